@@ -1,0 +1,40 @@
+# The whole set-up on a fresh machine: `make run` (the demo) and `make test` (the suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: run test venv test-venv node-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+venv: $(VENV)/.run-installed
+test-venv: $(VENV)/.test-installed
+
+# npm packages used only by tests (the extension's shape is checked against @cognigy/extension-tools).
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -d tests/js/node_modules/@cognigy/extension-tools ] || npm install --silent --no-audit --no-fund --prefix tests/js; \
+	else echo "npm not found: the Node.js extension test will be skipped"; fi
+
+run: venv
+	$(BIN)/om-bridge demo $(ARGS)
+
+test: test-venv node-deps
+	$(BIN)/python -m pytest $(ARGS)
+
+bench: venv
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache tests/js/node_modules

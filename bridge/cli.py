@@ -1,0 +1,90 @@
+"""The `om-bridge` command line: one sub-command per process or tool (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Callable, Sequence
+
+# sub-command -> "module:function"; each function takes the parsed argparse namespace and
+# returns an exit status. Imported lazily so `om-bridge sandbox` does not load the bridge.
+COMMANDS: dict[str, str] = {
+    "serve": "bridge.serve:main",
+    "demo": "bridge.demo:main",
+    "sandbox": "sandbox.server:main",
+    "listener": "bridge.completion.listener_cli:main",
+    "check": "bridge.setup.check:main",
+    "provision": "bridge.setup.provision:main",
+    "extension": "extension.cli:main",
+}
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="om-bridge.toml", help="TOML configuration file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="om-bridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the bridge (gunicorn; --dev for Flask's server)")
+    _add_config(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--data-dir", default="./.om-bridge")
+    p.add_argument("--dev", action="store_true", help="Flask's development server")
+    p.add_argument("--threads", type=int, default=16, help="gunicorn threads of the one worker")
+
+    p = sub.add_parser("demo", help="bridge + sandbox wired with the demo identities")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--sandbox-port", type=int, default=8081)
+    p.add_argument("--data-dir", default="./.om-bridge")
+
+    p = sub.add_parser("sandbox", help="the Genesys Cloud sandbox")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--config", default=None, help="sandbox TOML/JSON configuration file")
+
+    p = sub.add_parser("listener", help="the Notifications WebSocket listener as its own process")
+    _add_config(p)
+    p.add_argument("--data-dir", default="./.om-bridge")
+    p.add_argument("--provider", default=None, help="only this handover provider id")
+
+    for name, text in (("check", "verify each setup step against the Genesys org"),
+                       ("provision", "create or update the Open Messaging integration")):
+        p = sub.add_parser(name, help=text)
+        _add_config(p)
+        p.add_argument("--provider", default=None, help="only this handover provider id")
+        p.add_argument("--data-dir", default="./.om-bridge")
+        if name == "check":
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        else:
+            p.add_argument("--dry-run", action="store_true", help="print what would change")
+
+    p = sub.add_parser("extension", help="the Cognigy extension package")
+    esub = p.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
+    b = esub.add_parser("build", help="write dist/<name>-<version>.tar.gz")
+    b.add_argument("--out", default="dist", help="output directory")
+    b.add_argument("--bridge-url", default=None,
+                   help="base URL the extension's nodes call (default: a node field)")
+    esub.add_parser("export", help="print the node descriptors as JSON")
+    return parser
+
+
+def _resolve(spec: str) -> Callable[[argparse.Namespace], int]:
+    module, func = spec.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_resolve(COMMANDS[args.command])(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
