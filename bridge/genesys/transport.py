@@ -1,0 +1,124 @@
+"""One authenticated, retrying HTTP channel to the Genesys API over a single pooled session."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import messages
+from .auth import TokenProvider
+from .errors import (AuthenticationError, DeadlineExceededError, GenesysConnectionError,
+                     GenesysError, RateLimitedError, error_from_response)
+from .regions import Hosts
+from .retry import ClientPause, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+# Enough pooled connections for a gunicorn worker's threads plus the notifications listener.
+POOL_SIZE = 32
+
+
+def pooled_session(pool_size: int = POOL_SIZE) -> requests.Session:
+    """A Session whose HTTP(S) adapters keep up to `pool_size` connections per host for threads."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class Transport:
+    """Sends API calls with a bearer token, typed errors, retries, a shared 429 pause and 401 refresh."""
+
+    def __init__(self, hosts: Hosts, tokens: TokenProvider, session: requests.Session,
+                 policy: RetryPolicy, timeout: tuple[float, float]):
+        self.hosts = hosts
+        self.tokens = tokens
+        self.session = session
+        self.policy = policy
+        self.timeout = timeout
+        self.pause = ClientPause(policy.clock)
+
+    def call(self, method: str, path: str, *, params: dict | None = None,
+             json_body: Any = None, retry: bool = True) -> requests.Response:
+        """Send one API call (retrying per policy) and return the 2xx response, else raise."""
+        policy = self.policy
+        method = method.upper()
+        started = policy.clock()
+        attempts = 0
+        refreshed = False
+        last: GenesysError | None = None
+        while True:
+            self._wait_for_pause(started, attempts, last, method, path)
+            attempts += 1
+            token = None
+            try:
+                token = self.tokens.token()
+                return self._send(method, path, token, params, json_body)
+            except AuthenticationError as err:
+                # An API 401 means the cached token was revoked or expired early: refresh once.
+                if refreshed or token is None:
+                    raise
+                refreshed = True
+                attempts -= 1
+                log.info(messages.log_token_rejected(method, path))
+                self.tokens.invalidate(token)
+                last = err
+                continue
+            except GenesysError as err:
+                last = err
+                handler = policy.handler_for(err)
+                delay = handler.delay(err, attempts, policy.backoff) if handler else 0.0
+                if isinstance(err, RateLimitedError):
+                    if handler is None:
+                        delay = err.retry_after if err.retry_after is not None else \
+                            policy.backoff.delay(attempts)
+                    log.warning(messages.log_rate_limited(method, path, delay))
+                    self.pause.extend(delay)
+                if not retry or handler is None or attempts >= policy.max_attempts:
+                    raise
+                if policy.clock() - started + delay > policy.deadline:
+                    raise DeadlineExceededError(policy.deadline, attempts, err,
+                                                method=method, path=path) from err
+                log.warning(messages.log_retry(method, path, handler.cause, delay, attempts))
+                if not handler.pauses_client:  # a 429's wait happens in _wait_for_pause
+                    policy.sleep(delay)
+
+    def _wait_for_pause(self, started: float, attempts: int, last: GenesysError | None,
+                        method: str, path: str) -> None:
+        pause = self.pause.remaining()
+        if pause <= 0:
+            return
+        left = self.policy.deadline - (self.policy.clock() - started)
+        if pause > left:
+            raise DeadlineExceededError(
+                self.policy.deadline, attempts, last, method=method, path=path,
+                reason=messages.rate_pause_exceeds_deadline(pause, max(0.0, left)))
+        self.policy.sleep(pause)
+
+    def _send(self, method: str, path: str, token: str, params: dict | None,
+              json_body: Any) -> requests.Response:
+        url = self.hosts.api_base + path
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            response = self.session.request(method, url, params=params, json=json_body,
+                                            headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise GenesysConnectionError(messages.connection_failed(type(exc).__name__),
+                                         method=method, path=path) from None
+        if not response.ok:
+            raise error_from_response(response, method, path)
+        return response
+
+
+def parse_body(response: requests.Response) -> dict | list | None:
+    """The JSON body of a 2xx response, or None when it has none (204, HEAD, empty)."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
