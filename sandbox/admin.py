@@ -1,0 +1,71 @@
+"""Sandbox-only admin routes (no Genesys equivalent, no auth): fault injection and the rate limit.
+
+- `GET /sandbox/faults` → `{"faults": [...]}`; `POST /sandbox/faults` with a fault object
+  (`target`, `mode`, `status`, `retry_after`, `delay`, `count`, `path`, `method`) → 201 with its id;
+  `DELETE /sandbox/faults[?target=T]` clears; `DELETE /sandbox/faults/<id>` removes one.
+- `GET/PUT /sandbox/rate-limit` `{"perMinute": N}` (0 disables).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+
+from sandbox import messages
+from sandbox.errors import error_body
+from sandbox.faults import FaultError
+
+bp = Blueprint("sandbox_admin", __name__, url_prefix="/sandbox")
+
+
+def _sandbox():  # type: ignore[no-untyped-def]
+    return current_app.extensions["sandbox"]
+
+
+@bp.get("/faults")
+def list_faults():  # type: ignore[no-untyped-def]
+    return jsonify({"faults": [f.to_dict() for f in _sandbox().faults.list()]})
+
+
+@bp.post("/faults")
+def add_fault():  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True)
+    try:
+        fault = _sandbox().faults.add(body if isinstance(body, dict) else None)
+    except FaultError as exc:
+        return error_body(400, "bad.request", str(exc))
+    resp = jsonify(fault.to_dict())
+    resp.status_code = 201
+    return resp
+
+
+@bp.delete("/faults")
+def clear_faults():  # type: ignore[no-untyped-def]
+    _sandbox().faults.clear(request.args.get("target"))
+    return "", 204
+
+
+@bp.delete("/faults/<int:fault_id>")
+def delete_fault(fault_id: int):  # type: ignore[no-untyped-def]
+    if not _sandbox().faults.remove(fault_id):
+        return error_body(404, "not.found", messages.ADMIN_FAULT_NOT_FOUND.format(id=fault_id))
+    return "", 204
+
+
+@bp.get("/rate-limit")
+def get_rate_limit():  # type: ignore[no-untyped-def]
+    return jsonify({"perMinute": _sandbox().rate_limiter.per_minute})
+
+
+@bp.put("/rate-limit")
+def put_rate_limit():  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True)
+    value = body.get("perMinute") if isinstance(body, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return error_body(400, "bad.request", messages.RATE_LIMIT_BAD)
+    _sandbox().rate_limiter.set_limit(value)
+    return jsonify({"perMinute": value})
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin routes."""
+    app.register_blueprint(bp)

@@ -1,0 +1,141 @@
+"""Open Messaging inbound API (reference §3-§4): customer messages, typing events, receipts and
+structured responses, answered 202 with the normalized echo. Also registers the integrations API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, request
+
+from sandbox import integrations, messages, validation
+from sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
+from sandbox.auth import require_auth
+from sandbox.engine import message_id
+from sandbox.errors import error_body
+from sandbox.state import now_iso
+
+bp = Blueprint("sandbox_openmessaging", __name__)
+BASE = "/api/v2/conversations/messages/<integration_id>/inbound/open"
+PERMISSION = "conversation:message:create"
+
+
+def _integration(integration_id: str) -> dict:
+    integ = sandbox().store.integrations.get(integration_id)
+    if integ is None:
+        raise BadRequest(messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
+                         code="not.found", status=404)
+    return integ
+
+
+def _channel(integ: dict, frm: dict, at: str, mid: str | None) -> dict:
+    """`OpenMessagingChannel` of an inbound message: from = customer, to = the integration."""
+    out: dict[str, Any] = {"id": integ["id"], "platform": "Open", "type": "Private"}
+    if mid:
+        out["messageId"] = mid
+    out["to"] = {"id": integ["id"], "nickname": integ["name"]}
+    out["from"] = frm
+    out["time"] = at
+    return out
+
+
+def _prefetch() -> bool:
+    return request.args.get("prefetchConversationId", "").lower() == "true"
+
+
+@bp.post(f"{BASE}/message")
+@require_auth(PERMISSION)
+@handles_errors
+def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
+    integ = _integration(integration_id)
+    msg = validation.inbound_message(json_body())
+    mid = message_id()
+    normalized: dict[str, Any] = {"id": mid, "channel": _channel(integ, msg["sender"], msg["time"],
+                                                                 msg["messageId"]),
+                                  "type": "Text"}
+    if msg["customAttributes"]:
+        normalized["channel"]["metadata"] = {"customAttributes": msg["customAttributes"]}
+    if msg["text"] is not None:
+        normalized["text"] = msg["text"]
+    if msg["content"]:
+        normalized["content"] = msg["content"]
+    if msg["metadata"]:
+        normalized["metadata"] = msg["metadata"]
+    normalized["direction"] = "Inbound"
+    conv, _record = sandbox().engine.inbound_message(
+        integ, msg["sender"], normalized, msg["text"], msg["messageId"], msg["customAttributes"],
+        now_iso())
+    echo = dict(normalized)
+    if _prefetch():
+        echo["conversationId"] = conv.id
+    return created(echo, 202)
+
+
+@bp.post(f"{BASE}/event")
+@require_auth(PERMISSION)
+@handles_errors
+def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
+    integ = _integration(integration_id)
+    ev = validation.inbound_event(json_body())
+    sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
+    echo = {"id": message_id(),
+            "channel": _channel(integ, ev["sender"], ev["time"], ev["messageId"]),
+            "type": "Event",
+            "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 5000}}
+                       for _ in range(ev["count"])]}
+    return created(echo, 202)
+
+
+@bp.post(f"{BASE}/receipt")
+@require_auth(PERMISSION)
+@handles_errors
+def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
+    integ = _integration(integration_id)
+    rc = validation.inbound_receipt(json_body())
+    channel = {"id": integ["id"], "platform": "Open", "type": "Private", "messageId": rc["id"],
+               "to": rc["to"],
+               "from": {"id": integ["id"], "idType": "Opaque", "nickname": integ["name"]},
+               "time": rc["time"]}
+    echo: dict[str, Any] = {"id": rc["id"], "channel": channel, "type": "Receipt",
+                            "status": rc["status"], "direction": "Outbound"}
+    if rc["reasons"]:
+        echo["reasons"] = rc["reasons"]
+    if rc["isFinalReceipt"] is not None:
+        echo["isFinalReceipt"] = rc["isFinalReceipt"]
+    sandbox().engine.receipt(integ, rc["id"], rc["status"], rc["reasons"], echo)
+    return created(echo, 202)
+
+
+@bp.post(f"{BASE}/structured/response")
+@require_auth(PERMISSION)
+@handles_errors
+def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
+    integ = _integration(integration_id)
+    sr = validation.structured_response(json_body())
+    engine = sandbox().engine
+    store = sandbox().store
+    with store.lock:
+        origin = store.messages.get(sr["originatingMessageId"])
+        conv = store.conversations.get(origin.conversation_id) if origin else None
+        if conv is None or conv.ended or conv.integration_id != integ["id"] \
+                or conv.customer_id != sr["sender"]["id"]:
+            # a structured response must belong to an existing conversation
+            return error_body(400, "bad.request", messages.NOT_FOUND_ENTITY.format(
+                kind="Originating message in an active conversation",
+                id=sr["originatingMessageId"]))
+        mid = message_id()
+        button = {k: sr["button"][k] for k in ("type", "text", "payload")}
+        normalized: dict[str, Any] = {
+            "id": mid, "channel": _channel(integ, sr["sender"], sr["time"], sr["messageId"]),
+            "type": "Structured", "direction": "Inbound",
+            "content": [{"contentType": "ButtonResponse", "buttonResponse": button}]}
+        if sr["metadata"]:
+            normalized["metadata"] = sr["metadata"]
+        engine.inbound_message(integ, sr["sender"], normalized, button["text"], sr["messageId"],
+                               sr["customAttributes"], now_iso())
+    return created(normalized, 202)
+
+
+def init_app(app: Flask) -> None:
+    """Register the inbound Open Messaging routes and the integrations API."""
+    app.register_blueprint(bp)
+    app.register_blueprint(integrations.bp)
