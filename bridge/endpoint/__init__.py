@@ -1,1 +1,18 @@
-"""om-bridge: bridge/endpoint."""
+"""The endpoint channel: Cognigy REST-format input, long-poll / SSE outputs, the webchat page."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bridge.endpoint.hub import OutputHub
+
+
+def init_app(app: Flask) -> None:
+    """Register the endpoint routes and the webchat page."""
+    from bridge.endpoint import routes, webchat
+
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(webchat.bp)
+
+
+__all__ = ["OutputHub", "init_app"]

@@ -1,0 +1,243 @@
+"""The bridge's Flask app factory (`create_app`) and the app-lifetime objects it wires (`BridgeContext`)."""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from bridge import messages
+from bridge.config import Config, ConfigError, Secret, load_config
+from bridge.endpoint.hub import OutputHub
+from bridge.flags import Flags
+from bridge.genesys.client import GenesysClient
+from bridge.logs import redaction_filter, setup_logging
+from bridge.ops import Metrics
+from bridge.store import Store, open_store
+
+if TYPE_CHECKING:
+    from bridge.completion import CompletionService
+    from bridge.handover.engine import HandoverEngine
+
+log = logging.getLogger(__name__)
+DEFAULT_CONFIG = "om-bridge.toml"
+CONFIG_ENV = "OM_BRIDGE_CONFIG"
+
+
+class StartupError(ConfigError):
+    """The bridge must not start: the message says what to fix."""
+
+
+class ClientRegistry:
+    """One `GenesysClient` per handover provider, built on first use (thread-safe)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._clients: dict[str, GenesysClient] = {}
+        self._lock = threading.Lock()
+
+    def for_provider(self, provider_id: str) -> GenesysClient:
+        """The provider's client; raises the configuration's error for an unknown provider id."""
+        with self._lock:
+            client = self._clients.get(provider_id)
+            if client is None:
+                p = self._config.provider(provider_id)
+                client = GenesysClient(p.host or None, p.client_id, _reveal(p.client_secret),
+                                       base_url=p.base_url or None)
+                self._clients[provider_id] = client
+            return client
+
+    def close(self) -> None:
+        """Close every client's connection pool."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+
+@dataclass
+class BridgeContext:
+    """Everything that lives as long as the app: config, flags, store, clients, outputs, engine, metrics."""
+
+    config: Config
+    flags: Flags
+    store: Store
+    clients: ClientRegistry
+    outputs: OutputHub
+    engine: "HandoverEngine"
+    completion: "CompletionService | None"
+    metrics: Metrics
+    clock: Callable[[], float] = time.time
+    _closed: bool = field(default=False, repr=False)
+    _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def close(self) -> None:
+        """Stop the workers, drain outputs, close clients and the store; safe to call twice."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        atexit.unregister(self.close)
+        for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
+                    log.exception("stopping %s failed", stop)
+        self.outputs.close()
+        self.clients.close()
+        self.store.close()
+
+
+def _reveal(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.reveal() if isinstance(value, Secret) else str(value)
+
+
+def collect_secrets(obj: Any, _seen: set[int] | None = None) -> list[str]:
+    """Every `Secret` value reachable from `obj` (dataclasses, mappings, sequences, attributes)."""
+    seen = _seen if _seen is not None else set()
+    if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, Secret):
+        return [obj.reveal()] if obj.reveal() else []
+    if isinstance(obj, Mapping):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        children = list(obj)
+    elif dataclasses.is_dataclass(obj):
+        children = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    elif hasattr(obj, "__dict__"):
+        children = list(vars(obj).values())
+    else:
+        return []
+    found: list[str] = []
+    for child in children:
+        found.extend(collect_secrets(child, seen))
+    return found
+
+
+def check_startup(config: Config, flags: Flags) -> None:
+    """Production-safety checks beyond the schema: every provider secret set; the EventBridge key when needed.
+
+    There is deliberately no setting that turns webhook signature verification off.
+    """
+    for pid, p in config.providers.items():
+        for key in ("client_secret", "webhook_secret"):
+            if not _reveal(getattr(p, key, None)):
+                raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
+    if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
+        users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
+        raise StartupError(messages.MISSING_EVENTBRIDGE_KEY.format(provider=", ".join(users) or "*"))
+
+
+def load_settings(test_config: Mapping[str, Any] | None = None) -> tuple[Config, Flags, Mapping[str, str]]:
+    """Config + flags as `create_app` resolves them (also used by `serve` to fail fast before forking)."""
+    tc = dict(test_config or {})
+    environ: Mapping[str, str] = tc.get("environ") if tc.get("environ") is not None else os.environ
+    path = tc.get("config_path") or environ.get(CONFIG_ENV) or None
+    try:
+        config = load_config(path, environ=environ, overrides=tc.get("config"))
+    except ConfigError:
+        raise
+    try:
+        flags = Flags.from_env(environ)
+    except ValueError as exc:
+        raise StartupError(messages.BAD_FLAGS.format(error=exc)) from None
+    check_startup(config, flags)
+    return config, flags, environ
+
+
+def ensure_store_dir(store_url: str) -> None:
+    """Create the directory of a SQLite store file (the data dir) when missing."""
+    if not store_url.startswith("sqlite://") or store_url.endswith(":memory:"):
+        return
+    path = Path(store_url[len("sqlite:///"):]) if store_url.startswith("sqlite:///") else None
+    if path is None or not path.parent or str(path.parent) in ("", "."):
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(messages.STORE_DIR_FAILED.format(path=path.parent, error=exc)) from None
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the bridge app (Flask tutorial style); raises `ConfigError`/`StartupError` naming what to fix.
+
+    `test_config` keys: `config_path`, `config` (dict merged over the file), `environ` (instead of
+    os.environ), `start_workers` (default True), `sse_keepalive` (seconds).
+    """
+    tc = dict(test_config or {})
+    config, flags, _environ = load_settings(tc)
+    setup_logging(getattr(config.bridge, "log_level", "INFO") or "INFO",
+                  collect_secrets(config) + collect_secrets(flags))
+    ensure_store_dir(config.bridge.store)
+    store = open_store(config.bridge.store)
+    metrics = Metrics()
+    clock = tc.get("clock", time.time)
+    ctx = BridgeContext(config=config, flags=flags, store=store, clients=ClientRegistry(config),
+                        outputs=OutputHub(store, config, metrics, clock), engine=None,  # type: ignore[arg-type]
+                        completion=None, metrics=metrics, clock=clock)
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config["SSE_KEEPALIVE_SECONDS"] = float(tc.get("sse_keepalive", 15.0))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["om-bridge"] = ctx
+    try:
+        _wire(app, ctx)
+    except Exception:
+        ctx.close()
+        raise
+    if tc.get("start_workers", True):
+        ctx.engine.start()
+        if ctx.completion is not None:
+            ctx.completion.start()
+    atexit.register(ctx.close)
+    return app
+
+
+def _wire(app: Flask, ctx: BridgeContext) -> None:
+    # Imported here: each subsystem imports BridgeContext from this module.
+    from bridge import completion, endpoint, ops, webhooks
+    from bridge.handover.engine import HandoverEngine
+
+    ctx.engine = HandoverEngine(ctx)
+    ops.init_app(app, ctx)
+    endpoint.init_app(app)
+    webhooks.init_app(app)
+    completion.init_app(app)
+    _error_handlers(app)
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        body = {"error": (exc.name or "error").lower().replace(" ", "_"),
+                "message": exc.description or exc.name}
+        return jsonify(body), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception(messages.LOG_UNHANDLED, request.method, request.path)
+        rid = g.get("request_id", "-")
+        return jsonify({"error": "internal_error",
+                        "message": messages.INTERNAL_ERROR.format(request_id=rid)}), 500
+
+
+def shutdown(app: Flask) -> None:
+    """Stop an app made by `create_app` (workers, outputs, clients, store)."""
+    app.extensions["om-bridge"].close()
+
+
+__all__ = ["BridgeContext", "ClientRegistry", "StartupError", "create_app", "shutdown", "redaction_filter"]

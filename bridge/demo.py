@@ -1,0 +1,138 @@
+"""`om-bridge demo`: the sandbox and the bridge wired together with the demo identities (DESIGN.md §3, §9)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from bridge import messages
+
+log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "demo"
+DEMO_ORGANISATION = "demo"
+DEMO_FLOW = "demo-bot"
+DEMO_PROVIDER = "genesys-demo"
+DEMO_EVENTBRIDGE_KEY = "demo-eventbridge-key"
+WEBHOOK_PATH = "/handover/genesysCloudOM"
+EVENTBRIDGE_PATH = "/handover/genesysCloudOM/eventbridge"
+
+
+def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict[str, Any]:
+    """The bridge configuration of the demo: endpoint `demo` → flow `demo-bot` → provider `genesys-demo`."""
+    from sandbox import seed
+
+    store = Path(data_dir).resolve() / "om-bridge.db"
+    return {
+        "bridge": {
+            "public_url": bridge_url,
+            "store": f"sqlite:///{store}",
+            "environment": "production",
+            "cognigy_version": "4.100",
+            "log_level": "INFO",
+        },
+        "endpoints": [{
+            "url_token": DEMO_TOKEN,
+            "organisation": DEMO_ORGANISATION,
+            "flow": DEMO_FLOW,
+            "handover_provider": DEMO_PROVIDER,
+        }],
+        "providers": [{
+            "id": DEMO_PROVIDER,
+            "type": "genesysCloudOM",
+            "base_url": sandbox_url,
+            "deployment_name": seed.DEMO_INTEGRATION_NAME,
+            "queue_id": seed.DEMO_QUEUE_ID,
+            # The demo identities are public (README); a real org takes these as "env:NAME".
+            "webhook_secret": seed.DEMO_WEBHOOK_SECRET,
+            "client_id": seed.BRIDGE_CLIENT_ID,
+            "client_secret": seed.BRIDGE_CLIENT_SECRET,
+            "send_profile": False,
+            "completion": "eventbridge",
+            "organization_id": seed.DEMO_ORG_ID,
+        }],
+    }
+
+
+def demo_environ() -> dict[str, str]:
+    """The feature flags the demo runs with (Cognigy's names; every switch the handover needs on)."""
+    return {
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
+        "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*",
+        "GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE": "true",
+        "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST": "true",
+        "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": DEMO_EVENTBRIDGE_KEY,
+    }
+
+
+def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
+    """Sandbox settings pointing its integration webhook and EventBridge destination at the bridge."""
+    return {
+        "seed": {"webhook_url": bridge_url + WEBHOOK_PATH},
+        "eventbridge": {
+            "url": bridge_url + EVENTBRIDGE_PATH,
+            "auth": {"type": "apikey", "header": "Authorization", "value": DEMO_EVENTBRIDGE_KEY},
+        },
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the sandbox and the bridge until Ctrl-C; prints the URLs and identities to use."""
+    from werkzeug.serving import make_server
+
+    from bridge.app import create_app
+    from bridge.config import ConfigError, write_config
+    from bridge.logs import setup_logging
+    from sandbox import seed
+    from sandbox.server import SandboxServer
+
+    setup_logging("INFO")
+    host = args.host
+    bridge_url = f"http://{host}:{args.port}"
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config_path = data_dir / "om-bridge.toml"
+
+    try:
+        sandbox = SandboxServer(config=sandbox_demo_config(bridge_url), host=host, port=args.sandbox_port)
+        sandbox.start()
+    except OSError:
+        print(messages.DEMO_PORT_BUSY.format(port=args.sandbox_port), file=sys.stderr)
+        return 2
+    try:
+        write_config(config_path, demo_config(bridge_url, sandbox.url, data_dir))
+        environ = {**os.environ, **demo_environ()}
+        try:
+            app = create_app({"config_path": str(config_path), "environ": environ})
+        except ConfigError as exc:
+            print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
+            return 2
+        try:
+            server = make_server(host, args.port, app, threaded=True)
+        except OSError:
+            print(messages.DEMO_PORT_BUSY.format(port=args.port), file=sys.stderr)
+            app.extensions["om-bridge"].close()
+            return 2
+        print(messages.DEMO_BANNER.format(
+            bridge_url=bridge_url, sandbox_url=sandbox.url, agent_user=seed.DEMO_AGENT_USERNAME,
+            agent_password=seed.DEMO_AGENT_PASSWORD, config_path=config_path), flush=True)
+        thread = threading.Thread(target=server.serve_forever, name="om-bridge-demo", daemon=True)
+        thread.start()
+        try:
+            # Waiting on the thread with a timeout keeps the main thread responsive to Ctrl-C.
+            while thread.is_alive():
+                thread.join(0.5)
+        except KeyboardInterrupt:
+            print(messages.DEMO_STOPPING, file=sys.stderr)
+        finally:
+            server.shutdown()
+            app.extensions["om-bridge"].close()
+    finally:
+        sandbox.stop()
+    return 0

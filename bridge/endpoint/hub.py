@@ -1,0 +1,76 @@
+"""`OutputHub`: the one way outputs reach the user — stored for long-poll/SSE, optionally POSTed to a callback."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable
+
+from bridge.endpoint.callback import CallbackDelivery
+
+if TYPE_CHECKING:
+    from bridge.config import Config
+    from bridge.ops import Metrics
+    from bridge.store import SessionKey, Store
+
+SOURCES = ("bot", "agent", "system")
+
+
+def iso_now(clock: Callable[[], float]) -> str:
+    """ISO-8601 UTC with milliseconds and `Z` (the format Genesys uses, so times read alike)."""
+    return datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+class OutputHub:
+    """Appends outputs to the store (which wakes long-poll and SSE waiters) and queues callback delivery."""
+
+    def __init__(self, store: "Store", config: "Config", metrics: "Metrics",
+                 clock: Callable[[], float], callback: CallbackDelivery | None = None) -> None:
+        self._store, self._config, self._clock = store, config, clock
+        self._callback = callback or CallbackDelivery(metrics)
+        self._closed = threading.Event()
+        self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
+
+    @property
+    def closed(self) -> bool:
+        """True once the app is shutting down (open SSE streams end)."""
+        return self._closed.is_set()
+
+    def emit(self, session_key: "SessionKey", output: dict) -> int:
+        """Store `output` (`source`, `text`, `data`, optional `time`) for the session; returns its seq.
+
+        Never blocks on the network: callback delivery happens on a background thread.
+        """
+        source = output.get("source", "bot")
+        if source not in SOURCES:
+            raise ValueError(f"output source must be one of {SOURCES}, got {source!r}")
+        record = dict(output)
+        record["source"] = source
+        record.setdefault("text", None)
+        record.setdefault("data", None)
+        record.setdefault("time", iso_now(self._clock))
+        record.pop("seq", None)
+        seq = self._store.append_output(session_key, record)
+        record["seq"] = seq
+        self._emitted.labels(source).inc()
+        endpoint = self._config.endpoints.get(session_key.url_token)
+        url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
+        if url:
+            self._callback.submit(url, session_key, record)
+        return seq
+
+    def after(self, session_key: "SessionKey", after: int, limit: int = 100) -> list[dict]:
+        """Outputs with seq > `after`, oldest first."""
+        return self._store.outputs_after(session_key, after, limit)
+
+    def wait(self, session_key: "SessionKey", after: int, timeout: float) -> list[dict]:
+        """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
+        if self.closed:
+            return []
+        return self._store.wait_outputs(session_key, after, timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """End open streams and let queued callbacks drain (bounded by `timeout`)."""
+        self._closed.set()
+        self._callback.close(timeout)

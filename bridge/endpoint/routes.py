@@ -1,0 +1,155 @@
+"""The endpoint channel's HTTP routes (DESIGN.md §4): input, long-poll, SSE, connect/disconnect, typing."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from bridge.endpoint import messages
+from bridge.endpoint.sse import event_stream
+from bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
+from bridge.store import SessionKey
+
+if TYPE_CHECKING:
+    from bridge.app import BridgeContext
+
+bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
+MAX_WAIT_SECONDS = 30.0
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def _ctx() -> "BridgeContext":
+    return current_app.extensions["om-bridge"]
+
+
+def error(status: int, code: str, message: str, path: str | None = None) -> tuple[Response, int]:
+    """The JSON error body every endpoint route answers with."""
+    body: dict = {"error": code, "message": message}
+    if path is not None:
+        body["path"] = path
+    return jsonify(body), status
+
+
+def _known(url_token: str) -> bool:
+    return url_token in _ctx().config.endpoints
+
+
+def _unknown(url_token: str) -> tuple[Response, int]:
+    return error(404, "unknown_endpoint", messages.UNKNOWN_ENDPOINT.format(token=url_token))
+
+
+def _user_id() -> str | None:
+    """userId from the query string or a JSON body (sendBeacon posts the body as text/plain)."""
+    user_id = request.args.get("userId")
+    if not user_id:
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("userId"), str):
+            user_id = body["userId"]
+    return user_id or None
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit():
+        raise InputError(messages.BAD_INTEGER.format(name=name, value=raw[:40]), path=name)
+    return int(raw)
+
+
+def _wait_arg() -> float:
+    raw = request.args.get("wait")
+    if raw in (None, ""):
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise InputError(messages.BAD_NUMBER.format(name="wait", value=raw[:40]), path="wait")
+    return min(value, MAX_WAIT_SECONDS)
+
+
+@bp.errorhandler(InputError)
+def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+    code = "body_too_large" if exc.status == 413 else "invalid_input"
+    return error(exc.status, code, str(exc), exc.path)
+
+
+@bp.post("/<url_token>")
+def post_input(url_token: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    # Refuse an announced oversized body before reading it.
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise InputError(messages.BODY_TOO_LARGE.format(size=request.content_length,
+                                                       limit=MAX_BODY_BYTES), 413)
+    body = parse_input(request.get_data())
+    reply = _ctx().engine.handle_input(url_token, body["userId"], body["sessionId"],
+                                       body.get("text"), body.get("data"))
+    return jsonify(reply)
+
+
+def _session_key(url_token: str, session_id: str) -> SessionKey:
+    user_id = _user_id()
+    if not user_id:
+        raise InputError(messages.MISSING_USER_ID, path="userId")
+    return SessionKey(url_token, user_id, session_id)
+
+
+@bp.get("/<url_token>/sessions/<session_id>/outputs")
+def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    key = _session_key(url_token, session_id)
+    after, wait = _int_arg("after", 0), _wait_arg()
+    hub = _ctx().outputs
+    outputs = hub.after(key, after)
+    if not outputs and wait > 0:
+        outputs = hub.wait(key, after, wait)
+    next_seq = outputs[-1]["seq"] if outputs else after
+    return jsonify({"outputs": outputs, "next": next_seq})
+
+
+@bp.get("/<url_token>/sessions/<session_id>/events")
+def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    key = _session_key(url_token, session_id)
+    last = request.headers.get("Last-Event-ID", "").strip()
+    after = int(last) if last.isdigit() else _int_arg("after", 0)
+    keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
+    # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
+    resp = Response(event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return resp
+
+
+@bp.post("/<url_token>/sessions/<session_id>/connect")
+def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    _ctx().engine.user_connected(_session_key(url_token, session_id))
+    return "", 204
+
+
+@bp.post("/<url_token>/sessions/<session_id>/disconnect")
+def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    _ctx().engine.user_disconnected(_session_key(url_token, session_id))
+    return "", 204
+
+
+@bp.post("/<url_token>/sessions/<session_id>/typing")
+def typing(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+    if not _known(url_token):
+        return _unknown(url_token)
+    _ctx().engine.user_typing(_session_key(url_token, session_id))
+    return "", 204

@@ -1,0 +1,35 @@
+"""Server-Sent Events framing of a session's outputs, with keep-alive comments and `Last-Event-ID` resume."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from bridge.endpoint.hub import OutputHub
+    from bridge.store import SessionKey
+
+RETRY_MS = 2000
+
+
+def frame(output: dict) -> str:
+    """One SSE event: `id` = the output's seq, so a reconnecting browser resumes after it."""
+    data = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {output['seq']}\nevent: output\ndata: {data}\n\n"
+
+
+def event_stream(hub: "OutputHub", key: "SessionKey", after: int, keepalive: float) -> Iterator[str]:
+    """Yield outputs after `after` as they arrive; a comment every `keepalive` seconds of silence.
+
+    The comment also detects a gone client: the server's write fails and the generator is closed.
+    The stream ends when the app shuts down.
+    """
+    yield f"retry: {RETRY_MS}\n\n"
+    while not hub.closed:
+        batch = hub.wait(key, after, keepalive)
+        if not batch:
+            yield ": keep-alive\n\n"
+            continue
+        for output in batch:
+            after = max(after, int(output["seq"]))
+            yield frame(output)

@@ -1,0 +1,57 @@
+"""Validation of endpoint input bodies against `schemas/endpoint-input.json`, with errors naming the field."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+
+from bridge.endpoint import messages
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class InputError(ValueError):
+    """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending field."""
+
+    def __init__(self, message: str, status: int = 400, path: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.path = status, path
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = json.loads(resources.files("schemas").joinpath("endpoint-input.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def parse_input(raw: bytes) -> dict:
+    """The validated body: `{userId, sessionId, text?, data?}`; raises `InputError` naming the problem."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise InputError(messages.BODY_TOO_LARGE.format(size=len(raw), limit=MAX_BODY_BYTES), 413)
+    try:
+        body = json.loads(raw.decode("utf-8") if raw else "")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(messages.BODY_NOT_JSON.format(error=exc)) from None
+    errors = sorted(_validator().iter_errors(body), key=lambda e: (len(e.path), list(e.path)))
+    if errors:
+        # Field-level errors first (a wrong type on userId says more than the anyOf summary).
+        specific = [e for e in errors if e.validator != "anyOf"]
+        if specific:
+            err = specific[0]
+            path = _path(err)
+            raise InputError(messages.SCHEMA_ERROR.format(path=path, message=err.message), path=path)
+        raise InputError(messages.NEED_TEXT_OR_DATA, path="$")
+    return body
+
+
+def _path(err) -> str:  # type: ignore[no-untyped-def]
+    if not err.path:
+        # A missing required field is reported on the parent; name the field itself.
+        if err.validator == "required" and "'" in err.message:
+            return err.message.split("'")[1]
+        return "$"
+    return ".".join(str(p) for p in err.path)

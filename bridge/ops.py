@@ -1,0 +1,167 @@
+"""Operator routes (/healthz, /readyz, /metrics), request ids and the Prometheus `Metrics` wrapper."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from bridge import messages
+from bridge.logs import redaction_filter, request_id_var
+
+if TYPE_CHECKING:
+    from bridge.app import BridgeContext
+
+PREFIX = "om_bridge_"
+READY_CACHE_SECONDS = 5.0
+
+
+class Metrics:
+    """One Prometheus registry per app; `counter`/`histogram`/`gauge` get-or-create by name.
+
+    Names get the `om_bridge_` prefix when they lack it. Label values must never carry secrets or
+    user text: callers pass routes, statuses and kinds only.
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._lock = threading.Lock()
+        self._metrics: dict[str, object] = {}
+
+    def _get(self, kind: type, name: str, documentation: str, labelnames: Sequence[str], **kw):
+        full = name if name.startswith(PREFIX) else PREFIX + name
+        with self._lock:
+            metric = self._metrics.get(full)
+            if metric is None:
+                metric = kind(full, documentation or full, list(labelnames), registry=self.registry, **kw)
+                self._metrics[full] = metric
+            elif not isinstance(metric, kind):
+                raise ValueError(f"metric {full} already registered as {type(metric).__name__}")
+            return metric
+
+    def counter(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Counter:
+        """A counter (`.labels(...).inc()`); the same object for the same name."""
+        return self._get(Counter, name, documentation, labelnames)
+
+    def histogram(self, name: str, documentation: str = "", labelnames: Sequence[str] = (),
+                  buckets: Sequence[float] | None = None) -> Histogram:
+        """A histogram (`.labels(...).observe(v)`); the same object for the same name."""
+        kw = {"buckets": tuple(buckets)} if buckets else {}
+        return self._get(Histogram, name, documentation, labelnames, **kw)
+
+    def gauge(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Gauge:
+        """A gauge (`.set(v)`, or `.set_function(f)` for values read at scrape time)."""
+        return self._get(Gauge, name, documentation, labelnames)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric, secrets masked as a last line of defence."""
+        text = generate_latest(self.registry).decode("utf-8")
+        return redaction_filter().redact(text).encode("utf-8")
+
+
+class Readiness:
+    """Readiness checks (store ping, each provider's login host and token), cached for a few seconds."""
+
+    def __init__(self, ctx: "BridgeContext", ttl: float = READY_CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ctx, self._ttl, self._clock = ctx, ttl, clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[dict]] | None = None
+
+    def checks(self) -> list[dict]:
+        """`[{name, ok, detail}]`, recomputed at most once per `ttl` seconds (one caller at a time)."""
+        with self._lock:
+            now = self._clock()
+            if self._cached and now - self._cached[0] < self._ttl:
+                return self._cached[1]
+            result = self._run()
+            self._cached = (self._clock(), result)
+            return result
+
+    def _run(self) -> list[dict]:
+        results = []
+        try:
+            ok = bool(self._ctx.store.ping())
+        except Exception:  # noqa: BLE001 - any store failure means "not ready"
+            ok = False
+        results.append({"name": "store", "ok": ok,
+                        "detail": messages.READY_OK if ok else messages.READY_STORE_FAILED})
+        for provider_id in self._ctx.config.providers:
+            try:
+                # A token proves the login host is reachable and the client credentials are valid.
+                self._ctx.clients.for_provider(provider_id).token()
+                results.append({"name": f"provider:{provider_id}", "ok": True, "detail": messages.READY_OK})
+            except Exception as exc:  # noqa: BLE001 - reported, never raised
+                detail = redaction_filter().redact(
+                    messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=exc))
+                results.append({"name": f"provider:{provider_id}", "ok": False, "detail": detail})
+        return results
+
+
+bp = Blueprint("ops", __name__)
+
+
+def _ctx() -> "BridgeContext":
+    return current_app.extensions["om-bridge"]
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    checks = current_app.extensions["om-bridge.readiness"].checks()
+    failing = [c["name"] for c in checks if not c["ok"]]
+    body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}
+    return jsonify(body), 503 if failing else 200
+
+
+@bp.get("/metrics")
+def metrics():  # type: ignore[no-untyped-def]
+    return Response(_ctx().metrics.render(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask, ctx: "BridgeContext") -> None:
+    """Register the ops routes, request ids and the per-request metrics."""
+    app.extensions["om-bridge.readiness"] = Readiness(ctx)
+    app.register_blueprint(bp)
+    requests_total = ctx.metrics.counter("http_requests_total", "HTTP requests served",
+                                         ["route", "method", "status"])
+    latency = ctx.metrics.histogram("http_request_seconds", "HTTP request latency", ["route", "method"],
+                                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                             1, 2.5, 5, 10, 30))
+
+    @app.before_request
+    def _start() -> None:
+        # Accept a caller's id (a proxy's X-Request-Id) when it is sane, else make one.
+        incoming = request.headers.get("X-Request-Id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex[:16]
+        g.request_id = rid
+        g.request_started = time.perf_counter()
+        g.request_id_token = request_id_var.set(rid)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "-")
+        # The route pattern, never the concrete path: paths carry user and session ids.
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        requests_total.labels(route, request.method, str(response.status_code)).inc()
+        started = g.get("request_started")
+        if started is not None:
+            latency.labels(route, request.method).observe(time.perf_counter() - started)
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            try:
+                request_id_var.reset(token)
+            except ValueError:  # streamed responses finish in another context
+                pass
