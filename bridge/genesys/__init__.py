@@ -1,4 +1,4 @@
-"""Genesys Cloud client: regions, OAuth, retries, typed errors, Open Messaging and webhook signatures."""
+"""Genesys Cloud client: regions, OAuth, retries, typed errors, Open Messaging, signatures."""
 
 from .auth import TokenProvider
 from .client import GenesysClient

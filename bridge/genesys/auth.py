@@ -27,7 +27,7 @@ class _Token:
 
 
 class TokenProvider:
-    """Client-credentials tokens for one (login_base, client_id); one refresh at a time across threads."""
+    """Client-credentials tokens for one (login_base, client_id); one refresh at a time."""
 
     def __init__(self, login_base: str, client_id: str, client_secret: str,
                  session: requests.Session, *, clock: Callable[[], float] = time.monotonic,
@@ -76,7 +76,7 @@ class TokenProvider:
     def _fetch(self) -> _Token:
         started = self._clock()
         try:
-            # Reference §1.2: Basic auth, form body, grant_type only (no scope for client credentials).
+            # Reference §1.2: Basic auth, form body, grant_type only (no scope for this grant).
             response = self._session.post(
                 self.login_base + TOKEN_PATH, data={"grant_type": "client_credentials"},
                 auth=(self.client_id, self._secret), headers={"Accept": "application/json"},
@@ -98,7 +98,7 @@ class TokenProvider:
             lifetime = float(data.get("expires_in", DEFAULT_LIFETIME))
         except (TypeError, ValueError):
             lifetime = DEFAULT_LIFETIME
-        # Very short tokens (tests, sandbox) refresh at half their lifetime instead of a fixed margin.
+        # Very short tokens (tests, sandbox) refresh at half their lifetime, not a fixed margin.
         margin = self._margin if lifetime > 2 * self._margin else lifetime / 2
         self.refresh_count += 1
         log.info(messages.log_token_refreshed(lifetime))

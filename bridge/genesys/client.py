@@ -71,7 +71,7 @@ class GenesysClient(NotificationsMixin):
 
     def request(self, method: str, path: str, *, params: dict | None = None,
                 json_body: Any = None, retry: bool = True) -> Any:
-        """Call any API path; returns the parsed JSON (None for empty bodies) or raises typed errors."""
+        """Call any API path: parsed JSON (None for an empty body), or a typed error."""
         return parse_body(self._transport.call(method, path, params=params, json_body=json_body,
                                                retry=retry))
 
@@ -123,7 +123,7 @@ class GenesysClient(NotificationsMixin):
         self.forget_integration()
 
     def integration_id_for(self, deployment_name: str) -> str:
-        """The id of the integration named `deployment_name` (exact, else case-insensitive); cached."""
+        """Id of the integration named `deployment_name` (exact, else case-insensitive); cached."""
         with self._integrations_lock:
             cached = self._integration_ids.get(deployment_name)
             if cached is not None:

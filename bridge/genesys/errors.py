@@ -16,7 +16,7 @@ _PERMISSION = re.compile(r"\b[A-Za-z][\w-]*:[\w*-]+:[\w*-]+\b")
 
 
 class GenesysError(Exception):
-    """An error from (or on the way to) Genesys Cloud, with the provider's status, code and contextId."""
+    """An error from (or on the way to) Genesys Cloud, with its status, code and contextId."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  context_id: str | None = None, body: dict | None = None,
@@ -54,8 +54,8 @@ class PermissionDeniedError(GenesysError):
 
     def __init__(self, message: str, *, missing_permissions: list[str] | None = None, **kw: Any):
         self.missing_permissions = list(missing_permissions or [])
-        super().__init__(message, text=messages.permission_denied(self.missing_permissions, message),
-                         **kw)
+        text = messages.permission_denied(self.missing_permissions, message)
+        super().__init__(message, text=text, **kw)
 
 
 class NotFoundError(GenesysError):
@@ -120,7 +120,7 @@ class UnknownRegionError(ValueError):
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent or garbage."""
+    """Seconds from a Retry-After header (seconds or HTTP date); None when absent or garbage."""
     if value is None or not value.strip():
         return None
     try:

@@ -20,7 +20,8 @@ def invalid_client(which: str) -> str:
 
 def permission_denied(missing: list[str], message: str) -> str:
     if missing:
-        return f"Genesys denied the request: the OAuth client is missing permission(s) {', '.join(missing)}"
+        return ("Genesys denied the request: the OAuth client is missing permission(s) "
+                + ", ".join(missing))
     return f"Genesys denied the request: {message or 'not authorized'}"
 
 

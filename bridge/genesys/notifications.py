@@ -9,7 +9,7 @@ CHANNELS = "/api/v2/notifications/channels"
 
 
 class NotificationsMixin:
-    """Channel and subscription calls; mixed into GenesysClient, which provides request()/exists()."""
+    """Channel and subscription calls, mixed into GenesysClient (which provides request, exists)."""
 
     request: Any
     exists: Any
@@ -21,8 +21,8 @@ class NotificationsMixin:
     def subscribe(self, channel_id: str, topics: list[str], *, replace: bool) -> dict:
         """Subscribe a channel to topics: PUT replaces the whole set, POST adds to it."""
         body = [{"id": topic} for topic in topics]
-        return self.request("PUT" if replace else "POST",
-                            f"{CHANNELS}/{quote(channel_id, safe='')}/subscriptions", json_body=body)
+        path = f"{CHANNELS}/{quote(channel_id, safe='')}/subscriptions"
+        return self.request("PUT" if replace else "POST", path, json_body=body)
 
     def get_subscriptions(self, channel_id: str) -> dict:
         """The channel's current topics (`ChannelTopicEntityListing`)."""

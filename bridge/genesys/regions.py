@@ -1,4 +1,4 @@
-"""Genesys Cloud regions and host normalisation: any user-supplied host form → API and login bases."""
+"""Genesys Cloud regions and host normalisation: any host form → API and login bases."""
 
 from __future__ import annotations
 
@@ -49,13 +49,14 @@ REGIONS: tuple[Region, ...] = (
 )
 
 _BY_DOMAIN = {r.domain: r for r in REGIONS}
-# Users paste the API, login or web-app host; Cognigy asks for the bare domain "omitting apps. or login.".
+# Users paste the API, login or web-app host; Cognigy asks for the bare domain
+# "omitting apps. or login.", so all three prefixes are stripped.
 _HOST_PREFIXES = ("api.", "login.", "apps.")
 
 
 @dataclass(frozen=True, slots=True)
 class Hosts:
-    """Where the client sends API calls and token requests; `region` is None for a base-URL override."""
+    """Where API calls and token requests go; `region` is None for a base-URL override."""
 
     api_base: str
     login_base: str

@@ -1,4 +1,4 @@
-"""Retry policy for Genesys calls: one small handler per cause plus a backoff-with-jitter calculator."""
+"""Retry policy for Genesys calls: one small handler per cause plus jittered backoff."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class ClientPause:
 
 
 class RetryPolicy:
-    """Attempts, backoff and deadline for Genesys calls; clock, sleep and randomness are injectable."""
+    """Attempts, backoff and deadline for Genesys calls; clock, sleep and rng are injectable."""
 
     def __init__(self, max_attempts: int = 6, base: float = 0.25, cap: float = 8.0,
                  deadline: float = 30.0, sleep: Callable[[float], None] = time.sleep,

@@ -31,7 +31,7 @@ def pooled_session(pool_size: int = POOL_SIZE) -> requests.Session:
 
 
 class Transport:
-    """Sends API calls with a bearer token, typed errors, retries, a shared 429 pause and 401 refresh."""
+    """Sends API calls: bearer token, typed errors, retries, a shared 429 pause, 401 refresh."""
 
     def __init__(self, hosts: Hosts, tokens: TokenProvider, session: requests.Session,
                  policy: RetryPolicy, timeout: tuple[float, float]):

@@ -68,9 +68,9 @@ class Customer:
         """The recipient object with canonical `idType` casing and only the fields that are set."""
         if not self.id:
             raise ValueError(messages.required_value("Customer id"))
-        # The schema enum is Email/Phone/Opaque; Genesys tolerates other casing but we emit canonical.
-        wire = {"id": self.id,
-                "idType": _canonical(self.id_type, ID_TYPES, messages.id_type_invalid(self.id_type))}
+        # The schema enum is Email/Phone/Opaque; Genesys tolerates other casing, we emit canonical.
+        id_type = _canonical(self.id_type, ID_TYPES, messages.id_type_invalid(self.id_type))
+        wire = {"id": self.id, "idType": id_type}
         for key, value in (("nickname", self.nickname), ("firstName", self.first_name),
                            ("lastName", self.last_name), ("email", self.email),
                            ("image", self.image)):
@@ -112,7 +112,7 @@ def string_map(values: Mapping[str, Any]) -> dict[str, str]:
 def message_body(customer: Customer, message_id: str, *, text: str | None, content: list | None,
                  time: datetime | str | None, custom_attributes: Mapping[str, Any] | None,
                  metadata: Mapping[str, Any] | None) -> dict:
-    """`OpenInboundNormalizedMessage` (reference §3.1); custom attributes go to channel.metadata."""
+    """`OpenInboundNormalizedMessage` (reference §3.1); custom attributes in channel.metadata."""
     if not message_id:
         raise ValueError(messages.required_value("message_id"))
     if not text and not content:
@@ -120,7 +120,7 @@ def message_body(customer: Customer, message_id: str, *, text: str | None, conte
     channel: dict[str, Any] = {"messageId": message_id, "from": customer.to_wire(),
                                "time": iso_time(time)}
     if custom_attributes:
-        # Not in the SDK's ConversationChannelMetadata model, but where Genesys reads participant data.
+        # Not in the SDK's ConversationChannelMetadata, but where Genesys reads participant data.
         channel["metadata"] = {"customAttributes": string_map(custom_attributes)}
     body: dict[str, Any] = {"channel": channel}
     if text:
@@ -155,7 +155,7 @@ def receipt_body(genesys_message_id: str, customer_id: str, status: str, *,
 
 
 def _reason(reason: Mapping[str, Any]) -> dict:
-    # ConversationReason: `message` is required, `code` (MessageExpired, GeneralError, …) optional.
+    # ConversationReason: `message` required, `code` (MessageExpired, GeneralError, …) optional.
     if not reason.get("message"):
         raise ValueError(messages.required_value("reason message"))
     out = {"message": str(reason["message"])}
@@ -173,7 +173,8 @@ def structured_response_body(customer: Customer, message_id: str, *, text: str, 
                         ("originating_message_id", originating_message_id)):
         if not value:
             raise ValueError(messages.required_value(name))
-    return {"channel": {"messageId": message_id, "from": customer.to_wire(), "time": iso_time(time)},
+    channel = {"messageId": message_id, "from": customer.to_wire(), "time": iso_time(time)}
+    return {"channel": channel,
             "buttonResponse": {"type": kind, "text": text, "payload": payload},
             "originatingMessageId": originating_message_id}
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the Genesys client unit tests: a fake clock and a client wired to `responses`."""
+"""Helpers for the Genesys client unit tests: a fake clock and a client for `responses`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ CLIENT_SECRET = "super-secret-value-0123"
 
 
 class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps (or the test advances it)."""
+    """A monotonic clock that moves only when the code under test sleeps or the test advances it."""
 
     def __init__(self, start: float = 1000.0):
         self.now = start

@@ -1,4 +1,4 @@
-"""OAuth client-credentials tokens: request shape, caching, refresh ahead of expiry, single flight."""
+"""OAuth client-credentials tokens: request shape, caching, early refresh, single flight."""
 
 from __future__ import annotations
 

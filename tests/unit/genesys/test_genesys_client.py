@@ -1,4 +1,4 @@
-"""Client calls: integration lookup and paging, Open Messaging sends, users, notifications, timeouts."""
+"""Client calls: integration lookup, Open Messaging sends, users, notifications, timeouts."""
 
 from __future__ import annotations
 
@@ -97,8 +97,8 @@ def test_create_patch_delete_integration(rsps, clock):
     client.patch_integration("new", webhook_url="https://b2.example/h", name="dep2")
     assert client.delete_integration("new") is None
     create, patch = body_of(api_calls(rsps)[0]), body_of(api_calls(rsps)[1])
-    assert create == {"name": "dep",
-                      "outboundNotificationWebhookUrl": "https://bridge.example/handover/genesysCloudOM",
+    webhook = "https://bridge.example/handover/genesysCloudOM"
+    assert create == {"name": "dep", "outboundNotificationWebhookUrl": webhook,
                       "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef",
                       "webhookHeaders": {"X-Env": "prod"}, "supportedContent": {"id": "sc-1"},
                       "messagingSetting": {"id": "ms-1"}}

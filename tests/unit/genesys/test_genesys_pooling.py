@@ -1,4 +1,4 @@
-"""Over real loopback HTTP: token and API calls share one session and reuse one kept-alive connection."""
+"""Over real loopback HTTP: token and API calls share one session and one kept-alive connection."""
 
 from __future__ import annotations
 

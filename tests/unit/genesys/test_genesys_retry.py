@@ -1,4 +1,4 @@
-"""Retries: 429 with Retry-After pausing the whole client, 502/503/504, connection errors, deadline."""
+"""Retries: 429 + Retry-After pausing the whole client, 502/503/504, connection errors, deadline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every request body the client builds deserializes into its route's SDK model with no unknown fields."""
+"""Every request body the client builds fits its route's SDK model, with no unknown fields."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook signature: the reference §6 test vector, whitespace tolerance, hex and tampering rejected."""
+"""Webhook signature: reference §6 vector, whitespace tolerated, hex and tampering rejected."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from bridge.genesys.signature import compute_signature, verify_signature
 
 SECRET = "0123456789abcdef-test-secret"
-BODY = (b'{"id":"msg-1","channel":{"id":"int-1","platform":"Open","type":"Private","to":{"id":"cust-1"},'
+BODY = (b'{"id":"msg-1","channel":{"id":"int-1","platform":"Open","type":"Private",'
+        b'"to":{"id":"cust-1"},'
         b'"from":{"nickname":"My Integration","id":"int-1","idType":"Opaque"},'
         b'"time":"2024-01-01T00:00:00.000Z","messageId":"msg-1"},"type":"Text","text":"Hi",'
         b'"direction":"Outbound","originatingEntity":"Human"}')
@@ -35,7 +36,7 @@ def test_hex_digest_rejected():
 
 @pytest.mark.parametrize("header", [None, "", "sha256=", HEADER.removeprefix("sha256="),
                                     HEADER.replace("P2d", "P2e"), "sha256= " + HEADER[7:],
-                                    HEADER.upper(), "sha256=P2dhKfdWy1zOh5vPANkR+57cEEmdZcbQvTJKsNqS6UM",
+                                    HEADER.upper(), HEADER.rstrip("="),
                                     "sha256=ü"])
 def test_wrong_headers_rejected(header):
     assert not verify_signature(SECRET, BODY, header)
