@@ -4,7 +4,9 @@ whose fields satisfy the trigger's match criteria, POST the Web Services Data Ac
 Cognigy's action (reference/genesys-completion-detection.md §C.5) maps `userId = Flow.addressTo`,
 `topic` = the literal `v2.detail.events.conversation.id.<suffix>` and `disconnectType =
 Flow.disconnectType`; a workflow input the event lacks (e.g. `disconnectType` on `acw`) is unset,
-and the default request template `${input.rawRequest}` leaves unset inputs out.
+and the default request template `${input.rawRequest}` leaves unset inputs out. Cognigy's workflow
+runs on agent-side events (`user.end`, `acw`), where `addressTo` is the customer; on customer-side
+events (`customer.*`) the customer is `addressFrom`, so the modelled workflow maps that instead.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from .settings import DataActionSettings
 
 def cognigy_body(pattern: str, event: dict) -> dict:
     """Cognigy's `{userId, topic, disconnectType}` for one detail event."""
-    body = {"userId": event.get("addressTo", ""), "topic": pattern.replace("{id}", "id")}
+    customer_side = pattern.split("{id}.", 1)[-1].startswith("customer.")
+    user_id = event.get("addressFrom" if customer_side else "addressTo", "")
+    body = {"userId": user_id, "topic": pattern.replace("{id}", "id")}
     if event.get("disconnectType"):
         body["disconnectType"] = event["disconnectType"]
     return body

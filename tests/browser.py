@@ -1,0 +1,153 @@
+"""Helpers for end-to-end stories: a recording HTTP receiver (webhook / EventBridge / data-action
+target) and headless Chromium through Selenium (Debian `chromium` + `chromium-driver`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync")
+
+
+@dataclass
+class Received:
+    """One request the receiver got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A threaded HTTP server on 127.0.0.1 that records every request and answers with the next
+    scripted `(status, headers)` (200 once the script is used up). Use as a context manager."""
+
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        receiver = self
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.requests.append(Received(self.command, self.path,
+                                                      dict(self.headers.items()), body))
+                    status, headers = (receiver.script.pop(0) if receiver.script
+                                       else (200, {}))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_PUT = do_POST
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> "Receiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def matching(self, predicate: Callable[[Received], bool] = lambda r: True) -> list[Received]:
+        with self._lock:
+            return [r for r in self.requests if predicate(r)]
+
+
+def require_chromium() -> None:
+    """Skip the calling test when Chromium or chromedriver is not installed."""
+    for binary, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.path.exists(binary):
+            pytest.skip(f"{binary} not found: install the Debian package {package}")
+
+
+class Browser:
+    """A headless Chromium session with a fresh profile; `close()` quits it and removes the profile."""
+
+    def __init__(self) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        require_chromium()
+        self.profile = tempfile.mkdtemp(prefix="om-bridge-chromium-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in CHROME_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={self.profile}")
+        self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
+                                       options=options)
+
+    def by_testid(self, testid: str, timeout: float = 10.0) -> Any:
+        """Wait for the element with `data-testid` to be visible and return it."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        locator = (By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+        return WebDriverWait(self.driver, timeout).until(ec.visibility_of_element_located(locator))
+
+    def wait(self, predicate: Callable[[Any], Any], timeout: float = 10.0,
+             what: str = "condition") -> Any:
+        """Poll `predicate(driver)` until truthy (fails the test with `what` on timeout)."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            return WebDriverWait(self.driver, timeout).until(predicate)
+        except TimeoutException:
+            raise AssertionError(f"browser: timed out waiting for {what}") from None
+
+    def console_errors(self) -> list[str]:
+        """Severe messages from the page's JS console."""
+        try:
+            return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        except Exception:  # noqa: BLE001 - log API not available in every driver build
+            return []
+
+    def close(self) -> None:
+        try:
+            self.driver.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self) -> "Browser":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
