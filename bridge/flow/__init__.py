@@ -1,1 +1,11 @@
-"""om-bridge: bridge/flow."""
+"""The flow runtime: runs a Cognigy-style chart for one input against session state (DESIGN.md §5)."""
+
+from extension.api import HandoverRequest, Output
+
+from .chart import Chart, ChartError, ChartNode, load_chart, template_names
+from .runtime import FlowRuntime
+from .script import ScriptError
+from .state import FlowError, FlowInput, FlowResult, SessionState
+
+__all__ = ["Chart", "ChartError", "ChartNode", "FlowError", "FlowInput", "FlowResult", "FlowRuntime",
+           "HandoverRequest", "Output", "ScriptError", "SessionState", "load_chart", "template_names"]

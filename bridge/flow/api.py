@@ -1,0 +1,71 @@
+"""`RuntimeApi`: the `cognigy.api` object node functions call; it records their effects for the runtime
+(outputs, jumps, waits, context changes, a handover) and evaluates CognigyScript for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extension.api import DESTINATIONS, HandoverRequest, NodeError, Output
+
+from . import script
+
+
+class RuntimeApi:
+    """Records what one node did; the runtime reads the effects after the node function returns."""
+
+    def __init__(self, scope: dict[str, Any], node_counts: dict[str, int]) -> None:
+        self.scope = scope  # {"input": ..., "context": ..., "profile": ...}, shared across the run
+        self.node_counts = node_counts
+        self.outputs: list[Output] = []
+        self.next_node: str | None = None
+        self.wait_node: str | None = None
+        self.stopped = False
+        self.handover_request: HandoverRequest | None = None
+
+    def say(self, text: str | None, data: dict | None = None, *,
+            destination: str = "userAndAgent") -> None:
+        if destination not in DESTINATIONS:
+            raise NodeError(f"Handover Output Destination must be one of {list(DESTINATIONS)}")
+        self.outputs.append(Output(text=text, data=data, destination=destination))
+
+    def set_next_node(self, node_id: str) -> None:
+        self.next_node = node_id
+
+    def wait_for_input(self, node_id: str) -> None:
+        self.wait_node = node_id
+
+    def stop_execution(self) -> None:
+        self.stopped = True
+
+    def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None:
+        *parents, last = [p for p in key.split(".") if p]
+        target = self.scope["context"]
+        for part in parents:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        if mode == "array":
+            current = target.get(last)
+            target[last] = ([*current] if isinstance(current, list)
+                            else [] if current is None else [current]) + [value]
+        else:
+            target[last] = value
+
+    def handover(self, request: HandoverRequest) -> None:
+        self.handover_request = request
+
+    def set_input(self, text: str | None, data: dict | None) -> None:
+        self.scope["input"]["text"] = text
+        self.scope["input"]["data"] = data if data is not None else {}
+
+    def execution_amount(self, node_id: str) -> int:
+        return self.node_counts.get(node_id, 0)
+
+    def parse_cognigy_script_text(self, text: str) -> str:
+        return script.render(text, self.scope)
+
+    def parse_cognigy_script_condition(self, condition: str) -> bool:
+        return script.condition(condition, self.scope)
+
+    def parse_cognigy_script_value(self, expression: str) -> Any:
+        return script.evaluate(expression, self.scope)

@@ -1,0 +1,150 @@
+"""`Chart`: a flow in Cognigy's chart.json form (nodes with config + relations), loaded and checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import schemas
+from extension.registry import NODE_TYPES
+
+from . import messages
+
+
+class ChartError(ValueError):
+    """A chart that does not validate or whose structure is broken; the message says where."""
+
+
+@dataclass(frozen=True)
+class ChartNode:
+    """One node of a chart."""
+
+    id: str
+    type: str
+    label: str
+    config: dict[str, Any]
+    is_entry_point: bool = False
+    is_disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A validated chart with its relations resolved for walking."""
+
+    name: str
+    id: str
+    nodes: dict[str, ChartNode]
+    start: str
+    children: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    next: dict[str, str | None] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)  # node in a branch -> the If/Lookup owning it
+
+    def successor(self, node_id: str) -> str | None:
+        """The node below `node_id`; at the end of a branch, the node below the branch's parent."""
+        current: str | None = node_id
+        while current is not None:
+            nxt = self.next.get(current)
+            if nxt:
+                return nxt
+            current = self.owner.get(current)
+        return None
+
+    def label(self, node_id: str) -> str:
+        node = self.nodes.get(node_id)
+        return (node.label or node.type) if node else "?"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], name: str = "chart") -> "Chart":
+        """Validate `data` against schemas/chart.json and the structural rules, then build."""
+        errors = sorted(schemas.validator("chart").iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            e = errors[0]
+            where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+            raise ChartError(messages.chart_invalid(name, f"{where}: {e.message}"))
+        nodes: dict[str, ChartNode] = {}
+        for raw in data["nodes"]:
+            if raw["_id"] in nodes:
+                raise ChartError(messages.chart_invalid(name, f"duplicate node _id {raw['_id']!r}"))
+            nodes[raw["_id"]] = ChartNode(
+                id=raw["_id"], type=raw["type"], label=raw.get("label") or "",
+                config=raw.get("config") or {}, is_entry_point=bool(raw.get("isEntryPoint")),
+                is_disabled=bool(raw.get("isDisabled")))
+        starts = [n.id for n in nodes.values() if n.type == "start"]
+        if len(starts) != 1:
+            raise ChartError(messages.chart_invalid(name, f"needs exactly one start node, has {len(starts)}"))
+        chart = cls(name=name, id=data.get("_id") or name, nodes=nodes, start=starts[0])
+        _link(chart, data["relations"])
+        return chart
+
+
+def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
+    """Resolve relations, checking every id, single placement of each node and branch child types."""
+    def bad(problem: str) -> ChartError:
+        return ChartError(messages.chart_invalid(chart.name, problem))
+
+    incoming: dict[str, str] = {}
+    for rel in relations:
+        nid = rel["node"]
+        if nid not in chart.nodes:
+            raise bad(f"relation names missing node {nid!r}")
+        if nid in chart.children:
+            raise bad(f"node {nid!r} has two relations")
+        parent = chart.nodes[nid]
+        allowed = NODE_TYPES[parent.type].descriptor.constraints.placement.children.get("whitelist") or ()
+        for target in [*rel["children"], *([rel["next"]] if rel["next"] else [])]:
+            if target not in chart.nodes:
+                raise bad(f"node {nid!r} links to missing node {target!r}")
+            if target in incoming or target == chart.start:
+                raise bad(f"node {target!r} is placed twice (under {incoming.get(target, '?')!r} and {nid!r})")
+            incoming[target] = nid
+        for child in rel["children"]:
+            child_type = chart.nodes[child].type
+            if child_type not in allowed:
+                raise bad(f"node {child!r} of type {child_type!r} cannot be a child of {parent.type!r}")
+        chart.children[nid] = tuple(rel["children"])
+        chart.next[nid] = rel["next"]
+    for node in chart.nodes.values():
+        parent_type = NODE_TYPES[node.type].descriptor.parent_type
+        if parent_type and chart.nodes.get(incoming.get(node.id, ""), None) is None:
+            raise bad(f"node {node.id!r} of type {node.type!r} must be a child of a {parent_type!r} node")
+    for parent, kids in chart.children.items():
+        for kid in kids:  # every node of a branch chain belongs to the branch's parent
+            current: str | None = kid
+            seen: set[str] = set()
+            while current and current not in seen:
+                seen.add(current)
+                chart.owner[current] = parent
+                current = chart.next.get(current)
+    for node in chart.nodes.values():
+        if node.type == "goTo":
+            target = (node.config.get("flowNode") or {}).get("node")
+            flow = (node.config.get("flowNode") or {}).get("flow")
+            if target not in chart.nodes:
+                raise bad(f"Go To node {node.id!r} selects missing node {target!r}")
+            if flow and flow != chart.id:
+                raise bad(f"Go To node {node.id!r} selects another flow {flow!r}")
+
+
+def template_names() -> list[str]:
+    """Names of the flow templates shipped in `flows/`."""
+    return sorted(p.name[:-5] for p in resources.files("flows").iterdir() if p.name.endswith(".json"))
+
+
+def load_chart(name_or_path: str) -> Chart:
+    """Load a template by name ("demo-bot", "genesys-handover") or a chart file by path; validated."""
+    path = Path(name_or_path)
+    if name_or_path in template_names():
+        text = resources.files("flows").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")
+        name = name_or_path
+    elif path.is_file():
+        text, name = path.read_text(encoding="utf-8"), path.stem
+    else:
+        raise ChartError(messages.chart_not_found(name_or_path, template_names()))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ChartError(messages.chart_invalid(name, f"not JSON: {exc}")) from None
+    return Chart.from_dict(data, name)

@@ -1,0 +1,37 @@
+"""Every user-facing message of the flow runtime, so wording stays consistent and testable."""
+
+from __future__ import annotations
+
+
+def script_syntax(expression: str, position: int, problem: str) -> str:
+    return f"CognigyScript error in {expression!r} at position {position}: {problem}"
+
+
+def script_unknown_root(expression: str, name: str) -> str:
+    return (f"CognigyScript error in {expression!r}: unknown name {name!r} "
+            "(use input, context, profile or ci, cc, cp)")
+
+
+def node_failed(node_id: str, label: str, problem: str) -> str:
+    return f"node {node_id!r} ({label}): {problem}"
+
+
+def step_bound(max_steps: int) -> str:
+    return (f"stopped after {max_steps} nodes without waiting for input "
+            "(a Go To loop without \"wait for Input\"?)")
+
+
+def no_such_node(node_id: str) -> str:
+    return f"jumps to node {node_id!r}, which is not in this flow"
+
+
+def unknown_type(node_type: str) -> str:
+    return f"node type {node_type!r} is not registered"
+
+
+def chart_invalid(name: str, problem: str) -> str:
+    return f"flow chart {name!r} is invalid: {problem}"
+
+
+def chart_not_found(name: str, known: list[str]) -> str:
+    return f"no flow chart {name!r} (templates: {', '.join(known)}; or give a file path)"

@@ -1,0 +1,87 @@
+"""The values the flow runtime exchanges with its caller: input, session state, result, error."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from extension.api import HandoverRequest, Output
+
+from . import messages
+
+
+@dataclass
+class FlowInput:
+    """One input for the flow: the user's message, or a handover event (`handover={"status": ...}`)."""
+
+    text: str | None
+    data: dict | None
+    user_id: str
+    session_id: str
+    url_token: str
+    handover: dict | None = None  # becomes input.handover
+    channel: str = "rest"
+
+    def to_input(self) -> dict[str, Any]:
+        """The CognigyScript `input` object (Cognigy's names: userId, sessionId, URLToken, ...)."""
+        text, data = self.text, self.data
+        mode = ("TextData" if text and data else "TextOnly" if text else "DataOnly" if data else "Empty")
+        out: dict[str, Any] = {
+            "text": text, "data": copy.deepcopy(data) if data is not None else {}, "userId": self.user_id,
+            "sessionId": self.session_id, "URLToken": self.url_token, "channel": self.channel,
+            "mode": mode,
+        }
+        if self.handover is not None:
+            out["handover"] = copy.deepcopy(self.handover)
+        return out
+
+
+@dataclass
+class SessionState:
+    """What the runtime remembers per session between inputs."""
+
+    entrypoint: str | None
+    wait_node: str | None
+    context: dict
+    profile: dict
+    transcript: list[dict]
+    node_counts: dict[str, int] = field(default_factory=dict)  # executions per node (Say "linear")
+
+    @classmethod
+    def new(cls) -> "SessionState":
+        return cls(entrypoint=None, wait_node=None, context={}, profile={}, transcript=[])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entrypoint": self.entrypoint, "wait_node": self.wait_node,
+                "context": copy.deepcopy(self.context), "profile": copy.deepcopy(self.profile),
+                "transcript": copy.deepcopy(self.transcript), "node_counts": dict(self.node_counts)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SessionState":
+        return cls(entrypoint=d.get("entrypoint"), wait_node=d.get("wait_node"),
+                   context=copy.deepcopy(d.get("context") or {}),
+                   profile=copy.deepcopy(d.get("profile") or {}),
+                   transcript=copy.deepcopy(d.get("transcript") or []),
+                   node_counts=dict(d.get("node_counts") or {}))
+
+
+class FlowError(Exception):
+    """A node failed (bad expression, bad config, step bound); names the node's id and label."""
+
+    def __init__(self, node_id: str, node_label: str, message: str) -> None:
+        super().__init__(messages.node_failed(node_id, node_label, message))
+        self.node_id, self.node_label, self.message = node_id, node_label, message
+
+
+@dataclass
+class FlowResult:
+    """The outcome of one run: outputs in order, an optional handover request, the new state."""
+
+    outputs: list[Output]
+    handover: HandoverRequest | None
+    state: SessionState
+    error: FlowError | None = None
+
+
+__all__ = ["FlowInput", "SessionState", "FlowResult", "FlowError", "Output", "HandoverRequest"]

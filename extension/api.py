@@ -1,0 +1,106 @@
+"""What a node function receives: the `cognigy`-like API object and the node's parameters.
+
+Node functions only see this surface (mirroring extension-tools' `INodeFunctionBaseParams`), so they run
+unchanged in the bridge's flow runtime and behind the extension's HTTP call, and never touch Flask or a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Final, Protocol
+
+DESTINATIONS: Final = ("userOnly", "agentOnly", "userAndAgent")
+# The Say node's "Handover Output Destination" default is "User and Agent" (reference §2.4).
+DEFAULT_DESTINATION: Final = "userAndAgent"
+# Handover node "Flow Continuation": "Below this Node" / "At current AgentInject Entrypoint"
+# (RAC `resolveBehavior`, reference §2.1).
+FLOW_CONTINUATIONS: Final = ("resetEntrypoint", "continueEntrypoint")
+
+
+@dataclass
+class Output:
+    """One bot output and where it goes while a handover is active."""
+
+    text: str | None
+    data: dict | None
+    destination: str = DEFAULT_DESTINATION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "data": self.data, "destination": self.destination}
+
+
+@dataclass
+class HandoverRequest:
+    """What a Handover to Human Agent node asks the handover engine to do."""
+
+    node_id: str
+    provider: str | None
+    accepted_message: str | None
+    language: str | None
+    skills: list[str]
+    priority: int | None
+    custom_attributes: dict[str, str]
+    enable_user_connects_message: bool
+    enable_user_disconnects_message: bool
+    display_agent_details: bool
+    flow_continuation: str  # one of FLOW_CONTINUATIONS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HandoverRequest":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class ChildConfig:
+    """A child node as the parent's function sees it (`childConfigs[]`: id, type, config)."""
+
+    id: str
+    type: str
+    config: dict[str, Any]
+
+
+class NodeApi(Protocol):
+    """The actions a node function may take (a subset of Cognigy's `api`, in Python naming)."""
+
+    def say(self, text: str | None, data: dict | None = None, *,
+            destination: str = DEFAULT_DESTINATION) -> None: ...
+    def set_next_node(self, node_id: str) -> None: ...
+    def wait_for_input(self, node_id: str) -> None: ...
+    def stop_execution(self) -> None: ...
+    def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None: ...
+    def handover(self, request: HandoverRequest) -> None: ...
+    def set_input(self, text: str | None, data: dict | None) -> None: ...
+    def execution_amount(self, node_id: str) -> int: ...
+    def parse_cognigy_script_text(self, text: str) -> str: ...
+    def parse_cognigy_script_condition(self, condition: str) -> bool: ...
+    def parse_cognigy_script_value(self, expression: str) -> Any: ...
+
+
+@dataclass
+class Cognigy:
+    """The `cognigy` object: `api` plus the session's `input`, `context` and `profile`."""
+
+    api: NodeApi
+    input: dict[str, Any]
+    context: dict[str, Any]
+    profile: dict[str, Any]
+
+
+@dataclass
+class NodeParams:
+    """Everything a node function gets: `cognigy`, its evaluated `config`, `child_configs`, `node_id`."""
+
+    cognigy: Cognigy
+    config: dict[str, Any]
+    node_id: str
+    child_configs: list[ChildConfig] = field(default_factory=list)
+
+
+NodeFunction = Callable[[NodeParams], None]
+
+
+class NodeError(Exception):
+    """A node cannot do its job with the config it was given; the runtime reports it with the node's id."""

@@ -1,0 +1,58 @@
+"""The registry of node types: type -> (descriptor, function). The flow runtime, the JSON Schemas and
+the extension build all read this one dict, and a test fails when a template uses an unregistered type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from .api import NodeFunction
+from .descriptor import NodeDescriptor
+from .nodes import chart, condition, context, goto, handover, lookup, say
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A registered node type. `function` None = the node itself does nothing (branch children, Start);
+    `in_extension` = shipped in the uploadable Cognigy extension."""
+
+    descriptor: NodeDescriptor
+    function: NodeFunction | None
+    in_extension: bool = True
+
+    @property
+    def type(self) -> str:
+        return self.descriptor.type
+
+
+_ALL = (
+    NodeType(chart.START, None, in_extension=False),
+    NodeType(chart.END, chart.end, in_extension=False),
+    NodeType(say.DESCRIPTOR, say.say),
+    NodeType(handover.DESCRIPTOR, handover.handover),
+    NodeType(lookup.DESCRIPTOR, lookup.lookup),
+    NodeType(lookup.CASE, None),
+    NodeType(lookup.DEFAULT, None),
+    NodeType(goto.DESCRIPTOR, goto.go_to),
+    NodeType(condition.DESCRIPTOR, condition.if_node),
+    NodeType(condition.THEN, None),
+    NodeType(condition.ELSE, None),
+    NodeType(context.DESCRIPTOR, context.add_to_context),
+)
+
+NODE_TYPES: Final[dict[str, NodeType]] = {n.type: n for n in _ALL}
+assert len(NODE_TYPES) == len(_ALL), "duplicate node type in the registry"
+
+
+def node_type(name: str) -> NodeType:
+    """The registered node type `name` (KeyError naming it when unknown)."""
+    try:
+        return NODE_TYPES[name]
+    except KeyError:
+        from . import messages
+        raise KeyError(messages.unknown_node_type(name)) from None
+
+
+def extension_node_types() -> list[NodeType]:
+    """Node types shipped in the Cognigy extension, parents before their children."""
+    return [n for n in _ALL if n.in_extension]
