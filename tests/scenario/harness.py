@@ -125,6 +125,7 @@ class BridgeEnv:
         self.sandbox = None
         self.bridge: BridgeServer | None = None
         self._agent = None
+        self._others: list = []
         self.sandbox_admin = SandboxAdmin(self)
         self.start_sandbox()
         self.config = merge(demo_config(self.bridge_url, self.sandbox_url, self.data_dir), config or {})
@@ -185,8 +186,8 @@ class BridgeEnv:
         self.sandbox = SandboxServer(config=copy.deepcopy(self.sandbox_config), host=HOST,
                                      port=self.sandbox_port or 0)
         self.sandbox.start()
-        self.sandbox_port = int(self.sandbox.url.rsplit(":", 1)[1].split("/")[0])
-        self._agent = None
+        self.sandbox_port = self.sandbox.port
+        self._close_agents()
 
     def stop_sandbox(self) -> None:
         """Stop the sandbox (Genesys "down"); the port is kept for `start_sandbox`."""
@@ -195,6 +196,7 @@ class BridgeEnv:
             self.sandbox = None
 
     def close(self) -> None:
+        self._close_agents()
         self.stop_bridge()
         self.stop_sandbox()
 
@@ -270,11 +272,20 @@ class BridgeEnv:
             from sandbox import seed
             from sandbox.agentclient import AgentClient
 
-            self._agent = AgentClient(self.sandbox_url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD)
+            self._agent = AgentClient(self.sandbox_url, seed.DEMO_AGENT_USERNAME,
+                                      seed.DEMO_AGENT_PASSWORD).login()
         return self._agent
 
     def agent_client(self, username: str, password: str):  # type: ignore[no-untyped-def]
-        """Another agent (e.g. the seeded supervisor for transfer tests)."""
+        """Another agent, logged in (e.g. the seeded supervisor for transfer tests); closed with the env."""
         from sandbox.agentclient import AgentClient
 
-        return AgentClient(self.sandbox_url, username, password)
+        client = AgentClient(self.sandbox_url, username, password).login()
+        self._others.append(client)
+        return client
+
+    def _close_agents(self) -> None:
+        for client in [self._agent, *self._others]:
+            if client is not None:
+                client.close()
+        self._agent, self._others = None, []
