@@ -1,0 +1,116 @@
+"""The bridge side of the Cognigy extension: its node functions POST here and the same Python node
+function runs against the posted input/context/profile; the answer lists the effects for the JS code
+to apply with Cognigy's `api` (say, addToContext, setNextNode, stopExecution)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Callable
+
+import schemas
+
+from . import messages
+from .api import ChildConfig, Cognigy, HandoverRequest, NodeError, NodeParams
+from .registry import NODE_TYPES
+
+EXECUTE_PATH = "/extension/v1/execute"
+
+
+class RemoteError(ValueError):
+    """A request the bridge refuses; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _recording_api(scope: dict[str, Any]) -> Any:
+    # Imported here: the runtime package imports the registry, which must not import the runtime back.
+    from bridge.flow.api import RuntimeApi
+
+    class RemoteApi(RuntimeApi):
+        """Records context changes as operations, since Cognigy owns the real context."""
+
+        def __init__(self) -> None:
+            super().__init__(scope, {})
+            self.context_ops: list[dict[str, Any]] = []
+
+        def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None:
+            super().add_to_context(key, value, mode)
+            self.context_ops.append({"key": key, "value": value, "mode": mode})
+
+    return RemoteApi()
+
+
+def _require(payload: dict[str, Any], name: str, kind: type) -> Any:
+    value = payload.get(name)
+    if not isinstance(value, kind):
+        raise RemoteError(messages.remote_bad_request(f"{name!r} must be a {kind.__name__}"))
+    return value
+
+
+def execute(payload: Any) -> dict[str, Any]:
+    """Run one node for the extension: `{type, nodeId, config, childConfigs, input, context, profile}`
+    -> `{outputs, context, next, wait, stop, handover}`. Raises RemoteError for a bad request."""
+    if not isinstance(payload, dict):
+        raise RemoteError(messages.remote_bad_request("body must be a JSON object"))
+    node_type = _require(payload, "type", str)
+    registered = NODE_TYPES.get(node_type)
+    if registered is None or not registered.in_extension:
+        raise RemoteError(messages.remote_not_exported(node_type), 404)
+    node_id = _require(payload, "nodeId", str)
+    config = _require(payload, "config", dict)
+    errors = list(schemas.validator(f"nodes/{node_type}").iter_errors(config))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(config)"
+        raise RemoteError(messages.remote_bad_request(f"config/{where}: {errors[0].message}"))
+    children = []
+    for child in payload.get("childConfigs") or []:
+        if not isinstance(child, dict) or not isinstance(child.get("id"), str):
+            raise RemoteError(messages.remote_bad_request("each childConfig needs an 'id'"))
+        children.append(ChildConfig(id=child["id"], type=str(child.get("type", "")),
+                                    config=child.get("config") or {}))
+    scope = {"input": dict(_require(payload, "input", dict)),
+             "context": dict(payload.get("context") or {}), "profile": dict(payload.get("profile") or {})}
+    api = _recording_api(scope)
+    if registered.function is not None:
+        try:
+            registered.function(NodeParams(
+                cognigy=Cognigy(api=api, input=scope["input"], context=scope["context"],
+                                profile=scope["profile"]),
+                config={**registered.descriptor.defaults(), **config}, node_id=node_id,
+                child_configs=children))
+        except (NodeError, ValueError) as exc:
+            raise RemoteError(str(exc), 422) from None
+    return {"outputs": [o.to_dict() for o in api.outputs], "context": api.context_ops,
+            "next": api.next_node, "wait": api.wait_node, "stop": api.stopped,
+            "handover": api.handover_request.to_dict() if api.handover_request else None}
+
+
+HandoverStarter = Callable[[HandoverRequest, dict[str, Any]], None]
+
+
+def blueprint(api_key: str | None = None, on_handover: HandoverStarter | None = None) -> Any:
+    """A Flask blueprint serving `POST /extension/v1/execute`. With `api_key`, requests must carry
+    `Authorization: Bearer <api_key>` (the extension connection's API key); `on_handover(request,
+    input)` is called when a Handover node ran, so the handover engine can start the handover."""
+    from flask import Blueprint, jsonify, request
+
+    bp = Blueprint("om_bridge_extension", __name__)
+
+    @bp.post(EXECUTE_PATH)
+    def execute_route() -> Any:
+        if api_key is not None:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+                return jsonify(error="missing or wrong API key"), 401
+        payload = request.get_json(silent=True)
+        try:
+            answer = execute(payload)
+        except RemoteError as exc:
+            return jsonify(error=str(exc)), exc.status
+        if answer["handover"] is not None and on_handover is not None:
+            on_handover(HandoverRequest.from_dict(answer["handover"]), payload["input"])
+        return jsonify(answer)
+
+    return bp
