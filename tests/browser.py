@@ -1,5 +1,6 @@
 """Helpers for end-to-end stories: a recording HTTP receiver (webhook / EventBridge / data-action
-target) and headless Chromium through Selenium (Debian `chromium` + `chromium-driver`)."""
+target), starting a conversation on the sandbox as the bridge does, and headless Chromium through
+Selenium (Debian `chromium` + `chromium-driver`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import os
 import shutil
 import tempfile
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 import pytest
+import requests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -37,9 +41,10 @@ class Received:
 @dataclass
 class Receiver:
     """A threaded HTTP server on 127.0.0.1 that records every request and answers with the next
-    scripted `(status, headers)` (200 once the script is used up). Use as a context manager."""
+    scripted `(status, headers[, delay_seconds])` (200 once the script is used up). Use as a
+    context manager."""
 
-    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    script: list[tuple] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -53,14 +58,19 @@ class Receiver:
                 with receiver._lock:
                     receiver.requests.append(Received(self.command, self.path,
                                                       dict(self.headers.items()), body))
-                    status, headers = (receiver.script.pop(0) if receiver.script
-                                       else (200, {}))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                    step = receiver.script.pop(0) if receiver.script else (200, {})
+                status, headers = step[0], step[1]
+                if len(step) > 2:
+                    time.sleep(step[2])   # a slow receiver (scripted), to exercise timeouts
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:
+                    pass   # the caller gave up (timeout) before the scripted delay ended
 
             do_PUT = do_POST
 
@@ -87,6 +97,33 @@ class Receiver:
     def matching(self, predicate: Callable[[Received], bool] = lambda r: True) -> list[Received]:
         with self._lock:
             return [r for r in self.requests if predicate(r)]
+
+
+def bearer(base_url: str, client: tuple[str, str], user: tuple[str, str] | None = None) -> str:
+    """An access token from the sandbox login host (client credentials, or password grant)."""
+    form = {"grant_type": "client_credentials"} if user is None else {
+        "grant_type": "password", "username": user[0], "password": user[1]}
+    resp = requests.post(f"{base_url}/oauth/token", data=form, auth=client, timeout=5)
+    resp.raise_for_status()
+    return resp.json()["access_token"]
+
+
+def send_inbound(base_url: str, token: str, integration_id: str, customer_id: str, text: str,
+                 custom_attributes: dict[str, str] | None = None) -> str:
+    """Post an Open Messaging inbound text as the bridge does; returns the conversation id."""
+    channel: dict[str, Any] = {"messageId": str(uuid.uuid4()),
+                               "from": {"id": customer_id, "idType": "Opaque",
+                                        "nickname": "Jane D.", "firstName": "Jane",
+                                        "lastName": "Doe"},
+                               "time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+    if custom_attributes:
+        channel["metadata"] = {"customAttributes": custom_attributes}
+    resp = requests.post(
+        f"{base_url}/api/v2/conversations/messages/{integration_id}/inbound/open/message",
+        params={"prefetchConversationId": "true"}, json={"channel": channel, "text": text},
+        headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert resp.status_code in (200, 202), resp.text
+    return resp.json()["conversationId"]
 
 
 def require_chromium() -> None:
