@@ -1,0 +1,86 @@
+"""The app factory: wiring, and production defaults that are safe (secrets required, no way to skip verification)."""
+
+from __future__ import annotations
+
+import pytest
+import tomli_w
+
+from bridge.app import StartupError, create_app, load_settings
+from bridge.config import ConfigError
+from bridge.demo import demo_config, demo_environ
+
+
+def settings(tmp_path, mutate=None, environ=None, start_workers=False) -> dict:
+    config = demo_config("http://127.0.0.1:8080", "http://127.0.0.1:8081", tmp_path / "data")
+    if mutate:
+        mutate(config)
+    path = tmp_path / "om-bridge.toml"
+    path.write_text(tomli_w.dumps(config))
+    return {"config_path": str(path), "environ": demo_environ() if environ is None else environ,
+            "start_workers": start_workers}
+
+
+def test_create_app_wires_every_subsystem(tmp_path):
+    app = create_app(settings(tmp_path))
+    try:
+        ctx = app.extensions["om-bridge"]
+        assert (tmp_path / "data" / "om-bridge.db").exists()  # the data dir was created
+        assert ctx.engine is not None and ctx.completion is not None
+        assert ctx.store.ping()
+        rules = {r.rule for r in app.url_map.iter_rules()}
+        for rule in ("/endpoint/<url_token>", "/endpoint/<url_token>/sessions/<session_id>/outputs",
+                     "/endpoint/<url_token>/sessions/<session_id>/events", "/handover/genesysCloudOM",
+                     "/handover/genesysCloudOM/eventbridge", "/healthz", "/readyz", "/metrics", "/"):
+            assert rule in rules, rule
+        assert ctx.clients.for_provider("genesys-demo") is ctx.clients.for_provider("genesys-demo")
+    finally:
+        ctx.close()
+
+
+def test_client_secret_is_required(tmp_path):
+    def drop(c):
+        del c["providers"][0]["client_secret"]
+    with pytest.raises(ConfigError, match="client_secret"):
+        load_settings(settings(tmp_path, drop))
+
+
+def test_webhook_secret_is_required(tmp_path):
+    def drop(c):
+        del c["providers"][0]["webhook_secret"]
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        create_app(settings(tmp_path, drop))
+
+
+def test_empty_secret_is_refused(tmp_path):
+    def empty(c):
+        c["providers"][0]["webhook_secret"] = ""
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        load_settings(settings(tmp_path, empty))
+
+
+def test_env_secret_must_be_set(tmp_path):
+    def env_ref(c):
+        c["providers"][0]["client_secret"] = "env:OM_TEST_UNSET_SECRET"
+    with pytest.raises(ConfigError, match="OM_TEST_UNSET_SECRET"):
+        load_settings(settings(tmp_path, env_ref))
+
+
+def test_signature_verification_cannot_be_turned_off(tmp_path):
+    def disable(c):
+        c["providers"][0]["verify_signature"] = False
+    with pytest.raises(ConfigError, match="verify_signature"):
+        load_settings(settings(tmp_path, disable))
+
+
+def test_eventbridge_key_required_when_http_end_request_flag_is_on(tmp_path):
+    environ = dict(demo_environ())
+    del environ["GENESYS_EVENTBRIDGE_HANDOVER_API_KEY"]
+    with pytest.raises(StartupError, match="GENESYS_EVENTBRIDGE_HANDOVER_API_KEY"):
+        create_app(settings(tmp_path, environ=environ))
+    environ["FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST"] = "false"
+    create_app(settings(tmp_path, environ=environ)).extensions["om-bridge"].close()
+
+
+def test_default_flags_are_cognigy_defaults(tmp_path):
+    config, flags, _ = load_settings(settings(tmp_path, environ={}))
+    assert flags.refusal("demo", "production") is not None  # the provider is off until enabled
