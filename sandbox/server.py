@@ -34,7 +34,7 @@ class SandboxServer:
 
     def start(self) -> "SandboxServer":
         """Serve in a daemon thread; returns once the socket accepts connections."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
                                         name=f"sandbox-{self.port}")
         self._thread.start()
         return self
