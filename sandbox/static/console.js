@@ -76,14 +76,13 @@
       $("workspace").hidden = false;
       $("who").hidden = false;
       loadQueues();
-      loadWrapupCodes();
       loadRouting();
       poll();
       state.pollTimer = setInterval(poll, POLL_MS);
     });
   }
 
-  // ---- routing status, queues, wrap-up codes ------------------------------------------------
+  // ---- routing status and queues ------------------------------------------------
   function loadRouting() {
     api("GET", "/api/v2/users/" + state.me.id + "/routingstatus").then(showRouting)
       .catch(function () { $("routing-toggle").hidden = true; });
@@ -113,16 +112,6 @@
         select.appendChild(opt);
       });
     }).catch(function (err) { setStatus(err.message); });
-  }
-
-  function loadWrapupCodes() {
-    api("GET", "/api/v2/routing/wrapupcodes?pageSize=100").then(function (listing) {
-      var list = $("wrapup-codes");
-      (listing.entities || []).forEach(function (c) {
-        var opt = document.createElement("option");
-        opt.value = c.name; list.appendChild(opt);
-      });
-    }).catch(function () { /* free-text wrap-up codes when the org lists none */ });
   }
 
   // ---- conversations ------------------------------------------------------------------------
