@@ -1,0 +1,96 @@
+"""Writing configuration back out as TOML: `dump_config` (effective config) and `write_config`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import tomli_w
+
+from bridge.config import messages
+from bridge.config.errors import ConfigError
+from bridge.config.model import Config
+from bridge.config.schema import schema_errors
+from bridge.config.secret import MASK, Secret
+
+
+def _secret(value: Secret | None, reveal: bool) -> str | None:
+    if value is None:
+        return None
+    if value.source:  # an env: reference stays a reference, never its value
+        return value.source
+    return value.reveal() if reveal else MASK
+
+
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(
+        ":" + parts.password + "@", ":" + MASK + "@", 1)))
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def config_data(config: Config, reveal_secrets: bool = False) -> dict[str, Any]:
+    """The effective configuration as TOML-shaped data (resolved completion, no None values);
+    secrets as their "env:NAME" form, else '***' unless `reveal_secrets`."""
+    bridge = dataclasses.asdict(config.bridge)
+    if not reveal_secrets:
+        bridge["store"] = _mask_url_password(bridge["store"])
+    providers = []
+    for p in config.providers.values():
+        entry = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+        entry["completion"] = entry.pop("completion_mode")
+        for key in ("webhook_secret", "client_secret"):
+            entry[key] = _secret(entry[key], reveal_secrets)
+        auth = p.data_action_auth
+        if auth is not None:
+            entry["data_action_auth"] = {
+                "type": auth.type, "username": auth.username, "name": auth.name,
+                "password": _secret(auth.password, reveal_secrets),
+                "value": _secret(auth.value, reveal_secrets)}
+        providers.append(entry)
+    endpoints = [dataclasses.asdict(e) for e in config.endpoints.values()]
+    return _drop_none({"bridge": bridge, "endpoints": endpoints, "providers": providers})
+
+
+def dump_config(config: Config, reveal_secrets: bool = False) -> str:
+    """The effective configuration as TOML text, safe to log unless `reveal_secrets`."""
+    return tomli_w.dumps(config_data(config, reveal_secrets))
+
+
+def write_config(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Validate configuration data against the schema and write it as TOML to `path` atomically
+    (parent directories created, file readable by its owner only: it may hold secrets)."""
+    data = _drop_none(data)
+    errors = schema_errors(data)
+    if errors:
+        raise ConfigError(messages.INVALID_CONFIG.format(source=os.fspath(path),
+                                                         errors="; ".join(errors)), errors)
+    text = tomli_w.dumps(data)
+    target = os.path.abspath(os.fspath(path))
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".om-bridge-", suffix=".toml",
+                                   dir=os.path.dirname(target))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise ConfigError(messages.CONFIG_WRITE_FAILED.format(path=target,
+                                                              error=exc.strerror)) from None

@@ -1,0 +1,213 @@
+"""The store interface every backend implements, with the parts they share."""
+
+from __future__ import annotations
+
+import abc
+import random
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, ContextManager, Iterator
+
+from bridge.store import messages
+from bridge.store.errors import LockTimeout, StoreConflict
+from bridge.store.local import KeyedLocks, Waiters
+from bridge.store.records import (END_STATUSES, OPEN_STATUSES, UPDATABLE_FIELDS, Handover,
+                                  OutboxItem, SessionKey)
+
+# Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
+# idle session's footprint stays bounded.
+OUTPUTS_KEPT = 500
+# A session lock outlives a crashed holder by at most this long (another process may then take it).
+SESSION_LOCK_TTL = 60.0
+
+
+class Store(abc.ABC):
+    """Sessions, handovers, dedupe keys, the Genesys outbox, outputs and leader locks.
+
+    Every method is safe to call from many threads and, for the SQLite file and Redis backends,
+    from many processes sharing the same database.
+    """
+
+    # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
+    # processes that could not wake this one directly.
+    cross_process_poll: float = 0.5
+
+    def __init__(self) -> None:
+        self._waiters = Waiters()
+        self._local_locks = KeyedLocks()
+
+    # -- sessions ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def load_session(self, key: SessionKey) -> dict | None:
+        """The saved state of a session, or None if it has none."""
+
+    @abc.abstractmethod
+    def save_session(self, key: SessionKey, state: dict) -> None:
+        """Replace the saved state of a session."""
+
+    def session_lock(self, key: SessionKey, timeout: float = 10.0) -> ContextManager[None]:
+        """Serialise work on one session across threads and processes; raises LockTimeout."""
+        return self._session_lock(key, timeout)
+
+    @contextmanager
+    def _session_lock(self, key: SessionKey, timeout: float) -> Iterator[None]:
+        skey = key.as_str()
+        deadline = time.monotonic() + timeout
+        # Threads of this process queue on a local lock first, so only one of them at a time
+        # polls the shared lock that excludes other processes.
+        if not self._local_locks.acquire(skey, timeout):
+            raise LockTimeout(messages.SESSION_LOCK_TIMEOUT.format(timeout=timeout, session=skey))
+        try:
+            name, owner = "session:" + skey, uuid.uuid4().hex
+            delay = 0.005
+            while not self.acquire_lock(name, owner, SESSION_LOCK_TTL):
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(messages.SESSION_LOCK_TIMEOUT.format(
+                        timeout=timeout, session=skey))
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+                delay = min(delay * 2, 0.1) * random.uniform(0.8, 1.2)
+            try:
+                yield
+            finally:
+                self.release_lock(name, owner)
+        finally:
+            self._local_locks.release(skey)
+
+    # -- handovers --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_handover(self, h: Handover) -> Handover:
+        """Store a new handover; StoreConflict if its session already has an open one."""
+
+    @abc.abstractmethod
+    def get_handover(self, handover_id: str) -> Handover | None:
+        """The handover with this id, open or ended, or None."""
+
+    @abc.abstractmethod
+    def open_handover_for_session(self, key: SessionKey) -> Handover | None:
+        """The session's open handover, or None."""
+
+    @abc.abstractmethod
+    def handover_by_conversation(self, conversation_id: str) -> Handover | None:
+        """The newest handover (open or ended) with this Genesys conversation id, or None."""
+
+    @abc.abstractmethod
+    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
+        """The newest open handover of this Open Messaging customer id, or None."""
+
+    @abc.abstractmethod
+    def update_handover(self, handover_id: str, **fields: Any) -> Handover:
+        """Change the fields in `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
+
+    @abc.abstractmethod
+    def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:
+        """End a handover atomically: True for exactly one caller, False if it already ended
+        (or does not exist)."""
+
+    @abc.abstractmethod
+    def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
+        """All open handovers, or those of one provider, oldest first."""
+
+    # -- dedupe -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def seen(self, key: str, ttl_seconds: float) -> bool:
+        """Atomic check-and-set: False the first time a key is offered, True until it expires."""
+
+    # -- outbox -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def outbox_put(self, key: str, kind: str, payload: dict) -> int:
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+
+    @abc.abstractmethod
+    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
+                     owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items (one per key, not leased by another owner);
+        each claim counts as an attempt."""
+
+    @abc.abstractmethod
+    def outbox_done(self, item_id: int) -> None:
+        """Remove a delivered item and let the next item of its key become the head."""
+
+    @abc.abstractmethod
+    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Release an item's lease and schedule it again, keeping it at the head of its key."""
+
+    @abc.abstractmethod
+    def outbox_fail(self, item_id: int, error: str) -> None:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+
+    @abc.abstractmethod
+    def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
+        """Pending items, of one key or all, in delivery order per key."""
+
+    @abc.abstractmethod
+    def outbox_dead(self) -> list[OutboxItem]:
+        """Dead-lettered items, oldest first."""
+
+    # -- outputs ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def append_output(self, key: SessionKey, output: dict) -> int:
+        """Append an output to a session and return its sequence number (1, 2, …)."""
+
+    @abc.abstractmethod
+    def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
+        """Outputs with seq > `after`, oldest first, each with its "seq"."""
+
+    def wait_outputs(self, key: SessionKey, after: int, timeout: float) -> list[dict]:
+        """Outputs after `after`, blocking until there is at least one or `timeout` passed."""
+        deadline = time.monotonic() + timeout
+        with self._waiters.watch(key.as_str()) as watch:
+            while True:
+                found = self.outputs_after(key, after)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                watch.wait(min(remaining, self.cross_process_poll))
+
+    # -- leader lock ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take (or renew, if `owner` holds it) a named lock for `ttl_seconds`; False if another
+        owner holds it."""
+
+    @abc.abstractmethod
+    def release_lock(self, name: str, owner: str) -> None:
+        """Release a named lock if `owner` holds it."""
+
+    # -- health -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def ping(self) -> bool:
+        """True when the backend answers."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and background threads."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_update(fields: dict[str, Any]) -> None:
+    """Reject fields `update_handover` may not set and statuses that are not open ones."""
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(messages.UNKNOWN_FIELDS.format(
+            fields=", ".join(sorted(unknown)), allowed=", ".join(sorted(UPDATABLE_FIELDS))))
+    if "status" in fields and fields["status"] not in OPEN_STATUSES:
+        raise ValueError(messages.NOT_AN_OPEN_STATUS.format(
+            status=fields["status"], allowed=", ".join(sorted(OPEN_STATUSES))))
+
+
+def check_end_status(status: str) -> None:
+    """Reject a status `finish_handover` cannot end with."""
+    if status not in END_STATUSES:
+        raise ValueError(messages.NOT_AN_END_STATUS.format(
+            status=status, allowed=", ".join(sorted(END_STATUSES))))
+
+
+def ended_conflict(handover_id: str) -> StoreConflict:
+    """The error for a status change on an ended handover."""
+    return StoreConflict(messages.HANDOVER_ENDED.format(handover_id=handover_id))

@@ -1,0 +1,172 @@
+"""Lua scripts of the Redis store: each read-check-write runs atomically inside Redis.
+
+Keys of other records are built inside the scripts from the prefix (ARGV[1]), so the store
+needs a standalone (or Sentinel-managed) Redis, not Redis Cluster.
+"""
+
+from __future__ import annotations
+
+# KEYS: handover hash, open-by-session, open (all), open by provider, open by customer,
+#       by-conversation (or any key when there is no conversation id)
+# ARGV: prefix, id, created_at, has conversation ("1"/"0"), field, value, ...
+CREATE_HANDOVER = """
+local cur = redis.call('GET', KEYS[2])
+if cur then return {'open', cur} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', ARGV[2]} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+if ARGV[4] == '1' then
+  local other = redis.call('GET', KEYS[6])
+  local newer = false
+  if other and other ~= ARGV[2] then
+    local oc = redis.call('HGET', ARGV[1] .. 'h:' .. other, 'created_at')
+    newer = oc and tonumber(oc) > tonumber(ARGV[3])
+  end
+  if not newer then redis.call('SET', KEYS[6], ARGV[2]) end
+end
+return {'ok'}
+"""
+
+# KEYS: handover hash.  ARGV: prefix, status, reason, now.  Returns 1 for the one caller that
+# ended it, 0 when it had already ended or does not exist.
+FINISH_HANDOVER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'ended_at') == 1 then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'id', '_skey', '_cust', 'provider_id')
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'end_reason', ARGV[3], 'ended_at', ARGV[4],
+           'updated_at', ARGV[4])
+redis.call('HDEL', KEYS[1], 'pending_end_at')
+local sk = ARGV[1] .. 'h:open:s:' .. f[2]
+if redis.call('GET', sk) == f[1] then redis.call('DEL', sk) end
+redis.call('ZREM', ARGV[1] .. 'h:cust:' .. f[3], f[1])
+redis.call('ZREM', ARGV[1] .. 'h:open', f[1])
+redis.call('ZREM', ARGV[1] .. 'h:open:p:' .. f[4], f[1])
+return 1
+"""
+
+# KEYS: id counter, pending ids, due keys.  ARGV: prefix, key, kind, payload, now
+OUTBOX_PUT = """
+local id = redis.call('INCR', KEYS[1])
+local ik = ARGV[1] .. 'o:i:' .. id
+redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
+           'attempts', 0, 'next_attempt_at', ARGV[5], 'created_at', ARGV[5])
+local n = redis.call('RPUSH', ARGV[1] .. 'o:q:' .. ARGV[2], id)
+redis.call('ZADD', KEYS[2], id, id)
+if n == 1 then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2]) end
+return id
+"""
+
+# Keys whose head is due wait in "due" (score = next_attempt_at); leased heads wait in "lease"
+# (score = lease_until) and return to "due" when the lease runs out.
+# KEYS: due keys, leased keys.  ARGV: prefix, now, limit, lease_until, owner
+OUTBOX_CLAIM = """
+local P, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])) do
+  redis.call('ZREM', KEYS[2], k)
+  local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
+  if head then
+    local ik = P .. 'o:i:' .. head
+    redis.call('HDEL', ik, 'lease_owner', 'lease_until')
+    redis.call('ZADD', KEYS[1], redis.call('HGET', ik, 'next_attempt_at'), k)
+  end
+end
+local picked = {}
+-- The owner's own live leases are claimable again; live leases are the few items in flight.
+for _, k in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if #picked >= limit then break end
+  local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
+  if head then
+    local f = redis.call('HMGET', P .. 'o:i:' .. head, 'lease_owner', 'next_attempt_at')
+    if f[1] == ARGV[5] and tonumber(f[2]) <= now then table.insert(picked, k) end
+  end
+end
+if #picked < limit then
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0,
+                                limit - #picked)) do
+    table.insert(picked, k)
+  end
+end
+local out = {}
+for _, k in ipairs(picked) do
+  local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
+  local ik = P .. 'o:i:' .. head
+  redis.call('ZREM', KEYS[1], k)
+  redis.call('ZADD', KEYS[2], ARGV[4], k)
+  redis.call('HSET', ik, 'lease_owner', ARGV[5], 'lease_until', ARGV[4])
+  redis.call('HINCRBY', ik, 'attempts', 1)
+  table.insert(out, redis.call('HGETALL', ik))
+end
+return out
+"""
+
+# KEYS: due keys, leased keys, pending ids, dead ids.  ARGV: prefix, id, "done"|"dead", error
+OUTBOX_REMOVE = """
+local P, id = ARGV[1], ARGV[2]
+if not redis.call('ZSCORE', KEYS[3], id) then return 0 end
+local ik = P .. 'o:i:' .. id
+local k = redis.call('HGET', ik, 'key')
+local q = P .. 'o:q:' .. k
+local head = redis.call('LINDEX', q, 0)
+redis.call('LREM', q, 1, id)
+redis.call('ZREM', KEYS[3], id)
+if ARGV[3] == 'done' then
+  redis.call('DEL', ik)
+else
+  redis.call('HSET', ik, 'last_error', ARGV[4])
+  redis.call('HDEL', ik, 'lease_owner', 'lease_until')
+  redis.call('ZADD', KEYS[4], id, id)
+end
+if head == id then
+  redis.call('ZREM', KEYS[1], k)
+  redis.call('ZREM', KEYS[2], k)
+  local nxt = redis.call('LINDEX', q, 0)
+  if nxt then
+    redis.call('ZADD', KEYS[1], redis.call('HGET', P .. 'o:i:' .. nxt, 'next_attempt_at'), k)
+  end
+end
+return 1
+"""
+
+# KEYS: due keys, leased keys, pending ids.  ARGV: prefix, id, next_attempt_at, error
+OUTBOX_RETRY = """
+local P, id = ARGV[1], ARGV[2]
+if not redis.call('ZSCORE', KEYS[3], id) then return 0 end
+local ik = P .. 'o:i:' .. id
+local k = redis.call('HGET', ik, 'key')
+redis.call('HSET', ik, 'next_attempt_at', ARGV[3], 'last_error', ARGV[4])
+redis.call('HDEL', ik, 'lease_owner', 'lease_until')
+if redis.call('LINDEX', P .. 'o:q:' .. k, 0) == id then
+  redis.call('ZREM', KEYS[2], k)
+  redis.call('ZADD', KEYS[1], ARGV[3], k)
+end
+return 1
+"""
+
+# KEYS: seq counter, outputs zset.  ARGV: body (JSON), outputs kept, channel, session key
+# Members are "<seq>|<json>": unique, and the JSON needs no re-encoding inside Lua.
+APPEND_OUTPUT = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], seq, seq .. '|' .. ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[2]))
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return seq
+"""
+
+# KEYS: lock.  ARGV: owner, ttl in ms
+ACQUIRE_LOCK = """
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS: lock.  ARGV: owner
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

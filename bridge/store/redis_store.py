@@ -1,0 +1,301 @@
+"""The Redis store: for several workers or machines; also carries cross-process output wake-ups
+(pub/sub) and the leader lock."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import redis
+
+from bridge.store import messages, redis_scripts as lua
+from bridge.store.base import OUTPUTS_KEPT, Store, check_end_status, check_update, ended_conflict
+from bridge.store.errors import NotFound, StoreConflict
+from bridge.store.records import Handover, OutboxItem, SessionKey
+from bridge.store.redis_codec import (customer_index, decode_handover, decode_item, dumps,
+                                      encode_handover)
+
+log = logging.getLogger(__name__)
+DEFAULT_PREFIX = "om-bridge:"
+
+
+class RedisStore(Store):
+    """Store backed by one Redis database; every key starts with `prefix`."""
+
+    # Pub/sub wakes waiters of other processes; this re-read only covers a lost subscription.
+    cross_process_poll = 2.0
+
+    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._scripts = {name: self._r.register_script(getattr(lua, name)) for name in (
+            "CREATE_HANDOVER", "FINISH_HANDOVER", "OUTBOX_PUT", "OUTBOX_CLAIM", "OUTBOX_REMOVE",
+            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK")}
+        self._channel = prefix + "outputs"
+        self._subscriber: _OutputSubscriber | None = None
+        self._subscriber_lock = threading.Lock()
+
+    def _k(self, *parts: str) -> str:
+        return self.prefix + "".join(parts)
+
+    def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        return self._scripts[script](keys=keys, args=args)
+
+    # -- sessions ---------------------------------------------------------------------------
+    def load_session(self, key: SessionKey) -> dict | None:
+        """The saved state of a session, or None if it has none."""
+        raw = self._r.get(self._k("s:", key.as_str()))
+        return None if raw is None else json.loads(raw)
+
+    def save_session(self, key: SessionKey, state: dict) -> None:
+        """Replace the saved state of a session."""
+        self._r.set(self._k("s:", key.as_str()), dumps(state))
+
+    # -- handovers --------------------------------------------------------------------------
+    def create_handover(self, h: Handover) -> Handover:
+        """Store a new handover; StoreConflict if its session already has an open one."""
+        now = time.time()
+        h = dataclasses.replace(h, created_at=h.created_at or now, updated_at=h.updated_at or now)
+        fields = encode_handover(h)
+        keys = [self._k("h:", h.id), self._k("h:open:s:", fields["_skey"]), self._k("h:open"),
+                self._k("h:open:p:", h.provider_id), self._k("h:cust:", fields["_cust"]),
+                self._k("h:conv:", h.conversation_id or "")]
+        args = [self.prefix, h.id, fields["created_at"], "1" if h.conversation_id else "0"]
+        for name, value in fields.items():
+            args += [name, value]
+        result = self._run("CREATE_HANDOVER", keys, args)
+        if result[0] == "open":
+            raise StoreConflict(messages.OPEN_HANDOVER_EXISTS.format(
+                session=fields["_skey"], handover_id=result[1]))
+        if result[0] == "exists":
+            raise StoreConflict(messages.HANDOVER_ID_EXISTS.format(handover_id=h.id))
+        return h
+
+    def get_handover(self, handover_id: str) -> Handover | None:
+        """The handover with this id, open or ended, or None."""
+        return decode_handover(self._r.hgetall(self._k("h:", handover_id)))
+
+    def _by_pointer(self, pointer_key: str) -> Handover | None:
+        handover_id = self._r.get(pointer_key)
+        return None if handover_id is None else self.get_handover(handover_id)
+
+    def open_handover_for_session(self, key: SessionKey) -> Handover | None:
+        """The session's open handover, or None."""
+        return self._by_pointer(self._k("h:open:s:", key.as_str()))
+
+    def handover_by_conversation(self, conversation_id: str) -> Handover | None:
+        """The newest handover (open or ended) with this Genesys conversation id, or None."""
+        h = self._by_pointer(self._k("h:conv:", conversation_id))
+        return h if h is not None and h.conversation_id == conversation_id else None
+
+    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
+        """The newest open handover of this Open Messaging customer id, or None."""
+        ids = self._r.zrevrange(self._k("h:cust:", customer_index(integration_id, customer_id)),
+                                0, 0)
+        return self.get_handover(ids[0]) if ids else None
+
+    def update_handover(self, handover_id: str, **fields: Any) -> Handover:
+        """Change the fields in `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
+        check_update(fields)
+        hkey = self._k("h:", handover_id)
+
+        # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
+        def txn(pipe: redis.client.Pipeline) -> Handover:
+            current = decode_handover(pipe.hgetall(hkey))
+            if current is None:
+                raise NotFound(messages.HANDOVER_NOT_FOUND.format(handover_id=handover_id))
+            if "status" in fields and not current.is_open and fields["status"] != current.status:
+                raise ended_conflict(handover_id)
+            new = dataclasses.replace(current, updated_at=time.time(), **fields)
+            old_enc, new_enc = encode_handover(current), encode_handover(new)
+            conv_changed = new.conversation_id != current.conversation_id
+            old_conv = self._k("h:conv:", current.conversation_id or "")
+            new_conv = self._k("h:conv:", new.conversation_id or "")
+            keep_newer = False
+            if conv_changed:
+                pipe.watch(old_conv, new_conv)
+                other = pipe.get(new_conv) if new.conversation_id else None
+                if other and other != handover_id:
+                    other_created = pipe.hget(self._k("h:", other), "created_at")
+                    keep_newer = other_created is not None and float(other_created) > new.created_at
+                old_pointer = pipe.get(old_conv) if current.conversation_id else None
+            pipe.multi()
+            pipe.delete(hkey)
+            pipe.hset(hkey, mapping=new_enc)
+            if conv_changed:
+                if current.conversation_id and old_pointer == handover_id:
+                    pipe.delete(old_conv)
+                if new.conversation_id and not keep_newer:
+                    pipe.set(new_conv, handover_id)
+            if current.is_open and old_enc["_cust"] != new_enc["_cust"]:
+                pipe.zrem(self._k("h:cust:", old_enc["_cust"]), handover_id)
+                pipe.zadd(self._k("h:cust:", new_enc["_cust"]), {handover_id: new.created_at})
+            return new
+
+        return self._r.transaction(txn, hkey, value_from_callable=True)
+
+    def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:
+        """End a handover atomically: True for exactly one caller, False if it already ended
+        (or does not exist)."""
+        check_end_status(status)
+        return bool(self._run("FINISH_HANDOVER", [self._k("h:", handover_id)],
+                              [self.prefix, status, reason, repr(time.time())]))
+
+    def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
+        """All open handovers, or those of one provider, oldest first."""
+        index = self._k("h:open:p:", provider_id) if provider_id else self._k("h:open")
+        ids = self._r.zrange(index, 0, -1)
+        pipe = self._r.pipeline(transaction=False)
+        for handover_id in ids:
+            pipe.hgetall(self._k("h:", handover_id))
+        found = [decode_handover(raw) for raw in pipe.execute()]
+        return [h for h in found if h is not None and h.is_open]
+
+    # -- dedupe -----------------------------------------------------------------------------
+    def seen(self, key: str, ttl_seconds: float) -> bool:
+        """Atomic check-and-set: False the first time a key is offered, True until it expires."""
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        return not self._r.set(self._k("seen:", key), "1", nx=True, px=ttl_ms)
+
+    # -- outbox -----------------------------------------------------------------------------
+    def _outbox_keys(self) -> list[str]:
+        return [self._k("o:due"), self._k("o:lease"), self._k("o:pending"), self._k("o:dead")]
+
+    def outbox_put(self, key: str, kind: str, payload: dict) -> int:
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        return int(self._run("OUTBOX_PUT", [self._k("o:seq"), self._k("o:pending"),
+                                            self._k("o:due")],
+                             [self.prefix, key, kind, dumps(payload), repr(time.time())]))
+
+    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
+                     owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items (one per key, not leased by another owner);
+        each claim counts as an attempt."""
+        rows = self._run("OUTBOX_CLAIM", self._outbox_keys()[:2],
+                         [self.prefix, repr(float(now)), int(limit),
+                          repr(float(now + lease_seconds)), owner])
+        return [decode_item(row) for row in rows]
+
+    def outbox_done(self, item_id: int) -> None:
+        """Remove a delivered item and let the next item of its key become the head (no-op if
+        it is already gone)."""
+        self._run("OUTBOX_REMOVE", self._outbox_keys(), [self.prefix, int(item_id), "done", ""])
+
+    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Release an item's lease and schedule it again, keeping it at the head of its key."""
+        self._run("OUTBOX_RETRY", self._outbox_keys()[:3],
+                  [self.prefix, int(item_id), repr(float(next_attempt_at)), error])
+
+    def outbox_fail(self, item_id: int, error: str) -> None:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+        self._run("OUTBOX_REMOVE", self._outbox_keys(), [self.prefix, int(item_id), "dead", error])
+
+    def _items(self, ids: list[str]) -> list[OutboxItem]:
+        pipe = self._r.pipeline(transaction=False)
+        for item_id in ids:
+            pipe.hgetall(self._k("o:i:", item_id))
+        return [decode_item(raw) for raw in pipe.execute() if raw]
+
+    def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
+        """Pending items, of one key or all, in delivery order per key."""
+        if key is not None:
+            return self._items(self._r.lrange(self._k("o:q:", key), 0, -1))
+        return self._items(self._r.zrange(self._k("o:pending"), 0, -1))
+
+    def outbox_dead(self) -> list[OutboxItem]:
+        """Dead-lettered items, oldest first."""
+        return self._items(self._r.zrange(self._k("o:dead"), 0, -1))
+
+    # -- outputs ----------------------------------------------------------------------------
+    def append_output(self, key: SessionKey, output: dict) -> int:
+        """Append an output to a session and return its sequence number (1, 2, …)."""
+        skey = key.as_str()
+        body = {k: v for k, v in output.items() if k != "seq"}
+        seq = int(self._run("APPEND_OUTPUT", [self._k("outseq:", skey), self._k("out:", skey)],
+                            [dumps(body), OUTPUTS_KEPT, self._channel, skey]))
+        self._waiters.notify(skey)
+        return seq
+
+    def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
+        """Outputs with seq > `after`, oldest first, each with its "seq"."""
+        members = self._r.zrangebyscore(self._k("out:", key.as_str()), f"({int(after)}", "+inf",
+                                        start=0, num=int(limit))
+        outputs = []
+        for member in members:
+            seq, _, body = member.partition("|")
+            outputs.append({**json.loads(body), "seq": int(seq)})
+        return outputs
+
+    def wait_outputs(self, key: SessionKey, after: int, timeout: float) -> list[dict]:
+        """Outputs after `after`, blocking until there is at least one or `timeout` passed; woken
+        by appends of this process directly and of other processes through pub/sub."""
+        self._ensure_subscriber()
+        return super().wait_outputs(key, after, timeout)
+
+    def _ensure_subscriber(self) -> None:
+        with self._subscriber_lock:
+            if self._subscriber is None:
+                self._subscriber = _OutputSubscriber(self._r, self._channel, self._waiters.notify)
+                self._subscriber.start()
+
+    # -- leader lock ------------------------------------------------------------------------
+    def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take (or renew, if `owner` holds it) a named lock for `ttl_seconds`; False if another
+        owner holds it."""
+        return bool(self._run("ACQUIRE_LOCK", [self._k("lock:", name)],
+                              [owner, max(1, int(ttl_seconds * 1000))]))
+
+    def release_lock(self, name: str, owner: str) -> None:
+        """Release a named lock if `owner` holds it."""
+        self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
+
+    # -- health -----------------------------------------------------------------------------
+    def ping(self) -> bool:
+        """True when Redis answers PING."""
+        try:
+            return bool(self._r.ping())
+        except redis.RedisError:
+            return False
+
+    def close(self) -> None:
+        """Stop the pub/sub thread and close the connection pool."""
+        with self._subscriber_lock:
+            if self._subscriber is not None:
+                self._subscriber.stop()
+                self._subscriber = None
+        self._r.close()
+
+
+class _OutputSubscriber(threading.Thread):
+    """Listens on the outputs channel and wakes this process's waiters of the named session."""
+
+    def __init__(self, client: redis.Redis, channel: str, notify: Any) -> None:
+        super().__init__(name="om-bridge-store-outputs", daemon=True)
+        self._client, self._channel, self._notify = client, channel, notify
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self._channel)
+                while not self._stopping.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None:
+                        self._notify(message["data"])
+            except (redis.RedisError, OSError, ValueError) as exc:
+                if not self._stopping.is_set():
+                    log.warning(messages.REDIS_SUBSCRIBER_ERROR.format(error=type(exc).__name__))
+                    self._stopping.wait(1.0)
+            finally:
+                pubsub.close()
+
+    def stop(self) -> None:
+        """Ask the thread to end and wait for it."""
+        self._stopping.set()
+        self.join(timeout=5)

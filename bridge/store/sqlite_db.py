@@ -1,0 +1,141 @@
+"""SQLite plumbing for the store: versioned schema, WAL, one connection per thread, transactions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from bridge.store import messages
+from bridge.store.errors import StoreError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 10.0
+
+# Version 1. Every lookup on a hot path has an index; partial indexes keep the "open" ones small.
+SCHEMA_V1 = """
+CREATE TABLE sessions (
+    skey TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE handovers (
+    id TEXT PRIMARY KEY, skey TEXT NOT NULL, url_token TEXT NOT NULL, user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL, provider_id TEXT NOT NULL, integration_id TEXT,
+    customer_id TEXT NOT NULL, conversation_id TEXT, status TEXT NOT NULL,
+    settings TEXT NOT NULL, agent TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    ended_at REAL, end_reason TEXT, pending_end_at REAL, data TEXT NOT NULL);
+CREATE UNIQUE INDEX handovers_open_session ON handovers(skey) WHERE ended_at IS NULL;
+CREATE INDEX handovers_conversation ON handovers(conversation_id, created_at)
+    WHERE conversation_id IS NOT NULL;
+CREATE INDEX handovers_open_customer ON handovers(customer_id, integration_id, created_at)
+    WHERE ended_at IS NULL;
+CREATE INDEX handovers_open_provider ON handovers(provider_id, created_at) WHERE ended_at IS NULL;
+CREATE INDEX handovers_open ON handovers(created_at) WHERE ended_at IS NULL;
+CREATE TABLE dedupe (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX dedupe_expiry ON dedupe(expires_at);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL,
+    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
+    last_error TEXT, created_at REAL NOT NULL, dead INTEGER NOT NULL DEFAULT 0,
+    head INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_until REAL);
+CREATE INDEX outbox_key ON outbox(key, id) WHERE dead = 0;
+CREATE INDEX outbox_heads ON outbox(next_attempt_at, id) WHERE head = 1;
+CREATE INDEX outbox_dead ON outbox(id) WHERE dead = 1;
+CREATE TABLE outputs (
+    skey TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (skey, seq)) WITHOUT ROWID;
+CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
+"""
+MIGRATIONS = {1: SCHEMA_V1}  # version -> script taking the previous version to it
+
+
+class SqliteDatabase:
+    """Connections to one SQLite database: one per thread for a file (WAL, busy timeout), a
+    single lock-guarded one for `:memory:` (which exists only inside its connection)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.memory = path == ":memory:"
+        self._registry_lock = threading.Lock()
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
+        self._local = threading.local()
+        self._memory_lock = threading.RLock()
+        if not self.memory:
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+        self._migrate()
+
+    def _new_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if not self.memory:
+            # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (the shared one for `:memory:`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self._registry_lock:
+            if self.memory and self._connections:
+                conn = next(iter(self._connections.values()))
+            else:
+                # Threads come and go (tests, thread pools): close connections of dead threads.
+                for thread in [t for t in self._connections if not t.is_alive()]:
+                    self._connections.pop(thread).close()
+                conn = self._new_connection()
+                self._connections[threading.current_thread()] = conn
+        self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads (autocommit: each statement sees the latest commit)."""
+        if self.memory:
+            with self._memory_lock:
+                yield self.connection()
+        else:
+            yield self.connection()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
+        across threads and processes; committed on success, rolled back on error."""
+        with self._memory_lock if self.memory else _nullcontext():
+            conn = self.connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found > SCHEMA_VERSION:
+                raise StoreError(messages.SQLITE_NEWER_SCHEMA.format(
+                    path=self.path, found=found, known=SCHEMA_VERSION))
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+
+    def close(self) -> None:
+        """Close every connection this database opened."""
+        with self._registry_lock:
+            for conn in self._connections.values():
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+@contextmanager
+def _nullcontext() -> Iterator[None]:
+    yield
