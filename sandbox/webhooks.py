@@ -26,6 +26,7 @@ from sandbox import messages
 from sandbox.state import now_iso
 
 log = logging.getLogger(__name__)
+REORDER_HOLD_SECONDS = 1.0  # how long a `reorder` fault waits for the next delivery
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -140,7 +141,7 @@ class WebhookDispatcher:
         held: Delivery | None = None  # a delivery postponed by a `reorder` fault
         while not self._stop.is_set():
             try:
-                item = q.get(timeout=0.2 if held else None)
+                item = q.get(timeout=REORDER_HOLD_SECONDS if held else None)
             except queue.Empty:
                 # nothing followed the reordered delivery: send it now
                 item, held = held, None

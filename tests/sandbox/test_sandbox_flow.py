@@ -1,0 +1,197 @@
+"""The inbound message flow, queue positions, routing, answer/transfer/disconnect/wrap-up states,
+and what reaches the webhook and the bus along the way."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from sandbox import seed
+from sandbox.agentclient import AgentClient
+from sandbox_testkit import (BusRecorder, WebhookReceiver, auth, inbound, start, token, verify)
+
+M = "/api/v2/conversations/messages"
+
+
+@pytest.fixture
+def env():
+    receiver = WebhookReceiver()
+    server = start({"seed": {"users": [{"id": seed.DEMO_AGENT_ID, "routing_status": "OFF_QUEUE"}],
+                             "integrations": [{"id": seed.DEMO_INTEGRATION_ID,
+                                               "webhookHeaders": {"X-Tenant": "demo"}}]}},
+                   receiver)
+    bus = BusRecorder(server)
+    alex = AgentClient(server.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD)
+    sam = AgentClient(server.url, seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
+    yield server, token(server.url), receiver, bus, alex, sam
+    alex.close()
+    sam.close()
+    server.stop()
+    receiver.stop()
+
+
+def _conv(server, tok, cid):
+    return requests.get(f"{server.url}{M}/{cid}", headers=auth(tok), timeout=5).json()
+
+
+def _legs(conv, purpose):
+    return [p for p in conv["participants"] if p["purpose"] == purpose]
+
+
+def test_connected_and_queue_positions_reach_the_signed_webhook(env):
+    server, tok, receiver, _bus, alex, _sam = env
+    first = inbound(server.url, tok, "cust-a", "first").json()["conversationId"]
+    second = inbound(server.url, tok, "cust-b", "second").json()["conversationId"]
+    receiver.wait_for(lambda: len(receiver.of_type("Text")) == 4, "flow messages")
+    by_customer = {}
+    for hit in receiver.hits:
+        assert verify(hit), "signature must verify over the exact bytes"
+        assert hit.body == json.dumps(hit.json, separators=(",", ":"),
+                                      ensure_ascii=False).encode(), "compact JSON"
+        assert hit.headers["X-Tenant"] == "demo"
+        assert hit.headers["Content-Type"] == "application/json"
+        by_customer.setdefault(hit.json["channel"]["to"]["id"], []).append(hit.json)
+    a = by_customer["cust-a"]
+    assert [(m["type"], m.get("text")) for m in a] == [
+        ("Receipt", None), ("Text", "Connected"), ("Text", "You are number 1 in the queue")]
+    assert a[0]["status"] == "Delivered" and a[0]["direction"] == "Inbound"
+    assert all(m["originatingEntity"] == "Bot" for m in a[1:])
+    assert a[1]["conversationId"] == first
+    assert a[1]["channel"]["from"] == {"nickname": "om-bridge-demo", "id": seed.DEMO_INTEGRATION_ID,
+                                       "idType": "Opaque"}
+    assert by_customer["cust-b"][-1]["text"] == "You are number 2 in the queue"
+
+    # the first customer leaves the queue: the second moves up and is told so
+    customer = _legs(_conv(server, tok, first), "customer")[0]
+    resp = requests.patch(f"{server.url}{M}/{first}/participants/{customer['id']}",
+                          json={"state": "disconnected"}, headers=auth(tok), timeout=5)
+    assert resp.status_code == 202
+    receiver.wait_for(lambda: receiver.of_type("Text", "You are number 1 in the queue")
+                      and any(h.json["channel"]["to"]["id"] == "cust-b"
+                              for h in receiver.of_type("Text", "You are number 1 in the queue")))
+    ended = _conv(server, tok, first)
+    assert _legs(ended, "customer")[0]["disconnectType"] == "client"
+    assert _legs(ended, "acd")[0]["state"] == "disconnected"
+
+    # an agent coming on queue is offered the waiting conversation
+    alex.go_on_queue()
+    offered = alex.wait_for_offer()
+    assert offered["id"] == second
+
+
+def test_answer_transfer_disconnect_wrapup_states(env):
+    server, tok, receiver, bus, alex, sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-c").json()["conversationId"]
+    alex.wait_for_offer()
+    alex.answer(cid)
+    conv = _conv(server, tok, cid)
+    assert _legs(conv, "acd")[0]["state"] == "disconnected"
+    assert _legs(conv, "acd")[0]["disconnectType"] == "transfer"
+    assert _legs(conv, "agent")[0]["state"] == "connected"
+    assert requests.get(f"{server.url}/api/v2/users/{seed.DEMO_AGENT_ID}/routingstatus",
+                        headers=auth(tok), timeout=5).json()["status"] == "INTERACTING"
+
+    alex.send_typing(cid)
+    alex.send_text(cid, "Let me get my supervisor")
+    receiver.wait_for(lambda: receiver.of_type("Text", "Let me get my supervisor"))
+    human = receiver.of_type("Text", "Let me get my supervisor")[0].json
+    assert human["originatingEntity"] == "Human" and human["direction"] == "Outbound"
+    receiver.wait_for(lambda: receiver.of_type("Event"))
+    typing = receiver.of_type("Event")[0].json
+    assert typing["events"] == [{"eventType": "Typing", "typing": {"type": "On", "duration": 5000}}]
+    assert "originatingEntity" not in typing
+
+    alex.transfer_to_queue(cid, seed.SECOND_QUEUE_ID)
+    conv = _conv(server, tok, cid)
+    first_leg = _legs(conv, "agent")[0]
+    assert first_leg["state"] == "disconnected" and first_leg["disconnectType"] == "transfer"
+    assert first_leg["wrapupRequired"] is True and first_leg["startAcwTime"]
+    assert _legs(conv, "acd")[-1]["queue"]["id"] == seed.SECOND_QUEUE_ID
+    assert _legs(conv, "customer")[0]["state"] == "connected"
+    alex.wrap_up(cid, "Transferred")
+
+    sam.go_on_queue()
+    sam.wait_for_offer()
+    sam.answer(cid)
+    sam.send_text(cid, "Sam here")
+    sam.disconnect(cid)
+    conv = _conv(server, tok, cid)
+    customer = _legs(conv, "customer")[0]
+    assert customer["state"] == "disconnected" and customer["disconnectType"] == "peer"
+    sam_leg = _legs(conv, "agent")[-1]
+    assert sam_leg["disconnectType"] == "client" and sam_leg["user"]["id"] == seed.SECOND_AGENT_ID
+    sam.wrap_up(cid, "Resolved", "all good")
+    conv = _conv(server, tok, cid)
+    assert _legs(conv, "agent")[-1]["wrapup"]["code"] == "Resolved"
+    assert _legs(conv, "agent")[-1]["endAcwTime"]
+    assert _legs(conv, "agent")[0]["wrapup"]["code"] == "Transferred"
+    assert requests.get(f"{server.url}/api/v2/users/{seed.SECOND_AGENT_ID}/routingstatus",
+                        headers=auth(tok), timeout=5).json()["status"] == "IDLE"
+
+    # detail events, in order, with Genesys' UPPERCASE enums
+    suffixes = [t.split(f"{cid}.")[1] for t in bus.topics() if t.startswith(
+        f"v2.detail.events.conversation.{cid}.")]
+    assert suffixes == ["customer.start", "flow.start", "flow.end", "acd.start", "user.start",
+                        "acd.end", "user.end", "acd.start", "acw", "wrapup", "user.start",
+                        "acd.end", "user.end", "customer.end", "acw", "wrapup"]
+    user_ends = bus.bodies(f"{cid}.user.end")
+    assert [b["disconnectType"] for b in user_ends] == ["TRANSFER", "CLIENT"]
+    assert user_ends[0]["userId"] == seed.DEMO_AGENT_ID
+    end = bus.bodies(f"{cid}.customer.end")[0]
+    assert end["disconnectType"] == "PEER" and end["mediaType"] == "MESSAGE"
+    assert end["messageType"] == "OPEN" and end["addressFrom"] == "cust-c"
+    assert isinstance(end["eventTime"], int) and end["conversationId"] == cid
+    acw = bus.bodies(f"{cid}.acw")[-1]
+    assert acw["wrapupCode"] == "Resolved" and acw["addressTo"] == "cust-c"
+    assert "disconnectType" not in acw
+    assert bus.bodies(f"{cid}.acd.end")[0]["acdOutcome"] == "ANSWERED"
+    # snapshots on both queues' and both agents' topics; the last one shows the end
+    for topic in (f"v2.routing.queues.{seed.DEMO_QUEUE_ID}.conversations.messages",
+                  f"v2.routing.queues.{seed.SECOND_QUEUE_ID}.conversations.messages",
+                  f"v2.users.{seed.DEMO_AGENT_ID}.conversations.messages",
+                  f"v2.users.{seed.SECOND_AGENT_ID}.conversations.messages"):
+        snaps = [b for t, b in bus.events if t == topic and b["id"] == cid]
+        assert snaps, topic
+    last = [b for t, b in bus.events
+            if t == f"v2.routing.queues.{seed.SECOND_QUEUE_ID}.conversations.messages"][-1]
+    cust = [p for p in last["participants"] if p["purpose"] == "customer"][0]
+    assert cust["state"] == "disconnected" and cust["disconnectType"] == "peer" and cust["endTime"]
+
+
+def test_transfer_to_user_and_declined_offer(env):
+    server, tok, _receiver, bus, alex, sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-d").json()["conversationId"]
+    alex.wait_for_offer()
+    alex.answer(cid)
+    alex.transfer_to_user(cid, seed.SECOND_AGENT_ID)
+    sam.wait_for_offer()
+    # Sam declines: the conversation does not end, the agent leg ends
+    sam.disconnect(cid)
+    conv = _conv(server, tok, cid)
+    assert _legs(conv, "customer")[0]["state"] == "connected"
+    assert [p["state"] for p in _legs(conv, "agent")] == ["disconnected", "disconnected"]
+    assert not bus.bodies(f"{cid}.customer.end")
+
+
+def test_agent_actions_on_wrong_state_are_rejected(env):
+    server, tok, _receiver, _bus, alex, _sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-e").json()["conversationId"]
+    conv = alex.wait_for_offer()
+    leg = alex.my_leg(conv)
+    resp = requests.patch(f"{server.url}{M}/{cid}/participants/{leg['id']}",
+                          json={"state": "parked"}, headers=auth(tok), timeout=5)
+    assert resp.status_code == 400 and "parked" in resp.json()["message"]
+    resp = requests.patch(f"{server.url}{M}/{cid}/participants/{leg['id']}",
+                          json={"wrapup": {"code": "x"}}, headers=auth(tok), timeout=5)
+    assert resp.status_code == 400
+    resp = requests.post(f"{server.url}{M}/{cid}/participants/{leg['id']}/replace",
+                         json={"queueId": seed.SECOND_QUEUE_ID, "userId": seed.SECOND_AGENT_ID},
+                         headers=auth(alex.token), timeout=5)
+    assert resp.status_code == 400 and "exactly one" in resp.json()["message"]
+    assert requests.get(f"{server.url}{M}/nope", headers=auth(tok), timeout=5).status_code == 404
+    assert alex.my_leg(alex.conversation(cid))["state"] == "alerting"

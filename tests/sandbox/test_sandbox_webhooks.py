@@ -1,0 +1,108 @@
+"""Outbound webhook delivery: retries on 5xx/429/timeout with the same id, none on 400 (message
+marked failed), retry budget, per-conversation order."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from sandbox import seed
+from sandbox.agentclient import AgentClient
+from sandbox_testkit import WebhookReceiver, inbound, start, token, verify
+
+
+def _session(config: dict, responder):
+    receiver = WebhookReceiver(responder=responder)
+    server = start(config, receiver)
+    agent = AgentClient(server.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD)
+    cid = inbound(server.url, token(server.url), "cust-wh").json()["conversationId"]
+    agent.wait_for_offer()
+    agent.answer(cid)
+    assert server.sandbox.webhooks.wait_idle()
+    return receiver, server, agent, cid
+
+
+def _failing_first(n: int, status: int, text: str):
+    seen = {"n": 0}
+    lock = threading.Lock()
+
+    def responder(hit):
+        if hit.json.get("text") != text:
+            return 200
+        with lock:
+            seen["n"] += 1
+            return status if seen["n"] <= n else 200
+    return responder
+
+
+@pytest.mark.parametrize("status", [503, 500, 429])
+def test_retry_on_5xx_and_429_with_same_id(status):
+    receiver, server, agent, cid = _session({}, _failing_first(2, status, "retry me"))
+    try:
+        sent = agent.send_text(cid, "retry me")
+        assert server.sandbox.webhooks.wait_idle()
+        hits = receiver.of_type("Text", "retry me")
+        assert len(hits) == 3
+        assert {h.json["id"] for h in hits} == {sent["id"]}
+        assert all(verify(h) for h in hits)
+        assert server.sandbox.store.messages[sent["id"]].status == "sent"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_retry_on_timeout():
+    state = {"slow": True}
+
+    def responder(hit):
+        if hit.json.get("text") == "slow" and state["slow"]:
+            state["slow"] = False
+            time.sleep(0.6)  # longer than the configured 0.2 s webhook timeout
+        return 200
+    receiver, server, agent, cid = _session({"webhook": {"timeout": 0.2}}, responder)
+    try:
+        sent = agent.send_text(cid, "slow")
+        assert server.sandbox.webhooks.wait_idle()
+        hits = receiver.of_type("Text", "slow")
+        assert len(hits) == 2 and hits[0].json["id"] == hits[1].json["id"] == sent["id"]
+        assert server.sandbox.store.messages[sent["id"]].status == "sent"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_no_retry_on_400_message_marked_failed():
+    receiver, server, agent, cid = _session({}, _failing_first(10, 400, "rejected"))
+    try:
+        sent = agent.send_text(cid, "rejected")
+        assert server.sandbox.webhooks.wait_idle()
+        assert len(receiver.of_type("Text", "rejected")) == 1
+        record = server.sandbox.store.messages[sent["id"]]
+        assert record.status == "failed" and record.error_info
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_retry_budget_is_configurable():
+    receiver, server, agent, cid = _session({"webhook": {"retries": 2}},
+                                            _failing_first(100, 502, "never"))
+    try:
+        sent = agent.send_text(cid, "never")
+        assert server.sandbox.webhooks.wait_idle()
+        assert len(receiver.of_type("Text", "never")) == 3  # first attempt + 2 retries
+        assert server.sandbox.store.messages[sent["id"]].status == "failed"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_deliveries_of_a_conversation_stay_in_order():
+    receiver, server, agent, cid = _session({}, _failing_first(1, 503, "m0"))
+    try:
+        for i in range(6):
+            agent.send_text(cid, f"m{i}")
+        assert server.sandbox.webhooks.wait_idle()
+        texts = [t for t in receiver.texts() if t and t.startswith("m")]
+        # m0 was retried once; nothing overtook it
+        assert texts == ["m0", "m0", "m1", "m2", "m3", "m4", "m5"]
+    finally:
+        agent.close(); server.stop(); receiver.stop()
