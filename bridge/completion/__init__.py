@@ -1,1 +1,29 @@
-"""om-bridge: bridge/completion."""
+"""Handover completion detection (DESIGN §7): EventBridge events, Triggers + Web Services Data
+Actions, and the Notifications API WebSocket, all turned into one internal event that a single
+dispatcher decides on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .dispatcher import CompletionDispatcher, Decision
+from .events import CompletionEvent
+from .listener import ListenerSettings, NotificationsListener, TopicBudgetExceeded
+from .service import CompletionService, CompletionSettings
+from .wiring import WiringCheck, wiring_status
+
+
+def init_app(app: Any) -> None:
+    """Register `POST /handover/genesysCloudOM/eventbridge` and set `ctx.completion`."""
+    from .eventbridge import bp
+
+    ctx = app.extensions["om-bridge"]
+    ctx.completion = CompletionService(ctx)
+    app.register_blueprint(bp)
+
+
+__all__ = [
+    "CompletionDispatcher", "CompletionEvent", "CompletionService", "CompletionSettings",
+    "Decision", "ListenerSettings", "NotificationsListener", "TopicBudgetExceeded", "WiringCheck",
+    "init_app", "wiring_status",
+]

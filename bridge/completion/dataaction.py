@@ -1,0 +1,89 @@
+"""Data-action end requests on `POST /handover/genesysCloudOM` (the webhook route hands unsigned
+requests here): Genesys Trigger → Architect workflow → Web Services Data Action
+(reference/genesys-completion-detection.md §C).
+
+Authenticated by each provider's `data_action_auth` credential (Basic, or a named header), compared
+in constant time before the body is parsed; the credential also decides which providers'
+handovers the request may end."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any, Mapping
+
+from . import messages, payloads
+from .dispatcher import FAILED
+from .translate import from_data_action
+
+log = logging.getLogger(__name__)
+
+
+def _value(obj: Any, key: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def reveal(value: Any) -> str:
+    """The plain text of a `Secret` (or str); "" for None."""
+    if value is None:
+        return ""
+    return value.reveal() if hasattr(value, "reveal") else str(value)
+
+
+def credential_header(auth: Any) -> tuple[str, str] | None:
+    """(header name, expected value) of a provider's `data_action_auth`, None when unusable."""
+    kind = (_value(auth, "type") or "").lower()
+    if kind == "basic":
+        user = reveal(_value(auth, "username"))
+        if not user:
+            return None
+        token = base64.b64encode(f"{user}:{reveal(_value(auth, 'password'))}".encode()).decode()
+        return "Authorization", f"Basic {token}"
+    if kind == "header":
+        name = reveal(_value(auth, "name")) or reveal(_value(auth, "header"))
+        value = reveal(_value(auth, "value"))
+        if name and value:
+            return name, value
+    return None
+
+
+def matching_providers(providers: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[bool, set[str]]:
+    """(any credential configured, providers whose credential the request carries). Every
+    configured credential is compared, so the time taken does not depend on which one matched."""
+    configured, matched = False, set()
+    for provider_id, provider in providers.items():
+        expected = credential_header(_value(provider, "data_action_auth"))
+        if expected is None:
+            continue
+        configured = True
+        name, value = expected
+        if payloads.same_secret(headers.get(name), value):
+            matched.add(provider_id)
+    return configured, matched
+
+
+def handle(service: Any, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+    """Authenticate, validate, translate and dispatch one data-action request."""
+    configured, providers = matching_providers(service.providers(), headers)
+    if not configured:
+        log.warning(messages.LOG_REJECTED, "data-action", "no credential configured")
+        return 401, {"error": "unauthorized", "message": messages.DATA_ACTION_NO_CREDENTIAL}
+    if not providers:
+        log.warning(messages.LOG_REJECTED, "data-action", "bad credential")
+        return 401, {"error": "unauthorized", "message": messages.DATA_ACTION_BAD_CREDENTIAL}
+    try:
+        body = payloads.parse(raw, "data-action")
+    except payloads.PayloadError as exc:
+        log.info(messages.LOG_REJECTED, "data-action", exc.body["error"])
+        return exc.status, exc.body
+    event = from_data_action(body)
+    if event is None:
+        return 200, {"status": "ignored", "reason": "topic not used for completion"}
+    decision = service.dispatch(event, providers)
+    if decision.action == FAILED:
+        return 500, {"error": "end_failed", "message": decision.reason}
+    return 200, {"status": decision.action, "reason": decision.reason}

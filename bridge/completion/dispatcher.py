@@ -1,0 +1,182 @@
+"""The completion dispatcher: the one place that decides, for any `CompletionEvent`, whether a
+handover ends now, waits for the transfer grace period, cancels a pending end, or ignores it
+(foreign / unknown conversation, duplicate, stale, transfer).
+
+Exactly-once: `store.finish_handover` is atomic across processes; this class also latches ended
+handovers in memory so racing duplicates in one process never even reach the engine."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Final, Iterable
+
+from . import events as ev
+from . import messages
+from .events import CompletionEvent
+
+log = logging.getLogger(__name__)
+
+END: Final = "end"
+IGNORE: Final = "ignore"
+WAIT: Final = "wait"
+CANCEL: Final = "cancel"
+REJECT: Final = "reject"     # not from the sender we trust (organisation mismatch): 4xx
+FAILED: Final = "failed"     # ending raised; the sender may retry (5xx)
+
+_LATCH_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the dispatcher did with one event, and why (for logs, HTTP answers and tests)."""
+
+    action: str
+    reason: str
+    handover_id: str | None = None
+
+
+EndFn = Callable[[str, str, str], bool]
+CustomerLookup = Callable[[str, "set[str] | None"], Any]
+
+
+class CompletionDispatcher:
+    """Decides and acts on completion events; safe to call from many threads at once.
+
+    `end` is `engine.end_handover(handover_id, status, reason)`; `grace_seconds` is
+    GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS / 1000; `org_of(provider_id)` gives a
+    provider's configured Genesys organisation id (or None); `find_by_customer(customer_id,
+    providers)` finds the open handover of a customer for Cognigy's data-action body."""
+
+    def __init__(self, store: Any, end: EndFn, *, grace_seconds: float,
+                 org_of: Callable[[str], str | None], check_org: bool,
+                 find_by_customer: CustomerLookup, clock: Callable[[], float],
+                 on_pending: Callable[[str, float], None] | None = None) -> None:
+        self.store = store
+        self._end_fn = end
+        self.grace_seconds = grace_seconds
+        self._org_of = org_of
+        self.check_org = check_org
+        self._find_by_customer = find_by_customer
+        self.clock = clock
+        self.on_pending = on_pending
+        self._latch: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- the decision ------------------------------------------------------------------------
+    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
+        """Decide and act on one event; `providers` limits which providers' handovers it may
+        touch (the data-action credential names them)."""
+        allowed = set(providers) if providers is not None else None
+        decision = self._decide(event, allowed)
+        log.info(messages.LOG_DECISION, event.source, event.describe(), decision.action,
+                 decision.reason)
+        return decision
+
+    def _decide(self, event: CompletionEvent, allowed: set[str] | None) -> Decision:
+        if not event.is_open_messaging():
+            return Decision(IGNORE, messages.R_NOT_OPEN_MESSAGING.format(
+                media=event.media_type, message=event.message_type))
+        handover = self._find(event, allowed)
+        if handover is None:
+            if event.conversation_id:
+                return Decision(IGNORE, messages.R_UNKNOWN_CONVERSATION.format(
+                    conversation=event.conversation_id))
+            return Decision(IGNORE, messages.R_UNKNOWN_CUSTOMER.format(customer="(hidden)"))
+        if self.check_org and event.organization_id:
+            expected = self._org_of(handover.provider_id)
+            if expected and expected != event.organization_id:
+                return Decision(REJECT, messages.ORG_MISMATCH.format(
+                    got=event.organization_id, expected=expected,
+                    provider=handover.provider_id), handover.id)
+        # A conversation id can be re-opened by Genesys's threading window for a later handover:
+        # an event from before this handover started belongs to an earlier one.
+        if event.event_time is not None and event.event_time < handover.created_at:
+            return Decision(IGNORE, messages.R_STALE.format(
+                event=event.event_time, handover=handover.id, created=handover.created_at),
+                handover.id)
+        if not handover.is_open or self._latched(handover.id):
+            return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
+                handover=handover.id, status=handover.status), handover.id)
+        if event.kind == ev.CUSTOMER_END:
+            return self.end(handover, messages.R_ENDED.format(
+                kind="customer.end", disconnect=event.disconnect_type or "-", source=event.source))
+        if event.kind == ev.TRANSFER:
+            return Decision(IGNORE, messages.R_TRANSFER.format(
+                disconnect=event.disconnect_type), handover.id)
+        if event.kind in (ev.AGENT_END, ev.ACW):
+            return self._wait(handover, event)
+        if event.kind == ev.AGENT_START:
+            return self._agent_joined(handover, event)
+        return Decision(IGNORE, messages.R_IGNORED_KIND.format(kind=event.kind), handover.id)
+
+    def _find(self, event: CompletionEvent, allowed: set[str] | None) -> Any:
+        if event.conversation_id:
+            handover = self.store.handover_by_conversation(event.conversation_id)
+        elif event.customer_id:
+            handover = self._find_by_customer(event.customer_id, allowed)
+        else:
+            return None
+        if handover is not None and allowed is not None and handover.provider_id not in allowed:
+            return None  # another provider's conversation: foreign to this credential
+        return handover
+
+    # --- actions -----------------------------------------------------------------------------
+    def end(self, handover: Any, reason: str) -> Decision:
+        """End `handover` as completed, exactly once (latched here, atomic in the store)."""
+        with self._lock:
+            if handover.id in self._latch:
+                return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
+                    handover=handover.id, status="ending"), handover.id)
+            self._latch[handover.id] = None
+            if len(self._latch) > _LATCH_SIZE:
+                self._latch.popitem(last=False)
+        try:
+            ended = self._end_fn(handover.id, "completed", reason)
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who may retry
+            log.exception(messages.LOG_END_FAILED, handover.id)
+            with self._lock:
+                self._latch.pop(handover.id, None)
+            return Decision(FAILED, messages.R_END_FAILED.format(
+                handover=handover.id, error=type(exc).__name__), handover.id)
+        if not ended:
+            return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
+                handover=handover.id, status="ended elsewhere"), handover.id)
+        return Decision(END, reason, handover.id)
+
+    def _wait(self, handover: Any, event: CompletionEvent) -> Decision:
+        kind = "acw" if event.kind == ev.ACW else "user.end"
+        if handover.pending_end_at is not None:
+            return Decision(WAIT, messages.R_WAIT_KEPT.format(
+                kind=kind, source=event.source, due=round(handover.pending_end_at, 3)), handover.id)
+        now = self.clock()
+        due = now + self.grace_seconds
+        data = dict(handover.data or {})
+        data["completion"] = {"pending_kind": kind, "pending_source": event.source,
+                              "pending_since": event.event_time if event.event_time else now}
+        # Persisted, so a restart keeps the pending end (the sweeper reloads it).
+        self.store.update_handover(handover.id, pending_end_at=due, data=data)
+        if self.on_pending is not None:
+            self.on_pending(handover.id, due)
+        return Decision(WAIT, messages.R_WAIT.format(kind=kind, source=event.source,
+                                                     due=round(due, 3)), handover.id)
+
+    def _agent_joined(self, handover: Any, event: CompletionEvent) -> Decision:
+        if handover.pending_end_at is None:
+            return Decision(IGNORE, messages.R_NOTHING_PENDING, handover.id)
+        since = (handover.data or {}).get("completion", {}).get("pending_since")
+        # Out of order: an agent start older than the end that made us wait does not cancel it.
+        if event.event_time is not None and since is not None and event.event_time <= since:
+            return Decision(IGNORE, messages.R_NOTHING_PENDING, handover.id)
+        self.cancel_pending(handover.id)
+        return Decision(CANCEL, messages.R_CANCELLED, handover.id)
+
+    def cancel_pending(self, handover_id: str) -> None:
+        """Forget a pending end (a new agent joined / a transfer is in progress)."""
+        self.store.update_handover(handover_id, pending_end_at=None)
+
+    def _latched(self, handover_id: str) -> bool:
+        with self._lock:
+            return handover_id in self._latch

@@ -1,0 +1,38 @@
+"""Timings and limits of the notifications listener; every interval is injectable so tests run
+fast against a sandbox with a short heartbeat."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .shards import MAX_CHANNELS, MAX_TOPICS
+
+
+@dataclass
+class ListenerSettings:
+    """Defaults follow Genesys: heartbeats about every 30 s, so 75 s of silence means trouble;
+    channels live 24 h and are extended by subscribing again an hour before they expire."""
+
+    heartbeat_timeout: float = 75.0    # silence before a ping
+    pong_timeout: float = 10.0         # no frame this long after the ping: reconnect
+    backoff_base: float = 0.5          # reconnect backoff: base * 2^failures, full jitter ...
+    backoff_cap: float = 30.0          # ... capped
+    lock_ttl: float = 30.0             # leader lock lifetime ...
+    lock_renew: float = 10.0           # ... renewed this often
+    sync_interval: float = 5.0         # re-read open handovers from the store
+    refresh_margin: float = 3600.0     # resubscribe this long before the channel expires
+    tick: float = 0.5                  # control loop granularity
+    max_topics: int = MAX_TOPICS
+    max_channels: int = MAX_CHANNELS
+    reconcile_retries: int = 3
+    reconcile_retry_delay: float = 2.0
+    rng: Callable[[], float] = field(default=random.random, repr=False)
+
+    def backoff(self, failures: int) -> float:
+        """Delay before reconnect attempt number `failures` (1, 2, ...): exponential, jittered."""
+        if failures <= 1:
+            return 0.0  # the first reconnect is immediate
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (failures - 2)))
+        return ceiling * (0.5 + 0.5 * self.rng())

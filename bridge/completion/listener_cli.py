@@ -1,0 +1,61 @@
+"""`om-bridge listener`: the Notifications API listener as its own process. It builds the same
+app context as `om-bridge serve` (config, store, engine) without serving HTTP, so an end it
+detects resumes the flow exactly as in the server; the store's leader lock keeps it to one
+listener per OAuth client however many processes run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from . import messages
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run until SIGINT/SIGTERM; exit 2 when there is nothing to listen to or start-up fails."""
+    from bridge.app import create_app
+    from bridge.config import ConfigError
+
+    test_config: dict = {"start_workers": False}
+    if getattr(args, "config", None) and (os.path.exists(args.config) or args.config != "om-bridge.toml"):
+        test_config["config_path"] = args.config
+    try:
+        app = create_app(test_config)
+    except (ConfigError, ValueError) as exc:
+        print(messages.CLI_FAILED.format(error=exc), file=sys.stderr)
+        return 2
+    ctx = app.extensions["om-bridge"]
+    try:
+        providers = _providers(ctx.config, getattr(args, "provider", None))
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        ctx.close()
+        return 2
+    if not providers:
+        which = f" (provider {args.provider})" if getattr(args, "provider", None) else ""
+        print(messages.CLI_NO_PROVIDERS.format(which=which), file=sys.stderr)
+        ctx.close()
+        return 2
+    service = ctx.completion
+    if getattr(args, "provider", None):
+        # Only this provider's OAuth client: hide the others from the listener groups.
+        service.only_providers = set(providers)
+    service.start(sweeper=False, listeners=True)
+    print(messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    ctx.close()
+    return 0
+
+
+def _providers(config, only: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    if only is not None and only not in config.providers:
+        raise KeyError(messages.CLI_UNKNOWN_PROVIDER.format(
+            provider=only, known=", ".join(sorted(config.providers)) or "none"))
+    return [pid for pid, p in config.providers.items()
+            if p.completion_mode == "notifications" and (only is None or pid == only)]

@@ -1,0 +1,186 @@
+"""`CompletionService`: the app-lifetime object that owns the dispatcher, the pending-end
+sweeper and the notifications listeners, and that the edges (EventBridge route, data-action
+handler, listener) hand their events to."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from . import dataaction, eventbridge
+from .dispatcher import CompletionDispatcher, Decision
+from .events import CompletionEvent
+from .listener import ListenerSettings, NotificationsListener, TopicBudgetExceeded
+from .sweeper import PendingEndSweeper
+from .wiring import WiringCheck, wiring_status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    """The flags completion reads (cognigy-model.md §5.1), resolved once."""
+
+    http_end_enabled: bool
+    eventbridge_key: str
+    grace_seconds: float
+    check_org: bool
+
+    @classmethod
+    def from_flags(cls, flags: Any) -> "CompletionSettings":
+        return cls(http_end_enabled=bool(flags.use_http_end_handover_request),
+                   eventbridge_key=dataaction.reveal(flags.eventbridge_api_key),
+                   grace_seconds=flags.acw_after_transfer_timeout_ms / 1000.0,
+                   check_org=not flags.skip_eventbridge_organization_id_check)
+
+
+class CompletionService:
+    """Completion detection for every provider of the bridge (DESIGN §7)."""
+
+    def __init__(self, ctx: Any, *, listener_settings: ListenerSettings | None = None,
+                 sweeper_rescan_seconds: float = 10.0) -> None:
+        self.ctx = ctx
+        self.settings = CompletionSettings.from_flags(ctx.flags)
+        self.listener_settings = listener_settings or ListenerSettings()
+        self.dispatcher = CompletionDispatcher(
+            ctx.store, self._end, grace_seconds=self.settings.grace_seconds,
+            org_of=self._org_of, check_org=self.settings.check_org,
+            find_by_customer=self._find_by_customer, clock=ctx.clock,
+            on_pending=self._on_pending)
+        self.sweeper = PendingEndSweeper(ctx.store, self.dispatcher, self._fetch, clock=ctx.clock,
+                                         rescan_seconds=sweeper_rescan_seconds)
+        self.listeners: dict[str, NotificationsListener] = {}   # by OAuth client key
+        self.only_providers: set[str] | None = None   # `om-bridge listener --provider`
+        self._decisions = ctx.metrics.counter(
+            "om_bridge_completion_events_total", "Completion events by source and decision",
+            ["source", "decision"])
+
+    # --- edges -------------------------------------------------------------------------------
+    def providers(self) -> Mapping[str, Any]:
+        """The configured providers by id."""
+        return self.ctx.config.providers
+
+    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
+        """Hand one event to the dispatcher (every edge calls this)."""
+        decision = self.dispatcher.dispatch(event, providers)
+        self._decisions.labels(event.source, decision.action).inc()
+        return decision
+
+    def handle_eventbridge(self, authorization: str | None, raw: bytes) -> Any:
+        """The EventBridge route's answer (Flask response, status)."""
+        return eventbridge.handle(self, authorization, raw)
+
+    def handle_data_action(self, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+        """A data-action end request on /handover/genesysCloudOM: (status, JSON body)."""
+        return dataaction.handle(self, headers, raw)
+
+    # --- engine hooks ------------------------------------------------------------------------
+    def track(self, handover: Any) -> None:
+        """The conversation id of `handover` is known: the listener starts watching it."""
+        listener = self._listener_for(handover.provider_id)
+        if listener is None or not handover.conversation_id:
+            return
+        try:
+            listener.track(handover.conversation_id)
+        except TopicBudgetExceeded as exc:
+            # The handover itself goes on; only its end cannot be seen on this OAuth client.
+            log.error("%s", exc)
+
+    def untrack(self, handover: Any) -> None:
+        """The handover ended: stop watching its conversation."""
+        listener = self._listener_for(handover.provider_id)
+        if listener is not None and handover.conversation_id:
+            listener.untrack(handover.conversation_id)
+
+    def wiring_status(self, provider_id: str) -> list[WiringCheck]:
+        """Whether the provider's completion mode is wired, with the fix when not."""
+        provider = self.ctx.config.provider(provider_id)
+        client = self.ctx.clients.for_provider(provider_id) \
+            if provider.completion_mode == "notifications" else None
+        return wiring_status(self.ctx.config, self.ctx.flags, provider_id, client)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self, *, sweeper: bool = True, listeners: bool = True) -> None:
+        """Start the pending-end sweeper and one notifications listener per OAuth client."""
+        if sweeper:
+            self.sweeper.start()
+        if listeners:
+            for key, (provider_ids, queue_ids) in self._listener_groups().items():
+                if key in self.listeners:
+                    continue
+                first = self.ctx.config.provider(provider_ids[0])
+                listener = NotificationsListener(
+                    self.ctx.clients.for_provider(provider_ids[0]), self.ctx.store, self.dispatch,
+                    client_id=first.client_id, provider_ids=provider_ids, queue_ids=queue_ids,
+                    settings=self.listener_settings)
+                self.listeners[key] = listener
+                listener.start()
+
+    def stop(self) -> None:
+        """Stop listeners and the sweeper; pending ends stay in the store."""
+        for listener in list(self.listeners.values()):
+            listener.stop()
+        self.listeners.clear()
+        self.sweeper.stop()
+
+    # --- internals ---------------------------------------------------------------------------
+    def _listener_groups(self) -> dict[str, tuple[list[str], list[str]]]:
+        groups: dict[str, tuple[list[str], list[str]]] = {}
+        for pid, provider in self.ctx.config.providers.items():
+            if provider.completion_mode != "notifications":
+                continue
+            if self.only_providers is not None and pid not in self.only_providers:
+                continue
+            key = self._client_key(provider)
+            ids, queues = groups.setdefault(key, ([], []))
+            ids.append(pid)
+            if provider.queue_id and provider.queue_id not in queues:
+                queues.append(provider.queue_id)
+        return groups
+
+    @staticmethod
+    def _client_key(provider: Any) -> str:
+        # Genesys's limits are per OAuth client (per org): one listener per client id and host.
+        return f"{provider.base_url or provider.host}|{provider.client_id}"
+
+    def _listener_for(self, provider_id: str) -> NotificationsListener | None:
+        provider = self.ctx.config.providers.get(provider_id)
+        if provider is None or provider.completion_mode != "notifications":
+            return None
+        return self.listeners.get(self._client_key(provider))
+
+    def _end(self, handover_id: str, status: str, reason: str) -> bool:
+        return self.ctx.engine.end_handover(handover_id, status, reason)
+
+    def _org_of(self, provider_id: str) -> str | None:
+        provider = self.ctx.config.providers.get(provider_id)
+        return provider.organization_id if provider is not None else None
+
+    def _on_pending(self, handover_id: str, due: float) -> None:
+        self.sweeper.schedule(handover_id, due)
+
+    def _fetch(self, handover: Any) -> Mapping[str, Any]:
+        client = self.ctx.clients.for_provider(handover.provider_id)
+        return client.get_message_conversation(handover.conversation_id)
+
+    def _find_by_customer(self, customer_id: str, allowed: set[str] | None) -> Any:
+        """The open handover of a customer (Cognigy's data-action body names only the user id).
+        Looked up by (integration id, customer id) where the integration id is known to the
+        provider's client cache or to an open handover; no scan of all handovers."""
+        for pid, provider in self.ctx.config.providers.items():
+            if allowed is not None and pid not in allowed:
+                continue
+            for integration_id in self._integration_ids(pid, provider):
+                handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
+                if handover is not None:
+                    return handover
+        return None
+
+    def _integration_ids(self, provider_id: str, provider: Any) -> list[str]:
+        try:
+            return [self.ctx.clients.for_provider(provider_id).integration_id_for(
+                provider.deployment_name)]
+        except Exception:  # noqa: BLE001 - Genesys unreachable: fall back to the store
+            ids = {h.integration_id for h in self.ctx.store.open_handovers(provider_id)}
+            return sorted(i for i in ids if i)
