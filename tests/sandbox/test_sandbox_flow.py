@@ -131,6 +131,15 @@ def test_answer_transfer_disconnect_wrapup_states(env):
     assert requests.get(f"{server.url}/api/v2/users/{seed.SECOND_AGENT_ID}/routingstatus",
                         headers=auth(tok), timeout=5).json()["status"] == "IDLE"
 
+    transcript = alex.transcript(cid)
+    assert [(m["direction"], m["normalizedMessage"].get("text")) for m in transcript] == [
+        ("inbound", "hello"), ("outbound", "Connected"),
+        ("outbound", "Let me get my supervisor"),
+        ("outbound", "You are number 1 in the queue"),  # waiting on the second queue
+        ("outbound", "Sam here")]
+    assert transcript[2]["createdBy"]["id"] == seed.DEMO_AGENT_ID
+    assert transcript[1]["normalizedMessage"]["originatingEntity"] == "Bot"
+
     # detail events, in order, with Genesys' UPPERCASE enums
     suffixes = [t.split(f"{cid}.")[1] for t in bus.topics() if t.startswith(
         f"v2.detail.events.conversation.{cid}.")]
