@@ -1,0 +1,206 @@
+"""Genesys → user: agent texts, attachments, quick replies, typing, bot messages and receipts.
+
+Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
+Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
+webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
+cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (reference
+genesys-open-messaging.md §4.2, §5.7).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from bridge.flow import FlowInput
+from bridge.genesys.errors import GenesysError
+from bridge.genesys.wire import Customer, receipt_body, structured_response_body
+from bridge.handover import messages, replies
+from bridge.handover.agents import AgentDirectory
+from bridge.store import Handover
+
+if TYPE_CHECKING:
+    from bridge.handover.engine import HandoverEngine
+
+log = logging.getLogger(__name__)
+
+
+class AgentSide:
+    """Handles verified outbound webhook bodies for the engine."""
+
+    def __init__(self, engine: "HandoverEngine") -> None:
+        self.engine = engine
+        self.ctx = engine.ctx
+        self.agents = AgentDirectory(engine.ctx)
+        self.receipts = engine.ctx.metrics.counter("genesys_receipts_total",
+                                                   "Receipts received from Genesys", ["status"])
+
+    def handle(self, provider_id: str, payload: dict) -> None:
+        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt)."""
+        kind = payload.get("type")
+        channel = payload.get("channel") or {}
+        integration_id = channel.get("id")
+        customer_id = (channel.get("to") or {}).get("id")
+        handover = self.find(provider_id, integration_id, customer_id)
+        if kind == "Receipt":
+            self.receipts.labels(str(payload.get("status") or "unknown")).inc()
+            log.debug(messages.LOG_RECEIPT, payload.get("id"), payload.get("status"),
+                      handover.id if handover else "-")
+            return
+        if kind not in ("Text", "Structured", "Event"):
+            log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), kind)
+            return
+        if handover is None:
+            if kind == "Event":
+                log.info(messages.LOG_NO_HANDOVER_EVENT, payload.get("id"), kind, integration_id)
+                return
+            log.info(messages.LOG_NO_HANDOVER, payload.get("id"), integration_id)
+            self.failed_receipt(provider_id, integration_id, customer_id, payload.get("id"),
+                                "InvalidDestination", messages.RECEIPT_NO_HANDOVER)
+            return
+        handover = self.engine.learn_conversation(handover, payload.get("conversationId"),
+                                                  integration_id)
+        if kind == "Event":
+            self._events(handover, payload)
+        elif payload.get("originatingEntity") == "Bot":
+            self._bot_message(handover, payload)
+        else:
+            self._agent_message(handover, payload)
+
+    def find(self, provider_id: str, integration_id: str | None,
+             customer_id: str | None) -> Handover | None:
+        """The open handover of this customer on this integration, or None."""
+        if not integration_id or not customer_id:
+            return None
+        handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
+        if handover is not None:
+            return handover
+        # The integration id is stored just before the first message goes out; an older record
+        # (or one from a process that stopped in between) may still lack it.
+        candidates = [h for h in self.ctx.store.open_handovers(provider_id)
+                      if h.customer_id == customer_id and h.integration_id in (None, integration_id)]
+        return candidates[-1] if candidates else None
+
+    # -- message kinds --------------------------------------------------------------------
+    def _agent_message(self, handover: Handover, payload: dict) -> None:
+        handover = self.engine.advance(handover.id, "active") or handover
+        data: dict[str, Any] = {}
+        if handover.settings.get("display_agent_details"):
+            agent = self.agents.details(handover, payload)
+            if agent:
+                data["agent"] = agent
+        content = [c for c in payload.get("content") or [] if isinstance(c, dict)]
+        attachments = [c["attachment"] for c in content
+                       if c.get("contentType") == "Attachment" and isinstance(c.get("attachment"), dict)]
+        if attachments:
+            data["attachments"] = attachments
+        options = [c["quickReply"] for c in content
+                   if c.get("contentType") == "QuickReply" and isinstance(c.get("quickReply"), dict)]
+        text = payload.get("text")
+        if options:
+            data["_cognigy"] = {"_default": {"_quickReplies": {
+                "type": "quick_replies", "text": text,
+                "quickReplies": [{"id": i, "contentType": "postback", "title": o.get("text"),
+                                  "payload": o.get("payload", o.get("text")),
+                                  "imageUrl": o.get("image")} for i, o in enumerate(options)]}}}
+            self._remember_quick_replies(handover, payload.get("id"), options)
+        try:
+            self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
+                                                     "data": data or None})
+        except Exception as exc:  # noqa: BLE001 - report it to Genesys instead of failing the webhook
+            log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
+            self.failed_receipt(handover.provider_id, handover.integration_id,
+                                handover.customer_id, payload.get("id"), "GeneralError",
+                                messages.RECEIPT_DELIVERY_FAILED, handover=handover)
+            return
+        self.engine.relayed.labels("to_user").inc()
+        if payload.get("id"):
+            body = receipt_body(payload["id"], handover.customer_id, "Delivered", reasons=None,
+                                is_final=True, time=None)
+            self.engine.put(handover, "receipt", body)
+
+    def _events(self, handover: Handover, payload: dict) -> None:
+        for event in payload.get("events") or []:
+            if not isinstance(event, dict) or event.get("eventType") != "Typing":
+                continue
+            typing = event.get("typing") or {}
+            data: dict[str, Any] = {"typing": True}
+            if typing.get("duration") is not None:
+                data["duration"] = typing.get("duration")
+            agent = self.agents.cached(handover)
+            if agent and handover.settings.get("display_agent_details"):
+                data["agent"] = agent
+            self.ctx.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
+
+    def _bot_message(self, handover: Handover, payload: dict) -> None:
+        if not getattr(self.ctx.flags, "handle_bot_message", False):
+            log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, payload.get("id"))
+            return
+        text = payload.get("text")
+        key = handover.session
+        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        if endpoint is None:
+            return
+        with self.ctx.store.session_lock(key):
+            state = self.engine.load_state(key)
+            flow_input = FlowInput(text=None, data={"request": {"text": text}}, user_id=key.user_id,
+                                   session_id=key.session_id, url_token=key.url_token,
+                                   handover={"status": "genericHandoverUpdate"})
+            outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
+            self.ctx.store.save_session(key, state.to_dict())
+        current = self.ctx.store.get_handover(handover.id) or handover
+        for output in replies.for_user(outputs):
+            self.ctx.outputs.emit(key, replies.bot_output(output))
+        if current.is_open:
+            for output in replies.for_agent(outputs):
+                self.engine.send_text_to_agent(current, output.text)
+
+    # -- quick replies --------------------------------------------------------------------
+    def _remember_quick_replies(self, handover: Handover, message_id: str | None,
+                                options: list[dict]) -> None:
+        if not message_id:
+            return
+        data = dict(handover.data or {})
+        data["quick_replies"] = {"message_id": message_id,
+                                 "options": [{"text": o.get("text"),
+                                              "payload": o.get("payload", o.get("text"))}
+                                             for o in options]}
+        self.ctx.store.update_handover(handover.id, data=data)
+
+    def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
+        """If `text` picks one of the agent's pending quick replies, send a structured response."""
+        pending = (handover.data or {}).get("quick_replies")
+        if not pending or not text:
+            return False
+        chosen = text.strip().lower()
+        for option in pending.get("options", []):
+            if chosen in (str(option.get("text") or "").strip().lower(),
+                          str(option.get("payload") or "").strip().lower()):
+                body = structured_response_body(
+                    Customer(handover.customer_id), str(uuid.uuid4()),
+                    text=str(option.get("text") or text), payload=str(option.get("payload") or text),
+                    originating_message_id=pending["message_id"], response_type="QuickReply",
+                    time=None)
+                data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
+                self.ctx.store.update_handover(handover.id, data=data)
+                self.engine.put(handover, "structured", body)
+                self.engine.relayed.labels("to_agent").inc()
+                return True
+        return False
+
+    # -- receipts -------------------------------------------------------------------------
+    def failed_receipt(self, provider_id: str, integration_id: str | None,
+                       customer_id: str | None, message_id: str | None, code: str,
+                       text: str, handover: Handover | None = None) -> None:
+        """Tell Genesys an agent message could not reach the user (through the outbox)."""
+        if not message_id or not customer_id or not integration_id:
+            return
+        try:
+            body = receipt_body(message_id, customer_id, "Failed",
+                                reasons=[{"code": code, "message": text}], is_final=True, time=None)
+        except (ValueError, GenesysError):
+            return
+        payload = {"provider_id": provider_id, "integration_id": integration_id, "body": body}
+        key = handover.id if handover is not None else f"receipts:{integration_id}:{customer_id}"
+        self.engine.outbox.put(key, "receipt", payload)

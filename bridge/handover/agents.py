@@ -1,0 +1,102 @@
+"""Agent name and avatar for "Display Agent Details", looked up sparingly (300 calls/min budget).
+
+The Open Messaging webhook names the integration, never the agent (reference §5.3), so the agent
+comes from the conversation's latest connected agent participant (`GET
+/api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
+(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover and
+re-checked at most every `recheck_seconds`, so a transfer to another agent shows the new name
+without costing a lookup per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from bridge.genesys.errors import GenesysError
+from bridge.handover import messages
+from bridge.store import Handover
+
+if TYPE_CHECKING:
+    from bridge.app import BridgeContext
+
+log = logging.getLogger(__name__)
+RECHECK_SECONDS = 60.0
+
+
+def latest_agent_id(conversation: dict) -> str | None:
+    """The user id of the most recently connected agent participant still connected."""
+    best: tuple[str, str] | None = None
+    for p in conversation.get("participants") or []:
+        if p.get("purpose") != "agent" or p.get("state") != "connected":
+            continue
+        user_id = (p.get("user") or {}).get("id") or p.get("userId")
+        if not user_id:
+            continue
+        stamp = str(p.get("connectedTime") or p.get("startTime") or "")
+        if best is None or stamp >= best[0]:
+            best = (stamp, user_id)
+    return best[1] if best else None
+
+
+def avatar_of(user: dict) -> str | None:
+    """The largest image of a Genesys user (`images[].resolution` like `x96` or `640x480`)."""
+    def size(image: dict) -> int:
+        numbers = [int(n) for n in re.findall(r"\d+", str(image.get("resolution") or ""))]
+        return max(numbers) if numbers else 0
+    images = [i for i in user.get("images") or [] if isinstance(i, dict) and i.get("imageUri")]
+    return max(images, key=size)["imageUri"] if images else None
+
+
+class AgentDirectory:
+    """Resolves and caches the agent of a handover."""
+
+    def __init__(self, ctx: "BridgeContext", recheck_seconds: float = RECHECK_SECONDS) -> None:
+        self.ctx = ctx
+        self.recheck_seconds = recheck_seconds
+
+    @staticmethod
+    def cached(handover: Handover) -> dict | None:
+        """The last known `{name, avatar}` of the handover's agent, without any lookup."""
+        agent = handover.agent or {}
+        return {"name": agent.get("name"), "avatar": agent.get("avatar")} if agent.get("name") else None
+
+    def details(self, handover: Handover, payload: dict) -> dict | None:
+        """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
+        known = handover.agent or {}
+        now = self.ctx.clock()
+        if known.get("name") and now - float(known.get("checked_at") or 0) < self.recheck_seconds:
+            return self.cached(handover)
+        client = self.ctx.clients.for_provider(handover.provider_id)
+        try:
+            agent_id = self._agent_id(client, handover, payload)
+            if not agent_id:
+                return self.cached(handover)
+            user = client.get_user(agent_id)
+        except GenesysError as err:
+            log.warning(messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}")
+            return self.cached(handover)
+        agent = {"id": agent_id, "name": user.get("name") or user.get("preferredName"),
+                 "avatar": avatar_of(user), "checked_at": now}
+        try:
+            self.ctx.store.update_handover(handover.id, agent=agent)
+        except Exception:  # noqa: BLE001 - the handover may have ended meanwhile; still show the name
+            log.debug("handover %s: agent not stored", handover.id)
+        return {"name": agent["name"], "avatar": agent["avatar"]}
+
+    @staticmethod
+    def _agent_id(client: Any, handover: Handover, payload: dict) -> str | None:
+        conversation_id = handover.conversation_id or payload.get("conversationId")
+        if conversation_id:
+            agent_id = latest_agent_id(client.get_message_conversation(conversation_id))
+            if agent_id:
+                return agent_id
+        message_id = payload.get("id")
+        if message_id:
+            details = client.request(
+                "GET", f"/api/v2/conversations/messages/{quote(message_id, safe='')}/details")
+            created_by = (details or {}).get("createdBy") or {}
+            return created_by.get("id")
+        return None

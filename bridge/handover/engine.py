@@ -1,0 +1,301 @@
+"""`HandoverEngine`: runs the flow per input, starts handovers, relays the user to the agent, ends them.
+
+Lifecycle (DESIGN §6): requested → queue (first message accepted by Genesys) → active (first agent
+message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
+end the flow resumes with `input.handover.status` (the seed recipe's Lookup catches it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
+from bridge.genesys.wire import Customer, message_body, typing_body
+from bridge.handover import messages, replies
+from bridge.handover.agent_side import AgentSide
+from bridge.handover.outbox import Outbox
+from bridge.handover.serial import KeyedExecutor
+from bridge.handover.starter import Starter
+from bridge.store import Handover, SessionKey
+
+if TYPE_CHECKING:
+    from bridge.app import BridgeContext
+    from bridge.store import OutboxItem
+
+log = logging.getLogger(__name__)
+
+# Forward-only order of the open statuses (a late "queue" must never undo "active").
+STATUS_ORDER = {"requested": 0, "queue": 1, "active": 2}
+# A flow that asks for a handover again while handling its refusal must not loop forever.
+MAX_FLOW_RUNS = 3
+
+
+class HandoverEngine:
+    """The handover dispatcher: endpoint inputs, Genesys webhooks and end requests all land here."""
+
+    def __init__(self, ctx: "BridgeContext") -> None:
+        self.ctx = ctx
+        self._runtimes: dict[str, FlowRuntime] = {}
+        self._runtimes_lock = threading.Lock()
+        self._status_lock = threading.Lock()
+        self.outbox = Outbox(ctx.store, ctx.clients, ctx.config, ctx.metrics,
+                             on_sent=self._after_send, on_resolved=self._integration_resolved,
+                             clock=ctx.clock)
+        self.starter = Starter(self)
+        self.agent_side = AgentSide(self)
+        self.inbound: KeyedExecutor | None = None
+        self._inbound_lock = threading.Lock()
+        self.relayed = ctx.metrics.counter("messages_relayed_total",
+                                           "Messages relayed between users and agents",
+                                           ["direction"])
+        self.handovers = ctx.metrics.counter("handovers_total", "Handover status changes",
+                                             ["status"])
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the durable outbox worker (sends what a previous process left pending)."""
+        self._executor()
+        self.outbox.start()
+
+    def stop(self) -> None:
+        """Finish queued webhook work, stop the outbox worker; unsent items stay in the store."""
+        with self._inbound_lock:
+            inbound, self.inbound = self.inbound, None
+        if inbound is not None:
+            inbound.shutdown()
+        self.outbox.stop()
+
+    def _executor(self) -> KeyedExecutor:
+        with self._inbound_lock:
+            if self.inbound is None:
+                self.inbound = KeyedExecutor(8, "om-webhook")
+            return self.inbound
+
+    # -- endpoint side --------------------------------------------------------------------
+    def handle_input(self, url_token: str, user_id: str, session_id: str, text: str | None,
+                     data: dict | None) -> dict:
+        """One user input: relayed to the agent during a handover, otherwise run through the flow.
+
+        Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
+        """
+        endpoint = self.ctx.config.endpoint(url_token)
+        key = SessionKey(url_token, user_id, session_id)
+        with self.ctx.store.session_lock(key):
+            handover = self.ctx.store.open_handover_for_session(key)
+            if handover is not None:
+                self.relay_user_input(handover, text, data)
+                return replies.rest_reply(user_id, session_id, [])
+            state = self.load_state(key)
+            flow_input = FlowInput(text=text, data=data, user_id=user_id, session_id=session_id,
+                                   url_token=url_token)
+            outputs, state = self.run_flow(endpoint, key, state, flow_input)
+            self.ctx.store.save_session(key, state.to_dict())
+        return replies.rest_reply(user_id, session_id, replies.for_user(outputs))
+
+    def user_typing(self, key: SessionKey) -> None:
+        """The user is typing: a Typing event to the agent once Genesys knows the conversation."""
+        handover = self.ctx.store.open_handover_for_session(key)
+        if handover is None or handover.status == "requested":
+            return
+        body = typing_body(Customer(handover.customer_id), None)
+        self.put(handover, "typing", body)
+
+    def user_connected(self, key: SessionKey) -> None:
+        """The user came back to the chat: "User joined the conversation" when the node enables it."""
+        self._presence(key, "enable_user_connects_message", messages.USER_JOINED)
+
+    def user_disconnected(self, key: SessionKey) -> None:
+        """The user left the chat: "User left the conversation" when the node enables it."""
+        self._presence(key, "enable_user_disconnects_message", messages.USER_LEFT)
+
+    def _presence(self, key: SessionKey, setting: str, text: str) -> None:
+        handover = self.ctx.store.open_handover_for_session(key)
+        if handover is None:
+            return
+        request = handover.settings.get("request") or {}
+        if not request.get(setting, True):  # both default on (seed)
+            return
+        self.send_text_to_agent(handover, text)
+
+    # -- Genesys side ---------------------------------------------------------------------
+    def handle_genesys_message(self, provider_id: str, payload: dict) -> None:
+        """A verified, deduplicated outbound webhook body from Genesys."""
+        self.agent_side.handle(provider_id, payload)
+
+    def submit_genesys_message(self, provider_id: str, payload: dict) -> None:
+        """Handle a webhook body in the background, in order per customer (the route answers first)."""
+        channel = payload.get("channel") or {}
+        key = f"{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
+
+        def task() -> None:
+            try:
+                self.handle_genesys_message(provider_id, payload)
+            except Exception:  # noqa: BLE001 - logged with the message id, never the payload
+                log.exception(messages.LOG_WEBHOOK_INPUT_FAILED, payload.get("id"))
+        self._executor().submit(key, task)
+
+    def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
+        """End a handover exactly once, then resume the flow with `input.handover.status`."""
+        store = self.ctx.store
+        handover = store.get_handover(handover_id)
+        if handover is None:
+            return False
+        key = handover.session
+        with store.session_lock(key):
+            if not store.finish_handover(handover_id, status, reason):
+                log.info(messages.LOG_HANDOVER_END_DUPLICATE, handover_id, status)
+                return False
+            ended = store.get_handover(handover_id) or handover
+            log.info(messages.LOG_HANDOVER_ENDED, handover_id, status, reason)
+            self.handovers.labels(status).inc()
+            if self.ctx.completion is not None:
+                try:
+                    self.ctx.completion.untrack(ended)
+                except Exception:  # noqa: BLE001 - the end itself already happened
+                    log.exception(messages.LOG_TRACK_FAILED, handover_id)
+            self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
+            endpoint = self.ctx.config.endpoints.get(key.url_token)
+            if endpoint is None:
+                return True
+            event: dict[str, Any] = {"status": status}
+            if status == "error":
+                event["error"] = {"reason": "error", "message": reason}
+            state = self.load_state(key)
+            flow_input = FlowInput(text=None, data=None, user_id=key.user_id,
+                                   session_id=key.session_id, url_token=key.url_token,
+                                   handover=event)
+            outputs, state = self.run_flow(endpoint, key, state, flow_input)
+            self.ctx.store.save_session(key, state.to_dict())
+            for output in replies.for_user(outputs):
+                self.ctx.outputs.emit(key, replies.bot_output(output))
+        return True
+
+    # -- shared helpers (used by Starter and AgentSide) -----------------------------------
+    def runtime(self, flow: str) -> FlowRuntime:
+        """The (cached) runtime of a flow template or file."""
+        with self._runtimes_lock:
+            runtime = self._runtimes.get(flow)
+            if runtime is None:
+                runtime = FlowRuntime(load_chart(flow))
+                self._runtimes[flow] = runtime
+            return runtime
+
+    def load_state(self, key: SessionKey) -> SessionState:
+        """The session's flow state, or a fresh one."""
+        saved = self.ctx.store.load_session(key)
+        return SessionState.from_dict(saved) if saved else SessionState.new()
+
+    def run_flow(self, endpoint: Any, key: SessionKey, state: SessionState,
+                 flow_input: FlowInput) -> tuple[list[Output], SessionState]:
+        """Run the endpoint's flow; a handover request starts a handover (or, refused, re-enters the
+        flow at once with `input.handover.status = "error"`). Call with the session lock held."""
+        runtime = self.runtime(endpoint.flow)
+        outputs: list[Output] = []
+        for _ in range(MAX_FLOW_RUNS):
+            result = runtime.run(state, flow_input)
+            state = result.state
+            outputs.extend(result.outputs)
+            if result.error is not None:
+                log.warning(messages.LOG_FLOW_ERROR, key.as_str(), result.error.node_id,
+                            result.error.message)
+            if result.handover is None:
+                break
+            accepted, error = self.starter.begin(endpoint, key, state, result.handover)
+            if error is None:
+                if accepted:
+                    outputs.append(Output(text=accepted, data=None, destination="userOnly"))
+                break
+            flow_input = FlowInput(text=None, data=None, user_id=key.user_id,
+                                   session_id=key.session_id, url_token=key.url_token,
+                                   handover={"status": "error", "error": error})
+        return outputs, state
+
+    def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
+        """Queue one Genesys call for a handover (ordered behind its earlier calls)."""
+        payload = {"provider_id": handover.provider_id, "handover_id": handover.id,
+                   "integration_id": handover.integration_id, "body": body}
+        payload.update(extra)
+        return self.outbox.put(handover.id, kind, payload)
+
+    def send_text_to_agent(self, handover: Handover, text: str | None,
+                           content: list | None = None) -> None:
+        """An inbound (customer → agent) message with a fixed messageId, through the outbox."""
+        if not text and not content:
+            return
+        body = message_body(Customer(handover.customer_id), str(uuid.uuid4()), text=text,
+                            content=content, time=None, custom_attributes=None, metadata=None)
+        self.put(handover, "message", body)
+        self.relayed.labels("to_agent").inc()
+
+    def relay_user_input(self, handover: Handover, text: str | None, data: dict | None) -> None:
+        """A user message during a handover: a quick-reply answer, or text/attachments to the agent."""
+        if self.agent_side.answer_quick_reply(handover, text):
+            return
+        self.send_text_to_agent(handover, text, replies.attachments(data) or None)
+
+    def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
+        """Move an open handover forward (never back) and announce the change; returns it updated."""
+        with self._status_lock:
+            current = self.ctx.store.get_handover(handover_id)
+            if current is None or not current.is_open:
+                return None
+            changes = dict(fields)
+            moved = STATUS_ORDER.get(status, -1) > STATUS_ORDER.get(current.status, -1)
+            if moved:
+                changes["status"] = status
+            changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            if not changes:
+                return current
+            updated = self.ctx.store.update_handover(handover_id, **changes)
+        if moved:
+            log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
+            self.handovers.labels(status).inc()
+            self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+        return updated
+
+    def learn_conversation(self, handover: Handover, conversation_id: str | None,
+                           integration_id: str | None = None) -> Handover:
+        """Record the Genesys conversation id the first time it is seen and start end detection."""
+        fields: dict[str, Any] = {}
+        if conversation_id and not handover.conversation_id:
+            fields["conversation_id"] = conversation_id
+        if integration_id and not handover.integration_id:
+            fields["integration_id"] = integration_id
+        if not fields:
+            return handover
+        with self._status_lock:
+            current = self.ctx.store.get_handover(handover.id)
+            if current is None:
+                return handover
+            fields = {k: v for k, v in fields.items() if not getattr(current, k)}
+            if not fields:
+                return current
+            updated = self.ctx.store.update_handover(handover.id, **fields)
+        if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
+            try:
+                self.ctx.completion.track(updated)
+            except Exception:  # noqa: BLE001 - end detection retries on its own reconciliation
+                log.exception(messages.LOG_TRACK_FAILED, handover.id)
+        return updated
+
+    # -- outbox callbacks -----------------------------------------------------------------
+    def _integration_resolved(self, item: "OutboxItem", integration_id: str) -> None:
+        # Stored before the first message goes out, so a webhook answering it can be routed.
+        handover_id = item.payload.get("handover_id")
+        if handover_id:
+            handover = self.ctx.store.get_handover(handover_id)
+            if handover is not None and not handover.integration_id:
+                self.learn_conversation(handover, None, integration_id)
+
+    def _after_send(self, item: "OutboxItem", integration_id: str, result: Any) -> None:
+        if item.kind != "message" or not item.payload.get("first"):
+            return
+        handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))
+        if handover is None or not handover.is_open:
+            return
+        conversation_id = result.get("conversationId") if isinstance(result, dict) else None
+        handover = self.learn_conversation(handover, conversation_id, integration_id)
+        self.advance(handover.id, "queue")

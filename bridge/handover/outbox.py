@@ -1,0 +1,249 @@
+"""The durable outbox: every call to Genesys is stored first, then sent in order per handover.
+
+Why a store-backed queue and not a direct call: nothing a user sent may be lost when Genesys is down,
+rate-limits or the bridge restarts (DESIGN §10). `put` stores the call with its `channel.messageId`
+already fixed (so a resend is recognisably the same message) and wakes the dispatcher at once, which
+claims the head item of each key and hands it to a small pool of sender threads: in the steady state
+that is exactly one Genesys API call per user message, sent within a thread hand-off of the request,
+and never out of order, because the store only ever leases the head of a key.
+
+Failure policy per attempt (one HTTP attempt each; the outbox owns the backoff, not the client):
+429 → retry after `Retry-After` (or backoff); 408/5xx/connection errors/deadline → retry with
+exponential backoff and jitter; other 4xx → dead letter (kept in the store, logged, counted).
+Typing events are ephemeral: a typing event older than `typing_ttl` seconds is dropped instead of
+being sent late, and a failed one is never retried past that deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import quote
+
+from bridge.genesys.errors import (DeadlineExceededError, GenesysConnectionError, GenesysError,
+                                   RateLimitedError)
+from bridge.handover import messages
+
+if TYPE_CHECKING:
+    from bridge.app import ClientRegistry
+    from bridge.config import Config
+    from bridge.ops import Metrics
+    from bridge.store import OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+# Outbox kinds → the Open Messaging inbound route under /api/v2/conversations/messages/{integrationId}.
+ROUTES: dict[str, str] = {
+    "message": "/inbound/open/message",
+    "typing": "/inbound/open/event",
+    "receipt": "/inbound/open/receipt",
+    "structured": "/inbound/open/structured/response",
+}
+MESSAGES_BASE = "/api/v2/conversations/messages/"
+# Kinds that make no sense once the handover ended: a message after the end would open a new
+# Genesys conversation (threading is by customer id), so it is dead-lettered instead.
+HANDOVER_BOUND = frozenset({"message", "typing", "structured"})
+TYPING_TTL = 5.0
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+SentCallback = Callable[["OutboxItem", str, Any], None]
+ResolvedCallback = Callable[["OutboxItem", str], None]
+
+
+class Outbox:
+    """Store-backed, ordered, retried delivery of Open Messaging inbound calls."""
+
+    def __init__(self, store: "Store", clients: "ClientRegistry", config: "Config",
+                 metrics: "Metrics", *, on_sent: SentCallback | None = None,
+                 on_resolved: ResolvedCallback | None = None,
+                 clock: Callable[[], float] = time.time, workers: int = 4,
+                 lease_seconds: float = 60.0, poll_interval: float = 0.25,
+                 typing_ttl: float = TYPING_TTL, backoff_base: float = 0.5,
+                 backoff_cap: float = 30.0, rng: Callable[[], float] = random.random) -> None:
+        self._store, self._clients, self._config = store, clients, config
+        self._on_sent = on_sent
+        self._on_resolved = on_resolved
+        self._clock = clock
+        self._workers = max(1, workers)
+        self._lease, self._poll = lease_seconds, poll_interval
+        self.typing_ttl = typing_ttl
+        self._base, self._cap, self._rng = backoff_base, backoff_cap, rng
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._calls = metrics.counter("genesys_calls_total", "Calls to Genesys by route and status",
+                                      ["route", "status"])
+        self._dead = metrics.counter("outbox_dead_letters_total", "Outbox items dead-lettered",
+                                     ["kind"])
+        self._retries = metrics.counter("outbox_retries_total", "Outbox send attempts retried",
+                                        ["kind"])
+        metrics.gauge("outbox_depth", "Pending outbox items").set_function(self._depth)
+
+    # -- producer side --------------------------------------------------------------------
+    def put(self, key: str, kind: str, payload: dict) -> int:
+        """Store one call (payload: provider_id, body, optional integration_id/handover_id) and wake the sender."""
+        if kind not in ROUTES:
+            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
+        item_id = self._store.outbox_put(key, kind, payload)
+        self._wake.set()
+        return item_id
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the dispatcher thread and its sender pool (idempotent)."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="om-outbox-send")
+        self._thread = threading.Thread(target=self._run, name="om-outbox", daemon=True)
+        self._thread.start()
+        self._wake.set()  # items left by a previous process are due now
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop claiming, let in-flight sends finish; pending items stay in the store for the next start."""
+        thread, pool = self._thread, self._pool
+        if thread is None:
+            return
+        self._stopping.set()
+        self._wake.set()
+        thread.join(timeout)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        self._thread, self._pool = None, None
+
+    def drain_once(self) -> int:
+        """Claim and send the due head items synchronously (one round); returns how many were tried."""
+        items = self._store.outbox_claim(self._clock(), self._workers, self._lease, uuid.uuid4().hex)
+        for item in items:
+            self._deliver(item)
+        return len(items)
+
+    # -- dispatcher -----------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self._poll)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            try:
+                self._dispatch()
+            except Exception:  # noqa: BLE001 - the dispatcher must outlive a store hiccup
+                log.exception(messages.LOG_OUTBOX_CRASH)
+
+    def _dispatch(self) -> None:
+        with self._inflight_lock:
+            free = self._workers - self._inflight
+        if free <= 0:
+            return
+        # A fresh owner per claim: the store lets an owner re-claim its own leases, and an item
+        # being sent must not be claimed twice.
+        items = self._store.outbox_claim(self._clock(), free, self._lease, uuid.uuid4().hex)
+        for item in items:
+            with self._inflight_lock:
+                self._inflight += 1
+            assert self._pool is not None
+            self._pool.submit(self._deliver_and_release, item)
+
+    def _deliver_and_release(self, item: "OutboxItem") -> None:
+        try:
+            self._deliver(item)
+        finally:
+            with self._inflight_lock:
+                self._inflight -= 1
+            self._wake.set()  # the next item of this key may now be the head
+
+    # -- one attempt ----------------------------------------------------------------------
+    def _deliver(self, item: "OutboxItem") -> None:
+        payload = item.payload
+        who = payload.get("handover_id") or item.key
+        try:
+            if item.kind == "typing" and self._clock() - item.created_at > self.typing_ttl:
+                self._store.outbox_done(item.id)
+                log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
+                return
+            if item.kind in HANDOVER_BOUND and payload.get("handover_id"):
+                handover = self._store.get_handover(payload["handover_id"])
+                if handover is not None and not handover.is_open:
+                    self._store.outbox_fail(item.id, "handover ended before delivery")
+                    self._dead.labels(item.kind).inc()
+                    log.info(messages.LOG_OUTBOX_HANDOVER_ENDED, item.id, item.kind, handover.id)
+                    return
+            integration_id, result = self._send(item)
+        except GenesysError as err:
+            self._failed(item, who, err)
+            return
+        except Exception as exc:  # noqa: BLE001 - unexpected: keep the item, retry later
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts))
+            return
+        self._store.outbox_done(item.id)
+        log.debug(messages.LOG_OUTBOX_SENT, item.id, item.kind, who, item.attempts)
+        if self._on_sent is not None:
+            try:
+                self._on_sent(item, integration_id, result)
+            except Exception:  # noqa: BLE001 - bookkeeping must not resend a delivered message
+                log.exception("outbox item %s: after-send bookkeeping failed", item.id)
+
+    def _send(self, item: "OutboxItem") -> tuple[str, Any]:
+        payload = item.payload
+        client = self._clients.for_provider(payload["provider_id"])
+        integration_id = payload.get("integration_id")
+        if not integration_id:
+            provider = self._config.provider(payload["provider_id"])
+            integration_id = client.integration_id_for(provider.deployment_name)
+            if self._on_resolved is not None:
+                self._on_resolved(item, integration_id)
+        path = MESSAGES_BASE + quote(integration_id, safe="") + ROUTES[item.kind]
+        params = {"prefetchConversationId": "true"} if payload.get("prefetch") else None
+        try:
+            result = client.request("POST", path, params=params, json_body=payload["body"],
+                                    retry=False)
+        except GenesysError as err:
+            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            raise
+        self._calls.labels(item.kind, "2xx").inc()
+        return integration_id, result
+
+    def _failed(self, item: "OutboxItem", who: str, err: GenesysError) -> None:
+        retryable = isinstance(err, (RateLimitedError, GenesysConnectionError,
+                                     DeadlineExceededError)) or \
+            (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
+        reason = f"{type(err).__name__} {err.status or ''}".strip()
+        if item.kind == "typing" and (not retryable or
+                                      self._clock() - item.created_at > self.typing_ttl):
+            self._store.outbox_done(item.id)  # ephemeral: not worth a dead letter
+            log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
+            return
+        if not retryable:
+            self._store.outbox_fail(item.id, reason)
+            self._dead.labels(item.kind).inc()
+            log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, str(err))
+            return
+        delay = self._backoff(item.attempts)
+        if isinstance(err, RateLimitedError) and err.retry_after is not None:
+            delay = max(float(err.retry_after), 0.0)
+        self._retry(item, who, reason, delay)
+
+    def _retry(self, item: "OutboxItem", who: str, reason: str, delay: float) -> None:
+        self._store.outbox_retry(item.id, self._clock() + delay, reason)
+        self._retries.labels(item.kind).inc()
+        log.warning(messages.LOG_OUTBOX_RETRY, item.id, item.kind, who, reason, delay)
+
+    def _backoff(self, attempts: int) -> float:
+        # Exponential backoff with "equal jitter": never zero, so a down Genesys is not hammered.
+        ceiling = min(self._cap, self._base * (2 ** max(0, attempts - 1)))
+        return ceiling / 2 + self._rng() * ceiling / 2
+
+    def _depth(self) -> float:
+        try:
+            return float(len(self._store.outbox_pending()))
+        except Exception:  # noqa: BLE001 - a scrape must not fail because the store is busy
+            return float("nan")

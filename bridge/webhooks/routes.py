@@ -1,0 +1,118 @@
+"""`POST /handover/genesysCloudOM`: the Open Messaging outbound webhook (and data-action end requests).
+
+Order of checks, each before the next touches the body: size cap → signature over the raw bytes
+(every configured provider's secret, constant time) → JSON → schema → dedupe → answer 2xx and relay
+in the background. Genesys signs the exact bytes it sends, base64, so nothing may re-serialise first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from jsonschema.exceptions import best_match
+
+from bridge.genesys.signature import verify_signature
+from bridge.webhooks import messages
+
+if TYPE_CHECKING:
+    from bridge.app import BridgeContext
+
+log = logging.getLogger(__name__)
+bp = Blueprint("genesys_webhook", __name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+# Genesys' own platform cap (request.bytes.max); nothing genuine is larger.
+MAX_BODY_BYTES = 512_000
+# Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
+DEDUPE_TTL_SECONDS = 86_400.0
+PROVIDER_TYPE = "genesysCloudOM"
+
+
+def _ctx() -> "BridgeContext":
+    return current_app.extensions["om-bridge"]
+
+
+def _rid() -> str:
+    return str(g.get("request_id", "-"))
+
+
+def _error(status: int, error: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+    log.info(messages.LOG_REJECTED, _rid(), error, status)
+    return jsonify({"error": error, "message": message, **extra}), status
+
+
+def _secret(provider: Any) -> str:
+    secret = getattr(provider, "webhook_secret", None)
+    if secret is None:
+        return ""
+    return secret.reveal() if hasattr(secret, "reveal") else str(secret)
+
+
+def verifying_provider(ctx: "BridgeContext", raw: bytes, header: str) -> str | None:
+    """The id of the provider whose webhook secret signed `raw`, or None."""
+    match = None
+    for provider_id, provider in ctx.config.providers.items():
+        if getattr(provider, "type", PROVIDER_TYPE) != PROVIDER_TYPE:
+            continue
+        secret = _secret(provider)
+        # Check every provider (no early exit) so timing does not tell which secret matched.
+        if secret and verify_signature(secret, raw, header) and match is None:
+            match = provider_id
+    return match
+
+
+@bp.post("/handover/genesysCloudOM")
+def genesys_webhook():  # type: ignore[no-untyped-def]
+    """Verify, validate, dedupe and hand a Genesys webhook to the engine; 2xx for anything genuine."""
+    ctx = _ctx()
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _error(413, "payload_too_large",
+                      messages.TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES))
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        return _error(413, "payload_too_large",
+                      messages.TOO_LARGE.format(size=len(raw), limit=MAX_BODY_BYTES))
+    header = request.headers.get(SIGNATURE_HEADER)
+    if header is None:
+        return _data_action(ctx, raw)
+    provider_id = verifying_provider(ctx, raw, header)
+    if provider_id is None:
+        return _error(401, "invalid_signature", messages.BAD_SIGNATURE)
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "invalid_json", messages.INVALID_JSON.format(error=exc))
+    problem = _schema_problem(payload)
+    if problem is not None:
+        return _error(400, "schema_invalid", problem[1], path=problem[0])
+    message_id = payload["id"]
+    channel_time = (payload.get("channel") or {}).get("time") or ""
+    if ctx.store.seen(f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
+                      DEDUPE_TTL_SECONDS):
+        log.info(messages.LOG_DUPLICATE, _rid(), message_id)
+        return jsonify({"status": "duplicate"}), 200
+    log.info(messages.LOG_ACCEPTED, _rid(), payload.get("type"), message_id, provider_id)
+    ctx.engine.submit_genesys_message(provider_id, payload)
+    return jsonify({"status": "accepted"}), 200
+
+
+def _schema_problem(payload: Any) -> tuple[str, str] | None:
+    from schemas import validator  # imported lazily: the registry is built on first use
+    error = best_match(validator("genesys-webhook").iter_errors(payload))
+    if error is None:
+        return None
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
+
+
+def _data_action(ctx: "BridgeContext", raw: bytes):  # type: ignore[no-untyped-def]
+    # Without a signature this is Cognigy's data-action end request (Triggers + Web Services Data
+    # Action), authenticated by its own credential: the completion service decides.
+    if ctx.completion is None:
+        return _error(404, "not_found", messages.NO_DATA_ACTIONS)
+    status, body = ctx.completion.handle_data_action(request.headers, raw)
+    log.info(messages.LOG_DATA_ACTION, _rid(), status)
+    return jsonify(body), status
