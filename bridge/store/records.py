@@ -66,9 +66,10 @@ class Handover:
             integration_id: str | None = None, **fields: Any) -> Handover:
         """A fresh handover with a random id, created now."""
         now = time.time()
+        fields.setdefault("created_at", now)
+        fields.setdefault("updated_at", fields["created_at"])
         return cls(id=uuid.uuid4().hex, session=session, provider_id=provider_id,
-                   integration_id=integration_id, customer_id=customer_id,
-                   created_at=now, updated_at=now, **fields)
+                   integration_id=integration_id, customer_id=customer_id, **fields)
 
     @property
     def is_open(self) -> bool:

@@ -285,7 +285,7 @@ class _OutputSubscriber(threading.Thread):
             try:
                 pubsub.subscribe(self._channel)
                 while not self._stopping.is_set():
-                    message = pubsub.get_message(timeout=0.5)
+                    message = pubsub.get_message(timeout=0.2)
                     if message is not None:
                         self._notify(message["data"])
             except (redis.RedisError, OSError, ValueError) as exc:

@@ -1,0 +1,124 @@
+"""Contract tests, every backend: the durable outbox of calls to Genesys."""
+
+from __future__ import annotations
+
+import time
+
+from bridge.store import Store
+from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
+
+LATER = time.time() + 3600  # a logical "now" by which every item put during a test is due
+
+
+def ids(items) -> list[int]:
+    return [i.id for i in items]
+
+
+def test_put_and_pending_keep_fifo_order_per_key(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"text": "a1"})
+    b1 = store.outbox_put("conv-b", "message", {"text": "b1"})
+    a2 = store.outbox_put("conv-a", "typing", {})
+    assert ids(store.outbox_pending("conv-a")) == [a1, a2]
+    assert ids(store.outbox_pending()) == [a1, b1, a2]
+    item = store.outbox_pending("conv-a")[0]
+    assert (item.key, item.kind, item.payload, item.attempts, item.last_error) == (
+        "conv-a", "message", {"text": "a1"}, 0, None)
+    assert item.created_at > 0 and item.next_attempt_at <= time.time()
+
+
+def test_claim_gives_only_the_head_of_each_key_and_leases_it(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"n": 1})
+    store.outbox_put("conv-a", "message", {"n": 2})
+    b1 = store.outbox_put("conv-b", "message", {"n": 1})
+    claimed = store.outbox_claim(LATER, 10, 30, "worker-1")
+    assert sorted(ids(claimed)) == sorted([a1, b1])
+    assert all(i.attempts == 1 for i in claimed)
+    # Leased: another owner gets nothing until the lease runs out; nothing behind a head either.
+    assert store.outbox_claim(LATER, 10, 30, "worker-2") == []
+    # The owner itself may claim its items again (e.g. after it restarted under the same name).
+    assert sorted(ids(store.outbox_claim(LATER, 10, 30, "worker-1"))) == sorted([a1, b1])
+    assert store.outbox_claim(LATER + 10, 1, 30, "worker-2") == []
+
+
+def test_limit_and_not_yet_due(store: Store) -> None:
+    for key in ("k1", "k2", "k3"):
+        store.outbox_put(key, "message", {})
+    assert store.outbox_claim(time.time() - 3600, 10, 30, "w") == []  # not due yet
+    assert len(store.outbox_claim(LATER, 2, 30, "w")) == 2
+    assert len(store.outbox_claim(LATER, 2, 30, "other")) == 1
+
+
+def test_an_expired_lease_lets_another_owner_take_the_item(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {})
+    assert ids(store.outbox_claim(LATER, 10, 5, "crashed-worker")) == [a1]
+    assert store.outbox_claim(LATER + 4, 10, 5, "worker-2") == []
+    taken = store.outbox_claim(LATER + 5, 10, 5, "worker-2")
+    assert ids(taken) == [a1] and taken[0].attempts == 2
+
+
+def test_done_moves_the_head_forward(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"n": 1})
+    a2 = store.outbox_put("conv-a", "message", {"n": 2})
+    assert ids(store.outbox_claim(LATER, 10, 30, "w")) == [a1]
+    store.outbox_done(a1)
+    store.outbox_done(a1)  # a second report (e.g. from an expired lease holder) changes nothing
+    assert ids(store.outbox_pending("conv-a")) == [a2]
+    assert ids(store.outbox_claim(LATER, 10, 30, "w")) == [a2]
+    store.outbox_done(a2)
+    assert store.outbox_pending() == []
+    assert store.outbox_claim(LATER, 10, 30, "w") == []
+
+
+def test_retry_keeps_the_item_at_the_head(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"n": 1})
+    a2 = store.outbox_put("conv-a", "message", {"n": 2})
+    store.outbox_claim(LATER, 10, 30, "w")
+    store.outbox_retry(a1, LATER + 60, "503 Service Unavailable")
+    # Not due yet, and the item behind it must not overtake it.
+    assert store.outbox_claim(LATER + 30, 10, 30, "w") == []
+    assert ids(store.outbox_pending("conv-a")) == [a1, a2]
+    again = store.outbox_claim(LATER + 60, 10, 30, "other")  # retry released the lease
+    assert ids(again) == [a1]
+    assert again[0].attempts == 2 and again[0].last_error == "503 Service Unavailable"
+    assert again[0].next_attempt_at == LATER + 60
+
+
+def test_fail_dead_letters_and_unblocks_the_key(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"n": 1})
+    a2 = store.outbox_put("conv-a", "message", {"n": 2})
+    store.outbox_claim(LATER, 10, 30, "w")
+    store.outbox_fail(a1, "400 Bad Request: invalid body")
+    dead = store.outbox_dead()
+    assert ids(dead) == [a1] and dead[0].last_error == "400 Bad Request: invalid body"
+    assert dead[0].payload == {"n": 1}
+    assert ids(store.outbox_pending()) == [a2]
+    assert ids(store.outbox_claim(LATER, 10, 30, "w")) == [a2]
+    store.outbox_done(a1)  # a dead item stays dead
+    assert ids(store.outbox_dead()) == [a1]
+
+
+def test_fail_or_done_of_an_item_behind_the_head_keeps_the_head(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {})
+    a2 = store.outbox_put("conv-a", "message", {})
+    a3 = store.outbox_put("conv-a", "message", {})
+    store.outbox_fail(a2, "dropped by an operator")
+    assert ids(store.outbox_claim(LATER, 10, 30, "w")) == [a1]
+    store.outbox_done(a1)
+    assert ids(store.outbox_claim(LATER, 10, 30, "w")) == [a3]
+
+
+def test_the_outbox_survives_reopening_the_store(reopen) -> None:
+    first = reopen()
+    a1 = first.outbox_put("conv-a", "message", {"text": "kept"})
+    a2 = first.outbox_put("conv-a", "message", {"text": "kept too"})
+    first.outbox_claim(LATER, 10, 30, "w")
+    first.outbox_retry(a1, LATER, "timeout")
+    first.close()
+    second = reopen()
+    assert ids(second.outbox_pending("conv-a")) == [a1, a2]
+    claimed = second.outbox_claim(LATER, 10, 30, "w2")
+    assert ids(claimed) == [a1] and claimed[0].payload == {"text": "kept"}
+    second.outbox_done(a1)
+    a3 = second.outbox_put("conv-a", "message", {})
+    assert a3 > a2  # ids are never reused
+    assert ids(second.outbox_claim(LATER, 10, 30, "w2")) == [a2]

@@ -1,0 +1,108 @@
+"""SQLite backend specifics: URLs, schema versioning, :memory:, and index use on hot paths."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from bridge.store import Handover, SessionKey, StoreError, open_store, sqlite_path
+from bridge.store.sqlite_db import SCHEMA_VERSION
+
+KEY = SessionKey("demo", "u", "s")
+
+
+def test_sqlite_urls() -> None:
+    assert sqlite_path("sqlite:///relative/dir/store.db") == "relative/dir/store.db"
+    assert sqlite_path("sqlite:////abs/store.db") == "/abs/store.db"
+    assert sqlite_path("sqlite://:memory:") == ":memory:"
+    with pytest.raises(StoreError, match="unsupported store URL"):
+        open_store("sqlite://nohost.db")
+    with pytest.raises(StoreError, match="unsupported store URL"):
+        open_store("postgres://db/om")
+
+
+def test_unsupported_url_error_hides_a_password() -> None:
+    with pytest.raises(StoreError) as info:
+        open_store("mysql://user:hunter2@db/om")
+    assert "hunter2" not in str(info.value)
+
+
+def test_file_store_creates_its_directory_schema_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "nested" / "om-bridge.db"
+    store = open_store(f"sqlite:///{path}")
+    store.save_session(KEY, {"a": 1})
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "handovers", "dedupe", "outbox", "outputs", "locks"} <= tables
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this om-bridge"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_memory_store_is_shared_by_all_threads() -> None:
+    store = open_store("sqlite://:memory:")
+    try:
+        t = threading.Thread(target=store.save_session, args=(KEY, {"from": "thread"}))
+        t.start()
+        t.join(10)
+        assert store.load_session(KEY) == {"from": "thread"}
+        assert store.finish_handover(store.create_handover(
+            Handover.new(KEY, "p", "c")).id, "completed", "done")
+    finally:
+        store.close()
+
+
+def hot_path_statements(store) -> list[str]:
+    """Every SQL statement the per-message operations run, with their values filled in."""
+    statements: list[str] = []
+    store._db.connection().set_trace_callback(statements.append)
+    h = store.create_handover(Handover.new(KEY, "p", "cust", "integ"))
+    store.update_handover(h.id, conversation_id="conv", status="active")
+    store.open_handover_for_session(KEY)
+    store.handover_by_conversation("conv")
+    store.handover_by_customer("integ", "cust")
+    store.open_handovers("p")
+    store.seen("message-id", 60)
+    store.save_session(KEY, {"a": 1})
+    store.load_session(KEY)
+    item = store.outbox_put("conv", "message", {})
+    store.outbox_put("conv", "message", {})
+    store.outbox_claim(1e12, 10, 30, "w")
+    store.outbox_retry(item, 0, "e")
+    store.outbox_done(item)
+    store.outbox_fail(item + 1, "e")
+    store.append_output(KEY, {"text": "x"})
+    store.outputs_after(KEY, 0)
+    store.acquire_lock("l", "o", 30)
+    store.release_lock("l", "o")
+    store.finish_handover(h.id, "completed", "done")
+    store._db.connection().set_trace_callback(None)
+    return [s for s in statements
+            if s.split()[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
+
+
+def test_hot_path_statements_never_scan_a_table(tmp_path: Path) -> None:
+    """Per-message cost must not grow with the number of handovers (DESIGN.md §11): every
+    statement of the per-message operations is an index search, never a scan."""
+    path = tmp_path / "plan.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        statements = hot_path_statements(store)
+    finally:
+        store.close()
+    assert len(statements) > 20
+    with sqlite3.connect(path) as conn:
+        for sql in statements:
+            plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+            assert not any(step.startswith("SCAN") for step in plan), (sql, plan)
