@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 
 def freeze(value: Any) -> Any:
-    """Return `value` with every dict turned into a read-only mapping and every list into a tuple."""
+    """`value` with every dict turned into a read-only mapping and every list into a tuple."""
     if isinstance(value, Mapping):
         return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
@@ -25,7 +25,8 @@ def thaw(value: Any) -> Any:
 
 
 def split_known(data: Mapping[str, Any], known: Iterable[str]) -> tuple[dict[str, Any], Mapping]:
-    """Split a mapping into its known keys and a frozen mapping of the unknown ones (kept on round-trip)."""
+    """Split a mapping into its known keys and a frozen mapping of the unknown ones (kept on round-
+    trip)."""
     names = set(known)
     extra = {k: v for k, v in data.items() if k not in names}
     return {k: v for k, v in data.items() if k in names}, freeze(extra)

@@ -1,7 +1,8 @@
 """What a node function receives: the `cognigy`-like API object and the node's parameters.
 
-Node functions only see this surface (mirroring extension-tools' `INodeFunctionBaseParams`), so they run
-unchanged in the bridge's flow runtime and behind the extension's HTTP call, and never touch Flask or a store.
+Node functions only see this surface (mirroring extension-tools' `INodeFunctionBaseParams`), so they
+run unchanged in the bridge's flow runtime and behind the extension's HTTP call, and never touch
+Flask or a store.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ class ChildConfig:
 class NodeApi(Protocol):
     """The actions a node function may take (a subset of Cognigy's `api`, in Python naming)."""
 
-    def say(self, text: str | None, data: dict | None = None, *,
-            destination: str = DEFAULT_DESTINATION) -> None: ...
+    def say(
+        self, text: str | None, data: dict | None = None, *, destination: str = DEFAULT_DESTINATION
+    ) -> None: ...
     def set_next_node(self, node_id: str) -> None: ...
     def wait_for_input(self, node_id: str) -> None: ...
     def stop_execution(self) -> None: ...
@@ -91,7 +93,8 @@ class Cognigy:
 
 @dataclass
 class NodeParams:
-    """Everything a node function gets: `cognigy`, its evaluated `config`, `child_configs`, `node_id`."""
+    """Everything a node function gets: `cognigy`, its evaluated `config`, `child_configs`,
+    `node_id`."""
 
     cognigy: Cognigy
     config: dict[str, Any]
@@ -103,4 +106,5 @@ NodeFunction = Callable[[NodeParams], None]
 
 
 class NodeError(Exception):
-    """A node cannot do its job with the config it was given; the runtime reports it with the node's id."""
+    """A node cannot do its job with the config it was given; the runtime reports it with the node's
+    id."""

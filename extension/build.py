@@ -29,16 +29,25 @@ def version() -> str:
 
 def package_json(ver: str) -> dict:
     return {
-        "name": NAME, "version": ver,
+        "name": NAME,
+        "version": ver,
         "description": "Hand conversations over to human agents in Genesys Cloud through om-bridge",
-        "main": "build/module.js", "keywords": ["handover", "genesys", "open messaging", "om-bridge"],
-        "author": "om-bridge", "license": "Apache-2.0", "dependencies": {},
+        "main": "build/module.js",
+        "keywords": ["handover", "genesys", "open messaging", "om-bridge"],
+        "author": "om-bridge",
+        "license": "Apache-2.0",
+        "dependencies": {},
     }
 
 
 def package_lock(ver: str) -> dict:
-    return {"name": NAME, "version": ver, "lockfileVersion": 3, "requires": True,
-            "packages": {"": {"name": NAME, "version": ver, "license": "Apache-2.0"}}}
+    return {
+        "name": NAME,
+        "version": ver,
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {"": {"name": NAME, "version": ver, "license": "Apache-2.0"}},
+    }
 
 
 def _label(value: object) -> str:
@@ -48,14 +57,22 @@ def _label(value: object) -> str:
 
 def readme(nodes: list[NodeType], bridge_url: str | None) -> str:
     """The README Cognigy shows for the extension: what each node does and how to connect it."""
-    lines = [f"# {LABEL} — Genesys Cloud handover through om-bridge", "",
-             "These nodes run in om-bridge: each node sends its settings and the conversation's "
-             f"input, context and profile to `POST <bridge URL>{EXECUTE_PATH}`, and applies what the "
-             "bridge answers (outputs, context, the next node).", "", "## Connection", "",
-             f"Create an **{CONNECTION_TYPE}** connection with `bridgeUrl` (the bridge's base URL) and "
-             "`apiKey` (sent as `Authorization: Bearer <apiKey>`)."
-             + (f" Without a connection the nodes call {bridge_url}." if bridge_url else ""), "",
-             "## Nodes", ""]
+    lines = [
+        f"# {LABEL} — Genesys Cloud handover through om-bridge",
+        "",
+        "These nodes run in om-bridge: each node sends its settings and the conversation's "
+        f"input, context and profile to `POST <bridge URL>{EXECUTE_PATH}`, and applies what the "
+        "bridge answers (outputs, context, the next node).",
+        "",
+        "## Connection",
+        "",
+        f"Create an **{CONNECTION_TYPE}** connection with `bridgeUrl` (the bridge's base URL) and "
+        "`apiKey` (sent as `Authorization: Bearer <apiKey>`)."
+        + (f" Without a connection the nodes call {bridge_url}." if bridge_url else ""),
+        "",
+        "## Nodes",
+        "",
+    ]
     for node in nodes:
         d = node.descriptor
         parent = f" (child of `{d.parent_type}`)" if d.parent_type else ""
@@ -64,8 +81,10 @@ def readme(nodes: list[NodeType], bridge_url: str | None) -> str:
             lines += ["", _label(d.summary)]
         if d.fields:
             lines.append("")
-            lines += [f"- **{_label(f.label)}**" + (f": {_label(f.description)}" if f.description else "")
-                      for f in d.fields]
+            lines += [
+                f"- **{_label(f.label)}**" + (f": {_label(f.description)}" if f.description else "")
+                for f in d.fields
+            ]
         lines.append("")
     return "\n".join(lines)
 

@@ -19,7 +19,9 @@ def export_descriptors() -> list[dict]:
 def main(args: argparse.Namespace) -> int:
     """Run the `extension` sub-command named by `args.extension_command`."""
     if args.extension_command == "build":
-        path = build_extension(getattr(args, "out", "dist") or "dist", getattr(args, "bridge_url", None))
+        path = build_extension(
+            getattr(args, "out", "dist") or "dist", getattr(args, "bridge_url", None)
+        )
         print(messages.built(str(path)))
         return 0
     if args.extension_command == "export":

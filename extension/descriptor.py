@@ -1,7 +1,8 @@
-"""`NodeDescriptor`: the immutable value behind extension-tools' `createNodeDescriptor` (reference §1.3).
+"""`NodeDescriptor`: the immutable value behind extension-tools' `createNodeDescriptor` (reference
+§1.3).
 
-Defaults are the ones `createNodeDescriptor` fills, so `to_dict()` equals what that function returns for
-the same input; unknown keys survive a `from_dict` / `to_dict` round-trip in `extra`.
+Defaults are the ones `createNodeDescriptor` fills, so `to_dict()` equals what that function returns
+for the same input; unknown keys survive a `from_dict` / `to_dict` round-trip in `extra`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,24 @@ class DescriptorError(ValueError):
     """A descriptor breaks a rule; the message names the descriptor type and the offending key."""
 
 
-_KNOWN = ("_id", "type", "parentType", "defaultLabel", "summary", "appearance", "behavior",
-          "constraints", "dependencies", "fields", "sections", "form", "preview", "tags", "tokens",
-          "function")
+_KNOWN = (
+    "_id",
+    "type",
+    "parentType",
+    "defaultLabel",
+    "summary",
+    "appearance",
+    "behavior",
+    "constraints",
+    "dependencies",
+    "fields",
+    "sections",
+    "form",
+    "preview",
+    "tags",
+    "tokens",
+    "function",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +77,9 @@ class NodeDescriptor:
 
     def _validate(self) -> None:
         if not isinstance(self.type, str) or not self.type:
-            raise DescriptorError(messages.invalid_descriptor(str(self.type), "type must be a non-empty string"))
+            raise DescriptorError(
+                messages.invalid_descriptor(str(self.type), "type must be a non-empty string")
+            )
         keys: set[str] = set()
         for f in self.fields:
             if f.key in keys:
@@ -83,9 +101,11 @@ class NodeDescriptor:
             if entry.key not in (keys if entry.type == "field" else sections):
                 self._fail(messages.form_missing(entry.type, entry.key))
         owners: Iterable[tuple[str, Condition | None]] = [
-            *((f.key, f.condition) for f in self.fields), *((s.key, s.condition) for s in self.sections)]
+            *((f.key, f.condition) for f in self.fields),
+            *((s.key, s.condition) for s in self.sections),
+        ]
         for owner, cond in owners:
-            for k in (cond.keys() if cond else ()):
+            for k in cond.keys() if cond else ():
                 if k not in keys:
                     self._fail(messages.condition_missing_field(owner, k))
         if self.preview is not None and self.preview.key not in keys:
@@ -111,15 +131,21 @@ class NodeDescriptor:
         out: dict[str, Any] = {}
         if self.id is not None:
             out["_id"] = thaw(self.id)
-        out.update({
-            "type": self.type, "parentType": self.parent_type, "defaultLabel": thaw(self.default_label),
-            "summary": thaw(self.summary), "appearance": self.appearance.to_dict(),
-            "behavior": self.behavior.to_dict(), "constraints": self.constraints.to_dict(),
-            "dependencies": {"children": list(self.children)},
-            "fields": [f.to_dict() for f in self.fields],
-            "sections": [s.to_dict() for s in self.sections],
-            "form": [e.to_dict() for e in self.form],
-        })
+        out.update(
+            {
+                "type": self.type,
+                "parentType": self.parent_type,
+                "defaultLabel": thaw(self.default_label),
+                "summary": thaw(self.summary),
+                "appearance": self.appearance.to_dict(),
+                "behavior": self.behavior.to_dict(),
+                "constraints": self.constraints.to_dict(),
+                "dependencies": {"children": list(self.children)},
+                "fields": [f.to_dict() for f in self.fields],
+                "sections": [s.to_dict() for s in self.sections],
+                "form": [e.to_dict() for e in self.form],
+            }
+        )
         if self.preview is not None:
             out["preview"] = self.preview.to_dict()
         out["tags"] = list(self.tags)
@@ -129,15 +155,20 @@ class NodeDescriptor:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NodeDescriptor":
-        """Build from a (possibly partial) descriptor object, filling createNodeDescriptor's defaults."""
+        """Build from a (possibly partial) descriptor object, filling createNodeDescriptor's
+        defaults."""
         node_type = data.get("type") if isinstance(data, Mapping) else None
         if not isinstance(node_type, str) or not node_type:
-            raise DescriptorError(messages.invalid_descriptor(
-                str(node_type), messages.missing_property("descriptor", "type")))
+            raise DescriptorError(
+                messages.invalid_descriptor(
+                    str(node_type), messages.missing_property("descriptor", "type")
+                )
+            )
         known, extra = split_known(data, _KNOWN)
         try:
             return cls(
-                type=node_type, default_label=known.get("defaultLabel"),
+                type=node_type,
+                default_label=known.get("defaultLabel"),
                 summary=known.get("summary") if known.get("summary") is not None else "",
                 parent_type=known.get("parentType") or None,
                 appearance=Appearance.from_dict(known.get("appearance")),
@@ -150,10 +181,10 @@ class NodeDescriptor:
                 preview=Preview.from_dict(known["preview"]) if known.get("preview") else None,
                 tags=tuple(known.get("tags") or ()),
                 tokens=tuple(Token.from_dict(t) for t in known.get("tokens") or ()),
-                id=known.get("_id"), extra=extra,
+                id=known.get("_id"),
+                extra=extra,
             )
         except DescriptorError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise DescriptorError(messages.invalid_descriptor(node_type, str(exc))) from None
-

@@ -1,4 +1,4 @@
-"""Node fields and their display conditions, as in extension-tools' `INodeField` (reference §1.4)."""
+"""Node fields and their display conditions, as extension-tools' `INodeField` (reference §1.4)."""
 
 from __future__ import annotations
 
@@ -8,29 +8,70 @@ from typing import Any, Final, Mapping
 from . import messages
 from ._values import freeze, split_known, thaw
 
-# The allow-list of @cognigy/extension-tools 0.14.0 (`nodeFieldTypes`): what an uploaded extension may use.
-EXTENSION_FIELD_TYPES: Final = frozenset({
-    "text", "rule", "json", "checkbox", "time", "date", "datetime", "select", "typescript", "xml",
-    "textArray", "chipInput", "cognigyText", "toggle", "slider", "number", "daterange", "connection",
-    "say", "condition",
-})
+# The allow-list of @cognigy/extension-tools 0.14.0 (`nodeFieldTypes`): what an uploaded extension
+# may use.
+EXTENSION_FIELD_TYPES: Final = frozenset(
+    {
+        "text",
+        "rule",
+        "json",
+        "checkbox",
+        "time",
+        "date",
+        "datetime",
+        "select",
+        "typescript",
+        "xml",
+        "textArray",
+        "chipInput",
+        "cognigyText",
+        "toggle",
+        "slider",
+        "number",
+        "daterange",
+        "connection",
+        "say",
+        "condition",
+    }
+)
 
 # The platform's list (Cognigy.AI v4.85 `nodeFieldTypes`), a superset used by the built-in nodes
 # (Lookup's `switchNode`, Case's `caseNode`, Go To's `flowNode`, ...).
-PLATFORM_FIELD_TYPES: Final = EXTENSION_FIELD_TYPES | frozenset({
-    "adaptivecard", "agentAssistConfig", "appTemplate", "backgroundSelector", "caseNode", "code",
-    "cognigyTextArray", "description", "flow", "flowNode", "function", "keyValuePairs",
-    "knowledgeStore", "knowledgeStoreSelect", "knowledgeSourceTags", "llmSelect",
-    "milestoneAndStepsSelect", "lexicon", "localeField", "node", "profileSchemaField", "state",
-    "switchNode",
-})
+PLATFORM_FIELD_TYPES: Final = EXTENSION_FIELD_TYPES | frozenset(
+    {
+        "adaptivecard",
+        "agentAssistConfig",
+        "appTemplate",
+        "backgroundSelector",
+        "caseNode",
+        "code",
+        "cognigyTextArray",
+        "description",
+        "flow",
+        "flowNode",
+        "function",
+        "keyValuePairs",
+        "knowledgeStore",
+        "knowledgeStoreSelect",
+        "knowledgeSourceTags",
+        "llmSelect",
+        "milestoneAndStepsSelect",
+        "lexicon",
+        "localeField",
+        "node",
+        "profileSchemaField",
+        "state",
+        "switchNode",
+    }
+)
 
 MISSING: Final = object()  # a field without `defaultValue` (distinct from a default of None)
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """When a field or section is shown: `{key, value, negate}` or nested `{and: [...]}` / `{or: [...]}`."""
+    """When a field or section is shown: `{key, value, negate}` or nested `{and: [...]}` / `{or:
+    [...]}`."""
 
     key: str | None = None
     value: Any = None
@@ -79,8 +120,12 @@ class Condition:
             nested = tuple(cls.from_dict(p, owner) for p in parts)
             return cls(all_of=nested) if name == "and" else cls(any_of=nested)
         if not isinstance(data.get("key"), str) or "value" not in data:
-            raise ValueError(messages.bad_condition(owner, "needs 'key' and 'value', or 'and'/'or'"))
-        return cls(key=data["key"], value=freeze(data["value"]), negate=bool(data.get("negate", False)))
+            raise ValueError(
+                messages.bad_condition(owner, "needs 'key' and 'value', or 'and'/'or'")
+            )
+        return cls(
+            key=data["key"], value=freeze(data["value"]), negate=bool(data.get("negate", False))
+        )
 
 
 _FIELD_KEYS = ("key", "label", "type", "description", "defaultValue", "params", "condition")
@@ -97,7 +142,9 @@ class Field:
     default_value: Any = MISSING
     params: Mapping[str, Any] = field(default_factory=dict)
     condition: Condition | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # unknown keys (e.g. optionsResolver, resetOption) kept verbatim
+    extra: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # unknown keys (e.g. optionsResolver, resetOption) kept verbatim
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", freeze(self.params))
@@ -131,14 +178,20 @@ class Field:
     def from_dict(cls, data: Mapping[str, Any], owner: str = "?") -> "Field":
         for name in ("key", "label", "type"):
             if name not in data:
-                raise ValueError(messages.invalid_descriptor(
-                    owner, messages.missing_property(f"field {data.get('key', '?')!r}", name)))
+                raise ValueError(
+                    messages.invalid_descriptor(
+                        owner, messages.missing_property(f"field {data.get('key', '?')!r}", name)
+                    )
+                )
         known, extra = split_known(data, _FIELD_KEYS)
         cond = known.get("condition")
         return cls(
-            key=known["key"], label=freeze(known["label"]), type=known["type"],
+            key=known["key"],
+            label=freeze(known["label"]),
+            type=known["type"],
             description=freeze(known.get("description")),
-            default_value=known.get("defaultValue", MISSING), params=known.get("params") or {},
+            default_value=known.get("defaultValue", MISSING),
+            params=known.get("params") or {},
             condition=Condition.from_dict(cond, known["key"]) if cond is not None else None,
             extra=extra,
         )

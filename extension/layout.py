@@ -11,7 +11,15 @@ from .fields import Condition
 
 VARIANTS: Final = ("regular", "mini", "hexagon")
 PREVIEW_TYPES: Final = ("text", "image", "custom", "sayNode", "resource")
-TOKEN_TYPES: Final = ("profile", "input", "context", "custom", "answer", "flow-output", "flow-input")
+TOKEN_TYPES: Final = (
+    "profile",
+    "input",
+    "context",
+    "custom",
+    "answer",
+    "flow-output",
+    "flow-input",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +51,19 @@ class Section:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Section":
-        known, extra = split_known(data, ("key", "label", "fields", "defaultCollapsed", "condition",
-                                          "description"))
+        known, extra = split_known(
+            data, ("key", "label", "fields", "defaultCollapsed", "condition", "description")
+        )
         cond = known.get("condition")
-        return cls(key=known["key"], label=freeze(known.get("label", known["key"])),
-                   fields=tuple(known.get("fields", ())),
-                   default_collapsed=bool(known.get("defaultCollapsed", False)),
-                   condition=Condition.from_dict(cond, known["key"]) if cond is not None else None,
-                   description=freeze(known.get("description")), extra=extra)
+        return cls(
+            key=known["key"],
+            label=freeze(known.get("label", known["key"])),
+            fields=tuple(known.get("fields", ())),
+            default_collapsed=bool(known.get("defaultCollapsed", False)),
+            condition=Condition.from_dict(cond, known["key"]) if cond is not None else None,
+            description=freeze(known.get("description")),
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,22 +89,33 @@ class Appearance:
     text_color: str = "black"
     show_icon: bool = True
     variant: str = "regular"
-    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. contrastTextColor (platform types)
+    extra: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # e.g. contrastTextColor (platform types)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", freeze(self.extra))
 
     def to_dict(self) -> dict[str, Any]:
         # Key order as createNodeDescriptor writes it, so generated JS diffs cleanly.
-        return {"showIcon": self.show_icon, "color": self.color, "textColor": self.text_color,
-                "variant": self.variant, **thaw(self.extra)}
+        return {
+            "showIcon": self.show_icon,
+            "color": self.color,
+            "textColor": self.text_color,
+            "variant": self.variant,
+            **thaw(self.extra),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "Appearance":
         known, extra = split_known(data or {}, ("color", "textColor", "showIcon", "variant"))
-        return cls(color=known.get("color", "#3D9FFF"), text_color=known.get("textColor", "black"),
-                   show_icon=known.get("showIcon", True), variant=known.get("variant", "regular"),
-                   extra=extra)
+        return cls(
+            color=known.get("color", "#3D9FFF"),
+            text_color=known.get("textColor", "black"),
+            show_icon=known.get("showIcon", True),
+            variant=known.get("variant", "regular"),
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +135,17 @@ class Behavior:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "Behavior":
         known, extra = split_known(data or {}, ("stopping", "entrypoint"))
-        return cls(stopping=known.get("stopping", False), entrypoint=known.get("entrypoint", False),
-                   extra=extra)
+        return cls(
+            stopping=known.get("stopping", False),
+            entrypoint=known.get("entrypoint", False),
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Which node types may precede, follow or be children of the node (`{whitelist?, blacklist?}` each)."""
+    """Which node types may precede, follow or be children of the node (`{whitelist?, blacklist?}`
+    each)."""
 
     predecessor: Mapping[str, Any] = field(default_factory=dict)
     successor: Mapping[str, Any] = field(default_factory=dict)
@@ -128,15 +156,21 @@ class Placement:
             object.__setattr__(self, name, freeze(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"predecessor": thaw(self.predecessor), "successor": thaw(self.successor),
-                "children": thaw(self.children)}
+        return {
+            "predecessor": thaw(self.predecessor),
+            "successor": thaw(self.successor),
+            "children": thaw(self.children),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "Placement":
         data = data or {}
         children = data.get("children")
-        return cls(predecessor=data.get("predecessor") or {}, successor=data.get("successor") or {},
-                   children={"whitelist": []} if children is None else children)
+        return cls(
+            predecessor=data.get("predecessor") or {},
+            successor=data.get("successor") or {},
+            children={"whitelist": []} if children is None else children,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,24 +183,39 @@ class Constraints:
     collapsable: bool = False
     movable: bool = True
     placement: Placement = Placement()
-    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. childFlowCreatable (platform types)
+    extra: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # e.g. childFlowCreatable (platform types)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", freeze(self.extra))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"creatable": self.creatable, "deletable": self.deletable, "editable": self.editable,
-                "collapsable": self.collapsable, "movable": self.movable, **thaw(self.extra),
-                "placement": self.placement.to_dict()}
+        return {
+            "creatable": self.creatable,
+            "deletable": self.deletable,
+            "editable": self.editable,
+            "collapsable": self.collapsable,
+            "movable": self.movable,
+            **thaw(self.extra),
+            "placement": self.placement.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "Constraints":
-        known, extra = split_known(data or {}, ("creatable", "deletable", "editable", "collapsable",
-                                                "movable", "placement"))
-        return cls(creatable=known.get("creatable", True), deletable=known.get("deletable", True),
-                   editable=known.get("editable", True), collapsable=known.get("collapsable", False),
-                   movable=known.get("movable", True),
-                   placement=Placement.from_dict(known.get("placement")), extra=extra)
+        known, extra = split_known(
+            data or {},
+            ("creatable", "deletable", "editable", "collapsable", "movable", "placement"),
+        )
+        return cls(
+            creatable=known.get("creatable", True),
+            deletable=known.get("deletable", True),
+            editable=known.get("editable", True),
+            collapsable=known.get("collapsable", False),
+            movable=known.get("movable", True),
+            placement=Placement.from_dict(known.get("placement")),
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)

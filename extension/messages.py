@@ -1,4 +1,4 @@
-"""Every user-facing message of the `extension` package, so wording stays consistent and testable."""
+"""Every user-facing message of the `extension` package, so wording stays consistent."""
 
 from __future__ import annotations
 

@@ -27,7 +27,13 @@ def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
 
 def icon_png() -> bytes:
     """The PNG bytes: 64×64, 8-bit RGBA."""
-    rows = b"".join(b"\x00" + bytes(v for x in range(SIZE) for v in _pixel(x, y)) for y in range(SIZE))
+    rows = b"".join(
+        b"\x00" + bytes(v for x in range(SIZE) for v in _pixel(x, y)) for y in range(SIZE)
+    )
     header = struct.pack(">IIBBBBB", SIZE, SIZE, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(rows, 9)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows, 9))
+        + _chunk(b"IEND", b"")
+    )

@@ -1,5 +1,6 @@
-"""The registry of node types: type -> (descriptor, function). The flow runtime, the JSON Schemas and
-the extension build all read this one dict, and a test fails when a template uses an unregistered type."""
+"""The registry of node types: type -> (descriptor, function). The flow runtime, the JSON Schemas
+and the extension build all read this one dict, and a test fails when a template uses an
+unregistered type."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from .nodes import chart, condition, context, goto, handover, lookup, say
 
 @dataclass(frozen=True)
 class NodeType:
-    """A registered node type. `function` None = the node itself does nothing (branch children, Start);
-    `in_extension` = shipped in the uploadable Cognigy extension."""
+    """A registered node type. `function` None = the node itself does nothing (branch children,
+    Start); `in_extension` = shipped in the uploadable Cognigy extension."""
 
     descriptor: NodeDescriptor
     function: NodeFunction | None
@@ -50,6 +51,7 @@ def node_type(name: str) -> NodeType:
         return NODE_TYPES[name]
     except KeyError:
         from . import messages
+
         raise KeyError(messages.unknown_node_type(name)) from None
 
 

@@ -25,7 +25,8 @@ class RemoteError(ValueError):
 
 
 def _recording_api(scope: dict[str, Any]) -> Any:
-    # Imported here: the runtime package imports the registry, which must not import the runtime back.
+    # Imported here: the runtime package imports the registry, which must not import the runtime
+    # back.
     from bridge.flow.api import RuntimeApi
 
     class RemoteApi(RuntimeApi):
@@ -50,8 +51,9 @@ def _require(payload: dict[str, Any], name: str, kind: type) -> Any:
 
 
 def execute(payload: Any) -> dict[str, Any]:
-    """Run one node for the extension: `{type, nodeId, config, childConfigs, input, context, profile}`
-    -> `{outputs, context, next, wait, stop, handover}`. Raises RemoteError for a bad request."""
+    """Run one node for the extension: `{type, nodeId, config, childConfigs, input, context,
+    profile}` -> `{outputs, context, next, wait, stop, handover}`. Raises RemoteError for a bad
+    request."""
     if not isinstance(payload, dict):
         raise RemoteError(messages.remote_bad_request("body must be a JSON object"))
     node_type = _require(payload, "type", str)
@@ -68,23 +70,42 @@ def execute(payload: Any) -> dict[str, Any]:
     for child in payload.get("childConfigs") or []:
         if not isinstance(child, dict) or not isinstance(child.get("id"), str):
             raise RemoteError(messages.remote_bad_request("each childConfig needs an 'id'"))
-        children.append(ChildConfig(id=child["id"], type=str(child.get("type", "")),
-                                    config=child.get("config") or {}))
-    scope = {"input": dict(_require(payload, "input", dict)),
-             "context": dict(payload.get("context") or {}), "profile": dict(payload.get("profile") or {})}
+        children.append(
+            ChildConfig(
+                id=child["id"], type=str(child.get("type", "")), config=child.get("config") or {}
+            )
+        )
+    scope = {
+        "input": dict(_require(payload, "input", dict)),
+        "context": dict(payload.get("context") or {}),
+        "profile": dict(payload.get("profile") or {}),
+    }
     api = _recording_api(scope)
     if registered.function is not None:
         try:
-            registered.function(NodeParams(
-                cognigy=Cognigy(api=api, input=scope["input"], context=scope["context"],
-                                profile=scope["profile"]),
-                config={**registered.descriptor.defaults(), **config}, node_id=node_id,
-                child_configs=children))
+            registered.function(
+                NodeParams(
+                    cognigy=Cognigy(
+                        api=api,
+                        input=scope["input"],
+                        context=scope["context"],
+                        profile=scope["profile"],
+                    ),
+                    config={**registered.descriptor.defaults(), **config},
+                    node_id=node_id,
+                    child_configs=children,
+                )
+            )
         except (NodeError, ValueError) as exc:
             raise RemoteError(str(exc), 422) from None
-    return {"outputs": [o.to_dict() for o in api.outputs], "context": api.context_ops,
-            "next": api.next_node, "wait": api.wait_node, "stop": api.stopped,
-            "handover": api.handover_request.to_dict() if api.handover_request else None}
+    return {
+        "outputs": [o.to_dict() for o in api.outputs],
+        "context": api.context_ops,
+        "next": api.next_node,
+        "wait": api.wait_node,
+        "stop": api.stopped,
+        "handover": api.handover_request.to_dict() if api.handover_request else None,
+    }
 
 
 HandoverStarter = Callable[[HandoverRequest, dict[str, Any]], None]

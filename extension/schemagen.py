@@ -17,8 +17,21 @@ from .fields import MISSING, Field
 from .registry import NODE_TYPES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_STRING_TYPES = {"text", "cognigyText", "xml", "typescript", "time", "date", "datetime", "code",
-                 "connection", "localeField", "flow", "node", "state"}
+_STRING_TYPES = {
+    "text",
+    "cognigyText",
+    "xml",
+    "typescript",
+    "time",
+    "date",
+    "datetime",
+    "code",
+    "connection",
+    "localeField",
+    "flow",
+    "node",
+    "state",
+}
 _LIST_TYPES = {"textArray", "chipInput", "cognigyTextArray"}
 _SCALAR = {"type": ["string", "number", "boolean"]}
 
@@ -47,28 +60,53 @@ def value_schema(field: Field) -> dict[str, Any]:
     if t == "json":
         return {"type": ["object", "array"]}
     if t == "say":
-        return {"type": "object", "required": ["type", "text"], "properties": {
-            "type": {"enum": ["text"]},
-            "text": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "data": {"anyOf": [{"type": "object"}, {"const": ""}]},
-            "linear": {"type": "boolean"}, "loop": {"type": "boolean"},
-            "_cognigy": {"type": "object"}, "_data": {}}}
+        return {
+            "type": "object",
+            "required": ["type", "text"],
+            "properties": {
+                "type": {"enum": ["text"]},
+                "text": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "data": {"anyOf": [{"type": "object"}, {"const": ""}]},
+                "linear": {"type": "boolean"},
+                "loop": {"type": "boolean"},
+                "_cognigy": {"type": "object"},
+                "_data": {},
+            },
+        }
     if t == "condition":
-        return {"type": "object", "required": ["condition"], "properties": {
-            "type": {"enum": ["condition"]}, "condition": {"type": "string"}}}
+        return {
+            "type": "object",
+            "required": ["condition"],
+            "properties": {"type": {"enum": ["condition"]}, "condition": {"type": "string"}},
+        }
     if t == "switchNode":
-        return {"type": "object", "required": ["type"], "properties": {
-            "type": {"enum": _options(field)}, "operator": {"type": "string"},
-            "originalOperator": {"type": "string"}}}
+        return {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {"enum": _options(field)},
+                "operator": {"type": "string"},
+                "originalOperator": {"type": "string"},
+            },
+        }
     if t == "caseNode":
         return {"type": "object", "required": ["value"], "properties": {"value": _SCALAR}}
     if t == "flowNode":
-        return {"type": "object", "required": ["node"], "properties": {
-            "flow": {"type": "string"}, "node": {"type": "string", "minLength": 1}}}
+        return {
+            "type": "object",
+            "required": ["node"],
+            "properties": {"flow": {"type": "string"}, "node": {"type": "string", "minLength": 1}},
+        }
     if t == "keyValuePairs":
-        return {"type": "array", "items": {
-            "type": "object", "required": ["key", "value"], "additionalProperties": False,
-            "properties": {"key": {"type": "string", "minLength": 1}, "value": _SCALAR}}}
+        return {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "value"],
+                "additionalProperties": False,
+                "properties": {"key": {"type": "string", "minLength": 1}, "value": _SCALAR},
+            },
+        }
     return {}  # other platform types: any value
 
 
@@ -84,9 +122,12 @@ def config_schema(descriptor: NodeDescriptor) -> dict[str, Any]:
             s["default"] = thaw(f.default_value)
         props[f.key] = s
     schema: dict[str, Any] = {
-        "$schema": DRAFT, "$id": f"{SCHEMA_BASE}nodes/{descriptor.type}.json",
+        "$schema": DRAFT,
+        "$id": f"{SCHEMA_BASE}nodes/{descriptor.type}.json",
         "title": f"{_text(descriptor.default_label)} ({descriptor.type}) node config",
-        "type": "object", "properties": props, "additionalProperties": False,
+        "type": "object",
+        "properties": props,
+        "additionalProperties": False,
     }
     if descriptor.summary:
         schema["description"] = _text(descriptor.summary)
@@ -100,11 +141,14 @@ def chart_schema() -> dict[str, Any]:
     """The schema of a flow chart: Cognigy CLI's chart.json (nodes with config, relations)."""
     types = sorted(NODE_TYPES)
     return {
-        "$schema": DRAFT, "$id": f"{SCHEMA_BASE}chart.json",
+        "$schema": DRAFT,
+        "$id": f"{SCHEMA_BASE}chart.json",
         "title": "Flow chart (Cognigy chart.json form: nodes with their config, and relations)",
-        "type": "object", "required": ["nodes", "relations"],
+        "type": "object",
+        "required": ["nodes", "relations"],
         "properties": {
-            "_id": {"type": "string"}, "name": {"type": "string"},
+            "_id": {"type": "string"},
+            "name": {"type": "string"},
             "description": {"type": "string"},
             "nodes": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/node"}},
             "relations": {"type": "array", "items": {"$ref": "#/$defs/relation"}},
@@ -112,25 +156,40 @@ def chart_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "$defs": {
             "node": {
-                "type": "object", "required": ["_id", "type"], "additionalProperties": False,
-                "properties": {
-                    "_id": {"type": "string", "minLength": 1}, "referenceId": {"type": "string"},
-                    "type": {"enum": types}, "extension": {"type": "string"},
-                    "label": {"type": "string"}, "comment": {"type": "string"},
-                    "commentColor": {"type": "string"}, "analyticsLabel": {"type": ["string", "null"]},
-                    "isEntryPoint": {"type": "boolean"}, "isDisabled": {"type": "boolean"},
-                    "isCollapsed": {"type": "boolean"}, "preview": {}, "localeReference": {},
-                    "config": {"type": "object"},
-                },
-                "allOf": [{"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
-                           "then": {"properties": {"config": {"$ref": f"nodes/{t}.json"}}}}
-                          for t in types],
-            },
-            "relation": {
-                "type": "object", "required": ["node", "children", "next"],
+                "type": "object",
+                "required": ["_id", "type"],
                 "additionalProperties": False,
                 "properties": {
-                    "_id": {"type": "string"}, "node": {"type": "string", "minLength": 1},
+                    "_id": {"type": "string", "minLength": 1},
+                    "referenceId": {"type": "string"},
+                    "type": {"enum": types},
+                    "extension": {"type": "string"},
+                    "label": {"type": "string"},
+                    "comment": {"type": "string"},
+                    "commentColor": {"type": "string"},
+                    "analyticsLabel": {"type": ["string", "null"]},
+                    "isEntryPoint": {"type": "boolean"},
+                    "isDisabled": {"type": "boolean"},
+                    "isCollapsed": {"type": "boolean"},
+                    "preview": {},
+                    "localeReference": {},
+                    "config": {"type": "object"},
+                },
+                "allOf": [
+                    {
+                        "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                        "then": {"properties": {"config": {"$ref": f"nodes/{t}.json"}}},
+                    }
+                    for t in types
+                ],
+            },
+            "relation": {
+                "type": "object",
+                "required": ["node", "children", "next"],
+                "additionalProperties": False,
+                "properties": {
+                    "_id": {"type": "string"},
+                    "node": {"type": "string", "minLength": 1},
                     "children": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "next": {"type": ["string", "null"]},
                 },
@@ -168,5 +227,6 @@ def write(root: Path) -> list[Path]:
 
 if __name__ == "__main__":
     import schemas
+
     for p in write(Path(schemas.__file__).parent):
         print(p, file=sys.stderr)

@@ -1,7 +1,7 @@
 """The project's JSON Schemas (draft 2020-12), shipped as package data, and a loader for them.
 
-Every `*.json` file under this package is registered in one `referencing` registry, under its `$id` and
-under `SCHEMA_BASE + <relative path>`, so a schema can `$ref` any other by relative path.
+Every `*.json` file under this package is registered in one `referencing` registry, under its `$id`
+and under `SCHEMA_BASE + <relative path>`, so a schema can `$ref` any other by relative path.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ def _walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 @lru_cache(maxsize=1)
 def _all() -> dict[str, dict[str, Any]]:
-    return {rel: json.loads(f.read_text(encoding="utf-8"))
-            for rel, f in _walk(resources.files(__name__))}
+    return {
+        rel: json.loads(f.read_text(encoding="utf-8"))
+        for rel, f in _walk(resources.files(__name__))
+    }
 
 
 def names() -> list[str]:

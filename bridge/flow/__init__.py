@@ -1,4 +1,4 @@
-"""The flow runtime: runs a Cognigy-style chart for one input against session state (DESIGN.md §5)."""
+"""The flow runtime: runs a Cognigy-style chart for one input against session state (§5)."""
 
 from extension.api import HandoverRequest, Output
 
@@ -7,5 +7,18 @@ from .runtime import FlowRuntime
 from .script import ScriptError
 from .state import FlowError, FlowInput, FlowResult, SessionState
 
-__all__ = ["Chart", "ChartError", "ChartNode", "FlowError", "FlowInput", "FlowResult", "FlowRuntime",
-           "HandoverRequest", "Output", "ScriptError", "SessionState", "load_chart", "template_names"]
+__all__ = [
+    "Chart",
+    "ChartError",
+    "ChartNode",
+    "FlowError",
+    "FlowInput",
+    "FlowResult",
+    "FlowRuntime",
+    "HandoverRequest",
+    "Output",
+    "ScriptError",
+    "SessionState",
+    "load_chart",
+    "template_names",
+]

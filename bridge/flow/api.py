@@ -1,5 +1,6 @@
-"""`RuntimeApi`: the `cognigy.api` object node functions call; it records their effects for the runtime
-(outputs, jumps, waits, context changes, a handover) and evaluates CognigyScript for them."""
+"""`RuntimeApi`: the `cognigy.api` object node functions call; it records their effects for the
+runtime (outputs, jumps, waits, context changes, a handover) and evaluates CognigyScript for
+them."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class RuntimeApi:
         self.stopped = False
         self.handover_request: HandoverRequest | None = None
 
-    def say(self, text: str | None, data: dict | None = None, *,
-            destination: str = "userAndAgent") -> None:
+    def say(
+        self, text: str | None, data: dict | None = None, *, destination: str = "userAndAgent"
+    ) -> None:
         if destination not in DESTINATIONS:
             raise NodeError(f"Handover Output Destination must be one of {list(DESTINATIONS)}")
         self.outputs.append(Output(text=text, data=data, destination=destination))
@@ -46,8 +48,9 @@ class RuntimeApi:
             target = target[part]
         if mode == "array":
             current = target.get(last)
-            target[last] = ([*current] if isinstance(current, list)
-                            else [] if current is None else [current]) + [value]
+            target[last] = (
+                [*current] if isinstance(current, list) else [] if current is None else [current]
+            ) + [value]
         else:
             target[last] = value
 

@@ -1,4 +1,4 @@
-"""`Chart`: a flow in Cognigy's chart.json form (nodes with config + relations), loaded and checked."""
+"""`Chart`: a flow in Cognigy's chart.json form (nodes with config, relations), validated."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ class Chart:
     start: str
     children: dict[str, tuple[str, ...]] = field(default_factory=dict)
     next: dict[str, str | None] = field(default_factory=dict)
-    owner: dict[str, str] = field(default_factory=dict)  # node in a branch -> the If/Lookup owning it
+    owner: dict[str, str] = field(
+        default_factory=dict
+    )  # node in a branch -> the If/Lookup owning it
 
     def successor(self, node_id: str) -> str | None:
         """The node below `node_id`; at the end of a branch, the node below the branch's parent."""
@@ -59,7 +61,9 @@ class Chart:
     @classmethod
     def from_dict(cls, data: dict[str, Any], name: str = "chart") -> "Chart":
         """Validate `data` against schemas/chart.json and the structural rules, then build."""
-        errors = sorted(schemas.validator("chart").iter_errors(data), key=lambda e: list(e.absolute_path))
+        errors = sorted(
+            schemas.validator("chart").iter_errors(data), key=lambda e: list(e.absolute_path)
+        )
         if errors:
             e = errors[0]
             where = "/".join(str(p) for p in e.absolute_path) or "(root)"
@@ -69,19 +73,26 @@ class Chart:
             if raw["_id"] in nodes:
                 raise ChartError(messages.chart_invalid(name, f"duplicate node _id {raw['_id']!r}"))
             nodes[raw["_id"]] = ChartNode(
-                id=raw["_id"], type=raw["type"], label=raw.get("label") or "",
-                config=raw.get("config") or {}, is_entry_point=bool(raw.get("isEntryPoint")),
-                is_disabled=bool(raw.get("isDisabled")))
+                id=raw["_id"],
+                type=raw["type"],
+                label=raw.get("label") or "",
+                config=raw.get("config") or {},
+                is_entry_point=bool(raw.get("isEntryPoint")),
+                is_disabled=bool(raw.get("isDisabled")),
+            )
         starts = [n.id for n in nodes.values() if n.type == "start"]
         if len(starts) != 1:
-            raise ChartError(messages.chart_invalid(name, f"needs exactly one start node, has {len(starts)}"))
+            raise ChartError(
+                messages.chart_invalid(name, f"needs exactly one start node, has {len(starts)}")
+            )
         chart = cls(name=name, id=data.get("_id") or name, nodes=nodes, start=starts[0])
         _link(chart, data["relations"])
         return chart
 
 
 def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
-    """Resolve relations, checking every id, single placement of each node and branch child types."""
+    """Resolve relations, checking ids, that each node is placed once, and branch child types."""
+
     def bad(problem: str) -> ChartError:
         return ChartError(messages.chart_invalid(chart.name, problem))
 
@@ -93,23 +104,32 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
         if nid in chart.children:
             raise bad(f"node {nid!r} has two relations")
         parent = chart.nodes[nid]
-        allowed = NODE_TYPES[parent.type].descriptor.constraints.placement.children.get("whitelist") or ()
+        allowed = (
+            NODE_TYPES[parent.type].descriptor.constraints.placement.children.get("whitelist") or ()
+        )
         for target in [*rel["children"], *([rel["next"]] if rel["next"] else [])]:
             if target not in chart.nodes:
                 raise bad(f"node {nid!r} links to missing node {target!r}")
             if target in incoming or target == chart.start:
-                raise bad(f"node {target!r} is placed twice (under {incoming.get(target, '?')!r} and {nid!r})")
+                raise bad(
+                    f"node {target!r} is placed twice "
+                    f"(under {incoming.get(target, '?')!r} and {nid!r})"
+                )
             incoming[target] = nid
         for child in rel["children"]:
             child_type = chart.nodes[child].type
             if child_type not in allowed:
-                raise bad(f"node {child!r} of type {child_type!r} cannot be a child of {parent.type!r}")
+                raise bad(
+                    f"node {child!r} of type {child_type!r} cannot be a child of {parent.type!r}"
+                )
         chart.children[nid] = tuple(rel["children"])
         chart.next[nid] = rel["next"]
     for node in chart.nodes.values():
         parent_type = NODE_TYPES[node.type].descriptor.parent_type
         if parent_type and chart.nodes.get(incoming.get(node.id, ""), None) is None:
-            raise bad(f"node {node.id!r} of type {node.type!r} must be a child of a {parent_type!r} node")
+            raise bad(
+                f"node {node.id!r} of type {node.type!r} must be a child of a {parent_type!r} node"
+            )
     for parent, kids in chart.children.items():
         for kid in kids:  # every node of a branch chain belongs to the branch's parent
             current: str | None = kid
@@ -130,11 +150,13 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
 
 def template_names() -> list[str]:
     """Names of the flow templates shipped in `flows/`."""
-    return sorted(p.name[:-5] for p in resources.files("flows").iterdir() if p.name.endswith(".json"))
+    return sorted(
+        p.name[:-5] for p in resources.files("flows").iterdir() if p.name.endswith(".json")
+    )
 
 
 def load_chart(name_or_path: str) -> Chart:
-    """Load a template by name ("demo-bot", "genesys-handover") or a chart file by path; validated."""
+    """Load a template by name ("demo-bot", "genesys-handover") or a chart file by path."""
     path = Path(name_or_path)
     if name_or_path in template_names():
         text = resources.files("flows").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")

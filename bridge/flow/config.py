@@ -1,5 +1,6 @@
-"""Evaluates CognigyScript in a node's config before its function runs, as Cognigy does, driven by the
-descriptor's field types (texts, text lists, Say outputs, JSON and case values; never conditions)."""
+"""Evaluates CognigyScript in a node's config before its function runs, as Cognigy does, driven by
+the descriptor's field types (texts, text lists, Say outputs, JSON and case values; never
+conditions)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ def _deep(value: Any, scope: Mapping[str, Any]) -> Any:
     return value
 
 
-def evaluate_config(descriptor: NodeDescriptor, config: Mapping[str, Any],
-                    scope: Mapping[str, Any]) -> dict[str, Any]:
-    """The descriptor's defaults overlaid with `config`, with CognigyScript rendered per field type."""
+def evaluate_config(
+    descriptor: NodeDescriptor, config: Mapping[str, Any], scope: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The descriptor's defaults overlaid with `config`, CognigyScript rendered per field type."""
     out = {**descriptor.defaults(), **copy.deepcopy(dict(config))}
     for f in descriptor.fields:
         value = out.get(f.key)
@@ -45,6 +47,8 @@ def evaluate_config(descriptor: NodeDescriptor, config: Mapping[str, Any],
         elif f.type == "caseNode" and isinstance(value, dict):
             value["value"] = _deep(value.get("value"), scope)
         elif f.type == "keyValuePairs" and isinstance(value, list):
-            out[f.key] = [{**p, "value": _deep(p.get("value"), scope)} if isinstance(p, dict) else p
-                          for p in value]
+            out[f.key] = [
+                {**p, "value": _deep(p.get("value"), scope)} if isinstance(p, dict) else p
+                for p in value
+            ]
     return out

@@ -8,8 +8,10 @@ def script_syntax(expression: str, position: int, problem: str) -> str:
 
 
 def script_unknown_root(expression: str, name: str) -> str:
-    return (f"CognigyScript error in {expression!r}: unknown name {name!r} "
-            "(use input, context, profile or ci, cc, cp)")
+    return (
+        f"CognigyScript error in {expression!r}: unknown name {name!r} "
+        "(use input, context, profile or ci, cc, cp)"
+    )
 
 
 def node_failed(node_id: str, label: str, problem: str) -> str:
@@ -17,8 +19,10 @@ def node_failed(node_id: str, label: str, problem: str) -> str:
 
 
 def step_bound(max_steps: int) -> str:
-    return (f"stopped after {max_steps} nodes without waiting for input "
-            "(a Go To loop without \"wait for Input\"?)")
+    return (
+        f"stopped after {max_steps} nodes without waiting for input "
+        '(a Go To loop without "wait for Input"?)'
+    )
 
 
 def no_such_node(node_id: str) -> str:

@@ -1,8 +1,8 @@
-"""`FlowRuntime`: runs a chart for one input against a session's state, the way Cognigy walks a flow.
+"""`FlowRuntime`: runs a chart for one input against a session's state, as Cognigy walks a flow.
 
 Where a run starts: the Go To "wait for Input" target (or the node below a Handover node) if one is
-pending, else the session's entrypoint (the last Entrypoint node passed), else the chart's Start node.
-A run stops at End, at the bottom of the chart, at a Go To with "wait", or at a Handover node.
+pending, else the session's entrypoint (the last Entrypoint node passed), else the Start node. A run
+stops at End, at the bottom of the chart, at a Go To with "wait", or at a Handover node.
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ class FlowRuntime:
 
     def run(self, state: SessionState, flow_input: FlowInput) -> FlowResult:
         """Run the chart for `flow_input`; returns outputs, a handover request if one was made, the
-        updated state (a copy; `state` is not modified) and, on failure, the error with outputs so far."""
+        updated state (a copy; `state` is not modified) and, on failure, the error with outputs so
+        far."""
         state = SessionState.from_dict(state.to_dict())
         scope = {"input": flow_input.to_input(), "context": state.context, "profile": state.profile}
         if flow_input.handover is None:  # handover events are not user messages
-            state.transcript.append({"source": "user", "text": flow_input.text,
-                                     "data": flow_input.data, "time": _now()})
+            state.transcript.append(
+                {"source": "user", "text": flow_input.text, "data": flow_input.data, "time": _now()}
+            )
         outputs: list[Output] = []
         current = state.wait_node or state.entrypoint or self.chart.start
         state.wait_node = None
@@ -55,8 +57,9 @@ class FlowRuntime:
                 api = self._execute(current, scope, state)
                 for out in api.outputs:
                     outputs.append(out)
-                    state.transcript.append({"source": "bot", "text": out.text, "data": out.data,
-                                             "time": _now()})
+                    state.transcript.append(
+                        {"source": "bot", "text": out.text, "data": out.data, "time": _now()}
+                    )
                 if api.handover_request is not None:
                     handover = api.handover_request
                     if handover.flow_continuation == "resetEntrypoint":
@@ -87,14 +90,24 @@ class FlowRuntime:
             return api
         try:
             config = evaluate_config(registered.descriptor, node.config, scope)
-            children = [ChildConfig(id=c, type=self.chart.nodes[c].type,
-                                    config=evaluate_config(NODE_TYPES[self.chart.nodes[c].type].descriptor,
-                                                           self.chart.nodes[c].config, scope))
-                        for c in self.chart.children.get(node_id, ())]
-            cognigy = Cognigy(api=api, input=scope["input"], context=scope["context"],
-                              profile=scope["profile"])
-            registered.function(NodeParams(cognigy=cognigy, config=config, node_id=node_id,
-                                           child_configs=children))
+            children = [
+                ChildConfig(
+                    id=c,
+                    type=self.chart.nodes[c].type,
+                    config=evaluate_config(
+                        NODE_TYPES[self.chart.nodes[c].type].descriptor,
+                        self.chart.nodes[c].config,
+                        scope,
+                    ),
+                )
+                for c in self.chart.children.get(node_id, ())
+            ]
+            cognigy = Cognigy(
+                api=api, input=scope["input"], context=scope["context"], profile=scope["profile"]
+            )
+            registered.function(
+                NodeParams(cognigy=cognigy, config=config, node_id=node_id, child_configs=children)
+            )
         except (ScriptError, NodeError) as exc:
             raise self._error(node_id, str(exc)) from None
         finally:

@@ -1,8 +1,8 @@
 """The CognigyScript subset: `{{ path }}` substitution in texts and conditions with `==`, `!=`,
 `contains`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, parentheses and string/number/bool/null literals.
 
-A small tokenizer and recursive-descent parser build a tree that is evaluated against `input`, `context`
-and `profile` (`ci`/`cc`/`cp` are shorthands); nothing is ever `eval`-ed.
+A small tokenizer and recursive-descent parser build a tree that is evaluated against `input`,
+`context` and `profile` (`ci`/`cc`/`cp` are shorthands); nothing is ever `eval`-ed.
 """
 
 from __future__ import annotations
@@ -15,17 +15,26 @@ from typing import Any, Mapping
 
 from . import messages
 
-ROOTS = {"input": "input", "context": "context", "profile": "profile",
-         "ci": "input", "cc": "context", "cp": "profile"}
+ROOTS = {
+    "input": "input",
+    "context": "context",
+    "profile": "profile",
+    "ci": "input",
+    "cc": "context",
+    "cp": "profile",
+}
 _LITERALS = {"true": True, "false": False, "null": None, "undefined": None}
 _COMPARE = ("==", "!=", "===", "!==", "<", "<=", ">", ">=", "contains")
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<num>\d+(?:\.\d+)?)
   | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<op>===|!==|==|!=|<=|>=|&&|\|\||[!<>()\[\].-])
   | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
@@ -80,8 +89,11 @@ def _unquote(text: str) -> str:
 
 
 class _Parser:
-    """expr := or; or := and ('||' and)*; and := cmp ('&&' cmp)*; cmp := unary (OP unary)?;
-    unary := '!' unary | '-' NUMBER | primary; primary := literal | path | '(' expr ')'."""
+    """Recursive descent over this grammar (lowest precedence first).
+
+    expr := and ('||' and)*  ;  and := cmp ('&&' cmp)*  ;  cmp := unary (OP unary)?
+    unary := '!' unary | '-' NUMBER | primary  ;  primary := literal | path | '(' expr ')'
+    """
 
     def __init__(self, expr: str) -> None:
         self.expr, self.toks, self.i = expr, _tokens(expr), 0
@@ -165,13 +177,23 @@ class _Parser:
                 if tok.kind == "name" or (tok.kind == "lit" and isinstance(tok.value, int)):
                     segs.append(str(tok.value))
                 elif tok.kind in ("lit", "op") and tok.value in ("contains", True, False, None):
-                    segs.append({True: "true", False: "false", None: "null"}.get(tok.value, tok.value))
+                    segs.append(
+                        {True: "true", False: "false", None: "null"}.get(tok.value, tok.value)
+                    )
                 else:
-                    raise ScriptError(messages.script_syntax(self.expr, tok.pos, "expected a name after '.'"))
+                    raise ScriptError(
+                        messages.script_syntax(self.expr, tok.pos, "expected a name after '.'")
+                    )
             elif self.accept("["):
                 tok = self.take()
-                if tok.kind != "lit" or not isinstance(tok.value, (str, int)) or isinstance(tok.value, bool):
-                    raise ScriptError(messages.script_syntax(self.expr, tok.pos, "expected a string or index"))
+                if (
+                    tok.kind != "lit"
+                    or not isinstance(tok.value, (str, int))
+                    or isinstance(tok.value, bool)
+                ):
+                    raise ScriptError(
+                        messages.script_syntax(self.expr, tok.pos, "expected a string or index")
+                    )
                 segs.append(str(tok.value))
                 if not self.accept("]"):
                     raise self.fail("missing ']'")
@@ -225,7 +247,11 @@ def _equal(a: Any, b: Any, strict: bool) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return to_text(a) == to_text(b)
     na, nb = _number(a), _number(b)
-    if (isinstance(a, (int, float)) or isinstance(b, (int, float))) and na is not None and nb is not None:
+    if (
+        (isinstance(a, (int, float)) or isinstance(b, (int, float)))
+        and na is not None
+        and nb is not None
+    ):
         return na == nb  # loose equality: 2 == "2"
     return a == b
 
@@ -236,7 +262,8 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     if op in ("!=", "!=="):
         return not _equal(a, b, op == "!==")
     if op == "contains":
-        # Case-insensitive for texts (so `input.text contains "agent"` matches "Agent"); membership for lists.
+        # Case-insensitive for texts (so `input.text contains "agent"` matches "Agent"); membership
+        # for lists.
         if isinstance(a, str) and b is not None:
             return to_text(b).casefold() in a.casefold()
         if isinstance(a, (list, tuple)):

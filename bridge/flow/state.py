@@ -13,7 +13,7 @@ from . import messages
 
 @dataclass
 class FlowInput:
-    """One input for the flow: the user's message, or a handover event (`handover={"status": ...}`)."""
+    """One input for the flow: a user message, or a handover event (`handover={"status": ...}`)."""
 
     text: str | None
     data: dict | None
@@ -26,10 +26,16 @@ class FlowInput:
     def to_input(self) -> dict[str, Any]:
         """The CognigyScript `input` object (Cognigy's names: userId, sessionId, URLToken, ...)."""
         text, data = self.text, self.data
-        mode = ("TextData" if text and data else "TextOnly" if text else "DataOnly" if data else "Empty")
+        mode = (
+            "TextData" if text and data else "TextOnly" if text else "DataOnly" if data else "Empty"
+        )
         out: dict[str, Any] = {
-            "text": text, "data": copy.deepcopy(data) if data is not None else {}, "userId": self.user_id,
-            "sessionId": self.session_id, "URLToken": self.url_token, "channel": self.channel,
+            "text": text,
+            "data": copy.deepcopy(data) if data is not None else {},
+            "userId": self.user_id,
+            "sessionId": self.session_id,
+            "URLToken": self.url_token,
+            "channel": self.channel,
             "mode": mode,
         }
         if self.handover is not None:
@@ -53,17 +59,25 @@ class SessionState:
         return cls(entrypoint=None, wait_node=None, context={}, profile={}, transcript=[])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"entrypoint": self.entrypoint, "wait_node": self.wait_node,
-                "context": copy.deepcopy(self.context), "profile": copy.deepcopy(self.profile),
-                "transcript": copy.deepcopy(self.transcript), "node_counts": dict(self.node_counts)}
+        return {
+            "entrypoint": self.entrypoint,
+            "wait_node": self.wait_node,
+            "context": copy.deepcopy(self.context),
+            "profile": copy.deepcopy(self.profile),
+            "transcript": copy.deepcopy(self.transcript),
+            "node_counts": dict(self.node_counts),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SessionState":
-        return cls(entrypoint=d.get("entrypoint"), wait_node=d.get("wait_node"),
-                   context=copy.deepcopy(d.get("context") or {}),
-                   profile=copy.deepcopy(d.get("profile") or {}),
-                   transcript=copy.deepcopy(d.get("transcript") or []),
-                   node_counts=dict(d.get("node_counts") or {}))
+        return cls(
+            entrypoint=d.get("entrypoint"),
+            wait_node=d.get("wait_node"),
+            context=copy.deepcopy(d.get("context") or {}),
+            profile=copy.deepcopy(d.get("profile") or {}),
+            transcript=copy.deepcopy(d.get("transcript") or []),
+            node_counts=dict(d.get("node_counts") or {}),
+        )
 
 
 class FlowError(Exception):

@@ -16,9 +16,14 @@ DESCRIPTOR = NodeDescriptor(
     children=("then", "else"),
     constraints=Constraints(placement=Placement(children={"whitelist": ["then", "else"]})),
     fields=(
-        Field(key="condition", label="Condition", type="condition",
-              description="For example: input.text contains \"agent\" && !context.handedOver",
-              default_value={"type": "condition", "condition": ""}, params={"required": True}),
+        Field(
+            key="condition",
+            label="Condition",
+            type="condition",
+            description='For example: input.text contains "agent" && !context.handedOver',
+            default_value={"type": "condition", "condition": ""},
+            params={"required": True},
+        ),
     ),
     form=(FormEntry("condition"),),
     preview=Preview(type="text", key="condition"),
@@ -29,7 +34,8 @@ ELSE = child_descriptor("else", "Else", "if", "#27AE60")
 
 
 def if_node(params: NodeParams) -> None:
-    """Continue in Then when the condition holds, else in Else (or below when that branch is absent)."""
+    """Continue in Then when the condition holds, else in Else (or below when that branch is
+    absent)."""
     condition = params.config.get("condition") or {}
     if condition.get("type", "condition") != "condition":
         raise NodeError("only conditions of type 'condition' (CognigyScript) are supported")

@@ -15,20 +15,46 @@ DESCRIPTOR = NodeDescriptor(
     summary="Continues the conversation at another node",
     appearance=Appearance(color="#9B51E0", text_color="white"),
     fields=(
-        Field(key="flowNode", label="Select Node", type="flowNode",
-              description="The target node (an Entrypoint) in this flow",
-              default_value={"flow": "", "node": ""}, params={"required": True}),
-        Field(key="executionMode", label="Execution Mode", type="select", default_value="continue",
-              params={"options": [{"label": v, "value": k} for k, v in EXECUTION_MODES.items()]}),
-        Field(key="injectedText", label="Optionally Injected Text", type="cognigyText",
-              default_value="", description="Replaces input.text when continuing; empty keeps it",
-              condition=Condition(key="executionMode", value="continue")),
-        Field(key="injectedData", label="Optionally Injected Data", type="json", default_value={},
-              description="Replaces input.data when continuing; empty keeps it",
-              condition=Condition(key="executionMode", value="continue")),
+        Field(
+            key="flowNode",
+            label="Select Node",
+            type="flowNode",
+            description="The target node (an Entrypoint) in this flow",
+            default_value={"flow": "", "node": ""},
+            params={"required": True},
+        ),
+        Field(
+            key="executionMode",
+            label="Execution Mode",
+            type="select",
+            default_value="continue",
+            params={"options": [{"label": v, "value": k} for k, v in EXECUTION_MODES.items()]},
+        ),
+        Field(
+            key="injectedText",
+            label="Optionally Injected Text",
+            type="cognigyText",
+            default_value="",
+            description="Replaces input.text when continuing; empty keeps it",
+            condition=Condition(key="executionMode", value="continue"),
+        ),
+        Field(
+            key="injectedData",
+            label="Optionally Injected Data",
+            type="json",
+            default_value={},
+            description="Replaces input.data when continuing; empty keeps it",
+            condition=Condition(key="executionMode", value="continue"),
+        ),
     ),
-    sections=(Section(key="advanced", label="Advanced", default_collapsed=True,
-                      fields=("executionMode", "injectedText", "injectedData")),),
+    sections=(
+        Section(
+            key="advanced",
+            label="Advanced",
+            default_collapsed=True,
+            fields=("executionMode", "injectedText", "injectedData"),
+        ),
+    ),
     form=(FormEntry("flowNode"), FormEntry("advanced", "section")),
     preview=Preview(type="text", key="flowNode"),
     tags=("logic",),
@@ -46,5 +72,7 @@ def go_to(params: NodeParams) -> None:
         return
     text, data = params.config.get("injectedText"), params.config.get("injectedData")
     if text or data:
-        api.set_input(text or params.cognigy.input.get("text"), data or params.cognigy.input.get("data"))
+        api.set_input(
+            text or params.cognigy.input.get("text"), data or params.cognigy.input.get("data")
+        )
     api.set_next_node(target)

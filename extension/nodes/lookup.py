@@ -24,26 +24,52 @@ DESCRIPTOR = NodeDescriptor(
     children=("case", "default"),
     constraints=Constraints(placement=Placement(children={"whitelist": ["case", "default"]})),
     fields=(
-        Field(key="switch", label="Type", type="switchNode",
-              description="Text compares each Case value with the user's text, Handover Status with "
-                          "input.handover.status",
-              default_value={"type": "text", "operator": "ci.text"},
-              params={"required": True,
-                      "options": [{"label": v[0], "value": k} for k, v in LOOKUP_TYPES.items()]}),
-        Field(key="useStrict", label="Strict Mode", type="toggle", default_value=False,
-              description="Case values must also have the operand's type"),
+        Field(
+            key="switch",
+            label="Type",
+            type="switchNode",
+            description="Text compares each Case value with the user's text, Handover Status with "
+            "input.handover.status",
+            default_value={"type": "text", "operator": "ci.text"},
+            params={
+                "required": True,
+                "options": [{"label": v[0], "value": k} for k, v in LOOKUP_TYPES.items()],
+            },
+        ),
+        Field(
+            key="useStrict",
+            label="Strict Mode",
+            type="toggle",
+            default_value=False,
+            description="Case values must also have the operand's type",
+        ),
     ),
-    sections=(Section(key="advanced", label="Advanced", default_collapsed=True, fields=("useStrict",)),),
+    sections=(
+        Section(key="advanced", label="Advanced", default_collapsed=True, fields=("useStrict",)),
+    ),
     form=(FormEntry("switch"), FormEntry("advanced", "section")),
     tags=("logic",),
 )
 
 CASE = child_descriptor(
-    "case", "Case", "switch", "#F2994A",
-    (Field(key="case", label="Value", type="caseNode", default_value={"value": ""},
-           description="Matched case-sensitively against the Lookup's operand",
-           params={"required": True}),),
-    editable=True, creatable=True, preview=Preview("text", "case"))
+    "case",
+    "Case",
+    "switch",
+    "#F2994A",
+    (
+        Field(
+            key="case",
+            label="Value",
+            type="caseNode",
+            default_value={"value": ""},
+            description="Matched case-sensitively against the Lookup's operand",
+            params={"required": True},
+        ),
+    ),
+    editable=True,
+    creatable=True,
+    preview=Preview("text", "case"),
+)
 DEFAULT = child_descriptor("default", "Default", "switch", "#F2994A")
 
 

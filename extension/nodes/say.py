@@ -1,4 +1,4 @@
-"""Say: outputs text and/or data, with the "Handover Output Destination" of its Handover Settings."""
+"""Say: outputs text and/or data, with its Handover Settings' "Handover Output Destination"."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from ..descriptor import NodeDescriptor
 from ..fields import Field
 from ..layout import Appearance, FormEntry, Preview, Section
 
-DESTINATION_LABELS = {"userAndAgent": "User and Agent", "userOnly": "User only", "agentOnly": "Agent only"}
+DESTINATION_LABELS = {
+    "userAndAgent": "User and Agent",
+    "userOnly": "User only",
+    "agentOnly": "Agent only",
+}
 
 DESCRIPTOR = NodeDescriptor(
     type="say",
@@ -17,19 +21,43 @@ DESCRIPTOR = NodeDescriptor(
     summary="Outputs a message to the user",
     appearance=Appearance(color="#2F80ED", text_color="white"),
     fields=(
-        Field(key="say", label="Output", type="say",
-              description="Output Type Text: one of the texts (CognigyScript allowed) and optional data",
-              default_value={"type": "text", "text": [""], "data": "", "linear": False, "loop": False,
-                             "_cognigy": {}},
-              params={"required": True}),
-        Field(key="handoverOutput", label="Handover Output Destination", type="select",
-              description="Who gets this output while a handover is active",
-              default_value=DEFAULT_DESTINATION,
-              params={"options": [{"label": DESTINATION_LABELS[d], "value": d}
-                                  for d in ("userAndAgent", "userOnly", "agentOnly")]}),
+        Field(
+            key="say",
+            label="Output",
+            type="say",
+            description="Output Type Text: one of the texts (CognigyScript allowed), optional data",
+            default_value={
+                "type": "text",
+                "text": [""],
+                "data": "",
+                "linear": False,
+                "loop": False,
+                "_cognigy": {},
+            },
+            params={"required": True},
+        ),
+        Field(
+            key="handoverOutput",
+            label="Handover Output Destination",
+            type="select",
+            description="Who gets this output while a handover is active",
+            default_value=DEFAULT_DESTINATION,
+            params={
+                "options": [
+                    {"label": DESTINATION_LABELS[d], "value": d}
+                    for d in ("userAndAgent", "userOnly", "agentOnly")
+                ]
+            },
+        ),
     ),
-    sections=(Section(key="handoverSettings", label="Handover Settings", default_collapsed=True,
-                      fields=("handoverOutput",)),),
+    sections=(
+        Section(
+            key="handoverSettings",
+            label="Handover Settings",
+            default_collapsed=True,
+            fields=("handoverOutput",),
+        ),
+    ),
     form=(FormEntry("say"), FormEntry("handoverSettings", "section")),
     preview=Preview(type="text", key="say"),
     tags=("basic", "message"),
