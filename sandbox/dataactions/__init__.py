@@ -1,6 +1,6 @@
 """Sandbox data-action output: the Trigger -> Workflow -> Web Services Data Action path of
 Genesys end detection, as the HTTP call it produces (section `[data_action]`, see `settings.py`;
-admin routes in `routes.py`)."""
+admin routes in `routes.py`), with the Process Automation trigger API in `trigger_routes.py`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ __all__ = ["DataActionCaller", "DataActionSettings", "cognigy_body", "init_app"]
 def init_app(app: Flask) -> None:
     """Register the data-action output on the sandbox app."""
     from .routes import bp
+    from .trigger_routes import bp as triggers_bp
 
     state = app.extensions["sandbox"]
     settings = DataActionSettings.from_section(state.config.sections.get("data_action"))
@@ -25,3 +26,4 @@ def init_app(app: Flask) -> None:
     state.bus.subscribe(caller.on_event)
     on_close(state, caller.close)
     app.register_blueprint(bp)
+    app.register_blueprint(triggers_bp)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+import time
+from typing import Any, Callable
 
 from sandbox.eventbridge.envelope import topic_pattern
 from sandbox.eventbridge.outbound import Delivery, OutboundWorker, RetryPolicy
 from sandbox.eventbridge.settings import auth_headers
 
 from .settings import DataActionSettings
+from .triggers import TriggerStore, matches, workflow_input
 
 
 def cognigy_body(pattern: str, event: dict) -> dict:
@@ -38,10 +40,14 @@ def data_action_retries(status: int | None) -> bool:
 
 
 class DataActionCaller:
-    """Bus listener + delivery worker; `configure()` swaps the action at runtime."""
+    """Bus listener + delivery worker; `configure()` swaps the action at runtime. The configured
+    `topics`/`match` and the enabled API triggers targeting `workflow_id` each run the workflow."""
 
-    def __init__(self, settings: DataActionSettings, faults: Any) -> None:
+    def __init__(self, settings: DataActionSettings, faults: Any,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.triggers = TriggerStore()
+        self.clock = clock
         self.worker = OutboundWorker("data-action", faults)
         self._lock = threading.Lock()
 
@@ -51,16 +57,28 @@ class DataActionCaller:
             self.settings = settings
 
     def on_event(self, topic: str, event: dict) -> None:
-        """Bus listener: queue a call when the trigger (topic pattern + match) fires."""
+        """Bus listener: run the workflow for each trigger that fires on this event."""
         settings = self.settings
-        if not settings.url:
-            return
         pattern = topic_pattern(topic)
-        if pattern is None or pattern not in settings.topics:
+        if not settings.url or pattern is None:
             return
-        if any(str(event.get(key)) != value for key, value in settings.match.items()):
-            return
-        payload = cognigy_body(pattern, event) if settings.body == "cognigy" else event
+        if pattern in settings.topics and all(
+                str(event.get(key)) == value for key, value in settings.match.items()):
+            self._call(settings, pattern, event, workflow_input(_PRIMITIVES, event), 0.0)
+        for trigger in self.triggers.firing(pattern):
+            if trigger["target"]["id"] != settings.workflow_id or not matches(trigger, event):
+                continue
+            ttl = trigger.get("eventTTLSeconds")
+            event_time = event.get("eventTime")
+            if ttl is not None and isinstance(event_time, (int, float)) \
+                    and self.clock() - event_time / 1000 > ttl:
+                continue   # stale: Genesys drops events older than the trigger's TTL
+            self._call(settings, pattern, event, workflow_input(trigger, event),
+                       float(trigger.get("delayBySeconds") or 0))
+
+    def _call(self, settings: DataActionSettings, pattern: str, event: dict, inputs: dict,
+              delay: float) -> None:
+        payload = cognigy_body(pattern, event) if settings.body == "cognigy" else inputs
         policy = RetryPolicy(max_attempts=settings.retries + 1,
                              base_delay=settings.retry_delay_seconds,
                              max_delay=settings.retry_delay_seconds * 8,
@@ -70,8 +88,12 @@ class DataActionCaller:
                    **auth_headers(settings.auth)}
         self.worker.submit(Delivery(settings.url, json.dumps(payload).encode(), headers,
                                     settings.timeout_seconds, policy,
-                                    label=f"{pattern} {event.get('conversationId', '')}"))
+                                    label=f"{pattern} {event.get('conversationId', '')}"), delay)
 
     def close(self) -> None:
         """Stop the delivery worker."""
         self.worker.close()
+
+
+# The configured trigger passes top-level primitives, Genesys's default data format.
+_PRIMITIVES = {"target": {"workflowTargetSettings": {"dataFormat": "TopLevelPrimitives"}}}

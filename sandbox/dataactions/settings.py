@@ -14,6 +14,10 @@
     timeout_seconds = 60   # the action's timeout (Genesys allows 1-60)
     retries = 0            # Genesys's retry behaviour is undocumented: 0 = a single attempt
     retry_delay_seconds = 1
+    workflow_id = "0e5f3b2a-7c41-4d8e-9a6b-3f2e1d0c9b8a"   # the workflow API triggers may target
+
+`topics` + `match` act as the org's trigger on the workflow; triggers created through
+`/api/v2/processautomation/triggers` that target `workflow_id` run it too.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], Any]] = {
     "timeout_seconds": (_NUM, 60),
     "retries": ((int,), 0),
     "retry_delay_seconds": (_NUM, 1),
+    "workflow_id": ((str,), "0e5f3b2a-7c41-4d8e-9a6b-3f2e1d0c9b8a"),
 }
+DEMO_WORKFLOW_ID = "0e5f3b2a-7c41-4d8e-9a6b-3f2e1d0c9b8a"
 
 
 @dataclass
@@ -52,6 +58,7 @@ class DataActionSettings:
     timeout_seconds: float = 60
     retries: int = 0
     retry_delay_seconds: float = 1
+    workflow_id: str = DEMO_WORKFLOW_ID
 
     @classmethod
     def from_section(cls, data: dict | None) -> "DataActionSettings":
@@ -69,6 +76,8 @@ class DataActionSettings:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in match.items()):
             raise ConfigError(messages.CONFIG_BAD_MATCH.format(section=name))
         values["match"] = dict(match)
+        if not values["workflow_id"]:
+            raise ConfigError(f"{name}.workflow_id must not be empty")
         if not 0 < values["timeout_seconds"] <= 60:
             raise ConfigError(f"{name}.timeout_seconds must be between 1 and 60")
         return cls(**values)
@@ -78,4 +87,4 @@ class DataActionSettings:
         return {"url": self.url, "auth": redacted(self.auth), "body": self.body,
                 "topics": list(self.topics), "match": dict(self.match),
                 "timeout_seconds": self.timeout_seconds, "retries": self.retries,
-                "retry_delay_seconds": self.retry_delay_seconds}
+                "retry_delay_seconds": self.retry_delay_seconds, "workflow_id": self.workflow_id}

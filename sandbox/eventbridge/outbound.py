@@ -98,10 +98,10 @@ class OutboundWorker:
         self._thread = threading.Thread(target=self._run, name=f"sandbox-{target}", daemon=True)
         self._thread.start()
 
-    def submit(self, delivery: Delivery) -> None:
-        """Queue a delivery for now (never blocks on the network)."""
+    def submit(self, delivery: Delivery, delay: float = 0.0) -> None:
+        """Queue a delivery, `delay` seconds from now (never blocks on the network)."""
         self.records.append(delivery)
-        self._schedule(delivery, 0.0)
+        self._schedule(delivery, delay)
 
     def idle(self) -> bool:
         """True when nothing is queued, scheduled or held."""

@@ -177,7 +177,7 @@ class SocketSession:
         except ConnectionClosed:
             pass
         except Exception:  # noqa: BLE001 - any read failure ends the socket
-            log.debug("read loop of channel %s ended", self.channel.id, exc_info=True)
+            log.debug(messages.LOG_READ_ENDED, self.channel.id, exc_info=True)
         self._queue.put(("gone", None, None))
 
     def _close(self, code: int, reason: str) -> None:

@@ -228,3 +228,38 @@ def test_fault_reorder_and_delay(server, client):
     publish(server, USER_END, {"n": 3})
     publish(server, ACW, {"n": 4})
     assert [frame(ws)["eventBody"]["n"] for _ in range(2)] == [4, 3]
+
+
+def test_a_real_conversation_on_queue_and_detail_topics(server, client):
+    from browser import bearer, send_inbound
+    from sandbox.agentclient import AgentClient
+    from sandbox.seed import DEMO_INTEGRATION_ID, DEMO_QUEUE_ID
+
+    token = bearer(server.url, BRIDGE)
+    cid = send_inbound(server.url, token, DEMO_INTEGRATION_ID, "cust-ws-1", "human please")
+    queue_topic = f"v2.routing.queues.{DEMO_QUEUE_ID}.conversations.messages"
+    end_topic = f"v2.detail.events.conversation.{cid}.customer.end"
+    ws = client.connect(client.channel([queue_topic, end_topic]))
+    agent = AgentClient(server.url, "alex@example.com", "demo-agent-password")
+    try:
+        agent.wait_for_offer()
+        agent.answer(cid)
+        agent.disconnect(cid)
+        frames = []
+
+        def customer_leg(f: dict) -> dict:
+            return [p for p in f["eventBody"]["participants"] if p["purpose"] == "customer"][0]
+
+        # read until both the end event and a snapshot showing the customer disconnected arrived
+        while not (any(f["topicName"] == end_topic for f in frames) and any(
+                f["topicName"] == queue_topic and customer_leg(f)["state"] == "disconnected"
+                for f in frames)):
+            frames.append(frame(ws))
+    finally:
+        agent.close()
+    snapshots = [f for f in frames if f["topicName"] == queue_topic]
+    assert all(f["eventBody"]["id"] == cid and f["version"] == "2" for f in snapshots)
+    assert customer_leg(snapshots[-1])["disconnectType"] == "peer"
+    end = [f for f in frames if f["topicName"] == end_topic][0]["eventBody"]
+    assert (end["conversationId"], end["mediaType"], end["messageType"]) == (cid, "MESSAGE", "OPEN")
+    assert end["disconnectType"] == "PEER"
