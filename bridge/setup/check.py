@@ -1,0 +1,82 @@
+"""`om-bridge check`: verify every setup step of each handover provider against its Genesys org.
+
+One line per step (PASS / FAIL / WARN) with, for a FAIL or WARN, what to change and the seed step
+where it is done. Exit status 0 only when no step FAILs; 2 when the configuration cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Mapping, TextIO
+
+from bridge.setup import messages as m
+from bridge.setup.checks import check_environment, check_flags, check_region
+from bridge.setup.context import SetupError, Target, load_targets
+from bridge.setup.remote import (check_completion, check_permissions, check_queue, check_secret,
+                                 check_secret_config, check_token, check_webhook_url,
+                                 find_integration, returned_secret)
+from bridge.setup.roundtrip import check_roundtrip
+from bridge.setup.steps import StepLog, StepResult, exit_status, render_json, render_text
+
+# Steps that need a token, shown as skipped when there is none.
+_TOKEN_STEPS = (m.T_INTEGRATION, m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET, m.T_QUEUE)
+
+
+def check_target(target: Target) -> list[StepResult]:
+    """Every step for one provider, in the order a user would fix them."""
+    log = StepLog(target.id)
+    check_region_ok = check_region(target, log)
+    check_environment(target, log)
+    check_flags(target, log)
+    token_ok = check_region_ok and check_token(target, log)
+    integ: dict | None = None
+    if token_ok:
+        integ = find_integration(target, log)
+        if integ is not None:
+            check_webhook_url(target, integ, log)
+            check_secret(target, integ, log)
+        else:
+            for step in (m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET):
+                log.warned(step, m.SKIPPED_NO_INTEGRATION, m.SKIPPED_NO_INTEGRATION_FIX, None)
+        check_queue(target, log)
+        check_permissions(target, (integ or {}).get("id"), log)
+    else:
+        for step in _TOKEN_STEPS:
+            log.warned(step, m.SKIPPED_NO_TOKEN, m.SKIPPED_NO_TOKEN_FIX, None)
+        check_secret_config(target, log)
+    check_completion(target, log, target.client() if token_ok else None)
+    check_roundtrip(target, integ, returned_secret(integ), log)
+    return log.results
+
+
+def run_check(targets: list[Target]) -> list[tuple[Target, list[StepResult]]]:
+    """Check each target (closing its client afterwards)."""
+    out = []
+    for target in targets:
+        try:
+            out.append((target, check_target(target)))
+        finally:
+            target.close()
+    return out
+
+
+def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
+         out: TextIO | None = None) -> int:
+    """`om-bridge check [--config FILE] [--provider ID] [--json]`."""
+    out = out or sys.stdout
+    try:
+        targets = load_targets("check", args, os.environ if environ is None else environ)
+    except SetupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    checked = run_check(targets)
+    results = [r for _, rs in checked for r in rs]
+    if getattr(args, "json", False):
+        print(render_json(results), file=out)
+    else:
+        groups = [(m.PROVIDER_HEADER.format(provider=t.id, where=t.where), rs) for t, rs in checked]
+        print(render_text(groups), file=out)
+    return exit_status(results)
+

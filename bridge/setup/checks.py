@@ -1,0 +1,87 @@
+"""The local steps of `om-bridge check`: region, environment, feature flags, webhook URL form.
+
+These need no call to Genesys; `bridge.setup.remote` holds the steps that do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from bridge.flags import Flags
+from bridge.genesys import UnknownRegionError, resolve_hosts
+from bridge.setup import messages as m
+from bridge.setup.context import Target
+from bridge.setup.steps import StepLog
+
+
+def check_region(target: Target, log: StepLog) -> bool:
+    """The host names a known Genesys region (which one), or a base URL overrides it."""
+    p = target.provider
+    try:
+        hosts = resolve_hosts(p.host or None, p.base_url or None)
+    except UnknownRegionError as exc:
+        log.failed(m.T_REGION, m.REGION_BAD.format(error=exc), m.REGION_FIX, m.SEED_PROVIDER)
+        return False
+    if hosts.region is None:
+        log.passed(m.T_REGION, m.REGION_BASE_URL.format(url=hosts.api_base))
+    else:
+        r = hosts.region
+        log.passed(m.T_REGION, m.REGION_OK.format(host=p.host, name=r.name, aws=r.aws_region,
+                                                  api=hosts.api_base, login=hosts.login_base))
+    return True
+
+
+def check_environment(target: Target, log: StepLog) -> None:
+    """The seed's restriction: Open Messaging cannot be used in the trial environment."""
+    env = target.config.bridge.environment
+    if env.strip().lower() == "trial":
+        log.failed(m.T_ENVIRONMENT, m.ENV_TRIAL, m.ENV_FIX, m.SEED_RESTRICTIONS)
+    else:
+        log.passed(m.T_ENVIRONMENT, m.ENV_OK.format(environment=env))
+
+
+def check_flags(target: Target, log: StepLog) -> None:
+    """The feature flags and organisation whitelists let every endpoint of this provider use it."""
+    try:
+        flags = Flags.from_env(target.environ)
+    except ValueError as exc:
+        log.failed(m.T_FLAGS, m.FLAGS_ERROR.format(error=exc), m.FLAGS_FIX, m.SEED_PREREQUISITES)
+        return
+    endpoints = target.endpoints()
+    if not endpoints:
+        log.warned(m.T_FLAGS, m.FLAGS_NO_ENDPOINT,
+                   m.FLAGS_NO_ENDPOINT_FIX.format(provider=target.id), m.SEED_PROVIDER)
+        return
+    refused = []
+    for e in endpoints:
+        # The trial environment has its own step; here only the switches and whitelists count.
+        reason = flags.refusal(e.organisation, "production")
+        if reason is not None:
+            refused.append(m.FLAGS_REFUSED.format(token=e.url_token, org=e.organisation,
+                                                  reason=reason))
+    if refused:
+        log.failed(m.T_FLAGS, "; ".join(refused), m.FLAGS_FIX, m.SEED_PREREQUISITES)
+    else:
+        names = ", ".join(f"endpoint {e.url_token} (organisation {e.organisation})"
+                          for e in endpoints)
+        log.passed(m.T_FLAGS, m.FLAGS_OK.format(endpoints=names))
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why Genesys Cloud could not deliver to `url` (https on 443, a public host), or None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return m.URL_PROBLEM_SCHEME.format(scheme=parts.scheme or "missing")
+    if parts.port not in (None, 443):
+        return m.URL_PROBLEM_PORT.format(port=parts.port)
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+        return m.URL_PROBLEM_LOCAL.format(host=host)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return m.URL_PROBLEM_LOCAL.format(host=host)
+    return None

@@ -1,0 +1,109 @@
+"""What `check` and `provision` work on: the loaded configuration and one target per provider."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from bridge.config import DEFAULT_CONFIG_PATH, Config, ConfigError, Endpoint, Provider, Secret, \
+    load_config
+from bridge.genesys import GenesysClient, RetryPolicy
+from bridge.setup import messages
+
+# A setup tool should answer quickly: few retries and a short overall deadline per call.
+SETUP_RETRY = dict(max_attempts=3, deadline=20.0)
+
+
+class SetupError(Exception):
+    """The command cannot run at all (bad configuration, unknown provider): exit status 2."""
+
+
+def reveal(value: Any) -> str:
+    """The plain value of a `Secret` (or string); "" when unset."""
+    if value is None:
+        return ""
+    return value.reveal() if isinstance(value, Secret) else str(value)
+
+
+@dataclass
+class Target:
+    """One handover provider to check or provision, with the settings around it."""
+
+    config: Config
+    provider: Provider
+    environ: Mapping[str, str]
+    _client: GenesysClient | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.provider.id
+
+    @property
+    def webhook_url(self) -> str | None:
+        """public_url + /handover/genesysCloudOM, or None when no public URL is configured."""
+        public = (self.config.bridge.public_url or "").strip()
+        return self.config.bridge.webhook_url if public else None
+
+    @property
+    def webhook_secret(self) -> str:
+        return reveal(self.provider.webhook_secret)
+
+    @property
+    def where(self) -> str:
+        """Where the provider's Genesys org is, for headers: the host or the base URL."""
+        p = self.provider
+        return f"base_url {p.base_url}" if p.base_url else f"host {p.host}"
+
+    def endpoints(self) -> list[Endpoint]:
+        """The endpoints that hand over through this provider."""
+        return [e for e in self.config.endpoints.values() if e.handover_provider == self.id]
+
+    def client(self) -> GenesysClient:
+        """The provider's Genesys client (built once); raises UnknownRegionError for a bad host."""
+        if self._client is None:
+            p = self.provider
+            self._client = GenesysClient(p.host or None, p.client_id, reveal(p.client_secret),
+                                         base_url=p.base_url or None,
+                                         retry=RetryPolicy(**SETUP_RETRY))
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def config_path(args: argparse.Namespace) -> str:
+    """--config, falling back to `<data-dir>/om-bridge.toml` (written by `om-bridge demo`) when the
+    default file is absent."""
+    path = getattr(args, "config", None) or DEFAULT_CONFIG_PATH
+    if path == DEFAULT_CONFIG_PATH and not os.path.exists(path):
+        candidate = Path(getattr(args, "data_dir", None) or ".om-bridge") / DEFAULT_CONFIG_PATH
+        if candidate.exists():
+            print(messages.USING_CONFIG.format(path=candidate), file=sys.stderr)
+            return str(candidate)
+    return path
+
+
+def load_targets(command: str, args: argparse.Namespace,
+                 environ: Mapping[str, str] | None = None) -> list[Target]:
+    """The configuration's providers (or the one named by --provider) as targets; SetupError when
+    the configuration cannot be loaded or names no such provider."""
+    environ = os.environ if environ is None else environ
+    path = config_path(args)
+    try:
+        config = load_config(path, environ)
+    except ConfigError as exc:
+        raise SetupError(messages.CONFIG_FAILED.format(command=command, error=exc)) from None
+    if not config.providers:
+        raise SetupError(messages.NO_PROVIDERS.format(command=command, path=path))
+    wanted = getattr(args, "provider", None)
+    if wanted is not None and wanted not in config.providers:
+        raise SetupError(messages.UNKNOWN_PROVIDER.format(
+            command=command, provider=wanted, known=", ".join(sorted(config.providers))))
+    ids = [wanted] if wanted is not None else list(config.providers)
+    return [Target(config, config.providers[i], environ) for i in ids]
