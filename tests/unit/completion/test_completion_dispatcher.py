@@ -1,0 +1,209 @@
+"""The dispatcher against a real SQLite store: ends exactly once, waits on user.end/acw, ignores
+transfers, unknown, duplicate, stale and foreign events, rejects another organisation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bridge.completion import dispatcher as d
+from bridge.completion import events as ev
+from bridge.completion.dispatcher import CompletionDispatcher
+from bridge.completion.events import CompletionEvent
+from bridge.store import Handover, SessionKey, open_store
+
+ORG = "org-a"
+
+
+class Ends:
+    """The engine's end as far as completion sees it: the store's exactly-once finish."""
+
+    def __init__(self, store) -> None:  # type: ignore[no-untyped-def]
+        self.store = store
+        self.calls: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, handover_id: str, status: str, reason: str) -> bool:
+        with self.lock:
+            self.calls.append((handover_id, status, reason))
+        return self.store.finish_handover(handover_id, status, reason)
+
+
+@pytest.fixture
+def store(tmp_path):  # type: ignore[no-untyped-def]
+    s = open_store(f"sqlite:///{tmp_path}/bridge.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ends(store):  # type: ignore[no-untyped-def]
+    return Ends(store)
+
+
+def make(store, ends, **kw):  # type: ignore[no-untyped-def]
+    pending: list[tuple[str, float]] = []
+    disp = CompletionDispatcher(
+        store, ends, grace_seconds=kw.get("grace", 10.0), org_of=lambda pid: kw.get("org", ORG),
+        check_org=kw.get("check_org", True),
+        find_by_customer=lambda cid, allowed: store.handover_by_customer("integ-1", cid),
+        clock=time.time, on_pending=lambda hid, due: pending.append((hid, due)))
+    disp.pending = pending  # type: ignore[attr-defined]
+    return disp
+
+
+def handover(store, conversation="conv-1", customer="cust-1", provider="p1", created=None):  # type: ignore[no-untyped-def]
+    h = Handover.new(SessionKey("demo", customer, "s-" + conversation), provider, customer,
+                     integration_id="integ-1", conversation_id=conversation, status="active")
+    if created is not None:
+        h.created_at = created
+    return store.create_handover(h)
+
+
+def event(kind, conversation="conv-1", t=None, **kw):  # type: ignore[no-untyped-def]
+    return CompletionEvent(kind=kind, source=ev.EVENTBRIDGE, conversation_id=conversation,
+                           event_time=t if t is not None else time.time(), **kw)
+
+
+def test_customer_end_ends_once_and_duplicates_are_ignored(store, ends):
+    h = handover(store)
+    disp = make(store, ends)
+    first = disp.dispatch(event(ev.CUSTOMER_END, disconnect_type="PEER"))
+    assert first.action == d.END and first.handover_id == h.id
+    again = disp.dispatch(event(ev.CUSTOMER_END))
+    assert again.action == d.IGNORE and "already ended" in again.reason
+    assert len(ends.calls) == 1
+    assert store.get_handover(h.id).status == "completed"
+
+
+def test_racing_duplicates_end_exactly_once(store, ends):
+    h = handover(store)
+    disp = make(store, ends)
+    results: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(disp.dispatch(event(ev.CUSTOMER_END)).action)
+
+    threads = [threading.Thread(target=go) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(d.END) == 1
+    assert len(ends.calls) == 1 and store.get_handover(h.id).ended_at is not None
+
+
+def test_two_dispatchers_share_the_store_exactly_once(store, ends):
+    handover(store)
+    a, b = make(store, ends), make(store, ends)
+    assert a.dispatch(event(ev.CUSTOMER_END)).action == d.END
+    assert b.dispatch(event(ev.CUSTOMER_END)).action == d.IGNORE
+
+
+def test_unknown_conversation_is_ignored(store, ends):
+    decision = make(store, ends).dispatch(event(ev.CUSTOMER_END, conversation="nope"))
+    assert decision.action == d.IGNORE and "no handover" in decision.reason
+    assert ends.calls == []
+
+
+def test_event_before_the_handover_started_is_stale(store, ends):
+    h = handover(store)
+    decision = make(store, ends).dispatch(event(ev.CUSTOMER_END, t=h.created_at - 60))
+    assert decision.action == d.IGNORE and "stale" in decision.reason
+    assert store.get_handover(h.id).is_open
+
+
+def test_reopened_conversation_matches_the_newest_handover(store, ends):
+    old = handover(store, created=time.time() - 600)
+    store.finish_handover(old.id, "completed", "earlier")
+    new = handover(store, customer="cust-1b")
+    disp = make(store, ends)
+    late = disp.dispatch(event(ev.CUSTOMER_END, t=old.created_at + 10))
+    assert late.action == d.IGNORE and "stale" in late.reason
+    assert disp.dispatch(event(ev.CUSTOMER_END)).handover_id == new.id
+
+
+def test_transfer_is_ignored(store, ends):
+    h = handover(store)
+    decision = make(store, ends).dispatch(event(ev.TRANSFER, disconnect_type="TRANSFER"))
+    assert decision.action == d.IGNORE and "transfer" in decision.reason
+    assert store.get_handover(h.id).pending_end_at is None
+
+
+def test_user_end_and_acw_wait_and_persist_the_due_time(store, ends):
+    h = handover(store)
+    disp = make(store, ends, grace=5.0)
+    before = time.time()
+    decision = disp.dispatch(event(ev.AGENT_END, disconnect_type="CLIENT"))
+    assert decision.action == d.WAIT
+    stored = store.get_handover(h.id)
+    assert before + 5.0 <= stored.pending_end_at <= time.time() + 5.0
+    assert stored.data["completion"]["pending_kind"] == "user.end"
+    assert disp.pending == [(h.id, stored.pending_end_at)]
+    # A second one keeps the first due time.
+    assert disp.dispatch(event(ev.ACW)).action == d.WAIT
+    assert store.get_handover(h.id).pending_end_at == stored.pending_end_at
+    assert ends.calls == []
+
+
+def test_a_later_agent_start_cancels_an_older_one_does_not(store, ends):
+    h = handover(store)
+    disp = make(store, ends)
+    now = time.time()
+    disp.dispatch(event(ev.ACW, t=now))
+    older = disp.dispatch(event(ev.AGENT_START, t=now - 1))
+    assert older.action == d.IGNORE and store.get_handover(h.id).pending_end_at is not None
+    newer = disp.dispatch(event(ev.AGENT_START, t=now + 1))
+    assert newer.action == d.CANCEL and store.get_handover(h.id).pending_end_at is None
+
+
+def test_customer_end_while_waiting_ends_at_once(store, ends):
+    h = handover(store)
+    disp = make(store, ends)
+    disp.dispatch(event(ev.AGENT_END))
+    assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.END
+    assert store.get_handover(h.id).status == "completed"
+
+
+def test_other_organisation_is_rejected_unless_the_check_is_skipped(store, ends):
+    h = handover(store)
+    rejected = make(store, ends).dispatch(event(ev.CUSTOMER_END, organization_id="org-b"))
+    assert rejected.action == d.REJECT and "org-b" in rejected.reason
+    assert store.get_handover(h.id).is_open
+    skipped = make(store, ends, check_org=False).dispatch(event(ev.CUSTOMER_END, organization_id="org-b"))
+    assert skipped.action == d.END
+
+
+def test_non_open_messaging_media_is_ignored(store, ends):
+    handover(store)
+    decision = make(store, ends).dispatch(event(ev.CUSTOMER_END, media_type="CHAT"))
+    assert decision.action == d.IGNORE and ends.calls == []
+
+
+def test_customer_id_lookup_and_provider_restriction(store, ends):
+    h = handover(store)
+    disp = make(store, ends)
+    by_customer = CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION, customer_id="cust-1")
+    assert disp.dispatch(by_customer, providers=["other"]).action == d.IGNORE
+    assert store.get_handover(h.id).is_open
+    assert disp.dispatch(by_customer, providers=["p1"]).action == d.END
+
+
+def test_end_failure_is_reported_and_can_be_retried(store):
+    h = handover(store)
+    calls = []
+
+    def flaky(hid: str, status: str, reason: str) -> bool:
+        calls.append(hid)
+        if len(calls) == 1:
+            raise RuntimeError("flow failed")
+        return store.finish_handover(hid, status, reason)
+
+    disp = make(store, flaky)
+    assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.FAILED
+    assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.END
+    assert store.get_handover(h.id).status == "completed"
