@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from sandbox import seed
@@ -120,11 +119,18 @@ def collect(env: Any, predicate: Any, timeout: float = 15.0) -> list[dict]:
     return got
 
 
-@pytest.fixture(autouse=True)
-def completion_shim(monkeypatch):  # type: ignore[no-untyped-def]
-    """Until completion detection registers itself, let the app start without it (end → not detected)."""
-    import bridge.completion
 
-    if not hasattr(bridge.completion, "init_app"):
-        monkeypatch.setattr(bridge.completion, "init_app", lambda app: None, raising=False)
-    yield
+def start_handover(env: Any, *, agent_answers: bool = False) -> str:
+    """Greeting → "agent" → the conversation id; optionally the agent answers it."""
+    env.say("hello")
+    env.say("agent please")
+    conversation_id = wait_conversation_id(env)
+    if agent_answers:
+        env.agent.go_on_queue()
+        env.agent.wait_for_offer()
+        env.agent.answer(conversation_id)
+    return conversation_id
+
+
+def agent_texts(env: Any) -> list[str]:
+    return texts(env.outputs(0)["outputs"], "agent")

@@ -1,0 +1,119 @@
+"""POST /handover/genesysCloudOM: signature, validation, size cap, dedupe, routing and receipts."""
+
+from __future__ import annotations
+
+import json
+
+from sandbox import seed
+from tests.conftest import wait_until
+from tests.scenario.handover_helpers import (SandboxReader, agent_texts, collect, handover_of,
+                                             start_handover)
+from tests.scenario.webhook_replay import compact, payload, post_raw, replay
+
+
+def _marker_then(env, conversation_id, text="marker"):
+    """Post a valid agent text and wait for it: everything posted before was handled by then."""
+    resp, _ = replay(env.bridge_url, "outbound_text", customer_id=env.user_id,
+                     conversation_id=conversation_id, text=text)
+    assert resp.status_code == 200
+    collect(env, lambda o: o["source"] == "agent" and o.get("text") == text)
+
+
+def test_bad_signature_is_401_and_changes_nothing(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env)
+    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                   text="forged")
+    raw = compact(body)
+    for bad in (dict(secret="not-the-secret"), dict(signature="sha256=AAAA"),
+                dict(signature="3f676129f756cb5c")):
+        resp = post_raw(env.bridge_url, raw, **bad)
+        assert resp.status_code == 401
+        assert resp.json()["error"] == "invalid_signature"
+        assert "not-the-secret" not in resp.text and seed.DEMO_WEBHOOK_SECRET not in resp.text
+    _marker_then(env, conversation_id)
+    assert "forged" not in agent_texts(env)
+    # Nothing was recorded for dedupe either: the genuine message with the same id goes through.
+    assert post_raw(env.bridge_url, raw).json()["status"] == "accepted"
+    collect(env, lambda o: o["source"] == "agent" and o.get("text") == "forged")
+
+
+def test_duplicate_webhook_delivered_once(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env)
+    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                   text="only once")
+    raw = compact(body)
+    assert post_raw(env.bridge_url, raw).json()["status"] == "accepted"
+    second = post_raw(env.bridge_url, raw)
+    assert second.status_code == 200 and second.json()["status"] == "duplicate"
+    _marker_then(env, conversation_id)
+    assert agent_texts(env).count("only once") == 1
+
+
+def test_malformed_oversized_and_schema_invalid_bodies(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env)
+    resp = post_raw(env.bridge_url, b'{"id": "x", "channel": ')
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_json"
+
+    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                   text="no recipient")
+    del body["channel"]["to"]
+    resp = post_raw(env.bridge_url, compact(body))
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "schema_invalid" and resp.json()["path"] == "$.channel"
+    assert "to" in resp.json()["message"]
+
+    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                   type="Carrier-Pigeon")
+    resp = post_raw(env.bridge_url, compact(body))
+    assert resp.status_code == 400 and resp.json()["path"] == "$.type"
+
+    big = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                  text="x" * 600_000)
+    resp = post_raw(env.bridge_url, compact(big))
+    assert resp.status_code == 413 and resp.json()["error"] == "payload_too_large"
+
+    _marker_then(env, conversation_id)
+    assert agent_texts(env) == ["marker"]
+
+
+def test_unsigned_request_is_a_data_action_request(bridge_env):
+    env = bridge_env
+    raw = json.dumps({"userId": env.user_id, "topic": "v2.detail.events.conversation.x.customer.end",
+                      "disconnectType": "PEER"}).encode()
+    resp = post_raw(env.bridge_url, raw, secret=None)
+    # Not a webhook: the completion service answers (the demo provider has no data-action credential).
+    assert resp.status_code in (401, 403, 404)
+    assert resp.headers["Content-Type"].startswith("application/json")
+
+
+def test_message_for_no_open_handover_gets_failed_receipt(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env, agent_answers=True)
+    handover = handover_of(env)
+    # The bridge considers the handover over while Genesys still has the agent connected.
+    assert env.ctx.engine.end_handover(handover.id, "cancelled", "test")
+    env.agent.send_text(conversation_id, "are you still there?")
+    reader = SandboxReader(env.sandbox_url)
+
+    def failed() -> bool:
+        message = reader.outbound(conversation_id, "are you still there?") or {}
+        return message.get("status") == "delivery-failed"
+
+    wait_until(failed, 10, interval=0.2, what="a Failed receipt")
+    message = reader.outbound(conversation_id, "are you still there?")
+    assert message["normalizedReceipts"][-1]["reasons"][0]["code"] == "InvalidDestination"
+    assert "are you still there?" not in agent_texts(env)
+
+
+def test_receipts_are_bookkeeping_only(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env)
+    resp, _ = replay(env.bridge_url, "outbound_receipt", customer_id=env.user_id,
+                     conversation_id=conversation_id)
+    assert resp.status_code == 200
+    _marker_then(env, conversation_id)
+    assert [o for o in env.outputs(0)["outputs"] if o["source"] == "agent"] == \
+        [o for o in env.outputs(0)["outputs"] if o["source"] == "agent" and o.get("text") == "marker"]
