@@ -9,8 +9,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, jsonify, request
 
 from sandbox import messages
-from sandbox.engine import EngineError
-from sandbox.errors import error_body
+from sandbox.errors import EngineError, error_body
 
 
 class BadRequest(Exception):

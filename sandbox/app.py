@@ -4,11 +4,15 @@ Other modules reach the state with `current_app.extensions["sandbox"]` (a `Sandb
 `.config` (`SandboxConfig`), `.bus` (`sandbox.bus.EventBus`), `.faults` (`FaultRegistry`),
 `.rate_limiter`, `.tokens`, `.store` (`sandbox.state.Store`: org, roles, clients, users, queues,
 flows, integrations, conversations, messages; mutate only under `store.lock`), `.engine`
-(conversation engine), `.webhooks` (outbound webhook dispatcher) and `.base_url` (set by
-`SandboxServer` once serving, else derived from the first request).
+(conversation engine), `.webhooks` (outbound webhook dispatcher), `.base_url` (set by
+`SandboxServer` once serving, else derived from the first request) and `.add_closer(fn)` to have a
+module's threads stopped by `Sandbox.close()` (called by `SandboxServer.stop()`).
 """
 
 from __future__ import annotations
+
+import logging
+from typing import Callable
 
 from flask import Flask, request
 
@@ -17,6 +21,8 @@ from sandbox.config import SandboxConfig
 from sandbox.errors import error_body
 from sandbox.seed import build_seed
 from sandbox.state import Store
+
+log = logging.getLogger(__name__)
 
 
 class Sandbox:
@@ -37,13 +43,27 @@ class Sandbox:
         self.base_url: str | None = None
         self.webhooks = WebhookDispatcher(self)
         self.engine = ConversationEngine(self)
+        self._closers: list[Callable[[], None]] = []
+        self._closed = False
+
+    def add_closer(self, closer: "Callable[[], None]") -> None:
+        """Register a callback run by `close()` (e.g. a module stopping its own threads)."""
+        self._closers.append(closer)
 
     @property
     def org_id(self) -> str:
         return self.store.org["id"]
 
     def close(self) -> None:
-        """Stop background workers (webhook delivery)."""
+        """Stop background workers: registered closers first, then webhook delivery. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - one failing closer must not keep the rest running
+                log.exception("sandbox closer failed")
         self.webhooks.close()
 
 
@@ -57,6 +77,8 @@ def create_app(config: "SandboxConfig | dict | str | None" = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
     app.json.compact = True
+    # Genesys `request.bytes.max`; also covers chunked bodies without Content-Length
+    app.config["MAX_CONTENT_LENGTH"] = auth.MAX_REQUEST_BYTES
     sandbox = Sandbox(cfg)
     app.extensions["sandbox"] = sandbox
     auth.install(app)

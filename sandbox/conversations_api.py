@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from sandbox import messages, views
 from sandbox.apiutil import (BadRequest, created, handles_errors, json_body, paged, sandbox)
 from sandbox.auth import require_auth
-from sandbox.engine import EngineError
+from sandbox.errors import EngineError
 
 bp = Blueprint("sandbox_conversations", __name__)
 M = "/api/v2/conversations/messages"

@@ -10,19 +10,14 @@ import uuid
 from typing import Any
 
 from sandbox import messages, views
-from sandbox.events import DETAIL_PREFIX, detail_event, disconnect_enum, duration_ms
+from sandbox.engine_agent import AgentActions
+from sandbox.engine_routing import Routing
+from sandbox.errors import EngineError
+from sandbox.events import DETAIL_PREFIX, detail_event, duration_ms
 from sandbox.model import Conversation, MessageRecord, Participant, new_id
 from sandbox.state import now_iso
 
-ROUTABLE = ("IDLE", "INTERACTING")
-
-
-class EngineError(Exception):
-    """A refused action: HTTP `status`, Genesys `code` and a message naming the problem."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+__all__ = ["ConversationEngine", "EngineError", "message_id"]
 
 
 def message_id() -> str:
@@ -30,7 +25,7 @@ def message_id() -> str:
     return uuid.uuid4().hex
 
 
-class ConversationEngine:
+class ConversationEngine(Routing, AgentActions):
     """State machine of the sandbox's Open Messaging conversations."""
 
     def __init__(self, sandbox: Any) -> None:
@@ -200,280 +195,6 @@ class ConversationEngine:
         self._publish_state(conv)
         self._route(queue_id)
 
-    # ---------------------------------------------------------------- routing
-    def _agent_load(self, user_id: str) -> int:
-        n = 0
-        for conv in self.store.conversations.values():
-            if conv.ended:
-                continue
-            n += sum(1 for p in conv.participants
-                     if p.purpose == "agent" and p.user_id == user_id and p.active)
-        return n
-
-    def _eligible_agent(self, queue_id: str, conv: Conversation) -> dict | None:
-        declined = {p.user_id for p in conv.participants if p.purpose == "agent"
-                    and p.disconnect_type == "client" and p.connected_time is None}
-        candidates = [u for u in self.store.users.values()
-                      if queue_id in u.get("queues", []) and u.get("routing_status") in ROUTABLE
-                      and u["id"] not in declined
-                      and self._agent_load(u["id"]) < self.config.agent_capacity]
-        # longest idle first, like Genesys' default "most available" distribution
-        candidates.sort(key=lambda u: (self._agent_load(u["id"]), u.get("status_time", "")))
-        return candidates[0] if candidates else None
-
-    def _waiting_conv(self, conv: Conversation) -> bool:
-        return not conv.ended and any(p.active for p in conv.legs("acd")) and \
-            not any(p.active for p in conv.legs("agent"))
-
-    def _route(self, queue_id: str) -> None:
-        """Offer waiting conversations of `queue_id` to eligible agents, then announce positions."""
-        waiting = self.waiting.get(queue_id, [])
-        for cid in list(waiting):
-            conv = self.store.conversations.get(cid)
-            if conv is None or not self._waiting_conv(conv):
-                continue
-            agent = self._eligible_agent(queue_id, conv)
-            if agent is None:
-                break
-            self._offer(conv, agent, queue_id)
-        self._announce_positions(queue_id)
-
-    def route_all(self) -> None:
-        """Re-run routing on every queue (after an agent's routing status changed)."""
-        with self.store.lock:
-            for qid in list(self.waiting):
-                self._route(qid)
-
-    def _offer(self, conv: Conversation, user: dict, queue_id: str | None) -> Participant:
-        now = now_iso()
-        queue = self.store.queues.get(queue_id or "", {})
-        agent = Participant(purpose="agent", state="alerting", start_time=now,
-                            initial_state="alerting", start_alerting_time=now,
-                            name=user.get("name"), user_id=user["id"], user_name=user.get("name"),
-                            queue_id=queue_id, queue_name=queue.get("name"), direction="inbound",
-                            address=conv.customer_id)
-        conv.participants.append(agent)
-        self._set_status(user, "INTERACTING")
-        self._start_event(conv, agent)
-        self._publish_state(conv)
-        return agent
-
-    def _set_status(self, user: dict, status: str) -> None:
-        if user.get("routing_status") != status:
-            user["routing_status"] = status
-            user["status_time"] = now_iso()
-
-    def _release_agent(self, user_id: str | None) -> None:
-        user = self.store.users.get(user_id or "")
-        if user and user.get("routing_status") == "INTERACTING" and self._agent_load(user["id"]) == 0:
-            self._set_status(user, "IDLE")
-
-    def _announce_positions(self, queue_id: str) -> None:
-        waiting = [cid for cid in self.waiting.get(queue_id, [])
-                   if cid in self.store.conversations
-                   and self._waiting_conv(self.store.conversations[cid])]
-        self.waiting[queue_id] = waiting
-        if not self.config.queue_position_messages:
-            return
-        for pos, cid in enumerate(waiting, start=1):
-            conv = self.store.conversations[cid]
-            if any(p.state == "alerting" for p in conv.legs("agent")):
-                continue
-            if self.last_position.get(cid) == pos:
-                continue
-            self.last_position[cid] = pos
-            integ = self.store.integrations.get(conv.integration_id)
-            acd = next(p for p in reversed(conv.participants) if p.purpose == "acd")
-            if integ is not None:
-                self.bot_message(integ, conv, acd,
-                                 self.config.queue_position_text.format(position=pos))
-
-    def set_routing_status(self, user_id: str, status: str) -> dict:
-        """PUT routingstatus: `IDLE` puts the agent on queue (and triggers routing), `OFF_QUEUE` off."""
-        allowed = ("IDLE", "OFF_QUEUE")
-        if status not in allowed:
-            raise EngineError(400, "bad.request", messages.STATUS_UNKNOWN.format(
-                status=status, allowed=", ".join(allowed)))
-        with self.store.lock:
-            user = self.store.users[user_id]
-            if status == "IDLE" and self._agent_load(user_id) > 0:
-                status = "INTERACTING"
-            self._set_status(user, status)
-            self.route_all()
-            return user
-
-    # ---------------------------------------------------------------- agent actions
-    def patch_participant(self, cid: str, pid: str, body: dict, actor_user: str | None) -> None:
-        """`MediaParticipantRequest`: state connected (answer) / disconnected (end), `wrapup`."""
-        with self.store.lock:
-            conv = self.conversation(cid)
-            p = self.participant(conv, pid)
-            state = body.get("state")
-            if state == "connected":
-                self._answer(conv, p)
-            elif state == "disconnected":
-                self._disconnect(conv, p)
-            elif state is not None:
-                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                    pid=pid, state=p.state, target=state))
-            if body.get("wrapup") is not None:
-                self.apply_wrapup(conv, p, body["wrapup"])
-            elif body.get("wrapupSkipped") and p.purpose == "agent" and p.state == "disconnected":
-                self.apply_wrapup(conv, p, {"code": "ININ-WRAP-UP-SKIPPED", "name": "Skipped"})
-
-    def _answer(self, conv: Conversation, p: Participant) -> None:
-        if p.purpose != "agent" or p.state != "alerting" or conv.ended:
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="connected"))
-        now = now_iso()
-        p.state, p.connected_time = "connected", now
-        for acd in conv.legs("acd", active_only=True):
-            acd.state, acd.end_time, acd.disconnect_type = "disconnected", now, "transfer"
-            self._detail(conv, acd, "acd.end", now, queueId=acd.queue_id, disconnectType="TRANSFER",
-                         acdOutcome="ANSWERED", answeredUserId=p.user_id, usedRouting="STANDARD",
-                         connectedDurationMs=duration_ms(acd.connected_time, now),
-                         flowType="INBOUNDSHORTMESSAGE")
-        self._publish_state(conv)
-        if p.queue_id:
-            self._announce_positions(p.queue_id)
-
-    def _disconnect(self, conv: Conversation, p: Participant) -> None:
-        if not p.active:
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="disconnected"))
-        if p.purpose == "customer":
-            self._end_conversation(conv, customer_type="client", others_type="peer")
-            return
-        if p.purpose != "agent":
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="disconnected"))
-        declined = p.state == "alerting"
-        self._end_agent_leg(conv, p, "client")
-        if declined:
-            user = self.store.users.get(p.user_id or "")
-            if user is not None and self._agent_load(user["id"]) == 0:
-                self._set_status(user, "NOT_RESPONDING")
-            self._publish_state(conv)
-            if p.queue_id:
-                self._route(p.queue_id)
-            return
-        if not any(x.active for x in conv.participants if x.purpose in ("agent", "acd")):
-            self._end_conversation(conv, customer_type="peer", others_type="peer")
-        else:
-            self._publish_state(conv)
-
-    def _end_agent_leg(self, conv: Conversation, p: Participant, dtype: str) -> None:
-        now = now_iso()
-        was_connected = p.state == "connected"
-        p.state, p.end_time, p.disconnect_type = "disconnected", now, dtype
-        if was_connected:
-            p.wrapup_required = True
-            p.start_acw_time = now
-        self._detail(conv, p, "user.end", now, userId=p.user_id, queueId=p.queue_id,
-                     disconnectType=disconnect_enum(dtype),
-                     interactingDurationMs=duration_ms(p.connected_time, now),
-                     alertingDurationMs=duration_ms(p.start_alerting_time,
-                                                    p.connected_time or now))
-        self._release_agent(p.user_id)
-
-    def _end_conversation(self, conv: Conversation, customer_type: str, others_type: str) -> None:
-        now = now_iso()
-        for p in conv.participants:
-            if not p.active or p.purpose == "customer":
-                continue
-            if p.purpose == "agent":
-                self._end_agent_leg(conv, p, others_type)
-            elif p.purpose == "acd":
-                p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
-                self._detail(conv, p, "acd.end", now, queueId=p.queue_id,
-                             disconnectType=disconnect_enum(others_type), acdOutcome="ABANDON",
-                             flowType="INBOUNDSHORTMESSAGE")
-            else:
-                p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
-        customer = conv.customer()
-        customer.state, customer.end_time, customer.disconnect_type = "disconnected", now, customer_type
-        conv.end_time, conv.ended_at = now, time.time()
-        self.last_position.pop(conv.id, None)
-        self._detail(conv, customer, "customer.end", now, disconnectType=disconnect_enum(customer_type),
-                     interactingDurationMs=duration_ms(customer.connected_time, now))
-        self._publish_state(conv)
-        for qid in conv.queues:
-            self._announce_positions(qid)
-            self._route(qid)
-
-    def apply_wrapup(self, conv: Conversation, p: Participant, wrapup: dict) -> None:
-        """Wrap-up of a disconnected agent leg: ends after-call work, publishes `acw` + `wrapup`."""
-        if p.purpose != "agent" or p.state != "disconnected" or not isinstance(wrapup, dict) \
-                or not isinstance(wrapup.get("code"), str):
-            raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
-        now = now_iso()
-        p.end_acw_time = now
-        p.wrapup = {k: v for k, v in {
-            "code": wrapup["code"], "name": wrapup.get("name") or wrapup["code"],
-            "notes": wrapup.get("notes"), "tags": wrapup.get("tags") or [],
-            "durationSeconds": (duration_ms(p.start_acw_time, now) or 0) // 1000,
-            "endTime": now}.items() if v is not None}
-        acw_ms = duration_ms(p.start_acw_time, now)
-        self._detail(conv, p, "acw", now, userId=p.user_id, queueId=p.queue_id,
-                     wrapupCode=wrapup["code"], wrapupNotes=wrapup.get("notes"),
-                     wrapupDurationMs=acw_ms)
-        self._detail(conv, p, "wrapup", now, queueId=p.queue_id, wrapupCode=wrapup["code"],
-                     wrapupNotes=wrapup.get("notes"), wrapupDurationMs=acw_ms)
-        self._publish_state(conv)
-
-    def transfer(self, cid: str, pid: str, body: dict) -> None:
-        """Replace an agent leg by a queue (`queueId`) or a user (`userId`)."""
-        with self.store.lock:
-            conv = self.conversation(cid)
-            p = self.participant(conv, pid)
-            queue_id, user_id = body.get("queueId"), body.get("userId")
-            if bool(queue_id) == bool(user_id):
-                raise EngineError(400, "bad.request", messages.TRANSFER_TARGET)
-            if p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                    pid=pid, state=p.state, target="transfer"))
-            if queue_id and queue_id not in self.store.queues:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="Queue", id=queue_id))
-            if user_id and user_id not in self.store.users:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="User", id=user_id))
-            self._end_agent_leg(conv, p, "transfer")
-            integ = self.store.integrations.get(conv.integration_id, {})
-            if queue_id:
-                self.last_position.pop(conv.id, None)
-                self._enter_queue(integ, conv, queue_id)
-            else:
-                self._offer(conv, self.store.users[user_id], p.queue_id)
-
-    def agent_send(self, cid: str, comm_id: str, user_id: str | None, text: str | None,
-                   content: list[dict] | None = None) -> MessageRecord:
-        """An agent's message on its communication: recorded and delivered to the webhook."""
-        with self.store.lock:
-            conv = self.conversation(cid)
-            p = conv.by_communication(comm_id)
-            if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
-                    cid=comm_id, id=cid))
-            integ = self.store.integrations.get(conv.integration_id)
-            if integ is None:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="Integration", id=conv.integration_id))
-            record = self._outbound(integ, conv, p, text, "Human", p.user_id, content)
-            self._publish_state(conv)
-            return record
-
-    def agent_typing(self, cid: str, comm_id: str, duration: int) -> None:
-        with self.store.lock:
-            conv = self.conversation(cid)
-            p = conv.by_communication(comm_id)
-            if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
-                    cid=comm_id, id=cid))
-            integ = self.store.integrations.get(conv.integration_id)
-            if integ is not None and self.store.typing_enabled(integ, "outbound"):
-                self.sandbox.webhooks.send_typing(integ, conv, duration)
-
     def inbound_typing(self, integ: dict, customer_id: str) -> Conversation | None:
         """Customer typing: remembered for the console when inbound typing is enabled."""
         with self.store.lock:
@@ -519,17 +240,6 @@ class ConversationEngine:
             if not ok:
                 record.error_info = {"code": "webhook.delivery.failed", "message": error or "",
                                      "status": 502, "details": [], "errors": []}
-
-    def agent_conversations(self, user_id: str) -> list[Conversation]:
-        """Active conversations where `user_id` has an alerting/connected leg or pending wrap-up."""
-        with self.store.lock:
-            out = []
-            for conv in self.store.conversations.values():
-                legs = [p for p in conv.participants if p.purpose == "agent" and p.user_id == user_id]
-                if any(p.active or (p.wrapup_required and p.wrapup is None) for p in legs):
-                    out.append(conv)
-            return out
-
 
 def _full_name(sender: dict) -> str | None:
     name = " ".join(x for x in (sender.get("firstName"), sender.get("lastName")) if x)

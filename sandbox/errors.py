@@ -37,6 +37,15 @@ CODE_FOR_STATUS: dict[int, str] = {
 }
 
 
+class EngineError(Exception):
+    """A refused action: HTTP `status`, Genesys `code` and a message naming the problem; API views
+    turn it into an `ErrorBody`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
 def error_dict(status: int, code: str | None = None, message: str | None = None,
                **extra: Any) -> dict:
     """The `ErrorBody` dict: `message`, `code`, `status`, a fresh `contextId`, `details`, `errors` and

@@ -4,15 +4,12 @@ needs the internet)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from sandbox import messages
 from sandbox.apiutil import BadRequest, handles_errors, json_body, paged, sandbox
 from sandbox.auth import require_auth
-from sandbox.engine import EngineError
-from sandbox.errors import error_body
+from sandbox.errors import EngineError, error_body
 
 bp = Blueprint("sandbox_users", __name__)
 RESOLUTIONS = {"x48": 48, "x96": 96, "x128": 128, "x200": 200, "x300": 300}

@@ -1,0 +1,203 @@
+"""Agent actions of the conversation engine (DESIGN.md §9): answer, end, decline, wrap-up,
+transfer to a queue or a user, send text and typing; and the end of a conversation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sandbox import messages
+from sandbox.errors import EngineError
+from sandbox.events import disconnect_enum, duration_ms
+from sandbox.model import Conversation, MessageRecord, Participant
+from sandbox.state import now_iso
+
+
+class AgentActions:
+    """Mixin of `ConversationEngine` (uses its `store`, `sandbox`, routing and publishing helpers)."""
+
+    store: Any
+    sandbox: Any
+
+    def patch_participant(self, cid: str, pid: str, body: dict, actor_user: str | None) -> None:
+        """`MediaParticipantRequest`: state connected (answer) / disconnected (end), `wrapup`."""
+        with self.store.lock:
+            conv = self.conversation(cid)
+            p = self.participant(conv, pid)
+            state = body.get("state")
+            if state == "connected":
+                self._answer(conv, p)
+            elif state == "disconnected":
+                self._disconnect(conv, p)
+            elif state is not None:
+                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
+                    pid=pid, state=p.state, target=state))
+            if body.get("wrapup") is not None:
+                self.apply_wrapup(conv, p, body["wrapup"])
+            elif body.get("wrapupSkipped") and p.purpose == "agent" and p.state == "disconnected":
+                self.apply_wrapup(conv, p, {"code": "ININ-WRAP-UP-SKIPPED", "name": "Skipped"})
+
+    def _answer(self, conv: Conversation, p: Participant) -> None:
+        if p.purpose != "agent" or p.state != "alerting" or conv.ended:
+            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
+                pid=p.id, state=p.state, target="connected"))
+        now = now_iso()
+        p.state, p.connected_time = "connected", now
+        for acd in conv.legs("acd", active_only=True):
+            acd.state, acd.end_time, acd.disconnect_type = "disconnected", now, "transfer"
+            self._detail(conv, acd, "acd.end", now, queueId=acd.queue_id, disconnectType="TRANSFER",
+                         acdOutcome="ANSWERED", answeredUserId=p.user_id, usedRouting="STANDARD",
+                         connectedDurationMs=duration_ms(acd.connected_time, now),
+                         flowType="INBOUNDSHORTMESSAGE")
+        self._publish_state(conv)
+        if p.queue_id:
+            self._announce_positions(p.queue_id)
+
+    def _disconnect(self, conv: Conversation, p: Participant) -> None:
+        if not p.active:
+            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
+                pid=p.id, state=p.state, target="disconnected"))
+        if p.purpose == "customer":
+            self._end_conversation(conv, customer_type="client", others_type="peer")
+            return
+        if p.purpose != "agent":
+            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
+                pid=p.id, state=p.state, target="disconnected"))
+        declined = p.state == "alerting"
+        self._end_agent_leg(conv, p, "client")
+        if declined:
+            user = self.store.users.get(p.user_id or "")
+            if user is not None and self._agent_load(user["id"]) == 0:
+                self._set_status(user, "NOT_RESPONDING")
+            self._publish_state(conv)
+            if p.queue_id:
+                self._route(p.queue_id)
+            return
+        if not any(x.active for x in conv.participants if x.purpose in ("agent", "acd")):
+            self._end_conversation(conv, customer_type="peer", others_type="peer")
+        else:
+            self._publish_state(conv)
+
+    def _end_agent_leg(self, conv: Conversation, p: Participant, dtype: str) -> None:
+        now = now_iso()
+        was_connected = p.state == "connected"
+        p.state, p.end_time, p.disconnect_type = "disconnected", now, dtype
+        if was_connected:
+            p.wrapup_required = True
+            p.start_acw_time = now
+        self._detail(conv, p, "user.end", now, userId=p.user_id, queueId=p.queue_id,
+                     disconnectType=disconnect_enum(dtype),
+                     interactingDurationMs=duration_ms(p.connected_time, now),
+                     alertingDurationMs=duration_ms(p.start_alerting_time,
+                                                    p.connected_time or now))
+        self._release_agent(p.user_id)
+
+    def _end_conversation(self, conv: Conversation, customer_type: str, others_type: str) -> None:
+        now = now_iso()
+        for p in conv.participants:
+            if not p.active or p.purpose == "customer":
+                continue
+            if p.purpose == "agent":
+                self._end_agent_leg(conv, p, others_type)
+            elif p.purpose == "acd":
+                p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
+                self._detail(conv, p, "acd.end", now, queueId=p.queue_id,
+                             disconnectType=disconnect_enum(others_type), acdOutcome="ABANDON",
+                             flowType="INBOUNDSHORTMESSAGE")
+            else:
+                p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
+        customer = conv.customer()
+        customer.state, customer.end_time, customer.disconnect_type = "disconnected", now, customer_type
+        conv.end_time, conv.ended_at = now, time.time()
+        self.last_position.pop(conv.id, None)
+        self._detail(conv, customer, "customer.end", now, disconnectType=disconnect_enum(customer_type),
+                     interactingDurationMs=duration_ms(customer.connected_time, now))
+        self._publish_state(conv)
+        for qid in conv.queues:
+            self._announce_positions(qid)
+            self._route(qid)
+
+    def apply_wrapup(self, conv: Conversation, p: Participant, wrapup: dict) -> None:
+        """Wrap-up of a disconnected agent leg: ends after-call work, publishes `acw` + `wrapup`."""
+        if p.purpose != "agent" or p.state != "disconnected" or not isinstance(wrapup, dict) \
+                or not isinstance(wrapup.get("code"), str):
+            raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
+        now = now_iso()
+        p.end_acw_time = now
+        p.wrapup = {k: v for k, v in {
+            "code": wrapup["code"], "name": wrapup.get("name") or wrapup["code"],
+            "notes": wrapup.get("notes"), "tags": wrapup.get("tags") or [],
+            "durationSeconds": (duration_ms(p.start_acw_time, now) or 0) // 1000,
+            "endTime": now}.items() if v is not None}
+        acw_ms = duration_ms(p.start_acw_time, now)
+        self._detail(conv, p, "acw", now, userId=p.user_id, queueId=p.queue_id,
+                     wrapupCode=wrapup["code"], wrapupNotes=wrapup.get("notes"),
+                     wrapupDurationMs=acw_ms)
+        self._detail(conv, p, "wrapup", now, queueId=p.queue_id, wrapupCode=wrapup["code"],
+                     wrapupNotes=wrapup.get("notes"), wrapupDurationMs=acw_ms)
+        self._publish_state(conv)
+
+    def transfer(self, cid: str, pid: str, body: dict) -> None:
+        """Replace an agent leg by a queue (`queueId`) or a user (`userId`)."""
+        with self.store.lock:
+            conv = self.conversation(cid)
+            p = self.participant(conv, pid)
+            queue_id, user_id = body.get("queueId"), body.get("userId")
+            if bool(queue_id) == bool(user_id):
+                raise EngineError(400, "bad.request", messages.TRANSFER_TARGET)
+            if p.purpose != "agent" or p.state != "connected" or conv.ended:
+                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
+                    pid=pid, state=p.state, target="transfer"))
+            if queue_id and queue_id not in self.store.queues:
+                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
+                    kind="Queue", id=queue_id))
+            if user_id and user_id not in self.store.users:
+                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
+                    kind="User", id=user_id))
+            self._end_agent_leg(conv, p, "transfer")
+            integ = self.store.integrations.get(conv.integration_id, {})
+            if queue_id:
+                self.last_position.pop(conv.id, None)
+                self._enter_queue(integ, conv, queue_id)
+            else:
+                self._offer(conv, self.store.users[user_id], p.queue_id)
+
+    def agent_send(self, cid: str, comm_id: str, user_id: str | None, text: str | None,
+                   content: list[dict] | None = None) -> MessageRecord:
+        """An agent's message on its communication: recorded and delivered to the webhook."""
+        with self.store.lock:
+            conv = self.conversation(cid)
+            p = conv.by_communication(comm_id)
+            if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
+                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
+                    cid=comm_id, id=cid))
+            integ = self.store.integrations.get(conv.integration_id)
+            if integ is None:
+                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
+                    kind="Integration", id=conv.integration_id))
+            record = self._outbound(integ, conv, p, text, "Human", p.user_id, content)
+            self._publish_state(conv)
+            return record
+
+    def agent_typing(self, cid: str, comm_id: str, duration: int) -> None:
+        with self.store.lock:
+            conv = self.conversation(cid)
+            p = conv.by_communication(comm_id)
+            if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
+                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
+                    cid=comm_id, id=cid))
+            integ = self.store.integrations.get(conv.integration_id)
+            if integ is not None and self.store.typing_enabled(integ, "outbound"):
+                self.sandbox.webhooks.send_typing(integ, conv, duration)
+
+    def agent_conversations(self, user_id: str) -> list[Conversation]:
+        """Active conversations where `user_id` has an alerting/connected leg or pending wrap-up."""
+        with self.store.lock:
+            out = []
+            for conv in self.store.conversations.values():
+                legs = [p for p in conv.participants if p.purpose == "agent" and p.user_id == user_id]
+                if any(p.active or (p.wrapup_required and p.wrapup is None) for p in legs):
+                    out.append(conv)
+            return out
+
+
