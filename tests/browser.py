@@ -134,7 +134,7 @@ def require_chromium() -> None:
 
 
 class Browser:
-    """A headless Chromium session with a fresh profile; `close()` quits it and removes the profile."""
+    """Headless Chromium with a fresh profile; `close()` quits it and removes the profile."""
 
     def __init__(self) -> None:
         from selenium import webdriver

@@ -6,7 +6,7 @@
     url = "http://127.0.0.1:8080/handover/genesysCloudOM"   # "" = disabled (default)
     auth = { type = "header", header = "Authorization", value = "..." }  # User Defined credential
            # or { type = "basic", username = "...", password = "..." } or { type = "none" }
-    body = "cognigy"       # {userId, topic, disconnectType} as Cognigy's action; "detail": event body
+    body = "cognigy"       # Cognigy's {userId, topic, disconnectType}; "detail": the event body
     topics = ["v2.detail.events.conversation.{id}.customer.end",
               "v2.detail.events.conversation.{id}.user.end",
               "v2.detail.events.conversation.{id}.acw"]

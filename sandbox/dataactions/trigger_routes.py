@@ -110,7 +110,8 @@ def test_trigger(tid: str) -> Any:
                for c in trigger["matchCriteria"]]
     target_ok = trigger["target"]["id"] == caller().settings.workflow_id
     return jsonify({
-        "schemaValidation": {"name": "Schema validation", "step": 1, "matches": True, "details": []},
+        "schemaValidation": {"name": "Schema validation", "step": 1, "matches": True,
+                             "details": []},
         "targetValidation": {"name": "Target validation", "step": 2, "matches": target_ok,
                              "details": []},
         "jsonPathValidation": {"name": "JSON path validation", "step": 3,

@@ -56,7 +56,8 @@ def validate(body: Any, workflows: set[str], update: bool = False) -> dict:
         raise TriggerError(f"target.id {target['id']} is not a published workflow.")
     settings = target.get("workflowTargetSettings") or {"dataFormat": "TopLevelPrimitives"}
     if settings.get("dataFormat") not in ("Json", "TopLevelPrimitives"):
-        raise TriggerError("target.workflowTargetSettings.dataFormat must be Json or TopLevelPrimitives.")
+        raise TriggerError("target.workflowTargetSettings.dataFormat must be Json or "
+                           "TopLevelPrimitives.")
     ttl, delay = body.get("eventTTLSeconds"), body.get("delayBySeconds")
     if ttl is not None and delay is not None:
         raise TriggerError("Only one of eventTTLSeconds and delayBySeconds may be set.")
@@ -71,12 +72,14 @@ def validate(body: Any, workflows: set[str], update: bool = False) -> dict:
         if not isinstance(c, dict) or not isinstance(c.get("jsonPath"), str) or not c["jsonPath"]:
             raise TriggerError(f"matchCriteria[{i}].jsonPath is required.")
         if c.get("operator") not in OPERATORS:
-            raise TriggerError(f"matchCriteria[{i}].operator must be one of {', '.join(OPERATORS)}.")
+            raise TriggerError(f"matchCriteria[{i}].operator must be one of "
+                               f"{', '.join(OPERATORS)}.")
         if ("value" in c) == ("values" in c):
             raise TriggerError(f"matchCriteria[{i}] needs exactly one of value or values.")
         if "values" in c and not isinstance(c["values"], list):
             raise TriggerError(f"matchCriteria[{i}].values must be a list.")
-    out = {"name": name, "topicName": topic, "target": {**target, "workflowTargetSettings": settings},
+    out = {"name": name, "topicName": topic,
+           "target": {**target, "workflowTargetSettings": settings},
            "enabled": enabled, "matchCriteria": criteria}
     for key, value in (("eventTTLSeconds", ttl), ("delayBySeconds", delay),
                        ("description", description)):

@@ -175,7 +175,8 @@ class OutboundWorker:
                 log.info(messages.LOG_SEND_FAILED, self.target, delivery.label,
                          urlsplit(delivery.url).netloc, type(exc).__name__)
                 status, retry_after = None, None
-        delivery.attempts.append({"status": status, "seconds": round(time.monotonic() - started, 3)})
+        delivery.attempts.append({"status": status,
+                                  "seconds": round(time.monotonic() - started, 3)})
         return status, retry_after
 
     def _settle(self, delivery: Delivery, status: int | None, retry_after: float | None) -> None:

@@ -149,8 +149,9 @@ class EventBridgeSettings:
 
     def public(self) -> dict:
         """These settings for the admin view, secrets redacted."""
-        return {"url": self.url, "auth": redacted(self.auth), "timeout_seconds": self.timeout_seconds,
-                "max_attempts": self.max_attempts, "retry_budget_seconds": self.retry_budget_seconds,
+        return {"url": self.url, "auth": redacted(self.auth),
+                "timeout_seconds": self.timeout_seconds, "max_attempts": self.max_attempts,
+                "retry_budget_seconds": self.retry_budget_seconds,
                 "retry_delay_seconds": self.retry_delay_seconds,
                 "max_retry_delay_seconds": self.max_retry_delay_seconds,
                 "source_suffix": self.source_suffix, "account": self.account,

@@ -17,7 +17,7 @@ __all__ = ["NotificationHub", "NotificationSettings", "event_frame", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the Notifications API on the sandbox app (`app.extensions["sandbox"]` must exist)."""
+    """Register the Notifications API on the sandbox app (needs `app.extensions["sandbox"]`)."""
     from .routes import bp
 
     state = app.extensions["sandbox"]

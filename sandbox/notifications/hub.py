@@ -13,7 +13,7 @@ from typing import Any, Callable
 from . import messages
 from .channels import Channel, ChannelRegistry
 from .settings import NotificationSettings
-from .socket import CLOSE_GOING_AWAY, CLOSE_NORMAL, SocketSession
+from .socket import CLOSE_NORMAL, SocketSession
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class NotificationHub:
         """Close every socket (sandbox shutdown) and wait briefly for their loops to end."""
         sessions = self.sessions()
         for session in sessions:
-            session.close("server shutting down", CLOSE_GOING_AWAY)
+            session.shutdown()
         for session in sessions:
             session.closed.wait(timeout=2)
 

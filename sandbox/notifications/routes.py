@@ -6,7 +6,8 @@ Admin routes (no auth, sandbox only; body fields optional — without `channelId
 - `GET  /sandbox/notifications/channels` — every channel: owner, topics, connected, expires.
 - `POST /sandbox/notifications/socket-closing` `{"channelIds": [...], "graceSeconds": 60}` — send
   `v2.system.socket_closing`, close the socket after the grace period.
-- `POST /sandbox/notifications/drop` `{"channelIds": [...]}` — cut the TCP connections (no close frame).
+- `POST /sandbox/notifications/drop` `{"channelIds": [...]}` — cut the TCP connections (no close
+  frame).
 - `POST /sandbox/notifications/expire` `{"channelIds": [...]}` — expire channels now.
 """
 

@@ -81,6 +81,11 @@ class SocketSession:
         """Close the socket with a close frame."""
         self._queue.put(("close", reason, code))
 
+    def shutdown(self) -> None:
+        """Close with a close frame, then cut the connection without waiting for the client's
+        reply (the sandbox is stopping)."""
+        self._queue.put(("shutdown", None, None))
+
     def drop(self) -> None:
         """Cut the TCP connection without a close frame (a network failure)."""
         self._queue.put(("drop", None, None))
@@ -135,6 +140,11 @@ class SocketSession:
                 elif kind == "close":
                     reason = item
                     self._close(extra, item)
+                    return
+                elif kind == "shutdown":
+                    reason = "server stopping"
+                    self._close(CLOSE_GOING_AWAY, reason)
+                    self._drop()
                     return
                 elif kind == "drop":
                     reason = "dropped"

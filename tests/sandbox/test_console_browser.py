@@ -23,8 +23,9 @@ pytestmark = pytest.mark.browser
 def test_agent_answers_and_replies_from_the_console():
     require_chromium()
     with Receiver() as webhook:
-        server = SandboxServer(config={"seed": {"webhook_url": webhook.url + "/handover/genesysCloudOM"},
-                                       "flow": {"queue_position_messages": False}}).start()
+        server = SandboxServer(config={
+            "seed": {"webhook_url": webhook.url + "/handover/genesysCloudOM"},
+            "flow": {"queue_position_messages": False}}).start()
         genesys = GenesysClient(base_url=server.url, client_id=BRIDGE_CLIENT_ID,
                                 client_secret=BRIDGE_CLIENT_SECRET)
         browser = Browser()
@@ -40,7 +41,8 @@ def test_agent_answers_and_replies_from_the_console():
             assert browser.by_testid("login-form")
             # prefilled with the demo agent and the agent-console OAuth client
             assert browser.by_testid("login-submit")
-            assert driver.find_element("id", "username").get_attribute("value") == "alex@example.com"
+            username = driver.find_element("id", "username")
+            assert username.get_attribute("value") == "alex@example.com"
             browser.by_testid("login-submit").click()
             assert browser.by_testid("agent-name").text == "Alex Agent"
 
@@ -72,7 +74,8 @@ def test_agent_answers_and_replies_from_the_console():
             assert body["direction"] == "Outbound"
             assert body["originatingEntity"] == "Human"
             assert body["channel"]["to"]["id"] == "cust-browser-1"
-            assert verify_signature(DEMO_WEBHOOK_SECRET, req.body, req.headers["X-Hub-Signature-256"])
+            signature = req.headers["X-Hub-Signature-256"]
+            assert verify_signature(DEMO_WEBHOOK_SECRET, req.body, signature)
             browser.wait(lambda d: "Alex here" in browser.by_testid("transcript").text,
                          what="the reply in the transcript")
 
@@ -98,8 +101,9 @@ def test_transfer_end_and_wrap_up_from_the_console():
         browser = Browser()
         try:
             def start(customer: str) -> str:
-                return genesys.send_message(DEMO_INTEGRATION_ID, Customer(id=customer),
-                                            message_id=str(uuid.uuid4()), text="hi")["conversationId"]
+                sent = genesys.send_message(DEMO_INTEGRATION_ID, Customer(id=customer),
+                                            message_id=str(uuid.uuid4()), text="hi")
+                return sent["conversationId"]
 
             first = start("cust-browser-2")
             browser.driver.get(f"{server.url}/console")
@@ -109,7 +113,8 @@ def test_transfer_end_and_wrap_up_from_the_console():
             browser.wait(lambda d: browser.by_testid("detail-state").text == "active",
                          what="first conversation active")
             select = browser.by_testid("transfer-queue")
-            browser.driver.execute_script("arguments[0].value = arguments[1]", select, SECOND_QUEUE_ID)
+            browser.driver.execute_script("arguments[0].value = arguments[1]", select,
+                                          SECOND_QUEUE_ID)
             browser.by_testid("transfer").click()
             # after a transfer the agent's leg is in after-call work, as in Genesys
             browser.wait(lambda d: browser.by_testid("detail-state").text == "wrap-up",
@@ -142,7 +147,7 @@ def test_transfer_end_and_wrap_up_from_the_console():
                          what="wrapped-up conversation to leave the list")
             leg = [p for p in genesys.get_message_conversation(second)["participants"]
                    if p["purpose"] == "agent"][-1]
-            assert leg["wrapup"]["code"] == "Resolved" and leg["wrapup"]["notes"] == "solved in chat"
+            assert (leg["wrapup"]["code"], leg["wrapup"]["notes"]) == ("Resolved", "solved in chat")
             assert browser.console_errors() == []
         finally:
             browser.close()

@@ -45,7 +45,8 @@ def receiver():
 
 @pytest.fixture
 def server(receiver):
-    with SandboxServer(config={"data_action": {"url": receiver.url, "topics": [], "body": "detail"}}) as srv:
+    config = {"data_action": {"url": receiver.url, "topics": [], "body": "detail"}}
+    with SandboxServer(config=config) as srv:
         yield srv
 
 
@@ -86,7 +87,7 @@ def test_sdk_crud_and_test_endpoint(server):
 
 
 def test_invalid_triggers_are_400(server):
-    for bad, word in ((trigger_body(topicName="v2.detail.events.conversation.{id}.nope"), "topicName"),
+    for bad, word in ((trigger_body(topicName="v2.detail.events.conversation.{id}.x"), "topicName"),
                       (trigger_body(target={"type": "Workflow", "id": "unknown"}), "target.id"),
                       (trigger_body(eventTTLSeconds=5), "eventTTLSeconds"),
                       (trigger_body(eventTTLSeconds=60, delayBySeconds=60), "Only one"),
@@ -101,7 +102,8 @@ def test_invalid_triggers_are_400(server):
 
 
 def publish(server, body: dict, suffix: str = "customer.end") -> None:
-    server.app.extensions["sandbox"].bus.publish(f"v2.detail.events.conversation.{CID}.{suffix}", body)
+    topic = f"v2.detail.events.conversation.{CID}.{suffix}"
+    server.app.extensions["sandbox"].bus.publish(topic, body)
 
 
 def deliveries(server) -> list[dict]:

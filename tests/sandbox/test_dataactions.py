@@ -151,7 +151,8 @@ def test_runtime_configuration_and_validation(receiver):
                            json={"url": receiver.url, "body": "xml"}, timeout=5)
         assert bad.status_code == 400 and "data_action.body" in bad.json()["message"]
         bad = requests.put(f"{server.url}/sandbox/data-action",
-                           json={"url": receiver.url, "topics": ["v2.users.{id}.presence"]}, timeout=5)
+                           json={"url": receiver.url, "topics": ["v2.users.{id}.presence"]},
+                           timeout=5)
         assert bad.status_code == 400 and "data_action.topics" in bad.json()["message"]
         ok = requests.put(f"{server.url}/sandbox/data-action",
                           json={"url": receiver.url, "auth": {"type": "header", "header": "X-Key",

@@ -183,8 +183,8 @@ def test_faults_duplicate_reorder_status_drop(receiver):
     server = sandbox_for(receiver)
     try:
         def fault(**f):
-            resp = requests.post(f"{server.url}/sandbox/faults", json={"target": "eventbridge", **f},
-                                 timeout=5)
+            resp = requests.post(f"{server.url}/sandbox/faults",
+                                 json={"target": "eventbridge", **f}, timeout=5)
             assert resp.status_code in (200, 201), resp.text
 
         fault(mode="duplicate")

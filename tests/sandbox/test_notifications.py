@@ -95,7 +95,8 @@ def test_sdk_round_trip(server):
         (detail("customer.end"), "Permitted"), (detail("user.end"), "Permitted")]
     post = api.post_notifications_channel_subscriptions(
         channel.id, [channel_topic(detail("acw"))])
-    assert [t.id for t in post.entities] == [detail("customer.end"), detail("user.end"), detail("acw")]
+    assert [t.id for t in post.entities] == [
+        detail("customer.end"), detail("user.end"), detail("acw")]
     got = api.get_notifications_channel_subscriptions(channel.id)
     assert [t.id for t in got.entities] == [t.id for t in post.entities]
     api.head_notifications_channel(channel.id)       # raises on 404
@@ -120,7 +121,8 @@ def test_put_replaces_and_post_adds(server):
     resp = api("PUT", path, json=[{"id": detail("user.end")}])
     assert [e["id"] for e in resp.json()["entities"]] == [detail("user.end")]
     resp = api("POST", path, json=[{"id": detail("customer.end")}, {"id": detail("user.end")}])
-    assert [e["id"] for e in resp.json()["entities"]] == [detail("user.end"), detail("customer.end")]
+    assert [e["id"] for e in resp.json()["entities"]] == [
+        detail("user.end"), detail("customer.end")]
 
 
 def test_topic_limit_is_400_and_changes_nothing(server):
@@ -165,7 +167,8 @@ def test_bad_subscription_bodies(server):
     assert resp.status_code == 400
     # nothing changed
     assert [e["id"] for e in api("GET", path).json()["entities"]] == [detail("acw")]
-    assert api("GET", "/api/v2/notifications/channels/streaming-0-zz/subscriptions").status_code == 404
+    unknown = "/api/v2/notifications/channels/streaming-0-zz/subscriptions"
+    assert api("GET", unknown).status_code == 404
 
 
 def test_user_topics_need_the_current_user_or_permission(server):
@@ -215,7 +218,8 @@ def test_list_channels_per_token_or_oauth_client(server):
     first, second = Api(server, token(server)), Api(server, token(server))
     a = first("POST", "/api/v2/notifications/channels").json()["id"]
     second("POST", "/api/v2/notifications/channels")
-    assert [c["id"] for c in first("GET", "/api/v2/notifications/channels").json()["entities"]] == [a]
+    mine = first("GET", "/api/v2/notifications/channels").json()["entities"]
+    assert [c["id"] for c in mine] == [a]
     listing = first("GET", "/api/v2/notifications/channels?includechannels=oauthclient").json()
     assert len(listing["entities"]) == 2
     assert [c.get("id") for c in listing["entities"]] == [a, None]   # other token's id hidden

@@ -47,8 +47,8 @@ class Client:
         return channel
 
     def subscribe(self, channel_id: str, topics: list[str]) -> None:
-        resp = requests.put(f"{self.server.url}/api/v2/notifications/channels/{channel_id}/subscriptions",
-                            json=[{"id": t} for t in topics], headers=self.headers, timeout=5)
+        url = f"{self.server.url}/api/v2/notifications/channels/{channel_id}/subscriptions"
+        resp = requests.put(url, json=[{"id": t} for t in topics], headers=self.headers, timeout=5)
         assert resp.status_code == 200, resp.text
 
     def connect(self, channel: dict) -> websocket.WebSocket:
@@ -109,7 +109,8 @@ def test_heartbeat_frames():
         c = Client(srv)
         ws = c.connect(c.channel([]))
         first, second = frame(ws, False), frame(ws, False)
-        heartbeat = {"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}}
+        heartbeat = {"topicName": "channel.metadata",
+                     "eventBody": {"message": "WebSocket Heartbeat"}}
         assert first == heartbeat and second == heartbeat
         c.close()
 
@@ -189,9 +190,11 @@ def test_expiry_closes_the_socket():
 def test_admin_expire_and_drop(server, client):
     a, b = client.channel([END]), client.channel([END])
     ws_a, ws_b = client.connect(a), client.connect(b)
-    requests.post(f"{server.url}/sandbox/notifications/expire", json={"channelId": a["id"]}, timeout=5)
+    requests.post(f"{server.url}/sandbox/notifications/expire", json={"channelId": a["id"]},
+                  timeout=5)
     assert wait_closed(ws_a) == 1000
-    requests.post(f"{server.url}/sandbox/notifications/drop", json={"channelIds": [b["id"]]}, timeout=5)
+    requests.post(f"{server.url}/sandbox/notifications/drop", json={"channelIds": [b["id"]]},
+                  timeout=5)
     assert wait_closed(ws_b) is None           # cut, no close frame
 
 
