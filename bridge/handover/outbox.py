@@ -72,7 +72,8 @@ class Outbox:
         self._workers = max(1, workers)
         self._lease, self._poll = lease_seconds, poll_interval
         self.typing_ttl = typing_ttl
-        self._base, self._cap, self._rng = backoff_base, backoff_cap, rng
+        # Public so an operator (or a test) can tune them on a running outbox.
+        self.backoff_base, self.backoff_cap, self._rng = backoff_base, backoff_cap, rng
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._inflight = 0
@@ -239,7 +240,7 @@ class Outbox:
 
     def _backoff(self, attempts: int) -> float:
         # Exponential backoff with "equal jitter": never zero, so a down Genesys is not hammered.
-        ceiling = min(self._cap, self._base * (2 ** max(0, attempts - 1)))
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
         return ceiling / 2 + self._rng() * ceiling / 2
 
     def _depth(self) -> float:

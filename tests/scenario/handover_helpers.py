@@ -14,12 +14,15 @@ from tests.conftest import wait_until
 FLOWS_DIR = Path(__file__).resolve().parents[2] / "flows"
 
 
-def demo_flow_with(tmp_path: Path, **handover_config: Any) -> str:
-    """A copy of flows/demo-bot.json whose Handover node config is updated; returns its path."""
+def demo_flow_with(tmp_path: Path, says: dict[str, str] | None = None, **handover_config: Any) -> str:
+    """A copy of flows/demo-bot.json whose Handover node config is updated (and Say nodes, by id,
+    given new text); returns its path."""
     chart = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
     for node in chart["nodes"]:
         if node["type"] == "handoverV2":
             node["config"].update(handover_config)
+        if says and node["_id"] in says:
+            node["config"]["say"]["text"] = [says[node["_id"]]]
     path = tmp_path / "demo-bot-variant.json"
     path.write_text(json.dumps(chart), encoding="utf-8")
     return str(path)

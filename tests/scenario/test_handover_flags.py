@@ -1,0 +1,127 @@
+"""Feature flags and handover settings, each on and off, observed at the user and in the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.store import SessionKey
+from tests.scenario.handover_helpers import (SandboxReader, collect, demo_flow_with, flow_config,
+                                             handover_of, start_handover, texts,
+                                             wait_conversation_id)
+
+ERROR_SAY = {"say-error": "Handover error: {{ input.handover.error.message }}"}
+
+
+@pytest.mark.parametrize("flags, config, switch", [
+    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"}, {}, "FEATURE_ENABLE_GENESYS_CLOUD_OM"),
+    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,other"}, {},
+     "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST"),
+    ({"FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"}, {},
+     "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST"),
+    ({}, {"bridge": {"environment": "trial"}}, "trial"),
+])
+def test_refused_handover_reaches_the_flow_as_error(make_bridge_env, tmp_path, flags, config, switch):
+    env = make_bridge_env()
+    env.restart_bridge(flags=flags, config={**config, **flow_config(demo_flow_with(tmp_path, says=ERROR_SAY))})
+    env.say("hello")
+    reply = env.say("agent")
+    assert "Handover error: " in reply["text"]
+    assert switch in reply["text"]
+    assert handover_of(env) is None
+    assert env.ctx.store.outbox_pending() == []
+    # The bot is still in charge and answers the next message.
+    assert "You said" in env.say("still there?")["text"]
+
+
+def test_whitelists_with_the_organisation_allow_the_handover(make_bridge_env):
+    env = make_bridge_env(flags={"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,demo",
+                                 "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "demo"})
+    assert start_handover(env)
+
+
+def _first_message(env, conversation_id):
+    return SandboxReader(env.sandbox_url).inbound_texts(conversation_id)[0]
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_filter_empty_messages_flag(make_bridge_env, on):
+    env = make_bridge_env(flags={"FEATURE_FILTER_EMPTY_MESSAGES_HANDOVER_PROVIDER": str(on).lower()})
+    env.say("hello")
+    env.say("")
+    env.say("agent")
+    transcript = _first_message(env, wait_conversation_id(env)).split("\n")
+    assert ("User: " in transcript) is (not on)
+    assert "User: hello" in transcript and "User: agent" in transcript
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_filter_unsupported_messages_flag(make_bridge_env, on):
+    env = make_bridge_env(flags={"FEATURE_FILTER_UNSUPPORTED_MESSAGES_HANDOVER_PROVIDER": str(on).lower()})
+    env.say("hello")
+    env.say(data={"payload": {"kind": "card"}})
+    env.say("agent")
+    transcript = _first_message(env, wait_conversation_id(env)).split("\n")
+    assert ("User: UNSUPPORTED_STRUCTURE_DATA" in transcript) is (not on)
+    assert "User: agent" in transcript
+
+
+@pytest.mark.parametrize("send_profile", [True, False])
+def test_send_profile(make_bridge_env, send_profile):
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": send_profile}]})
+    # A returning user whose contact profile carries a name.
+    key = SessionKey(env.url_token, env.user_id, env.session_id)
+    env.ctx.store.save_session(key, {"profile": {"firstname": "Jane", "lastname": "Doe"}})
+    conversation_id = start_handover(env)
+    attrs = SandboxReader(env.sandbox_url).customer(conversation_id)["attributes"]
+    if send_profile:
+        assert (attrs["firstName"], attrs["lastName"]) == ("Jane", "Doe")
+    else:
+        assert "firstName" not in attrs and "lastName" not in attrs
+
+
+def test_copilot_url_and_node_attributes(make_bridge_env, tmp_path):
+    env = make_bridge_env(config={"endpoints": [{"url_token": "demo",
+                                                 "copilot_base_url": "https://ai-copilot.example.com/"}]})
+    conversation_id = start_handover(env)
+    attrs = SandboxReader(env.sandbox_url).customer(conversation_id)["attributes"]
+    assert attrs["agentCopilotUrl"] == (
+        f"https://ai-copilot.example.com/?userId={env.user_id}&sessionId={env.session_id}&URLToken=demo")
+    assert attrs["mySkills"] == "demo"
+    assert attrs["source"] == "om-bridge demo bot"  # the demo Handover node's key-value attribute
+
+
+def test_no_copilot_url_when_not_configured(bridge_env):
+    conversation_id = start_handover(bridge_env)
+    attrs = SandboxReader(bridge_env.sandbox_url).customer(conversation_id)["attributes"]
+    assert "agentCopilotUrl" not in attrs
+
+
+def test_presence_notices_off(make_bridge_env, tmp_path):
+    env = make_bridge_env()
+    env.restart_bridge(config=flow_config(demo_flow_with(
+        tmp_path, enableUserConnectsMessage=False, enableUserDisconnectsMessage=False)))
+    conversation_id = start_handover(env, agent_answers=True)
+    env.post_session("disconnect")
+    env.post_session("connect")
+    env.say("marker")
+    reader = SandboxReader(env.sandbox_url)
+    collect_ok = []
+
+    def arrived() -> bool:
+        collect_ok[:] = reader.inbound_texts(conversation_id)
+        return "marker" in collect_ok
+
+    from tests.conftest import wait_until
+    wait_until(arrived, 10, interval=0.2, what="the marker at the agent")
+    assert "User left the conversation" not in collect_ok
+    assert "User joined the conversation" not in collect_ok
+
+
+def test_agent_details_off_by_default(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env, agent_answers=True)
+    env.agent.send_text(conversation_id, "hello from the agent")
+    outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "hello from the agent")
+    out = [o for o in outs if o.get("text") == "hello from the agent"][0]
+    assert not (out.get("data") or {}).get("agent")
+    assert texts(outs, "agent") == ["hello from the agent"]
