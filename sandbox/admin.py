@@ -4,6 +4,9 @@
   (`target`, `mode`, `status`, `retry_after`, `delay`, `count`, `path`, `method`) → 201 with its id;
   `DELETE /sandbox/faults[?target=T]` clears; `DELETE /sandbox/faults/<id>` removes one.
 - `GET/PUT /sandbox/rate-limit` `{"perMinute": N}` (0 disables).
+- `POST /sandbox/conversations/<id>/bot-messages` `{"text", "quickReplies": [..]}`: a Bot message
+  from the conversation's flow (Structured with QuickReply content when `quickReplies` is given),
+  as an Architect in-queue flow would send → 202 with its `MessageData`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from sandbox import messages
-from sandbox.errors import error_body
+from sandbox.errors import EngineError, error_body
 from sandbox.faults import FaultError
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/sandbox")
@@ -64,6 +67,23 @@ def put_rate_limit():  # type: ignore[no-untyped-def]
         return error_body(400, "bad.request", messages.RATE_LIMIT_BAD)
     _sandbox().rate_limiter.set_limit(value)
     return jsonify({"perMinute": value})
+
+
+@bp.post("/conversations/<cid>/bot-messages")
+def bot_message(cid: str):  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    replies = body.get("quickReplies", []) if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text or not isinstance(replies, list) \
+            or not all(isinstance(r, str) and r for r in replies):
+        return error_body(400, "bad.request", messages.BOT_MESSAGE_BAD)
+    try:
+        record = _sandbox().engine.flow_message(cid, text, replies)
+    except EngineError as exc:
+        return error_body(exc.status, exc.code, exc.message)
+    resp = jsonify(record.to_message_data())
+    resp.status_code = 202
+    return resp
 
 
 def init_app(app: Flask) -> None:

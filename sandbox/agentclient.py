@@ -127,6 +127,21 @@ class AgentClient:
         return self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages",
                           {"textBody": text})
 
+    def send_attachment(self, conversation_id: str, filename: str, data: bytes,
+                        mime: str = "application/octet-stream", text: str | None = None) -> dict:
+        """Upload `data` (media upload API + PUT to `uploadUrl`) and send it; returns `MessageData`."""
+        cid = self.communication_id(conversation_id)
+        up = self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages/media/uploads",
+                        {"fileName": filename, "contentLengthBytes": len(data)})
+        resp = self.session.put(up["uploadUrl"], data=data, headers={"Content-Type": mime},
+                                timeout=self.timeout)
+        if resp.status_code >= 400:
+            raise AgentError(resp.status_code, _body(resp))
+        body: dict[str, Any] = {"mediaIds": [up["id"]]}
+        if text:
+            body["textBody"] = text
+        return self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages", body)
+
     def send_typing(self, conversation_id: str, duration_ms: int = 5000) -> None:
         cid = self.communication_id(conversation_id)
         self._call("POST", f"{M}/{conversation_id}/communications/{cid}/typing",

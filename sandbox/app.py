@@ -4,7 +4,7 @@ Other modules reach the state with `current_app.extensions["sandbox"]` (a `Sandb
 `.config` (`SandboxConfig`), `.bus` (`sandbox.bus.EventBus`), `.faults` (`FaultRegistry`),
 `.rate_limiter`, `.tokens`, `.store` (`sandbox.state.Store`: org, roles, clients, users, queues,
 flows, integrations, conversations, messages; mutate only under `store.lock`), `.engine`
-(conversation engine), `.webhooks` (outbound webhook dispatcher), `.base_url` (set by
+(conversation engine), `.webhooks` (outbound webhook dispatcher), `.media` (agent uploads), `.base_url` (set by
 `SandboxServer` once serving, else derived from the first request) and `.add_closer(fn)` to have a
 module's threads stopped by `Sandbox.close()` (called by `SandboxServer.stop()`).
 """

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
 
-from sandbox import messages, views
+from sandbox import media, messages, views
 from sandbox.apiutil import (BadRequest, created, handles_errors, json_body, paged, sandbox)
 from sandbox.auth import require_auth
 from sandbox.errors import EngineError
@@ -158,15 +158,21 @@ def replace(cid: str, pid: str):  # type: ignore[no-untyped-def]
 @require_auth("conversation:message:create")
 @handles_errors
 def send_message(cid: str, comm: str):  # type: ignore[no-untyped-def]
-    """`AdditionalMessage` `{textBody}` from the agent → `MessageData` (and a webhook)."""
+    """`AdditionalMessage` `{textBody, mediaIds}` from the agent → `MessageData` (and a webhook
+    with `Attachment` content for uploaded media)."""
     body = json_body()
-    text = body.get("textBody")
-    if not isinstance(text, str) or not text:
-        raise BadRequest("textBody is required and must be a non-empty string")
-    if body.get("mediaIds"):
-        raise BadRequest("mediaIds are not supported by this sandbox", code="invalid.value")
+    text, media_ids = body.get("textBody"), body.get("mediaIds") or []
+    if not isinstance(media_ids, list):
+        raise BadRequest("mediaIds must be a list of media ids")
+    if not media_ids and (not isinstance(text, str) or not text):
+        raise BadRequest("textBody is required (a non-empty string) unless mediaIds are given")
+    if text is not None and not isinstance(text, str):
+        raise BadRequest("textBody must be a string")
+    if body.get("messagingTemplate") is not None:
+        raise BadRequest("messagingTemplate is not supported on Open Messaging", code="invalid.value")
     _check_comm_actor(cid, comm)
-    record = sandbox().engine.agent_send(cid, comm, g.principal.user_id, text)
+    content = media.attachments(cid, comm, media_ids)
+    record = sandbox().engine.agent_send(cid, comm, g.principal.user_id, text or None, content)
     return created(views.message_data(record), 202)
 
 
@@ -198,5 +204,6 @@ def typing(cid: str, comm: str):  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
-    """Register the conversation and agent routes."""
+    """Register the conversation and agent routes (and agent media uploads)."""
     app.register_blueprint(bp)
+    media.init_app(app)

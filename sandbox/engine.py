@@ -160,9 +160,26 @@ class ConversationEngine(Routing, AgentActions):
             return
         self._enter_queue(integ, conv, queue_id)
 
-    def bot_message(self, integ: dict, conv: Conversation, p: Participant, text: str) -> MessageRecord:
-        """A flow (Bot) text message to the customer through the webhook."""
-        return self._outbound(integ, conv, p, text, originating="Bot", user_id=None)
+    def bot_message(self, integ: dict, conv: Conversation, p: Participant, text: str,
+                    content: list[dict] | None = None) -> MessageRecord:
+        """A flow (Bot) message to the customer through the webhook (Structured with quick replies)."""
+        return self._outbound(integ, conv, p, text, originating="Bot", user_id=None,
+                              content=content)
+
+    def flow_message(self, cid: str, text: str, quick_replies: list[str]) -> MessageRecord:
+        """A Bot message from the conversation's latest flow/queue leg (sandbox admin route)."""
+        with self.store.lock:
+            conv = self.conversation(cid)
+            integ = self.store.integrations.get(conv.integration_id)
+            legs = [p for p in conv.participants if p.purpose in ("workflow", "acd")]
+            if conv.ended or integ is None or not legs:
+                raise EngineError(400, "bad.request", messages.CONVERSATION_ENDED.format(id=cid))
+            content = [{"contentType": "QuickReply",
+                        "quickReply": {"text": q, "payload": q, "action": "Message"}}
+                       for q in quick_replies]
+            record = self.bot_message(integ, conv, legs[-1], text, content)
+            self._publish_state(conv)
+            return record
 
     def _outbound(self, integ: dict, conv: Conversation, p: Participant, text: str | None,
                   originating: str, user_id: str | None,

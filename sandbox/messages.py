@@ -16,6 +16,7 @@ FAULT_BAD_FIELD = "'{field}' {problem}"
 FAULT_UNKNOWN_FIELD = "unknown field '{field}'"
 ADMIN_BAD_JSON = "The request body must be a JSON object."
 ADMIN_FAULT_NOT_FOUND = "No fault with id {id}."
+BOT_MESSAGE_BAD = "Expected {\"text\": non-empty string, \"quickReplies\": [non-empty strings]}."
 RATE_LIMIT_BAD = "'perMinute' must be a non-negative integer."
 
 # OAuth (login host)

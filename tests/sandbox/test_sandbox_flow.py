@@ -204,3 +204,49 @@ def test_agent_actions_on_wrong_state_are_rejected(env):
     assert resp.status_code == 400 and "exactly one" in resp.json()["message"]
     assert requests.get(f"{server.url}{M}/nope", headers=auth(tok), timeout=5).status_code == 404
     assert alex.my_leg(alex.conversation(cid))["state"] == "alerting"
+
+
+def test_agent_attachment_reaches_the_webhook_with_a_served_url(env):
+    server, tok, receiver, _bus, alex, _sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-att").json()["conversationId"]
+    alex.wait_for_offer()
+    alex.answer(cid)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    sent = alex.send_attachment(cid, "receipt.png", png, "image/png", text="your receipt")
+    receiver.wait_for(lambda: receiver.of_type("Text", "your receipt"))
+    hit = receiver.of_type("Text", "your receipt")[0].json
+    att = hit["content"][0]["attachment"]
+    assert hit["content"][0]["contentType"] == "Attachment" and hit["id"] == sent["id"]
+    assert (att["mediaType"], att["mime"], att["filename"]) == ("Image", "image/png", "receipt.png")
+    assert requests.get(att["url"], timeout=5).content == png
+    resp = requests.post(f"{server.url}{M}/{cid}/communications/{alex.communication_id(cid)}/messages",
+                         json={"mediaIds": ["nope"]}, headers=auth(alex.token), timeout=5)
+    assert resp.status_code == 400 and "nope" in resp.json()["message"]
+
+
+def test_bot_quick_replies_are_structured_and_answerable(env):
+    server, tok, receiver, _bus, _alex, _sam = env
+    cid = inbound(server.url, tok, "cust-qr").json()["conversationId"]
+    resp = requests.post(f"{server.url}/sandbox/conversations/{cid}/bot-messages",
+                         json={"text": "Wait or leave a message?", "quickReplies": ["Wait", "Leave"]},
+                         timeout=5)
+    assert resp.status_code == 202
+    receiver.wait_for(lambda: receiver.of_type("Structured"))
+    hit = receiver.of_type("Structured")[0].json
+    assert hit["originatingEntity"] == "Bot" and hit["text"] == "Wait or leave a message?"
+    assert [c["quickReply"]["payload"] for c in hit["content"]] == ["Wait", "Leave"]
+    answer = {"channel": {"from": {"id": "cust-qr", "idType": "Opaque"},
+                          "time": "2025-05-02T09:33:00.000Z"},
+              "buttonResponse": {"type": "QuickReply", "text": "Wait", "payload": "Wait"},
+              "originatingMessageId": hit["id"]}
+    resp = requests.post(f"{server.url}/api/v2/conversations/messages/{seed.DEMO_INTEGRATION_ID}"
+                         "/inbound/open/structured/response", json=answer, headers=auth(tok),
+                         timeout=5)
+    assert resp.status_code == 202
+    assert resp.json()["content"][0]["buttonResponse"]["payload"] == "Wait"
+    conv = _conv(server, tok, cid)
+    assert len(_legs(conv, "customer")[0]["messages"]) == 2
+    bad = requests.post(f"{server.url}/sandbox/conversations/{cid}/bot-messages",
+                        json={"text": ""}, timeout=5)
+    assert bad.status_code == 400
