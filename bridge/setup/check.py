@@ -30,7 +30,11 @@ def check_target(target: Target) -> list[StepResult]:
     check_region_ok = check_region(target, log)
     check_environment(target, log)
     check_flags(target, log)
-    token_ok = check_region_ok and check_token(target, log)
+    if check_region_ok:
+        token_ok = check_token(target, log)
+    else:
+        token_ok = False
+        log.warned(m.T_TOKEN, m.SKIPPED_NO_REGION, m.SKIPPED_NO_REGION_FIX, None)
     integ: dict | None = None
     if token_ok:
         integ = find_integration(target, log)

@@ -5,12 +5,14 @@ permission. Genesys authorises a request before it validates the body or looks u
 400 or 404 behind the permission check proves the permission as well as a 200 does; a 403
 `missing.permissions` names what is missing.
 
-| Permission | Probe | Why the bridge needs it |
-|---|---|---|
-| messaging:integration:view | GET integrations/open?pageSize=1 → 200 | deployment name → integration id |
-| conversation:message:create | POST …/{integrationId}/inbound/open/message `{}` → 400 | customer messages, typing, receipts |
-| conversation:message:view | GET /api/v2/conversations/messages/{nil id} → 404 | end detection: transfer check, reconciliation |
-| directory:user:view | GET /api/v2/users?pageSize=1 → 200 | agent name and avatar (Display Agent Details); optional |
+- messaging:integration:view — `GET …/messaging/integrations/open?pageSize=1` → 200.
+  The bridge turns the deployment name into the integration id.
+- conversation:message:create — `POST …/messages/{integrationId}/inbound/open/message` `{}` → 400.
+  Customer messages, typing events and receipts.
+- conversation:message:view — `GET /api/v2/conversations/messages/{nil id}` → 404.
+  End detection: the transfer check and the reconciliation after a listener gap.
+- directory:user:view — `GET /api/v2/users?pageSize=1` → 200.
+  The agent's name and avatar (Display Agent Details); optional, so only a WARN when missing.
 
 The inbound probe's body is empty on purpose: it fails schema validation after the permission check,
 so no conversation is ever created. The notifications permission is proven by the completion step,

@@ -50,7 +50,7 @@ class ProvisionState:
         return hmac.compare_digest(known, fingerprint(integration_id, secret))
 
     def record_secret(self, api_base: str, integration_id: str, secret: str) -> None:
-        """Remember that `secret` is now the integration's secret (written atomically, mode 0600)."""
+        """Remember that `secret` is now the integration's secret (atomic write, mode 0600)."""
         self._secrets[self.key(api_base, integration_id)] = fingerprint(integration_id, secret)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".provision-", dir=self.path.parent)

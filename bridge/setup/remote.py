@@ -117,7 +117,7 @@ def same_url(a: str, b: str) -> bool:
 
 
 def check_webhook_url(target: Target, integ: dict, log: StepLog) -> None:
-    """The integration's outbound webhook URL is the bridge's public URL + /handover/genesysCloudOM."""
+    """The integration's outbound webhook URL is public_url + /handover/genesysCloudOM."""
     expected = target.webhook_url
     if expected is None:
         log.failed(m.T_WEBHOOK_URL, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, None)

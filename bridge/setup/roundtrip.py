@@ -55,10 +55,7 @@ def check_roundtrip(target: Target, integ: dict | None, signing_secret: str | No
     secret = signing_secret or configured
     body = probe_body((integ or {}).get("id"), (integ or {}).get("name"))
     signature = compute_signature(secret, body)
-    if not verify_signature(configured, body, signature):
-        log.failed(m.T_ROUNDTRIP, m.RT_LOCAL_FAILED.format(which=which), m.RT_REJECTED_FIX,
-                   m.SEED_PROVIDER)
-        return
+    local_ok = verify_signature(configured, body, signature)
     url = target.webhook_url
     if url is None:
         log.failed(m.T_ROUNDTRIP, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, None)
@@ -67,8 +64,12 @@ def check_roundtrip(target: Target, integ: dict | None, signing_secret: str | No
         response = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False,
                                  headers={"Content-Type": "application/json", HEADER: signature})
     except requests.RequestException as exc:
-        log.warned(m.T_ROUNDTRIP, m.RT_UNREACHABLE.format(url=url, error=type(exc).__name__),
-                   m.RT_UNREACHABLE_FIX, m.SEED_PLATFORM)
+        if local_ok:
+            log.warned(m.T_ROUNDTRIP, m.RT_UNREACHABLE.format(url=url, error=type(exc).__name__),
+                       m.RT_UNREACHABLE_FIX, m.SEED_PLATFORM)
+        else:
+            log.failed(m.T_ROUNDTRIP, m.RT_LOCAL_FAILED.format(which=which), m.RT_REJECTED_FIX,
+                       m.SEED_PROVIDER)
         return
     status = response.status_code
     if status in (401, 403):
@@ -80,5 +81,9 @@ def check_roundtrip(target: Target, integ: dict | None, signing_secret: str | No
     elif status >= 500:
         log.warned(m.T_ROUNDTRIP, m.RT_SERVER_ERROR.format(url=url, status=status),
                    m.RT_SERVER_ERROR_FIX, None)
+    elif not local_ok:
+        # The running bridge accepted what this configuration would reject: it runs another one.
+        log.failed(m.T_ROUNDTRIP, m.RT_LOCAL_FAILED.format(which=which) + m.RT_STALE,
+                   m.RT_REJECTED_FIX, m.SEED_PROVIDER)
     else:
         log.passed(m.T_ROUNDTRIP, m.RT_OK.format(url=url, which=which, status=status))

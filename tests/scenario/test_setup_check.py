@@ -1,0 +1,242 @@
+"""`om-bridge check` against a real sandbox and a running bridge: a correct set-up passes every
+step; each deliberately broken set-up gives its FAIL line, the seed step to fix it and exit 1."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+
+import pytest
+import tomli_w
+
+from bridge import cli
+from sandbox import seed
+from tests.scenario.harness import BridgeEnv
+
+PROVIDER = "genesys-demo"
+# Environment variables the bridge reads; the check reads them from its own process.
+_PREFIXES = ("FEATURE_", "GENESYS_", "SKIP_GENESYS_", "OM_BRIDGE_")
+
+
+@pytest.fixture
+def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """Run `om-bridge check --json` for an env through the CLI: (status, results by step)."""
+
+    def run(env: BridgeEnv, *extra: str, environ: dict | None = None, text: bool = False,
+            config: dict | None = None):
+        path = env.config_path()
+        if config is not None:  # a configuration only the check reads (the bridge keeps its own)
+            path = env.tmp_path / "check.toml"
+            path.write_text(tomli_w.dumps(config), encoding="utf-8")
+        for name in list(os.environ):
+            if name.startswith(_PREFIXES):
+                monkeypatch.delenv(name)
+        for name, value in (env.environ if environ is None else environ).items():
+            monkeypatch.setenv(name, value)
+        args = ["check", "--config", str(path), *extra]
+        status = cli.main(args if text else [*args, "--json"])
+        out = capsys.readouterr().out
+        if text:
+            return status, out
+        results = json.loads(out)
+        return status, {r["step"]: r for r in results}
+    return run
+
+
+def failed(results: dict) -> dict:
+    return {step: r for step, r in results.items() if r["status"] == "FAIL"}
+
+
+def test_correct_setup_passes_every_step(bridge_env, check) -> None:
+    status, results = check(bridge_env)
+    assert {r["status"] for r in results.values()} == {"PASS"}, results
+    assert status == 0
+    assert all(r["provider"] == PROVIDER and r["fix"] is None for r in results.values())
+    assert "Demo Queue" in results["Queue"]["detail"]
+    assert "om-bridge-demo" in results["Open Messaging integration"]["detail"]
+    assert "accepted a webhook signed with the integration's secret" in \
+        results["Signed webhook round-trip"]["detail"]
+    for permission in ("messaging:integration:view", "conversation:message:create",
+                       "conversation:message:view", "directory:user:view"):
+        assert results[f"Permission {permission}"]["status"] == "PASS"
+    assert results["Completion: EventBridge API key configured"]["status"] == "PASS"
+
+
+def test_text_output_has_one_line_per_step_and_a_summary(bridge_env, check) -> None:
+    status, out = check(bridge_env, text=True)
+    lines = out.splitlines()
+    assert status == 0
+    assert lines[0] == f"Provider {PROVIDER} (base_url {bridge_env.sandbox_url})"
+    steps = [line for line in lines if line.startswith(("PASS  ", "FAIL  ", "WARN  "))]
+    assert len(steps) == 17 and all("  — " in line for line in steps)
+    assert lines[-1] == "17 PASS, 0 FAIL, 0 WARN"
+
+
+def test_wrong_webhook_secret(make_bridge_env, check) -> None:
+    wrong = "not-the-integration-secret-0123"
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER, "webhook_secret": wrong}]})
+    status, results = check(env)
+    assert status == 1
+    secret = results["Webhook secret"]
+    assert secret["status"] == "FAIL"
+    assert "differs from webhook_secret" in secret["detail"]
+    assert secret["seed_step"] == "1. Create a Handover Provider"
+    # The running bridge has the wrong secret too, so Genesys' signatures would be rejected.
+    roundtrip = results["Signed webhook round-trip"]
+    assert roundtrip["status"] == "FAIL" and "rejected" in roundtrip["detail"]
+    assert "(401)" in roundtrip["detail"]
+    # Neither secret is ever printed.
+    _, out = check(env, text=True)
+    for value in (wrong, seed.DEMO_WEBHOOK_SECRET, seed.BRIDGE_CLIENT_SECRET):
+        assert value not in out and value not in json.dumps(results)
+
+
+def test_unknown_deployment_name_lists_the_existing_names(make_bridge_env, check) -> None:
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER, "deployment_name": "no-such-om"}]})
+    status, results = check(env)
+    assert status == 1
+    integ = results["Open Messaging integration"]
+    assert integ["status"] == "FAIL"
+    assert 'no Open Messaging integration is named "no-such-om"' in integ["detail"]
+    assert '"om-bridge-demo"' in integ["detail"]
+    assert integ["seed_step"] == "1. Create a Platform"
+    assert "om-bridge provision" in integ["fix"]
+    assert results["Webhook URL"]["status"] == "WARN"  # skipped, not a second failure
+    assert set(failed(results)) == {"Open Messaging integration"}
+
+
+def test_webhook_url_pointing_elsewhere(make_bridge_env, check) -> None:
+    elsewhere = "https://elsewhere.example.com/handover/genesysCloudOM"
+    env = make_bridge_env(sandbox_config={"seed": {"webhook_url": elsewhere}})
+    status, results = check(env)
+    assert status == 1
+    url = results["Webhook URL"]
+    assert url["status"] == "FAIL"
+    assert elsewhere in url["detail"]
+    assert f"{env.bridge_url}/handover/genesysCloudOM" in url["detail"]
+    assert url["seed_step"] == "1. Create a Platform"
+    assert set(failed(results)) == {"Webhook URL"}
+
+
+def _role_without(*removed: str) -> dict:
+    permissions = [p for p in seed.BRIDGE_PERMISSIONS if p not in removed]
+    return {"seed": {"roles": [{"id": "bridge", "permissions": permissions}]}}
+
+
+def test_missing_permission_is_named_from_the_403_body(make_bridge_env, check) -> None:
+    env = make_bridge_env(sandbox_config=_role_without("conversation:message:create"))
+    status, results = check(env)
+    assert status == 1
+    perm = results["Permission conversation:message:create"]
+    assert perm["status"] == "FAIL"
+    assert "missing" in perm["detail"] and "missing.permissions" in perm["detail"]
+    assert "conversation:message:create" in perm["fix"]
+    assert perm["seed_step"] == "5. Configure Credentials"
+    assert set(failed(results)) == {"Permission conversation:message:create"}
+
+
+def test_optional_permission_only_warns(make_bridge_env, check) -> None:
+    env = make_bridge_env(sandbox_config=_role_without("directory:user:view", "routing:queue:view"))
+    status, results = check(env)
+    assert status == 0
+    users = results["Permission directory:user:view"]
+    assert users["status"] == "WARN" and "Display Agent Details" in users["detail"]
+    queue = results["Queue"]
+    assert queue["status"] == "WARN" and "routing:queue:view" in queue["detail"]
+
+
+def test_unknown_queue(make_bridge_env, check) -> None:
+    queue_id = str(uuid.uuid4())
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER, "queue_id": queue_id}]})
+    status, results = check(env)
+    assert status == 1
+    queue = results["Queue"]
+    assert queue["status"] == "FAIL" and queue_id in queue["detail"]
+    assert queue["seed_step"] == "2. Create a Queue"
+    assert "/queues/" in queue["fix"]
+    assert set(failed(results)) == {"Queue"}
+
+
+def test_feature_flag_off(bridge_env, check) -> None:
+    environ = {**bridge_env.environ, "FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"}
+    status, results = check(bridge_env, environ=environ)
+    assert status == 1
+    flags = results["Feature flags"]
+    assert flags["status"] == "FAIL"
+    assert "FEATURE_ENABLE_GENESYS_CLOUD_OM" in flags["detail"]
+    assert "endpoint demo (organisation demo)" in flags["detail"]
+    assert flags["seed_step"] == "Prerequisites"
+    assert set(failed(results)) == {"Feature flags"}
+
+
+def test_organisation_not_whitelisted(bridge_env, check) -> None:
+    environ = {**bridge_env.environ, "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"}
+    status, results = check(bridge_env, environ=environ)
+    assert status == 1
+    assert "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST" in \
+        results["Feature flags"]["detail"]
+
+
+def test_trial_environment(make_bridge_env, check) -> None:
+    env = make_bridge_env(config={"bridge": {"environment": "trial"}})
+    status, results = check(env)
+    assert status == 1
+    assert results["Environment"]["status"] == "FAIL"
+    assert results["Environment"]["seed_step"] == "Restrictions"
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("client_id", "no-such-client", "does not know the OAuth client id no-such-client"),
+    ("client_secret", "wrong-secret-0123456789", "exists but its secret was rejected"),
+])
+def test_wrong_client_id_and_wrong_secret_are_told_apart(make_bridge_env, check, field, value,
+                                                          expected) -> None:
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER, field: value}]})
+    status, results = check(env)
+    assert status == 1
+    token = results["OAuth client credentials"]
+    assert token["status"] == "FAIL" and expected in token["detail"]
+    assert token["seed_step"] == "5. Configure Credentials"
+    assert value not in json.dumps(results) or field == "client_id"
+    # Steps that need a token are reported as skipped, not as further failures.
+    assert results["Queue"]["status"] == "WARN"
+    assert set(failed(results)) == {"OAuth client credentials"}
+
+
+def test_unknown_region_host(bridge_env, check) -> None:
+    config = copy.deepcopy(bridge_env.config)
+    provider = config["providers"][0]
+    del provider["base_url"]
+    provider["host"] = "apps.mypurecloud.example"
+    status, results = check(bridge_env, config=config)
+    assert status == 1
+    region = results["Genesys region"]
+    assert region["status"] == "FAIL" and "mypurecloud.example" in region["detail"]
+    assert "mypurecloud.de" in region["fix"]
+    assert region["seed_step"] == "1. Create a Handover Provider"
+    assert results["OAuth client credentials"]["status"] == "WARN"  # skipped: no API to ask
+
+
+def test_notifications_completion_creates_a_channel(make_bridge_env, check) -> None:
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER, "completion": "notifications"}]})
+    status, results = check(env)
+    assert status == 0, failed(results)
+    assert results["Completion: Notifications channel can be created"]["status"] == "PASS"
+    assert results["Completion: Notifications WebSocket connects"]["status"] == "PASS"
+
+
+def test_bridge_not_running_warns_but_does_not_fail(bridge_env, check) -> None:
+    bridge_env.stop_bridge()
+    status, results = check(bridge_env)
+    assert status == 0
+    roundtrip = results["Signed webhook round-trip"]
+    assert roundtrip["status"] == "WARN" and "did not answer" in roundtrip["detail"]
+
+
+def test_unknown_provider_and_missing_config_exit_2(bridge_env, check, capsys) -> None:
+    assert cli.main(["check", "--config", str(bridge_env.config_path()),
+                     "--provider", "nope"]) == 2
+    assert "unknown provider nope" in capsys.readouterr().err
+    assert cli.main(["check", "--config", str(bridge_env.tmp_path / "missing.toml")]) == 2
