@@ -22,7 +22,7 @@ from bridge.flags import Flags
 from bridge.genesys.client import GenesysClient
 from bridge.logs import redaction_filter, setup_logging
 from bridge.ops import Metrics
-from bridge.store import Store, open_store
+from bridge.store import Store, StoreError, open_store, sqlite_path
 
 if TYPE_CHECKING:
     from bridge.completion import CompletionService
@@ -147,10 +147,7 @@ def load_settings(test_config: Mapping[str, Any] | None = None) -> tuple[Config,
     tc = dict(test_config or {})
     environ: Mapping[str, str] = tc.get("environ") if tc.get("environ") is not None else os.environ
     path = tc.get("config_path") or environ.get(CONFIG_ENV) or None
-    try:
-        config = load_config(path, environ=environ, overrides=tc.get("config"))
-    except ConfigError:
-        raise
+    config = load_config(path, environ=environ, overrides=tc.get("config"))
     try:
         flags = Flags.from_env(environ)
     except ValueError as exc:
@@ -161,11 +158,15 @@ def load_settings(test_config: Mapping[str, Any] | None = None) -> tuple[Config,
 
 def ensure_store_dir(store_url: str) -> None:
     """Create the directory of a SQLite store file (the data dir) when missing."""
-    if not store_url.startswith("sqlite://") or store_url.endswith(":memory:"):
+    if not store_url.startswith("sqlite://"):
         return
-    path = Path(store_url[len("sqlite:///"):]) if store_url.startswith("sqlite:///") else None
-    if path is None or not path.parent or str(path.parent) in ("", "."):
+    try:
+        file = sqlite_path(store_url)
+    except StoreError as exc:
+        raise StartupError(str(exc)) from None
+    if file == ":memory:":
         return
+    path = Path(file)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -183,7 +184,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     setup_logging(getattr(config.bridge, "log_level", "INFO") or "INFO",
                   collect_secrets(config) + collect_secrets(flags))
     ensure_store_dir(config.bridge.store)
-    store = open_store(config.bridge.store)
+    try:
+        store = open_store(config.bridge.store)
+    except StoreError as exc:
+        raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     metrics = Metrics()
     clock = tc.get("clock", time.time)
     ctx = BridgeContext(config=config, flags=flags, store=store, clients=ClientRegistry(config),

@@ -11,6 +11,7 @@ MISSING_EVENTBRIDGE_KEY = (
     "API destination sends in Authorization"
 )
 BAD_FLAGS = "feature flags: {error}"
+STORE_OPEN_FAILED = "cannot open the store: {error}"
 STORE_DIR_FAILED = "cannot create the data directory {path}: {error}"
 
 # ops

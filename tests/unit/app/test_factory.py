@@ -84,3 +84,20 @@ def test_eventbridge_key_required_when_http_end_request_flag_is_on(tmp_path):
 def test_default_flags_are_cognigy_defaults(tmp_path):
     config, flags, _ = load_settings(settings(tmp_path, environ={}))
     assert flags.refusal("demo", "production") is not None  # the provider is off until enabled
+
+
+def test_bad_store_url_stops_start_up_naming_the_key(tmp_path):
+    def bad(c):
+        c["bridge"]["store"] = "sqlite://relative-without-slash.db"
+    with pytest.raises(ConfigError, match="bridge.store"):
+        create_app(settings(tmp_path, bad))
+
+
+def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+
+    def under_file(c):
+        c["bridge"]["store"] = f"sqlite:///{blocker}/om-bridge.db"
+    with pytest.raises(StartupError, match="cannot create the data directory"):
+        create_app(settings(tmp_path, under_file))
