@@ -91,6 +91,7 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str] | None = No
     bridge = data.get("bridge")
     if isinstance(bridge, dict) and isinstance(bridge.get("log_level"), str):
         bridge["log_level"] = bridge["log_level"].upper()
+    _drop_blank_choices(data)
     errors = schema_errors(data)
     if errors:
         raise ConfigError(messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)),
@@ -101,6 +102,19 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str] | None = No
         raise ConfigError(messages.INVALID_CONFIG.format(
             source=source, errors="; ".join(builder.errors)), builder.errors)
     return config
+
+
+def _drop_blank_choices(data: dict[str, Any]) -> None:
+    """TOML has no null, so "" stands for "not set" where a key picks an alternative: a
+    provider's host / base_url, an endpoint's handover_provider."""
+    for key, blankable in (("providers", ("host", "base_url")),
+                           ("endpoints", ("handover_provider",))):
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                for name in blankable:
+                    if entry.get(name) == "":
+                        del entry[name]
 
 
 class _Builder:

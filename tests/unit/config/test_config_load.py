@@ -198,6 +198,18 @@ def test_base_url_instead_of_host() -> None:
     assert (p.host, p.base_url) == (None, "http://127.0.0.1:8081")
 
 
+def test_blank_host_or_base_url_means_not_set() -> None:
+    p = parse_config(data(base_url=""), ENV).provider("genesys-demo")
+    assert (p.host, p.base_url) == ("mypurecloud.de", None)
+    d = data(host="", base_url="http://127.0.0.1:8081")
+    d["endpoints"][0]["handover_provider"] = ""
+    config = parse_config(d, ENV)
+    assert config.provider("genesys-demo").host is None
+    assert config.endpoint("demo").handover_provider is None
+    assert errors_of(data(host="")) == [
+        "providers[0]: exactly one of host or base_url is required"]
+
+
 def test_cross_checks_name_both_sides() -> None:
     d = data()
     d["endpoints"][0]["handover_provider"] = "nobody"
