@@ -84,7 +84,8 @@ class AgentSide:
 
     # -- message kinds --------------------------------------------------------------------
     def _agent_message(self, handover: Handover, payload: dict) -> None:
-        handover = self.engine.advance(handover.id, "active") or handover
+        if handover.status != "active":
+            handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
         if handover.settings.get("display_agent_details"):
             agent = self.agents.details(handover, payload)

@@ -14,7 +14,8 @@ from tests.conftest import wait_until
 FLOWS_DIR = Path(__file__).resolve().parents[2] / "flows"
 
 
-def demo_flow_with(tmp_path: Path, says: dict[str, str] | None = None, **handover_config: Any) -> str:
+def demo_flow_with(tmp_path: Path, says: dict[str, str] | None = None,
+                   nodes: dict[str, dict] | None = None, **handover_config: Any) -> str:
     """A copy of flows/demo-bot.json whose Handover node config is updated (and Say nodes, by id,
     given new text); returns its path."""
     chart = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
@@ -23,6 +24,8 @@ def demo_flow_with(tmp_path: Path, says: dict[str, str] | None = None, **handove
             node["config"].update(handover_config)
         if says and node["_id"] in says:
             node["config"]["say"]["text"] = [says[node["_id"]]]
+        if nodes and node["_id"] in nodes:
+            node["config"].update(nodes[node["_id"]])
     path = tmp_path / "demo-bot-variant.json"
     path.write_text(json.dumps(chart), encoding="utf-8")
     return str(path)

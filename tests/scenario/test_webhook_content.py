@@ -97,3 +97,18 @@ def test_user_leaves_and_returns_agent_is_told(bridge_env):
     wait_until(lambda: reader.inbound_texts(conversation_id)[-2:] ==
                ["User left the conversation", "User joined the conversation"], 10, interval=0.2,
                what="the presence notices at the agent")
+
+
+def test_flow_outputs_for_the_agent_go_to_the_agent(make_bridge_env, tmp_path):
+    from tests.scenario.handover_helpers import demo_flow_with, flow_config
+
+    env = make_bridge_env()
+    env.restart_bridge(config=flow_config(demo_flow_with(
+        tmp_path, nodes={"say-genesys-message": {"handoverOutput": "userAndAgent"}})))
+    conversation_id = start_handover(env, agent_answers=True)
+    replay(env.bridge_url, "outbound_bot_text", customer_id=env.user_id,
+           conversation_id=conversation_id)
+    collect(env, lambda o: o["source"] == "bot" and o.get("text") == "You are number 2 in the queue")
+    reader = SandboxReader(env.sandbox_url)
+    wait_until(lambda: "You are number 2 in the queue" in reader.inbound_texts(conversation_id), 10,
+               interval=0.2, what="the flow output at the agent")
