@@ -8,9 +8,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -51,8 +52,12 @@ class ClientRegistry:
             client = self._clients.get(provider_id)
             if client is None:
                 p = self._config.provider(provider_id)
-                client = GenesysClient(p.host or None, p.client_id, _reveal(p.client_secret),
-                                       base_url=p.base_url or None)
+                client = GenesysClient(
+                    p.host or None,
+                    p.client_id,
+                    _reveal(p.client_secret),
+                    base_url=p.base_url or None,
+                )
                 self._clients[provider_id] = client
             return client
 
@@ -73,8 +78,8 @@ class BridgeContext:
     store: Store
     clients: ClientRegistry
     outputs: OutputHub
-    engine: "HandoverEngine"
-    completion: "CompletionService | None"
+    engine: HandoverEngine
+    completion: CompletionService | None
     metrics: Metrics
     clock: Callable[[], float] = time.time
     _closed: bool = field(default=False, repr=False)
@@ -91,7 +96,7 @@ class BridgeContext:
             if stop is not None:
                 try:
                     stop()
-                except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
+                except Exception:
                     log.exception("stopping %s failed", stop)
         self.outputs.close()
         self.clients.close()
@@ -139,10 +144,14 @@ def check_startup(config: Config, flags: Flags) -> None:
                 raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
     if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
         users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
-        raise StartupError(messages.MISSING_EVENTBRIDGE_KEY.format(provider=", ".join(users) or "*"))
+        raise StartupError(
+            messages.MISSING_EVENTBRIDGE_KEY.format(provider=", ".join(users) or "*")
+        )
 
 
-def load_settings(test_config: Mapping[str, Any] | None = None) -> tuple[Config, Flags, Mapping[str, str]]:
+def load_settings(
+    test_config: Mapping[str, Any] | None = None,
+) -> tuple[Config, Flags, Mapping[str, str]]:
     """Config + flags as `create_app` resolves them (also used by `serve` to fail fast before forking)."""
     tc = dict(test_config or {})
     environ: Mapping[str, str] = tc.get("environ") if tc.get("environ") is not None else os.environ
@@ -181,8 +190,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     tc = dict(test_config or {})
     config, flags, _environ = load_settings(tc)
-    setup_logging(getattr(config.bridge, "log_level", "INFO") or "INFO",
-                  collect_secrets(config) + collect_secrets(flags))
+    setup_logging(
+        getattr(config.bridge, "log_level", "INFO") or "INFO",
+        collect_secrets(config) + collect_secrets(flags),
+    )
     ensure_store_dir(config.bridge.store)
     try:
         store = open_store(config.bridge.store)
@@ -190,9 +201,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     metrics = Metrics()
     clock = tc.get("clock", time.time)
-    ctx = BridgeContext(config=config, flags=flags, store=store, clients=ClientRegistry(config),
-                        outputs=OutputHub(store, config, metrics, clock), engine=None,  # type: ignore[arg-type]
-                        completion=None, metrics=metrics, clock=clock)
+    ctx = BridgeContext(
+        config=config,
+        flags=flags,
+        store=store,
+        clients=ClientRegistry(config),
+        outputs=OutputHub(store, config, metrics, clock),
+        engine=None,  # type: ignore[arg-type]
+        completion=None,
+        metrics=metrics,
+        clock=clock,
+    )
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["SSE_KEEPALIVE_SECONDS"] = float(tc.get("sse_keepalive", 15.0))
@@ -227,16 +246,19 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
 def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
-        body = {"error": (exc.name or "error").lower().replace(" ", "_"),
-                "message": exc.description or exc.name}
+        body = {
+            "error": (exc.name or "error").lower().replace(" ", "_"),
+            "message": exc.description or exc.name,
+        }
         return jsonify(body), exc.code or 500
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception):  # type: ignore[no-untyped-def]
         log.exception(messages.LOG_UNHANDLED, request.method, request.path)
         rid = g.get("request_id", "-")
-        return jsonify({"error": "internal_error",
-                        "message": messages.INTERNAL_ERROR.format(request_id=rid)}), 500
+        return jsonify(
+            {"error": "internal_error", "message": messages.INTERNAL_ERROR.format(request_id=rid)}
+        ), 500
 
 
 def shutdown(app: Flask) -> None:
@@ -244,4 +266,11 @@ def shutdown(app: Flask) -> None:
     app.extensions["om-bridge"].close()
 
 
-__all__ = ["BridgeContext", "ClientRegistry", "StartupError", "create_app", "shutdown", "redaction_filter"]
+__all__ = [
+    "BridgeContext",
+    "ClientRegistry",
+    "StartupError",
+    "create_app",
+    "redaction_filter",
+    "shutdown",
+]

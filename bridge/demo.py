@@ -36,26 +36,30 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
             "cognigy_version": "4.100",
             "log_level": "INFO",
         },
-        "endpoints": [{
-            "url_token": DEMO_TOKEN,
-            "organisation": DEMO_ORGANISATION,
-            "flow": DEMO_FLOW,
-            "handover_provider": DEMO_PROVIDER,
-        }],
-        "providers": [{
-            "id": DEMO_PROVIDER,
-            "type": "genesysCloudOM",
-            "base_url": sandbox_url,
-            "deployment_name": seed.DEMO_INTEGRATION_NAME,
-            "queue_id": seed.DEMO_QUEUE_ID,
-            # The demo identities are public (README); a real org takes these as "env:NAME".
-            "webhook_secret": seed.DEMO_WEBHOOK_SECRET,
-            "client_id": seed.BRIDGE_CLIENT_ID,
-            "client_secret": seed.BRIDGE_CLIENT_SECRET,
-            "send_profile": False,
-            "completion": "eventbridge",
-            "organization_id": seed.DEMO_ORG_ID,
-        }],
+        "endpoints": [
+            {
+                "url_token": DEMO_TOKEN,
+                "organisation": DEMO_ORGANISATION,
+                "flow": DEMO_FLOW,
+                "handover_provider": DEMO_PROVIDER,
+            }
+        ],
+        "providers": [
+            {
+                "id": DEMO_PROVIDER,
+                "type": "genesysCloudOM",
+                "base_url": sandbox_url,
+                "deployment_name": seed.DEMO_INTEGRATION_NAME,
+                "queue_id": seed.DEMO_QUEUE_ID,
+                # The demo identities are public (README); a real org takes these as "env:NAME".
+                "webhook_secret": seed.DEMO_WEBHOOK_SECRET,
+                "client_id": seed.BRIDGE_CLIENT_ID,
+                "client_secret": seed.BRIDGE_CLIENT_SECRET,
+                "send_profile": False,
+                "completion": "eventbridge",
+                "organization_id": seed.DEMO_ORG_ID,
+            }
+        ],
     }
 
 
@@ -100,7 +104,9 @@ def main(args: argparse.Namespace) -> int:
     config_path = data_dir / "om-bridge.toml"
 
     try:
-        sandbox = SandboxServer(config=sandbox_demo_config(bridge_url), host=host, port=args.sandbox_port)
+        sandbox = SandboxServer(
+            config=sandbox_demo_config(bridge_url), host=host, port=args.sandbox_port
+        )
         sandbox.start()
     except OSError:
         print(messages.DEMO_PORT_BUSY.format(port=args.sandbox_port), file=sys.stderr)
@@ -119,9 +125,16 @@ def main(args: argparse.Namespace) -> int:
             print(messages.DEMO_PORT_BUSY.format(port=args.port), file=sys.stderr)
             app.extensions["om-bridge"].close()
             return 2
-        print(messages.DEMO_BANNER.format(
-            bridge_url=bridge_url, sandbox_url=sandbox.url, agent_user=seed.DEMO_AGENT_USERNAME,
-            agent_password=seed.DEMO_AGENT_PASSWORD, config_path=config_path), flush=True)
+        print(
+            messages.DEMO_BANNER.format(
+                bridge_url=bridge_url,
+                sandbox_url=sandbox.url,
+                agent_user=seed.DEMO_AGENT_USERNAME,
+                agent_password=seed.DEMO_AGENT_PASSWORD,
+                config_path=config_path,
+            ),
+            flush=True,
+        )
         thread = threading.Thread(target=server.serve_forever, name="om-bridge-demo", daemon=True)
         thread.start()
         try:

@@ -6,10 +6,12 @@ import contextvars
 import logging
 import re
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 # The request id of the request being served (set by the app's before_request hook).
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("om_bridge_request_id", default="-")
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "om_bridge_request_id", default="-"
+)
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 MASK = "***"

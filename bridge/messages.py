@@ -4,10 +4,10 @@ from __future__ import annotations
 
 # start-up
 STARTUP_FAILED = "om-bridge cannot start: {error}"
-MISSING_PROVIDER_SECRET = "providers[{provider}].{key}: required (a secret, e.g. \"env:NAME\")"
+MISSING_PROVIDER_SECRET = 'providers[{provider}].{key}: required (a secret, e.g. "env:NAME")'
 MISSING_EVENTBRIDGE_KEY = (
     "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY is not set but FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST "
-    "is on and provider \"{provider}\" uses completion \"eventbridge\": set the API key the EventBridge "
+    'is on and provider "{provider}" uses completion "eventbridge": set the API key the EventBridge '
     "API destination sends in Authorization"
 )
 BAD_FLAGS = "feature flags: {error}"

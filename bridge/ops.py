@@ -5,10 +5,18 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from bridge import messages
 from bridge.logs import redaction_filter, request_id_var
@@ -37,18 +45,27 @@ class Metrics:
         with self._lock:
             metric = self._metrics.get(full)
             if metric is None:
-                metric = kind(full, documentation or full, list(labelnames), registry=self.registry, **kw)
+                metric = kind(
+                    full, documentation or full, list(labelnames), registry=self.registry, **kw
+                )
                 self._metrics[full] = metric
             elif not isinstance(metric, kind):
                 raise ValueError(f"metric {full} already registered as {type(metric).__name__}")
             return metric
 
-    def counter(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Counter:
+    def counter(
+        self, name: str, documentation: str = "", labelnames: Sequence[str] = ()
+    ) -> Counter:
         """A counter (`.labels(...).inc()`); the same object for the same name."""
         return self._get(Counter, name, documentation, labelnames)
 
-    def histogram(self, name: str, documentation: str = "", labelnames: Sequence[str] = (),
-                  buckets: Sequence[float] | None = None) -> Histogram:
+    def histogram(
+        self,
+        name: str,
+        documentation: str = "",
+        labelnames: Sequence[str] = (),
+        buckets: Sequence[float] | None = None,
+    ) -> Histogram:
         """A histogram (`.labels(...).observe(v)`); the same object for the same name."""
         kw = {"buckets": tuple(buckets)} if buckets else {}
         return self._get(Histogram, name, documentation, labelnames, **kw)
@@ -66,8 +83,12 @@ class Metrics:
 class Readiness:
     """Readiness checks (store ping, each provider's login host and token), cached for a few seconds."""
 
-    def __init__(self, ctx: "BridgeContext", ttl: float = READY_CACHE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ctx: BridgeContext,
+        ttl: float = READY_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ctx, self._ttl, self._clock = ctx, ttl, clock
         self._lock = threading.Lock()
         self._cached: tuple[float, list[dict]] | None = None
@@ -88,16 +109,24 @@ class Readiness:
             ok = bool(self._ctx.store.ping())
         except Exception:  # noqa: BLE001 - any store failure means "not ready"
             ok = False
-        results.append({"name": "store", "ok": ok,
-                        "detail": messages.READY_OK if ok else messages.READY_STORE_FAILED})
+        results.append(
+            {
+                "name": "store",
+                "ok": ok,
+                "detail": messages.READY_OK if ok else messages.READY_STORE_FAILED,
+            }
+        )
         for provider_id in self._ctx.config.providers:
             try:
                 # A token proves the login host is reachable and the client credentials are valid.
                 self._ctx.clients.for_provider(provider_id).token()
-                results.append({"name": f"provider:{provider_id}", "ok": True, "detail": messages.READY_OK})
+                results.append(
+                    {"name": f"provider:{provider_id}", "ok": True, "detail": messages.READY_OK}
+                )
             except Exception as exc:  # noqa: BLE001 - reported, never raised
                 detail = redaction_filter().redact(
-                    messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=exc))
+                    messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=exc)
+                )
                 results.append({"name": f"provider:{provider_id}", "ok": False, "detail": detail})
         return results
 
@@ -105,7 +134,7 @@ class Readiness:
 bp = Blueprint("ops", __name__)
 
 
-def _ctx() -> "BridgeContext":
+def _ctx() -> BridgeContext:
     return current_app.extensions["om-bridge"]
 
 
@@ -127,21 +156,29 @@ def metrics():  # type: ignore[no-untyped-def]
     return Response(_ctx().metrics.render(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def init_app(app: Flask, ctx: "BridgeContext") -> None:
+def init_app(app: Flask, ctx: BridgeContext) -> None:
     """Register the ops routes, request ids and the per-request metrics."""
     app.extensions["om-bridge.readiness"] = Readiness(ctx)
     app.register_blueprint(bp)
-    requests_total = ctx.metrics.counter("http_requests_total", "HTTP requests served",
-                                         ["route", "method", "status"])
-    latency = ctx.metrics.histogram("http_request_seconds", "HTTP request latency", ["route", "method"],
-                                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                             1, 2.5, 5, 10, 30))
+    requests_total = ctx.metrics.counter(
+        "http_requests_total", "HTTP requests served", ["route", "method", "status"]
+    )
+    latency = ctx.metrics.histogram(
+        "http_request_seconds",
+        "HTTP request latency",
+        ["route", "method"],
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    )
 
     @app.before_request
     def _start() -> None:
         # Accept a caller's id (a proxy's X-Request-Id) when it is sane, else make one.
         incoming = request.headers.get("X-Request-Id", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex[:16]
+        rid = (
+            incoming
+            if 0 < len(incoming) <= 64 and incoming.isprintable()
+            else uuid.uuid4().hex[:16]
+        )
         g.request_id = rid
         g.request_started = time.perf_counter()
         g.request_id_token = request_id_var.set(rid)

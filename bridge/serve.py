@@ -35,8 +35,11 @@ def _store_override(config_path: str, data_dir: str, environ: dict[str, str]) ->
 
 def app_settings(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:
     """The `create_app` settings `serve` uses for these command-line arguments."""
-    return {"config_path": args.config, "environ": environ,
-            "config": _store_override(args.config, args.data_dir, environ)}
+    return {
+        "config_path": args.config,
+        "environ": environ,
+        "config": _store_override(args.config, args.data_dir, environ),
+    }
 
 
 def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -71,8 +74,12 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
         return 2
-    print(messages.SERVE_LISTENING.format(host=args.host, port=args.port, store=_safe_store(config.bridge.store)),
-          file=sys.stderr)
+    print(
+        messages.SERVE_LISTENING.format(
+            host=args.host, port=args.port, store=_safe_store(config.bridge.store)
+        ),
+        file=sys.stderr,
+    )
     if args.dev:
         from bridge.app import create_app
 

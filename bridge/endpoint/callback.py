@@ -6,7 +6,8 @@ import logging
 import queue
 import random
 import threading
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -22,7 +23,7 @@ TIMEOUT = (3.05, 10.0)
 _STOP = object()
 
 
-def webhook_body(key: "SessionKey", output: dict) -> dict:
+def webhook_body(key: SessionKey, output: dict) -> dict:
     """Cognigy's Webhook-endpoint body (reference/cognigy-model.md §4.3) for one output."""
     return {
         "userId": key.user_id,
@@ -45,17 +46,23 @@ class CallbackDelivery:
     Basic auth is taken from the URL's user info (`https://user:pass@host/path`), as requests does.
     """
 
-    def __init__(self, metrics: "Metrics", delays: Sequence[float] = DEFAULT_DELAYS,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        delays: Sequence[float] = DEFAULT_DELAYS,
+        session: requests.Session | None = None,
+    ) -> None:
         self._delays = tuple(delays)
         self._session = session or requests.Session()
-        self._queue: "queue.Queue[object]" = queue.Queue()
+        self._queue: queue.Queue[object] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._sent = metrics.counter("callback_deliveries_total", "Callback URL deliveries", ["outcome"])
+        self._sent = metrics.counter(
+            "callback_deliveries_total", "Callback URL deliveries", ["outcome"]
+        )
 
-    def submit(self, url: str, key: "SessionKey", output: dict) -> None:
+    def submit(self, url: str, key: SessionKey, output: dict) -> None:
         """Queue one output for `url`; returns at once."""
         self._ensure_worker()
         self._queue.put((url, key, output))
@@ -63,7 +70,9 @@ class CallbackDelivery:
     def _ensure_worker(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="om-bridge-callback", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="om-bridge-callback", daemon=True
+                )
                 self._thread.start()
 
     def _run(self) -> None:
@@ -74,7 +83,7 @@ class CallbackDelivery:
             url, key, output = item  # type: ignore[misc]
             self._deliver(url, key, output)
 
-    def _deliver(self, url: str, key: "SessionKey", output: dict) -> None:
+    def _deliver(self, url: str, key: SessionKey, output: dict) -> None:
         body = webhook_body(key, output)
         attempts = len(self._delays) + 1
         error = ""
@@ -85,7 +94,9 @@ class CallbackDelivery:
                     self._sent.labels("delivered").inc()
                     return
                 if resp.status_code != 429 and resp.status_code < 500:
-                    log.warning(messages.CALLBACK_GAVE_UP, _safe(url), output.get("seq"), resp.status_code)
+                    log.warning(
+                        messages.CALLBACK_GAVE_UP, _safe(url), output.get("seq"), resp.status_code
+                    )
                     self._sent.labels("rejected").inc()
                     return
                 error = f"HTTP {resp.status_code}"

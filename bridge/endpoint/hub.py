@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bridge.endpoint.callback import CallbackDelivery
 
@@ -18,15 +19,24 @@ SOURCES = ("bot", "agent", "system")
 
 def iso_now(clock: Callable[[], float]) -> str:
     """ISO-8601 UTC with milliseconds and `Z` (the format Genesys uses, so times read alike)."""
-    return datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
+    return (
+        datetime.fromtimestamp(clock(), UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
 
 
 class OutputHub:
     """Appends outputs to the store (which wakes long-poll and SSE waiters) and queues callback delivery."""
 
-    def __init__(self, store: "Store", config: "Config", metrics: "Metrics",
-                 clock: Callable[[], float], callback: CallbackDelivery | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        metrics: Metrics,
+        clock: Callable[[], float],
+        callback: CallbackDelivery | None = None,
+    ) -> None:
         self._store, self._config, self._clock = store, config, clock
         self._callback = callback or CallbackDelivery(metrics)
         self._closed = threading.Event()
@@ -37,7 +47,7 @@ class OutputHub:
         """True once the app is shutting down (open SSE streams end)."""
         return self._closed.is_set()
 
-    def emit(self, session_key: "SessionKey", output: dict) -> int:
+    def emit(self, session_key: SessionKey, output: dict) -> int:
         """Store `output` (`source`, `text`, `data`, optional `time`) for the session; returns its seq.
 
         Never blocks on the network: callback delivery happens on a background thread.
@@ -60,11 +70,11 @@ class OutputHub:
             self._callback.submit(url, session_key, record)
         return seq
 
-    def after(self, session_key: "SessionKey", after: int, limit: int = 100) -> list[dict]:
+    def after(self, session_key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first."""
         return self._store.outputs_after(session_key, after, limit)
 
-    def wait(self, session_key: "SessionKey", after: int, timeout: float) -> list[dict]:
+    def wait(self, session_key: SessionKey, after: int, timeout: float) -> list[dict]:
         """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
         if self.closed:
             return []

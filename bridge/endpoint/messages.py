@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-UNKNOWN_ENDPOINT = "no endpoint with URL token \"{token}\""
+UNKNOWN_ENDPOINT = 'no endpoint with URL token "{token}"'
 BODY_NOT_JSON = "the request body is not valid JSON: {error}"
 BODY_TOO_LARGE = "the request body is {size} bytes; the limit is {limit} bytes"
-NEED_TEXT_OR_DATA = "at least one of \"text\" (a string) or \"data\" (an object) is required"
+NEED_TEXT_OR_DATA = 'at least one of "text" (a string) or "data" (an object) is required'
 SCHEMA_ERROR = "{path}: {message}"
 MISSING_USER_ID = "the userId query parameter (or body field) is required"
-BAD_INTEGER = "{name} must be a non-negative integer, got \"{value}\""
-BAD_NUMBER = "{name} must be a non-negative number of seconds, got \"{value}\""
+BAD_INTEGER = '{name} must be a non-negative integer, got "{value}"'
+BAD_NUMBER = '{name} must be a non-negative number of seconds, got "{value}"'
 METHOD_NOT_ALLOWED = "{method} is not allowed here"
 NOT_FOUND = "no such route: {path}"
-UNKNOWN_WEBCHAT_TOKEN = "No endpoint with URL token \"{token}\" is configured."
-NO_ENDPOINT_CONFIGURED = "No endpoint is configured: add an [[endpoints]] table to the configuration."
+UNKNOWN_WEBCHAT_TOKEN = 'No endpoint with URL token "{token}" is configured.'
+NO_ENDPOINT_CONFIGURED = (
+    "No endpoint is configured: add an [[endpoints]] table to the configuration."
+)
 
 CALLBACK_FAILED = "callback delivery to %s failed for seq %s after %d attempts: %s"
 CALLBACK_GAVE_UP = "callback delivery to %s rejected seq %s with status %s (not retried)"

@@ -20,7 +20,7 @@ MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
 
 
-def _ctx() -> "BridgeContext":
+def _ctx() -> BridgeContext:
     return current_app.extensions["om-bridge"]
 
 
@@ -87,11 +87,13 @@ def post_input(url_token: str):  # type: ignore[no-untyped-def]
         return _unknown(url_token)
     # Refuse an announced oversized body before reading it.
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise InputError(messages.BODY_TOO_LARGE.format(size=request.content_length,
-                                                       limit=MAX_BODY_BYTES), 413)
+        raise InputError(
+            messages.BODY_TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES), 413
+        )
     body = parse_input(request.get_data())
-    reply = _ctx().engine.handle_input(url_token, body["userId"], body["sessionId"],
-                                       body.get("text"), body.get("data"))
+    reply = _ctx().engine.handle_input(
+        url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
+    )
     return jsonify(reply)
 
 
@@ -125,7 +127,9 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
     after = int(last) if last.isdigit() else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
     # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
-    resp = Response(event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream")
+    resp = Response(
+        event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream"
+    )
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return resp

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bridge.endpoint.hub import OutputHub
@@ -18,7 +19,7 @@ def frame(output: dict) -> str:
     return f"id: {output['seq']}\nevent: output\ndata: {data}\n\n"
 
 
-def event_stream(hub: "OutputHub", key: "SessionKey", after: int, keepalive: float) -> Iterator[str]:
+def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) -> Iterator[str]:
     """Yield outputs after `after` as they arrive; a comment every `keepalive` seconds of silence.
 
     The comment also detects a gone client: the server's write fails and the generator is closed.

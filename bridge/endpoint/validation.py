@@ -23,7 +23,9 @@ class InputError(ValueError):
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    schema = json.loads(resources.files("schemas").joinpath("endpoint-input.json").read_text("utf-8"))
+    schema = json.loads(
+        resources.files("schemas").joinpath("endpoint-input.json").read_text("utf-8")
+    )
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -43,7 +45,9 @@ def parse_input(raw: bytes) -> dict:
         if specific:
             err = specific[0]
             path = _path(err)
-            raise InputError(messages.SCHEMA_ERROR.format(path=path, message=err.message), path=path)
+            raise InputError(
+                messages.SCHEMA_ERROR.format(path=path, message=err.message), path=path
+            )
         raise InputError(messages.NEED_TEXT_OR_DATA, path="$")
     return body
 

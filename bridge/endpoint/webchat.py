@@ -19,8 +19,15 @@ def page():  # type: ignore[no-untyped-def]
     if token is None:
         token = DEFAULT_TOKEN if DEFAULT_TOKEN in endpoints else next(iter(endpoints), None)
         if token is None:
-            return messages.NO_ENDPOINT_CONFIGURED, 404, {"Content-Type": "text/plain; charset=utf-8"}
+            return (
+                messages.NO_ENDPOINT_CONFIGURED,
+                404,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
     if token not in endpoints:
-        return (messages.UNKNOWN_WEBCHAT_TOKEN.format(token=token), 404,
-                {"Content-Type": "text/plain; charset=utf-8"})
+        return (
+            messages.UNKNOWN_WEBCHAT_TOKEN.format(token=token),
+            404,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
     return render_template("webchat.html", token=token)

@@ -11,7 +11,7 @@ or from the factory fixture `make_bridge_env(**options)` for tests that need sev
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

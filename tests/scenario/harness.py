@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Self
 
 import requests
 import tomli_w
@@ -61,8 +62,9 @@ class BridgeServer:
         self.app = create_app(test_config)
         self.ctx = self.app.extensions["om-bridge"]
         self._server = make_server(HOST, port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="bridge-test-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="bridge-test-server", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -76,7 +78,7 @@ class BridgeServer:
 class SandboxAdmin:
     """The sandbox's admin routes (faults, rate limit, EventBridge destination)."""
 
-    def __init__(self, env: "BridgeEnv") -> None:
+    def __init__(self, env: BridgeEnv) -> None:
         self._env = env
 
     def _url(self, path: str) -> str:
@@ -93,8 +95,9 @@ class SandboxAdmin:
         requests.delete(self._url("/sandbox/faults"), params=params, timeout=5).raise_for_status()
 
     def set_rate_limit(self, per_minute: int) -> None:
-        requests.put(self._url("/sandbox/rate-limit"), json={"perMinute": per_minute},
-                     timeout=5).raise_for_status()
+        requests.put(
+            self._url("/sandbox/rate-limit"), json={"perMinute": per_minute}, timeout=5
+        ).raise_for_status()
 
     def eventbridge(self, settings: dict | None = None) -> dict:
         """GET (no settings) or PUT the EventBridge destination; returns the sandbox's answer."""
@@ -109,9 +112,16 @@ class SandboxAdmin:
 class BridgeEnv:
     """A running sandbox + bridge pair with helpers for talking to both like a user and an agent."""
 
-    def __init__(self, tmp_path: Path, *, flags: dict | None = None, config: dict | None = None,
-                 sandbox_config: dict | None = None, start_workers: bool = True,
-                 sse_keepalive: float = 15.0) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        flags: dict | None = None,
+        config: dict | None = None,
+        sandbox_config: dict | None = None,
+        start_workers: bool = True,
+        sse_keepalive: float = 15.0,
+    ) -> None:
         self.tmp_path = Path(tmp_path)
         self.data_dir = self.tmp_path / "data"
         self.bridge_port = free_port()
@@ -119,8 +129,9 @@ class BridgeEnv:
         self.url_token = DEMO_TOKEN
         self.user_id = f"user-{uuid.uuid4().hex[:12]}"
         self.session_id = f"session-{uuid.uuid4().hex[:12]}"
-        self.sandbox_config = merge(merge(sandbox_demo_config(self.bridge_url), FAST_SANDBOX),
-                                    sandbox_config or {})
+        self.sandbox_config = merge(
+            merge(sandbox_demo_config(self.bridge_url), FAST_SANDBOX), sandbox_config or {}
+        )
         self.sandbox_port: int | None = None
         self.sandbox = None
         self.bridge: BridgeServer | None = None
@@ -128,8 +139,12 @@ class BridgeEnv:
         self._others: list = []
         self.sandbox_admin = SandboxAdmin(self)
         self.start_sandbox()
-        self.config = merge(demo_config(self.bridge_url, self.sandbox_url, self.data_dir), config or {})
-        self.environ = {k: v for k, v in {**demo_environ(), **(flags or {})}.items() if v is not None}
+        self.config = merge(
+            demo_config(self.bridge_url, self.sandbox_url, self.data_dir), config or {}
+        )
+        self.environ = {
+            k: v for k, v in {**demo_environ(), **(flags or {})}.items() if v is not None
+        }
         self.start_workers, self.sse_keepalive = start_workers, sse_keepalive
         try:
             self.start_bridge()
@@ -165,9 +180,15 @@ class BridgeEnv:
             self.config = merge(self.config, config)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path().write_text(tomli_w.dumps(self.config), encoding="utf-8")
-        self.bridge = BridgeServer({"config_path": str(self.config_path()), "environ": dict(self.environ),
-                                    "start_workers": self.start_workers,
-                                    "sse_keepalive": self.sse_keepalive}, self.bridge_port)
+        self.bridge = BridgeServer(
+            {
+                "config_path": str(self.config_path()),
+                "environ": dict(self.environ),
+                "start_workers": self.start_workers,
+                "sse_keepalive": self.sse_keepalive,
+            },
+            self.bridge_port,
+        )
 
     def stop_bridge(self) -> None:
         if self.bridge is not None:
@@ -183,8 +204,9 @@ class BridgeEnv:
         """Start the sandbox (on the same port as before after `stop_sandbox`); its state starts fresh."""
         from sandbox.server import SandboxServer
 
-        self.sandbox = SandboxServer(config=copy.deepcopy(self.sandbox_config), host=HOST,
-                                     port=self.sandbox_port or 0)
+        self.sandbox = SandboxServer(
+            config=copy.deepcopy(self.sandbox_config), host=HOST, port=self.sandbox_port or 0
+        )
         self.sandbox.start()
         self.sandbox_port = self.sandbox.port
         self._close_agents()
@@ -200,7 +222,7 @@ class BridgeEnv:
         self.stop_bridge()
         self.stop_sandbox()
 
-    def __enter__(self) -> "BridgeEnv":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -217,14 +239,28 @@ class BridgeEnv:
     def post_input(self, body: Any, **kw: Any) -> requests.Response:
         """POST a raw input body to the endpoint (for error tests)."""
         if isinstance(body, (bytes, str)):
-            return requests.post(self.endpoint_url(), data=body, timeout=30,
-                                 headers={"Content-Type": "application/json"}, **kw)
+            return requests.post(
+                self.endpoint_url(),
+                data=body,
+                timeout=30,
+                headers={"Content-Type": "application/json"},
+                **kw,
+            )
         return requests.post(self.endpoint_url(), json=body, timeout=30, **kw)
 
-    def say(self, text: str | None = None, *, data: dict | None = None, user_id: str | None = None,
-            session_id: str | None = None) -> dict:
+    def say(
+        self,
+        text: str | None = None,
+        *,
+        data: dict | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> dict:
         """Send a user message; returns the Cognigy REST reply (fails the test on a non-200)."""
-        body: dict[str, Any] = {"userId": user_id or self.user_id, "sessionId": session_id or self.session_id}
+        body: dict[str, Any] = {
+            "userId": user_id or self.user_id,
+            "sessionId": session_id or self.session_id,
+        }
         if text is not None:
             body["text"] = text
         if data is not None:
@@ -233,17 +269,26 @@ class BridgeEnv:
         assert resp.status_code == 200, f"POST /endpoint -> {resp.status_code}: {resp.text}"
         return resp.json()
 
-    def outputs(self, after: int = 0, wait: float = 0, *, user_id: str | None = None,
-                session_id: str | None = None) -> dict:
+    def outputs(
+        self,
+        after: int = 0,
+        wait: float = 0,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> dict:
         """Long-poll: `{"outputs": [...], "next": n}`."""
-        resp = requests.get(self.session_url("/outputs", session_id),
-                            params={"userId": user_id or self.user_id, "after": after, "wait": wait},
-                            timeout=wait + 10)
+        resp = requests.get(
+            self.session_url("/outputs", session_id),
+            params={"userId": user_id or self.user_id, "after": after, "wait": wait},
+            timeout=wait + 10,
+        )
         assert resp.status_code == 200, resp.text
         return resp.json()
 
-    def wait_for_output(self, predicate: Callable[[dict], bool], after: int = 0, timeout: float = 15.0,
-                        **kw: Any) -> dict:
+    def wait_for_output(
+        self, predicate: Callable[[dict], bool], after: int = 0, timeout: float = 15.0, **kw: Any
+    ) -> dict:
         """The first output after `after` matching `predicate`, long-polling until `timeout`."""
         found: list[dict] = []
         cursor = [after]
@@ -257,11 +302,15 @@ class BridgeEnv:
         wait_until(seen, timeout, interval=0, what="a matching output")
         return found[0]
 
-    def post_session(self, action: str, *, user_id: str | None = None,
-                     session_id: str | None = None) -> requests.Response:
+    def post_session(
+        self, action: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> requests.Response:
         """POST `connect`, `disconnect` or `typing` for the session."""
-        return requests.post(self.session_url(f"/{action}", session_id),
-                             json={"userId": user_id or self.user_id}, timeout=10)
+        return requests.post(
+            self.session_url(f"/{action}", session_id),
+            json={"userId": user_id or self.user_id},
+            timeout=10,
+        )
 
     # -- the agent side --
 
@@ -272,8 +321,9 @@ class BridgeEnv:
             from sandbox import seed
             from sandbox.agentclient import AgentClient
 
-            self._agent = AgentClient(self.sandbox_url, seed.DEMO_AGENT_USERNAME,
-                                      seed.DEMO_AGENT_PASSWORD).login()
+            self._agent = AgentClient(
+                self.sandbox_url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD
+            ).login()
         return self._agent
 
     def agent_client(self, username: str, password: str):  # type: ignore[no-untyped-def]

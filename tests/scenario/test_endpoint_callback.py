@@ -16,10 +16,18 @@ def receiver():
 
 
 def test_outputs_reach_the_callback_url(make_bridge_env, receiver):
-    env = make_bridge_env(config={"endpoints": [{"url_token": "demo", "callback_url": receiver.url + "/cb"}]})
+    env = make_bridge_env(
+        config={"endpoints": [{"url_token": "demo", "callback_url": receiver.url + "/cb"}]}
+    )
     key = SessionKey("demo", env.user_id, env.session_id)
-    env.ctx.outputs.emit(key, {"source": "agent", "text": "from the agent",
-                               "data": {"agent": {"name": "Alex Agent", "avatar": "http://x/a.png"}}})
+    env.ctx.outputs.emit(
+        key,
+        {
+            "source": "agent",
+            "text": "from the agent",
+            "data": {"agent": {"name": "Alex Agent", "avatar": "http://x/a.png"}},
+        },
+    )
     env.ctx.outputs.emit(key, {"source": "system", "data": {"handover": {"status": "completed"}}})
     wait_until(lambda: len(receiver.requests) == 2, what="two callback POSTs")
     first, second = (r.json() for r in receiver.requests)

@@ -20,9 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=ROOT,
-                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bridge.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def stop(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
@@ -38,15 +43,27 @@ def stop(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
 
 def test_demo_runs_both_and_stops_on_ctrl_c(tmp_path):
     port, sandbox_port = free_port(), free_port()
-    proc = run(["demo", "--port", str(port), "--sandbox-port", str(sandbox_port),
-                "--data-dir", str(tmp_path / "data")])
+    proc = run(
+        [
+            "demo",
+            "--port",
+            str(port),
+            "--sandbox-port",
+            str(sandbox_port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=30)
         wait_for_http(f"http://127.0.0.1:{sandbox_port}/console", timeout=10)
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200 and 'data-token="demo"' in page.text
-        reply = requests.post(f"http://127.0.0.1:{port}/endpoint/demo", timeout=10,
-                              json={"userId": "u", "sessionId": "s", "text": "hello"})
+        reply = requests.post(
+            f"http://127.0.0.1:{port}/endpoint/demo",
+            timeout=10,
+            json={"userId": "u", "sessionId": "s", "text": "hello"},
+        )
         assert reply.status_code == 200 and reply.json()["outputStack"]
     finally:
         code, out, err = stop(proc, signal.SIGINT)
@@ -67,13 +84,28 @@ def test_serve_under_gunicorn(tmp_path):
         del config["bridge"]["store"]  # --data-dir decides
         path = tmp_path / "om-bridge.toml"
         path.write_text(tomli_w.dumps(config))
-        proc = run(["serve", "--config", str(path), "--port", str(port), "--data-dir",
-                    str(tmp_path / "data"), "--threads", "4"], env=demo_environ())
+        proc = run(
+            [
+                "serve",
+                "--config",
+                str(path),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--threads",
+                "4",
+            ],
+            env=demo_environ(),
+        )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=30)
             assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200
-            reply = requests.post(f"http://127.0.0.1:{port}/endpoint/demo", timeout=10,
-                                  json={"userId": "u", "sessionId": "s", "text": "hello"})
+            reply = requests.post(
+                f"http://127.0.0.1:{port}/endpoint/demo",
+                timeout=10,
+                json={"userId": "u", "sessionId": "s", "text": "hello"},
+            )
             assert reply.status_code == 200
         finally:
             code, _out, err = stop(proc, signal.SIGTERM)

@@ -27,19 +27,25 @@ def test_data_only_input_is_accepted(bridge_env):
 def test_unknown_url_token_is_404_naming_it(bridge_env):
     import requests
 
-    resp = requests.post(f"{bridge_env.bridge_url}/endpoint/nope", timeout=10,
-                         json={"userId": "u", "sessionId": "s", "text": "hi"})
+    resp = requests.post(
+        f"{bridge_env.bridge_url}/endpoint/nope",
+        timeout=10,
+        json={"userId": "u", "sessionId": "s", "text": "hi"},
+    )
     assert resp.status_code == 404
     assert resp.json()["error"] == "unknown_endpoint"
     assert '"nope"' in resp.json()["message"]
 
 
-@pytest.mark.parametrize("body, status, path", [
-    ({"sessionId": "s1", "text": "hi"}, 400, "userId"),
-    ({"userId": "u1", "sessionId": "s1"}, 400, "$"),
-    ({"userId": "u1", "sessionId": "s1", "text": 42}, 400, "text"),
-    ('{"userId": "u1", ', 400, None),
-])
+@pytest.mark.parametrize(
+    "body, status, path",
+    [
+        ({"sessionId": "s1", "text": "hi"}, 400, "userId"),
+        ({"userId": "u1", "sessionId": "s1"}, 400, "$"),
+        ({"userId": "u1", "sessionId": "s1", "text": 42}, 400, "text"),
+        ('{"userId": "u1", ', 400, None),
+    ],
+)
 def test_bad_bodies_are_rejected_and_change_nothing(bridge_env, body, status, path):
     resp = bridge_env.post_input(body)
     assert resp.status_code == status, resp.text

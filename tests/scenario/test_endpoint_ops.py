@@ -31,8 +31,9 @@ def test_readyz_names_the_failing_provider(bridge_env):
 
 
 def test_readyz_reports_wrong_credentials_without_the_secret(make_bridge_env):
-    env = make_bridge_env(config={"providers": [{"id": "genesys-demo",
-                                                 "client_secret": "wrong-secret-0123456789"}]})
+    env = make_bridge_env(
+        config={"providers": [{"id": "genesys-demo", "client_secret": "wrong-secret-0123456789"}]}
+    )
     resp = requests.get(env.bridge_url + "/readyz", timeout=60)
     assert resp.status_code == 503
     assert "wrong-secret-0123456789" not in resp.text
@@ -42,7 +43,10 @@ def test_metrics_count_requests_and_hold_no_secrets(bridge_env):
     bridge_env.say("hello")
     requests.get(bridge_env.bridge_url + "/readyz", timeout=30)
     text = requests.get(bridge_env.bridge_url + "/metrics", timeout=10).text
-    assert 'om_bridge_http_requests_total{method="POST",route="/endpoint/<url_token>",status="200"}' in text
+    assert (
+        'om_bridge_http_requests_total{method="POST",route="/endpoint/<url_token>",status="200"}'
+        in text
+    )
     for secret in (seed.BRIDGE_CLIENT_SECRET, seed.DEMO_WEBHOOK_SECRET, "demo-eventbridge-key"):
         assert secret not in text
     # Paths carry user ids; only route patterns are labels.
@@ -50,7 +54,9 @@ def test_metrics_count_requests_and_hold_no_secrets(bridge_env):
 
 
 def test_request_id_is_echoed_or_made(bridge_env):
-    resp = requests.get(bridge_env.bridge_url + "/healthz", headers={"X-Request-Id": "abc-123"}, timeout=10)
+    resp = requests.get(
+        bridge_env.bridge_url + "/healthz", headers={"X-Request-Id": "abc-123"}, timeout=10
+    )
     assert resp.headers["X-Request-Id"] == "abc-123"
     made = requests.get(bridge_env.bridge_url + "/healthz", timeout=10).headers["X-Request-Id"]
     assert made and made != "abc-123"

@@ -15,7 +15,10 @@ def key(env) -> SessionKey:
 
 def test_outputs_after_a_cursor(bridge_env):
     hub = bridge_env.ctx.outputs
-    s1 = hub.emit(key(bridge_env), {"source": "agent", "text": "one", "data": {"agent": {"name": "Alex Agent"}}})
+    s1 = hub.emit(
+        key(bridge_env),
+        {"source": "agent", "text": "one", "data": {"agent": {"name": "Alex Agent"}}},
+    )
     s2 = hub.emit(key(bridge_env), {"source": "system", "data": {"handover": {"status": "active"}}})
     page = bridge_env.outputs()
     assert [o["seq"] for o in page["outputs"]] == [s1, s2]
@@ -52,14 +55,21 @@ def test_outputs_are_per_user_and_session(bridge_env):
 
 def test_bad_query_parameters_are_400(bridge_env):
     url = bridge_env.session_url("/outputs")
-    for params, path in (({}, "userId"), ({"userId": "u", "after": "-1"}, "after"),
-                         ({"userId": "u", "wait": "soon"}, "wait"), ({"userId": "u", "wait": "nan"}, "wait")):
+    for params, path in (
+        ({}, "userId"),
+        ({"userId": "u", "after": "-1"}, "after"),
+        ({"userId": "u", "wait": "soon"}, "wait"),
+        ({"userId": "u", "wait": "nan"}, "wait"),
+    ):
         resp = requests.get(url, params=params, timeout=10)
         assert resp.status_code == 400, params
         assert resp.json()["path"] == path
 
 
 def test_unknown_token_is_404(bridge_env):
-    resp = requests.get(f"{bridge_env.bridge_url}/endpoint/nope/sessions/s/outputs",
-                        params={"userId": "u"}, timeout=10)
+    resp = requests.get(
+        f"{bridge_env.bridge_url}/endpoint/nope/sessions/s/outputs",
+        params={"userId": "u"},
+        timeout=10,
+    )
     assert resp.status_code == 404

@@ -14,14 +14,16 @@ def test_session_events_answer_204(bridge_env):
 
 def test_user_id_may_come_from_the_query_string(bridge_env):
     # navigator.sendBeacon posts a body the server may see as text/plain; the query works for all.
-    resp = requests.post(bridge_env.session_url("/disconnect"), params={"userId": bridge_env.user_id},
-                         timeout=10)
+    resp = requests.post(
+        bridge_env.session_url("/disconnect"), params={"userId": bridge_env.user_id}, timeout=10
+    )
     assert resp.status_code == 204
 
 
 def test_missing_user_id_and_unknown_token(bridge_env):
     resp = requests.post(bridge_env.session_url("/connect"), timeout=10)
     assert resp.status_code == 400 and resp.json()["path"] == "userId"
-    resp = requests.post(f"{bridge_env.bridge_url}/endpoint/nope/sessions/s/typing",
-                         json={"userId": "u"}, timeout=10)
+    resp = requests.post(
+        f"{bridge_env.bridge_url}/endpoint/nope/sessions/s/typing", json={"userId": "u"}, timeout=10
+    )
     assert resp.status_code == 404

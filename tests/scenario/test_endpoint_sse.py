@@ -21,8 +21,13 @@ class Events:
         params = {"userId": env.user_id}
         if after is not None:
             params["after"] = after
-        self.resp = requests.get(env.session_url("/events"), params=params, headers=headers or {},
-                                 stream=True, timeout=15)
+        self.resp = requests.get(
+            env.session_url("/events"),
+            params=params,
+            headers=headers or {},
+            stream=True,
+            timeout=15,
+        )
         self.lines = self.resp.iter_lines(decode_unicode=True)
 
     def next_block(self) -> list[str]:
@@ -38,7 +43,9 @@ class Events:
     def next_event(self) -> tuple[int, dict]:
         while True:
             block = self.next_block()
-            fields = dict(line.split(": ", 1) for line in block if not line.startswith(":") and ": " in line)
+            fields = dict(
+                line.split(": ", 1) for line in block if not line.startswith(":") and ": " in line
+            )
             if fields.get("event") == "output":
                 return int(fields["id"]), json.loads(fields["data"])
 
@@ -53,7 +60,10 @@ def test_outputs_stream_as_events(bridge_env):
     try:
         assert events.resp.headers["Content-Type"].startswith("text/event-stream")
         assert events.next_event() == (s1, events_payload(bridge_env, s1))
-        s2 = hub.emit(key(bridge_env), {"source": "agent", "text": "while connected", "data": {"typing": False}})
+        s2 = hub.emit(
+            key(bridge_env),
+            {"source": "agent", "text": "while connected", "data": {"typing": False}},
+        )
         seq, out = events.next_event()
         assert seq == s2 and out["text"] == "while connected" and out["seq"] == s2
     finally:

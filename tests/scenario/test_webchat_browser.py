@@ -13,7 +13,9 @@ pytestmark = pytest.mark.browser
 def texts(browser: Browser, source: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
-    items = browser.driver.find_elements(By.CSS_SELECTOR, f'[data-testid="message"][data-source="{source}"]')
+    items = browser.driver.find_elements(
+        By.CSS_SELECTOR, f'[data-testid="message"][data-source="{source}"]'
+    )
     return [i.find_element(By.CSS_SELECTOR, '[data-testid="message-text"]').text for i in items]
 
 
@@ -24,8 +26,11 @@ def send(browser: Browser, text: str) -> None:
 
 
 def wait_text(browser: Browser, source: str, fragment: str, timeout: float = 20.0) -> None:
-    browser.wait(lambda _d: any(fragment in t for t in texts(browser, source)), timeout,
-                 what=f"a {source} message containing {fragment!r}")
+    browser.wait(
+        lambda _d: any(fragment in t for t in texts(browser, source)),
+        timeout,
+        what=f"a {source} message containing {fragment!r}",
+    )
 
 
 def banner(browser: Browser) -> str:
@@ -37,8 +42,10 @@ def banner(browser: Browser) -> str:
 
 def transcript_texts(agent, conversation_id: str) -> str:
     """Every message text the agent can read (`MessageData.normalizedMessage.text`)."""
-    return "\n".join((m.get("normalizedMessage") or {}).get("text") or ""
-                     for m in agent.transcript(conversation_id))
+    return "\n".join(
+        (m.get("normalizedMessage") or {}).get("text") or ""
+        for m in agent.transcript(conversation_id)
+    )
 
 
 def test_webchat_handover_story(bridge_env):
@@ -54,14 +61,19 @@ def test_webchat_handover_story(bridge_env):
 
         send(browser, "agent")
         wait_text(browser, "bot", "Connecting you")
-        browser.wait(lambda _d: "Waiting for an agent" in banner(browser), 20, what="the queue banner")
+        browser.wait(
+            lambda _d: "Waiting for an agent" in banner(browser), 20, what="the queue banner"
+        )
 
         conversation = agent.wait_for_offer(timeout=20)
         cid = conversation["id"]
         agent.answer(cid)
         agent.send_typing(cid)
-        browser.wait(lambda _d: browser.by_testid("typing-indicator").is_displayed(), 20,
-                     what="the typing indicator")
+        browser.wait(
+            lambda _d: browser.by_testid("typing-indicator").is_displayed(),
+            20,
+            what="the typing indicator",
+        )
 
         agent.send_text(cid, "Hi, I'm Alex. How can I help?")
         wait_text(browser, "agent", "How can I help?")
@@ -69,17 +81,26 @@ def test_webchat_handover_story(bridge_env):
         avatar = browser.by_testid("agent-avatar").get_attribute("src")
         assert name == "Alex Agent"
         assert avatar.startswith(bridge_env.sandbox_url)
-        browser.wait(lambda _d: "You are chatting with Alex Agent" in banner(browser), 20,
-                     what="the active banner")
+        browser.wait(
+            lambda _d: "You are chatting with Alex Agent" in banner(browser),
+            20,
+            what="the active banner",
+        )
 
         send(browser, "My parcel is late")
         # Polled gently: the sandbox rate-limits each token to 300 requests a minute, like Genesys.
-        wait_until(lambda: "My parcel is late" in transcript_texts(agent, cid), 20, interval=0.25,
-                   what="the agent to see the user's message")
+        wait_until(
+            lambda: "My parcel is late" in transcript_texts(agent, cid),
+            20,
+            interval=0.25,
+            what="the agent to see the user's message",
+        )
 
         agent.disconnect(cid)
         agent.wrap_up(cid)
-        browser.wait(lambda _d: "Back with the bot" in banner(browser), 30, what="the bot-is-back banner")
+        browser.wait(
+            lambda _d: "Back with the bot" in banner(browser), 30, what="the bot-is-back banner"
+        )
         wait_text(browser, "bot", "I'm back!")
 
         send(browser, "thanks")

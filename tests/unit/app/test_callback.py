@@ -14,8 +14,13 @@ KEY = SessionKey("demo", "user-1", "session-1")
 
 
 def output(seq: int, text: str, source: str = "agent") -> dict:
-    return {"seq": seq, "source": source, "text": text, "data": {"agent": {"name": "Alex Agent"}},
-            "time": "2024-01-01T00:00:00.000Z"}
+    return {
+        "seq": seq,
+        "source": source,
+        "text": text,
+        "data": {"agent": {"name": "Alex Agent"}},
+        "time": "2024-01-01T00:00:00.000Z",
+    }
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ def settings(tmp_path, mutate=None, environ=None, start_workers=False) -> dict:
         mutate(config)
     path = tmp_path / "om-bridge.toml"
     path.write_text(tomli_w.dumps(config))
-    return {"config_path": str(path), "environ": demo_environ() if environ is None else environ,
-            "start_workers": start_workers}
+    return {
+        "config_path": str(path),
+        "environ": demo_environ() if environ is None else environ,
+        "start_workers": start_workers,
+    }
 
 
 def test_create_app_wires_every_subsystem(tmp_path):
@@ -28,9 +31,17 @@ def test_create_app_wires_every_subsystem(tmp_path):
         assert ctx.engine is not None and ctx.completion is not None
         assert ctx.store.ping()
         rules = {r.rule for r in app.url_map.iter_rules()}
-        for rule in ("/endpoint/<url_token>", "/endpoint/<url_token>/sessions/<session_id>/outputs",
-                     "/endpoint/<url_token>/sessions/<session_id>/events", "/handover/genesysCloudOM",
-                     "/handover/genesysCloudOM/eventbridge", "/healthz", "/readyz", "/metrics", "/"):
+        for rule in (
+            "/endpoint/<url_token>",
+            "/endpoint/<url_token>/sessions/<session_id>/outputs",
+            "/endpoint/<url_token>/sessions/<session_id>/events",
+            "/handover/genesysCloudOM",
+            "/handover/genesysCloudOM/eventbridge",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/",
+        ):
             assert rule in rules, rule
         assert ctx.clients.for_provider("genesys-demo") is ctx.clients.for_provider("genesys-demo")
     finally:
@@ -40,6 +51,7 @@ def test_create_app_wires_every_subsystem(tmp_path):
 def test_client_secret_is_required(tmp_path):
     def drop(c):
         del c["providers"][0]["client_secret"]
+
     with pytest.raises(ConfigError, match="client_secret"):
         load_settings(settings(tmp_path, drop))
 
@@ -47,6 +59,7 @@ def test_client_secret_is_required(tmp_path):
 def test_webhook_secret_is_required(tmp_path):
     def drop(c):
         del c["providers"][0]["webhook_secret"]
+
     with pytest.raises(ConfigError, match="webhook_secret"):
         create_app(settings(tmp_path, drop))
 
@@ -54,6 +67,7 @@ def test_webhook_secret_is_required(tmp_path):
 def test_empty_secret_is_refused(tmp_path):
     def empty(c):
         c["providers"][0]["webhook_secret"] = ""
+
     with pytest.raises(ConfigError, match="webhook_secret"):
         load_settings(settings(tmp_path, empty))
 
@@ -61,6 +75,7 @@ def test_empty_secret_is_refused(tmp_path):
 def test_env_secret_must_be_set(tmp_path):
     def env_ref(c):
         c["providers"][0]["client_secret"] = "env:OM_TEST_UNSET_SECRET"
+
     with pytest.raises(ConfigError, match="OM_TEST_UNSET_SECRET"):
         load_settings(settings(tmp_path, env_ref))
 
@@ -68,6 +83,7 @@ def test_env_secret_must_be_set(tmp_path):
 def test_signature_verification_cannot_be_turned_off(tmp_path):
     def disable(c):
         c["providers"][0]["verify_signature"] = False
+
     with pytest.raises(ConfigError, match="verify_signature"):
         load_settings(settings(tmp_path, disable))
 
@@ -82,13 +98,14 @@ def test_eventbridge_key_required_when_http_end_request_flag_is_on(tmp_path):
 
 
 def test_default_flags_are_cognigy_defaults(tmp_path):
-    config, flags, _ = load_settings(settings(tmp_path, environ={}))
+    _config, flags, _ = load_settings(settings(tmp_path, environ={}))
     assert flags.refusal("demo", "production") is not None  # the provider is off until enabled
 
 
 def test_bad_store_url_stops_start_up_naming_the_key(tmp_path):
     def bad(c):
         c["bridge"]["store"] = "sqlite://relative-without-slash.db"
+
     with pytest.raises(ConfigError, match="bridge.store"):
         create_app(settings(tmp_path, bad))
 
@@ -99,5 +116,6 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
 
     def under_file(c):
         c["bridge"]["store"] = f"sqlite:///{blocker}/om-bridge.db"
+
     with pytest.raises(StartupError, match="cannot create the data directory"):
         create_app(settings(tmp_path, under_file))

@@ -21,7 +21,9 @@ def captured():
 
 
 def test_known_secret_values_are_masked(captured):
-    logging.getLogger("bridge.test").warning("token call failed for secret %s", "bridge-secret-0123456789")
+    logging.getLogger("bridge.test").warning(
+        "token call failed for secret %s", "bridge-secret-0123456789"
+    )
     out = captured.getvalue()
     assert "bridge-secret-0123456789" not in out
     assert "token call failed for secret ***" in out

@@ -18,13 +18,16 @@ def test_valid_text_and_data_inputs():
     assert parse_input(raw({"userId": "u", "sessionId": "s", "data": {"a": 1}}))["data"] == {"a": 1}
 
 
-@pytest.mark.parametrize("body, path, fragment", [
-    ({"sessionId": "s", "text": "hi"}, "userId", "'userId' is a required property"),
-    ({"userId": "u", "text": "hi"}, "sessionId", "'sessionId' is a required property"),
-    ({"userId": 5, "sessionId": "s", "text": "hi"}, "userId", "is not of type 'string'"),
-    ({"userId": "", "sessionId": "s", "text": "hi"}, "userId", "should be non-empty"),
-    ({"userId": "u", "sessionId": "s", "data": [1]}, "data", "is not of type 'object', 'null'"),
-])
+@pytest.mark.parametrize(
+    "body, path, fragment",
+    [
+        ({"sessionId": "s", "text": "hi"}, "userId", "'userId' is a required property"),
+        ({"userId": "u", "text": "hi"}, "sessionId", "'sessionId' is a required property"),
+        ({"userId": 5, "sessionId": "s", "text": "hi"}, "userId", "is not of type 'string'"),
+        ({"userId": "", "sessionId": "s", "text": "hi"}, "userId", "should be non-empty"),
+        ({"userId": "u", "sessionId": "s", "data": [1]}, "data", "is not of type 'object', 'null'"),
+    ],
+)
 def test_field_errors_name_the_field(body, path, fragment):
     with pytest.raises(InputError) as err:
         parse_input(raw(body))
