@@ -57,7 +57,8 @@ def read_toml(path: str, optional: bool = False) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(messages.CONFIG_BAD_TOML.format(path=path, error=exc)) from None
     except OSError as exc:
-        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path, error=exc.strerror)) from None
+        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path,
+                                                            error=exc.strerror)) from None
 
 
 def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -97,7 +97,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
-        """Change the fields in `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
+        """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
 
     @abc.abstractmethod
     def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:

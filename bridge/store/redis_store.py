@@ -100,7 +100,7 @@ class RedisStore(Store):
         return self.get_handover(ids[0]) if ids else None
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
-        """Change the fields in `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
+        """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         hkey = self._k("h:", handover_id)
 

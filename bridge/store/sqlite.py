@@ -118,7 +118,7 @@ class SqliteStore(Store):
                          (customer_id, integration_id))
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
-        """Change the fields in `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
+        """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         with self._db.write() as c:
             current = _handover(c.execute(f"SELECT {_HANDOVER_COLUMNS} FROM handovers "

@@ -155,7 +155,7 @@ def test_each_required_endpoint_key_is_named(missing: str) -> None:
 
 
 @pytest.mark.parametrize("bad, expected", [
-    ({"bridge": {"public_url": "ftp://x"}}, "bridge.public_url: must be an http:// or https:// URL"),
+    ({"bridge": {"public_url": "ftp://x"}}, "bridge.public_url: must be an http:// or https://"),
     ({"bridge": {"store": "postgres://db"}}, "bridge.store: must be sqlite:///path.db"),
     ({"bridge": {"cognigy_version": "latest"}}, "bridge.cognigy_version: must be a version"),
     ({"bridge": {"log_level": "chatty"}}, "bridge.log_level: must be one of"),
