@@ -1,4 +1,6 @@
-"""Routing API: queues (`GET /api/v2/routing/queues`, `/{id}`), with member counts from the seed."""
+"""Routing API: queues (`GET /api/v2/routing/queues`, `/{id}`), with member counts from the seed,
+and message routing recipients (`GET /api/v2/routing/message/recipients/{id}`: which inbound message
+flow an Open Messaging integration is attached to)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,27 @@ def get_queue(queue_id: str):  # type: ignore[no-untyped-def]
     if queue is None:
         return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Queue", id=queue_id))
     return jsonify(queue_view(queue))
+
+
+@bp.get("/api/v2/routing/message/recipients/<recipient_id>")
+@require_auth("routing:message:manage")
+def get_message_recipient(recipient_id: str):  # type: ignore[no-untyped-def]
+    """`Recipient`: an integration's routing address; `flow` only when a flow is attached."""
+    store = sandbox().store
+    with store.lock:
+        # The sandbox's recipient id is the integration id (see integrations.integration_view).
+        integ = store.integrations.get(recipient_id)
+        if integ is None:
+            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
+                kind="Recipient", id=recipient_id))
+        flow = store.integration_flow(integ)
+        body = {"id": integ["id"], "name": integ["name"], "messengerType": "open",
+                "dateCreated": integ.get("dateCreated"), "dateModified": integ.get("dateModified"),
+                "selfUri": f"/api/v2/routing/message/recipients/{integ['id']}"}
+    if flow is not None:
+        body["flow"] = {"id": flow["id"], "name": flow.get("name"),
+                        "selfUri": f"/api/v2/flows/{flow['id']}"}
+    return jsonify({k: v for k, v in body.items() if v is not None})
 
 
 def init_app(app: Flask) -> None:

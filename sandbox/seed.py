@@ -48,7 +48,7 @@ BRIDGE_PERMISSIONS = [
     "messaging:integration:delete", "messaging:setting:view", "conversation:message:create",
     "conversation:message:receive", "conversation:message:view", "conversation:webmessaging:view",
     "conversation:participant:wrapup", "conversation:communication:disconnect",
-    "analytics:conversationDetail:view", "routing:queue:view",
+    "analytics:conversationDetail:view", "routing:queue:view", "routing:message:manage",
     "directory:user:view", "notifications", "integrations:integration:view",
     "integrations:action:view", "integrations:action:execute", "processautomation:trigger:view",
     "processautomation:trigger:add", "processautomation:trigger:edit",

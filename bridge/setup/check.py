@@ -14,14 +14,14 @@ from typing import Mapping, TextIO
 from bridge.setup import messages as m
 from bridge.setup.checks import check_environment, check_flags, check_region
 from bridge.setup.context import SetupError, Target, load_targets
-from bridge.setup.remote import (check_completion, check_permissions, check_queue, check_secret,
-                                 check_secret_config, check_token, check_webhook_url,
-                                 find_integration, returned_secret)
+from bridge.setup.remote import (check_completion, check_permissions, check_queue, check_routing,
+                                 check_secret, check_secret_config, check_token,
+                                 check_webhook_url, find_integration, returned_secret)
 from bridge.setup.roundtrip import check_roundtrip
 from bridge.setup.steps import StepLog, StepResult, exit_status, render_json, render_text
 
 # Steps that need a token, shown as skipped when there is none.
-_TOKEN_STEPS = (m.T_INTEGRATION, m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET, m.T_QUEUE)
+_TOKEN_STEPS = (m.T_INTEGRATION, m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET, m.T_ROUTING, m.T_QUEUE)
 
 
 def check_target(target: Target) -> list[StepResult]:
@@ -41,8 +41,9 @@ def check_target(target: Target) -> list[StepResult]:
         if integ is not None:
             check_webhook_url(target, integ, log)
             check_secret(target, integ, log)
+            check_routing(target, integ, log)
         else:
-            for step in (m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET):
+            for step in (m.T_WEBHOOK_URL, m.T_WEBHOOK_SECRET, m.T_ROUTING):
                 log.warned(step, m.SKIPPED_NO_INTEGRATION, m.SKIPPED_NO_INTEGRATION_FIX, None)
         check_queue(target, log)
         check_permissions(target, (integ or {}).get("id"), log)

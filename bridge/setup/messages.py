@@ -28,6 +28,7 @@ T_INTEGRATION = "Open Messaging integration"
 T_WEBHOOK_URL = "Webhook URL"
 T_WEBHOOK_SECRET = "Webhook secret"
 T_QUEUE = "Queue"
+T_ROUTING = "Message routing"
 T_ROUNDTRIP = "Signed webhook round-trip"
 
 
@@ -147,6 +148,20 @@ SECRET_MISSING_FIX = ("set webhook_secret to the integration's Outbound Notifica
 SECRET_SHORT = "webhook_secret has {length} characters; Genesys requires more than 15"
 SECRET_SHORT_FIX = ("use a random secret of at least 16 characters in the integration and in "
                     "webhook_secret " + seed(SEED_PLATFORM))
+
+# --- message routing -----------------------------------------------------------------------------
+ROUTING_OK = 'inbound message flow "{flow}" handles messages of "{name}"'
+ROUTING_NO_FLOW = 'no inbound message flow is attached to "{name}", so its messages reach no queue'
+ROUTING_NO_FLOW_FIX = ("create an Inbound Message flow (Send Response, Transfer to ACD to the queue) "
+                       + seed(SEED_FLOW) + ' and attach the "{name}" address to it in Message '
+                       "Routing " + seed(SEED_ROUTING))
+ROUTING_NO_RECIPIENT = 'Genesys reports no routing recipient for "{name}" yet'
+ROUTING_FORBIDDEN = ("cannot be verified: {error} (only this check reads message routing; the "
+                     "bridge does not need the permission)")
+ROUTING_FORBIDDEN_FIX = ("add routing:message:manage to the OAuth client's role to let the check "
+                         "verify message routing " + seed(SEED_CREDENTIALS))
+ROUTING_FAILED = "cannot be read: {error}"
+ROUTING_CHECK_FIX = "verify the address in Message Routing " + seed(SEED_ROUTING)
 
 # --- queue ---------------------------------------------------------------------------------------
 QUEUE_OK = '"{name}" (id {id}), {members} member(s)'

@@ -10,6 +10,7 @@ from bridge.completion.wiring import wiring_status
 from bridge.flags import Flags
 from bridge.genesys import (BadRequestError, GenesysError, InvalidClientError, NotFoundError,
                             PermissionDeniedError)
+from bridge.genesys.client import seg
 from bridge.setup import messages as m
 from bridge.setup.checks import public_url_problem
 from bridge.setup.context import Target, reveal
@@ -172,6 +173,34 @@ def check_secret(target: Target, integ: dict, log: StepLog) -> None:
     else:
         log.failed(m.T_WEBHOOK_SECRET, m.SECRET_WRONG,
                    m.SECRET_WRONG_FIX.format(name=integ.get("name")), m.SEED_PROVIDER)
+
+
+def check_routing(target: Target, integ: dict, log: StepLog) -> None:
+    """An inbound message flow is attached to the integration's address (seed steps 3 and 4), read
+    from its routing recipient (`GET /api/v2/routing/message/recipients/{id}`)."""
+    name = integ.get("name")
+    recipient_id = (integ.get("recipient") or {}).get("id")
+    if not recipient_id:
+        log.warned(m.T_ROUTING, m.ROUTING_NO_RECIPIENT.format(name=name), m.ROUTING_CHECK_FIX,
+                   m.SEED_ROUTING)
+        return
+    try:
+        recipient = target.client().request(
+            "GET", f"/api/v2/routing/message/recipients/{seg(recipient_id)}") or {}
+    except PermissionDeniedError as err:
+        log.warned(m.T_ROUTING, m.ROUTING_FORBIDDEN.format(error=err), m.ROUTING_FORBIDDEN_FIX,
+                   m.SEED_CREDENTIALS)
+        return
+    except GenesysError as err:
+        log.warned(m.T_ROUTING, m.ROUTING_FAILED.format(error=err), m.ROUTING_CHECK_FIX,
+                   m.SEED_ROUTING)
+        return
+    flow = recipient.get("flow") or {}
+    if flow.get("id"):
+        log.passed(m.T_ROUTING, m.ROUTING_OK.format(flow=flow.get("name") or flow["id"], name=name))
+    else:
+        log.failed(m.T_ROUTING, m.ROUTING_NO_FLOW.format(name=name),
+                   m.ROUTING_NO_FLOW_FIX.format(name=name), m.SEED_ROUTING)
 
 
 def check_queue(target: Target, log: StepLog) -> None:

@@ -55,6 +55,7 @@ def test_correct_setup_passes_every_step(bridge_env, check) -> None:
     assert status == 0
     assert all(r["provider"] == PROVIDER and r["fix"] is None for r in results.values())
     assert "Demo Queue" in results["Queue"]["detail"]
+    assert "om-bridge demo inbound message flow" in results["Message routing"]["detail"]
     assert "om-bridge-demo" in results["Open Messaging integration"]["detail"]
     assert "accepted a webhook signed with the integration's secret" in \
         results["Signed webhook round-trip"]["detail"]
@@ -70,8 +71,8 @@ def test_text_output_has_one_line_per_step_and_a_summary(bridge_env, check) -> N
     assert status == 0
     assert lines[0] == f"Provider {PROVIDER} (base_url {bridge_env.sandbox_url})"
     steps = [line for line in lines if line.startswith(("PASS  ", "FAIL  ", "WARN  "))]
-    assert len(steps) == 17 and all("  — " in line for line in steps)
-    assert lines[-1] == "17 PASS, 0 FAIL, 0 WARN"
+    assert len(steps) == 18 and all("  — " in line for line in steps)
+    assert lines[-1] == "18 PASS, 0 FAIL, 0 WARN"
 
 
 def test_wrong_webhook_secret(make_bridge_env, check) -> None:
@@ -138,13 +139,29 @@ def test_missing_permission_is_named_from_the_403_body(make_bridge_env, check) -
 
 
 def test_optional_permission_only_warns(make_bridge_env, check) -> None:
-    env = make_bridge_env(sandbox_config=_role_without("directory:user:view", "routing:queue:view"))
+    env = make_bridge_env(sandbox_config=_role_without("directory:user:view", "routing:queue:view",
+                                                       "routing:message:manage"))
     status, results = check(env)
     assert status == 0
     users = results["Permission directory:user:view"]
     assert users["status"] == "WARN" and "Display Agent Details" in users["detail"]
     queue = results["Queue"]
     assert queue["status"] == "WARN" and "routing:queue:view" in queue["detail"]
+    routing = results["Message routing"]
+    assert routing["status"] == "WARN" and "routing:message:manage" in routing["fix"]
+
+
+@pytest.mark.bridge_env(sandbox_config={"seed": {
+    "default_flow_id": "", "integrations": [{"id": seed.DEMO_INTEGRATION_ID, "flow_id": ""}]}})
+def test_integration_without_inbound_message_flow(bridge_env, check) -> None:
+    status, results = check(bridge_env)
+    assert status == 1
+    routing = results["Message routing"]
+    assert routing["status"] == "FAIL"
+    assert 'no inbound message flow is attached to "om-bridge-demo"' in routing["detail"]
+    assert routing["seed_step"] == "4. Set up Message Routing"
+    assert "3. Create an Inbound Message Flow" in routing["fix"]
+    assert set(failed(results)) == {"Message routing"}
 
 
 def test_unknown_queue(make_bridge_env, check) -> None:
@@ -240,3 +257,17 @@ def test_unknown_provider_and_missing_config_exit_2(bridge_env, check, capsys) -
                      "--provider", "nope"]) == 2
     assert "unknown provider nope" in capsys.readouterr().err
     assert cli.main(["check", "--config", str(bridge_env.tmp_path / "missing.toml")]) == 2
+
+
+def test_sandbox_recipient_route_parses_as_the_sdk_model(bridge_env) -> None:
+    """The recipient route the routing step reads answers the SDK's `Recipient` model."""
+    from PureCloudPlatformClientV2 import RoutingApi
+    from PureCloudPlatformClientV2.api_client import ApiClient
+
+    api = ApiClient(host=bridge_env.sandbox_url)
+    api.get_client_credentials_token(seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET)
+    recipient = RoutingApi(api).get_routing_message_recipient(seed.DEMO_INTEGRATION_ID)
+    assert recipient.id == seed.DEMO_INTEGRATION_ID
+    assert recipient.name == seed.DEMO_INTEGRATION_NAME
+    assert recipient.messenger_type == "open"
+    assert recipient.flow.id == seed.DEMO_FLOW_ID
