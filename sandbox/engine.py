@@ -33,7 +33,9 @@ class ConversationEngine(Routing, AgentActions):
         self.store = sandbox.store
         self.config = sandbox.config
         self.waiting: dict[str, list[str]] = {}  # queue id -> conversation ids, oldest first
+        self.loads: dict[str, int] = {}  # user id -> active (alerting/connected) agent legs
         self.last_position: dict[str, int] = {}  # conversation id -> last position announced
+        self.dirty: dict[str, int] = {}  # queue id -> first waiting index whose position changed
         self.customer_typing: dict[str, str] = {}  # conversation id -> time of last inbound typing
 
     # ---------------------------------------------------------------- publishing
@@ -207,7 +209,7 @@ class ConversationEngine(Routing, AgentActions):
         conv.participants.append(acd)
         if queue_id not in conv.queues:
             conv.queues.append(queue_id)
-        self.waiting.setdefault(queue_id, []).append(conv.id)
+        self._queue(conv, queue_id)
         self._start_event(conv, acd)
         self._publish_state(conv)
         self._route(queue_id)

@@ -18,6 +18,8 @@ class AgentActions:
 
     store: Any
     sandbox: Any
+    loads: dict[str, int]
+    waiting: dict[str, list[str]]
 
     def patch_participant(self, cid: str, pid: str, body: dict, actor_user: str | None) -> None:
         """`MediaParticipantRequest`: state connected (answer) / disconnected (end), `wrapup`."""
@@ -50,8 +52,6 @@ class AgentActions:
                          connectedDurationMs=duration_ms(acd.connected_time, now),
                          flowType="INBOUNDSHORTMESSAGE")
         self._publish_state(conv)
-        if p.queue_id:
-            self._announce_positions(p.queue_id)
 
     def _disconnect(self, conv: Conversation, p: Participant) -> None:
         if not p.active:
@@ -70,8 +70,12 @@ class AgentActions:
             if user is not None and self._agent_load(user["id"]) == 0:
                 self._set_status(user, "NOT_RESPONDING")
             self._publish_state(conv)
-            if p.queue_id:
-                self._route(p.queue_id)
+            acd = next((x for x in conv.legs("acd", active_only=True)), None)
+            if acd is not None and acd.queue_id:
+                # back to the head of the queue for the next available agent
+                self.waiting.setdefault(acd.queue_id, []).insert(0, conv.id)
+                self._mark(acd.queue_id, 0)
+                self._route(acd.queue_id)
             return
         if not any(x.active for x in conv.participants if x.purpose in ("agent", "acd")):
             self._end_conversation(conv, customer_type="peer", others_type="peer")
@@ -81,6 +85,8 @@ class AgentActions:
     def _end_agent_leg(self, conv: Conversation, p: Participant, dtype: str) -> None:
         now = now_iso()
         was_connected = p.state == "connected"
+        if p.user_id and p.active:
+            self.loads[p.user_id] = max(0, self.loads.get(p.user_id, 0) - 1)
         p.state, p.end_time, p.disconnect_type = "disconnected", now, dtype
         if was_connected:
             p.wrapup_required = True
@@ -109,12 +115,11 @@ class AgentActions:
         customer = conv.customer()
         customer.state, customer.end_time, customer.disconnect_type = "disconnected", now, customer_type
         conv.end_time, conv.ended_at = now, time.time()
-        self.last_position.pop(conv.id, None)
+        self._unqueue(conv)
         self._detail(conv, customer, "customer.end", now, disconnectType=disconnect_enum(customer_type),
                      interactingDurationMs=duration_ms(customer.connected_time, now))
         self._publish_state(conv)
         for qid in conv.queues:
-            self._announce_positions(qid)
             self._route(qid)
 
     def apply_wrapup(self, conv: Conversation, p: Participant, wrapup: dict) -> None:

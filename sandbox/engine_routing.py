@@ -19,43 +19,63 @@ class Routing:
     store: Any
     config: Any
     waiting: dict[str, list[str]]
+    dirty: dict[str, int]
+    loads: dict[str, int]
     last_position: dict[str, int]
 
     def _agent_load(self, user_id: str) -> int:
-        n = 0
-        for conv in self.store.conversations.values():
-            if conv.ended:
-                continue
-            n += sum(1 for p in conv.participants
-                     if p.purpose == "agent" and p.user_id == user_id and p.active)
-        return n
+        """Alerting/connected agent legs of `user_id` (kept by `_offer` / `_end_agent_leg`)."""
+        return self.loads.get(user_id, 0)
 
-    def _eligible_agent(self, queue_id: str, conv: Conversation) -> dict | None:
-        declined = {p.user_id for p in conv.participants if p.purpose == "agent"
-                    and p.disconnect_type == "client" and p.connected_time is None}
-        candidates = [u for u in self.store.users.values()
-                      if queue_id in u.get("queues", []) and u.get("routing_status") in ROUTABLE
-                      and u["id"] not in declined
-                      and self._agent_load(u["id"]) < self.config.agent_capacity]
-        # longest idle first, like Genesys' default "most available" distribution
-        candidates.sort(key=lambda u: (self._agent_load(u["id"]), u.get("status_time", "")))
-        return candidates[0] if candidates else None
+    def _candidates(self, queue_id: str) -> list[dict]:
+        """On-queue members of `queue_id` with spare capacity, least loaded / longest idle first
+        (Genesys' default "most available" distribution)."""
+        out = [u for u in self.store.users.values()
+               if queue_id in u.get("queues", []) and u.get("routing_status") in ROUTABLE
+               and self._agent_load(u["id"]) < self.config.agent_capacity]
+        out.sort(key=lambda u: (self._agent_load(u["id"]), u.get("status_time", "")))
+        return out
 
-    def _waiting_conv(self, conv: Conversation) -> bool:
-        return not conv.ended and any(p.active for p in conv.legs("acd")) and \
-            not any(p.active for p in conv.legs("agent"))
+    def _declined(self, conv: Conversation) -> set[str]:
+        return {p.user_id for p in conv.participants if p.purpose == "agent" and p.user_id
+                and p.disconnect_type == "client" and p.connected_time is None}
+
+    def _queue(self, conv: Conversation, queue_id: str) -> None:
+        """Put `conv` at the end of the queue's waiting list."""
+        waiting = self.waiting.setdefault(queue_id, [])
+        waiting.append(conv.id)
+        self._mark(queue_id, len(waiting) - 1)
+
+    def _unqueue(self, conv: Conversation) -> None:
+        """Take `conv` out of every waiting list (offered, ended, transferred)."""
+        self.last_position.pop(conv.id, None)
+        for qid in conv.queues:
+            waiting = self.waiting.get(qid, [])
+            if conv.id in waiting:
+                idx = waiting.index(conv.id)
+                del waiting[idx]
+                self._mark(qid, idx)
+
+    def _mark(self, queue_id: str, index: int) -> None:
+        """Positions from `index` on may have changed."""
+        self.dirty[queue_id] = min(self.dirty.get(queue_id, index), index)
 
     def _route(self, queue_id: str) -> None:
-        """Offer waiting conversations of `queue_id` to eligible agents, then announce positions."""
+        """Offer waiting conversations of `queue_id` (oldest first) to available agents, then
+        announce the positions that changed."""
         waiting = self.waiting.get(queue_id, [])
+        candidates = self._candidates(queue_id) if waiting else []
         for cid in list(waiting):
-            conv = self.store.conversations.get(cid)
-            if conv is None or not self._waiting_conv(conv):
-                continue
-            agent = self._eligible_agent(queue_id, conv)
-            if agent is None:
+            if not candidates:
                 break
+            conv = self.store.conversations[cid]
+            declined = self._declined(conv)
+            agent = next((u for u in candidates if u["id"] not in declined), None)
+            if agent is None:
+                continue
+            self._unqueue(conv)
             self._offer(conv, agent, queue_id)
+            candidates = self._candidates(queue_id)
         self._announce_positions(queue_id)
 
     def route_all(self) -> None:
@@ -73,6 +93,7 @@ class Routing:
                             queue_id=queue_id, queue_name=queue.get("name"), direction="inbound",
                             address=conv.customer_id)
         conv.participants.append(agent)
+        self.loads[user["id"]] = self.loads.get(user["id"], 0) + 1
         self._set_status(user, "INTERACTING")
         self._start_event(conv, agent)
         self._publish_state(conv)
@@ -89,19 +110,18 @@ class Routing:
             self._set_status(user, "IDLE")
 
     def _announce_positions(self, queue_id: str) -> None:
-        waiting = [cid for cid in self.waiting.get(queue_id, [])
-                   if cid in self.store.conversations
-                   and self._waiting_conv(self.store.conversations[cid])]
-        self.waiting[queue_id] = waiting
+        """'You are number N in the queue' Bot messages to every waiting conversation whose position
+        changed since it was last told (only positions from the first change on are checked)."""
+        waiting = self.waiting.get(queue_id, [])
+        start = self.dirty.pop(queue_id, len(waiting))
         if not self.config.queue_position_messages:
             return
-        for pos, cid in enumerate(waiting, start=1):
-            conv = self.store.conversations[cid]
-            if any(p.state == "alerting" for p in conv.legs("agent")):
-                continue
+        for pos in range(start + 1, len(waiting) + 1):
+            cid = waiting[pos - 1]
             if self.last_position.get(cid) == pos:
                 continue
             self.last_position[cid] = pos
+            conv = self.store.conversations[cid]
             integ = self.store.integrations.get(conv.integration_id)
             acd = next(p for p in reversed(conv.participants) if p.purpose == "acd")
             if integ is not None:
