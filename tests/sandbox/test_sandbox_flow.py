@@ -250,3 +250,27 @@ def test_bot_quick_replies_are_structured_and_answerable(env):
     bad = requests.post(f"{server.url}/sandbox/conversations/{cid}/bot-messages",
                         json={"text": ""}, timeout=5)
     assert bad.status_code == 400
+
+
+def test_declined_queue_offer_goes_to_the_next_agent():
+    receiver = WebhookReceiver()
+    server = start({"seed": {"users": [{"id": seed.SECOND_AGENT_ID,
+                                        "queues": [seed.DEMO_QUEUE_ID, seed.SECOND_QUEUE_ID]}]}},
+                   receiver)
+    alex = AgentClient(server.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD)
+    sam = AgentClient(server.url, seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
+    try:
+        tok = token(server.url)
+        cid = inbound(server.url, tok, "cust-decline").json()["conversationId"]
+        alex.wait_for_offer()
+        sam.go_on_queue()
+        alex.disconnect(cid)  # decline the alerting offer
+        assert sam.wait_for_offer()["id"] == cid
+        status = requests.get(f"{server.url}/api/v2/users/{seed.DEMO_AGENT_ID}/routingstatus",
+                              headers=auth(tok), timeout=5).json()["status"]
+        assert status == "NOT_RESPONDING"
+        conv = _conv(server, tok, cid)
+        assert _legs(conv, "acd")[0]["state"] == "connected"
+        assert _legs(conv, "customer")[0]["state"] == "connected"
+    finally:
+        alex.close(); sam.close(); server.stop(); receiver.stop()
