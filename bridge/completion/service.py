@@ -55,6 +55,7 @@ class CompletionService:
         self._decisions = ctx.metrics.counter(
             "om_bridge_completion_events_total", "Completion events by source and decision",
             ["source", "decision"])
+        self.sweeper.on_decision = lambda d: self._decisions.labels("sweeper", d.action).inc()
 
     # --- edges -------------------------------------------------------------------------------
     def providers(self) -> Mapping[str, Any]:

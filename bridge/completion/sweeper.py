@@ -64,6 +64,7 @@ class PendingEndSweeper:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.on_decision: Callable[[Decision], None] | None = None   # e.g. metrics
 
     def schedule(self, handover_id: str, due: float) -> None:
         """Remember a pending end (the dispatcher calls this when it starts waiting)."""
@@ -96,6 +97,8 @@ class PendingEndSweeper:
             decision = self._handle(handover_id, now)
             if decision is not None:
                 decisions.append(decision)
+                if self.on_decision is not None:
+                    self.on_decision(decision)
 
     def _handle(self, handover_id: str, now: float) -> Decision | None:
         handover = self.store.get_handover(handover_id)

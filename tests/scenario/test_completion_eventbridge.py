@@ -67,7 +67,7 @@ def test_agent_ends_handover_completed_and_flow_resumed(bridge_env):
     assert handover_of(env) is None
     assert "demo bot" in env.say("hello again")["text"]
     # The end came from the sandbox's real EventBridge delivery, through the organisation check.
-    assert decisions(env, "eventbridge", "end") == 1
+    wait_until(lambda: decisions(env, "eventbridge", "end") == 1, 5, what="the decision counted")
     delivered = env.sandbox_admin.eventbridge()["deliveries"]
     assert any("customer.end" in d["label"] and d["outcome"] == "delivered" for d in delivered)
 

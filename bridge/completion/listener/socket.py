@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[tuple], None]
 PING = json.dumps({"message": "ping"})
+CLOSE_TIMEOUT = 1.0  # seconds to wait for the peer's close frame
 
 
 class ChannelSocket:
@@ -51,10 +52,15 @@ class ChannelSocket:
             self._error = type(exc).__name__
 
     def close(self) -> None:
-        """Close the socket (its `closed` notice still reaches the sink, once)."""
+        """Close the socket without blocking the caller (the closing handshake waits for the
+        peer, which may be unreachable); its `closed` notice still reaches the sink, once."""
         self.app.keep_running = False
+        threading.Thread(target=self._close, daemon=True,
+                         name=f"notifications-ws-close-{self.index}").start()
+
+    def _close(self) -> None:
         try:
-            self.app.close()
+            self.app.close(timeout=CLOSE_TIMEOUT)
         except Exception:  # noqa: BLE001 - already closed
             pass
 
