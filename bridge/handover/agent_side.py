@@ -79,7 +79,8 @@ class AgentSide:
         # The integration id is stored just before the first message goes out; an older record
         # (or one from a process that stopped in between) may still lack it.
         candidates = [h for h in self.ctx.store.open_handovers(provider_id)
-                      if h.customer_id == customer_id and h.integration_id in (None, integration_id)]
+                      if h.customer_id == customer_id
+                      and h.integration_id in (None, integration_id)]
         return candidates[-1] if candidates else None
 
     # -- message kinds --------------------------------------------------------------------
@@ -92,12 +93,12 @@ class AgentSide:
             if agent:
                 data["agent"] = agent
         content = [c for c in payload.get("content") or [] if isinstance(c, dict)]
-        attachments = [c["attachment"] for c in content
-                       if c.get("contentType") == "Attachment" and isinstance(c.get("attachment"), dict)]
+        attachments = [c["attachment"] for c in content if c.get("contentType") == "Attachment"
+                       and isinstance(c.get("attachment"), dict)]
         if attachments:
             data["attachments"] = attachments
-        options = [c["quickReply"] for c in content
-                   if c.get("contentType") == "QuickReply" and isinstance(c.get("quickReply"), dict)]
+        options = [c["quickReply"] for c in content if c.get("contentType") == "QuickReply"
+                   and isinstance(c.get("quickReply"), dict)]
         text = payload.get("text")
         if options:
             data["_cognigy"] = {"_default": {"_quickReplies": {
@@ -109,7 +110,7 @@ class AgentSide:
         try:
             self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
                                                      "data": data or None})
-        except Exception as exc:  # noqa: BLE001 - report it to Genesys instead of failing the webhook
+        except Exception as exc:  # noqa: BLE001 - reported to Genesys, the webhook stays 2xx
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
             self.failed_receipt(handover.provider_id, handover.integration_id,
                                 handover.customer_id, payload.get("id"), "GeneralError",
@@ -180,7 +181,8 @@ class AgentSide:
                           str(option.get("payload") or "").strip().lower()):
                 body = structured_response_body(
                     Customer(handover.customer_id), str(uuid.uuid4()),
-                    text=str(option.get("text") or text), payload=str(option.get("payload") or text),
+                    text=str(option.get("text") or text),
+                    payload=str(option.get("payload") or text),
                     originating_message_id=pending["message_id"], response_type="QuickReply",
                     time=None)
                 data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}

@@ -61,7 +61,9 @@ class AgentDirectory:
     def cached(handover: Handover) -> dict | None:
         """The last known `{name, avatar}` of the handover's agent, without any lookup."""
         agent = handover.agent or {}
-        return {"name": agent.get("name"), "avatar": agent.get("avatar")} if agent.get("name") else None
+        if not agent.get("name"):
+            return None
+        return {"name": agent.get("name"), "avatar": agent.get("avatar")}
 
     def details(self, handover: Handover, payload: dict) -> dict | None:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
@@ -76,13 +78,14 @@ class AgentDirectory:
                 return self.cached(handover)
             user = client.get_user(agent_id)
         except GenesysError as err:
-            log.warning(messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}")
+            log.warning(messages.LOG_AGENT_LOOKUP_FAILED, handover.id,
+                        f"{type(err).__name__} {err.status}")
             return self.cached(handover)
         agent = {"id": agent_id, "name": user.get("name") or user.get("preferredName"),
                  "avatar": avatar_of(user), "checked_at": now}
         try:
             self.ctx.store.update_handover(handover.id, agent=agent)
-        except Exception:  # noqa: BLE001 - the handover may have ended meanwhile; still show the name
+        except Exception:  # noqa: BLE001 - the handover may have ended; still show the name
             log.debug("handover %s: agent not stored", handover.id)
         return {"name": agent["name"], "avatar": agent["avatar"]}
 

@@ -1,4 +1,4 @@
-"""`HandoverEngine`: runs the flow per input, starts handovers, relays the user to the agent, ends them.
+"""`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
 Lifecycle (DESIGN §6): requested → queue (first message accepted by Genesys) → active (first agent
 message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
@@ -43,6 +43,7 @@ class HandoverEngine:
         self._status_lock = threading.Lock()
         self.outbox = Outbox(ctx.store, ctx.clients, ctx.config, ctx.metrics,
                              on_sent=self._after_send, on_resolved=self._integration_resolved,
+                             on_dead=self._dead_letter,
                              clock=ctx.clock)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
@@ -104,7 +105,7 @@ class HandoverEngine:
         self.put(handover, "typing", body)
 
     def user_connected(self, key: SessionKey) -> None:
-        """The user came back to the chat: "User joined the conversation" when the node enables it."""
+        """The user came back: "User joined the conversation" when the node enables it."""
         self._presence(key, "enable_user_connects_message", messages.USER_JOINED)
 
     def user_disconnected(self, key: SessionKey) -> None:
@@ -126,7 +127,7 @@ class HandoverEngine:
         self.agent_side.handle(provider_id, payload)
 
     def submit_genesys_message(self, provider_id: str, payload: dict) -> None:
-        """Handle a webhook body in the background, in order per customer (the route answers first)."""
+        """Handle a webhook body in the background, in order per customer (answered first)."""
         channel = payload.get("channel") or {}
         key = f"{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
 
@@ -231,13 +232,13 @@ class HandoverEngine:
         self.relayed.labels("to_agent").inc()
 
     def relay_user_input(self, handover: Handover, text: str | None, data: dict | None) -> None:
-        """A user message during a handover: a quick-reply answer, or text/attachments to the agent."""
+        """A user message during a handover: a quick-reply answer, or text/attachments."""
         if self.agent_side.answer_quick_reply(handover, text):
             return
         self.send_text_to_agent(handover, text, replies.attachments(data) or None)
 
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
-        """Move an open handover forward (never back) and announce the change; returns it updated."""
+        """Move an open handover forward (never back) and announce the change; returns it."""
         with self._status_lock:
             current = self.ctx.store.get_handover(handover_id)
             if current is None or not current.is_open:
@@ -289,6 +290,13 @@ class HandoverEngine:
             handover = self.ctx.store.get_handover(handover_id)
             if handover is not None and not handover.integration_id:
                 self.learn_conversation(handover, None, integration_id)
+
+    def _dead_letter(self, item: "OutboxItem", reason: str) -> None:
+        # Genesys refused the opening message for good (bad integration, credentials, body):
+        # the handover cannot happen, so it ends in error and the flow takes over again.
+        if item.kind == "message" and item.payload.get("first") and item.payload.get("handover_id"):
+            self.end_handover(item.payload["handover_id"], "error",
+                              messages.START_FAILED.format(error=reason))
 
     def _after_send(self, item: "OutboxItem", integration_id: str, result: Any) -> None:
         if item.kind != "message" or not item.payload.get("first"):

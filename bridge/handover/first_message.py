@@ -35,7 +35,7 @@ def is_empty(entry: Mapping[str, Any]) -> bool:
 
 
 def is_unsupported(entry: Mapping[str, Any]) -> bool:
-    """A message the transcript cannot show as text: data only (Cognigy's UNSUPPORTED_STRUCTURE_DATA)."""
+    """A message the transcript cannot show as text: data only (UNSUPPORTED_STRUCTURE_DATA)."""
     text = entry.get("text")
     return not (isinstance(text, str) and text.strip()) and bool(entry.get("data"))
 

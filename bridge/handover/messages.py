@@ -40,13 +40,15 @@ LOG_HANDOVER_REFUSED: Final = "handover refused for session %s: %s"
 LOG_HANDOVER_STATUS: Final = "handover %s: %s -> %s"
 LOG_HANDOVER_ENDED: Final = "handover %s ended: %s (%s)"
 LOG_HANDOVER_END_DUPLICATE: Final = "handover %s already ended; end request (%s) ignored"
-LOG_NO_HANDOVER: Final = "webhook %s: no open handover for integration %s; answered with a Failed receipt"
+LOG_NO_HANDOVER: Final = ("webhook %s: no open handover for integration %s; "
+                          "answered with a Failed receipt")
 LOG_NO_HANDOVER_EVENT: Final = "webhook %s (%s): no open handover for integration %s; ignored"
 LOG_BOT_MESSAGE_HIDDEN: Final = ("webhook %s: Genesys bot message not shown "
                                  "(GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE is off)")
 LOG_RECEIPT: Final = "webhook %s: receipt %s for handover %s"
 LOG_UNHANDLED_TYPE: Final = "webhook %s: message type %r not handled; ignored"
-LOG_DELIVERY_FAILED: Final = "webhook %s: delivery to the user failed (%s); answered with a Failed receipt"
+LOG_DELIVERY_FAILED: Final = ("webhook %s: delivery to the user failed (%s); "
+                              "answered with a Failed receipt")
 LOG_AGENT_LOOKUP_FAILED: Final = "handover %s: agent details lookup failed: %s"
 LOG_FLOW_ERROR: Final = "session %s: flow error at node %s: %s"
 LOG_TRACK_FAILED: Final = "handover %s: completion tracking call failed"

@@ -1,11 +1,12 @@
 """The durable outbox: every call to Genesys is stored first, then sent in order per handover.
 
-Why a store-backed queue and not a direct call: nothing a user sent may be lost when Genesys is down,
-rate-limits or the bridge restarts (DESIGN §10). `put` stores the call with its `channel.messageId`
-already fixed (so a resend is recognisably the same message) and wakes the dispatcher at once, which
-claims the head item of each key and hands it to a small pool of sender threads: in the steady state
-that is exactly one Genesys API call per user message, sent within a thread hand-off of the request,
-and never out of order, because the store only ever leases the head of a key.
+Why a store-backed queue and not a direct call: nothing a user sent may be lost when Genesys is
+down, rate-limits or the bridge restarts (DESIGN §10). `put` stores the call with its
+`channel.messageId` already fixed (so a resend is recognisably the same message) and wakes the
+dispatcher at once, which claims the head item of each key and hands it to a small pool of sender
+threads: in the steady state that is exactly one Genesys API call per user message, sent within a
+thread hand-off of the request, and never out of order, because the store only ever leases the
+head of a key.
 
 Failure policy per attempt (one HTTP attempt each; the outbox owns the backoff, not the client):
 429 → retry after `Retry-After` (or backoff); 408/5xx/connection errors/deadline → retry with
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Outbox kinds → the Open Messaging inbound route under /api/v2/conversations/messages/{integrationId}.
+# Outbox kinds → Open Messaging inbound routes under /api/v2/conversations/messages/{integrationId}.
 ROUTES: dict[str, str] = {
     "message": "/inbound/open/message",
     "typing": "/inbound/open/event",
@@ -53,6 +54,7 @@ RETRYABLE_STATUSES = frozenset({408, 429})
 
 SentCallback = Callable[["OutboxItem", str, Any], None]
 ResolvedCallback = Callable[["OutboxItem", str], None]
+DeadCallback = Callable[["OutboxItem", str], None]
 
 
 class Outbox:
@@ -61,6 +63,7 @@ class Outbox:
     def __init__(self, store: "Store", clients: "ClientRegistry", config: "Config",
                  metrics: "Metrics", *, on_sent: SentCallback | None = None,
                  on_resolved: ResolvedCallback | None = None,
+                 on_dead: DeadCallback | None = None,
                  clock: Callable[[], float] = time.time, workers: int = 4,
                  lease_seconds: float = 60.0, poll_interval: float = 0.25,
                  typing_ttl: float = TYPING_TTL, backoff_base: float = 0.5,
@@ -68,6 +71,7 @@ class Outbox:
         self._store, self._clients, self._config = store, clients, config
         self._on_sent = on_sent
         self._on_resolved = on_resolved
+        self._on_dead = on_dead
         self._clock = clock
         self._workers = max(1, workers)
         self._lease, self._poll = lease_seconds, poll_interval
@@ -90,7 +94,8 @@ class Outbox:
 
     # -- producer side --------------------------------------------------------------------
     def put(self, key: str, kind: str, payload: dict) -> int:
-        """Store one call (payload: provider_id, body, optional integration_id/handover_id) and wake the sender."""
+        """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
+        wake the sender."""
         if kind not in ROUTES:
             raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
         item_id = self._store.outbox_put(key, kind, payload)
@@ -109,7 +114,7 @@ class Outbox:
         self._wake.set()  # items left by a previous process are due now
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop claiming, let in-flight sends finish; pending items stay in the store for the next start."""
+        """Stop claiming, let in-flight sends finish; pending items stay stored for next start."""
         thread, pool = self._thread, self._pool
         if thread is None:
             return
@@ -121,8 +126,9 @@ class Outbox:
         self._thread, self._pool = None, None
 
     def drain_once(self) -> int:
-        """Claim and send the due head items synchronously (one round); returns how many were tried."""
-        items = self._store.outbox_claim(self._clock(), self._workers, self._lease, uuid.uuid4().hex)
+        """Claim and send the due head items synchronously (one round); returns how many."""
+        items = self._store.outbox_claim(self._clock(), self._workers, self._lease,
+                                         uuid.uuid4().hex)
         for item in items:
             self._deliver(item)
         return len(items)
@@ -227,6 +233,11 @@ class Outbox:
             self._store.outbox_fail(item.id, reason)
             self._dead.labels(item.kind).inc()
             log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, str(err))
+            if self._on_dead is not None:
+                try:
+                    self._on_dead(item, reason)
+                except Exception:  # noqa: BLE001 - the dead letter itself is recorded
+                    log.exception("outbox item %s: dead-letter handling failed", item.id)
             return
         delay = self._backoff(item.attempts)
         if isinstance(err, RateLimitedError) and err.retry_after is not None:

@@ -1,4 +1,4 @@
-"""Shapes the engine emits: Cognigy REST replies, user outputs, system status outputs, inbound bodies."""
+"""Shapes the engine emits: Cognigy REST replies, user and system outputs, inbound content."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class KeyedExecutor:
-    """Runs submitted callables on a pool; callables sharing a key never overlap and keep their order."""
+    """Runs callables on a pool; callables sharing a key never overlap and keep their order."""
 
     def __init__(self, workers: int = 8, name: str = "om-keyed") -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=name)

@@ -1,4 +1,4 @@
-"""Starting a handover: feature gating, the handover record, the first message with the transcript."""
+"""Starting a handover: feature gating, the handover record, the first message (transcript)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""`POST /handover/genesysCloudOM`: the Open Messaging outbound webhook (and data-action end requests).
+"""`POST /handover/genesysCloudOM`: the Open Messaging outbound webhook (and data-action ends).
 
 Order of checks, each before the next touches the body: size cap → signature over the raw bytes
 (every configured provider's secret, constant time) → JSON → schema → dedupe → answer 2xx and relay
-in the background. Genesys signs the exact bytes it sends, base64, so nothing may re-serialise first.
+in the background. Genesys signs the exact bytes it sends (base64): nothing re-serialises first.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def verifying_provider(ctx: "BridgeContext", raw: bytes, header: str) -> str | N
 
 @bp.post("/handover/genesysCloudOM")
 def genesys_webhook():  # type: ignore[no-untyped-def]
-    """Verify, validate, dedupe and hand a Genesys webhook to the engine; 2xx for anything genuine."""
+    """Verify, validate, dedupe and hand a webhook to the engine; 2xx for anything genuine."""
     ctx = _ctx()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _error(413, "payload_too_large",

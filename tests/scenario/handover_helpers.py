@@ -41,7 +41,8 @@ class SandboxReader:
 
     def __init__(self, sandbox_url: str) -> None:
         self.base = sandbox_url
-        resp = requests.post(f"{sandbox_url}/oauth/token", data={"grant_type": "client_credentials"},
+        resp = requests.post(f"{sandbox_url}/oauth/token",
+                             data={"grant_type": "client_credentials"},
                              auth=(seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET), timeout=10)
         resp.raise_for_status()
         self.headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
@@ -65,11 +66,13 @@ class SandboxReader:
 
     def messages(self, conversation_id: str) -> list[dict]:
         """Every message of the conversation (`MessageData`), oldest first."""
-        return self.post(f"/api/v2/conversations/messages/{conversation_id}/messages/bulk", [])["entities"]
+        path = f"/api/v2/conversations/messages/{conversation_id}/messages/bulk"
+        return self.post(path, [])["entities"]
 
     def inbound_texts(self, conversation_id: str) -> list[str]:
         """Texts the customer sent (what the agent sees), oldest first."""
-        return [message_text(m) for m in self.messages(conversation_id) if m.get("direction") == "inbound"]
+        return [message_text(m) for m in self.messages(conversation_id)
+                if m.get("direction") == "inbound"]
 
     def outbound(self, conversation_id: str, text: str) -> dict | None:
         """The outbound (agent/bot) message with this text, or None."""
@@ -87,11 +90,12 @@ def handover_of(env: Any) -> Any:
     """The session's open handover in the bridge's store (None when there is none)."""
     from bridge.store import SessionKey
 
-    return env.ctx.store.open_handover_for_session(SessionKey(env.url_token, env.user_id, env.session_id))
+    key = SessionKey(env.url_token, env.user_id, env.session_id)
+    return env.ctx.store.open_handover_for_session(key)
 
 
 def wait_conversation_id(env: Any, timeout: float = 15.0) -> str:
-    """The Genesys conversation id of the session's handover, once the first message was accepted."""
+    """The Genesys conversation id of the session's handover, once its first message went out."""
     found: list[str] = []
 
     def known() -> bool:
@@ -106,6 +110,11 @@ def wait_conversation_id(env: Any, timeout: float = 15.0) -> str:
 
 def texts(outputs: list[dict], source: str) -> list[str]:
     return [o["text"] for o in outputs if o["source"] == source and o.get("text")]
+
+
+def said(source: str, text: str) -> Any:
+    """A predicate: an output from `source` with exactly `text`."""
+    return lambda o: o["source"] == source and o.get("text") == text
 
 
 def statuses(outputs: list[dict]) -> list[str]:

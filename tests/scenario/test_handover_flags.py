@@ -6,7 +6,7 @@ import pytest
 
 from bridge.store import SessionKey
 from tests.scenario.handover_helpers import (SandboxReader, collect, demo_flow_with, flow_config,
-                                             handover_of, start_handover, texts,
+                                             handover_of, said, start_handover, texts,
                                              wait_conversation_id)
 
 ERROR_SAY = {"say-error": "Handover error: {{ input.handover.error.message }}"}
@@ -20,9 +20,11 @@ ERROR_SAY = {"say-error": "Handover error: {{ input.handover.error.message }}"}
      "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST"),
     ({}, {"bridge": {"environment": "trial"}}, "trial"),
 ])
-def test_refused_handover_reaches_the_flow_as_error(make_bridge_env, tmp_path, flags, config, switch):
+def test_refused_handover_reaches_the_flow_as_error(make_bridge_env, tmp_path, flags, config,
+                                                    switch):
     env = make_bridge_env()
-    env.restart_bridge(flags=flags, config={**config, **flow_config(demo_flow_with(tmp_path, says=ERROR_SAY))})
+    flow = flow_config(demo_flow_with(tmp_path, says=ERROR_SAY))
+    env.restart_bridge(flags=flags, config={**config, **flow})
     env.say("hello")
     reply = env.say("agent")
     assert "Handover error: " in reply["text"]
@@ -45,7 +47,8 @@ def _first_message(env, conversation_id):
 
 @pytest.mark.parametrize("on", [True, False])
 def test_filter_empty_messages_flag(make_bridge_env, on):
-    env = make_bridge_env(flags={"FEATURE_FILTER_EMPTY_MESSAGES_HANDOVER_PROVIDER": str(on).lower()})
+    env = make_bridge_env(flags={"FEATURE_FILTER_EMPTY_MESSAGES_HANDOVER_PROVIDER":
+                                 str(on).lower()})
     env.say("hello")
     env.say("")
     env.say("agent")
@@ -56,7 +59,8 @@ def test_filter_empty_messages_flag(make_bridge_env, on):
 
 @pytest.mark.parametrize("on", [True, False])
 def test_filter_unsupported_messages_flag(make_bridge_env, on):
-    env = make_bridge_env(flags={"FEATURE_FILTER_UNSUPPORTED_MESSAGES_HANDOVER_PROVIDER": str(on).lower()})
+    env = make_bridge_env(flags={"FEATURE_FILTER_UNSUPPORTED_MESSAGES_HANDOVER_PROVIDER":
+                                 str(on).lower()})
     env.say("hello")
     env.say(data={"payload": {"kind": "card"}})
     env.say("agent")
@@ -67,7 +71,8 @@ def test_filter_unsupported_messages_flag(make_bridge_env, on):
 
 @pytest.mark.parametrize("send_profile", [True, False])
 def test_send_profile(make_bridge_env, send_profile):
-    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": send_profile}]})
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo",
+                                                 "send_profile": send_profile}]})
     # A returning user whose contact profile carries a name.
     key = SessionKey(env.url_token, env.user_id, env.session_id)
     env.ctx.store.save_session(key, {"profile": {"firstname": "Jane", "lastname": "Doe"}})
@@ -80,12 +85,12 @@ def test_send_profile(make_bridge_env, send_profile):
 
 
 def test_copilot_url_and_node_attributes(make_bridge_env, tmp_path):
-    env = make_bridge_env(config={"endpoints": [{"url_token": "demo",
-                                                 "copilot_base_url": "https://ai-copilot.example.com/"}]})
+    base = "https://ai-copilot.example.com/"
+    env = make_bridge_env(config={"endpoints": [{"url_token": "demo", "copilot_base_url": base}]})
     conversation_id = start_handover(env)
     attrs = SandboxReader(env.sandbox_url).customer(conversation_id)["attributes"]
     assert attrs["agentCopilotUrl"] == (
-        f"https://ai-copilot.example.com/?userId={env.user_id}&sessionId={env.session_id}&URLToken=demo")
+        f"{base}?userId={env.user_id}&sessionId={env.session_id}&URLToken=demo")
     assert attrs["mySkills"] == "demo"
     assert attrs["source"] == "om-bridge demo bot"  # the demo Handover node's key-value attribute
 
@@ -117,11 +122,23 @@ def test_presence_notices_off(make_bridge_env, tmp_path):
     assert "User joined the conversation" not in collect_ok
 
 
-def test_agent_details_off_by_default(bridge_env):
-    env = bridge_env
+def test_agent_details_off(make_bridge_env, tmp_path):
+    env = make_bridge_env()
+    env.restart_bridge(config=flow_config(demo_flow_with(tmp_path, displayAgentDetails=False)))
     conversation_id = start_handover(env, agent_answers=True)
     env.agent.send_text(conversation_id, "hello from the agent")
-    outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "hello from the agent")
+    outs = collect(env, said("agent", "hello from the agent"))
     out = [o for o in outs if o.get("text") == "hello from the agent"][0]
     assert not (out.get("data") or {}).get("agent")
     assert texts(outs, "agent") == ["hello from the agent"]
+
+
+def test_accepted_message_is_said_to_the_user(make_bridge_env, tmp_path):
+    env = make_bridge_env()
+    flow = demo_flow_with(tmp_path, text="An agent will be with you shortly.")
+    env.restart_bridge(config=flow_config(flow))
+    env.say("hello")
+    reply = env.say("agent")
+    assert reply["text"].endswith("An agent will be with you shortly.")
+    assert reply["outputStack"][-1]["text"] == "An agent will be with you shortly."
+    assert wait_conversation_id(env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import (SandboxReader, collect, demo_flow_with, flow_config,
-                                             handover_of, statuses, texts, wait_conversation_id)
+                                             handover_of, statuses, wait_conversation_id)
 
 
 def test_greeting_agent_and_back(bridge_env, tmp_path):
@@ -31,7 +31,7 @@ def test_greeting_agent_and_back(bridge_env, tmp_path):
     assert first.startswith("Transcript:\nUser: hello\nBot: Hi!")
     assert "User: I want an agent please" in first
 
-    # The inbound flow's "Connected" Send Response reaches the user through the Lookup/Case/Say recipe.
+    # The inbound flow's "Connected" Send Response reaches the user via the Lookup/Case/Say recipe.
     outs = collect(env, lambda o: o["source"] == "bot" and o.get("text") == "Connected")
     assert "queue" in statuses(outs)
 
@@ -52,7 +52,8 @@ def test_greeting_agent_and_back(bridge_env, tmp_path):
 
     reply = env.say("My order is late")
     assert reply["outputStack"] == []
-    wait_until(lambda: "My order is late" in reader.inbound_texts(conversation_id), 10, interval=0.2,
+    wait_until(lambda: "My order is late" in reader.inbound_texts(conversation_id), 10,
+               interval=0.2,
                what="the user's message at the agent")
 
     # The end reaches the bridge through the sandbox's EventBridge delivery (customer.end).

@@ -80,7 +80,7 @@ def test_handover_started_while_genesys_is_down(bridge_env):
     assert handover_of(env).status == "requested"
     env.start_sandbox()
     conversation_id = wait_conversation_id(env, timeout=20)
-    outs = collect(env, lambda o: ((o.get("data") or {}).get("handover") or {}).get("status") == "queue")
+    outs = collect(env, lambda o: "queue" in statuses([o]))
     assert statuses(outs)[:2] == ["requested", "queue"]
     transcript = SandboxReader(env.sandbox_url).inbound_texts(conversation_id)[0]
     assert transcript.startswith("Transcript:\nUser: hello")
@@ -102,3 +102,16 @@ def test_restart_with_messages_in_the_outbox(bridge_env):
     _fast(env)
     assert _agent_sees(env, conversation_id, ["first", "second"]) == ["first", "second"]
     wait_until(lambda: env.ctx.store.outbox_pending() == [], 10, what="an empty outbox")
+
+
+def test_first_message_refused_ends_the_handover_in_error(bridge_env):
+    env = bridge_env
+    _fast(env)
+    env.say("hello")
+    env.sandbox_admin.add_fault(target="api", mode="status", status=400, count=1,
+                                path=MESSAGE_ROUTE, method="POST")
+    env.say("agent")
+    outs = collect(env, lambda o: "couldn't reach an agent" in (o.get("text") or ""))
+    assert statuses(outs) == ["requested", "error"]
+    assert handover_of(env) is None
+    assert "You said" in env.say("ok, never mind")["text"]

@@ -1,4 +1,4 @@
-"""Agent content reaching the user: quick replies, attachments, typing, bot messages (flag on/off)."""
+"""Agent content reaching the user: quick replies, attachments, typing, bot messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.conftest import wait_until
-from tests.scenario.handover_helpers import SandboxReader, collect, start_handover, texts
+from tests.scenario.handover_helpers import SandboxReader, collect, said, start_handover, texts
 from tests.scenario.webhook_replay import replay
 
 
@@ -16,7 +16,7 @@ def test_quick_replies_reach_the_user_and_the_answer_goes_back_structured(bridge
     resp, sent = replay(env.bridge_url, "outbound_quickreply", customer_id=env.user_id,
                         conversation_id=conversation_id)
     assert resp.status_code == 200
-    outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "Do you want to proceed?")
+    outs = collect(env, said("agent", "Do you want to proceed?"))
     out = [o for o in outs if o.get("text") == "Do you want to proceed?"][0]
     replies = out["data"]["_cognigy"]["_default"]["_quickReplies"]
     assert replies["type"] == "quick_replies"
@@ -83,7 +83,7 @@ def test_bot_messages_enter_the_flow_when_flag_on(bridge_env):
     conversation_id = start_handover(env)
     replay(env.bridge_url, "outbound_bot_text", customer_id=env.user_id,
            conversation_id=conversation_id)
-    outs = collect(env, lambda o: o["source"] == "bot" and o.get("text") == "You are number 2 in the queue")
+    outs = collect(env, said("bot", "You are number 2 in the queue"))
     # Bot messages are not agent messages: the handover is not active yet.
     assert not texts(outs, "agent")
 
@@ -108,7 +108,7 @@ def test_flow_outputs_for_the_agent_go_to_the_agent(make_bridge_env, tmp_path):
     conversation_id = start_handover(env, agent_answers=True)
     replay(env.bridge_url, "outbound_bot_text", customer_id=env.user_id,
            conversation_id=conversation_id)
-    collect(env, lambda o: o["source"] == "bot" and o.get("text") == "You are number 2 in the queue")
+    collect(env, said("bot", "You are number 2 in the queue"))
     reader = SandboxReader(env.sandbox_url)
     wait_until(lambda: "You are number 2 in the queue" in reader.inbound_texts(conversation_id), 10,
                interval=0.2, what="the flow output at the agent")

@@ -1,4 +1,4 @@
-"""Replays recorded Genesys webhook payloads (tests/fixtures/webhook/<event>.json), signed like Genesys.
+"""Replays recorded Genesys webhook payloads (tests/fixtures/webhook/<event>.json), signed.
 
 Placeholders `{{integration_id}}`, `{{customer_id}}`, `{{conversation_id}}`, `{{message_id}}` are
 filled in; the body is sent as compact JSON and signed over those exact bytes.
@@ -35,7 +35,7 @@ def _fill(value: Any, subs: dict[str, str]) -> Any:
 def payload(event: str, *, customer_id: str, conversation_id: str = "",
             integration_id: str = seed.DEMO_INTEGRATION_ID, message_id: str | None = None,
             **overrides: Any) -> dict:
-    """The recorded payload of `event` with the placeholders filled and top-level overrides applied."""
+    """The recorded payload of `event`, placeholders filled, top-level overrides applied."""
     recorded = json.loads((FIXTURES / f"{event}.json").read_text(encoding="utf-8"))
     body = _fill(recorded, {"integration_id": integration_id, "customer_id": customer_id,
                             "conversation_id": conversation_id,

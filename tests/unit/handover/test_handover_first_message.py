@@ -39,7 +39,8 @@ def test_nothing_left_still_says_so():
 def test_copilot_url_forms():
     assert copilot_url("ai-copilot.example.com", "u 1", "s&2", "tok") == \
         "https://ai-copilot.example.com/?userId=u+1&sessionId=s%262&URLToken=tok"
-    assert copilot_url("https://x.example/", "u", "s", "t") == "https://x.example/?userId=u&sessionId=s&URLToken=t"
+    assert copilot_url("https://x.example/", "u", "s", "t") == \
+        "https://x.example/?userId=u&sessionId=s&URLToken=t"
 
 
 def _attrs(**kw):

@@ -1,4 +1,4 @@
-"""Small pieces of the engine: REST replies, destinations, attachments, agent lookup, keyed executor."""
+"""Engine pieces: REST replies, destinations, attachments, agent lookup, keyed executor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bridge.handover.serial import KeyedExecutor
 
 
 def test_rest_reply_concatenates_and_keeps_the_stack():
-    reply = rest_reply("u", "s", [Output("Hi", None, "userOnly"), Output("There", {"a": 1}, "userAndAgent")])
+    reply = rest_reply("u", "s", [Output("Hi", None, "userOnly"),
+                                  Output("There", {"a": 1}, "userAndAgent")])
     assert reply["text"] == "Hi\nThere" and reply["data"] == {"a": 1}
     assert [o["text"] for o in reply["outputStack"]] == ["Hi", "There"]
     assert all(o["source"] == "bot" and o["traceId"] for o in reply["outputStack"])
@@ -21,7 +22,8 @@ def test_rest_reply_concatenates_and_keeps_the_stack():
 
 
 def test_destinations():
-    outs = [Output("u", None, "userOnly"), Output("a", None, "agentOnly"), Output("b", None, "userAndAgent")]
+    outs = [Output("u", None, "userOnly"), Output("a", None, "agentOnly"),
+            Output("b", None, "userAndAgent")]
     assert [o.text for o in for_user(outs)] == ["u", "b"]
     assert [o.text for o in for_agent(outs)] == ["a", "b"]
 
@@ -32,7 +34,8 @@ def test_attachments_from_user_data():
         {"url": "https://x/b.pdf", "mime": "application/pdf"},
         {"url": "", "mime": "image/png"}, "junk"]})
     assert content == [
-        {"attachment": {"mediaType": "Image", "url": "https://x/a.png", "mime": "image/png", "filename": "a.png"}},
+        {"attachment": {"mediaType": "Image", "url": "https://x/a.png", "mime": "image/png",
+                        "filename": "a.png"}},
         {"attachment": {"mediaType": "File", "url": "https://x/b.pdf", "mime": "application/pdf"}}]
     assert attachments(None) == [] and attachments({"attachments": "no"}) == []
 
@@ -40,16 +43,20 @@ def test_attachments_from_user_data():
 def test_latest_connected_agent_wins():
     conversation = {"participants": [
         {"purpose": "customer", "state": "connected"},
-        {"purpose": "agent", "state": "disconnected", "user": {"id": "old"}, "connectedTime": "2025-01-01T00:00:00Z"},
-        {"purpose": "agent", "state": "connected", "user": {"id": "a1"}, "connectedTime": "2025-01-01T00:01:00Z"},
-        {"purpose": "agent", "state": "connected", "user": {"id": "a2"}, "connectedTime": "2025-01-01T00:02:00Z"},
+        {"purpose": "agent", "state": "disconnected", "user": {"id": "old"},
+         "connectedTime": "2025-01-01T00:00:00Z"},
+        {"purpose": "agent", "state": "connected", "user": {"id": "a1"},
+         "connectedTime": "2025-01-01T00:01:00Z"},
+        {"purpose": "agent", "state": "connected", "user": {"id": "a2"},
+         "connectedTime": "2025-01-01T00:02:00Z"},
     ]}
     assert latest_agent_id(conversation) == "a2"
     assert latest_agent_id({"participants": [{"purpose": "acd", "state": "connected"}]}) is None
 
 
 def test_avatar_is_the_largest_image():
-    user = {"images": [{"resolution": "x48", "imageUri": "s"}, {"resolution": "640x480", "imageUri": "l"},
+    user = {"images": [{"resolution": "x48", "imageUri": "s"},
+                       {"resolution": "640x480", "imageUri": "l"},
                        {"resolution": "x96", "imageUri": "m"}]}
     assert avatar_of(user) == "l"
     assert avatar_of({}) is None

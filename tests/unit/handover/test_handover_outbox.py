@@ -1,4 +1,4 @@
-"""The durable outbox, one attempt at a time (`drain_once`), against a real SQLite store and mocked HTTP."""
+"""The durable outbox, one attempt at a time (`drain_once`): real SQLite store, mocked HTTP."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def _bodies(mock, url):
 
 def test_in_order_per_key_with_the_same_message_id_on_retry(rig):
     outbox, store, mock, sent, _, clock = rig
-    mock.add(responses.POST, MESSAGE_URL, status=503, json={"status": 503, "code": "service.unavailable"})
+    mock.add(responses.POST, MESSAGE_URL, status=503,
+             json={"status": 503, "code": "service.unavailable"})
     mock.add(responses.POST, MESSAGE_URL, json={"id": "g1"})
     _put(outbox, "h1", "one", "m-1")
     _put(outbox, "h1", "two", "m-2")
@@ -154,10 +155,12 @@ def test_messages_of_an_ended_handover_are_not_sent_but_receipts_are(rig):
 
 def test_integration_id_resolved_by_deployment_name(rig):
     outbox, store, mock, sent, resolved, _ = rig
-    mock.add(responses.GET, LIST_URL, json={"entities": [{"id": INTEGRATION, "name": "my-deployment"}],
-                                            "pageNumber": 1, "pageCount": 1, "total": 1})
+    mock.add(responses.GET, LIST_URL,
+             json={"entities": [{"id": INTEGRATION, "name": "my-deployment"}],
+                   "pageNumber": 1, "pageCount": 1, "total": 1})
     mock.add(responses.POST, MESSAGE_URL, json={"id": "g1", "conversationId": "conv-1"})
-    outbox.put("h1", "message", {"provider_id": "p", "body": _message("hi", "m-1"), "prefetch": True})
+    outbox.put("h1", "message",
+               {"provider_id": "p", "body": _message("hi", "m-1"), "prefetch": True})
     outbox.drain_once()
     assert resolved == [INTEGRATION]
     assert sent == [("message", INTEGRATION, {"id": "g1", "conversationId": "conv-1"})]
