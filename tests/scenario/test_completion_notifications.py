@@ -115,6 +115,32 @@ def test_socket_closing_opens_the_new_socket_first_and_misses_nothing(env):
     assert decisions(env, "reconcile", "end") == 0
 
 
+def test_expired_channel_is_recreated_with_its_topics(env):
+    start(env)
+    conversation_id = start_handover(env)
+    old = listener(env).channels.states[0].id
+    requests.post(env.sandbox_url + "/sandbox/notifications/expire", json={}, timeout=5).raise_for_status()
+    # The socket closes, HEAD says 404: a new channel with the same topics, then a REST check.
+    wait_until(lambda: listener(env).channels.states[0].id != old and watched(env, conversation_id),
+               10, what="a new channel watching the conversation")
+    env.agent.disconnect(conversation_id)
+    wait_until(lambda: handover_of(env) is None, 15, what="the handover ended")
+
+
+def test_removed_subscriptions_are_restored(env):
+    start(env)
+    conversation_id = start_handover(env)
+    channel_id = listener(env).channels.states[0].id
+    reader = SandboxReader(env.sandbox_url)
+    # Someone (another process with the same OAuth client) wipes the channel's subscriptions.
+    resp = requests.delete(f"{env.sandbox_url}/api/v2/notifications/channels/{channel_id}/subscriptions",
+                           headers=reader.headers, timeout=5)
+    assert resp.status_code == 204
+    wait_until(lambda: watched(env, conversation_id), 10, what="the subscription restored")
+    env.agent.disconnect(conversation_id)
+    wait_until(lambda: handover_of(env) is None, 15, what="the handover ended")
+
+
 def test_heartbeat_loss_reconnects(make_bridge_env):
     env = make_bridge_env(config=NOTIFICATIONS, sandbox_config=SANDBOX, start_workers=False)
     proxy = FreezableProxy(env.sandbox_port)
