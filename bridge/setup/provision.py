@@ -120,9 +120,9 @@ def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) 
     if problem is not None:
         print(m.P_NEED.format(problem=problem), file=out)
         return False
-    client = target.client()
     state = ProvisionState(data_dir)
     try:
+        client = target.client()  # UnknownRegionError (a ValueError) for a host of no region
         integ = match_integration(client.list_integrations(), name)
         plan = make_plan(target, integ, state, client.hosts.api_base, dry_run)
         if plan.action == "create" and not dry_run:

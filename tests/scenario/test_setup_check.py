@@ -41,6 +41,8 @@ def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
         if text:
             return status, out
         results = json.loads(out)
+        steps = [r["step"] for r in results]
+        assert len(steps) == len(set(steps)), f"a step reported twice: {steps}"
         return status, {r["step"]: r for r in results}
     return run
 
@@ -92,6 +94,17 @@ def test_wrong_webhook_secret(make_bridge_env, check) -> None:
     _, out = check(env, text=True)
     for value in (wrong, seed.DEMO_WEBHOOK_SECRET, seed.BRIDGE_CLIENT_SECRET):
         assert value not in out and value not in json.dumps(results)
+
+
+def test_short_webhook_secret_without_token(bridge_env, check) -> None:
+    config = copy.deepcopy(bridge_env.config)
+    config["providers"][0].update(webhook_secret="too-short", client_secret="not-the-secret-0123")
+    status, results = check(bridge_env, config=config)
+    assert status == 1
+    secret = results["Webhook secret"]
+    assert secret["status"] == "FAIL" and "more than 15" in secret["detail"]
+    assert secret["seed_step"] == "1. Create a Platform"
+    assert set(failed(results)) >= {"Webhook secret", "OAuth client credentials"}
 
 
 def test_unknown_deployment_name_lists_the_existing_names(make_bridge_env, check) -> None:
@@ -250,6 +263,25 @@ def test_bridge_not_running_warns_but_does_not_fail(bridge_env, check) -> None:
     assert status == 0
     roundtrip = results["Signed webhook round-trip"]
     assert roundtrip["status"] == "WARN" and "did not answer" in roundtrip["detail"]
+
+
+def test_default_config_falls_back_to_the_data_dir(bridge_env, monkeypatch, capsys) -> None:
+    """`om-bridge check` with no --config reads <data-dir>/om-bridge.toml (written by the demo)."""
+    data_dir = bridge_env.tmp_path / "demo-data"
+    data_dir.mkdir()
+    (data_dir / "om-bridge.toml").write_text(bridge_env.config_path().read_text())
+    workdir = bridge_env.tmp_path / "elsewhere"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name)
+    for name, value in bridge_env.environ.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["check", "--data-dir", str(data_dir)]) == 0
+    captured = capsys.readouterr()
+    assert f"using {data_dir / 'om-bridge.toml'}" in captured.err
+    assert captured.out.splitlines()[-1].endswith("0 FAIL, 0 WARN")
 
 
 def test_unknown_provider_and_missing_config_exit_2(bridge_env, check, capsys) -> None:

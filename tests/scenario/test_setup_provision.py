@@ -137,6 +137,17 @@ def test_missing_permission_to_create(make_bridge_env, run) -> None:
     assert integrations_named(env) == []
 
 
+def test_unknown_region_fails_cleanly(bridge_env, run) -> None:
+    config = bridge_env.config_path()
+    text = config.read_text().replace(f'base_url = "{bridge_env.sandbox_url}"',
+                                      'host = "mypurecloud.example"')
+    assert "mypurecloud.example" in text
+    config.write_text(text)
+    status, out = run(bridge_env, "provision")
+    assert status == 1
+    assert "provision failed for provider genesys-demo" in out and "mypurecloud.example" in out
+
+
 def test_secret_not_returned_is_tracked_by_fingerprint(bridge_env, tmp_path) -> None:
     """Where Genesys hides the secret, the first run sets it, the next sees the fingerprint."""
     target = Target(bridge_env.ctx.config, bridge_env.ctx.config.provider(PROVIDER), {})
