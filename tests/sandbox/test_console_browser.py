@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
-from browser import Browser, Receiver, require_chromium
+from tests.browser import Browser, Receiver, require_chromium
 from bridge.genesys.client import GenesysClient
 from bridge.genesys.signature import verify_signature
 from bridge.genesys.wire import Customer
-from conftest import wait_until
+from tests.conftest import wait_until
 from sandbox.seed import (BRIDGE_CLIENT_ID, BRIDGE_CLIENT_SECRET, DEMO_INTEGRATION_ID,
                           DEMO_WEBHOOK_SECRET)
 from sandbox.server import SandboxServer

@@ -12,8 +12,8 @@ from PureCloudPlatformClientV2 import ProcessAutomationApi
 from PureCloudPlatformClientV2.api_client import ApiClient
 from PureCloudPlatformClientV2.rest import ApiException
 
-from browser import Receiver, bearer
-from conftest import wait_until
+from tests.browser import Receiver, bearer
+from tests.conftest import wait_until
 from sandbox.dataactions.settings import DEMO_WORKFLOW_ID
 from sandbox.server import SandboxServer
 

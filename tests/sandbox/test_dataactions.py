@@ -8,8 +8,8 @@ import base64
 import pytest
 import requests
 
-from browser import Receiver, bearer, send_inbound
-from conftest import wait_until
+from tests.browser import Receiver, bearer, send_inbound
+from tests.conftest import wait_until
 from sandbox.agentclient import AgentClient
 from sandbox.config import ConfigError
 from sandbox.dataactions import DataActionSettings

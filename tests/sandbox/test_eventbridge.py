@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from browser import Receiver, bearer, send_inbound
-from conftest import wait_until
+from tests.browser import Receiver, bearer, send_inbound
+from tests.conftest import wait_until
 from sandbox.agentclient import AgentClient
 from sandbox.eventbridge import EventBridgeSettings, build_envelope, topic_pattern
 from sandbox.eventbridge.outbound import RetryPolicy, parse_retry_after

@@ -242,7 +242,7 @@ def test_channel_ttl_from_config():
         api = Api(srv, token(srv))
         cid = api("POST", "/api/v2/notifications/channels").json()["id"]
         assert api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 200
-        from conftest import wait_until
+        from tests.conftest import wait_until
         wait_until(lambda: api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 404,
                    what="channel expiry")
 

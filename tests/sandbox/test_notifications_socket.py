@@ -10,7 +10,7 @@ import pytest
 import requests
 import websocket
 
-from conftest import wait_until
+from tests.conftest import wait_until
 from sandbox.server import SandboxServer
 
 BRIDGE = ("bridge-client", "bridge-secret-0123456789")
