@@ -49,6 +49,7 @@ class HandoverEngine:
         self.agent_side = AgentSide(self)
         self.inbound: KeyedExecutor | None = None
         self._inbound_lock = threading.Lock()
+        self._stopped = False
         self.relayed = ctx.metrics.counter("messages_relayed_total",
                                            "Messages relayed between users and agents",
                                            ["direction"])
@@ -58,6 +59,8 @@ class HandoverEngine:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         """Start the durable outbox worker (sends what a previous process left pending)."""
+        with self._inbound_lock:
+            self._stopped = False
         self._executor()
         self.outbox.start()
 
@@ -65,13 +68,14 @@ class HandoverEngine:
         """Finish queued webhook work, stop the outbox worker; unsent items stay in the store."""
         with self._inbound_lock:
             inbound, self.inbound = self.inbound, None
+            self._stopped = True
         if inbound is not None:
             inbound.shutdown()
         self.outbox.stop()
 
-    def _executor(self) -> KeyedExecutor:
+    def _executor(self) -> KeyedExecutor | None:
         with self._inbound_lock:
-            if self.inbound is None:
+            if self.inbound is None and not self._stopped:
                 self.inbound = KeyedExecutor(8, "om-webhook")
             return self.inbound
 
@@ -136,7 +140,14 @@ class HandoverEngine:
                 self.handle_genesys_message(provider_id, payload)
             except Exception:  # noqa: BLE001 - logged with the message id, never the payload
                 log.exception(messages.LOG_WEBHOOK_INPUT_FAILED, payload.get("id"))
-        self._executor().submit(key, task)
+        executor = self._executor()
+        if executor is None:  # shutting down: no new threads, handle it on this one
+            task()
+            return
+        try:
+            executor.submit(key, task)
+        except RuntimeError:  # shut down between the two lines above
+            task()
 
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover exactly once, then resume the flow with `input.handover.status`."""
