@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Final, Iterable
+from typing import Any, Final
 
 from . import events as ev
 from . import messages
@@ -135,7 +136,7 @@ class CompletionDispatcher:
                 self._latch.popitem(last=False)
         try:
             ended = self._end_fn(handover.id, "completed", reason)
-        except Exception as exc:  # noqa: BLE001 - reported to the caller, who may retry
+        except Exception as exc:  # reported to the caller, who may retry
             log.exception(messages.LOG_END_FAILED, handover.id)
             with self._lock:
                 self._latch.pop(handover.id, None)

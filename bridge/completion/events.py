@@ -53,7 +53,7 @@ def epoch_seconds(value: object) -> float | None:
         return float(value) / 1000.0 if value > 1e11 else float(value)
     if isinstance(value, str) and value:
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return datetime.fromisoformat(value).timestamp()
         except ValueError:
             return None
     return None

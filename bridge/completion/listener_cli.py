@@ -20,8 +20,10 @@ def main(args: argparse.Namespace) -> int:
     from bridge.config import ConfigError
 
     test_config: dict = {"start_workers": False}
-    if getattr(args, "config", None) and (os.path.exists(args.config) or args.config != "om-bridge.toml"):
-        test_config["config_path"] = args.config
+    path = getattr(args, "config", None)
+    # The CLI default names om-bridge.toml; only an existing or explicitly named file is required.
+    if path and (os.path.exists(path) or path != "om-bridge.toml"):
+        test_config["config_path"] = path
     try:
         app = create_app(test_config)
     except (ConfigError, ValueError) as exc:
@@ -44,7 +46,8 @@ def main(args: argparse.Namespace) -> int:
         # Only this provider's OAuth client: hide the others from the listener groups.
         service.only_providers = set(providers)
     service.start(sweeper=False, listeners=True)
-    print(messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store))
+    print(messages.CLI_RUNNING.format(providers=", ".join(providers),
+                                      store=ctx.config.bridge.store))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

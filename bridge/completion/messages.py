@@ -5,8 +5,8 @@ from __future__ import annotations
 
 # --- HTTP answers (JSON `error` / `reason` fields) ------------------------------------------
 FLAG_OFF = (
-    "HTTP end-of-handover requests are switched off: FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST "
-    "is not \"true\" on this bridge"
+    "HTTP end-of-handover requests are switched off: "
+    "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST is not \"true\" on this bridge"
 )
 KEY_NOT_CONFIGURED = (
     "unauthorized: GENESYS_EVENTBRIDGE_HANDOVER_API_KEY is not set on the bridge, so no "
@@ -32,7 +32,8 @@ ORG_MISMATCH = (
 )
 
 # --- dispatcher decisions (the `reason` of a Decision) --------------------------------------
-R_NOT_OPEN_MESSAGING = "not an Open Messaging conversation (mediaType {media}, messageType {message})"
+R_NOT_OPEN_MESSAGING = (
+    "not an Open Messaging conversation (mediaType {media}, messageType {message})")
 R_UNKNOWN_CONVERSATION = "no handover for conversation {conversation}"
 R_UNKNOWN_CUSTOMER = "no open handover for customer {customer}"
 R_ALREADY_ENDED = "handover {handover} already ended ({status})"
@@ -48,7 +49,8 @@ R_END_FAILED = "ending handover {handover} failed: {error}"
 
 # --- sweeper ---------------------------------------------------------------------------------
 SWEEP_END = "no agent joined within {timeout_ms} ms after {kind}"
-SWEEP_END_UNVERIFIED = "no agent joined within {timeout_ms} ms after {kind} (Genesys unreachable: {error})"
+SWEEP_END_UNVERIFIED = (
+    "no agent joined within {timeout_ms} ms after {kind} (Genesys unreachable: {error})")
 SWEEP_CUSTOMER_GONE = "the customer participant has ended"
 LOG_SWEEP_CANCEL = "pending end of handover %s cancelled: %s"
 LOG_SWEEP_RETRY = "cannot verify conversation %s (%s); retrying in %.1fs"
@@ -59,7 +61,8 @@ LOG_REJECTED = "completion request rejected from %s: %s"
 LOG_END_FAILED = "ending handover %s failed"
 LOG_LISTENER_LEADER = "notifications listener for OAuth client %s: leader (%s)"
 LOG_LISTENER_FOLLOWER = "notifications listener for OAuth client %s: another process holds the lock"
-LOG_LISTENER_LOST_LOCK = "notifications listener for OAuth client %s lost its lock; stopping sockets"
+LOG_LISTENER_LOST_LOCK = (
+    "notifications listener for OAuth client %s lost its lock; stopping sockets")
 LOG_CHANNEL_CREATED = "notifications channel %s created (%d topics)"
 LOG_SOCKET_OPEN = "notifications socket open on channel %s"
 LOG_SOCKET_CLOSED = "notifications socket on channel %s closed: %s"
@@ -79,7 +82,8 @@ TOPIC_BUDGET_EXCEEDED = (
 )
 
 # --- listener CLI ----------------------------------------------------------------------------
-CLI_NO_PROVIDERS = "no handover provider uses completion = \"notifications\"{which}; nothing to listen to"
+CLI_NO_PROVIDERS = (
+    "no handover provider uses completion = \"notifications\"{which}; nothing to listen to")
 CLI_UNKNOWN_PROVIDER = "unknown provider {provider} (known: {known})"
 CLI_RUNNING = "notifications listener running for {providers} (store {store}); Ctrl-C stops it"
 CLI_FAILED = "om-bridge listener cannot start: {error}"
@@ -103,13 +107,18 @@ W_FIX_KEY = (
 )
 W_ORG_SKIPPED = "skipped: SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK is on"
 W_ORG_SET = "events must come from Genesys organisation {org}"
-W_ORG_UNSET = "organization_id is not set for this provider, so events are not checked against an organisation"
-W_FIX_ORG = "set organization_id of the provider to your Genesys organisation id (Admin > Organization Settings)"
+W_ORG_UNSET = (
+    "organization_id is not set for this provider, so events are not checked against an "
+    "organisation")
+W_FIX_ORG = (
+    "set organization_id of the provider to your Genesys organisation id "
+    "(Admin > Organization Settings)")
 W_DA_OK = "{type} credential configured"
 W_DA_MISSING = "data_action_auth is not set for this provider"
 W_FIX_DA = (
-    "set data_action_auth = {{ type = \"basic\", username = ..., password = \"env:...\" }} (or a header "
-    "credential) and use the same credential in the Web Services Data Actions integration"
+    "set data_action_auth = {{ type = \"basic\", username = ..., password = \"env:...\" }} "
+    "(or a header credential) and use the same credential in the Web Services Data Actions "
+    "integration"
 )
 W_DA_TIMEOUT_OK = "user.end / acw end the handover after {ms} ms without a new agent"
 W_NOTIF_OK = "channel {channel} created with the configured OAuth client"
@@ -120,7 +129,8 @@ W_FIX_NOTIF = (
 )
 W_SOCKET_OK = "WebSocket {uri} answered"
 W_SOCKET_FAILED = "the WebSocket at {uri} did not connect: {error}"
-W_FIX_SOCKET = "allow outbound WebSocket (wss://streaming.<region domain>) connections from the bridge host"
+W_FIX_SOCKET = (
+    "allow outbound WebSocket (wss://streaming.<region domain>) connections from the bridge host")
 W_MODE_OK = "completion = \"{mode}\""
 W_MODE_UNKNOWN = "unknown completion mode {mode!r}"
 W_FIX_MODE = "set completion to \"eventbridge\", \"webhook\" or \"notifications\""

@@ -5,8 +5,9 @@ handler, listener) hand their events to."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import dataaction, eventbridge
 from .dispatcher import CompletionDispatcher, Decision
@@ -28,7 +29,7 @@ class CompletionSettings:
     check_org: bool
 
     @classmethod
-    def from_flags(cls, flags: Any) -> "CompletionSettings":
+    def from_flags(cls, flags: Any) -> CompletionSettings:
         return cls(http_end_enabled=bool(flags.use_http_end_handover_request),
                    eventbridge_key=dataaction.reveal(flags.eventbridge_api_key),
                    grace_seconds=flags.acw_after_transfer_timeout_ms / 1000.0,

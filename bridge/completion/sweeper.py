@@ -11,7 +11,8 @@ import heapq
 import logging
 import threading
 import time
-from typing import Any, Callable, Final, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from . import messages
 from .dispatcher import CompletionDispatcher, Decision
@@ -162,7 +163,7 @@ class PendingEndSweeper:
                     self.rescan()
                     next_rescan = time.monotonic() + self.rescan_seconds
                 self.run_due()
-            except Exception:  # noqa: BLE001 - keep sweeping; the store may come back
+            except Exception:  # keep sweeping; the store may come back
                 log.exception("completion sweeper iteration failed")
             with self._cond:
                 if self._stop.is_set():

@@ -7,7 +7,8 @@ declared in `events.DETAIL_SUFFIXES` and a test fails when the two disagree."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from . import events as ev
 from .events import CompletionEvent

@@ -21,16 +21,35 @@ TOPIC = "v2.detail.events.conversation.{id}."
 
 def webhook_env(make_bridge_env, *, body: str, topics: tuple[str, ...], grace_ms: int = 300):  # type: ignore[no-untyped-def]
     env = make_bridge_env(
-        flags={"GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS": str(grace_ms),
-               "DATA_ACTION_PASSWORD": PASSWORD},
-        config={"providers": [{"id": "genesys-demo", "completion": "webhook",
-                               "data_action_auth": {"type": "basic", "username": USER,
-                                                    "password": "env:DATA_ACTION_PASSWORD"}}]},
-        sandbox_config={"eventbridge": {"url": ""}})
-    requests.put(env.sandbox_url + "/sandbox/data-action", timeout=5, json={
-        "url": env.bridge_url + "/handover/genesysCloudOM", "body": body,
-        "auth": {"type": "basic", "username": USER, "password": PASSWORD},
-        "topics": [TOPIC + t for t in topics]}).raise_for_status()
+        flags={
+            "GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS": str(grace_ms),
+            "DATA_ACTION_PASSWORD": PASSWORD,
+        },
+        config={
+            "providers": [
+                {
+                    "id": "genesys-demo",
+                    "completion": "webhook",
+                    "data_action_auth": {
+                        "type": "basic",
+                        "username": USER,
+                        "password": "env:DATA_ACTION_PASSWORD",
+                    },
+                }
+            ]
+        },
+        sandbox_config={"eventbridge": {"url": ""}},
+    )
+    requests.put(
+        env.sandbox_url + "/sandbox/data-action",
+        timeout=5,
+        json={
+            "url": env.bridge_url + "/handover/genesysCloudOM",
+            "body": body,
+            "auth": {"type": "basic", "username": USER, "password": PASSWORD},
+            "topics": [TOPIC + t for t in topics],
+        },
+    ).raise_for_status()
     return env
 
 
@@ -45,7 +64,9 @@ def start_handover(env) -> str:  # type: ignore[no-untyped-def]
 
 
 def decisions(env, decision: str, source: str = "data-action") -> float:  # type: ignore[no-untyped-def]
-    metric = env.ctx.metrics.counter("om_bridge_completion_events_total", "", ["source", "decision"])
+    metric = env.ctx.metrics.counter(
+        "om_bridge_completion_events_total", "", ["source", "decision"]
+    )
     return metric.labels(source, decision)._value.get()
 
 
@@ -55,8 +76,9 @@ def completed_count(env) -> int:  # type: ignore[no-untyped-def]
 
 def post(env, body: dict, auth: str | None = BASIC) -> requests.Response:  # type: ignore[no-untyped-def]
     headers = {"Authorization": auth} if auth else {}
-    return requests.post(env.bridge_url + "/handover/genesysCloudOM", json=body, headers=headers,
-                         timeout=10)
+    return requests.post(
+        env.bridge_url + "/handover/genesysCloudOM", json=body, headers=headers, timeout=10
+    )
 
 
 def test_cognigy_body_agent_end_ends_after_the_grace_period(make_bridge_env):
@@ -64,8 +86,9 @@ def test_cognigy_body_agent_end_ends_after_the_grace_period(make_bridge_env):
     conversation_id = start_handover(env)
     env.agent.disconnect(conversation_id)
     # user.end (CLIENT) waits; the sweeper checks REST after the grace period: customer gone → end.
-    outs = collect(env, lambda o: o["source"] == "bot" and "back" in (o.get("text") or "").lower(),
-                   timeout=20)
+    outs = collect(
+        env, lambda o: o["source"] == "bot" and "back" in (o.get("text") or "").lower(), timeout=20
+    )
     assert statuses(outs).count("completed") == 1
     assert decisions(env, "wait") >= 1
     # The end came from the sweeper after its REST check, not from the event itself.
@@ -81,11 +104,14 @@ def test_transfer_does_not_end_and_the_new_agent_continues(make_bridge_env):
     sam = env.agent_client(seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
     sam.go_on_queue()
     env.agent.transfer_to_queue(conversation_id, seed.SECOND_QUEUE_ID)
-    env.agent.wrap_up(conversation_id)   # acw of Alex: fires on transfers too
+    env.agent.wrap_up(conversation_id)  # acw of Alex: fires on transfers too
     wait_until(lambda: decisions(env, "wait") >= 1, 10, what="the acw wait")
-    wait_until(lambda: handover_of(env) is not None and handover_of(env).pending_end_at is None,
-               10, what="the sweeper cancelling the pending end")
-    assert decisions(env, "ignore") >= 1          # user.end with TRANSFER
+    wait_until(
+        lambda: handover_of(env) is not None and handover_of(env).pending_end_at is None,
+        10,
+        what="the sweeper cancelling the pending end",
+    )
+    assert decisions(env, "ignore") >= 1  # user.end with TRANSFER
     assert sam.wait_for_offer()["id"] == conversation_id
     sam.answer(conversation_id)
     sam.send_text(conversation_id, "Sam here")
@@ -103,16 +129,23 @@ def test_detail_body_customer_end_ends_at_once_and_duplicates_once(make_bridge_e
     env.agent.disconnect(conversation_id)
     # The grace period is a minute: only customer.end can end it this fast.
     wait_until(lambda: handover_of(env) is None, 15, what="the end on customer.end")
-    wait_until(lambda: decisions(env, "ignore") >= 1 and decisions(env, "end") == 1, 10,
-               what="the end and the ignored duplicate")
+    wait_until(
+        lambda: decisions(env, "ignore") >= 1 and decisions(env, "end") == 1,
+        10,
+        what="the end and the ignored duplicate",
+    )
     assert completed_count(env) == 1
 
 
 def test_wrong_credential_is_401_and_nothing_changes(make_bridge_env):
     env = webhook_env(make_bridge_env, body="cognigy", topics=("user.end",))
     conversation_id = start_handover(env)
-    body = {"conversationId": conversation_id, "eventTime": int(time.time() * 1000),
-            "topic": "customer.end", "disconnectType": "PEER"}
+    body = {
+        "conversationId": conversation_id,
+        "eventTime": int(time.time() * 1000),
+        "topic": "customer.end",
+        "disconnectType": "PEER",
+    }
     wrong = "Basic " + base64.b64encode(f"{USER}:wrong".encode()).decode()
     assert post(env, body, auth=wrong).status_code == 401
     assert post(env, body, auth=None).status_code == 401
@@ -125,8 +158,14 @@ def test_wrong_credential_is_401_and_nothing_changes(make_bridge_env):
 
 def test_unknown_conversation_and_customer_are_ignored_with_2xx(make_bridge_env):
     env = webhook_env(make_bridge_env, body="cognigy", topics=("user.end",))
-    unknown = post(env, {"conversationId": str(uuid.uuid4()), "eventTime": int(time.time() * 1000),
-                         "topic": "customer.end"})
+    unknown = post(
+        env,
+        {
+            "conversationId": str(uuid.uuid4()),
+            "eventTime": int(time.time() * 1000),
+            "topic": "customer.end",
+        },
+    )
     assert unknown.status_code == 200 and unknown.json()["status"] == "ignore"
     stranger = post(env, {"userId": "nobody", "topic": "v2.detail.events.conversation.id.acw"})
     assert stranger.status_code == 200 and stranger.json()["status"] == "ignore"

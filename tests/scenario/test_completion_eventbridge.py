@@ -34,21 +34,45 @@ def completed_count(env) -> int:  # type: ignore[no-untyped-def]
 
 
 def decisions(env, source: str, decision: str) -> float:  # type: ignore[no-untyped-def]
-    metric = env.ctx.metrics.counter("om_bridge_completion_events_total", "", ["source", "decision"])
+    metric = env.ctx.metrics.counter(
+        "om_bridge_completion_events_total", "", ["source", "decision"]
+    )
     return metric.labels(source, decision)._value.get()
 
 
-def envelope(conversation_id: str, suffix: str = "customer.end", *, event_time_ms: int | None = None,
-             org: str = seed.DEMO_ORG_ID, **body: object) -> dict:
-    event = {"eventTime": event_time_ms if event_time_ms is not None else int(time.time() * 1000),
-             "conversationId": conversation_id, "participantId": "p", "mediaType": "MESSAGE",
-             "messageType": "OPEN", "disconnectType": "PEER", **body}
-    return {"version": "0", "id": str(uuid.uuid4()),
-            "detail-type": f"v2.detail.events.conversation.{{id}}.{suffix}",
-            "source": f"aws.partner/genesys.com/cloud/{org}/om-bridge", "account": "123456789012",
-            "time": "2024-06-01T10:07:12Z", "region": "us-east-1", "resources": [],
-            "detail": {"topicName": f"v2.detail.events.conversation.{conversation_id}.{suffix}",
-                       "version": "2", "eventBody": event, "metadata": {"CorrelationId": "x"}}}
+def envelope(
+    conversation_id: str,
+    suffix: str = "customer.end",
+    *,
+    event_time_ms: int | None = None,
+    org: str = seed.DEMO_ORG_ID,
+    **body: object,
+) -> dict:
+    event = {
+        "eventTime": event_time_ms if event_time_ms is not None else int(time.time() * 1000),
+        "conversationId": conversation_id,
+        "participantId": "p",
+        "mediaType": "MESSAGE",
+        "messageType": "OPEN",
+        "disconnectType": "PEER",
+        **body,
+    }
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": f"v2.detail.events.conversation.{{id}}.{suffix}",
+        "source": f"aws.partner/genesys.com/cloud/{org}/om-bridge",
+        "account": "123456789012",
+        "time": "2024-06-01T10:07:12Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "topicName": f"v2.detail.events.conversation.{conversation_id}.{suffix}",
+            "version": "2",
+            "eventBody": event,
+            "metadata": {"CorrelationId": "x"},
+        },
+    }
 
 
 def post(env, body, key: str | None = KEY) -> requests.Response:  # type: ignore[no-untyped-def]
@@ -61,8 +85,9 @@ def test_agent_ends_handover_completed_and_flow_resumed(bridge_env):
     conversation_id = start_handover(env)
     env.agent.send_text(conversation_id, "Hello from Alex")
     env.agent.disconnect(conversation_id)
-    outs = collect(env, lambda o: o["source"] == "bot" and "back" in (o.get("text") or "").lower(),
-                   timeout=20)
+    outs = collect(
+        env, lambda o: o["source"] == "bot" and "back" in (o.get("text") or "").lower(), timeout=20
+    )
     assert statuses(outs).count("completed") == 1
     assert handover_of(env) is None
     assert "demo bot" in env.say("hello again")["text"]
@@ -79,16 +104,21 @@ def test_transfer_to_another_queue_does_not_end_and_new_agent_continues(bridge_e
     sam = env.agent_client(seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
     sam.go_on_queue()
     env.agent.transfer_to_queue(conversation_id, seed.SECOND_QUEUE_ID)
-    env.agent.wrap_up(conversation_id)   # Alex's acw fires on the transfer too
+    env.agent.wrap_up(conversation_id)  # Alex's acw fires on the transfer too
     assert sam.wait_for_offer()["id"] == conversation_id
     # user.end (TRANSFER) is ignored; acw waits, and the sweeper finds the new leg and cancels.
     wait_until(lambda: decisions(env, "eventbridge", "wait") >= 1, 10, what="the acw wait")
-    wait_until(lambda: handover_of(env) is not None and handover_of(env).pending_end_at is None,
-               10, what="the pending end cancelled")
+    wait_until(
+        lambda: handover_of(env) is not None and handover_of(env).pending_end_at is None,
+        10,
+        what="the pending end cancelled",
+    )
     assert decisions(env, "eventbridge", "ignore") >= 1
     sam.answer(conversation_id)
     sam.send_text(conversation_id, "Sam here, I take over")
-    outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "Sam here, I take over")
+    outs = collect(
+        env, lambda o: o["source"] == "agent" and o.get("text") == "Sam here, I take over"
+    )
     assert "completed" not in statuses(outs)
     assert handover_of(env) is not None
     sam.disconnect(conversation_id)
@@ -173,8 +203,12 @@ def test_schema_invalid_body_is_400_naming_the_path(bridge_env):
     del body["detail"]["eventBody"]["conversationId"]
     resp = post(env, body)
     assert resp.status_code == 400 and resp.json()["path"] == "$['detail']['eventBody']"
-    bad = requests.post(env.bridge_url + ROUTE, data=b"{not json", timeout=10,
-                        headers={"Authorization": KEY, "Content-Type": "application/json"})
+    bad = requests.post(
+        env.bridge_url + ROUTE,
+        data=b"{not json",
+        timeout=10,
+        headers={"Authorization": KEY, "Content-Type": "application/json"},
+    )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_json"
 
 

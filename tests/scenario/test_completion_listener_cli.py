@@ -29,25 +29,43 @@ def write_config(tmp_path: Path, sandbox_url: str, completion: str) -> Path:
 
 
 def run(path: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bridge.cli", "listener", "--config", str(path)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bridge.cli", "listener", "--config", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_listener_process_watches_open_handovers_from_the_store(tmp_path):
     with SandboxServer(config={"eventbridge": {"url": ""}}) as sandbox:
         path = write_config(tmp_path, sandbox.url, "notifications")
         store = open_store(f"sqlite:///{(tmp_path / 'data' / 'om-bridge.db').resolve()}")
-        store.create_handover(Handover.new(SessionKey("demo", "u1", "s1"), "genesys-demo", "u1",
-                                           integration_id="i", conversation_id="conv-from-store",
-                                           status="active"))
+        store.create_handover(
+            Handover.new(
+                SessionKey("demo", "u1", "s1"),
+                "genesys-demo",
+                "u1",
+                integration_id="i",
+                conversation_id="conv-from-store",
+                status="active",
+            )
+        )
         store.close()
         proc = run(path)
         try:
+
             def watching() -> bool:
-                chans = requests.get(sandbox.url + "/sandbox/notifications/channels", timeout=5).json()
-                return any(c["connected"] and
-                           "v2.detail.events.conversation.conv-from-store.customer.end" in c["topics"]
-                           for c in chans["entities"])
+                chans = requests.get(
+                    sandbox.url + "/sandbox/notifications/channels", timeout=5
+                ).json()
+                return any(
+                    c["connected"]
+                    and "v2.detail.events.conversation.conv-from-store.customer.end" in c["topics"]
+                    for c in chans["entities"]
+                )
+
             wait_until(watching, 20, what="the listener process subscribed and connected")
         finally:
             proc.send_signal(signal.SIGTERM)

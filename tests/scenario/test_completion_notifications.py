@@ -16,14 +16,23 @@ from sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import SandboxReader, handover_of, wait_conversation_id
 
-FAST = dict(heartbeat_timeout=1.0, pong_timeout=0.5, backoff_base=0.05, backoff_cap=0.2,
-            lock_ttl=5.0, lock_renew=0.5, sync_interval=0.3, tick=0.05, reconcile_retry_delay=0.1)
+FAST = {
+    "heartbeat_timeout": 1.0,
+    "pong_timeout": 0.5,
+    "backoff_base": 0.05,
+    "backoff_cap": 0.2,
+    "lock_ttl": 5.0,
+    "lock_renew": 0.5,
+    "sync_interval": 0.3,
+    "tick": 0.05,
+    "reconcile_retry_delay": 0.1,
+}
 NOTIFICATIONS = {"providers": [{"id": "genesys-demo", "completion": "notifications"}]}
 SANDBOX = {"eventbridge": {"url": ""}, "notifications": {"heartbeat_seconds": 0.2}}
 
 
 def start(env, **settings) -> None:  # type: ignore[no-untyped-def]
-    """Start the engine and completion (the env was made with start_workers=False) with fast timings."""
+    """Start the engine and completion (env made with start_workers=False), fast timings."""
     env.ctx.engine.start()
     env.ctx.completion.listener_settings = ListenerSettings(**{**FAST, **settings})
     env.ctx.completion.start()
@@ -35,7 +44,9 @@ def listener(env) -> NotificationsListener:  # type: ignore[no-untyped-def]
 
 
 def channels(env) -> list[dict]:  # type: ignore[no-untyped-def]
-    return requests.get(env.sandbox_url + "/sandbox/notifications/channels", timeout=5).json()["entities"]
+    return requests.get(env.sandbox_url + "/sandbox/notifications/channels", timeout=5).json()[
+        "entities"
+    ]
 
 
 def watched(env, conversation_id: str) -> bool:  # type: ignore[no-untyped-def]
@@ -44,7 +55,9 @@ def watched(env, conversation_id: str) -> bool:  # type: ignore[no-untyped-def]
 
 
 def decisions(env, source: str, decision: str) -> float:  # type: ignore[no-untyped-def]
-    metric = env.ctx.metrics.counter("om_bridge_completion_events_total", "", ["source", "decision"])
+    metric = env.ctx.metrics.counter(
+        "om_bridge_completion_events_total", "", ["source", "decision"]
+    )
     return metric.labels(source, decision)._value.get()
 
 
@@ -55,7 +68,9 @@ def start_handover(env) -> str:  # type: ignore[no-untyped-def]
     conversation_id = wait_conversation_id(env)
     assert env.agent.wait_for_offer()["id"] == conversation_id
     env.agent.answer(conversation_id)
-    wait_until(lambda: watched(env, conversation_id), 10, what="the conversation's topic on a socket")
+    wait_until(
+        lambda: watched(env, conversation_id), 10, what="the conversation's topic on a socket"
+    )
     return conversation_id
 
 
@@ -72,23 +87,35 @@ def test_agent_ends_detected_on_the_socket(env):
     wait_until(lambda: decisions(env, "notifications", "end") == 1, 5, what="the decision counted")
     assert "demo bot" in env.say("hello again")["text"]
     # The ended conversation's topic leaves the channel.
-    wait_until(lambda: not any(conversation_id in t for c in channels(env) for t in c["topics"]),
-               10, what="the topic removed")
+    wait_until(
+        lambda: not any(conversation_id in t for c in channels(env) for t in c["topics"]),
+        10,
+        what="the topic removed",
+    )
 
 
 def test_end_while_disconnected_is_found_by_reconciliation(env):
     start(env)
     conversation_id = start_handover(env)
     # Genesys refuses the channel check for a while, so the listener stays disconnected.
-    env.sandbox_admin.add_fault(target="api", method="HEAD", mode="status", status=400, count=-1,
-                                path="/api/v2/notifications/channels/*")
+    env.sandbox_admin.add_fault(
+        target="api",
+        method="HEAD",
+        mode="status",
+        status=400,
+        count=-1,
+        path="/api/v2/notifications/channels/*",
+    )
     requests.post(env.sandbox_url + "/sandbox/notifications/drop", json={}, timeout=5)
     wait_until(lambda: not any(c["connected"] for c in channels(env)), 10, what="no socket")
     env.agent.disconnect(conversation_id)
     reader = SandboxReader(env.sandbox_url)
-    wait_until(lambda: reader.customer(conversation_id)["state"] == "disconnected", 10,
-               what="the conversation ended at Genesys")
-    assert handover_of(env) is not None   # the customer.end frame was lost with the socket
+    wait_until(
+        lambda: reader.customer(conversation_id)["state"] == "disconnected",
+        10,
+        what="the conversation ended at Genesys",
+    )
+    assert handover_of(env) is not None  # the customer.end frame was lost with the socket
     env.sandbox_admin.clear_faults("api")
     wait_until(lambda: handover_of(env) is None, 15, what="the end found after reconnecting")
     wait_until(lambda: decisions(env, "reconcile", "end") == 1, 5, what="the decision counted")
@@ -101,12 +128,22 @@ def test_socket_closing_opens_the_new_socket_first_and_misses_nothing(env):
     state = listener(env).channels.states[0]
     generation, channel_id = state.generation, state.id
     checked = listener(env).reconciler.checked
-    requests.post(env.sandbox_url + "/sandbox/notifications/socket-closing",
-                  json={"graceSeconds": 30}, timeout=5).raise_for_status()
+    requests.post(
+        env.sandbox_url + "/sandbox/notifications/socket-closing",
+        json={"graceSeconds": 30},
+        timeout=5,
+    ).raise_for_status()
     # A new socket on the same channel, long before the 30 s grace ends the old one.
-    wait_until(lambda: state.generation > generation and state.socket is not None
-               and state.failures == 0 and listener(env).reconciler.checked > checked, 10,
-               what="the new socket open and the channel reconciled")
+    wait_until(
+        lambda: (
+            state.generation > generation
+            and state.socket is not None
+            and state.failures == 0
+            and listener(env).reconciler.checked > checked
+        ),
+        10,
+        what="the new socket open and the channel reconciled",
+    )
     assert state.id == channel_id and watched(env, conversation_id)
     env.agent.disconnect(conversation_id)
     wait_until(lambda: handover_of(env) is None, 15, what="the handover ended")
@@ -119,10 +156,15 @@ def test_expired_channel_is_recreated_with_its_topics(env):
     start(env)
     conversation_id = start_handover(env)
     old = listener(env).channels.states[0].id
-    requests.post(env.sandbox_url + "/sandbox/notifications/expire", json={}, timeout=5).raise_for_status()
+    requests.post(
+        env.sandbox_url + "/sandbox/notifications/expire", json={}, timeout=5
+    ).raise_for_status()
     # The socket closes, HEAD says 404: a new channel with the same topics, then a REST check.
-    wait_until(lambda: listener(env).channels.states[0].id != old and watched(env, conversation_id),
-               10, what="a new channel watching the conversation")
+    wait_until(
+        lambda: listener(env).channels.states[0].id != old and watched(env, conversation_id),
+        10,
+        what="a new channel watching the conversation",
+    )
     env.agent.disconnect(conversation_id)
     wait_until(lambda: handover_of(env) is None, 15, what="the handover ended")
 
@@ -133,8 +175,11 @@ def test_removed_subscriptions_are_restored(env):
     channel_id = listener(env).channels.states[0].id
     reader = SandboxReader(env.sandbox_url)
     # Someone (another process with the same OAuth client) wipes the channel's subscriptions.
-    resp = requests.delete(f"{env.sandbox_url}/api/v2/notifications/channels/{channel_id}/subscriptions",
-                           headers=reader.headers, timeout=5)
+    resp = requests.delete(
+        f"{env.sandbox_url}/api/v2/notifications/channels/{channel_id}/subscriptions",
+        headers=reader.headers,
+        timeout=5,
+    )
     assert resp.status_code == 204
     wait_until(lambda: watched(env, conversation_id), 10, what="the subscription restored")
     env.agent.disconnect(conversation_id)
@@ -150,9 +195,14 @@ def test_heartbeat_loss_reconnects(make_bridge_env):
         conversation_id = start_handover(env)
         state = listener(env).channels.states[0]
         generation = state.generation
-        proxy.freeze_websockets()   # a half-open connection: no heartbeat, no pong, no error
-        wait_until(lambda: state.generation > generation and state.socket is not None
-                   and state.failures == 0, 15, what="a reconnect after the heartbeat loss")
+        proxy.freeze_websockets()  # a half-open connection: no heartbeat, no pong, no error
+        wait_until(
+            lambda: (
+                state.generation > generation and state.socket is not None and state.failures == 0
+            ),
+            15,
+            what="a reconnect after the heartbeat loss",
+        )
         env.agent.disconnect(conversation_id)
         wait_until(lambda: handover_of(env) is None, 15, what="the handover ended")
     finally:
@@ -163,21 +213,34 @@ def test_heartbeat_loss_reconnects(make_bridge_env):
 def test_the_1001st_topic_goes_to_a_second_channel(env):
     settings = ListenerSettings(**{**FAST, "sync_interval": 600.0})
     client = env.ctx.clients.for_provider("genesys-demo")
-    own = NotificationsListener(client, env.ctx.store, lambda e: None, client_id=seed.BRIDGE_CLIENT_ID,
-                                provider_ids=[], queue_ids=[seed.DEMO_QUEUE_ID], settings=settings)
+    own = NotificationsListener(
+        client,
+        env.ctx.store,
+        lambda e: None,
+        client_id=seed.BRIDGE_CLIENT_ID,
+        provider_ids=[],
+        queue_ids=[seed.DEMO_QUEUE_ID],
+        settings=settings,
+    )
     ids = [str(uuid.uuid4()) for _ in range(1000)]
     own.start()
     try:
         for cid in ids:
             own.track(cid)
-        wait_until(lambda: sum(len(c["topics"]) for c in channels(env)) == 1001, 15,
-                   what="1,000 conversations + the queue topic subscribed")
+        wait_until(
+            lambda: sum(len(c["topics"]) for c in channels(env)) == 1001,
+            15,
+            what="1,000 conversations + the queue topic subscribed",
+        )
         assert sorted(len(c["topics"]) for c in channels(env)) == [1, 1000]
         assert len(own.channels.states) == 2
         own.untrack(ids[0])
         own.track(str(uuid.uuid4()))
-        wait_until(lambda: sorted(len(c["topics"]) for c in channels(env)) == [1, 1000], 15,
-                   what="the freed slot reused")
+        wait_until(
+            lambda: sorted(len(c["topics"]) for c in channels(env)) == [1, 1000],
+            15,
+            what="the freed slot reused",
+        )
         wait_until(lambda: all(c["connected"] for c in channels(env)), 10, what="both sockets")
     finally:
         own.stop()
@@ -187,14 +250,19 @@ def test_only_one_listener_per_oauth_client(env):
     start(env)
     wait_until(lambda: listener(env).leader, 10, what="the first listener leading")
     client = env.ctx.clients.for_provider("genesys-demo")
-    second = NotificationsListener(client, env.ctx.store, lambda e: None,
-                                   client_id=seed.BRIDGE_CLIENT_ID, provider_ids=["genesys-demo"],
-                                   settings=ListenerSettings(**FAST))
+    second = NotificationsListener(
+        client,
+        env.ctx.store,
+        lambda e: None,
+        client_id=seed.BRIDGE_CLIENT_ID,
+        provider_ids=["genesys-demo"],
+        settings=ListenerSettings(**FAST),
+    )
     second.start()
     try:
         wait_until(lambda: second.frames._thread is not None, 5, what="second started")
         assert not second.leader and listener(env).leader
-        listener(env).stop()             # the leader goes away: the lock is released
+        listener(env).stop()  # the leader goes away: the lock is released
         wait_until(lambda: second.leader, 10, what="the second listener taking over")
     finally:
         second.stop()
@@ -223,8 +291,12 @@ class FreezableProxy:
             upstream = socket.create_connection(self.target)
             link = {"ws": False, "frozen": False, "socks": (client, upstream)}
             self.links.append(link)
-            threading.Thread(target=self._pump, args=(client, upstream, link, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, link, False), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(client, upstream, link, True), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, link, False), daemon=True
+            ).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, link: dict, sniff: bool) -> None:
         first = sniff

@@ -1,8 +1,8 @@
 """Channels, subscriptions and sockets of the notifications listener (control thread only).
 
-Per shard of topics: a channel (`POST /api/v2/notifications/channels`), its subscriptions (POST adds,
-PUT replaces — the only way to remove a topic), one WebSocket, a heartbeat watchdog, reconnects
-with backoff (first `HEAD` the channel: 404 → a new channel with the same topics), the
+Per shard of topics: a channel (`POST /api/v2/notifications/channels`), its subscriptions
+(POST adds, PUT replaces — the only way to remove a topic), one WebSocket, a heartbeat watchdog,
+reconnects with backoff (first `HEAD` the channel: 404 → a new channel with the same topics), the
 `socket_closing` hand-over (new socket first; the old one keeps reading until Genesys closes it)
 and resubscription before the 24 h expiry (reference/genesys-completion-detection.md §A.9)."""
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bridge.genesys.errors import NotFoundError
 
@@ -198,7 +199,8 @@ class ChannelManager:
             state.failures = 0
             log.info(messages.LOG_SOCKET_OPEN, state.id)
             # The old socket of a socket_closing hand-over closes once the new one is open.
-            state.retiring = [(min(c, now + self.settings.pong_timeout), s) for c, s in state.retiring]
+            soon = now + self.settings.pong_timeout
+            state.retiring = [(min(c, soon), s) for c, s in state.retiring]
             self.on_open(index)
         elif kind == "closed":
             log.info(messages.LOG_SOCKET_CLOSED, state.id, item[3])

@@ -17,7 +17,8 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import messages
 from ..events import CompletionEvent
@@ -144,7 +145,7 @@ class NotificationsListener:
         if self.leader:
             try:
                 self.store.release_lock(self.lock_name, self.owner)
-            except Exception:  # noqa: BLE001 - the lock expires by itself
+            except Exception:  # the lock expires by itself
                 log.debug("releasing %s failed", self.lock_name, exc_info=True)
             self.leader = False
 

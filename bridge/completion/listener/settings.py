@@ -4,8 +4,8 @@ fast against a sandbox with a short heartbeat."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .shards import MAX_CHANNELS, MAX_TOPICS
 

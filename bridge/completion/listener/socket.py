@@ -9,7 +9,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import websocket
 
@@ -61,8 +62,8 @@ class ChannelSocket:
     def _close(self) -> None:
         try:
             self.app.close(timeout=CLOSE_TIMEOUT)
-        except Exception:  # noqa: BLE001 - already closed
-            pass
+        except Exception:  # already closed: nothing left to do
+            log.debug("closing channel socket %s failed", self.index, exc_info=True)
 
     def join(self, timeout: float = 2.0) -> None:
         """Wait for the socket thread to end."""

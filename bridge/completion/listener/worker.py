@@ -8,7 +8,8 @@ import json
 import logging
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import schemas
 from bridge.genesys.errors import NotFoundError
@@ -53,7 +54,7 @@ class FrameWorker:
                 continue
             try:
                 self.handle(item[1], item[2], item[3])
-            except Exception:  # noqa: BLE001 - one bad frame must not stop the worker
+            except Exception:  # one bad frame must not stop the worker
                 log.exception("notifications frame handling failed")
             self.handled += 1
 
@@ -120,7 +121,8 @@ class Reconciler:
                     self._queue.put((cid, 0))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True, name="notifications-reconcile")
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="notifications-reconcile")
         self._thread.start()
 
     def join(self) -> None:

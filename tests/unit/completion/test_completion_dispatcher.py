@@ -46,25 +46,41 @@ def ends(store):  # type: ignore[no-untyped-def]
 def make(store, ends, **kw):  # type: ignore[no-untyped-def]
     pending: list[tuple[str, float]] = []
     disp = CompletionDispatcher(
-        store, ends, grace_seconds=kw.get("grace", 10.0), org_of=lambda pid: kw.get("org", ORG),
+        store,
+        ends,
+        grace_seconds=kw.get("grace", 10.0),
+        org_of=lambda pid: kw.get("org", ORG),
         check_org=kw.get("check_org", True),
         find_by_customer=lambda cid, allowed: store.handover_by_customer("integ-1", cid),
-        clock=time.time, on_pending=lambda hid, due: pending.append((hid, due)))
+        clock=time.time,
+        on_pending=lambda hid, due: pending.append((hid, due)),
+    )
     disp.pending = pending  # type: ignore[attr-defined]
     return disp
 
 
 def handover(store, conversation="conv-1", customer="cust-1", provider="p1", created=None):  # type: ignore[no-untyped-def]
-    h = Handover.new(SessionKey("demo", customer, "s-" + conversation), provider, customer,
-                     integration_id="integ-1", conversation_id=conversation, status="active")
+    h = Handover.new(
+        SessionKey("demo", customer, "s-" + conversation),
+        provider,
+        customer,
+        integration_id="integ-1",
+        conversation_id=conversation,
+        status="active",
+    )
     if created is not None:
         h.created_at = created
     return store.create_handover(h)
 
 
 def event(kind, conversation="conv-1", t=None, **kw):  # type: ignore[no-untyped-def]
-    return CompletionEvent(kind=kind, source=ev.EVENTBRIDGE, conversation_id=conversation,
-                           event_time=t if t is not None else time.time(), **kw)
+    return CompletionEvent(
+        kind=kind,
+        source=ev.EVENTBRIDGE,
+        conversation_id=conversation,
+        event_time=t if t is not None else time.time(),
+        **kw,
+    )
 
 
 def test_customer_end_ends_once_and_duplicates_are_ignored(store, ends):
@@ -174,7 +190,9 @@ def test_other_organisation_is_rejected_unless_the_check_is_skipped(store, ends)
     rejected = make(store, ends).dispatch(event(ev.CUSTOMER_END, organization_id="org-b"))
     assert rejected.action == d.REJECT and "org-b" in rejected.reason
     assert store.get_handover(h.id).is_open
-    skipped = make(store, ends, check_org=False).dispatch(event(ev.CUSTOMER_END, organization_id="org-b"))
+    skipped = make(store, ends, check_org=False).dispatch(
+        event(ev.CUSTOMER_END, organization_id="org-b")
+    )
     assert skipped.action == d.END
 
 

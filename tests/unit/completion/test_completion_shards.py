@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.completion.listener import (NotificationsListener, TopicBudgetExceeded, TopicShards,
-                                        customer_end_topic)
+from bridge.completion.listener import (
+    NotificationsListener,
+    TopicBudgetExceeded,
+    TopicShards,
+    customer_end_topic,
+)
 from bridge.completion.listener.settings import ListenerSettings
 
 
@@ -46,9 +50,14 @@ def test_removing_a_never_subscribed_topic_needs_no_call():
 
 
 def test_listener_refusal_names_the_limit_and_the_fix():
-    listener = NotificationsListener(client=None, store=None, dispatch=lambda e: None,
-                                     client_id="bridge-client", provider_ids=["p"],
-                                     settings=ListenerSettings(max_topics=1, max_channels=2))
+    listener = NotificationsListener(
+        client=None,
+        store=None,
+        dispatch=lambda e: None,
+        client_id="bridge-client",
+        provider_ids=["p"],
+        settings=ListenerSettings(max_topics=1, max_channels=2),
+    )
     listener.track("c1")
     listener.track("c2")
     with pytest.raises(TopicBudgetExceeded) as info:

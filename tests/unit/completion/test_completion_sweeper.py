@@ -15,12 +15,19 @@ from bridge.store import Handover, SessionKey, open_store
 
 
 def conv(*legs: dict) -> dict:
-    return {"id": "conv-1", "participants": [{"id": "c", "purpose": "customer", "state": "connected"},
-                                             *legs]}
+    return {
+        "id": "conv-1",
+        "participants": [{"id": "c", "purpose": "customer", "state": "connected"}, *legs],
+    }
 
 
-AGENT_GONE = {"id": "a1", "purpose": "agent", "state": "disconnected", "disconnectType": "client",
-              "endTime": "2024-06-01T10:07:12.000Z"}
+AGENT_GONE = {
+    "id": "a1",
+    "purpose": "agent",
+    "state": "disconnected",
+    "disconnectType": "client",
+    "endTime": "2024-06-01T10:07:12.000Z",
+}
 AGENT_TRANSFERRED = {**AGENT_GONE, "disconnectType": "transfer"}
 
 
@@ -28,8 +35,14 @@ def test_assess_shapes():
     ended = conv(AGENT_GONE)
     ended["participants"][0].update(state="disconnected", endTime="2024-06-01T10:07:12.000Z")
     assert assess(ended) == ENDED
-    assert assess(conv(AGENT_TRANSFERRED, {"id": "q2", "purpose": "acd", "state": "connected"})) == QUEUED
-    assert assess(conv(AGENT_TRANSFERRED, {"id": "a2", "purpose": "agent", "state": "alerting"})) == AGENT
+    assert (
+        assess(conv(AGENT_TRANSFERRED, {"id": "q2", "purpose": "acd", "state": "connected"}))
+        == QUEUED
+    )
+    assert (
+        assess(conv(AGENT_TRANSFERRED, {"id": "a2", "purpose": "agent", "state": "alerting"}))
+        == AGENT
+    )
     assert assess(conv(AGENT_GONE)) == IDLE
 
 
@@ -45,9 +58,16 @@ class Clock:
 def world(tmp_path):  # type: ignore[no-untyped-def]
     store = open_store(f"sqlite:///{tmp_path}/bridge.db")
     clock = Clock()
-    h = store.create_handover(Handover.new(SessionKey("demo", "u", "s"), "p1", "u",
-                                           integration_id="i", conversation_id="conv-1",
-                                           status="active"))
+    h = store.create_handover(
+        Handover.new(
+            SessionKey("demo", "u", "s"),
+            "p1",
+            "u",
+            integration_id="i",
+            conversation_id="conv-1",
+            status="active",
+        )
+    )
     answers: list = []
 
     def fetch(handover):  # type: ignore[no-untyped-def]
@@ -56,11 +76,18 @@ def world(tmp_path):  # type: ignore[no-untyped-def]
             raise answer
         return answer
 
-    disp = CompletionDispatcher(store, store.finish_handover, grace_seconds=2.0,
-                                org_of=lambda _p: None, check_org=False,
-                                find_by_customer=lambda *_: None, clock=clock)
-    sweeper = PendingEndSweeper(store, disp, fetch, clock=clock, retry_seconds=1.0,
-                                max_verify_failures=2)
+    disp = CompletionDispatcher(
+        store,
+        store.finish_handover,
+        grace_seconds=2.0,
+        org_of=lambda _p: None,
+        check_org=False,
+        find_by_customer=lambda *_: None,
+        clock=clock,
+    )
+    sweeper = PendingEndSweeper(
+        store, disp, fetch, clock=clock, retry_seconds=1.0, max_verify_failures=2
+    )
     disp.on_pending = sweeper.schedule
     yield store, clock, h, answers, disp, sweeper
     store.close()
@@ -71,7 +98,7 @@ def wait_event(disp, kind=ev.ACW):  # type: ignore[no-untyped-def]
 
 
 def test_nothing_happens_before_the_grace_period(world):
-    store, clock, h, answers, disp, sweeper = world
+    store, clock, h, _answers, disp, sweeper = world
     wait_event(disp)
     clock.now += 1.0
     assert sweeper.run_due() == []
@@ -113,7 +140,7 @@ def test_genesys_unreachable_retries_then_ends(world):
 
 
 def test_restart_reloads_pending_ends_from_the_store(world):
-    store, clock, h, answers, disp, sweeper = world
+    store, clock, _h, _answers, disp, _sweeper = world
     wait_event(disp)
     fresh = PendingEndSweeper(store, disp, lambda _h: conv(AGENT_GONE), clock=clock)
     fresh.rescan()
@@ -124,7 +151,7 @@ def test_restart_reloads_pending_ends_from_the_store(world):
 def test_thread_ends_a_due_handover(world):
     from tests.conftest import wait_until
 
-    store, clock, h, answers, disp, sweeper = world
+    store, _clock, h, answers, disp, sweeper = world
     answers.append(conv(AGENT_GONE))
     disp.grace_seconds = 0.0
     sweeper.start()

@@ -10,13 +10,30 @@ ORG = "7d0c6a3e-1b2f-4c5d-8e9f-0a1b2c3d4e5f"
 
 
 def envelope(suffix: str, **body: object) -> dict:
-    event = {"eventTime": 1717236432000, "conversationId": "c-1", "participantId": "p-1",
-             "mediaType": "MESSAGE", "messageType": "OPEN", **body}
-    return {"version": "0", "id": "e-1", "detail-type": f"v2.detail.events.conversation.{{id}}.{suffix}",
-            "source": f"aws.partner/genesys.com/cloud/{ORG}/om-bridge", "account": "123456789012",
-            "time": "2024-06-01T10:07:12Z", "region": "us-east-1", "resources": [],
-            "detail": {"topicName": f"v2.detail.events.conversation.c-1.{suffix}", "version": "2",
-                       "eventBody": event, "metadata": {"CorrelationId": "x"}}}
+    event = {
+        "eventTime": 1717236432000,
+        "conversationId": "c-1",
+        "participantId": "p-1",
+        "mediaType": "MESSAGE",
+        "messageType": "OPEN",
+        **body,
+    }
+    return {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": f"v2.detail.events.conversation.{{id}}.{suffix}",
+        "source": f"aws.partner/genesys.com/cloud/{ORG}/om-bridge",
+        "account": "123456789012",
+        "time": "2024-06-01T10:07:12Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "topicName": f"v2.detail.events.conversation.c-1.{suffix}",
+            "version": "2",
+            "eventBody": event,
+            "metadata": {"CorrelationId": "x"},
+        },
+    }
 
 
 def test_every_handled_suffix_is_declared_and_every_declared_one_handled():
@@ -36,8 +53,14 @@ def test_eventbridge_customer_end():
 
 def test_user_end_by_transfer_is_a_transfer_and_by_client_an_agent_end():
     for dtype in ("TRANSFER", "NO_ANSWER_TRANSFER", "CONSULT_TRANSFER"):
-        assert translate.from_eventbridge(envelope("user.end", disconnectType=dtype)).kind == ev.TRANSFER
-    assert translate.from_eventbridge(envelope("user.end", disconnectType="CLIENT")).kind == ev.AGENT_END
+        assert (
+            translate.from_eventbridge(envelope("user.end", disconnectType=dtype)).kind
+            == ev.TRANSFER
+        )
+    assert (
+        translate.from_eventbridge(envelope("user.end", disconnectType="CLIENT")).kind
+        == ev.AGENT_END
+    )
 
 
 def test_unhandled_suffix_gives_none():
@@ -50,29 +73,51 @@ def test_other_media_is_flagged_not_open_messaging():
 
 
 def test_cognigy_data_action_body_names_only_the_customer():
-    event = translate.from_data_action({"userId": "cust-1", "topic": "v2.detail.events.conversation.id.acw"})
+    event = translate.from_data_action(
+        {"userId": "cust-1", "topic": "v2.detail.events.conversation.id.acw"}
+    )
     assert event.kind == ev.ACW
     assert event.customer_id == "cust-1"
     assert event.conversation_id is None and event.event_time is None
-    event = translate.from_data_action({"userId": "cust-1", "disconnectType": "TRANSFER",
-                                        "topic": "v2.detail.events.conversation.id.user.end"})
+    event = translate.from_data_action(
+        {
+            "userId": "cust-1",
+            "disconnectType": "TRANSFER",
+            "topic": "v2.detail.events.conversation.id.user.end",
+        }
+    )
     assert event.kind == ev.TRANSFER
 
 
 def test_detail_body_without_topic_is_told_apart_by_its_fields():
     base = {"conversationId": "c-1", "eventTime": 1717236432000}
     assert translate.from_data_action({**base, "disconnectType": "PEER"}).kind == ev.CUSTOMER_END
-    assert translate.from_data_action({**base, "userId": "u", "disconnectType": "CLIENT"}).kind == ev.AGENT_END
+    assert (
+        translate.from_data_action({**base, "userId": "u", "disconnectType": "CLIENT"}).kind
+        == ev.AGENT_END
+    )
     assert translate.from_data_action({**base, "userId": "u", "wrapupCode": "x"}).kind == ev.ACW
-    assert translate.from_data_action({**base, "acdOutcome": "ANSWERED", "disconnectType": "TRANSFER"}) is None
+    assert (
+        translate.from_data_action({**base, "acdOutcome": "ANSWERED", "disconnectType": "TRANSFER"})
+        is None
+    )
     assert translate.from_data_action({**base, "topic": "customer.end"}).kind == ev.CUSTOMER_END
 
 
 def test_snapshot_with_ended_customer_is_a_customer_end():
-    conv = {"id": "c-1", "participants": [
-        {"id": "p1", "purpose": "customer", "state": "disconnected", "disconnectType": "peer",
-         "endTime": "2024-06-01T10:07:12.000Z"},
-        {"id": "p4", "purpose": "agent", "state": "disconnected", "disconnectType": "client"}]}
+    conv = {
+        "id": "c-1",
+        "participants": [
+            {
+                "id": "p1",
+                "purpose": "customer",
+                "state": "disconnected",
+                "disconnectType": "peer",
+                "endTime": "2024-06-01T10:07:12.000Z",
+            },
+            {"id": "p4", "purpose": "agent", "state": "disconnected", "disconnectType": "client"},
+        ],
+    }
     event = translate.from_conversation(conv, ev.RECONCILE)
     assert event.kind == ev.CUSTOMER_END and event.conversation_id == "c-1"
     assert event.disconnect_type == "PEER"
@@ -80,12 +125,18 @@ def test_snapshot_with_ended_customer_is_a_customer_end():
 
 
 def test_snapshot_with_live_customer_says_nothing():
-    conv = {"id": "c-1", "participants": [{"id": "p1", "purpose": "customer", "state": "connected"}]}
+    conv = {
+        "id": "c-1",
+        "participants": [{"id": "p1", "purpose": "customer", "state": "connected"}],
+    }
     assert translate.from_conversation(conv, ev.RECONCILE) is None
 
 
 def test_split_topic_forms():
-    assert translate.split_topic("v2.detail.events.conversation.abc.user.end") == ("abc", "user.end")
+    assert translate.split_topic("v2.detail.events.conversation.abc.user.end") == (
+        "abc",
+        "user.end",
+    )
     assert translate.split_topic("v2.detail.events.conversation.{id}.acw") == (None, "acw")
     assert translate.split_topic("v2.detail.events.conversation.id.acw") == (None, "acw")
     assert translate.split_topic("customer.end") == (None, "customer.end")
