@@ -40,7 +40,7 @@ class CompletionService:
     """Completion detection for every provider of the bridge (DESIGN §7)."""
 
     def __init__(self, ctx: Any, *, listener_settings: ListenerSettings | None = None,
-                 sweeper_rescan_seconds: float = 10.0) -> None:
+                 sweeper_rescan_seconds: float = 30.0) -> None:
         self.ctx = ctx
         self.settings = CompletionSettings.from_flags(ctx.flags)
         self.listener_settings = listener_settings or ListenerSettings()

@@ -26,6 +26,7 @@ FAST = {
     "sync_interval": 0.3,
     "tick": 0.05,
     "reconcile_retry_delay": 0.1,
+    "watch_queues": True,
 }
 NOTIFICATIONS = {"providers": [{"id": "genesys-demo", "completion": "notifications"}]}
 SANDBOX = {"eventbridge": {"url": ""}, "notifications": {"heartbeat_seconds": 0.2}}

@@ -52,8 +52,9 @@ class NotificationsListener:
         self.store = store
         self.client_id = client_id
         self.provider_ids = list(provider_ids)
-        self.queue_topics = [queue_topic(q) for q in (queue_ids or []) if q]
         self.settings = settings or ListenerSettings()
+        self.queue_topics = [queue_topic(q) for q in (queue_ids or []) if q] \
+            if self.settings.watch_queues else []
         self.owner = owner or f"{uuid.uuid4().hex}"
         self.lock_name = f"notifications:{client_id}"
         self.leader = False

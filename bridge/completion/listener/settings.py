@@ -26,6 +26,10 @@ class ListenerSettings:
     tick: float = 0.5                  # control loop granularity
     max_topics: int = MAX_TOPICS
     max_channels: int = MAX_CHANNELS
+    # Also subscribe each provider's queue topic (snapshots of every conversation on the queue,
+    # filtered by conversation id): a second signal, but it costs one topic and carries the whole
+    # queue's traffic. Off by default so 20 channels x 1,000 topics watch 20,000 conversations.
+    watch_queues: bool = False
     reconcile_retries: int = 3
     reconcile_retry_delay: float = 2.0
     rng: Callable[[], float] = field(default=random.random, repr=False)

@@ -75,3 +75,12 @@ def test_listener_refusal_names_the_limit_and_the_fix():
 def test_backoff_grows_and_is_capped():
     s = ListenerSettings(backoff_base=1.0, backoff_cap=4.0, rng=lambda: 1.0)
     assert [s.backoff(n) for n in (1, 2, 3, 4, 5, 6)] == [0.0, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_queue_topic_only_when_asked():
+    plain = NotificationsListener(None, None, lambda e: None, client_id="c", provider_ids=[],
+                                  queue_ids=["q1"])
+    assert plain.queue_topics == []
+    watching = NotificationsListener(None, None, lambda e: None, client_id="c", provider_ids=[],
+                                     queue_ids=["q1"], settings=ListenerSettings(watch_queues=True))
+    assert watching.queue_topics == ["v2.routing.queues.q1.conversations.messages"]
