@@ -1,0 +1,67 @@
+"""`RequestLog`: a WSGI middleware around the sandbox app that records every API request it
+receives (time, method, path, caller), so a benchmark counts Genesys calls where Genesys would."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the sandbox received it."""
+
+    at: float          # time.perf_counter() on arrival
+    method: str
+    path: str
+    authorization: str
+
+
+class RequestLog:
+    """Wraps a WSGI app; `install(flask_app)` puts it in front of a running Flask app."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Condition()
+        self.seen: list[Seen] = []
+
+    @classmethod
+    def install(cls, flask_app: Any) -> "RequestLog":
+        """Wrap `flask_app.wsgi_app` (Flask calls it per request, so this works while serving)."""
+        log = cls(flask_app.wsgi_app)
+        flask_app.wsgi_app = log
+        return log
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        item = Seen(time.perf_counter(), environ.get("REQUEST_METHOD", ""),
+                    environ.get("PATH_INFO", ""), environ.get("HTTP_AUTHORIZATION", ""))
+        with self._lock:
+            self.seen.append(item)
+            self._lock.notify_all()
+        return self._app(environ, start_response)
+
+    def mark(self) -> int:
+        """A position in the log (requests after it are `since(mark)`)."""
+        with self._lock:
+            return len(self.seen)
+
+    def since(self, mark: int, api_only: bool = True) -> list[Seen]:
+        """Requests received after `mark` (only `/api/` ones unless `api_only` is False)."""
+        with self._lock:
+            items = self.seen[mark:]
+        return [s for s in items if s.path.startswith("/api/") or not api_only]
+
+    def wait_for(self, predicate: Callable[[Seen], bool], mark: int, timeout: float) -> Seen:
+        """The first request after `mark` matching `predicate`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for item in self.seen[mark:]:
+                    if predicate(item):
+                        return item
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError("timed out waiting for a request at the sandbox")
+                self._lock.wait(left)

@@ -1,0 +1,79 @@
+"""latency_p99: the bridge's added latency at a fixed 200 webhooks/s open-loop rate (DESIGN §11:
+p99 of the bridge minus p99 of the baseline ≤ 5 ms).
+
+Latency counts from each request's due time (so queueing behind a slow request is included) to
+its full response. The bridge answers before it relays; how long the relay itself takes (webhook
+due → output stamped in the store) is reported alongside."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from bench import payloads
+from bench.result import Result
+from bench.rig import Rig
+from bench.webhook_load import (open_handovers, output_times, run_load, start_baseline,
+                                wait_outputs)
+
+RATE = 200.0
+TARGET_MS = 5.0
+FULL = {"handovers": 200, "duration": 15.0, "warmup": 300}
+QUICK = {"handovers": 10, "duration": 1.5, "warmup": 30}
+CONNECTIONS = 16
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of finite values; NaN when there are none."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if not finite:
+        return float("nan")
+    rank = max(1, math.ceil(q / 100.0 * len(finite)))
+    return finite[rank - 1]
+
+
+def _summary(latencies_s: list[float]) -> dict:
+    ms = [v * 1000.0 for v in latencies_s]
+    return {q: round(percentile(ms, float(q[1:])), 3) for q in ("p50", "p90", "p99")} | \
+        {"max": round(max((v for v in ms if math.isfinite(v)), default=float("nan")), 3)}
+
+
+def run(workdir: Path, quick: bool = False) -> Result:
+    """Open-loop load at 200/s on the baseline, then on the bridge; compare the p99s."""
+    p = QUICK if quick else FULL
+    load = {"mode": "open", "rate": RATE, "duration": p["duration"], "connections": CONNECTIONS}
+    count = int(RATE * p["duration"])
+    with Rig(workdir, sandbox_config={"rate_limit": {"per_minute": 0}}) as rig:
+        targets = open_handovers(rig, p["handovers"])
+        warm = payloads.relay_bodies(targets, p["warmup"])
+        bodies = payloads.relay_bodies(targets, count)
+
+        server, url = start_baseline(workdir)
+        try:
+            run_load(workdir, url, warm, mode="closed", connections=4, duration=30.0)
+            base = run_load(workdir, url, bodies, **load)
+        finally:
+            server.stop()
+
+        before = rig.agent_outputs()
+        run_load(workdir, rig.bridge_url, warm, mode="closed", connections=4, duration=30.0)
+        wait_outputs(rig, before + p["warmup"])
+        before = rig.agent_outputs()
+        bridge = run_load(workdir, rig.bridge_url, bodies, **load)
+        wait_outputs(rig, before + bridge["statuses"].get(200, 0))
+        stamped = output_times(rig)
+    relay = [stamped[i] - (bridge["start_wall"] + i / RATE) for i in range(count) if i in stamped]
+    base_p99 = percentile(base["latencies"], 99) * 1000.0
+    bridge_p99 = percentile(bridge["latencies"], 99) * 1000.0
+    return Result(
+        name="latency_p99", metric="bridge-added p99 latency at 200 req/s", unit="ms",
+        value=bridge_p99 - base_p99, baseline=base_p99, target=TARGET_MS, compare="<=",
+        details={
+            "rate": RATE, "seconds": p["duration"], "requests": count,
+            "open_handovers": p["handovers"],
+            "baseline_ms": _summary(base["latencies"]), "baseline_statuses": base["statuses"],
+            "bridge_ms": _summary(bridge["latencies"]), "bridge_statuses": bridge["statuses"],
+            "bridge_p99_ms": round(bridge_p99, 3),
+            "relay_ms (due → output stamped, 1 ms resolution)": _summary(relay),
+            "relayed_outputs_matched": len(relay),
+        })

@@ -1,0 +1,98 @@
+"""Shared by the webhook benchmarks: open handovers to aim at, the baseline server, the load
+generator process, and waiting for relayed outputs to land in the bridge's store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import payloads
+from bench.procs import HOST, ROOT, Server, free_port, python_argv, wait_http
+from bench.rig import Rig
+from bridge.demo import WEBHOOK_PATH
+from sandbox import seed
+
+
+def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
+    """(customer id, conversation id) of `n` active handovers: one made through the engine and
+    the sandbox (agent answered, replied once, so its agent details are known), the rest cloned
+    from it straight into the store."""
+    agent = rig.agent()
+    agent.go_on_queue()
+    real = rig.engine_handover("bench-user-0")
+    agent.wait_for_offer()
+    agent.answer(real.conversation_id)
+    before = rig.agent_outputs()
+    agent.send_text(real.conversation_id, "Hello, Alex here.")
+    wait_outputs(rig, before + 1, 30)
+    template = rig.store.get_handover(real.id)
+    clones = rig.clone_handovers(template, n - 1)
+    return [(real.customer_id, real.conversation_id)] + \
+        [(h.customer_id, h.conversation_id) for h in clones]
+
+
+def start_baseline(workdir: Path) -> tuple[Server, str]:
+    """The baseline gunicorn server; (server, base URL) once it answers."""
+    port = free_port()
+    server = Server("baseline", python_argv("bench.baseline", "--port", str(port), "--secret",
+                                            seed.DEMO_WEBHOOK_SECRET), workdir / "baseline.log")
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_http(url + "/healthz", 30, server)
+    except BaseException:
+        server.stop()
+        raise
+    return server, url
+
+
+def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:
+    """Run the load generator process against `url` with these bodies (signed); its result."""
+    port = int(url.rsplit(":", 1)[1])
+    name = f"load-{port}-{time.monotonic_ns()}"
+    requests_file = workdir / f"{name}.jsonl"
+    payloads.write_requests(requests_file, bodies)
+    spec_file = workdir / f"{name}.json"
+    spec_file.write_text(json.dumps({"host": HOST, "port": port, "path": WEBHOOK_PATH,
+                                     "requests_file": str(requests_file), **spec}))
+    limit = float(spec.get("duration", 30)) + 60
+    done = subprocess.run(python_argv("bench.loadgen", str(spec_file)), cwd=ROOT,
+                          capture_output=True, timeout=limit, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr.decode("utf-8", "replace"))
+        raise RuntimeError(f"load generator failed with {done.returncode}")
+    result = json.loads(done.stdout)
+    result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
+    return result
+
+
+def _wait_count(rig: Rig, expected: int, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while True:
+        if rig.agent_outputs() >= expected:
+            return time.time()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {rig.agent_outputs()} of {expected} agent outputs landed "
+                               f"in the store within {timeout:.0f}s")
+        time.sleep(0.005)
+
+
+def wait_outputs(rig: Rig, expected: int, timeout: float = 120.0) -> float:
+    """Wall time at which the store holds `expected` agent outputs (RuntimeError on timeout)."""
+    return _wait_count(rig, expected, timeout)
+
+
+def output_times(rig: Rig) -> dict[int, float]:
+    """Agent output "bench <i>" → the epoch seconds the bridge stamped on it (ms precision)."""
+    from datetime import datetime
+
+    out: dict[int, float] = {}
+    rows = rig.sql("SELECT json_extract(body, '$.text'), json_extract(body, '$.time') "
+                   "FROM outputs WHERE json_extract(body, '$.source') = 'agent'")
+    for text, stamp in rows:
+        if isinstance(text, str) and text.startswith("bench "):
+            out[int(text[6:])] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    return out
