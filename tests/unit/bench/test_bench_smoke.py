@@ -1,0 +1,99 @@
+"""Smoke test of the benchmarks: each runs in its tiny `--quick` configuration against real
+servers and produces a well-formed result. Never a timing threshold: PASS or MISS are both fine."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench import BENCHMARKS, Result, benchmark
+from bench.__main__ import main
+from bench.report import render_markdown
+
+pytestmark = pytest.mark.slow
+
+
+def _results(name: str, tmp_path) -> list[Result]:  # type: ignore[no-untyped-def]
+    got = benchmark(name)(tmp_path, quick=True)
+    results = got if isinstance(got, list) else [got]
+    assert results, f"{name} returned no result"
+    for r in results:
+        d = r.to_dict()
+        json.dumps(d)  # JSON-ready
+        assert d["status"] in ("PASS", "MISS")
+        assert math.isfinite(r.value) and math.isfinite(r.target)
+        assert r.unit and r.metric and r.details
+        if r.baseline is not None:
+            assert r.baseline > 0 and math.isclose(d["ratio"], r.value / r.baseline)
+    return results
+
+
+def test_relay_throughput_counts_every_output_landed(tmp_path):
+    [r] = _results("relay_throughput", tmp_path)
+    d = r.details
+    assert d["bridge_statuses"] == {200: d["bridge_requests"]}
+    assert d["baseline_statuses"] == {200: d["baseline_requests"]}
+    assert d["outputs_landed"] == d["outputs_expected"] == d["bridge_requests"]
+    assert r.value > 0 and r.target_on == "ratio"
+
+
+def test_latency_p99_compares_the_two_p99s(tmp_path):
+    [r] = _results("latency_p99", tmp_path)
+    d = r.details
+    assert d["bridge_statuses"] == {200: d["requests"]}
+    assert d["relayed_outputs_matched"] == d["requests"]
+    assert math.isclose(r.value, d["bridge_p99_ms"] - r.baseline, abs_tol=1e-2)
+
+
+def test_calls_per_message_counts_calls_at_the_sandbox(tmp_path):
+    [r] = _results("calls_per_message", tmp_path)
+    d = r.details
+    assert sum(d["calls_by_route"].values()) == round(r.value * d["user_messages"])
+    assert any(route.endswith("/inbound/open/message") for route in d["calls_by_route"])
+
+
+def test_scaling_reports_cost_and_memory(tmp_path):
+    cost, memory = _results("scaling", tmp_path)
+    assert cost.name == "scaling" and memory.name == "memory_per_handover"
+    assert cost.details["large"]["open_handovers"] > cost.details["small"]["open_handovers"]
+    assert memory.details["idle_handovers"] > 0
+
+
+def test_listener_capacity_against_genesys_limits(tmp_path):
+    [r] = _results("listener_capacity", tmp_path)
+    d = r.details
+    assert d["sandbox_limits"] == {"max_topics": 1000, "max_channels": 20}
+    assert d["tracked"] + d["refused"] == d["conversations"]
+    assert isinstance(d["end_detected"], bool)
+
+
+def test_every_benchmark_is_covered():
+    names = {n.removeprefix("test_").split("_")[0] for n in globals() if n.startswith("test_")}
+    assert {b.split("_")[0] for b in BENCHMARKS} <= names
+
+
+def test_result_verdicts():
+    ratio = Result("x", "m", "u", 80.0, 100.0, 0.7, ">=", "ratio")
+    assert ratio.passed and math.isclose(ratio.ratio, 0.8)
+    assert not Result("x", "m", "u", 60.0, 100.0, 0.7, ">=", "ratio").passed
+    assert Result("x", "m", "u", 1.0, None, 1.0, "==").passed
+    assert not Result("x", "m", "u", 1.25, None, 1.0, "==").passed
+    assert not Result("x", "m", "u", float("nan"), None, 5.0, "<=").passed
+
+
+def test_markdown_names_command_machine_and_status():
+    r = Result("relay_throughput", "m", "msg/s", 80.0, 100.0, 0.7, ">=", "ratio", {"k": 1})
+    run = {"when": "now", "command": "python -m bench", "seconds": 1.0,
+           "machine": {"cpu": "cpu", "cores": 2, "memory_mb": 1, "python": "3.11",
+                       "system": "linux"},
+           "results": [r.to_dict()], "failures": {"scaling": "RuntimeError: x"}}
+    text = render_markdown(run, "x.json")
+    assert "`python -m bench`" in text and "2 cores" in text
+    assert "**PASS**" in text and "**FAIL**" in text
+
+
+def test_unknown_benchmark_name_is_refused(capsys):
+    assert main(["no_such_bench", "--no-record"]) == 2
+    assert "no_such_bench" in capsys.readouterr().err
