@@ -40,7 +40,6 @@ class HandoverEngine:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
-        self._status_lock = threading.Lock()
         self.outbox = Outbox(ctx.store, ctx.clients, ctx.config, ctx.metrics,
                              on_sent=self._after_send, on_resolved=self._integration_resolved,
                              on_dead=self._dead_letter,
@@ -249,8 +248,17 @@ class HandoverEngine:
         self.send_text_to_agent(handover, text, replies.attachments(data) or None)
 
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
-        """Move an open handover forward (never back) and announce the change; returns it."""
-        with self._status_lock:
+        """Move an open handover forward (never back) and announce the change; returns it.
+
+        The read-check-write runs under the store's session lock, not a process lock: with a
+        shared (Redis) store the outbox worker of one process ("queue") and the webhook of another
+        ("active") may race, and a stale "queue" must not overwrite "active". The status output is
+        emitted under the same lock, so status outputs keep the order of the changes.
+        """
+        found = self.ctx.store.get_handover(handover_id)
+        if found is None or not found.is_open:
+            return None
+        with self.ctx.store.session_lock(found.session):
             current = self.ctx.store.get_handover(handover_id)
             if current is None or not current.is_open:
                 return None
@@ -262,10 +270,10 @@ class HandoverEngine:
             if not changes:
                 return current
             updated = self.ctx.store.update_handover(handover_id, **changes)
-        if moved:
-            log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
-            self.handovers.labels(status).inc()
-            self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+            if moved:
+                log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
+                self.handovers.labels(status).inc()
+                self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
         return updated
 
     def learn_conversation(self, handover: Handover, conversation_id: str | None,
@@ -278,7 +286,7 @@ class HandoverEngine:
             fields["integration_id"] = integration_id
         if not fields:
             return handover
-        with self._status_lock:
+        with self.ctx.store.session_lock(handover.session):  # other processes learn it too
             current = self.ctx.store.get_handover(handover.id)
             if current is None:
                 return handover
