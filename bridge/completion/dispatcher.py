@@ -28,6 +28,7 @@ REJECT: Final = "reject"     # not from the sender we trust (organisation mismat
 FAILED: Final = "failed"     # ending raised; the sender may retry (5xx)
 
 _LATCH_SIZE = 100_000
+_WAIT_KINDS: Final = {ev.ACW: "acw", ev.AGENT_END: "user.end", ev.CUSTOMER_END: "customer.end"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,11 @@ class CompletionDispatcher:
         if not handover.is_open or self._latched(handover.id):
             return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
                 handover=handover.id, status=handover.status), handover.id)
+        if event.kind == ev.CUSTOMER_END and not event.conversation_id:
+            # Cognigy's data-action body names only the customer: after a second handover on the
+            # same customer (and the conversation id Genesys re-opened), a late or retried body of
+            # the first one would land here. Genesys confirms the end through REST first.
+            return self._wait(handover, event, due=self.clock())
         if event.kind == ev.CUSTOMER_END:
             return self.end(handover, messages.R_ENDED.format(
                 kind="customer.end", disconnect=event.disconnect_type or "-", source=event.source))
@@ -147,13 +153,15 @@ class CompletionDispatcher:
                 handover=handover.id, status="ended elsewhere"), handover.id)
         return Decision(END, reason, handover.id)
 
-    def _wait(self, handover: Any, event: CompletionEvent) -> Decision:
-        kind = "acw" if event.kind == ev.ACW else "user.end"
-        if handover.pending_end_at is not None:
+    def _wait(self, handover: Any, event: CompletionEvent, due: float | None = None) -> Decision:
+        """Persist a pending end due `due` (default: after the transfer grace period); the sweeper
+        ends it then, unless Genesys shows a live agent or queue leg."""
+        kind = _WAIT_KINDS.get(event.kind, "user.end")
+        now = self.clock()
+        due = now + self.grace_seconds if due is None else due
+        if handover.pending_end_at is not None and handover.pending_end_at <= due:
             return Decision(WAIT, messages.R_WAIT_KEPT.format(
                 kind=kind, source=event.source, due=round(handover.pending_end_at, 3)), handover.id)
-        now = self.clock()
-        due = now + self.grace_seconds
         data = dict(handover.data or {})
         data["completion"] = {"pending_kind": kind, "pending_source": event.source,
                               "pending_since": event.event_time if event.event_time else now}
@@ -161,8 +169,9 @@ class CompletionDispatcher:
         self.store.update_handover(handover.id, pending_end_at=due, data=data)
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
-        return Decision(WAIT, messages.R_WAIT.format(kind=kind, source=event.source,
-                                                     due=round(due, 3)), handover.id)
+        text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
+        return Decision(WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)),
+                        handover.id)
 
     def _agent_joined(self, handover: Any, event: CompletionEvent) -> Decision:
         if handover.pending_end_at is None:

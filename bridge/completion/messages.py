@@ -42,6 +42,9 @@ R_TRANSFER = "agent leg ended by a transfer ({disconnect})"
 R_IGNORED_KIND = "event kind {kind} needs no action"
 R_ENDED = "{kind} ({disconnect}) via {source}"
 R_WAIT = "{kind} via {source}: ending at {due} unless a new agent joins"
+R_VERIFY = (
+    "{kind} via {source} names no conversation: ending at {due} once Genesys confirms the "
+    "customer left")
 R_WAIT_KEPT = "{kind} via {source}: an end is already pending for {due}"
 R_CANCELLED = "an agent joined after the pending end: cancelled"
 R_NOTHING_PENDING = "agent joined; no pending end"

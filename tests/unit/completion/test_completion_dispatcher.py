@@ -208,7 +208,30 @@ def test_customer_id_lookup_and_provider_restriction(store, ends):
     by_customer = CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION, customer_id="cust-1")
     assert disp.dispatch(by_customer, providers=["other"]).action == d.IGNORE
     assert store.get_handover(h.id).is_open
-    assert disp.dispatch(by_customer, providers=["p1"]).action == d.END
+    # Named by the customer only, it could be a late body of an earlier handover on a re-opened
+    # conversation: the end is pending now, for the sweeper's REST confirmation.
+    before = time.time()
+    decision = disp.dispatch(by_customer, providers=["p1"])
+    assert decision.action == d.WAIT and "confirms the customer left" in decision.reason
+    assert ends.calls == [] and store.get_handover(h.id).is_open
+    [(hid, due)] = disp.pending
+    assert hid == h.id and before <= due <= time.time()
+    assert store.get_handover(h.id).pending_end_at == due
+
+
+def test_customer_only_end_brings_an_acw_wait_forward(store, ends):
+    h = handover(store)
+    disp = make(store, ends, grace=600.0)
+    assert disp.dispatch(event(ev.ACW)).action == d.WAIT
+    later = store.get_handover(h.id).pending_end_at
+    by_customer = CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION, customer_id="cust-1")
+    assert disp.dispatch(by_customer).action == d.WAIT
+    sooner = store.get_handover(h.id).pending_end_at
+    assert sooner < later - 500
+    assert store.get_handover(h.id).data["completion"]["pending_kind"] == "customer.end"
+    # A later acw keeps the sooner due time.
+    assert disp.dispatch(event(ev.ACW)).action == d.WAIT
+    assert store.get_handover(h.id).pending_end_at == sooner
 
 
 def test_end_failure_is_reported_and_can_be_retried(store):

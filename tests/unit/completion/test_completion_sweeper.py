@@ -160,3 +160,37 @@ def test_thread_ends_a_due_handover(world):
         wait_until(lambda: not store.get_handover(h.id).is_open, 5, what="the sweeper's end")
     finally:
         sweeper.stop()
+
+
+def customer_only_end(disp):  # type: ignore[no-untyped-def]
+    return disp.dispatch(CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION,
+                                         customer_id="u"))
+
+
+@pytest.fixture
+def by_customer(world):  # type: ignore[no-untyped-def]
+    store, clock, h, answers, disp, sweeper = world
+    disp._find_by_customer = lambda cid, _allowed: store.handover_by_customer("i", cid)
+    return world
+
+
+def test_customer_only_end_is_confirmed_through_rest_at_once(by_customer):
+    store, _clock, h, answers, disp, sweeper = by_customer
+    assert customer_only_end(disp).action == "wait"
+    gone = conv(AGENT_GONE)
+    gone["participants"][0].update(state="disconnected", endTime="2024-06-01T10:07:12.000Z")
+    answers.append(gone)
+    [decision] = sweeper.run_due()  # due now: no grace period for a customer.end
+    assert decision.action == "end" and "customer participant has ended" in decision.reason
+    assert store.get_handover(h.id).status == "completed"
+
+
+def test_customer_only_end_of_an_earlier_handover_does_not_end_a_reopened_one(by_customer):
+    store, _clock, h, answers, disp, sweeper = by_customer
+    assert customer_only_end(disp).action == "wait"
+    # The conversation id was re-opened: the customer is back and queued for an agent.
+    answers.append(conv(AGENT_GONE, {"id": "q2", "purpose": "acd", "state": "connected"}))
+    [decision] = sweeper.run_due()
+    assert decision.action == "cancel"
+    stored = store.get_handover(h.id)
+    assert stored.is_open and stored.pending_end_at is None
