@@ -177,3 +177,21 @@ def test_unknown_conversation_and_customer_are_ignored_with_2xx(make_bridge_env)
 def test_without_a_configured_credential_data_action_requests_are_refused(bridge_env):
     resp = post(bridge_env, {"userId": "u", "topic": "v2.detail.events.conversation.id.acw"})
     assert resp.status_code == 401 and "data_action_auth" in resp.json()["message"]
+
+
+def test_a_pending_end_survives_a_bridge_restart(make_bridge_env):
+    env = webhook_env(make_bridge_env, body="cognigy", topics=("user.end",))
+    # The first bridge runs the engine but no sweeper: the pending end can only be kept by the store.
+    env.restart_bridge()
+    env.ctx.completion.stop()
+    conversation_id = start_handover(env)
+    env.agent.disconnect(conversation_id)
+    wait_until(lambda: decisions(env, "wait") >= 1, 10, what="the user.end wait")
+    pending = handover_of(env)
+    assert pending is not None and pending.pending_end_at is not None
+    env.restart_bridge()
+    # The new process reloads the pending end, checks REST (customer gone) and ends it once.
+    wait_until(lambda: handover_of(env) is None, 20, what="the end after the restart")
+    wait_until(lambda: decisions(env, "end", "sweeper") == 1, 5, what="the sweeper's end")
+    assert completed_count(env) == 1
+    assert env.ctx.store.get_handover(pending.id).status == "completed"
