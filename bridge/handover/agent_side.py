@@ -187,7 +187,7 @@ class AgentSide:
                     time=None)
                 data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
                 self.ctx.store.update_handover(handover.id, data=data)
-                self.engine.put(handover, "structured", body)
+                self.engine.put(handover, "structured", body, from_user=True)
                 self.engine.relayed.labels("to_agent").inc()
                 return True
         return False

@@ -232,20 +232,24 @@ class HandoverEngine:
         return self.outbox.put(handover.id, kind, payload)
 
     def send_text_to_agent(self, handover: Handover, text: str | None,
-                           content: list | None = None) -> None:
-        """An inbound (customer → agent) message with a fixed messageId, through the outbox."""
+                           content: list | None = None, *, from_user: bool = False) -> None:
+        """An inbound (customer → agent) message with a fixed messageId, through the outbox;
+        `from_user` marks what the user typed (they are told if it can never be delivered)."""
         if not text and not content:
             return
         body = message_body(Customer(handover.customer_id), str(uuid.uuid4()), text=text,
                             content=content, time=None, custom_attributes=None, metadata=None)
-        self.put(handover, "message", body)
+        if from_user:
+            self.put(handover, "message", body, from_user=True)
+        else:
+            self.put(handover, "message", body)
         self.relayed.labels("to_agent").inc()
 
     def relay_user_input(self, handover: Handover, text: str | None, data: dict | None) -> None:
         """A user message during a handover: a quick-reply answer, or text/attachments."""
         if self.agent_side.answer_quick_reply(handover, text):
             return
-        self.send_text_to_agent(handover, text, replies.attachments(data) or None)
+        self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
 
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
         """Move an open handover forward (never back) and announce the change; returns it.
@@ -313,9 +317,26 @@ class HandoverEngine:
     def _dead_letter(self, item: "OutboxItem", reason: str) -> None:
         # Genesys refused the opening message for good (bad integration, credentials, body):
         # the handover cannot happen, so it ends in error and the flow takes over again.
-        if item.kind == "message" and item.payload.get("first") and item.payload.get("handover_id"):
-            self.end_handover(item.payload["handover_id"], "error",
-                              messages.START_FAILED.format(error=reason))
+        handover_id = item.payload.get("handover_id")
+        if item.kind == "message" and item.payload.get("first") and handover_id:
+            self.end_handover(handover_id, "error", messages.START_FAILED.format(error=reason))
+            return
+        # Something the user typed will never reach the agent (refused, or the conversation
+        # ended while it waited in the outbox): say so instead of dropping it silently.
+        if item.payload.get("from_user") and handover_id:
+            handover = self.ctx.store.get_handover(handover_id)
+            if handover is not None:
+                self._tell_undelivered(handover, item, reason)
+
+    def _tell_undelivered(self, handover: Handover, item: "OutboxItem", reason: str) -> None:
+        body = item.payload.get("body") or {}
+        text = body.get("text") or (body.get("buttonResponse") or {}).get("text") or ""
+        template = (messages.UNDELIVERED_ENDED if reason == messages.HANDOVER_ENDED_REASON
+                    else messages.UNDELIVERED)
+        self.ctx.outputs.emit(handover.session, {
+            "source": "system", "text": template.format(text=text or "(attachment)"),
+            "data": {"undelivered": {"text": text or None, "reason": reason,
+                                     "handover": handover.id}}})
 
     def _after_send(self, item: "OutboxItem", integration_id: str, result: Any) -> None:
         if item.kind != "message" or not item.payload.get("first"):

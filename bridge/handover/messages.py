@@ -24,6 +24,11 @@ NO_PROVIDER: Final = ('no handover provider: set handover_provider on endpoint "
 HANDOVER_ALREADY_OPEN: Final = "a handover is already in progress for this session"
 START_FAILED: Final = "the handover could not be started: {error}"
 
+# -- said to the user (system output) when Genesys will never get something they sent --
+UNDELIVERED: Final = "This message could not be delivered to the agent: {text}"
+UNDELIVERED_ENDED: Final = ("This message could not be delivered to the agent because the "
+                            "conversation had ended: {text}")
+
 # -- Failed receipt reasons (Genesys ConversationReason.message) --
 RECEIPT_NO_HANDOVER: Final = "no open handover for this customer"
 RECEIPT_DELIVERY_FAILED: Final = "the message could not be delivered to the user"
@@ -34,6 +39,7 @@ LOG_OUTBOX_RETRY: Final = "outbox item %s (%s) for %s: %s; retry in %.2fs"
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"
 LOG_OUTBOX_HANDOVER_ENDED: Final = "outbox item %s (%s) dropped: handover %s already ended"
+HANDOVER_ENDED_REASON: Final = "handover ended before delivery"
 LOG_OUTBOX_CRASH: Final = "outbox dispatcher error; continuing"
 LOG_HANDOVER_STARTED: Final = "handover %s started for session %s (provider %s)"
 LOG_HANDOVER_REFUSED: Final = "handover refused for session %s: %s"

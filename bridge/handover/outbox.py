@@ -179,9 +179,10 @@ class Outbox:
             if item.kind in HANDOVER_BOUND and payload.get("handover_id"):
                 handover = self._store.get_handover(payload["handover_id"])
                 if handover is not None and not handover.is_open:
-                    self._store.outbox_fail(item.id, "handover ended before delivery")
+                    self._store.outbox_fail(item.id, messages.HANDOVER_ENDED_REASON)
                     self._dead.labels(item.kind).inc()
                     log.info(messages.LOG_OUTBOX_HANDOVER_ENDED, item.id, item.kind, handover.id)
+                    self._dead_letter_hook(item, messages.HANDOVER_ENDED_REASON)
                     return
             integration_id, result = self._send(item)
         except GenesysError as err:
@@ -233,16 +234,19 @@ class Outbox:
             self._store.outbox_fail(item.id, reason)
             self._dead.labels(item.kind).inc()
             log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, str(err))
-            if self._on_dead is not None:
-                try:
-                    self._on_dead(item, reason)
-                except Exception:  # noqa: BLE001 - the dead letter itself is recorded
-                    log.exception("outbox item %s: dead-letter handling failed", item.id)
+            self._dead_letter_hook(item, reason)
             return
         delay = self._backoff(item.attempts)
         if isinstance(err, RateLimitedError) and err.retry_after is not None:
             delay = max(float(err.retry_after), 0.0)
         self._retry(item, who, reason, delay)
+
+    def _dead_letter_hook(self, item: "OutboxItem", reason: str) -> None:
+        if self._on_dead is not None:
+            try:
+                self._on_dead(item, reason)
+            except Exception:  # noqa: BLE001 - the dead letter itself is recorded
+                log.exception("outbox item %s: dead-letter handling failed", item.id)
 
     def _retry(self, item: "OutboxItem", who: str, reason: str, delay: float) -> None:
         self._store.outbox_retry(item.id, self._clock() + delay, reason)

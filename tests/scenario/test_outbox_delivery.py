@@ -52,6 +52,31 @@ def test_other_4xx_dead_letters_and_unblocks(bridge_env):
     dead = env.ctx.store.outbox_dead()
     assert [d.payload["body"]["text"] for d in dead] == ["rejected"]
     assert "400" in (dead[0].last_error or "")
+    # The user is told, not left believing the agent read it.
+    notice = collect(env, lambda o: (o.get("data") or {}).get("undelivered"))
+    notice = [o for o in notice if (o.get("data") or {}).get("undelivered")]
+    assert [o["data"]["undelivered"]["text"] for o in notice] == ["rejected"]
+    assert notice[0]["source"] == "system" and "rejected" in notice[0]["text"]
+
+
+def test_messages_held_when_the_conversation_ends_are_reported_to_the_user(bridge_env):
+    env = bridge_env
+    _fast(env)
+    conversation_id = start_handover(env, agent_answers=True)
+    env.sandbox_admin.add_fault(target="api", mode="status", status=503, count=-1,
+                                path=MESSAGE_ROUTE, method="POST")
+    env.say("are you still there?")
+    wait_until(lambda: any(i.attempts >= 1 for i in env.ctx.store.outbox_pending()), 10,
+               what="a failed attempt")
+    env.agent.disconnect(conversation_id)  # the end still arrives (EventBridge)
+    outs = collect(env, lambda o: (o.get("data") or {}).get("undelivered"), timeout=20)
+    assert "completed" in statuses(outs)
+    notice = [o for o in outs if (o.get("data") or {}).get("undelivered")]
+    assert notice[0]["data"]["undelivered"]["text"] == "are you still there?"
+    assert "conversation had ended" in notice[0]["text"]
+    assert "are you still there?" not in SandboxReader(env.sandbox_url).inbound_texts(
+        conversation_id)
+    assert env.ctx.store.outbox_pending() == []
 
 
 def test_genesys_down_messages_wait_and_go_out_in_order(bridge_env):
