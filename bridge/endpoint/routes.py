@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
+MAX_SEQ = 2**63 - 1
+MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
 
 def _ctx() -> BridgeContext:
@@ -53,13 +55,19 @@ def _user_id() -> str | None:
     return user_id or None
 
 
+def _seq_value(name: str, raw: str) -> int:
+    # ASCII digits only (str.isdigit() also accepts "²", which int() refuses) and within a signed
+    # 64-bit integer, which every store can compare against.
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_SEQ_DIGITS or int(raw) > MAX_SEQ:
+        raise InputError(messages.BAD_INTEGER.format(name=name, value=raw[:40]), path=name)
+    return int(raw)
+
+
 def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit():
-        raise InputError(messages.BAD_INTEGER.format(name=name, value=raw[:40]), path=name)
-    return int(raw)
+    return _seq_value(name, raw)
 
 
 def _wait_arg() -> float:
@@ -124,7 +132,7 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
     last = request.headers.get("Last-Event-ID", "").strip()
-    after = int(last) if last.isdigit() else _int_arg("after", 0)
+    after = _seq_value("Last-Event-ID", last) if last else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
     # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
     resp = Response(

@@ -60,10 +60,17 @@ def test_bad_query_parameters_are_400(bridge_env):
         ({"userId": "u", "after": "-1"}, "after"),
         ({"userId": "u", "wait": "soon"}, "wait"),
         ({"userId": "u", "wait": "nan"}, "wait"),
+        # Unicode digits pass str.isdigit() but not int(); huge numbers overflow the store.
+        ({"userId": "u", "after": "\u00b2"}, "after"),
+        ({"userId": "u", "after": "9" * 5000}, "after"),
+        ({"userId": "u", "after": str(2**63)}, "after"),
     ):
         resp = requests.get(url, params=params, timeout=10)
         assert resp.status_code == 400, params
         assert resp.json()["path"] == path
+        assert "non-negative" in resp.json()["message"] or path != "after"
+    ok = requests.get(url, params={"userId": "u", "after": str(2**63 - 1)}, timeout=10)
+    assert ok.status_code == 200 and ok.json() == {"outputs": [], "next": 2**63 - 1}
 
 
 def test_unknown_token_is_404(bridge_env):

@@ -98,3 +98,11 @@ def test_keep_alive_comment_when_silent(bridge_env):
 def test_missing_user_id_is_400(bridge_env):
     resp = requests.get(bridge_env.session_url("/events"), timeout=10)
     assert resp.status_code == 400 and resp.json()["path"] == "userId"
+
+
+def test_bad_last_event_id_is_400_not_a_broken_stream(bridge_env):
+    for last in ("99999999999999999999999", "\u00b2".encode(), "abc"):
+        resp = requests.get(bridge_env.session_url("/events"), params={"userId": "u"},
+                            headers={"Last-Event-ID": last}, timeout=10)
+        assert resp.status_code == 400, last
+        assert resp.json()["path"] == "Last-Event-ID"
