@@ -64,7 +64,8 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
     conv, _record = sandbox().engine.inbound_message(
         integ, msg["sender"], normalized, msg["text"], msg["messageId"], msg["customAttributes"],
         now_iso())
-    echo = dict(normalized)
+    # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
+    echo = {k: v for k, v in normalized.items() if k != "direction"}
     if _prefetch():
         echo["conversationId"] = conv.id
     return created(echo, 202)

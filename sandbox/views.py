@@ -110,7 +110,7 @@ def conversation(store: Store, conv: Conversation) -> dict:
             "disconnectedTime": p.end_time, "provider": "PureCloud Messaging",
             "type": "open", "toAddress": to_addr, "fromAddress": from_addr,
             "messages": _details(store, p), "wrapup": p.wrapup,
-            "afterCallWork": ({"state": "completed" if p.end_acw_time else "pending",
+            "afterCallWork": ({"state": "complete" if p.end_acw_time else "pending",
                                "startTime": p.start_acw_time, "endTime": p.end_acw_time}
                               if p.start_acw_time else None),
             "afterCallWorkRequired": p.wrapup_required if p.purpose == "agent" else None,

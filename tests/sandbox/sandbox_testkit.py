@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import requests
-from PureCloudPlatformClientV2.api_client import ApiClient
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import seed
 from sandbox.server import SandboxServer
 from sandbox.webhooks import sign
+from tests.sandbox.sdk_strict import StrictApiClient
 from tests.conftest import wait_until
 
 BRIDGE = (seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET)
@@ -103,9 +103,10 @@ def auth(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 
 
-def sdk_client(url: str, client: tuple[str, str] = BRIDGE) -> ApiClient:
-    """The official SDK pointed at the sandbox and logged in with client credentials."""
-    api = ApiClient(host=url)
+def sdk_client(url: str, client: tuple[str, str] = BRIDGE) -> StrictApiClient:
+    """The official SDK pointed at the sandbox and logged in with client credentials; every
+    response body is checked strictly against the route's SDK model (`sdk_strict`)."""
+    api = StrictApiClient(host=url)
     api.get_client_credentials_token(*client)
     return api
 

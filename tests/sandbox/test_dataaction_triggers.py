@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 from PureCloudPlatformClientV2 import ProcessAutomationApi
-from PureCloudPlatformClientV2.api_client import ApiClient
+
+from tests.sandbox.sdk_strict import StrictApiClient
 from PureCloudPlatformClientV2.rest import ApiException
 
 from tests.browser import Receiver, bearer
@@ -57,7 +58,7 @@ def api(server, method: str, path: str, **kw) -> requests.Response:
 
 
 def test_sdk_crud_and_test_endpoint(server):
-    client = ApiClient(host=server.url).get_client_credentials_token(*BRIDGE)
+    client = StrictApiClient(host=server.url).get_client_credentials_token(*BRIDGE)
     pa = ProcessAutomationApi(client)
     created = pa.post_processautomation_triggers(trigger_body(eventTTLSeconds=300))
     assert created.id and created.version == 1 and created.topic_name == END_PATTERN

@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 from PureCloudPlatformClientV2 import ChannelTopic, NotificationsApi
-from PureCloudPlatformClientV2.api_client import ApiClient
+
+from tests.sandbox.sdk_strict import StrictApiClient
 from PureCloudPlatformClientV2.rest import ApiException
 
 from sandbox.server import SandboxServer
@@ -83,7 +84,7 @@ def test_channels_require_a_bearer_token(server):
 
 
 def test_sdk_round_trip(server):
-    client = ApiClient(host=server.url).get_client_credentials_token(*BRIDGE)
+    client = StrictApiClient(host=server.url).get_client_credentials_token(*BRIDGE)
     api = NotificationsApi(client)
     channel = api.post_notifications_channels()
     assert channel.id and channel.connect_uri.endswith(channel.id)

@@ -12,7 +12,7 @@ from PureCloudPlatformClientV2 import (ConversationsApi, MediaParticipantRequest
                                        OpenMessagingFromRecipient, OpenMessagingToRecipient,
                                        RoutingApi, UsersApi)
 from PureCloudPlatformClientV2.api_client import ApiClient
-from PureCloudPlatformClientV2.models import (AdditionalMessage, ButtonResponse, OpenEvent,
+from PureCloudPlatformClientV2.models import (AdditionalMessage, ButtonResponse, OpenEvent, WrapupInput,
                                               OpenInboundMessagingChannel,
                                               OpenInboundMessagingReceiptChannel)
 from PureCloudPlatformClientV2.rest import ApiException
@@ -20,6 +20,7 @@ from PureCloudPlatformClientV2.rest import ApiException
 from sandbox import seed
 from sandbox_testkit import INTEGRATION, WebhookReceiver, sdk_client, start
 from tests.conftest import wait_until
+from tests.sandbox.sdk_strict import StrictApiClient, violations
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def _agent_api(url: str) -> tuple[ApiClient, str]:
                                                      seed.AGENT_CONSOLE_CLIENT_SECRET),
                          data={"grant_type": "password", "username": seed.DEMO_AGENT_USERNAME,
                                "password": seed.DEMO_AGENT_PASSWORD}, timeout=5)
-    api = ApiClient(host=url)
+    api = StrictApiClient(host=url)
     api.access_token = resp.json()["access_token"]
     me = UsersApi(api).get_users_me()
     return api, me.id
@@ -192,4 +193,25 @@ def test_agent_answer_send_receipt_structured_and_end(env):
     assert customer.state == "disconnected" and customer.disconnect_type == "peer"
     agent = [p for p in final.participants if p.purpose == "agent"][0]
     assert agent.disconnect_type == "client" and agent.wrapup_required is True
+    wrapup = WrapupInput()
+    wrapup.code, wrapup.notes = "resolved", "done"
+    agent_conv.post_conversations_message_participant_communication_wrapup(
+        cid, leg.id, comm.id, body=wrapup)
+    after = agent_conv.get_conversation(cid)
+    acw = [p for p in after.participants if p.purpose == "agent"][0].messages[0].after_call_work
+    assert acw.state == "complete" and acw.end_time is not None
     wait_until(lambda: receiver.of_type("Text", "Hi, I am Alex"), what="delivery")
+
+
+def test_strict_client_refuses_what_the_sdk_would_silently_drop():
+    """The checker behind every SDK call above: unknown keys, wrong types and enum values the
+    model does not allow are reported with their JSON path; a conforming body passes."""
+    assert violations({"id": "x", "name": "n", "createStatus": "Completed"}, "OpenIntegration") == []
+    assert violations({"id": "x", "webhookUrl": "u"}, "OpenIntegration") == [
+        "$.webhookUrl: not a field of OpenIntegration"]
+    assert violations({"pageSize": "25"}, "OpenIntegrationEntityListing") == [
+        "$.pageSize: expected int, got '25'"]
+    bad_acw = {"participants": [{"messages": [{"afterCallWork": {"state": "completed"}}]}]}
+    assert violations(bad_acw, "Conversation") == [
+        "$.participants[0].messages[0].afterCallWork.state: 'completed' is not one of "
+        "['unknown', 'notApplicable', 'skipped', 'pending', 'complete']"]
