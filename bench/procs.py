@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, Callable, Sequence
 
 import requests
 
@@ -33,7 +33,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.01) -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.01) -> None:
     """Poll `predicate` until true; RuntimeError naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -47,7 +48,8 @@ def wait_http(url: str, timeout: float = 30.0, proc: "Server | None" = None) -> 
     """Wait until `url` answers 200 (fails early when `proc` exited)."""
     def up() -> bool:
         if proc is not None and proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}")
+            raise RuntimeError(
+                f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}")
         try:
             return requests.get(url, timeout=1).status_code == 200
         except requests.RequestException:
@@ -116,4 +118,5 @@ def om_bridge_argv(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("om-bridge")
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from bridge.cli import main; sys.exit(main())", *args]
+    code = "import sys; from bridge.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", code, *args]

@@ -137,7 +137,8 @@ class Rig:
             made.append(self.store.create_handover(h))
         return made
 
-    def agent(self, username: str | None = None, password: str | None = None):  # type: ignore[no-untyped-def]
+    def agent(self, username: str | None = None,
+              password: str | None = None):  # type: ignore[no-untyped-def]
         """A logged-in sandbox agent (Alex by default), closed with the rig."""
         from sandbox import seed
         from sandbox.agentclient import AgentClient

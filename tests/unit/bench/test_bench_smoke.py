@@ -57,7 +57,9 @@ def test_calls_per_message_counts_calls_at_the_sandbox(tmp_path):
 def test_scaling_reports_cost_and_memory(tmp_path):
     cost, memory = _results("scaling", tmp_path)
     assert cost.name == "scaling" and memory.name == "memory_per_handover"
-    assert cost.details["large"]["open_handovers"] > cost.details["small"]["open_handovers"]
+    d = cost.details
+    assert d["large"]["open_handovers"] > d["small_before"]["open_handovers"]
+    assert d["small_after"]["open_handovers"] == d["small_before"]["open_handovers"]
     assert memory.details["idle_handovers"] > 0
 
 
