@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from bridge.store import SessionKey, Store
 
 SOURCES = ("bot", "agent", "system")
+# Emits of one session are serialised (by a lock picked from the session's hash) so the callback
+# URL receives outputs in seq order even when the outbox, a webhook and an end request emit for
+# the same session at once; other sessions rarely share a stripe.
+LOCK_STRIPES = 64
 
 
 def iso_now(clock: Callable[[], float]) -> str:
@@ -41,6 +45,7 @@ class OutputHub:
         self._callback = callback or CallbackDelivery(metrics)
         self._closed = threading.Event()
         self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     @property
     def closed(self) -> bool:
@@ -61,13 +66,14 @@ class OutputHub:
         record.setdefault("data", None)
         record.setdefault("time", iso_now(self._clock))
         record.pop("seq", None)
-        seq = self._store.append_output(session_key, record)
-        record["seq"] = seq
-        self._emitted.labels(source).inc()
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
-        if url:
-            self._callback.submit(url, session_key, record)
+        with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
+            seq = self._store.append_output(session_key, record)
+            record["seq"] = seq
+            if url:
+                self._callback.submit(url, session_key, record)
+        self._emitted.labels(source).inc()
         return seq
 
     def after(self, session_key: SessionKey, after: int, limit: int = 100) -> list[dict]:
