@@ -34,6 +34,7 @@ class NotificationHub:
         self.clock = clock
         self.channels = ChannelRegistry(settings.channel_ttl_seconds, settings.max_channels, clock)
         self._lock = threading.Lock()
+        self._live: set[SocketSession] = set()  # every socket still being served
 
     # --- channels --------------------------------------------------------------------------
     def create_channel(self, client_id: str, user_id: str | None, org_id: str | None,
@@ -83,6 +84,7 @@ class NotificationHub:
                                 self.clock)
         with self._lock:
             previous, channel.session = channel.session, session
+            self._live.add(session)
         if previous is not None:
             log.info(messages.LOG_SOCKET_REPLACED, channel.id)
             previous.close("replaced by a new connection", CLOSE_NORMAL)
@@ -92,6 +94,7 @@ class NotificationHub:
             session.run()
         finally:
             with self._lock:
+                self._live.discard(session)
                 if channel.session is session:
                     channel.session = None
             self.channels.touch(channel)
@@ -134,8 +137,10 @@ class NotificationHub:
         return done
 
     def close(self) -> None:
-        """Close every socket (sandbox shutdown) and wait briefly for their loops to end."""
-        sessions = self.sessions()
+        """Close every socket still served (sandbox shutdown), including sockets of channels that
+        expired or were evicted but are still closing, and wait briefly for their loops to end."""
+        with self._lock:
+            sessions = list(self._live)
         for session in sessions:
             session.shutdown()
         for session in sessions:

@@ -33,6 +33,7 @@ HEARTBEAT = {"topicName": "channel.metadata", "eventBody": {"message": "WebSocke
 PONG = {"topicName": "channel.metadata", "eventBody": {"message": "pong"}}
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
+CLOSE_REPLY_SECONDS = 1.0  # how long a server-initiated close waits for the client's close frame
 
 
 class SocketSession:
@@ -51,6 +52,7 @@ class SocketSession:
         self._seq = itertools.count()
         self._held: dict | None = None
         self._close_at: float | None = None
+        self._reader_done = threading.Event()
         self.closed = threading.Event()
 
     # --- called from other threads (never block) -------------------------------------------
@@ -155,8 +157,18 @@ class SocketSession:
         except ConnectionClosed:
             return
         finally:
+            self._release()
             self.closed.set()
             log.info(messages.LOG_SOCKET_CLOSED, self.channel.id, reason)
+
+    def _release(self) -> None:
+        """End the connection for good: after our close frame, give the client a moment to answer
+        with its own, then cut the TCP link. The WebSocket library only closes its socket when the
+        peer does, so without this a silent client would keep its reader threads and the socket
+        open past `SandboxServer.stop()`."""
+        self._reader_done.wait(CLOSE_REPLY_SECONDS)
+        self._drop()
+        self._reader_done.wait(CLOSE_REPLY_SECONDS)
 
     def _send_event(self, frame: dict) -> None:
         self._send(frame)
@@ -188,6 +200,8 @@ class SocketSession:
             pass
         except Exception:  # noqa: BLE001 - any read failure ends the socket
             log.debug(messages.LOG_READ_ENDED, self.channel.id, exc_info=True)
+        finally:
+            self._reader_done.set()
         self._queue.put(("gone", None, None))
 
     def _close(self, code: int, reason: str) -> None:

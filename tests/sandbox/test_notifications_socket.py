@@ -4,6 +4,7 @@ one socket per channel, socket_closing, expiry, no_longer_subscribed and the fau
 from __future__ import annotations
 
 import base64
+import threading
 import json
 
 import pytest
@@ -266,3 +267,27 @@ def test_a_real_conversation_on_queue_and_detail_topics(server, client):
     end = [f for f in frames if f["topicName"] == end_topic][0]["eventBody"]
     assert (end["conversationId"], end["mediaType"], end["messageType"]) == (cid, "MESSAGE", "OPEN")
     assert end["disconnectType"] == "PEER"
+
+
+def _socket_threads(channel_ids: list[str]) -> list[str]:
+    names = {f"ws-read-{cid}" for cid in channel_ids}
+    return [t.name for t in threading.enumerate()
+            if t.name in names or "simple_websocket" in t.name]
+
+
+def test_stop_ends_every_socket_even_with_a_silent_client():
+    """A client that never answers the close frame must not keep the server's socket threads
+    (and the TCP socket) alive: neither after the server closed it nor after `stop()`."""
+    before = _socket_threads([])
+    srv = SandboxServer(config={"notifications": {"heartbeat_seconds": 60}}).start()
+    c = Client(srv)
+    a, b = c.channel([END]), c.channel([END])
+    c.connect(a), c.connect(b)  # the test never reads from or closes these sockets
+    requests.post(f"{srv.url}/sandbox/notifications/expire", json={"channelId": a["id"]},
+                  timeout=5)
+    wait_until(lambda: not any(a["id"] in n for n in _socket_threads([a["id"]])),
+               what="expired channel's socket released without the client's close reply")
+    srv.stop()
+    wait_until(lambda: _socket_threads([a["id"], b["id"]]) == before,
+               what="every server-side socket thread ended after stop()")
+    c.close()
