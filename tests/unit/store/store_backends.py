@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
@@ -65,3 +66,24 @@ def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[
 def store(reopen: Callable[[], Store]) -> Store:
     """A fresh, empty store of each backend."""
     return reopen()
+
+
+def race(n: int, fn) -> list:
+    """Run `fn(i)` in `n` threads released at once; their results in thread order."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+            errors.append(exc)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    return results

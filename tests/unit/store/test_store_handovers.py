@@ -8,31 +8,10 @@ import time
 import pytest
 
 from bridge.store import Handover, NotFound, SessionKey, Store, StoreConflict
-from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
+from store_backends import race, redis_url, reopen, store  # noqa: F401 - fixtures
 from tests.conftest import wait_until
 
 KEY = SessionKey("demo", "user:1", "session/1")
-
-
-def race(n: int, fn) -> list:
-    """Run `fn(i)` in `n` threads released at once; their results in thread order."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list = []
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - collected and re-raised below
-            errors.append(exc)
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
-    return results
 
 
 def test_session_state_round_trips_and_is_replaced(store: Store) -> None:

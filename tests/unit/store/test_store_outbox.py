@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bridge.store import Store
-from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
+from store_backends import race, redis_url, reopen, store  # noqa: F401 - fixtures
 
 LATER = time.time() + 3600  # a logical "now" by which every item put during a test is due
 
@@ -122,3 +122,28 @@ def test_the_outbox_survives_reopening_the_store(reopen) -> None:
     a3 = second.outbox_put("conv-a", "message", {})
     assert a3 > a2  # ids are never reused
     assert ids(second.outbox_claim(LATER, 10, 30, "w2")) == [a2]
+
+
+def test_racing_puts_to_one_key_leave_exactly_one_head(reopen) -> None:
+    # Each thread has its own store (its own connection), like separate worker processes.
+    stores = [reopen() for _ in range(12)]
+    put = race(12, lambda i: stores[i].outbox_put("conv-a", "message", {"n": i}))
+    assert sorted(put) == ids(stores[0].outbox_pending("conv-a"))
+    for expected in sorted(put):  # strictly one at a time, in id order
+        claimed = stores[0].outbox_claim(LATER, 50, 30, "w")
+        assert ids(claimed) == [expected]
+        stores[0].outbox_done(expected)
+    assert stores[0].outbox_pending() == []
+
+
+def test_racing_claimers_never_share_an_item(reopen) -> None:
+    first = reopen()
+    heads = [first.outbox_put(f"conv-{k}", "message", {}) for k in range(30)]
+    for k in range(30):
+        first.outbox_put(f"conv-{k}", "message", {})  # behind each head: never claimable yet
+    stores = [first] + [reopen() for _ in range(9)]
+    claims = race(10, lambda i: stores[i].outbox_claim(LATER, 5, 30, f"worker-{i}"))
+    claimed = [item.id for batch in claims for item in batch]
+    assert len(claimed) == len(set(claimed)), "an item was leased to two owners"
+    assert sorted(claimed) == heads
+    assert all(item.attempts == 1 for batch in claims for item in batch)

@@ -6,6 +6,7 @@ import threading
 import time
 
 from bridge.store import SessionKey, Store
+from bridge.store.base import OUTPUTS_KEPT
 from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
 from tests.conftest import wait_until
 
@@ -25,6 +26,14 @@ def test_outputs_get_increasing_seq_per_session(store: Store) -> None:
     for n in range(3, 8):
         store.append_output(KEY, {"text": str(n)})
     assert [o["seq"] for o in store.outputs_after(KEY, 2, limit=3)] == [3, 4, 5]
+
+
+def test_only_the_newest_outputs_are_kept(store: Store) -> None:
+    for n in range(OUTPUTS_KEPT + 5):
+        store.append_output(KEY, {"text": str(n)})
+    kept = store.outputs_after(KEY, 0, limit=OUTPUTS_KEPT * 2)
+    assert [o["seq"] for o in kept] == list(range(6, OUTPUTS_KEPT + 6))
+    assert store.append_output(KEY, {"text": "next"}) == OUTPUTS_KEPT + 6  # seq never reused
 
 
 def test_wait_outputs_returns_at_once_when_there_are_some(store: Store) -> None:
