@@ -9,6 +9,7 @@ import time
 import pytest
 
 from sandbox import seed
+from sandbox.config import SandboxConfig
 from sandbox.agentclient import AgentClient
 from sandbox_testkit import WebhookReceiver, inbound, start, token, verify
 
@@ -104,5 +105,49 @@ def test_deliveries_of_a_conversation_stay_in_order():
         texts = [t for t in receiver.texts() if t and t.startswith("m")]
         # m0 was retried once; nothing overtook it
         assert texts == ["m0", "m0", "m1", "m2", "m3", "m4", "m5"]
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+class _RecordedPause(threading.Event):
+    """Stands in for the dispatcher's stop event: records each pause between attempts instead of
+    sleeping it, so the Genesys defaults (5 s apart) can be checked without waiting 25 s."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.pauses.append(timeout)
+        return self.is_set()
+
+
+def test_genesys_defaults_five_retries_five_seconds_apart():
+    cfg = SandboxConfig()
+    assert (cfg.webhook_timeout, cfg.webhook_retries, cfg.webhook_retry_delay) == (10.0, 5, 5.0)
+    receiver, server, agent, cid = _session({"webhook": {"retry_delay": 5.0}},
+                                            _failing_first(100, 503, "down"))
+    try:
+        pause = _RecordedPause()
+        server.sandbox.webhooks._stop = pause
+        sent = agent.send_text(cid, "down")
+        assert server.sandbox.webhooks.wait_idle()
+        hits = receiver.of_type("Text", "down")
+        assert len(hits) == 6 and {h.json["id"] for h in hits} == {sent["id"]}  # 1 + 5 retries
+        assert len({h.body for h in hits}) == 1 and all(verify(h) for h in hits)
+        assert pause.pauses == [5.0] * 5
+        assert server.sandbox.store.messages[sent["id"]].status == "failed"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 409])
+def test_other_4xx_are_never_retried(status):
+    receiver, server, agent, cid = _session({}, _failing_first(10, status, "refused"))
+    try:
+        sent = agent.send_text(cid, "refused")
+        assert server.sandbox.webhooks.wait_idle()
+        assert len(receiver.of_type("Text", "refused")) == 1
+        assert server.sandbox.store.messages[sent["id"]].status == "failed"
     finally:
         agent.close(); server.stop(); receiver.stop()
