@@ -185,6 +185,18 @@ def test_401_refreshes_token_once_then_succeeds(rsps, clock):
     assert clock.sleeps == []
 
 
+def test_401_refresh_does_not_use_up_a_retry_attempt(rsps, clock):
+    from genesys_testkit import TOKEN_URL
+    rsps.add(responses.POST, TOKEN_URL, json={"access_token": "old", "expires_in": 3600})
+    rsps.add(responses.POST, TOKEN_URL, json={"access_token": "new", "expires_in": 3600})
+    rsps.add(responses.GET, API + PATH, status=401, json={"code": "credentials.expired"})
+    rsps.add(responses.GET, API + PATH, status=503, json={"code": "service.unavailable"})
+    rsps.add(responses.GET, API + PATH, json={"id": "q1"})
+    client = make_client(clock, retry=policy(clock, max_attempts=2))
+    assert client.get_queue("q1") == {"id": "q1"}
+    assert len(api_calls(rsps)) == 3 and len(clock.sleeps) == 1
+
+
 def test_second_401_raises(rsps, clock):
     from bridge.genesys import AuthenticationError
     from genesys_testkit import TOKEN_URL, token_calls
