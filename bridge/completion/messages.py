@@ -119,16 +119,17 @@ W_FIX_ORG = (
 W_DA_OK = "{type} credential configured"
 W_DA_MISSING = "data_action_auth is not set for this provider"
 W_FIX_DA = (
-    "set data_action_auth = {{ type = \"basic\", username = ..., password = \"env:...\" }} "
+    "set data_action_auth = { type = \"basic\", username = ..., password = \"env:...\" } "
     "(or a header credential) and use the same credential in the Web Services Data Actions "
     "integration"
 )
 W_DA_TIMEOUT_OK = "user.end / acw end the handover after {ms} ms without a new agent"
 W_NOTIF_OK = "channel {channel} created with the configured OAuth client"
 W_NOTIF_FAILED = "creating a notifications channel failed: {error}"
+SEED_CREDENTIALS = "5. Configure Credentials"
 W_FIX_NOTIF = (
     "give the OAuth client the permissions for notifications and analytics:conversationDetail:view "
-    "(seed step \"5. Configure Credentials\") and check client_id / client_secret"
+    f"(seed step \"{SEED_CREDENTIALS}\") and check client_id / client_secret"
 )
 W_SOCKET_OK = "WebSocket {uri} answered"
 W_SOCKET_FAILED = "the WebSocket at {uri} did not connect: {error}"

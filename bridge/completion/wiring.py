@@ -25,6 +25,8 @@ class WiringCheck:
     detail: str
     fix: str | None = None
     warn: bool = False
+    seed_step: str | None = None   # the seed's setup step where the fix is made, when not
+    #                                the completion prerequisites (e.g. "5. Configure Credentials")
 
 
 def wiring_status(config: Any, flags: Any, provider_id: str, client: Any = None, *,
@@ -83,12 +85,13 @@ def _notifications(client: Any, timeout: float) -> list[WiringCheck]:
     if client is None:
         return [WiringCheck(messages.W_NOTIF_CHANNEL, False,
                             messages.W_NOTIF_FAILED.format(error="no Genesys client"),
-                            messages.W_FIX_NOTIF)]
+                            messages.W_FIX_NOTIF, seed_step=messages.SEED_CREDENTIALS)]
     try:
         channel = client.create_channel()
     except Exception as exc:  # noqa: BLE001 - typed Genesys errors carry a safe message
         return [WiringCheck(messages.W_NOTIF_CHANNEL, False,
-                            messages.W_NOTIF_FAILED.format(error=exc), messages.W_FIX_NOTIF)]
+                            messages.W_NOTIF_FAILED.format(error=exc), messages.W_FIX_NOTIF,
+                            seed_step=messages.SEED_CREDENTIALS)]
     checks = [WiringCheck(messages.W_NOTIF_CHANNEL, True,
                           messages.W_NOTIF_OK.format(channel=channel.get("id")))]
     uri = channel.get("connectUri", "")

@@ -129,6 +129,9 @@ URL_NO_PUBLIC_FIX = ("set bridge.public_url (or OM_BRIDGE_PUBLIC_URL) to the bri
 URL_NOT_PUBLIC = "; but Genesys Cloud needs a public https URL on port 443: {problem}"
 URL_NOT_PUBLIC_FIX = ("publish the bridge behind HTTPS on port 443 (no custom port) and set "
                       "bridge.public_url to that address " + seed(SEED_PLATFORM))
+URL_WRONG_NOT_PUBLIC = ('integration "{name}" sends webhooks to {actual}; the bridge\'s configured '
+                        "address {expected} is no better: Genesys Cloud cannot deliver to it "
+                        "({problem})")
 URL_PROBLEM_SCHEME = "the scheme is {scheme}"
 URL_PROBLEM_PORT = "port {port}"
 URL_PROBLEM_LOCAL = "{host} is not reachable from the internet"
@@ -237,6 +240,9 @@ P_FAILED = "provision failed for provider {provider}: {error}"
 P_NEED = "cannot provision: {problem}"
 P_NEED_URL = ("bridge.public_url is not set (the webhook URL is public_url + "
               "/handover/genesysCloudOM)")
+P_NEED_PUBLIC = ("the webhook URL {url} is not one Genesys Cloud can deliver to ({problem}): set "
+                 "bridge.public_url (or OM_BRIDGE_PUBLIC_URL) to the bridge's public https "
+                 "address first " + seed(SEED_PLATFORM))
 P_NEED_SECRET = "webhook_secret is not set"
 P_NEED_SECRET_LEN = "webhook_secret must be longer than 15 characters (Genesys' rule)"
 P_NEED_NAME = "deployment_name is not set"

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, TextIO
 
 from bridge.genesys import GenesysError, InvalidClientError, PermissionDeniedError
 from bridge.setup import messages as m
+from bridge.setup.checks import public_url_problem
 from bridge.setup.context import SetupError, Target, load_targets, reveal
 from bridge.setup.provision_state import ProvisionState
 from bridge.setup.remote import MIN_SECRET_LENGTH, URL_FIELD, match_integration, returned_secret, \
@@ -123,6 +124,13 @@ def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) 
     state = ProvisionState(data_dir)
     try:
         client = target.client()  # UnknownRegionError (a ValueError) for a host of no region
+        # A real org (a region host, not a sandbox/proxy base_url) cannot post to a local
+        # address: never point its integration there (public_url defaults to 127.0.0.1:8080).
+        unreachable = None if target.provider.base_url else public_url_problem(target.webhook_url)
+        if unreachable is not None:
+            print(m.P_NEED.format(problem=m.P_NEED_PUBLIC.format(
+                url=target.webhook_url, problem=unreachable)), file=out)
+            return False
         integ = match_integration(client.list_integrations(), name)
         plan = make_plan(target, integ, state, client.hosts.api_base, dry_run)
         if plan.action == "create" and not dry_run:

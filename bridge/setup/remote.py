@@ -63,7 +63,7 @@ def find_integration(target: Target, log: StepLog) -> dict | None:
         return None
     except GenesysError as err:
         log.failed(m.T_INTEGRATION, m.INTEG_LIST_FAILED.format(error=err), m.PERM_UNPROBED_FIX,
-                   None)
+                   m.SEED_PLATFORM)
         return None
     integ = match_integration(entities, name)
     if integ is None:
@@ -121,9 +121,17 @@ def check_webhook_url(target: Target, integ: dict, log: StepLog) -> None:
     """The integration's outbound webhook URL is public_url + /handover/genesysCloudOM."""
     expected = target.webhook_url
     if expected is None:
-        log.failed(m.T_WEBHOOK_URL, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, None)
+        log.failed(m.T_WEBHOOK_URL, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, m.SEED_PLATFORM)
         return
     actual = str(integ.get(URL_FIELD) or "")
+    # Only a real Genesys org needs a public HTTPS URL; the sandbox delivers to loopback.
+    problem = None if target.provider.base_url else public_url_problem(expected)
+    if not same_url(actual, expected) and problem is not None:
+        # Pointing the integration at an address Genesys cannot reach would not help.
+        log.failed(m.T_WEBHOOK_URL, m.URL_WRONG_NOT_PUBLIC.format(
+            name=integ.get("name"), actual=actual or "(none)", expected=expected, problem=problem),
+            m.URL_NOT_PUBLIC_FIX, m.SEED_PLATFORM)
+        return
     if not same_url(actual, expected):
         name = integ.get("name")
         log.failed(m.T_WEBHOOK_URL,
@@ -131,8 +139,6 @@ def check_webhook_url(target: Target, integ: dict, log: StepLog) -> None:
                    m.URL_WRONG_FIX.format(name=name, expected=expected), m.SEED_PLATFORM)
         return
     detail = m.URL_OK.format(url=actual)
-    # Only a real Genesys org needs a public HTTPS URL; the sandbox delivers to loopback.
-    problem = None if target.provider.base_url else public_url_problem(expected)
     if problem:
         log.warned(m.T_WEBHOOK_URL, detail + m.URL_NOT_PUBLIC.format(problem=problem),
                    m.URL_NOT_PUBLIC_FIX, m.SEED_PLATFORM)
@@ -260,4 +266,4 @@ def check_completion(target: Target, log: StepLog, client: Any) -> None:
     for c in checks:
         status = FAIL if not c.ok else (WARN if c.warn else PASS)
         log.add(m.t_completion(c.name), status, c.detail, c.fix or m.COMPLETION_FIX,
-                m.SEED_PREREQUISITES)
+                c.seed_step or m.SEED_PREREQUISITES)

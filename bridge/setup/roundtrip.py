@@ -58,7 +58,7 @@ def check_roundtrip(target: Target, integ: dict | None, signing_secret: str | No
     local_ok = verify_signature(configured, body, signature)
     url = target.webhook_url
     if url is None:
-        log.failed(m.T_ROUNDTRIP, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, None)
+        log.failed(m.T_ROUNDTRIP, m.URL_NO_PUBLIC, m.URL_NO_PUBLIC_FIX, m.SEED_PLATFORM)
         return
     try:
         response = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False,

@@ -52,7 +52,8 @@ class StepLog:
     def passed(self, step: str, detail: str) -> StepResult:
         return self.add(step, PASS, detail)
 
-    def failed(self, step: str, detail: str, fix: str, seed_step: str | None) -> StepResult:
+    def failed(self, step: str, detail: str, fix: str, seed_step: str) -> StepResult:
+        """A FAIL always says what to change and in which seed step."""
         return self.add(step, FAIL, detail, fix, seed_step)
 
     def warned(self, step: str, detail: str, fix: str | None, seed_step: str | None) -> StepResult:
@@ -75,13 +76,20 @@ def render_text(groups: list[tuple[str, list[StepResult]]]) -> str:
         for r in results:
             lines.append(f"{r.status:<4}  {r.step}  — {r.detail}")
             if r.status != PASS and r.fix:
-                lines.append(f"      {messages.FIX_PREFIX}{r.fix}")
+                lines.append(f"      {messages.FIX_PREFIX}{_with_seed(r)}")
         everything.extend(results)
     counts = {s: sum(1 for r in everything if r.status == s) for s in STATUSES}
     lines.append("")
     lines.append(messages.SUMMARY.format(passed=counts[PASS], failed=counts[FAIL],
                                          warned=counts[WARN]))
     return "\n".join(lines)
+
+
+def _with_seed(r: StepResult) -> str:
+    """The fix, naming its seed step unless the text already does."""
+    if not r.fix or not r.seed_step or f'"{r.seed_step}"' in r.fix:
+        return r.fix or ""
+    return f"{r.fix} {messages.seed(r.seed_step)}"
 
 
 def render_json(results: Iterable[StepResult]) -> str:

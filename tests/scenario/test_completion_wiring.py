@@ -47,6 +47,8 @@ def test_webhook_mode_needs_a_data_action_credential(bridge_env):
         "Data-action credential configured"
     ]
     assert not auth.ok and "data_action_auth" in auth.fix
+    # A TOML inline table the user can paste, not a format string's doubled braces.
+    assert 'data_action_auth = { type = "basic"' in auth.fix and "{{" not in auth.fix
     with_auth = dataclasses.replace(
         provider, data_action_auth=DataActionAuth(type="basic", username="u", password=Secret("p"))
     )

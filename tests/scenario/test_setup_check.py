@@ -12,6 +12,8 @@ import pytest
 import tomli_w
 
 from bridge import cli
+from bridge.setup.remote import URL_FIELD
+from bridge.setup.steps import StepResult, render_text
 from sandbox import seed
 from tests.scenario.harness import BridgeEnv
 
@@ -43,8 +45,23 @@ def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
         results = json.loads(out)
         steps = [r["step"] for r in results]
         assert len(steps) == len(set(steps)), f"a step reported twice: {steps}"
+        assert_every_fail_names_its_fix_and_seed_step(results)
         return status, {r["step"]: r for r in results}
     return run
+
+
+def assert_every_fail_names_its_fix_and_seed_step(results: list[dict]) -> None:
+    """In --json and in the text a person reads: a FAIL says what to change and the seed step."""
+    for r in results:
+        assert set(r) == {"provider", "step", "status", "detail", "fix", "seed_step"}
+        if r["status"] != "FAIL":
+            continue
+        assert r["fix"] and r["seed_step"], r
+    text = render_text([("Provider", [StepResult(**r) for r in results])]).splitlines()
+    for i, line in enumerate(text):
+        if line.startswith("FAIL  "):
+            fix = text[i + 1]
+            assert fix.strip().startswith("fix: ") and 'seed step "' in fix, (line, fix)
 
 
 def failed(results: dict) -> dict:
@@ -303,3 +320,28 @@ def test_sandbox_recipient_route_parses_as_the_sdk_model(bridge_env) -> None:
     assert recipient.name == seed.DEMO_INTEGRATION_NAME
     assert recipient.messenger_type == "open"
     assert recipient.flow.id == seed.DEMO_FLOW_ID
+
+
+
+def test_webhook_url_of_a_real_org_is_not_pointed_at_a_local_address(bridge_env) -> None:
+    """A region host with public_url left local: the fix is to publish the bridge, not to point
+    the org's integration at loopback (the step asks nothing of Genesys beyond the integration)."""
+    import dataclasses
+
+    from bridge.config import load_config
+    from bridge.setup.context import Target
+    from bridge.setup.remote import check_webhook_url
+    from bridge.setup.steps import StepLog
+
+    config = load_config(str(bridge_env.config_path()), bridge_env.environ)
+    provider = dataclasses.replace(config.provider(PROVIDER), host="mypurecloud.de", base_url="")
+    target = Target(config, provider, bridge_env.environ)
+    log = StepLog(PROVIDER)
+    check_webhook_url(target, {"name": "om", URL_FIELD: "https://bot.example.com/hook"}, log)
+    [result] = log.results
+    assert result.status == "FAIL" and "Genesys Cloud cannot deliver to it" in result.detail
+    assert "set bridge.public_url" in result.fix and bridge_env.bridge_url not in result.fix
+    assert result.seed_step == "1. Create a Platform"
+    log = StepLog(PROVIDER)
+    check_webhook_url(target, {"name": "om", URL_FIELD: config.bridge.webhook_url}, log)
+    assert log.results[0].status == "WARN"  # matches, but Genesys cannot reach it

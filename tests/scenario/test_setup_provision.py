@@ -169,3 +169,19 @@ def test_secret_not_returned_is_tracked_by_fingerprint(bridge_env, tmp_path) -> 
     state.record_secret(api, "i-1", "an-older-secret-0123456789")
     plan = make_plan(target, hidden, ProvisionState(tmp_path), api, dry_run=False)
     assert "webhook_secret changed since the last provision" in plan.lines[0]
+
+
+def test_a_real_org_is_never_given_a_local_webhook_url(bridge_env, run) -> None:
+    """With public_url left at its default (http://127.0.0.1:8080), provision for a region host
+    refuses before calling Genesys instead of pointing the org's integration at loopback."""
+    config = bridge_env.config_path()
+    text = config.read_text().replace(f'base_url = "{bridge_env.sandbox_url}"',
+                                      'host = "mypurecloud.de"')
+    assert 'host = "mypurecloud.de"' in text
+    config.write_text(text)
+    status, out = run(bridge_env, "provision")
+    assert status == 1
+    assert f"the webhook URL {bridge_env.bridge_url}/handover/genesysCloudOM is not one Genesys " \
+        "Cloud can deliver to (the scheme is http)" in out
+    assert 'bridge.public_url' in out and '"1. Create a Platform"' in out
+    assert seed.DEMO_WEBHOOK_SECRET not in out and seed.BRIDGE_CLIENT_SECRET not in out
