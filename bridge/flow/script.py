@@ -36,6 +36,9 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# Parentheses and '!' nest by recursion: a bound keeps a malformed or hostile expression from
+# exhausting Python's stack (a RecursionError instead of a clear ScriptError).
+MAX_NESTING = 50
 
 
 class ScriptError(ValueError):
@@ -54,7 +57,9 @@ def _tokens(expr: str) -> list[_Tok]:
     while pos < len(expr):
         m = _TOKEN.match(expr, pos)
         if not m:
-            raise ScriptError(messages.script_syntax(expr, pos, f"unexpected {expr[pos]!r}"))
+            problem = ("unterminated string" if expr[pos] in "\"'"
+                       else f"unexpected {expr[pos]!r}")
+            raise ScriptError(messages.script_syntax(expr, pos, problem))
         kind = m.lastgroup
         text = m.group()
         if kind == "num":
@@ -97,6 +102,7 @@ class _Parser:
 
     def __init__(self, expr: str) -> None:
         self.expr, self.toks, self.i = expr, _tokens(expr), 0
+        self.depth = 0
 
     def fail(self, problem: str) -> ScriptError:
         return ScriptError(messages.script_syntax(self.expr, self.peek.pos, problem))
@@ -143,9 +149,17 @@ class _Parser:
             node = ("cmp", op, node, self.unary())
         return node
 
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(f"nested more than {MAX_NESTING} levels deep")
+
     def unary(self) -> tuple:
         if self.accept("!"):
-            return ("not", self.unary())
+            self.nest()
+            node = ("not", self.unary())
+            self.depth -= 1
+            return node
         if self.accept("-"):
             tok = self.take()
             if tok.kind != "lit" or isinstance(tok.value, (bool, str)) or tok.value is None:
@@ -158,9 +172,11 @@ class _Parser:
         if tok.kind == "lit":
             return ("lit", tok.value)
         if tok.kind == "op" and tok.value == "(":
+            self.nest()
             node = self.or_()
             if not self.accept(")"):
                 raise self.fail("missing ')'")
+            self.depth -= 1
             return node
         if tok.kind == "name":
             if tok.value not in ROOTS:

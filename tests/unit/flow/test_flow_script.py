@@ -74,7 +74,8 @@ def test_and_or_return_operands_like_javascript():
         ("__import__('os')", "unknown name '__import__'"),
         ("input.text; 1", "unexpected ';'"),
         ("input.", "expected a name"),
-        ("'unterminated", "unexpected"),
+        ("'unterminated", "unterminated string"),
+        ('input.text == "open', "unterminated string"),
         ("context.a context.b", "unexpected"),
     ],
 )
@@ -82,6 +83,18 @@ def test_bad_expressions_raise_clear_errors(expr, words):
     with pytest.raises(ScriptError) as exc:
         condition(expr, SCOPE)
     assert words in str(exc.value) and repr(expr.strip()) in str(exc.value)
+
+
+@pytest.mark.parametrize("expr", ["(" * 5000 + "1" + ")" * 5000, "!" * 5000 + "true",
+                                  "(!" * 3000 + "1" + ")" * 3000])
+def test_deep_nesting_is_a_clear_error_not_a_recursion_error(expr):
+    with pytest.raises(ScriptError, match="nested more than 50 levels deep"):
+        condition(expr, SCOPE)
+
+
+def test_nesting_within_the_bound_still_works():
+    assert condition("(" * 50 + "context.flag" + ")" * 50, SCOPE) is True
+    assert condition("!" * 50 + "context.flag", SCOPE) is True
 
 
 def test_bad_expression_inside_braces_is_an_error_too():
