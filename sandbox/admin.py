@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from sandbox import messages
 from sandbox.errors import EngineError, error_body
-from sandbox.faults import FaultError
+from sandbox.faults import Fault, FaultError
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/sandbox")
 
@@ -31,9 +31,8 @@ def list_faults():  # type: ignore[no-untyped-def]
 
 @bp.post("/faults")
 def add_fault():  # type: ignore[no-untyped-def]
-    body = request.get_json(silent=True)
     try:
-        fault = _sandbox().faults.add(body if isinstance(body, dict) else None)
+        fault = _sandbox().faults.add(Fault.from_dict(request.get_json(silent=True)))
     except FaultError as exc:
         return error_body(400, "bad.request", str(exc))
     resp = jsonify(fault.to_dict())

@@ -27,6 +27,12 @@ class AgentActions:
             conv = self.conversation(cid)
             p = self.participant(conv, pid)
             state = body.get("state")
+            wrapup = body.get("wrapup")
+            if wrapup is not None:
+                # checked before any state change: a refused request must change nothing
+                after = "disconnected" if state == "disconnected" else p.state
+                if p.purpose != "agent" or after != "disconnected" or not _valid_wrapup(wrapup):
+                    raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
             if state == "connected":
                 self._answer(conv, p)
             elif state == "disconnected":
@@ -124,8 +130,7 @@ class AgentActions:
 
     def apply_wrapup(self, conv: Conversation, p: Participant, wrapup: dict) -> None:
         """Wrap-up of a disconnected agent leg: ends after-call work, publishes `acw` + `wrapup`."""
-        if p.purpose != "agent" or p.state != "disconnected" or not isinstance(wrapup, dict) \
-                or not isinstance(wrapup.get("code"), str):
+        if p.purpose != "agent" or p.state != "disconnected" or not _valid_wrapup(wrapup):
             raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
         now = now_iso()
         p.end_acw_time = now
@@ -206,3 +211,6 @@ class AgentActions:
             return out
 
 
+def _valid_wrapup(wrapup: Any) -> bool:
+    """A `WrapupInput`-like object: at least a string `code`."""
+    return isinstance(wrapup, dict) and isinstance(wrapup.get("code"), str)

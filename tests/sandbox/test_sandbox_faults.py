@@ -178,3 +178,11 @@ def test_webhook_delay(answered):
     assert srv.sandbox.webhooks.wait_idle()
     assert len(receiver.of_type("Text", "late")) == 1
     assert requests.get(f"{srv.url}/sandbox/faults", timeout=5).json()["faults"] == []
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "[{}]", "\"x\"", "1", "not json"])
+def test_fault_body_that_is_not_an_object_is_a_400(server, body):
+    resp = requests.post(f"{server.url}/sandbox/faults", data=body,
+                         headers={"Content-Type": "application/json"}, timeout=5)
+    assert resp.status_code == 400 and resp.json()["code"] == "bad.request"
+    assert requests.get(f"{server.url}/sandbox/faults", timeout=5).json()["faults"] == []

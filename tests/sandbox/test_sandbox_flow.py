@@ -203,6 +203,13 @@ def test_agent_actions_on_wrong_state_are_rejected(env):
                          headers=auth(alex.token), timeout=5)
     assert resp.status_code == 400 and "exactly one" in resp.json()["message"]
     assert requests.get(f"{server.url}{M}/nope", headers=auth(tok), timeout=5).status_code == 404
+    # a refused wrap-up refuses the whole PATCH: the leg is neither answered nor ended
+    for body in ({"state": "connected", "wrapup": {"code": 5}},
+                 {"state": "connected", "wrapup": {"code": "x"}},
+                 {"state": "disconnected", "wrapup": "resolved"}):
+        resp = requests.patch(f"{server.url}{M}/{cid}/participants/{leg['id']}", json=body,
+                              headers=auth(alex.token), timeout=5)
+        assert resp.status_code == 400, body
     assert alex.my_leg(alex.conversation(cid))["state"] == "alerting"
 
 
