@@ -123,6 +123,30 @@ def test_end_while_disconnected_is_found_by_reconciliation(env):
     assert decisions(env, "notifications", "end") == 0
 
 
+def test_reconciliation_that_runs_out_of_retries_is_tried_again_later(env):
+    start(env)
+    conversation_id = start_handover(env)
+    head = env.sandbox_admin.add_fault(target="api", method="HEAD", mode="status", status=400,
+                                       count=-1, path="/api/v2/notifications/channels/*")
+    requests.post(env.sandbox_url + "/sandbox/notifications/drop", json={}, timeout=5)
+    wait_until(lambda: not any(c["connected"] for c in channels(env)), 10, what="no socket")
+    env.agent.disconnect(conversation_id)
+    reader = SandboxReader(env.sandbox_url)
+    wait_until(lambda: reader.customer(conversation_id)["state"] == "disconnected", 10,
+               what="the conversation ended at Genesys")
+    # The REST check after the reconnect fails every time (Genesys trouble outlasting retries).
+    rest = env.sandbox_admin.add_fault(target="api", method="GET", mode="status", status=400,
+                                       count=-1,
+                                       path=f"/api/v2/conversations/messages/{conversation_id}")
+    requests.delete(f"{env.sandbox_url}/sandbox/faults/{head['id']}", timeout=5).raise_for_status()
+    wait_until(lambda: listener(env).reconciler._unchecked, 15, what="the check giving up")
+    assert handover_of(env) is not None
+    requests.delete(f"{env.sandbox_url}/sandbox/faults/{rest['id']}", timeout=5).raise_for_status()
+    # Not dropped: the conversation is checked again and its end found.
+    wait_until(lambda: handover_of(env) is None, 15, what="the end found on a later check")
+    assert decisions(env, "reconcile", "end") == 1
+
+
 def test_socket_closing_opens_the_new_socket_first_and_misses_nothing(env):
     start(env)
     conversation_id = start_handover(env)

@@ -178,6 +178,7 @@ class NotificationsListener:
                 if self.leader:
                     if now >= next_sync:
                         self.sync_from_store()
+                        self.reconciler.retry_unchecked(self.is_tracked)
                         next_sync = now + s.sync_interval
                     self.channels.maintain(now)
             except Exception as exc:  # noqa: BLE001 - store/Genesys trouble: try again later

@@ -108,6 +108,7 @@ class Reconciler:
         self._stop = stop
         self._queue: queue.Queue = queue.Queue()
         self._pending: set[str] = set()
+        self._unchecked: set[str] = set()   # gave up for now: Genesys kept failing
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.checked = 0
@@ -136,25 +137,41 @@ class Reconciler:
                 cid, attempt = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if not self.check(cid, attempt):
+            done = self.check(cid, attempt)
+            if done is None:
+                # Out of retries: the end may have happened in the gap, so the conversation is
+                # checked again later (`retry_unchecked`), never silently dropped.
+                with self._lock:
+                    self._pending.discard(cid)
+                    self._unchecked.add(cid)
+                continue
+            if not done:
                 self._stop.wait(self.settings.reconcile_retry_delay)
                 self._queue.put((cid, attempt + 1))
                 continue
             with self._lock:
                 self._pending.discard(cid)
 
-    def check(self, conversation_id: str, attempt: int = 0) -> bool:
-        """Check one conversation; False when it should be retried."""
+    def retry_unchecked(self, still_watched: Callable[[str], bool]) -> int:
+        """Queue again the conversations whose check ran out of retries (and are still
+        watched); how many. The listener calls this on its store-sync cadence."""
+        with self._lock:
+            again = [cid for cid in self._unchecked if still_watched(cid)]
+            self._unchecked.clear()
+        self.submit(again)
+        return len(again)
+
+    def check(self, conversation_id: str, attempt: int = 0) -> bool | None:
+        """Check one conversation; False when it should be retried now, None when Genesys kept
+        failing and it should be retried later."""
         try:
             conversation = self.client.get_message_conversation(conversation_id)
         except NotFoundError:
             return True
         except Exception as exc:  # noqa: BLE001 - Genesys trouble: retry a few times
-            if attempt + 1 < self.settings.reconcile_retries:
-                log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__,
-                            self.settings.reconcile_retry_delay)
-                return False
-            return True
+            log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__,
+                        self.settings.reconcile_retry_delay)
+            return False if attempt + 1 < self.settings.reconcile_retries else None
         self.checked += 1
         event = from_conversation(conversation, ev.RECONCILE)
         if event is not None:
