@@ -41,7 +41,7 @@ class FlowRuntime:
         state = SessionState.from_dict(state.to_dict())
         scope = {"input": flow_input.to_input(), "context": state.context, "profile": state.profile}
         if flow_input.handover is None:  # handover events are not user messages
-            state.transcript.append(
+            state.record(
                 {"source": "user", "text": flow_input.text, "data": flow_input.data, "time": _now()}
             )
         outputs: list[Output] = []
@@ -57,7 +57,7 @@ class FlowRuntime:
                 api = self._execute(current, scope, state)
                 for out in api.outputs:
                     outputs.append(out)
-                    state.transcript.append(
+                    state.record(
                         {"source": "bot", "text": out.text, "data": out.data, "time": _now()}
                     )
                 if api.handover_request is not None:

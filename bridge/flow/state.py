@@ -10,6 +10,11 @@ from extension.api import HandoverRequest, Output
 
 from . import messages
 
+# Transcript entries kept per session (the newest). The transcript is saved with the session on
+# every input and becomes the first message of a handover, so it must not grow without bound:
+# an old session would otherwise cost more per message and could exceed Genesys' request size.
+TRANSCRIPT_KEPT = 200
+
 
 @dataclass
 class FlowInput:
@@ -57,6 +62,12 @@ class SessionState:
     @classmethod
     def new(cls) -> "SessionState":
         return cls(entrypoint=None, wait_node=None, context={}, profile={}, transcript=[])
+
+    def record(self, entry: dict) -> None:
+        """Append a transcript entry, dropping the oldest beyond `TRANSCRIPT_KEPT`."""
+        self.transcript.append(entry)
+        if len(self.transcript) > TRANSCRIPT_KEPT:
+            del self.transcript[: len(self.transcript) - TRANSCRIPT_KEPT]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -126,6 +126,19 @@ def test_transcript_holds_user_inputs_and_bot_outputs_but_not_handover_events():
     assert ("user", None) not in sources
 
 
+def test_transcript_keeps_only_the_newest_entries():
+    from bridge.flow.state import TRANSCRIPT_KEPT
+
+    conv = Conversation(load_chart("demo-bot"))
+    for n in range(TRANSCRIPT_KEPT):  # each input: the user's text and the bot's answer
+        conv.send(inp(f"message {n}"))
+    transcript = conv.state.transcript
+    assert len(transcript) == TRANSCRIPT_KEPT
+    assert transcript[-2]["text"] == f"message {TRANSCRIPT_KEPT - 1}"
+    assert transcript[0]["text"] == f"message {TRANSCRIPT_KEPT // 2}"
+    assert len(SessionState.from_dict(conv.state.to_dict()).transcript) == TRANSCRIPT_KEPT
+
+
 def test_run_does_not_modify_the_given_state_and_state_round_trips():
     rt = FlowRuntime(load_chart("demo-bot"))
     state = SessionState.new()
