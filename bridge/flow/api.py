@@ -40,7 +40,10 @@ class RuntimeApi:
         self.stopped = True
 
     def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None:
-        *parents, last = [p for p in key.split(".") if p]
+        parts = [p for p in key.split(".") if p]
+        if not parts:  # e.g. "." or a key rendered from user text that holds only dots
+            raise NodeError(f"Context key {key!r} names no property")
+        *parents, last = parts
         target = self.scope["context"]
         for part in parents:
             if not isinstance(target.get(part), dict):

@@ -295,5 +295,12 @@ def test_add_to_context_needs_a_key():
         run("addToContext", {"key": " ", "value": "x"})
 
 
+@pytest.mark.parametrize("key", [".", "..", "{{ input.text }}"])
+def test_add_to_context_key_of_only_dots_is_a_node_error(key):
+    # The key is CognigyScript: rendered from user text it may hold nothing but dots.
+    with pytest.raises(NodeError, match="names no property"):
+        run("addToContext", {"key": key, "value": "x"}, input={"text": "..."})
+
+
 def test_end_stops_execution():
     assert run("end").stopped is True
