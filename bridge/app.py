@@ -240,7 +240,22 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
     endpoint.init_app(app)
     webhooks.init_app(app)
     completion.init_app(app)
+    _extension_route(app, ctx)
     _error_handlers(app)
+
+
+def _extension_route(app: Flask, ctx: BridgeContext) -> None:
+    """Serve the om-bridge Cognigy extension's node calls, only when an API key protects them.
+
+    The extension's nodes run in Cognigy: the bridge executes the same Python node function and
+    answers the effects (say, context, next node, handover request) for Cognigy to apply.
+    """
+    key = ctx.config.bridge.extension_api_key
+    if key is None or not key.reveal():
+        return
+    from extension.remote import blueprint
+
+    app.register_blueprint(blueprint(api_key=key.reveal()))
 
 
 def _error_handlers(app: Flask) -> None:

@@ -45,6 +45,7 @@ def config_data(config: Config, reveal_secrets: bool = False) -> dict[str, Any]:
     """The effective configuration as TOML-shaped data (resolved completion, no None values);
     secrets as their "env:NAME" form, else '***' unless `reveal_secrets`."""
     bridge = dataclasses.asdict(config.bridge)
+    bridge["extension_api_key"] = _secret(config.bridge.extension_api_key, reveal_secrets)
     if not reveal_secrets:
         bridge["store"] = _mask_url_password(bridge["store"])
     providers = []

@@ -143,7 +143,9 @@ class _Builder:
         return Secret("", source=ENV_PREFIX + var)
 
     def build(self, data: dict[str, Any], source: str) -> Config:
-        bridge = BridgeSettings(**{**BRIDGE_DEFAULTS, **data.get("bridge", {})})
+        given = dict(data.get("bridge", {}))
+        ext_key = self.secret(given.pop("extension_api_key", None), "bridge", "extension_api_key")
+        bridge = BridgeSettings(**{**BRIDGE_DEFAULTS, **given}, extension_api_key=ext_key)
         bridge = BridgeSettings(**{**vars(bridge), "public_url": bridge.public_url.rstrip("/")})
         providers: dict[str, Provider] = {}
         for i, p in enumerate(data.get("providers", [])):

@@ -43,6 +43,7 @@ class BridgeSettings:
     environment: str
     cognigy_version: str
     log_level: str
+    extension_api_key: Secret | None = None
 
     @property
     def webhook_url(self) -> str:
