@@ -9,8 +9,8 @@ from bridge.config import load_config
 
 KEY = "ext-key-0123456789abcdef"
 SAY = {
-    "type": "say", "nodeId": "n1", "config": {"say": {"type": "text", "text": ["Hello {{ input.text }}"]}},
-    "input": {"text": "Jane"}, "context": {}, "profile": {},
+    "type": "say", "nodeId": "n1", "config": {"say": {"type": "text", "text": ["Hello Jane"]}},
+    "input": {"text": "hi"}, "context": {}, "profile": {},
 }
 
 
