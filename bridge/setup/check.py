@@ -14,6 +14,7 @@ from typing import Mapping, TextIO
 from bridge.setup import messages as m
 from bridge.setup.checks import check_environment, check_flags, check_region
 from bridge.setup.context import SetupError, Target, load_targets
+from bridge.setup.redact import RedactingWriter, target_secrets
 from bridge.setup.remote import (check_completion, check_permissions, check_queue, check_routing,
                                  check_secret, check_secret_config, check_token,
                                  check_webhook_url, find_integration, returned_secret)
@@ -79,6 +80,7 @@ def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
     except SetupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    out = RedactingWriter(out, target_secrets(targets))
     checked = run_check(targets)
     results = [r for _, rs in checked for r in rs]
     if getattr(args, "json", False):

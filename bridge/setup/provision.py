@@ -20,6 +20,7 @@ from bridge.setup import messages as m
 from bridge.setup.checks import public_url_problem
 from bridge.setup.context import SetupError, Target, load_targets, reveal
 from bridge.setup.provision_state import ProvisionState
+from bridge.setup.redact import RedactingWriter, target_secrets
 from bridge.setup.remote import MIN_SECRET_LENGTH, URL_FIELD, match_integration, returned_secret, \
     same_url
 
@@ -176,6 +177,7 @@ def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
     except SetupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    out = RedactingWriter(out, target_secrets(targets))
     dry_run = bool(getattr(args, "dry_run", False))
     data_dir: Any = getattr(args, "data_dir", None) or ".om-bridge"
     if dry_run:

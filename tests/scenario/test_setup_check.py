@@ -345,3 +345,31 @@ def test_webhook_url_of_a_real_org_is_not_pointed_at_a_local_address(bridge_env)
     log = StepLog(PROVIDER)
     check_webhook_url(target, {"name": "om", URL_FIELD: config.bridge.webhook_url}, log)
     assert log.results[0].status == "WARN"  # matches, but Genesys cannot reach it
+
+
+
+def test_a_secret_echoed_in_a_detail_is_masked(make_bridge_env, check) -> None:
+    """A detail that would print a configured secret (here: the deployment name equals the client
+    secret, so "no integration is named <secret>" echoes it) shows *** instead."""
+    from sandbox import seed
+
+    env = make_bridge_env(config={"providers": [{"id": PROVIDER,
+                                                 "deployment_name": seed.BRIDGE_CLIENT_SECRET}]})
+    status, results = check(env)
+    assert status == 1
+    detail = results["Open Messaging integration"]["detail"]
+    assert seed.BRIDGE_CLIENT_SECRET not in detail
+    assert 'named "***"' in detail
+
+
+def test_output_never_shows_a_configured_secret_even_if_genesys_echoes_it():
+    """Genesys error messages are printed as received; the writer masks configured secrets."""
+    import io
+
+    from bridge.setup.redact import RedactingWriter
+
+    buf = io.StringIO()
+    writer = RedactingWriter(buf, ["bridge-secret-0123456789", "short", ""])
+    print("token refused: client_secret=bridge-secret-0123456789 (short)", file=writer)
+    assert "bridge-secret-0123456789" not in buf.getvalue()
+    assert buf.getvalue() == "token refused: client_secret=*** (***)\n"

@@ -1,0 +1,41 @@
+"""Output of `om-bridge check` / `provision` passes through here, so no configured secret reaches
+the terminal or a CI log even when Genesys echoes one back in an error message."""
+
+from __future__ import annotations
+
+from typing import Iterable, TextIO
+
+MASK = "***"
+
+
+class RedactingWriter:
+    """A text stream wrapper replacing every known secret value by `***` before writing."""
+
+    def __init__(self, stream: TextIO, secrets: Iterable[str]) -> None:
+        self._stream = stream
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def write(self, text: str) -> int:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def target_secrets(targets: Iterable[object]) -> list[str]:
+    """Every secret reachable from the targets' configuration and environment-derived flags."""
+    from bridge.app import collect_secrets
+
+    from bridge.flags import Flags
+
+    found: list[str] = []
+    for target in targets:
+        found.extend(collect_secrets(getattr(target, "config", None)))
+        try:
+            found.extend(collect_secrets(Flags.from_env(getattr(target, "environ", {}))))
+        except ValueError:  # a malformed flag is reported by the check itself
+            pass
+    return found
