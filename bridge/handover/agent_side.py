@@ -36,8 +36,10 @@ class AgentSide:
         self.receipts = engine.ctx.metrics.counter("genesys_receipts_total",
                                                    "Receipts received from Genesys", ["status"])
 
-    def handle(self, provider_id: str, payload: dict) -> None:
-        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt)."""
+    def handle(self, provider_id: str, payload: dict, inbound_id: int | None = None) -> bool:
+        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt); True when the
+        agent output was stored together with the removal of inbound item `inbound_id` (so a
+        redelivery can never show it twice)."""
         kind = payload.get("type")
         channel = payload.get("channel") or {}
         integration_id = channel.get("id")
@@ -47,18 +49,18 @@ class AgentSide:
             self.receipts.labels(str(payload.get("status") or "unknown")).inc()
             log.debug(messages.LOG_RECEIPT, payload.get("id"), payload.get("status"),
                       handover.id if handover else "-")
-            return
+            return False
         if kind not in ("Text", "Structured", "Event"):
             log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), kind)
-            return
+            return False
         if handover is None:
             if kind == "Event":
                 log.info(messages.LOG_NO_HANDOVER_EVENT, payload.get("id"), kind, integration_id)
-                return
+                return False
             log.info(messages.LOG_NO_HANDOVER, payload.get("id"), integration_id)
             self.failed_receipt(provider_id, integration_id, customer_id, payload.get("id"),
                                 "InvalidDestination", messages.RECEIPT_NO_HANDOVER)
-            return
+            return False
         handover = self.engine.learn_conversation(handover, payload.get("conversationId"),
                                                   integration_id)
         if kind == "Event":
@@ -66,7 +68,8 @@ class AgentSide:
         elif payload.get("originatingEntity") == "Bot":
             self._bot_message(handover, payload)
         else:
-            self._agent_message(handover, payload)
+            return self._agent_message(handover, payload, inbound_id)
+        return False
 
     def find(self, provider_id: str, integration_id: str | None,
              customer_id: str | None) -> Handover | None:
@@ -84,7 +87,7 @@ class AgentSide:
         return candidates[-1] if candidates else None
 
     # -- message kinds --------------------------------------------------------------------
-    def _agent_message(self, handover: Handover, payload: dict) -> None:
+    def _agent_message(self, handover: Handover, payload: dict, inbound_id: int | None) -> bool:
         if handover.status != "active":
             handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
@@ -108,19 +111,23 @@ class AgentSide:
                                   "imageUrl": o.get("image")} for i, o in enumerate(options)]}}}
             self._remember_quick_replies(handover, payload.get("id"), options)
         try:
-            self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
-                                                     "data": data or None})
+            # The output and the end of the inbound item commit together: exactly once.
+            with self.ctx.store.completing_inbound(inbound_id):
+                self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
+                                                         "data": data or None})
         except Exception as exc:  # noqa: BLE001 - reported to Genesys, the webhook stays 2xx
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
             self.failed_receipt(handover.provider_id, handover.integration_id,
                                 handover.customer_id, payload.get("id"), "GeneralError",
-                                messages.RECEIPT_DELIVERY_FAILED, handover=handover)
-            return
+                                messages.RECEIPT_DELIVERY_FAILED)
+            return False
         self.engine.relayed.labels("to_user").inc()
-        if payload.get("id"):
+        if payload.get("id") and handover.integration_id:
             body = receipt_body(payload["id"], handover.customer_id, "Delivered", reasons=None,
                                 is_final=True, time=None)
-            self.engine.put(handover, "receipt", body)
+            self.engine.receipts.send(handover.provider_id, handover.integration_id,
+                                      handover.customer_id, body)
+        return inbound_id is not None
 
     def _events(self, handover: Handover, payload: dict) -> None:
         for event in payload.get("events") or []:
@@ -195,8 +202,8 @@ class AgentSide:
     # -- receipts -------------------------------------------------------------------------
     def failed_receipt(self, provider_id: str, integration_id: str | None,
                        customer_id: str | None, message_id: str | None, code: str,
-                       text: str, handover: Handover | None = None) -> None:
-        """Tell Genesys an agent message could not reach the user (through the outbox)."""
+                       text: str) -> None:
+        """Tell Genesys an agent message could not reach the user (a direct, retried call)."""
         if not message_id or not customer_id or not integration_id:
             return
         try:
@@ -204,6 +211,4 @@ class AgentSide:
                                 reasons=[{"code": code, "message": text}], is_final=True, time=None)
         except (ValueError, GenesysError):
             return
-        payload = {"provider_id": provider_id, "integration_id": integration_id, "body": body}
-        key = handover.id if handover is not None else f"receipts:{integration_id}:{customer_id}"
-        self.engine.outbox.put(key, "receipt", payload)
+        self.engine.receipts.send(provider_id, integration_id, customer_id, body)

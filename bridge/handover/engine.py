@@ -16,8 +16,9 @@ from bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from bridge.genesys.wire import Customer, message_body, typing_body
 from bridge.handover import messages, replies
 from bridge.handover.agent_side import AgentSide
+from bridge.handover.inbound import InboundQueue
 from bridge.handover.outbox import Outbox
-from bridge.handover.serial import KeyedExecutor
+from bridge.handover.receipts import ReceiptSender
 from bridge.handover.starter import Starter
 from bridge.store import Handover, SessionKey
 
@@ -44,11 +45,10 @@ class HandoverEngine:
                              on_sent=self._after_send, on_resolved=self._integration_resolved,
                              on_dead=self._dead_letter,
                              clock=ctx.clock)
+        self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
-        self.inbound: KeyedExecutor | None = None
-        self._inbound_lock = threading.Lock()
-        self._stopped = False
+        self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
         self.relayed = ctx.metrics.counter("messages_relayed_total",
                                            "Messages relayed between users and agents",
                                            ["direction"])
@@ -57,26 +57,17 @@ class HandoverEngine:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the durable outbox worker (sends what a previous process left pending)."""
-        with self._inbound_lock:
-            self._stopped = False
-        self._executor()
+        """Start the workers: accepted webhooks and the durable outbox (both resume what a
+        previous process left pending)."""
+        self.receipts.start()
+        self.inbound.start()
         self.outbox.start()
 
     def stop(self) -> None:
-        """Finish queued webhook work, stop the outbox worker; unsent items stay in the store."""
-        with self._inbound_lock:
-            inbound, self.inbound = self.inbound, None
-            self._stopped = True
-        if inbound is not None:
-            inbound.shutdown()
+        """Finish webhook work in hand, stop the workers; what is not done stays in the store."""
+        self.inbound.stop()
+        self.receipts.stop()
         self.outbox.stop()
-
-    def _executor(self) -> KeyedExecutor | None:
-        with self._inbound_lock:
-            if self.inbound is None and not self._stopped:
-                self.inbound = KeyedExecutor(8, "om-webhook")
-            return self.inbound
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(self, url_token: str, user_id: str, session_id: str, text: str | None,
@@ -125,28 +116,21 @@ class HandoverEngine:
         self.send_text_to_agent(handover, text)
 
     # -- Genesys side ---------------------------------------------------------------------
-    def handle_genesys_message(self, provider_id: str, payload: dict) -> None:
-        """A verified, deduplicated outbound webhook body from Genesys."""
-        self.agent_side.handle(provider_id, payload)
+    def handle_genesys_message(self, provider_id: str, payload: dict,
+                               inbound_id: int | None = None) -> bool:
+        """A verified, deduplicated outbound webhook body from Genesys; True when the agent
+        output it carried was stored together with the removal of inbound item `inbound_id`."""
+        return self.agent_side.handle(provider_id, payload, inbound_id)
 
-    def submit_genesys_message(self, provider_id: str, payload: dict) -> None:
-        """Handle a webhook body in the background, in order per customer (answered first)."""
-        channel = payload.get("channel") or {}
-        key = f"{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
+    def accept_genesys_message(self, provider_id: str, payload: dict, dedupe_key: str,
+                               ttl_seconds: float) -> bool:
+        """Store a webhook body durably (with its dedupe mark) before the route answers 2xx;
+        it is handled in the background, in order per customer. False for a duplicate."""
+        return self.inbound.accept(dedupe_key, ttl_seconds, payload, provider_id)
 
-        def task() -> None:
-            try:
-                self.handle_genesys_message(provider_id, payload)
-            except Exception:  # noqa: BLE001 - logged with the message id, never the payload
-                log.exception(messages.LOG_WEBHOOK_INPUT_FAILED, payload.get("id"))
-        executor = self._executor()
-        if executor is None:  # shutting down: no new threads, handle it on this one
-            task()
-            return
-        try:
-            executor.submit(key, task)
-        except RuntimeError:  # shut down between the two lines above
-            task()
+    def _handle_inbound(self, item: "OutboxItem") -> bool:
+        return self.handle_genesys_message(item.payload["provider_id"], item.payload["body"],
+                                           item.id)
 
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover exactly once, then resume the flow with `input.handover.status`."""

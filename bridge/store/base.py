@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import random
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ class Store(abc.ABC):
     def __init__(self) -> None:
         self._waiters = Waiters()
         self._local_locks = KeyedLocks()
+        self._completing = threading.local()
 
     # -- sessions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -144,10 +146,69 @@ class Store(abc.ABC):
     def outbox_dead(self) -> list[OutboxItem]:
         """Dead-lettered items, oldest first."""
 
+    # -- inbound (accepted Genesys webhooks waiting to be handled) ---------------------------
+    # The same queue shape as the outbox (FIFO per key, only the head is leased, retries, dead
+    # letters), kept apart from it so the outbox sender never claims an inbound item.
+    @abc.abstractmethod
+    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
+                       payload: dict, owner: str | None = None,
+                       lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Atomically set the dedupe key and enqueue the payload behind earlier items of
+        `queue_key`; None (and nothing stored) when the key is already set and not expired.
+
+        With an `owner`, an item that is the head of its key is leased to that owner in the same
+        step (its `attempts` is then 1), so the caller may handle it without a claim; otherwise
+        `attempts` is 0 and a later `inbound_claim` hands it out.
+        """
+
+    @abc.abstractmethod
+    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
+                      owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
+
+    @abc.abstractmethod
+    def inbound_done(self, item_id: int) -> None:
+        """Remove a handled inbound item (no-op if it is already gone)."""
+
+    @abc.abstractmethod
+    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Release an inbound item's lease and schedule it again, still at the head of its key."""
+
+    @abc.abstractmethod
+    def inbound_fail(self, item_id: int, error: str) -> None:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+
+    @abc.abstractmethod
+    def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
+        """Accepted, not yet handled inbound items, in handling order per key."""
+
+    @abc.abstractmethod
+    def inbound_dead(self) -> list[OutboxItem]:
+        """Dead-lettered inbound items, oldest first."""
+
+    @contextmanager
+    def completing_inbound(self, item_id: int | None) -> Iterator[None]:
+        """The next `append_output` of this thread inside the block also removes inbound item
+        `item_id`, in the same transaction: the output a webhook carries is stored exactly once
+        even if the process dies right after (then nothing is redelivered) or right before."""
+        previous = getattr(self._completing, "item_id", None)
+        self._completing.item_id = item_id
+        try:
+            yield
+        finally:
+            self._completing.item_id = previous
+
+    def _take_completing(self) -> int | None:
+        item_id = getattr(self._completing, "item_id", None)
+        if item_id is not None:
+            self._completing.item_id = None
+        return item_id
+
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
     def append_output(self, key: SessionKey, output: dict) -> int:
-        """Append an output to a session and return its sequence number (1, 2, …)."""
+        """Append an output to a session and return its sequence number (1, 2, …); inside
+        `completing_inbound(item_id)` the inbound item is removed in the same transaction."""
 
     @abc.abstractmethod
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:

@@ -59,6 +59,29 @@ if n == 1 then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2]) end
 return id
 """
 
+# An accepted webhook: the dedupe key and the enqueue in one step (OUTBOX_PUT on the inbound
+# prefix); the head of an idle key is leased to the owner at once when one is given.
+# KEYS: dedupe key, id counter, pending ids, due keys, leased keys
+# ARGV: prefix, key, kind, payload, now, dedupe ttl ms, owner ('' for none), lease_until
+ACCEPT_INBOUND = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[6]) then return false end
+local id = redis.call('INCR', KEYS[2])
+local ik = ARGV[1] .. 'o:i:' .. id
+redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
+           'attempts', 0, 'next_attempt_at', ARGV[5], 'created_at', ARGV[5])
+local n = redis.call('RPUSH', ARGV[1] .. 'o:q:' .. ARGV[2], id)
+redis.call('ZADD', KEYS[3], id, id)
+if n == 1 then
+  if ARGV[7] ~= '' then
+    redis.call('HSET', ik, 'lease_owner', ARGV[7], 'lease_until', ARGV[8], 'attempts', 1)
+    redis.call('ZADD', KEYS[5], ARGV[8], ARGV[2])
+  else
+    redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2])
+  end
+end
+return redis.call('HGETALL', ik)
+"""
+
 # Keys whose head is due wait in "due" (score = next_attempt_at); leased heads wait in "lease"
 # (score = lease_until) and return to "due" when the lease runs out.
 # KEYS: due keys, leased keys.  ARGV: prefix, now, limit, lease_until, owner

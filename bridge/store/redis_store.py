@@ -21,6 +21,8 @@ from bridge.store.redis_codec import (customer_index, decode_handover, decode_it
 
 log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "om-bridge:"
+# The inbound queue reuses the outbox scripts and key layout under this extra prefix.
+INBOUND_PREFIX = "in:"
 
 
 class RedisStore(Store):
@@ -35,7 +37,7 @@ class RedisStore(Store):
         self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._scripts = {name: self._r.register_script(getattr(lua, name)) for name in (
             "CREATE_HANDOVER", "FINISH_HANDOVER", "OUTBOX_PUT", "OUTBOX_CLAIM", "OUTBOX_REMOVE",
-            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK")}
+            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK", "ACCEPT_INBOUND")}
         self._channel = prefix + "outputs"
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
@@ -162,10 +164,38 @@ class RedisStore(Store):
         ttl_ms = max(1, int(ttl_seconds * 1000))
         return not self._r.set(self._k("seen:", key), "1", nx=True, px=ttl_ms)
 
-    # -- outbox -----------------------------------------------------------------------------
-    def _outbox_keys(self) -> list[str]:
-        return [self._k("o:due"), self._k("o:lease"), self._k("o:pending"), self._k("o:dead")]
+    # -- queues (the outbox, and the inbound queue under INBOUND_PREFIX) --------------------
+    def _qkeys(self, qp: str) -> list[str]:
+        """Due keys, leased keys, pending ids, dead ids of the queue with prefix `qp`."""
+        return [qp + "o:due", qp + "o:lease", qp + "o:pending", qp + "o:dead"]
 
+    def _claim(self, qp: str, now: float, limit: int, lease_seconds: float,
+               owner: str) -> list[OutboxItem]:
+        rows = self._run("OUTBOX_CLAIM", self._qkeys(qp)[:2],
+                         [qp, repr(float(now)), int(limit), repr(float(now + lease_seconds)),
+                          owner])
+        return [decode_item(row) for row in rows]
+
+    def _remove(self, qp: str, item_id: int, error: str | None, client: Any = None) -> Any:
+        args = [qp, int(item_id), "done" if error is None else "dead", error or ""]
+        return self._scripts["OUTBOX_REMOVE"](keys=self._qkeys(qp), args=args, client=client)
+
+    def _retry(self, qp: str, item_id: int, next_attempt_at: float, error: str) -> None:
+        self._run("OUTBOX_RETRY", self._qkeys(qp)[:3],
+                  [qp, int(item_id), repr(float(next_attempt_at)), error])
+
+    def _items(self, qp: str, ids: list[str]) -> list[OutboxItem]:
+        pipe = self._r.pipeline(transaction=False)
+        for item_id in ids:
+            pipe.hgetall(qp + "o:i:" + item_id)
+        return [decode_item(raw) for raw in pipe.execute() if raw]
+
+    def _pending(self, qp: str, key: str | None) -> list[OutboxItem]:
+        if key is not None:
+            return self._items(qp, self._r.lrange(qp + "o:q:" + key, 0, -1))
+        return self._items(qp, self._r.zrange(qp + "o:pending", 0, -1))
+
+    # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
         """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
         return int(self._run("OUTBOX_PUT", [self._k("o:seq"), self._k("o:pending"),
@@ -176,48 +206,88 @@ class RedisStore(Store):
                      owner: str) -> list[OutboxItem]:
         """Lease up to `limit` due head items (one per key, not leased by another owner);
         each claim counts as an attempt."""
-        rows = self._run("OUTBOX_CLAIM", self._outbox_keys()[:2],
-                         [self.prefix, repr(float(now)), int(limit),
-                          repr(float(now + lease_seconds)), owner])
-        return [decode_item(row) for row in rows]
+        return self._claim(self.prefix, now, limit, lease_seconds, owner)
 
     def outbox_done(self, item_id: int) -> None:
         """Remove a delivered item and let the next item of its key become the head (no-op if
         it is already gone)."""
-        self._run("OUTBOX_REMOVE", self._outbox_keys(), [self.prefix, int(item_id), "done", ""])
+        self._remove(self.prefix, item_id, None)
 
     def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        self._run("OUTBOX_RETRY", self._outbox_keys()[:3],
-                  [self.prefix, int(item_id), repr(float(next_attempt_at)), error])
+        self._retry(self.prefix, item_id, next_attempt_at, error)
 
     def outbox_fail(self, item_id: int, error: str) -> None:
         """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
-        self._run("OUTBOX_REMOVE", self._outbox_keys(), [self.prefix, int(item_id), "dead", error])
-
-    def _items(self, ids: list[str]) -> list[OutboxItem]:
-        pipe = self._r.pipeline(transaction=False)
-        for item_id in ids:
-            pipe.hgetall(self._k("o:i:", item_id))
-        return [decode_item(raw) for raw in pipe.execute() if raw]
+        self._remove(self.prefix, item_id, error)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
-        if key is not None:
-            return self._items(self._r.lrange(self._k("o:q:", key), 0, -1))
-        return self._items(self._r.zrange(self._k("o:pending"), 0, -1))
+        return self._pending(self.prefix, key)
 
     def outbox_dead(self) -> list[OutboxItem]:
         """Dead-lettered items, oldest first."""
-        return self._items(self._r.zrange(self._k("o:dead"), 0, -1))
+        return self._items(self.prefix, self._r.zrange(self._k("o:dead"), 0, -1))
+
+    # -- inbound ----------------------------------------------------------------------------
+    @property
+    def _ip(self) -> str:
+        return self.prefix + INBOUND_PREFIX
+
+    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
+                       payload: dict, owner: str | None = None,
+                       lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Dedupe mark and durable enqueue in one Lua step; None for a duplicate."""
+        qp, now = self._ip, time.time()
+        row = self._run("ACCEPT_INBOUND",
+                        [self._k("seen:", dedupe_key), qp + "o:seq", qp + "o:pending",
+                         qp + "o:due", qp + "o:lease"],
+                        [qp, queue_key, kind, dumps(payload), repr(now),
+                         max(1, int(ttl_seconds * 1000)), owner or "",
+                         repr(now + lease_seconds)])
+        return decode_item(row) if row else None
+
+    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
+                      owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
+        return self._claim(self._ip, now, limit, lease_seconds, owner)
+
+    def inbound_done(self, item_id: int) -> None:
+        """Remove a handled inbound item (no-op if it is already gone)."""
+        self._remove(self._ip, item_id, None)
+
+    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Release an inbound item's lease and schedule it again, still at the head of its key."""
+        self._retry(self._ip, item_id, next_attempt_at, error)
+
+    def inbound_fail(self, item_id: int, error: str) -> None:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+        self._remove(self._ip, item_id, error)
+
+    def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
+        """Accepted, not yet handled inbound items, in handling order per key."""
+        return self._pending(self._ip, key)
+
+    def inbound_dead(self) -> list[OutboxItem]:
+        """Dead-lettered inbound items, oldest first."""
+        return self._items(self._ip, self._r.zrange(self._ip + "o:dead", 0, -1))
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
-        """Append an output to a session and return its sequence number (1, 2, …)."""
+        """Append an output to a session and return its sequence number (1, 2, …); inside
+        `completing_inbound(item_id)` the inbound item is removed in the same MULTI/EXEC."""
         skey = key.as_str()
         body = {k: v for k, v in output.items() if k != "seq"}
-        seq = int(self._run("APPEND_OUTPUT", [self._k("outseq:", skey), self._k("out:", skey)],
-                            [dumps(body), OUTPUTS_KEPT, self._channel, skey]))
+        keys = [self._k("outseq:", skey), self._k("out:", skey)]
+        args = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
+        completes = self._take_completing()
+        if completes is None:
+            seq = int(self._run("APPEND_OUTPUT", keys, args))
+        else:
+            pipe = self._r.pipeline(transaction=True)
+            self._scripts["APPEND_OUTPUT"](keys=keys, args=args, client=pipe)
+            self._remove(self._ip, completes, None, client=pipe)
+            seq = int(pipe.execute()[0])
         self._waiters.notify(skey)
         return seq
 

@@ -18,6 +18,8 @@ _HANDOVER_COLUMNS = ("id, skey, url_token, user_id, session_id, provider_id, int
                      "customer_id, conversation_id, status, settings, agent, created_at, "
                      "updated_at, ended_at, end_reason, pending_end_at, data")
 _OUTBOX_COLUMNS = "id, key, kind, payload, attempts, next_attempt_at, last_error, created_at"
+# Expired dedupe keys are swept once every this many new keys (up to twice as many at a time).
+DEDUPE_SWEEP_EVERY = 64
 
 
 def _dumps(value: Any) -> str:
@@ -59,6 +61,7 @@ class SqliteStore(Store):
         self.path = path
         self._clock = clock
         self._db = SqliteDatabase(path)
+        self._marks = 0
 
     # -- sessions ---------------------------------------------------------------------------
     def load_session(self, key: SessionKey) -> dict | None:
@@ -155,108 +158,185 @@ class SqliteStore(Store):
         return [_handover(r) for r in rows]
 
     # -- dedupe -----------------------------------------------------------------------------
+    def _mark(self, c: sqlite3.Connection, key: str, ttl_seconds: float, now: float) -> bool:
+        """Set a dedupe key inside a write transaction; False if it is set and not expired."""
+        # One statement: insert, or take over an expired key; no change means a live duplicate.
+        cur = c.execute("INSERT INTO dedupe (key, expires_at) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
+                        "WHERE dedupe.expires_at <= ?", (key, now + ttl_seconds, now))
+        if cur.rowcount != 1:
+            return False
+        self._marks += 1
+        if self._marks % DEDUPE_SWEEP_EVERY == 0:
+            # Sweep expired keys now and then (an index range), so the table stays bounded.
+            c.execute("DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe "
+                      "WHERE expires_at <= ? LIMIT ?)", (now, DEDUPE_SWEEP_EVERY * 2))
+        return True
+
     def seen(self, key: str, ttl_seconds: float) -> bool:
         """Atomic check-and-set: False the first time a key is offered, True until it expires."""
-        now = self._clock()
         with self._db.write() as c:
-            row = c.execute("SELECT expires_at FROM dedupe WHERE key = ?", (key,)).fetchone()
-            if row is not None and row[0] > now:
-                return True
-            c.execute("INSERT OR REPLACE INTO dedupe (key, expires_at) VALUES (?, ?)",
-                      (key, now + ttl_seconds))
-            # Sweep a few expired keys per call (an index range), so the table stays bounded.
-            c.execute("DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe "
-                      "WHERE expires_at <= ? LIMIT 50)", (now,))
-        return False
+            return not self._mark(c, key, ttl_seconds, self._clock())
 
-    # -- outbox -----------------------------------------------------------------------------
-    def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
-        now = self._clock()
-        with self._db.write() as c:
-            busy = c.execute("SELECT 1 FROM outbox WHERE key = ? AND dead = 0 LIMIT 1",
-                             (key,)).fetchone()
-            cur = c.execute("INSERT INTO outbox (key, kind, payload, next_attempt_at, "
-                            "created_at, head) VALUES (?, ?, ?, ?, ?, ?)",
-                            (key, kind, _dumps(payload), now, now, 0 if busy else 1))
-            return int(cur.lastrowid)
+    # -- queues (outbox and inbound share one shape) -----------------------------------------
+    def _put(self, c: sqlite3.Connection, table: str, key: str, kind: str, payload: dict,
+             now: float, owner: str | None = None, lease_seconds: float = 0.0) -> OutboxItem:
+        busy = c.execute(f"SELECT 1 FROM {table} WHERE key = ? AND dead = 0 LIMIT 1",
+                         (key,)).fetchone()
+        head = not busy
+        # The head of an idle key may be leased to the caller right away (put + claim in one
+        # transaction): it is the only item of its key, so order is kept.
+        leased = head and owner is not None
+        cur = c.execute(f"INSERT INTO {table} (key, kind, payload, attempts, next_attempt_at, "
+                        "created_at, head, lease_owner, lease_until) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (key, kind, _dumps(payload), 1 if leased else 0, now, now,
+                         1 if head else 0, owner if leased else None,
+                         now + lease_seconds if leased else None))
+        return OutboxItem(id=int(cur.lastrowid), key=key, kind=kind, payload=payload,
+                          attempts=1 if leased else 0, next_attempt_at=now, last_error=None,
+                          created_at=now)
 
-    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
-                     owner: str) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
+    def _claim(self, table: str, now: float, limit: int, lease_seconds: float,
+               owner: str) -> list[OutboxItem]:
         with self._db.write() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE head = 1 "
+            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE head = 1 "
                              "AND next_attempt_at <= ? AND (lease_owner IS NULL "
                              "OR lease_until <= ? OR lease_owner = ?) "
                              "ORDER BY next_attempt_at, id LIMIT ?",
                              (now, now, owner, limit)).fetchall()
             items = [_item(r) for r in rows]
+            if items:
+                c.executemany(f"UPDATE {table} SET lease_owner = ?, lease_until = ?, "
+                              "attempts = attempts + 1 WHERE id = ?",
+                              [(owner, now + lease_seconds, item.id) for item in items])
             for item in items:
                 item.attempts += 1
-                c.execute("UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = ? "
-                          "WHERE id = ?", (owner, now + lease_seconds, item.attempts, item.id))
         return items
 
-    def _remove_from_queue(self, c: sqlite3.Connection, item_id: int, dead_error: str | None,
-                           delete: bool) -> None:
-        row = c.execute("SELECT key, head FROM outbox WHERE id = ? AND dead = 0",
+    def _remove(self, c: sqlite3.Connection, table: str, item_id: int,
+                dead_error: str | None) -> None:
+        row = c.execute(f"SELECT key, head FROM {table} WHERE id = ? AND dead = 0",
                         (item_id,)).fetchone()
         if row is None:
             return  # already done or dead-lettered (e.g. by a worker whose lease ran out)
-        if delete:
-            c.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+        if dead_error is None:
+            c.execute(f"DELETE FROM {table} WHERE id = ?", (item_id,))
         else:
-            c.execute("UPDATE outbox SET dead = 1, head = 0, last_error = ?, lease_owner = NULL, "
-                      "lease_until = NULL WHERE id = ?", (dead_error, item_id))
+            c.execute(f"UPDATE {table} SET dead = 1, head = 0, last_error = ?, "
+                      "lease_owner = NULL, lease_until = NULL WHERE id = ?", (dead_error, item_id))
         if row[1]:
-            c.execute("UPDATE outbox SET head = 1 WHERE id = (SELECT id FROM outbox "
+            c.execute(f"UPDATE {table} SET head = 1 WHERE id = (SELECT id FROM {table} "
                       "WHERE key = ? AND dead = 0 ORDER BY id LIMIT 1)", (row[0],))
+
+    def _retry(self, table: str, item_id: int, next_attempt_at: float, error: str) -> None:
+        with self._db.write() as c:
+            c.execute(f"UPDATE {table} SET next_attempt_at = ?, last_error = ?, "
+                      "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0",
+                      (next_attempt_at, error, item_id))
+
+    def _pending(self, table: str, key: str | None) -> list[OutboxItem]:
+        where, args = ("AND key = ? ", (key,)) if key is not None else ("", ())
+        with self._db.read() as c:
+            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 0 {where}"
+                             "ORDER BY id", args).fetchall()
+        return [_item(r) for r in rows]
+
+    def _dead(self, table: str) -> list[OutboxItem]:
+        with self._db.read() as c:
+            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 1 "
+                             "ORDER BY id").fetchall()
+        return [_item(r) for r in rows]
+
+    # -- outbox -----------------------------------------------------------------------------
+    def outbox_put(self, key: str, kind: str, payload: dict) -> int:
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        with self._db.write() as c:
+            return self._put(c, "outbox", key, kind, payload, self._clock()).id
+
+    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
+                     owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items (one per key, not leased by another owner);
+        each claim counts as an attempt."""
+        return self._claim("outbox", now, limit, lease_seconds, owner)
 
     def outbox_done(self, item_id: int) -> None:
         """Remove a delivered item and let the next item of its key become the head (no-op if
         it is already gone)."""
         with self._db.write() as c:
-            self._remove_from_queue(c, item_id, None, delete=True)
+            self._remove(c, "outbox", item_id, None)
 
     def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        with self._db.write() as c:
-            c.execute("UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL, "
-                      "lease_until = NULL WHERE id = ? AND dead = 0",
-                      (next_attempt_at, error, item_id))
+        self._retry("outbox", item_id, next_attempt_at, error)
 
     def outbox_fail(self, item_id: int, error: str) -> None:
         """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
         with self._db.write() as c:
-            self._remove_from_queue(c, item_id, error, delete=False)
+            self._remove(c, "outbox", item_id, error)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
-        where, args = ("AND key = ? ", (key,)) if key is not None else ("", ())
-        with self._db.read() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE dead = 0 {where}"
-                             "ORDER BY id", args).fetchall()
-        return [_item(r) for r in rows]
+        return self._pending("outbox", key)
 
     def outbox_dead(self) -> list[OutboxItem]:
         """Dead-lettered items, oldest first."""
-        with self._db.read() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE dead = 1 "
-                             "ORDER BY id").fetchall()
-        return [_item(r) for r in rows]
+        return self._dead("outbox")
+
+    # -- inbound ----------------------------------------------------------------------------
+    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
+                       payload: dict, owner: str | None = None,
+                       lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Dedupe mark and durable enqueue in one transaction; None for a duplicate."""
+        now = self._clock()
+        with self._db.write() as c:
+            if not self._mark(c, dedupe_key, ttl_seconds, now):
+                return None
+            return self._put(c, "inbound", queue_key, kind, payload, now, owner, lease_seconds)
+
+    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
+                      owner: str) -> list[OutboxItem]:
+        """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
+        return self._claim("inbound", now, limit, lease_seconds, owner)
+
+    def inbound_done(self, item_id: int) -> None:
+        """Remove a handled inbound item (no-op if it is already gone)."""
+        with self._db.write() as c:
+            self._remove(c, "inbound", item_id, None)
+
+    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Release an inbound item's lease and schedule it again, still at the head of its key."""
+        self._retry("inbound", item_id, next_attempt_at, error)
+
+    def inbound_fail(self, item_id: int, error: str) -> None:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+        with self._db.write() as c:
+            self._remove(c, "inbound", item_id, error)
+
+    def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
+        """Accepted, not yet handled inbound items, in handling order per key."""
+        return self._pending("inbound", key)
+
+    def inbound_dead(self) -> list[OutboxItem]:
+        """Dead-lettered inbound items, oldest first."""
+        return self._dead("inbound")
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
-        """Append an output to a session and return its sequence number (1, 2, …)."""
+        """Append an output to a session and return its sequence number (1, 2, …); inside
+        `completing_inbound(item_id)` the inbound item is removed in the same transaction."""
         skey = key.as_str()
+        completes = self._take_completing()
         with self._db.write() as c:
             seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outputs WHERE skey = ?",
                             (skey,)).fetchone()[0]
             c.execute("INSERT INTO outputs (skey, seq, body) VALUES (?, ?, ?)",
                       (skey, seq, _dumps({**output, "seq": seq})))
-            c.execute("DELETE FROM outputs WHERE skey = ? AND seq <= ?",
-                      (skey, seq - OUTPUTS_KEPT))
+            if seq > OUTPUTS_KEPT:
+                c.execute("DELETE FROM outputs WHERE skey = ? AND seq <= ?",
+                          (skey, seq - OUTPUTS_KEPT))
+            if completes is not None:
+                self._remove(c, "inbound", completes, None)
         self._waiters.notify(skey)
         return seq
 

@@ -11,7 +11,7 @@ from typing import Iterator
 from bridge.store import messages
 from bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 10.0
 
 # Version 1. Every lookup on a hot path has an index; partial indexes keep the "open" ones small.
@@ -46,7 +46,19 @@ CREATE TABLE outputs (
     PRIMARY KEY (skey, seq)) WITHOUT ROWID;
 CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
 """
-MIGRATIONS = {1: SCHEMA_V1}  # version -> script taking the previous version to it
+# Version 2: accepted Genesys webhooks wait in `inbound` (the outbox's shape: FIFO per key, one
+# leased head per key, retries, dead letters) until the engine handled them.
+SCHEMA_V2 = """
+CREATE TABLE inbound (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL,
+    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
+    last_error TEXT, created_at REAL NOT NULL, dead INTEGER NOT NULL DEFAULT 0,
+    head INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_until REAL);
+CREATE INDEX inbound_key ON inbound(key, id) WHERE dead = 0;
+CREATE INDEX inbound_heads ON inbound(next_attempt_at, id) WHERE head = 1;
+CREATE INDEX inbound_dead ON inbound(id) WHERE dead = 1;
+"""
+MIGRATIONS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # version -> script taking the previous version to it
 
 
 class SqliteDatabase:
@@ -60,6 +72,10 @@ class SqliteDatabase:
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._local = threading.local()
         self._memory_lock = threading.RLock()
+        # Writers of this process queue here, in FIFO-ish order and without sleeping, instead of
+        # in SQLite's busy handler (which retries with sleeps of up to 100 ms: the latency tail).
+        # Other processes sharing the file still wait through busy_timeout.
+        self._write_lock = threading.Lock()
         if not self.memory:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
@@ -105,7 +121,7 @@ class SqliteDatabase:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
         across threads and processes; committed on success, rolled back on error."""
-        with self._memory_lock if self.memory else _nullcontext():
+        with self._memory_lock if self.memory else self._write_lock:
             conn = self.connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -135,7 +151,3 @@ class SqliteDatabase:
             self._connections.clear()
         self._local = threading.local()
 
-
-@contextmanager
-def _nullcontext() -> Iterator[None]:
-    yield

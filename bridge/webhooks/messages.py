@@ -16,4 +16,5 @@ NO_DATA_ACTIONS: Final = ("no X-Hub-Signature-256 header, and data-action end re
 LOG_REJECTED: Final = "webhook %s rejected: %s (%d)"
 LOG_DUPLICATE: Final = "webhook %s: duplicate of message %s; ignored"
 LOG_ACCEPTED: Final = "webhook %s: %s message %s for provider %s accepted"
+LOG_IGNORED: Final = "webhook %s: message %s has type %r, which this bridge does not handle; ignored"
 LOG_DATA_ACTION: Final = "webhook %s: data-action end request answered %d"

@@ -66,7 +66,7 @@ def test_malformed_oversized_and_schema_invalid_bodies(bridge_env):
     assert "to" in resp.json()["message"]
 
     body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   type="Carrier-Pigeon")
+                   type=7)
     resp = post_raw(env.bridge_url, compact(body))
     assert resp.status_code == 400 and resp.json()["path"] == "$.type"
 
@@ -118,3 +118,22 @@ def test_receipts_are_bookkeeping_only(bridge_env):
     _marker_then(env, conversation_id)
     agent_outputs = [o for o in env.outputs(0)["outputs"] if o["source"] == "agent"]
     assert [o["text"] for o in agent_outputs] == ["marker"]
+
+
+def test_genuine_message_of_an_unknown_type_is_answered_2xx_and_ignored(bridge_env, caplog):
+    """A signed message of a type the bridge does not handle is not an anomaly: 2xx (so Genesys
+    neither retries nor fails the chat), logged, counted, and nothing reaches the user."""
+    env = bridge_env
+    conversation_id = start_handover(env)
+    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
+                   type="Carrier-Pigeon", text="coo")
+    with caplog.at_level("INFO", logger="bridge.webhooks.routes"):
+        resp = post_raw(env.bridge_url, compact(body))
+    assert resp.status_code == 200 and resp.json() == {"status": "ignored"}
+    assert any("Carrier-Pigeon" in r.getMessage() and body["id"] in r.getMessage()
+               for r in caplog.records)
+    metrics = env.ctx.metrics.render().decode()
+    assert 'genesys_webhooks_total{outcome="ignored",type="Carrier-Pigeon"} 1.0' in metrics
+    assert env.ctx.store.inbound_pending() == []
+    _marker_then(env, conversation_id)
+    assert "coo" not in agent_texts(env)

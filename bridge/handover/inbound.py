@@ -1,0 +1,181 @@
+"""`InboundQueue`: accepted Genesys webhooks, stored before the route answers 2xx, then handled in
+order per customer (DESIGN §10: nothing an agent sent is lost once Genesys saw a 2xx).
+
+The route calls `accept`, which sets the dedupe key and stores the body in one store step (the
+store's inbound queue: the outbox's shape under its own namespace, FIFO per
+`in:<integration>:<customer>` key, one leased head per key). When the item is the head of an idle
+key it is leased to this process in the same step and handed straight to a worker (no claim round
+trip); otherwise the dispatcher claims it once the items before it are done. A crash leaves the
+item in the store: after its lease runs out, this or another process claims and handles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Callable
+
+from bridge.handover import messages
+from bridge.handover.serial import KeyedExecutor
+
+if TYPE_CHECKING:
+    from bridge.ops import Metrics
+    from bridge.store import OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+# Handling returns True when it already removed the item (atomically with the output it stored).
+Handler = Callable[["OutboxItem"], bool]
+MAX_ATTEMPTS = 5
+
+
+def queue_key(payload: dict) -> str:
+    """The ordering key of a webhook body: its integration and customer."""
+    channel = payload.get("channel") or {}
+    return f"in:{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
+
+
+class InboundQueue:
+    """Durable, ordered handling of accepted webhooks: `accept` on the request thread, handling on
+    a small keyed pool, a dispatcher thread for items that could not be handed over at once."""
+
+    def __init__(self, store: "Store", handler: Handler, metrics: "Metrics", *,
+                 clock: Callable[[], float] = time.time, workers: int = 8,
+                 lease_seconds: float = 60.0, poll_interval: float = 0.5,
+                 max_attempts: int = MAX_ATTEMPTS, backoff_base: float = 0.5,
+                 backoff_cap: float = 30.0) -> None:
+        self._store, self._handler, self._clock = store, handler, clock
+        self._workers = max(1, workers)
+        # Public so an operator (or a test) can tune them on a running queue.
+        self.lease_seconds, self.poll_interval = lease_seconds, poll_interval
+        self.max_attempts, self.backoff_base, self.backoff_cap = (max_attempts, backoff_base,
+                                                                 backoff_cap)
+        self._executor: KeyedExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._inflight = 0
+        self._lock = threading.Lock()
+        self._retries = metrics.counter("inbound_retries_total",
+                                        "Accepted webhooks whose handling is retried")
+        self._dead = metrics.counter("inbound_dead_letters_total",
+                                     "Accepted webhooks dead-lettered after repeated failures")
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers and the dispatcher (which first picks up what a previous process
+        left); idempotent."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stopping.clear()
+            self._executor = KeyedExecutor(self._workers, "om-inbound")
+            self._thread = threading.Thread(target=self._run, name="om-inbound", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let handed-over items finish (bounded); the rest stays stored."""
+        with self._lock:
+            thread, executor = self._thread, self._executor
+            self._thread, self._executor = None, None
+            self._stopping.set()
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+        if executor is not None:
+            executor.shutdown(timeout)
+
+    @property
+    def running(self) -> bool:
+        """True between `start` and `stop`."""
+        return self._executor is not None
+
+    # -- producer side --------------------------------------------------------------------
+    def accept(self, dedupe_key: str, ttl_seconds: float, payload: dict, provider_id: str) -> bool:
+        """Store a verified webhook body durably with its dedupe mark; False for a duplicate."""
+        running = self.running
+        item = self._store.accept_inbound(
+            dedupe_key, ttl_seconds, queue_key(payload), str(payload.get("type")),
+            {"provider_id": provider_id, "body": payload},
+            owner=uuid.uuid4().hex if running else None, lease_seconds=self.lease_seconds)
+        if item is None:
+            return False
+        if item.attempts > 0:  # leased to us in the same step: hand it over now
+            if not self._submit(item):
+                self._store.inbound_retry(item.id, self._clock(), "not handed over")
+        elif running:
+            self._wake.set()  # an earlier item of this key is pending; the dispatcher follows up
+        return True
+
+    # -- dispatcher -----------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            try:
+                self._dispatch()
+            except Exception:  # noqa: BLE001 - the dispatcher must outlive a store hiccup
+                log.exception(messages.LOG_INBOUND_CRASH)
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            free = self._workers * 4 - self._inflight
+        if free <= 0:
+            return
+        # A fresh owner per claim: an owner may re-claim its own live leases.
+        items = self._store.inbound_claim(self._clock(), free, self.lease_seconds,
+                                          uuid.uuid4().hex)
+        for item in items:
+            if not self._submit(item):
+                self._store.inbound_retry(item.id, self._clock(), "not handed over")
+
+    def _submit(self, item: "OutboxItem") -> bool:
+        with self._lock:
+            executor = self._executor
+            if executor is None:
+                return False
+            self._inflight += 1
+        try:
+            executor.submit(item.key, lambda: self._handle(item))
+        except RuntimeError:  # shut down in between
+            with self._lock:
+                self._inflight -= 1
+            return False
+        return True
+
+    # -- one attempt ----------------------------------------------------------------------
+    def _handle(self, item: "OutboxItem") -> None:
+        try:
+            try:
+                removed = self._handler(item)
+            except Exception as exc:  # noqa: BLE001 - logged with ids, never the payload
+                self._failed(item, exc)
+                return
+            if not removed:
+                self._store.inbound_done(item.id)
+        finally:
+            with self._lock:
+                self._inflight -= 1
+            self._wake.set()  # the next item of this key may now be the head
+
+    def _failed(self, item: "OutboxItem", exc: Exception) -> None:
+        message_id = (item.payload.get("body") or {}).get("id")
+        reason = type(exc).__name__
+        if item.attempts >= self.max_attempts:
+            log.error(messages.LOG_INBOUND_DEAD, item.id, message_id, item.attempts, reason,
+                      exc_info=exc)
+            self._store.inbound_fail(item.id, reason)
+            self._dead.inc()
+            return
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
+        delay = ceiling / 2 + random.random() * ceiling / 2
+        log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay,
+                    exc_info=exc)
+        self._store.inbound_retry(item.id, self._clock() + delay, reason)
+        self._retries.inc()

@@ -1,0 +1,82 @@
+"""`ReceiptSender`: Delivered / Failed receipts to Genesys, sent directly, not through the outbox.
+
+A receipt is status about an agent message, not something a user or agent wrote, so it does not
+need the durable outbox (DESIGN §10 protects content): it costs one HTTP call instead of three
+store transactions plus the call. What is kept: a receipt is queued only after the output it
+reports was stored (so "Delivered" never precedes the delivery), receipts of one customer go out
+in order (one at a time per key), and each is retried by the Genesys client's policy (429 with
+`Retry-After`, 502/503/504, connection errors) for at most the policy's deadline (30 s). What is
+given up: receipts still queued when the process dies or stops are not sent (logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from bridge.genesys.errors import GenesysError
+from bridge.handover import messages
+from bridge.handover.serial import KeyedExecutor
+
+if TYPE_CHECKING:
+    from bridge.app import ClientRegistry
+    from bridge.ops import Metrics
+
+log = logging.getLogger(__name__)
+RECEIPT_PATH = "/api/v2/conversations/messages/{integration}/inbound/open/receipt"
+
+
+class ReceiptSender:
+    """Sends receipt bodies on a small pool, in order per (integration, customer)."""
+
+    def __init__(self, clients: "ClientRegistry", metrics: "Metrics", workers: int = 4) -> None:
+        self._clients = clients
+        self._workers = workers
+        self._executor: KeyedExecutor | None = None
+        self._lock = threading.Lock()
+        self._stopping = False
+        # The outbox's counter: every call to Genesys is counted in one place.
+        self._calls = metrics.counter("genesys_calls_total", "Calls to Genesys by route and status",
+                                      ["route", "status"])
+
+    def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
+        """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
+        receipts; returns at once."""
+        with self._lock:
+            if self._stopping:
+                log.info(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
+                return
+            if self._executor is None:
+                self._executor = KeyedExecutor(self._workers, "om-receipt")
+            executor = self._executor
+        executor.submit(f"{integration_id}:{customer_id}",
+                        lambda: self._send(provider_id, integration_id, body))
+
+    def _send(self, provider_id: str, integration_id: str, body: dict) -> None:
+        if self._stopping:
+            log.info(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
+            return
+        path = RECEIPT_PATH.format(integration=quote(integration_id, safe=""))
+        try:
+            self._clients.for_provider(provider_id).request("POST", path, json_body=body)
+        except GenesysError as err:
+            self._calls.labels("receipt", str(err.status or "error")).inc()
+            log.warning(messages.LOG_RECEIPT_FAILED, body.get("status"), body.get("id"),
+                        f"{type(err).__name__} {err.status or ''}".strip())
+            return
+        self._calls.labels("receipt", "2xx").inc()
+
+    def start(self) -> None:
+        """Accept receipts again after a `stop`."""
+        with self._lock:
+            self._stopping = False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Drop receipts not yet sent, wait (bounded) for the ones being sent."""
+        with self._lock:
+            self._stopping = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(timeout)
