@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import heapq
 import secrets
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, request
@@ -53,28 +54,53 @@ def permission_matches(granted: str, wanted: str) -> bool:
     return all(fnmatch.fnmatchcase(w, gp) for gp, w in zip(g_parts, w_parts))
 
 
-@dataclass
 class TokenStore:
-    """Issued access tokens (opaque random strings) and their principals."""
+    """Issued access tokens (opaque random strings) and their principals.
 
-    _tokens: dict[str, Principal] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    Expired tokens are forgotten `EXPIRED_KEPT_SECONDS` after they expire (until then a request
+    with one still gets Genesys' `credentials.expired` rather than `bad.credentials`). Expiries sit
+    on a heap, so each `issue()` drops what has lapsed at amortised O(log n) and the store holds
+    only the tokens of the last `expires_in + EXPIRED_KEPT_SECONDS` seconds."""
+
+    EXPIRED_KEPT_SECONDS = 600.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._tokens: dict[str, Principal] = {}
+        self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, token)
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tokens)
 
     def issue(self, client_id: str, user_id: str | None, org_id: str, permissions: frozenset[str],
               expires_in: int, grant_type: str) -> Principal:
+        """A new token for the client (and user, for the password grant), valid `expires_in` s."""
         token = secrets.token_urlsafe(48)
+        now = self._clock()
         principal = Principal(client_id, user_id, org_id, permissions, token,
-                              time.time() + expires_in, grant_type)
+                              now + expires_in, grant_type)
         with self._lock:
+            self._prune(now)
             self._tokens[token] = principal
+            heapq.heappush(self._expiries, (principal.expires_at, token))
         return principal
 
     def get(self, token: str) -> Principal | None:
+        """The token's principal (also when expired but not yet forgotten), else None."""
         with self._lock:
             return self._tokens.get(token)
 
     def revoke(self, token: str) -> None:
+        """Forget `token` now (its heap entry lapses on its own)."""
         with self._lock:
+            self._tokens.pop(token, None)
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self.EXPIRED_KEPT_SECONDS
+        while self._expiries and self._expiries[0][0] <= horizon:
+            _expires_at, token = heapq.heappop(self._expiries)
             self._tokens.pop(token, None)
 
 
