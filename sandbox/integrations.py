@@ -23,8 +23,15 @@ CREATE_SECONDS = 0.2  # how long a new integration stays `Initiated`
 
 
 def integration_view(integ: dict) -> dict:
-    """`OpenIntegration` JSON of a stored integration."""
+    """`OpenIntegration` JSON of a stored integration (read, and completed, under the store lock)."""
     store = sandbox().store
+    with store.lock:
+        return _view(store, integ)
+
+
+def _view(store: Any, integ: dict) -> dict:
+    # Creation is asynchronous in Genesys; the first read after CREATE_SECONDS completes it.
+    # This writes the stored integration, hence the lock.
     if integ.get("createStatus") == "Initiated" and \
             time.monotonic() - integ.get("created_mono", 0) >= CREATE_SECONDS:
         integ["createStatus"] = "Completed"
@@ -110,11 +117,13 @@ def list_integrations():  # type: ignore[no-untyped-def]
 @bp.get(f"{BASE}/<integration_id>")
 @require_auth("messaging:integration:view")
 def get_integration(integration_id: str):  # type: ignore[no-untyped-def]
-    integ = sandbox().store.integrations.get(integration_id)
-    if integ is None:
-        return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-            kind="Integration", id=integration_id))
-    return jsonify(integration_view(integ))
+    store = sandbox().store
+    with store.lock:
+        integ = store.integrations.get(integration_id)
+        if integ is None:
+            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
+                kind="Integration", id=integration_id))
+        return jsonify(integration_view(integ))
 
 
 @bp.post(BASE)
