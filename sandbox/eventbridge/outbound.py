@@ -5,8 +5,8 @@ Publishers call `submit()` (never blocks); one worker thread sends in submission
 retries are scheduled on a timer heap so one failing event does not hold back the others.
 Faults (`faults.take(target, "POST", <url path>)`) apply per attempt: `status` pretends the
 receiver answered that status (with `Retry-After` when set), `drop` pretends a timeout, `delay`
-waits before sending, `duplicate` sends the same body twice, `reorder` holds the delivery and sends
-it right after the next one.
+waits before sending, `duplicate` sends the same body twice (still one attempt), `reorder` holds
+the delivery and sends it right after the next one.
 """
 
 from __future__ import annotations
@@ -151,13 +151,17 @@ class OutboundWorker:
             time.sleep(fault.delay)
         status, retry_after = self._send(delivery, fault)
         if mode == "duplicate":
-            self._send(delivery, None)
+            # The same attempt delivered twice (at-least-once delivery); it is not a retry, so
+            # it does not count against `max_attempts`: the attempt only notes it.
+            dup_status, _ = self._send(delivery, None, record=False)
+            delivery.attempts[-1]["duplicateStatus"] = dup_status
         self._settle(delivery, status, retry_after)
         if self._held is not None and self._held is not delivery:
             held, self._held = self._held, None
             self._settle(held, *self._send(held, None))
 
-    def _send(self, delivery: Delivery, fault: Any) -> tuple[int | None, float | None]:
+    def _send(self, delivery: Delivery, fault: Any,
+              record: bool = True) -> tuple[int | None, float | None]:
         started = time.monotonic()
         if fault is not None and fault.mode == "status":
             status, retry_after = fault.status, (
@@ -175,8 +179,9 @@ class OutboundWorker:
                 log.info(messages.LOG_SEND_FAILED, self.target, delivery.label,
                          urlsplit(delivery.url).netloc, type(exc).__name__)
                 status, retry_after = None, None
-        delivery.attempts.append({"status": status,
-                                  "seconds": round(time.monotonic() - started, 3)})
+        if record:
+            delivery.attempts.append({"status": status,
+                                      "seconds": round(time.monotonic() - started, 3)})
         return status, retry_after
 
     def _settle(self, delivery: Delivery, status: int | None, retry_after: float | None) -> None:

@@ -255,3 +255,23 @@ def test_a_real_conversation_end(receiver):
     finally:
         agent.close()
         server.stop()
+
+
+def test_a_duplicated_attempt_counts_once_against_max_attempts(receiver):
+    # the duplicated first attempt gets 503 twice, the retry 503: two attempts, three requests
+    receiver.script[:] = [(503, {})] * 3
+    server = sandbox_for(receiver, max_attempts=2)
+    try:
+        resp = requests.post(f"{server.url}/sandbox/faults", timeout=5,
+                             json={"target": "eventbridge", "mode": "duplicate"})
+        assert resp.status_code in (200, 201), resp.text
+        publish(server, END)
+        wait_until(lambda: settled(server, 1), what="delivery settled")
+        [delivery] = deliveries(server)
+        assert delivery["outcome"] == "gave-up"
+        assert [a["status"] for a in delivery["attempts"]] == [503, 503]
+        assert delivery["attempts"][0]["duplicateStatus"] == 503
+        assert len(receiver.requests) == 3
+        assert len({r.body for r in receiver.requests}) == 1
+    finally:
+        server.stop()
