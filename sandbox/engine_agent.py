@@ -33,6 +33,8 @@ class AgentActions:
                 after = "disconnected" if state == "disconnected" else p.state
                 if p.purpose != "agent" or after != "disconnected" or not _valid_wrapup(wrapup):
                     raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
+            if wrapup is not None or body.get("wrapupSkipped"):
+                _check_not_wrapped_up(p)
             if state == "connected":
                 self._answer(conv, p)
             elif state == "disconnected":
@@ -132,6 +134,7 @@ class AgentActions:
         """Wrap-up of a disconnected agent leg: ends after-call work, publishes `acw` + `wrapup`."""
         if p.purpose != "agent" or p.state != "disconnected" or not _valid_wrapup(wrapup):
             raise EngineError(400, "bad.request", messages.WRAPUP_NOT_ALLOWED)
+        _check_not_wrapped_up(p)
         now = now_iso()
         p.end_acw_time = now
         p.wrapup = {k: v for k, v in {
@@ -209,6 +212,15 @@ class AgentActions:
                 if any(p.active or (p.wrapup_required and p.wrapup is None) for p in legs):
                     out.append(conv)
             return out
+
+
+def _check_not_wrapped_up(p: Participant) -> None:
+    """Genesys applies a leg's wrap-up once (after-call work ends with it). A second one is a
+    well-formed request that conflicts with the leg's state, hence 409 `conflict` rather than the
+    400 of a malformed request; it changes nothing and publishes no second `acw`."""
+    if p.wrapup is not None:
+        raise EngineError(409, "conflict", messages.WRAPUP_ALREADY_APPLIED.format(
+            pid=p.id, code=p.wrapup.get("code")))
 
 
 def _valid_wrapup(wrapup: Any) -> bool:

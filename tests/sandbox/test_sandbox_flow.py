@@ -281,3 +281,30 @@ def test_declined_queue_offer_goes_to_the_next_agent():
         assert _legs(conv, "customer")[0]["state"] == "connected"
     finally:
         alex.close(); sam.close(); server.stop(); receiver.stop()
+
+
+def test_wrapup_is_applied_once(env):
+    server, tok, _receiver, bus, alex, _sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-wrap").json()["conversationId"]
+    alex.wait_for_offer()
+    alex.answer(cid)
+    alex.disconnect(cid)
+    alex.wrap_up(cid, "Resolved", "first")
+    leg = alex.my_leg(alex.conversation(cid))
+    url = f"{server.url}{M}/{cid}/participants/{leg['id']}"
+    for body in ({"wrapup": {"code": "Again"}}, {"wrapupSkipped": True}):
+        resp = requests.patch(url, json=body, headers=auth(alex.token), timeout=5)
+        assert resp.status_code == 409, body
+        err = resp.json()
+        assert err["code"] == "conflict" and err["status"] == 409 and err["contextId"]
+        assert leg["id"] in err["message"] and "Resolved" in err["message"]
+    conv = requests.get(f"{server.url}/api/v2/conversations/{cid}", headers=auth(tok),
+                        timeout=5).json()
+    comm = [p for p in conv["participants"] if p["id"] == leg["id"]][0]["messages"][0]["id"]
+    resp = requests.post(f"{url}/communications/{comm}/wrapup", json={"code": "Again"},
+                         headers=auth(alex.token), timeout=5)
+    assert resp.status_code == 409 and resp.json()["code"] == "conflict"
+    wrapup = requests.get(f"{url}/wrapup", headers=auth(tok), timeout=5).json()
+    assert wrapup["code"] == "Resolved" and wrapup["notes"] == "first"
+    assert len(bus.bodies(f"{cid}.acw")) == 1 and len(bus.bodies(f"{cid}.wrapup")) == 1
