@@ -84,11 +84,29 @@ class AgentActions:
                 self.waiting.setdefault(acd.queue_id, []).insert(0, conv.id)
                 self._mark(acd.queue_id, 0)
                 self._route(acd.queue_id)
+            elif not any(x.active for x in conv.participants if x.purpose in ("agent", "acd")):
+                self._requeue_after_declined_transfer(conv, p)
             return
         if not any(x.active for x in conv.participants if x.purpose in ("agent", "acd")):
             self._end_conversation(conv, customer_type="peer", others_type="peer")
         else:
             self._publish_state(conv)
+
+    def _requeue_after_declined_transfer(self, conv: Conversation, declined: Participant) -> None:
+        """A direct transfer to a user that the user declined (or never answered) left the
+        customer connected with no queue or agent leg. Genesys ACD treats an unanswered offer of
+        an ACD interaction by sending it back to its queue, and the transferring agent has already
+        left; so the conversation goes back to the queue it was last in, as a new `acd` leg
+        (`acd.start`, a position message), and is routed again. The agent who declined is not
+        offered it again (see `Routing._declined`). Without a known queue nothing can route it,
+        and it stays as it is."""
+        queue_id = next((x.queue_id for x in reversed(conv.participants)
+                         if x.purpose == "acd" and x.queue_id), declined.queue_id)
+        integ = self.store.integrations.get(conv.integration_id)
+        if queue_id not in self.store.queues or integ is None:
+            return
+        self.last_position.pop(conv.id, None)
+        self._enter_queue(integ, conv, queue_id)
 
     def _end_agent_leg(self, conv: Conversation, p: Participant, dtype: str) -> None:
         now = now_iso()

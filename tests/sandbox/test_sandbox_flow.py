@@ -178,12 +178,21 @@ def test_transfer_to_user_and_declined_offer(env):
     alex.answer(cid)
     alex.transfer_to_user(cid, seed.SECOND_AGENT_ID)
     sam.wait_for_offer()
-    # Sam declines: the conversation does not end, the agent leg ends
+    # Sam declines: the conversation does not end, the agent leg ends, and the conversation goes
+    # back to the queue it was last in (Demo Queue) and is routed again: Alex is offered it
     sam.disconnect(cid)
+    assert alex.wait_for_offer()["id"] == cid
     conv = _conv(server, tok, cid)
     assert _legs(conv, "customer")[0]["state"] == "connected"
-    assert [p["state"] for p in _legs(conv, "agent")] == ["disconnected", "disconnected"]
+    assert [p["state"] for p in _legs(conv, "agent")] == ["disconnected", "disconnected",
+                                                          "alerting"]
+    acds = _legs(conv, "acd")
+    assert [a["queue"]["id"] for a in acds] == [seed.DEMO_QUEUE_ID, seed.DEMO_QUEUE_ID]
+    assert acds[-1]["state"] == "connected"
     assert not bus.bodies(f"{cid}.customer.end")
+    assert len(bus.bodies(f"{cid}.acd.start")) == 2
+    alex.answer(cid)
+    assert _legs(_conv(server, tok, cid), "acd")[-1]["state"] == "disconnected"
 
 
 def test_agent_actions_on_wrong_state_are_rejected(env):
@@ -308,3 +317,31 @@ def test_wrapup_is_applied_once(env):
     wrapup = requests.get(f"{url}/wrapup", headers=auth(tok), timeout=5).json()
     assert wrapup["code"] == "Resolved" and wrapup["notes"] == "first"
     assert len(bus.bodies(f"{cid}.acw")) == 1 and len(bus.bodies(f"{cid}.wrapup")) == 1
+
+
+def test_declined_transfer_returns_to_the_queue_it_was_last_in_and_waits_there(env):
+    server, tok, receiver, _bus, alex, sam = env
+    alex.go_on_queue()
+    cid = inbound(server.url, tok, "cust-back").json()["conversationId"]
+    alex.wait_for_offer()
+    alex.answer(cid)
+    alex.transfer_to_queue(cid, seed.SECOND_QUEUE_ID)
+    sam.go_on_queue()
+    sam.wait_for_offer()
+    sam.answer(cid)
+    sam.transfer_to_user(cid, seed.DEMO_AGENT_ID)
+    alex.wait_for_offer()
+    sam.go_off_queue()
+    alex.disconnect(cid)  # Alex declines the direct transfer; nobody is on Second Queue now
+    conv = _conv(server, tok, cid)
+    acd = _legs(conv, "acd")[-1]
+    assert acd["queue"]["id"] == seed.SECOND_QUEUE_ID and acd["state"] == "connected"
+    assert _legs(conv, "customer")[0]["state"] == "connected"
+    assert not any(p["state"] in ("alerting", "connected") for p in _legs(conv, "agent"))
+    receiver.wait_for(lambda: len(receiver.of_type("Text", "You are number 1 in the queue")) == 2,
+                      "the position on the queue it went back to")
+    sam.go_on_queue()  # the waiting conversation is routed again
+    assert sam.wait_for_offer()["id"] == cid
+    sam.answer(cid)
+    sam.send_text(cid, "Back with Sam")
+    receiver.wait_for(lambda: receiver.of_type("Text", "Back with Sam"))
