@@ -4,6 +4,9 @@ Known sections (every key optional)::
 
     [auth]            expires_in = 86400            # seconds, access_token lifetime
     [conversations]   threading_window_minutes = 0  # 0: a new conversation after each end
+                      retention_minutes = 1440      # ENDED conversations (and their messages)
+                                                    # are forgotten after this; never sooner than
+                                                    # the threading window; then GET is a 404
     [flow]            connected_text = "Connected"  # "" disables the Send Response
                       queue_position_messages = true
                       queue_position_text = "You are number {position} in the queue"
@@ -36,7 +39,8 @@ class ConfigError(ValueError):
 # section -> key -> (type(s), default)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "auth": {"expires_in": ((int,), 86400)},
-    "conversations": {"threading_window_minutes": ((int, float), 0)},
+    "conversations": {"threading_window_minutes": ((int, float), 0),
+                      "retention_minutes": ((int, float), 1440)},
     "flow": {
         "connected_text": ((str,), "Connected"),
         "queue_position_messages": ((bool,), True),
@@ -61,6 +65,7 @@ class SandboxConfig:
 
     expires_in: int = 86400
     threading_window_minutes: float = 0
+    retention_minutes: float = 1440
     connected_text: str = "Connected"
     queue_position_messages: bool = True
     queue_position_text: str = "You are number {position} in the queue"
@@ -110,6 +115,12 @@ class SandboxConfig:
                 raise ConfigError(messages.CONFIG_NOT_TABLE.format(key=name))
         return cls(sections=sections, **values)
 
+    @property
+    def retention_seconds(self) -> float:
+        """How long an ended conversation is kept: `retention_minutes`, but never less than the
+        threading window (a customer coming back inside it must find the conversation)."""
+        return max(self.retention_minutes, self.threading_window_minutes) * 60.0
+
     def section(self, name: str) -> dict:
         """The unknown section `name` as a dict (empty when absent)."""
         return self.sections.get(name, {})
@@ -118,6 +129,7 @@ class SandboxConfig:
 _FIELD_NAMES = {
     ("auth", "expires_in"): "expires_in",
     ("conversations", "threading_window_minutes"): "threading_window_minutes",
+    ("conversations", "retention_minutes"): "retention_minutes",
     ("flow", "connected_text"): "connected_text",
     ("flow", "queue_position_messages"): "queue_position_messages",
     ("flow", "queue_position_text"): "queue_position_text",

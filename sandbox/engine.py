@@ -5,7 +5,6 @@ quick), which keeps every topic in state-change order."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -83,6 +82,8 @@ class ConversationEngine(Routing, AgentActions):
         """Record a customer message: join the customer's open conversation, re-open a recently
         ended one (threading window), or start a new one through the inbound flow."""
         with self.store.lock:
+            # conversations are only created here, so pruning here bounds their number
+            self._forget_ended()
             conv, fresh = self._thread(integ, sender, custom_attributes)
             customer = conv.customer()
             record = MessageRecord(
@@ -111,7 +112,7 @@ class ConversationEngine(Routing, AgentActions):
             return existing, False
         window = self.config.threading_window_minutes * 60.0
         if existing is not None and window > 0 and existing.ended_at is not None \
-                and time.time() - existing.ended_at <= window:
+                and self.store.clock() - existing.ended_at <= window:
             # Re-open the same conversation id: the customer is back, the flow runs again.
             existing.end_time = None
             existing.ended_at = None
@@ -130,6 +131,17 @@ class ConversationEngine(Routing, AgentActions):
         self.store.conversations[conv.id] = conv
         self.store.threads[key] = conv.id
         return conv, True
+
+    def _forget_ended(self) -> None:
+        """Drop conversations ended longer ago than the retention (`[conversations]
+        retention_minutes`), with what the engine and the media store keep for them; a GET of
+        one is then a 404, as Genesys answers for a conversation it no longer has."""
+        for conv in self.store.forget_ended(self.config.retention_seconds):
+            self.customer_typing.pop(conv.id, None)
+            self.last_position.pop(conv.id, None)
+            media = getattr(self.sandbox, "media", None)
+            if media is not None:
+                media.forget_conversation(conv.id)
 
     def _customer_start(self, conv: Conversation) -> None:
         self._start_event(conv, conv.customer())

@@ -3,7 +3,6 @@ transfer to a queue or a user, send text and typing; and the end of a conversati
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sandbox import messages
@@ -140,7 +139,8 @@ class AgentActions:
                 p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
         customer = conv.customer()
         customer.state, customer.end_time, customer.disconnect_type = "disconnected", now, customer_type
-        conv.end_time, conv.ended_at = now, time.time()
+        conv.end_time, conv.ended_at = now, self.store.clock()
+        self.store.mark_ended(conv)
         self._unqueue(conv)
         self._detail(conv, customer, "customer.end", now, disconnectType=disconnect_enum(customer_type),
                      interactingDurationMs=duration_ms(customer.connected_time, now))

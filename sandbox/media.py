@@ -48,11 +48,19 @@ class MediaStore:
 
     def __init__(self) -> None:
         self._items: dict[str, Media] = {}
+        self._by_conversation: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def add(self, media: Media) -> None:
         with self._lock:
             self._items[media.id] = media
+            self._by_conversation.setdefault(media.conversation_id, []).append(media.id)
+
+    def forget_conversation(self, conversation_id: str) -> None:
+        """Drop the uploads of a conversation the sandbox no longer keeps."""
+        with self._lock:
+            for media_id in self._by_conversation.pop(conversation_id, []):
+                self._items.pop(media_id, None)
 
     def get(self, media_id: str) -> Media | None:
         with self._lock:

@@ -2,14 +2,17 @@
 flows, integrations, messaging settings) and conversations/messages, behind one re-entrant lock.
 
 Entities are plain dicts shaped like the seed (`sandbox.seed`); conversations are
-`sandbox.model` objects. Every mutation happens under `Store.lock`.
+`sandbox.model` objects. Every mutation happens under `Store.lock`. Ended conversations are
+remembered in end order, so `forget_ended()` drops those past their retention from the front.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
+import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from sandbox.model import Conversation, MessageRecord
 
@@ -27,8 +30,9 @@ def iso(moment: datetime) -> str:
 class Store:
     """The organisation's data. `lock` guards every read-modify-write of it."""
 
-    def __init__(self, seed: dict[str, Any]) -> None:
+    def __init__(self, seed: dict[str, Any], clock: Callable[[], float] = time.time) -> None:
         self.lock = threading.RLock()
+        self.clock = clock  # wall-clock seconds of conversation ends (threading, retention)
         self.org: dict = dict(seed["org"])
         self.roles: dict[str, dict] = {r["id"]: dict(r) for r in seed["roles"]}
         self.clients: dict[str, dict] = {c["id"]: dict(c) for c in seed["clients"]}
@@ -54,6 +58,34 @@ class Store:
         self.messages: dict[str, MessageRecord] = {}
         # (integration id, customer id) -> latest conversation id, for threading
         self.threads: dict[tuple[str, str], str] = {}
+        # (ended_at, conversation id) in end order; a re-opened conversation leaves a stale entry
+        self.ended: collections.deque[tuple[float, str]] = collections.deque()
+
+    # --- conversation retention ----------------------------------------------------------------
+    def mark_ended(self, conv: Conversation) -> None:
+        """Remember that `conv` ended (at `conv.ended_at`), for `forget_ended`."""
+        if conv.ended_at is not None:
+            self.ended.append((conv.ended_at, conv.id))
+
+    def forget_ended(self, keep_seconds: float) -> list[Conversation]:
+        """Drop conversations that ended over `keep_seconds` ago, with their messages and
+        threading entry; returns them. Each end is looked at once: amortised O(1) per end."""
+        horizon = self.clock() - keep_seconds
+        gone: list[Conversation] = []
+        while self.ended and self.ended[0][0] < horizon:
+            _at, cid = self.ended.popleft()
+            conv = self.conversations.get(cid)
+            # still ended, and not re-opened and ended again later (that end has its own entry)
+            if conv is None or conv.ended_at is None or conv.ended_at >= horizon:
+                continue
+            del self.conversations[cid]
+            for mid in conv.message_ids:
+                self.messages.pop(mid, None)
+            key = (conv.integration_id, conv.customer_id)
+            if self.threads.get(key) == cid:
+                del self.threads[key]
+            gone.append(conv)
+        return gone
 
     # --- directory helpers -------------------------------------------------------------------
     def permissions_of(self, role_ids: list[str]) -> frozenset[str]:
