@@ -2,7 +2,11 @@
 `X-Hub-Signature-256: sha256=<base64 HMAC-SHA256(secret, exact body bytes)>`, the integration's
 `webhookHeaders`, a 10 s timeout and up to 5 retries 5 s apart on timeout/429/5xx (none on other
 4xx: the message is marked failed), the same `id` on every retry. Deliveries of one conversation go
-through one worker thread, in order; API requests never wait for them."""
+through one worker thread, in order; API requests never wait for them.
+
+`close()` ends delivery at once: POSTs in flight are cut (their sockets shut down), retries are
+cancelled, queued and reorder-held deliveries are logged as not sent, and once it returns no
+worker touches the sandbox's state again."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 from sandbox import messages
+from sandbox.abortable import AbortableSession
 from sandbox.state import now_iso
 
 log = logging.getLogger(__name__)
@@ -54,7 +59,7 @@ class WebhookDispatcher:
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
         cfg = sandbox.config
-        self.session = requests.Session()
+        self.session = AbortableSession()
         self._queues = [queue.Queue() for _ in range(max(1, cfg.webhook_workers))]
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._work, args=(q,), daemon=True,
@@ -62,6 +67,10 @@ class WebhookDispatcher:
                          for i, q in enumerate(self._queues)]
         self._idle = threading.Condition()
         self._pending = 0
+        # held while a worker writes delivery outcomes to the sandbox; `close()` takes it to
+        # set `_closed`, after which no outcome is written
+        self._state_lock = threading.Lock()
+        self._closed = False
         for t in self._threads:
             t.start()
 
@@ -125,11 +134,16 @@ class WebhookDispatcher:
         return True
 
     def close(self) -> None:
+        """Stop delivering: cut POSTs in flight, cancel retries, log what is left unsent. Once
+        this returns no worker writes to the sandbox's state."""
         self._stop.set()
         for q in self._queues:
             q.put(None)
+        self.session.abort()
         for t in self._threads:
-            t.join(timeout=2)
+            t.join(timeout=5)
+        with self._state_lock:
+            self._closed = True
         self.session.close()
 
     def _done(self, n: int = 1) -> None:
@@ -143,20 +157,43 @@ class WebhookDispatcher:
             try:
                 item = q.get(timeout=REORDER_HOLD_SECONDS if held else None)
             except queue.Empty:
+                if self._stop.is_set():
+                    break
                 # nothing followed the reordered delivery: send it now
                 item, held = held, None
                 self._safe_deliver(item)
                 continue
-            if item is None:
+            if item is None or self._stop.is_set():
+                if item is not None:
+                    q.put(item)  # counted with the rest of the queue below
                 break
             fault = self._peek_fault(item)
             if fault is not None and fault.mode == "reorder" and held is None:
                 held = item
                 continue
             self._safe_deliver(item, fault)
-            if held is not None:
+            if held is not None and not self._stop.is_set():
                 item, held = held, None
                 self._safe_deliver(item)
+        self._abandon(q, held)
+
+    def _abandon(self, q: "queue.Queue[Delivery | None]", held: Delivery | None) -> None:
+        """What the stop left unsent: the reorder-held delivery (logged by message id) and the
+        deliveries still queued (logged as a count)."""
+        queued = 0
+        while True:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                break
+            queued += item is not None
+        if held is not None:
+            log.warning(messages.LOG_WEBHOOK_HELD_DROPPED, held.payload.get("id"),
+                        held.integration_id)
+            self._done()
+        if queued:
+            log.warning(messages.LOG_WEBHOOK_QUEUED_DROPPED, queued)
+            self._done(queued)
 
     def _peek_fault(self, item: Delivery) -> Any:
         integ = self.sandbox.store.integrations.get(item.integration_id)
@@ -188,6 +225,10 @@ class WebhookDispatcher:
             if attempts > 1:
                 fault = self._peek_fault(item)
             retry, error = self._attempt(integ, body, fault)
+            if self._stop.is_set():
+                # cut short by close(): the sandbox's state is no longer ours to update
+                log.info(messages.LOG_WEBHOOK_ABANDONED, item.payload.get("id"))
+                return
             if retry is None:
                 self._result(item, True, None)
                 return
@@ -204,8 +245,8 @@ class WebhookDispatcher:
         """One POST. Returns (None, "") on success, (True, why) when retryable, (False, why) not."""
         cfg = self.sandbox.config
         if fault is not None:
-            if fault.mode == "delay":
-                time.sleep(fault.delay)
+            if fault.mode == "delay" and self._stop.wait(fault.delay):
+                return True, "stopped"
             elif fault.mode == "drop":
                 return True, "timeout (injected)"
             elif fault.mode == "status":
@@ -230,8 +271,9 @@ class WebhookDispatcher:
         return outcome
 
     def _result(self, item: Delivery, ok: bool, error: str | None) -> None:
-        if item.record_id:
-            self.sandbox.engine.delivery_result(item.record_id, ok, error)
+        with self._state_lock:
+            if item.record_id and not self._closed:
+                self.sandbox.engine.delivery_result(item.record_id, ok, error)
 
 
 def _classify(status: int | None) -> bool:

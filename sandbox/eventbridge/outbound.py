@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from sandbox.abortable import AbortableSession
+
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class OutboundWorker:
                  session: requests.Session | None = None) -> None:
         self.target = target
         self.faults = faults
-        self.session = session or requests.Session()
+        self.session = session or AbortableSession()
         self.records: collections.deque[Delivery] = collections.deque(maxlen=history)
         self._heap: list[tuple[float, int, Delivery]] = []
         self._seq = itertools.count()
@@ -109,10 +111,12 @@ class OutboundWorker:
             return not self._heap and self._held is None and not self._busy
 
     def close(self) -> None:
-        """Stop the worker thread (pending deliveries are abandoned)."""
+        """Stop the worker thread: a POST in flight is cut, pending deliveries are abandoned."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
+        if isinstance(self.session, AbortableSession):
+            self.session.abort()
         self._thread.join(timeout=5)
         self.session.close()
 

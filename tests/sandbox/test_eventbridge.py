@@ -275,3 +275,28 @@ def test_a_duplicated_attempt_counts_once_against_max_attempts(receiver):
         assert len({r.body for r in receiver.requests}) == 1
     finally:
         server.stop()
+
+
+def test_stop_cuts_a_delivery_in_flight():
+    import threading
+
+    from sandbox_testkit import WebhookReceiver
+
+    release = threading.Event()
+
+    def answer_late(_hit) -> int:  # type: ignore[no-untyped-def]
+        release.wait(30)  # slower than the sandbox lives
+        return 200
+    slow = WebhookReceiver(responder=answer_late)
+    server = SandboxServer(config={"eventbridge": {"url": slow.url,
+                                                   "timeout_seconds": 30}}).start()
+    try:
+        publish(server, END)
+        wait_until(lambda: len(slow.hits) == 1, what="the POST in flight")
+        server.stop()
+        worker = server.app.extensions["sandbox.eventbridge"].worker._thread
+        assert not worker.is_alive(), "the delivery worker may not outlive stop()"
+    finally:
+        release.set()
+        server.stop()
+        slow.stop()

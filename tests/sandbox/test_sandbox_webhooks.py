@@ -3,6 +3,7 @@ marked failed), retry budget, per-conversation order."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -149,5 +150,70 @@ def test_other_4xx_are_never_retried(status):
         assert server.sandbox.webhooks.wait_idle()
         assert len(receiver.of_type("Text", "refused")) == 1
         assert server.sandbox.store.messages[sent["id"]].status == "failed"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def _workers_stopped(server) -> bool:
+    return not any(t.is_alive() for t in server.sandbox.webhooks._threads)
+
+
+def test_stop_cuts_a_post_in_flight_and_writes_nothing_afterwards():
+    release = threading.Event()
+    arrived = threading.Event()
+
+    def responder(hit):
+        if hit.json.get("text") == "stuck":
+            arrived.set()
+            release.wait(30)  # a receiver that does not answer within the sandbox's life
+        return 200
+    receiver, server, agent, cid = _session({"webhook": {"timeout": 30.0}}, responder)
+    try:
+        sent = agent.send_text(cid, "stuck")
+        assert arrived.wait(10), "the POST reached the receiver"
+        server.stop()
+        assert _workers_stopped(server), "no webhook worker may outlive stop()"
+        # the cut POST left its outcome unrecorded: the stopped sandbox was not written to
+        assert server.sandbox.store.messages[sent["id"]].status == "queued"
+    finally:
+        release.set()
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_stop_cancels_a_pending_retry():
+    receiver, server, agent, cid = _session({"webhook": {"retry_delay": 30.0}},
+                                            _failing_first(5, 503, "retry later"))
+    try:
+        sent = agent.send_text(cid, "retry later")
+        receiver.wait_for(lambda: receiver.of_type("Text", "retry later"), "first attempt")
+        server.stop()
+        assert _workers_stopped(server)
+        assert len(receiver.of_type("Text", "retry later")) == 1
+        assert server.sandbox.store.messages[sent["id"]].status == "queued"
+    finally:
+        agent.close(); server.stop(); receiver.stop()
+
+
+def test_stop_logs_a_delivery_held_by_a_reorder_fault(monkeypatch, caplog):
+    import requests
+    import sandbox.webhooks
+
+    monkeypatch.setattr(sandbox.webhooks, "REORDER_HOLD_SECONDS", 60.0)
+    receiver, server, agent, cid = _session({}, None)
+    try:
+        resp = requests.post(f"{server.url}/sandbox/faults", timeout=5,
+                             json={"target": "webhook", "mode": "reorder"})
+        assert resp.status_code == 201
+        sent = agent.send_text(cid, "held back")
+        receiver.wait_for(lambda: requests.get(f"{server.url}/sandbox/faults", timeout=5)
+                          .json()["faults"] == [], "the reorder fault taken")
+        caplog.set_level(logging.WARNING, logger="sandbox.webhooks")
+        server.stop()
+        assert _workers_stopped(server)
+        held = [r for r in caplog.records if r.name == "sandbox.webhooks"
+                and sent["id"] in r.getMessage() and "reorder" in r.getMessage()]
+        assert held, "the held delivery must be logged, not silently lost"
+        assert not receiver.of_type("Text", "held back")
+        assert server.sandbox.webhooks.wait_idle(0), "every queued delivery is accounted for"
     finally:
         agent.close(); server.stop(); receiver.stop()
