@@ -18,7 +18,7 @@ from bridge.genesys.errors import GenesysError
 from bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from bridge.handover import messages, replies
 from bridge.handover.agents import AgentDirectory
-from bridge.store import Handover
+from bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from bridge.handover.engine import HandoverEngine
@@ -36,10 +36,11 @@ class AgentSide:
         self.receipts = engine.ctx.metrics.counter("genesys_receipts_total",
                                                    "Receipts received from Genesys", ["status"])
 
-    def handle(self, provider_id: str, payload: dict, inbound_id: int | None = None) -> bool:
-        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt); True when the
-        agent output was stored together with the removal of inbound item `inbound_id` (so a
-        redelivery can never show it twice)."""
+    def handle(self, provider_id: str, payload: dict,
+               completion: InboundCompletion | None = None) -> None:
+        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt); an agent output
+        is stored together with the removal of its inbound item (`completion`), so a redelivery
+        can never show it twice."""
         kind = payload.get("type")
         channel = payload.get("channel") or {}
         integration_id = channel.get("id")
@@ -49,18 +50,18 @@ class AgentSide:
             self.receipts.labels(str(payload.get("status") or "unknown")).inc()
             log.debug(messages.LOG_RECEIPT, payload.get("id"), payload.get("status"),
                       handover.id if handover else "-")
-            return False
+            return
         if kind not in ("Text", "Structured", "Event"):
             log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), kind)
-            return False
+            return
         if handover is None:
             if kind == "Event":
                 log.info(messages.LOG_NO_HANDOVER_EVENT, payload.get("id"), kind, integration_id)
-                return False
+                return
             log.info(messages.LOG_NO_HANDOVER, payload.get("id"), integration_id)
             self.failed_receipt(provider_id, integration_id, customer_id, payload.get("id"),
                                 "InvalidDestination", messages.RECEIPT_NO_HANDOVER)
-            return False
+            return
         handover = self.engine.learn_conversation(handover, payload.get("conversationId"),
                                                   integration_id)
         if kind == "Event":
@@ -68,8 +69,7 @@ class AgentSide:
         elif payload.get("originatingEntity") == "Bot":
             self._bot_message(handover, payload)
         else:
-            return self._agent_message(handover, payload, inbound_id)
-        return False
+            self._agent_message(handover, payload, completion)
 
     def find(self, provider_id: str, integration_id: str | None,
              customer_id: str | None) -> Handover | None:
@@ -87,7 +87,8 @@ class AgentSide:
         return candidates[-1] if candidates else None
 
     # -- message kinds --------------------------------------------------------------------
-    def _agent_message(self, handover: Handover, payload: dict, inbound_id: int | None) -> bool:
+    def _agent_message(self, handover: Handover, payload: dict,
+                       completion: InboundCompletion | None) -> None:
         if handover.status != "active":
             handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
@@ -112,7 +113,7 @@ class AgentSide:
             self._remember_quick_replies(handover, payload.get("id"), options)
         try:
             # The output and the end of the inbound item commit together: exactly once.
-            with self.ctx.store.completing_inbound(inbound_id):
+            with self.ctx.store.completing_inbound(completion):
                 self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
                                                          "data": data or None})
         except Exception as exc:  # noqa: BLE001 - reported to Genesys, the webhook stays 2xx
@@ -120,14 +121,13 @@ class AgentSide:
             self.failed_receipt(handover.provider_id, handover.integration_id,
                                 handover.customer_id, payload.get("id"), "GeneralError",
                                 messages.RECEIPT_DELIVERY_FAILED)
-            return False
+            return
         self.engine.relayed.labels("to_user").inc()
         if payload.get("id") and handover.integration_id:
             body = receipt_body(payload["id"], handover.customer_id, "Delivered", reasons=None,
                                 is_final=True, time=None)
             self.engine.receipts.send(handover.provider_id, handover.integration_id,
                                       handover.customer_id, body)
-        return inbound_id is not None
 
     def _events(self, handover: Handover, payload: dict) -> None:
         for event in payload.get("events") or []:

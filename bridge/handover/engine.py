@@ -24,7 +24,7 @@ from bridge.store import Handover, SessionKey
 
 if TYPE_CHECKING:
     from bridge.app import BridgeContext
-    from bridge.store import OutboxItem
+    from bridge.store import InboundCompletion, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,10 @@ class HandoverEngine:
 
     # -- Genesys side ---------------------------------------------------------------------
     def handle_genesys_message(self, provider_id: str, payload: dict,
-                               inbound_id: int | None = None) -> bool:
-        """A verified, deduplicated outbound webhook body from Genesys; True when the agent
-        output it carried was stored together with the removal of inbound item `inbound_id`."""
-        return self.agent_side.handle(provider_id, payload, inbound_id)
+                               completion: "InboundCompletion | None" = None) -> None:
+        """A verified, deduplicated outbound webhook body from Genesys; the agent output it
+        carries is stored together with the removal of its inbound item (`completion`)."""
+        self.agent_side.handle(provider_id, payload, completion)
 
     def accept_genesys_message(self, provider_id: str, payload: dict, dedupe_key: str,
                                ttl_seconds: float) -> bool:
@@ -128,9 +128,9 @@ class HandoverEngine:
         it is handled in the background, in order per customer. False for a duplicate."""
         return self.inbound.accept(dedupe_key, ttl_seconds, payload, provider_id)
 
-    def _handle_inbound(self, item: "OutboxItem") -> bool:
-        return self.handle_genesys_message(item.payload["provider_id"], item.payload["body"],
-                                           item.id)
+    def _handle_inbound(self, item: "OutboxItem", completion: "InboundCompletion") -> None:
+        self.handle_genesys_message(item.payload["provider_id"], item.payload["body"],
+                                    completion)
 
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover exactly once, then resume the flow with `input.handover.status`."""

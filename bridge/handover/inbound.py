@@ -5,8 +5,10 @@ The route calls `accept`, which sets the dedupe key and stores the body in one s
 store's inbound queue: the outbox's shape under its own namespace, FIFO per
 `in:<integration>:<customer>` key, one leased head per key). When the item is the head of an idle
 key it is leased to this process in the same step and handed straight to a worker (no claim round
-trip); otherwise the dispatcher claims it once the items before it are done. A crash leaves the
-item in the store: after its lease runs out, this or another process claims and handles it.
+trip). Finishing an item leases the next item of its key to this process in the same step, so a
+customer's backlog drains on one worker without a claim per item; the dispatcher only claims what
+nobody is draining (items after a restart, after a lease ran out, or left by another process). A
+crash leaves the item in the store: after its lease runs out, this or another process handles it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from typing import TYPE_CHECKING, Callable
 from bridge.handover import messages
 from bridge.handover.serial import KeyedExecutor
 
+from bridge.store import InboundCompletion
+
 if TYPE_CHECKING:
     from bridge.ops import Metrics
     from bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-# Handling returns True when it already removed the item (atomically with the output it stored).
-Handler = Callable[["OutboxItem"], bool]
+# Handling gets the item and its completion: an output stored inside
+# `store.completing_inbound(completion)` removes the item in the same transaction.
+Handler = Callable[["OutboxItem", InboundCompletion], None]
 MAX_ATTEMPTS = 5
 
 
@@ -57,6 +62,9 @@ class InboundQueue:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        # Leases taken by this queue are in this name (the store hands the next item of a key
+        # to it when one is finished); claims for leftovers use a fresh name each time.
+        self.owner = uuid.uuid4().hex
         self._inflight = 0
         self._lock = threading.Lock()
         self._retries = metrics.counter("inbound_retries_total",
@@ -101,14 +109,12 @@ class InboundQueue:
         item = self._store.accept_inbound(
             dedupe_key, ttl_seconds, queue_key(payload), str(payload.get("type")),
             {"provider_id": provider_id, "body": payload},
-            owner=uuid.uuid4().hex if running else None, lease_seconds=self.lease_seconds)
+            owner=self.owner if running else None, lease_seconds=self.lease_seconds)
         if item is None:
             return False
         if item.attempts > 0:  # leased to us in the same step: hand it over now
             if not self._submit(item):
                 self._store.inbound_retry(item.id, self._clock(), "not handed over")
-        elif running:
-            self._wake.set()  # an earlier item of this key is pending; the dispatcher follows up
         return True
 
     # -- dispatcher -----------------------------------------------------------------------
@@ -152,17 +158,27 @@ class InboundQueue:
     # -- one attempt ----------------------------------------------------------------------
     def _handle(self, item: "OutboxItem") -> None:
         try:
-            try:
-                removed = self._handler(item)
-            except Exception as exc:  # noqa: BLE001 - logged with ids, never the payload
-                self._failed(item, exc)
-                return
-            if not removed:
-                self._store.inbound_done(item.id)
+            # The item handed over is finished even when stopping; what follows it is not.
+            next_item = self._handle_one(item)
+            while next_item is not None and not self._stopping.is_set():
+                next_item = self._handle_one(next_item)
+            if next_item is not None:  # stopping: give it back for the next process
+                self._store.inbound_retry(next_item.id, self._clock(), "not handed over")
         finally:
             with self._lock:
                 self._inflight -= 1
-            self._wake.set()  # the next item of this key may now be the head
+
+    def _handle_one(self, item: "OutboxItem") -> "OutboxItem | None":
+        """Handle one item; the next item of its key when it was leased to us on the way."""
+        completion = InboundCompletion(item.id, self.owner, self.lease_seconds)
+        try:
+            self._handler(item, completion)
+        except Exception as exc:  # noqa: BLE001 - logged with ids, never the payload
+            self._failed(item, exc)
+            return None
+        if completion.removed:
+            return completion.next_item
+        return self._store.inbound_done(item.id, self.owner, self.lease_seconds)
 
     def _failed(self, item: "OutboxItem", exc: Exception) -> None:
         message_id = (item.payload.get("body") or {}).get("id")

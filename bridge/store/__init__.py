@@ -12,10 +12,10 @@ from bridge.store import messages
 from bridge.store.base import Store
 from bridge.store.errors import LockTimeout, NotFound, StoreConflict, StoreError
 from bridge.store.records import (END_STATUSES, OPEN_STATUSES, STATUSES, UPDATABLE_FIELDS,
-                                  Handover, OutboxItem, SessionKey)
+                                  Handover, InboundCompletion, OutboxItem, SessionKey)
 
 __all__ = [
-    "END_STATUSES", "OPEN_STATUSES", "STATUSES", "UPDATABLE_FIELDS", "Handover", "LockTimeout",
+    "END_STATUSES", "OPEN_STATUSES", "STATUSES", "UPDATABLE_FIELDS", "Handover", "InboundCompletion", "LockTimeout",
     "NotFound", "OutboxItem", "SessionKey", "Store", "StoreConflict", "StoreError", "open_store",
     "sqlite_path",
 ]

@@ -14,7 +14,7 @@ from bridge.store import messages
 from bridge.store.errors import LockTimeout, StoreConflict
 from bridge.store.local import KeyedLocks, Waiters
 from bridge.store.records import (END_STATUSES, OPEN_STATUSES, UPDATABLE_FIELDS, Handover,
-                                  OutboxItem, SessionKey)
+                                  InboundCompletion, OutboxItem, SessionKey)
 
 # Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
 # idle session's footprint stays bounded.
@@ -167,8 +167,11 @@ class Store(abc.ABC):
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
 
     @abc.abstractmethod
-    def inbound_done(self, item_id: int) -> None:
-        """Remove a handled inbound item (no-op if it is already gone)."""
+    def inbound_done(self, item_id: int, owner: str | None = None,
+                     lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
+        item of its key is leased to that owner in the same step and returned (so a backlog of
+        one customer drains without a claim per item), else None."""
 
     @abc.abstractmethod
     def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
@@ -187,22 +190,23 @@ class Store(abc.ABC):
         """Dead-lettered inbound items, oldest first."""
 
     @contextmanager
-    def completing_inbound(self, item_id: int | None) -> Iterator[None]:
+    def completing_inbound(self, completion: InboundCompletion | None) -> Iterator[None]:
         """The next `append_output` of this thread inside the block also removes inbound item
-        `item_id`, in the same transaction: the output a webhook carries is stored exactly once
-        even if the process dies right after (then nothing is redelivered) or right before."""
-        previous = getattr(self._completing, "item_id", None)
-        self._completing.item_id = item_id
+        `completion.item_id` (as `inbound_done`, filling in `completion`) in the same
+        transaction: the output a webhook carries is stored exactly once, whether the process
+        dies right before (the item is handled again) or right after (nothing is left to redo)."""
+        previous = getattr(self._completing, "value", None)
+        self._completing.value = completion
         try:
             yield
         finally:
-            self._completing.item_id = previous
+            self._completing.value = previous
 
-    def _take_completing(self) -> int | None:
-        item_id = getattr(self._completing, "item_id", None)
-        if item_id is not None:
-            self._completing.item_id = None
-        return item_id
+    def _take_completing(self) -> InboundCompletion | None:
+        completion = getattr(self._completing, "value", None)
+        if completion is not None:
+            self._completing.value = None
+        return completion
 
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -102,3 +102,15 @@ class OutboxItem:
     next_attempt_at: float
     last_error: str | None
     created_at: float
+
+
+@dataclass(slots=True)
+class InboundCompletion:
+    """Which inbound item a stored output completes; the store fills in `removed` and, when an
+    `owner` is given, `next_item`: the next item of the same key, already leased to that owner."""
+
+    item_id: int
+    owner: str | None = None
+    lease_seconds: float = 60.0
+    removed: bool = False
+    next_item: OutboxItem | None = None

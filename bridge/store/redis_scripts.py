@@ -153,6 +153,35 @@ end
 return 1
 """
 
+# A handled inbound item: OUTBOX_REMOVE's "done", and the next item of its key (if any) leased
+# to the owner at once and returned. Returns {removed (0/1), next item's HGETALL or {}}.
+# KEYS: due keys, leased keys, pending ids.  ARGV: prefix, id, owner ('' for none), lease_until
+INBOUND_DONE = """
+local P, id = ARGV[1], ARGV[2]
+if not redis.call('ZSCORE', KEYS[3], id) then return {0, {}} end
+local ik = P .. 'o:i:' .. id
+local k = redis.call('HGET', ik, 'key')
+local q = P .. 'o:q:' .. k
+local head = redis.call('LINDEX', q, 0)
+redis.call('LREM', q, 1, id)
+redis.call('ZREM', KEYS[3], id)
+redis.call('DEL', ik)
+if head ~= id then return {1, {}} end
+redis.call('ZREM', KEYS[1], k)
+redis.call('ZREM', KEYS[2], k)
+local nxt = redis.call('LINDEX', q, 0)
+if not nxt then return {1, {}} end
+local nk = P .. 'o:i:' .. nxt
+if ARGV[3] == '' then
+  redis.call('ZADD', KEYS[1], redis.call('HGET', nk, 'next_attempt_at'), k)
+  return {1, {}}
+end
+redis.call('ZADD', KEYS[2], ARGV[4], k)
+redis.call('HSET', nk, 'lease_owner', ARGV[3], 'lease_until', ARGV[4])
+redis.call('HINCRBY', nk, 'attempts', 1)
+return {1, redis.call('HGETALL', nk)}
+"""
+
 # KEYS: due keys, leased keys, pending ids.  ARGV: prefix, id, next_attempt_at, error
 OUTBOX_RETRY = """
 local P, id = ARGV[1], ARGV[2]

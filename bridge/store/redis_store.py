@@ -15,7 +15,7 @@ import redis
 from bridge.store import messages, redis_scripts as lua
 from bridge.store.base import OUTPUTS_KEPT, Store, check_end_status, check_update, ended_conflict
 from bridge.store.errors import NotFound, StoreConflict
-from bridge.store.records import Handover, OutboxItem, SessionKey
+from bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
 from bridge.store.redis_codec import (customer_index, decode_handover, decode_item, dumps,
                                       encode_handover)
 
@@ -37,7 +37,7 @@ class RedisStore(Store):
         self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._scripts = {name: self._r.register_script(getattr(lua, name)) for name in (
             "CREATE_HANDOVER", "FINISH_HANDOVER", "OUTBOX_PUT", "OUTBOX_CLAIM", "OUTBOX_REMOVE",
-            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK", "ACCEPT_INBOUND")}
+            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK", "ACCEPT_INBOUND", "INBOUND_DONE")}
         self._channel = prefix + "outputs"
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
@@ -252,9 +252,26 @@ class RedisStore(Store):
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
         return self._claim(self._ip, now, limit, lease_seconds, owner)
 
-    def inbound_done(self, item_id: int) -> None:
-        """Remove a handled inbound item (no-op if it is already gone)."""
-        self._remove(self._ip, item_id, None)
+    def _inbound_done(self, item_id: int, owner: str | None, lease_seconds: float,
+                      client: Any = None) -> Any:
+        qp = self._ip
+        return self._scripts["INBOUND_DONE"](
+            keys=self._qkeys(qp)[:3],
+            args=[qp, int(item_id), owner or "", repr(time.time() + lease_seconds)],
+            client=client)
+
+    @staticmethod
+    def _done_result(result: list, completion: InboundCompletion) -> None:
+        completion.removed = bool(int(result[0]))
+        completion.next_item = decode_item(result[1]) if result[1] else None
+
+    def inbound_done(self, item_id: int, owner: str | None = None,
+                     lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
+        item of its key is leased to it in the same step and returned."""
+        completion = InboundCompletion(item_id, owner, lease_seconds)
+        self._done_result(self._inbound_done(item_id, owner, lease_seconds), completion)
+        return completion.next_item
 
     def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         """Release an inbound item's lease and schedule it again, still at the head of its key."""
@@ -286,8 +303,11 @@ class RedisStore(Store):
         else:
             pipe = self._r.pipeline(transaction=True)
             self._scripts["APPEND_OUTPUT"](keys=keys, args=args, client=pipe)
-            self._remove(self._ip, completes, None, client=pipe)
-            seq = int(pipe.execute()[0])
+            self._inbound_done(completes.item_id, completes.owner, completes.lease_seconds,
+                               client=pipe)
+            appended, done = pipe.execute()
+            seq = int(appended)
+            self._done_result(done, completes)
         self._waiters.notify(skey)
         return seq
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from bridge.store import messages
 from bridge.store.base import OUTPUTS_KEPT, Store, check_end_status, check_update, ended_conflict
 from bridge.store.errors import NotFound, StoreConflict
-from bridge.store.records import Handover, OutboxItem, SessionKey
+from bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
 from bridge.store.sqlite_db import SqliteDatabase
 
 _HANDOVER_COLUMNS = ("id, skey, url_token, user_id, session_id, provider_id, integration_id, "
@@ -181,21 +181,22 @@ class SqliteStore(Store):
     # -- queues (outbox and inbound share one shape) -----------------------------------------
     def _put(self, c: sqlite3.Connection, table: str, key: str, kind: str, payload: dict,
              now: float, owner: str | None = None, lease_seconds: float = 0.0) -> OutboxItem:
-        busy = c.execute(f"SELECT 1 FROM {table} WHERE key = ? AND dead = 0 LIMIT 1",
-                         (key,)).fetchone()
-        head = not busy
-        # The head of an idle key may be leased to the caller right away (put + claim in one
-        # transaction): it is the only item of its key, so order is kept.
-        leased = head and owner is not None
-        cur = c.execute(f"INSERT INTO {table} (key, kind, payload, attempts, next_attempt_at, "
-                        "created_at, head, lease_owner, lease_until) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (key, kind, _dumps(payload), 1 if leased else 0, now, now,
-                         1 if head else 0, owner if leased else None,
-                         now + lease_seconds if leased else None))
-        return OutboxItem(id=int(cur.lastrowid), key=key, kind=kind, payload=payload,
-                          attempts=1 if leased else 0, next_attempt_at=now, last_error=None,
-                          created_at=now)
+        # One statement (each one is a GIL round trip inside the writer lock): the item is the
+        # head when its key has nothing pending, and the head of an idle key may be leased to
+        # the caller right away (put + claim in one step), since it is the only item of its key.
+        row = c.execute(
+            f"INSERT INTO {table} (key, kind, payload, attempts, next_attempt_at, created_at, "
+            "head, lease_owner, lease_until) "
+            "SELECT :key, :kind, :payload, h * :leasing, :now, :now, h, "
+            "CASE WHEN h = 1 AND :leasing = 1 THEN :owner END, "
+            "CASE WHEN h = 1 AND :leasing = 1 THEN :until END "
+            f"FROM (SELECT NOT EXISTS (SELECT 1 FROM {table} WHERE key = :key AND dead = 0) AS h) "
+            "RETURNING id, attempts",
+            {"key": key, "kind": kind, "payload": _dumps(payload), "now": now,
+             "leasing": 0 if owner is None else 1, "owner": owner,
+             "until": now + lease_seconds}).fetchone()
+        return OutboxItem(id=int(row[0]), key=key, kind=kind, payload=payload, attempts=row[1],
+                          next_attempt_at=now, last_error=None, created_at=now)
 
     def _claim(self, table: str, now: float, limit: int, lease_seconds: float,
                owner: str) -> list[OutboxItem]:
@@ -214,20 +215,37 @@ class SqliteStore(Store):
                 item.attempts += 1
         return items
 
-    def _remove(self, c: sqlite3.Connection, table: str, item_id: int,
-                dead_error: str | None) -> None:
-        row = c.execute(f"SELECT key, head FROM {table} WHERE id = ? AND dead = 0",
-                        (item_id,)).fetchone()
-        if row is None:
-            return  # already done or dead-lettered (e.g. by a worker whose lease ran out)
+    def _remove(self, c: sqlite3.Connection, table: str, item_id: int, dead_error: str | None,
+                owner: str | None = None,
+                lease_seconds: float = 0.0) -> tuple[bool, OutboxItem | None]:
+        """Take an item off its queue (deleted, or dead-lettered with `dead_error`); the next
+        item of its key becomes the head, leased to `owner` when one is given. Returns (removed,
+        the next item if it was leased)."""
         if dead_error is None:
-            c.execute(f"DELETE FROM {table} WHERE id = ?", (item_id,))
+            row = c.execute(f"DELETE FROM {table} WHERE id = ? AND dead = 0 RETURNING key, head",
+                            (item_id,)).fetchone()
         else:
-            c.execute(f"UPDATE {table} SET dead = 1, head = 0, last_error = ?, "
-                      "lease_owner = NULL, lease_until = NULL WHERE id = ?", (dead_error, item_id))
-        if row[1]:
-            c.execute(f"UPDATE {table} SET head = 1 WHERE id = (SELECT id FROM {table} "
-                      "WHERE key = ? AND dead = 0 ORDER BY id LIMIT 1)", (row[0],))
+            row = c.execute(f"UPDATE {table} SET dead = 1, last_error = ?, lease_owner = NULL, "
+                            "lease_until = NULL WHERE id = ? AND dead = 0 "
+                            "RETURNING key, head", (dead_error, item_id)).fetchone()
+            if row is not None:
+                c.execute(f"UPDATE {table} SET head = 0 WHERE id = ?", (item_id,))
+        if row is None:
+            return False, None  # already done or dead-lettered (e.g. after its lease ran out)
+        if not row[1]:
+            return True, None
+        pick = f"WHERE id = (SELECT id FROM {table} WHERE key = ? AND dead = 0 ORDER BY id LIMIT 1)"
+        if owner is None:
+            c.execute(f"UPDATE {table} SET head = 1 {pick}", (row[0],))
+            return True, None
+        found = c.execute(f"UPDATE {table} SET head = 1, lease_owner = ?, lease_until = ?, "
+                          f"attempts = attempts + 1 {pick} RETURNING {_OUTBOX_COLUMNS}",
+                          (owner, self._clock() + lease_seconds, row[0])).fetchone()
+        return True, None if found is None else _item(found)
+
+    def _complete(self, c: sqlite3.Connection, completion: InboundCompletion) -> None:
+        completion.removed, completion.next_item = self._remove(
+            c, "inbound", completion.item_id, None, completion.owner, completion.lease_seconds)
 
     def _retry(self, table: str, item_id: int, next_attempt_at: float, error: str) -> None:
         with self._db.write() as c:
@@ -299,10 +317,12 @@ class SqliteStore(Store):
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
         return self._claim("inbound", now, limit, lease_seconds, owner)
 
-    def inbound_done(self, item_id: int) -> None:
-        """Remove a handled inbound item (no-op if it is already gone)."""
+    def inbound_done(self, item_id: int, owner: str | None = None,
+                     lease_seconds: float = 60.0) -> OutboxItem | None:
+        """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
+        item of its key is leased to it in the same transaction and returned."""
         with self._db.write() as c:
-            self._remove(c, "inbound", item_id, None)
+            return self._remove(c, "inbound", item_id, None, owner, lease_seconds)[1]
 
     def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         """Release an inbound item's lease and schedule it again, still at the head of its key."""
@@ -327,25 +347,27 @@ class SqliteStore(Store):
         `completing_inbound(item_id)` the inbound item is removed in the same transaction."""
         skey = key.as_str()
         completes = self._take_completing()
+        body = _dumps({k: v for k, v in output.items() if k != "seq"})
         with self._db.write() as c:
-            seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outputs WHERE skey = ?",
-                            (skey,)).fetchone()[0]
-            c.execute("INSERT INTO outputs (skey, seq, body) VALUES (?, ?, ?)",
-                      (skey, seq, _dumps({**output, "seq": seq})))
+            # The seq lives in its column (added back by `outputs_after`), so the next seq and
+            # the insert are one statement.
+            seq = c.execute("INSERT INTO outputs (skey, seq, body) SELECT ?1, "
+                            "COALESCE(MAX(seq), 0) + 1, ?2 FROM outputs WHERE skey = ?1 "
+                            "RETURNING seq", (skey, body)).fetchone()[0]
             if seq > OUTPUTS_KEPT:
                 c.execute("DELETE FROM outputs WHERE skey = ? AND seq <= ?",
                           (skey, seq - OUTPUTS_KEPT))
             if completes is not None:
-                self._remove(c, "inbound", completes, None)
+                self._complete(c, completes)
         self._waiters.notify(skey)
         return seq
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
         with self._db.read() as c:
-            rows = c.execute("SELECT body FROM outputs WHERE skey = ? AND seq > ? "
+            rows = c.execute("SELECT seq, body FROM outputs WHERE skey = ? AND seq > ? "
                              "ORDER BY seq LIMIT ?", (key.as_str(), after, limit)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [{**json.loads(body), "seq": seq} for seq, body in rows]
 
     # -- leader lock ------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:

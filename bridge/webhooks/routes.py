@@ -19,6 +19,7 @@ from jsonschema.exceptions import best_match
 
 from bridge.genesys.signature import verify_signature
 from bridge.webhooks import messages
+from bridge.webhooks.fastschema import Check, compile_schema
 
 if TYPE_CHECKING:
     from bridge.app import BridgeContext
@@ -131,12 +132,23 @@ def _outcomes(ctx: "BridgeContext"):  # type: ignore[no-untyped-def]
                                ["outcome", "type"])
 
 
+_FAST: list[Check | None] = []
+
+
+def _fast_check() -> Check | None:
+    if not _FAST:
+        from schemas import load_schema
+        _FAST.append(compile_schema(load_schema("genesys-webhook")))
+    return _FAST[0]
+
+
 def _schema_problem(payload: Any) -> tuple[str, str] | None:
     from schemas import validator  # imported lazily: the registry is built on first use
+    # The common case (a valid body) takes the compiled fast path; only an invalid body pays
+    # for jsonschema collecting every error and picking the most relevant.
+    fast = _fast_check()
     checker = validator("genesys-webhook")
-    # The common case (a valid body) takes the fast path; only an invalid one pays for
-    # collecting every error and picking the most relevant.
-    if checker.is_valid(payload):
+    if fast(payload) if fast is not None else checker.is_valid(payload):
         return None
     error = best_match(checker.iter_errors(payload))
     if error is None:

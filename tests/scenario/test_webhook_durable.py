@@ -29,7 +29,7 @@ def test_a_webhook_accepted_before_a_crash_reaches_the_user_once_after_restart(b
                    text="sent before the crash")
     raw = compact(body)
     assert post_raw(env.bridge_url, raw).json() == {"status": "accepted"}
-    assert [i.payload["body"]["id"] for i in env.ctx.store.inbound_pending()] == [body["id"]]
+    assert body["id"] in [i.payload["body"]["id"] for i in env.ctx.store.inbound_pending()]
     assert "sent before the crash" not in agent_texts(env)
 
     env.restart_bridge()  # a new app on the same SQLite file

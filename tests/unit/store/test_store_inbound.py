@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bridge.store import SessionKey, Store
+from bridge.store import InboundCompletion, SessionKey, Store
 from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
 
 LATER = time.time() + 3600
@@ -82,19 +82,43 @@ def test_inbound_and_outbox_never_mix(store: Store) -> None:
 def test_an_output_stored_while_completing_removes_the_item_in_the_same_step(store: Store) -> None:
     item = accept(store, 1, owner="me")
     behind = accept(store, 2)
-    with store.completing_inbound(item.id):
+    completion = InboundCompletion(item.id)
+    with store.completing_inbound(completion):
         seq = store.append_output(KEY, {"source": "agent", "text": "hi"})
         store.append_output(KEY, {"source": "agent", "text": "not completing"})
     assert [o["text"] for o in store.outputs_after(KEY, 0)] == ["hi", "not completing"]
-    assert seq == 1
+    assert [o["seq"] for o in store.outputs_after(KEY, 0)] == [1, 2] and seq == 1
+    assert completion.removed and completion.next_item is None
     assert [i.id for i in store.inbound_pending()] == [behind.id]
     # The next item became the head.
     assert [i.id for i in store.inbound_claim(LATER, 10, 30, "w")] == [behind.id]
 
 
+def test_completing_with_an_owner_leases_the_next_item_of_the_key_to_it(store: Store) -> None:
+    first = accept(store, 1, owner="me")
+    second, third = accept(store, 2), accept(store, 3)
+    completion = InboundCompletion(first.id, owner="me", lease_seconds=30)
+    with store.completing_inbound(completion):
+        store.append_output(KEY, {"source": "agent", "text": "one"})
+    assert completion.removed
+    assert completion.next_item.id == second.id and completion.next_item.payload == {"n": 2}
+    assert completion.next_item.attempts == 1
+    assert store.inbound_claim(time.time() + 10, 10, 30, "someone") == []  # leased to "me"
+    # Plain `inbound_done` does the same for an item that stored no output.
+    assert store.inbound_done(second.id, owner="me").id == third.id
+    assert store.inbound_done(third.id, owner="me") is None
+    assert store.inbound_pending() == []
+    # Done twice (e.g. after a lease ran out and another process finished it): nothing happens.
+    again = InboundCompletion(first.id, owner="me")
+    with store.completing_inbound(again):
+        store.append_output(KEY, {"source": "agent", "text": "late"})
+    assert not again.removed and again.next_item is None
+
+
 def test_a_failed_output_keeps_the_item(store: Store) -> None:
     item = accept(store, 1, owner="me")
-    with pytest.raises(TypeError), store.completing_inbound(item.id):
+    completion = InboundCompletion(item.id)
+    with pytest.raises(TypeError), store.completing_inbound(completion):
         store.append_output(KEY, {"source": "agent", "text": object()})  # not JSON
     assert [i.id for i in store.inbound_pending()] == [item.id]
-    assert store.outputs_after(KEY, 0) == []
+    assert store.outputs_after(KEY, 0) == [] and not completion.removed
