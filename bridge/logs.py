@@ -27,17 +27,20 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets: set[str] = set()
+        # Longest first so a secret containing another is masked whole; sorted once per change,
+        # not once per log record.
+        self._ordered: tuple[str, ...] = ()
         self.add_secrets(secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Remember more secret values to mask (e.g. after a configuration is loaded)."""
         self._secrets.update(s for s in secrets if s and len(s) >= _MIN_SECRET_LEN)
+        self._ordered = tuple(sorted(self._secrets, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
         """`text` with every known secret and credential replaced by `***`."""
         text = _AUTH.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        # Longest first so a secret containing another is masked whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # `store.completing_inbound(completion)` removes the item in the same transaction.
 Handler = Callable[["OutboxItem", InboundCompletion], None]
 MAX_ATTEMPTS = 5
+# Handling is short and CPU-bound (one GIL): a few threads keep up; more only contend.
+WORKERS = 8
 
 
 def queue_key(payload: dict) -> str:
@@ -48,7 +50,7 @@ class InboundQueue:
     a small keyed pool, a dispatcher thread for items that could not be handed over at once."""
 
     def __init__(self, store: "Store", handler: Handler, metrics: "Metrics", *,
-                 clock: Callable[[], float] = time.time, workers: int = 8,
+                 clock: Callable[[], float] = time.time, workers: int = WORKERS,
                  lease_seconds: float = 60.0, poll_interval: float = 0.5,
                  max_attempts: int = MAX_ATTEMPTS, backoff_base: float = 0.5,
                  backoff_cap: float = 30.0) -> None:
