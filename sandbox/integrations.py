@@ -23,7 +23,7 @@ CREATE_SECONDS = 0.2  # how long a new integration stays `Initiated`
 
 
 def integration_view(integ: dict) -> dict:
-    """`OpenIntegration` JSON of a stored integration (read, and completed, under the store lock)."""
+    """`OpenIntegration` JSON of a stored integration (read and completed under the store lock)."""
     store = sandbox().store
     with store.lock:
         return _view(store, integ)

@@ -48,8 +48,8 @@ SECRET_TOO_SHORT = "outboundNotificationWebhookSignatureSecretToken must be long
 LOG_WEBHOOK_FAILED = "webhook delivery of message %s to integration %s failed after %d attempt(s): %s"
 LOG_WEBHOOK_ATTEMPT = "webhook attempt %d for message %s: %s"
 LOG_SERVING = "Genesys Cloud sandbox on %s"
-LOG_WEBHOOK_HELD_DROPPED = ("webhook delivery of message %s to integration %s was held by a reorder "
-                            "fault and is not sent: the sandbox stopped")
+LOG_WEBHOOK_HELD_DROPPED = ("webhook delivery of message %s to integration %s was held by a "
+                            "reorder fault and is not sent: the sandbox stopped")
 LOG_WEBHOOK_QUEUED_DROPPED = "%d queued webhook deliveries not sent: the sandbox stopped"
 LOG_WEBHOOK_ABANDONED = "webhook delivery of message %s abandoned: the sandbox stopped"
 HTTP_ABORTED = "connection refused: the sandbox is stopping"

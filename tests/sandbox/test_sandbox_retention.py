@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from sandbox import seed
 from sandbox.config import ConfigError, SandboxConfig
 from sandbox.media import Media, MediaStore
 from sandbox_testkit import auth, inbound, start, token
@@ -25,16 +26,17 @@ class Clock:
 
 
 def _started(config: dict):  # type: ignore[no-untyped-def]
+    # agents off queue: conversations wait in the queue until they end
     server = start({"seed": {"users": [{"id": u, "routing_status": "OFF_QUEUE"}
-                                       for u in _agent_ids()]}, **config})
+                                       for u in (seed.DEMO_AGENT_ID, seed.SECOND_AGENT_ID)]},
+                    **config})
     clock = Clock()
     server.sandbox.store.clock = clock
     return server, clock, token(server.url)
 
 
-def _agent_ids() -> list[str]:
-    from sandbox import seed
-    return [seed.DEMO_AGENT_ID, seed.SECOND_AGENT_ID]
+def _status(server, tok: str, cid: str) -> int:  # type: ignore[no-untyped-def]
+    return requests.get(f"{server.url}{M}/{cid}", headers=auth(tok), timeout=5).status_code
 
 
 def _end(server, tok: str, cid: str) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +68,7 @@ def test_ended_conversation_is_forgotten_after_retention():
         _end(server, tok, old)
         clock.now += 9 * 60
         live = inbound(server.url, tok, "cust-live").json()["conversationId"]
-        assert requests.get(f"{server.url}{M}/{old}", headers=auth(tok), timeout=5).status_code == 200
+        assert _status(server, tok, old) == 200
         clock.now += 2 * 60  # 11 minutes after the end
         inbound(server.url, tok, "cust-new")  # new work prunes what is past its retention
         resp = requests.get(f"{server.url}{M}/{old}", headers=auth(tok), timeout=5)
@@ -78,7 +80,7 @@ def test_ended_conversation_is_forgotten_after_retention():
         assert resp.status_code == 404
         assert not any(m in server.sandbox.store.messages for m in mids)
         # a conversation that has not ended is never forgotten
-        assert requests.get(f"{server.url}{M}/{live}", headers=auth(tok), timeout=5).status_code == 200
+        assert _status(server, tok, live) == 200
         # the customer who comes back gets a new conversation
         again = inbound(server.url, tok, "cust-old").json()["conversationId"]
         assert again != old
@@ -98,7 +100,7 @@ def test_threading_window_outlasts_a_shorter_retention():
         _end(server, tok, first)
         clock.now += 31 * 60
         inbound(server.url, tok, "cust-other-2")
-        assert requests.get(f"{server.url}{M}/{first}", headers=auth(tok), timeout=5).status_code == 404
+        assert _status(server, tok, first) == 404
     finally:
         server.stop()
 
@@ -114,10 +116,10 @@ def test_reopened_conversation_is_kept_from_its_latest_end():
         _end(server, tok, cid)
         clock.now += 8 * 60  # 16 minutes after the first end, 8 after the latest
         inbound(server.url, tok, "cust-other")
-        assert requests.get(f"{server.url}{M}/{cid}", headers=auth(tok), timeout=5).status_code == 200
+        assert _status(server, tok, cid) == 200
         clock.now += 3 * 60
         inbound(server.url, tok, "cust-other-2")
-        assert requests.get(f"{server.url}{M}/{cid}", headers=auth(tok), timeout=5).status_code == 404
+        assert _status(server, tok, cid) == 404
     finally:
         server.stop()
 
