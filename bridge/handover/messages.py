@@ -64,4 +64,5 @@ LOG_INBOUND_DEAD: Final = ("inbound item %s (webhook %s): handling failed %d tim
                            "dead-lettered")
 LOG_INBOUND_CRASH: Final = "inbound dispatcher error; continuing"
 LOG_RECEIPT_FAILED: Final = "receipt (%s) for webhook %s not sent: %s"
-LOG_RECEIPT_DROPPED: Final = "receipt (%s) for webhook %s dropped: shutting down"
+LOG_RECEIPT_DROPPED: Final = ("receipt (%s) for webhook %s dropped: shutting down, or too many "
+                               "receipts waiting")

@@ -6,7 +6,9 @@ store transactions plus the call. What is kept: a receipt is queued only after t
 reports was stored (so "Delivered" never precedes the delivery), receipts of one customer go out
 in order (one at a time per key), and each is retried by the Genesys client's policy (429 with
 `Retry-After`, 502/503/504, connection errors) for at most the policy's deadline (30 s). What is
-given up: receipts still queued when the process dies or stops are not sent (logged).
+given up: receipts still queued when the process dies or stops are not sent (logged), and past
+MAX_QUEUED waiting receipts new ones are dropped (logged, counted) rather than let memory grow.
+Two sender threads: receipts are background work and should not take the GIL from relaying.
 """
 
 from __future__ import annotations
@@ -26,37 +28,53 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECEIPT_PATH = "/api/v2/conversations/messages/{integration}/inbound/open/receipt"
+WORKERS = 2
+MAX_QUEUED = 10_000
 
 
 class ReceiptSender:
     """Sends receipt bodies on a small pool, in order per (integration, customer)."""
 
-    def __init__(self, clients: "ClientRegistry", metrics: "Metrics", workers: int = 4) -> None:
+    def __init__(self, clients: "ClientRegistry", metrics: "Metrics", workers: int = WORKERS,
+                 max_queued: int = MAX_QUEUED) -> None:
         self._clients = clients
-        self._workers = workers
+        self._workers, self._max_queued = workers, max_queued
+        self._queued = 0
         self._executor: KeyedExecutor | None = None
         self._lock = threading.Lock()
         self._stopping = False
         # The outbox's counter: every call to Genesys is counted in one place.
         self._calls = metrics.counter("genesys_calls_total", "Calls to Genesys by route and status",
                                       ["route", "status"])
+        self._dropped = metrics.counter("receipts_dropped_total",
+                                        "Receipts not sent: too many waiting, or shutting down")
 
     def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
         """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
         receipts; returns at once."""
         with self._lock:
-            if self._stopping:
-                log.info(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
+            if self._stopping or self._queued >= self._max_queued:
+                log.warning(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
+                self._dropped.inc()
                 return
+            self._queued += 1
             if self._executor is None:
                 self._executor = KeyedExecutor(self._workers, "om-receipt")
             executor = self._executor
-        executor.submit(f"{integration_id}:{customer_id}",
-                        lambda: self._send(provider_id, integration_id, body))
+        try:
+            executor.submit(f"{integration_id}:{customer_id}",
+                            lambda: self._send(provider_id, integration_id, body))
+        except RuntimeError:  # stopped in between
+            with self._lock:
+                self._queued -= 1
+            self._dropped.inc()
 
     def _send(self, provider_id: str, integration_id: str, body: dict) -> None:
+        with self._lock:
+            self._queued -= 1
         if self._stopping:
             log.info(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
+            self._dropped.inc()
             return
         path = RECEIPT_PATH.format(integration=quote(integration_id, safe=""))
         try:
