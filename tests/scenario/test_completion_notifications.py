@@ -144,6 +144,8 @@ def test_reconciliation_that_runs_out_of_retries_is_tried_again_later(env):
     requests.delete(f"{env.sandbox_url}/sandbox/faults/{rest['id']}", timeout=5).raise_for_status()
     # Not dropped: the conversation is checked again and its end found.
     wait_until(lambda: handover_of(env) is None, 15, what="the end found on a later check")
+    # The decision is counted after the handover ended: wait for it rather than race it.
+    wait_until(lambda: decisions(env, "reconcile", "end") >= 1, 5, what="the decision counted")
     assert decisions(env, "reconcile", "end") == 1
 
 
