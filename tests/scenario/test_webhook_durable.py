@@ -38,7 +38,7 @@ def test_a_webhook_accepted_before_a_crash_reaches_the_user_once_after_restart(b
     assert post_raw(env.bridge_url, raw).json() == {"status": "duplicate"}
     _marker_then(env, conversation_id)
     assert agent_texts(env).count("sent before the crash") == 1
-    assert env.ctx.store.inbound_pending() == []
+    assert body["id"] not in [i.payload["body"]["id"] for i in env.ctx.store.inbound_pending()]
 
 
 def test_a_webhook_leased_by_a_process_that_died_is_handled_after_the_lease(bridge_env):
@@ -58,7 +58,7 @@ def test_a_webhook_leased_by_a_process_that_died_is_handled_after_the_lease(brid
     collect(env, _agent_said("left behind"))
     _marker_then(env, conversation_id)
     assert agent_texts(env).count("left behind") == 1
-    assert env.ctx.store.inbound_pending() == []
+    assert body["id"] not in [i.payload["body"]["id"] for i in env.ctx.store.inbound_pending()]
 
 
 def test_messages_of_one_customer_reach_the_user_in_order(bridge_env):
