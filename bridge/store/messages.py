@@ -18,3 +18,5 @@ OUTBOX_ITEM_NOT_FOUND = "no pending outbox item with id {item_id}"
 SESSION_LOCK_TIMEOUT = "timed out after {timeout}s waiting for the lock of session {session}"
 REDIS_SUBSCRIBER_ERROR = ("store: output notification subscriber lost its connection ({error}); "
                           "retrying")
+
+SQLITE_CLOSED = "the SQLite store {path} is closed"

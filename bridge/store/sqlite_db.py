@@ -67,6 +67,10 @@ CREATE INDEX inbound_dead ON inbound(id) WHERE dead = 1;
 MIGRATIONS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # version -> script taking the previous version to it
 
 
+# How long close() waits for another thread's statement before leaving its connection.
+CLOSE_WAIT_SECONDS = 5.0
+
+
 class SqliteDatabase:
     """Connections to one SQLite database: one per thread for a file (WAL, busy timeout), a
     single lock-guarded one for `:memory:` (which exists only inside its connection)."""
@@ -125,36 +129,51 @@ class SqliteDatabase:
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (the shared one for `:memory:`)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        return self._thread_connection()[0]
+
+    def _thread_connection(self) -> tuple[sqlite3.Connection, threading.RLock]:
+        # Each connection has a lock held while it is in use, so close() never closes a
+        # connection another thread is executing on (the sqlite3 module would crash).
+        pair = getattr(self._local, "pair", None)
+        if pair is not None:
+            return pair
         with self._registry_lock:
+            if self._closing.is_set():
+                raise StoreError(messages.SQLITE_CLOSED.format(path=self.path))
             if self.memory and self._connections:
-                conn = next(iter(self._connections.values()))
+                pair = next(iter(self._connections.values()))
             else:
                 # Threads come and go (tests, thread pools): close connections of dead threads.
                 for thread in [t for t in self._connections if not t.is_alive()]:
-                    self._connections.pop(thread).close()
-                conn = self._new_connection()
-                self._connections[threading.current_thread()] = conn
-        self._local.conn = conn
-        return conn
+                    self._connections.pop(thread)[0].close()
+                pair = (self._new_connection(), threading.RLock())
+                self._connections[threading.current_thread()] = pair
+        self._local.pair = pair
+        return pair
+
+    @contextmanager
+    def _use(self) -> Iterator[sqlite3.Connection]:
+        conn, in_use = self._thread_connection()
+        with in_use:
+            if self._closing.is_set():
+                raise StoreError(messages.SQLITE_CLOSED.format(path=self.path))
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A connection for reads (autocommit: each statement sees the latest commit)."""
         if self.memory:
-            with self._memory_lock:
-                yield self.connection()
+            with self._memory_lock, self._use() as conn:
+                yield conn
         else:
-            yield self.connection()
+            with self._use() as conn:
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
         across threads and processes; committed on success, rolled back on error."""
-        with self._memory_lock if self.memory else self._write_lock:
-            conn = self.connection()
+        with self._memory_lock if self.memory else self._write_lock, self._use() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -182,8 +201,13 @@ class SqliteDatabase:
         if thread is not None and thread is not threading.current_thread():
             thread.join(5)
         with self._registry_lock:
-            for conn in self._connections.values():
-                conn.close()
+            pairs = list(self._connections.values())
             self._connections.clear()
+        for conn, in_use in pairs:
+            # Wait for a thread mid-statement to finish; never close under it.
+            if in_use.acquire(timeout=CLOSE_WAIT_SECONDS):
+                try:
+                    conn.close()
+                finally:
+                    in_use.release()
         self._local = threading.local()
-

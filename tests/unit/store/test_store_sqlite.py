@@ -115,3 +115,36 @@ def test_hot_path_statements_never_scan_a_table(tmp_path: Path) -> None:
             scans = [step for step in plan if step.startswith("SCAN")
                      and step != "SCAN CONSTANT ROW" and not step.startswith("SCAN (subquery")]
             assert not scans, (sql, plan)
+
+
+def test_close_waits_for_a_statement_in_another_thread_and_refuses_later_use(tmp_path):
+    """Closing a connection another thread is executing on crashes the sqlite3 module; close()
+    waits for the user to finish, and any use after close is a clear StoreError."""
+    import threading
+
+    from bridge.store.errors import StoreError
+    from bridge.store.sqlite_db import SqliteDatabase
+
+    db = SqliteDatabase(str(tmp_path / "c.db"))
+    inside, release, closed = threading.Event(), threading.Event(), threading.Event()
+    seen: list = []
+
+    def reader() -> None:
+        with db.read() as conn:
+            inside.set()
+            release.wait(5)
+            seen.append(conn.execute("SELECT 1").fetchone()[0])  # still open: close() waits
+
+    t = threading.Thread(target=reader)
+    t.start()
+    assert inside.wait(5)
+    closer = threading.Thread(target=lambda: (db.close(), closed.set()))
+    closer.start()
+    assert not closed.wait(0.2)  # blocked on the reader's statement
+    release.set()
+    t.join(5)
+    assert closed.wait(5) and seen == [1]
+    with pytest.raises(StoreError, match="closed"):
+        with db.read() as conn:
+            conn.execute("SELECT 1")
+    closer.join(5)
