@@ -21,6 +21,7 @@ import uuid
 from typing import TYPE_CHECKING, Callable
 
 from bridge.handover import messages
+from bridge.handover.loop import dispatch_loop
 from bridge.handover.serial import KeyedExecutor
 
 from bridge.store import InboundCompletion
@@ -121,15 +122,8 @@ class InboundQueue:
 
     # -- dispatcher -----------------------------------------------------------------------
     def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.poll_interval)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                self._dispatch()
-            except Exception:  # noqa: BLE001 - the dispatcher must outlive a store hiccup
-                log.exception(messages.LOG_INBOUND_CRASH)
+        dispatch_loop(self._stopping, self._wake, self.poll_interval, self._dispatch,
+                      messages.LOG_INBOUND_CRASH)
 
     def _dispatch(self) -> None:
         with self._lock:

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from bridge.genesys.errors import (DeadlineExceededError, GenesysConnectionError, GenesysError,
                                    RateLimitedError)
 from bridge.handover import messages
+from bridge.handover.loop import dispatch_loop
 
 if TYPE_CHECKING:
     from bridge.app import ClientRegistry
@@ -135,15 +136,8 @@ class Outbox:
 
     # -- dispatcher -----------------------------------------------------------------------
     def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self._poll)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                self._dispatch()
-            except Exception:  # noqa: BLE001 - the dispatcher must outlive a store hiccup
-                log.exception(messages.LOG_OUTBOX_CRASH)
+        dispatch_loop(self._stopping, self._wake, self._poll, self._dispatch,
+                      messages.LOG_OUTBOX_CRASH)
 
     def _dispatch(self) -> None:
         with self._inflight_lock:
