@@ -8,36 +8,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Blueprint
 
-from flask import Blueprint, current_app, jsonify, request
-
-from sandbox.config import ConfigError
-from sandbox.errors import error_body
-from sandbox.eventbridge import messages
-from sandbox.eventbridge.routes import delivery_records
+from sandbox.eventbridge.routes import admin_routes
 
 from .settings import DataActionSettings
 
 bp = Blueprint("sandbox_data_action", __name__)
-
-
-@bp.get("/sandbox/data-action")
-def get_action() -> Any:
-    caller = current_app.extensions["sandbox.data_action"]
-    return jsonify({"action": caller.settings.public(),
-                    "deliveries": delivery_records(caller.worker)})
-
-
-@bp.put("/sandbox/data-action")
-def put_action() -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return error_body(400, "bad.request", messages.ADMIN_BAD_JSON.format(section="data_action"))
-    try:
-        settings = DataActionSettings.from_section(data)
-    except ConfigError as exc:
-        return error_body(400, "bad.request", str(exc))
-    caller = current_app.extensions["sandbox.data_action"]
-    caller.configure(settings)
-    return jsonify({"action": settings.public()})
+admin_routes(bp, "/sandbox/data-action", "sandbox.data_action", DataActionSettings,
+             "data_action", "action")

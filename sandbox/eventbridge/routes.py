@@ -28,22 +28,30 @@ def delivery_records(worker: OutboundWorker) -> list[dict]:
             for d in list(worker.records)]
 
 
-@bp.get("/sandbox/eventbridge")
-def get_destination() -> Any:
-    dest = current_app.extensions["sandbox.eventbridge"]
-    return jsonify({"destination": dest.settings.public(),
-                    "deliveries": delivery_records(dest.worker)})
+def admin_routes(bp: Blueprint, path: str, extension: str, settings_type: Any, section: str,
+                 field: str) -> None:
+    """GET (settings, secrets redacted, + recent deliveries) and PUT (replace the settings from a
+    config-section body; 400 naming the bad key, nothing changed) for one outbound destination."""
+
+    def get_settings() -> Any:
+        target = current_app.extensions[extension]
+        return jsonify({field: target.settings.public(),
+                        "deliveries": delivery_records(target.worker)})
+
+    def put_settings() -> Any:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return error_body(400, "bad.request", messages.ADMIN_BAD_JSON.format(section=section))
+        try:
+            settings = settings_type.from_section(data)
+        except ConfigError as exc:
+            return error_body(400, "bad.request", str(exc))
+        current_app.extensions[extension].configure(settings)
+        return jsonify({field: settings.public()})
+
+    bp.add_url_rule(path, f"get_{field}", get_settings, methods=["GET"])
+    bp.add_url_rule(path, f"put_{field}", put_settings, methods=["PUT"])
 
 
-@bp.put("/sandbox/eventbridge")
-def put_destination() -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return error_body(400, "bad.request", messages.ADMIN_BAD_JSON.format(section="eventbridge"))
-    try:
-        settings = EventBridgeSettings.from_section(data)
-    except ConfigError as exc:
-        return error_body(400, "bad.request", str(exc))
-    dest = current_app.extensions["sandbox.eventbridge"]
-    dest.configure(settings)
-    return jsonify({"destination": settings.public()})
+admin_routes(bp, "/sandbox/eventbridge", "sandbox.eventbridge", EventBridgeSettings,
+             "eventbridge", "destination")
