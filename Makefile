@@ -3,18 +3,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# Package code checked by the lint and type gate (the repository's top-level folders).
+PKG    := om_bridge bridge sandbox extension schemas flows
 
-.PHONY: run test venv test-venv node-deps bench clean
+.PHONY: run test lint venv test-venv node-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.run-installed: $(BIN)/python setup.cfg pyproject.toml
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.test-installed: $(BIN)/python setup.cfg pyproject.toml
+$(VENV)/.test-installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
@@ -30,11 +32,17 @@ node-deps:
 run: venv
 	$(BIN)/om-bridge demo $(ARGS)
 
-test: test-venv node-deps
+# The lint and type gate: ruff (lint and format) on everything, mypy on the package code.
+lint: test-venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PKG)
+
+test: test-venv node-deps lint
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: venv
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .pytest_cache tests/js/node_modules
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/js/node_modules

@@ -4,7 +4,7 @@ reports the value, the baseline, the ratio, the target and PASS/MISS (`python -m
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from bench.result import Result
 

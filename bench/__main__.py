@@ -33,7 +33,7 @@ def run(names: list[str], quick: bool) -> tuple[list[Result], dict[str, str]]:
         workdir = Path(tempfile.mkdtemp(prefix=f"om-bench-{name}-"))
         try:
             got = benchmark(name)(workdir, quick=quick)
-        except Exception as exc:  # noqa: BLE001 - report it and go on with the next benchmark
+        except Exception as exc:
             traceback.print_exc()
             failures[name] = f"{type(exc).__name__}: {exc}"
             print(messages.FAILED.format(name=name, error=type(exc).__name__, message=exc))
@@ -52,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
-        print(messages.UNKNOWN.format(names=", ".join(unknown), known=", ".join(BENCHMARKS)),
-              file=sys.stderr)
+        print(
+            messages.UNKNOWN.format(names=", ".join(unknown), known=", ".join(BENCHMARKS)),
+            file=sys.stderr,
+        )
         return 2
     # The in-process sandbox logs each request and failed delivery: not a benchmark's output.
     for name in ("werkzeug", "sandbox", "bridge"):
@@ -62,16 +64,27 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     results, failures = run(names, args.quick)
     seconds = time.monotonic() - start
-    print(messages.TOTAL.format(passed=sum(r.passed for r in results), count=len(results),
-                                seconds=seconds))
+    print(
+        messages.TOTAL.format(
+            passed=sum(r.passed for r in results), count=len(results), seconds=seconds
+        )
+    )
     if not args.no_record:
-        command = "python -m bench" + "".join(f" {n}" for n in args.names) + \
-            (" --quick" if args.quick else "")
+        command = (
+            "python -m bench"
+            + "".join(f" {n}" for n in args.names)
+            + (" --quick" if args.quick else "")
+        )
         full = not args.quick and not args.names
-        json_path, md_path = report.write(results, failures, command=command, quick=args.quick,
-                                          seconds=seconds, markdown=full)
-        print(messages.WROTE.format(json_path=json_path, md_note=messages.MD_NOTE.format(
-            md_path=md_path) if md_path else ""))
+        json_path, md_path = report.write(
+            results, failures, command=command, quick=args.quick, seconds=seconds, markdown=full
+        )
+        print(
+            messages.WROTE.format(
+                json_path=json_path,
+                md_note=messages.MD_NOTE.format(md_path=md_path) if md_path else "",
+            )
+        )
     return 1 if failures else 0
 
 

@@ -10,8 +10,8 @@ import argparse
 
 from flask import Flask, jsonify, request
 
-from bridge.genesys.signature import HEADER, verify_signature
 from bench.procs import GUNICORN_OPTIONS, HOST
+from om_bridge.bridge.genesys.signature import HEADER, verify_signature
 
 PATH = "/handover/genesysCloudOM"
 

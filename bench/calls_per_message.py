@@ -46,11 +46,14 @@ def run(workdir: Path, quick: bool = False) -> Result:
             wait_outputs(rig, before + 1, 30)
             users.append((h.customer_id, h.conversation_id))
         mine = f"Bearer {agent.token}"
-        _settle(rig)   # the set-up's own receipts must not count as the users' calls
+        _settle(rig)  # the set-up's own receipts must not count as the users' calls
 
         def inbound_count(mark: int) -> int:
-            return sum(1 for s in rig.requests.since(mark)
-                       if s.path.endswith(INBOUND) and s.method == "POST")
+            return sum(
+                1
+                for s in rig.requests.since(mark)
+                if s.path.endswith(INBOUND) and s.method == "POST"
+            )
 
         mark = rig.requests.mark()
         sent = 0
@@ -73,17 +76,24 @@ def run(workdir: Path, quick: bool = False) -> Result:
         _settle(rig)
         agent_calls = [s for s in rig.requests.since(mark) if s.authorization != mine]
     return Result(
-        name="calls_per_message", metric="Genesys API calls per user message (steady state)",
-        unit="calls/msg", value=len(user_calls) / sent, baseline=None, target=TARGET,
+        name="calls_per_message",
+        metric="Genesys API calls per user message (steady state)",
+        unit="calls/msg",
+        value=len(user_calls) / sent,
+        baseline=None,
+        target=TARGET,
         compare="==",
         details={
-            "handovers": p["handovers"], "user_messages": sent,
+            "handovers": p["handovers"],
+            "user_messages": sent,
             "calls_by_route": dict(Counter(f"{s.method} {_route(s.path)}" for s in user_calls)),
             "agent_replies": replies,
             "calls_per_agent_reply": round(len(agent_calls) / replies, 3),
-            "agent_reply_calls_by_route": dict(Counter(f"{s.method} {_route(s.path)}"
-                                                       for s in agent_calls)),
-        })
+            "agent_reply_calls_by_route": dict(
+                Counter(f"{s.method} {_route(s.path)}" for s in agent_calls)
+            ),
+        },
+    )
 
 
 def _settle(rig: Rig, quiet: float = 0.5, limit: float = 10.0) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Seen:
     """One request as the sandbox received it."""
 
-    at: float          # time.perf_counter() on arrival
+    at: float  # time.perf_counter() on arrival
     method: str
     path: str
     authorization: str
@@ -28,15 +29,19 @@ class RequestLog:
         self.seen: list[Seen] = []
 
     @classmethod
-    def install(cls, flask_app: Any) -> "RequestLog":
+    def install(cls, flask_app: Any) -> RequestLog:
         """Wrap `flask_app.wsgi_app` (Flask calls it per request, so this works while serving)."""
         log = cls(flask_app.wsgi_app)
         flask_app.wsgi_app = log
         return log
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        item = Seen(time.perf_counter(), environ.get("REQUEST_METHOD", ""),
-                    environ.get("PATH_INFO", ""), environ.get("HTTP_AUTHORIZATION", ""))
+        item = Seen(
+            time.perf_counter(),
+            environ.get("REQUEST_METHOD", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("HTTP_AUTHORIZATION", ""),
+        )
         with self._lock:
             self.seen.append(item)
             self._lock.notify_all()

@@ -14,8 +14,7 @@ from pathlib import Path
 from bench import payloads
 from bench.result import Result
 from bench.rig import Rig
-from bench.webhook_load import (open_handovers, output_times, run_load, start_baseline,
-                                wait_outputs)
+from bench.webhook_load import open_handovers, output_times, run_load, start_baseline, wait_outputs
 
 RATE = 200.0
 TARGET_MS = 5.0
@@ -35,8 +34,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def _summary(latencies_s: list[float]) -> dict:
     ms = [v * 1000.0 for v in latencies_s]
-    return {q: round(percentile(ms, float(q[1:])), 3) for q in ("p50", "p90", "p99")} | \
-        {"max": round(max((v for v in ms if math.isfinite(v)), default=float("nan")), 3)}
+    return {q: round(percentile(ms, float(q[1:])), 3) for q in ("p50", "p90", "p99")} | {
+        "max": round(max((v for v in ms if math.isfinite(v)), default=float("nan")), 3)
+    }
 
 
 def run(workdir: Path, quick: bool = False) -> Result:
@@ -69,15 +69,25 @@ def run(workdir: Path, quick: bool = False) -> Result:
     base_p99 = percentile(base["latencies"], 99) * 1000.0
     bridge_p99 = percentile(bridge["latencies"], 99) * 1000.0
     return Result(
-        name="latency_p99", metric="bridge-added p99 latency at 200 req/s", unit="ms",
-        value=bridge_p99 - base_p99, baseline=base_p99, target=TARGET_MS, compare="<=",
+        name="latency_p99",
+        metric="bridge-added p99 latency at 200 req/s",
+        unit="ms",
+        value=bridge_p99 - base_p99,
+        baseline=base_p99,
+        target=TARGET_MS,
+        compare="<=",
         details={
-            "rate": RATE, "seconds": p["duration"], "requests": count,
+            "rate": RATE,
+            "seconds": p["duration"],
+            "requests": count,
             "open_handovers": p["handovers"],
-            "baseline_ms": _summary(base["latencies"]), "baseline_statuses": base["statuses"],
-            "bridge_ms": _summary(bridge["latencies"]), "bridge_statuses": bridge["statuses"],
+            "baseline_ms": _summary(base["latencies"]),
+            "baseline_statuses": base["statuses"],
+            "bridge_ms": _summary(bridge["latencies"]),
+            "bridge_statuses": bridge["statuses"],
             "bridge_p99_ms": round(bridge_p99, 3),
             "relay_ms (due → output stamped, 1 ms resolution)": _summary(relay),
             "relayed_outputs_matched": len(relay),
             "sandbox_process_cpu_s": round(sandbox_cpu, 2),
-        })
+        },
+    )

@@ -21,15 +21,19 @@ from pathlib import Path
 import requests
 
 from bench.procs import HOST, free_port
-from bench.rig import merge
-from bridge.completion.events import CUSTOMER_END
-from bridge.completion.listener import ListenerSettings, NotificationsListener, TopicBudgetExceeded
-from bridge.demo import DEMO_PROVIDER, DEMO_TOKEN
-from bridge.genesys.client import GenesysClient
-from bridge.genesys.wire import Customer, message_body
-from bridge.store import Handover, SessionKey, open_store
 from bench.result import Result
-from sandbox import seed
+from bench.rig import merge
+from om_bridge.bridge.completion.events import CUSTOMER_END
+from om_bridge.bridge.completion.listener import (
+    ListenerSettings,
+    NotificationsListener,
+    TopicBudgetExceeded,
+)
+from om_bridge.bridge.demo import DEMO_PROVIDER, DEMO_TOKEN
+from om_bridge.bridge.genesys.client import GenesysClient
+from om_bridge.bridge.genesys.wire import Customer, message_body
+from om_bridge.bridge.store import Handover, SessionKey, open_store
+from om_bridge.sandbox import seed
 
 FULL = {"conversations": 20_000, "subscribe_limit": 240.0}
 QUICK = {"conversations": 1_500, "subscribe_limit": 25.0}
@@ -37,21 +41,31 @@ INBOUND = f"/api/v2/conversations/messages/{seed.DEMO_INTEGRATION_ID}/inbound/op
 
 
 def _sandbox(quick: bool):  # type: ignore[no-untyped-def]
-    from sandbox.server import SandboxServer
+    from om_bridge.sandbox.server import SandboxServer
 
-    dead = f"http://{HOST}:{free_port()}/nowhere"   # no bridge here: webhooks fail fast, unretried
-    config = merge({"seed": {"webhook_url": dead}}, {"webhook": {"retries": 0, "timeout": 1.0},
-                                                      "eventbridge": {"url": ""}})
+    dead = f"http://{HOST}:{free_port()}/nowhere"  # no bridge here: webhooks fail fast, unretried
+    config = merge(
+        {"seed": {"webhook_url": dead}},
+        {"webhook": {"retries": 0, "timeout": 1.0}, "eventbridge": {"url": ""}},
+    )
     return SandboxServer(config, host=HOST, port=0).start()
 
 
 def _real_conversation(client: GenesysClient) -> tuple[str, str]:
     """A customer message through Open Messaging; (customer id, conversation id)."""
     customer = f"cap-{uuid.uuid4().hex[:12]}"
-    body = message_body(Customer(customer), str(uuid.uuid4()), text="hello", content=None,
-                        time=None, custom_attributes=None, metadata=None)
-    echo = client.request("POST", INBOUND, params={"prefetchConversationId": "true"},
-                          json_body=body)
+    body = message_body(
+        Customer(customer),
+        str(uuid.uuid4()),
+        text="hello",
+        content=None,
+        time=None,
+        custom_attributes=None,
+        metadata=None,
+    )
+    echo = client.request(
+        "POST", INBOUND, params={"prefetchConversationId": "true"}, json_body=body
+    )
     return customer, echo["conversationId"]
 
 
@@ -63,14 +77,15 @@ def _channels(url: str) -> list[dict]:
 
 def run(workdir: Path, quick: bool = False) -> Result:
     """Track, wait for the subscriptions, end the last conversation, look for its end event."""
-    from sandbox.agentclient import AgentClient
+    from om_bridge.sandbox.agentclient import AgentClient
 
     p = QUICK if quick else FULL
     n = p["conversations"]
     sandbox = _sandbox(quick)
     store = open_store(f"sqlite:///{workdir / 'listener.db'}")
-    client = GenesysClient(None, seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET,
-                           base_url=sandbox.url)
+    client = GenesysClient(
+        None, seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET, base_url=sandbox.url
+    )
     events: list = []
     got_end = threading.Event()
     listener = None
@@ -84,19 +99,31 @@ def run(workdir: Path, quick: bool = False) -> Result:
         ids = [str(uuid.uuid4()) for _ in range(n - 1)] + [real]
         for i, cid in enumerate(ids):
             user = customer if cid == real else f"cap-fake-{i}"
-            store.create_handover(Handover.new(
-                SessionKey(DEMO_TOKEN, user, f"s-{user}"), DEMO_PROVIDER, customer_id=user,
-                integration_id=seed.DEMO_INTEGRATION_ID, conversation_id=cid, status="active"))
+            store.create_handover(
+                Handover.new(
+                    SessionKey(DEMO_TOKEN, user, f"s-{user}"),
+                    DEMO_PROVIDER,
+                    customer_id=user,
+                    integration_id=seed.DEMO_INTEGRATION_ID,
+                    conversation_id=cid,
+                    status="active",
+                )
+            )
 
         def dispatch(event) -> None:  # type: ignore[no-untyped-def]
             events.append(event)
             if event.conversation_id == real and event.kind == CUSTOMER_END:
                 got_end.set()
 
-        listener = NotificationsListener(client, store, dispatch, client_id=seed.BRIDGE_CLIENT_ID,
-                                         provider_ids=[DEMO_PROVIDER],
-                                         queue_ids=[seed.DEMO_QUEUE_ID],
-                                         settings=ListenerSettings())
+        listener = NotificationsListener(
+            client,
+            store,
+            dispatch,
+            client_id=seed.BRIDGE_CLIENT_ID,
+            provider_ids=[DEMO_PROVIDER],
+            queue_ids=[seed.DEMO_QUEUE_ID],
+            settings=ListenerSettings(),
+        )
         listener.start()
         deadline = time.monotonic() + 30
         while not listener.leader and time.monotonic() < deadline:
@@ -139,22 +166,33 @@ def run(workdir: Path, quick: bool = False) -> Result:
     return Result(
         name="listener_capacity",
         metric=f"conversations tracked by one OAuth client's listener, end of the {n:,}th detected",
-        unit="conversations", value=float(n - len(refused)) if detected and tracked_ok else
-        float(n - len(refused)) - 0.5 * (not detected),
-        baseline=None, target=float(n), compare=">=",
+        unit="conversations",
+        value=float(n - len(refused))
+        if detected and tracked_ok
+        else float(n - len(refused)) - 0.5 * (not detected),
+        baseline=None,
+        target=float(n),
+        compare=">=",
         details={
-            "sandbox_limits": {"max_topics": limits.max_topics,
-                               "max_channels": limits.max_channels},
-            "conversations": n, "tracked": len(ids) - len(refused),
-            "refused": len(refused), "refused_reason": refused[0][1] if refused else None,
+            "sandbox_limits": {
+                "max_topics": limits.max_topics,
+                "max_channels": limits.max_channels,
+            },
+            "conversations": n,
+            "tracked": len(ids) - len(refused),
+            "refused": len(refused),
+            "refused_reason": refused[0][1] if refused else None,
             "queue_topics": listener.queue_topics if listener else [],
             "track_seconds": round(track_seconds, 3),
-            "topics_wanted": wanted, "topics_subscribed": subscribed,
+            "topics_wanted": wanted,
+            "topics_subscribed": subscribed,
             "topics_on_connected_sockets": connected,
             "subscribe_seconds": round(subscribe_seconds, 3),
             "channels": len(chans),
             "last_conversation_tracked": real_tracked,
-            "end_detected": detected, "end_detect_seconds": round(detect_seconds, 3),
+            "end_detected": detected,
+            "end_detect_seconds": round(detect_seconds, 3),
             "end_event_source": source,
             "reconcile_checks": listener.reconciler.checked if listener else 0,
-        })
+        },
+    )

@@ -85,9 +85,14 @@ def build_requests(spec: dict) -> list[bytes]:
         for line in f:
             item = json.loads(line)
             body = item["body"].encode("utf-8")
-            out.append((head + "Content-Type: application/json\r\n"
-                        f"{SIGNATURE_HEADER}: {item['signature']}\r\n"
-                        f"Content-Length: {len(body)}\r\n\r\n").encode("ascii") + body)
+            out.append(
+                (
+                    head + "Content-Type: application/json\r\n"
+                    f"{SIGNATURE_HEADER}: {item['signature']}\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode("ascii")
+                + body
+            )
     return out
 
 
@@ -120,8 +125,13 @@ def closed_loop(spec: dict, raws: list[bytes]) -> dict[str, Any]:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
-    return {"mode": "closed", "start_wall": start_wall, "elapsed": elapsed,
-            "sent": sum(statuses.values()), "statuses": statuses}
+    return {
+        "mode": "closed",
+        "start_wall": start_wall,
+        "elapsed": elapsed,
+        "sent": sum(statuses.values()),
+        "statuses": statuses,
+    }
 
 
 def open_loop(spec: dict, raws: list[bytes]) -> dict[str, Any]:
@@ -158,9 +168,15 @@ def open_loop(spec: dict, raws: list[bytes]) -> dict[str, Any]:
     counts: dict[int, int] = {}
     for s in statuses:
         counts[s] = counts.get(s, 0) + 1
-    return {"mode": "open", "start_wall": start_wall + 0.05, "rate": rate,
-            "elapsed": time.perf_counter() - start, "sent": count, "statuses": counts,
-            "latencies": latencies}
+    return {
+        "mode": "open",
+        "start_wall": start_wall + 0.05,
+        "rate": rate,
+        "elapsed": time.perf_counter() - start,
+        "sent": count,
+        "statuses": counts,
+        "latencies": latencies,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

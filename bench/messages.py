@@ -1,8 +1,10 @@
 """Texts `python -m bench` prints and writes (one place, so wording stays consistent)."""
 
 RUNNING = "== {name}{quick} …"
-LINE = ("{status:4}  {name:<20} {value} {unit} (baseline {baseline}, ratio {ratio}; "
-        "target {target_text})")
+LINE = (
+    "{status:4}  {name:<20} {value} {unit} (baseline {baseline}, ratio {ratio}; "
+    "target {target_text})"
+)
 FAILED = "FAIL  {name:<20} raised {error}: {message}"
 WROTE = "results: {json_path}{md_note}"
 MD_NOTE = " and {md_path}"

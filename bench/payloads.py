@@ -5,26 +5,38 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
-from bridge.genesys.signature import compute_signature
-from sandbox import seed
+from om_bridge.bridge.genesys.signature import compute_signature
+from om_bridge.sandbox import seed
 
 
-def agent_text(customer_id: str, conversation_id: str, text: str,
-               integration_id: str = seed.DEMO_INTEGRATION_ID) -> dict:
+def agent_text(
+    customer_id: str,
+    conversation_id: str,
+    text: str,
+    integration_id: str = seed.DEMO_INTEGRATION_ID,
+) -> dict:
     """An agent's (`originatingEntity: Human`) Text message to one customer."""
     mid = uuid.uuid4().hex
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {
         "id": mid,
-        "channel": {"id": integration_id, "platform": "Open", "type": "Private", "messageId": mid,
-                    "to": {"id": customer_id, "idType": "Opaque"},
-                    "from": {"nickname": seed.DEMO_INTEGRATION_NAME, "id": integration_id,
-                             "idType": "Opaque"},
-                    "time": now},
+        "channel": {
+            "id": integration_id,
+            "platform": "Open",
+            "type": "Private",
+            "messageId": mid,
+            "to": {"id": customer_id, "idType": "Opaque"},
+            "from": {
+                "nickname": seed.DEMO_INTEGRATION_NAME,
+                "id": integration_id,
+                "idType": "Opaque",
+            },
+            "time": now,
+        },
         "conversationId": conversation_id,
         "direction": "Outbound",
         "originatingEntity": "Human",
@@ -47,8 +59,9 @@ def signed(body: dict, secret: str = seed.DEMO_WEBHOOK_SECRET) -> tuple[bytes, s
     return raw, compute_signature(secret, raw)
 
 
-def write_requests(path: Path, bodies: Iterable[dict],
-                   secret: str = seed.DEMO_WEBHOOK_SECRET) -> int:
+def write_requests(
+    path: Path, bodies: Iterable[dict], secret: str = seed.DEMO_WEBHOOK_SECRET
+) -> int:
     """Write signed bodies as the load generator's JSON lines; how many."""
     n = 0
     with open(path, "w", encoding="utf-8") as f:
@@ -62,5 +75,7 @@ def write_requests(path: Path, bodies: Iterable[dict],
 def relay_bodies(targets: list[tuple[str, str]], count: int) -> list[dict]:
     """`count` agent texts spread round-robin over (customer id, conversation id) targets; each
     text carries its index so an output can be matched to its request."""
-    return [agent_text(targets[i % len(targets)][0], targets[i % len(targets)][1], f"bench {i}")
-            for i in range(count)]
+    return [
+        agent_text(targets[i % len(targets)][0], targets[i % len(targets)][1], f"bench {i}")
+        for i in range(count)
+    ]

@@ -8,20 +8,27 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import IO
 
 import requests
 
 HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parents[1]   # child processes import `bench` and `bridge` from here
+ROOT = Path(__file__).resolve().parents[1]  # child processes import `bench` and `bridge` from here
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # The gunicorn settings `om-bridge serve` uses (bridge/serve.py), mirrored for the baseline so
 # both servers run under the same settings: one worker, gthread, the same thread count.
 THREADS = 16
-GUNICORN_OPTIONS = {"workers": 1, "worker_class": "gthread", "threads": THREADS, "timeout": 120,
-                    "graceful_timeout": 10, "accesslog": None}
+GUNICORN_OPTIONS = {
+    "workers": 1,
+    "worker_class": "gthread",
+    "threads": THREADS,
+    "timeout": 120,
+    "graceful_timeout": 10,
+    "accesslog": None,
+}
 
 
 def free_port() -> int:
@@ -33,8 +40,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
-               interval: float = 0.01) -> None:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.01
+) -> None:
     """Poll `predicate` until true; RuntimeError naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -44,33 +52,45 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
     raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: "Server | None" = None) -> None:
+def wait_http(url: str, timeout: float = 30.0, proc: Server | None = None) -> None:
     """Wait until `url` answers 200 (fails early when `proc` exited)."""
+
     def up() -> bool:
         if proc is not None and proc.popen.poll() is not None:
             raise RuntimeError(
-                f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}")
+                f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}"
+            )
         try:
             return requests.get(url, timeout=1).status_code == 200
         except requests.RequestException:
             return False
+
     wait_until(up, timeout, url, interval=0.05)
 
 
 class Server:
     """A server process (gunicorn master with its one worker) started in its own process group."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.log_path = name, log_path
         self._log: IO[bytes] = open(log_path, "wb")
-        self.popen = subprocess.Popen(list(argv), stdout=self._log, stderr=subprocess.STDOUT,
-                                      env=env, cwd=ROOT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            list(argv),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
 
     def worker_pid(self) -> int:
         """The gunicorn worker (the master's child) — where the app and its threads live."""
+
         def found() -> bool:
             return bool(_children(self.popen.pid))
+
         wait_until(found, 15, f"{self.name}'s gunicorn worker")
         return _children(self.popen.pid)[0]
 

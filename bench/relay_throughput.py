@@ -32,8 +32,12 @@ def _ok(result: dict) -> int:
 def run(workdir: Path, quick: bool = False) -> Result:
     """Measure both servers with the same bodies, connections and limits."""
     p = QUICK if quick else FULL
-    load = {"mode": "closed", "connections": THREADS, "duration": p["duration"],
-            "max_requests": p["requests"]}
+    load = {
+        "mode": "closed",
+        "connections": THREADS,
+        "duration": p["duration"],
+        "max_requests": p["requests"],
+    }
     with Rig(workdir, sandbox_config={"rate_limit": {"per_minute": 0}}) as rig:
         targets = open_handovers(rig, p["handovers"])
         warm = payloads.relay_bodies(targets, p["warmup"])
@@ -65,25 +69,36 @@ def run(workdir: Path, quick: bool = False) -> Result:
         relay_seconds = landed_at - bridge["start_wall"]
         bridge_rate = landed / relay_seconds
     return Result(
-        name="relay_throughput", metric="webhook → user relay throughput", unit="msg/s",
-        value=bridge_rate, baseline=base_rate, target=TARGET, compare=">=", target_on="ratio",
+        name="relay_throughput",
+        metric="webhook → user relay throughput",
+        unit="msg/s",
+        value=bridge_rate,
+        baseline=base_rate,
+        target=TARGET,
+        compare=">=",
+        target_on="ratio",
         details={
             "open_handovers": p["handovers"],
             "handovers_made": "1 through the engine + sandbox (agent answered), "
-                              f"{p['handovers'] - 1} cloned into the store",
-            "connections": THREADS, "gunicorn": "1 worker, gthread, %d threads" % THREADS,
-            "baseline_requests": base["sent"], "baseline_statuses": base["statuses"],
+            f"{p['handovers'] - 1} cloned into the store",
+            "connections": THREADS,
+            "gunicorn": f"1 worker, gthread, {THREADS} threads",
+            "baseline_requests": base["sent"],
+            "baseline_statuses": base["statuses"],
             "baseline_seconds": round(base["elapsed"], 3),
             "baseline_cpu_us_per_request": round(base_cpu / max(1, base["sent"]) * 1e6, 1),
-            "bridge_requests": bridge["sent"], "bridge_statuses": bridge["statuses"],
+            "bridge_requests": bridge["sent"],
+            "bridge_statuses": bridge["statuses"],
             "bridge_http_seconds": round(bridge["elapsed"], 3),
             "bridge_http_rate": round(bridge["sent"] / bridge["elapsed"], 1),
             "bridge_relay_seconds": round(relay_seconds, 3),
-            "outputs_landed": landed, "outputs_expected": accepted,
+            "outputs_landed": landed,
+            "outputs_expected": accepted,
             "bridge_cpu_us_per_message": round(bridge_cpu / max(1, landed) * 1e6, 1),
             "bridge_worker_rss_mb_before": round(rss0 / 2**20, 1),
             # The sandbox runs in the benchmark process and shares the 2 cores: its CPU during the
             # bridge run (receiving the receipts, plus this process's store polling).
             "sandbox_process_cpu_s": round(sandbox_cpu, 2),
             "sandbox_rate_limit": "off (receipts would otherwise queue behind 429s)",
-        })
+        },
+    )

@@ -32,8 +32,13 @@ def machine() -> dict[str, Any]:
         mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
     except (OSError, ValueError, IndexError):
         mem = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_mb": mem,
-            "python": platform.python_version(), "system": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_mb": mem,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def fmt(value: float | None) -> str:
@@ -52,19 +57,38 @@ def target_text(r: Result) -> str:
 
 def line(r: Result) -> str:
     """One printed summary line."""
-    return messages.LINE.format(status="PASS" if r.passed else "MISS", name=r.name,
-                                value=fmt(r.value), unit=r.unit, baseline=fmt(r.baseline),
-                                ratio=fmt(r.ratio), target_text=target_text(r))
+    return messages.LINE.format(
+        status="PASS" if r.passed else "MISS",
+        name=r.name,
+        value=fmt(r.value),
+        unit=r.unit,
+        baseline=fmt(r.baseline),
+        ratio=fmt(r.ratio),
+        target_text=target_text(r),
+    )
 
 
-def write(results: list[Result], failures: dict[str, str], *, command: str, quick: bool,
-          seconds: float, markdown: bool) -> tuple[Path, Path | None]:
+def write(
+    results: list[Result],
+    failures: dict[str, str],
+    *,
+    command: str,
+    quick: bool,
+    seconds: float,
+    markdown: bool,
+) -> tuple[Path, Path | None]:
     """Write the run's JSON (always) and RESULTS.md (full runs of every benchmark only)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    run = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command, "quick": quick,
-           "seconds": round(seconds, 1), "machine": machine(),
-           "results": [r.to_dict() for r in results], "failures": failures}
+    run = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": command,
+        "quick": quick,
+        "seconds": round(seconds, 1),
+        "machine": machine(),
+        "results": [r.to_dict() for r in results],
+        "failures": failures,
+    }
     json_path = RESULTS_DIR / f"{stamp}{'-quick' if quick else ''}.json"
     json_path.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not markdown:
@@ -77,20 +101,33 @@ def render_markdown(run: dict, json_name: str) -> str:
     """RESULTS.md for one run."""
     m = run["machine"]
     text = messages.RESULTS_HEADER.format(
-        command=run["command"], when=run["when"], seconds=run["seconds"],
+        command=run["command"],
+        when=run["when"],
+        seconds=run["seconds"],
         machine=f"{m['cpu']}, {m['cores']} cores, {m['memory_mb']} MB, Python {m['python']}, "
-                f"{m['system']}")
-    rows = ["| Benchmark | Measured | Baseline | Ratio | Target | Status |",
-            "|---|---|---|---|---|---|"]
+        f"{m['system']}",
+    )
+    rows = [
+        "| Benchmark | Measured | Baseline | Ratio | Target | Status |",
+        "|---|---|---|---|---|---|",
+    ]
     for d in run["results"]:
         what = "ratio" if d["target_on"] == "ratio" else "value"
-        rows.append(f"| {d['name']} ({d['metric']}) | {fmt(d['value'])} {d['unit']} | "
-                    f"{fmt(d['baseline'])} | {fmt(d['ratio'])} | {what} {d['compare']} "
-                    f"{fmt(d['target'])} | **{d['status']}** |")
+        rows.append(
+            f"| {d['name']} ({d['metric']}) | {fmt(d['value'])} {d['unit']} | "
+            f"{fmt(d['baseline'])} | {fmt(d['ratio'])} | {what} {d['compare']} "
+            f"{fmt(d['target'])} | **{d['status']}** |"
+        )
     for name, error in run["failures"].items():
         rows.append(f"| {name} | – | – | – | – | **FAIL**: {error} |")
     details = ["", "## Details", ""]
     for d in run["results"]:
         details.append(f"### {d['name']}\n\n```json\n{json.dumps(d['details'], indent=2)}\n```\n")
-    return text + "\n" + "\n".join(rows) + "\n" + "\n".join(details) + \
-        f"\nRaw results: `bench/results/{json_name}`.\n"
+    return (
+        text
+        + "\n"
+        + "\n".join(rows)
+        + "\n"
+        + "\n".join(details)
+        + f"\nRaw results: `bench/results/{json_name}`.\n"
+    )

@@ -16,8 +16,8 @@ import requests
 
 from bench.counting import RequestLog
 from bench.procs import HOST, THREADS, Server, free_port, om_bridge_argv, wait_http, wait_until
-from bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
-from bridge.store import Handover, SessionKey, open_store
+from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
+from om_bridge.bridge.store import Handover, SessionKey, open_store
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -34,15 +34,22 @@ def merge(base: dict, over: dict) -> dict:
 class Rig:
     """A running sandbox + bridge pair for one benchmark."""
 
-    def __init__(self, workdir: Path, *, sandbox_config: dict | None = None,
-                 provider: dict | None = None, threads: int = THREADS) -> None:
-        from sandbox.server import SandboxServer
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        sandbox_config: dict | None = None,
+        provider: dict | None = None,
+        threads: int = THREADS,
+    ) -> None:
+        from om_bridge.sandbox.server import SandboxServer
 
         self.workdir = workdir
         self.bridge_port = free_port()
         self.bridge_url = f"http://{HOST}:{self.bridge_port}"
-        self.sandbox = SandboxServer(merge(sandbox_demo_config(self.bridge_url),
-                                           sandbox_config or {}), host=HOST, port=0).start()
+        self.sandbox = SandboxServer(
+            merge(sandbox_demo_config(self.bridge_url), sandbox_config or {}), host=HOST, port=0
+        ).start()
         self.sandbox_url = self.sandbox.url
         self.requests = RequestLog.install(self.sandbox.app)
         self.bridge: Server | None = None
@@ -55,7 +62,7 @@ class Rig:
             raise
 
     def _start_bridge(self, provider: dict, threads: int) -> None:
-        from bridge.config import write_config
+        from om_bridge.bridge.config import write_config
 
         data_dir = self.workdir / "data"
         config = demo_config(self.bridge_url, self.sandbox_url, data_dir)
@@ -65,10 +72,24 @@ class Rig:
         write_config(self.config_path, config)
         env = {**os.environ, **demo_environ()}
         env.pop("OM_BRIDGE_STORE", None)
-        self.bridge = Server("bridge", om_bridge_argv(
-            "serve", "--config", str(self.config_path), "--host", HOST,
-            "--port", str(self.bridge_port), "--threads", str(threads),
-            "--data-dir", str(data_dir)), self.workdir / "bridge.log", env=env)
+        self.bridge = Server(
+            "bridge",
+            om_bridge_argv(
+                "serve",
+                "--config",
+                str(self.config_path),
+                "--host",
+                HOST,
+                "--port",
+                str(self.bridge_port),
+                "--threads",
+                str(threads),
+                "--data-dir",
+                str(data_dir),
+            ),
+            self.workdir / "bridge.log",
+            env=env,
+        )
         wait_http(self.bridge_url + "/healthz", 60, self.bridge)
         self.worker_pid = self.bridge.worker_pid()
 
@@ -94,15 +115,18 @@ class Rig:
 
     def agent_outputs(self) -> int:
         """How many agent outputs the bridge has stored."""
-        return self.sql("SELECT count(*) FROM outputs "
-                        "WHERE json_extract(body, '$.source') = 'agent'")[0][0]
+        return self.sql(
+            "SELECT count(*) FROM outputs WHERE json_extract(body, '$.source') = 'agent'"
+        )[0][0]
 
     # -- the user side ------------------------------------------------------------------------
     def say(self, user_id: str, text: str, session_id: str | None = None) -> dict:
         """POST one user input to the demo endpoint (Cognigy REST format)."""
-        resp = requests.post(f"{self.bridge_url}/endpoint/{DEMO_TOKEN}",
-                             json={"userId": user_id, "sessionId": session_id or f"s-{user_id}",
-                                   "text": text}, timeout=30)
+        resp = requests.post(
+            f"{self.bridge_url}/endpoint/{DEMO_TOKEN}",
+            json={"userId": user_id, "sessionId": session_id or f"s-{user_id}", "text": text},
+            timeout=30,
+        )
         resp.raise_for_status()
         return resp.json()
 
@@ -119,6 +143,7 @@ class Rig:
             if h is not None and h.conversation_id:
                 found.append(h)
             return bool(found)
+
         wait_until(known, timeout, f"the conversation id of {user_id}'s handover", 0.02)
         return found[0]
 
@@ -129,22 +154,30 @@ class Rig:
         made = []
         for _ in range(n):
             user_id = f"u-{uuid.uuid4().hex[:16]}"
-            h = Handover.new(SessionKey(DEMO_TOKEN, user_id, f"s-{user_id}"), template.provider_id,
-                             customer_id=user_id, integration_id=template.integration_id,
-                             conversation_id=str(uuid.uuid4()), status=status,
-                             settings=copy.deepcopy(template.settings),
-                             agent=copy.deepcopy(template.agent), data={})
+            h = Handover.new(
+                SessionKey(DEMO_TOKEN, user_id, f"s-{user_id}"),
+                template.provider_id,
+                customer_id=user_id,
+                integration_id=template.integration_id,
+                conversation_id=str(uuid.uuid4()),
+                status=status,
+                settings=copy.deepcopy(template.settings),
+                agent=copy.deepcopy(template.agent),
+                data={},
+            )
             made.append(self.store.create_handover(h))
         return made
 
-    def agent(self, username: str | None = None,
-              password: str | None = None):  # type: ignore[no-untyped-def]
+    def agent(self, username: str | None = None, password: str | None = None):  # type: ignore[no-untyped-def]
         """A logged-in sandbox agent (Alex by default), closed with the rig."""
-        from sandbox import seed
-        from sandbox.agentclient import AgentClient
+        from om_bridge.sandbox import seed
+        from om_bridge.sandbox.agentclient import AgentClient
 
-        client = AgentClient(self.sandbox_url, username or seed.DEMO_AGENT_USERNAME,
-                             password or seed.DEMO_AGENT_PASSWORD).login()
+        client = AgentClient(
+            self.sandbox_url,
+            username or seed.DEMO_AGENT_USERNAME,
+            password or seed.DEMO_AGENT_PASSWORD,
+        ).login()
         self._agents.append(client)
         return client
 
@@ -158,7 +191,7 @@ class Rig:
             self.bridge.stop()
         self.sandbox.stop()
 
-    def __enter__(self) -> "Rig":
+    def __enter__(self) -> Rig:
         return self
 
     def __exit__(self, *exc: object) -> None:

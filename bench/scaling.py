@@ -22,7 +22,7 @@ from bench.procs import cpu_seconds, rss_bytes, wait_until
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import wait_outputs
-from bridge.demo import DEMO_TOKEN, WEBHOOK_PATH
+from om_bridge.bridge.demo import DEMO_TOKEN, WEBHOOK_PATH
 
 TARGET_RATIO = 1.2
 MEMORY_TARGET_KB = 30.0
@@ -41,8 +41,9 @@ class Probe:
 
     def _outputs(self, after: int, wait: float) -> dict:
         url = f"{self.rig.bridge_url}/endpoint/{DEMO_TOKEN}/sessions/s-{self.user_id}/outputs"
-        resp = self.http.get(url, params={"userId": self.user_id, "after": after, "wait": wait},
-                             timeout=wait + 10)
+        resp = self.http.get(
+            url, params={"userId": self.user_id, "after": after, "wait": wait}, timeout=wait + 10
+        )
         resp.raise_for_status()
         return resp.json()
 
@@ -51,20 +52,29 @@ class Probe:
         log = self.rig.requests
         mark = log.mark()
         start = time.perf_counter()
-        self.http.post(f"{self.rig.bridge_url}/endpoint/{DEMO_TOKEN}", timeout=10,
-                       json={"userId": self.user_id, "sessionId": f"s-{self.user_id}",
-                             "text": text}).raise_for_status()
+        self.http.post(
+            f"{self.rig.bridge_url}/endpoint/{DEMO_TOKEN}",
+            timeout=10,
+            json={"userId": self.user_id, "sessionId": f"s-{self.user_id}", "text": text},
+        ).raise_for_status()
         seen = log.wait_for(lambda s: s.method == "POST" and s.path.endswith(INBOUND), mark, 10)
         return seen.at - start
 
     def webhook_to_output(self, text: str) -> float:
         """Seconds from posting a signed agent Text until its output can be read."""
-        raw, signature = payloads.signed(payloads.agent_text(self.user_id, self.conversation_id,
-                                                              text))
+        raw, signature = payloads.signed(
+            payloads.agent_text(self.user_id, self.conversation_id, text)
+        )
         start = time.perf_counter()
-        self.http.post(self.rig.bridge_url + WEBHOOK_PATH, data=raw, timeout=10, headers={
-            "Content-Type": "application/json", "X-Hub-Signature-256": signature,
-        }).raise_for_status()
+        self.http.post(
+            self.rig.bridge_url + WEBHOOK_PATH,
+            data=raw,
+            timeout=10,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": signature,
+            },
+        ).raise_for_status()
         while True:
             page = self._outputs(self.cursor, 5)
             self.cursor = page["next"]
@@ -81,11 +91,14 @@ def _measure(rig: Rig, probes: list[Probe], rounds: int, tag: str) -> dict:
             hook.append(probe.webhook_to_output(f"{tag} agent {r}"))
     cpu = cpu_seconds(rig.worker_pid) - cpu0
     pairs = [u + h for u, h in zip(user, hook)]
-    return {"pairs": len(pairs), "median_ms": statistics.median(pairs) * 1000,
-            "mean_ms": statistics.fmean(pairs) * 1000,
-            "user_to_inbound_median_ms": statistics.median(user) * 1000,
-            "webhook_to_output_median_ms": statistics.median(hook) * 1000,
-            "bridge_cpu_ms_per_pair": cpu / len(pairs) * 1000}
+    return {
+        "pairs": len(pairs),
+        "median_ms": statistics.median(pairs) * 1000,
+        "mean_ms": statistics.fmean(pairs) * 1000,
+        "user_to_inbound_median_ms": statistics.median(user) * 1000,
+        "webhook_to_output_median_ms": statistics.median(hook) * 1000,
+        "bridge_cpu_ms_per_pair": cpu / len(pairs) * 1000,
+    }
 
 
 def _open_count(rig: Rig) -> int:
@@ -118,11 +131,22 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         for i in range(p["idle"]):
             rig.say(f"idle-{i}", "hello")
             rig.say(f"idle-{i}", "I want an agent please")
-        wait_until(lambda: rig.sql("SELECT count(*) FROM handovers WHERE ended_at IS NULL AND "
-                                   "conversation_id IS NOT NULL AND user_id LIKE 'idle-%'")[0][0]
-                   >= p["idle"], 120, "the idle handovers' conversations", 0.05)
-        wait_until(lambda: rig.sql("SELECT count(*) FROM outbox WHERE dead = 0")[0][0] == 0,
-                   60, "the outbox to drain", 0.05)
+        wait_until(
+            lambda: rig.sql(
+                "SELECT count(*) FROM handovers WHERE ended_at IS NULL AND "
+                "conversation_id IS NOT NULL AND user_id LIKE 'idle-%'"
+            )[0][0]
+            >= p["idle"],
+            120,
+            "the idle handovers' conversations",
+            0.05,
+        )
+        wait_until(
+            lambda: rig.sql("SELECT count(*) FROM outbox WHERE dead = 0")[0][0] == 0,
+            60,
+            "the outbox to drain",
+            0.05,
+        )
         rss1 = rss_bytes(rig.worker_pid)
 
         clones = rig.clone_handovers(template, p["large"] - _open_count(rig))
@@ -132,34 +156,60 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         rss2 = rss_bytes(rig.worker_pid)
         # Back to `small` open handovers (the clones end; their rows stay): a second small
         # measurement after the large one, so time and table size are not mistaken for scale.
-        idle = [r[0] for r in rig.sql("SELECT id FROM handovers WHERE ended_at IS NULL "
-                                      "AND user_id LIKE 'idle-%'")]
+        idle = [
+            r[0]
+            for r in rig.sql(
+                "SELECT id FROM handovers WHERE ended_at IS NULL AND user_id LIKE 'idle-%'"
+            )
+        ]
         for handover_id in (idle + [h.id for h in clones])[: _open_count(rig) - p["small"]]:
             rig.store.finish_handover(handover_id, "completed", "benchmark")
         again = _measure(rig, probes, p["rounds"], "small-again")
         again["open_handovers"] = _open_count(rig)
     per_handover_kb = (rss1 - rss0) / p["idle"] / 1024
-    rounded = [{k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
-               for m in (small, large, again)]
+    rounded = [
+        {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
+        for m in (small, large, again)
+    ]
     small_ms = (small["median_ms"] + again["median_ms"]) / 2
     small_cpu = (small["bridge_cpu_ms_per_pair"] + again["bridge_cpu_ms_per_pair"]) / 2
     return [
-        Result(name="scaling", metric=f"per-message cost, {large['open_handovers']} vs "
-               f"{small['open_handovers']} open handovers (median of user→inbound + "
-               "webhook→output)", unit="ms", value=large["median_ms"],
-               baseline=small_ms, target=TARGET_RATIO, compare="<=", target_on="ratio",
-               details={"small_before": rounded[0], "large": rounded[1],
-                        "small_after": rounded[2],
-                        "baseline": "mean of the two small medians (before and after large)",
-                        "cpu_ratio": round(large["bridge_cpu_ms_per_pair"] / small_cpu, 3),
-                        "handovers_made": f"{p['probes']} probes + {p['idle']} idle through the "
-                                          "engine and sandbox, the rest cloned into the store"}),
-        Result(name="memory_per_handover", metric="bridge worker RSS per idle handover",
-               unit="KB", value=per_handover_kb, baseline=None, target=MEMORY_TARGET_KB,
-               compare="<=",
-               details={"idle_handovers": p["idle"], "rss_before_mb": round(rss0 / 2**20, 2),
-                        "rss_after_mb": round(rss1 / 2**20, 2),
-                        "rss_with_large_mb": round(rss2 / 2**20, 2),
-                        "how": "opened through POST /endpoint (demo flow → handover node → first "
-                               "message to the sandbox), conversations left queued"}),
+        Result(
+            name="scaling",
+            metric=f"per-message cost, {large['open_handovers']} vs "
+            f"{small['open_handovers']} open handovers (median of user→inbound + "
+            "webhook→output)",
+            unit="ms",
+            value=large["median_ms"],
+            baseline=small_ms,
+            target=TARGET_RATIO,
+            compare="<=",
+            target_on="ratio",
+            details={
+                "small_before": rounded[0],
+                "large": rounded[1],
+                "small_after": rounded[2],
+                "baseline": "mean of the two small medians (before and after large)",
+                "cpu_ratio": round(large["bridge_cpu_ms_per_pair"] / small_cpu, 3),
+                "handovers_made": f"{p['probes']} probes + {p['idle']} idle through the "
+                "engine and sandbox, the rest cloned into the store",
+            },
+        ),
+        Result(
+            name="memory_per_handover",
+            metric="bridge worker RSS per idle handover",
+            unit="KB",
+            value=per_handover_kb,
+            baseline=None,
+            target=MEMORY_TARGET_KB,
+            compare="<=",
+            details={
+                "idle_handovers": p["idle"],
+                "rss_before_mb": round(rss0 / 2**20, 2),
+                "rss_after_mb": round(rss1 / 2**20, 2),
+                "rss_with_large_mb": round(rss2 / 2**20, 2),
+                "how": "opened through POST /endpoint (demo flow → handover node → first "
+                "message to the sandbox), conversations left queued",
+            },
+        ),
     ]

@@ -13,8 +13,8 @@ from typing import Any
 from bench import payloads
 from bench.procs import HOST, ROOT, Server, free_port, python_argv, wait_http
 from bench.rig import Rig
-from bridge.demo import WEBHOOK_PATH
-from sandbox import seed
+from om_bridge.bridge.demo import WEBHOOK_PATH
+from om_bridge.sandbox import seed
 
 
 def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
@@ -31,15 +31,19 @@ def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
     wait_outputs(rig, before + 1, 30)
     template = rig.store.get_handover(real.id)
     clones = rig.clone_handovers(template, n - 1)
-    return [(real.customer_id, real.conversation_id)] + \
-        [(h.customer_id, h.conversation_id) for h in clones]
+    return [(real.customer_id, real.conversation_id)] + [
+        (h.customer_id, h.conversation_id) for h in clones
+    ]
 
 
 def start_baseline(workdir: Path) -> tuple[Server, str]:
     """The baseline gunicorn server; (server, base URL) once it answers."""
     port = free_port()
-    server = Server("baseline", python_argv("bench.baseline", "--port", str(port), "--secret",
-                                            seed.DEMO_WEBHOOK_SECRET), workdir / "baseline.log")
+    server = Server(
+        "baseline",
+        python_argv("bench.baseline", "--port", str(port), "--secret", seed.DEMO_WEBHOOK_SECRET),
+        workdir / "baseline.log",
+    )
     url = f"http://{HOST}:{port}"
     try:
         wait_http(url + "/healthz", 30, server)
@@ -56,11 +60,25 @@ def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:
     requests_file = workdir / f"{name}.jsonl"
     payloads.write_requests(requests_file, bodies)
     spec_file = workdir / f"{name}.json"
-    spec_file.write_text(json.dumps({"host": HOST, "port": port, "path": WEBHOOK_PATH,
-                                     "requests_file": str(requests_file), **spec}))
+    spec_file.write_text(
+        json.dumps(
+            {
+                "host": HOST,
+                "port": port,
+                "path": WEBHOOK_PATH,
+                "requests_file": str(requests_file),
+                **spec,
+            }
+        )
+    )
     limit = float(spec.get("duration", 30)) + 60
-    done = subprocess.run(python_argv("bench.loadgen", str(spec_file)), cwd=ROOT,
-                          capture_output=True, timeout=limit, check=False)
+    done = subprocess.run(
+        python_argv("bench.loadgen", str(spec_file)),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=limit,
+        check=False,
+    )
     if done.returncode != 0:
         sys.stderr.write(done.stderr.decode("utf-8", "replace"))
         raise RuntimeError(f"load generator failed with {done.returncode}")
@@ -75,8 +93,10 @@ def _wait_count(rig: Rig, expected: int, timeout: float) -> float:
         if rig.agent_outputs() >= expected:
             return time.time()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {rig.agent_outputs()} of {expected} agent outputs landed "
-                               f"in the store within {timeout:.0f}s")
+            raise RuntimeError(
+                f"only {rig.agent_outputs()} of {expected} agent outputs landed "
+                f"in the store within {timeout:.0f}s"
+            )
         time.sleep(0.005)
 
 
@@ -90,8 +110,10 @@ def output_times(rig: Rig) -> dict[int, float]:
     from datetime import datetime
 
     out: dict[int, float] = {}
-    rows = rig.sql("SELECT json_extract(body, '$.text'), json_extract(body, '$.time') "
-                   "FROM outputs WHERE json_extract(body, '$.source') = 'agent'")
+    rows = rig.sql(
+        "SELECT json_extract(body, '$.text'), json_extract(body, '$.time') "
+        "FROM outputs WHERE json_extract(body, '$.source') = 'agent'"
+    )
     for text, stamp in rows:
         if isinstance(text, str) and text.startswith("bench "):
             out[int(text[6:])] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

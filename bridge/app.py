@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bridge import messages
-from bridge.config import Config, ConfigError, Secret, load_config
-from bridge.endpoint.hub import OutputHub
-from bridge.flags import Flags
-from bridge.genesys.client import GenesysClient
-from bridge.logs import redaction_filter, setup_logging
-from bridge.ops import Metrics
-from bridge.store import Store, StoreError, open_store, sqlite_path
+from om_bridge.bridge import messages
+from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
+from om_bridge.bridge.endpoint.hub import OutputHub
+from om_bridge.bridge.flags import Flags
+from om_bridge.bridge.genesys.client import GenesysClient
+from om_bridge.bridge.logs import redaction_filter, setup_logging
+from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.store import Store, StoreError, open_store, sqlite_path
 
 if TYPE_CHECKING:
-    from bridge.completion import CompletionService
-    from bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.completion import CompletionService
+    from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "om-bridge.toml"
@@ -232,8 +232,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _wire(app: Flask, ctx: BridgeContext) -> None:
     # Imported here: each subsystem imports BridgeContext from this module.
-    from bridge import completion, endpoint, ops, webhooks
-    from bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge import completion, endpoint, ops, webhooks
+    from om_bridge.bridge.handover.engine import HandoverEngine
 
     ctx.engine = HandoverEngine(ctx)
     ops.init_app(app, ctx)
@@ -253,7 +253,7 @@ def _extension_route(app: Flask, ctx: BridgeContext) -> None:
     key = ctx.config.bridge.extension_api_key
     if key is None or not key.reveal():
         return
-    from extension.remote import blueprint
+    from om_bridge.extension.remote import blueprint
 
     app.register_blueprint(blueprint(api_key=key.reveal()))
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 # sub-command -> "module:function"; each function takes the parsed argparse namespace and
 # returns an exit status. Imported lazily so `om-bridge sandbox` does not load the bridge.
 COMMANDS: dict[str, str] = {
-    "serve": "bridge.serve:main",
-    "demo": "bridge.demo:main",
-    "sandbox": "sandbox.server:main",
-    "listener": "bridge.completion.listener_cli:main",
-    "check": "bridge.setup.check:main",
-    "provision": "bridge.setup.provision:main",
-    "extension": "extension.cli:main",
+    "serve": "om_bridge.bridge.serve:main",
+    "demo": "om_bridge.bridge.demo:main",
+    "sandbox": "om_bridge.sandbox.server:main",
+    "listener": "om_bridge.bridge.completion.listener_cli:main",
+    "check": "om_bridge.bridge.setup.check:main",
+    "provision": "om_bridge.bridge.setup.provision:main",
+    "extension": "om_bridge.extension.cli:main",
 }
 
 
@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="./.om-bridge")
     p.add_argument("--provider", default=None, help="only this handover provider id")
 
-    for name, text in (("check", "verify each setup step against the Genesys org"),
-                       ("provision", "create or update the Open Messaging integration")):
+    for name, text in (
+        ("check", "verify each setup step against the Genesys org"),
+        ("provision", "create or update the Open Messaging integration"),
+    ):
         p = sub.add_parser(name, help=text)
         _add_config(p)
         p.add_argument("--provider", default=None, help="only this handover provider id")
@@ -67,8 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     esub = p.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
     b = esub.add_parser("build", help="write dist/<name>-<version>.tar.gz")
     b.add_argument("--out", default="dist", help="output directory")
-    b.add_argument("--bridge-url", default=None,
-                   help="base URL the extension's nodes call (default: a node field)")
+    b.add_argument(
+        "--bridge-url",
+        default=None,
+        help="base URL the extension's nodes call (default: a node field)",
+    )
     esub.add_parser("export", help="print the node descriptors as JSON")
     return parser
 

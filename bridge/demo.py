@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bridge import messages
+from om_bridge.bridge import messages
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ EVENTBRIDGE_PATH = "/handover/genesysCloudOM/eventbridge"
 
 def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict[str, Any]:
     """The bridge configuration of the demo: endpoint `demo` → flow `demo-bot` → provider `genesys-demo`."""
-    from sandbox import seed
+    from om_bridge.sandbox import seed
 
     store = Path(data_dir).resolve() / "om-bridge.db"
     return {
@@ -90,11 +90,11 @@ def main(args: argparse.Namespace) -> int:
     """Run the sandbox and the bridge until Ctrl-C; prints the URLs and identities to use."""
     from werkzeug.serving import make_server
 
-    from bridge.app import create_app
-    from bridge.config import ConfigError, write_config
-    from bridge.logs import setup_logging
-    from sandbox import seed
-    from sandbox.server import SandboxServer
+    from om_bridge.bridge.app import create_app
+    from om_bridge.bridge.config import ConfigError, write_config
+    from om_bridge.bridge.logs import setup_logging
+    from om_bridge.sandbox import seed
+    from om_bridge.sandbox.server import SandboxServer
 
     setup_logging("INFO")
     host = args.host

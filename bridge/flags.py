@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Iterable, Mapping
+from typing import Any, Final
 
-from bridge.config import messages
-from bridge.config.secret import Secret
+from om_bridge.bridge.config import messages
+from om_bridge.bridge.config.secret import Secret
 
 _TRUE: Final = frozenset({"true", "1", "yes"})
 _FALSE: Final = frozenset({"false", "0", "no"})
@@ -29,7 +30,7 @@ class Whitelist:
 
     @classmethod
     def parse(cls, value: str | Iterable[str] | None) -> Whitelist:
-        """"org1, org2" / "*" / an iterable of names → Whitelist; "" or None → empty."""
+        """ "org1, org2" / "*" / an iterable of names → Whitelist; "" or None → empty."""
         items = (value or "").split(",") if isinstance(value, str) or value is None else value
         names = frozenset(n.strip() for n in items if n.strip())
         return cls(names=names - {"*"}, everyone="*" in names)
@@ -58,7 +59,7 @@ VARIABLES: Final = {
 
 
 def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
-    """"true"/"1"/"yes" → True, "false"/"0"/"no" → False (any case), unset/"" → default;
+    """ "true"/"1"/"yes" → True, "false"/"0"/"no" → False (any case), unset/"" → default;
     anything else is a FlagError naming the variable."""
     if value is None or not value.strip():
         return default

@@ -18,11 +18,11 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bridge import messages
-from bridge.logs import redaction_filter, request_id_var
+from om_bridge.bridge import messages
+from om_bridge.bridge.logs import redaction_filter, request_id_var
 
 if TYPE_CHECKING:
-    from bridge.app import BridgeContext
+    from om_bridge.bridge.app import BridgeContext
 
 PREFIX = "om_bridge_"
 READY_CACHE_SECONDS = 5.0
@@ -107,7 +107,7 @@ class Readiness:
         results = []
         try:
             ok = bool(self._ctx.store.ping())
-        except Exception:  # noqa: BLE001 - any store failure means "not ready"
+        except Exception:
             ok = False
         results.append(
             {
@@ -123,7 +123,7 @@ class Readiness:
                 results.append(
                     {"name": f"provider:{provider_id}", "ok": True, "detail": messages.READY_OK}
                 )
-            except Exception as exc:  # noqa: BLE001 - reported, never raised
+            except Exception as exc:
                 detail = redaction_filter().redact(
                     messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=exc)
                 )

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bridge import messages
+from om_bridge.bridge import messages
 
 
 def _store_override(config_path: str, data_dir: str, environ: dict[str, str]) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # 
                     self.cfg.set(key.lower(), value)
 
         def load(self):  # type: ignore[no-untyped-def]
-            from bridge.app import create_app
+            from om_bridge.bridge.app import create_app
 
             return create_app(settings)
 
@@ -64,8 +64,8 @@ def main(args: argparse.Namespace) -> int:
     """Validate the configuration (fail fast with its message), then serve until stopped."""
     import os
 
-    from bridge.app import load_settings
-    from bridge.config import ConfigError
+    from om_bridge.bridge.app import load_settings
+    from om_bridge.bridge.config import ConfigError
 
     environ = dict(os.environ)
     settings = app_settings(args, environ)
@@ -81,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.dev:
-        from bridge.app import create_app
+        from om_bridge.bridge.app import create_app
 
         try:
             app = create_app(settings)

@@ -7,8 +7,9 @@ Flask or a store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Final, Protocol
+from typing import Any, Final, Protocol
 
 DESTINATIONS: Final = ("userOnly", "agentOnly", "userAndAgent")
 # The Say node's "Handover Output Destination" default is "User and Agent" (reference §2.4).
@@ -50,7 +51,7 @@ class HandoverRequest:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "HandoverRequest":
+    def from_dict(cls, data: dict[str, Any]) -> HandoverRequest:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
 

@@ -7,8 +7,9 @@ for the same input; unknown keys survive a `from_dict` / `to_dict` round-trip in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import messages
 from ._values import freeze, split_known, thaw
@@ -48,9 +49,9 @@ class NodeDescriptor:
     default_label: Any = None  # None -> the type, as createNodeDescriptor does
     summary: Any = ""
     parent_type: str | None = None
-    appearance: Appearance = Appearance()
-    behavior: Behavior = Behavior()
-    constraints: Constraints = Constraints()
+    appearance: Appearance = field(default_factory=Appearance)
+    behavior: Behavior = field(default_factory=Behavior)
+    constraints: Constraints = field(default_factory=Constraints)
     children: tuple[str, ...] = ()  # dependencies.children
     fields: tuple[Field, ...] = ()
     sections: tuple[Section, ...] = ()
@@ -154,7 +155,7 @@ class NodeDescriptor:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "NodeDescriptor":
+    def from_dict(cls, data: Mapping[str, Any]) -> NodeDescriptor:
         """Build from a (possibly partial) descriptor object, filling createNodeDescriptor's
         defaults."""
         node_type = data.get("type") if isinstance(data, Mapping) else None

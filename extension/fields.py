@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Mapping
+from typing import Any, Final
 
 from . import messages
 from ._values import freeze, split_known, thaw
@@ -76,8 +77,8 @@ class Condition:
     key: str | None = None
     value: Any = None
     negate: bool = False
-    all_of: tuple["Condition", ...] = ()
-    any_of: tuple["Condition", ...] = ()
+    all_of: tuple[Condition, ...] = ()
+    any_of: tuple[Condition, ...] = ()
 
     @property
     def is_single(self) -> bool:
@@ -109,7 +110,7 @@ class Condition:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], owner: str = "?") -> "Condition":
+    def from_dict(cls, data: Mapping[str, Any], owner: str = "?") -> Condition:
         if not isinstance(data, Mapping):
             raise ValueError(messages.bad_condition(owner, "not an object"))
         if "and" in data or "or" in data:
@@ -175,7 +176,7 @@ class Field:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], owner: str = "?") -> "Field":
+    def from_dict(cls, data: Mapping[str, Any], owner: str = "?") -> Field:
         for name in ("key", "label", "type"):
             if name not in data:
                 raise ValueError(
@@ -197,4 +198,4 @@ class Field:
         )
 
 
-__all__ = ["Condition", "Field", "MISSING", "EXTENSION_FIELD_TYPES", "PLATFORM_FIELD_TYPES"]
+__all__ = ["EXTENSION_FIELD_TYPES", "MISSING", "PLATFORM_FIELD_TYPES", "Condition", "Field"]

@@ -3,8 +3,9 @@ preview and tokens (reference §1.3, §1.6), each an immutable value with `to_di
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Mapping
+from typing import Any, Final
 
 from ._values import freeze, split_known, thaw
 from .fields import Condition
@@ -50,7 +51,7 @@ class Section:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Section":
+    def from_dict(cls, data: Mapping[str, Any]) -> Section:
         known, extra = split_known(
             data, ("key", "label", "fields", "defaultCollapsed", "condition", "description")
         )
@@ -77,7 +78,7 @@ class FormEntry:
         return {"key": self.key, "type": self.type}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FormEntry":
+    def from_dict(cls, data: Mapping[str, Any]) -> FormEntry:
         return cls(key=data["key"], type=data.get("type", "field"))
 
 
@@ -107,7 +108,7 @@ class Appearance:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Appearance":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Appearance:
         known, extra = split_known(data or {}, ("color", "textColor", "showIcon", "variant"))
         return cls(
             color=known.get("color", "#3D9FFF"),
@@ -133,7 +134,7 @@ class Behavior:
         return {"stopping": self.stopping, "entrypoint": self.entrypoint, **thaw(self.extra)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Behavior":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Behavior:
         known, extra = split_known(data or {}, ("stopping", "entrypoint"))
         return cls(
             stopping=known.get("stopping", False),
@@ -163,7 +164,7 @@ class Placement:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Placement":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Placement:
         data = data or {}
         children = data.get("children")
         return cls(
@@ -202,7 +203,7 @@ class Constraints:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Constraints":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Constraints:
         known, extra = split_known(
             data or {},
             ("creatable", "deletable", "editable", "collapsable", "movable", "placement"),
@@ -229,7 +230,7 @@ class Preview:
         return {"type": self.type, "key": self.key}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Preview":
+    def from_dict(cls, data: Mapping[str, Any]) -> Preview:
         return cls(type=data["type"], key=data["key"])
 
 
@@ -245,5 +246,5 @@ class Token:
         return {"label": self.label, "type": self.type, "script": self.script}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Token":
+    def from_dict(cls, data: Mapping[str, Any]) -> Token:
         return cls(label=data["label"], type=data["type"], script=data["script"])

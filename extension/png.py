@@ -20,8 +20,8 @@ def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
     cx, cy = min(max(x, r), SIZE - 1 - r), min(max(y, r), SIZE - 1 - r)
     if (x - cx) ** 2 + (y - cy) ** 2 > r * r:
         return (0, 0, 0, 0)
-    left = 10 <= x <= 36 and 14 <= y <= 32 or 14 <= x <= 18 and 32 < y <= 38
-    right = 28 <= x <= 54 and 34 <= y <= 50 or 46 <= x <= 50 and 50 < y <= 56
+    left = (10 <= x <= 36 and 14 <= y <= 32) or (14 <= x <= 18 and 32 < y <= 38)
+    right = (28 <= x <= 54 and 34 <= y <= 50) or (46 <= x <= 50 and 50 < y <= 56)
     return (*(_FOREGROUND if left or right else _BACKGROUND), 255)
 
 

@@ -5,9 +5,10 @@ to apply with Cognigy's `api` (say, addToContext, setNextNode, stopExecution).""
 from __future__ import annotations
 
 import hmac
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-import schemas
+from om_bridge import schemas
 
 from . import messages
 from .api import ChildConfig, Cognigy, HandoverRequest, NodeError, NodeParams
@@ -27,7 +28,7 @@ class RemoteError(ValueError):
 def _recording_api(scope: dict[str, Any]) -> Any:
     # Imported here: the runtime package imports the registry, which must not import the runtime
     # back.
-    from bridge.flow.api import RuntimeApi
+    from om_bridge.bridge.flow.api import RuntimeApi
 
     class RemoteApi(RuntimeApi):
         """Records context changes as operations, since Cognigy owns the real context."""

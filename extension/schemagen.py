@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from schemas import SCHEMA_BASE
+from om_bridge.schemas import SCHEMA_BASE
 
 from ._values import thaw
 from .descriptor import NodeDescriptor
@@ -226,7 +226,7 @@ def write(root: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    import schemas
+    from om_bridge import schemas
 
     for p in write(Path(schemas.__file__).parent):
         print(p, file=sys.stderr)

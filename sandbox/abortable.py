@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from sandbox import messages
+from om_bridge.sandbox import messages
 
 
 class _Connections:
@@ -26,7 +26,7 @@ class _Connections:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._live: weakref.WeakSet[Any] = weakref.WeakSet()
         self.aborted = False
 
     def opened(self, conn: Any) -> None:

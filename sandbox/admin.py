@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from sandbox import messages
-from sandbox.errors import EngineError, error_body
-from sandbox.faults import Fault, FaultError
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.errors import EngineError, error_body
+from om_bridge.sandbox.faults import Fault, FaultError
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/sandbox")
 
@@ -73,8 +73,12 @@ def bot_message(cid: str):  # type: ignore[no-untyped-def]
     body = request.get_json(silent=True)
     text = body.get("text") if isinstance(body, dict) else None
     replies = body.get("quickReplies", []) if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text or not isinstance(replies, list) \
-            or not all(isinstance(r, str) and r for r in replies):
+    if (
+        not isinstance(text, str)
+        or not text
+        or not isinstance(replies, list)
+        or not all(isinstance(r, str) and r for r in replies)
+    ):
         return error_body(400, "bad.request", messages.BOT_MESSAGE_BAD)
     try:
         record = _sandbox().engine.flow_message(cid, text, replies)

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from sandbox.seed import AGENT_CONSOLE_CLIENT_ID, AGENT_CONSOLE_CLIENT_SECRET
+from om_bridge.sandbox.seed import AGENT_CONSOLE_CLIENT_ID, AGENT_CONSOLE_CLIENT_SECRET
 
 M = "/api/v2/conversations/messages"
 
@@ -25,9 +25,15 @@ class AgentError(RuntimeError):
 class AgentClient:
     """One logged-in agent; `login()` runs on first use."""
 
-    def __init__(self, base_url: str, username: str, password: str,
-                 client_id: str = AGENT_CONSOLE_CLIENT_ID,
-                 client_secret: str = AGENT_CONSOLE_CLIENT_SECRET, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        client_id: str = AGENT_CONSOLE_CLIENT_ID,
+        client_secret: str = AGENT_CONSOLE_CLIENT_SECRET,
+        timeout: float = 10.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username, self._password = username, password
         self._client = (client_id, client_secret)
@@ -37,11 +43,14 @@ class AgentClient:
         self.user_id: str | None = None
 
     # ------------------------------------------------------------------ plumbing
-    def login(self) -> "AgentClient":
+    def login(self) -> AgentClient:
         """Password grant through the agent console's OAuth client, then `/users/me`."""
-        resp = self.session.post(f"{self.base_url}/oauth/token", auth=self._client, timeout=self.timeout,
-                                 data={"grant_type": "password", "username": self.username,
-                                       "password": self._password})
+        resp = self.session.post(
+            f"{self.base_url}/oauth/token",
+            auth=self._client,
+            timeout=self.timeout,
+            data={"grant_type": "password", "username": self.username, "password": self._password},
+        )
         if resp.status_code != 200:
             raise AgentError(resp.status_code, _body(resp))
         self.token = resp.json()["access_token"]
@@ -51,8 +60,13 @@ class AgentClient:
     def _call(self, method: str, path: str, json: Any = None) -> Any:
         if self.token is None and path != "/api/v2/users/me":
             self.login()
-        resp = self.session.request(method, self.base_url + path, json=json, timeout=self.timeout,
-                                    headers={"Authorization": f"Bearer {self.token}"})
+        resp = self.session.request(
+            method,
+            self.base_url + path,
+            json=json,
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         if resp.status_code >= 400:
             raise AgentError(resp.status_code, _body(resp))
         return _body(resp)
@@ -83,12 +97,20 @@ class AgentClient:
     def conversation(self, conversation_id: str) -> dict:
         return self._call("GET", f"{M}/{conversation_id}")
 
-    def my_leg(self, conversation: dict, states: tuple[str, ...] = ("alerting", "connected",
-                                                                     "disconnected")) -> dict | None:
+    def my_leg(
+        self,
+        conversation: dict,
+        states: tuple[str, ...] = ("alerting", "connected", "disconnected"),
+    ) -> dict | None:
         """This agent's latest participant on `conversation` in one of `states`."""
         self._me()
-        legs = [p for p in conversation["participants"] if p.get("purpose") == "agent"
-                and (p.get("user") or {}).get("id") == self.user_id and p.get("state") in states]
+        legs = [
+            p
+            for p in conversation["participants"]
+            if p.get("purpose") == "agent"
+            and (p.get("user") or {}).get("id") == self.user_id
+            and p.get("state") in states
+        ]
         return legs[-1] if legs else None
 
     def wait_for_offer(self, timeout: float = 10.0, interval: float = 0.05) -> dict:
@@ -105,14 +127,21 @@ class AgentClient:
     def _leg_id(self, conversation_id: str, states: tuple[str, ...]) -> str:
         leg = self.my_leg(self.conversation(conversation_id), states)
         if leg is None:
-            raise AgentError(400, f"{self.username} has no {'/'.join(states)} leg on {conversation_id}")
+            raise AgentError(
+                400, f"{self.username} has no {'/'.join(states)} leg on {conversation_id}"
+            )
         return leg["id"]
 
     def communication_id(self, conversation_id: str) -> str:
         """The agent's communication id (`participants[].messages[].id` of `/conversations/{id}`)."""
         conv = self._call("GET", f"/api/v2/conversations/{conversation_id}")
-        legs = [p for p in conv["participants"] if p.get("purpose") == "agent"
-                and p.get("userId") == self.user_id and p["messages"][0]["state"] == "connected"]
+        legs = [
+            p
+            for p in conv["participants"]
+            if p.get("purpose") == "agent"
+            and p.get("userId") == self.user_id
+            and p["messages"][0]["state"] == "connected"
+        ]
         if not legs:
             raise AgentError(400, f"{self.username} is not connected to {conversation_id}")
         return legs[-1]["messages"][0]["id"]
@@ -124,17 +153,28 @@ class AgentClient:
     def send_text(self, conversation_id: str, text: str) -> dict:
         """Send a text to the customer; returns the `MessageData`."""
         cid = self.communication_id(conversation_id)
-        return self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages",
-                          {"textBody": text})
+        return self._call(
+            "POST", f"{M}/{conversation_id}/communications/{cid}/messages", {"textBody": text}
+        )
 
-    def send_attachment(self, conversation_id: str, filename: str, data: bytes,
-                        mime: str = "application/octet-stream", text: str | None = None) -> dict:
+    def send_attachment(
+        self,
+        conversation_id: str,
+        filename: str,
+        data: bytes,
+        mime: str = "application/octet-stream",
+        text: str | None = None,
+    ) -> dict:
         """Upload `data` (media upload API + PUT to `uploadUrl`) and send it; returns `MessageData`."""
         cid = self.communication_id(conversation_id)
-        up = self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages/media/uploads",
-                        {"fileName": filename, "contentLengthBytes": len(data)})
-        resp = self.session.put(up["uploadUrl"], data=data, headers={"Content-Type": mime},
-                                timeout=self.timeout)
+        up = self._call(
+            "POST",
+            f"{M}/{conversation_id}/communications/{cid}/messages/media/uploads",
+            {"fileName": filename, "contentLengthBytes": len(data)},
+        )
+        resp = self.session.put(
+            up["uploadUrl"], data=data, headers={"Content-Type": mime}, timeout=self.timeout
+        )
         if resp.status_code >= 400:
             raise AgentError(resp.status_code, _body(resp))
         body: dict[str, Any] = {"mediaIds": [up["id"]]}
@@ -144,12 +184,17 @@ class AgentClient:
 
     def send_typing(self, conversation_id: str, duration_ms: int = 5000) -> None:
         cid = self.communication_id(conversation_id)
-        self._call("POST", f"{M}/{conversation_id}/communications/{cid}/typing",
-                   {"typing": {"type": "On", "duration": duration_ms}})
+        self._call(
+            "POST",
+            f"{M}/{conversation_id}/communications/{cid}/typing",
+            {"typing": {"type": "On", "duration": duration_ms}},
+        )
 
     def transfer_to_queue(self, conversation_id: str, queue_id: str) -> None:
         pid = self._leg_id(conversation_id, ("connected",))
-        self._call("POST", f"{M}/{conversation_id}/participants/{pid}/replace", {"queueId": queue_id})
+        self._call(
+            "POST", f"{M}/{conversation_id}/participants/{pid}/replace", {"queueId": queue_id}
+        )
 
     def transfer_to_user(self, conversation_id: str, user_id: str) -> None:
         pid = self._leg_id(conversation_id, ("connected",))
@@ -160,7 +205,9 @@ class AgentClient:
         pid = self._leg_id(conversation_id, ("alerting", "connected"))
         self._call("PATCH", f"{M}/{conversation_id}/participants/{pid}", {"state": "disconnected"})
 
-    def wrap_up(self, conversation_id: str, code: str = "Resolved", notes: str | None = None) -> None:
+    def wrap_up(
+        self, conversation_id: str, code: str = "Resolved", notes: str | None = None
+    ) -> None:
         """Apply a wrap-up code to the agent's latest disconnected leg."""
         pid = self._leg_id(conversation_id, ("disconnected",))
         wrapup: dict[str, Any] = {"code": code}

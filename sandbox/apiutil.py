@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, jsonify, request
 
-from sandbox import messages
-from sandbox.errors import EngineError, error_body
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.errors import EngineError, error_body
 
 
 class BadRequest(Exception):
@@ -43,6 +44,7 @@ def handles_errors(view: Callable) -> Callable:
             return error_body(exc.status, exc.code, exc.message)
         except EngineError as exc:
             return error_body(exc.status, exc.code, exc.message)
+
     return wrapper
 
 
@@ -53,15 +55,17 @@ def int_arg(name: str, default: int, minimum: int = 1, maximum: int | None = Non
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(messages.PAGE_SIZE_BAD.format(name=name, value=raw),
-                         code="invalid.value") from None
+        raise BadRequest(
+            messages.PAGE_SIZE_BAD.format(name=name, value=raw), code="invalid.value"
+        ) from None
     if value < minimum or (maximum is not None and value > maximum):
         raise BadRequest(messages.PAGE_SIZE_BAD.format(name=name, value=raw), code="invalid.value")
     return value
 
 
-def paged(items: list, path: str, extra_args: dict | None = None,
-          max_page_size: int = 500) -> Response:
+def paged(
+    items: list, path: str, extra_args: dict | None = None, max_page_size: int = 500
+) -> Response:
     """An entity listing with Genesys paging fields and relative page URIs."""
     size = int_arg("pageSize", 25, 1, max_page_size)
     number = int_arg("pageNumber", 1, 1)
@@ -73,9 +77,14 @@ def paged(items: list, path: str, extra_args: dict | None = None,
         return f"{path}?{urlencode({'pageSize': size, 'pageNumber': n, **args})}"
 
     body: dict[str, Any] = {
-        "entities": items[(number - 1) * size: number * size],
-        "pageSize": size, "pageNumber": number, "total": total, "pageCount": count,
-        "firstUri": uri(1), "selfUri": uri(number), "lastUri": uri(count),
+        "entities": items[(number - 1) * size : number * size],
+        "pageSize": size,
+        "pageNumber": number,
+        "total": total,
+        "pageCount": count,
+        "firstUri": uri(1),
+        "selfUri": uri(number),
+        "lastUri": uri(count),
     }
     if number < count:
         body["nextUri"] = uri(number + 1)

@@ -12,15 +12,15 @@ module's threads stopped by `Sandbox.close()` (called by `SandboxServer.stop()`)
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, request
 
-from sandbox import auth, bus, faults, ratelimit
-from sandbox.config import SandboxConfig
-from sandbox.errors import error_body
-from sandbox.seed import build_seed
-from sandbox.state import Store
+from om_bridge.sandbox import auth, bus, faults, ratelimit
+from om_bridge.sandbox.config import SandboxConfig
+from om_bridge.sandbox.errors import error_body
+from om_bridge.sandbox.seed import build_seed
+from om_bridge.sandbox.state import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ class Sandbox:
     """App-lifetime state of one sandbox instance."""
 
     def __init__(self, config: SandboxConfig) -> None:
-        from sandbox.engine import ConversationEngine
-        from sandbox.webhooks import WebhookDispatcher
+        from om_bridge.sandbox.engine import ConversationEngine
+        from om_bridge.sandbox.webhooks import WebhookDispatcher
 
         self.config = config
         self.bus = bus.EventBus()
@@ -46,7 +46,7 @@ class Sandbox:
         self._closers: list[Callable[[], None]] = []
         self._closed = False
 
-    def add_closer(self, closer: "Callable[[], None]") -> None:
+    def add_closer(self, closer: Callable[[], None]) -> None:
         """Register a callback run by `close()` (e.g. a module stopping its own threads)."""
         self._closers.append(closer)
 
@@ -62,16 +62,26 @@ class Sandbox:
         for closer in reversed(self._closers):
             try:
                 closer()
-            except Exception:  # noqa: BLE001 - one failing closer must not keep the rest running
+            except Exception:
                 log.exception("sandbox closer failed")
         self.webhooks.close()
 
 
-def create_app(config: "SandboxConfig | dict | str | None" = None) -> Flask:
+def create_app(config: SandboxConfig | dict | str | None = None) -> Flask:
     """Build the sandbox app: login host, API routes, admin routes, and the end-detection modules
     (notifications, EventBridge, data actions) and agent console registered through `init_app`."""
-    from sandbox import (admin, console, conversations_api, dataactions, eventbridge,
-                         notifications, oauth, openmessaging, routing_api, users_api)
+    from om_bridge.sandbox import (
+        admin,
+        console,
+        conversations_api,
+        dataactions,
+        eventbridge,
+        notifications,
+        oauth,
+        openmessaging,
+        routing_api,
+        users_api,
+    )
 
     cfg = SandboxConfig.load(config)
     app = Flask(__name__)
@@ -103,7 +113,10 @@ def create_app(config: "SandboxConfig | dict | str | None" = None) -> Flask:
 
     @app.errorhandler(413)
     def _too_large(_exc):  # type: ignore[no-untyped-def]
-        return error_body(413, "request.entity.too.large",
-                          f"The request is over the size limit. Maximum bytes: {auth.MAX_REQUEST_BYTES}")
+        return error_body(
+            413,
+            "request.entity.too.large",
+            f"The request is over the size limit. Maximum bytes: {auth.MAX_REQUEST_BYTES}",
+        )
 
     return app

@@ -15,13 +15,14 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from sandbox import messages
-from sandbox.errors import error_body
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.errors import error_body
 
 MAX_REQUEST_BYTES = 512000  # Genesys `request.bytes.max`
 
@@ -51,7 +52,7 @@ def permission_matches(granted: str, wanted: str) -> bool:
     g_parts, w_parts = granted.split(":"), wanted.split(":")
     if len(g_parts) != len(w_parts):
         return False
-    return all(fnmatch.fnmatchcase(w, gp) for gp, w in zip(g_parts, w_parts))
+    return all(fnmatch.fnmatchcase(w, gp) for gp, w in zip(g_parts, w_parts, strict=True))
 
 
 class TokenStore:
@@ -74,13 +75,21 @@ class TokenStore:
         with self._lock:
             return len(self._tokens)
 
-    def issue(self, client_id: str, user_id: str | None, org_id: str, permissions: frozenset[str],
-              expires_in: int, grant_type: str) -> Principal:
+    def issue(
+        self,
+        client_id: str,
+        user_id: str | None,
+        org_id: str,
+        permissions: frozenset[str],
+        expires_in: int,
+        grant_type: str,
+    ) -> Principal:
         """A new token for the client (and user, for the password grant), valid `expires_in` s."""
         token = secrets.token_urlsafe(48)
         now = self._clock()
-        principal = Principal(client_id, user_id, org_id, permissions, token,
-                              now + expires_in, grant_type)
+        principal = Principal(
+            client_id, user_id, org_id, permissions, token, now + expires_in, grant_type
+        )
         with self._lock:
             self._prune(now)
             self._tokens[token] = principal
@@ -140,13 +149,20 @@ def require_auth(*permissions: str, any_of: bool = False, user: bool = False) ->
                     listed = ", ".join(missing)
                     text = messages.MISSING_PERMISSIONS.format(perms=f"[{listed}]")
                     return error_body(
-                        403, "missing.any.permissions" if any_of else "missing.permissions", text,
-                        messageWithParams=messages.MISSING_PERMISSIONS.format(perms="[{permissions}]"),
-                        messageParams={"permissions": listed})
+                        403,
+                        "missing.any.permissions" if any_of else "missing.permissions",
+                        text,
+                        messageWithParams=messages.MISSING_PERMISSIONS.format(
+                            perms="[{permissions}]"
+                        ),
+                        messageParams={"permissions": listed},
+                    )
             if user and principal.user_id is None:
                 return error_body(400, "bad.request", messages.USER_CONTEXT_REQUIRED)
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
@@ -176,8 +192,9 @@ def _api_gate() -> Response | None:
             retry = fault.retry_after
             if fault.status == 429 and retry is None:
                 retry = 1
-            resp = error_body(fault.status,
-                              message=(messages_for_429(retry) if fault.status == 429 else None))
+            resp = error_body(
+                fault.status, message=(messages_for_429(retry) if fault.status == 429 else None)
+            )
             if retry is not None:
                 resp.headers["Retry-After"] = str(retry)
             return resp
@@ -187,18 +204,27 @@ def _api_gate() -> Response | None:
     g.principal = result
     retry_after = sandbox.rate_limiter.hit(result.token)
     if retry_after is not None:
-        resp = error_body(429, "too.many.requests.retry.after", messages_for_429(retry_after),
-                          messageWithParams="Rate limit exceeded the maximum. Retry the request in [{retryAfter}] seconds",
-                          messageParams={"retryAfter": str(retry_after)},
-                          limit={"key": "client.credentials.token.rate.per.minute",
-                                 "namespace": "platform.api",
-                                 "value": sandbox.rate_limiter.per_minute})
+        resp = error_body(
+            429,
+            "too.many.requests.retry.after",
+            messages_for_429(retry_after),
+            messageWithParams="Rate limit exceeded the maximum. Retry the request in [{retryAfter}] seconds",
+            messageParams={"retryAfter": str(retry_after)},
+            limit={
+                "key": "client.credentials.token.rate.per.minute",
+                "namespace": "platform.api",
+                "value": sandbox.rate_limiter.per_minute,
+            },
+        )
         resp.headers["Retry-After"] = str(retry_after)
         return resp
     if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
-        return error_body(413, "request.entity.too.large",
-                          messages.TOO_LARGE.format(limit=MAX_REQUEST_BYTES),
-                          messageParams={"limit": str(MAX_REQUEST_BYTES)})
+        return error_body(
+            413,
+            "request.entity.too.large",
+            messages.TOO_LARGE.format(limit=MAX_REQUEST_BYTES),
+            messageParams={"limit": str(MAX_REQUEST_BYTES)},
+        )
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class EventBus:
             with self._lock:
                 if listener in self._listeners:
                     self._listeners.remove(listener)
+
         return unsubscribe
 
     def publish(self, topic: str, body: dict) -> None:
@@ -41,5 +42,5 @@ class EventBus:
         for listener in listeners:
             try:
                 listener(topic, body)
-            except Exception:  # noqa: BLE001 - one bad listener must not break the others
+            except Exception:
                 log.exception("sandbox bus listener failed for topic %s", topic)

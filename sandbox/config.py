@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox import messages
+from om_bridge.sandbox import messages
 
 
 class ConfigError(ValueError):
@@ -39,8 +39,10 @@ class ConfigError(ValueError):
 # section -> key -> (type(s), default)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "auth": {"expires_in": ((int,), 86400)},
-    "conversations": {"threading_window_minutes": ((int, float), 0),
-                      "retention_minutes": ((int, float), 1440)},
+    "conversations": {
+        "threading_window_minutes": ((int, float), 0),
+        "retention_minutes": ((int, float), 1440),
+    },
     "flow": {
         "connected_text": ((str,), "Connected"),
         "queue_position_messages": ((bool,), True),
@@ -81,7 +83,7 @@ class SandboxConfig:
     sections: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, source: "SandboxConfig | dict | str | Path | None" = None) -> "SandboxConfig":
+    def load(cls, source: SandboxConfig | dict | str | Path | None = None) -> SandboxConfig:
         """Build from a config object (returned as is), a dict, a `.toml`/`.json` path, or None."""
         if source is None:
             return cls()
@@ -94,7 +96,7 @@ class SandboxConfig:
         raise ConfigError(messages.CONFIG_BAD_SOURCE.format(type=type(source).__name__))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SandboxConfig":
+    def from_dict(cls, data: dict) -> SandboxConfig:
         """Validate a parsed configuration; raises `ConfigError` naming the first bad key."""
         if not isinstance(data, dict):
             raise ConfigError(messages.CONFIG_NOT_TABLE.format(key="<root>"))
@@ -154,9 +156,12 @@ def _section(name: str, section: Any) -> dict[str, Any]:
             raise ConfigError(messages.CONFIG_UNKNOWN_KEY.format(key=full))
         types, _default = spec
         # bool is an int subclass: never accept true/false for a number
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            raise ConfigError(messages.CONFIG_BAD_TYPE.format(
-                key=full, expected="/".join(t.__name__ for t in types), got=type(value).__name__))
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            raise ConfigError(
+                messages.CONFIG_BAD_TYPE.format(
+                    key=full, expected="/".join(t.__name__ for t in types), got=type(value).__name__
+                )
+            )
         if types != (bool,) and types != (str,) and value < 0:
             raise ConfigError(messages.CONFIG_NEGATIVE.format(key=full))
         out[_FIELD_NAMES[(name, key)]] = value
@@ -167,7 +172,7 @@ def _section(name: str, section: Any) -> dict[str, Any]:
 
 def _faults(section: Any) -> list[dict]:
     # Imported here to keep `sandbox.config` free of Flask imports.
-    from sandbox.faults import Fault, FaultError
+    from om_bridge.sandbox.faults import Fault, FaultError
 
     if not isinstance(section, list):
         raise ConfigError(messages.CONFIG_NOT_LIST.format(key="faults"))
@@ -183,7 +188,9 @@ def _read_file(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path, error=exc.strerror)) from None
+        raise ConfigError(
+            messages.CONFIG_UNREADABLE.format(path=path, error=exc.strerror)
+        ) from None
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)

@@ -10,8 +10,9 @@ from flask import Blueprint, Flask, Response, send_from_directory
 
 STATIC = Path(__file__).with_name("static")
 
-bp = Blueprint("sandbox_console", __name__, static_folder=str(STATIC),
-               static_url_path="/console/static")
+bp = Blueprint(
+    "sandbox_console", __name__, static_folder=str(STATIC), static_url_path="/console/static"
+)
 
 
 @bp.get("/console")

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
 
-from sandbox import media, messages, views
-from sandbox.apiutil import (BadRequest, created, handles_errors, json_body, paged, sandbox)
-from sandbox.auth import require_auth
-from sandbox.errors import EngineError
+from om_bridge.sandbox import media, messages, views
+from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, paged, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import EngineError
 
 bp = Blueprint("sandbox_conversations", __name__)
 M = "/api/v2/conversations/messages"
@@ -29,8 +29,10 @@ def my_conversations():  # type: ignore[no-untyped-def]
     """The calling user's active message conversations (`MessageConversationEntityListing`)."""
     engine, store = sandbox().engine, sandbox().store
     with store.lock:
-        items = [views.message_conversation(store, c)
-                 for c in engine.agent_conversations(g.principal.user_id)]
+        items = [
+            views.message_conversation(store, c)
+            for c in engine.agent_conversations(g.principal.user_id)
+        ]
     return paged(items, M)
 
 
@@ -55,7 +57,9 @@ def get_conversation(cid: str):  # type: ignore[no-untyped-def]
 def _message(cid: str | None, mid: str) -> Any:
     record = sandbox().store.messages.get(mid)
     if record is None or (cid is not None and record.conversation_id != cid):
-        raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Message", id=mid))
+        raise EngineError(
+            404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Message", id=mid)
+        )
     return record
 
 
@@ -111,8 +115,9 @@ def _check_actor(cid: str, pid: str) -> None:
     with sandbox().store.lock:
         p = sandbox().engine.participant(_conv(cid), pid)
         if p.purpose == "agent" and p.user_id != g.principal.user_id:
-            raise EngineError(403, "not.authorized",
-                              "You are not authorized to perform the requested action.")
+            raise EngineError(
+                403, "not.authorized", "You are not authorized to perform the requested action."
+            )
 
 
 @bp.post(f"{M}/<cid>/participants/<pid>/communications/<comm>/wrapup")
@@ -126,8 +131,9 @@ def post_wrapup(cid: str, pid: str, comm: str):  # type: ignore[no-untyped-def]
         conv = _conv(cid)
         p = engine.participant(conv, pid)
         if p.communication_id != comm:
-            raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Communication", id=comm))
+            raise EngineError(
+                404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Communication", id=comm)
+            )
         engine.apply_wrapup(conv, p, body)
     return "", 202
 
@@ -140,8 +146,13 @@ def get_wrapup(cid: str, pid: str):  # type: ignore[no-untyped-def]
         p = sandbox().engine.participant(_conv(cid), pid)
         if p.wrapup is None:
             return "", 204
-        return jsonify({k: p.wrapup[k] for k in ("code", "notes", "tags", "durationSeconds",
-                                                 "endTime") if k in p.wrapup})
+        return jsonify(
+            {
+                k: p.wrapup[k]
+                for k in ("code", "notes", "tags", "durationSeconds", "endTime")
+                if k in p.wrapup
+            }
+        )
 
 
 @bp.post(f"{M}/<cid>/participants/<pid>/replace")
@@ -169,7 +180,9 @@ def send_message(cid: str, comm: str):  # type: ignore[no-untyped-def]
     if text is not None and not isinstance(text, str):
         raise BadRequest("textBody must be a string")
     if body.get("messagingTemplate") is not None:
-        raise BadRequest("messagingTemplate is not supported on Open Messaging", code="invalid.value")
+        raise BadRequest(
+            "messagingTemplate is not supported on Open Messaging", code="invalid.value"
+        )
     _check_comm_actor(cid, comm)
     content = media.attachments(cid, comm, media_ids)
     record = sandbox().engine.agent_send(cid, comm, g.principal.user_id, text or None, content)
@@ -182,8 +195,9 @@ def _check_comm_actor(cid: str, comm: str) -> None:
     with sandbox().store.lock:
         p = _conv(cid).by_communication(comm)
         if p is not None and p.purpose == "agent" and p.user_id != g.principal.user_id:
-            raise EngineError(403, "not.authorized",
-                              "You are not authorized to perform the requested action.")
+            raise EngineError(
+                403, "not.authorized", "You are not authorized to perform the requested action."
+            )
 
 
 @bp.post(f"{M}/<cid>/communications/<comm>/typing")

@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox import messages, views
-from sandbox.engine_agent import AgentActions
-from sandbox.engine_routing import Routing
-from sandbox.errors import EngineError
-from sandbox.events import DETAIL_PREFIX, detail_event, duration_ms
-from sandbox.model import Conversation, MessageRecord, Participant, new_id
-from sandbox.state import now_iso
+from om_bridge.sandbox import messages, views
+from om_bridge.sandbox.engine_agent import AgentActions
+from om_bridge.sandbox.engine_routing import Routing
+from om_bridge.sandbox.errors import EngineError
+from om_bridge.sandbox.events import DETAIL_PREFIX, detail_event, duration_ms
+from om_bridge.sandbox.model import Conversation, MessageRecord, Participant, new_id
+from om_bridge.sandbox.state import now_iso
 
 __all__ = ["ConversationEngine", "EngineError", "message_id"]
 
@@ -45,8 +45,9 @@ class ConversationEngine(Routing, AgentActions):
         for uid in conv.agent_ids():
             self.sandbox.bus.publish(f"v2.users.{uid}.conversations.messages", body)
 
-    def _detail(self, conv: Conversation, p: Participant, suffix: str, when: str,
-                **extra: Any) -> None:
+    def _detail(
+        self, conv: Conversation, p: Participant, suffix: str, when: str, **extra: Any
+    ) -> None:
         body = detail_event(conv, p, when, "home", **extra)
         self.sandbox.bus.publish(f"v2.detail.events.conversation.{conv.id}.{suffix}", body)
 
@@ -64,21 +65,30 @@ class ConversationEngine(Routing, AgentActions):
     def conversation(self, cid: str) -> Conversation:
         conv = self.store.conversations.get(cid)
         if conv is None:
-            raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Conversation", id=cid))
+            raise EngineError(
+                404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Conversation", id=cid)
+            )
         return conv
 
     def participant(self, conv: Conversation, pid: str) -> Participant:
         p = conv.participant(pid)
         if p is None:
-            raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Participant", id=pid))
+            raise EngineError(
+                404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Participant", id=pid)
+            )
         return p
 
     # ---------------------------------------------------------------- inbound
-    def inbound_message(self, integ: dict, sender: dict, normalized: dict, text: str | None,
-                        provider_message_id: str | None, custom_attributes: dict[str, str],
-                        at: str) -> tuple[Conversation, MessageRecord]:
+    def inbound_message(
+        self,
+        integ: dict,
+        sender: dict,
+        normalized: dict,
+        text: str | None,
+        provider_message_id: str | None,
+        custom_attributes: dict[str, str],
+        at: str,
+    ) -> tuple[Conversation, MessageRecord]:
         """Record a customer message: join the customer's open conversation, re-open a recently
         ended one (threading window), or start a new one through the inbound flow."""
         with self.store.lock:
@@ -87,10 +97,18 @@ class ConversationEngine(Routing, AgentActions):
             conv, fresh = self._thread(integ, sender, custom_attributes)
             customer = conv.customer()
             record = MessageRecord(
-                id=normalized["id"], conversation_id=conv.id, direction="inbound",
-                status="received", timestamp=at, participant_id=customer.id,
-                normalized=normalized, text=text, provider_message_id=provider_message_id,
-                from_address=conv.customer_id, to_address=conv.integration_id)
+                id=normalized["id"],
+                conversation_id=conv.id,
+                direction="inbound",
+                status="received",
+                timestamp=at,
+                participant_id=customer.id,
+                normalized=normalized,
+                text=text,
+                provider_message_id=provider_message_id,
+                from_address=conv.customer_id,
+                to_address=conv.integration_id,
+            )
             self._add_message(conv, customer, record)
             if custom_attributes:
                 customer.attributes.update(custom_attributes)
@@ -103,16 +121,21 @@ class ConversationEngine(Routing, AgentActions):
                 self._publish_state(conv)
             return conv, record
 
-    def _thread(self, integ: dict, sender: dict,
-                attributes: dict[str, str]) -> tuple[Conversation, bool]:
+    def _thread(
+        self, integ: dict, sender: dict, attributes: dict[str, str]
+    ) -> tuple[Conversation, bool]:
         key = (integ["id"], sender["id"])
         existing = self.store.conversations.get(self.store.threads.get(key, ""))
         now = now_iso()
         if existing is not None and not existing.ended:
             return existing, False
         window = self.config.threading_window_minutes * 60.0
-        if existing is not None and window > 0 and existing.ended_at is not None \
-                and self.store.clock() - existing.ended_at <= window:
+        if (
+            existing is not None
+            and window > 0
+            and existing.ended_at is not None
+            and self.store.clock() - existing.ended_at <= window
+        ):
             # Re-open the same conversation id: the customer is back, the flow runs again.
             existing.end_time = None
             existing.ended_at = None
@@ -120,13 +143,24 @@ class ConversationEngine(Routing, AgentActions):
             customer.state, customer.end_time, customer.disconnect_type = "connected", None, None
             customer.connected_time = now
             return existing, True
-        conv = Conversation(id=new_id(), integration_id=integ["id"], customer_id=sender["id"],
-                            customer_id_type=sender.get("idType", "Opaque"), start_time=now,
-                            customer_name=sender.get("nickname") or _full_name(sender))
-        customer = Participant(purpose="customer", state="connected", start_time=now,
-                               initial_state="connected", connected_time=now,
-                               name=conv.customer_name, address=sender["id"],
-                               attributes=dict(attributes))
+        conv = Conversation(
+            id=new_id(),
+            integration_id=integ["id"],
+            customer_id=sender["id"],
+            customer_id_type=sender.get("idType", "Opaque"),
+            start_time=now,
+            customer_name=sender.get("nickname") or _full_name(sender),
+        )
+        customer = Participant(
+            purpose="customer",
+            state="connected",
+            start_time=now,
+            initial_state="connected",
+            connected_time=now,
+            name=conv.customer_name,
+            address=sender["id"],
+            attributes=dict(attributes),
+        )
         conv.participants.append(customer)
         self.store.conversations[conv.id] = conv
         self.store.threads[key] = conv.id
@@ -155,10 +189,16 @@ class ConversationEngine(Routing, AgentActions):
         """The inbound message flow: Send Response "Connected", then Transfer to ACD."""
         flow = self.store.integration_flow(integ) or {}
         now = now_iso()
-        wf = Participant(purpose="workflow", state="connected", start_time=now,
-                         initial_state="connected", connected_time=now,
-                         name=flow.get("name", "Inbound Message Flow"),
-                         flow_id=flow.get("id"), flow_name=flow.get("name"))
+        wf = Participant(
+            purpose="workflow",
+            state="connected",
+            start_time=now,
+            initial_state="connected",
+            connected_time=now,
+            name=flow.get("name", "Inbound Message Flow"),
+            flow_id=flow.get("id"),
+            flow_name=flow.get("name"),
+        )
         conv.participants.append(wf)
         self._start_event(conv, wf)
         if self.config.connected_text:
@@ -166,19 +206,35 @@ class ConversationEngine(Routing, AgentActions):
         queue_id = flow.get("queue_id")
         end = now_iso()
         wf.state, wf.end_time, wf.disconnect_type = "disconnected", end, "transfer"
-        self._detail(conv, wf, "flow.end", end, flowId=wf.flow_id, flowType="INBOUNDSHORTMESSAGE",
-                     disconnectType="TRANSFER", exitReason="TRANSFER", transferType="ACD",
-                     connectedDurationMs=duration_ms(wf.connected_time, end))
+        self._detail(
+            conv,
+            wf,
+            "flow.end",
+            end,
+            flowId=wf.flow_id,
+            flowType="INBOUNDSHORTMESSAGE",
+            disconnectType="TRANSFER",
+            exitReason="TRANSFER",
+            transferType="ACD",
+            connectedDurationMs=duration_ms(wf.connected_time, end),
+        )
         if queue_id is None or queue_id not in self.store.queues:
             self._publish_state(conv)
             return
         self._enter_queue(integ, conv, queue_id)
 
-    def bot_message(self, integ: dict, conv: Conversation, p: Participant, text: str,
-                    content: list[dict] | None = None) -> MessageRecord:
+    def bot_message(
+        self,
+        integ: dict,
+        conv: Conversation,
+        p: Participant,
+        text: str,
+        content: list[dict] | None = None,
+    ) -> MessageRecord:
         """A flow (Bot) message to the customer through the webhook (Structured with quick replies)."""
-        return self._outbound(integ, conv, p, text, originating="Bot", user_id=None,
-                              content=content)
+        return self._outbound(
+            integ, conv, p, text, originating="Bot", user_id=None, content=content
+        )
 
     def flow_message(self, cid: str, text: str, quick_replies: list[str]) -> MessageRecord:
         """A Bot message from the conversation's latest flow/queue leg (sandbox admin route)."""
@@ -188,26 +244,47 @@ class ConversationEngine(Routing, AgentActions):
             legs = [p for p in conv.participants if p.purpose in ("workflow", "acd")]
             if conv.ended or integ is None or not legs:
                 raise EngineError(400, "bad.request", messages.CONVERSATION_ENDED.format(id=cid))
-            content = [{"contentType": "QuickReply",
-                        "quickReply": {"text": q, "payload": q, "action": "Message"}}
-                       for q in quick_replies]
+            content = [
+                {
+                    "contentType": "QuickReply",
+                    "quickReply": {"text": q, "payload": q, "action": "Message"},
+                }
+                for q in quick_replies
+            ]
             record = self.bot_message(integ, conv, legs[-1], text, content)
             self._publish_state(conv)
             return record
 
-    def _outbound(self, integ: dict, conv: Conversation, p: Participant, text: str | None,
-                  originating: str, user_id: str | None,
-                  content: list[dict] | None = None) -> MessageRecord:
+    def _outbound(
+        self,
+        integ: dict,
+        conv: Conversation,
+        p: Participant,
+        text: str | None,
+        originating: str,
+        user_id: str | None,
+        content: list[dict] | None = None,
+    ) -> MessageRecord:
         mid = message_id()
         at = now_iso()
-        envelope = self.sandbox.webhooks.text_envelope(integ, conv, mid, at, text, originating,
-                                                       content or [])
+        envelope = self.sandbox.webhooks.text_envelope(
+            integ, conv, mid, at, text, originating, content or []
+        )
         normalized = {k: v for k, v in envelope.items() if k != "conversationId"}
-        record = MessageRecord(id=mid, conversation_id=conv.id, direction="outbound",
-                               status="queued", timestamp=at, participant_id=p.id,
-                               normalized=normalized, text=text, created_by=user_id,
-                               originating_entity=originating, from_address=conv.integration_id,
-                               to_address=conv.customer_id)
+        record = MessageRecord(
+            id=mid,
+            conversation_id=conv.id,
+            direction="outbound",
+            status="queued",
+            timestamp=at,
+            participant_id=p.id,
+            normalized=normalized,
+            text=text,
+            created_by=user_id,
+            originating_entity=originating,
+            from_address=conv.integration_id,
+            to_address=conv.customer_id,
+        )
         self._add_message(conv, p, record)
         self.sandbox.webhooks.send(integ, conv.id, envelope, record_id=mid)
         return record
@@ -215,9 +292,16 @@ class ConversationEngine(Routing, AgentActions):
     def _enter_queue(self, integ: dict, conv: Conversation, queue_id: str) -> None:
         now = now_iso()
         queue = self.store.queues[queue_id]
-        acd = Participant(purpose="acd", state="connected", start_time=now,
-                          initial_state="connected", connected_time=now,
-                          name=queue.get("name"), queue_id=queue_id, queue_name=queue.get("name"))
+        acd = Participant(
+            purpose="acd",
+            state="connected",
+            start_time=now,
+            initial_state="connected",
+            connected_time=now,
+            name=queue.get("name"),
+            queue_id=queue_id,
+            queue_name=queue.get("name"),
+        )
         conv.participants.append(acd)
         if queue_id not in conv.queues:
             conv.queues.append(queue_id)
@@ -230,34 +314,51 @@ class ConversationEngine(Routing, AgentActions):
         """Customer typing: remembered for the console when inbound typing is enabled."""
         with self.store.lock:
             conv = self.store.conversations.get(
-                self.store.threads.get((integ["id"], customer_id), ""))
+                self.store.threads.get((integ["id"], customer_id), "")
+            )
             if conv is not None and not conv.ended and self.store.typing_enabled(integ, "inbound"):
                 self.customer_typing[conv.id] = now_iso()
             return conv
 
-    def receipt(self, integ: dict, mid: str, status: str, reasons: list[dict],
-                normalized: dict) -> MessageRecord:
+    def receipt(
+        self, integ: dict, mid: str, status: str, reasons: list[dict], normalized: dict
+    ) -> MessageRecord:
         """Receipt for an outbound message: `Delivered` → delivery-success, `Failed` →
         delivery-failed with `errorInfo`."""
         with self.store.lock:
             record = self.store.messages.get(mid)
             conv = self.store.conversations.get(record.conversation_id) if record else None
-            if record is None or conv is None or conv.integration_id != integ["id"] \
-                    or record.direction != "outbound":
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="Message", id=mid))
-            mapped = {"Delivered": "delivery-success", "Failed": "delivery-failed",
-                      "Sent": "sent", "Published": "published", "Removed": "removed",
-                      "Read": "read"}
+            if (
+                record is None
+                or conv is None
+                or conv.integration_id != integ["id"]
+                or record.direction != "outbound"
+            ):
+                raise EngineError(
+                    404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Message", id=mid)
+                )
+            mapped = {
+                "Delivered": "delivery-success",
+                "Failed": "delivery-failed",
+                "Sent": "sent",
+                "Published": "published",
+                "Removed": "removed",
+                "Read": "read",
+            }
             record.status = mapped.get(status, record.status)
             record.receipts.append(normalized)
             if status == "Failed":
                 reason = reasons[0] if reasons else {"code": "GeneralError", "message": "Failed"}
-                record.error_info = {"code": reason.get("code", "GeneralError"),
-                                     "message": reason.get("message", ""),
-                                     "messageWithParams": reason.get("message", ""),
-                                     "messageParams": {}, "status": 400,
-                                     "contextId": str(uuid.uuid4()), "details": [], "errors": []}
+                record.error_info = {
+                    "code": reason.get("code", "GeneralError"),
+                    "message": reason.get("message", ""),
+                    "messageWithParams": reason.get("message", ""),
+                    "messageParams": {},
+                    "status": 400,
+                    "contextId": str(uuid.uuid4()),
+                    "details": [],
+                    "errors": [],
+                }
             self._publish_state(conv)
             return record
 
@@ -269,8 +370,14 @@ class ConversationEngine(Routing, AgentActions):
                 return
             record.status = "sent" if ok else "failed"
             if not ok:
-                record.error_info = {"code": "webhook.delivery.failed", "message": error or "",
-                                     "status": 502, "details": [], "errors": []}
+                record.error_info = {
+                    "code": "webhook.delivery.failed",
+                    "message": error or "",
+                    "status": 502,
+                    "details": [],
+                    "errors": [],
+                }
+
 
 def _full_name(sender: dict) -> str | None:
     name = " ".join(x for x in (sender.get("firstName"), sender.get("lastName")) if x)

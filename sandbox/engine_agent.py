@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox import messages
-from sandbox.errors import EngineError
-from sandbox.events import disconnect_enum, duration_ms
-from sandbox.model import Conversation, MessageRecord, Participant
-from sandbox.state import now_iso
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.errors import EngineError
+from om_bridge.sandbox.events import disconnect_enum, duration_ms
+from om_bridge.sandbox.model import Conversation, MessageRecord, Participant
+from om_bridge.sandbox.state import now_iso
 
 
 class AgentActions:
@@ -39,8 +39,11 @@ class AgentActions:
             elif state == "disconnected":
                 self._disconnect(conv, p)
             elif state is not None:
-                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                    pid=pid, state=p.state, target=state))
+                raise EngineError(
+                    400,
+                    "bad.request",
+                    messages.PARTICIPANT_STATE.format(pid=pid, state=p.state, target=state),
+                )
             if body.get("wrapup") is not None:
                 self.apply_wrapup(conv, p, body["wrapup"])
             elif body.get("wrapupSkipped") and p.purpose == "agent" and p.state == "disconnected":
@@ -48,28 +51,46 @@ class AgentActions:
 
     def _answer(self, conv: Conversation, p: Participant) -> None:
         if p.purpose != "agent" or p.state != "alerting" or conv.ended:
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="connected"))
+            raise EngineError(
+                400,
+                "bad.request",
+                messages.PARTICIPANT_STATE.format(pid=p.id, state=p.state, target="connected"),
+            )
         now = now_iso()
         p.state, p.connected_time = "connected", now
         for acd in conv.legs("acd", active_only=True):
             acd.state, acd.end_time, acd.disconnect_type = "disconnected", now, "transfer"
-            self._detail(conv, acd, "acd.end", now, queueId=acd.queue_id, disconnectType="TRANSFER",
-                         acdOutcome="ANSWERED", answeredUserId=p.user_id, usedRouting="STANDARD",
-                         connectedDurationMs=duration_ms(acd.connected_time, now),
-                         flowType="INBOUNDSHORTMESSAGE")
+            self._detail(
+                conv,
+                acd,
+                "acd.end",
+                now,
+                queueId=acd.queue_id,
+                disconnectType="TRANSFER",
+                acdOutcome="ANSWERED",
+                answeredUserId=p.user_id,
+                usedRouting="STANDARD",
+                connectedDurationMs=duration_ms(acd.connected_time, now),
+                flowType="INBOUNDSHORTMESSAGE",
+            )
         self._publish_state(conv)
 
     def _disconnect(self, conv: Conversation, p: Participant) -> None:
         if not p.active:
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="disconnected"))
+            raise EngineError(
+                400,
+                "bad.request",
+                messages.PARTICIPANT_STATE.format(pid=p.id, state=p.state, target="disconnected"),
+            )
         if p.purpose == "customer":
             self._end_conversation(conv, customer_type="client", others_type="peer")
             return
         if p.purpose != "agent":
-            raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                pid=p.id, state=p.state, target="disconnected"))
+            raise EngineError(
+                400,
+                "bad.request",
+                messages.PARTICIPANT_STATE.format(pid=p.id, state=p.state, target="disconnected"),
+            )
         declined = p.state == "alerting"
         self._end_agent_leg(conv, p, "client")
         if declined:
@@ -99,8 +120,10 @@ class AgentActions:
         (`acd.start`, a position message), and is routed again. The agent who declined is not
         offered it again (see `Routing._declined`). Without a known queue nothing can route it,
         and it stays as it is."""
-        queue_id = next((x.queue_id for x in reversed(conv.participants)
-                         if x.purpose == "acd" and x.queue_id), declined.queue_id)
+        queue_id = next(
+            (x.queue_id for x in reversed(conv.participants) if x.purpose == "acd" and x.queue_id),
+            declined.queue_id,
+        )
         integ = self.store.integrations.get(conv.integration_id)
         if queue_id not in self.store.queues or integ is None:
             return
@@ -116,11 +139,17 @@ class AgentActions:
         if was_connected:
             p.wrapup_required = True
             p.start_acw_time = now
-        self._detail(conv, p, "user.end", now, userId=p.user_id, queueId=p.queue_id,
-                     disconnectType=disconnect_enum(dtype),
-                     interactingDurationMs=duration_ms(p.connected_time, now),
-                     alertingDurationMs=duration_ms(p.start_alerting_time,
-                                                    p.connected_time or now))
+        self._detail(
+            conv,
+            p,
+            "user.end",
+            now,
+            userId=p.user_id,
+            queueId=p.queue_id,
+            disconnectType=disconnect_enum(dtype),
+            interactingDurationMs=duration_ms(p.connected_time, now),
+            alertingDurationMs=duration_ms(p.start_alerting_time, p.connected_time or now),
+        )
         self._release_agent(p.user_id)
 
     def _end_conversation(self, conv: Conversation, customer_type: str, others_type: str) -> None:
@@ -132,18 +161,35 @@ class AgentActions:
                 self._end_agent_leg(conv, p, others_type)
             elif p.purpose == "acd":
                 p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
-                self._detail(conv, p, "acd.end", now, queueId=p.queue_id,
-                             disconnectType=disconnect_enum(others_type), acdOutcome="ABANDON",
-                             flowType="INBOUNDSHORTMESSAGE")
+                self._detail(
+                    conv,
+                    p,
+                    "acd.end",
+                    now,
+                    queueId=p.queue_id,
+                    disconnectType=disconnect_enum(others_type),
+                    acdOutcome="ABANDON",
+                    flowType="INBOUNDSHORTMESSAGE",
+                )
             else:
                 p.state, p.end_time, p.disconnect_type = "disconnected", now, others_type
         customer = conv.customer()
-        customer.state, customer.end_time, customer.disconnect_type = "disconnected", now, customer_type
+        customer.state, customer.end_time, customer.disconnect_type = (
+            "disconnected",
+            now,
+            customer_type,
+        )
         conv.end_time, conv.ended_at = now, self.store.clock()
         self.store.mark_ended(conv)
         self._unqueue(conv)
-        self._detail(conv, customer, "customer.end", now, disconnectType=disconnect_enum(customer_type),
-                     interactingDurationMs=duration_ms(customer.connected_time, now))
+        self._detail(
+            conv,
+            customer,
+            "customer.end",
+            now,
+            disconnectType=disconnect_enum(customer_type),
+            interactingDurationMs=duration_ms(customer.connected_time, now),
+        )
         self._publish_state(conv)
         for qid in conv.queues:
             self._route(qid)
@@ -155,17 +201,40 @@ class AgentActions:
         _check_not_wrapped_up(p)
         now = now_iso()
         p.end_acw_time = now
-        p.wrapup = {k: v for k, v in {
-            "code": wrapup["code"], "name": wrapup.get("name") or wrapup["code"],
-            "notes": wrapup.get("notes"), "tags": wrapup.get("tags") or [],
-            "durationSeconds": (duration_ms(p.start_acw_time, now) or 0) // 1000,
-            "endTime": now}.items() if v is not None}
+        p.wrapup = {
+            k: v
+            for k, v in {
+                "code": wrapup["code"],
+                "name": wrapup.get("name") or wrapup["code"],
+                "notes": wrapup.get("notes"),
+                "tags": wrapup.get("tags") or [],
+                "durationSeconds": (duration_ms(p.start_acw_time, now) or 0) // 1000,
+                "endTime": now,
+            }.items()
+            if v is not None
+        }
         acw_ms = duration_ms(p.start_acw_time, now)
-        self._detail(conv, p, "acw", now, userId=p.user_id, queueId=p.queue_id,
-                     wrapupCode=wrapup["code"], wrapupNotes=wrapup.get("notes"),
-                     wrapupDurationMs=acw_ms)
-        self._detail(conv, p, "wrapup", now, queueId=p.queue_id, wrapupCode=wrapup["code"],
-                     wrapupNotes=wrapup.get("notes"), wrapupDurationMs=acw_ms)
+        self._detail(
+            conv,
+            p,
+            "acw",
+            now,
+            userId=p.user_id,
+            queueId=p.queue_id,
+            wrapupCode=wrapup["code"],
+            wrapupNotes=wrapup.get("notes"),
+            wrapupDurationMs=acw_ms,
+        )
+        self._detail(
+            conv,
+            p,
+            "wrapup",
+            now,
+            queueId=p.queue_id,
+            wrapupCode=wrapup["code"],
+            wrapupNotes=wrapup.get("notes"),
+            wrapupDurationMs=acw_ms,
+        )
         self._publish_state(conv)
 
     def transfer(self, cid: str, pid: str, body: dict) -> None:
@@ -177,14 +246,19 @@ class AgentActions:
             if bool(queue_id) == bool(user_id):
                 raise EngineError(400, "bad.request", messages.TRANSFER_TARGET)
             if p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.PARTICIPANT_STATE.format(
-                    pid=pid, state=p.state, target="transfer"))
+                raise EngineError(
+                    400,
+                    "bad.request",
+                    messages.PARTICIPANT_STATE.format(pid=pid, state=p.state, target="transfer"),
+                )
             if queue_id and queue_id not in self.store.queues:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="Queue", id=queue_id))
+                raise EngineError(
+                    404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Queue", id=queue_id)
+                )
             if user_id and user_id not in self.store.users:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="User", id=user_id))
+                raise EngineError(
+                    404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="User", id=user_id)
+                )
             self._end_agent_leg(conv, p, "transfer")
             integ = self.store.integrations.get(conv.integration_id, {})
             if queue_id:
@@ -193,19 +267,29 @@ class AgentActions:
             else:
                 self._offer(conv, self.store.users[user_id], p.queue_id)
 
-    def agent_send(self, cid: str, comm_id: str, user_id: str | None, text: str | None,
-                   content: list[dict] | None = None) -> MessageRecord:
+    def agent_send(
+        self,
+        cid: str,
+        comm_id: str,
+        user_id: str | None,
+        text: str | None,
+        content: list[dict] | None = None,
+    ) -> MessageRecord:
         """An agent's message on its communication: recorded and delivered to the webhook."""
         with self.store.lock:
             conv = self.conversation(cid)
             p = conv.by_communication(comm_id)
             if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
-                    cid=comm_id, id=cid))
+                raise EngineError(
+                    400, "bad.request", messages.NOT_AN_AGENT.format(cid=comm_id, id=cid)
+                )
             integ = self.store.integrations.get(conv.integration_id)
             if integ is None:
-                raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                    kind="Integration", id=conv.integration_id))
+                raise EngineError(
+                    404,
+                    "not.found",
+                    messages.NOT_FOUND_ENTITY.format(kind="Integration", id=conv.integration_id),
+                )
             record = self._outbound(integ, conv, p, text, "Human", p.user_id, content)
             self._publish_state(conv)
             return record
@@ -215,8 +299,9 @@ class AgentActions:
             conv = self.conversation(cid)
             p = conv.by_communication(comm_id)
             if p is None or p.purpose != "agent" or p.state != "connected" or conv.ended:
-                raise EngineError(400, "bad.request", messages.NOT_AN_AGENT.format(
-                    cid=comm_id, id=cid))
+                raise EngineError(
+                    400, "bad.request", messages.NOT_AN_AGENT.format(cid=comm_id, id=cid)
+                )
             integ = self.store.integrations.get(conv.integration_id)
             if integ is not None and self.store.typing_enabled(integ, "outbound"):
                 self.sandbox.webhooks.send_typing(integ, conv, duration)
@@ -226,7 +311,9 @@ class AgentActions:
         with self.store.lock:
             out = []
             for conv in self.store.conversations.values():
-                legs = [p for p in conv.participants if p.purpose == "agent" and p.user_id == user_id]
+                legs = [
+                    p for p in conv.participants if p.purpose == "agent" and p.user_id == user_id
+                ]
                 if any(p.active or (p.wrapup_required and p.wrapup is None) for p in legs):
                     out.append(conv)
             return out
@@ -237,8 +324,11 @@ def _check_not_wrapped_up(p: Participant) -> None:
     well-formed request that conflicts with the leg's state, hence 409 `conflict` rather than the
     400 of a malformed request; it changes nothing and publishes no second `acw`."""
     if p.wrapup is not None:
-        raise EngineError(409, "conflict", messages.WRAPUP_ALREADY_APPLIED.format(
-            pid=p.id, code=p.wrapup.get("code")))
+        raise EngineError(
+            409,
+            "conflict",
+            messages.WRAPUP_ALREADY_APPLIED.format(pid=p.id, code=p.wrapup.get("code")),
+        )
 
 
 def _valid_wrapup(wrapup: Any) -> bool:

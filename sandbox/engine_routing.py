@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox import messages
-from sandbox.errors import EngineError
-from sandbox.model import Conversation, Participant
-from sandbox.state import now_iso
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.errors import EngineError
+from om_bridge.sandbox.model import Conversation, Participant
+from om_bridge.sandbox.state import now_iso
 
 ROUTABLE = ("IDLE", "INTERACTING")
 
@@ -30,15 +30,25 @@ class Routing:
     def _candidates(self, queue_id: str) -> list[dict]:
         """On-queue members of `queue_id` with spare capacity, least loaded / longest idle first
         (Genesys' default "most available" distribution)."""
-        out = [u for u in self.store.users.values()
-               if queue_id in u.get("queues", []) and u.get("routing_status") in ROUTABLE
-               and self._agent_load(u["id"]) < self.config.agent_capacity]
+        out = [
+            u
+            for u in self.store.users.values()
+            if queue_id in u.get("queues", [])
+            and u.get("routing_status") in ROUTABLE
+            and self._agent_load(u["id"]) < self.config.agent_capacity
+        ]
         out.sort(key=lambda u: (self._agent_load(u["id"]), u.get("status_time", "")))
         return out
 
     def _declined(self, conv: Conversation) -> set[str]:
-        return {p.user_id for p in conv.participants if p.purpose == "agent" and p.user_id
-                and p.disconnect_type == "client" and p.connected_time is None}
+        return {
+            p.user_id
+            for p in conv.participants
+            if p.purpose == "agent"
+            and p.user_id
+            and p.disconnect_type == "client"
+            and p.connected_time is None
+        }
 
     def _queue(self, conv: Conversation, queue_id: str) -> None:
         """Put `conv` at the end of the queue's waiting list."""
@@ -87,11 +97,20 @@ class Routing:
     def _offer(self, conv: Conversation, user: dict, queue_id: str | None) -> Participant:
         now = now_iso()
         queue = self.store.queues.get(queue_id or "", {})
-        agent = Participant(purpose="agent", state="alerting", start_time=now,
-                            initial_state="alerting", start_alerting_time=now,
-                            name=user.get("name"), user_id=user["id"], user_name=user.get("name"),
-                            queue_id=queue_id, queue_name=queue.get("name"), direction="inbound",
-                            address=conv.customer_id)
+        agent = Participant(
+            purpose="agent",
+            state="alerting",
+            start_time=now,
+            initial_state="alerting",
+            start_alerting_time=now,
+            name=user.get("name"),
+            user_id=user["id"],
+            user_name=user.get("name"),
+            queue_id=queue_id,
+            queue_name=queue.get("name"),
+            direction="inbound",
+            address=conv.customer_id,
+        )
         conv.participants.append(agent)
         self.loads[user["id"]] = self.loads.get(user["id"], 0) + 1
         self._set_status(user, "INTERACTING")
@@ -106,7 +125,11 @@ class Routing:
 
     def _release_agent(self, user_id: str | None) -> None:
         user = self.store.users.get(user_id or "")
-        if user and user.get("routing_status") == "INTERACTING" and self._agent_load(user["id"]) == 0:
+        if (
+            user
+            and user.get("routing_status") == "INTERACTING"
+            and self._agent_load(user["id"]) == 0
+        ):
             self._set_status(user, "IDLE")
 
     def _announce_positions(self, queue_id: str) -> None:
@@ -125,15 +148,19 @@ class Routing:
             integ = self.store.integrations.get(conv.integration_id)
             acd = next(p for p in reversed(conv.participants) if p.purpose == "acd")
             if integ is not None:
-                self.bot_message(integ, conv, acd,
-                                 self.config.queue_position_text.format(position=pos))
+                self.bot_message(
+                    integ, conv, acd, self.config.queue_position_text.format(position=pos)
+                )
 
     def set_routing_status(self, user_id: str, status: str) -> dict:
         """PUT routingstatus: `IDLE` puts the agent on queue (and triggers routing), `OFF_QUEUE` off."""
         allowed = ("IDLE", "OFF_QUEUE")
         if status not in allowed:
-            raise EngineError(400, "bad.request", messages.STATUS_UNKNOWN.format(
-                status=status, allowed=", ".join(allowed)))
+            raise EngineError(
+                400,
+                "bad.request",
+                messages.STATUS_UNKNOWN.format(status=status, allowed=", ".join(allowed)),
+            )
         with self.store.lock:
             user = self.store.users[user_id]
             if status == "IDLE" and self._agent_load(user_id) > 0:
@@ -141,4 +168,3 @@ class Routing:
             self._set_status(user, status)
             self.route_all()
             return user
-

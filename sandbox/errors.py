@@ -29,11 +29,20 @@ DEFAULT_MESSAGES: dict[str, str] = {
 
 # Code used when only a status is known (fault injection, generic handlers).
 CODE_FOR_STATUS: dict[int, str] = {
-    400: "bad.request", 401: "bad.credentials", 403: "not.authorized", 404: "not.found",
-    405: "method.not.allowed", 408: "client.timeout", 409: "conflict",
-    413: "request.entity.too.large", 415: "unsupported.media.type",
-    429: "too.many.requests.retry.after", 500: "internal.server.error",
-    502: "internal.server.error", 503: "service.unavailable", 504: "request.timeout",
+    400: "bad.request",
+    401: "bad.credentials",
+    403: "not.authorized",
+    404: "not.found",
+    405: "method.not.allowed",
+    408: "client.timeout",
+    409: "conflict",
+    413: "request.entity.too.large",
+    415: "unsupported.media.type",
+    429: "too.many.requests.retry.after",
+    500: "internal.server.error",
+    502: "internal.server.error",
+    503: "service.unavailable",
+    504: "request.timeout",
 }
 
 
@@ -46,8 +55,9 @@ class EngineError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_dict(status: int, code: str | None = None, message: str | None = None,
-               **extra: Any) -> dict:
+def error_dict(
+    status: int, code: str | None = None, message: str | None = None, **extra: Any
+) -> dict:
     """The `ErrorBody` dict: `message`, `code`, `status`, a fresh `contextId`, `details`, `errors` and
     any `extra` fields (`messageParams`, `messageWithParams`, `entityId`, `limit`, ...)."""
     code = code or CODE_FOR_STATUS.get(status, "bad.request")
@@ -63,8 +73,9 @@ def error_dict(status: int, code: str | None = None, message: str | None = None,
     return body
 
 
-def error_body(status: int, code: str | None = None, message: str | None = None,
-               **extra: Any) -> Response:
+def error_body(
+    status: int, code: str | None = None, message: str | None = None, **extra: Any
+) -> Response:
     """A JSON `ErrorBody` response with HTTP `status` (the code defaults from the status).
 
     The `contextId` is also sent as the `ININ-Correlation-Id` header, as Genesys does.

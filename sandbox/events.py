@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.model import Conversation, Participant
+from om_bridge.sandbox.model import Conversation, Participant
 
 # participant purpose -> detail-event topic prefix
 DETAIL_PREFIX = {"customer": "customer", "agent": "user", "acd": "acd", "workflow": "flow"}
@@ -27,16 +27,23 @@ def disconnect_enum(value: str | None) -> str | None:
     """Conversation-model disconnectType (`transfer.noanswer`) to the detail enum (`NO_ANSWER_TRANSFER`)."""
     if value is None:
         return None
-    special = {"transfer.conference": "CONFERENCE_TRANSFER", "transfer.consult": "CONSULT_TRANSFER",
-               "transfer.forward": "FORWARD_TRANSFER", "transfer.noanswer": "NO_ANSWER_TRANSFER",
-               "transfer.notavailable": "NOT_AVAILABLE_TRANSFER", "transfer.dnd": "DND_TRANSFER",
-               "endpoint.dnd": "DND_ENDPOINT", "transport.failure": "TRANSPORT_FAILURE",
-               "session.expired": "SESSION_EXPIRED"}
+    special = {
+        "transfer.conference": "CONFERENCE_TRANSFER",
+        "transfer.consult": "CONSULT_TRANSFER",
+        "transfer.forward": "FORWARD_TRANSFER",
+        "transfer.noanswer": "NO_ANSWER_TRANSFER",
+        "transfer.notavailable": "NOT_AVAILABLE_TRANSFER",
+        "transfer.dnd": "DND_TRANSFER",
+        "endpoint.dnd": "DND_ENDPOINT",
+        "transport.failure": "TRANSPORT_FAILURE",
+        "session.expired": "SESSION_EXPIRED",
+    }
     return special.get(value, value.upper())
 
 
-def detail_event(conv: Conversation, p: Participant, event_time: str, division_id: str,
-                 **extra: Any) -> dict:
+def detail_event(
+    conv: Conversation, p: Participant, event_time: str, division_id: str, **extra: Any
+) -> dict:
     """Common detail-event body for participant `p`, plus `extra` type-specific fields."""
     customer_side = p.purpose == "customer"
     body: dict[str, Any] = {

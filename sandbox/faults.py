@@ -25,12 +25,22 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sandbox import messages
+from om_bridge.sandbox import messages
 
 TARGETS = ("api", "webhook", "eventbridge", "data-action", "websocket")
 MODES = ("status", "delay", "drop", "duplicate", "reorder")
-_FIELDS = {"id", "target", "mode", "status", "retry_after", "delay", "count", "path", "method",
-            "remaining"}
+_FIELDS = {
+    "id",
+    "target",
+    "mode",
+    "status",
+    "retry_after",
+    "delay",
+    "count",
+    "path",
+    "method",
+    "remaining",
+}
 
 
 class FaultError(ValueError):
@@ -53,7 +63,7 @@ class Fault:
     remaining: int = 1
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Fault":
+    def from_dict(cls, data: Any) -> Fault:
         """Validate a config table / admin JSON body (keys as in the dataclass; `retryAfter`
         is accepted for `retry_after`)."""
         if not isinstance(data, dict):
@@ -95,13 +105,24 @@ class Fault:
             raise FaultError(_bad("path", "must be a non-empty glob string"))
         if not isinstance(method, str) or not method:
             raise FaultError(_bad("method", "must be an HTTP method or '*'"))
-        return cls(target=target, mode=mode, status=status, retry_after=retry_after,
-                   delay=float(delay), count=count, path=path, method=method.upper(),
-                   remaining=count)
+        return cls(
+            target=target,
+            mode=mode,
+            status=status,
+            retry_after=retry_after,
+            delay=float(delay),
+            count=count,
+            path=path,
+            method=method.upper(),
+            remaining=count,
+        )
 
     def matches(self, target: str, method: str, path: str) -> bool:
-        return (self.target == target and self.method in ("*", method.upper())
-                and fnmatch.fnmatchcase(path, self.path))
+        return (
+            self.target == target
+            and self.method in ("*", method.upper())
+            and fnmatch.fnmatchcase(path, self.path)
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)

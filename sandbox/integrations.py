@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from sandbox import messages
-from sandbox.apiutil import BadRequest, created, handles_errors, json_body, paged, sandbox
-from sandbox.auth import require_auth
-from sandbox.errors import error_body
-from sandbox.state import now_iso
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, paged, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import error_body
+from om_bridge.sandbox.state import now_iso
 
 bp = Blueprint("sandbox_integrations", __name__)
 BASE = "/api/v2/conversations/messaging/integrations/open"
@@ -32,28 +32,43 @@ def integration_view(integ: dict) -> dict:
 def _view(store: Any, integ: dict) -> dict:
     # Creation is asynchronous in Genesys; the first read after CREATE_SECONDS completes it.
     # This writes the stored integration, hence the lock.
-    if integ.get("createStatus") == "Initiated" and \
-            time.monotonic() - integ.get("created_mono", 0) >= CREATE_SECONDS:
+    if (
+        integ.get("createStatus") == "Initiated"
+        and time.monotonic() - integ.get("created_mono", 0) >= CREATE_SECONDS
+    ):
         integ["createStatus"] = "Completed"
     out = {k: v for k, v in integ.items() if k not in _INTERNAL}
-    out.setdefault("supportedContent", {
-        "id": "webMessagingDefault", "name": "Default",
-        "selfUri": "/api/v2/conversations/messaging/supportedcontent/webMessagingDefault"})
+    out.setdefault(
+        "supportedContent",
+        {
+            "id": "webMessagingDefault",
+            "name": "Default",
+            "selfUri": "/api/v2/conversations/messaging/supportedcontent/webMessagingDefault",
+        },
+    )
     setting = store.messaging_settings.get(integ.get("messaging_setting_id") or "")
     if setting is not None:
         out["messagingSetting"] = {
-            "id": setting["id"], "name": setting.get("name"),
-            "selfUri": f"/api/v2/conversations/messaging/settings/{setting['id']}"}
-    out["recipient"] = {"id": integ["id"], "name": integ["name"],
-                        "selfUri": f"/api/v2/routing/message/recipients/{integ['id']}"}
+            "id": setting["id"],
+            "name": setting.get("name"),
+            "selfUri": f"/api/v2/conversations/messaging/settings/{setting['id']}",
+        }
+    out["recipient"] = {
+        "id": integ["id"],
+        "name": integ["name"],
+        "selfUri": f"/api/v2/routing/message/recipients/{integ['id']}",
+    }
     out["selfUri"] = f"{BASE}/{integ['id']}"
     return out
 
 
 def _validate(body: dict, partial: bool) -> dict:
     out: dict[str, Any] = {}
-    required = ("name", "outboundNotificationWebhookUrl",
-                "outboundNotificationWebhookSignatureSecretToken")
+    required = (
+        "name",
+        "outboundNotificationWebhookUrl",
+        "outboundNotificationWebhookSignatureSecretToken",
+    )
     for key in required:
         if key not in body:
             if not partial:
@@ -65,15 +80,20 @@ def _validate(body: dict, partial: bool) -> dict:
         out[key] = value
     url = out.get("outboundNotificationWebhookUrl")
     if url is not None and not url.startswith(("http://", "https://")):
-        raise BadRequest("outboundNotificationWebhookUrl must be an http(s) URL", code="invalid.value")
+        raise BadRequest(
+            "outboundNotificationWebhookUrl must be an http(s) URL", code="invalid.value"
+        )
     secret = out.get("outboundNotificationWebhookSignatureSecretToken")
     if secret is not None and len(secret) <= 15:
         raise BadRequest(messages.SECRET_TOO_SHORT, code="invalid.value")
     if "webhookHeaders" in body:
         headers = body["webhookHeaders"]
         if not isinstance(headers, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-            raise BadRequest("webhookHeaders must be a map of string to string", code="invalid.value")
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise BadRequest(
+                "webhookHeaders must be a map of string to string", code="invalid.value"
+            )
         out["webhookHeaders"] = headers
     if "messagingSetting" in body:
         ref = body["messagingSetting"]
@@ -85,14 +105,17 @@ def _validate(body: dict, partial: bool) -> dict:
         ref = body["supportedContent"]
         if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
             raise BadRequest("supportedContent.id must be a string", code="invalid.value")
-        out["supportedContent"] = {"id": ref["id"], "selfUri":
-                                   f"/api/v2/conversations/messaging/supportedcontent/{ref['id']}"}
+        out["supportedContent"] = {
+            "id": ref["id"],
+            "selfUri": f"/api/v2/conversations/messaging/supportedcontent/{ref['id']}",
+        }
     return out
 
 
 def _name_taken(name: str, except_id: str | None = None) -> bool:
-    return any(i["name"] == name and i["id"] != except_id
-               for i in sandbox().store.integrations.values())
+    return any(
+        i["name"] == name and i["id"] != except_id for i in sandbox().store.integrations.values()
+    )
 
 
 def _actor() -> dict:
@@ -121,8 +144,11 @@ def get_integration(integration_id: str):  # type: ignore[no-untyped-def]
     with store.lock:
         integ = store.integrations.get(integration_id)
         if integ is None:
-            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Integration", id=integration_id))
+            return error_body(
+                404,
+                "not.found",
+                messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
+            )
         return jsonify(integration_view(integ))
 
 
@@ -134,14 +160,24 @@ def create_integration():  # type: ignore[no-untyped-def]
     store = sandbox().store
     with store.lock:
         if _name_taken(fields["name"]):
-            return error_body(409, "conflict", messages.INTEGRATION_NAME_TAKEN.format(
-                name=fields["name"]))
+            return error_body(
+                409, "conflict", messages.INTEGRATION_NAME_TAKEN.format(name=fields["name"])
+            )
         now = now_iso()
-        integ = {"id": str(uuid.uuid4()), "webhookHeaders": {}, "status": "Active",
-                 "dateCreated": now, "dateModified": now, "createdBy": _actor(),
-                 "modifiedBy": _actor(), "createStatus": "Initiated",
-                 "created_mono": time.monotonic(), "flow_id": store.default_flow_id,
-                 "messaging_setting_id": next(iter(store.messaging_settings), None), **fields}
+        integ = {
+            "id": str(uuid.uuid4()),
+            "webhookHeaders": {},
+            "status": "Active",
+            "dateCreated": now,
+            "dateModified": now,
+            "createdBy": _actor(),
+            "modifiedBy": _actor(),
+            "createStatus": "Initiated",
+            "created_mono": time.monotonic(),
+            "flow_id": store.default_flow_id,
+            "messaging_setting_id": next(iter(store.messaging_settings), None),
+            **fields,
+        }
         store.integrations[integ["id"]] = integ
         return created(integration_view(integ), 202)
 
@@ -155,11 +191,15 @@ def patch_integration(integration_id: str):  # type: ignore[no-untyped-def]
     with store.lock:
         integ = store.integrations.get(integration_id)
         if integ is None:
-            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Integration", id=integration_id))
+            return error_body(
+                404,
+                "not.found",
+                messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
+            )
         if "name" in fields and _name_taken(fields["name"], integration_id):
-            return error_body(409, "conflict", messages.INTEGRATION_NAME_TAKEN.format(
-                name=fields["name"]))
+            return error_body(
+                409, "conflict", messages.INTEGRATION_NAME_TAKEN.format(name=fields["name"])
+            )
         integ.update(fields)
         integ["dateModified"] = now_iso()
         integ["modifiedBy"] = _actor()
@@ -172,8 +212,11 @@ def delete_integration(integration_id: str):  # type: ignore[no-untyped-def]
     store = sandbox().store
     with store.lock:
         if store.integrations.pop(integration_id, None) is None:
-            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Integration", id=integration_id))
+            return error_body(
+                404,
+                "not.found",
+                messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
+            )
     return "", 204
 
 
@@ -182,22 +225,41 @@ def delete_integration(integration_id: str):  # type: ignore[no-untyped-def]
 def get_setting(setting_id: str):  # type: ignore[no-untyped-def]
     setting = sandbox().store.messaging_settings.get(setting_id)
     if setting is None:
-        return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-            kind="MessagingSetting", id=setting_id))
+        return error_body(
+            404,
+            "not.found",
+            messages.NOT_FOUND_ENTITY.format(kind="MessagingSetting", id=setting_id),
+        )
 
     def onoff(flag: bool) -> str:
         return "Enabled" if flag else "Disabled"
-    return jsonify({
-        "id": setting["id"], "name": setting.get("name"),
-        "event": {"typing": {"on": {"inbound": onoff(setting.get("typing_inbound", False)),
-                                    "outbound": onoff(setting.get("typing_outbound", False))}}},
-        "selfUri": f"/api/v2/conversations/messaging/settings/{setting['id']}"})
+
+    return jsonify(
+        {
+            "id": setting["id"],
+            "name": setting.get("name"),
+            "event": {
+                "typing": {
+                    "on": {
+                        "inbound": onoff(setting.get("typing_inbound", False)),
+                        "outbound": onoff(setting.get("typing_outbound", False)),
+                    }
+                }
+            },
+            "selfUri": f"/api/v2/conversations/messaging/settings/{setting['id']}",
+        }
+    )
 
 
 @bp.get("/api/v2/conversations/messaging/threadingtimeline")
 @require_auth("messaging:integration:view", "conversation:message:view", any_of=True)
 def threading_timeline():  # type: ignore[no-untyped-def]
     minutes = int(sandbox().config.threading_window_minutes)
-    return jsonify({"id": "threadingtimeline", "defaultTimeoutMinutes": minutes,
-                    "settings": [{"messengerType": "open", "timeoutInMinutes": minutes}],
-                    "selfUri": "/api/v2/conversations/messaging/threadingtimeline"})
+    return jsonify(
+        {
+            "id": "threadingtimeline",
+            "defaultTimeoutMinutes": minutes,
+            "settings": [{"messengerType": "open", "timeoutInMinutes": minutes}],
+            "selfUri": "/api/v2/conversations/messaging/threadingtimeline",
+        }
+    )

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from sandbox import messages
-from sandbox.apiutil import BadRequest, handles_errors, json_body, sandbox
-from sandbox.auth import require_auth
-from sandbox.errors import EngineError, error_body
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import EngineError, error_body
 
 bp = Blueprint("sandbox_media", __name__)
 M = "/api/v2/conversations/messages/<cid>/communications/<comm>/messages/media"
@@ -77,12 +77,17 @@ def download_url(media: Media) -> str:
 
 def media_view(media: Media) -> dict:
     """`MessageMediaData`."""
-    out = {"id": media.id, "name": media.name, "mediaType": media.mime,
-           "status": media.status, "conversationId": media.conversation_id,
-           "communicationId": media.communication_id,
-           "uploadUrl": f"{sandbox().base_url}/sandbox/uploads/{media.id}",
-           "selfUri": f"/api/v2/conversations/messages/{media.conversation_id}/communications/"
-                      f"{media.communication_id}/messages/media/{media.id}"}
+    out = {
+        "id": media.id,
+        "name": media.name,
+        "mediaType": media.mime,
+        "status": media.status,
+        "conversationId": media.conversation_id,
+        "communicationId": media.communication_id,
+        "uploadUrl": f"{sandbox().base_url}/sandbox/uploads/{media.id}",
+        "selfUri": f"/api/v2/conversations/messages/{media.conversation_id}/communications/"
+        f"{media.communication_id}/messages/media/{media.id}",
+    }
     if media.data is not None:
         out["url"] = download_url(media)
         out["contentLengthBytes"] = len(media.data)
@@ -95,13 +100,24 @@ def attachments(cid: str, comm: str, media_ids: list) -> list[dict]:
     for mid in media_ids:
         media = _store().get(mid) if isinstance(mid, str) else None
         if media is None or media.conversation_id != cid or media.communication_id != comm:
-            raise EngineError(400, "bad.request", messages.NOT_FOUND_ENTITY.format(
-                kind="Media", id=mid))
+            raise EngineError(
+                400, "bad.request", messages.NOT_FOUND_ENTITY.format(kind="Media", id=mid)
+            )
         if media.data is None:
             raise EngineError(400, "bad.request", f"Media {mid} has not been uploaded yet.")
-        out.append({"contentType": "Attachment", "attachment": {
-            "id": media.id, "mediaType": media.media_type(), "url": download_url(media),
-            "mime": media.mime, "filename": media.name, "contentSizeBytes": len(media.data)}})
+        out.append(
+            {
+                "contentType": "Attachment",
+                "attachment": {
+                    "id": media.id,
+                    "mediaType": media.media_type(),
+                    "url": download_url(media),
+                    "mime": media.mime,
+                    "filename": media.name,
+                    "contentSizeBytes": len(media.data),
+                },
+            }
+        )
     return out
 
 
@@ -121,14 +137,22 @@ def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
     with sandbox().store.lock:
         p = engine.conversation(cid).by_communication(comm)
         if p is None or p.purpose != "agent":
-            raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Communication", id=comm))
+            raise EngineError(
+                404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Communication", id=comm)
+            )
     mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
     media = Media(str(uuid.uuid4()), name, cid, comm, mime)
     _store().add(media)
     view = media_view(media)
-    return jsonify({"id": media.id, "name": name, "uploadUrl": view["uploadUrl"],
-                    "uploadHeaders": {"Content-Type": mime}, "selfUri": view["selfUri"]})
+    return jsonify(
+        {
+            "id": media.id,
+            "name": name,
+            "uploadUrl": view["uploadUrl"],
+            "uploadHeaders": {"Content-Type": mime},
+            "selfUri": view["selfUri"],
+        }
+    )
 
 
 @bp.get(f"{M}/<media_id>")
@@ -136,7 +160,9 @@ def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
 def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-def]
     media = _store().get(media_id)
     if media is None or media.conversation_id != cid or media.communication_id != comm:
-        return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Media", id=media_id))
+        return error_body(
+            404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Media", id=media_id)
+        )
     return jsonify(media_view(media))
 
 

@@ -75,7 +75,9 @@ class MessageRecord:
         out: dict[str, Any] = {
             "messageId": self.id,
             "messageURI": f"/api/v2/conversations/messages/{self.conversation_id}/messages/{self.id}",
-            "messageStatus": self.status, "messageSegmentCount": 1, "messageTime": self.timestamp,
+            "messageStatus": self.status,
+            "messageSegmentCount": 1,
+            "messageTime": self.timestamp,
         }
         if self.error_info:
             out["errorInfo"] = self.error_info
@@ -84,15 +86,24 @@ class MessageRecord:
     def to_message_data(self) -> dict:
         """`MessageData` view."""
         out: dict[str, Any] = {
-            "id": self.id, "providerMessageId": self.provider_message_id,
-            "timestamp": self.timestamp, "fromAddress": self.from_address,
-            "toAddress": self.to_address, "direction": self.direction, "messengerType": "open",
-            "status": self.status, "normalizedMessage": self.normalized,
-            "normalizedReceipts": self.receipts, "conversationId": self.conversation_id,
+            "id": self.id,
+            "providerMessageId": self.provider_message_id,
+            "timestamp": self.timestamp,
+            "fromAddress": self.from_address,
+            "toAddress": self.to_address,
+            "direction": self.direction,
+            "messengerType": "open",
+            "status": self.status,
+            "normalizedMessage": self.normalized,
+            "normalizedReceipts": self.receipts,
+            "conversationId": self.conversation_id,
             "selfUri": f"/api/v2/conversations/messages/{self.conversation_id}/messages/{self.id}",
         }
         if self.created_by:
-            out["createdBy"] = {"id": self.created_by, "selfUri": f"/api/v2/users/{self.created_by}"}
+            out["createdBy"] = {
+                "id": self.created_by,
+                "selfUri": f"/api/v2/users/{self.created_by}",
+            }
         return {k: v for k, v in out.items() if v is not None}
 
 
@@ -126,8 +137,9 @@ class Conversation:
         return next(p for p in self.participants if p.purpose == "customer")
 
     def legs(self, purpose: str, active_only: bool = False) -> list[Participant]:
-        return [p for p in self.participants
-                if p.purpose == purpose and (p.active or not active_only)]
+        return [
+            p for p in self.participants if p.purpose == purpose and (p.active or not active_only)
+        ]
 
     def agent_ids(self) -> list[str]:
         seen: list[str] = []

@@ -9,7 +9,7 @@ import hmac
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from sandbox import messages
+from om_bridge.sandbox import messages
 
 bp = Blueprint("sandbox_oauth", __name__)
 
@@ -58,20 +58,32 @@ def token():  # type: ignore[no-untyped-def]
         return _oauth_error(400, "unauthorized_client", messages.OAUTH_GRANT_NOT_ALLOWED)
     expires_in = int(client.get("expires_in", sandbox.config.expires_in))
     if grant == "client_credentials":
-        principal = sandbox.tokens.issue(client_id, None, sandbox.org_id,
-                                         store.permissions_of(client.get("roles", [])),
-                                         expires_in, grant)
+        principal = sandbox.tokens.issue(
+            client_id,
+            None,
+            sandbox.org_id,
+            store.permissions_of(client.get("roles", [])),
+            expires_in,
+            grant,
+        )
     else:
         user = store.user_by_username(request.form.get("username", ""))
         password = request.form.get("password", "")
-        if user is None or not hmac.compare_digest(user.get("password", "").encode(),
-                                                   password.encode()):
+        if user is None or not hmac.compare_digest(
+            user.get("password", "").encode(), password.encode()
+        ):
             return _oauth_error(400, "invalid_grant", messages.OAUTH_BAD_USER)
-        principal = sandbox.tokens.issue(client_id, user["id"], sandbox.org_id,
-                                         store.permissions_of(user.get("roles", [])),
-                                         expires_in, grant)
-    return jsonify({"access_token": principal.token, "token_type": "bearer",
-                    "expires_in": expires_in})
+        principal = sandbox.tokens.issue(
+            client_id,
+            user["id"],
+            sandbox.org_id,
+            store.permissions_of(user.get("roles", [])),
+            expires_in,
+            grant,
+        )
+    return jsonify(
+        {"access_token": principal.token, "token_type": "bearer", "expires_in": expires_in}
+    )
 
 
 def init_app(app: Flask) -> None:

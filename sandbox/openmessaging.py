@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, request
 
-from sandbox import integrations, messages, validation
-from sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
-from sandbox.auth import require_auth
-from sandbox.engine import message_id
-from sandbox.errors import error_body
-from sandbox.state import now_iso
+from om_bridge.sandbox import integrations, messages, validation
+from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.engine import message_id
+from om_bridge.sandbox.errors import error_body
+from om_bridge.sandbox.state import now_iso
 
 bp = Blueprint("sandbox_openmessaging", __name__)
 BASE = "/api/v2/conversations/messages/<integration_id>/inbound/open"
@@ -22,8 +22,11 @@ PERMISSION = "conversation:message:create"
 def _integration(integration_id: str) -> dict:
     integ = sandbox().store.integrations.get(integration_id)
     if integ is None:
-        raise BadRequest(messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
-                         code="not.found", status=404)
+        raise BadRequest(
+            messages.NOT_FOUND_ENTITY.format(kind="Integration", id=integration_id),
+            code="not.found",
+            status=404,
+        )
     return integ
 
 
@@ -49,9 +52,11 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
     mid = message_id()
-    normalized: dict[str, Any] = {"id": mid, "channel": _channel(integ, msg["sender"], msg["time"],
-                                                                 msg["messageId"]),
-                                  "type": "Text"}
+    normalized: dict[str, Any] = {
+        "id": mid,
+        "channel": _channel(integ, msg["sender"], msg["time"], msg["messageId"]),
+        "type": "Text",
+    }
     if msg["customAttributes"]:
         normalized["channel"]["metadata"] = {"customAttributes": msg["customAttributes"]}
     if msg["text"] is not None:
@@ -62,8 +67,14 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
         normalized["metadata"] = msg["metadata"]
     normalized["direction"] = "Inbound"
     conv, _record = sandbox().engine.inbound_message(
-        integ, msg["sender"], normalized, msg["text"], msg["messageId"], msg["customAttributes"],
-        now_iso())
+        integ,
+        msg["sender"],
+        normalized,
+        msg["text"],
+        msg["messageId"],
+        msg["customAttributes"],
+        now_iso(),
+    )
     # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
     echo = {k: v for k, v in normalized.items() if k != "direction"}
     if _prefetch():
@@ -78,11 +89,15 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
     integ = _integration(integration_id)
     ev = validation.inbound_event(json_body())
     sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
-    echo = {"id": message_id(),
-            "channel": _channel(integ, ev["sender"], ev["time"], ev["messageId"]),
-            "type": "Event",
-            "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 5000}}
-                       for _ in range(ev["count"])]}
+    echo = {
+        "id": message_id(),
+        "channel": _channel(integ, ev["sender"], ev["time"], ev["messageId"]),
+        "type": "Event",
+        "events": [
+            {"eventType": "Typing", "typing": {"type": "On", "duration": 5000}}
+            for _ in range(ev["count"])
+        ],
+    }
     return created(echo, 202)
 
 
@@ -92,12 +107,22 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
 def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
     integ = _integration(integration_id)
     rc = validation.inbound_receipt(json_body())
-    channel = {"id": integ["id"], "platform": "Open", "type": "Private", "messageId": rc["id"],
-               "to": rc["to"],
-               "from": {"id": integ["id"], "idType": "Opaque", "nickname": integ["name"]},
-               "time": rc["time"]}
-    echo: dict[str, Any] = {"id": rc["id"], "channel": channel, "type": "Receipt",
-                            "status": rc["status"], "direction": "Outbound"}
+    channel = {
+        "id": integ["id"],
+        "platform": "Open",
+        "type": "Private",
+        "messageId": rc["id"],
+        "to": rc["to"],
+        "from": {"id": integ["id"], "idType": "Opaque", "nickname": integ["name"]},
+        "time": rc["time"],
+    }
+    echo: dict[str, Any] = {
+        "id": rc["id"],
+        "channel": channel,
+        "type": "Receipt",
+        "status": rc["status"],
+        "direction": "Outbound",
+    }
     if rc["reasons"]:
         echo["reasons"] = rc["reasons"]
     if rc["isFinalReceipt"] is not None:
@@ -117,22 +142,41 @@ def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
     with store.lock:
         origin = store.messages.get(sr["originatingMessageId"])
         conv = store.conversations.get(origin.conversation_id) if origin else None
-        if conv is None or conv.ended or conv.integration_id != integ["id"] \
-                or conv.customer_id != sr["sender"]["id"]:
+        if (
+            conv is None
+            or conv.ended
+            or conv.integration_id != integ["id"]
+            or conv.customer_id != sr["sender"]["id"]
+        ):
             # a structured response must belong to an existing conversation
-            return error_body(400, "bad.request", messages.NOT_FOUND_ENTITY.format(
-                kind="Originating message in an active conversation",
-                id=sr["originatingMessageId"]))
+            return error_body(
+                400,
+                "bad.request",
+                messages.NOT_FOUND_ENTITY.format(
+                    kind="Originating message in an active conversation",
+                    id=sr["originatingMessageId"],
+                ),
+            )
         mid = message_id()
         button = {k: sr["button"][k] for k in ("type", "text", "payload")}
         normalized: dict[str, Any] = {
-            "id": mid, "channel": _channel(integ, sr["sender"], sr["time"], sr["messageId"]),
-            "type": "Structured", "direction": "Inbound",
-            "content": [{"contentType": "ButtonResponse", "buttonResponse": button}]}
+            "id": mid,
+            "channel": _channel(integ, sr["sender"], sr["time"], sr["messageId"]),
+            "type": "Structured",
+            "direction": "Inbound",
+            "content": [{"contentType": "ButtonResponse", "buttonResponse": button}],
+        }
         if sr["metadata"]:
             normalized["metadata"] = sr["metadata"]
-        engine.inbound_message(integ, sr["sender"], normalized, button["text"], sr["messageId"],
-                               sr["customAttributes"], now_iso())
+        engine.inbound_message(
+            integ,
+            sr["sender"],
+            normalized,
+            button["text"],
+            sr["messageId"],
+            sr["customAttributes"],
+            now_iso(),
+        )
     return created(normalized, 202)
 
 

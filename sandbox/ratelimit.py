@@ -6,7 +6,7 @@ import collections
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 WINDOW_SECONDS = 60.0
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
 
-from sandbox import messages
-from sandbox.apiutil import handles_errors, paged, sandbox
-from sandbox.auth import require_auth
-from sandbox.errors import error_body
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.apiutil import handles_errors, paged, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import error_body
 
 bp = Blueprint("sandbox_routing", __name__)
 
@@ -18,15 +18,27 @@ def queue_view(queue: dict) -> dict:
     """`Queue` JSON."""
     users = sandbox().store.users.values()
     members = sum(1 for u in users if queue["id"] in u.get("queues", []))
-    joined = sum(1 for u in users if queue["id"] in u.get("queues", [])
-                 and u.get("routing_status") != "OFF_QUEUE")
-    return {"id": queue["id"], "name": queue.get("name"),
-            "division": {"id": "home", "name": "Home",
-                         "selfUri": "/api/v2/authorization/divisions/home"},
-            "description": queue.get("description", ""), "memberCount": members,
-            "userMemberCount": members, "joinedMemberCount": joined,
-            "scoringMethod": "TimestampAndPriority", "enableManualAssignment": False,
-            "selfUri": f"/api/v2/routing/queues/{queue['id']}"}
+    joined = sum(
+        1
+        for u in users
+        if queue["id"] in u.get("queues", []) and u.get("routing_status") != "OFF_QUEUE"
+    )
+    return {
+        "id": queue["id"],
+        "name": queue.get("name"),
+        "division": {
+            "id": "home",
+            "name": "Home",
+            "selfUri": "/api/v2/authorization/divisions/home",
+        },
+        "description": queue.get("description", ""),
+        "memberCount": members,
+        "userMemberCount": members,
+        "joinedMemberCount": joined,
+        "scoringMethod": "TimestampAndPriority",
+        "enableManualAssignment": False,
+        "selfUri": f"/api/v2/routing/queues/{queue['id']}",
+    }
 
 
 @bp.get("/api/v2/routing/queues")
@@ -50,7 +62,9 @@ def list_queues():  # type: ignore[no-untyped-def]
 def get_queue(queue_id: str):  # type: ignore[no-untyped-def]
     queue = sandbox().store.queues.get(queue_id)
     if queue is None:
-        return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Queue", id=queue_id))
+        return error_body(
+            404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="Queue", id=queue_id)
+        )
     return jsonify(queue_view(queue))
 
 
@@ -63,15 +77,26 @@ def get_message_recipient(recipient_id: str):  # type: ignore[no-untyped-def]
         # The sandbox's recipient id is the integration id (see integrations.integration_view).
         integ = store.integrations.get(recipient_id)
         if integ is None:
-            return error_body(404, "not.found", messages.NOT_FOUND_ENTITY.format(
-                kind="Recipient", id=recipient_id))
+            return error_body(
+                404,
+                "not.found",
+                messages.NOT_FOUND_ENTITY.format(kind="Recipient", id=recipient_id),
+            )
         flow = store.integration_flow(integ)
-        body = {"id": integ["id"], "name": integ["name"], "messengerType": "open",
-                "dateCreated": integ.get("dateCreated"), "dateModified": integ.get("dateModified"),
-                "selfUri": f"/api/v2/routing/message/recipients/{integ['id']}"}
+        body = {
+            "id": integ["id"],
+            "name": integ["name"],
+            "messengerType": "open",
+            "dateCreated": integ.get("dateCreated"),
+            "dateModified": integ.get("dateModified"),
+            "selfUri": f"/api/v2/routing/message/recipients/{integ['id']}",
+        }
     if flow is not None:
-        body["flow"] = {"id": flow["id"], "name": flow.get("name"),
-                        "selfUri": f"/api/v2/flows/{flow['id']}"}
+        body["flow"] = {
+            "id": flow["id"],
+            "name": flow.get("name"),
+            "selfUri": f"/api/v2/flows/{flow['id']}",
+        }
     return jsonify({k: v for k, v in body.items() if v is not None})
 
 

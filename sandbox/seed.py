@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox import messages
+from om_bridge.sandbox import messages
 
 DEMO_ORG_ID = "7d0c6a3e-1b2f-4c5d-8e9f-0a1b2c3d4e5f"
 DEMO_ORG_NAME = "demo"
@@ -44,22 +44,41 @@ SECOND_AGENT_PASSWORD = "demo-supervisor-password"
 
 # Everything the bridge calls (Open Messaging, conversation lookups, users, queues, end detection).
 BRIDGE_PERMISSIONS = [
-    "messaging:integration:view", "messaging:integration:add", "messaging:integration:edit",
-    "messaging:integration:delete", "messaging:setting:view", "conversation:message:create",
-    "conversation:message:receive", "conversation:message:view", "conversation:webmessaging:view",
-    "conversation:participant:wrapup", "conversation:communication:disconnect",
-    "analytics:conversationDetail:view", "routing:queue:view", "routing:message:manage",
-    "directory:user:view", "notifications", "integrations:integration:view",
-    "integrations:action:view", "integrations:action:execute", "processautomation:trigger:view",
-    "processautomation:trigger:add", "processautomation:trigger:edit",
+    "messaging:integration:view",
+    "messaging:integration:add",
+    "messaging:integration:edit",
+    "messaging:integration:delete",
+    "messaging:setting:view",
+    "conversation:message:create",
+    "conversation:message:receive",
+    "conversation:message:view",
+    "conversation:webmessaging:view",
+    "conversation:participant:wrapup",
+    "conversation:communication:disconnect",
+    "analytics:conversationDetail:view",
+    "routing:queue:view",
+    "routing:message:manage",
+    "directory:user:view",
+    "notifications",
+    "integrations:integration:view",
+    "integrations:action:view",
+    "integrations:action:execute",
+    "processautomation:trigger:view",
+    "processautomation:trigger:add",
+    "processautomation:trigger:edit",
 ]
 AGENT_PERMISSIONS = [
-    "conversation:message:view", "conversation:message:create", "conversation:communication:view",
-    "conversation:participant:wrapup", "conversation:communication:transfer",
-    "conversation:communication:disconnect", "routing:queue:view", "directory:user:view",
+    "conversation:message:view",
+    "conversation:message:create",
+    "conversation:communication:view",
+    "conversation:participant:wrapup",
+    "conversation:communication:transfer",
+    "conversation:communication:disconnect",
+    "routing:queue:view",
+    "directory:user:view",
     "notifications",
 ]
-SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + ["routing:agent:manage"]
+SUPERVISOR_PERMISSIONS = [*AGENT_PERMISSIONS, "routing:agent:manage"]
 
 
 def default_seed() -> dict[str, Any]:
@@ -72,39 +91,78 @@ def default_seed() -> dict[str, Any]:
             {"id": "supervisor", "name": "Supervisor", "permissions": list(SUPERVISOR_PERMISSIONS)},
         ],
         "clients": [
-            {"id": BRIDGE_CLIENT_ID, "name": "om-bridge", "secret": BRIDGE_CLIENT_SECRET,
-             "roles": ["bridge"], "grants": ["client_credentials"]},
-            {"id": AGENT_CONSOLE_CLIENT_ID, "name": "Agent console",
-             "secret": AGENT_CONSOLE_CLIENT_SECRET, "roles": [], "grants": ["password"]},
+            {
+                "id": BRIDGE_CLIENT_ID,
+                "name": "om-bridge",
+                "secret": BRIDGE_CLIENT_SECRET,
+                "roles": ["bridge"],
+                "grants": ["client_credentials"],
+            },
+            {
+                "id": AGENT_CONSOLE_CLIENT_ID,
+                "name": "Agent console",
+                "secret": AGENT_CONSOLE_CLIENT_SECRET,
+                "roles": [],
+                "grants": ["password"],
+            },
         ],
         "users": [
-            {"id": DEMO_AGENT_ID, "name": "Alex Agent", "email": DEMO_AGENT_USERNAME,
-             "username": DEMO_AGENT_USERNAME, "password": DEMO_AGENT_PASSWORD, "title": "Agent",
-             "department": "Support", "roles": ["agent"], "queues": [DEMO_QUEUE_ID],
-             "routing_status": "IDLE", "color": "#2f7ed8"},
-            {"id": SECOND_AGENT_ID, "name": "Sam Supervisor", "email": SECOND_AGENT_USERNAME,
-             "username": SECOND_AGENT_USERNAME, "password": SECOND_AGENT_PASSWORD,
-             "title": "Supervisor", "department": "Support", "roles": ["supervisor"],
-             "queues": [SECOND_QUEUE_ID], "routing_status": "OFF_QUEUE", "color": "#8e44ad"},
+            {
+                "id": DEMO_AGENT_ID,
+                "name": "Alex Agent",
+                "email": DEMO_AGENT_USERNAME,
+                "username": DEMO_AGENT_USERNAME,
+                "password": DEMO_AGENT_PASSWORD,
+                "title": "Agent",
+                "department": "Support",
+                "roles": ["agent"],
+                "queues": [DEMO_QUEUE_ID],
+                "routing_status": "IDLE",
+                "color": "#2f7ed8",
+            },
+            {
+                "id": SECOND_AGENT_ID,
+                "name": "Sam Supervisor",
+                "email": SECOND_AGENT_USERNAME,
+                "username": SECOND_AGENT_USERNAME,
+                "password": SECOND_AGENT_PASSWORD,
+                "title": "Supervisor",
+                "department": "Support",
+                "roles": ["supervisor"],
+                "queues": [SECOND_QUEUE_ID],
+                "routing_status": "OFF_QUEUE",
+                "color": "#8e44ad",
+            },
         ],
         "queues": [
             {"id": DEMO_QUEUE_ID, "name": "Demo Queue"},
             {"id": SECOND_QUEUE_ID, "name": "Second Queue"},
         ],
         "flows": [
-            {"id": DEMO_FLOW_ID, "name": "om-bridge demo inbound message flow",
-             "queue_id": DEMO_QUEUE_ID},
+            {
+                "id": DEMO_FLOW_ID,
+                "name": "om-bridge demo inbound message flow",
+                "queue_id": DEMO_QUEUE_ID,
+            },
         ],
         "integrations": [
-            {"id": DEMO_INTEGRATION_ID, "name": DEMO_INTEGRATION_NAME,
-             "outboundNotificationWebhookUrl": DEMO_WEBHOOK_URL,
-             "outboundNotificationWebhookSignatureSecretToken": DEMO_WEBHOOK_SECRET,
-             "webhookHeaders": {}, "flow_id": DEMO_FLOW_ID,
-             "messaging_setting_id": DEMO_MESSAGING_SETTING_ID},
+            {
+                "id": DEMO_INTEGRATION_ID,
+                "name": DEMO_INTEGRATION_NAME,
+                "outboundNotificationWebhookUrl": DEMO_WEBHOOK_URL,
+                "outboundNotificationWebhookSignatureSecretToken": DEMO_WEBHOOK_SECRET,
+                "webhookHeaders": {},
+                "flow_id": DEMO_FLOW_ID,
+                "messaging_setting_id": DEMO_MESSAGING_SETTING_ID,
+            },
         ],
         "messaging_settings": [
-            {"id": DEMO_MESSAGING_SETTING_ID, "name": "om-bridge demo",
-             "typing_inbound": True, "typing_outbound": True},
+            {
+                "id": DEMO_MESSAGING_SETTING_ID,
+                "name": "om-bridge demo",
+                "typing_inbound": True,
+                "typing_outbound": True,
+            },
         ],
         "default_flow_id": DEMO_FLOW_ID,
     }
@@ -130,11 +188,15 @@ def build_seed(overrides: dict | None = None) -> dict[str, Any]:
     for key, value in overrides.items():
         if key in _LISTS:
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise ValueError(messages.SEED_BAD.format(problem=f"seed.{key} must be a list of tables"))
+                raise ValueError(
+                    messages.SEED_BAD.format(problem=f"seed.{key} must be a list of tables")
+                )
             by_id = {item["id"]: item for item in seed[key]}
             for i, entry in enumerate(value):
                 if not isinstance(entry.get("id"), str) or not entry["id"]:
-                    raise ValueError(messages.SEED_BAD.format(problem=f"seed.{key}[{i}].id is required"))
+                    raise ValueError(
+                        messages.SEED_BAD.format(problem=f"seed.{key}[{i}].id is required")
+                    )
                 if entry["id"] in by_id:
                     by_id[entry["id"]].update(entry)
                 else:
@@ -156,18 +218,30 @@ def _check_refs(seed: dict) -> None:
         for item in seed[kind]:
             for role in item.get("roles", []):
                 if role not in roles:
-                    raise ValueError(messages.SEED_BAD.format(
-                        problem=f"seed.{kind} '{item['id']}' names unknown role '{role}'"))
+                    raise ValueError(
+                        messages.SEED_BAD.format(
+                            problem=f"seed.{kind} '{item['id']}' names unknown role '{role}'"
+                        )
+                    )
     for user in seed["users"]:
         for q in user.get("queues", []):
             if q not in queues:
-                raise ValueError(messages.SEED_BAD.format(
-                    problem=f"seed.users '{user['id']}' names unknown queue '{q}'"))
+                raise ValueError(
+                    messages.SEED_BAD.format(
+                        problem=f"seed.users '{user['id']}' names unknown queue '{q}'"
+                    )
+                )
     for flow in seed["flows"]:
         if flow.get("queue_id") not in queues:
-            raise ValueError(messages.SEED_BAD.format(
-                problem=f"seed.flows '{flow['id']}' names unknown queue '{flow.get('queue_id')}'"))
+            raise ValueError(
+                messages.SEED_BAD.format(
+                    problem=f"seed.flows '{flow['id']}' names unknown queue '{flow.get('queue_id')}'"
+                )
+            )
     for integ in seed["integrations"]:
         if integ.get("flow_id") and integ["flow_id"] not in flows:
-            raise ValueError(messages.SEED_BAD.format(
-                problem=f"seed.integrations '{integ['id']}' names unknown flow '{integ['flow_id']}'"))
+            raise ValueError(
+                messages.SEED_BAD.format(
+                    problem=f"seed.integrations '{integ['id']}' names unknown flow '{integ['flow_id']}'"
+                )
+            )

@@ -12,9 +12,9 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from sandbox import messages, seed
-from sandbox.app import create_app
-from sandbox.config import ConfigError, SandboxConfig
+from om_bridge.sandbox import messages, seed
+from om_bridge.sandbox.app import create_app
+from om_bridge.sandbox.config import ConfigError, SandboxConfig
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 class SandboxServer:
     """The sandbox app served on `host:port` (port 0 = a free port); `.url` once started."""
 
-    def __init__(self, config: "SandboxConfig | dict | str | None" = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig | dict | str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.app = create_app(config)
         self.sandbox = self.app.extensions["sandbox"]
         self._server = make_server(host, port, self.app, threaded=True)
@@ -32,10 +36,14 @@ class SandboxServer:
         self.sandbox.base_url = self.url
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         """Serve in a daemon thread; returns once the socket accepts connections."""
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                                        name=f"sandbox-{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name=f"sandbox-{self.port}",
+        )
         self._thread.start()
         return self
 
@@ -47,7 +55,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
         self.sandbox.close()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -56,28 +64,33 @@ class SandboxServer:
 
 def banner(url: str) -> str:
     """What `om-bridge sandbox` prints: URLs and the seeded identities."""
-    return "\n".join([
-        f"Genesys Cloud sandbox on {url}",
-        f"  API / login host : {url}  (POST {url}/oauth/token)",
-        f"  agent console    : {url}/console",
-        f"  organisation     : {seed.DEMO_ORG_NAME} ({seed.DEMO_ORG_ID})",
-        f"  OAuth client     : {seed.BRIDGE_CLIENT_ID} / {seed.BRIDGE_CLIENT_SECRET}",
-        f"  agent login      : {seed.DEMO_AGENT_USERNAME} / {seed.DEMO_AGENT_PASSWORD} "
-        f"(client {seed.AGENT_CONSOLE_CLIENT_ID} / {seed.AGENT_CONSOLE_CLIENT_SECRET})",
-        f"  second agent     : {seed.SECOND_AGENT_USERNAME} / {seed.SECOND_AGENT_PASSWORD}",
-        f"  integration      : {seed.DEMO_INTEGRATION_NAME} ({seed.DEMO_INTEGRATION_ID}), "
-        f"webhook secret {seed.DEMO_WEBHOOK_SECRET}",
-        f"  queues           : Demo Queue {seed.DEMO_QUEUE_ID}, Second Queue {seed.SECOND_QUEUE_ID}",
-        f"  admin            : {url}/sandbox/faults, {url}/sandbox/rate-limit",
-    ])
+    return "\n".join(
+        [
+            f"Genesys Cloud sandbox on {url}",
+            f"  API / login host : {url}  (POST {url}/oauth/token)",
+            f"  agent console    : {url}/console",
+            f"  organisation     : {seed.DEMO_ORG_NAME} ({seed.DEMO_ORG_ID})",
+            f"  OAuth client     : {seed.BRIDGE_CLIENT_ID} / {seed.BRIDGE_CLIENT_SECRET}",
+            f"  agent login      : {seed.DEMO_AGENT_USERNAME} / {seed.DEMO_AGENT_PASSWORD} "
+            f"(client {seed.AGENT_CONSOLE_CLIENT_ID} / {seed.AGENT_CONSOLE_CLIENT_SECRET})",
+            f"  second agent     : {seed.SECOND_AGENT_USERNAME} / {seed.SECOND_AGENT_PASSWORD}",
+            f"  integration      : {seed.DEMO_INTEGRATION_NAME} ({seed.DEMO_INTEGRATION_ID}), "
+            f"webhook secret {seed.DEMO_WEBHOOK_SECRET}",
+            f"  queues           : Demo Queue {seed.DEMO_QUEUE_ID}, Second Queue {seed.SECOND_QUEUE_ID}",
+            f"  admin            : {url}/sandbox/faults, {url}/sandbox/rate-limit",
+        ]
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     """`om-bridge sandbox --port P [--host H] [--config FILE]`: serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        server = SandboxServer(getattr(args, "config", None), getattr(args, "host", "127.0.0.1"),
-                               getattr(args, "port", 8081))
+        server = SandboxServer(
+            getattr(args, "config", None),
+            getattr(args, "host", "127.0.0.1"),
+            getattr(args, "port", 8081),
+        )
     except (ConfigError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

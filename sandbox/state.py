@@ -11,20 +11,22 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from sandbox.model import Conversation, MessageRecord
+from om_bridge.sandbox.model import Conversation, MessageRecord
 
 
 def now_iso() -> str:
     """Current UTC time as Genesys writes it: ISO-8601 with milliseconds and `Z`."""
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class Store:
@@ -46,13 +48,20 @@ class Store:
         self.queues: dict[str, dict] = {q["id"]: dict(q) for q in seed["queues"]}
         self.flows: dict[str, dict] = {f["id"]: dict(f) for f in seed["flows"]}
         self.messaging_settings: dict[str, dict] = {
-            s["id"]: dict(s) for s in seed.get("messaging_settings", [])}
+            s["id"]: dict(s) for s in seed.get("messaging_settings", [])
+        }
         self.default_flow_id: str | None = seed.get("default_flow_id")
         created = now_iso()
         self.integrations: dict[str, dict] = {}
         for i in seed["integrations"]:
-            integ = {"webhookHeaders": {}, "status": "Active", "createStatus": "Completed",
-                     "dateCreated": created, "dateModified": created, **i}
+            integ = {
+                "webhookHeaders": {},
+                "status": "Active",
+                "createStatus": "Completed",
+                "dateCreated": created,
+                "dateModified": created,
+                **i,
+            }
             self.integrations[integ["id"]] = integ
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, MessageRecord] = {}
@@ -98,7 +107,10 @@ class Store:
     def user_by_username(self, username: str) -> dict | None:
         wanted = username.strip().lower()
         for user in self.users.values():
-            if user.get("username", "").lower() == wanted or user.get("email", "").lower() == wanted:
+            if (
+                user.get("username", "").lower() == wanted
+                or user.get("email", "").lower() == wanted
+            ):
                 return user
         return None
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from sandbox import messages
-from sandbox.apiutil import BadRequest, handles_errors, json_body, paged, sandbox
-from sandbox.auth import require_auth
-from sandbox.errors import EngineError, error_body
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, paged, sandbox
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import EngineError, error_body
 
 bp = Blueprint("sandbox_users", __name__)
 RESOLUTIONS = {"x48": 48, "x96": 96, "x128": 128, "x200": 200, "x300": 300}
@@ -23,13 +23,24 @@ def user_view(user: dict) -> dict:
     """`User` JSON of a seeded user."""
     uid = user["id"]
     return {
-        "id": uid, "name": user.get("name"),
-        "division": {"id": "home", "name": "Home", "selfUri": "/api/v2/authorization/divisions/home"},
-        "department": user.get("department"), "email": user.get("email"),
-        "state": "active", "title": user.get("title"), "username": user.get("username"),
-        "images": [{"resolution": r, "imageUri": f"{_base()}/sandbox/avatars/{uid}/{r}.svg"}
-                   for r in RESOLUTIONS],
-        "version": 1, "preferredName": user.get("preferred_name", user.get("name")),
+        "id": uid,
+        "name": user.get("name"),
+        "division": {
+            "id": "home",
+            "name": "Home",
+            "selfUri": "/api/v2/authorization/divisions/home",
+        },
+        "department": user.get("department"),
+        "email": user.get("email"),
+        "state": "active",
+        "title": user.get("title"),
+        "username": user.get("username"),
+        "images": [
+            {"resolution": r, "imageUri": f"{_base()}/sandbox/avatars/{uid}/{r}.svg"}
+            for r in RESOLUTIONS
+        ],
+        "version": 1,
+        "preferredName": user.get("preferred_name", user.get("name")),
         "acdAutoAnswer": False,
         "selfUri": f"/api/v2/users/{uid}",
     }
@@ -38,7 +49,9 @@ def user_view(user: dict) -> dict:
 def _user(user_id: str) -> dict:
     user = sandbox().store.users.get(user_id)
     if user is None:
-        raise EngineError(404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="User", id=user_id))
+        raise EngineError(
+            404, "not.found", messages.NOT_FOUND_ENTITY.format(kind="User", id=user_id)
+        )
     return user
 
 
@@ -47,8 +60,11 @@ def _user(user_id: str) -> dict:
 def me():  # type: ignore[no-untyped-def]
     user = sandbox().store.users[g.principal.user_id]
     out = user_view(user)
-    out["organization"] = {"id": sandbox().org_id, "name": sandbox().store.org.get("name"),
-                           "selfUri": f"/api/v2/organizations/{sandbox().org_id}"}
+    out["organization"] = {
+        "id": sandbox().org_id,
+        "name": sandbox().store.org.get("name"),
+        "selfUri": f"/api/v2/organizations/{sandbox().org_id}",
+    }
     out["routingStatus"] = _status(user)
     return jsonify(out)
 
@@ -73,8 +89,11 @@ def get_user(user_id: str):  # type: ignore[no-untyped-def]
 
 
 def _status(user: dict) -> dict:
-    return {"userId": user["id"], "status": user.get("routing_status", "OFF_QUEUE"),
-            "startTime": user.get("status_time")}
+    return {
+        "userId": user["id"],
+        "status": user.get("routing_status", "OFF_QUEUE"),
+        "startTime": user.get("status_time"),
+    }
 
 
 @bp.get("/api/v2/users/<user_id>/routingstatus")
@@ -91,9 +110,12 @@ def put_routing_status(user_id: str):  # type: ignore[no-untyped-def]
     """Go on queue (`IDLE`) or off queue (`OFF_QUEUE`): the user itself or `routing:agent:manage`."""
     _user(user_id)
     if g.principal.user_id != user_id and not g.principal.has("routing:agent:manage"):
-        return error_body(403, "missing.permissions",
-                          messages.MISSING_PERMISSIONS.format(perms="[routing:agent:manage]"),
-                          messageParams={"permissions": "routing:agent:manage"})
+        return error_body(
+            403,
+            "missing.permissions",
+            messages.MISSING_PERMISSIONS.format(perms="[routing:agent:manage]"),
+            messageParams={"permissions": "routing:agent:manage"},
+        )
     status = json_body().get("status")
     if not isinstance(status, str):
         raise BadRequest("status is required")
@@ -114,13 +136,18 @@ def avatar(user_id: str, resolution: str):  # type: ignore[no-untyped-def]
     if user is None or size is None:
         return error_body(404, "not.found")
     color = str(user.get("color", "#607d8b"))
-    if not (color.startswith("#") and len(color) in (4, 7)
-            and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+    if not (
+        color.startswith("#")
+        and len(color) in (4, 7)
+        and all(c in "0123456789abcdefABCDEF" for c in color[1:])
+    ):
         color = "#607d8b"
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-           f'viewBox="0 0 100 100"><circle cx="50" cy="50" r="50" fill="{color}"/>'
-           f'<text x="50" y="50" dy=".35em" text-anchor="middle" font-family="sans-serif" '
-           f'font-size="40" fill="#fff">{_initials(user.get("name", ""))}</text></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 100 100"><circle cx="50" cy="50" r="50" fill="{color}"/>'
+        f'<text x="50" y="50" dy=".35em" text-anchor="middle" font-family="sans-serif" '
+        f'font-size="40" fill="#fff">{_initials(user.get("name", ""))}</text></svg>'
+    )
     resp = Response(svg, mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp

@@ -7,15 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.apiutil import BadRequest
-from sandbox.messages import BODY_NOT_JSON
+from om_bridge.sandbox.apiutil import BadRequest
+from om_bridge.sandbox.messages import BODY_NOT_JSON
 
 ID_TYPES = {"email": "Email", "phone": "Phone", "opaque": "Opaque"}
 MEDIA_TYPES = ("Image", "Video", "Audio", "File", "Link")
 BUTTON_TYPES = ("Button", "QuickReply", "DatePicker")
 RECEIPT_STATUSES = ("Delivered", "Failed")
-ANYOF_MESSAGE = ("body should have required property 'text', body should have required property "
-                 "'content', body should match some schema in anyOf")
+ANYOF_MESSAGE = (
+    "body should have required property 'text', body should have required property "
+    "'content', body should match some schema in anyOf"
+)
 
 
 def _obj(value: Any, path: str, required: bool = True) -> dict | None:
@@ -43,7 +45,9 @@ def _time(value: Any, path: str) -> str:
     try:
         datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"body.{path} should match format \"date-time\"", code="invalid.date") from None
+        raise BadRequest(
+            f'body.{path} should match format "date-time"', code="invalid.date"
+        ) from None
     return text
 
 
@@ -65,8 +69,10 @@ def sender(channel: dict) -> dict:
     id_type = _str(frm.get("idType"), "channel.from.idType")
     canonical = ID_TYPES.get(id_type.lower())
     if canonical is None:
-        raise BadRequest("body.channel.from.idType should be equal to one of the allowed values: "
-                         "Email, Phone, Opaque")
+        raise BadRequest(
+            "body.channel.from.idType should be equal to one of the allowed values: "
+            "Email, Phone, Opaque"
+        )
     for key in ("nickname", "firstName", "lastName", "image", "email"):
         _str(frm.get(key), f"channel.from.{key}", required=False)
     return {**frm, "idType": canonical}
@@ -91,18 +97,28 @@ def inbound_message(body: dict) -> dict:
         if not isinstance(content, list):
             raise BadRequest("body.content should be array")
         for i, item in enumerate(content):
-            att = _obj(item.get("attachment") if isinstance(item, dict) else None,
-                       f"content[{i}].attachment")
+            att = _obj(
+                item.get("attachment") if isinstance(item, dict) else None,
+                f"content[{i}].attachment",
+            )
             media = _str(att.get("mediaType"), f"content[{i}].attachment.mediaType")
             if media not in MEDIA_TYPES:
-                raise BadRequest(f"body.content[{i}].attachment.mediaType should be equal to one "
-                                 f"of the allowed values: {', '.join(MEDIA_TYPES)}")
+                raise BadRequest(
+                    f"body.content[{i}].attachment.mediaType should be equal to one "
+                    f"of the allowed values: {', '.join(MEDIA_TYPES)}"
+                )
             _str(att.get("url"), f"content[{i}].attachment.url")
             _str(att.get("mime"), f"content[{i}].attachment.mime")
             normalized_content.append({"contentType": "Attachment", "attachment": att})
-    return {"sender": frm, "time": at, "messageId": mid, "customAttributes": attrs,
-            "text": text, "content": normalized_content,
-            "metadata": _string_map(body.get("metadata"))}
+    return {
+        "sender": frm,
+        "time": at,
+        "messageId": mid,
+        "customAttributes": attrs,
+        "text": text,
+        "content": normalized_content,
+        "metadata": _string_map(body.get("metadata")),
+    }
 
 
 def inbound_event(body: dict) -> dict:
@@ -111,14 +127,17 @@ def inbound_event(body: dict) -> dict:
     at = _time(channel.get("time"), "channel.time")
     events = body.get("events")
     if not isinstance(events, list) or not events:
-        raise BadRequest("body should have required property 'events'" if events is None
-                         else "body.events should be a non-empty array")
+        raise BadRequest(
+            "body should have required property 'events'"
+            if events is None
+            else "body.events should be a non-empty array"
+        )
     for i, ev in enumerate(events):
         if not isinstance(ev, dict) or ev.get("eventType") != "Typing":
-            raise BadRequest(f"body.events[{i}].eventType should be equal to one of the allowed "
-                             "values: Typing")
-    return {"sender": frm, "time": at, "messageId": channel.get("messageId"),
-            "count": len(events)}
+            raise BadRequest(
+                f"body.events[{i}].eventType should be equal to one of the allowed values: Typing"
+            )
+    return {"sender": frm, "time": at, "messageId": channel.get("messageId"), "count": len(events)}
 
 
 def inbound_receipt(body: dict) -> dict:
@@ -129,8 +148,10 @@ def inbound_receipt(body: dict) -> dict:
     at = _time(channel.get("time"), "channel.time")
     status = _str(body.get("status"), "status")
     if status not in RECEIPT_STATUSES:
-        raise BadRequest("body.status should be equal to one of the allowed values: "
-                         + ", ".join(RECEIPT_STATUSES))
+        raise BadRequest(
+            "body.status should be equal to one of the allowed values: "
+            + ", ".join(RECEIPT_STATUSES)
+        )
     reasons = body.get("reasons") or []
     if not isinstance(reasons, list):
         raise BadRequest("body.reasons should be array")
@@ -142,8 +163,14 @@ def inbound_receipt(body: dict) -> dict:
     final = body.get("isFinalReceipt")
     if final is not None and not isinstance(final, bool):
         raise BadRequest("body.isFinalReceipt should be boolean")
-    return {"id": mid, "to": to, "time": at, "status": status, "reasons": reasons,
-            "isFinalReceipt": final}
+    return {
+        "id": mid,
+        "to": to,
+        "time": at,
+        "status": status,
+        "reasons": reasons,
+        "isFinalReceipt": final,
+    }
 
 
 def structured_response(body: dict) -> dict:
@@ -153,13 +180,20 @@ def structured_response(body: dict) -> dict:
     button = _obj(body.get("buttonResponse"), "buttonResponse")
     btype = _str(button.get("type"), "buttonResponse.type")
     if btype not in BUTTON_TYPES:
-        raise BadRequest("body.buttonResponse.type should be equal to one of the allowed values: "
-                         + ", ".join(BUTTON_TYPES))
+        raise BadRequest(
+            "body.buttonResponse.type should be equal to one of the allowed values: "
+            + ", ".join(BUTTON_TYPES)
+        )
     _str(button.get("text"), "buttonResponse.text")
     _str(button.get("payload"), "buttonResponse.payload")
     origin = _str(body.get("originatingMessageId"), "originatingMessageId")
     meta = _obj(channel.get("metadata"), "channel.metadata", required=False) or {}
-    return {"sender": frm, "time": at, "messageId": channel.get("messageId"),
-            "button": button, "originatingMessageId": origin,
-            "customAttributes": _string_map(meta.get("customAttributes")) or {},
-            "metadata": _string_map(body.get("metadata"))}
+    return {
+        "sender": frm,
+        "time": at,
+        "messageId": channel.get("messageId"),
+        "button": button,
+        "originatingMessageId": origin,
+        "customAttributes": _string_map(meta.get("customAttributes")) or {},
+        "metadata": _string_map(body.get("metadata")),
+    }

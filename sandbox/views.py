@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.model import Conversation, MessageRecord, Participant
-from sandbox.state import Store
+from om_bridge.sandbox.model import Conversation, MessageRecord, Participant
+from om_bridge.sandbox.state import Store
 
 
 def _ref(kind: str, ident: str | None, name: str | None = None) -> dict | None:
@@ -22,10 +22,18 @@ def _ref(kind: str, ident: str | None, name: str | None = None) -> dict | None:
 
 def _address(conv: Conversation, p: Participant, integration_name: str) -> tuple[dict, dict]:
     """(fromAddress, toAddress): inbound legs go customer -> integration."""
-    customer = {"name": conv.customer_name or conv.customer_id, "addressNormalized": conv.customer_id,
-                "addressRaw": conv.customer_id, "addressDisplayable": conv.customer_id}
-    integ = {"name": integration_name, "addressNormalized": conv.integration_id,
-             "addressRaw": conv.integration_id, "addressDisplayable": integration_name}
+    customer = {
+        "name": conv.customer_name or conv.customer_id,
+        "addressNormalized": conv.customer_id,
+        "addressRaw": conv.customer_id,
+        "addressDisplayable": conv.customer_id,
+    }
+    integ = {
+        "name": integration_name,
+        "addressNormalized": conv.integration_id,
+        "addressRaw": conv.integration_id,
+        "addressDisplayable": integration_name,
+    }
     return customer, integ
 
 
@@ -37,39 +45,64 @@ def _details(store: Store, p: Participant) -> list[dict]:
     return [store.messages[m].details() for m in p.message_ids if m in store.messages]
 
 
-def media_participant(store: Store, conv: Conversation, p: Participant,
-                      snapshot: bool = False) -> dict:
+def media_participant(
+    store: Store, conv: Conversation, p: Participant, snapshot: bool = False
+) -> dict:
     """`MessageMediaParticipant` (or, with `snapshot`, the topic participant of completion §A.5)."""
     integ = store.integrations.get(conv.integration_id, {})
     from_addr, to_addr = _address(conv, p, integ.get("name", ""))
     out: dict[str, Any] = {
-        "id": p.id, "name": p.name, "address": p.address,
-        "startTime": p.start_time, "connectedTime": p.connected_time, "endTime": p.end_time,
-        "purpose": p.purpose, "state": p.state, "direction": p.direction,
-        "disconnectType": p.disconnect_type, "held": False,
+        "id": p.id,
+        "name": p.name,
+        "address": p.address,
+        "startTime": p.start_time,
+        "connectedTime": p.connected_time,
+        "endTime": p.end_time,
+        "purpose": p.purpose,
+        "state": p.state,
+        "direction": p.direction,
+        "disconnectType": p.disconnect_type,
+        "held": False,
         "wrapupRequired": p.wrapup_required if p.purpose == "agent" else None,
-        "user": (_ref("users", p.user_id, p.user_name) if not snapshot
-                 else ({"id": p.user_id} if p.user_id else None)),
-        "queue": (_ref("routing/queues", p.queue_id, p.queue_name) if not snapshot
-                  else ({"id": p.queue_id} if p.queue_id else None)),
+        "user": (
+            _ref("users", p.user_id, p.user_name)
+            if not snapshot
+            else ({"id": p.user_id} if p.user_id else None)
+        ),
+        "queue": (
+            _ref("routing/queues", p.queue_id, p.queue_name)
+            if not snapshot
+            else ({"id": p.queue_id} if p.queue_id else None)
+        ),
         "attributes": dict(p.attributes),
         "errorInfo": p.error_info,
         "wrapup": p.wrapup,
-        "startAcwTime": p.start_acw_time, "endAcwTime": p.end_acw_time,
+        "startAcwTime": p.start_acw_time,
+        "endAcwTime": p.end_acw_time,
         "type": "open",
     }
     if snapshot:
         out["initialState"] = p.initial_state
-        out["messages"] = [{"message": {"id": d["messageId"]}, "messageTime": d["messageTime"],
-                            "messageStatus": d["messageStatus"], "messageSegmentCount": 1}
-                           for d in _details(store, p)]
+        out["messages"] = [
+            {
+                "message": {"id": d["messageId"]},
+                "messageTime": d["messageTime"],
+                "messageStatus": d["messageStatus"],
+                "messageSegmentCount": 1,
+            }
+            for d in _details(store, p)
+        ]
     else:
         out["startAlertingTime"] = p.start_alerting_time
         out["toAddress"], out["fromAddress"] = to_addr, from_addr
         out["messages"] = _details(store, p)
     if p.purpose == "agent" and p.queue_id:
-        out["conversationRoutingData"] = {"queue": {"id": p.queue_id}, "priority": 0,
-                                          "skills": [], "scoredAgents": []}
+        out["conversationRoutingData"] = {
+            "queue": {"id": p.queue_id},
+            "priority": 0,
+            "skills": [],
+            "scoredAgents": [],
+        }
     return _clean(out)
 
 
@@ -80,8 +113,12 @@ def message_conversation(store: Store, conv: Conversation) -> dict:
         "participants": [media_participant(store, conv, p) for p in conv.participants],
         "otherMediaUris": [],
         "recentTransfers": [],
-        "divisions": [{"division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                       "entities": []}],
+        "divisions": [
+            {
+                "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
+                "entities": [],
+            }
+        ],
         "selfUri": f"/api/v2/conversations/messages/{conv.id}",
     }
 
@@ -90,8 +127,9 @@ def snapshot(store: Store, conv: Conversation) -> dict:
     """Body of the queue/user `conversations.messages` topics (completion §A.5)."""
     return {
         "id": conv.id,
-        "participants": [media_participant(store, conv, p, snapshot=True)
-                         for p in conv.participants],
+        "participants": [
+            media_participant(store, conv, p, snapshot=True) for p in conv.participants
+        ],
         "otherMediaUris": [],
     }
 
@@ -103,37 +141,77 @@ def conversation(store: Store, conv: Conversation) -> dict:
     parts = []
     for p in conv.participants:
         from_addr, to_addr = _address(conv, p, integ.get("name", ""))
-        comm = _clean({
-            "state": p.state, "initialState": p.initial_state, "id": p.communication_id,
-            "held": False, "direction": p.direction, "disconnectType": p.disconnect_type,
-            "startAlertingTime": p.start_alerting_time, "connectedTime": p.connected_time,
-            "disconnectedTime": p.end_time, "provider": "PureCloud Messaging",
-            "type": "open", "toAddress": to_addr, "fromAddress": from_addr,
-            "messages": _details(store, p), "wrapup": p.wrapup,
-            "afterCallWork": ({"state": "complete" if p.end_acw_time else "pending",
-                               "startTime": p.start_acw_time, "endTime": p.end_acw_time}
-                              if p.start_acw_time else None),
-            "afterCallWorkRequired": p.wrapup_required if p.purpose == "agent" else None,
-        })
-        parts.append(_clean({
-            "id": p.id, "startTime": p.start_time, "endTime": p.end_time,
-            "connectedTime": p.connected_time, "name": p.name,
-            "userUri": f"/api/v2/users/{p.user_id}" if p.user_id else None,
-            "userId": p.user_id, "queueId": p.queue_id, "queueName": p.queue_name,
-            "purpose": p.purpose, "participantType": "External" if p.purpose == "customer" else "Internal",
-            "address": p.address, "wrapupRequired": p.wrapup_required if p.purpose == "agent" else None,
-            "wrapup": p.wrapup, "attributes": dict(p.attributes),
-            "startAcwTime": p.start_acw_time, "endAcwTime": p.end_acw_time,
-            "messages": [comm],
-        }))
-    return _clean({
-        "id": conv.id, "startTime": conv.start_time, "endTime": conv.end_time,
-        "participants": parts, "maxParticipants": 10,
-        "recordingState": "none", "state": "disconnected" if conv.ended else "connected",
-        "divisions": [{"division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                       "entities": []}],
-        "selfUri": f"/api/v2/conversations/{conv.id}",
-    })
+        comm = _clean(
+            {
+                "state": p.state,
+                "initialState": p.initial_state,
+                "id": p.communication_id,
+                "held": False,
+                "direction": p.direction,
+                "disconnectType": p.disconnect_type,
+                "startAlertingTime": p.start_alerting_time,
+                "connectedTime": p.connected_time,
+                "disconnectedTime": p.end_time,
+                "provider": "PureCloud Messaging",
+                "type": "open",
+                "toAddress": to_addr,
+                "fromAddress": from_addr,
+                "messages": _details(store, p),
+                "wrapup": p.wrapup,
+                "afterCallWork": (
+                    {
+                        "state": "complete" if p.end_acw_time else "pending",
+                        "startTime": p.start_acw_time,
+                        "endTime": p.end_acw_time,
+                    }
+                    if p.start_acw_time
+                    else None
+                ),
+                "afterCallWorkRequired": p.wrapup_required if p.purpose == "agent" else None,
+            }
+        )
+        parts.append(
+            _clean(
+                {
+                    "id": p.id,
+                    "startTime": p.start_time,
+                    "endTime": p.end_time,
+                    "connectedTime": p.connected_time,
+                    "name": p.name,
+                    "userUri": f"/api/v2/users/{p.user_id}" if p.user_id else None,
+                    "userId": p.user_id,
+                    "queueId": p.queue_id,
+                    "queueName": p.queue_name,
+                    "purpose": p.purpose,
+                    "participantType": "External" if p.purpose == "customer" else "Internal",
+                    "address": p.address,
+                    "wrapupRequired": p.wrapup_required if p.purpose == "agent" else None,
+                    "wrapup": p.wrapup,
+                    "attributes": dict(p.attributes),
+                    "startAcwTime": p.start_acw_time,
+                    "endAcwTime": p.end_acw_time,
+                    "messages": [comm],
+                }
+            )
+        )
+    return _clean(
+        {
+            "id": conv.id,
+            "startTime": conv.start_time,
+            "endTime": conv.end_time,
+            "participants": parts,
+            "maxParticipants": 10,
+            "recordingState": "none",
+            "state": "disconnected" if conv.ended else "connected",
+            "divisions": [
+                {
+                    "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
+                    "entities": [],
+                }
+            ],
+            "selfUri": f"/api/v2/conversations/{conv.id}",
+        }
+    )
 
 
 def message_data(record: MessageRecord) -> dict:

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sandbox import messages
-from sandbox.abortable import AbortableSession
-from sandbox.state import now_iso
+from om_bridge.sandbox import messages
+from om_bridge.sandbox.abortable import AbortableSession
+from om_bridge.sandbox.state import now_iso
 
 log = logging.getLogger(__name__)
 REORDER_HOLD_SECONDS = 1.0  # how long a `reorder` fault waits for the next delivery
@@ -62,9 +62,10 @@ class WebhookDispatcher:
         self.session = AbortableSession()
         self._queues = [queue.Queue() for _ in range(max(1, cfg.webhook_workers))]
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._work, args=(q,), daemon=True,
-                                          name=f"sandbox-webhook-{i}")
-                         for i, q in enumerate(self._queues)]
+        self._threads = [
+            threading.Thread(target=self._work, args=(q,), daemon=True, name=f"sandbox-webhook-{i}")
+            for i, q in enumerate(self._queues)
+        ]
         self._idle = threading.Condition()
         self._pending = 0
         # held while a worker writes delivery outcomes to the sandbox; `close()` takes it to
@@ -76,20 +77,39 @@ class WebhookDispatcher:
 
     # ------------------------------------------------------------------ envelopes
     def _channel(self, integ: dict, conv: Any, mid: str, at: str) -> dict:
-        return {"id": integ["id"], "platform": "Open", "type": "Private", "messageId": mid,
-                "to": {"id": conv.customer_id, "idType": conv.customer_id_type},
-                "from": {"nickname": integ.get("name", ""), "id": integ["id"], "idType": "Opaque"},
-                "time": at}
+        return {
+            "id": integ["id"],
+            "platform": "Open",
+            "type": "Private",
+            "messageId": mid,
+            "to": {"id": conv.customer_id, "idType": conv.customer_id_type},
+            "from": {"nickname": integ.get("name", ""), "id": integ["id"], "idType": "Opaque"},
+            "time": at,
+        }
 
-    def text_envelope(self, integ: dict, conv: Any, mid: str, at: str, text: str | None,
-                      originating: str, content: list[dict]) -> dict:
+    def text_envelope(
+        self,
+        integ: dict,
+        conv: Any,
+        mid: str,
+        at: str,
+        text: str | None,
+        originating: str,
+        content: list[dict],
+    ) -> dict:
         """Text (or Structured, when `content` holds quick replies) message envelope (§5.3/§5.4)."""
-        structured = any(c.get("contentType") in ("QuickReply", "Card", "Carousel", "DatePicker")
-                         for c in content)
-        env: dict[str, Any] = {"id": mid, "channel": self._channel(integ, conv, mid, at),
-                               "conversationId": conv.id, "direction": "Outbound",
-                               "originatingEntity": originating,
-                               "type": "Structured" if structured else "Text"}
+        structured = any(
+            c.get("contentType") in ("QuickReply", "Card", "Carousel", "DatePicker")
+            for c in content
+        )
+        env: dict[str, Any] = {
+            "id": mid,
+            "channel": self._channel(integ, conv, mid, at),
+            "conversationId": conv.id,
+            "direction": "Outbound",
+            "originatingEntity": originating,
+            "type": "Structured" if structured else "Text",
+        }
         if text is not None:
             env["text"] = text
         env["content"] = content
@@ -100,22 +120,34 @@ class WebhookDispatcher:
     def send_receipt(self, integ: dict, conv: Any, record: Any) -> None:
         """`Delivered` receipt for an inbound message (§5.6)."""
         channel = self._channel(integ, conv, record.provider_message_id or record.id, now_iso())
-        env = {"id": record.id, "channel": channel, "conversationId": conv.id, "type": "Receipt",
-               "status": "Delivered", "direction": "Inbound", "isFinalReceipt": True}
+        env = {
+            "id": record.id,
+            "channel": channel,
+            "conversationId": conv.id,
+            "type": "Receipt",
+            "status": "Delivered",
+            "direction": "Inbound",
+            "isFinalReceipt": True,
+        }
         self.send(integ, conv.id, env)
 
     def send_typing(self, integ: dict, conv: Any, duration: int) -> None:
         """Agent typing event (§5.5): no `originatingEntity`."""
         mid = uuid.uuid4().hex
-        env = {"id": mid, "channel": self._channel(integ, conv, mid, now_iso()),
-               "conversationId": conv.id, "type": "Event",
-               "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": duration}}],
-               "direction": "Outbound"}
+        env = {
+            "id": mid,
+            "channel": self._channel(integ, conv, mid, now_iso()),
+            "conversationId": conv.id,
+            "type": "Event",
+            "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": duration}}],
+            "direction": "Outbound",
+        }
         self.send(integ, conv.id, env)
 
     # ------------------------------------------------------------------ queueing
-    def send(self, integ: dict, conversation_id: str, payload: dict,
-             record_id: str | None = None) -> None:
+    def send(
+        self, integ: dict, conversation_id: str, payload: dict, record_id: str | None = None
+    ) -> None:
         """Queue one delivery (never blocks)."""
         with self._idle:
             self._pending += 1
@@ -151,7 +183,7 @@ class WebhookDispatcher:
             self._pending -= n
             self._idle.notify_all()
 
-    def _work(self, q: "queue.Queue[Delivery | None]") -> None:
+    def _work(self, q: queue.Queue[Delivery | None]) -> None:
         held: Delivery | None = None  # a delivery postponed by a `reorder` fault
         while not self._stop.is_set():
             try:
@@ -177,7 +209,7 @@ class WebhookDispatcher:
                 self._safe_deliver(item)
         self._abandon(q, held)
 
-    def _abandon(self, q: "queue.Queue[Delivery | None]", held: Delivery | None) -> None:
+    def _abandon(self, q: queue.Queue[Delivery | None], held: Delivery | None) -> None:
         """What the stop left unsent: the reorder-held delivery (logged by message id) and the
         deliveries still queued (logged as a count)."""
         queued = 0
@@ -188,8 +220,9 @@ class WebhookDispatcher:
                 break
             queued += item is not None
         if held is not None:
-            log.warning(messages.LOG_WEBHOOK_HELD_DROPPED, held.payload.get("id"),
-                        held.integration_id)
+            log.warning(
+                messages.LOG_WEBHOOK_HELD_DROPPED, held.payload.get("id"), held.integration_id
+            )
             self._done()
         if queued:
             log.warning(messages.LOG_WEBHOOK_QUEUED_DROPPED, queued)
@@ -205,7 +238,7 @@ class WebhookDispatcher:
     def _safe_deliver(self, item: Delivery, fault: Any = None) -> None:
         try:
             self._deliver(item, fault)
-        except Exception:  # noqa: BLE001 - a worker must survive any delivery bug
+        except Exception:
             log.exception("webhook worker failed")
         finally:
             self._done()
@@ -233,8 +266,13 @@ class WebhookDispatcher:
                 self._result(item, True, None)
                 return
             if not retry or attempts > cfg.webhook_retries:
-                log.warning(messages.LOG_WEBHOOK_FAILED, item.payload.get("id"), integ["id"],
-                            attempts, error)
+                log.warning(
+                    messages.LOG_WEBHOOK_FAILED,
+                    item.payload.get("id"),
+                    integ["id"],
+                    attempts,
+                    error,
+                )
                 self._result(item, False, error)
                 return
             log.info(messages.LOG_WEBHOOK_ATTEMPT, attempts, item.payload.get("id"), error)
@@ -252,16 +290,25 @@ class WebhookDispatcher:
             elif fault.mode == "status":
                 return _classify(fault.status), f"HTTP {fault.status} (injected)"
         headers = {str(k): str(v) for k, v in (integ.get("webhookHeaders") or {}).items()}
-        headers.update({"Content-Type": "application/json",
-                        "X-Hub-Signature-256": sign(
-                            integ["outboundNotificationWebhookSignatureSecretToken"], body),
-                        "User-Agent": "Genesys-Cloud-Sandbox/1.0"})
+        headers.update(
+            {
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": sign(
+                    integ["outboundNotificationWebhookSignatureSecretToken"], body
+                ),
+                "User-Agent": "Genesys-Cloud-Sandbox/1.0",
+            }
+        )
         sends = 2 if fault is not None and fault.mode == "duplicate" else 1
         outcome: tuple[bool | None, str] = (None, "")
         for _ in range(sends):
             try:
-                resp = self.session.post(integ["outboundNotificationWebhookUrl"], data=body,
-                                         headers=headers, timeout=cfg.webhook_timeout)
+                resp = self.session.post(
+                    integ["outboundNotificationWebhookUrl"],
+                    data=body,
+                    headers=headers,
+                    timeout=cfg.webhook_timeout,
+                )
             except requests.Timeout:
                 return True, "timeout"
             except requests.RequestException as exc:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -67,7 +68,7 @@ def registry() -> Registry:
     return reg.crawl()
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Draft202012Validator:
     """A cached validator for schema `name`, resolving `$ref`s against every schema file."""
     schema = load_schema(name)

@@ -11,18 +11,26 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync")
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 @dataclass
@@ -52,16 +60,17 @@ class Receiver:
         self._lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with receiver._lock:
-                    receiver.requests.append(Received(self.command, self.path,
-                                                      dict(self.headers.items()), body))
+                    receiver.requests.append(
+                        Received(self.command, self.path, dict(self.headers.items()), body)
+                    )
                     step = receiver.script.pop(0) if receiver.script else (200, {})
                 status, headers = step[0], step[1]
                 if len(step) > 2:
-                    time.sleep(step[2])   # a slow receiver (scripted), to exercise timeouts
+                    time.sleep(step[2])  # a slow receiver (scripted), to exercise timeouts
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
@@ -70,7 +79,7 @@ class Receiver:
                     self.end_headers()
                     self.wfile.write(b"{}")
                 except OSError:
-                    pass   # the caller gave up (timeout) before the scripted delay ended
+                    pass  # the caller gave up (timeout) before the scripted delay ended
 
             do_PUT = do_POST
 
@@ -85,7 +94,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self._thread.start()
         return self
 
@@ -101,27 +110,45 @@ class Receiver:
 
 def bearer(base_url: str, client: tuple[str, str], user: tuple[str, str] | None = None) -> str:
     """An access token from the sandbox login host (client credentials, or password grant)."""
-    form = {"grant_type": "client_credentials"} if user is None else {
-        "grant_type": "password", "username": user[0], "password": user[1]}
+    form = (
+        {"grant_type": "client_credentials"}
+        if user is None
+        else {"grant_type": "password", "username": user[0], "password": user[1]}
+    )
     resp = requests.post(f"{base_url}/oauth/token", data=form, auth=client, timeout=5)
     resp.raise_for_status()
     return resp.json()["access_token"]
 
 
-def send_inbound(base_url: str, token: str, integration_id: str, customer_id: str, text: str,
-                 custom_attributes: dict[str, str] | None = None) -> str:
+def send_inbound(
+    base_url: str,
+    token: str,
+    integration_id: str,
+    customer_id: str,
+    text: str,
+    custom_attributes: dict[str, str] | None = None,
+) -> str:
     """Post an Open Messaging inbound text as the bridge does; returns the conversation id."""
-    channel: dict[str, Any] = {"messageId": str(uuid.uuid4()),
-                               "from": {"id": customer_id, "idType": "Opaque",
-                                        "nickname": "Jane D.", "firstName": "Jane",
-                                        "lastName": "Doe"},
-                               "time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+    channel: dict[str, Any] = {
+        "messageId": str(uuid.uuid4()),
+        "from": {
+            "id": customer_id,
+            "idType": "Opaque",
+            "nickname": "Jane D.",
+            "firstName": "Jane",
+            "lastName": "Doe",
+        },
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+    }
     if custom_attributes:
         channel["metadata"] = {"customAttributes": custom_attributes}
     resp = requests.post(
         f"{base_url}/api/v2/conversations/messages/{integration_id}/inbound/open/message",
-        params={"prefetchConversationId": "true"}, json={"channel": channel, "text": text},
-        headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        params={"prefetchConversationId": "true"},
+        json={"channel": channel, "text": text},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
     assert resp.status_code in (200, 202), resp.text
     return resp.json()["conversationId"]
 
@@ -147,8 +174,9 @@ class Browser:
         for flag in CHROME_FLAGS:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.profile}")
-        self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
-                                       options=options)
+        self.driver = webdriver.Chrome(
+            service=Service(executable_path=CHROMEDRIVER), options=options
+        )
 
     def by_testid(self, testid: str, timeout: float = 10.0) -> Any:
         """Wait for the element with `data-testid` to be visible and return it."""
@@ -159,8 +187,9 @@ class Browser:
         locator = (By.CSS_SELECTOR, f'[data-testid="{testid}"]')
         return WebDriverWait(self.driver, timeout).until(ec.visibility_of_element_located(locator))
 
-    def wait(self, predicate: Callable[[Any], Any], timeout: float = 10.0,
-             what: str = "condition") -> Any:
+    def wait(
+        self, predicate: Callable[[Any], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
         """Poll `predicate(driver)` until truthy (fails the test with `what` on timeout)."""
         from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
@@ -174,7 +203,7 @@ class Browser:
         """Severe messages from the page's JS console."""
         try:
             return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
-        except Exception:  # noqa: BLE001 - log API not available in every driver build
+        except Exception:
             return []
 
     def close(self) -> None:
@@ -183,7 +212,7 @@ class Browser:
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc: Any) -> None:

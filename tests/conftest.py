@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -17,8 +17,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02,
-               what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], bool],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str = "condition",
+) -> None:
     """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -30,12 +34,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
 
 def wait_for_http(url: str, timeout: float = 10.0) -> None:
     """Wait until `url` answers any HTTP status."""
+
     def up() -> bool:
         try:
             requests.get(url, timeout=0.5)
             return True
         except requests.RequestException:
             return False
+
     wait_until(up, timeout, what=url)
 
 

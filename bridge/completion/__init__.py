@@ -23,7 +23,15 @@ def init_app(app: Any) -> None:
 
 
 __all__ = [
-    "CompletionDispatcher", "CompletionEvent", "CompletionService", "CompletionSettings",
-    "Decision", "ListenerSettings", "NotificationsListener", "TopicBudgetExceeded", "WiringCheck",
-    "init_app", "wiring_status",
+    "CompletionDispatcher",
+    "CompletionEvent",
+    "CompletionService",
+    "CompletionSettings",
+    "Decision",
+    "ListenerSettings",
+    "NotificationsListener",
+    "TopicBudgetExceeded",
+    "WiringCheck",
+    "init_app",
+    "wiring_status",
 ]

@@ -52,8 +52,9 @@ def credential_header(auth: Any) -> tuple[str, str] | None:
     return None
 
 
-def matching_providers(providers: Mapping[str, Any],
-                       headers: Mapping[str, str]) -> tuple[bool, set[str]]:
+def matching_providers(
+    providers: Mapping[str, Any], headers: Mapping[str, str]
+) -> tuple[bool, set[str]]:
     """(any credential configured, providers whose credential the request carries). Every
     configured credential is compared, so the time taken does not depend on which one matched."""
     configured, matched = False, set()

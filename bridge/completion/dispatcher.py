@@ -24,8 +24,8 @@ END: Final = "end"
 IGNORE: Final = "ignore"
 WAIT: Final = "wait"
 CANCEL: Final = "cancel"
-REJECT: Final = "reject"     # not from the sender we trust (organisation mismatch): 4xx
-FAILED: Final = "failed"     # ending raised; the sender may retry (5xx)
+REJECT: Final = "reject"  # not from the sender we trust (organisation mismatch): 4xx
+FAILED: Final = "failed"  # ending raised; the sender may retry (5xx)
 
 _LATCH_SIZE = 100_000
 _WAIT_KINDS: Final = {ev.ACW: "acw", ev.AGENT_END: "user.end", ev.CUSTOMER_END: "customer.end"}
@@ -52,10 +52,18 @@ class CompletionDispatcher:
     provider's configured Genesys organisation id (or None); `find_by_customer(customer_id,
     providers)` finds the open handover of a customer for Cognigy's data-action body."""
 
-    def __init__(self, store: Any, end: EndFn, *, grace_seconds: float,
-                 org_of: Callable[[str], str | None], check_org: bool,
-                 find_by_customer: CustomerLookup, clock: Callable[[], float],
-                 on_pending: Callable[[str, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        end: EndFn,
+        *,
+        grace_seconds: float,
+        org_of: Callable[[str], str | None],
+        check_org: bool,
+        find_by_customer: CustomerLookup,
+        clock: Callable[[], float],
+        on_pending: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.store = store
         self._end_fn = end
         self.grace_seconds = grace_seconds
@@ -73,46 +81,71 @@ class CompletionDispatcher:
         touch (the data-action credential names them)."""
         allowed = set(providers) if providers is not None else None
         decision = self._decide(event, allowed)
-        log.info(messages.LOG_DECISION, event.source, event.describe(), decision.action,
-                 decision.reason)
+        log.info(
+            messages.LOG_DECISION, event.source, event.describe(), decision.action, decision.reason
+        )
         return decision
 
     def _decide(self, event: CompletionEvent, allowed: set[str] | None) -> Decision:
         if not event.is_open_messaging():
-            return Decision(IGNORE, messages.R_NOT_OPEN_MESSAGING.format(
-                media=event.media_type, message=event.message_type))
+            return Decision(
+                IGNORE,
+                messages.R_NOT_OPEN_MESSAGING.format(
+                    media=event.media_type, message=event.message_type
+                ),
+            )
         handover = self._find(event, allowed)
         if handover is None:
             if event.conversation_id:
-                return Decision(IGNORE, messages.R_UNKNOWN_CONVERSATION.format(
-                    conversation=event.conversation_id))
+                return Decision(
+                    IGNORE,
+                    messages.R_UNKNOWN_CONVERSATION.format(conversation=event.conversation_id),
+                )
             return Decision(IGNORE, messages.R_UNKNOWN_CUSTOMER.format(customer="(hidden)"))
         if self.check_org and event.organization_id:
             expected = self._org_of(handover.provider_id)
             if expected and expected != event.organization_id:
-                return Decision(REJECT, messages.ORG_MISMATCH.format(
-                    got=event.organization_id, expected=expected,
-                    provider=handover.provider_id), handover.id)
+                return Decision(
+                    REJECT,
+                    messages.ORG_MISMATCH.format(
+                        got=event.organization_id, expected=expected, provider=handover.provider_id
+                    ),
+                    handover.id,
+                )
         # A conversation id can be re-opened by Genesys's threading window for a later handover:
         # an event from before this handover started belongs to an earlier one.
         if event.event_time is not None and event.event_time < handover.created_at:
-            return Decision(IGNORE, messages.R_STALE.format(
-                event=event.event_time, handover=handover.id, created=handover.created_at),
-                handover.id)
+            return Decision(
+                IGNORE,
+                messages.R_STALE.format(
+                    event=event.event_time, handover=handover.id, created=handover.created_at
+                ),
+                handover.id,
+            )
         if not handover.is_open or self._latched(handover.id):
-            return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
-                handover=handover.id, status=handover.status), handover.id)
+            return Decision(
+                IGNORE,
+                messages.R_ALREADY_ENDED.format(handover=handover.id, status=handover.status),
+                handover.id,
+            )
         if event.kind == ev.CUSTOMER_END and not event.conversation_id:
             # Cognigy's data-action body names only the customer: after a second handover on the
             # same customer (and the conversation id Genesys re-opened), a late or retried body of
             # the first one would land here. Genesys confirms the end through REST first.
             return self._wait(handover, event, due=self.clock())
         if event.kind == ev.CUSTOMER_END:
-            return self.end(handover, messages.R_ENDED.format(
-                kind="customer.end", disconnect=event.disconnect_type or "-", source=event.source))
+            return self.end(
+                handover,
+                messages.R_ENDED.format(
+                    kind="customer.end",
+                    disconnect=event.disconnect_type or "-",
+                    source=event.source,
+                ),
+            )
         if event.kind == ev.TRANSFER:
-            return Decision(IGNORE, messages.R_TRANSFER.format(
-                disconnect=event.disconnect_type), handover.id)
+            return Decision(
+                IGNORE, messages.R_TRANSFER.format(disconnect=event.disconnect_type), handover.id
+            )
         if event.kind in (ev.AGENT_END, ev.ACW):
             return self._wait(handover, event)
         if event.kind == ev.AGENT_START:
@@ -135,8 +168,11 @@ class CompletionDispatcher:
         """End `handover` as completed, exactly once (latched here, atomic in the store)."""
         with self._lock:
             if handover.id in self._latch:
-                return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
-                    handover=handover.id, status="ending"), handover.id)
+                return Decision(
+                    IGNORE,
+                    messages.R_ALREADY_ENDED.format(handover=handover.id, status="ending"),
+                    handover.id,
+                )
             self._latch[handover.id] = None
             if len(self._latch) > _LATCH_SIZE:
                 self._latch.popitem(last=False)
@@ -146,11 +182,17 @@ class CompletionDispatcher:
             log.exception(messages.LOG_END_FAILED, handover.id)
             with self._lock:
                 self._latch.pop(handover.id, None)
-            return Decision(FAILED, messages.R_END_FAILED.format(
-                handover=handover.id, error=type(exc).__name__), handover.id)
+            return Decision(
+                FAILED,
+                messages.R_END_FAILED.format(handover=handover.id, error=type(exc).__name__),
+                handover.id,
+            )
         if not ended:
-            return Decision(IGNORE, messages.R_ALREADY_ENDED.format(
-                handover=handover.id, status="ended elsewhere"), handover.id)
+            return Decision(
+                IGNORE,
+                messages.R_ALREADY_ENDED.format(handover=handover.id, status="ended elsewhere"),
+                handover.id,
+            )
         return Decision(END, reason, handover.id)
 
     def _wait(self, handover: Any, event: CompletionEvent, due: float | None = None) -> Decision:
@@ -160,18 +202,27 @@ class CompletionDispatcher:
         now = self.clock()
         due = now + self.grace_seconds if due is None else due
         if handover.pending_end_at is not None and handover.pending_end_at <= due:
-            return Decision(WAIT, messages.R_WAIT_KEPT.format(
-                kind=kind, source=event.source, due=round(handover.pending_end_at, 3)), handover.id)
+            return Decision(
+                WAIT,
+                messages.R_WAIT_KEPT.format(
+                    kind=kind, source=event.source, due=round(handover.pending_end_at, 3)
+                ),
+                handover.id,
+            )
         data = dict(handover.data or {})
-        data["completion"] = {"pending_kind": kind, "pending_source": event.source,
-                              "pending_since": event.event_time if event.event_time else now}
+        data["completion"] = {
+            "pending_kind": kind,
+            "pending_source": event.source,
+            "pending_since": event.event_time if event.event_time else now,
+        }
         # Persisted, so a restart keeps the pending end (the sweeper reloads it).
         self.store.update_handover(handover.id, pending_end_at=due, data=data)
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
         text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
-        return Decision(WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)),
-                        handover.id)
+        return Decision(
+            WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)), handover.id
+        )
 
     def _agent_joined(self, handover: Any, event: CompletionEvent) -> Decision:
         if handover.pending_end_at is None:

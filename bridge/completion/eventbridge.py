@@ -46,8 +46,9 @@ def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, in
         return _answer(401, "unauthorized", messages.KEY_NOT_CONFIGURED)
     if not payloads.same_secret(authorization, key):
         log.warning(messages.LOG_REJECTED, "eventbridge", "bad API key")
-        return _answer(401, "unauthorized",
-                       messages.KEY_MISSING if not authorization else messages.KEY_WRONG)
+        return _answer(
+            401, "unauthorized", messages.KEY_MISSING if not authorization else messages.KEY_WRONG
+        )
     try:
         envelope = payloads.parse(raw, "eventbridge-event")
     except payloads.PayloadError as exc:

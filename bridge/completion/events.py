@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Final
 
 # Kinds of completion event.
-CUSTOMER_END: Final = "customer-end"   # the customer leg ended: the conversation is over
-AGENT_END: Final = "agent-end"         # an agent leg ended, not by a transfer (may still be one)
-ACW: Final = "acw"                     # an agent finished after-call work (fires on transfers too)
-TRANSFER: Final = "transfer"           # an agent leg ended because of a transfer
-AGENT_START: Final = "agent-start"     # an agent leg started (a transfer landed)
+CUSTOMER_END: Final = "customer-end"  # the customer leg ended: the conversation is over
+AGENT_END: Final = "agent-end"  # an agent leg ended, not by a transfer (may still be one)
+ACW: Final = "acw"  # an agent finished after-call work (fires on transfers too)
+TRANSFER: Final = "transfer"  # an agent leg ended because of a transfer
+AGENT_START: Final = "agent-start"  # an agent leg started (a transfer landed)
 KINDS: Final = (CUSTOMER_END, AGENT_END, ACW, TRANSFER, AGENT_START)
 
 # The detail-event topic suffixes (`v2.detail.events.conversation.{id}.<suffix>`) completion
@@ -85,5 +85,7 @@ class CompletionEvent:
 
     def describe(self) -> str:
         """A short log form without personal data."""
-        return (f"{self.kind}/{self.source} conversation={self.conversation_id or '-'} "
-                f"disconnect={self.disconnect_type or '-'}")
+        return (
+            f"{self.kind}/{self.source} conversation={self.conversation_id or '-'} "
+            f"disconnect={self.disconnect_type or '-'}"
+        )

@@ -16,8 +16,8 @@ from . import messages
 
 def main(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM; exit 2 when there is nothing to listen to or start-up fails."""
-    from bridge.app import create_app
-    from bridge.config import ConfigError
+    from om_bridge.bridge.app import create_app
+    from om_bridge.bridge.config import ConfigError
 
     test_config: dict = {"start_workers": False}
     path = getattr(args, "config", None)
@@ -46,8 +46,9 @@ def main(args: argparse.Namespace) -> int:
         # Only this provider's OAuth client: hide the others from the listener groups.
         service.only_providers = set(providers)
     service.start(sweeper=False, listeners=True)
-    print(messages.CLI_RUNNING.format(providers=", ".join(providers),
-                                      store=ctx.config.bridge.store))
+    print(
+        messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store)
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -58,7 +59,13 @@ def main(args: argparse.Namespace) -> int:
 
 def _providers(config, only: str | None) -> list[str]:  # type: ignore[no-untyped-def]
     if only is not None and only not in config.providers:
-        raise KeyError(messages.CLI_UNKNOWN_PROVIDER.format(
-            provider=only, known=", ".join(sorted(config.providers)) or "none"))
-    return [pid for pid, p in config.providers.items()
-            if p.completion_mode == "notifications" and (only is None or pid == only)]
+        raise KeyError(
+            messages.CLI_UNKNOWN_PROVIDER.format(
+                provider=only, known=", ".join(sorted(config.providers)) or "none"
+            )
+        )
+    return [
+        pid
+        for pid, p in config.providers.items()
+        if p.completion_mode == "notifications" and (only is None or pid == only)
+    ]

@@ -9,11 +9,11 @@ from typing import Any, Final
 
 from jsonschema.exceptions import best_match
 
-import schemas
+from om_bridge import schemas
 
 from . import messages
 
-MAX_BODY_BYTES: Final = 256 * 1024   # EventBridge's own event size limit is 256 KB
+MAX_BODY_BYTES: Final = 256 * 1024  # EventBridge's own event size limit is 256 KB
 
 
 class PayloadError(Exception):
@@ -33,13 +33,20 @@ def parse(raw: bytes, schema: str, limit: int = MAX_BODY_BYTES) -> Any:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(400, "invalid_json", messages.BAD_JSON.format(error=_short(exc)))
+        raise PayloadError(
+            400, "invalid_json", messages.BAD_JSON.format(error=_short(exc))
+        ) from None
     error = best_match(schemas.validator(schema).iter_errors(data))
     if error is not None:
-        path = "$" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]"
-                             for p in error.absolute_path)
-        raise PayloadError(400, "schema_validation", messages.BAD_SCHEMA.format(
-            schema=f"{schema}.json", path=path, message=_message(error)), path=path)
+        path = "$" + "".join(
+            f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path
+        )
+        raise PayloadError(
+            400,
+            "schema_validation",
+            messages.BAD_SCHEMA.format(schema=f"{schema}.json", path=path, message=_message(error)),
+            path=path,
+        )
     return data
 
 
@@ -53,8 +60,11 @@ def _message(error: Any) -> str:
     if error.validator == "required":
         return error.message.split(" is a required")[0] + " is required"
     if error.validator in ("type", "pattern", "minLength", "minimum", "oneOf", "not", "enum"):
-        return f"fails {error.validator} {error.validator_value!r}" if error.validator != "oneOf" \
+        return (
+            f"fails {error.validator} {error.validator_value!r}"
+            if error.validator != "oneOf"
             else "matches none of the accepted body shapes"
+        )
     return error.message[:200]
 
 

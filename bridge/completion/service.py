@@ -30,32 +30,51 @@ class CompletionSettings:
 
     @classmethod
     def from_flags(cls, flags: Any) -> CompletionSettings:
-        return cls(http_end_enabled=bool(flags.use_http_end_handover_request),
-                   eventbridge_key=dataaction.reveal(flags.eventbridge_api_key),
-                   grace_seconds=flags.acw_after_transfer_timeout_ms / 1000.0,
-                   check_org=not flags.skip_eventbridge_organization_id_check)
+        return cls(
+            http_end_enabled=bool(flags.use_http_end_handover_request),
+            eventbridge_key=dataaction.reveal(flags.eventbridge_api_key),
+            grace_seconds=flags.acw_after_transfer_timeout_ms / 1000.0,
+            check_org=not flags.skip_eventbridge_organization_id_check,
+        )
 
 
 class CompletionService:
     """Completion detection for every provider of the bridge (DESIGN §7)."""
 
-    def __init__(self, ctx: Any, *, listener_settings: ListenerSettings | None = None,
-                 sweeper_rescan_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        *,
+        listener_settings: ListenerSettings | None = None,
+        sweeper_rescan_seconds: float = 30.0,
+    ) -> None:
         self.ctx = ctx
         self.settings = CompletionSettings.from_flags(ctx.flags)
         self.listener_settings = listener_settings or ListenerSettings()
         self.dispatcher = CompletionDispatcher(
-            ctx.store, self._end, grace_seconds=self.settings.grace_seconds,
-            org_of=self._org_of, check_org=self.settings.check_org,
-            find_by_customer=self._find_by_customer, clock=ctx.clock,
-            on_pending=self._on_pending)
-        self.sweeper = PendingEndSweeper(ctx.store, self.dispatcher, self._fetch, clock=ctx.clock,
-                                         rescan_seconds=sweeper_rescan_seconds)
-        self.listeners: dict[str, NotificationsListener] = {}   # by OAuth client key
-        self.only_providers: set[str] | None = None   # `om-bridge listener --provider`
+            ctx.store,
+            self._end,
+            grace_seconds=self.settings.grace_seconds,
+            org_of=self._org_of,
+            check_org=self.settings.check_org,
+            find_by_customer=self._find_by_customer,
+            clock=ctx.clock,
+            on_pending=self._on_pending,
+        )
+        self.sweeper = PendingEndSweeper(
+            ctx.store,
+            self.dispatcher,
+            self._fetch,
+            clock=ctx.clock,
+            rescan_seconds=sweeper_rescan_seconds,
+        )
+        self.listeners: dict[str, NotificationsListener] = {}  # by OAuth client key
+        self.only_providers: set[str] | None = None  # `om-bridge listener --provider`
         self._decisions = ctx.metrics.counter(
-            "om_bridge_completion_events_total", "Completion events by source and decision",
-            ["source", "decision"])
+            "om_bridge_completion_events_total",
+            "Completion events by source and decision",
+            ["source", "decision"],
+        )
         self.sweeper.on_decision = lambda d: self._decisions.labels("sweeper", d.action).inc()
 
     # --- edges -------------------------------------------------------------------------------
@@ -98,8 +117,11 @@ class CompletionService:
     def wiring_status(self, provider_id: str) -> list[WiringCheck]:
         """Whether the provider's completion mode is wired, with the fix when not."""
         provider = self.ctx.config.provider(provider_id)
-        client = self.ctx.clients.for_provider(provider_id) \
-            if provider.completion_mode == "notifications" else None
+        client = (
+            self.ctx.clients.for_provider(provider_id)
+            if provider.completion_mode == "notifications"
+            else None
+        )
         return wiring_status(self.ctx.config, self.ctx.flags, provider_id, client)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -113,9 +135,14 @@ class CompletionService:
                     continue
                 first = self.ctx.config.provider(provider_ids[0])
                 listener = NotificationsListener(
-                    self.ctx.clients.for_provider(provider_ids[0]), self.ctx.store, self.dispatch,
-                    client_id=first.client_id, provider_ids=provider_ids, queue_ids=queue_ids,
-                    settings=self.listener_settings)
+                    self.ctx.clients.for_provider(provider_ids[0]),
+                    self.ctx.store,
+                    self.dispatch,
+                    client_id=first.client_id,
+                    provider_ids=provider_ids,
+                    queue_ids=queue_ids,
+                    settings=self.listener_settings,
+                )
                 self.listeners[key] = listener
                 listener.start()
 
@@ -181,8 +208,11 @@ class CompletionService:
 
     def _integration_ids(self, provider_id: str, provider: Any) -> list[str]:
         try:
-            return [self.ctx.clients.for_provider(provider_id).integration_id_for(
-                provider.deployment_name)]
-        except Exception:  # noqa: BLE001 - Genesys unreachable: fall back to the store
+            return [
+                self.ctx.clients.for_provider(provider_id).integration_id_for(
+                    provider.deployment_name
+                )
+            ]
+        except Exception:
             ids = {h.integration_id for h in self.ctx.store.open_handovers(provider_id)}
             return sorted(i for i in ids if i)

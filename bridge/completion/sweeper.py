@@ -20,10 +20,10 @@ from .translate import from_conversation
 
 log = logging.getLogger(__name__)
 
-ENDED: Final = "ended"      # the customer participant has ended
-AGENT: Final = "agent"      # an agent is offered or connected: a transfer landed
-QUEUED: Final = "queued"    # a queue leg is live: a transfer is waiting for an agent
-IDLE: Final = "idle"        # nobody is serving the customer any more
+ENDED: Final = "ended"  # the customer participant has ended
+AGENT: Final = "agent"  # an agent is offered or connected: a transfer landed
+QUEUED: Final = "queued"  # a queue leg is live: a transfer is waiting for an agent
+IDLE: Final = "idle"  # nobody is serving the customer any more
 
 _LIVE_LEG = ("alerting", "connected", "contacting", "offering", "dialing", "parked")
 
@@ -48,10 +48,17 @@ class PendingEndSweeper:
 
     `fetch(handover)` returns the REST conversation of a handover (raises on Genesys errors)."""
 
-    def __init__(self, store: Any, dispatcher: CompletionDispatcher,
-                 fetch: Callable[[Any], Mapping[str, Any]], *, clock: Callable[[], float],
-                 rescan_seconds: float = 10.0, retry_seconds: float = 2.0,
-                 max_verify_failures: int = 3) -> None:
+    def __init__(
+        self,
+        store: Any,
+        dispatcher: CompletionDispatcher,
+        fetch: Callable[[Any], Mapping[str, Any]],
+        *,
+        clock: Callable[[], float],
+        rescan_seconds: float = 10.0,
+        retry_seconds: float = 2.0,
+        max_verify_failures: int = 3,
+    ) -> None:
         self.store = store
         self.dispatcher = dispatcher
         self.fetch = fetch
@@ -65,7 +72,7 @@ class PendingEndSweeper:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.on_decision: Callable[[Decision], None] | None = None   # e.g. metrics
+        self.on_decision: Callable[[Decision], None] | None = None  # e.g. metrics
 
     def schedule(self, handover_id: str, due: float) -> None:
         """Remember a pending end (the dispatcher calls this when it starts waiting)."""
@@ -113,28 +120,40 @@ class PendingEndSweeper:
         kind = pending.get("pending_kind", "user.end")
         timeout_ms = int(self.dispatcher.grace_seconds * 1000)
         if not handover.conversation_id:
-            return self.dispatcher.end(handover, messages.SWEEP_END.format(
-                timeout_ms=timeout_ms, kind=kind))
+            return self.dispatcher.end(
+                handover, messages.SWEEP_END.format(timeout_ms=timeout_ms, kind=kind)
+            )
         try:
             verdict = assess(self.fetch(handover))
-        except Exception as exc:  # noqa: BLE001 - Genesys unreachable: retry, then end anyway
+        except Exception as exc:
             failures = self._failures.get(handover_id, 0) + 1
             self._failures[handover_id] = failures
             if failures < self.max_verify_failures:
-                log.warning(messages.LOG_SWEEP_RETRY, handover.conversation_id,
-                            type(exc).__name__, self.retry_seconds)
+                log.warning(
+                    messages.LOG_SWEEP_RETRY,
+                    handover.conversation_id,
+                    type(exc).__name__,
+                    self.retry_seconds,
+                )
                 self.schedule(handover_id, now + self.retry_seconds)
                 return None
             self._failures.pop(handover_id, None)
-            return self.dispatcher.end(handover, messages.SWEEP_END_UNVERIFIED.format(
-                timeout_ms=timeout_ms, kind=kind, error=type(exc).__name__))
+            return self.dispatcher.end(
+                handover,
+                messages.SWEEP_END_UNVERIFIED.format(
+                    timeout_ms=timeout_ms, kind=kind, error=type(exc).__name__
+                ),
+            )
         self._failures.pop(handover_id, None)
         if verdict in (AGENT, QUEUED):
             log.info(messages.LOG_SWEEP_CANCEL, handover_id, verdict)
             self.dispatcher.cancel_pending(handover_id)
             return Decision("cancel", verdict, handover_id)
-        reason = (messages.SWEEP_CUSTOMER_GONE if verdict == ENDED
-                  else messages.SWEEP_END.format(timeout_ms=timeout_ms, kind=kind))
+        reason = (
+            messages.SWEEP_CUSTOMER_GONE
+            if verdict == ENDED
+            else messages.SWEEP_END.format(timeout_ms=timeout_ms, kind=kind)
+        )
         return self.dispatcher.end(handover, reason)
 
     # --- thread ----------------------------------------------------------------------------

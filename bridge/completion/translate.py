@@ -24,7 +24,8 @@ Translator = Callable[[Mapping[str, Any], str], CompletionEvent]
 
 def _common(kind: str, body: Mapping[str, Any], source: str) -> dict[str, Any]:
     return {
-        "kind": kind, "source": source,
+        "kind": kind,
+        "source": source,
         "conversation_id": _str(body.get("conversationId")),
         "disconnect_type": ev.normalise_disconnect(body.get("disconnectType")),
         "event_time": ev.epoch_seconds(body.get("eventTime")),
@@ -77,8 +78,9 @@ def split_topic(topic: str) -> tuple[str | None, str]:
     return conversation, suffix
 
 
-def from_detail(topic: str, body: Mapping[str, Any], source: str,
-                organization_id: str | None = None) -> CompletionEvent | None:
+def from_detail(
+    topic: str, body: Mapping[str, Any], source: str, organization_id: str | None = None
+) -> CompletionEvent | None:
     """A detail event (topic or suffix + body) to an internal event; None for unhandled suffixes."""
     conversation, suffix = split_topic(topic)
     translator = DETAIL_TRANSLATORS.get(suffix)
@@ -155,8 +157,11 @@ def from_conversation(conversation: Mapping[str, Any], source: str) -> Completio
         ended = participant.get("state") in _ENDED_STATES or bool(participant.get("endTime"))
         if ended:
             return CompletionEvent(
-                kind=ev.CUSTOMER_END, source=source, conversation_id=conversation_id,
+                kind=ev.CUSTOMER_END,
+                source=source,
+                conversation_id=conversation_id,
                 disconnect_type=ev.normalise_disconnect(participant.get("disconnectType")),
                 event_time=ev.epoch_seconds(participant.get("endTime")),
-                participant_id=_str(participant.get("id")))
+                participant_id=_str(participant.get("id")),
+            )
     return None

@@ -25,19 +25,26 @@ class WiringCheck:
     detail: str
     fix: str | None = None
     warn: bool = False
-    seed_step: str | None = None   # the seed's setup step where the fix is made, when not
+    seed_step: str | None = None  # the seed's setup step where the fix is made, when not
     #                                the completion prerequisites (e.g. "5. Configure Credentials")
 
 
-def wiring_status(config: Any, flags: Any, provider_id: str, client: Any = None, *,
-                  socket_timeout: float = 5.0) -> list[WiringCheck]:
+def wiring_status(
+    config: Any, flags: Any, provider_id: str, client: Any = None, *, socket_timeout: float = 5.0
+) -> list[WiringCheck]:
     """Checks for the provider's completion mode; `client` (a GenesysClient) is needed for the
     notifications mode, which really creates a channel and opens its WebSocket."""
     provider = config.provider(provider_id)
     mode = provider.completion_mode
     if mode not in MODES:
-        return [WiringCheck(messages.W_MODE, False, messages.W_MODE_UNKNOWN.format(mode=mode),
-                            messages.W_FIX_MODE)]
+        return [
+            WiringCheck(
+                messages.W_MODE,
+                False,
+                messages.W_MODE_UNKNOWN.format(mode=mode),
+                messages.W_FIX_MODE,
+            )
+        ]
     checks = [WiringCheck(messages.W_MODE, True, messages.W_MODE_OK.format(mode=mode))]
     if mode == "eventbridge":
         checks.extend(_eventbridge(provider, flags))
@@ -62,11 +69,17 @@ def _eventbridge(provider: Any, flags: Any) -> list[WiringCheck]:
     if flags.skip_eventbridge_organization_id_check:
         out.append(WiringCheck(messages.W_EB_ORG, True, messages.W_ORG_SKIPPED))
     elif provider.organization_id:
-        out.append(WiringCheck(messages.W_EB_ORG, True,
-                               messages.W_ORG_SET.format(org=provider.organization_id)))
+        out.append(
+            WiringCheck(
+                messages.W_EB_ORG, True, messages.W_ORG_SET.format(org=provider.organization_id)
+            )
+        )
     else:
-        out.append(WiringCheck(messages.W_EB_ORG, True, messages.W_ORG_UNSET, messages.W_FIX_ORG,
-                               warn=True))
+        out.append(
+            WiringCheck(
+                messages.W_EB_ORG, True, messages.W_ORG_UNSET, messages.W_FIX_ORG, warn=True
+            )
+        )
     return out
 
 
@@ -76,32 +89,57 @@ def _webhook(provider: Any, flags: Any) -> list[WiringCheck]:
         first = WiringCheck(messages.W_DA_AUTH, True, messages.W_DA_OK.format(type=auth.type))
     else:
         first = WiringCheck(messages.W_DA_AUTH, False, messages.W_DA_MISSING, messages.W_FIX_DA)
-    grace = WiringCheck(messages.W_DA_TIMEOUT, True, messages.W_DA_TIMEOUT_OK.format(
-        ms=flags.acw_after_transfer_timeout_ms))
+    grace = WiringCheck(
+        messages.W_DA_TIMEOUT,
+        True,
+        messages.W_DA_TIMEOUT_OK.format(ms=flags.acw_after_transfer_timeout_ms),
+    )
     return [first, grace]
 
 
 def _notifications(client: Any, timeout: float) -> list[WiringCheck]:
     if client is None:
-        return [WiringCheck(messages.W_NOTIF_CHANNEL, False,
-                            messages.W_NOTIF_FAILED.format(error="no Genesys client"),
-                            messages.W_FIX_NOTIF, seed_step=messages.SEED_CREDENTIALS)]
+        return [
+            WiringCheck(
+                messages.W_NOTIF_CHANNEL,
+                False,
+                messages.W_NOTIF_FAILED.format(error="no Genesys client"),
+                messages.W_FIX_NOTIF,
+                seed_step=messages.SEED_CREDENTIALS,
+            )
+        ]
     try:
         channel = client.create_channel()
-    except Exception as exc:  # noqa: BLE001 - typed Genesys errors carry a safe message
-        return [WiringCheck(messages.W_NOTIF_CHANNEL, False,
-                            messages.W_NOTIF_FAILED.format(error=exc), messages.W_FIX_NOTIF,
-                            seed_step=messages.SEED_CREDENTIALS)]
-    checks = [WiringCheck(messages.W_NOTIF_CHANNEL, True,
-                          messages.W_NOTIF_OK.format(channel=channel.get("id")))]
+    except Exception as exc:
+        return [
+            WiringCheck(
+                messages.W_NOTIF_CHANNEL,
+                False,
+                messages.W_NOTIF_FAILED.format(error=exc),
+                messages.W_FIX_NOTIF,
+                seed_step=messages.SEED_CREDENTIALS,
+            )
+        ]
+    checks = [
+        WiringCheck(
+            messages.W_NOTIF_CHANNEL, True, messages.W_NOTIF_OK.format(channel=channel.get("id"))
+        )
+    ]
     uri = channel.get("connectUri", "")
     error = _probe_socket(uri, timeout)
     if error is None:
-        checks.append(WiringCheck(messages.W_NOTIF_SOCKET, True,
-                                  messages.W_SOCKET_OK.format(uri=uri)))
+        checks.append(
+            WiringCheck(messages.W_NOTIF_SOCKET, True, messages.W_SOCKET_OK.format(uri=uri))
+        )
     else:
-        checks.append(WiringCheck(messages.W_NOTIF_SOCKET, False, messages.W_SOCKET_FAILED.format(
-            uri=uri, error=error), messages.W_FIX_SOCKET))
+        checks.append(
+            WiringCheck(
+                messages.W_NOTIF_SOCKET,
+                False,
+                messages.W_SOCKET_FAILED.format(uri=uri, error=error),
+                messages.W_FIX_SOCKET,
+            )
+        )
     return checks
 
 
@@ -115,7 +153,7 @@ def _probe_socket(uri: str, timeout: float) -> str | None:
             ws = websocket.create_connection(uri, timeout=timeout)
             ws.close()
             result["error"] = None
-        except Exception as exc:  # noqa: BLE001 - reported as the check's detail
+        except Exception as exc:
             result["error"] = type(exc).__name__
         done.set()
 

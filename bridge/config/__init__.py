@@ -3,17 +3,45 @@ validated against schemas/config.json, with secrets as `Secret` (DESIGN.md §3, 
 
 from __future__ import annotations
 
-from bridge.config.dump import config_data, dump_config, write_config
-from bridge.config.errors import ConfigError, UnknownName
-from bridge.config.loader import (DEFAULT_CONFIG_PATH, ENV_OVERRIDES, load_config, merge,
-                                  parse_config)
-from bridge.config.model import (BRIDGE_DEFAULTS, WEBHOOK_PATH, BridgeSettings, Config,
-                                 DataActionAuth, Endpoint, Provider, default_completion)
-from bridge.config.secret import Secret
+from om_bridge.bridge.config.dump import config_data, dump_config, write_config
+from om_bridge.bridge.config.errors import ConfigError, UnknownName
+from om_bridge.bridge.config.loader import (
+    DEFAULT_CONFIG_PATH,
+    ENV_OVERRIDES,
+    load_config,
+    merge,
+    parse_config,
+)
+from om_bridge.bridge.config.model import (
+    BRIDGE_DEFAULTS,
+    WEBHOOK_PATH,
+    BridgeSettings,
+    Config,
+    DataActionAuth,
+    Endpoint,
+    Provider,
+    default_completion,
+)
+from om_bridge.bridge.config.secret import Secret
 
 __all__ = [
-    "BRIDGE_DEFAULTS", "DEFAULT_CONFIG_PATH", "ENV_OVERRIDES", "WEBHOOK_PATH", "BridgeSettings",
-    "Config", "ConfigError", "DataActionAuth", "Endpoint", "Provider", "Secret", "UnknownName",
-    "config_data", "default_completion", "dump_config", "load_config", "merge", "parse_config",
+    "BRIDGE_DEFAULTS",
+    "DEFAULT_CONFIG_PATH",
+    "ENV_OVERRIDES",
+    "WEBHOOK_PATH",
+    "BridgeSettings",
+    "Config",
+    "ConfigError",
+    "DataActionAuth",
+    "Endpoint",
+    "Provider",
+    "Secret",
+    "UnknownName",
+    "config_data",
+    "default_completion",
+    "dump_config",
+    "load_config",
+    "merge",
+    "parse_config",
     "write_config",
 ]

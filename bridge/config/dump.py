@@ -5,16 +5,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import tomli_w
 
-from bridge.config import messages
-from bridge.config.errors import ConfigError
-from bridge.config.model import Config
-from bridge.config.schema import schema_errors
-from bridge.config.secret import MASK, Secret
+from om_bridge.bridge.config import messages
+from om_bridge.bridge.config.errors import ConfigError
+from om_bridge.bridge.config.model import Config
+from om_bridge.bridge.config.schema import schema_errors
+from om_bridge.bridge.config.secret import MASK, Secret
 
 
 def _secret(value: Secret | None, reveal: bool) -> str | None:
@@ -29,8 +30,9 @@ def _mask_url_password(url: str) -> str:
     parts = urlsplit(url)
     if not parts.password:
         return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(
-        ":" + parts.password + "@", ":" + MASK + "@", 1)))
+    return urlunsplit(
+        parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":" + MASK + "@", 1))
+    )
 
 
 def _drop_none(value: Any) -> Any:
@@ -57,9 +59,12 @@ def config_data(config: Config, reveal_secrets: bool = False) -> dict[str, Any]:
         auth = p.data_action_auth
         if auth is not None:
             entry["data_action_auth"] = {
-                "type": auth.type, "username": auth.username, "name": auth.name,
+                "type": auth.type,
+                "username": auth.username,
+                "name": auth.name,
                 "password": _secret(auth.password, reveal_secrets),
-                "value": _secret(auth.value, reveal_secrets)}
+                "value": _secret(auth.value, reveal_secrets),
+            }
         providers.append(entry)
     endpoints = [dataclasses.asdict(e) for e in config.endpoints.values()]
     return _drop_none({"bridge": bridge, "endpoints": endpoints, "providers": providers})
@@ -76,14 +81,16 @@ def write_config(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
     data = _drop_none(data)
     errors = schema_errors(data)
     if errors:
-        raise ConfigError(messages.INVALID_CONFIG.format(source=os.fspath(path),
-                                                         errors="; ".join(errors)), errors)
+        raise ConfigError(
+            messages.INVALID_CONFIG.format(source=os.fspath(path), errors="; ".join(errors)), errors
+        )
     text = tomli_w.dumps(data)
     target = os.path.abspath(os.fspath(path))
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".om-bridge-", suffix=".toml",
-                                   dir=os.path.dirname(target))
+        fd, tmp = tempfile.mkstemp(
+            prefix=".om-bridge-", suffix=".toml", dir=os.path.dirname(target)
+        )
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -93,5 +100,6 @@ def write_config(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
             os.unlink(tmp)
             raise
     except OSError as exc:
-        raise ConfigError(messages.CONFIG_WRITE_FAILED.format(path=target,
-                                                              error=exc.strerror)) from None
+        raise ConfigError(
+            messages.CONFIG_WRITE_FAILED.format(path=target, error=exc.strerror)
+        ) from None

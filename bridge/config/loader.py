@@ -5,14 +5,22 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from bridge.config import messages
-from bridge.config.errors import ConfigError
-from bridge.config.model import (BRIDGE_DEFAULTS, BridgeSettings, Config, DataActionAuth, Endpoint,
-                                 Provider, default_completion)
-from bridge.config.schema import key_path, schema_errors
-from bridge.config.secret import ENV_PREFIX, Secret
+from om_bridge.bridge.config import messages
+from om_bridge.bridge.config.errors import ConfigError
+from om_bridge.bridge.config.model import (
+    BRIDGE_DEFAULTS,
+    BridgeSettings,
+    Config,
+    DataActionAuth,
+    Endpoint,
+    Provider,
+    default_completion,
+)
+from om_bridge.bridge.config.schema import key_path, schema_errors
+from om_bridge.bridge.config.secret import ENV_PREFIX, Secret
 
 DEFAULT_CONFIG_PATH = "om-bridge.toml"
 # Environment variables that override `[bridge]` keys.
@@ -27,8 +35,9 @@ ENV_OVERRIDES: Mapping[str, str] = {
 _LIST_KEYS = {"endpoints": "url_token", "providers": "id"}
 
 
-def load_config(path: str | None, environ: Mapping[str, str] | None = None,
-                overrides: dict | None = None) -> Config:
+def load_config(
+    path: str | None, environ: Mapping[str, str] | None = None, overrides: dict | None = None
+) -> Config:
     """Read the TOML file at `path` (None or "om-bridge.toml": optional; any other path must
     exist), apply OM_BRIDGE_* variables and `overrides`, validate, resolve "env:" secrets."""
     environ = os.environ if environ is None else environ
@@ -57,8 +66,9 @@ def read_toml(path: str, optional: bool = False) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(messages.CONFIG_BAD_TOML.format(path=path, error=exc)) from None
     except OSError as exc:
-        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path,
-                                                            error=exc.strerror)) from None
+        raise ConfigError(
+            messages.CONFIG_UNREADABLE.format(path=path, error=exc.strerror)
+        ) from None
 
 
 def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,9 +82,16 @@ def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
             ident = _LIST_KEYS[key]
             merged = out[key]
             for entry in value:
-                match = next((i for i, e in enumerate(merged) if isinstance(e, dict)
-                              and isinstance(entry, Mapping) and e.get(ident) == entry.get(ident)),
-                             None)
+                match = next(
+                    (
+                        i
+                        for i, e in enumerate(merged)
+                        if isinstance(e, dict)
+                        and isinstance(entry, Mapping)
+                        and e.get(ident) == entry.get(ident)
+                    ),
+                    None,
+                )
                 if match is None:
                     merged.append(copy.deepcopy(entry))
                 else:
@@ -84,8 +101,9 @@ def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_config(data: Mapping[str, Any], environ: Mapping[str, str] | None = None,
-                 source: str = "overrides") -> Config:
+def parse_config(
+    data: Mapping[str, Any], environ: Mapping[str, str] | None = None, source: str = "overrides"
+) -> Config:
     """Validate configuration data (the TOML shape) and build the typed `Config`."""
     environ = os.environ if environ is None else environ
     data = copy.deepcopy(dict(data))
@@ -95,21 +113,26 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str] | None = No
     _drop_blank_choices(data)
     errors = schema_errors(data)
     if errors:
-        raise ConfigError(messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)),
-                          errors)
+        raise ConfigError(
+            messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)), errors
+        )
     builder = _Builder(environ)
     config = builder.build(data, source)
     if builder.errors:
-        raise ConfigError(messages.INVALID_CONFIG.format(
-            source=source, errors="; ".join(builder.errors)), builder.errors)
+        raise ConfigError(
+            messages.INVALID_CONFIG.format(source=source, errors="; ".join(builder.errors)),
+            builder.errors,
+        )
     return config
 
 
 def _drop_blank_choices(data: dict[str, Any]) -> None:
     """TOML has no null, so "" stands for "not set" where a key picks an alternative: a
     provider's host / base_url, an endpoint's handover_provider."""
-    for key, blankable in (("providers", ("host", "base_url")),
-                           ("endpoints", ("handover_provider",))):
+    for key, blankable in (
+        ("providers", ("host", "base_url")),
+        ("endpoints", ("handover_provider",)),
+    ):
         entries = data.get(key)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):
@@ -130,7 +153,7 @@ class _Builder:
             return None
         if not value.startswith(ENV_PREFIX):
             return Secret(value)
-        var = value[len(ENV_PREFIX):].strip()
+        var = value[len(ENV_PREFIX) :].strip()
         where = key_path(path)
         if not var:
             self.errors.append(f"{where}: {messages.ENV_REF_EMPTY}")
@@ -150,21 +173,24 @@ class _Builder:
         providers: dict[str, Provider] = {}
         for i, p in enumerate(data.get("providers", [])):
             if p["id"] in providers:
-                self.errors.append(f"providers[{i}].id: "
-                                   + messages.DUPLICATE_PROVIDER.format(provider=p["id"]))
+                self.errors.append(
+                    f"providers[{i}].id: " + messages.DUPLICATE_PROVIDER.format(provider=p["id"])
+                )
                 continue
             providers[p["id"]] = self.provider(i, p, bridge.cognigy_version)
         endpoints: dict[str, Endpoint] = {}
         for i, e in enumerate(data.get("endpoints", [])):
             token, provider = e["url_token"], e.get("handover_provider")
             if token in endpoints:
-                self.errors.append(f"endpoints[{i}].url_token: "
-                                   + messages.DUPLICATE_TOKEN.format(token=token))
+                self.errors.append(
+                    f"endpoints[{i}].url_token: " + messages.DUPLICATE_TOKEN.format(token=token)
+                )
                 continue
             if provider is not None and provider not in providers:
-                self.errors.append(f"endpoints[{i}].handover_provider: "
-                                   + messages.UNKNOWN_PROVIDER.format(token=token,
-                                                                      provider=provider))
+                self.errors.append(
+                    f"endpoints[{i}].handover_provider: "
+                    + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
+                )
             endpoints[token] = Endpoint(**e)
         return Config(bridge=bridge, endpoints=endpoints, providers=providers, source=source)
 
@@ -173,21 +199,31 @@ class _Builder:
         auth = None
         if "data_action_auth" in p:
             a = p["data_action_auth"]
-            auth = DataActionAuth(type=a["type"], username=a.get("username"),
-                                  password=self.secret(a.get("password"), *at,
-                                                       "data_action_auth", "password"),
-                                  name=a.get("name"),
-                                  value=self.secret(a.get("value"), *at, "data_action_auth",
-                                                    "value"))
+            auth = DataActionAuth(
+                type=a["type"],
+                username=a.get("username"),
+                password=self.secret(a.get("password"), *at, "data_action_auth", "password"),
+                name=a.get("name"),
+                value=self.secret(a.get("value"), *at, "data_action_auth", "value"),
+            )
         mode = p.get("completion") or default_completion(cognigy_version)
         if mode == "webhook" and auth is None:
-            self.errors.append(f"{key_path([*at, 'data_action_auth'])}: "
-                               f"{messages.WEBHOOK_NEEDS_AUTH}")
+            self.errors.append(
+                f"{key_path([*at, 'data_action_auth'])}: {messages.WEBHOOK_NEEDS_AUTH}"
+            )
         return Provider(
-            id=p["id"], type=p["type"], deployment_name=p["deployment_name"],
-            queue_id=p["queue_id"], client_id=p["client_id"],
+            id=p["id"],
+            type=p["type"],
+            deployment_name=p["deployment_name"],
+            queue_id=p["queue_id"],
+            client_id=p["client_id"],
             webhook_secret=self.secret(p["webhook_secret"], *at, "webhook_secret"),
             client_secret=self.secret(p["client_secret"], *at, "client_secret"),
-            completion_mode=mode, host=p.get("host"), base_url=p.get("base_url"),
-            send_profile=p.get("send_profile", False), completion=p.get("completion"),
-            organization_id=p.get("organization_id"), data_action_auth=auth)
+            completion_mode=mode,
+            host=p.get("host"),
+            base_url=p.get("base_url"),
+            send_profile=p.get("send_profile", False),
+            completion=p.get("completion"),
+            organization_id=p.get("organization_id"),
+            data_action_auth=auth,
+        )

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Mapping
+from typing import Final
 
-from bridge.config import messages
-from bridge.config.errors import UnknownName
-from bridge.config.secret import Secret
+from om_bridge.bridge.config import messages
+from om_bridge.bridge.config.errors import UnknownName
+from om_bridge.bridge.config.secret import Secret
 
 WEBHOOK_PATH: Final = "/handover/genesysCloudOM"
 DEFAULT_STORE: Final = "sqlite:///./.om-bridge/om-bridge.db"
-BRIDGE_DEFAULTS: Final = MappingProxyType({
-    "public_url": "http://127.0.0.1:8080",
-    "store": DEFAULT_STORE,
-    "environment": "production",
-    "cognigy_version": "4.100",
-    "log_level": "INFO",
-})
+BRIDGE_DEFAULTS: Final = MappingProxyType(
+    {
+        "public_url": "http://127.0.0.1:8080",
+        "store": DEFAULT_STORE,
+        "environment": "production",
+        "cognigy_version": "4.100",
+        "log_level": "INFO",
+    }
+)
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
 # through the Notifications API (seed, "Prerequisites").
 EVENTBRIDGE_SINCE: Final = (4, 100)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
-    """"4.100" → (4, 100); calendar versions like "2025.19" compare as newer than 4.x."""
+    """ "4.100" → (4, 100); calendar versions like "2025.19" compare as newer than 4.x."""
     return tuple(int(p) for p in version.split("."))
 
 

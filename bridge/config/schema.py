@@ -6,23 +6,32 @@ import ast
 import functools
 import json
 import re
+from collections.abc import Iterable
 from importlib.resources import files
-from typing import Any, Iterable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from bridge.config import messages
+from om_bridge.bridge.config import messages
 
 _REQUIRED = re.compile(r"^(.+) is a required property$")
-_TYPE_NAMES = {"string": "a string", "boolean": "true or false", "object": "a table",
-               "array": "an array", "integer": "an integer", "number": "a number"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "a table",
+    "array": "an array",
+    "integer": "an integer",
+    "number": "a number",
+}
 
 
 @functools.lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
     """The validator of schemas/config.json (loaded once, from the installed package)."""
-    schema = json.loads(files("schemas").joinpath("config.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        files("om_bridge.schemas").joinpath("config.json").read_text(encoding="utf-8")
+    )
     return Draft202012Validator(schema)
 
 
@@ -72,7 +81,7 @@ def schema_errors(data: Any) -> list[str]:
             # One line per unexpected key, not only the first.
             allowed = set(error.schema.get("properties", {}))
             for extra in sorted(k for k in error.instance if k not in allowed)[1:]:
-                p = list(error.absolute_path) + [extra]
+                p = [*error.absolute_path, extra]
                 found.append((p, f"{key_path(p)}: {messages.UNKNOWN_KEY}"))
     found.sort(key=lambda item: [(0, p) if isinstance(p, int) else (1, str(p)) for p in item[0]])
     return [text for _, text in found]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bridge.endpoint.hub import OutputHub
+from om_bridge.bridge.endpoint.hub import OutputHub
 
 
 def init_app(app: Flask) -> None:
     """Register the endpoint routes and the webchat page."""
-    from bridge.endpoint import routes, webchat
+    from om_bridge.bridge.endpoint import routes, webchat
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(webchat.bp)

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from bridge.endpoint import messages
+from om_bridge.bridge.endpoint import messages
 
 if TYPE_CHECKING:
-    from bridge.ops import Metrics
-    from bridge.store import SessionKey
+    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.store import SessionKey
 
 log = logging.getLogger(__name__)
 DEFAULT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)

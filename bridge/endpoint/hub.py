@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bridge.endpoint.callback import CallbackDelivery
+from om_bridge.bridge.endpoint.callback import CallbackDelivery
 
 if TYPE_CHECKING:
-    from bridge.config import Config
-    from bridge.ops import Metrics
-    from bridge.store import SessionKey, Store
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.store import SessionKey, Store
 
 SOURCES = ("bot", "agent", "system")
 # Emits of one session are serialised (by a lock picked from the session's hash) so the callback

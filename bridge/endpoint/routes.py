@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bridge.endpoint import messages
-from bridge.endpoint.sse import event_stream
-from bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
-from bridge.store import SessionKey
+from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.endpoint.sse import event_stream
+from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
+from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
-    from bridge.app import BridgeContext
+    from om_bridge.bridge.app import BridgeContext
 
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bridge.endpoint.hub import OutputHub
-    from bridge.store import SessionKey
+    from om_bridge.bridge.endpoint.hub import OutputHub
+    from om_bridge.bridge.store import SessionKey
 
 RETRY_MS = 2000
 

@@ -8,7 +8,7 @@ from importlib import resources
 
 from jsonschema import Draft202012Validator
 
-from bridge.endpoint import messages
+from om_bridge.bridge.endpoint import messages
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -24,7 +24,7 @@ class InputError(ValueError):
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
     schema = json.loads(
-        resources.files("schemas").joinpath("endpoint-input.json").read_text("utf-8")
+        resources.files("om_bridge.schemas").joinpath("endpoint-input.json").read_text("utf-8")
     )
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

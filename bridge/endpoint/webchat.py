@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from bridge.endpoint import messages
+from om_bridge.bridge.endpoint import messages
 
 # The page, its script and stylesheet come from the app's own `static/` and `templates/` folders.
 bp = Blueprint("webchat", __name__)
@@ -13,7 +13,6 @@ DEFAULT_TOKEN = "demo"
 
 @bp.get("/")
 def page():  # type: ignore[no-untyped-def]
-
     endpoints = current_app.extensions["om-bridge"].config.endpoints
     token = request.args.get("token")
     if token is None:

@@ -1,6 +1,6 @@
 """The flow runtime: runs a Cognigy-style chart for one input against session state (§5)."""
 
-from extension.api import HandoverRequest, Output
+from om_bridge.extension.api import HandoverRequest, Output
 
 from .chart import Chart, ChartError, ChartNode, load_chart, template_names
 from .runtime import FlowRuntime

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from extension.api import DESTINATIONS, HandoverRequest, NodeError, Output
+from om_bridge.extension.api import DESTINATIONS, HandoverRequest, NodeError, Output
 
 from . import script
 

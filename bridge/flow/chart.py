@@ -8,8 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import schemas
-from extension.registry import NODE_TYPES
+from om_bridge import schemas
+from om_bridge.extension.registry import NODE_TYPES
 
 from . import messages
 
@@ -59,7 +59,7 @@ class Chart:
         return (node.label or node.type) if node else "?"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], name: str = "chart") -> "Chart":
+    def from_dict(cls, data: dict[str, Any], name: str = "chart") -> Chart:
         """Validate `data` against schemas/chart.json and the structural rules, then build."""
         errors = sorted(
             schemas.validator("chart").iter_errors(data), key=lambda e: list(e.absolute_path)
@@ -151,7 +151,9 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
 def template_names() -> list[str]:
     """Names of the flow templates shipped in `flows/`."""
     return sorted(
-        p.name[:-5] for p in resources.files("flows").iterdir() if p.name.endswith(".json")
+        p.name[:-5]
+        for p in resources.files("om_bridge.flows").iterdir()
+        if p.name.endswith(".json")
     )
 
 
@@ -159,7 +161,11 @@ def load_chart(name_or_path: str) -> Chart:
     """Load a template by name ("demo-bot", "genesys-handover") or a chart file by path."""
     path = Path(name_or_path)
     if name_or_path in template_names():
-        text = resources.files("flows").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")
+        text = (
+            resources.files("om_bridge.flows")
+            .joinpath(f"{name_or_path}.json")
+            .read_text(encoding="utf-8")
+        )
         name = name_or_path
     elif path.is_file():
         text, name = path.read_text(encoding="utf-8"), path.stem

@@ -5,9 +5,10 @@ conditions)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from extension.descriptor import NodeDescriptor
+from om_bridge.extension.descriptor import NodeDescriptor
 
 from . import script
 

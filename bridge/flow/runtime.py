@@ -7,10 +7,10 @@ stops at End, at the bottom of the chart, at a Go To with "wait", or at a Handov
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from extension.api import ChildConfig, Cognigy, NodeError, NodeParams, Output
-from extension.registry import NODE_TYPES
+from om_bridge.extension.api import ChildConfig, Cognigy, NodeError, NodeParams, Output
+from om_bridge.extension.registry import NODE_TYPES
 
 from . import messages
 from .api import RuntimeApi
@@ -21,7 +21,7 @@ from .state import FlowError, FlowInput, FlowResult, SessionState
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class FlowRuntime:

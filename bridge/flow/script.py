@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from . import messages
 
@@ -57,8 +58,7 @@ def _tokens(expr: str) -> list[_Tok]:
     while pos < len(expr):
         m = _TOKEN.match(expr, pos)
         if not m:
-            problem = ("unterminated string" if expr[pos] in "\"'"
-                       else f"unexpected {expr[pos]!r}")
+            problem = "unterminated string" if expr[pos] in "\"'" else f"unexpected {expr[pos]!r}"
             raise ScriptError(messages.script_syntax(expr, pos, problem))
         kind = m.lastgroup
         text = m.group()

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from extension.api import HandoverRequest, Output
+from om_bridge.extension.api import HandoverRequest, Output
 
 from . import messages
 
@@ -60,7 +60,7 @@ class SessionState:
     node_counts: dict[str, int] = field(default_factory=dict)  # executions per node (Say "linear")
 
     @classmethod
-    def new(cls) -> "SessionState":
+    def new(cls) -> SessionState:
         return cls(entrypoint=None, wait_node=None, context={}, profile={}, transcript=[])
 
     def record(self, entry: dict) -> None:
@@ -80,7 +80,7 @@ class SessionState:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SessionState":
+    def from_dict(cls, d: dict[str, Any]) -> SessionState:
         return cls(
             entrypoint=d.get("entrypoint"),
             wait_node=d.get("wait_node"),
@@ -109,4 +109,4 @@ class FlowResult:
     error: FlowError | None = None
 
 
-__all__ = ["FlowInput", "SessionState", "FlowResult", "FlowError", "Output", "HandoverRequest"]
+__all__ = ["FlowError", "FlowInput", "FlowResult", "HandoverRequest", "Output", "SessionState"]

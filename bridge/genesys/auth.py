@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import requests
 
@@ -29,10 +29,17 @@ class _Token:
 class TokenProvider:
     """Client-credentials tokens for one (login_base, client_id); one refresh at a time."""
 
-    def __init__(self, login_base: str, client_id: str, client_secret: str,
-                 session: requests.Session, *, clock: Callable[[], float] = time.monotonic,
-                 refresh_margin: float = 60.0,
-                 timeout: float | tuple[float, float] = (3.05, 10.0)):
+    def __init__(
+        self,
+        login_base: str,
+        client_id: str,
+        client_secret: str,
+        session: requests.Session,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_margin: float = 60.0,
+        timeout: float | tuple[float, float] = (3.05, 10.0),
+    ):
         self.login_base = login_base.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
@@ -78,12 +85,16 @@ class TokenProvider:
         try:
             # Reference §1.2: Basic auth, form body, grant_type only (no scope for this grant).
             response = self._session.post(
-                self.login_base + TOKEN_PATH, data={"grant_type": "client_credentials"},
-                auth=(self.client_id, self._secret), headers={"Accept": "application/json"},
-                timeout=self._timeout)
+                self.login_base + TOKEN_PATH,
+                data={"grant_type": "client_credentials"},
+                auth=(self.client_id, self._secret),
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+            )
         except requests.RequestException as exc:
-            raise GenesysConnectionError(messages.connection_failed(type(exc).__name__),
-                                         method="POST", path=TOKEN_PATH) from None
+            raise GenesysConnectionError(
+                messages.connection_failed(type(exc).__name__), method="POST", path=TOKEN_PATH
+            ) from None
         if not response.ok:
             raise error_from_response(response, "POST", TOKEN_PATH)
         try:
@@ -92,8 +103,12 @@ class TokenProvider:
             data = None
         value = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(value, str) or not value:
-            raise GenesysError(messages.token_response_invalid(), status=response.status_code,
-                               method="POST", path=TOKEN_PATH)
+            raise GenesysError(
+                messages.token_response_invalid(),
+                status=response.status_code,
+                method="POST",
+                path=TOKEN_PATH,
+            )
         try:
             lifetime = float(data.get("expires_in", DEFAULT_LIFETIME))
         except (TypeError, ValueError):

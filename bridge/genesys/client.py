@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -32,15 +33,29 @@ def seg(value: str) -> str:
 class GenesysClient(NotificationsMixin):
     """Genesys Cloud API client for one OAuth client; thread-safe, one pooled session per client."""
 
-    def __init__(self, host: str | None = None, client_id: str = "", client_secret: str = "", *,
-                 base_url: str | None = None, session: requests.Session | None = None,
-                 timeout: tuple[float, float] = (3.05, 10.0), retry: RetryPolicy | None = None,
-                 user_cache_ttl: float = 3600.0):
+    def __init__(
+        self,
+        host: str | None = None,
+        client_id: str = "",
+        client_secret: str = "",
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        retry: RetryPolicy | None = None,
+        user_cache_ttl: float = 3600.0,
+    ):
         hosts = resolve_hosts(host, base_url)
         self._session = session if session is not None else pooled_session()
         policy = retry or RetryPolicy()
-        tokens = TokenProvider(hosts.login_base, client_id, client_secret, self._session,
-                               clock=policy.clock, timeout=timeout)
+        tokens = TokenProvider(
+            hosts.login_base,
+            client_id,
+            client_secret,
+            self._session,
+            clock=policy.clock,
+            timeout=timeout,
+        )
         self._transport = Transport(hosts, tokens, self._session, policy, timeout)
         self._user_ttl = user_cache_ttl
         self._users: dict[str, tuple[float, dict]] = {}
@@ -69,11 +84,19 @@ class GenesysClient(NotificationsMixin):
         """Close the pooled connections."""
         self._session.close()
 
-    def request(self, method: str, path: str, *, params: dict | None = None,
-                json_body: Any = None, retry: bool = True) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: Any = None,
+        retry: bool = True,
+    ) -> Any:
         """Call any API path: parsed JSON (None for an empty body), or a typed error."""
-        return parse_body(self._transport.call(method, path, params=params, json_body=json_body,
-                                               retry=retry))
+        return parse_body(
+            self._transport.call(method, path, params=params, json_body=json_body, retry=retry)
+        )
 
     # -- Open Messaging integrations (reference §2) --
 
@@ -81,8 +104,12 @@ class GenesysClient(NotificationsMixin):
         """Every Open Messaging integration, paging until pageCount or an empty page."""
         found: list[dict] = []
         for page in range(1, MAX_PAGES + 1):
-            data = self.request("GET", INTEGRATIONS,
-                                params={"pageSize": page_size, "pageNumber": page}) or {}
+            data = (
+                self.request(
+                    "GET", INTEGRATIONS, params={"pageSize": page_size, "pageNumber": page}
+                )
+                or {}
+            )
             entities = data.get("entities") or []
             found.extend(entities)
             page_count = data.get("pageCount")
@@ -94,18 +121,29 @@ class GenesysClient(NotificationsMixin):
         """One integration by id."""
         return self.request("GET", f"{INTEGRATIONS}/{seg(integration_id)}")
 
-    def create_integration(self, name: str, webhook_url: str, webhook_secret: str,
-                           webhook_headers: Mapping[str, str] | None = None,
-                           supported_content_id: str | None = None,
-                           messaging_setting_id: str | None = None) -> dict:
+    def create_integration(
+        self,
+        name: str,
+        webhook_url: str,
+        webhook_secret: str,
+        webhook_headers: Mapping[str, str] | None = None,
+        supported_content_id: str | None = None,
+        messaging_setting_id: str | None = None,
+    ) -> dict:
         """Create an Open Messaging integration (`OpenIntegrationRequest`); creation is async."""
         for field, value in (("name", name), ("webhook_url", webhook_url)):
             if not value:
                 raise ValueError(messages.required_value(field))
-        body = wire.integration_fields(dict(
-            name=name, webhook_url=webhook_url, webhook_secret=webhook_secret or "",
-            webhook_headers=webhook_headers, supported_content_id=supported_content_id,
-            messaging_setting_id=messaging_setting_id))
+        body = wire.integration_fields(
+            dict(
+                name=name,
+                webhook_url=webhook_url,
+                webhook_secret=webhook_secret or "",
+                webhook_headers=webhook_headers,
+                supported_content_id=supported_content_id,
+                messaging_setting_id=messaging_setting_id,
+            )
+        )
         created = self.request("POST", INTEGRATIONS, json_body=body)
         self.forget_integration()
         return created
@@ -133,11 +171,13 @@ class GenesysClient(NotificationsMixin):
             match = next((e for e in entities if e.get("name") == deployment_name), None)
             if match is None:
                 folded = deployment_name.casefold()
-                match = next((e for e in entities
-                              if str(e.get("name", "")).casefold() == folded), None)
+                match = next(
+                    (e for e in entities if str(e.get("name", "")).casefold() == folded), None
+                )
             if match is None:
-                raise IntegrationNotFoundError(deployment_name,
-                                               [str(e.get("name")) for e in entities])
+                raise IntegrationNotFoundError(
+                    deployment_name, [str(e.get("name")) for e in entities]
+                )
             self._integration_ids[deployment_name] = match["id"]
             return match["id"]
 
@@ -151,45 +191,93 @@ class GenesysClient(NotificationsMixin):
 
     # -- Inbound Open Messaging (reference §3, §4) --
 
-    def send_message(self, integration_id: str, customer: Customer, *, message_id: str,
-                     text: str | None = None, content: list | None = None,
-                     time: datetime | str | None = None,
-                     custom_attributes: Mapping[str, Any] | None = None,
-                     metadata: Mapping[str, Any] | None = None,
-                     prefetch_conversation_id: bool = True) -> dict:
+    def send_message(
+        self,
+        integration_id: str,
+        customer: Customer,
+        *,
+        message_id: str,
+        text: str | None = None,
+        content: list | None = None,
+        time: datetime | str | None = None,
+        custom_attributes: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        prefetch_conversation_id: bool = True,
+    ) -> dict:
         """Post a customer message; `message_id` is fixed before the call, so retries repeat it."""
-        body = wire.message_body(customer, message_id, text=text, content=content, time=time,
-                                 custom_attributes=custom_attributes, metadata=metadata)
+        body = wire.message_body(
+            customer,
+            message_id,
+            text=text,
+            content=content,
+            time=time,
+            custom_attributes=custom_attributes,
+            metadata=metadata,
+        )
         params = {"prefetchConversationId": "true"} if prefetch_conversation_id else None
-        return self.request("POST", f"{MESSAGES}/{seg(integration_id)}/inbound/open/message",
-                            params=params, json_body=body)
+        return self.request(
+            "POST",
+            f"{MESSAGES}/{seg(integration_id)}/inbound/open/message",
+            params=params,
+            json_body=body,
+        )
 
-    def send_typing(self, integration_id: str, customer: Customer,
-                    time: datetime | str | None = None) -> dict:
+    def send_typing(
+        self, integration_id: str, customer: Customer, time: datetime | str | None = None
+    ) -> dict:
         """Tell the agent the customer is typing."""
-        return self.request("POST", f"{MESSAGES}/{seg(integration_id)}/inbound/open/event",
-                            json_body=wire.typing_body(customer, time))
+        return self.request(
+            "POST",
+            f"{MESSAGES}/{seg(integration_id)}/inbound/open/event",
+            json_body=wire.typing_body(customer, time),
+        )
 
-    def send_receipt(self, integration_id: str, genesys_message_id: str, customer_id: str,
-                     status: str = "Delivered", *, reasons: list[dict] | None = None,
-                     is_final: bool = True, time: datetime | str | None = None) -> dict:
+    def send_receipt(
+        self,
+        integration_id: str,
+        genesys_message_id: str,
+        customer_id: str,
+        status: str = "Delivered",
+        *,
+        reasons: list[dict] | None = None,
+        is_final: bool = True,
+        time: datetime | str | None = None,
+    ) -> dict:
         """Report an agent message as Delivered or Failed (with reasons) to the customer."""
-        body = wire.receipt_body(genesys_message_id, customer_id, status, reasons=reasons,
-                                 is_final=is_final, time=time)
-        return self.request("POST", f"{MESSAGES}/{seg(integration_id)}/inbound/open/receipt",
-                            json_body=body)
+        body = wire.receipt_body(
+            genesys_message_id, customer_id, status, reasons=reasons, is_final=is_final, time=time
+        )
+        return self.request(
+            "POST", f"{MESSAGES}/{seg(integration_id)}/inbound/open/receipt", json_body=body
+        )
 
-    def send_structured_response(self, integration_id: str, customer: Customer, *,
-                                 message_id: str, text: str, payload: str,
-                                 originating_message_id: str, response_type: str = "QuickReply",
-                                 time: datetime | str | None = None) -> dict:
+    def send_structured_response(
+        self,
+        integration_id: str,
+        customer: Customer,
+        *,
+        message_id: str,
+        text: str,
+        payload: str,
+        originating_message_id: str,
+        response_type: str = "QuickReply",
+        time: datetime | str | None = None,
+    ) -> dict:
         """Answer an agent's quick reply / button message with the customer's choice."""
         body = wire.structured_response_body(
-            customer, message_id, text=text, payload=payload,
-            originating_message_id=originating_message_id, response_type=response_type, time=time)
+            customer,
+            message_id,
+            text=text,
+            payload=payload,
+            originating_message_id=originating_message_id,
+            response_type=response_type,
+            time=time,
+        )
         return self.request(
-            "POST", f"{MESSAGES}/{seg(integration_id)}/inbound/open/structured/response",
-            json_body=body)
+            "POST",
+            f"{MESSAGES}/{seg(integration_id)}/inbound/open/structured/response",
+            json_body=body,
+        )
 
     # -- Conversations, users, queues (reference §9) --
 
@@ -204,8 +292,10 @@ class GenesysClient(NotificationsMixin):
     def patch_participant(self, conversation_id: str, participant_id: str, body: dict) -> Any:
         """Change a participant (`MediaParticipantRequest`, e.g. `{"state": "disconnected"}`)."""
         return self.request(
-            "PATCH", f"{MESSAGES}/{seg(conversation_id)}/participants/{seg(participant_id)}",
-            json_body=body)
+            "PATCH",
+            f"{MESSAGES}/{seg(conversation_id)}/participants/{seg(participant_id)}",
+            json_body=body,
+        )
 
     def get_user(self, user_id: str) -> dict:
         """A user (agent name, images), cached per id for `user_cache_ttl` seconds."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -18,9 +18,18 @@ _PERMISSION = re.compile(r"\b[A-Za-z][\w-]*:[\w*-]+:[\w*-]+\b")
 class GenesysError(Exception):
     """An error from (or on the way to) Genesys Cloud, with its status, code and contextId."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 context_id: str | None = None, body: dict | None = None,
-                 method: str | None = None, path: str | None = None, text: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        context_id: str | None = None,
+        body: dict | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        text: str | None = None,
+    ):
         self.message = message
         self.status = status
         self.code = code
@@ -85,9 +94,16 @@ class GenesysConnectionError(GenesysError):
 class DeadlineExceededError(GenesysError):
     """Retries ran out of the overall deadline; `.last_error` is the error of the last attempt."""
 
-    def __init__(self, deadline: float, attempts: int, last_error: GenesysError | None,
-                 *, reason: str | None = None, method: str | None = None,
-                 path: str | None = None):
+    def __init__(
+        self,
+        deadline: float,
+        attempts: int,
+        last_error: GenesysError | None,
+        *,
+        reason: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ):
         self.deadline = deadline
         self.attempts = attempts
         self.last_error = last_error
@@ -95,9 +111,15 @@ class DeadlineExceededError(GenesysError):
         text = reason or messages.deadline_exceeded(deadline, attempts)
         if le is not None:
             text += f"; last error: {Exception.__str__(le)}"
-        super().__init__(text, status=le.status if le else None, code=le.code if le else None,
-                         context_id=le.context_id if le else None, body=le.body if le else None,
-                         method=method, path=path)
+        super().__init__(
+            text,
+            status=le.status if le else None,
+            code=le.code if le else None,
+            context_id=le.context_id if le else None,
+            body=le.body if le else None,
+            method=method,
+            path=path,
+        )
 
 
 class IntegrationNotFoundError(GenesysError, LookupError):
@@ -106,8 +128,9 @@ class IntegrationNotFoundError(GenesysError, LookupError):
     def __init__(self, name: str, available: list[str]):
         self.name = name
         self.available = list(available)
-        super().__init__(messages.integration_not_found(name, self.available), status=404,
-                         code="not.found")
+        super().__init__(
+            messages.integration_not_found(name, self.available), status=404, code="not.found"
+        )
 
 
 class UnknownRegionError(ValueError):
@@ -131,8 +154,8 @@ def parse_retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf are garbage
         return None
     return max(0.0, seconds)
@@ -174,8 +197,9 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
         code = b.get("code")
         message = b.get("message") or ""
     message = message if isinstance(message, str) else str(message)
-    kw: dict[str, Any] = dict(status=status, code=code, context_id=b.get("contextId"), body=body,
-                              method=method, path=path)
+    kw: dict[str, Any] = dict(
+        status=status, code=code, context_id=b.get("contextId"), body=body, method=method, path=path
+    )
     if code == "invalid_client":
         lowered = message.lower()
         which = "client_id" if (status == 400 or "not found" in lowered) else "client_secret"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 def unknown_region(host: str, accepted: list[str]) -> str:
-    return (f"Unknown Genesys Cloud host {host!r}: expected one of the region domains "
-            f"{', '.join(accepted)} (optionally with api./login./apps. prefix or https://)")
+    return (
+        f"Unknown Genesys Cloud host {host!r}: expected one of the region domains "
+        f"{', '.join(accepted)} (optionally with api./login./apps. prefix or https://)"
+    )
 
 
 def empty_host() -> str:
@@ -20,8 +22,9 @@ def invalid_client(which: str) -> str:
 
 def permission_denied(missing: list[str], message: str) -> str:
     if missing:
-        return ("Genesys denied the request: the OAuth client is missing permission(s) "
-                + ", ".join(missing))
+        return "Genesys denied the request: the OAuth client is missing permission(s) " + ", ".join(
+            missing
+        )
     return f"Genesys denied the request: {message or 'not authorized'}"
 
 
@@ -43,14 +46,18 @@ def deadline_exceeded(deadline: float, attempts: int) -> str:
 
 
 def rate_pause_exceeds_deadline(pause: float, deadline: float) -> str:
-    return (f"Genesys rate limit pauses the client for {pause:.1f} s, longer than the "
-            f"{deadline:g} s deadline left")
+    return (
+        f"Genesys rate limit pauses the client for {pause:.1f} s, longer than the "
+        f"{deadline:g} s deadline left"
+    )
 
 
 def integration_not_found(name: str, available: list[str]) -> str:
     names = ", ".join(repr(n) for n in available) if available else "none"
-    return (f"No Open Messaging integration named {name!r} in this Genesys org; "
-            f"existing integrations: {names}")
+    return (
+        f"No Open Messaging integration named {name!r} in this Genesys org; "
+        f"existing integrations: {names}"
+    )
 
 
 def token_response_invalid() -> str:

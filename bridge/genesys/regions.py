@@ -73,7 +73,7 @@ def domain_of(host: str) -> str:
     text = text.strip().rstrip(".").lower()
     for prefix in _HOST_PREFIXES:
         if text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .errors import GenesysConnectionError, GenesysError, RateLimitedError, ServerError
 
@@ -13,8 +13,9 @@ from .errors import GenesysConnectionError, GenesysError, RateLimitedError, Serv
 class BackoffCalculator:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1)))."""
 
-    def __init__(self, base: float = 0.25, cap: float = 8.0,
-                 rng: Callable[[], float] = random.random):
+    def __init__(
+        self, base: float = 0.25, cap: float = 8.0, rng: Callable[[], float] = random.random
+    ):
         self.base = base
         self.cap = cap
         self._rng = rng
@@ -98,12 +99,18 @@ class ClientPause:
 class RetryPolicy:
     """Attempts, backoff and deadline for Genesys calls; clock, sleep and rng are injectable."""
 
-    def __init__(self, max_attempts: int = 6, base: float = 0.25, cap: float = 8.0,
-                 deadline: float = 30.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic,
-                 rng: Callable[[], float] = random.random,
-                 handlers: Sequence[RetryHandler] | None = None,
-                 max_retry_after: float = 60.0):
+    def __init__(
+        self,
+        max_attempts: int = 6,
+        base: float = 0.25,
+        cap: float = 8.0,
+        deadline: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+        handlers: Sequence[RetryHandler] | None = None,
+        max_retry_after: float = 60.0,
+    ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.max_attempts = max_attempts
@@ -111,9 +118,15 @@ class RetryPolicy:
         self.sleep = sleep
         self.clock = clock
         self.backoff = BackoffCalculator(base, cap, rng)
-        self.handlers: tuple[RetryHandler, ...] = tuple(handlers) if handlers is not None else (
-            ConnectionErrorRetryHandler(), RateLimitRetryHandler(max_retry_after),
-            ServerErrorRetryHandler())
+        self.handlers: tuple[RetryHandler, ...] = (
+            tuple(handlers)
+            if handlers is not None
+            else (
+                ConnectionErrorRetryHandler(),
+                RateLimitRetryHandler(max_retry_after),
+                ServerErrorRetryHandler(),
+            )
+        )
 
     def handler_for(self, error: GenesysError) -> RetryHandler | None:
         """The handler that retries `error`, or None when it must be raised (e.g. other 4xx)."""

@@ -14,8 +14,14 @@ from requests.utils import get_environ_proxies
 
 from . import messages
 from .auth import TokenProvider
-from .errors import (AuthenticationError, DeadlineExceededError, GenesysConnectionError,
-                     GenesysError, RateLimitedError, error_from_response)
+from .errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    GenesysConnectionError,
+    GenesysError,
+    RateLimitedError,
+    error_from_response,
+)
 from .regions import Hosts
 from .retry import ClientPause, RetryPolicy
 
@@ -65,8 +71,14 @@ def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None
 class Transport:
     """Sends API calls: bearer token, typed errors, retries, a shared 429 pause, 401 refresh."""
 
-    def __init__(self, hosts: Hosts, tokens: TokenProvider, session: requests.Session,
-                 policy: RetryPolicy, timeout: tuple[float, float]):
+    def __init__(
+        self,
+        hosts: Hosts,
+        tokens: TokenProvider,
+        session: requests.Session,
+        policy: RetryPolicy,
+        timeout: tuple[float, float],
+    ):
         self.hosts = hosts
         self.tokens = tokens
         self.session = session
@@ -76,8 +88,15 @@ class Transport:
         self.timeout = timeout
         self.pause = ClientPause(policy.clock)
 
-    def call(self, method: str, path: str, *, params: dict | None = None,
-             json_body: Any = None, retry: bool = True) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: Any = None,
+        retry: bool = True,
+    ) -> requests.Response:
         """Send one API call (retrying per policy) and return the 2xx response, else raise."""
         policy = self.policy
         method = method.upper()
@@ -108,41 +127,54 @@ class Transport:
                 delay = handler.delay(err, attempts, policy.backoff) if handler else 0.0
                 if isinstance(err, RateLimitedError):
                     if handler is None:
-                        delay = err.retry_after if err.retry_after is not None else \
-                            policy.backoff.delay(attempts)
+                        delay = (
+                            err.retry_after
+                            if err.retry_after is not None
+                            else policy.backoff.delay(attempts)
+                        )
                     log.warning(messages.log_rate_limited(method, path, delay))
                     self.pause.extend(delay)
                 if not retry or handler is None or attempts >= policy.max_attempts:
                     raise
                 if policy.clock() - started + delay > policy.deadline:
-                    raise DeadlineExceededError(policy.deadline, attempts, err,
-                                                method=method, path=path) from err
+                    raise DeadlineExceededError(
+                        policy.deadline, attempts, err, method=method, path=path
+                    ) from err
                 log.warning(messages.log_retry(method, path, handler.cause, delay, attempts))
                 if not handler.pauses_client:  # a 429's wait happens in _wait_for_pause
                     policy.sleep(delay)
 
-    def _wait_for_pause(self, started: float, attempts: int, last: GenesysError | None,
-                        method: str, path: str) -> None:
+    def _wait_for_pause(
+        self, started: float, attempts: int, last: GenesysError | None, method: str, path: str
+    ) -> None:
         pause = self.pause.remaining()
         if pause <= 0:
             return
         left = self.policy.deadline - (self.policy.clock() - started)
         if pause > left:
             raise DeadlineExceededError(
-                self.policy.deadline, attempts, last, method=method, path=path,
-                reason=messages.rate_pause_exceeds_deadline(pause, max(0.0, left)))
+                self.policy.deadline,
+                attempts,
+                last,
+                method=method,
+                path=path,
+                reason=messages.rate_pause_exceeds_deadline(pause, max(0.0, left)),
+            )
         self.policy.sleep(pause)
 
-    def _send(self, method: str, path: str, token: str, params: dict | None,
-              json_body: Any) -> requests.Response:
+    def _send(
+        self, method: str, path: str, token: str, params: dict | None, json_body: Any
+    ) -> requests.Response:
         url = self.hosts.api_base + path
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
-            response = self.session.request(method, url, params=params, json=json_body,
-                                            headers=headers, timeout=self.timeout)
+            response = self.session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout
+            )
         except requests.RequestException as exc:
-            raise GenesysConnectionError(messages.connection_failed(type(exc).__name__),
-                                         method=method, path=path) from None
+            raise GenesysConnectionError(
+                messages.connection_failed(type(exc).__name__), method=method, path=path
+            ) from None
         if not response.ok:
             raise error_from_response(response, method, path)
         return response

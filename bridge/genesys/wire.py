@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from . import messages
 
 # Each route's request body, by the name of its model in PureCloudPlatformClientV2 (SDK 269).
 SDK_MODELS: dict[str, str] = {
-    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/message":
-        "OpenInboundNormalizedMessage",
-    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/event":
-        "OpenInboundNormalizedEvent",
-    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/receipt":
-        "OpenInboundNormalizedReceipt",
-    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/structured/response":
-        "OpenInboundStructuredResponseMessage",
+    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/message": "OpenInboundNormalizedMessage",
+    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/event": "OpenInboundNormalizedEvent",
+    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/receipt": "OpenInboundNormalizedReceipt",
+    "POST /api/v2/conversations/messages/{integrationId}/inbound/open/structured/response": "OpenInboundStructuredResponseMessage",
     "POST /api/v2/conversations/messaging/integrations/open": "OpenIntegrationRequest",
-    "PATCH /api/v2/conversations/messaging/integrations/open/{integrationId}":
-        "OpenIntegrationUpdateRequest",
+    "PATCH /api/v2/conversations/messaging/integrations/open/{integrationId}": "OpenIntegrationUpdateRequest",
     "PUT /api/v2/notifications/channels/{channelId}/subscriptions": "list[ChannelTopic]",
     "POST /api/v2/notifications/channels/{channelId}/subscriptions": "list[ChannelTopic]",
-    "PATCH /api/v2/conversations/messages/{conversationId}/participants/{participantId}":
-        "MediaParticipantRequest",
+    "PATCH /api/v2/conversations/messages/{conversationId}/participants/{participantId}": "MediaParticipantRequest",
 }
 
 ID_TYPES = ("Email", "Phone", "Opaque")
@@ -71,9 +66,13 @@ class Customer:
         # The schema enum is Email/Phone/Opaque; Genesys tolerates other casing, we emit canonical.
         id_type = _canonical(self.id_type, ID_TYPES, messages.id_type_invalid(self.id_type))
         wire = {"id": self.id, "idType": id_type}
-        for key, value in (("nickname", self.nickname), ("firstName", self.first_name),
-                           ("lastName", self.last_name), ("email", self.email),
-                           ("image", self.image)):
+        for key, value in (
+            ("nickname", self.nickname),
+            ("firstName", self.first_name),
+            ("lastName", self.last_name),
+            ("email", self.email),
+            ("image", self.image),
+        ):
             if value:
                 wire[key] = value
         return wire
@@ -82,7 +81,7 @@ class Customer:
 def iso_time(value: datetime | str | None = None) -> str:
     """ISO-8601 UTC with milliseconds and `Z` (`2025-05-02T09:31:22.733Z`); now when None."""
     if value is None:
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
     elif isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -93,8 +92,8 @@ def iso_time(value: datetime | str | None = None) -> str:
     else:
         raise ValueError(messages.time_invalid(value))
     if moment.tzinfo is None:  # naive times are taken as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -104,21 +103,34 @@ def string_map(values: Mapping[str, Any]) -> dict[str, str]:
     for key, value in values.items():
         if value is None:
             continue
-        out[str(key)] = value if isinstance(value, str) else json.dumps(
-            value, separators=(",", ":"), ensure_ascii=False, default=str)
+        out[str(key)] = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        )
     return out
 
 
-def message_body(customer: Customer, message_id: str, *, text: str | None, content: list | None,
-                 time: datetime | str | None, custom_attributes: Mapping[str, Any] | None,
-                 metadata: Mapping[str, Any] | None) -> dict:
+def message_body(
+    customer: Customer,
+    message_id: str,
+    *,
+    text: str | None,
+    content: list | None,
+    time: datetime | str | None,
+    custom_attributes: Mapping[str, Any] | None,
+    metadata: Mapping[str, Any] | None,
+) -> dict:
     """`OpenInboundNormalizedMessage` (reference §3.1); custom attributes in channel.metadata."""
     if not message_id:
         raise ValueError(messages.required_value("message_id"))
     if not text and not content:
         raise ValueError(messages.content_required())
-    channel: dict[str, Any] = {"messageId": message_id, "from": customer.to_wire(),
-                               "time": iso_time(time)}
+    channel: dict[str, Any] = {
+        "messageId": message_id,
+        "from": customer.to_wire(),
+        "time": iso_time(time),
+    }
     if custom_attributes:
         # Not in the SDK's ConversationChannelMetadata, but where Genesys reads participant data.
         channel["metadata"] = {"customAttributes": string_map(custom_attributes)}
@@ -134,21 +146,33 @@ def message_body(customer: Customer, message_id: str, *, text: str | None, conte
 
 def typing_body(customer: Customer, time: datetime | str | None) -> dict:
     """`OpenInboundNormalizedEvent` with the only Open event type, Typing (reference §4.1)."""
-    return {"channel": {"from": customer.to_wire(), "time": iso_time(time)},
-            "events": [{"eventType": "Typing"}]}
+    return {
+        "channel": {"from": customer.to_wire(), "time": iso_time(time)},
+        "events": [{"eventType": "Typing"}],
+    }
 
 
-def receipt_body(genesys_message_id: str, customer_id: str, status: str, *,
-                 reasons: list[dict] | None, is_final: bool, time: datetime | str | None) -> dict:
+def receipt_body(
+    genesys_message_id: str,
+    customer_id: str,
+    status: str,
+    *,
+    reasons: list[dict] | None,
+    is_final: bool,
+    time: datetime | str | None,
+) -> dict:
     """`OpenInboundNormalizedReceipt` for an agent message (reference §4.2)."""
     status = _canonical(status, RECEIPT_STATUSES, messages.receipt_status_invalid(status))
     if not genesys_message_id:
         raise ValueError(messages.required_value("genesys_message_id"))
     if not customer_id:
         raise ValueError(messages.required_value("customer_id"))
-    body: dict[str, Any] = {"id": genesys_message_id,
-                            "channel": {"to": {"id": customer_id}, "time": iso_time(time)},
-                            "status": status, "isFinalReceipt": bool(is_final)}
+    body: dict[str, Any] = {
+        "id": genesys_message_id,
+        "channel": {"to": {"id": customer_id}, "time": iso_time(time)},
+        "status": status,
+        "isFinalReceipt": bool(is_final),
+    }
     if reasons:
         body["reasons"] = [_reason(r) for r in reasons]
     return body
@@ -164,19 +188,32 @@ def _reason(reason: Mapping[str, Any]) -> dict:
     return out
 
 
-def structured_response_body(customer: Customer, message_id: str, *, text: str, payload: str,
-                             originating_message_id: str, response_type: str,
-                             time: datetime | str | None) -> dict:
+def structured_response_body(
+    customer: Customer,
+    message_id: str,
+    *,
+    text: str,
+    payload: str,
+    originating_message_id: str,
+    response_type: str,
+    time: datetime | str | None,
+) -> dict:
     """`OpenInboundStructuredResponseMessage`: a button / quick-reply click (reference §4.3)."""
     kind = _canonical(response_type, RESPONSE_TYPES, messages.response_type_invalid(response_type))
-    for name, value in (("message_id", message_id), ("text", text), ("payload", payload),
-                        ("originating_message_id", originating_message_id)):
+    for name, value in (
+        ("message_id", message_id),
+        ("text", text),
+        ("payload", payload),
+        ("originating_message_id", originating_message_id),
+    ):
         if not value:
             raise ValueError(messages.required_value(name))
     channel = {"messageId": message_id, "from": customer.to_wire(), "time": iso_time(time)}
-    return {"channel": channel,
-            "buttonResponse": {"type": kind, "text": text, "payload": payload},
-            "originatingMessageId": originating_message_id}
+    return {
+        "channel": channel,
+        "buttonResponse": {"type": kind, "text": text, "payload": payload},
+        "originatingMessageId": originating_message_id,
+    }
 
 
 def integration_fields(fields: Mapping[str, Any]) -> dict:

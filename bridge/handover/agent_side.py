@@ -13,15 +13,15 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bridge.flow import FlowInput
-from bridge.genesys.errors import GenesysError
-from bridge.genesys.wire import Customer, receipt_body, structured_response_body
-from bridge.handover import messages, replies
-from bridge.handover.agents import AgentDirectory
-from bridge.store import Handover, InboundCompletion
+from om_bridge.bridge.flow import FlowInput
+from om_bridge.bridge.genesys.errors import GenesysError
+from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
+from om_bridge.bridge.handover import messages, replies
+from om_bridge.bridge.handover.agents import AgentDirectory
+from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
-    from bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,17 @@ log = logging.getLogger(__name__)
 class AgentSide:
     """Handles verified outbound webhook bodies for the engine."""
 
-    def __init__(self, engine: "HandoverEngine") -> None:
+    def __init__(self, engine: HandoverEngine) -> None:
         self.engine = engine
         self.ctx = engine.ctx
         self.agents = AgentDirectory(engine.ctx)
-        self.receipts = engine.ctx.metrics.counter("genesys_receipts_total",
-                                                   "Receipts received from Genesys", ["status"])
+        self.receipts = engine.ctx.metrics.counter(
+            "genesys_receipts_total", "Receipts received from Genesys", ["status"]
+        )
 
-    def handle(self, provider_id: str, payload: dict,
-               completion: InboundCompletion | None = None) -> None:
+    def handle(
+        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+    ) -> None:
         """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt); an agent output
         is stored together with the removal of its inbound item (`completion`), so a redelivery
         can never show it twice."""
@@ -48,8 +50,12 @@ class AgentSide:
         handover = self.find(provider_id, integration_id, customer_id)
         if kind == "Receipt":
             self.receipts.labels(str(payload.get("status") or "unknown")).inc()
-            log.debug(messages.LOG_RECEIPT, payload.get("id"), payload.get("status"),
-                      handover.id if handover else "-")
+            log.debug(
+                messages.LOG_RECEIPT,
+                payload.get("id"),
+                payload.get("status"),
+                handover.id if handover else "-",
+            )
             return
         if kind not in ("Text", "Structured", "Event"):
             log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), kind)
@@ -59,11 +65,18 @@ class AgentSide:
                 log.info(messages.LOG_NO_HANDOVER_EVENT, payload.get("id"), kind, integration_id)
                 return
             log.info(messages.LOG_NO_HANDOVER, payload.get("id"), integration_id)
-            self.failed_receipt(provider_id, integration_id, customer_id, payload.get("id"),
-                                "InvalidDestination", messages.RECEIPT_NO_HANDOVER)
+            self.failed_receipt(
+                provider_id,
+                integration_id,
+                customer_id,
+                payload.get("id"),
+                "InvalidDestination",
+                messages.RECEIPT_NO_HANDOVER,
+            )
             return
-        handover = self.engine.learn_conversation(handover, payload.get("conversationId"),
-                                                  integration_id)
+        handover = self.engine.learn_conversation(
+            handover, payload.get("conversationId"), integration_id
+        )
         if kind == "Event":
             self._events(handover, payload)
         elif payload.get("originatingEntity") == "Bot":
@@ -71,8 +84,9 @@ class AgentSide:
         else:
             self._agent_message(handover, payload, completion)
 
-    def find(self, provider_id: str, integration_id: str | None,
-             customer_id: str | None) -> Handover | None:
+    def find(
+        self, provider_id: str, integration_id: str | None, customer_id: str | None
+    ) -> Handover | None:
         """The open handover of this customer on this integration, or None."""
         if not integration_id or not customer_id:
             return None
@@ -81,14 +95,17 @@ class AgentSide:
             return handover
         # The integration id is stored just before the first message goes out; an older record
         # (or one from a process that stopped in between) may still lack it.
-        candidates = [h for h in self.ctx.store.open_handovers(provider_id)
-                      if h.customer_id == customer_id
-                      and h.integration_id in (None, integration_id)]
+        candidates = [
+            h
+            for h in self.ctx.store.open_handovers(provider_id)
+            if h.customer_id == customer_id and h.integration_id in (None, integration_id)
+        ]
         return candidates[-1] if candidates else None
 
     # -- message kinds --------------------------------------------------------------------
-    def _agent_message(self, handover: Handover, payload: dict,
-                       completion: InboundCompletion | None) -> None:
+    def _agent_message(
+        self, handover: Handover, payload: dict, completion: InboundCompletion | None
+    ) -> None:
         if handover.status != "active":
             handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
@@ -97,37 +114,69 @@ class AgentSide:
             if agent:
                 data["agent"] = agent
         content = [c for c in payload.get("content") or [] if isinstance(c, dict)]
-        attachments = [c["attachment"] for c in content if c.get("contentType") == "Attachment"
-                       and isinstance(c.get("attachment"), dict)]
+        attachments = [
+            c["attachment"]
+            for c in content
+            if c.get("contentType") == "Attachment" and isinstance(c.get("attachment"), dict)
+        ]
         if attachments:
             data["attachments"] = attachments
-        options = [c["quickReply"] for c in content if c.get("contentType") == "QuickReply"
-                   and isinstance(c.get("quickReply"), dict)]
+        options = [
+            c["quickReply"]
+            for c in content
+            if c.get("contentType") == "QuickReply" and isinstance(c.get("quickReply"), dict)
+        ]
         text = payload.get("text")
         if options:
-            data["_cognigy"] = {"_default": {"_quickReplies": {
-                "type": "quick_replies", "text": text,
-                "quickReplies": [{"id": i, "contentType": "postback", "title": o.get("text"),
-                                  "payload": o.get("payload", o.get("text")),
-                                  "imageUrl": o.get("image")} for i, o in enumerate(options)]}}}
+            data["_cognigy"] = {
+                "_default": {
+                    "_quickReplies": {
+                        "type": "quick_replies",
+                        "text": text,
+                        "quickReplies": [
+                            {
+                                "id": i,
+                                "contentType": "postback",
+                                "title": o.get("text"),
+                                "payload": o.get("payload", o.get("text")),
+                                "imageUrl": o.get("image"),
+                            }
+                            for i, o in enumerate(options)
+                        ],
+                    }
+                }
+            }
             self._remember_quick_replies(handover, payload.get("id"), options)
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):
-                self.ctx.outputs.emit(handover.session, {"source": "agent", "text": text,
-                                                         "data": data or None})
-        except Exception as exc:  # noqa: BLE001 - reported to Genesys, the webhook stays 2xx
+                self.ctx.outputs.emit(
+                    handover.session, {"source": "agent", "text": text, "data": data or None}
+                )
+        except Exception as exc:
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
-            self.failed_receipt(handover.provider_id, handover.integration_id,
-                                handover.customer_id, payload.get("id"), "GeneralError",
-                                messages.RECEIPT_DELIVERY_FAILED)
+            self.failed_receipt(
+                handover.provider_id,
+                handover.integration_id,
+                handover.customer_id,
+                payload.get("id"),
+                "GeneralError",
+                messages.RECEIPT_DELIVERY_FAILED,
+            )
             return
         self.engine.relayed.labels("to_user").inc()
         if payload.get("id") and handover.integration_id:
-            body = receipt_body(payload["id"], handover.customer_id, "Delivered", reasons=None,
-                                is_final=True, time=None)
-            self.engine.receipts.send(handover.provider_id, handover.integration_id,
-                                      handover.customer_id, body)
+            body = receipt_body(
+                payload["id"],
+                handover.customer_id,
+                "Delivered",
+                reasons=None,
+                is_final=True,
+                time=None,
+            )
+            self.engine.receipts.send(
+                handover.provider_id, handover.integration_id, handover.customer_id, body
+            )
 
     def _events(self, handover: Handover, payload: dict) -> None:
         for event in payload.get("events") or []:
@@ -153,9 +202,14 @@ class AgentSide:
             return
         with self.ctx.store.session_lock(key):
             state = self.engine.load_state(key)
-            flow_input = FlowInput(text=None, data={"request": {"text": text}}, user_id=key.user_id,
-                                   session_id=key.session_id, url_token=key.url_token,
-                                   handover={"status": "genericHandoverUpdate"})
+            flow_input = FlowInput(
+                text=None,
+                data={"request": {"text": text}},
+                user_id=key.user_id,
+                session_id=key.session_id,
+                url_token=key.url_token,
+                handover={"status": "genericHandoverUpdate"},
+            )
             outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         current = self.ctx.store.get_handover(handover.id) or handover
@@ -166,15 +220,18 @@ class AgentSide:
                 self.engine.send_text_to_agent(current, output.text)
 
     # -- quick replies --------------------------------------------------------------------
-    def _remember_quick_replies(self, handover: Handover, message_id: str | None,
-                                options: list[dict]) -> None:
+    def _remember_quick_replies(
+        self, handover: Handover, message_id: str | None, options: list[dict]
+    ) -> None:
         if not message_id:
             return
         data = dict(handover.data or {})
-        data["quick_replies"] = {"message_id": message_id,
-                                 "options": [{"text": o.get("text"),
-                                              "payload": o.get("payload", o.get("text"))}
-                                             for o in options]}
+        data["quick_replies"] = {
+            "message_id": message_id,
+            "options": [
+                {"text": o.get("text"), "payload": o.get("payload", o.get("text"))} for o in options
+            ],
+        }
         self.ctx.store.update_handover(handover.id, data=data)
 
     def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
@@ -184,14 +241,19 @@ class AgentSide:
             return False
         chosen = text.strip().lower()
         for option in pending.get("options", []):
-            if chosen in (str(option.get("text") or "").strip().lower(),
-                          str(option.get("payload") or "").strip().lower()):
+            if chosen in (
+                str(option.get("text") or "").strip().lower(),
+                str(option.get("payload") or "").strip().lower(),
+            ):
                 body = structured_response_body(
-                    Customer(handover.customer_id), str(uuid.uuid4()),
+                    Customer(handover.customer_id),
+                    str(uuid.uuid4()),
                     text=str(option.get("text") or text),
                     payload=str(option.get("payload") or text),
-                    originating_message_id=pending["message_id"], response_type="QuickReply",
-                    time=None)
+                    originating_message_id=pending["message_id"],
+                    response_type="QuickReply",
+                    time=None,
+                )
                 data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
                 self.ctx.store.update_handover(handover.id, data=data)
                 self.engine.put(handover, "structured", body, from_user=True)
@@ -200,15 +262,27 @@ class AgentSide:
         return False
 
     # -- receipts -------------------------------------------------------------------------
-    def failed_receipt(self, provider_id: str, integration_id: str | None,
-                       customer_id: str | None, message_id: str | None, code: str,
-                       text: str) -> None:
+    def failed_receipt(
+        self,
+        provider_id: str,
+        integration_id: str | None,
+        customer_id: str | None,
+        message_id: str | None,
+        code: str,
+        text: str,
+    ) -> None:
         """Tell Genesys an agent message could not reach the user (a direct, retried call)."""
         if not message_id or not customer_id or not integration_id:
             return
         try:
-            body = receipt_body(message_id, customer_id, "Failed",
-                                reasons=[{"code": code, "message": text}], is_final=True, time=None)
+            body = receipt_body(
+                message_id,
+                customer_id,
+                "Failed",
+                reasons=[{"code": code, "message": text}],
+                is_final=True,
+                time=None,
+            )
         except (ValueError, GenesysError):
             return
         self.engine.receipts.send(provider_id, integration_id, customer_id, body)

@@ -15,12 +15,12 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from bridge.genesys.errors import GenesysError
-from bridge.handover import messages
-from bridge.store import Handover
+from om_bridge.bridge.genesys.errors import GenesysError
+from om_bridge.bridge.handover import messages
+from om_bridge.bridge.store import Handover
 
 if TYPE_CHECKING:
-    from bridge.app import BridgeContext
+    from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
@@ -43,9 +43,11 @@ def latest_agent_id(conversation: dict) -> str | None:
 
 def avatar_of(user: dict) -> str | None:
     """The largest image of a Genesys user (`images[].resolution` like `x96` or `640x480`)."""
+
     def size(image: dict) -> int:
         numbers = [int(n) for n in re.findall(r"\d+", str(image.get("resolution") or ""))]
         return max(numbers) if numbers else 0
+
     images = [i for i in user.get("images") or [] if isinstance(i, dict) and i.get("imageUri")]
     return max(images, key=size)["imageUri"] if images else None
 
@@ -53,7 +55,7 @@ def avatar_of(user: dict) -> str | None:
 class AgentDirectory:
     """Resolves and caches the agent of a handover."""
 
-    def __init__(self, ctx: "BridgeContext", recheck_seconds: float = RECHECK_SECONDS) -> None:
+    def __init__(self, ctx: BridgeContext, recheck_seconds: float = RECHECK_SECONDS) -> None:
         self.ctx = ctx
         self.recheck_seconds = recheck_seconds
 
@@ -78,14 +80,19 @@ class AgentDirectory:
                 return self.cached(handover)
             user = client.get_user(agent_id)
         except GenesysError as err:
-            log.warning(messages.LOG_AGENT_LOOKUP_FAILED, handover.id,
-                        f"{type(err).__name__} {err.status}")
+            log.warning(
+                messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}"
+            )
             return self.cached(handover)
-        agent = {"id": agent_id, "name": user.get("name") or user.get("preferredName"),
-                 "avatar": avatar_of(user), "checked_at": now}
+        agent = {
+            "id": agent_id,
+            "name": user.get("name") or user.get("preferredName"),
+            "avatar": avatar_of(user),
+            "checked_at": now,
+        }
         try:
             self.ctx.store.update_handover(handover.id, agent=agent)
-        except Exception:  # noqa: BLE001 - the handover may have ended; still show the name
+        except Exception:
             log.debug("handover %s: agent not stored", handover.id)
         return {"name": agent["name"], "avatar": agent["avatar"]}
 
@@ -99,7 +106,8 @@ class AgentDirectory:
         message_id = payload.get("id")
         if message_id:
             details = client.request(
-                "GET", f"/api/v2/conversations/messages/{quote(message_id, safe='')}/details")
+                "GET", f"/api/v2/conversations/messages/{quote(message_id, safe='')}/details"
+            )
             created_by = (details or {}).get("createdBy") or {}
             return created_by.get("id")
         return None

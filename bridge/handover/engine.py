@@ -12,19 +12,19 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
-from bridge.genesys.wire import Customer, message_body, typing_body
-from bridge.handover import messages, replies
-from bridge.handover.agent_side import AgentSide
-from bridge.handover.inbound import InboundQueue
-from bridge.handover.outbox import Outbox
-from bridge.handover.receipts import ReceiptSender
-from bridge.handover.starter import Starter
-from bridge.store import Handover, SessionKey
+from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
+from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
+from om_bridge.bridge.handover import messages, replies
+from om_bridge.bridge.handover.agent_side import AgentSide
+from om_bridge.bridge.handover.inbound import InboundQueue
+from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.handover.receipts import ReceiptSender
+from om_bridge.bridge.handover.starter import Starter
+from om_bridge.bridge.store import Handover, SessionKey
 
 if TYPE_CHECKING:
-    from bridge.app import BridgeContext
-    from bridge.store import InboundCompletion, OutboxItem
+    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.store import InboundCompletion, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +37,30 @@ MAX_FLOW_RUNS = 3
 class HandoverEngine:
     """The handover dispatcher: endpoint inputs, Genesys webhooks and end requests all land here."""
 
-    def __init__(self, ctx: "BridgeContext") -> None:
+    def __init__(self, ctx: BridgeContext) -> None:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
-        self.outbox = Outbox(ctx.store, ctx.clients, ctx.config, ctx.metrics,
-                             on_sent=self._after_send, on_resolved=self._integration_resolved,
-                             on_dead=self._dead_letter,
-                             clock=ctx.clock)
+        self.outbox = Outbox(
+            ctx.store,
+            ctx.clients,
+            ctx.config,
+            ctx.metrics,
+            on_sent=self._after_send,
+            on_resolved=self._integration_resolved,
+            on_dead=self._dead_letter,
+            clock=ctx.clock,
+        )
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
         self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
-        self.relayed = ctx.metrics.counter("messages_relayed_total",
-                                           "Messages relayed between users and agents",
-                                           ["direction"])
-        self.handovers = ctx.metrics.counter("handovers_total", "Handover status changes",
-                                             ["status"])
+        self.relayed = ctx.metrics.counter(
+            "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
+        )
+        self.handovers = ctx.metrics.counter(
+            "handovers_total", "Handover status changes", ["status"]
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -70,8 +77,9 @@ class HandoverEngine:
         self.outbox.stop()
 
     # -- endpoint side --------------------------------------------------------------------
-    def handle_input(self, url_token: str, user_id: str, session_id: str, text: str | None,
-                     data: dict | None) -> dict:
+    def handle_input(
+        self, url_token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+    ) -> dict:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
@@ -84,8 +92,9 @@ class HandoverEngine:
                 self.relay_user_input(handover, text, data)
                 return replies.rest_reply(user_id, session_id, [])
             state = self.load_state(key)
-            flow_input = FlowInput(text=text, data=data, user_id=user_id, session_id=session_id,
-                                   url_token=url_token)
+            flow_input = FlowInput(
+                text=text, data=data, user_id=user_id, session_id=session_id, url_token=url_token
+            )
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         return replies.rest_reply(user_id, session_id, replies.for_user(outputs))
@@ -116,21 +125,22 @@ class HandoverEngine:
         self.send_text_to_agent(handover, text)
 
     # -- Genesys side ---------------------------------------------------------------------
-    def handle_genesys_message(self, provider_id: str, payload: dict,
-                               completion: "InboundCompletion | None" = None) -> None:
+    def handle_genesys_message(
+        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+    ) -> None:
         """A verified, deduplicated outbound webhook body from Genesys; the agent output it
         carries is stored together with the removal of its inbound item (`completion`)."""
         self.agent_side.handle(provider_id, payload, completion)
 
-    def accept_genesys_message(self, provider_id: str, payload: dict, dedupe_key: str,
-                               ttl_seconds: float) -> bool:
+    def accept_genesys_message(
+        self, provider_id: str, payload: dict, dedupe_key: str, ttl_seconds: float
+    ) -> bool:
         """Store a webhook body durably (with its dedupe mark) before the route answers 2xx;
         it is handled in the background, in order per customer. False for a duplicate."""
         return self.inbound.accept(dedupe_key, ttl_seconds, payload, provider_id)
 
-    def _handle_inbound(self, item: "OutboxItem", completion: "InboundCompletion") -> None:
-        self.handle_genesys_message(item.payload["provider_id"], item.payload["body"],
-                                    completion)
+    def _handle_inbound(self, item: OutboxItem, completion: InboundCompletion) -> None:
+        self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover exactly once, then resume the flow with `input.handover.status`."""
@@ -149,7 +159,7 @@ class HandoverEngine:
             if self.ctx.completion is not None:
                 try:
                     self.ctx.completion.untrack(ended)
-                except Exception:  # noqa: BLE001 - the end itself already happened
+                except Exception:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
             self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
             endpoint = self.ctx.config.endpoints.get(key.url_token)
@@ -159,9 +169,14 @@ class HandoverEngine:
             if status == "error":
                 event["error"] = {"reason": "error", "message": reason}
             state = self.load_state(key)
-            flow_input = FlowInput(text=None, data=None, user_id=key.user_id,
-                                   session_id=key.session_id, url_token=key.url_token,
-                                   handover=event)
+            flow_input = FlowInput(
+                text=None,
+                data=None,
+                user_id=key.user_id,
+                session_id=key.session_id,
+                url_token=key.url_token,
+                handover=event,
+            )
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
             for output in replies.for_user(outputs):
@@ -183,8 +198,9 @@ class HandoverEngine:
         saved = self.ctx.store.load_session(key)
         return SessionState.from_dict(saved) if saved else SessionState.new()
 
-    def run_flow(self, endpoint: Any, key: SessionKey, state: SessionState,
-                 flow_input: FlowInput) -> tuple[list[Output], SessionState]:
+    def run_flow(
+        self, endpoint: Any, key: SessionKey, state: SessionState, flow_input: FlowInput
+    ) -> tuple[list[Output], SessionState]:
         """Run the endpoint's flow; a handover request starts a handover (or, refused, re-enters the
         flow at once with `input.handover.status = "error"`). Call with the session lock held."""
         runtime = self.runtime(endpoint.flow)
@@ -194,8 +210,12 @@ class HandoverEngine:
             state = result.state
             outputs.extend(result.outputs)
             if result.error is not None:
-                log.warning(messages.LOG_FLOW_ERROR, key.as_str(), result.error.node_id,
-                            result.error.message)
+                log.warning(
+                    messages.LOG_FLOW_ERROR,
+                    key.as_str(),
+                    result.error.node_id,
+                    result.error.message,
+                )
             if result.handover is None:
                 break
             accepted, error = self.starter.begin(endpoint, key, state, result.handover)
@@ -203,26 +223,48 @@ class HandoverEngine:
                 if accepted:
                     outputs.append(Output(text=accepted, data=None, destination="userOnly"))
                 break
-            flow_input = FlowInput(text=None, data=None, user_id=key.user_id,
-                                   session_id=key.session_id, url_token=key.url_token,
-                                   handover={"status": "error", "error": error})
+            flow_input = FlowInput(
+                text=None,
+                data=None,
+                user_id=key.user_id,
+                session_id=key.session_id,
+                url_token=key.url_token,
+                handover={"status": "error", "error": error},
+            )
         return outputs, state
 
     def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
         """Queue one Genesys call for a handover (ordered behind its earlier calls)."""
-        payload = {"provider_id": handover.provider_id, "handover_id": handover.id,
-                   "integration_id": handover.integration_id, "body": body}
+        payload = {
+            "provider_id": handover.provider_id,
+            "handover_id": handover.id,
+            "integration_id": handover.integration_id,
+            "body": body,
+        }
         payload.update(extra)
         return self.outbox.put(handover.id, kind, payload)
 
-    def send_text_to_agent(self, handover: Handover, text: str | None,
-                           content: list | None = None, *, from_user: bool = False) -> None:
+    def send_text_to_agent(
+        self,
+        handover: Handover,
+        text: str | None,
+        content: list | None = None,
+        *,
+        from_user: bool = False,
+    ) -> None:
         """An inbound (customer → agent) message with a fixed messageId, through the outbox;
         `from_user` marks what the user typed (they are told if it can never be delivered)."""
         if not text and not content:
             return
-        body = message_body(Customer(handover.customer_id), str(uuid.uuid4()), text=text,
-                            content=content, time=None, custom_attributes=None, metadata=None)
+        body = message_body(
+            Customer(handover.customer_id),
+            str(uuid.uuid4()),
+            text=text,
+            content=content,
+            time=None,
+            custom_attributes=None,
+            metadata=None,
+        )
         if from_user:
             self.put(handover, "message", body, from_user=True)
         else:
@@ -264,8 +306,9 @@ class HandoverEngine:
                 self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
         return updated
 
-    def learn_conversation(self, handover: Handover, conversation_id: str | None,
-                           integration_id: str | None = None) -> Handover:
+    def learn_conversation(
+        self, handover: Handover, conversation_id: str | None, integration_id: str | None = None
+    ) -> Handover:
         """Record the Genesys conversation id the first time it is seen and start end detection."""
         fields: dict[str, Any] = {}
         if conversation_id and not handover.conversation_id:
@@ -285,12 +328,12 @@ class HandoverEngine:
         if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
             try:
                 self.ctx.completion.track(updated)
-            except Exception:  # noqa: BLE001 - end detection retries on its own reconciliation
+            except Exception:
                 log.exception(messages.LOG_TRACK_FAILED, handover.id)
         return updated
 
     # -- outbox callbacks -----------------------------------------------------------------
-    def _integration_resolved(self, item: "OutboxItem", integration_id: str) -> None:
+    def _integration_resolved(self, item: OutboxItem, integration_id: str) -> None:
         # Stored before the first message goes out, so a webhook answering it can be routed.
         handover_id = item.payload.get("handover_id")
         if handover_id:
@@ -298,7 +341,7 @@ class HandoverEngine:
             if handover is not None and not handover.integration_id:
                 self.learn_conversation(handover, None, integration_id)
 
-    def _dead_letter(self, item: "OutboxItem", reason: str) -> None:
+    def _dead_letter(self, item: OutboxItem, reason: str) -> None:
         # Genesys refused the opening message for good (bad integration, credentials, body):
         # the handover cannot happen, so it ends in error and the flow takes over again.
         handover_id = item.payload.get("handover_id")
@@ -312,17 +355,26 @@ class HandoverEngine:
             if handover is not None:
                 self._tell_undelivered(handover, item, reason)
 
-    def _tell_undelivered(self, handover: Handover, item: "OutboxItem", reason: str) -> None:
+    def _tell_undelivered(self, handover: Handover, item: OutboxItem, reason: str) -> None:
         body = item.payload.get("body") or {}
         text = body.get("text") or (body.get("buttonResponse") or {}).get("text") or ""
-        template = (messages.UNDELIVERED_ENDED if reason == messages.HANDOVER_ENDED_REASON
-                    else messages.UNDELIVERED)
-        self.ctx.outputs.emit(handover.session, {
-            "source": "system", "text": template.format(text=text or "(attachment)"),
-            "data": {"undelivered": {"text": text or None, "reason": reason,
-                                     "handover": handover.id}}})
+        template = (
+            messages.UNDELIVERED_ENDED
+            if reason == messages.HANDOVER_ENDED_REASON
+            else messages.UNDELIVERED
+        )
+        self.ctx.outputs.emit(
+            handover.session,
+            {
+                "source": "system",
+                "text": template.format(text=text or "(attachment)"),
+                "data": {
+                    "undelivered": {"text": text or None, "reason": reason, "handover": handover.id}
+                },
+            },
+        )
 
-    def _after_send(self, item: "OutboxItem", integration_id: str, result: Any) -> None:
+    def _after_send(self, item: OutboxItem, integration_id: str, result: Any) -> None:
         if item.kind != "message" or not item.payload.get("first"):
             return
         handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))

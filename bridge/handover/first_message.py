@@ -7,10 +7,11 @@ flow can read them with "Get Participant Data" as its first step (reference cogn
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from bridge.handover import messages
+from om_bridge.bridge.handover import messages
 
 # Participant-data keys the seed's Architect recipe reads with "Get Participant Data"
 # (queueId, myLanguage, mySkills, userId); the others follow the same camelCase style.
@@ -24,8 +25,18 @@ ATTR_URL_TOKEN = "URLToken"
 ATTR_COPILOT = "agentCopilotUrl"
 ATTR_FIRST_NAME = "firstName"
 ATTR_LAST_NAME = "lastName"
-RESERVED = frozenset({ATTR_QUEUE, ATTR_LANGUAGE, ATTR_SKILLS, ATTR_PRIORITY, ATTR_USER,
-                      ATTR_SESSION, ATTR_URL_TOKEN, ATTR_COPILOT})
+RESERVED = frozenset(
+    {
+        ATTR_QUEUE,
+        ATTR_LANGUAGE,
+        ATTR_SKILLS,
+        ATTR_PRIORITY,
+        ATTR_USER,
+        ATTR_SESSION,
+        ATTR_URL_TOKEN,
+        ATTR_COPILOT,
+    }
+)
 
 
 def is_empty(entry: Mapping[str, Any]) -> bool:
@@ -40,9 +51,10 @@ def is_unsupported(entry: Mapping[str, Any]) -> bool:
     return not (isinstance(text, str) and text.strip()) and bool(entry.get("data"))
 
 
-def format_transcript(entries: Iterable[Mapping[str, Any]], *, filter_empty: bool,
-                      filter_unsupported: bool) -> str:
-    """"Transcript:\\nUser: …\\nBot: …" with each filter applied behind its feature flag."""
+def format_transcript(
+    entries: Iterable[Mapping[str, Any]], *, filter_empty: bool, filter_unsupported: bool
+) -> str:
+    """ "Transcript:\\nUser: …\\nBot: …" with each filter applied behind its feature flag."""
     lines = [messages.TRANSCRIPT_HEADER]
     for entry in entries:
         if filter_unsupported and is_unsupported(entry):
@@ -78,10 +90,20 @@ def profile_names(profile: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (str(first) if first else None, str(last) if last else None)
 
 
-def custom_attributes(*, queue_id: str | None, language: str | None, skills: list[str],
-                      priority: int | None, user_id: str, session_id: str, url_token: str,
-                      copilot_base_url: str | None, node_attributes: Mapping[str, Any],
-                      first_name: str | None, last_name: str | None) -> dict[str, str]:
+def custom_attributes(
+    *,
+    queue_id: str | None,
+    language: str | None,
+    skills: list[str],
+    priority: int | None,
+    user_id: str,
+    session_id: str,
+    url_token: str,
+    copilot_base_url: str | None,
+    node_attributes: Mapping[str, Any],
+    first_name: str | None,
+    last_name: str | None,
+) -> dict[str, str]:
     """The first message's `channel.metadata.customAttributes` (string values only).
 
     The node's own attributes come first and the bridge's routing keys win over them, so a flow

@@ -18,17 +18,17 @@ import random
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bridge.handover import messages
-from bridge.handover.loop import dispatch_loop
-from bridge.handover.serial import KeyedExecutor
-
-from bridge.store import InboundCompletion
+from om_bridge.bridge.handover import messages
+from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
-    from bridge.ops import Metrics
-    from bridge.store import OutboxItem, Store
+    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +50,29 @@ class InboundQueue:
     """Durable, ordered handling of accepted webhooks: `accept` on the request thread, handling on
     a small keyed pool, a dispatcher thread for items that could not be handed over at once."""
 
-    def __init__(self, store: "Store", handler: Handler, metrics: "Metrics", *,
-                 clock: Callable[[], float] = time.time, workers: int = WORKERS,
-                 lease_seconds: float = 60.0, poll_interval: float = 0.5,
-                 max_attempts: int = MAX_ATTEMPTS, backoff_base: float = 0.5,
-                 backoff_cap: float = 30.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        handler: Handler,
+        metrics: Metrics,
+        *,
+        clock: Callable[[], float] = time.time,
+        workers: int = WORKERS,
+        lease_seconds: float = 60.0,
+        poll_interval: float = 0.5,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+    ) -> None:
         self._store, self._handler, self._clock = store, handler, clock
         self._workers = max(1, workers)
         # Public so an operator (or a test) can tune them on a running queue.
         self.lease_seconds, self.poll_interval = lease_seconds, poll_interval
-        self.max_attempts, self.backoff_base, self.backoff_cap = (max_attempts, backoff_base,
-                                                                 backoff_cap)
+        self.max_attempts, self.backoff_base, self.backoff_cap = (
+            max_attempts,
+            backoff_base,
+            backoff_cap,
+        )
         self._executor: KeyedExecutor | None = None
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -70,10 +82,12 @@ class InboundQueue:
         self.owner = uuid.uuid4().hex
         self._inflight = 0
         self._lock = threading.Lock()
-        self._retries = metrics.counter("inbound_retries_total",
-                                        "Accepted webhooks whose handling is retried")
-        self._dead = metrics.counter("inbound_dead_letters_total",
-                                     "Accepted webhooks dead-lettered after repeated failures")
+        self._retries = metrics.counter(
+            "inbound_retries_total", "Accepted webhooks whose handling is retried"
+        )
+        self._dead = metrics.counter(
+            "inbound_dead_letters_total", "Accepted webhooks dead-lettered after repeated failures"
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -110,9 +124,14 @@ class InboundQueue:
         """Store a verified webhook body durably with its dedupe mark; False for a duplicate."""
         running = self.running
         item = self._store.accept_inbound(
-            dedupe_key, ttl_seconds, queue_key(payload), str(payload.get("type")),
+            dedupe_key,
+            ttl_seconds,
+            queue_key(payload),
+            str(payload.get("type")),
             {"provider_id": provider_id, "body": payload},
-            owner=self.owner if running else None, lease_seconds=self.lease_seconds)
+            owner=self.owner if running else None,
+            lease_seconds=self.lease_seconds,
+        )
         if item is None:
             return False
         if item.attempts > 0:  # leased to us in the same step: hand it over now
@@ -122,8 +141,13 @@ class InboundQueue:
 
     # -- dispatcher -----------------------------------------------------------------------
     def _run(self) -> None:
-        dispatch_loop(self._stopping, self._wake, self.poll_interval, self._dispatch,
-                      messages.LOG_INBOUND_CRASH)
+        dispatch_loop(
+            self._stopping,
+            self._wake,
+            self.poll_interval,
+            self._dispatch,
+            messages.LOG_INBOUND_CRASH,
+        )
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -131,13 +155,12 @@ class InboundQueue:
         if free <= 0:
             return
         # A fresh owner per claim: an owner may re-claim its own live leases.
-        items = self._store.inbound_claim(self._clock(), free, self.lease_seconds,
-                                          uuid.uuid4().hex)
+        items = self._store.inbound_claim(self._clock(), free, self.lease_seconds, uuid.uuid4().hex)
         for item in items:
             if not self._submit(item):
                 self._store.inbound_retry(item.id, self._clock(), "not handed over")
 
-    def _submit(self, item: "OutboxItem") -> bool:
+    def _submit(self, item: OutboxItem) -> bool:
         with self._lock:
             executor = self._executor
             if executor is None:
@@ -152,7 +175,7 @@ class InboundQueue:
         return True
 
     # -- one attempt ----------------------------------------------------------------------
-    def _handle(self, item: "OutboxItem") -> None:
+    def _handle(self, item: OutboxItem) -> None:
         try:
             # The item handed over is finished even when stopping; what follows it is not.
             next_item = self._handle_one(item)
@@ -164,30 +187,30 @@ class InboundQueue:
             with self._lock:
                 self._inflight -= 1
 
-    def _handle_one(self, item: "OutboxItem") -> "OutboxItem | None":
+    def _handle_one(self, item: OutboxItem) -> OutboxItem | None:
         """Handle one item; the next item of its key when it was leased to us on the way."""
         completion = InboundCompletion(item.id, self.owner, self.lease_seconds)
         try:
             self._handler(item, completion)
-        except Exception as exc:  # noqa: BLE001 - logged with ids, never the payload
+        except Exception as exc:
             self._failed(item, exc)
             return None
         if completion.removed:
             return completion.next_item
         return self._store.inbound_done(item.id, self.owner, self.lease_seconds)
 
-    def _failed(self, item: "OutboxItem", exc: Exception) -> None:
+    def _failed(self, item: OutboxItem, exc: Exception) -> None:
         message_id = (item.payload.get("body") or {}).get("id")
         reason = type(exc).__name__
         if item.attempts >= self.max_attempts:
-            log.error(messages.LOG_INBOUND_DEAD, item.id, message_id, item.attempts, reason,
-                      exc_info=exc)
+            log.error(
+                messages.LOG_INBOUND_DEAD, item.id, message_id, item.attempts, reason, exc_info=exc
+            )
             self._store.inbound_fail(item.id, reason)
             self._dead.inc()
             return
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
         delay = ceiling / 2 + random.random() * ceiling / 2
-        log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay,
-                    exc_info=exc)
+        log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay, exc_info=exc)
         self._store.inbound_retry(item.id, self._clock() + delay, reason)
         self._retries.inc()

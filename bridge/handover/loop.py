@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 
-def dispatch_loop(stopping: threading.Event, wake: threading.Event, interval: float,
-                  dispatch: Callable[[], None], crash_message: str) -> None:
+def dispatch_loop(
+    stopping: threading.Event,
+    wake: threading.Event,
+    interval: float,
+    dispatch: Callable[[], None],
+    crash_message: str,
+) -> None:
     """Run `dispatch` whenever `wake` is set or `interval` passes, until `stopping` is set; a
     failing round is logged and the loop carries on (it must outlive a store hiccup)."""
     while not stopping.is_set():
@@ -20,5 +25,5 @@ def dispatch_loop(stopping: threading.Event, wake: threading.Event, interval: fl
             break
         try:
             dispatch()
-        except Exception:  # noqa: BLE001 - the dispatcher must outlive a store hiccup
+        except Exception:
             log.exception(crash_message)

@@ -17,17 +17,21 @@ UNSUPPORTED_STRUCTURE_DATA: Final = "UNSUPPORTED_STRUCTURE_DATA"
 
 # -- input.handover.error.message when the provider may not be used --
 UNSUPPORTED_PROVIDER_TYPE: Final = (
-    'handover provider "{provider}" has type "{type}"; only "genesysCloudOM" is supported')
+    'handover provider "{provider}" has type "{type}"; only "genesysCloudOM" is supported'
+)
 UNKNOWN_PROVIDER: Final = 'handover provider "{provider}" is not configured'
-NO_PROVIDER: Final = ('no handover provider: set handover_provider on endpoint "{url_token}" '
-                      'or a provider on the Handover node')
+NO_PROVIDER: Final = (
+    'no handover provider: set handover_provider on endpoint "{url_token}" '
+    "or a provider on the Handover node"
+)
 HANDOVER_ALREADY_OPEN: Final = "a handover is already in progress for this session"
 START_FAILED: Final = "the handover could not be started: {error}"
 
 # -- said to the user (system output) when Genesys will never get something they sent --
 UNDELIVERED: Final = "This message could not be delivered to the agent: {text}"
-UNDELIVERED_ENDED: Final = ("This message could not be delivered to the agent because the "
-                            "conversation had ended: {text}")
+UNDELIVERED_ENDED: Final = (
+    "This message could not be delivered to the agent because the conversation had ended: {text}"
+)
 
 # -- Failed receipt reasons (Genesys ConversationReason.message) --
 RECEIPT_NO_HANDOVER: Final = "no open handover for this customer"
@@ -46,23 +50,28 @@ LOG_HANDOVER_REFUSED: Final = "handover refused for session %s: %s"
 LOG_HANDOVER_STATUS: Final = "handover %s: %s -> %s"
 LOG_HANDOVER_ENDED: Final = "handover %s ended: %s (%s)"
 LOG_HANDOVER_END_DUPLICATE: Final = "handover %s already ended; end request (%s) ignored"
-LOG_NO_HANDOVER: Final = ("webhook %s: no open handover for integration %s; "
-                          "answered with a Failed receipt")
+LOG_NO_HANDOVER: Final = (
+    "webhook %s: no open handover for integration %s; answered with a Failed receipt"
+)
 LOG_NO_HANDOVER_EVENT: Final = "webhook %s (%s): no open handover for integration %s; ignored"
-LOG_BOT_MESSAGE_HIDDEN: Final = ("webhook %s: Genesys bot message not shown "
-                                 "(GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE is off)")
+LOG_BOT_MESSAGE_HIDDEN: Final = (
+    "webhook %s: Genesys bot message not shown (GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE is off)"
+)
 LOG_RECEIPT: Final = "webhook %s: receipt %s for handover %s"
 LOG_UNHANDLED_TYPE: Final = "webhook %s: message type %r not handled; ignored"
-LOG_DELIVERY_FAILED: Final = ("webhook %s: delivery to the user failed (%s); "
-                              "answered with a Failed receipt")
+LOG_DELIVERY_FAILED: Final = (
+    "webhook %s: delivery to the user failed (%s); answered with a Failed receipt"
+)
 LOG_AGENT_LOOKUP_FAILED: Final = "handover %s: agent details lookup failed: %s"
 LOG_FLOW_ERROR: Final = "session %s: flow error at node %s: %s"
 LOG_TRACK_FAILED: Final = "handover %s: completion tracking call failed"
 LOG_WEBHOOK_INPUT_FAILED: Final = "webhook %s: handling failed"
 LOG_INBOUND_RETRY: Final = "inbound item %s (webhook %s): handling failed (%s); retry in %.2fs"
-LOG_INBOUND_DEAD: Final = ("inbound item %s (webhook %s): handling failed %d times (%s); "
-                           "dead-lettered")
+LOG_INBOUND_DEAD: Final = (
+    "inbound item %s (webhook %s): handling failed %d times (%s); dead-lettered"
+)
 LOG_INBOUND_CRASH: Final = "inbound dispatcher error; continuing"
 LOG_RECEIPT_FAILED: Final = "receipt (%s) for webhook %s not sent: %s"
-LOG_RECEIPT_DROPPED: Final = ("receipt (%s) for webhook %s dropped: shutting down, or too many "
-                               "receipts waiting")
+LOG_RECEIPT_DROPPED: Final = (
+    "receipt (%s) for webhook %s dropped: shutting down, or too many receipts waiting"
+)

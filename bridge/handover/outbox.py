@@ -22,20 +22,25 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from bridge.genesys.errors import (DeadlineExceededError, GenesysConnectionError, GenesysError,
-                                   RateLimitedError)
-from bridge.handover import messages
-from bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.genesys.errors import (
+    DeadlineExceededError,
+    GenesysConnectionError,
+    GenesysError,
+    RateLimitedError,
+)
+from om_bridge.bridge.handover import messages
+from om_bridge.bridge.handover.loop import dispatch_loop
 
 if TYPE_CHECKING:
-    from bridge.app import ClientRegistry
-    from bridge.config import Config
-    from bridge.ops import Metrics
-    from bridge.store import OutboxItem, Store
+    from om_bridge.bridge.app import ClientRegistry
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +66,25 @@ DeadCallback = Callable[["OutboxItem", str], None]
 class Outbox:
     """Store-backed, ordered, retried delivery of Open Messaging inbound calls."""
 
-    def __init__(self, store: "Store", clients: "ClientRegistry", config: "Config",
-                 metrics: "Metrics", *, on_sent: SentCallback | None = None,
-                 on_resolved: ResolvedCallback | None = None,
-                 on_dead: DeadCallback | None = None,
-                 clock: Callable[[], float] = time.time, workers: int = 4,
-                 lease_seconds: float = 60.0, poll_interval: float = 0.25,
-                 typing_ttl: float = TYPING_TTL, backoff_base: float = 0.5,
-                 backoff_cap: float = 30.0, rng: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clients: ClientRegistry,
+        config: Config,
+        metrics: Metrics,
+        *,
+        on_sent: SentCallback | None = None,
+        on_resolved: ResolvedCallback | None = None,
+        on_dead: DeadCallback | None = None,
+        clock: Callable[[], float] = time.time,
+        workers: int = 4,
+        lease_seconds: float = 60.0,
+        poll_interval: float = 0.25,
+        typing_ttl: float = TYPING_TTL,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
         self._store, self._clients, self._config = store, clients, config
         self._on_sent = on_sent
         self._on_resolved = on_resolved
@@ -85,12 +101,15 @@ class Outbox:
         self._inflight_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._calls = metrics.counter("genesys_calls_total", "Calls to Genesys by route and status",
-                                      ["route", "status"])
-        self._dead = metrics.counter("outbox_dead_letters_total", "Outbox items dead-lettered",
-                                     ["kind"])
-        self._retries = metrics.counter("outbox_retries_total", "Outbox send attempts retried",
-                                        ["kind"])
+        self._calls = metrics.counter(
+            "genesys_calls_total", "Calls to Genesys by route and status", ["route", "status"]
+        )
+        self._dead = metrics.counter(
+            "outbox_dead_letters_total", "Outbox items dead-lettered", ["kind"]
+        )
+        self._retries = metrics.counter(
+            "outbox_retries_total", "Outbox send attempts retried", ["kind"]
+        )
         metrics.gauge("outbox_depth", "Pending outbox items").set_function(self._depth)
 
     # -- producer side --------------------------------------------------------------------
@@ -128,16 +147,18 @@ class Outbox:
 
     def drain_once(self) -> int:
         """Claim and send the due head items synchronously (one round); returns how many."""
-        items = self._store.outbox_claim(self._clock(), self._workers, self._lease,
-                                         uuid.uuid4().hex)
+        items = self._store.outbox_claim(
+            self._clock(), self._workers, self._lease, uuid.uuid4().hex
+        )
         for item in items:
             self._deliver(item)
         return len(items)
 
     # -- dispatcher -----------------------------------------------------------------------
     def _run(self) -> None:
-        dispatch_loop(self._stopping, self._wake, self._poll, self._dispatch,
-                      messages.LOG_OUTBOX_CRASH)
+        dispatch_loop(
+            self._stopping, self._wake, self._poll, self._dispatch, messages.LOG_OUTBOX_CRASH
+        )
 
     def _dispatch(self) -> None:
         with self._inflight_lock:
@@ -153,7 +174,7 @@ class Outbox:
             assert self._pool is not None
             self._pool.submit(self._deliver_and_release, item)
 
-    def _deliver_and_release(self, item: "OutboxItem") -> None:
+    def _deliver_and_release(self, item: OutboxItem) -> None:
         try:
             self._deliver(item)
         finally:
@@ -162,7 +183,7 @@ class Outbox:
             self._wake.set()  # the next item of this key may now be the head
 
     # -- one attempt ----------------------------------------------------------------------
-    def _deliver(self, item: "OutboxItem") -> None:
+    def _deliver(self, item: OutboxItem) -> None:
         payload = item.payload
         who = payload.get("handover_id") or item.key
         try:
@@ -182,7 +203,7 @@ class Outbox:
         except GenesysError as err:
             self._failed(item, who, err)
             return
-        except Exception as exc:  # noqa: BLE001 - unexpected: keep the item, retry later
+        except Exception as exc:
             log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
             self._retry(item, who, type(exc).__name__, self._backoff(item.attempts))
             return
@@ -191,10 +212,10 @@ class Outbox:
         if self._on_sent is not None:
             try:
                 self._on_sent(item, integration_id, result)
-            except Exception:  # noqa: BLE001 - bookkeeping must not resend a delivered message
+            except Exception:
                 log.exception("outbox item %s: after-send bookkeeping failed", item.id)
 
-    def _send(self, item: "OutboxItem") -> tuple[str, Any]:
+    def _send(self, item: OutboxItem) -> tuple[str, Any]:
         payload = item.payload
         client = self._clients.for_provider(payload["provider_id"])
         integration_id = payload.get("integration_id")
@@ -206,21 +227,23 @@ class Outbox:
         path = MESSAGES_BASE + quote(integration_id, safe="") + ROUTES[item.kind]
         params = {"prefetchConversationId": "true"} if payload.get("prefetch") else None
         try:
-            result = client.request("POST", path, params=params, json_body=payload["body"],
-                                    retry=False)
+            result = client.request(
+                "POST", path, params=params, json_body=payload["body"], retry=False
+            )
         except GenesysError as err:
             self._calls.labels(item.kind, str(err.status or "error")).inc()
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result
 
-    def _failed(self, item: "OutboxItem", who: str, err: GenesysError) -> None:
-        retryable = isinstance(err, (RateLimitedError, GenesysConnectionError,
-                                     DeadlineExceededError)) or \
-            (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
+    def _failed(self, item: OutboxItem, who: str, err: GenesysError) -> None:
+        retryable = isinstance(
+            err, (RateLimitedError, GenesysConnectionError, DeadlineExceededError)
+        ) or (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
         reason = f"{type(err).__name__} {err.status or ''}".strip()
-        if item.kind == "typing" and (not retryable or
-                                      self._clock() - item.created_at > self.typing_ttl):
+        if item.kind == "typing" and (
+            not retryable or self._clock() - item.created_at > self.typing_ttl
+        ):
             self._store.outbox_done(item.id)  # ephemeral: not worth a dead letter
             log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
             return
@@ -235,14 +258,14 @@ class Outbox:
             delay = max(float(err.retry_after), 0.0)
         self._retry(item, who, reason, delay)
 
-    def _dead_letter_hook(self, item: "OutboxItem", reason: str) -> None:
+    def _dead_letter_hook(self, item: OutboxItem, reason: str) -> None:
         if self._on_dead is not None:
             try:
                 self._on_dead(item, reason)
-            except Exception:  # noqa: BLE001 - the dead letter itself is recorded
+            except Exception:
                 log.exception("outbox item %s: dead-letter handling failed", item.id)
 
-    def _retry(self, item: "OutboxItem", who: str, reason: str, delay: float) -> None:
+    def _retry(self, item: OutboxItem, who: str, reason: str, delay: float) -> None:
         self._store.outbox_retry(item.id, self._clock() + delay, reason)
         self._retries.labels(item.kind).inc()
         log.warning(messages.LOG_OUTBOX_RETRY, item.id, item.kind, who, reason, delay)
@@ -255,5 +278,5 @@ class Outbox:
     def _depth(self) -> float:
         try:
             return float(len(self._store.outbox_pending()))
-        except Exception:  # noqa: BLE001 - a scrape must not fail because the store is busy
+        except Exception:
             return float("nan")

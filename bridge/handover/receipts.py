@@ -18,13 +18,13 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from bridge.genesys.errors import GenesysError
-from bridge.handover import messages
-from bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.genesys.errors import GenesysError
+from om_bridge.bridge.handover import messages
+from om_bridge.bridge.handover.serial import KeyedExecutor
 
 if TYPE_CHECKING:
-    from bridge.app import ClientRegistry
-    from bridge.ops import Metrics
+    from om_bridge.bridge.app import ClientRegistry
+    from om_bridge.bridge.ops import Metrics
 
 log = logging.getLogger(__name__)
 RECEIPT_PATH = "/api/v2/conversations/messages/{integration}/inbound/open/receipt"
@@ -35,8 +35,13 @@ MAX_QUEUED = 10_000
 class ReceiptSender:
     """Sends receipt bodies on a small pool, in order per (integration, customer)."""
 
-    def __init__(self, clients: "ClientRegistry", metrics: "Metrics", workers: int = WORKERS,
-                 max_queued: int = MAX_QUEUED) -> None:
+    def __init__(
+        self,
+        clients: ClientRegistry,
+        metrics: Metrics,
+        workers: int = WORKERS,
+        max_queued: int = MAX_QUEUED,
+    ) -> None:
         self._clients = clients
         self._workers, self._max_queued = workers, max_queued
         self._queued = 0
@@ -44,10 +49,12 @@ class ReceiptSender:
         self._lock = threading.Lock()
         self._stopping = False
         # The outbox's counter: every call to Genesys is counted in one place.
-        self._calls = metrics.counter("genesys_calls_total", "Calls to Genesys by route and status",
-                                      ["route", "status"])
-        self._dropped = metrics.counter("receipts_dropped_total",
-                                        "Receipts not sent: too many waiting, or shutting down")
+        self._calls = metrics.counter(
+            "genesys_calls_total", "Calls to Genesys by route and status", ["route", "status"]
+        )
+        self._dropped = metrics.counter(
+            "receipts_dropped_total", "Receipts not sent: too many waiting, or shutting down"
+        )
 
     def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
         """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
@@ -62,8 +69,10 @@ class ReceiptSender:
                 self._executor = KeyedExecutor(self._workers, "om-receipt")
             executor = self._executor
         try:
-            executor.submit(f"{integration_id}:{customer_id}",
-                            lambda: self._send(provider_id, integration_id, body))
+            executor.submit(
+                f"{integration_id}:{customer_id}",
+                lambda: self._send(provider_id, integration_id, body),
+            )
         except RuntimeError:  # stopped in between
             with self._lock:
                 self._queued -= 1
@@ -81,8 +90,12 @@ class ReceiptSender:
             self._clients.for_provider(provider_id).request("POST", path, json_body=body)
         except GenesysError as err:
             self._calls.labels("receipt", str(err.status or "error")).inc()
-            log.warning(messages.LOG_RECEIPT_FAILED, body.get("status"), body.get("id"),
-                        f"{type(err).__name__} {err.status or ''}".strip())
+            log.warning(
+                messages.LOG_RECEIPT_FAILED,
+                body.get("status"),
+                body.get("id"),
+                f"{type(err).__name__} {err.status or ''}".strip(),
+            )
             return
         self._calls.labels("receipt", "2xx").inc()
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from bridge.flow import Output
+from om_bridge.bridge.flow import Output
 
 USER_DESTINATIONS = frozenset({"userOnly", "userAndAgent"})
 AGENT_DESTINATIONS = frozenset({"agentOnly", "userAndAgent"})
@@ -15,15 +16,28 @@ MEDIA_TYPES = {"image": "Image", "video": "Video", "audio": "Audio"}
 
 def rest_reply(user_id: str, session_id: str, outputs: Iterable[Output]) -> dict[str, Any]:
     """Cognigy REST-endpoint reply: consecutive outputs concatenated, each kept in `outputStack`."""
-    stack = [{"text": o.text, "data": o.data, "traceId": uuid.uuid4().hex,
-              "disableSensitiveLogging": False, "source": "bot"} for o in outputs]
+    stack = [
+        {
+            "text": o.text,
+            "data": o.data,
+            "traceId": uuid.uuid4().hex,
+            "disableSensitiveLogging": False,
+            "source": "bot",
+        }
+        for o in outputs
+    ]
     texts = [o["text"] for o in stack if o["text"]]
     data: dict[str, Any] = {}
     for o in stack:
         if isinstance(o["data"], dict):
             data.update(o["data"])
-    return {"text": "\n".join(texts) if texts else None, "data": data or None,
-            "outputStack": stack, "userId": user_id, "sessionId": session_id}
+    return {
+        "text": "\n".join(texts) if texts else None,
+        "data": data or None,
+        "outputStack": stack,
+        "userId": user_id,
+        "sessionId": session_id,
+    }
 
 
 def for_user(outputs: Iterable[Output]) -> list[Output]:
@@ -58,9 +72,11 @@ def attachments(data: dict | None) -> list[dict]:
         if not isinstance(item, dict) or not item.get("url") or not item.get("mime"):
             continue
         mime = str(item["mime"])
-        attachment = {"mediaType": item.get("mediaType") or
-                      MEDIA_TYPES.get(mime.split("/", 1)[0], "File"),
-                      "url": str(item["url"]), "mime": mime}
+        attachment = {
+            "mediaType": item.get("mediaType") or MEDIA_TYPES.get(mime.split("/", 1)[0], "File"),
+            "url": str(item["url"]),
+            "mime": mime,
+        }
         for key in ("filename", "text", "id"):
             if item.get(key):
                 attachment[key] = str(item[key])

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class KeyedExecutor:
                 task = queue[0]
             try:
                 task()
-            except Exception:  # noqa: BLE001 - one failing task must not stall its key
+            except Exception:
                 log.exception("task for %s failed", key)
             with self._lock:
                 queue.popleft()

@@ -6,14 +6,14 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bridge.genesys.wire import Customer, message_body
-from bridge.handover import first_message, messages, replies
-from bridge.store import Handover, SessionKey
-from bridge.store.errors import StoreConflict
+from om_bridge.bridge.genesys.wire import Customer, message_body
+from om_bridge.bridge.handover import first_message, messages, replies
+from om_bridge.bridge.store import Handover, SessionKey
+from om_bridge.bridge.store.errors import StoreConflict
 
 if TYPE_CHECKING:
-    from bridge.flow import HandoverRequest, SessionState
-    from bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.flow import HandoverRequest, SessionState
+    from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
 PROVIDER_TYPE = "genesysCloudOM"
@@ -22,7 +22,7 @@ PROVIDER_TYPE = "genesysCloudOM"
 class Starter:
     """Turns a Handover node's request into an open handover and its first Genesys message."""
 
-    def __init__(self, engine: "HandoverEngine") -> None:
+    def __init__(self, engine: HandoverEngine) -> None:
         self.engine = engine
         self.ctx = engine.ctx
 
@@ -39,8 +39,9 @@ class Starter:
         environment = getattr(self.ctx.config.bridge, "environment", "production")
         return self.ctx.flags.refusal(endpoint.organisation, environment)
 
-    def begin(self, endpoint: Any, key: SessionKey, state: "SessionState",
-              request: "HandoverRequest") -> tuple[str | None, dict | None]:
+    def begin(
+        self, endpoint: Any, key: SessionKey, state: SessionState, request: HandoverRequest
+    ) -> tuple[str | None, dict | None]:
         """Open the handover and queue its first message; returns (accepted message, None), or
         (None, input.handover.error) when it may not start. Call with the session lock held."""
         provider_id = request.provider or getattr(endpoint, "handover_provider", None) or None
@@ -53,8 +54,11 @@ class Starter:
         first_name = last_name = None
         if getattr(provider, "send_profile", False):
             first_name, last_name = first_message.profile_names(state.profile)
-        settings = {"request": request.to_dict(), "queue_id": provider.queue_id,
-                    "display_agent_details": bool(request.display_agent_details)}
+        settings = {
+            "request": request.to_dict(),
+            "queue_id": provider.queue_id,
+            "display_agent_details": bool(request.display_agent_details),
+        }
         handover = Handover.new(key, provider_id, customer_id=key.user_id, settings=settings)
         try:
             handover = self.ctx.store.create_handover(handover)
@@ -67,21 +71,42 @@ class Starter:
         self.ctx.outputs.emit(key, replies.status_output("requested", handover.id))
         return request.accepted_message, None
 
-    def _first_body(self, endpoint: Any, key: SessionKey, state: "SessionState",
-                    request: "HandoverRequest", provider: Any, first_name: str | None,
-                    last_name: str | None) -> dict:
+    def _first_body(
+        self,
+        endpoint: Any,
+        key: SessionKey,
+        state: SessionState,
+        request: HandoverRequest,
+        provider: Any,
+        first_name: str | None,
+        last_name: str | None,
+    ) -> dict:
         flags = self.ctx.flags
         text = first_message.format_transcript(
             state.transcript,
             filter_empty=bool(getattr(flags, "filter_empty_messages", False)),
-            filter_unsupported=bool(getattr(flags, "filter_unsupported_messages", False)))
+            filter_unsupported=bool(getattr(flags, "filter_unsupported_messages", False)),
+        )
         attrs = first_message.custom_attributes(
-            queue_id=provider.queue_id, language=request.language, skills=list(request.skills),
-            priority=request.priority, user_id=key.user_id, session_id=key.session_id,
+            queue_id=provider.queue_id,
+            language=request.language,
+            skills=list(request.skills),
+            priority=request.priority,
+            user_id=key.user_id,
+            session_id=key.session_id,
             url_token=key.url_token,
             copilot_base_url=getattr(endpoint, "copilot_base_url", "") or None,
             node_attributes=request.custom_attributes or {},
-            first_name=first_name, last_name=last_name)
+            first_name=first_name,
+            last_name=last_name,
+        )
         customer = Customer(key.user_id, first_name=first_name, last_name=last_name)
-        return message_body(customer, str(uuid.uuid4()), text=text, content=None, time=None,
-                            custom_attributes=attrs, metadata=None)
+        return message_body(
+            customer,
+            str(uuid.uuid4()),
+            text=text,
+            content=None,
+            time=None,
+            custom_attributes=attrs,
+            metadata=None,
+        )

@@ -9,17 +9,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Mapping, TextIO
+from collections.abc import Mapping
+from typing import TextIO
 
-from bridge.setup import messages as m
-from bridge.setup.checks import check_environment, check_flags, check_region
-from bridge.setup.context import SetupError, Target, load_targets
-from bridge.setup.redact import RedactingWriter, target_secrets
-from bridge.setup.remote import (check_completion, check_permissions, check_queue, check_routing,
-                                 check_secret, check_secret_config, check_token,
-                                 check_webhook_url, find_integration, returned_secret)
-from bridge.setup.roundtrip import check_roundtrip
-from bridge.setup.steps import StepLog, StepResult, exit_status, render_json, render_text
+from om_bridge.bridge.setup import messages as m
+from om_bridge.bridge.setup.checks import check_environment, check_flags, check_region
+from om_bridge.bridge.setup.context import SetupError, Target, load_targets
+from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
+from om_bridge.bridge.setup.remote import (
+    check_completion,
+    check_permissions,
+    check_queue,
+    check_routing,
+    check_secret,
+    check_secret_config,
+    check_token,
+    check_webhook_url,
+    find_integration,
+    returned_secret,
+)
+from om_bridge.bridge.setup.roundtrip import check_roundtrip
+from om_bridge.bridge.setup.steps import StepLog, StepResult, exit_status, render_json, render_text
+
 
 def _skipped(target: Target, log: StepLog, steps: tuple[str, ...], detail: str, fix: str) -> None:
     """Steps that cannot run yet, as WARN "not checked"; webhook_secret's own form is still
@@ -48,13 +59,23 @@ def check_target(target: Target) -> list[StepResult]:
             check_secret(target, integ, log)
             check_routing(target, integ, log)
         else:
-            _skipped(target, log, after_integration, m.SKIPPED_NO_INTEGRATION,
-                     m.SKIPPED_NO_INTEGRATION_FIX)
+            _skipped(
+                target,
+                log,
+                after_integration,
+                m.SKIPPED_NO_INTEGRATION,
+                m.SKIPPED_NO_INTEGRATION_FIX,
+            )
         check_queue(target, log)
         check_permissions(target, (integ or {}).get("id"), log)
     else:
-        _skipped(target, log, (m.T_INTEGRATION, *after_integration, m.T_QUEUE),
-                 m.SKIPPED_NO_TOKEN, m.SKIPPED_NO_TOKEN_FIX)
+        _skipped(
+            target,
+            log,
+            (m.T_INTEGRATION, *after_integration, m.T_QUEUE),
+            m.SKIPPED_NO_TOKEN,
+            m.SKIPPED_NO_TOKEN_FIX,
+        )
     check_completion(target, log, target.client() if token_ok else None)
     check_roundtrip(target, integ, returned_secret(integ), log)
     return log.results
@@ -71,8 +92,9 @@ def run_check(targets: list[Target]) -> list[tuple[Target, list[StepResult]]]:
     return out
 
 
-def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextIO | None = None
+) -> int:
     """`om-bridge check [--config FILE] [--provider ID] [--json]`."""
     out = out or sys.stdout
     try:
@@ -89,4 +111,3 @@ def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
         groups = [(m.PROVIDER_HEADER.format(provider=t.id, where=t.where), rs) for t, rs in checked]
         print(render_text(groups), file=out)
     return exit_status(results)
-

@@ -8,11 +8,11 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from bridge.flags import Flags
-from bridge.genesys import UnknownRegionError, resolve_hosts
-from bridge.setup import messages as m
-from bridge.setup.context import Target
-from bridge.setup.steps import StepLog
+from om_bridge.bridge.flags import Flags
+from om_bridge.bridge.genesys import UnknownRegionError, resolve_hosts
+from om_bridge.bridge.setup import messages as m
+from om_bridge.bridge.setup.context import Target
+from om_bridge.bridge.setup.steps import StepLog
 
 
 def check_region(target: Target, log: StepLog) -> bool:
@@ -27,8 +27,16 @@ def check_region(target: Target, log: StepLog) -> bool:
         log.passed(m.T_REGION, m.REGION_BASE_URL.format(url=hosts.api_base))
     else:
         r = hosts.region
-        log.passed(m.T_REGION, m.REGION_OK.format(host=p.host, name=r.name, aws=r.aws_region,
-                                                  api=hosts.api_base, login=hosts.login_base))
+        log.passed(
+            m.T_REGION,
+            m.REGION_OK.format(
+                host=p.host,
+                name=r.name,
+                aws=r.aws_region,
+                api=hosts.api_base,
+                login=hosts.login_base,
+            ),
+        )
     return True
 
 
@@ -50,21 +58,27 @@ def check_flags(target: Target, log: StepLog) -> None:
         return
     endpoints = target.endpoints()
     if not endpoints:
-        log.warned(m.T_FLAGS, m.FLAGS_NO_ENDPOINT,
-                   m.FLAGS_NO_ENDPOINT_FIX.format(provider=target.id), m.SEED_PROVIDER)
+        log.warned(
+            m.T_FLAGS,
+            m.FLAGS_NO_ENDPOINT,
+            m.FLAGS_NO_ENDPOINT_FIX.format(provider=target.id),
+            m.SEED_PROVIDER,
+        )
         return
     refused = []
     for e in endpoints:
         # The trial environment has its own step; here only the switches and whitelists count.
         reason = flags.refusal(e.organisation, "production")
         if reason is not None:
-            refused.append(m.FLAGS_REFUSED.format(token=e.url_token, org=e.organisation,
-                                                  reason=reason))
+            refused.append(
+                m.FLAGS_REFUSED.format(token=e.url_token, org=e.organisation, reason=reason)
+            )
     if refused:
         log.failed(m.T_FLAGS, "; ".join(refused), m.FLAGS_FIX, m.SEED_PREREQUISITES)
     else:
-        names = ", ".join(f"endpoint {e.url_token} (organisation {e.organisation})"
-                          for e in endpoints)
+        names = ", ".join(
+            f"endpoint {e.url_token} (organisation {e.organisation})" for e in endpoints
+        )
         log.passed(m.T_FLAGS, m.FLAGS_OK.format(endpoints=names))
 
 

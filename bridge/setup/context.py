@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from bridge.config import DEFAULT_CONFIG_PATH, Config, ConfigError, Endpoint, Provider, Secret, \
-    load_config
-from bridge.genesys import GenesysClient, RetryPolicy
-from bridge.setup import messages
+from om_bridge.bridge.config import (
+    DEFAULT_CONFIG_PATH,
+    Config,
+    ConfigError,
+    Endpoint,
+    Provider,
+    Secret,
+    load_config,
+)
+from om_bridge.bridge.genesys import GenesysClient, RetryPolicy
+from om_bridge.bridge.setup import messages
 
 # A setup tool should answer quickly: few retries and a short overall deadline per call.
 SETUP_RETRY = dict(max_attempts=3, deadline=20.0)
@@ -66,9 +74,13 @@ class Target:
         """The provider's Genesys client (built once); raises UnknownRegionError for a bad host."""
         if self._client is None:
             p = self.provider
-            self._client = GenesysClient(p.host or None, p.client_id, reveal(p.client_secret),
-                                         base_url=p.base_url or None,
-                                         retry=RetryPolicy(**SETUP_RETRY))
+            self._client = GenesysClient(
+                p.host or None,
+                p.client_id,
+                reveal(p.client_secret),
+                base_url=p.base_url or None,
+                retry=RetryPolicy(**SETUP_RETRY),
+            )
         return self._client
 
     def close(self) -> None:
@@ -89,8 +101,9 @@ def config_path(args: argparse.Namespace) -> str:
     return path
 
 
-def load_targets(command: str, args: argparse.Namespace,
-                 environ: Mapping[str, str] | None = None) -> list[Target]:
+def load_targets(
+    command: str, args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> list[Target]:
     """The configuration's providers (or the one named by --provider) as targets; SetupError when
     the configuration cannot be loaded or names no such provider."""
     environ = os.environ if environ is None else environ
@@ -103,7 +116,10 @@ def load_targets(command: str, args: argparse.Namespace,
         raise SetupError(messages.NO_PROVIDERS.format(command=command, path=path))
     wanted = getattr(args, "provider", None)
     if wanted is not None and wanted not in config.providers:
-        raise SetupError(messages.UNKNOWN_PROVIDER.format(
-            command=command, provider=wanted, known=", ".join(sorted(config.providers))))
+        raise SetupError(
+            messages.UNKNOWN_PROVIDER.format(
+                command=command, provider=wanted, known=", ".join(sorted(config.providers))
+            )
+        )
     ids = [wanted] if wanted is not None else list(config.providers)
     return [Target(config, config.providers[i], environ) for i in ids]

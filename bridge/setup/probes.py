@@ -21,12 +21,13 @@ which creates the channel the listener would use (only for completion = "notific
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from bridge.genesys import GenesysClient, GenesysError, PermissionDeniedError
-from bridge.setup import messages
-from bridge.setup.steps import FAIL, PASS, WARN
+from om_bridge.bridge.genesys import GenesysClient, GenesysError, PermissionDeniedError
+from om_bridge.bridge.setup import messages
+from om_bridge.bridge.setup.steps import FAIL, PASS, WARN
 
 NIL_ID = "00000000-0000-0000-0000-000000000000"
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
@@ -47,16 +48,38 @@ class Probe:
 
 
 PROBES: tuple[Probe, ...] = (
-    Probe("messaging:integration:view", "find the integration by Deployment Name", "GET",
-          lambda _i: INTEGRATIONS, (200,), params={"pageSize": 1, "pageNumber": 1}),
-    Probe("conversation:message:create", "send customer messages, typing and receipts", "POST",
-          lambda i: f"/api/v2/conversations/messages/{i or NIL_ID}/inbound/open/message",
-          (400, 404), body={}),
-    Probe("conversation:message:view", "look up a conversation to confirm its end", "GET",
-          lambda _i: f"/api/v2/conversations/messages/{NIL_ID}", (404,)),
-    Probe("directory:user:view", "show the agent's name and avatar", "GET",
-          lambda _i: "/api/v2/users", (200,), params={"pageSize": 1, "pageNumber": 1},
-          effect="Display Agent Details shows no agent name or avatar"),
+    Probe(
+        "messaging:integration:view",
+        "find the integration by Deployment Name",
+        "GET",
+        lambda _i: INTEGRATIONS,
+        (200,),
+        params={"pageSize": 1, "pageNumber": 1},
+    ),
+    Probe(
+        "conversation:message:create",
+        "send customer messages, typing and receipts",
+        "POST",
+        lambda i: f"/api/v2/conversations/messages/{i or NIL_ID}/inbound/open/message",
+        (400, 404),
+        body={},
+    ),
+    Probe(
+        "conversation:message:view",
+        "look up a conversation to confirm its end",
+        "GET",
+        lambda _i: f"/api/v2/conversations/messages/{NIL_ID}",
+        (404,),
+    ),
+    Probe(
+        "directory:user:view",
+        "show the agent's name and avatar",
+        "GET",
+        lambda _i: "/api/v2/users",
+        (200,),
+        params={"pageSize": 1, "pageNumber": 1},
+        effect="Display Agent Details shows no agent name or avatar",
+    ),
 )
 
 
@@ -80,22 +103,34 @@ def run_probe(client: GenesysClient, probe: Probe, integration_id: str | None) -
     except PermissionDeniedError as err:
         missing = tuple(err.missing_permissions) or (probe.permission,)
         names = "" if missing == (probe.permission,) else " " + ", ".join(missing)
-        detail = messages.PERM_MISSING.format(names=names, purpose=probe.purpose,
-                                              method=probe.method, path=shown,
-                                              code=err.code or "")
+        detail = messages.PERM_MISSING.format(
+            names=names, purpose=probe.purpose, method=probe.method, path=shown, code=err.code or ""
+        )
         if probe.effect:
             detail += messages.PERM_OPTIONAL.format(effect=probe.effect)
         return ProbeOutcome(probe, WARN if probe.effect else FAIL, detail.rstrip(), missing)
     except GenesysError as err:
         if err.status is None or err.status not in probe.proves:
             if err.status is not None and 400 <= err.status < 500 and err.status != 429:
-                return ProbeOutcome(probe, WARN, messages.PERM_UNEXPECTED.format(
-                    method=probe.method, path=shown, status=err.status,
-                    expected=" or ".join(map(str, probe.proves))))
+                return ProbeOutcome(
+                    probe,
+                    WARN,
+                    messages.PERM_UNEXPECTED.format(
+                        method=probe.method,
+                        path=shown,
+                        status=err.status,
+                        expected=" or ".join(map(str, probe.proves)),
+                    ),
+                )
             return ProbeOutcome(probe, WARN, messages.PERM_UNPROBED.format(error=err))
         status = err.status
-    return ProbeOutcome(probe, PASS, messages.PERM_OK.format(
-        purpose=probe.purpose, method=probe.method, path=shown, status=status))
+    return ProbeOutcome(
+        probe,
+        PASS,
+        messages.PERM_OK.format(
+            purpose=probe.purpose, method=probe.method, path=shown, status=status
+        ),
+    )
 
 
 def run_probes(client: GenesysClient, integration_id: str | None) -> list[ProbeOutcome]:

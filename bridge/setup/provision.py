@@ -12,17 +12,23 @@ import hmac
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
-from bridge.genesys import GenesysError, InvalidClientError, PermissionDeniedError
-from bridge.setup import messages as m
-from bridge.setup.checks import public_url_problem
-from bridge.setup.context import SetupError, Target, load_targets, reveal
-from bridge.setup.provision_state import ProvisionState
-from bridge.setup.redact import RedactingWriter, target_secrets
-from bridge.setup.remote import MIN_SECRET_LENGTH, URL_FIELD, match_integration, returned_secret, \
-    same_url
+from om_bridge.bridge.genesys import GenesysError, InvalidClientError, PermissionDeniedError
+from om_bridge.bridge.setup import messages as m
+from om_bridge.bridge.setup.checks import public_url_problem
+from om_bridge.bridge.setup.context import SetupError, Target, load_targets, reveal
+from om_bridge.bridge.setup.provision_state import ProvisionState
+from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
+from om_bridge.bridge.setup.remote import (
+    MIN_SECRET_LENGTH,
+    URL_FIELD,
+    match_integration,
+    returned_secret,
+    same_url,
+)
 
 # Integration creation is asynchronous in Genesys (`createStatus` Initiated → Completed / Error).
 CREATE_WAIT_SECONDS = 30.0
@@ -57,15 +63,20 @@ def missing_settings(target: Target) -> str | None:
     return None
 
 
-def make_plan(target: Target, integ: dict | None, state: ProvisionState, api_base: str,
-              dry_run: bool) -> Plan:
+def make_plan(
+    target: Target, integ: dict | None, state: ProvisionState, api_base: str, dry_run: bool
+) -> Plan:
     """Compare the integration (None: absent) with the configuration."""
     name = target.provider.deployment_name.strip()
     url, secret = target.webhook_url or "", target.webhook_secret
     if integ is None:
         line = m.P_WOULD_CREATE.format(name=name, url=url)
-        return Plan("create", None, {"name": name, "webhook_url": url, "webhook_secret": secret},
-                    [line] if dry_run else [])
+        return Plan(
+            "create",
+            None,
+            {"name": name, "webhook_url": url, "webhook_secret": secret},
+            [line] if dry_run else [],
+        )
     plan = Plan("update", integ)
     current = str(integ.get(URL_FIELD) or "")
     if not same_url(current, url):
@@ -88,8 +99,12 @@ def make_plan(target: Target, integ: dict | None, state: ProvisionState, api_bas
     return plan
 
 
-def wait_created(get: Callable[[], dict], name: str, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_created(
+    get: Callable[[], dict],
+    name: str,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Poll the new integration until Genesys has finished creating it; GenesysError otherwise."""
     deadline = clock() + CREATE_WAIT_SECONDS
     while True:
@@ -129,46 +144,66 @@ def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) 
         # address: never point its integration there (public_url defaults to 127.0.0.1:8080).
         unreachable = None if target.provider.base_url else public_url_problem(target.webhook_url)
         if unreachable is not None:
-            print(m.P_NEED.format(problem=m.P_NEED_PUBLIC.format(
-                url=target.webhook_url, problem=unreachable)), file=out)
+            print(
+                m.P_NEED.format(
+                    problem=m.P_NEED_PUBLIC.format(url=target.webhook_url, problem=unreachable)
+                ),
+                file=out,
+            )
             return False
         integ = match_integration(client.list_integrations(), name)
         plan = make_plan(target, integ, state, client.hosts.api_base, dry_run)
         if plan.action == "create" and not dry_run:
-            created = client.create_integration(plan.fields["name"], plan.fields["webhook_url"],
-                                                plan.fields["webhook_secret"])
+            created = client.create_integration(
+                plan.fields["name"], plan.fields["webhook_url"], plan.fields["webhook_secret"]
+            )
             created = wait_created(lambda: client.get_integration(created["id"]), name)
             state.record_secret(client.hosts.api_base, created["id"], target.webhook_secret)
-            plan.lines.append(m.P_CREATED.format(name=name, id=created["id"],
-                                                 url=target.webhook_url))
+            plan.lines.append(
+                m.P_CREATED.format(name=name, id=created["id"], url=target.webhook_url)
+            )
         elif plan.action == "update" and not dry_run:
             assert plan.integration is not None
             client.patch_integration(plan.integration["id"], **plan.fields)
             if "webhook_secret" in plan.fields or returned_secret(plan.integration) is None:
-                state.record_secret(client.hosts.api_base, plan.integration["id"],
-                                    target.webhook_secret)
+                state.record_secret(
+                    client.hosts.api_base, plan.integration["id"], target.webhook_secret
+                )
     except PermissionDeniedError as err:
         print(m.P_FAILED.format(provider=target.id, error=err), file=out)
         perms = ", ".join(err.missing_permissions) or "the permission named above"
-        print("  " + m.FIX_PREFIX + m.P_FORBIDDEN_FIX.format(
-            perms=perms, client_id=target.provider.client_id), file=out)
+        print(
+            "  "
+            + m.FIX_PREFIX
+            + m.P_FORBIDDEN_FIX.format(perms=perms, client_id=target.provider.client_id),
+            file=out,
+        )
         return False
     except (GenesysError, ValueError) as err:
         print(m.P_FAILED.format(provider=target.id, error=err), file=out)
         if isinstance(err, InvalidClientError):
-            print("  " + m.FIX_PREFIX + (m.TOKEN_BAD_ID_FIX if err.which == "client_id"
-                                         else m.TOKEN_BAD_SECRET_FIX), file=out)
+            print(
+                "  "
+                + m.FIX_PREFIX
+                + (m.TOKEN_BAD_ID_FIX if err.which == "client_id" else m.TOKEN_BAD_SECRET_FIX),
+                file=out,
+            )
         return False
     for line in plan.lines:
         print(line, file=out)
     if plan.action == "create":
-        print(m.P_NEXT.format(flow=m.SEED_FLOW, routing=m.SEED_ROUTING, name=name,
-                              queue=_queue_label(target)), file=out)
+        print(
+            m.P_NEXT.format(
+                flow=m.SEED_FLOW, routing=m.SEED_ROUTING, name=name, queue=_queue_label(target)
+            ),
+            file=out,
+        )
     return True
 
 
-def main(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextIO | None = None
+) -> int:
     """`om-bridge provision [--config FILE] [--provider ID] [--dry-run]`: 0 when every provider
     matches (or, with --dry-run, could be planned), 1 when one failed, 2 for a bad configuration."""
     out = out or sys.stdout

@@ -21,8 +21,9 @@ STATE_FILE = "provision-state.json"
 
 def fingerprint(integration_id: str, secret: str) -> str:
     """A one-way fingerprint of `secret` for this integration."""
-    return hmac.new(integration_id.encode("utf-8"), secret.encode("utf-8"),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        integration_id.encode("utf-8"), secret.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 class ProvisionState:
@@ -34,9 +35,11 @@ class ProvisionState:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}
-        self._secrets: dict[str, str] = {
-            k: v for k, v in (data.get("secrets") or {}).items() if isinstance(v, str)
-        } if isinstance(data, dict) else {}
+        self._secrets: dict[str, str] = (
+            {k: v for k, v in (data.get("secrets") or {}).items() if isinstance(v, str)}
+            if isinstance(data, dict)
+            else {}
+        )
 
     @staticmethod
     def key(api_base: str, integration_id: str) -> str:

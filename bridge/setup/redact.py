@@ -3,7 +3,8 @@ the terminal or a CI log even when Genesys echoes one back in an error message."
 
 from __future__ import annotations
 
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 MASK = "***"
 
@@ -27,9 +28,8 @@ class RedactingWriter:
 
 def target_secrets(targets: Iterable[object]) -> list[str]:
     """Every secret reachable from the targets' configuration and environment-derived flags."""
-    from bridge.app import collect_secrets
-
-    from bridge.flags import Flags
+    from om_bridge.bridge.app import collect_secrets
+    from om_bridge.bridge.flags import Flags
 
     found: list[str] = []
     for target in targets:

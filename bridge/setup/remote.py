@@ -6,16 +6,21 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from bridge.completion.wiring import wiring_status
-from bridge.flags import Flags
-from bridge.genesys import (BadRequestError, GenesysError, InvalidClientError, NotFoundError,
-                            PermissionDeniedError)
-from bridge.genesys.client import seg
-from bridge.setup import messages as m
-from bridge.setup.checks import public_url_problem
-from bridge.setup.context import Target, reveal
-from bridge.setup.probes import run_probes
-from bridge.setup.steps import FAIL, PASS, WARN, StepLog
+from om_bridge.bridge.completion.wiring import wiring_status
+from om_bridge.bridge.flags import Flags
+from om_bridge.bridge.genesys import (
+    BadRequestError,
+    GenesysError,
+    InvalidClientError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from om_bridge.bridge.genesys.client import seg
+from om_bridge.bridge.setup import messages as m
+from om_bridge.bridge.setup.checks import public_url_problem
+from om_bridge.bridge.setup.context import Target, reveal
+from om_bridge.bridge.setup.probes import run_probes
+from om_bridge.bridge.setup.steps import FAIL, PASS, WARN, StepLog
 
 SECRET_FIELD = "outboundNotificationWebhookSignatureSecretToken"
 URL_FIELD = "outboundNotificationWebhookUrl"
@@ -34,15 +39,27 @@ def check_token(target: Target, log: StepLog) -> bool:
         client.token()
     except InvalidClientError as err:
         if err.which == "client_id":
-            log.failed(m.T_TOKEN, m.TOKEN_BAD_ID.format(client_id=p.client_id, login=login),
-                       m.TOKEN_BAD_ID_FIX, m.SEED_CREDENTIALS)
+            log.failed(
+                m.T_TOKEN,
+                m.TOKEN_BAD_ID.format(client_id=p.client_id, login=login),
+                m.TOKEN_BAD_ID_FIX,
+                m.SEED_CREDENTIALS,
+            )
         else:
-            log.failed(m.T_TOKEN, m.TOKEN_BAD_SECRET.format(client_id=p.client_id),
-                       m.TOKEN_BAD_SECRET_FIX, m.SEED_CREDENTIALS)
+            log.failed(
+                m.T_TOKEN,
+                m.TOKEN_BAD_SECRET.format(client_id=p.client_id),
+                m.TOKEN_BAD_SECRET_FIX,
+                m.SEED_CREDENTIALS,
+            )
         return False
     except (GenesysError, ValueError) as err:
-        log.failed(m.T_TOKEN, m.TOKEN_FAILED.format(error=err),
-                   m.TOKEN_FAILED_FIX.format(login=login), m.SEED_PROVIDER)
+        log.failed(
+            m.T_TOKEN,
+            m.TOKEN_FAILED.format(error=err),
+            m.TOKEN_FAILED_FIX.format(login=login),
+            m.SEED_PROVIDER,
+        )
         return False
     log.passed(m.T_TOKEN, m.TOKEN_OK.format(client_id=p.client_id, login=login))
     return True
@@ -58,22 +75,37 @@ def find_integration(target: Target, log: StepLog) -> dict | None:
     try:
         entities = target.client().list_integrations()
     except PermissionDeniedError as err:
-        log.failed(m.T_INTEGRATION, m.INTEG_LIST_FAILED.format(error=err), m.INTEG_LIST_FIX,
-                   m.SEED_CREDENTIALS)
+        log.failed(
+            m.T_INTEGRATION,
+            m.INTEG_LIST_FAILED.format(error=err),
+            m.INTEG_LIST_FIX,
+            m.SEED_CREDENTIALS,
+        )
         return None
     except GenesysError as err:
-        log.failed(m.T_INTEGRATION, m.INTEG_LIST_FAILED.format(error=err), m.PERM_UNPROBED_FIX,
-                   m.SEED_PLATFORM)
+        log.failed(
+            m.T_INTEGRATION,
+            m.INTEG_LIST_FAILED.format(error=err),
+            m.PERM_UNPROBED_FIX,
+            m.SEED_PLATFORM,
+        )
         return None
     integ = match_integration(entities, name)
     if integ is None:
         names = ", ".join(sorted(f'"{e.get("name")}"' for e in entities)) or m.INTEG_NONE
-        log.failed(m.T_INTEGRATION, m.INTEG_MISSING.format(name=name, available=names),
-                   m.INTEG_MISSING_FIX, m.SEED_PLATFORM)
+        log.failed(
+            m.T_INTEGRATION,
+            m.INTEG_MISSING.format(name=name, available=names),
+            m.INTEG_MISSING_FIX,
+            m.SEED_PLATFORM,
+        )
         return None
-    detail = m.INTEG_OK.format(name=integ.get("name"), id=integ.get("id"),
-                               status=integ.get("status", "unknown"),
-                               create_status=integ.get("createStatus", "unknown"))
+    detail = m.INTEG_OK.format(
+        name=integ.get("name"),
+        id=integ.get("id"),
+        status=integ.get("status", "unknown"),
+        create_status=integ.get("createStatus", "unknown"),
+    )
     if integ.get("name") != name:
         detail += m.INTEG_CASE.format(actual=integ.get("name"))
     status, problem, fix = _integration_problem(integ)
@@ -113,8 +145,12 @@ def same_url(a: str, b: str) -> bool:
     from urllib.parse import urlsplit
 
     pa, pb = urlsplit(a.strip()), urlsplit(b.strip())
-    return (pa.scheme.lower(), (pa.netloc or "").lower(), pa.path, pa.query) == \
-        (pb.scheme.lower(), (pb.netloc or "").lower(), pb.path, pb.query)
+    return (pa.scheme.lower(), (pa.netloc or "").lower(), pa.path, pa.query) == (
+        pb.scheme.lower(),
+        (pb.netloc or "").lower(),
+        pb.path,
+        pb.query,
+    )
 
 
 def check_webhook_url(target: Target, integ: dict, log: StepLog) -> None:
@@ -128,20 +164,35 @@ def check_webhook_url(target: Target, integ: dict, log: StepLog) -> None:
     problem = None if target.provider.base_url else public_url_problem(expected)
     if not same_url(actual, expected) and problem is not None:
         # Pointing the integration at an address Genesys cannot reach would not help.
-        log.failed(m.T_WEBHOOK_URL, m.URL_WRONG_NOT_PUBLIC.format(
-            name=integ.get("name"), actual=actual or "(none)", expected=expected, problem=problem),
-            m.URL_NOT_PUBLIC_FIX, m.SEED_PLATFORM)
+        log.failed(
+            m.T_WEBHOOK_URL,
+            m.URL_WRONG_NOT_PUBLIC.format(
+                name=integ.get("name"),
+                actual=actual or "(none)",
+                expected=expected,
+                problem=problem,
+            ),
+            m.URL_NOT_PUBLIC_FIX,
+            m.SEED_PLATFORM,
+        )
         return
     if not same_url(actual, expected):
         name = integ.get("name")
-        log.failed(m.T_WEBHOOK_URL,
-                   m.URL_WRONG.format(name=name, actual=actual or "(none)", expected=expected),
-                   m.URL_WRONG_FIX.format(name=name, expected=expected), m.SEED_PLATFORM)
+        log.failed(
+            m.T_WEBHOOK_URL,
+            m.URL_WRONG.format(name=name, actual=actual or "(none)", expected=expected),
+            m.URL_WRONG_FIX.format(name=name, expected=expected),
+            m.SEED_PLATFORM,
+        )
         return
     detail = m.URL_OK.format(url=actual)
     if problem:
-        log.warned(m.T_WEBHOOK_URL, detail + m.URL_NOT_PUBLIC.format(problem=problem),
-                   m.URL_NOT_PUBLIC_FIX, m.SEED_PLATFORM)
+        log.warned(
+            m.T_WEBHOOK_URL,
+            detail + m.URL_NOT_PUBLIC.format(problem=problem),
+            m.URL_NOT_PUBLIC_FIX,
+            m.SEED_PLATFORM,
+        )
     else:
         log.passed(m.T_WEBHOOK_URL, detail)
 
@@ -161,8 +212,12 @@ def check_secret_config(target: Target, log: StepLog) -> bool:
         log.failed(m.T_WEBHOOK_SECRET, m.SECRET_MISSING, m.SECRET_MISSING_FIX, m.SEED_PROVIDER)
         return False
     if len(secret) < MIN_SECRET_LENGTH:
-        log.failed(m.T_WEBHOOK_SECRET, m.SECRET_SHORT.format(length=len(secret)),
-                   m.SECRET_SHORT_FIX, m.SEED_PLATFORM)
+        log.failed(
+            m.T_WEBHOOK_SECRET,
+            m.SECRET_SHORT.format(length=len(secret)),
+            m.SECRET_SHORT_FIX,
+            m.SEED_PLATFORM,
+        )
         return False
     return True
 
@@ -177,8 +232,12 @@ def check_secret(target: Target, integ: dict, log: StepLog) -> None:
     elif hmac.compare_digest(theirs.encode(), target.webhook_secret.encode()):
         log.passed(m.T_WEBHOOK_SECRET, m.SECRET_OK)
     else:
-        log.failed(m.T_WEBHOOK_SECRET, m.SECRET_WRONG,
-                   m.SECRET_WRONG_FIX.format(name=integ.get("name")), m.SEED_PROVIDER)
+        log.failed(
+            m.T_WEBHOOK_SECRET,
+            m.SECRET_WRONG,
+            m.SECRET_WRONG_FIX.format(name=integ.get("name")),
+            m.SEED_PROVIDER,
+        )
 
 
 def check_routing(target: Target, integ: dict, log: StepLog) -> None:
@@ -187,26 +246,43 @@ def check_routing(target: Target, integ: dict, log: StepLog) -> None:
     name = integ.get("name")
     recipient_id = (integ.get("recipient") or {}).get("id")
     if not recipient_id:
-        log.warned(m.T_ROUTING, m.ROUTING_NO_RECIPIENT.format(name=name), m.ROUTING_CHECK_FIX,
-                   m.SEED_ROUTING)
+        log.warned(
+            m.T_ROUTING,
+            m.ROUTING_NO_RECIPIENT.format(name=name),
+            m.ROUTING_CHECK_FIX,
+            m.SEED_ROUTING,
+        )
         return
     try:
-        recipient = target.client().request(
-            "GET", f"/api/v2/routing/message/recipients/{seg(recipient_id)}") or {}
+        recipient = (
+            target.client().request(
+                "GET", f"/api/v2/routing/message/recipients/{seg(recipient_id)}"
+            )
+            or {}
+        )
     except PermissionDeniedError as err:
-        log.warned(m.T_ROUTING, m.ROUTING_FORBIDDEN.format(error=err), m.ROUTING_FORBIDDEN_FIX,
-                   m.SEED_CREDENTIALS)
+        log.warned(
+            m.T_ROUTING,
+            m.ROUTING_FORBIDDEN.format(error=err),
+            m.ROUTING_FORBIDDEN_FIX,
+            m.SEED_CREDENTIALS,
+        )
         return
     except GenesysError as err:
-        log.warned(m.T_ROUTING, m.ROUTING_FAILED.format(error=err), m.ROUTING_CHECK_FIX,
-                   m.SEED_ROUTING)
+        log.warned(
+            m.T_ROUTING, m.ROUTING_FAILED.format(error=err), m.ROUTING_CHECK_FIX, m.SEED_ROUTING
+        )
         return
     flow = recipient.get("flow") or {}
     if flow.get("id"):
         log.passed(m.T_ROUTING, m.ROUTING_OK.format(flow=flow.get("name") or flow["id"], name=name))
     else:
-        log.failed(m.T_ROUTING, m.ROUTING_NO_FLOW.format(name=name),
-                   m.ROUTING_NO_FLOW_FIX.format(name=name), m.SEED_ROUTING)
+        log.failed(
+            m.T_ROUTING,
+            m.ROUTING_NO_FLOW.format(name=name),
+            m.ROUTING_NO_FLOW_FIX.format(name=name),
+            m.SEED_ROUTING,
+        )
 
 
 def check_queue(target: Target, log: StepLog) -> None:
@@ -219,12 +295,17 @@ def check_queue(target: Target, log: StepLog) -> None:
         queue = target.client().get_queue(queue_id)
     except (NotFoundError, BadRequestError):
         # Genesys answers 400 for an id that is not even a UUID, 404 for an unknown one.
-        log.failed(m.T_QUEUE, m.QUEUE_MISSING.format(id=queue_id), m.QUEUE_MISSING_FIX,
-                   m.SEED_QUEUE)
+        log.failed(
+            m.T_QUEUE, m.QUEUE_MISSING.format(id=queue_id), m.QUEUE_MISSING_FIX, m.SEED_QUEUE
+        )
         return
     except PermissionDeniedError as err:
-        log.warned(m.T_QUEUE, m.QUEUE_FORBIDDEN.format(error=err), m.QUEUE_FORBIDDEN_FIX,
-                   m.SEED_CREDENTIALS)
+        log.warned(
+            m.T_QUEUE,
+            m.QUEUE_FORBIDDEN.format(error=err),
+            m.QUEUE_FORBIDDEN_FIX,
+            m.SEED_CREDENTIALS,
+        )
         return
     except GenesysError as err:
         log.warned(m.T_QUEUE, m.QUEUE_FAILED.format(error=err), m.PERM_UNPROBED_FIX, None)
@@ -232,11 +313,14 @@ def check_queue(target: Target, log: StepLog) -> None:
     members = queue.get("memberCount")
     name, qid = queue.get("name"), queue.get("id", queue_id)
     if members == 0:
-        log.warned(m.T_QUEUE, m.QUEUE_EMPTY.format(name=name, id=qid), m.QUEUE_EMPTY_FIX,
-                   m.SEED_QUEUE)
+        log.warned(
+            m.T_QUEUE, m.QUEUE_EMPTY.format(name=name, id=qid), m.QUEUE_EMPTY_FIX, m.SEED_QUEUE
+        )
     else:
-        log.passed(m.T_QUEUE, m.QUEUE_OK.format(name=name, id=qid,
-                                                members=members if members is not None else "?"))
+        log.passed(
+            m.T_QUEUE,
+            m.QUEUE_OK.format(name=name, id=qid, members=members if members is not None else "?"),
+        )
 
 
 def check_permissions(target: Target, integration_id: str | None, log: StepLog) -> None:
@@ -259,11 +343,20 @@ def check_completion(target: Target, log: StepLog, client: Any) -> None:
     try:
         flags = Flags.from_env(target.environ)
         checks = wiring_status(target.config, flags, target.id, client)
-    except Exception as exc:  # noqa: BLE001 - reported as a step, never a crash of the check
-        log.failed(m.t_completion("wiring"), m.COMPLETION_UNAVAILABLE.format(error=exc),
-                   m.COMPLETION_FIX, m.SEED_PREREQUISITES)
+    except Exception as exc:
+        log.failed(
+            m.t_completion("wiring"),
+            m.COMPLETION_UNAVAILABLE.format(error=exc),
+            m.COMPLETION_FIX,
+            m.SEED_PREREQUISITES,
+        )
         return
     for c in checks:
         status = FAIL if not c.ok else (WARN if c.warn else PASS)
-        log.add(m.t_completion(c.name), status, c.detail, c.fix or m.COMPLETION_FIX,
-                c.seed_step or m.SEED_PREREQUISITES)
+        log.add(
+            m.t_completion(c.name),
+            status,
+            c.detail,
+            c.fix or m.COMPLETION_FIX,
+            c.seed_step or m.SEED_PREREQUISITES,
+        )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Final, Iterable
+from typing import Final
 
-from bridge.setup import messages
+from om_bridge.bridge.setup import messages
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
@@ -41,11 +42,23 @@ class StepLog:
         self.provider = provider
         self.results: list[StepResult] = []
 
-    def add(self, step: str, status: str, detail: str, fix: str | None = None,
-            seed_step: str | None = None) -> StepResult:
+    def add(
+        self,
+        step: str,
+        status: str,
+        detail: str,
+        fix: str | None = None,
+        seed_step: str | None = None,
+    ) -> StepResult:
         """Record one step; a PASS carries no fix."""
-        result = StepResult(self.provider, step, status, detail,
-                            None if status == PASS else fix, None if status == PASS else seed_step)
+        result = StepResult(
+            self.provider,
+            step,
+            status,
+            detail,
+            None if status == PASS else fix,
+            None if status == PASS else seed_step,
+        )
         self.results.append(result)
         return result
 
@@ -80,8 +93,9 @@ def render_text(groups: list[tuple[str, list[StepResult]]]) -> str:
         everything.extend(results)
     counts = {s: sum(1 for r in everything if r.status == s) for s in STATUSES}
     lines.append("")
-    lines.append(messages.SUMMARY.format(passed=counts[PASS], failed=counts[FAIL],
-                                         warned=counts[WARN]))
+    lines.append(
+        messages.SUMMARY.format(passed=counts[PASS], failed=counts[FAIL], warned=counts[WARN])
+    )
     return "\n".join(lines)
 
 

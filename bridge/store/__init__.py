@@ -8,15 +8,35 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bridge.store import messages
-from bridge.store.base import Store
-from bridge.store.errors import LockTimeout, NotFound, StoreConflict, StoreError
-from bridge.store.records import (END_STATUSES, OPEN_STATUSES, STATUSES, UPDATABLE_FIELDS,
-                                  Handover, InboundCompletion, OutboxItem, SessionKey)
+from om_bridge.bridge.store import messages
+from om_bridge.bridge.store.base import Store
+from om_bridge.bridge.store.errors import LockTimeout, NotFound, StoreConflict, StoreError
+from om_bridge.bridge.store.records import (
+    END_STATUSES,
+    OPEN_STATUSES,
+    STATUSES,
+    UPDATABLE_FIELDS,
+    Handover,
+    InboundCompletion,
+    OutboxItem,
+    SessionKey,
+)
 
 __all__ = [
-    "END_STATUSES", "OPEN_STATUSES", "STATUSES", "UPDATABLE_FIELDS", "Handover", "InboundCompletion", "LockTimeout",
-    "NotFound", "OutboxItem", "SessionKey", "Store", "StoreConflict", "StoreError", "open_store",
+    "END_STATUSES",
+    "OPEN_STATUSES",
+    "STATUSES",
+    "UPDATABLE_FIELDS",
+    "Handover",
+    "InboundCompletion",
+    "LockTimeout",
+    "NotFound",
+    "OutboxItem",
+    "SessionKey",
+    "Store",
+    "StoreConflict",
+    "StoreError",
+    "open_store",
     "sqlite_path",
 ]
 
@@ -24,7 +44,7 @@ __all__ = [
 def sqlite_path(url: str) -> str:
     """The file path (or ":memory:") of a sqlite:// URL: `sqlite:///rel/or/abs.db` (the path
     after the third slash, so `sqlite:////abs.db` is absolute) and `sqlite://:memory:`."""
-    rest = url[len("sqlite://"):]
+    rest = url[len("sqlite://") :]
     if rest in (":memory:", "/:memory:"):
         return ":memory:"
     if not rest.startswith("/") or len(rest) < 2:
@@ -37,15 +57,18 @@ def open_store(url: str, *, key_prefix: str | None = None) -> Store:
     `sqlite://:memory:`, or `redis://[:password@]host:port/db` (`rediss://` for TLS; the key
     prefix, default "om-bridge:", comes from `key_prefix` or a `?prefix=` query parameter)."""
     if url.startswith("sqlite://"):
-        from bridge.store.sqlite import SqliteStore
+        from om_bridge.bridge.store.sqlite import SqliteStore
+
         return SqliteStore(sqlite_path(url))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from bridge.store.redis_store import DEFAULT_PREFIX, RedisStore
+        from om_bridge.bridge.store.redis_store import DEFAULT_PREFIX, RedisStore
+
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         prefix = next((v for k, v in query if k == "prefix"), None)
-        clean = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query
-                                                           if k != "prefix"])))
+        clean = urlunsplit(
+            parts._replace(query=urlencode([(k, v) for k, v in query if k != "prefix"]))
+        )
         return RedisStore(clean, prefix=key_prefix or prefix or DEFAULT_PREFIX)
     raise StoreError(messages.UNSUPPORTED_URL.format(url=_redact(url)))
 

@@ -7,14 +7,22 @@ import random
 import threading
 import time
 import uuid
-from contextlib import contextmanager
-from typing import Any, ContextManager, Iterator
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
-from bridge.store import messages
-from bridge.store.errors import LockTimeout, StoreConflict
-from bridge.store.local import KeyedLocks, Waiters
-from bridge.store.records import (END_STATUSES, OPEN_STATUSES, UPDATABLE_FIELDS, Handover,
-                                  InboundCompletion, OutboxItem, SessionKey)
+from om_bridge.bridge.store import messages
+from om_bridge.bridge.store.errors import LockTimeout, StoreConflict
+from om_bridge.bridge.store.local import KeyedLocks, Waiters
+from om_bridge.bridge.store.records import (
+    END_STATUSES,
+    OPEN_STATUSES,
+    UPDATABLE_FIELDS,
+    Handover,
+    InboundCompletion,
+    OutboxItem,
+    SessionKey,
+)
 
 # Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
 # idle session's footprint stays bounded.
@@ -48,7 +56,7 @@ class Store(abc.ABC):
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
 
-    def session_lock(self, key: SessionKey, timeout: float = 10.0) -> ContextManager[None]:
+    def session_lock(self, key: SessionKey, timeout: float = 10.0) -> AbstractContextManager[None]:
         """Serialise work on one session across threads and processes; raises LockTimeout."""
         return self._session_lock(key, timeout)
 
@@ -65,8 +73,9 @@ class Store(abc.ABC):
             delay = 0.005
             while not self.acquire_lock(name, owner, SESSION_LOCK_TTL):
                 if time.monotonic() >= deadline:
-                    raise LockTimeout(messages.SESSION_LOCK_TIMEOUT.format(
-                        timeout=timeout, session=skey))
+                    raise LockTimeout(
+                        messages.SESSION_LOCK_TIMEOUT.format(timeout=timeout, session=skey)
+                    )
                 time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
                 delay = min(delay * 2, 0.1) * random.uniform(0.8, 1.2)
             try:
@@ -121,8 +130,9 @@ class Store(abc.ABC):
         """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
 
     @abc.abstractmethod
-    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
-                     owner: str) -> list[OutboxItem]:
+    def outbox_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items (one per key, not leased by another owner);
         each claim counts as an attempt."""
 
@@ -150,9 +160,16 @@ class Store(abc.ABC):
     # The same queue shape as the outbox (FIFO per key, only the head is leased, retries, dead
     # letters), kept apart from it so the outbox sender never claims an inbound item.
     @abc.abstractmethod
-    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
-                       payload: dict, owner: str | None = None,
-                       lease_seconds: float = 60.0) -> OutboxItem | None:
+    def accept_inbound(
+        self,
+        dedupe_key: str,
+        ttl_seconds: float,
+        queue_key: str,
+        kind: str,
+        payload: dict,
+        owner: str | None = None,
+        lease_seconds: float = 60.0,
+    ) -> OutboxItem | None:
         """Atomically set the dedupe key and enqueue the payload behind earlier items of
         `queue_key`; None (and nothing stored) when the key is already set and not expired.
 
@@ -162,13 +179,15 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
-                      owner: str) -> list[OutboxItem]:
+    def inbound_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
 
     @abc.abstractmethod
-    def inbound_done(self, item_id: int, owner: str | None = None,
-                     lease_seconds: float = 60.0) -> OutboxItem | None:
+    def inbound_done(
+        self, item_id: int, owner: str | None = None, lease_seconds: float = 60.0
+    ) -> OutboxItem | None:
         """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
         item of its key is leased to that owner in the same step and returned (so a backlog of
         one customer drains without a claim per item), else None."""
@@ -259,18 +278,27 @@ def check_update(fields: dict[str, Any]) -> None:
     """Reject fields `update_handover` may not set and statuses that are not open ones."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
-        raise ValueError(messages.UNKNOWN_FIELDS.format(
-            fields=", ".join(sorted(unknown)), allowed=", ".join(sorted(UPDATABLE_FIELDS))))
+        raise ValueError(
+            messages.UNKNOWN_FIELDS.format(
+                fields=", ".join(sorted(unknown)), allowed=", ".join(sorted(UPDATABLE_FIELDS))
+            )
+        )
     if "status" in fields and fields["status"] not in OPEN_STATUSES:
-        raise ValueError(messages.NOT_AN_OPEN_STATUS.format(
-            status=fields["status"], allowed=", ".join(sorted(OPEN_STATUSES))))
+        raise ValueError(
+            messages.NOT_AN_OPEN_STATUS.format(
+                status=fields["status"], allowed=", ".join(sorted(OPEN_STATUSES))
+            )
+        )
 
 
 def check_end_status(status: str) -> None:
     """Reject a status `finish_handover` cannot end with."""
     if status not in END_STATUSES:
-        raise ValueError(messages.NOT_AN_END_STATUS.format(
-            status=status, allowed=", ".join(sorted(END_STATUSES))))
+        raise ValueError(
+            messages.NOT_AN_END_STATUS.format(
+                status=status, allowed=", ".join(sorted(END_STATUSES))
+            )
+        )
 
 
 def ended_conflict(handover_id: str) -> StoreConflict:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-UNSUPPORTED_URL = ("unsupported store URL {url!r}: use sqlite:///path.db, sqlite://:memory: "
-                   "or redis://host:port/db")
-SQLITE_NEWER_SCHEMA = ("the SQLite store {path} has schema version {found}, newer than this "
-                       "om-bridge understands ({known}); upgrade om-bridge")
+UNSUPPORTED_URL = (
+    "unsupported store URL {url!r}: use sqlite:///path.db, sqlite://:memory: "
+    "or redis://host:port/db"
+)
+SQLITE_NEWER_SCHEMA = (
+    "the SQLite store {path} has schema version {found}, newer than this "
+    "om-bridge understands ({known}); upgrade om-bridge"
+)
 OPEN_HANDOVER_EXISTS = "session {session} already has an open handover {handover_id}"
 HANDOVER_ID_EXISTS = "a handover with id {handover_id} already exists"
 HANDOVER_NOT_FOUND = "no handover with id {handover_id}"
 HANDOVER_ENDED = "handover {handover_id} has ended; its status cannot change"
 UNKNOWN_FIELDS = "update_handover cannot set {fields}; settable: {allowed}"
-NOT_AN_OPEN_STATUS = ("status {status!r} is not an open status ({allowed}); "
-                      "end a handover with finish_handover")
+NOT_AN_OPEN_STATUS = (
+    "status {status!r} is not an open status ({allowed}); end a handover with finish_handover"
+)
 NOT_AN_END_STATUS = "finish_handover needs an end status ({allowed}), got {status!r}"
 OUTBOX_ITEM_NOT_FOUND = "no pending outbox item with id {item_id}"
 SESSION_LOCK_TIMEOUT = "timed out after {timeout}s waiting for the lock of session {session}"
-REDIS_SUBSCRIBER_ERROR = ("store: output notification subscriber lost its connection ({error}); "
-                          "retrying")
+REDIS_SUBSCRIBER_ERROR = (
+    "store: output notification subscriber lost its connection ({error}); retrying"
+)
 
 SQLITE_CLOSED = "the SQLite store {path} is closed"

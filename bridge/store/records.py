@@ -14,10 +14,18 @@ STATUSES: Final = OPEN_STATUSES | END_STATUSES
 
 # Fields `Store.update_handover` may change; identity, session and end fields are not among them
 # (the end goes through `finish_handover`, which is atomic and exactly-once).
-UPDATABLE_FIELDS: Final = frozenset({
-    "integration_id", "customer_id", "conversation_id", "status", "settings", "agent",
-    "pending_end_at", "data",
-})
+UPDATABLE_FIELDS: Final = frozenset(
+    {
+        "integration_id",
+        "customer_id",
+        "conversation_id",
+        "status",
+        "settings",
+        "agent",
+        "pending_end_at",
+        "data",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +70,26 @@ class Handover:
     data: dict = field(default_factory=dict)
 
     @classmethod
-    def new(cls, session: SessionKey, provider_id: str, customer_id: str,
-            integration_id: str | None = None, **fields: Any) -> Handover:
+    def new(
+        cls,
+        session: SessionKey,
+        provider_id: str,
+        customer_id: str,
+        integration_id: str | None = None,
+        **fields: Any,
+    ) -> Handover:
         """A fresh handover with a random id, created now."""
         now = time.time()
         fields.setdefault("created_at", now)
         fields.setdefault("updated_at", fields["created_at"])
-        return cls(id=uuid.uuid4().hex, session=session, provider_id=provider_id,
-                   integration_id=integration_id, customer_id=customer_id, **fields)
+        return cls(
+            id=uuid.uuid4().hex,
+            session=session,
+            provider_id=provider_id,
+            integration_id=integration_id,
+            customer_id=customer_id,
+            **fields,
+        )
 
     @property
     def is_open(self) -> bool:

@@ -12,12 +12,24 @@ from typing import Any
 
 import redis
 
-from bridge.store import messages, redis_scripts as lua
-from bridge.store.base import OUTPUTS_KEPT, Store, check_end_status, check_update, ended_conflict
-from bridge.store.errors import NotFound, StoreConflict
-from bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
-from bridge.store.redis_codec import (customer_index, decode_handover, decode_item, dumps,
-                                      encode_handover)
+from om_bridge.bridge.store import messages
+from om_bridge.bridge.store import redis_scripts as lua
+from om_bridge.bridge.store.base import (
+    OUTPUTS_KEPT,
+    Store,
+    check_end_status,
+    check_update,
+    ended_conflict,
+)
+from om_bridge.bridge.store.errors import NotFound, StoreConflict
+from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
+from om_bridge.bridge.store.redis_codec import (
+    customer_index,
+    decode_handover,
+    decode_item,
+    dumps,
+    encode_handover,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "om-bridge:"
@@ -35,9 +47,22 @@ class RedisStore(Store):
         super().__init__()
         self.prefix = prefix
         self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        self._scripts = {name: self._r.register_script(getattr(lua, name)) for name in (
-            "CREATE_HANDOVER", "FINISH_HANDOVER", "OUTBOX_PUT", "OUTBOX_CLAIM", "OUTBOX_REMOVE",
-            "OUTBOX_RETRY", "APPEND_OUTPUT", "ACQUIRE_LOCK", "RELEASE_LOCK", "ACCEPT_INBOUND", "INBOUND_DONE")}
+        self._scripts = {
+            name: self._r.register_script(getattr(lua, name))
+            for name in (
+                "CREATE_HANDOVER",
+                "FINISH_HANDOVER",
+                "OUTBOX_PUT",
+                "OUTBOX_CLAIM",
+                "OUTBOX_REMOVE",
+                "OUTBOX_RETRY",
+                "APPEND_OUTPUT",
+                "ACQUIRE_LOCK",
+                "RELEASE_LOCK",
+                "ACCEPT_INBOUND",
+                "INBOUND_DONE",
+            )
+        }
         self._channel = prefix + "outputs"
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
@@ -64,16 +89,22 @@ class RedisStore(Store):
         now = time.time()
         h = dataclasses.replace(h, created_at=h.created_at or now, updated_at=h.updated_at or now)
         fields = encode_handover(h)
-        keys = [self._k("h:", h.id), self._k("h:open:s:", fields["_skey"]), self._k("h:open"),
-                self._k("h:open:p:", h.provider_id), self._k("h:cust:", fields["_cust"]),
-                self._k("h:conv:", h.conversation_id or "")]
+        keys = [
+            self._k("h:", h.id),
+            self._k("h:open:s:", fields["_skey"]),
+            self._k("h:open"),
+            self._k("h:open:p:", h.provider_id),
+            self._k("h:cust:", fields["_cust"]),
+            self._k("h:conv:", h.conversation_id or ""),
+        ]
         args = [self.prefix, h.id, fields["created_at"], "1" if h.conversation_id else "0"]
         for name, value in fields.items():
             args += [name, value]
         result = self._run("CREATE_HANDOVER", keys, args)
         if result[0] == "open":
-            raise StoreConflict(messages.OPEN_HANDOVER_EXISTS.format(
-                session=fields["_skey"], handover_id=result[1]))
+            raise StoreConflict(
+                messages.OPEN_HANDOVER_EXISTS.format(session=fields["_skey"], handover_id=result[1])
+            )
         if result[0] == "exists":
             raise StoreConflict(messages.HANDOVER_ID_EXISTS.format(handover_id=h.id))
         return h
@@ -97,8 +128,9 @@ class RedisStore(Store):
 
     def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
         """The newest open handover of this Open Messaging customer id, or None."""
-        ids = self._r.zrevrange(self._k("h:cust:", customer_index(integration_id, customer_id)),
-                                0, 0)
+        ids = self._r.zrevrange(
+            self._k("h:cust:", customer_index(integration_id, customer_id)), 0, 0
+        )
         return self.get_handover(ids[0]) if ids else None
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
@@ -145,8 +177,13 @@ class RedisStore(Store):
         """End a handover atomically: True for exactly one caller, False if it already ended
         (or does not exist)."""
         check_end_status(status)
-        return bool(self._run("FINISH_HANDOVER", [self._k("h:", handover_id)],
-                              [self.prefix, status, reason, repr(time.time())]))
+        return bool(
+            self._run(
+                "FINISH_HANDOVER",
+                [self._k("h:", handover_id)],
+                [self.prefix, status, reason, repr(time.time())],
+            )
+        )
 
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
@@ -169,11 +206,14 @@ class RedisStore(Store):
         """Due keys, leased keys, pending ids, dead ids of the queue with prefix `qp`."""
         return [qp + "o:due", qp + "o:lease", qp + "o:pending", qp + "o:dead"]
 
-    def _claim(self, qp: str, now: float, limit: int, lease_seconds: float,
-               owner: str) -> list[OutboxItem]:
-        rows = self._run("OUTBOX_CLAIM", self._qkeys(qp)[:2],
-                         [qp, repr(float(now)), int(limit), repr(float(now + lease_seconds)),
-                          owner])
+    def _claim(
+        self, qp: str, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
+        rows = self._run(
+            "OUTBOX_CLAIM",
+            self._qkeys(qp)[:2],
+            [qp, repr(float(now)), int(limit), repr(float(now + lease_seconds)), owner],
+        )
         return [decode_item(row) for row in rows]
 
     def _remove(self, qp: str, item_id: int, error: str | None, client: Any = None) -> Any:
@@ -181,8 +221,11 @@ class RedisStore(Store):
         return self._scripts["OUTBOX_REMOVE"](keys=self._qkeys(qp), args=args, client=client)
 
     def _retry(self, qp: str, item_id: int, next_attempt_at: float, error: str) -> None:
-        self._run("OUTBOX_RETRY", self._qkeys(qp)[:3],
-                  [qp, int(item_id), repr(float(next_attempt_at)), error])
+        self._run(
+            "OUTBOX_RETRY",
+            self._qkeys(qp)[:3],
+            [qp, int(item_id), repr(float(next_attempt_at)), error],
+        )
 
     def _items(self, qp: str, ids: list[str]) -> list[OutboxItem]:
         pipe = self._r.pipeline(transaction=False)
@@ -198,12 +241,17 @@ class RedisStore(Store):
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
         """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
-        return int(self._run("OUTBOX_PUT", [self._k("o:seq"), self._k("o:pending"),
-                                            self._k("o:due")],
-                             [self.prefix, key, kind, dumps(payload), repr(time.time())]))
+        return int(
+            self._run(
+                "OUTBOX_PUT",
+                [self._k("o:seq"), self._k("o:pending"), self._k("o:due")],
+                [self.prefix, key, kind, dumps(payload), repr(time.time())],
+            )
+        )
 
-    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
-                     owner: str) -> list[OutboxItem]:
+    def outbox_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items (one per key, not leased by another owner);
         each claim counts as an attempt."""
         return self._claim(self.prefix, now, limit, lease_seconds, owner)
@@ -234,39 +282,64 @@ class RedisStore(Store):
     def _ip(self) -> str:
         return self.prefix + INBOUND_PREFIX
 
-    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
-                       payload: dict, owner: str | None = None,
-                       lease_seconds: float = 60.0) -> OutboxItem | None:
+    def accept_inbound(
+        self,
+        dedupe_key: str,
+        ttl_seconds: float,
+        queue_key: str,
+        kind: str,
+        payload: dict,
+        owner: str | None = None,
+        lease_seconds: float = 60.0,
+    ) -> OutboxItem | None:
         """Dedupe mark and durable enqueue in one Lua step; None for a duplicate."""
         qp, now = self._ip, time.time()
-        row = self._run("ACCEPT_INBOUND",
-                        [self._k("seen:", dedupe_key), qp + "o:seq", qp + "o:pending",
-                         qp + "o:due", qp + "o:lease"],
-                        [qp, queue_key, kind, dumps(payload), repr(now),
-                         max(1, int(ttl_seconds * 1000)), owner or "",
-                         repr(now + lease_seconds)])
+        row = self._run(
+            "ACCEPT_INBOUND",
+            [
+                self._k("seen:", dedupe_key),
+                qp + "o:seq",
+                qp + "o:pending",
+                qp + "o:due",
+                qp + "o:lease",
+            ],
+            [
+                qp,
+                queue_key,
+                kind,
+                dumps(payload),
+                repr(now),
+                max(1, int(ttl_seconds * 1000)),
+                owner or "",
+                repr(now + lease_seconds),
+            ],
+        )
         return decode_item(row) if row else None
 
-    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
-                      owner: str) -> list[OutboxItem]:
+    def inbound_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
         return self._claim(self._ip, now, limit, lease_seconds, owner)
 
-    def _inbound_done(self, item_id: int, owner: str | None, lease_seconds: float,
-                      client: Any = None) -> Any:
+    def _inbound_done(
+        self, item_id: int, owner: str | None, lease_seconds: float, client: Any = None
+    ) -> Any:
         qp = self._ip
         return self._scripts["INBOUND_DONE"](
             keys=self._qkeys(qp)[:3],
             args=[qp, int(item_id), owner or "", repr(time.time() + lease_seconds)],
-            client=client)
+            client=client,
+        )
 
     @staticmethod
     def _done_result(result: list, completion: InboundCompletion) -> None:
         completion.removed = bool(int(result[0]))
         completion.next_item = decode_item(result[1]) if result[1] else None
 
-    def inbound_done(self, item_id: int, owner: str | None = None,
-                     lease_seconds: float = 60.0) -> OutboxItem | None:
+    def inbound_done(
+        self, item_id: int, owner: str | None = None, lease_seconds: float = 60.0
+    ) -> OutboxItem | None:
         """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
         item of its key is leased to it in the same step and returned."""
         completion = InboundCompletion(item_id, owner, lease_seconds)
@@ -303,8 +376,9 @@ class RedisStore(Store):
         else:
             pipe = self._r.pipeline(transaction=True)
             self._scripts["APPEND_OUTPUT"](keys=keys, args=args, client=pipe)
-            self._inbound_done(completes.item_id, completes.owner, completes.lease_seconds,
-                               client=pipe)
+            self._inbound_done(
+                completes.item_id, completes.owner, completes.lease_seconds, client=pipe
+            )
             appended, done = pipe.execute()
             seq = int(appended)
             self._done_result(done, completes)
@@ -313,8 +387,9 @@ class RedisStore(Store):
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
-        members = self._r.zrangebyscore(self._k("out:", key.as_str()), f"({int(after)}", "+inf",
-                                        start=0, num=int(limit))
+        members = self._r.zrangebyscore(
+            self._k("out:", key.as_str()), f"({int(after)}", "+inf", start=0, num=int(limit)
+        )
         outputs = []
         for member in members:
             seq, _, body = member.partition("|")
@@ -337,8 +412,11 @@ class RedisStore(Store):
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
         """Take (or renew, if `owner` holds it) a named lock for `ttl_seconds`; False if another
         owner holds it."""
-        return bool(self._run("ACQUIRE_LOCK", [self._k("lock:", name)],
-                              [owner, max(1, int(ttl_seconds * 1000))]))
+        return bool(
+            self._run(
+                "ACQUIRE_LOCK", [self._k("lock:", name)], [owner, max(1, int(ttl_seconds * 1000))]
+            )
+        )
 
     def release_lock(self, name: str, owner: str) -> None:
         """Release a named lock if `owner` holds it."""

@@ -6,17 +6,26 @@ import dataclasses
 import json
 import sqlite3
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from bridge.store import messages
-from bridge.store.base import OUTPUTS_KEPT, Store, check_end_status, check_update, ended_conflict
-from bridge.store.errors import NotFound, StoreConflict
-from bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
-from bridge.store.sqlite_db import SqliteDatabase
+from om_bridge.bridge.store import messages
+from om_bridge.bridge.store.base import (
+    OUTPUTS_KEPT,
+    Store,
+    check_end_status,
+    check_update,
+    ended_conflict,
+)
+from om_bridge.bridge.store.errors import NotFound, StoreConflict
+from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
+from om_bridge.bridge.store.sqlite_db import SqliteDatabase
 
-_HANDOVER_COLUMNS = ("id, skey, url_token, user_id, session_id, provider_id, integration_id, "
-                     "customer_id, conversation_id, status, settings, agent, created_at, "
-                     "updated_at, ended_at, end_reason, pending_end_at, data")
+_HANDOVER_COLUMNS = (
+    "id, skey, url_token, user_id, session_id, provider_id, integration_id, "
+    "customer_id, conversation_id, status, settings, agent, created_at, "
+    "updated_at, ended_at, end_reason, pending_end_at, data"
+)
 _OUTBOX_COLUMNS = "id, key, kind, payload, attempts, next_attempt_at, last_error, created_at"
 # Expired dedupe keys are swept once every this many new keys (up to twice as many at a time).
 DEDUPE_SWEEP_EVERY = 64
@@ -28,29 +37,82 @@ def _dumps(value: Any) -> str:
 
 def _handover_row(h: Handover) -> tuple:
     s = h.session
-    return (h.id, s.as_str(), s.url_token, s.user_id, s.session_id, h.provider_id,
-            h.integration_id, h.customer_id, h.conversation_id, h.status, _dumps(h.settings),
-            None if h.agent is None else _dumps(h.agent), h.created_at, h.updated_at,
-            h.ended_at, h.end_reason, h.pending_end_at, _dumps(h.data))
+    return (
+        h.id,
+        s.as_str(),
+        s.url_token,
+        s.user_id,
+        s.session_id,
+        h.provider_id,
+        h.integration_id,
+        h.customer_id,
+        h.conversation_id,
+        h.status,
+        _dumps(h.settings),
+        None if h.agent is None else _dumps(h.agent),
+        h.created_at,
+        h.updated_at,
+        h.ended_at,
+        h.end_reason,
+        h.pending_end_at,
+        _dumps(h.data),
+    )
 
 
 def _handover(row: tuple | None) -> Handover | None:
     if row is None:
         return None
-    (hid, _skey, token, user, session, provider, integration, customer, conversation, status,
-     settings, agent, created, updated, ended, reason, pending, data) = row
-    return Handover(id=hid, session=SessionKey(token, user, session), provider_id=provider,
-                    integration_id=integration, customer_id=customer,
-                    conversation_id=conversation, status=status, settings=json.loads(settings),
-                    agent=None if agent is None else json.loads(agent), created_at=created,
-                    updated_at=updated, ended_at=ended, end_reason=reason,
-                    pending_end_at=pending, data=json.loads(data))
+    (
+        hid,
+        _skey,
+        token,
+        user,
+        session,
+        provider,
+        integration,
+        customer,
+        conversation,
+        status,
+        settings,
+        agent,
+        created,
+        updated,
+        ended,
+        reason,
+        pending,
+        data,
+    ) = row
+    return Handover(
+        id=hid,
+        session=SessionKey(token, user, session),
+        provider_id=provider,
+        integration_id=integration,
+        customer_id=customer,
+        conversation_id=conversation,
+        status=status,
+        settings=json.loads(settings),
+        agent=None if agent is None else json.loads(agent),
+        created_at=created,
+        updated_at=updated,
+        ended_at=ended,
+        end_reason=reason,
+        pending_end_at=pending,
+        data=json.loads(data),
+    )
 
 
 def _item(row: tuple) -> OutboxItem:
     iid, key, kind, payload, attempts, next_at, error, created = row
-    return OutboxItem(id=iid, key=key, kind=kind, payload=json.loads(payload), attempts=attempts,
-                      next_attempt_at=next_at, last_error=error, created_at=created)
+    return OutboxItem(
+        id=iid,
+        key=key,
+        kind=kind,
+        payload=json.loads(payload),
+        attempts=attempts,
+        next_attempt_at=next_at,
+        last_error=error,
+        created_at=created,
+    )
 
 
 class SqliteStore(Store):
@@ -67,17 +129,18 @@ class SqliteStore(Store):
     def load_session(self, key: SessionKey) -> dict | None:
         """The saved state of a session, or None if it has none."""
         with self._db.read() as c:
-            row = c.execute("SELECT state FROM sessions WHERE skey = ?",
-                            (key.as_str(),)).fetchone()
+            row = c.execute("SELECT state FROM sessions WHERE skey = ?", (key.as_str(),)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
         with self._db.write() as c:
-            c.execute("INSERT INTO sessions (skey, state, updated_at) VALUES (?, ?, ?) "
-                      "ON CONFLICT (skey) DO UPDATE SET state = excluded.state, "
-                      "updated_at = excluded.updated_at",
-                      (key.as_str(), _dumps(state), self._clock()))
+            c.execute(
+                "INSERT INTO sessions (skey, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (skey) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                (key.as_str(), _dumps(state), self._clock()),
+            )
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -85,23 +148,34 @@ class SqliteStore(Store):
         now = self._clock()
         h = dataclasses.replace(h, created_at=h.created_at or now, updated_at=h.updated_at or now)
         with self._db.write() as c:
-            row = c.execute("SELECT id FROM handovers WHERE skey = ? AND ended_at IS NULL",
-                            (h.session.as_str(),)).fetchone()
+            row = c.execute(
+                "SELECT id FROM handovers WHERE skey = ? AND ended_at IS NULL",
+                (h.session.as_str(),),
+            ).fetchone()
             if row is not None:
-                raise StoreConflict(messages.OPEN_HANDOVER_EXISTS.format(
-                    session=h.session.as_str(), handover_id=row[0]))
+                raise StoreConflict(
+                    messages.OPEN_HANDOVER_EXISTS.format(
+                        session=h.session.as_str(), handover_id=row[0]
+                    )
+                )
             try:
-                c.execute(f"INSERT INTO handovers ({_HANDOVER_COLUMNS}) VALUES "
-                          f"({', '.join('?' * 18)})", _handover_row(h))
+                c.execute(
+                    f"INSERT INTO handovers ({_HANDOVER_COLUMNS}) VALUES ({', '.join('?' * 18)})",
+                    _handover_row(h),
+                )
             except sqlite3.IntegrityError:
                 raise StoreConflict(messages.HANDOVER_ID_EXISTS.format(handover_id=h.id)) from None
         return h
 
     def _one(self, where: str, args: tuple) -> Handover | None:
         with self._db.read() as c:
-            return _handover(c.execute(
-                f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE {where} "
-                "ORDER BY created_at DESC, rowid DESC LIMIT 1", args).fetchone())
+            return _handover(
+                c.execute(
+                    f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE {where} "
+                    "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                    args,
+                ).fetchone()
+            )
 
     def get_handover(self, handover_id: str) -> Handover | None:
         """The handover with this id, open or ended, or None."""
@@ -117,24 +191,31 @@ class SqliteStore(Store):
 
     def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
         """The newest open handover of this Open Messaging customer id, or None."""
-        return self._one("customer_id = ? AND integration_id IS ? AND ended_at IS NULL",
-                         (customer_id, integration_id))
+        return self._one(
+            "customer_id = ? AND integration_id IS ? AND ended_at IS NULL",
+            (customer_id, integration_id),
+        )
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         with self._db.write() as c:
-            current = _handover(c.execute(f"SELECT {_HANDOVER_COLUMNS} FROM handovers "
-                                          "WHERE id = ?", (handover_id,)).fetchone())
+            current = _handover(
+                c.execute(
+                    f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE id = ?", (handover_id,)
+                ).fetchone()
+            )
             if current is None:
                 raise NotFound(messages.HANDOVER_NOT_FOUND.format(handover_id=handover_id))
             if "status" in fields and not current.is_open and fields["status"] != current.status:
                 raise ended_conflict(handover_id)
             new = dataclasses.replace(current, updated_at=self._clock(), **fields)
             columns = [*fields, "updated_at"]
-            row = dict(zip(_HANDOVER_COLUMNS.split(", "), _handover_row(new)))
-            c.execute(f"UPDATE handovers SET {', '.join(f'{k} = ?' for k in columns)} "
-                      "WHERE id = ?", (*(row[k] for k in columns), handover_id))
+            row = dict(zip(_HANDOVER_COLUMNS.split(", "), _handover_row(new), strict=True))
+            c.execute(
+                f"UPDATE handovers SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
+                (*(row[k] for k in columns), handover_id),
+            )
         return new
 
     def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:
@@ -143,34 +224,45 @@ class SqliteStore(Store):
         check_end_status(status)
         now = self._clock()
         with self._db.write() as c:
-            cur = c.execute("UPDATE handovers SET status = ?, end_reason = ?, ended_at = ?, "
-                            "updated_at = ?, pending_end_at = NULL "
-                            "WHERE id = ? AND ended_at IS NULL",
-                            (status, reason, now, now, handover_id))
+            cur = c.execute(
+                "UPDATE handovers SET status = ?, end_reason = ?, ended_at = ?, "
+                "updated_at = ?, pending_end_at = NULL "
+                "WHERE id = ? AND ended_at IS NULL",
+                (status, reason, now, now, handover_id),
+            )
             return cur.rowcount == 1
 
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
         where, args = ("provider_id = ? AND ", (provider_id,)) if provider_id else ("", ())
         with self._db.read() as c:
-            rows = c.execute(f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE {where}"
-                             "ended_at IS NULL ORDER BY created_at, rowid", args).fetchall()
+            rows = c.execute(
+                f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE {where}"
+                "ended_at IS NULL ORDER BY created_at, rowid",
+                args,
+            ).fetchall()
         return [_handover(r) for r in rows]
 
     # -- dedupe -----------------------------------------------------------------------------
     def _mark(self, c: sqlite3.Connection, key: str, ttl_seconds: float, now: float) -> bool:
         """Set a dedupe key inside a write transaction; False if it is set and not expired."""
         # One statement: insert, or take over an expired key; no change means a live duplicate.
-        cur = c.execute("INSERT INTO dedupe (key, expires_at) VALUES (?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
-                        "WHERE dedupe.expires_at <= ?", (key, now + ttl_seconds, now))
+        cur = c.execute(
+            "INSERT INTO dedupe (key, expires_at) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
+            "WHERE dedupe.expires_at <= ?",
+            (key, now + ttl_seconds, now),
+        )
         if cur.rowcount != 1:
             return False
         self._marks += 1
         if self._marks % DEDUPE_SWEEP_EVERY == 0:
             # Sweep expired keys now and then (an index range), so the table stays bounded.
-            c.execute("DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe "
-                      "WHERE expires_at <= ? LIMIT ?)", (now, DEDUPE_SWEEP_EVERY * 2))
+            c.execute(
+                "DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe "
+                "WHERE expires_at <= ? LIMIT ?)",
+                (now, DEDUPE_SWEEP_EVERY * 2),
+            )
         return True
 
     def seen(self, key: str, ttl_seconds: float) -> bool:
@@ -179,8 +271,17 @@ class SqliteStore(Store):
             return not self._mark(c, key, ttl_seconds, self._clock())
 
     # -- queues (outbox and inbound share one shape) -----------------------------------------
-    def _put(self, c: sqlite3.Connection, table: str, key: str, kind: str, payload: dict,
-             now: float, owner: str | None = None, lease_seconds: float = 0.0) -> OutboxItem:
+    def _put(
+        self,
+        c: sqlite3.Connection,
+        table: str,
+        key: str,
+        kind: str,
+        payload: dict,
+        now: float,
+        owner: str | None = None,
+        lease_seconds: float = 0.0,
+    ) -> OutboxItem:
         # One statement (each one is a GIL round trip inside the writer lock): the item is the
         # head when its key has nothing pending, and the head of an idle key may be leased to
         # the caller right away (put + claim in one step), since it is the only item of its key.
@@ -192,42 +293,72 @@ class SqliteStore(Store):
             "CASE WHEN h = 1 AND :leasing = 1 THEN :until END "
             f"FROM (SELECT NOT EXISTS (SELECT 1 FROM {table} WHERE key = :key AND dead = 0) AS h) "
             "RETURNING id, attempts",
-            {"key": key, "kind": kind, "payload": _dumps(payload), "now": now,
-             "leasing": 0 if owner is None else 1, "owner": owner,
-             "until": now + lease_seconds}).fetchone()
-        return OutboxItem(id=int(row[0]), key=key, kind=kind, payload=payload, attempts=row[1],
-                          next_attempt_at=now, last_error=None, created_at=now)
+            {
+                "key": key,
+                "kind": kind,
+                "payload": _dumps(payload),
+                "now": now,
+                "leasing": 0 if owner is None else 1,
+                "owner": owner,
+                "until": now + lease_seconds,
+            },
+        ).fetchone()
+        return OutboxItem(
+            id=int(row[0]),
+            key=key,
+            kind=kind,
+            payload=payload,
+            attempts=row[1],
+            next_attempt_at=now,
+            last_error=None,
+            created_at=now,
+        )
 
-    def _claim(self, table: str, now: float, limit: int, lease_seconds: float,
-               owner: str) -> list[OutboxItem]:
+    def _claim(
+        self, table: str, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         with self._db.write() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE head = 1 "
-                             "AND next_attempt_at <= ? AND (lease_owner IS NULL "
-                             "OR lease_until <= ? OR lease_owner = ?) "
-                             "ORDER BY next_attempt_at, id LIMIT ?",
-                             (now, now, owner, limit)).fetchall()
+            rows = c.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE head = 1 "
+                "AND next_attempt_at <= ? AND (lease_owner IS NULL "
+                "OR lease_until <= ? OR lease_owner = ?) "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (now, now, owner, limit),
+            ).fetchall()
             items = [_item(r) for r in rows]
             if items:
-                c.executemany(f"UPDATE {table} SET lease_owner = ?, lease_until = ?, "
-                              "attempts = attempts + 1 WHERE id = ?",
-                              [(owner, now + lease_seconds, item.id) for item in items])
+                c.executemany(
+                    f"UPDATE {table} SET lease_owner = ?, lease_until = ?, "
+                    "attempts = attempts + 1 WHERE id = ?",
+                    [(owner, now + lease_seconds, item.id) for item in items],
+                )
             for item in items:
                 item.attempts += 1
         return items
 
-    def _remove(self, c: sqlite3.Connection, table: str, item_id: int, dead_error: str | None,
-                owner: str | None = None,
-                lease_seconds: float = 0.0) -> tuple[bool, OutboxItem | None]:
+    def _remove(
+        self,
+        c: sqlite3.Connection,
+        table: str,
+        item_id: int,
+        dead_error: str | None,
+        owner: str | None = None,
+        lease_seconds: float = 0.0,
+    ) -> tuple[bool, OutboxItem | None]:
         """Take an item off its queue (deleted, or dead-lettered with `dead_error`); the next
         item of its key becomes the head, leased to `owner` when one is given. Returns (removed,
         the next item if it was leased)."""
         if dead_error is None:
-            row = c.execute(f"DELETE FROM {table} WHERE id = ? AND dead = 0 RETURNING key, head",
-                            (item_id,)).fetchone()
+            row = c.execute(
+                f"DELETE FROM {table} WHERE id = ? AND dead = 0 RETURNING key, head", (item_id,)
+            ).fetchone()
         else:
-            row = c.execute(f"UPDATE {table} SET dead = 1, last_error = ?, lease_owner = NULL, "
-                            "lease_until = NULL WHERE id = ? AND dead = 0 "
-                            "RETURNING key, head", (dead_error, item_id)).fetchone()
+            row = c.execute(
+                f"UPDATE {table} SET dead = 1, last_error = ?, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = ? AND dead = 0 "
+                "RETURNING key, head",
+                (dead_error, item_id),
+            ).fetchone()
             if row is not None:
                 c.execute(f"UPDATE {table} SET head = 0 WHERE id = ?", (item_id,))
         if row is None:
@@ -238,32 +369,39 @@ class SqliteStore(Store):
         if owner is None:
             c.execute(f"UPDATE {table} SET head = 1 {pick}", (row[0],))
             return True, None
-        found = c.execute(f"UPDATE {table} SET head = 1, lease_owner = ?, lease_until = ?, "
-                          f"attempts = attempts + 1 {pick} RETURNING {_OUTBOX_COLUMNS}",
-                          (owner, self._clock() + lease_seconds, row[0])).fetchone()
+        found = c.execute(
+            f"UPDATE {table} SET head = 1, lease_owner = ?, lease_until = ?, "
+            f"attempts = attempts + 1 {pick} RETURNING {_OUTBOX_COLUMNS}",
+            (owner, self._clock() + lease_seconds, row[0]),
+        ).fetchone()
         return True, None if found is None else _item(found)
 
     def _complete(self, c: sqlite3.Connection, completion: InboundCompletion) -> None:
         completion.removed, completion.next_item = self._remove(
-            c, "inbound", completion.item_id, None, completion.owner, completion.lease_seconds)
+            c, "inbound", completion.item_id, None, completion.owner, completion.lease_seconds
+        )
 
     def _retry(self, table: str, item_id: int, next_attempt_at: float, error: str) -> None:
         with self._db.write() as c:
-            c.execute(f"UPDATE {table} SET next_attempt_at = ?, last_error = ?, "
-                      "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0",
-                      (next_attempt_at, error, item_id))
+            c.execute(
+                f"UPDATE {table} SET next_attempt_at = ?, last_error = ?, "
+                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0",
+                (next_attempt_at, error, item_id),
+            )
 
     def _pending(self, table: str, key: str | None) -> list[OutboxItem]:
         where, args = ("AND key = ? ", (key,)) if key is not None else ("", ())
         with self._db.read() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 0 {where}"
-                             "ORDER BY id", args).fetchall()
+            rows = c.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 0 {where}ORDER BY id", args
+            ).fetchall()
         return [_item(r) for r in rows]
 
     def _dead(self, table: str) -> list[OutboxItem]:
         with self._db.read() as c:
-            rows = c.execute(f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 1 "
-                             "ORDER BY id").fetchall()
+            rows = c.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE dead = 1 ORDER BY id"
+            ).fetchall()
         return [_item(r) for r in rows]
 
     # -- outbox -----------------------------------------------------------------------------
@@ -272,8 +410,9 @@ class SqliteStore(Store):
         with self._db.write() as c:
             return self._put(c, "outbox", key, kind, payload, self._clock()).id
 
-    def outbox_claim(self, now: float, limit: int, lease_seconds: float,
-                     owner: str) -> list[OutboxItem]:
+    def outbox_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items (one per key, not leased by another owner);
         each claim counts as an attempt."""
         return self._claim("outbox", now, limit, lease_seconds, owner)
@@ -302,9 +441,16 @@ class SqliteStore(Store):
         return self._dead("outbox")
 
     # -- inbound ----------------------------------------------------------------------------
-    def accept_inbound(self, dedupe_key: str, ttl_seconds: float, queue_key: str, kind: str,
-                       payload: dict, owner: str | None = None,
-                       lease_seconds: float = 60.0) -> OutboxItem | None:
+    def accept_inbound(
+        self,
+        dedupe_key: str,
+        ttl_seconds: float,
+        queue_key: str,
+        kind: str,
+        payload: dict,
+        owner: str | None = None,
+        lease_seconds: float = 60.0,
+    ) -> OutboxItem | None:
         """Dedupe mark and durable enqueue in one transaction; None for a duplicate."""
         now = self._clock()
         with self._db.write() as c:
@@ -312,13 +458,15 @@ class SqliteStore(Store):
                 return None
             return self._put(c, "inbound", queue_key, kind, payload, now, owner, lease_seconds)
 
-    def inbound_claim(self, now: float, limit: int, lease_seconds: float,
-                      owner: str) -> list[OutboxItem]:
+    def inbound_claim(
+        self, now: float, limit: int, lease_seconds: float, owner: str
+    ) -> list[OutboxItem]:
         """Lease up to `limit` due head items of the inbound queue (as `outbox_claim`)."""
         return self._claim("inbound", now, limit, lease_seconds, owner)
 
-    def inbound_done(self, item_id: int, owner: str | None = None,
-                     lease_seconds: float = 60.0) -> OutboxItem | None:
+    def inbound_done(
+        self, item_id: int, owner: str | None = None, lease_seconds: float = 60.0
+    ) -> OutboxItem | None:
         """Remove a handled inbound item (no-op if it is already gone); with an `owner`, the next
         item of its key is leased to it in the same transaction and returned."""
         with self._db.write() as c:
@@ -351,12 +499,16 @@ class SqliteStore(Store):
         with self._db.write() as c:
             # The seq lives in its column (added back by `outputs_after`), so the next seq and
             # the insert are one statement.
-            seq = c.execute("INSERT INTO outputs (skey, seq, body) SELECT ?1, "
-                            "COALESCE(MAX(seq), 0) + 1, ?2 FROM outputs WHERE skey = ?1 "
-                            "RETURNING seq", (skey, body)).fetchone()[0]
+            seq = c.execute(
+                "INSERT INTO outputs (skey, seq, body) SELECT ?1, "
+                "COALESCE(MAX(seq), 0) + 1, ?2 FROM outputs WHERE skey = ?1 "
+                "RETURNING seq",
+                (skey, body),
+            ).fetchone()[0]
             if seq > OUTPUTS_KEPT:
-                c.execute("DELETE FROM outputs WHERE skey = ? AND seq <= ?",
-                          (skey, seq - OUTPUTS_KEPT))
+                c.execute(
+                    "DELETE FROM outputs WHERE skey = ? AND seq <= ?", (skey, seq - OUTPUTS_KEPT)
+                )
             if completes is not None:
                 self._complete(c, completes)
         self._waiters.notify(skey)
@@ -365,8 +517,10 @@ class SqliteStore(Store):
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
         with self._db.read() as c:
-            rows = c.execute("SELECT seq, body FROM outputs WHERE skey = ? AND seq > ? "
-                             "ORDER BY seq LIMIT ?", (key.as_str(), after, limit)).fetchall()
+            rows = c.execute(
+                "SELECT seq, body FROM outputs WHERE skey = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (key.as_str(), after, limit),
+            ).fetchall()
         return [{**json.loads(body), "seq": seq} for seq, body in rows]
 
     # -- leader lock ------------------------------------------------------------------------
@@ -375,12 +529,15 @@ class SqliteStore(Store):
         owner holds it."""
         now = self._clock()
         with self._db.write() as c:
-            row = c.execute("SELECT owner, expires_at FROM locks WHERE name = ?",
-                            (name,)).fetchone()
+            row = c.execute(
+                "SELECT owner, expires_at FROM locks WHERE name = ?", (name,)
+            ).fetchone()
             if row is not None and row[0] != owner and row[1] > now:
                 return False
-            c.execute("INSERT OR REPLACE INTO locks (name, owner, expires_at) VALUES (?, ?, ?)",
-                      (name, owner, now + ttl_seconds))
+            c.execute(
+                "INSERT OR REPLACE INTO locks (name, owner, expires_at) VALUES (?, ?, ?)",
+                (name, owner, now + ttl_seconds),
+            )
         return True
 
     def release_lock(self, name: str, owner: str) -> None:
@@ -394,7 +551,7 @@ class SqliteStore(Store):
         try:
             with self._db.read() as c:
                 return c.execute("SELECT 1").fetchone()[0] == 1
-        except Exception:  # noqa: BLE001 - health check: any failure means "not ready"
+        except Exception:
             return False
 
     def close(self) -> None:

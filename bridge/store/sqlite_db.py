@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from bridge.store import messages
-from bridge.store.errors import StoreError
+from om_bridge.bridge.store import messages
+from om_bridge.bridge.store.errors import StoreError
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -95,8 +95,9 @@ class SqliteDatabase:
         self._start_checkpointer()
 
     def _new_connection(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         if not self.memory:
             # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
@@ -109,15 +110,17 @@ class SqliteDatabase:
         with self._registry_lock:
             if self._checkpointer is not None or self.memory or self._closing.is_set():
                 return
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop,
-                                                  name="om-sqlite-checkpoint", daemon=True)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="om-sqlite-checkpoint", daemon=True
+            )
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
         # Its own connection: a PASSIVE checkpoint takes neither the write lock nor the Python
         # writer lock, so writers carry on while pages are copied and the file is synced.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
         try:
             while not self._closing.wait(CHECKPOINT_INTERVAL_SECONDS):
                 try:
@@ -186,8 +189,11 @@ class SqliteDatabase:
         with self.write() as conn:
             found = conn.execute("PRAGMA user_version").fetchone()[0]
             if found > SCHEMA_VERSION:
-                raise StoreError(messages.SQLITE_NEWER_SCHEMA.format(
-                    path=self.path, found=found, known=SCHEMA_VERSION))
+                raise StoreError(
+                    messages.SQLITE_NEWER_SCHEMA.format(
+                        path=self.path, found=found, known=SCHEMA_VERSION
+                    )
+                )
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():

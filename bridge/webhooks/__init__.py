@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bridge.webhooks.routes import MAX_BODY_BYTES, bp, verifying_provider
+from om_bridge.bridge.webhooks.routes import MAX_BODY_BYTES, bp, verifying_provider
 
 
 def init_app(app: Flask) -> None:

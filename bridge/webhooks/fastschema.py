@@ -10,12 +10,25 @@ produces the error message for an invalid body. Tests check the two agree.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Check = Callable[[Any], bool]
 
-ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default",
-                         "examples", "deprecated", "readOnly", "writeOnly"})
+ANNOTATIONS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
 
 
 def _is_number(v: Any) -> bool:
@@ -42,7 +55,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -65,7 +78,7 @@ def compile_schema(schema: Any) -> Check | None:
     return lambda v: all(c(v) for c in checks)
 
 
-def _keyword(schema: dict, key: str, value: Any) -> Check | None:  # noqa: C901 - one per keyword
+def _keyword(schema: dict, key: str, value: Any) -> Check | None:
     if key == "type":
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not all(n in TYPES for n in names):
@@ -81,7 +94,8 @@ def _keyword(schema: dict, key: str, value: Any) -> Check | None:  # noqa: C901 
             return None
         pairs = tuple(subs.items())
         return lambda v: not isinstance(v, dict) or all(
-            name not in v or c(v[name]) for name, c in pairs)  # type: ignore[misc]
+            name not in v or c(v[name]) for name, c in pairs
+        )  # type: ignore[misc]
     if key == "additionalProperties":
         return (lambda v: True) if value is True else None
     if key == "items":
@@ -105,8 +119,11 @@ def _keyword(schema: dict, key: str, value: Any) -> Check | None:  # noqa: C901 
             return None
         return lambda v: all(c(v) for c in subs)  # type: ignore[misc]
     if key == "if":
-        cond, then, other = (compile_schema(value), compile_schema(schema.get("then", True)),
-                             compile_schema(schema.get("else", True)))
+        cond, then, other = (
+            compile_schema(value),
+            compile_schema(schema.get("then", True)),
+            compile_schema(schema.get("else", True)),
+        )
         if cond is None or then is None or other is None:
             return None
         return lambda v: then(v) if cond(v) else other(v)

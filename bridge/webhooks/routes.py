@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, current_app, g, jsonify, request
 from jsonschema.exceptions import best_match
 
-from bridge.genesys.signature import verify_signature
-from bridge.webhooks import messages
-from bridge.webhooks.fastschema import Check, compile_schema
+from om_bridge.bridge.genesys.signature import verify_signature
+from om_bridge.bridge.webhooks import messages
+from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
 
 if TYPE_CHECKING:
-    from bridge.app import BridgeContext
+    from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
 bp = Blueprint("genesys_webhook", __name__)
@@ -38,7 +38,7 @@ HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 TYPE_LABEL_MAX = 40
 
 
-def _ctx() -> "BridgeContext":
+def _ctx() -> BridgeContext:
     return current_app.extensions["om-bridge"]
 
 
@@ -58,7 +58,7 @@ def _secret(provider: Any) -> str:
     return secret.reveal() if hasattr(secret, "reveal") else str(secret)
 
 
-def verifying_provider(ctx: "BridgeContext", raw: bytes, header: str) -> str | None:
+def verifying_provider(ctx: BridgeContext, raw: bytes, header: str) -> str | None:
     """The id of the provider whose webhook secret signed `raw`, or None."""
     match = None
     for provider_id, provider in ctx.config.providers.items():
@@ -76,12 +76,16 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     """Verify, validate, dedupe and hand a webhook to the engine; 2xx for anything genuine."""
     ctx = _ctx()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _error(413, "payload_too_large",
-                      messages.TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES))
+        return _error(
+            413,
+            "payload_too_large",
+            messages.TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES),
+        )
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        return _error(413, "payload_too_large",
-                      messages.TOO_LARGE.format(size=len(raw), limit=MAX_BODY_BYTES))
+        return _error(
+            413, "payload_too_large", messages.TOO_LARGE.format(size=len(raw), limit=MAX_BODY_BYTES)
+        )
     header = request.headers.get(SIGNATURE_HEADER)
     if header is None:
         return _data_action(ctx, raw)
@@ -103,8 +107,11 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
         return _reply("ignored")
     channel_time = (payload.get("channel") or {}).get("time") or ""
     if not ctx.engine.accept_genesys_message(
-            provider_id, payload, f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
-            DEDUPE_TTL_SECONDS):
+        provider_id,
+        payload,
+        f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
+        DEDUPE_TTL_SECONDS,
+    ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
         counter.labels("duplicate", kind).inc()
         return _reply("duplicate")
@@ -126,10 +133,12 @@ def _reply(status: str):  # type: ignore[no-untyped-def]
     return current_app.response_class(body, status=200, mimetype="application/json")
 
 
-def _outcomes(ctx: "BridgeContext"):  # type: ignore[no-untyped-def]
-    return ctx.metrics.counter("genesys_webhooks_total",
-                               "Signed, valid Genesys webhooks by outcome and message type",
-                               ["outcome", "type"])
+def _outcomes(ctx: BridgeContext):  # type: ignore[no-untyped-def]
+    return ctx.metrics.counter(
+        "genesys_webhooks_total",
+        "Signed, valid Genesys webhooks by outcome and message type",
+        ["outcome", "type"],
+    )
 
 
 _FAST: list[Check | None] = []
@@ -137,13 +146,15 @@ _FAST: list[Check | None] = []
 
 def _fast_check() -> Check | None:
     if not _FAST:
-        from schemas import load_schema
+        from om_bridge.schemas import load_schema
+
         _FAST.append(compile_schema(load_schema("genesys-webhook")))
     return _FAST[0]
 
 
 def _schema_problem(payload: Any) -> tuple[str, str] | None:
-    from schemas import validator  # imported lazily: the registry is built on first use
+    from om_bridge.schemas import validator  # imported lazily: the registry is built on first use
+
     # The common case (a valid body) takes the compiled fast path; only an invalid body pays
     # for jsonschema collecting every error and picking the most relevant.
     fast = _fast_check()
@@ -157,7 +168,7 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
 
 
-def _data_action(ctx: "BridgeContext", raw: bytes):  # type: ignore[no-untyped-def]
+def _data_action(ctx: BridgeContext, raw: bytes):  # type: ignore[no-untyped-def]
     # Without a signature this is Cognigy's data-action end request (Triggers + Web Services Data
     # Action), authenticated by its own credential: the completion service decides.
     if ctx.completion is None:

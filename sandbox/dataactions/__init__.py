@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from sandbox.notifications.lifecycle import on_close
+from om_bridge.sandbox.notifications.lifecycle import on_close
 
 from .caller import DataActionCaller, cognigy_body
 from .settings import DataActionSettings

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from sandbox.eventbridge.envelope import topic_pattern
-from sandbox.eventbridge.outbound import Delivery, OutboundWorker, RetryPolicy
-from sandbox.eventbridge.settings import auth_headers
+from om_bridge.sandbox.eventbridge.envelope import topic_pattern
+from om_bridge.sandbox.eventbridge.outbound import Delivery, OutboundWorker, RetryPolicy
+from om_bridge.sandbox.eventbridge.settings import auth_headers
 
 from .settings import DataActionSettings
 from .triggers import TriggerStore, matches, workflow_input
@@ -43,8 +44,9 @@ class DataActionCaller:
     """Bus listener + delivery worker; `configure()` swaps the action at runtime. The configured
     `topics`/`match` and the enabled API triggers targeting `workflow_id` each run the workflow."""
 
-    def __init__(self, settings: DataActionSettings, faults: Any,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: DataActionSettings, faults: Any, clock: Callable[[], float] = time.time
+    ) -> None:
         self.settings = settings
         self.triggers = TriggerStore()
         self.clock = clock
@@ -63,32 +65,56 @@ class DataActionCaller:
         if not settings.url or pattern is None:
             return
         if pattern in settings.topics and all(
-                str(event.get(key)) == value for key, value in settings.match.items()):
+            str(event.get(key)) == value for key, value in settings.match.items()
+        ):
             self._call(settings, pattern, event, workflow_input(_PRIMITIVES, event), 0.0)
         for trigger in self.triggers.firing(pattern):
             if trigger["target"]["id"] != settings.workflow_id or not matches(trigger, event):
                 continue
             ttl = trigger.get("eventTTLSeconds")
             event_time = event.get("eventTime")
-            if ttl is not None and isinstance(event_time, (int, float)) \
-                    and self.clock() - event_time / 1000 > ttl:
-                continue   # stale: Genesys drops events older than the trigger's TTL
-            self._call(settings, pattern, event, workflow_input(trigger, event),
-                       float(trigger.get("delayBySeconds") or 0))
+            if (
+                ttl is not None
+                and isinstance(event_time, (int, float))
+                and self.clock() - event_time / 1000 > ttl
+            ):
+                continue  # stale: Genesys drops events older than the trigger's TTL
+            self._call(
+                settings,
+                pattern,
+                event,
+                workflow_input(trigger, event),
+                float(trigger.get("delayBySeconds") or 0),
+            )
 
-    def _call(self, settings: DataActionSettings, pattern: str, event: dict, inputs: dict,
-              delay: float) -> None:
+    def _call(
+        self, settings: DataActionSettings, pattern: str, event: dict, inputs: dict, delay: float
+    ) -> None:
         payload = cognigy_body(pattern, event) if settings.body == "cognigy" else inputs
-        policy = RetryPolicy(max_attempts=settings.retries + 1,
-                             base_delay=settings.retry_delay_seconds,
-                             max_delay=settings.retry_delay_seconds * 8,
-                             budget=float("inf"), retry_status=data_action_retries,
-                             honour_retry_after=True)
-        headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   **auth_headers(settings.auth)}
-        self.worker.submit(Delivery(settings.url, json.dumps(payload).encode(), headers,
-                                    settings.timeout_seconds, policy,
-                                    label=f"{pattern} {event.get('conversationId', '')}"), delay)
+        policy = RetryPolicy(
+            max_attempts=settings.retries + 1,
+            base_delay=settings.retry_delay_seconds,
+            max_delay=settings.retry_delay_seconds * 8,
+            budget=float("inf"),
+            retry_status=data_action_retries,
+            honour_retry_after=True,
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **auth_headers(settings.auth),
+        }
+        self.worker.submit(
+            Delivery(
+                settings.url,
+                json.dumps(payload).encode(),
+                headers,
+                settings.timeout_seconds,
+                policy,
+                label=f"{pattern} {event.get('conversationId', '')}",
+            ),
+            delay,
+        )
 
     def close(self) -> None:
         """Stop the delivery worker."""

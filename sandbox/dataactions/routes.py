@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from sandbox.eventbridge.routes import admin_routes
+from om_bridge.sandbox.eventbridge.routes import admin_routes
 
 from .settings import DataActionSettings
 
 bp = Blueprint("sandbox_data_action", __name__)
-admin_routes(bp, "/sandbox/data-action", "sandbox.data_action", DataActionSettings,
-             "data_action", "action")
+admin_routes(
+    bp, "/sandbox/data-action", "sandbox.data_action", DataActionSettings, "data_action", "action"
+)

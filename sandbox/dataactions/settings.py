@@ -25,11 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.config import ConfigError
-from sandbox.eventbridge import messages
-from sandbox.eventbridge.settings import (DEFAULT_TOPICS, parse_auth, parse_topics, parse_url,
-                                          redacted)
-from sandbox.notifications.settings import read_section
+from om_bridge.sandbox.config import ConfigError
+from om_bridge.sandbox.eventbridge import messages
+from om_bridge.sandbox.eventbridge.settings import (
+    DEFAULT_TOPICS,
+    parse_auth,
+    parse_topics,
+    parse_url,
+    redacted,
+)
+from om_bridge.sandbox.notifications.settings import read_section
 
 _NUM = (int, float)
 _SCHEMA: dict[str, tuple[tuple[type, ...], Any]] = {
@@ -61,14 +66,17 @@ class DataActionSettings:
     workflow_id: str = DEMO_WORKFLOW_ID
 
     @classmethod
-    def from_section(cls, data: dict | None) -> "DataActionSettings":
+    def from_section(cls, data: dict | None) -> DataActionSettings:
         """Validate the `[data_action]` section; `ConfigError` names the bad key."""
         name = "data_action"
         values = read_section(name, data or {}, _SCHEMA)
         values["url"] = parse_url(name, values["url"])
-        values["auth"] = parse_auth(name, values["auth"], {
-            "header": ("header", "value"), "basic": ("username",), "none": ()},
-            {"header": "Authorization"})
+        values["auth"] = parse_auth(
+            name,
+            values["auth"],
+            {"header": ("header", "value"), "basic": ("username",), "none": ()},
+            {"header": "Authorization"},
+        )
         values["topics"] = parse_topics(name, values["topics"])
         if values["body"] not in ("cognigy", "detail"):
             raise ConfigError(messages.CONFIG_BAD_BODY.format(section=name, value=values["body"]))
@@ -84,7 +92,14 @@ class DataActionSettings:
 
     def public(self) -> dict:
         """These settings for the admin view, secrets redacted."""
-        return {"url": self.url, "auth": redacted(self.auth), "body": self.body,
-                "topics": list(self.topics), "match": dict(self.match),
-                "timeout_seconds": self.timeout_seconds, "retries": self.retries,
-                "retry_delay_seconds": self.retry_delay_seconds, "workflow_id": self.workflow_id}
+        return {
+            "url": self.url,
+            "auth": redacted(self.auth),
+            "body": self.body,
+            "topics": list(self.topics),
+            "match": dict(self.match),
+            "timeout_seconds": self.timeout_seconds,
+            "retries": self.retries,
+            "retry_delay_seconds": self.retry_delay_seconds,
+            "workflow_id": self.workflow_id,
+        }

@@ -9,11 +9,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sandbox.auth import require_auth
-from sandbox.errors import error_body
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import error_body
 
-from .triggers import (TRIGGER_TOPICS, TriggerError, criterion_matches, extract, matches,
-                       validate)
+from .triggers import TRIGGER_TOPICS, TriggerError, criterion_matches, extract, matches, validate
 
 bp = Blueprint("sandbox_triggers", __name__)
 BASE = "/api/v2/processautomation/triggers"
@@ -38,8 +37,10 @@ def list_triggers() -> Any:
     enabled = request.args.get("enabled")
     if enabled is not None and enabled.lower() not in ("true", "false"):
         return error_body(400, "bad.request", "enabled must be true or false.")
-    items = caller().triggers.list({n.strip() for n in names.split(",")} if names else None,
-                                   None if enabled is None else enabled.lower() == "true")
+    items = caller().triggers.list(
+        {n.strip() for n in names.split(",")} if names else None,
+        None if enabled is None else enabled.lower() == "true",
+    )
     return jsonify({"entities": items, "selfUri": BASE})
 
 
@@ -102,22 +103,41 @@ def test_trigger(tid: str) -> Any:
             event = None
     if not isinstance(event, dict):
         return error_body(400, "bad.request", "The body must be a sample event body (JSON object).")
-    results = [{"jsonPath": c["jsonPath"], "operator": c["operator"],
-                **({"value": c["value"]} if "value" in c else {"values": c["values"]}),
-                "generatedJsonPathCondition": _condition(c),
-                "match": criterion_matches(event, c),
-                "jsonPathExtraction": _extraction(event, c["jsonPath"])}
-               for c in trigger["matchCriteria"]]
+    results = [
+        {
+            "jsonPath": c["jsonPath"],
+            "operator": c["operator"],
+            **({"value": c["value"]} if "value" in c else {"values": c["values"]}),
+            "generatedJsonPathCondition": _condition(c),
+            "match": criterion_matches(event, c),
+            "jsonPathExtraction": _extraction(event, c["jsonPath"]),
+        }
+        for c in trigger["matchCriteria"]
+    ]
     target_ok = trigger["target"]["id"] == caller().settings.workflow_id
-    return jsonify({
-        "schemaValidation": {"name": "Schema validation", "step": 1, "matches": True,
-                             "details": []},
-        "targetValidation": {"name": "Target validation", "step": 2, "matches": target_ok,
-                             "details": []},
-        "jsonPathValidation": {"name": "JSON path validation", "step": 3,
-                               "matches": matches(trigger, event), "details": results},
-        "triggerMatches": target_ok and matches(trigger, event),
-    })
+    return jsonify(
+        {
+            "schemaValidation": {
+                "name": "Schema validation",
+                "step": 1,
+                "matches": True,
+                "details": [],
+            },
+            "targetValidation": {
+                "name": "Target validation",
+                "step": 2,
+                "matches": target_ok,
+                "details": [],
+            },
+            "jsonPathValidation": {
+                "name": "JSON path validation",
+                "step": 3,
+                "matches": matches(trigger, event),
+                "details": results,
+            },
+            "triggerMatches": target_ok and matches(trigger, event),
+        }
+    )
 
 
 def _extraction(event: dict, path: str) -> list[dict]:

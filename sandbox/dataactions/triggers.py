@@ -14,14 +14,50 @@ import re
 import threading
 import uuid
 from typing import Any
-OPERATORS = ("GreaterThanOrEqual", "LessThanOrEqual", "Equal", "NotEqual", "LessThan",
-             "GreaterThan", "NotIn", "In", "Contains", "All", "Exists", "Size")
-TRIGGER_TOPICS = tuple(f"v2.detail.events.conversation.{{id}}.{s}" for s in (
-    "acd.end", "acd.start", "acw", "attributes", "customer.end", "customer.start", "outbound",
-    "user.end", "user.start", "voicemail.end", "voicemail.start", "wrapup"))
+
+OPERATORS = (
+    "GreaterThanOrEqual",
+    "LessThanOrEqual",
+    "Equal",
+    "NotEqual",
+    "LessThan",
+    "GreaterThan",
+    "NotIn",
+    "In",
+    "Contains",
+    "All",
+    "Exists",
+    "Size",
+)
+TRIGGER_TOPICS = tuple(
+    f"v2.detail.events.conversation.{{id}}.{s}"
+    for s in (
+        "acd.end",
+        "acd.start",
+        "acw",
+        "attributes",
+        "customer.end",
+        "customer.start",
+        "outbound",
+        "user.end",
+        "user.start",
+        "voicemail.end",
+        "voicemail.start",
+        "wrapup",
+    )
+)
 _MISSING = object()
-_FIELDS = {"topicName", "name", "target", "matchCriteria", "enabled", "eventTTLSeconds",
-           "delayBySeconds", "description", "version"}
+_FIELDS = {
+    "topicName",
+    "name",
+    "target",
+    "matchCriteria",
+    "enabled",
+    "eventTTLSeconds",
+    "delayBySeconds",
+    "description",
+    "version",
+}
 
 
 class TriggerError(ValueError):
@@ -37,8 +73,10 @@ def validate(body: Any, workflows: set[str], update: bool = False) -> dict:
             raise TriggerError(f"Unknown field {key}.")
     topic = body.get("topicName")
     if topic not in TRIGGER_TOPICS:
-        raise TriggerError(f"topicName must be one of the trigger topics (see "
-                           f"/api/v2/processautomation/triggers/topics), got {topic!r}.")
+        raise TriggerError(
+            f"topicName must be one of the trigger topics (see "
+            f"/api/v2/processautomation/triggers/topics), got {topic!r}."
+        )
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TriggerError("name is required.")
@@ -49,15 +87,19 @@ def validate(body: Any, workflows: set[str], update: bool = False) -> dict:
     if not isinstance(enabled, bool):
         raise TriggerError("enabled is required and must be true or false.")
     target = body.get("target")
-    if not isinstance(target, dict) or target.get("type") != "Workflow" \
-            or not isinstance(target.get("id"), str):
-        raise TriggerError("target must be {\"type\": \"Workflow\", \"id\": <workflow id>}.")
+    if (
+        not isinstance(target, dict)
+        or target.get("type") != "Workflow"
+        or not isinstance(target.get("id"), str)
+    ):
+        raise TriggerError('target must be {"type": "Workflow", "id": <workflow id>}.')
     if target["id"] not in workflows:
         raise TriggerError(f"target.id {target['id']} is not a published workflow.")
     settings = target.get("workflowTargetSettings") or {"dataFormat": "TopLevelPrimitives"}
     if settings.get("dataFormat") not in ("Json", "TopLevelPrimitives"):
-        raise TriggerError("target.workflowTargetSettings.dataFormat must be Json or "
-                           "TopLevelPrimitives.")
+        raise TriggerError(
+            "target.workflowTargetSettings.dataFormat must be Json or TopLevelPrimitives."
+        )
     ttl, delay = body.get("eventTTLSeconds"), body.get("delayBySeconds")
     if ttl is not None and delay is not None:
         raise TriggerError("Only one of eventTTLSeconds and delayBySeconds may be set.")
@@ -72,17 +114,25 @@ def validate(body: Any, workflows: set[str], update: bool = False) -> dict:
         if not isinstance(c, dict) or not isinstance(c.get("jsonPath"), str) or not c["jsonPath"]:
             raise TriggerError(f"matchCriteria[{i}].jsonPath is required.")
         if c.get("operator") not in OPERATORS:
-            raise TriggerError(f"matchCriteria[{i}].operator must be one of "
-                               f"{', '.join(OPERATORS)}.")
+            raise TriggerError(
+                f"matchCriteria[{i}].operator must be one of {', '.join(OPERATORS)}."
+            )
         if ("value" in c) == ("values" in c):
             raise TriggerError(f"matchCriteria[{i}] needs exactly one of value or values.")
         if "values" in c and not isinstance(c["values"], list):
             raise TriggerError(f"matchCriteria[{i}].values must be a list.")
-    out = {"name": name, "topicName": topic,
-           "target": {**target, "workflowTargetSettings": settings},
-           "enabled": enabled, "matchCriteria": criteria}
-    for key, value in (("eventTTLSeconds", ttl), ("delayBySeconds", delay),
-                       ("description", description)):
+    out = {
+        "name": name,
+        "topicName": topic,
+        "target": {**target, "workflowTargetSettings": settings},
+        "enabled": enabled,
+        "matchCriteria": criteria,
+    }
+    for key, value in (
+        ("eventTTLSeconds", ttl),
+        ("delayBySeconds", delay),
+        ("description", description),
+    ):
         if value is not None:
             out[key] = value
     return out
@@ -132,8 +182,12 @@ def criterion_matches(body: dict, c: dict) -> bool:
             return isinstance(found, list) and all(v in found for v in want)
         if op == "Size":
             return isinstance(found, (list, str, dict)) and len(found) == want
-        return {"GreaterThan": found > want, "GreaterThanOrEqual": found >= want,
-                "LessThan": found < want, "LessThanOrEqual": found <= want}[op]
+        return {
+            "GreaterThan": found > want,
+            "GreaterThanOrEqual": found >= want,
+            "LessThan": found < want,
+            "LessThanOrEqual": found <= want,
+        }[op]
     except TypeError:
         return False
 
@@ -161,8 +215,13 @@ class TriggerStore:
     def create(self, trigger: dict) -> dict:
         with self._lock:
             tid = str(uuid.uuid4())
-            item = {"id": tid, **trigger, "version": 1,
-                    "selfUri": f"/api/v2/processautomation/triggers/{tid}", "_n": next(self._order)}
+            item = {
+                "id": tid,
+                **trigger,
+                "version": 1,
+                "selfUri": f"/api/v2/processautomation/triggers/{tid}",
+                "_n": next(self._order),
+            }
             self._items[tid] = item
             return public(item)
 
@@ -174,9 +233,12 @@ class TriggerStore:
     def list(self, topic_names: set[str] | None = None, enabled: bool | None = None) -> list[dict]:
         with self._lock:
             items = sorted(self._items.values(), key=lambda t: t["_n"])
-        return [public(t) for t in items
-                if (topic_names is None or t["topicName"] in topic_names)
-                and (enabled is None or t["enabled"] == enabled)]
+        return [
+            public(t)
+            for t in items
+            if (topic_names is None or t["topicName"] in topic_names)
+            and (enabled is None or t["enabled"] == enabled)
+        ]
 
     def update(self, tid: str, trigger: dict, version: Any) -> dict:
         """Replace a trigger; raises KeyError (unknown), ValueError (version), TriggerError."""
@@ -198,10 +260,12 @@ class TriggerStore:
     def firing(self, pattern: str) -> list[dict]:
         """Enabled triggers on a topic pattern."""
         with self._lock:
-            return [public(t) for t in self._items.values()
-                    if t["enabled"] and t["topicName"] == pattern]
+            return [
+                public(t)
+                for t in self._items.values()
+                if t["enabled"] and t["topicName"] == pattern
+            ]
 
 
 def public(item: dict) -> dict:
     return {k: v for k, v in item.items() if not k.startswith("_")}
-

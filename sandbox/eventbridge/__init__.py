@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from flask import Flask
 
+from om_bridge.sandbox.notifications.lifecycle import on_close
+
 from .destination import EventBridgeDestination
 from .envelope import build_envelope, topic_pattern
 from .settings import EventBridgeSettings
-from sandbox.notifications.lifecycle import on_close
 
-__all__ = ["EventBridgeDestination", "EventBridgeSettings", "build_envelope", "init_app",
-           "topic_pattern"]
+__all__ = [
+    "EventBridgeDestination",
+    "EventBridgeSettings",
+    "build_envelope",
+    "init_app",
+    "topic_pattern",
+]
 
 
 def init_app(app: Flask) -> None:

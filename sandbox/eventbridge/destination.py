@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .envelope import EVENTBRIDGE_HEADERS, build_envelope, topic_pattern
 from .outbound import Delivery, OutboundWorker, RetryPolicy
@@ -22,8 +23,9 @@ def eventbridge_retries(status: int | None) -> bool:
 class EventBridgeDestination:
     """Bus listener + delivery worker; `configure()` swaps the destination at runtime."""
 
-    def __init__(self, settings: EventBridgeSettings, faults: Any,
-                 org_id: Callable[[], str]) -> None:
+    def __init__(
+        self, settings: EventBridgeSettings, faults: Any, org_id: Callable[[], str]
+    ) -> None:
         self.settings = settings
         self.org_id = org_id
         self.worker = OutboundWorker("eventbridge", faults)
@@ -43,15 +45,24 @@ class EventBridgeDestination:
         if pattern is None or pattern not in settings.topics:
             return
         envelope = build_envelope(topic, body, settings, self.org_id())
-        policy = RetryPolicy(max_attempts=settings.max_attempts,
-                             base_delay=settings.retry_delay_seconds,
-                             max_delay=settings.max_retry_delay_seconds,
-                             budget=settings.retry_budget_seconds,
-                             retry_status=eventbridge_retries)
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_delay=settings.retry_delay_seconds,
+            max_delay=settings.max_retry_delay_seconds,
+            budget=settings.retry_budget_seconds,
+            retry_status=eventbridge_retries,
+        )
         headers = {**EVENTBRIDGE_HEADERS, **auth_headers(settings.auth)}
-        self.worker.submit(Delivery(settings.url, json.dumps(envelope).encode(), headers,
-                                    settings.timeout_seconds, policy,
-                                    label=f"{pattern} {envelope['id']}"))
+        self.worker.submit(
+            Delivery(
+                settings.url,
+                json.dumps(envelope).encode(),
+                headers,
+                settings.timeout_seconds,
+                policy,
+                label=f"{pattern} {envelope['id']}",
+            )
+        )
 
     def close(self) -> None:
         """Stop the delivery worker."""

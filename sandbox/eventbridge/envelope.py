@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .settings import EventBridgeSettings
 
@@ -37,11 +37,12 @@ def iso_millis(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def build_envelope(topic: str, body: dict, settings: EventBridgeSettings, org_id: str,
-                   now: datetime | None = None) -> dict:
+def build_envelope(
+    topic: str, body: dict, settings: EventBridgeSettings, org_id: str, now: datetime | None = None
+) -> dict:
     """The full event for one published detail topic: `detail-type` is the pattern with `{id}`,
     `detail.topicName` the concrete topic, `time` ISO seconds, `detail.timestamp` ISO ms."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

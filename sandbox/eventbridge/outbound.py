@@ -17,14 +17,15 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from sandbox.abortable import AbortableSession
+from om_bridge.sandbox.abortable import AbortableSession
 
 from . import messages
 
@@ -64,7 +65,7 @@ class Delivery:
     label: str = ""
     first_at: float = field(default_factory=time.monotonic)
     attempts: list[dict] = field(default_factory=list)
-    outcome: str = "pending"   # pending | delivered | failed | gave-up
+    outcome: str = "pending"  # pending | delivered | failed | gave-up
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -85,8 +86,14 @@ def parse_retry_after(value: str | None) -> float | None:
 class OutboundWorker:
     """Sends `Delivery` objects from a queue on one worker thread; `records` keeps recent ones."""
 
-    def __init__(self, target: str, faults: Any, *, history: int = 200,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        faults: Any,
+        *,
+        history: int = 200,
+        session: requests.Session | None = None,
+    ) -> None:
         self.target = target
         self.faults = faults
         self.session = session or AbortableSession()
@@ -140,13 +147,16 @@ class OutboundWorker:
                     return
             try:
                 self._attempt(delivery)
-            except Exception:  # noqa: BLE001 - a bug in one delivery must not kill the worker
+            except Exception:
                 log.exception(messages.LOG_CRASHED, self.target)
                 delivery.outcome = "failed"
 
     def _attempt(self, delivery: Delivery) -> None:
-        fault = self.faults.take(self.target, "POST", urlsplit(delivery.url).path or "/") \
-            if self.faults else None
+        fault = (
+            self.faults.take(self.target, "POST", urlsplit(delivery.url).path or "/")
+            if self.faults
+            else None
+        )
         mode = fault.mode if fault else None
         if mode == "reorder" and self._held is None:
             self._held = delivery
@@ -164,28 +174,41 @@ class OutboundWorker:
             held, self._held = self._held, None
             self._settle(held, *self._send(held, None))
 
-    def _send(self, delivery: Delivery, fault: Any,
-              record: bool = True) -> tuple[int | None, float | None]:
+    def _send(
+        self, delivery: Delivery, fault: Any, record: bool = True
+    ) -> tuple[int | None, float | None]:
         started = time.monotonic()
         if fault is not None and fault.mode == "status":
-            status, retry_after = fault.status, (
-                float(fault.retry_after) if fault.retry_after is not None else None)
+            status, retry_after = (
+                fault.status,
+                (float(fault.retry_after) if fault.retry_after is not None else None),
+            )
         elif fault is not None and fault.mode == "drop":
             status, retry_after = None, None
         else:
             try:
-                resp = self.session.post(delivery.url, data=delivery.body,
-                                         headers=delivery.headers, timeout=delivery.timeout)
+                resp = self.session.post(
+                    delivery.url,
+                    data=delivery.body,
+                    headers=delivery.headers,
+                    timeout=delivery.timeout,
+                )
                 status = resp.status_code
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 resp.close()
             except requests.RequestException as exc:
-                log.info(messages.LOG_SEND_FAILED, self.target, delivery.label,
-                         urlsplit(delivery.url).netloc, type(exc).__name__)
+                log.info(
+                    messages.LOG_SEND_FAILED,
+                    self.target,
+                    delivery.label,
+                    urlsplit(delivery.url).netloc,
+                    type(exc).__name__,
+                )
                 status, retry_after = None, None
         if record:
-            delivery.attempts.append({"status": status,
-                                      "seconds": round(time.monotonic() - started, 3)})
+            delivery.attempts.append(
+                {"status": status, "seconds": round(time.monotonic() - started, 3)}
+            )
         return status, retry_after
 
     def _settle(self, delivery: Delivery, status: int | None, retry_after: float | None) -> None:
@@ -202,7 +225,6 @@ class OutboundWorker:
         elapsed = time.monotonic() - delivery.first_at
         if attempt >= policy.max_attempts or elapsed + delay > policy.budget:
             delivery.outcome = "gave-up"
-            log.info(messages.LOG_GAVE_UP, self.target, delivery.label,
-                     attempt)
+            log.info(messages.LOG_GAVE_UP, self.target, delivery.label, attempt)
             return
         self._schedule(delivery, delay)

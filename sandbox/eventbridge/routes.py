@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from sandbox.config import ConfigError
-from sandbox.errors import error_body
+from om_bridge.sandbox.config import ConfigError
+from om_bridge.sandbox.errors import error_body
 
 from . import messages
 from .outbound import OutboundWorker
@@ -24,19 +24,23 @@ bp = Blueprint("sandbox_eventbridge", __name__)
 
 def delivery_records(worker: OutboundWorker) -> list[dict]:
     """Recent deliveries of a worker, newest last (no bodies, no headers: they hold secrets)."""
-    return [{"label": d.label, "url": d.url, "outcome": d.outcome, "attempts": list(d.attempts)}
-            for d in list(worker.records)]
+    return [
+        {"label": d.label, "url": d.url, "outcome": d.outcome, "attempts": list(d.attempts)}
+        for d in list(worker.records)
+    ]
 
 
-def admin_routes(bp: Blueprint, path: str, extension: str, settings_type: Any, section: str,
-                 field: str) -> None:
+def admin_routes(
+    bp: Blueprint, path: str, extension: str, settings_type: Any, section: str, field: str
+) -> None:
     """GET (settings, secrets redacted, + recent deliveries) and PUT (replace the settings from a
     config-section body; 400 naming the bad key, nothing changed) for one outbound destination."""
 
     def get_settings() -> Any:
         target = current_app.extensions[extension]
-        return jsonify({field: target.settings.public(),
-                        "deliveries": delivery_records(target.worker)})
+        return jsonify(
+            {field: target.settings.public(), "deliveries": delivery_records(target.worker)}
+        )
 
     def put_settings() -> Any:
         data = request.get_json(silent=True)
@@ -53,5 +57,11 @@ def admin_routes(bp: Blueprint, path: str, extension: str, settings_type: Any, s
     bp.add_url_rule(path, f"put_{field}", put_settings, methods=["PUT"])
 
 
-admin_routes(bp, "/sandbox/eventbridge", "sandbox.eventbridge", EventBridgeSettings,
-             "eventbridge", "destination")
+admin_routes(
+    bp,
+    "/sandbox/eventbridge",
+    "sandbox.eventbridge",
+    EventBridgeSettings,
+    "eventbridge",
+    "destination",
+)

@@ -26,8 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.config import ConfigError
-from sandbox.notifications.settings import read_section
+from om_bridge.sandbox.config import ConfigError
+from om_bridge.sandbox.notifications.settings import read_section
 
 from . import messages
 
@@ -59,24 +59,29 @@ def parse_topics(section: str, value: list) -> list[str]:
     return list(value)
 
 
-def parse_auth(section: str, value: Any, types: dict[str, tuple[str, ...]],
-               defaults: dict[str, str]) -> dict[str, str]:
+def parse_auth(
+    section: str, value: Any, types: dict[str, tuple[str, ...]], defaults: dict[str, str]
+) -> dict[str, str]:
     """Validate an auth table: `type` one of `types` (type -> required keys); `defaults` fill
     optional keys such as the header name."""
     if not isinstance(value, dict):
         raise ConfigError(f"{section}.auth must be a table")
     kind = value.get("type", "none")
     if kind not in types:
-        raise ConfigError(messages.CONFIG_BAD_AUTH_TYPE.format(
-            section=section, allowed=", ".join(types), value=kind))
+        raise ConfigError(
+            messages.CONFIG_BAD_AUTH_TYPE.format(
+                section=section, allowed=", ".join(types), value=kind
+            )
+        )
     out = {**defaults, **{k: v for k, v in value.items()}}
     for key, item in out.items():
         if not isinstance(item, str):
             raise ConfigError(f"{section}.auth.{key} must be a string")
     for key in types[kind]:
         if not out.get(key):
-            raise ConfigError(messages.CONFIG_AUTH_MISSING.format(section=section, key=key,
-                                                                  type=kind))
+            raise ConfigError(
+                messages.CONFIG_AUTH_MISSING.format(section=section, key=key, type=kind)
+            )
     return out
 
 
@@ -128,14 +133,17 @@ class EventBridgeSettings:
     topics: list[str] = field(default_factory=lambda: list(DEFAULT_TOPICS))
 
     @classmethod
-    def from_section(cls, data: dict | None) -> "EventBridgeSettings":
+    def from_section(cls, data: dict | None) -> EventBridgeSettings:
         """Validate the `[eventbridge]` section; `ConfigError` names the bad key."""
         name = "eventbridge"
         values = read_section(name, data or {}, _SCHEMA)
         values["url"] = parse_url(name, values["url"])
-        values["auth"] = parse_auth(name, values["auth"], {
-            "apikey": ("header", "value"), "basic": ("username",), "none": ()},
-            {"header": "Authorization"})
+        values["auth"] = parse_auth(
+            name,
+            values["auth"],
+            {"apikey": ("header", "value"), "basic": ("username",), "none": ()},
+            {"header": "Authorization"},
+        )
         values["topics"] = parse_topics(name, values["topics"])
         if not _SUFFIX.match(values["source_suffix"]):
             raise ConfigError(messages.CONFIG_BAD_SUFFIX.format(section=name))
@@ -149,10 +157,16 @@ class EventBridgeSettings:
 
     def public(self) -> dict:
         """These settings for the admin view, secrets redacted."""
-        return {"url": self.url, "auth": redacted(self.auth),
-                "timeout_seconds": self.timeout_seconds, "max_attempts": self.max_attempts,
-                "retry_budget_seconds": self.retry_budget_seconds,
-                "retry_delay_seconds": self.retry_delay_seconds,
-                "max_retry_delay_seconds": self.max_retry_delay_seconds,
-                "source_suffix": self.source_suffix, "account": self.account,
-                "region": self.region, "topics": list(self.topics)}
+        return {
+            "url": self.url,
+            "auth": redacted(self.auth),
+            "timeout_seconds": self.timeout_seconds,
+            "max_attempts": self.max_attempts,
+            "retry_budget_seconds": self.retry_budget_seconds,
+            "retry_delay_seconds": self.retry_delay_seconds,
+            "max_retry_delay_seconds": self.max_retry_delay_seconds,
+            "source_suffix": self.source_suffix,
+            "account": self.account,
+            "region": self.region,
+            "topics": list(self.topics),
+        }

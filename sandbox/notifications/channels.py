@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 import string
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .socket import SocketSession
@@ -32,8 +33,8 @@ class Channel:
     created: float
     expires: float
     last_used: float
-    topics: dict[str, dict] = field(default_factory=dict)   # topic -> ChannelTopic, in order
-    session: "SocketSession | None" = None
+    topics: dict[str, dict] = field(default_factory=dict)  # topic -> ChannelTopic, in order
+    session: SocketSession | None = None
 
     @property
     def owner(self) -> tuple[str, str]:
@@ -51,8 +52,9 @@ class ChannelRegistry:
         self._by_topic: dict[str, set[str]] = {}
         self._lock = threading.RLock()
 
-    def create(self, client_id: str, user_id: str | None, org_id: str | None, token: str
-               ) -> tuple[Channel, Channel | None]:
+    def create(
+        self, client_id: str, user_id: str | None, org_id: str | None, token: str
+    ) -> tuple[Channel, Channel | None]:
         """Create a channel; when the owner already has `max_channels`, evict the one used longest
         ago, preferring channels without a connected socket. Returns (new, evicted or None)."""
         now = self.clock()
@@ -63,8 +65,16 @@ class ChannelRegistry:
             if len(owned) >= self.max_channels:
                 evicted = min(owned, key=lambda c: (c.session is not None, c.last_used))
                 self._remove(evicted)
-            channel = Channel(new_channel_id(), client_id, user_id, org_id, token,
-                              created=now, expires=now + self.ttl, last_used=now)
+            channel = Channel(
+                new_channel_id(),
+                client_id,
+                user_id,
+                org_id,
+                token,
+                created=now,
+                expires=now + self.ttl,
+                last_used=now,
+            )
             self._channels[channel.id] = channel
             return channel, evicted
 
@@ -81,8 +91,10 @@ class ChannelRegistry:
         """Live channels of one (OAuth client, user), oldest first."""
         with self._lock:
             self._purge_expired(self.clock())
-            return sorted((c for c in self._channels.values()
-                           if c.owner == (client_id, user_id or "")), key=lambda c: c.created)
+            return sorted(
+                (c for c in self._channels.values() if c.owner == (client_id, user_id or "")),
+                key=lambda c: c.created,
+            )
 
     def all(self) -> list[Channel]:
         """Every channel, expired ones included until purged (admin view)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def on_close(state: object, fn: Callable[[], None]) -> None:
@@ -20,4 +20,5 @@ def on_close(state: object, fn: Callable[[], None]) -> None:
             fn()
         finally:
             previous()
+
     state.close = close  # type: ignore[attr-defined]

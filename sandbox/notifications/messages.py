@@ -2,24 +2,29 @@
 
 # REST errors (Genesys ErrorBody messages)
 CHANNEL_NOT_FOUND = "Channel {channel_id} was not found or has expired."
-TOPIC_LIMIT = ("Channel topic limit exceeded: a channel can hold at most {limit} topics "
-               "({requested} requested).")
-BODY_NOT_LIST = ("The request body must be a JSON array of ChannelTopic objects like "
-                 "[{{\"id\": \"<topic>\"}}].")
-TOPIC_NOT_OBJECT = "Item {index} of the body must be an object with a string \"id\" (the topic)."
+TOPIC_LIMIT = (
+    "Channel topic limit exceeded: a channel can hold at most {limit} topics "
+    "({requested} requested)."
+)
+BODY_NOT_LIST = (
+    'The request body must be a JSON array of ChannelTopic objects like [{{"id": "<topic>"}}].'
+)
+TOPIC_NOT_OBJECT = 'Item {index} of the body must be an object with a string "id" (the topic).'
 TOPIC_UNKNOWN = "Topic {topic} is not a valid notification topic."
 TOPIC_REJECTED = "Permission denied for topic {topic}."
 TOPIC_REJECTED_REASON = "Missing permissions: {permissions}"
 TOPIC_NOT_CURRENT_USER = "Topic {topic} is only available for the current user."
-BAD_INCLUDECHANNELS = "includechannels must be \"token\" or \"oauthclient\", not {value!r}."
+BAD_INCLUDECHANNELS = 'includechannels must be "token" or "oauthclient", not {value!r}.'
 IGNORE_ERRORS_BAD = "ignoreErrors must be true or false, not {value!r}."
 
 # System frames
-SOCKET_CLOSING = ("The server is closing this WebSocket; open a new connection to the same "
-                  "connectUri.")
+SOCKET_CLOSING = (
+    "The server is closing this WebSocket; open a new connection to the same connectUri."
+)
 NO_LONGER_SUBSCRIBED = "Topics were removed from this channel."
-CHANNEL_EVICTED = ("This channel was removed because the user and OAuth client created more than "
-                   "{limit} channels.")
+CHANNEL_EVICTED = (
+    "This channel was removed because the user and OAuth client created more than {limit} channels."
+)
 
 # Admin routes
 ADMIN_BAD_JSON = "The body must be a JSON object."

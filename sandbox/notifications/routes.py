@@ -13,14 +13,14 @@ Admin routes (no auth, sandbox only; body fields optional — without `channelId
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_sock import Sock
 
-from sandbox.auth import require_auth
-from sandbox.errors import error_body
+from om_bridge.sandbox.auth import require_auth
+from om_bridge.sandbox.errors import error_body
 
 from . import messages, topics
 from .channels import Channel
@@ -37,8 +37,10 @@ def hub() -> NotificationHub:
 
 def iso(ts: float) -> str:
     """Epoch seconds as Genesys's ISO-8601 with milliseconds and `Z`."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{int(ts * 1000) % 1000:03d}Z"
+    return (
+        datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{int(ts * 1000) % 1000:03d}Z"
+    )
 
 
 def channel_json(channel: Channel, with_id: bool = True) -> dict:
@@ -46,8 +48,11 @@ def channel_json(channel: Channel, with_id: bool = True) -> dict:
     if not with_id:
         return {"expires": iso(channel.expires)}
     scheme = "wss" if request.scheme == "https" else "ws"
-    return {"connectUri": f"{scheme}://{request.host}/channels/{channel.id}",
-            "id": channel.id, "expires": iso(channel.expires)}
+    return {
+        "connectUri": f"{scheme}://{request.host}/channels/{channel.id}",
+        "id": channel.id,
+        "expires": iso(channel.expires),
+    }
 
 
 def owned_channel(channel_id: str) -> Channel | None:
@@ -154,18 +159,23 @@ def _subscribe(channel_id: str, replace: bool) -> Any:
     rejected = [e for e in entities if e["state"] == "Rejected"]
     if rejected and ignore != "true":
         first = rejected[0]
-        return error_body(403, "missing.permissions",
-                          messages.TOPIC_REJECTED.format(topic=first["id"]),
-                          messageParams={"permissions": ", ".join(first["missingPermissions"])})
+        return error_body(
+            403,
+            "missing.permissions",
+            messages.TOPIC_REJECTED.format(topic=first["id"]),
+            messageParams={"permissions": ", ".join(first["missingPermissions"])},
+        )
     h = hub()
     permitted = [e["id"] for e in entities if e["state"] == "Permitted"]
     total = h.channels.count_after(channel, permitted, replace)
     limit = h.settings.max_topics
     if total > limit:
-        return error_body(400, "bad.request",
-                          messages.TOPIC_LIMIT.format(limit=limit, requested=total),
-                          limit={"key": "topics.per.channel", "namespace": "notifications",
-                                 "value": limit})
+        return error_body(
+            400,
+            "bad.request",
+            messages.TOPIC_LIMIT.format(limit=limit, requested=total),
+            limit={"key": "topics.per.channel", "namespace": "notifications", "value": limit},
+        )
     removed = h.channels.set_topics(channel, entities, replace)
     h.topics_removed(channel, removed)
     h.channels.touch(channel, extend=True)
@@ -212,17 +222,31 @@ def _admin_channel_ids() -> tuple[list[str] | None, dict] | Response:
         return error_body(400, "bad.request", messages.ADMIN_BAD_JSON)
     ids = data.get("channelIds", [data["channelId"]] if "channelId" in data else None)
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
-        return error_body(400, "bad.request", messages.ADMIN_BAD_FIELD.format(
-            field="channelIds", expected="a list of channel ids"))
+        return error_body(
+            400,
+            "bad.request",
+            messages.ADMIN_BAD_FIELD.format(field="channelIds", expected="a list of channel ids"),
+        )
     return ids, data
 
 
 @bp.get("/sandbox/notifications/channels")
 def admin_channels() -> Any:
-    return jsonify({"entities": [{
-        "id": c.id, "oauthClientId": c.client_id, "userId": c.user_id, "expires": iso(c.expires),
-        "connected": c.session is not None, "topics": list(c.topics),
-    } for c in hub().channels.all()]})
+    return jsonify(
+        {
+            "entities": [
+                {
+                    "id": c.id,
+                    "oauthClientId": c.client_id,
+                    "userId": c.user_id,
+                    "expires": iso(c.expires),
+                    "connected": c.session is not None,
+                    "topics": list(c.topics),
+                }
+                for c in hub().channels.all()
+            ]
+        }
+    )
 
 
 @bp.post("/sandbox/notifications/socket-closing")
@@ -232,10 +256,14 @@ def admin_socket_closing() -> Any:
         return parsed
     ids, data = parsed
     grace = data.get("graceSeconds")
-    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, (int, float))
-                              or grace < 0):
-        return error_body(400, "bad.request", messages.ADMIN_BAD_FIELD.format(
-            field="graceSeconds", expected="a non-negative number"))
+    if grace is not None and (
+        isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0
+    ):
+        return error_body(
+            400,
+            "bad.request",
+            messages.ADMIN_BAD_FIELD.format(field="graceSeconds", expected="a non-negative number"),
+        )
     return jsonify({"channels": hub().socket_closing(ids, grace)})
 
 

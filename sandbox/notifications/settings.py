@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.config import ConfigError
+from om_bridge.sandbox.config import ConfigError
 
 _NUMBERS = (int, float)
 
 
-def read_section(name: str, data: dict[str, Any], schema: dict[str, tuple[tuple[type, ...], Any]]
-                 ) -> dict[str, Any]:
+def read_section(
+    name: str, data: dict[str, Any], schema: dict[str, tuple[tuple[type, ...], Any]]
+) -> dict[str, Any]:
     """Validate `data` (one config section) against `schema` (key -> (types, default)); raise
     `ConfigError` naming `section.key` for unknown keys, wrong types or negative numbers."""
     if not isinstance(data, dict):
@@ -61,7 +62,7 @@ class NotificationSettings:
     socket_closing_grace_seconds: float = 60
 
     @classmethod
-    def from_section(cls, data: dict[str, Any] | None) -> "NotificationSettings":
+    def from_section(cls, data: dict[str, Any] | None) -> NotificationSettings:
         """Build from the `[notifications]` section (missing keys take the defaults)."""
         values = read_section("notifications", data or {}, _SCHEMA)
         if values["heartbeat_seconds"] == 0:

@@ -18,7 +18,8 @@ import queue
 import socket as _socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from simple_websocket import ConnectionClosed
 
@@ -39,8 +40,14 @@ CLOSE_REPLY_SECONDS = 1.0  # how long a server-initiated close waits for the cli
 class SocketSession:
     """The server side of one connected WebSocket; `run()` blocks in the request thread."""
 
-    def __init__(self, channel: "Channel", ws: Any, heartbeat_seconds: float, faults: Any,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        ws: Any,
+        heartbeat_seconds: float,
+        faults: Any,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.channel = channel
         self.ws = ws
         self.heartbeat_seconds = heartbeat_seconds
@@ -95,8 +102,9 @@ class SocketSession:
     # --- the socket's own thread -----------------------------------------------------------
     def run(self) -> None:
         """Serve the socket until it closes: write queued frames, heartbeats, pongs."""
-        threading.Thread(target=self._read_loop, name=f"ws-read-{self.channel.id}",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._read_loop, name=f"ws-read-{self.channel.id}", daemon=True
+        ).start()
         next_heartbeat = time.monotonic() + self.heartbeat_seconds
         reason = "client closed"
         try:
@@ -198,7 +206,7 @@ class SocketSession:
                     self._queue.put(("in", data, None))
         except ConnectionClosed:
             pass
-        except Exception:  # noqa: BLE001 - any read failure ends the socket
+        except Exception:
             log.debug(messages.LOG_READ_ENDED, self.channel.id, exc_info=True)
         finally:
             self._reader_done.set()
@@ -207,7 +215,7 @@ class SocketSession:
     def _close(self, code: int, reason: str) -> None:
         try:
             self.ws.close(reason=code, message=reason)
-        except Exception:  # noqa: BLE001 - already closed
+        except Exception:
             pass
 
     def _drop(self) -> None:

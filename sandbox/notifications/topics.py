@@ -10,24 +10,46 @@ so a client that subscribes them is not refused, they simply stay quiet.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import messages
 
 _ID = r"[A-Za-z0-9_\-]+"
 DETAIL_SUFFIXES = (
-    "acd.end", "acd.start", "acw", "attributes", "contact", "customer.end", "customer.start",
-    "flow.end", "flow.outcome", "flow.start", "outbound", "user.end", "user.start",
-    "voicemail.end", "voicemail.start", "wrapup",
+    "acd.end",
+    "acd.start",
+    "acw",
+    "attributes",
+    "contact",
+    "customer.end",
+    "customer.start",
+    "flow.end",
+    "flow.outcome",
+    "flow.start",
+    "outbound",
+    "user.end",
+    "user.start",
+    "voicemail.end",
+    "voicemail.start",
+    "wrapup",
 )
 _DETAIL_NAMES = {
-    "acd.end": "AcdEndEvent", "acd.start": "AcdStartEvent", "acw": "AfterCallWorkEvent",
-    "attributes": "AttributeUpdateEvent", "contact": "ContactUpdateEvent",
-    "customer.end": "CustomerEndEvent", "customer.start": "CustomerStartEvent",
-    "flow.end": "FlowEndEvent", "flow.outcome": "FlowOutcomeEvent", "flow.start": "FlowStartEvent",
-    "outbound": "OutboundInitEvent", "user.end": "UserEndEvent", "user.start": "UserStartEvent",
-    "voicemail.end": "VoicemailEndEvent", "voicemail.start": "VoicemailStartEvent",
+    "acd.end": "AcdEndEvent",
+    "acd.start": "AcdStartEvent",
+    "acw": "AfterCallWorkEvent",
+    "attributes": "AttributeUpdateEvent",
+    "contact": "ContactUpdateEvent",
+    "customer.end": "CustomerEndEvent",
+    "customer.start": "CustomerStartEvent",
+    "flow.end": "FlowEndEvent",
+    "flow.outcome": "FlowOutcomeEvent",
+    "flow.start": "FlowStartEvent",
+    "outbound": "OutboundInitEvent",
+    "user.end": "UserEndEvent",
+    "user.start": "UserStartEvent",
+    "voicemail.end": "VoicemailEndEvent",
+    "voicemail.start": "VoicemailStartEvent",
     "wrapup": "WrapupEvent",
 }
 
@@ -54,8 +76,14 @@ class TopicSpec:
 
     def available_topic(self) -> dict:
         """This pattern as an SDK `AvailableTopic`."""
-        details = [{"type": "requiresPermissions", "permissions": list(self.permissions),
-                    "allowsCurrentUser": self.current_user_or_permission, "enforced": True}]
+        details = [
+            {
+                "type": "requiresPermissions",
+                "permissions": list(self.permissions),
+                "allowsCurrentUser": self.current_user_or_permission,
+                "enforced": True,
+            }
+        ]
         return {
             "id": self.pattern,
             "description": self.description,
@@ -74,19 +102,46 @@ class TopicSpec:
 
 
 CATALOGUE: tuple[TopicSpec, ...] = (
-    *(TopicSpec(f"v2.detail.events.conversation.{{id}}.{suffix}",
-                f"Topic for analytics detail event type: {_DETAIL_NAMES[suffix]}.",
-                (DETAIL_PERMISSION,)) for suffix in DETAIL_SUFFIXES),
-    TopicSpec("v2.routing.queues.{id}.conversations.messages",
-              "Message conversations on a queue.", (QUEUE_PERMISSION,), transports=("Websocket",)),
-    TopicSpec("v2.routing.queues.{id}.conversations",
-              "Conversations on a queue.", (QUEUE_PERMISSION,), transports=("Websocket",)),
-    TopicSpec("v2.users.{id}.conversations.messages",
-              "Message conversations of a user.", (USER_PERMISSION,), True, ("Websocket",)),
-    TopicSpec("v2.users.{id}.conversations",
-              "Conversations of a user.", (USER_PERMISSION,), True, ("Websocket",)),
-    TopicSpec("v2.users.{id}.routingStatus",
-              "Raised when the routing status of a user is changed.", (), True),
+    *(
+        TopicSpec(
+            f"v2.detail.events.conversation.{{id}}.{suffix}",
+            f"Topic for analytics detail event type: {_DETAIL_NAMES[suffix]}.",
+            (DETAIL_PERMISSION,),
+        )
+        for suffix in DETAIL_SUFFIXES
+    ),
+    TopicSpec(
+        "v2.routing.queues.{id}.conversations.messages",
+        "Message conversations on a queue.",
+        (QUEUE_PERMISSION,),
+        transports=("Websocket",),
+    ),
+    TopicSpec(
+        "v2.routing.queues.{id}.conversations",
+        "Conversations on a queue.",
+        (QUEUE_PERMISSION,),
+        transports=("Websocket",),
+    ),
+    TopicSpec(
+        "v2.users.{id}.conversations.messages",
+        "Message conversations of a user.",
+        (USER_PERMISSION,),
+        True,
+        ("Websocket",),
+    ),
+    TopicSpec(
+        "v2.users.{id}.conversations",
+        "Conversations of a user.",
+        (USER_PERMISSION,),
+        True,
+        ("Websocket",),
+    ),
+    TopicSpec(
+        "v2.users.{id}.routingStatus",
+        "Raised when the routing status of a user is changed.",
+        (),
+        True,
+    ),
     TopicSpec("v2.users.{id}.presence", "Presence changes of a user.", (), True),
 )
 
@@ -112,11 +167,17 @@ def check_topic(topic: str, user_id: str | None, has: Callable[[str], bool]) -> 
         return entity
     missing = [p for p in spec.permissions if not has(p)]
     if spec.current_user_or_permission and not spec.permissions and topic_id != user_id:
-        entity.update(state="Rejected", rejectionReason=messages.TOPIC_NOT_CURRENT_USER.format(
-            topic=topic), missingPermissions=[])
+        entity.update(
+            state="Rejected",
+            rejectionReason=messages.TOPIC_NOT_CURRENT_USER.format(topic=topic),
+            missingPermissions=[],
+        )
     elif missing:
-        entity.update(state="Rejected", rejectionReason=messages.TOPIC_REJECTED_REASON.format(
-            permissions=", ".join(missing)), missingPermissions=missing)
+        entity.update(
+            state="Rejected",
+            rejectionReason=messages.TOPIC_REJECTED_REASON.format(permissions=", ".join(missing)),
+            missingPermissions=missing,
+        )
     return entity
 
 

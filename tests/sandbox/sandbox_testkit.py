@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from sandbox import seed
-from sandbox.server import SandboxServer
-from sandbox.webhooks import sign
-from tests.sandbox.sdk_strict import StrictApiClient
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.server import SandboxServer
+from om_bridge.sandbox.webhooks import sign
 from tests.conftest import wait_until
+from tests.sandbox.sdk_strict import StrictApiClient
 
 BRIDGE = (seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET)
 INTEGRATION = seed.DEMO_INTEGRATION_ID
@@ -47,12 +48,15 @@ class WebhookReceiver:
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}/handover/genesysCloudOM"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     def _app(self, environ: dict, start_response: Callable) -> Any:
         req = Request(environ)
         import json
+
         raw = req.get_data()
         hit = Hit(raw, dict(req.headers), json.loads(raw) if raw else None, req.path)
         with self._lock:
@@ -62,16 +66,25 @@ class WebhookReceiver:
 
     def of_type(self, kind: str, text: str | None = None) -> list[Hit]:
         with self._lock:
-            return [h for h in self.hits if h.json and h.json.get("type") == kind
-                    and (text is None or h.json.get("text") == text)]
+            return [
+                h
+                for h in self.hits
+                if h.json
+                and h.json.get("type") == kind
+                and (text is None or h.json.get("text") == text)
+            ]
 
     def texts(self) -> list[str]:
         with self._lock:
-            return [h.json.get("text") for h in self.hits
-                    if h.json and h.json.get("type") in ("Text", "Structured")]
+            return [
+                h.json.get("text")
+                for h in self.hits
+                if h.json and h.json.get("type") in ("Text", "Structured")
+            ]
 
-    def wait_for(self, predicate: Callable[[], bool], what: str = "webhook",
-                 timeout: float = 10.0) -> None:
+    def wait_for(
+        self, predicate: Callable[[], bool], what: str = "webhook", timeout: float = 10.0
+    ) -> None:
         wait_until(predicate, timeout, what=what)
 
     def stop(self) -> None:
@@ -82,8 +95,9 @@ class WebhookReceiver:
 def start(config: dict | None = None, receiver: WebhookReceiver | None = None) -> SandboxServer:
     """A started sandbox; with `receiver`, the demo integration's webhook points at it and
     deliveries use tiny timeouts so retry tests stay fast."""
-    cfg: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v
-                           for k, v in (config or {}).items()}
+    cfg: dict[str, Any] = {
+        k: dict(v) if isinstance(v, dict) else v for k, v in (config or {}).items()
+    }
     if receiver is not None:
         cfg.setdefault("seed", {})["webhook_url"] = receiver.url
     webhook = cfg.setdefault("webhook", {})
@@ -93,8 +107,9 @@ def start(config: dict | None = None, receiver: WebhookReceiver | None = None) -
 
 
 def token(url: str, client: tuple[str, str] = BRIDGE) -> str:
-    resp = requests.post(f"{url}/oauth/token", auth=client, data={"grant_type": "client_credentials"},
-                         timeout=5)
+    resp = requests.post(
+        f"{url}/oauth/token", auth=client, data={"grant_type": "client_credentials"}, timeout=5
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()["access_token"]
 
@@ -111,13 +126,22 @@ def sdk_client(url: str, client: tuple[str, str] = BRIDGE) -> StrictApiClient:
     return api
 
 
-def inbound(url: str, tok: str, customer: str, text: str | None = "hello",
-            prefetch: bool = True, **extra: Any) -> requests.Response:
+def inbound(
+    url: str,
+    tok: str,
+    customer: str,
+    text: str | None = "hello",
+    prefetch: bool = True,
+    **extra: Any,
+) -> requests.Response:
     """POST an inbound Open Messaging text for `customer`."""
-    body: dict[str, Any] = {"channel": {"from": {"id": customer, "idType": "Opaque",
-                                                 "nickname": customer.title()},
-                                        "time": "2025-05-02T09:31:22.733Z",
-                                        "messageId": f"ext-{time.monotonic_ns()}"}}
+    body: dict[str, Any] = {
+        "channel": {
+            "from": {"id": customer, "idType": "Opaque", "nickname": customer.title()},
+            "time": "2025-05-02T09:31:22.733Z",
+            "messageId": f"ext-{time.monotonic_ns()}",
+        }
+    }
     if text is not None:
         body["text"] = text
     body.update(extra)
@@ -140,6 +164,7 @@ class BusRecorder:
 
     def _on(self, topic: str, body: dict) -> None:
         import copy
+
         with self._lock:
             self.events.append((topic, copy.deepcopy(body)))
 

@@ -10,7 +10,7 @@ import ast
 import inspect
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from dateutil.parser import isoparse
@@ -23,7 +23,7 @@ KNOWN_EXTRAS = {("ConversationChannelMetadata", "customAttributes")}
 _PRIMITIVES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed(cls: type, attr: str) -> tuple[str, ...] | None:
     """The `allowed_values` list of a model's enum setter, if it has one."""
     prop = getattr(cls, attr, None)
@@ -48,7 +48,9 @@ def violations(data: Any, klass: str, path: str = "$") -> list[str]:
             return [f"{path}: expected a map"]
         return [v for k, item in data.items() for v in violations(item, inner, f"{path}.{k}")]
     if klass in _PRIMITIVES:
-        ok = isinstance(data, _PRIMITIVES[klass]) and (klass == "bool" or not isinstance(data, bool))
+        ok = isinstance(data, _PRIMITIVES[klass]) and (
+            klass == "bool" or not isinstance(data, bool)
+        )
         return [] if ok else [f"{path}: expected {klass}, got {data!r}"]
     if klass in ("datetime", "date"):
         try:

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from sandbox.server import SandboxServer
+from om_bridge.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +72,17 @@ def test_controls_are_labelled_and_buttons_have_text(server):
     for control in page.controls:
         assert control.get("id") in page.labels, f"unlabelled control {control}"
     assert page.buttons and all(page.buttons), page.buttons
-    for hook in ("login-form", "answer", "send", "transfer", "end", "wrapup", "attributes",
-                 "transcript", "message-text"):
+    for hook in (
+        "login-form",
+        "answer",
+        "send",
+        "transfer",
+        "end",
+        "wrapup",
+        "attributes",
+        "transcript",
+        "message-text",
+    ):
         assert f'data-testid="{hook}"' in requests.get(f"{server.url}/console", timeout=5).text
 
 
@@ -84,6 +93,10 @@ def test_script_uses_only_public_genesys_routes(server):
     # literals are either full public routes or suffixes appended to them ("/messages", ...)
     assert not any(p.startswith(("/sandbox", "/console", "/admin")) for p in paths), paths
     assert "/sandbox/" not in js
-    for route in ("/api/v2/conversations/messages", "/oauth/token", "/api/v2/routing/queues",
-                  "/api/v2/users/me"):
+    for route in (
+        "/api/v2/conversations/messages",
+        "/oauth/token",
+        "/api/v2/routing/queues",
+        "/api/v2/users/me",
+    ):
         assert any(p.startswith(route) for p in paths), route

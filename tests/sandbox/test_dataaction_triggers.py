@@ -9,14 +9,13 @@ import time
 import pytest
 import requests
 from PureCloudPlatformClientV2 import ProcessAutomationApi
-
-from tests.sandbox.sdk_strict import StrictApiClient
 from PureCloudPlatformClientV2.rest import ApiException
 
+from om_bridge.sandbox.dataactions.settings import DEMO_WORKFLOW_ID
+from om_bridge.sandbox.server import SandboxServer
 from tests.browser import Receiver, bearer
 from tests.conftest import wait_until
-from sandbox.dataactions.settings import DEMO_WORKFLOW_ID
-from sandbox.server import SandboxServer
+from tests.sandbox.sdk_strict import StrictApiClient
 
 BRIDGE = ("bridge-client", "bridge-secret-0123456789")
 CID = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e"
@@ -24,18 +23,35 @@ END_PATTERN = "v2.detail.events.conversation.{id}.customer.end"
 
 
 def trigger_body(**extra) -> dict:
-    return {"topicName": END_PATTERN, "name": "Open Messaging conversation ended", "enabled": True,
-            "target": {"type": "Workflow", "id": DEMO_WORKFLOW_ID,
-                       "workflowTargetSettings": {"dataFormat": "TopLevelPrimitives"}},
-            "matchCriteria": [{"jsonPath": "mediaType", "operator": "Equal", "value": "MESSAGE"},
-                              {"jsonPath": "messageType", "operator": "Equal", "value": "OPEN"}],
-            **extra}
+    return {
+        "topicName": END_PATTERN,
+        "name": "Open Messaging conversation ended",
+        "enabled": True,
+        "target": {
+            "type": "Workflow",
+            "id": DEMO_WORKFLOW_ID,
+            "workflowTargetSettings": {"dataFormat": "TopLevelPrimitives"},
+        },
+        "matchCriteria": [
+            {"jsonPath": "mediaType", "operator": "Equal", "value": "MESSAGE"},
+            {"jsonPath": "messageType", "operator": "Equal", "value": "OPEN"},
+        ],
+        **extra,
+    }
 
 
 def end_event(**extra) -> dict:
-    return {"eventTime": int(time.time() * 1000), "conversationId": CID, "mediaType": "MESSAGE",
-            "messageType": "OPEN", "disconnectType": "PEER", "addressFrom": "cust-t",
-            "addressTo": "integration", "conversationExternalContactIds": ["x"], **extra}
+    return {
+        "eventTime": int(time.time() * 1000),
+        "conversationId": CID,
+        "mediaType": "MESSAGE",
+        "messageType": "OPEN",
+        "disconnectType": "PEER",
+        "addressFrom": "cust-t",
+        "addressTo": "integration",
+        "conversationExternalContactIds": ["x"],
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -53,8 +69,9 @@ def server(receiver):
 
 def api(server, method: str, path: str, **kw) -> requests.Response:
     token = bearer(server.url, BRIDGE)
-    return requests.request(method, server.url + path, timeout=5,
-                            headers={"Authorization": f"Bearer {token}"}, **kw)
+    return requests.request(
+        method, server.url + path, timeout=5, headers={"Authorization": f"Bearer {token}"}, **kw
+    )
 
 
 def test_sdk_crud_and_test_endpoint(server):
@@ -71,7 +88,7 @@ def test_sdk_crud_and_test_endpoint(server):
     updated = pa.put_processautomation_trigger(created.id, update)
     assert (updated.version, updated.enabled) == (2, False)
     with pytest.raises(ApiException) as info:
-        pa.put_processautomation_trigger(created.id, update)      # stale version
+        pa.put_processautomation_trigger(created.id, update)  # stale version
     assert info.value.status == 409
     topics = pa.get_processautomation_triggers_topics()
     assert END_PATTERN in topics.entities
@@ -79,7 +96,8 @@ def test_sdk_crud_and_test_endpoint(server):
     assert result.trigger_matches is True
     assert [d.match for d in result.json_path_validation.details] == [True, True]
     result = pa.post_processautomation_trigger_test(
-        created.id, body=json.dumps(end_event(mediaType="CHAT")))
+        created.id, body=json.dumps(end_event(mediaType="CHAT"))
+    )
     assert result.trigger_matches is False
     # the bridge's role has no processautomation:trigger:delete
     with pytest.raises(ApiException) as info:
@@ -88,14 +106,17 @@ def test_sdk_crud_and_test_endpoint(server):
 
 
 def test_invalid_triggers_are_400(server):
-    for bad, word in ((trigger_body(topicName="v2.detail.events.conversation.{id}.x"), "topicName"),
-                      (trigger_body(target={"type": "Workflow", "id": "unknown"}), "target.id"),
-                      (trigger_body(eventTTLSeconds=5), "eventTTLSeconds"),
-                      (trigger_body(eventTTLSeconds=60, delayBySeconds=60), "Only one"),
-                      (trigger_body(matchCriteria=[{"jsonPath": "a", "operator": "Like",
-                                                    "value": 1}]), "operator"),
-                      (trigger_body(matchCriteria=[{"jsonPath": "a", "operator": "Equal"}]),
-                       "exactly one")):
+    for bad, word in (
+        (trigger_body(topicName="v2.detail.events.conversation.{id}.x"), "topicName"),
+        (trigger_body(target={"type": "Workflow", "id": "unknown"}), "target.id"),
+        (trigger_body(eventTTLSeconds=5), "eventTTLSeconds"),
+        (trigger_body(eventTTLSeconds=60, delayBySeconds=60), "Only one"),
+        (
+            trigger_body(matchCriteria=[{"jsonPath": "a", "operator": "Like", "value": 1}]),
+            "operator",
+        ),
+        (trigger_body(matchCriteria=[{"jsonPath": "a", "operator": "Equal"}]), "exactly one"),
+    ):
         resp = api(server, "POST", "/api/v2/processautomation/triggers", json=bad)
         assert resp.status_code == 400, bad
         assert word in resp.json()["message"]
@@ -113,13 +134,23 @@ def deliveries(server) -> list[dict]:
 
 def test_triggers_run_the_workflow(server, receiver):
     api(server, "POST", "/api/v2/processautomation/triggers", json=trigger_body())
-    api(server, "POST", "/api/v2/processautomation/triggers", json=trigger_body(
-        name="json", target={"type": "Workflow", "id": DEMO_WORKFLOW_ID,
-                             "workflowTargetSettings": {"dataFormat": "Json"}},
-        matchCriteria=[{"jsonPath": "disconnectType", "operator": "In", "values": ["CLIENT"]}]))
-    publish(server, end_event(mediaType="CHAT"))               # no trigger matches
-    publish(server, end_event(n=1))                             # primitives trigger
-    publish(server, end_event(n=2, disconnectType="CLIENT"))    # both triggers
+    api(
+        server,
+        "POST",
+        "/api/v2/processautomation/triggers",
+        json=trigger_body(
+            name="json",
+            target={
+                "type": "Workflow",
+                "id": DEMO_WORKFLOW_ID,
+                "workflowTargetSettings": {"dataFormat": "Json"},
+            },
+            matchCriteria=[{"jsonPath": "disconnectType", "operator": "In", "values": ["CLIENT"]}],
+        ),
+    )
+    publish(server, end_event(mediaType="CHAT"))  # no trigger matches
+    publish(server, end_event(n=1))  # primitives trigger
+    publish(server, end_event(n=2, disconnectType="CLIENT"))  # both triggers
     wait_until(lambda: len(receiver.requests) == 3, what="three workflow runs")
     bodies = [r.json() for r in receiver.requests]
     assert bodies[0]["n"] == 1 and "conversationExternalContactIds" not in bodies[0]
@@ -132,8 +163,14 @@ def test_triggers_run_the_workflow(server, receiver):
 
 def test_ttl_drops_stale_events_and_delay_postpones(server, receiver):
     api(server, "POST", "/api/v2/processautomation/triggers", json=trigger_body(eventTTLSeconds=30))
-    api(server, "POST", "/api/v2/processautomation/triggers", json=trigger_body(
-        topicName="v2.detail.events.conversation.{id}.acw", delayBySeconds=600, matchCriteria=[]))
+    api(
+        server,
+        "POST",
+        "/api/v2/processautomation/triggers",
+        json=trigger_body(
+            topicName="v2.detail.events.conversation.{id}.acw", delayBySeconds=600, matchCriteria=[]
+        ),
+    )
     publish(server, end_event(n="stale", eventTime=int((time.time() - 120) * 1000)))
     publish(server, end_event(n="late"), suffix="acw")
     publish(server, end_event(n="fresh"))

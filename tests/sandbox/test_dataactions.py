@@ -8,13 +8,13 @@ import base64
 import pytest
 import requests
 
+from om_bridge.sandbox.agentclient import AgentClient
+from om_bridge.sandbox.config import ConfigError
+from om_bridge.sandbox.dataactions import DataActionSettings
+from om_bridge.sandbox.seed import DEMO_INTEGRATION_ID
+from om_bridge.sandbox.server import SandboxServer
 from tests.browser import Receiver, bearer, send_inbound
 from tests.conftest import wait_until
-from sandbox.agentclient import AgentClient
-from sandbox.config import ConfigError
-from sandbox.dataactions import DataActionSettings
-from sandbox.seed import DEMO_INTEGRATION_ID
-from sandbox.server import SandboxServer
 
 CID = "2a7e9c31-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
 INTEG = DEMO_INTEGRATION_ID
@@ -22,9 +22,15 @@ INTEG = DEMO_INTEGRATION_ID
 
 def event(suffix: str, **extra) -> tuple[str, dict]:
     customer_side = suffix.startswith("customer.")
-    body = {"eventTime": 1717236432000, "conversationId": CID, "mediaType": "MESSAGE",
-            "messageType": "OPEN", "addressFrom": "cust-7" if customer_side else INTEG,
-            "addressTo": INTEG if customer_side else "cust-7", **extra}
+    body = {
+        "eventTime": 1717236432000,
+        "conversationId": CID,
+        "mediaType": "MESSAGE",
+        "messageType": "OPEN",
+        "addressFrom": "cust-7" if customer_side else INTEG,
+        "addressTo": INTEG if customer_side else "cust-7",
+        **extra,
+    }
     return f"v2.detail.events.conversation.{CID}.{suffix}", body
 
 
@@ -35,9 +41,12 @@ def receiver():
 
 
 def sandbox_for(receiver: Receiver, **action) -> SandboxServer:
-    config = {"url": receiver.url + "/handover/genesysCloudOM",
-              "auth": {"type": "header", "header": "Authorization", "value": "Bearer shared-cred"},
-              "retry_delay_seconds": 0.01, **action}
+    config = {
+        "url": receiver.url + "/handover/genesysCloudOM",
+        "auth": {"type": "header", "header": "Authorization", "value": "Bearer shared-cred"},
+        "retry_delay_seconds": 0.01,
+        **action,
+    }
     return SandboxServer(config={"data_action": config}).start()
 
 
@@ -60,16 +69,22 @@ def test_cognigy_bodies_and_credential(receiver):
         publish(server, event("user.end", disconnectType="CLIENT", userId="agent-1"))
         publish(server, event("acw", wrapupCode="Resolved"))
         publish(server, event("customer.end", disconnectType="PEER"))
-        publish(server, event("customer.start"))                       # not a configured topic
-        publish(server, event("customer.end", mediaType="CHAT"))        # fails the match criteria
+        publish(server, event("customer.start"))  # not a configured topic
+        publish(server, event("customer.end", mediaType="CHAT"))  # fails the match criteria
         wait_until(lambda: settled(server, 3), what="three calls")
         bodies = [r.json() for r in receiver.requests]
         assert bodies == [
-            {"userId": "cust-7", "topic": "v2.detail.events.conversation.id.user.end",
-             "disconnectType": "CLIENT"},
+            {
+                "userId": "cust-7",
+                "topic": "v2.detail.events.conversation.id.user.end",
+                "disconnectType": "CLIENT",
+            },
             {"userId": "cust-7", "topic": "v2.detail.events.conversation.id.acw"},
-            {"userId": "cust-7", "topic": "v2.detail.events.conversation.id.customer.end",
-             "disconnectType": "PEER"},
+            {
+                "userId": "cust-7",
+                "topic": "v2.detail.events.conversation.id.customer.end",
+                "disconnectType": "PEER",
+            },
         ]
         req = receiver.requests[0]
         assert req.path == "/handover/genesysCloudOM"
@@ -80,9 +95,12 @@ def test_cognigy_bodies_and_credential(receiver):
 
 
 def test_detail_body_and_basic_credential(receiver):
-    server = sandbox_for(receiver, body="detail", auth={"type": "basic", "username": "genesys",
-                                                        "password": "pw"},
-                         topics=["v2.detail.events.conversation.{id}.customer.end"])
+    server = sandbox_for(
+        receiver,
+        body="detail",
+        auth={"type": "basic", "username": "genesys", "password": "pw"},
+        topics=["v2.detail.events.conversation.{id}.customer.end"],
+    )
     try:
         topic, body = event("customer.end", disconnectType="PEER")
         publish(server, (topic, body))
@@ -116,8 +134,10 @@ def test_no_retry_by_default_and_never_on_4xx(receiver):
         publish(server, event("acw"))
         wait_until(lambda: settled(server, 1), what="first call")
         server.app.extensions["sandbox.data_action"].configure(
-            DataActionSettings.from_section({"url": receiver.url, "retries": 3,
-                                             "retry_delay_seconds": 0.01}))
+            DataActionSettings.from_section(
+                {"url": receiver.url, "retries": 3, "retry_delay_seconds": 0.01}
+            )
+        )
         publish(server, event("acw"))
         publish(server, event("acw"))
         wait_until(lambda: settled(server, 3), what="all calls")
@@ -130,13 +150,19 @@ def test_no_retry_by_default_and_never_on_4xx(receiver):
 def test_fault_duplicate_and_timeout(receiver):
     server = sandbox_for(receiver, retries=1)
     try:
-        requests.post(f"{server.url}/sandbox/faults",
-                      json={"target": "data-action", "mode": "duplicate"}, timeout=5)
+        requests.post(
+            f"{server.url}/sandbox/faults",
+            json={"target": "data-action", "mode": "duplicate"},
+            timeout=5,
+        )
         publish(server, event("acw"))
         wait_until(lambda: len(receiver.requests) == 2, what="duplicated call")
         assert receiver.requests[0].body == receiver.requests[1].body
-        requests.post(f"{server.url}/sandbox/faults",
-                      json={"target": "data-action", "mode": "drop"}, timeout=5)
+        requests.post(
+            f"{server.url}/sandbox/faults",
+            json={"target": "data-action", "mode": "drop"},
+            timeout=5,
+        )
         publish(server, event("acw"))
         wait_until(lambda: settled(server, 2), what="retried call")
         assert [a["status"] for a in calls(server)[-1]["attempts"]] == [None, 200]
@@ -146,17 +172,27 @@ def test_fault_duplicate_and_timeout(receiver):
 
 def test_runtime_configuration_and_validation(receiver):
     with SandboxServer() as server:
-        publish(server, event("acw"))        # disabled by default
-        bad = requests.put(f"{server.url}/sandbox/data-action",
-                           json={"url": receiver.url, "body": "xml"}, timeout=5)
+        publish(server, event("acw"))  # disabled by default
+        bad = requests.put(
+            f"{server.url}/sandbox/data-action",
+            json={"url": receiver.url, "body": "xml"},
+            timeout=5,
+        )
         assert bad.status_code == 400 and "data_action.body" in bad.json()["message"]
-        bad = requests.put(f"{server.url}/sandbox/data-action",
-                           json={"url": receiver.url, "topics": ["v2.users.{id}.presence"]},
-                           timeout=5)
+        bad = requests.put(
+            f"{server.url}/sandbox/data-action",
+            json={"url": receiver.url, "topics": ["v2.users.{id}.presence"]},
+            timeout=5,
+        )
         assert bad.status_code == 400 and "data_action.topics" in bad.json()["message"]
-        ok = requests.put(f"{server.url}/sandbox/data-action",
-                          json={"url": receiver.url, "auth": {"type": "header", "header": "X-Key",
-                                                              "value": "k-123"}}, timeout=5)
+        ok = requests.put(
+            f"{server.url}/sandbox/data-action",
+            json={
+                "url": receiver.url,
+                "auth": {"type": "header", "header": "X-Key", "value": "k-123"},
+            },
+            timeout=5,
+        )
         assert ok.status_code == 200 and ok.json()["action"]["auth"]["value"] == "***"
         publish(server, event("acw"))
         wait_until(lambda: receiver.requests, what="call after PUT")
@@ -185,9 +221,11 @@ def test_a_real_conversation(receiver):
         agent.wrap_up(cid, "Resolved")
         wait_until(lambda: settled(server, 3), what="user.end, customer.end, acw calls")
         topics = {r.json()["topic"]: r.json() for r in receiver.requests}
-        assert set(topics) == {"v2.detail.events.conversation.id.user.end",
-                               "v2.detail.events.conversation.id.customer.end",
-                               "v2.detail.events.conversation.id.acw"}
+        assert set(topics) == {
+            "v2.detail.events.conversation.id.user.end",
+            "v2.detail.events.conversation.id.customer.end",
+            "v2.detail.events.conversation.id.acw",
+        }
         assert all(b["userId"] == "cust-da-1" for b in topics.values())
         assert topics["v2.detail.events.conversation.id.user.end"]["disconnectType"] == "CLIENT"
     finally:

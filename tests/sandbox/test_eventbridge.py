@@ -5,26 +5,34 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from om_bridge.sandbox.agentclient import AgentClient
+from om_bridge.sandbox.eventbridge import EventBridgeSettings, build_envelope, topic_pattern
+from om_bridge.sandbox.eventbridge.outbound import RetryPolicy, parse_retry_after
+from om_bridge.sandbox.seed import DEMO_INTEGRATION_ID, DEMO_ORG_ID
+from om_bridge.sandbox.server import SandboxServer
 from tests.browser import Receiver, bearer, send_inbound
 from tests.conftest import wait_until
-from sandbox.agentclient import AgentClient
-from sandbox.eventbridge import EventBridgeSettings, build_envelope, topic_pattern
-from sandbox.eventbridge.outbound import RetryPolicy, parse_retry_after
-from sandbox.seed import DEMO_INTEGRATION_ID, DEMO_ORG_ID
-from sandbox.server import SandboxServer
 
 CID = "9c4b2a10-5e3d-4c7b-8a6f-1e2d3c4b5a69"
 END = f"v2.detail.events.conversation.{CID}.customer.end"
 START = f"v2.detail.events.conversation.{CID}.customer.start"
 ACW = f"v2.detail.events.conversation.{CID}.acw"
-BODY = {"eventTime": 1717236432000, "conversationId": CID, "participantId": "p1",
-        "mediaType": "MESSAGE", "messageType": "OPEN", "direction": "INBOUND",
-        "disconnectType": "PEER", "addressFrom": "cust-1", "addressTo": DEMO_INTEGRATION_ID}
+BODY = {
+    "eventTime": 1717236432000,
+    "conversationId": CID,
+    "participantId": "p1",
+    "mediaType": "MESSAGE",
+    "messageType": "OPEN",
+    "direction": "INBOUND",
+    "disconnectType": "PEER",
+    "addressFrom": "cust-1",
+    "addressTo": DEMO_INTEGRATION_ID,
+}
 
 
 @pytest.fixture
@@ -34,8 +42,12 @@ def receiver():
 
 
 def sandbox_for(receiver: Receiver, **eventbridge) -> SandboxServer:
-    config = {"url": receiver.url + "/handover/genesysCloudOM/eventbridge",
-              "retry_delay_seconds": 0.01, "max_retry_delay_seconds": 0.05, **eventbridge}
+    config = {
+        "url": receiver.url + "/handover/genesysCloudOM/eventbridge",
+        "retry_delay_seconds": 0.01,
+        "max_retry_delay_seconds": 0.05,
+        **eventbridge,
+    }
     return SandboxServer(config={"eventbridge": config}).start()
 
 
@@ -53,12 +65,22 @@ def settled(server, count: int) -> bool:
 
 
 def test_envelope_shape():
-    settings = EventBridgeSettings.from_section({"source_suffix": "cx-events",
-                                                 "account": "210987654321", "region": "eu-west-1"})
-    now = datetime(2025, 6, 1, 10, 7, 12, 345000, tzinfo=timezone.utc)
+    settings = EventBridgeSettings.from_section(
+        {"source_suffix": "cx-events", "account": "210987654321", "region": "eu-west-1"}
+    )
+    now = datetime(2025, 6, 1, 10, 7, 12, 345000, tzinfo=UTC)
     env = build_envelope(END, BODY, settings, "org-1", now)
-    assert list(env) == ["version", "id", "detail-type", "source", "account", "time", "region",
-                         "resources", "detail"]
+    assert list(env) == [
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    ]
     assert env["version"] == "0"
     assert re.fullmatch(r"[0-9a-f-]{36}", env["id"])
     assert env["detail-type"] == "v2.detail.events.conversation.{id}.customer.end"
@@ -74,10 +96,12 @@ def test_envelope_shape():
 
 
 def test_delivery_headers_and_api_key(receiver):
-    server = sandbox_for(receiver, auth={"type": "apikey", "header": "Authorization",
-                                         "value": "demo-eventbridge-key"})
+    server = sandbox_for(
+        receiver,
+        auth={"type": "apikey", "header": "Authorization", "value": "demo-eventbridge-key"},
+    )
     try:
-        publish(server, START)       # not a configured topic
+        publish(server, START)  # not a configured topic
         publish(server, END)
         wait_until(lambda: len(receiver.requests) >= 1, what="EventBridge delivery")
         wait_until(lambda: settled(server, 1), what="delivery settled")
@@ -158,13 +182,14 @@ def test_negative_retry_after_stops(receiver):
 
 
 def test_retry_after_is_the_floor_of_the_backoff():
-    policy = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=8, budget=60,
-                         retry_status=lambda s: True)
+    policy = RetryPolicy(
+        max_attempts=5, base_delay=0.5, max_delay=8, budget=60, retry_status=lambda s: True
+    )
     assert policy.next_delay(1, None) == 0.5
     assert policy.next_delay(3, None) == 2.0
-    assert policy.next_delay(1, 7.0) == 7.0      # Retry-After longer than the backoff wins
-    assert policy.next_delay(3, 0.1) == 2.0      # the more conservative of both
-    assert policy.next_delay(10, None) == 8      # capped
+    assert policy.next_delay(1, 7.0) == 7.0  # Retry-After longer than the backoff wins
+    assert policy.next_delay(3, 0.1) == 2.0  # the more conservative of both
+    assert policy.next_delay(10, None) == 8  # capped
     assert parse_retry_after("3") == 3.0 and parse_retry_after("soon") is None
 
 
@@ -182,9 +207,11 @@ def test_slow_receiver_times_out_and_is_retried(receiver):
 def test_faults_duplicate_reorder_status_drop(receiver):
     server = sandbox_for(receiver)
     try:
+
         def fault(**f):
-            resp = requests.post(f"{server.url}/sandbox/faults",
-                                 json={"target": "eventbridge", **f}, timeout=5)
+            resp = requests.post(
+                f"{server.url}/sandbox/faults", json={"target": "eventbridge", **f}, timeout=5
+            )
             assert resp.status_code in (200, 201), resp.text
 
         fault(mode="duplicate")
@@ -208,17 +235,23 @@ def test_faults_duplicate_reorder_status_drop(receiver):
 
 def test_runtime_destination(receiver):
     with SandboxServer() as server:
-        publish(server, END)            # disabled by default: nothing to deliver
-        resp = requests.put(f"{server.url}/sandbox/eventbridge",
-                            json={"url": receiver.url, "auth": {"type": "apikey",
-                                                                "value": "secret-key"}}, timeout=5)
+        publish(server, END)  # disabled by default: nothing to deliver
+        resp = requests.put(
+            f"{server.url}/sandbox/eventbridge",
+            json={"url": receiver.url, "auth": {"type": "apikey", "value": "secret-key"}},
+            timeout=5,
+        )
         assert resp.status_code == 200
         assert resp.json()["destination"]["auth"]["value"] == "***"
-        bad = requests.put(f"{server.url}/sandbox/eventbridge",
-                           json={"url": receiver.url, "timeout": 3}, timeout=5)
+        bad = requests.put(
+            f"{server.url}/sandbox/eventbridge", json={"url": receiver.url, "timeout": 3}, timeout=5
+        )
         assert bad.status_code == 400 and "eventbridge.timeout" in bad.json()["message"]
-        bad = requests.put(f"{server.url}/sandbox/eventbridge",
-                           json={"url": receiver.url, "auth": {"type": "oauth"}}, timeout=5)
+        bad = requests.put(
+            f"{server.url}/sandbox/eventbridge",
+            json={"url": receiver.url, "auth": {"type": "oauth"}},
+            timeout=5,
+        )
         assert bad.status_code == 400 and "auth.type" in bad.json()["message"]
         view = requests.get(f"{server.url}/sandbox/eventbridge", timeout=5).json()
         assert view["destination"]["url"] == receiver.url
@@ -246,12 +279,15 @@ def test_a_real_conversation_end(receiver):
         assert end["topicName"] == f"v2.detail.events.conversation.{cid}.customer.end"
         body = end["eventBody"]
         assert (body["mediaType"], body["messageType"], body["conversationId"]) == (
-            "MESSAGE", "OPEN", cid)
+            "MESSAGE",
+            "OPEN",
+            cid,
+        )
         assert isinstance(body["eventTime"], int)
         assert "v2.detail.events.conversation.{id}.user.end" in by_type
         assert "v2.detail.events.conversation.{id}.acw" in by_type
         wait_until(lambda: settled(server, 3), what="deliveries settled")
-        assert len(receiver.requests) == 3          # customer.start etc. are not configured
+        assert len(receiver.requests) == 3  # customer.start etc. are not configured
     finally:
         agent.close()
         server.stop()
@@ -262,8 +298,11 @@ def test_a_duplicated_attempt_counts_once_against_max_attempts(receiver):
     receiver.script[:] = [(503, {})] * 3
     server = sandbox_for(receiver, max_attempts=2)
     try:
-        resp = requests.post(f"{server.url}/sandbox/faults", timeout=5,
-                             json={"target": "eventbridge", "mode": "duplicate"})
+        resp = requests.post(
+            f"{server.url}/sandbox/faults",
+            timeout=5,
+            json={"target": "eventbridge", "mode": "duplicate"},
+        )
         assert resp.status_code in (200, 201), resp.text
         publish(server, END)
         wait_until(lambda: settled(server, 1), what="delivery settled")
@@ -287,9 +326,9 @@ def test_stop_cuts_a_delivery_in_flight():
     def answer_late(_hit) -> int:  # type: ignore[no-untyped-def]
         release.wait(30)  # slower than the sandbox lives
         return 200
+
     slow = WebhookReceiver(responder=answer_late)
-    server = SandboxServer(config={"eventbridge": {"url": slow.url,
-                                                   "timeout_seconds": 30}}).start()
+    server = SandboxServer(config={"eventbridge": {"url": slow.url, "timeout_seconds": 30}}).start()
     try:
         publish(server, END)
         wait_until(lambda: len(slow.hits) == 1, what="the POST in flight")

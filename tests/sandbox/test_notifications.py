@@ -9,11 +9,10 @@ import time
 import pytest
 import requests
 from PureCloudPlatformClientV2 import ChannelTopic, NotificationsApi
-
-from tests.sandbox.sdk_strict import StrictApiClient
 from PureCloudPlatformClientV2.rest import ApiException
 
-from sandbox.server import SandboxServer
+from om_bridge.sandbox.server import SandboxServer
+from tests.sandbox.sdk_strict import StrictApiClient
 
 BRIDGE = ("bridge-client", "bridge-secret-0123456789")
 CONSOLE = ("agent-console", "agent-console-secret")
@@ -34,8 +33,12 @@ def token(server, client=BRIDGE, user=None) -> str:
     form = {"grant_type": "client_credentials"}
     if user:
         form = {"grant_type": "password", "username": user[0], "password": user[1]}
-    resp = requests.post(f"{server.url}/oauth/token", data=form,
-                         headers={"Authorization": f"Basic {basic}"}, timeout=5)
+    resp = requests.post(
+        f"{server.url}/oauth/token",
+        data=form,
+        headers={"Authorization": f"Basic {basic}"},
+        timeout=5,
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()["access_token"]
 
@@ -91,16 +94,21 @@ def test_sdk_round_trip(server):
     assert channel.expires is not None and channel.expires.tzinfo is not None
 
     put = api.put_notifications_channel_subscriptions(
-        channel.id, [channel_topic(detail("customer.end")), channel_topic(detail("user.end"))])
+        channel.id, [channel_topic(detail("customer.end")), channel_topic(detail("user.end"))]
+    )
     assert [(t.id, t.state) for t in put.entities] == [
-        (detail("customer.end"), "Permitted"), (detail("user.end"), "Permitted")]
-    post = api.post_notifications_channel_subscriptions(
-        channel.id, [channel_topic(detail("acw"))])
+        (detail("customer.end"), "Permitted"),
+        (detail("user.end"), "Permitted"),
+    ]
+    post = api.post_notifications_channel_subscriptions(channel.id, [channel_topic(detail("acw"))])
     assert [t.id for t in post.entities] == [
-        detail("customer.end"), detail("user.end"), detail("acw")]
+        detail("customer.end"),
+        detail("user.end"),
+        detail("acw"),
+    ]
     got = api.get_notifications_channel_subscriptions(channel.id)
     assert [t.id for t in got.entities] == [t.id for t in post.entities]
-    api.head_notifications_channel(channel.id)       # raises on 404
+    api.head_notifications_channel(channel.id)  # raises on 404
     listing = api.get_notifications_channels()
     assert [c.id for c in listing.entities] == [channel.id]
     api.delete_notifications_channel_subscriptions(channel.id)
@@ -123,7 +131,9 @@ def test_put_replaces_and_post_adds(server):
     assert [e["id"] for e in resp.json()["entities"]] == [detail("user.end")]
     resp = api("POST", path, json=[{"id": detail("customer.end")}, {"id": detail("user.end")}])
     assert [e["id"] for e in resp.json()["entities"]] == [
-        detail("user.end"), detail("customer.end")]
+        detail("user.end"),
+        detail("customer.end"),
+    ]
 
 
 def test_topic_limit_is_400_and_changes_nothing(server):
@@ -196,11 +206,17 @@ def test_channel_limit_evicts_least_recently_used(server):
     api = Api(server, token(server))
     ids = [api("POST", "/api/v2/notifications/channels").json()["id"] for _ in range(3)]
     # Using the first channel makes the second the least recently used.
-    api("PUT", f"/api/v2/notifications/channels/{ids[0]}/subscriptions",
-        json=[{"id": detail("acw")}])
+    api(
+        "PUT",
+        f"/api/v2/notifications/channels/{ids[0]}/subscriptions",
+        json=[{"id": detail("acw")}],
+    )
     fourth = api("POST", "/api/v2/notifications/channels").json()["id"]
-    alive = [c for c in ids + [fourth]
-             if api("HEAD", f"/api/v2/notifications/channels/{c}").status_code == 200]
+    alive = [
+        c
+        for c in ids + [fourth]
+        if api("HEAD", f"/api/v2/notifications/channels/{c}").status_code == 200
+    ]
     assert alive == [ids[0], ids[2], fourth]
 
 
@@ -223,7 +239,7 @@ def test_list_channels_per_token_or_oauth_client(server):
     assert [c["id"] for c in mine] == [a]
     listing = first("GET", "/api/v2/notifications/channels?includechannels=oauthclient").json()
     assert len(listing["entities"]) == 2
-    assert [c.get("id") for c in listing["entities"]] == [a, None]   # other token's id hidden
+    assert [c.get("id") for c in listing["entities"]] == [a, None]  # other token's id hidden
     bad = first("GET", "/api/v2/notifications/channels?includechannels=everything")
     assert bad.status_code == 400
 
@@ -231,8 +247,9 @@ def test_list_channels_per_token_or_oauth_client(server):
 def test_expired_channel_is_gone(server):
     api = Api(server, token(server))
     cid = api("POST", "/api/v2/notifications/channels").json()["id"]
-    resp = requests.post(f"{server.url}/sandbox/notifications/expire", json={"channelIds": [cid]},
-                         timeout=5)
+    resp = requests.post(
+        f"{server.url}/sandbox/notifications/expire", json={"channelIds": [cid]}, timeout=5
+    )
     assert resp.json()["channels"] == [cid]
     assert api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 404
     assert api("GET", f"/api/v2/notifications/channels/{cid}/subscriptions").status_code == 404
@@ -244,13 +261,17 @@ def test_channel_ttl_from_config():
         cid = api("POST", "/api/v2/notifications/channels").json()["id"]
         assert api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 200
         from tests.conftest import wait_until
-        wait_until(lambda: api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 404,
-                   what="channel expiry")
+
+        wait_until(
+            lambda: api("HEAD", f"/api/v2/notifications/channels/{cid}").status_code == 404,
+            what="channel expiry",
+        )
 
 
 def test_bad_notifications_config_names_the_key():
-    from sandbox.config import ConfigError
-    from sandbox.notifications import NotificationSettings
+    from om_bridge.sandbox.config import ConfigError
+    from om_bridge.sandbox.notifications import NotificationSettings
+
     with pytest.raises(ConfigError, match="notifications.heartbeat_secs"):
         NotificationSettings.from_section({"heartbeat_secs": 5})
     with pytest.raises(ConfigError, match="notifications.max_topics"):

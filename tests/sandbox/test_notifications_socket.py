@@ -4,15 +4,15 @@ one socket per channel, socket_closing, expiry, no_longer_subscribed and the fau
 from __future__ import annotations
 
 import base64
-import threading
 import json
+import threading
 
 import pytest
 import requests
 import websocket
 
+from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import wait_until
-from sandbox.server import SandboxServer
 
 BRIDGE = ("bridge-client", "bridge-secret-0123456789")
 CID = "0f4d8a8e-2b7c-4f0e-9d7e-5a1c3b2e4f60"
@@ -35,14 +35,19 @@ class Client:
     def __init__(self, server) -> None:
         self.server = server
         basic = base64.b64encode(f"{BRIDGE[0]}:{BRIDGE[1]}".encode()).decode()
-        resp = requests.post(f"{server.url}/oauth/token", data={"grant_type": "client_credentials"},
-                             headers={"Authorization": f"Basic {basic}"}, timeout=5)
+        resp = requests.post(
+            f"{server.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}"},
+            timeout=5,
+        )
         self.headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
         self.sockets: list[websocket.WebSocket] = []
 
     def channel(self, topics: list[str]) -> dict:
-        channel = requests.post(f"{self.server.url}/api/v2/notifications/channels",
-                                headers=self.headers, timeout=5).json()
+        channel = requests.post(
+            f"{self.server.url}/api/v2/notifications/channels", headers=self.headers, timeout=5
+        ).json()
         if topics:
             self.subscribe(channel["id"], topics)
         return channel
@@ -82,8 +87,11 @@ def publish(server, topic: str, body: dict | None = None) -> None:
 def frame(ws: websocket.WebSocket, skip_heartbeats: bool = True) -> dict:
     while True:
         data = json.loads(ws.recv())
-        if skip_heartbeats and data.get("topicName") == "channel.metadata" \
-                and data["eventBody"].get("message") == "WebSocket Heartbeat":
+        if (
+            skip_heartbeats
+            and data.get("topicName") == "channel.metadata"
+            and data["eventBody"].get("message") == "WebSocket Heartbeat"
+        ):
             continue
         return data
 
@@ -100,8 +108,9 @@ def wait_closed(ws: websocket.WebSocket) -> int | None:
 
 
 def add_fault(server, **fault) -> None:
-    resp = requests.post(f"{server.url}/sandbox/faults", json={"target": "websocket", **fault},
-                         timeout=5)
+    resp = requests.post(
+        f"{server.url}/sandbox/faults", json={"target": "websocket", **fault}, timeout=5
+    )
     assert resp.status_code in (200, 201), resp.text
 
 
@@ -110,8 +119,10 @@ def test_heartbeat_frames():
         c = Client(srv)
         ws = c.connect(c.channel([]))
         first, second = frame(ws, False), frame(ws, False)
-        heartbeat = {"topicName": "channel.metadata",
-                     "eventBody": {"message": "WebSocket Heartbeat"}}
+        heartbeat = {
+            "topicName": "channel.metadata",
+            "eventBody": {"message": "WebSocket Heartbeat"},
+        }
         assert first == heartbeat and second == heartbeat
         c.close()
 
@@ -125,8 +136,13 @@ def test_ping_gets_pong(server, client):
 def test_subscribed_events_only(server, client):
     ws = client.connect(client.channel([END]))
     publish(server, USER_END, {"conversationId": CID, "n": 1})
-    body = {"eventTime": 1717236432000, "conversationId": CID, "mediaType": "MESSAGE",
-            "messageType": "OPEN", "disconnectType": "PEER"}
+    body = {
+        "eventTime": 1717236432000,
+        "conversationId": CID,
+        "mediaType": "MESSAGE",
+        "messageType": "OPEN",
+        "disconnectType": "PEER",
+    }
     publish(server, END, body)
     got = frame(ws)
     assert got["topicName"] == END
@@ -156,16 +172,20 @@ def test_second_socket_replaces_the_first(server, client):
 
 def test_unknown_channel_refuses_the_upgrade(server):
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
-        websocket.create_connection(f"ws://{server.url.split('://')[1]}/channels/streaming-0-x",
-                                    timeout=5)
+        websocket.create_connection(
+            f"ws://{server.url.split('://')[1]}/channels/streaming-0-x", timeout=5
+        )
     assert info.value.status_code == 404
 
 
 def test_socket_closing_then_close_after_grace(server, client):
     channel = client.channel([END])
     ws = client.connect(channel)
-    resp = requests.post(f"{server.url}/sandbox/notifications/socket-closing",
-                         json={"channelIds": [channel["id"]], "graceSeconds": 0.2}, timeout=5)
+    resp = requests.post(
+        f"{server.url}/sandbox/notifications/socket-closing",
+        json={"channelIds": [channel["id"]], "graceSeconds": 0.2},
+        timeout=5,
+    )
     assert resp.json()["channels"] == [channel["id"]]
     got = frame(ws)
     assert got["topicName"] == "v2.system.socket_closing"
@@ -183,33 +203,44 @@ def test_expiry_closes_the_socket():
         channel = c.channel([END])
         ws = c.connect(channel)
         assert wait_closed(ws) == 1000
-        assert requests.head(f"{srv.url}/api/v2/notifications/channels/{channel['id']}",
-                             headers=c.headers, timeout=5).status_code == 404
+        assert (
+            requests.head(
+                f"{srv.url}/api/v2/notifications/channels/{channel['id']}",
+                headers=c.headers,
+                timeout=5,
+            ).status_code
+            == 404
+        )
         c.close()
 
 
 def test_admin_expire_and_drop(server, client):
     a, b = client.channel([END]), client.channel([END])
     ws_a, ws_b = client.connect(a), client.connect(b)
-    requests.post(f"{server.url}/sandbox/notifications/expire", json={"channelId": a["id"]},
-                  timeout=5)
+    requests.post(
+        f"{server.url}/sandbox/notifications/expire", json={"channelId": a["id"]}, timeout=5
+    )
     assert wait_closed(ws_a) == 1000
-    requests.post(f"{server.url}/sandbox/notifications/drop", json={"channelIds": [b["id"]]},
-                  timeout=5)
-    assert wait_closed(ws_b) is None           # cut, no close frame
+    requests.post(
+        f"{server.url}/sandbox/notifications/drop", json={"channelIds": [b["id"]]}, timeout=5
+    )
+    assert wait_closed(ws_b) is None  # cut, no close frame
 
 
 def test_no_longer_subscribed_on_removal(server, client):
     channel = client.channel([END, ACW])
     ws = client.connect(channel)
-    requests.delete(f"{server.url}/api/v2/notifications/channels/{channel['id']}/subscriptions",
-                    headers=client.headers, timeout=5)
+    requests.delete(
+        f"{server.url}/api/v2/notifications/channels/{channel['id']}/subscriptions",
+        headers=client.headers,
+        timeout=5,
+    )
     got = frame(ws)
     assert got["topicName"] == f"v2.system.no_longer_subscribed.{channel['id']}"
     assert got["eventBody"]["systemTopicType"] == "no_longer_subscribed"
     publish(server, END)
     ws.send(json.dumps({"message": "ping"}))
-    assert frame(ws)["eventBody"] == {"message": "pong"}     # no event frame came first
+    assert frame(ws)["eventBody"] == {"message": "pong"}  # no event frame came first
 
 
 def test_fault_drop_and_duplicate(server, client):
@@ -236,8 +267,9 @@ def test_fault_reorder_and_delay(server, client):
 
 def test_a_real_conversation_on_queue_and_detail_topics(server, client):
     from browser import bearer, send_inbound
-    from sandbox.agentclient import AgentClient
-    from sandbox.seed import DEMO_INTEGRATION_ID, DEMO_QUEUE_ID
+
+    from om_bridge.sandbox.agentclient import AgentClient
+    from om_bridge.sandbox.seed import DEMO_INTEGRATION_ID, DEMO_QUEUE_ID
 
     token = bearer(server.url, BRIDGE)
     cid = send_inbound(server.url, token, DEMO_INTEGRATION_ID, "cust-ws-1", "human please")
@@ -255,9 +287,13 @@ def test_a_real_conversation_on_queue_and_detail_topics(server, client):
             return [p for p in f["eventBody"]["participants"] if p["purpose"] == "customer"][0]
 
         # read until both the end event and a snapshot showing the customer disconnected arrived
-        while not (any(f["topicName"] == end_topic for f in frames) and any(
+        while not (
+            any(f["topicName"] == end_topic for f in frames)
+            and any(
                 f["topicName"] == queue_topic and customer_leg(f)["state"] == "disconnected"
-                for f in frames)):
+                for f in frames
+            )
+        ):
             frames.append(frame(ws))
     finally:
         agent.close()
@@ -271,8 +307,9 @@ def test_a_real_conversation_on_queue_and_detail_topics(server, client):
 
 def _socket_threads(channel_ids: list[str]) -> list[str]:
     names = {f"ws-read-{cid}" for cid in channel_ids}
-    return [t.name for t in threading.enumerate()
-            if t.name in names or "simple_websocket" in t.name]
+    return [
+        t.name for t in threading.enumerate() if t.name in names or "simple_websocket" in t.name
+    ]
 
 
 def test_stop_ends_every_socket_even_with_a_silent_client():
@@ -283,11 +320,14 @@ def test_stop_ends_every_socket_even_with_a_silent_client():
     c = Client(srv)
     a, b = c.channel([END]), c.channel([END])
     c.connect(a), c.connect(b)  # the test never reads from or closes these sockets
-    requests.post(f"{srv.url}/sandbox/notifications/expire", json={"channelId": a["id"]},
-                  timeout=5)
-    wait_until(lambda: not any(a["id"] in n for n in _socket_threads([a["id"]])),
-               what="expired channel's socket released without the client's close reply")
+    requests.post(f"{srv.url}/sandbox/notifications/expire", json={"channelId": a["id"]}, timeout=5)
+    wait_until(
+        lambda: not any(a["id"] in n for n in _socket_threads([a["id"]])),
+        what="expired channel's socket released without the client's close reply",
+    )
     srv.stop()
-    wait_until(lambda: _socket_threads([a["id"], b["id"]]) == before,
-               what="every server-side socket thread ended after stop()")
+    wait_until(
+        lambda: _socket_threads([a["id"], b["id"]]) == before,
+        what="every server-side socket thread ended after stop()",
+    )
     c.close()

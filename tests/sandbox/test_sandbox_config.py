@@ -9,11 +9,11 @@ import sys
 
 import pytest
 import requests
-
-from sandbox import seed
-from sandbox.app import create_app
-from sandbox.config import ConfigError, SandboxConfig
 from sandbox_testkit import auth, start, token
+
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.app import create_app
+from om_bridge.sandbox.config import ConfigError, SandboxConfig
 from tests.conftest import free_port, wait_for_http
 
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
@@ -45,7 +45,10 @@ webhook_url = "http://127.0.0.1:9999/hook"
 """)
     cfg = SandboxConfig.load(str(path))
     assert (cfg.expires_in, cfg.threading_window_minutes, cfg.connected_text) == (
-        600, 5, "Hello from the flow")
+        600,
+        5,
+        "Hello from the flow",
+    )
     assert cfg.queue_position_messages is False
     assert (cfg.webhook_timeout, cfg.webhook_retries, cfg.webhook_retry_delay) == (1.5, 2, 0.1)
     assert cfg.rate_limit_per_minute == 10
@@ -68,15 +71,18 @@ def test_json_file(tmp_path):
     assert cfg.expires_in == 60 and cfg.sections["data_action"] == {"timeout": 3}
 
 
-@pytest.mark.parametrize("data, key", [
-    ({"auth": {"expires_in": "soon"}}, "auth.expires_in"),
-    ({"auth": {"lifetime": 5}}, "auth.lifetime"),
-    ({"webhook": {"retries": True}}, "webhook.retries"),
-    ({"webhook": {"timeout": -1}}, "webhook.timeout"),
-    ({"flow": "yes"}, "'flow'"),
-    ({"faults": [{"mode": "status", "status": 99}]}, "faults[0]"),
-    ({"faults": {"mode": "drop"}}, "'faults'"),
-])
+@pytest.mark.parametrize(
+    "data, key",
+    [
+        ({"auth": {"expires_in": "soon"}}, "auth.expires_in"),
+        ({"auth": {"lifetime": 5}}, "auth.lifetime"),
+        ({"webhook": {"retries": True}}, "webhook.retries"),
+        ({"webhook": {"timeout": -1}}, "webhook.timeout"),
+        ({"flow": "yes"}, "'flow'"),
+        ({"faults": [{"mode": "status", "status": 99}]}, "faults[0]"),
+        ({"faults": {"mode": "drop"}}, "'faults'"),
+    ],
+)
 def test_invalid_config_names_the_key(data, key):
     with pytest.raises(ConfigError) as exc:
         SandboxConfig.from_dict(data)
@@ -103,8 +109,11 @@ def test_integrations_crud_over_http():
     srv = start()
     try:
         tok = token(srv.url)
-        body = {"name": "second", "outboundNotificationWebhookUrl": "http://127.0.0.1:1/x",
-                "outboundNotificationWebhookSignatureSecretToken": "short"}
+        body = {
+            "name": "second",
+            "outboundNotificationWebhookUrl": "http://127.0.0.1:1/x",
+            "outboundNotificationWebhookSignatureSecretToken": "short",
+        }
         resp = requests.post(srv.url + INTEGRATIONS, json=body, headers=auth(tok), timeout=5)
         assert resp.status_code == 400 and "longer than 15" in resp.json()["message"]
         body["outboundNotificationWebhookSignatureSecretToken"] = "0123456789abcdef"
@@ -113,18 +122,31 @@ def test_integrations_crud_over_http():
         iid = made.json()["id"]
         dup = requests.post(srv.url + INTEGRATIONS, json=body, headers=auth(tok), timeout=5)
         assert dup.status_code == 409
-        patched = requests.patch(f"{srv.url}{INTEGRATIONS}/{iid}", headers=auth(tok), timeout=5,
-                                 json={"webhookHeaders": {"X-Key": "v"}})
+        patched = requests.patch(
+            f"{srv.url}{INTEGRATIONS}/{iid}",
+            headers=auth(tok),
+            timeout=5,
+            json={"webhookHeaders": {"X-Key": "v"}},
+        )
         assert patched.status_code == 200 and patched.json()["webhookHeaders"] == {"X-Key": "v"}
-        bad = requests.patch(f"{srv.url}{INTEGRATIONS}/{iid}", headers=auth(tok), timeout=5,
-                             json={"webhookHeaders": {"X-Key": 1}})
+        bad = requests.patch(
+            f"{srv.url}{INTEGRATIONS}/{iid}",
+            headers=auth(tok),
+            timeout=5,
+            json={"webhookHeaders": {"X-Key": 1}},
+        )
         assert bad.status_code == 400
-        assert requests.delete(f"{srv.url}{INTEGRATIONS}/{iid}", headers=auth(tok),
-                               timeout=5).status_code == 204
+        assert (
+            requests.delete(
+                f"{srv.url}{INTEGRATIONS}/{iid}", headers=auth(tok), timeout=5
+            ).status_code
+            == 204
+        )
         gone = requests.get(f"{srv.url}{INTEGRATIONS}/{iid}", headers=auth(tok), timeout=5)
         assert gone.status_code == 404 and gone.json()["code"] == "not.found"
-        page = requests.get(srv.url + INTEGRATIONS, params={"pageSize": 0}, headers=auth(tok),
-                            timeout=5)
+        page = requests.get(
+            srv.url + INTEGRATIONS, params={"pageSize": 0}, headers=auth(tok), timeout=5
+        )
         assert page.status_code == 400
     finally:
         srv.stop()
@@ -134,13 +156,17 @@ def test_cli_serves_and_prints_identities(tmp_path):
     cfg = tmp_path / "s.toml"
     cfg.write_text("[rate_limit]\nper_minute = 5\n")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "sandbox", "--port", str(port),
-                             "--config", str(cfg)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "om_bridge", "sandbox", "--port", str(port), "--config", str(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/sandbox/rate-limit")
-        assert requests.get(f"http://127.0.0.1:{port}/sandbox/rate-limit",
-                            timeout=5).json() == {"perMinute": 5}
+        assert requests.get(f"http://127.0.0.1:{port}/sandbox/rate-limit", timeout=5).json() == {
+            "perMinute": 5
+        }
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
@@ -152,6 +178,10 @@ def test_cli_serves_and_prints_identities(tmp_path):
 def test_cli_rejects_bad_config(tmp_path):
     cfg = tmp_path / "s.toml"
     cfg.write_text("[auth]\nexpires_in = 'x'\n")
-    proc = subprocess.run([sys.executable, "-m", "bridge.cli", "sandbox", "--port", "0",
-                           "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "om_bridge", "sandbox", "--port", "0", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2 and "auth.expires_in" in proc.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from sandbox import seed
-from sandbox.agentclient import AgentClient
 from sandbox_testkit import WebhookReceiver, auth, inbound, start, token
+
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.agentclient import AgentClient
 
 QUEUES = "/api/v2/routing/queues"
 
@@ -28,8 +28,15 @@ def _fault(url: str, **fault) -> dict:
 
 def test_status_fault_with_retry_after_then_normal(server):
     tok = token(server.url)
-    made = _fault(server.url, target="api", mode="status", status=503, retry_after=7,
-                  path="/api/v2/routing/*", count=1)
+    made = _fault(
+        server.url,
+        target="api",
+        mode="status",
+        status=503,
+        retry_after=7,
+        path="/api/v2/routing/*",
+        count=1,
+    )
     listed = requests.get(f"{server.url}/sandbox/faults", timeout=5).json()["faults"]
     assert [f["id"] for f in listed] == [made["id"]]
     resp = requests.get(server.url + QUEUES, headers=auth(tok), timeout=5)
@@ -41,11 +48,22 @@ def test_status_fault_with_retry_after_then_normal(server):
 
 def test_fault_matches_method_and_path_only(server):
     tok = token(server.url)
-    _fault(server.url, target="api", mode="status", status=500, method="POST",
-           path="/api/v2/routing/*", count=-1)
+    _fault(
+        server.url,
+        target="api",
+        mode="status",
+        status=500,
+        method="POST",
+        path="/api/v2/routing/*",
+        count=-1,
+    )
     assert requests.get(server.url + QUEUES, headers=auth(tok), timeout=5).status_code == 200
-    assert requests.get(f"{server.url}/api/v2/users/{seed.DEMO_AGENT_ID}", headers=auth(tok),
-                        timeout=5).status_code == 200
+    assert (
+        requests.get(
+            f"{server.url}/api/v2/users/{seed.DEMO_AGENT_ID}", headers=auth(tok), timeout=5
+        ).status_code
+        == 200
+    )
     assert requests.delete(f"{server.url}/sandbox/faults", timeout=5).status_code == 204
     assert requests.get(f"{server.url}/sandbox/faults", timeout=5).json()["faults"] == []
 
@@ -66,12 +84,18 @@ def test_drop_fault_closes_without_response(server):
     assert requests.get(server.url + QUEUES, headers=auth(tok), timeout=5).status_code == 200
 
 
-@pytest.mark.parametrize("fault, field", [
-    ({"target": "mainframe"}, "target"), ({"mode": "explode"}, "mode"),
-    ({"mode": "status", "status": 200}, "status"), ({"mode": "delay"}, "delay"),
-    ({"target": "api", "mode": "duplicate"}, "mode"), ({"status": 500, "count": 0}, "count"),
-    ({"status": 500, "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "fault, field",
+    [
+        ({"target": "mainframe"}, "target"),
+        ({"mode": "explode"}, "mode"),
+        ({"mode": "status", "status": 200}, "status"),
+        ({"mode": "delay"}, "delay"),
+        ({"target": "api", "mode": "duplicate"}, "mode"),
+        ({"status": 500, "count": 0}, "count"),
+        ({"status": 500, "colour": "red"}, "colour"),
+    ],
+)
 def test_invalid_fault_is_rejected_naming_the_field(server, fault, field):
     resp = requests.post(f"{server.url}/sandbox/faults", json=fault, timeout=5)
     assert resp.status_code == 400 and f"'{field}'" in resp.json()["message"]
@@ -79,8 +103,9 @@ def test_invalid_fault_is_rejected_naming_the_field(server, fault, field):
 
 
 def test_faults_from_config():
-    srv = start({"faults": [{"target": "api", "mode": "status", "status": 429, "count": 2,
-                             "path": QUEUES}]})
+    srv = start(
+        {"faults": [{"target": "api", "mode": "status", "status": 429, "count": 2, "path": QUEUES}]}
+    )
     try:
         tok = token(srv.url)
         for _ in range(2):
@@ -180,9 +205,13 @@ def test_webhook_delay(answered):
     assert requests.get(f"{srv.url}/sandbox/faults", timeout=5).json()["faults"] == []
 
 
-@pytest.mark.parametrize("body", ["null", "[]", "[{}]", "\"x\"", "1", "not json"])
+@pytest.mark.parametrize("body", ["null", "[]", "[{}]", '"x"', "1", "not json"])
 def test_fault_body_that_is_not_an_object_is_a_400(server, body):
-    resp = requests.post(f"{server.url}/sandbox/faults", data=body,
-                         headers={"Content-Type": "application/json"}, timeout=5)
+    resp = requests.post(
+        f"{server.url}/sandbox/faults",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
     assert resp.status_code == 400 and resp.json()["code"] == "bad.request"
     assert requests.get(f"{server.url}/sandbox/faults", timeout=5).json()["faults"] == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import requests
-
 from sandbox_testkit import auth, start, token
 
 BASE = "/api/v2/conversations/messaging/integrations/open"
@@ -26,9 +25,16 @@ def test_create_status_completes_under_the_store_lock():
     server = start()
     try:
         tok = token(server.url)
-        resp = requests.post(server.url + BASE, headers=auth(tok), timeout=5, json={
-            "name": "lock-check", "outboundNotificationWebhookUrl": "https://example.test/hook",
-            "outboundNotificationWebhookSignatureSecretToken": "a-secret-longer-than-15"})
+        resp = requests.post(
+            server.url + BASE,
+            headers=auth(tok),
+            timeout=5,
+            json={
+                "name": "lock-check",
+                "outboundNotificationWebhookUrl": "https://example.test/hook",
+                "outboundNotificationWebhookSignatureSecretToken": "a-secret-longer-than-15",
+            },
+        )
         assert resp.status_code == 202 and resp.json()["createStatus"] == "Initiated"
         iid = resp.json()["id"]
         store = server.sandbox.store

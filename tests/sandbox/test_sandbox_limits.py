@@ -4,10 +4,10 @@ closed windows are forgotten as time passes, at constant cost per request."""
 from __future__ import annotations
 
 import requests
-
-from sandbox.auth import TokenStore
-from sandbox.ratelimit import RateLimiter
 from sandbox_testkit import BRIDGE, auth, start, token
+
+from om_bridge.sandbox.auth import TokenStore
+from om_bridge.sandbox.ratelimit import RateLimiter
 
 LIST = "/api/v2/conversations/messaging/integrations/open"
 

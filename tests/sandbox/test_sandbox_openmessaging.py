@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from sandbox import seed
-from sandbox.agentclient import AgentClient
 from sandbox_testkit import INBOUND, INTEGRATION, WebhookReceiver, auth, inbound, start, token
+
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.agentclient import AgentClient
 
 
 @pytest.fixture
@@ -28,22 +28,38 @@ FROM = {"id": "cust-v", "idType": "Opaque"}
 TIME = "2025-05-02T09:31:22.733Z"
 
 
-@pytest.mark.parametrize("body, needle", [
-    ({"channel": {"from": FROM, "time": TIME}}, "should match some schema in anyOf"),
-    ({"channel": {"from": {"id": "c", "idType": "Handle"}, "time": TIME}, "text": "x"},
-     "allowed values: Email, Phone, Opaque"),
-    ({"channel": {"from": {"id": "c"}, "time": TIME}, "text": "x"}, "idType"),
-    ({"channel": {"from": FROM}, "text": "x"}, "channel.time"),
-    ({"channel": {"from": FROM, "time": "yesterday"}, "text": "x"}, "date-time"),
-    ({"text": "x"}, "'channel'"),
-    ({"channel": {"from": FROM, "time": TIME}, "text": "x", "metadata": {"a": {"b": "c"}}},
-     "malformed syntax"),
-    ({"channel": {"from": FROM, "time": TIME, "metadata": {"customAttributes": {"n": 1}}},
-      "text": "x"}, "malformed syntax"),
-    ({"channel": {"from": FROM, "time": TIME},
-      "content": [{"attachment": {"mediaType": "Sticker", "url": "u", "mime": "m"}}]},
-     "mediaType"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ({"channel": {"from": FROM, "time": TIME}}, "should match some schema in anyOf"),
+        (
+            {"channel": {"from": {"id": "c", "idType": "Handle"}, "time": TIME}, "text": "x"},
+            "allowed values: Email, Phone, Opaque",
+        ),
+        ({"channel": {"from": {"id": "c"}, "time": TIME}, "text": "x"}, "idType"),
+        ({"channel": {"from": FROM}, "text": "x"}, "channel.time"),
+        ({"channel": {"from": FROM, "time": "yesterday"}, "text": "x"}, "date-time"),
+        ({"text": "x"}, "'channel'"),
+        (
+            {"channel": {"from": FROM, "time": TIME}, "text": "x", "metadata": {"a": {"b": "c"}}},
+            "malformed syntax",
+        ),
+        (
+            {
+                "channel": {"from": FROM, "time": TIME, "metadata": {"customAttributes": {"n": 1}}},
+                "text": "x",
+            },
+            "malformed syntax",
+        ),
+        (
+            {
+                "channel": {"from": FROM, "time": TIME},
+                "content": [{"attachment": {"mediaType": "Sticker", "url": "u", "mime": "m"}}],
+            },
+            "mediaType",
+        ),
+    ],
+)
 def test_inbound_message_validation(env, body, needle):
     server, tok, _ = env
     resp = _post(server.url, tok, "message", body)
@@ -56,15 +72,20 @@ def test_inbound_message_validation(env, body, needle):
 
 def test_not_json_unknown_integration_and_too_large(env):
     server, tok, _ = env
-    resp = requests.post(f"{server.url}{INBOUND}/message", data=b"{nope", headers=auth(tok),
-                         timeout=5)
+    resp = requests.post(
+        f"{server.url}{INBOUND}/message", data=b"{nope", headers=auth(tok), timeout=5
+    )
     assert resp.status_code == 400 and resp.json()["code"] == "bad.request"
-    resp = requests.post(f"{server.url}/api/v2/conversations/messages/unknown-id/inbound/open/message",
-                         json={"channel": {"from": FROM, "time": TIME}, "text": "x"},
-                         headers=auth(tok), timeout=5)
+    resp = requests.post(
+        f"{server.url}/api/v2/conversations/messages/unknown-id/inbound/open/message",
+        json={"channel": {"from": FROM, "time": TIME}, "text": "x"},
+        headers=auth(tok),
+        timeout=5,
+    )
     assert resp.status_code == 404 and resp.json()["code"] == "not.found"
-    resp = _post(server.url, tok, "message",
-                 {"channel": {"from": FROM, "time": TIME}, "text": "x" * 512001})
+    resp = _post(
+        server.url, tok, "message", {"channel": {"from": FROM, "time": TIME}, "text": "x" * 512001}
+    )
     assert resp.status_code == 413
     assert resp.json()["code"] == "request.entity.too.large"
     assert "512000" in resp.json()["message"]
@@ -73,10 +94,19 @@ def test_not_json_unknown_integration_and_too_large(env):
 
 def test_idtype_case_insensitive_and_prefetch_only_on_request(env):
     server, tok, _ = env
-    resp = _post(server.url, tok, "message",
-                 {"channel": {"from": {"id": "cust-e", "idType": "email"}, "time": TIME,
-                              "metadata": {"customAttributes": {"queue": "vip"}}},
-                  "text": "hi"})
+    resp = _post(
+        server.url,
+        tok,
+        "message",
+        {
+            "channel": {
+                "from": {"id": "cust-e", "idType": "email"},
+                "time": TIME,
+                "metadata": {"customAttributes": {"queue": "vip"}},
+            },
+            "text": "hi",
+        },
+    )
     assert resp.status_code == 202
     echo = resp.json()
     assert "conversationId" not in echo
@@ -127,13 +157,17 @@ def test_threading_window_reopens_same_conversation():
 def test_typing_event_only_when_setting_enables_it(env):
     server, tok, _ = env
     cid = inbound(server.url, tok, "cust-typ").json()["conversationId"]
-    body = {"channel": {"from": {"id": "cust-typ", "idType": "Opaque"}, "time": TIME},
-            "events": [{"eventType": "Typing"}]}
+    body = {
+        "channel": {"from": {"id": "cust-typ", "idType": "Opaque"}, "time": TIME},
+        "events": [{"eventType": "Typing"}],
+    }
     resp = _post(server.url, tok, "event", body)
     assert resp.status_code == 202 and resp.json()["events"][0]["typing"]["type"] == "On"
     assert cid in server.sandbox.engine.customer_typing
     server.sandbox.engine.customer_typing.clear()
-    server.sandbox.store.messaging_settings[seed.DEMO_MESSAGING_SETTING_ID]["typing_inbound"] = False
+    server.sandbox.store.messaging_settings[seed.DEMO_MESSAGING_SETTING_ID]["typing_inbound"] = (
+        False
+    )
     assert _post(server.url, tok, "event", body).status_code == 202
     assert cid not in server.sandbox.engine.customer_typing
     bad = _post(server.url, tok, "event", {**body, "events": [{"eventType": "Presence"}]})
@@ -147,18 +181,26 @@ def test_failed_receipt_records_error_info(env):
     agent.wait_for_offer()
     agent.answer(cid)
     sent = agent.send_text(cid, "are you there?")
-    body = {"id": sent["id"], "channel": {"to": {"id": "cust-r"}, "time": TIME},
-            "status": "Failed", "isFinalReceipt": True,
-            "reasons": [{"code": "GeneralError", "message": "recipient unreachable"}]}
+    body = {
+        "id": sent["id"],
+        "channel": {"to": {"id": "cust-r"}, "time": TIME},
+        "status": "Failed",
+        "isFinalReceipt": True,
+        "reasons": [{"code": "GeneralError", "message": "recipient unreachable"}],
+    }
     resp = _post(server.url, tok, "receipt", body)
     assert resp.status_code == 202 and resp.json()["type"] == "Receipt"
     assert resp.json()["direction"] == "Outbound"
-    data = requests.get(f"{server.url}/api/v2/conversations/messages/{cid}/messages/{sent['id']}",
-                        headers=auth(tok), timeout=5).json()
+    data = requests.get(
+        f"{server.url}/api/v2/conversations/messages/{cid}/messages/{sent['id']}",
+        headers=auth(tok),
+        timeout=5,
+    ).json()
     assert data["status"] == "delivery-failed"
     assert data["normalizedReceipts"][0]["status"] == "Failed"
-    conv = requests.get(f"{server.url}/api/v2/conversations/messages/{cid}", headers=auth(tok),
-                        timeout=5).json()
+    conv = requests.get(
+        f"{server.url}/api/v2/conversations/messages/{cid}", headers=auth(tok), timeout=5
+    ).json()
     agent_leg = [p for p in conv["participants"] if p["purpose"] == "agent"][0]
     assert agent_leg["messages"][0]["errorInfo"]["message"] == "recipient unreachable"
     # receipts: unknown id → 404, unsupported status → 400
@@ -170,11 +212,17 @@ def test_failed_receipt_records_error_info(env):
 
 def test_structured_response_requires_existing_conversation(env):
     server, tok, _ = env
-    body = {"channel": {"from": FROM, "time": TIME},
-            "buttonResponse": {"type": "QuickReply", "text": "Yes", "payload": "yes"},
-            "originatingMessageId": "unknown"}
+    body = {
+        "channel": {"from": FROM, "time": TIME},
+        "buttonResponse": {"type": "QuickReply", "text": "Yes", "payload": "yes"},
+        "originatingMessageId": "unknown",
+    }
     resp = _post(server.url, tok, "structured/response", body)
     assert resp.status_code == 400
-    bad = _post(server.url, tok, "structured/response",
-                {**body, "buttonResponse": {"type": "Swipe", "text": "a", "payload": "b"}})
+    bad = _post(
+        server.url,
+        tok,
+        "structured/response",
+        {**body, "buttonResponse": {"type": "Swipe", "text": "a", "payload": "b"}},
+    )
     assert bad.status_code == 400 and "QuickReply" in bad.json()["message"]

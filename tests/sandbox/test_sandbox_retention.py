@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from sandbox import seed
-from sandbox.config import ConfigError, SandboxConfig
-from sandbox.media import Media, MediaStore
 from sandbox_testkit import auth, inbound, start, token
+
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.config import ConfigError, SandboxConfig
+from om_bridge.sandbox.media import Media, MediaStore
 
 M = "/api/v2/conversations/messages"
 
@@ -27,9 +27,17 @@ class Clock:
 
 def _started(config: dict):  # type: ignore[no-untyped-def]
     # agents off queue: conversations wait in the queue until they end
-    server = start({"seed": {"users": [{"id": u, "routing_status": "OFF_QUEUE"}
-                                       for u in (seed.DEMO_AGENT_ID, seed.SECOND_AGENT_ID)]},
-                    **config})
+    server = start(
+        {
+            "seed": {
+                "users": [
+                    {"id": u, "routing_status": "OFF_QUEUE"}
+                    for u in (seed.DEMO_AGENT_ID, seed.SECOND_AGENT_ID)
+                ]
+            },
+            **config,
+        }
+    )
     clock = Clock()
     server.sandbox.store.clock = clock
     return server, clock, token(server.url)
@@ -42,8 +50,12 @@ def _status(server, tok: str, cid: str) -> int:  # type: ignore[no-untyped-def]
 def _end(server, tok: str, cid: str) -> None:  # type: ignore[no-untyped-def]
     conv = requests.get(f"{server.url}{M}/{cid}", headers=auth(tok), timeout=5).json()
     customer = [p for p in conv["participants"] if p["purpose"] == "customer"][0]
-    resp = requests.patch(f"{server.url}{M}/{cid}/participants/{customer['id']}",
-                          json={"state": "disconnected"}, headers=auth(tok), timeout=5)
+    resp = requests.patch(
+        f"{server.url}{M}/{cid}/participants/{customer['id']}",
+        json={"state": "disconnected"},
+        headers=auth(tok),
+        timeout=5,
+    )
     assert resp.status_code == 202, resp.text
 
 
@@ -51,8 +63,9 @@ def test_retention_defaults_and_validation():
     cfg = SandboxConfig.load(None)
     assert cfg.retention_minutes == 1440 and cfg.retention_seconds == 1440 * 60
     # never shorter than the threading window
-    cfg = SandboxConfig.load({"conversations": {"retention_minutes": 5,
-                                                "threading_window_minutes": 30}})
+    cfg = SandboxConfig.load(
+        {"conversations": {"retention_minutes": 5, "threading_window_minutes": 30}}
+    )
     assert cfg.retention_seconds == 30 * 60
     with pytest.raises(ConfigError, match="conversations.retention_minutes"):
         SandboxConfig.load({"conversations": {"retention_minutes": -1}})
@@ -74,8 +87,12 @@ def test_ended_conversation_is_forgotten_after_retention():
         resp = requests.get(f"{server.url}{M}/{old}", headers=auth(tok), timeout=5)
         assert resp.status_code == 404
         assert resp.json()["code"] == "not.found" and old in resp.json()["message"]
-        assert requests.get(f"{server.url}/api/v2/conversations/{old}", headers=auth(tok),
-                            timeout=5).status_code == 404
+        assert (
+            requests.get(
+                f"{server.url}/api/v2/conversations/{old}", headers=auth(tok), timeout=5
+            ).status_code
+            == 404
+        )
         resp = requests.get(f"{server.url}{M}/{mids[0]}/details", headers=auth(tok), timeout=5)
         assert resp.status_code == 404
         assert not any(m in server.sandbox.store.messages for m in mids)
@@ -89,8 +106,9 @@ def test_ended_conversation_is_forgotten_after_retention():
 
 
 def test_threading_window_outlasts_a_shorter_retention():
-    server, clock, tok = _started({"conversations": {"retention_minutes": 1,
-                                                     "threading_window_minutes": 30}})
+    server, clock, tok = _started(
+        {"conversations": {"retention_minutes": 1, "threading_window_minutes": 30}}
+    )
     try:
         first = inbound(server.url, tok, "cust-thread").json()["conversationId"]
         _end(server, tok, first)
@@ -106,8 +124,9 @@ def test_threading_window_outlasts_a_shorter_retention():
 
 
 def test_reopened_conversation_is_kept_from_its_latest_end():
-    server, clock, tok = _started({"conversations": {"retention_minutes": 10,
-                                                     "threading_window_minutes": 10}})
+    server, clock, tok = _started(
+        {"conversations": {"retention_minutes": 10, "threading_window_minutes": 10}}
+    )
     try:
         cid = inbound(server.url, tok, "cust-back").json()["conversationId"]
         _end(server, tok, cid)
@@ -125,8 +144,12 @@ def test_reopened_conversation_is_kept_from_its_latest_end():
 
 
 def test_memory_stays_flat_over_a_long_run():
-    server, clock, tok = _started({"conversations": {"retention_minutes": 5},
-                                   "flow": {"inbound_receipts": False, "connected_text": ""}})
+    server, clock, tok = _started(
+        {
+            "conversations": {"retention_minutes": 5},
+            "flow": {"inbound_receipts": False, "connected_text": ""},
+        }
+    )
     store = server.sandbox.store
     try:
         sizes = []

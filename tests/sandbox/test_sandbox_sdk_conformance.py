@@ -5,20 +5,33 @@ from __future__ import annotations
 
 import pytest
 import requests
-from PureCloudPlatformClientV2 import (ConversationsApi, MediaParticipantRequest,
-                                       OpenInboundMessageMessagingChannel, OpenInboundNormalizedEvent,
-                                       OpenInboundNormalizedMessage, OpenInboundNormalizedReceipt,
-                                       OpenInboundStructuredResponseMessage, OpenIntegrationRequest,
-                                       OpenMessagingFromRecipient, OpenMessagingToRecipient,
-                                       RoutingApi, UsersApi)
+from PureCloudPlatformClientV2 import (
+    ConversationsApi,
+    MediaParticipantRequest,
+    OpenInboundMessageMessagingChannel,
+    OpenInboundNormalizedEvent,
+    OpenInboundNormalizedMessage,
+    OpenInboundNormalizedReceipt,
+    OpenInboundStructuredResponseMessage,
+    OpenIntegrationRequest,
+    OpenMessagingFromRecipient,
+    OpenMessagingToRecipient,
+    RoutingApi,
+    UsersApi,
+)
 from PureCloudPlatformClientV2.api_client import ApiClient
-from PureCloudPlatformClientV2.models import (AdditionalMessage, ButtonResponse, OpenEvent, WrapupInput,
-                                              OpenInboundMessagingChannel,
-                                              OpenInboundMessagingReceiptChannel)
+from PureCloudPlatformClientV2.models import (
+    AdditionalMessage,
+    ButtonResponse,
+    OpenEvent,
+    OpenInboundMessagingChannel,
+    OpenInboundMessagingReceiptChannel,
+    WrapupInput,
+)
 from PureCloudPlatformClientV2.rest import ApiException
-
-from sandbox import seed
 from sandbox_testkit import INTEGRATION, WebhookReceiver, sdk_client, start
+
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.sandbox.sdk_strict import StrictApiClient, violations
 
@@ -47,14 +60,21 @@ def _send(api: ApiClient, customer: str, text: str = "hello"):
     body = OpenInboundNormalizedMessage()
     body.channel, body.text = _channel(customer), text
     return ConversationsApi(api).post_conversations_message_inbound_open_message(
-        INTEGRATION, body, prefetch_conversation_id=True)
+        INTEGRATION, body, prefetch_conversation_id=True
+    )
 
 
 def _agent_api(url: str) -> tuple[ApiClient, str]:
-    resp = requests.post(f"{url}/oauth/token", auth=(seed.AGENT_CONSOLE_CLIENT_ID,
-                                                     seed.AGENT_CONSOLE_CLIENT_SECRET),
-                         data={"grant_type": "password", "username": seed.DEMO_AGENT_USERNAME,
-                               "password": seed.DEMO_AGENT_PASSWORD}, timeout=5)
+    resp = requests.post(
+        f"{url}/oauth/token",
+        auth=(seed.AGENT_CONSOLE_CLIENT_ID, seed.AGENT_CONSOLE_CLIENT_SECRET),
+        data={
+            "grant_type": "password",
+            "username": seed.DEMO_AGENT_USERNAME,
+            "password": seed.DEMO_AGENT_PASSWORD,
+        },
+        timeout=5,
+    )
     api = StrictApiClient(host=url)
     api.access_token = resp.json()["access_token"]
     me = UsersApi(api).get_users_me()
@@ -74,8 +94,9 @@ def test_token_and_integrations_paging(env):
         assert created.id and created.create_status == "Initiated"
     names, page = [], 1
     while True:
-        listing = conv_api.get_conversations_messaging_integrations_open(page_size=2,
-                                                                         page_number=page)
+        listing = conv_api.get_conversations_messaging_integrations_open(
+            page_size=2, page_number=page
+        )
         assert listing.total == 5 and listing.page_count == 3 and listing.page_size == 2
         names += [e.name for e in listing.entities]
         if not listing.next_uri:
@@ -129,10 +150,16 @@ def test_inbound_message_event_and_conversation_lookups(env):
     assert details.conversation_id == echo.conversation_id
 
     user = UsersApi(api).get_user(seed.DEMO_AGENT_ID)
-    assert user.name == "Alex Agent" and user.images and user.images[0].image_uri.startswith(
-        server.url)
-    assert requests.get(user.images[0].image_uri, timeout=5).headers["Content-Type"].startswith(
-        "image/svg+xml")
+    assert (
+        user.name == "Alex Agent"
+        and user.images
+        and user.images[0].image_uri.startswith(server.url)
+    )
+    assert (
+        requests.get(user.images[0].image_uri, timeout=5)
+        .headers["Content-Type"]
+        .startswith("image/svg+xml")
+    )
     queue = RoutingApi(api).get_routing_queue(seed.DEMO_QUEUE_ID)
     assert queue.name == "Demo Queue" and queue.member_count == 1
     queues = RoutingApi(api).get_routing_queues(page_size=1)
@@ -196,7 +223,8 @@ def test_agent_answer_send_receipt_structured_and_end(env):
     wrapup = WrapupInput()
     wrapup.code, wrapup.notes = "resolved", "done"
     agent_conv.post_conversations_message_participant_communication_wrapup(
-        cid, leg.id, comm.id, body=wrapup)
+        cid, leg.id, comm.id, body=wrapup
+    )
     after = agent_conv.get_conversation(cid)
     acw = [p for p in after.participants if p.purpose == "agent"][0].messages[0].after_call_work
     assert acw.state == "complete" and acw.end_time is not None
@@ -206,12 +234,17 @@ def test_agent_answer_send_receipt_structured_and_end(env):
 def test_strict_client_refuses_what_the_sdk_would_silently_drop():
     """The checker behind every SDK call above: unknown keys, wrong types and enum values the
     model does not allow are reported with their JSON path; a conforming body passes."""
-    assert violations({"id": "x", "name": "n", "createStatus": "Completed"}, "OpenIntegration") == []
+    assert (
+        violations({"id": "x", "name": "n", "createStatus": "Completed"}, "OpenIntegration") == []
+    )
     assert violations({"id": "x", "webhookUrl": "u"}, "OpenIntegration") == [
-        "$.webhookUrl: not a field of OpenIntegration"]
+        "$.webhookUrl: not a field of OpenIntegration"
+    ]
     assert violations({"pageSize": "25"}, "OpenIntegrationEntityListing") == [
-        "$.pageSize: expected int, got '25'"]
+        "$.pageSize: expected int, got '25'"
+    ]
     bad_acw = {"participants": [{"messages": [{"afterCallWork": {"state": "completed"}}]}]}
     assert violations(bad_acw, "Conversation") == [
         "$.participants[0].messages[0].afterCallWork.state: 'completed' is not one of "
-        "['unknown', 'notApplicable', 'skipped', 'pending', 'complete']"]
+        "['unknown', 'notApplicable', 'skipped', 'pending', 'complete']"
+    ]

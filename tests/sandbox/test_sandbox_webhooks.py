@@ -8,11 +8,11 @@ import threading
 import time
 
 import pytest
-
-from sandbox import seed
-from sandbox.config import SandboxConfig
-from sandbox.agentclient import AgentClient
 from sandbox_testkit import WebhookReceiver, inbound, start, token, verify
+
+from om_bridge.sandbox import seed
+from om_bridge.sandbox.agentclient import AgentClient
+from om_bridge.sandbox.config import SandboxConfig
 
 
 def _session(config: dict, responder):
@@ -36,6 +36,7 @@ def _failing_first(n: int, status: int, text: str):
         with lock:
             seen["n"] += 1
             return status if seen["n"] <= n else 200
+
     return responder
 
 
@@ -51,7 +52,9 @@ def test_retry_on_5xx_and_429_with_same_id(status):
         assert all(verify(h) for h in hits)
         assert server.sandbox.store.messages[sent["id"]].status == "sent"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_retry_on_timeout():
@@ -62,6 +65,7 @@ def test_retry_on_timeout():
             state["slow"] = False
             time.sleep(0.6)  # longer than the configured 0.2 s webhook timeout
         return 200
+
     receiver, server, agent, cid = _session({"webhook": {"timeout": 0.2}}, responder)
     try:
         sent = agent.send_text(cid, "slow")
@@ -70,7 +74,9 @@ def test_retry_on_timeout():
         assert len(hits) == 2 and hits[0].json["id"] == hits[1].json["id"] == sent["id"]
         assert server.sandbox.store.messages[sent["id"]].status == "sent"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_no_retry_on_400_message_marked_failed():
@@ -82,19 +88,24 @@ def test_no_retry_on_400_message_marked_failed():
         record = server.sandbox.store.messages[sent["id"]]
         assert record.status == "failed" and record.error_info
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_retry_budget_is_configurable():
-    receiver, server, agent, cid = _session({"webhook": {"retries": 2}},
-                                            _failing_first(100, 502, "never"))
+    receiver, server, agent, cid = _session(
+        {"webhook": {"retries": 2}}, _failing_first(100, 502, "never")
+    )
     try:
         sent = agent.send_text(cid, "never")
         assert server.sandbox.webhooks.wait_idle()
         assert len(receiver.of_type("Text", "never")) == 3  # first attempt + 2 retries
         assert server.sandbox.store.messages[sent["id"]].status == "failed"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_deliveries_of_a_conversation_stay_in_order():
@@ -107,7 +118,9 @@ def test_deliveries_of_a_conversation_stay_in_order():
         # m0 was retried once; nothing overtook it
         assert texts == ["m0", "m0", "m1", "m2", "m3", "m4", "m5"]
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 class _RecordedPause(threading.Event):
@@ -126,8 +139,9 @@ class _RecordedPause(threading.Event):
 def test_genesys_defaults_five_retries_five_seconds_apart():
     cfg = SandboxConfig()
     assert (cfg.webhook_timeout, cfg.webhook_retries, cfg.webhook_retry_delay) == (10.0, 5, 5.0)
-    receiver, server, agent, cid = _session({"webhook": {"retry_delay": 5.0}},
-                                            _failing_first(100, 503, "down"))
+    receiver, server, agent, cid = _session(
+        {"webhook": {"retry_delay": 5.0}}, _failing_first(100, 503, "down")
+    )
     try:
         pause = _RecordedPause()
         server.sandbox.webhooks._stop = pause
@@ -139,7 +153,9 @@ def test_genesys_defaults_five_retries_five_seconds_apart():
         assert pause.pauses == [5.0] * 5
         assert server.sandbox.store.messages[sent["id"]].status == "failed"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 @pytest.mark.parametrize("status", [401, 403, 404, 409])
@@ -151,7 +167,9 @@ def test_other_4xx_are_never_retried(status):
         assert len(receiver.of_type("Text", "refused")) == 1
         assert server.sandbox.store.messages[sent["id"]].status == "failed"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def _workers_stopped(server) -> bool:
@@ -167,6 +185,7 @@ def test_stop_cuts_a_post_in_flight_and_writes_nothing_afterwards():
             arrived.set()
             release.wait(30)  # a receiver that does not answer within the sandbox's life
         return 200
+
     receiver, server, agent, cid = _session({"webhook": {"timeout": 30.0}}, responder)
     try:
         sent = agent.send_text(cid, "stuck")
@@ -177,12 +196,15 @@ def test_stop_cuts_a_post_in_flight_and_writes_nothing_afterwards():
         assert server.sandbox.store.messages[sent["id"]].status == "queued"
     finally:
         release.set()
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_stop_cancels_a_pending_retry():
-    receiver, server, agent, cid = _session({"webhook": {"retry_delay": 30.0}},
-                                            _failing_first(5, 503, "retry later"))
+    receiver, server, agent, cid = _session(
+        {"webhook": {"retry_delay": 30.0}}, _failing_first(5, 503, "retry later")
+    )
     try:
         sent = agent.send_text(cid, "retry later")
         receiver.wait_for(lambda: receiver.of_type("Text", "retry later"), "first attempt")
@@ -191,29 +213,42 @@ def test_stop_cancels_a_pending_retry():
         assert len(receiver.of_type("Text", "retry later")) == 1
         assert server.sandbox.store.messages[sent["id"]].status == "queued"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()
 
 
 def test_stop_logs_a_delivery_held_by_a_reorder_fault(monkeypatch, caplog):
     import requests
-    import sandbox.webhooks
 
-    monkeypatch.setattr(sandbox.webhooks, "REORDER_HOLD_SECONDS", 60.0)
+    from om_bridge.sandbox import webhooks as sandbox_webhooks
+
+    monkeypatch.setattr(sandbox_webhooks, "REORDER_HOLD_SECONDS", 60.0)
     receiver, server, agent, cid = _session({}, None)
     try:
-        resp = requests.post(f"{server.url}/sandbox/faults", timeout=5,
-                             json={"target": "webhook", "mode": "reorder"})
+        resp = requests.post(
+            f"{server.url}/sandbox/faults", timeout=5, json={"target": "webhook", "mode": "reorder"}
+        )
         assert resp.status_code == 201
         sent = agent.send_text(cid, "held back")
-        receiver.wait_for(lambda: requests.get(f"{server.url}/sandbox/faults", timeout=5)
-                          .json()["faults"] == [], "the reorder fault taken")
-        caplog.set_level(logging.WARNING, logger="sandbox.webhooks")
+        receiver.wait_for(
+            lambda: requests.get(f"{server.url}/sandbox/faults", timeout=5).json()["faults"] == [],
+            "the reorder fault taken",
+        )
+        caplog.set_level(logging.WARNING, logger="om_bridge.sandbox.webhooks")
         server.stop()
         assert _workers_stopped(server)
-        held = [r for r in caplog.records if r.name == "sandbox.webhooks"
-                and sent["id"] in r.getMessage() and "reorder" in r.getMessage()]
+        held = [
+            r
+            for r in caplog.records
+            if r.name == "om_bridge.sandbox.webhooks"
+            and sent["id"] in r.getMessage()
+            and "reorder" in r.getMessage()
+        ]
         assert held, "the held delivery must be logged, not silently lost"
         assert not receiver.of_type("Text", "held back")
         assert server.sandbox.webhooks.wait_idle(0), "every queued delivery is accounted for"
     finally:
-        agent.close(); server.stop(); receiver.stop()
+        agent.close()
+        server.stop()
+        receiver.stop()

@@ -8,14 +8,18 @@ from typing import Any
 
 import requests
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 
 FLOWS_DIR = Path(__file__).resolve().parents[2] / "flows"
 
 
-def demo_flow_with(tmp_path: Path, says: dict[str, str] | None = None,
-                   nodes: dict[str, dict] | None = None, **handover_config: Any) -> str:
+def demo_flow_with(
+    tmp_path: Path,
+    says: dict[str, str] | None = None,
+    nodes: dict[str, dict] | None = None,
+    **handover_config: Any,
+) -> str:
     """A copy of flows/demo-bot.json whose Handover node config is updated (and Say nodes, by id,
     given new text); returns its path."""
     chart = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
@@ -41,9 +45,12 @@ class SandboxReader:
 
     def __init__(self, sandbox_url: str) -> None:
         self.base = sandbox_url
-        resp = requests.post(f"{sandbox_url}/oauth/token",
-                             data={"grant_type": "client_credentials"},
-                             auth=(seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET), timeout=10)
+        resp = requests.post(
+            f"{sandbox_url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET),
+            timeout=10,
+        )
         resp.raise_for_status()
         self.headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
@@ -71,13 +78,19 @@ class SandboxReader:
 
     def inbound_texts(self, conversation_id: str) -> list[str]:
         """Texts the customer sent (what the agent sees), oldest first."""
-        return [message_text(m) for m in self.messages(conversation_id)
-                if m.get("direction") == "inbound"]
+        return [
+            message_text(m)
+            for m in self.messages(conversation_id)
+            if m.get("direction") == "inbound"
+        ]
 
     def outbound(self, conversation_id: str, text: str) -> dict | None:
         """The outbound (agent/bot) message with this text, or None."""
-        found = [m for m in self.messages(conversation_id)
-                 if m.get("direction") == "outbound" and message_text(m) == text]
+        found = [
+            m
+            for m in self.messages(conversation_id)
+            if m.get("direction") == "outbound" and message_text(m) == text
+        ]
         return found[-1] if found else None
 
 
@@ -88,7 +101,7 @@ def message_text(message: dict) -> str | None:
 
 def handover_of(env: Any) -> Any:
     """The session's open handover in the bridge's store (None when there is none)."""
-    from bridge.store import SessionKey
+    from om_bridge.bridge.store import SessionKey
 
     key = SessionKey(env.url_token, env.user_id, env.session_id)
     return env.ctx.store.open_handover_for_session(key)
@@ -118,8 +131,11 @@ def said(source: str, text: str) -> Any:
 
 
 def statuses(outputs: list[dict]) -> list[str]:
-    return [((o.get("data") or {}).get("handover") or {}).get("status")
-            for o in outputs if o["source"] == "system"]
+    return [
+        ((o.get("data") or {}).get("handover") or {}).get("status")
+        for o in outputs
+        if o["source"] == "system"
+    ]
 
 
 def collect(env: Any, predicate: Any, timeout: float = 15.0) -> list[dict]:
@@ -132,7 +148,6 @@ def collect(env: Any, predicate: Any, timeout: float = 15.0) -> list[dict]:
 
     wait_until(ok, timeout, interval=0, what="a matching output")
     return got
-
 
 
 def start_handover(env: Any, *, agent_answers: bool = False) -> str:

@@ -21,7 +21,7 @@ import requests
 import tomli_w
 from werkzeug.serving import make_server
 
-from bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
+from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
 from tests.conftest import free_port, wait_until
 
 HOST = "127.0.0.1"
@@ -57,7 +57,7 @@ class BridgeServer:
     """The bridge app in a threaded werkzeug server on a fixed port (restartable on the same port)."""
 
     def __init__(self, test_config: dict, port: int) -> None:
-        from bridge.app import create_app
+        from om_bridge.bridge.app import create_app
 
         self.app = create_app(test_config)
         self.ctx = self.app.extensions["om-bridge"]
@@ -202,7 +202,7 @@ class BridgeEnv:
 
     def start_sandbox(self) -> None:
         """Start the sandbox (on the same port as before after `stop_sandbox`); its state starts fresh."""
-        from sandbox.server import SandboxServer
+        from om_bridge.sandbox.server import SandboxServer
 
         self.sandbox = SandboxServer(
             config=copy.deepcopy(self.sandbox_config), host=HOST, port=self.sandbox_port or 0
@@ -318,8 +318,8 @@ class BridgeEnv:
     def agent(self):  # type: ignore[no-untyped-def]
         """An `AgentClient` for Alex Agent on the current sandbox (made on first use)."""
         if self._agent is None:
-            from sandbox import seed
-            from sandbox.agentclient import AgentClient
+            from om_bridge.sandbox import seed
+            from om_bridge.sandbox.agentclient import AgentClient
 
             self._agent = AgentClient(
                 self.sandbox_url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD
@@ -328,7 +328,7 @@ class BridgeEnv:
 
     def agent_client(self, username: str, password: str):  # type: ignore[no-untyped-def]
         """Another agent, logged in (e.g. the seeded supervisor for transfer tests); closed with the env."""
-        from sandbox.agentclient import AgentClient
+        from om_bridge.sandbox.agentclient import AgentClient
 
         client = AgentClient(self.sandbox_url, username, password).login()
         self._others.append(client)

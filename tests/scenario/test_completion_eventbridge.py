@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import collect, handover_of, statuses, wait_conversation_id
 

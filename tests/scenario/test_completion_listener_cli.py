@@ -11,9 +11,9 @@ from pathlib import Path
 import requests
 import tomli_w
 
-from bridge.demo import demo_config
-from bridge.store import Handover, SessionKey, open_store
-from sandbox.server import SandboxServer
+from om_bridge.bridge.demo import demo_config
+from om_bridge.bridge.store import Handover, SessionKey, open_store
+from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def write_config(tmp_path: Path, sandbox_url: str, completion: str) -> Path:
 
 def run(path: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", "listener", "--config", str(path)],
+        [sys.executable, "-m", "om_bridge", "listener", "--config", str(path)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -87,9 +87,9 @@ def test_nothing_to_listen_to_exits_2_with_the_reason(tmp_path):
 # "1" leader, "0" follower), so a test can tell "tried and stayed follower" from "not tried yet".
 CHILD = """
 import sys, threading
-from bridge.completion.listener import ListenerSettings, NotificationsListener
-from bridge.genesys import GenesysClient
-from bridge.store import open_store
+from om_bridge.bridge.completion.listener import ListenerSettings, NotificationsListener
+from om_bridge.bridge.genesys import GenesysClient
+from om_bridge.bridge.store import open_store
 
 store_url, sandbox_url, client_id, secret, report = sys.argv[1:6]
 store = open_store(store_url)
@@ -117,35 +117,58 @@ def attempts(report: Path) -> list[str]:
 
 
 def test_leader_lock_holds_across_processes_and_passes_on_when_the_leader_dies(tmp_path):
-    from sandbox import seed
+    from om_bridge.sandbox import seed
 
     with SandboxServer(config={"eventbridge": {"url": ""}}) as sandbox:
         db = (tmp_path / "bridge.db").resolve()
         store = open_store(f"sqlite:///{db}")
-        store.create_handover(Handover.new(
-            SessionKey("demo", "u1", "s1"), "genesys-demo", "u1", integration_id="i",
-            conversation_id="conv-locked", status="active"))
+        store.create_handover(
+            Handover.new(
+                SessionKey("demo", "u1", "s1"),
+                "genesys-demo",
+                "u1",
+                integration_id="i",
+                conversation_id="conv-locked",
+                status="active",
+            )
+        )
         store.close()
 
         def child(name: str) -> tuple[subprocess.Popen, Path]:
             report = tmp_path / f"{name}.txt"
             proc = subprocess.Popen(
-                [sys.executable, "-c", CHILD, f"sqlite:///{db}", sandbox.url,
-                 seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET, str(report)],
-                cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    f"sqlite:///{db}",
+                    sandbox.url,
+                    seed.BRIDGE_CLIENT_ID,
+                    seed.BRIDGE_CLIENT_SECRET,
+                    str(report),
+                ],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             return proc, report
 
         def sockets() -> list[dict]:
             chans = requests.get(sandbox.url + "/sandbox/notifications/channels", timeout=5)
-            return [c for c in chans.json()["entities"]
-                    if "v2.detail.events.conversation.conv-locked.customer.end" in c["topics"]]
+            return [
+                c
+                for c in chans.json()["entities"]
+                if "v2.detail.events.conversation.conv-locked.customer.end" in c["topics"]
+            ]
 
         first, first_report = child("first")
         second = None
         try:
             wait_until(lambda: "1" in attempts(first_report), 30, what="the first process leading")
-            wait_until(lambda: any(c["connected"] for c in sockets()), 20,
-                       what="the leader's socket")
+            wait_until(
+                lambda: any(c["connected"] for c in sockets()), 20, what="the leader's socket"
+            )
             second, second_report = child("second")
             # The second process asks for the lock again and again and never gets it.
             wait_until(lambda: len(attempts(second_report)) >= 5, 30, what="the follower's tries")
@@ -154,8 +177,11 @@ def test_leader_lock_holds_across_processes_and_passes_on_when_the_leader_dies(t
             first.kill()  # no release: the lock must expire by itself
             first.wait(10)
             wait_until(lambda: "1" in attempts(second_report), 30, what="the follower taking over")
-            wait_until(lambda: any(c["connected"] and c["id"] != old["id"] for c in sockets()), 20,
-                       what="the new leader's own channel and socket")
+            wait_until(
+                lambda: any(c["connected"] and c["id"] != old["id"] for c in sockets()),
+                20,
+                what="the new leader's own channel and socket",
+            )
         finally:
             for proc in (first, second):
                 if proc is not None and proc.poll() is None:

@@ -11,8 +11,8 @@ import uuid
 import pytest
 import requests
 
-from bridge.completion.listener import ListenerSettings, NotificationsListener
-from sandbox import seed
+from om_bridge.bridge.completion.listener import ListenerSettings, NotificationsListener
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import SandboxReader, handover_of, wait_conversation_id
 
@@ -126,18 +126,32 @@ def test_end_while_disconnected_is_found_by_reconciliation(env):
 def test_reconciliation_that_runs_out_of_retries_is_tried_again_later(env):
     start(env)
     conversation_id = start_handover(env)
-    head = env.sandbox_admin.add_fault(target="api", method="HEAD", mode="status", status=400,
-                                       count=-1, path="/api/v2/notifications/channels/*")
+    head = env.sandbox_admin.add_fault(
+        target="api",
+        method="HEAD",
+        mode="status",
+        status=400,
+        count=-1,
+        path="/api/v2/notifications/channels/*",
+    )
     requests.post(env.sandbox_url + "/sandbox/notifications/drop", json={}, timeout=5)
     wait_until(lambda: not any(c["connected"] for c in channels(env)), 10, what="no socket")
     env.agent.disconnect(conversation_id)
     reader = SandboxReader(env.sandbox_url)
-    wait_until(lambda: reader.customer(conversation_id)["state"] == "disconnected", 10,
-               what="the conversation ended at Genesys")
+    wait_until(
+        lambda: reader.customer(conversation_id)["state"] == "disconnected",
+        10,
+        what="the conversation ended at Genesys",
+    )
     # The REST check after the reconnect fails every time (Genesys trouble outlasting retries).
-    rest = env.sandbox_admin.add_fault(target="api", method="GET", mode="status", status=400,
-                                       count=-1,
-                                       path=f"/api/v2/conversations/messages/{conversation_id}")
+    rest = env.sandbox_admin.add_fault(
+        target="api",
+        method="GET",
+        mode="status",
+        status=400,
+        count=-1,
+        path=f"/api/v2/conversations/messages/{conversation_id}",
+    )
     requests.delete(f"{env.sandbox_url}/sandbox/faults/{head['id']}", timeout=5).raise_for_status()
     wait_until(lambda: listener(env).reconciler._unchecked, 15, what="the check giving up")
     assert handover_of(env) is not None

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import collect, handover_of, statuses, wait_conversation_id
 from tests.scenario.test_completion_notifications import FAST as FAST_LISTENER
@@ -64,8 +64,10 @@ def finish_second(env, conversation_id: str) -> None:  # type: ignore[no-untyped
     """Handover 2 is still open and serving; its own end is detected once."""
     assert handover_of(env) is not None, "handover 2 was ended by a late event of handover 1"
     env.agent.send_text(conversation_id, "still here for the second question")
-    outs = collect(env, lambda o: o["source"] == "agent"
-                   and o.get("text") == "still here for the second question")
+    outs = collect(
+        env,
+        lambda o: o["source"] == "agent" and o.get("text") == "still here for the second question",
+    )
     assert statuses(outs).count("completed") == 1
     env.agent.disconnect(conversation_id)
     wait_until(lambda: handover_of(env) is None, 20, what="handover 2 ended")
@@ -74,17 +76,25 @@ def finish_second(env, conversation_id: str) -> None:  # type: ignore[no-untyped
 
 def eventbridge_envelope(conversation_id: str, suffix: str, event_time_ms: int) -> dict:
     return {
-        "version": "0", "id": str(uuid.uuid4()),
+        "version": "0",
+        "id": str(uuid.uuid4()),
         "detail-type": f"v2.detail.events.conversation.{{id}}.{suffix}",
         "source": f"aws.partner/genesys.com/cloud/{seed.DEMO_ORG_ID}/om-bridge",
-        "account": "123456789012", "time": "2024-06-01T10:07:12Z", "region": "us-east-1",
+        "account": "123456789012",
+        "time": "2024-06-01T10:07:12Z",
+        "region": "us-east-1",
         "resources": [],
         "detail": {
             "topicName": f"v2.detail.events.conversation.{conversation_id}.{suffix}",
             "version": "2",
-            "eventBody": {"eventTime": event_time_ms, "conversationId": conversation_id,
-                          "participantId": "p", "mediaType": "MESSAGE", "messageType": "OPEN",
-                          "disconnectType": "PEER"},
+            "eventBody": {
+                "eventTime": event_time_ms,
+                "conversationId": conversation_id,
+                "participantId": "p",
+                "mediaType": "MESSAGE",
+                "messageType": "OPEN",
+                "disconnectType": "PEER",
+            },
             "metadata": {"CorrelationId": "x"},
         },
     }
@@ -96,33 +106,58 @@ def test_eventbridge_second_handover_on_a_reopened_conversation(bridge_env):
     ended_ms = int(time.time() * 1000)
     conversation_id, h2 = first_then_second(env)
     # EventBridge redelivers handover 1's customer.end (Genesys retries for up to four days).
-    resp = requests.post(env.bridge_url + "/handover/genesysCloudOM/eventbridge",
-                         json=eventbridge_envelope(conversation_id, "customer.end", ended_ms),
-                         headers={"Authorization": KEY}, timeout=10)
+    resp = requests.post(
+        env.bridge_url + "/handover/genesysCloudOM/eventbridge",
+        json=eventbridge_envelope(conversation_id, "customer.end", ended_ms),
+        headers={"Authorization": KEY},
+        timeout=10,
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "ignore", resp.text
     # Alex wraps up handover 1's leg now: its acw is newer than handover 2.
     waits = decisions(env, "eventbridge", "wait")
     env.agent.wrap_up(conversation_id)  # the latest disconnected leg: handover 1's
-    wait_until(lambda: decisions(env, "eventbridge", "wait") > waits
-               or decisions(env, "eventbridge", "ignore") >= 2, 10, what="the late acw handled")
-    wait_until(lambda: handover_of(env) is None or handover_of(env).pending_end_at is None, 10,
-               what="no end pending for handover 2")
+    wait_until(
+        lambda: decisions(env, "eventbridge", "wait") > waits
+        or decisions(env, "eventbridge", "ignore") >= 2,
+        10,
+        what="the late acw handled",
+    )
+    wait_until(
+        lambda: handover_of(env) is None or handover_of(env).pending_end_at is None,
+        10,
+        what="no end pending for handover 2",
+    )
     finish_second(env, conversation_id)
 
 
 def webhook_env(make_bridge_env, topics: tuple[str, ...]):  # type: ignore[no-untyped-def]
     env = make_bridge_env(
         flags={**GRACE, "DATA_ACTION_PASSWORD": PASSWORD},
-        config={"providers": [{"id": "genesys-demo", "completion": "webhook",
-                               "data_action_auth": {"type": "basic", "username": USER,
-                                                    "password": "env:DATA_ACTION_PASSWORD"}}]},
+        config={
+            "providers": [
+                {
+                    "id": "genesys-demo",
+                    "completion": "webhook",
+                    "data_action_auth": {
+                        "type": "basic",
+                        "username": USER,
+                        "password": "env:DATA_ACTION_PASSWORD",
+                    },
+                }
+            ]
+        },
         sandbox_config={**THREADING, "eventbridge": {"url": ""}},
     )
-    requests.put(env.sandbox_url + "/sandbox/data-action", timeout=5, json={
-        "url": env.bridge_url + "/handover/genesysCloudOM", "body": "cognigy",
-        "auth": {"type": "basic", "username": USER, "password": PASSWORD},
-        "topics": [f"v2.detail.events.conversation.{{id}}.{t}" for t in topics],
-    }).raise_for_status()
+    requests.put(
+        env.sandbox_url + "/sandbox/data-action",
+        timeout=5,
+        json={
+            "url": env.bridge_url + "/handover/genesysCloudOM",
+            "body": "cognigy",
+            "auth": {"type": "basic", "username": USER, "password": PASSWORD},
+            "topics": [f"v2.detail.events.conversation.{{id}}.{t}" for t in topics],
+        },
+    ).raise_for_status()
     return env
 
 
@@ -131,26 +166,39 @@ def test_data_action_cognigy_body_second_handover_on_a_reopened_conversation(mak
     conversation_id, h2 = first_then_second(env)
     customer_id = h2.customer_id
     # A late (retried) Cognigy body for handover 1's customer.end: no conversation id, no time.
-    resp = requests.post(env.bridge_url + "/handover/genesysCloudOM", headers={
-        "Authorization": BASIC}, timeout=10, json={
-        "userId": customer_id, "topic": "v2.detail.events.conversation.id.customer.end",
-        "disconnectType": "PEER"})
+    resp = requests.post(
+        env.bridge_url + "/handover/genesysCloudOM",
+        headers={"Authorization": BASIC},
+        timeout=10,
+        json={
+            "userId": customer_id,
+            "topic": "v2.detail.events.conversation.id.customer.end",
+            "disconnectType": "PEER",
+        },
+    )
     assert resp.status_code == 200, resp.text
     # ... and Alex's wrap-up of handover 1's leg, done after handover 2 started.
     env.agent.wrap_up(conversation_id)  # the latest disconnected leg: handover 1's
-    wait_until(lambda: handover_of(env) is None or handover_of(env).pending_end_at is None, 10,
-               what="no end pending for handover 2")
+    wait_until(
+        lambda: handover_of(env) is None or handover_of(env).pending_end_at is None,
+        10,
+        what="no end pending for handover 2",
+    )
     finish_second(env, conversation_id)
 
 
 def test_notifications_second_handover_on_a_reopened_conversation(make_bridge_env):
-    from bridge.completion.listener import ListenerSettings
+    from om_bridge.bridge.completion.listener import ListenerSettings
 
     env = make_bridge_env(
         config={"providers": [{"id": "genesys-demo", "completion": "notifications"}]},
-        sandbox_config={**THREADING, "eventbridge": {"url": ""},
-                        "notifications": {"heartbeat_seconds": 0.2}},
-        start_workers=False)
+        sandbox_config={
+            **THREADING,
+            "eventbridge": {"url": ""},
+            "notifications": {"heartbeat_seconds": 0.2},
+        },
+        start_workers=False,
+    )
     env.ctx.engine.start()
     env.ctx.completion.listener_settings = ListenerSettings(**FAST_LISTENER)
     env.ctx.completion.start()

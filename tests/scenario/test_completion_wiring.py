@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from bridge.completion import wiring_status
-from bridge.config import DataActionAuth, Secret
-from bridge.genesys import GenesysClient
-from sandbox import seed
+from om_bridge.bridge.completion import wiring_status
+from om_bridge.bridge.config import DataActionAuth, Secret
+from om_bridge.bridge.genesys import GenesysClient
+from om_bridge.sandbox import seed
 
 
 def by_name(checks) -> dict:  # type: ignore[no-untyped-def]

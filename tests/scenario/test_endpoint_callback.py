@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.store.records import SessionKey
+from om_bridge.bridge.store.records import SessionKey
 from tests.browser import Receiver
 from tests.conftest import wait_until
 

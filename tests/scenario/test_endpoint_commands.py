@@ -12,8 +12,8 @@ import pytest
 import requests
 import tomli_w
 
-from bridge.demo import demo_config, demo_environ
-from sandbox.server import SandboxServer
+from om_bridge.bridge.demo import demo_config, demo_environ
+from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", *args],
+        [sys.executable, "-m", "om_bridge", *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

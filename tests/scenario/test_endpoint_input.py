@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.store.records import SessionKey
+from om_bridge.bridge.store.records import SessionKey
 
 
 def test_text_input_gets_a_cognigy_rest_reply(bridge_env):

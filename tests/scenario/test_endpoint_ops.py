@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 
 
 def test_healthz(bridge_env):

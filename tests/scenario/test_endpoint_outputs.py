@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from bridge.store.records import SessionKey
+from om_bridge.bridge.store.records import SessionKey
 
 
 def key(env) -> SessionKey:

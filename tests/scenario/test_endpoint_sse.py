@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from bridge.store.records import SessionKey
+from om_bridge.bridge.store.records import SessionKey
 
 
 def key(env) -> SessionKey:
@@ -102,7 +102,11 @@ def test_missing_user_id_is_400(bridge_env):
 
 def test_bad_last_event_id_is_400_not_a_broken_stream(bridge_env):
     for last in ("99999999999999999999999", "\u00b2".encode(), "abc"):
-        resp = requests.get(bridge_env.session_url("/events"), params={"userId": "u"},
-                            headers={"Last-Event-ID": last}, timeout=10)
+        resp = requests.get(
+            bridge_env.session_url("/events"),
+            params={"userId": "u"},
+            headers={"Last-Event-ID": last},
+            timeout=10,
+        )
         assert resp.status_code == 400, last
         assert resp.json()["path"] == "Last-Event-ID"

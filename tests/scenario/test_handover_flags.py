@@ -4,24 +4,42 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.store import SessionKey
-from tests.scenario.handover_helpers import (SandboxReader, collect, demo_flow_with, flow_config,
-                                             handover_of, said, start_handover, texts,
-                                             wait_conversation_id)
+from om_bridge.bridge.store import SessionKey
+from tests.scenario.handover_helpers import (
+    SandboxReader,
+    collect,
+    demo_flow_with,
+    flow_config,
+    handover_of,
+    said,
+    start_handover,
+    texts,
+    wait_conversation_id,
+)
 
 ERROR_SAY = {"say-error": "Handover error: {{ input.handover.error.message }}"}
 
 
-@pytest.mark.parametrize("flags, config, switch", [
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"}, {}, "FEATURE_ENABLE_GENESYS_CLOUD_OM"),
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,other"}, {},
-     "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST"),
-    ({"FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"}, {},
-     "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST"),
-    ({}, {"bridge": {"environment": "trial"}}, "trial"),
-])
-def test_refused_handover_reaches_the_flow_as_error(make_bridge_env, tmp_path, flags, config,
-                                                    switch):
+@pytest.mark.parametrize(
+    "flags, config, switch",
+    [
+        ({"FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"}, {}, "FEATURE_ENABLE_GENESYS_CLOUD_OM"),
+        (
+            {"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,other"},
+            {},
+            "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST",
+        ),
+        (
+            {"FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"},
+            {},
+            "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST",
+        ),
+        ({}, {"bridge": {"environment": "trial"}}, "trial"),
+    ],
+)
+def test_refused_handover_reaches_the_flow_as_error(
+    make_bridge_env, tmp_path, flags, config, switch
+):
     env = make_bridge_env()
     flow = flow_config(demo_flow_with(tmp_path, says=ERROR_SAY))
     env.restart_bridge(flags=flags, config={**config, **flow})
@@ -36,8 +54,12 @@ def test_refused_handover_reaches_the_flow_as_error(make_bridge_env, tmp_path, f
 
 
 def test_whitelists_with_the_organisation_allow_the_handover(make_bridge_env):
-    env = make_bridge_env(flags={"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,demo",
-                                 "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "demo"})
+    env = make_bridge_env(
+        flags={
+            "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,demo",
+            "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "demo",
+        }
+    )
     assert start_handover(env)
 
 
@@ -47,8 +69,9 @@ def _first_message(env, conversation_id):
 
 @pytest.mark.parametrize("on", [True, False])
 def test_filter_empty_messages_flag(make_bridge_env, on):
-    env = make_bridge_env(flags={"FEATURE_FILTER_EMPTY_MESSAGES_HANDOVER_PROVIDER":
-                                 str(on).lower()})
+    env = make_bridge_env(
+        flags={"FEATURE_FILTER_EMPTY_MESSAGES_HANDOVER_PROVIDER": str(on).lower()}
+    )
     env.say("hello")
     env.say("")
     env.say("agent")
@@ -59,8 +82,9 @@ def test_filter_empty_messages_flag(make_bridge_env, on):
 
 @pytest.mark.parametrize("on", [True, False])
 def test_filter_unsupported_messages_flag(make_bridge_env, on):
-    env = make_bridge_env(flags={"FEATURE_FILTER_UNSUPPORTED_MESSAGES_HANDOVER_PROVIDER":
-                                 str(on).lower()})
+    env = make_bridge_env(
+        flags={"FEATURE_FILTER_UNSUPPORTED_MESSAGES_HANDOVER_PROVIDER": str(on).lower()}
+    )
     env.say("hello")
     env.say(data={"payload": {"kind": "card"}})
     env.say("agent")
@@ -71,8 +95,9 @@ def test_filter_unsupported_messages_flag(make_bridge_env, on):
 
 @pytest.mark.parametrize("send_profile", [True, False])
 def test_send_profile(make_bridge_env, send_profile):
-    env = make_bridge_env(config={"providers": [{"id": "genesys-demo",
-                                                 "send_profile": send_profile}]})
+    env = make_bridge_env(
+        config={"providers": [{"id": "genesys-demo", "send_profile": send_profile}]}
+    )
     # A returning user whose contact profile carries a name.
     key = SessionKey(env.url_token, env.user_id, env.session_id)
     env.ctx.store.save_session(key, {"profile": {"firstname": "Jane", "lastname": "Doe"}})
@@ -90,7 +115,8 @@ def test_copilot_url_and_node_attributes(make_bridge_env, tmp_path):
     conversation_id = start_handover(env)
     attrs = SandboxReader(env.sandbox_url).customer(conversation_id)["attributes"]
     assert attrs["agentCopilotUrl"] == (
-        f"{base}?userId={env.user_id}&sessionId={env.session_id}&URLToken=demo")
+        f"{base}?userId={env.user_id}&sessionId={env.session_id}&URLToken=demo"
+    )
     assert attrs["mySkills"] == "demo"
     assert attrs["source"] == "om-bridge demo bot"  # the demo Handover node's key-value attribute
 
@@ -103,8 +129,13 @@ def test_no_copilot_url_when_not_configured(bridge_env):
 
 def test_presence_notices_off(make_bridge_env, tmp_path):
     env = make_bridge_env()
-    env.restart_bridge(config=flow_config(demo_flow_with(
-        tmp_path, enableUserConnectsMessage=False, enableUserDisconnectsMessage=False)))
+    env.restart_bridge(
+        config=flow_config(
+            demo_flow_with(
+                tmp_path, enableUserConnectsMessage=False, enableUserDisconnectsMessage=False
+            )
+        )
+    )
     conversation_id = start_handover(env, agent_answers=True)
     env.post_session("disconnect")
     env.post_session("connect")
@@ -117,6 +148,7 @@ def test_presence_notices_off(make_bridge_env, tmp_path):
         return "marker" in collect_ok
 
     from tests.conftest import wait_until
+
     wait_until(arrived, 10, interval=0.2, what="the marker at the agent")
     assert "User left the conversation" not in collect_ok
     assert "User joined the conversation" not in collect_ok

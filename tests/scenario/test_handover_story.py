@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
-from tests.scenario.handover_helpers import (SandboxReader, collect, demo_flow_with, flow_config,
-                                             handover_of, statuses, wait_conversation_id)
+from tests.scenario.handover_helpers import (
+    SandboxReader,
+    collect,
+    demo_flow_with,
+    flow_config,
+    handover_of,
+    statuses,
+    wait_conversation_id,
+)
 
 
 def test_greeting_agent_and_back(bridge_env, tmp_path):
@@ -46,20 +53,30 @@ def test_greeting_agent_and_back(bridge_env, tmp_path):
     assert said["data"]["agent"]["avatar"]
     assert "active" in statuses(outs)
     # The agent message was reported Delivered back to Genesys.
-    wait_until(lambda: (reader.outbound(conversation_id, "Hi, I am Alex. How can I help?")
-                        or {}).get("status") == "delivery-success",
-               10, interval=0.2, what="a Delivered receipt")
+    wait_until(
+        lambda: (reader.outbound(conversation_id, "Hi, I am Alex. How can I help?") or {}).get(
+            "status"
+        )
+        == "delivery-success",
+        10,
+        interval=0.2,
+        what="a Delivered receipt",
+    )
 
     reply = env.say("My order is late")
     assert reply["outputStack"] == []
-    wait_until(lambda: "My order is late" in reader.inbound_texts(conversation_id), 10,
-               interval=0.2,
-               what="the user's message at the agent")
+    wait_until(
+        lambda: "My order is late" in reader.inbound_texts(conversation_id),
+        10,
+        interval=0.2,
+        what="the user's message at the agent",
+    )
 
     # The end reaches the bridge through the sandbox's EventBridge delivery (customer.end).
     agent.disconnect(conversation_id)
-    outs = collect(env, lambda o: o["source"] == "bot" and "I'm back" in (o.get("text") or ""),
-                   timeout=20)
+    outs = collect(
+        env, lambda o: o["source"] == "bot" and "I'm back" in (o.get("text") or ""), timeout=20
+    )
     assert "completed" in statuses(outs)
     assert handover_of(env) is None
     again = env.say("hello again")

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from tests.conftest import wait_until
-from tests.scenario.handover_helpers import (SandboxReader, collect, handover_of, start_handover,
-                                             statuses, wait_conversation_id)
+from tests.scenario.handover_helpers import (
+    SandboxReader,
+    collect,
+    handover_of,
+    start_handover,
+    statuses,
+    wait_conversation_id,
+)
 
 MESSAGE_ROUTE = "/api/v2/conversations/messages/*/inbound/open/message"
 
@@ -30,10 +36,18 @@ def test_503_and_429_delay_but_keep_order(bridge_env):
     env = bridge_env
     _fast(env)
     conversation_id = start_handover(env, agent_answers=True)
-    env.sandbox_admin.add_fault(target="api", mode="status", status=503, count=2,
-                                path=MESSAGE_ROUTE, method="POST")
-    env.sandbox_admin.add_fault(target="api", mode="status", status=429, retry_after=1, count=1,
-                                path=MESSAGE_ROUTE, method="POST")
+    env.sandbox_admin.add_fault(
+        target="api", mode="status", status=503, count=2, path=MESSAGE_ROUTE, method="POST"
+    )
+    env.sandbox_admin.add_fault(
+        target="api",
+        mode="status",
+        status=429,
+        retry_after=1,
+        count=1,
+        path=MESSAGE_ROUTE,
+        method="POST",
+    )
     for text in ("one", "two", "three"):
         assert env.say(text)["outputStack"] == []
     assert _agent_sees(env, conversation_id, ["one", "two", "three"]) == ["one", "two", "three"]
@@ -44,8 +58,9 @@ def test_other_4xx_dead_letters_and_unblocks(bridge_env):
     env = bridge_env
     _fast(env)
     conversation_id = start_handover(env, agent_answers=True)
-    env.sandbox_admin.add_fault(target="api", mode="status", status=400, count=1,
-                                path=MESSAGE_ROUTE, method="POST")
+    env.sandbox_admin.add_fault(
+        target="api", mode="status", status=400, count=1, path=MESSAGE_ROUTE, method="POST"
+    )
     env.say("rejected")
     env.say("accepted")
     assert _agent_sees(env, conversation_id, ["accepted"]) == ["accepted"]
@@ -63,11 +78,15 @@ def test_messages_held_when_the_conversation_ends_are_reported_to_the_user(bridg
     env = bridge_env
     _fast(env)
     conversation_id = start_handover(env, agent_answers=True)
-    env.sandbox_admin.add_fault(target="api", mode="status", status=503, count=-1,
-                                path=MESSAGE_ROUTE, method="POST")
+    env.sandbox_admin.add_fault(
+        target="api", mode="status", status=503, count=-1, path=MESSAGE_ROUTE, method="POST"
+    )
     env.say("are you still there?")
-    wait_until(lambda: any(i.attempts >= 1 for i in env.ctx.store.outbox_pending()), 10,
-               what="a failed attempt")
+    wait_until(
+        lambda: any(i.attempts >= 1 for i in env.ctx.store.outbox_pending()),
+        10,
+        what="a failed attempt",
+    )
     env.agent.disconnect(conversation_id)  # the end still arrives (EventBridge)
     outs = collect(env, lambda o: (o.get("data") or {}).get("undelivered"), timeout=20)
     assert "completed" in statuses(outs)
@@ -75,7 +94,8 @@ def test_messages_held_when_the_conversation_ends_are_reported_to_the_user(bridg
     assert notice[0]["data"]["undelivered"]["text"] == "are you still there?"
     assert "conversation had ended" in notice[0]["text"]
     assert "are you still there?" not in SandboxReader(env.sandbox_url).inbound_texts(
-        conversation_id)
+        conversation_id
+    )
     assert env.ctx.store.outbox_pending() == []
 
 
@@ -91,8 +111,12 @@ def test_genesys_down_messages_wait_and_go_out_in_order(bridge_env):
     # The restarted sandbox has forgotten the old conversation: the held messages open a new one.
     env.agent.go_on_queue()
     conversation = env.agent.wait_for_offer(timeout=20)
-    assert _agent_sees(env, conversation["id"], ["while", "genesys", "was", "down"]) == \
-        ["while", "genesys", "was", "down"]
+    assert _agent_sees(env, conversation["id"], ["while", "genesys", "was", "down"]) == [
+        "while",
+        "genesys",
+        "was",
+        "down",
+    ]
 
 
 def test_handover_started_while_genesys_is_down(bridge_env):
@@ -115,12 +139,16 @@ def test_restart_with_messages_in_the_outbox(bridge_env):
     env = bridge_env
     _fast(env)
     conversation_id = start_handover(env, agent_answers=True)
-    env.sandbox_admin.add_fault(target="api", mode="status", status=503, count=-1,
-                                path=MESSAGE_ROUTE, method="POST")
+    env.sandbox_admin.add_fault(
+        target="api", mode="status", status=503, count=-1, path=MESSAGE_ROUTE, method="POST"
+    )
     env.say("first")
     env.say("second")
-    wait_until(lambda: any(i.attempts >= 1 for i in env.ctx.store.outbox_pending()), 10,
-               what="a failed attempt")
+    wait_until(
+        lambda: any(i.attempts >= 1 for i in env.ctx.store.outbox_pending()),
+        10,
+        what="a failed attempt",
+    )
     env.stop_bridge()
     env.sandbox_admin.clear_faults()
     env.start_bridge()  # a new process on the same SQLite file
@@ -133,8 +161,9 @@ def test_first_message_refused_ends_the_handover_in_error(bridge_env):
     env = bridge_env
     _fast(env)
     env.say("hello")
-    env.sandbox_admin.add_fault(target="api", mode="status", status=400, count=1,
-                                path=MESSAGE_ROUTE, method="POST")
+    env.sandbox_admin.add_fault(
+        target="api", mode="status", status=400, count=1, path=MESSAGE_ROUTE, method="POST"
+    )
     env.say("agent")
     outs = collect(env, lambda o: "couldn't reach an agent" in (o.get("text") or ""))
     assert statuses(outs) == ["requested", "error"]

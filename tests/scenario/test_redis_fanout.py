@@ -21,8 +21,8 @@ import pytest
 import redis
 import requests
 
-from bridge.demo import WEBHOOK_PATH
-from bridge.store import SessionKey
+from om_bridge.bridge.demo import WEBHOOK_PATH
+from om_bridge.bridge.store import SessionKey
 from tests.browser import Receiver
 from tests.conftest import free_port, wait_until
 from tests.scenario.handover_helpers import SandboxReader, statuses, wait_conversation_id
@@ -43,9 +43,23 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     workdir = tmp_path / "redis"
     workdir.mkdir()
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", HOST, "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            HOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(host=HOST, port=port)
 
     def up() -> bool:
@@ -77,13 +91,22 @@ def two_bridges(make_bridge_env, redis_url) -> Iterator[TwoBridges]:  # type: ig
     receiver = Receiver()
     receiver.__enter__()
     env = make_bridge_env(
-        config={"bridge": {"store": redis_url},
-                "endpoints": [{"url_token": "demo", "callback_url": receiver.url + "/cb"}]},
+        config={
+            "bridge": {"store": redis_url},
+            "endpoints": [{"url_token": "demo", "callback_url": receiver.url + "/cb"}],
+        },
         sandbox_config={"seed": {"webhook_url": b_url + WEBHOOK_PATH}},
     )
     env.receiver = receiver
-    b = BridgeServer({"config_path": str(env.config_path()), "environ": dict(env.environ),
-                      "start_workers": True, "sse_keepalive": 1.0}, b_port)
+    b = BridgeServer(
+        {
+            "config_path": str(env.config_path()),
+            "environ": dict(env.environ),
+            "start_workers": True,
+            "sse_keepalive": 1.0,
+        },
+        b_port,
+    )
     for ctx in (env.ctx, b.ctx):
         ctx.engine.outbox.backoff_base, ctx.engine.outbox.backoff_cap = 0.05, 0.3
     try:
@@ -104,8 +127,9 @@ def _watchers(env: BridgeEnv, skey: str) -> int:
 
 def _sse_reader(env: BridgeEnv, got: list[dict], stop: threading.Event) -> threading.Thread:
     """Reads A's SSE stream into `got` until `stop` is set."""
-    resp = requests.get(env.session_url("/events"), params={"userId": env.user_id}, stream=True,
-                        timeout=30)
+    resp = requests.get(
+        env.session_url("/events"), params={"userId": env.user_id}, stream=True, timeout=30
+    )
     assert resp.status_code == 200
 
     def run() -> None:
@@ -114,7 +138,7 @@ def _sse_reader(env: BridgeEnv, got: list[dict], stop: threading.Event) -> threa
                 if stop.is_set():
                     break
                 if line.startswith("data: "):
-                    got.append(json.loads(line[len("data: "):]))
+                    got.append(json.loads(line[len("data: ") :]))
         except requests.RequestException:
             pass
         finally:
@@ -127,7 +151,9 @@ def _sse_reader(env: BridgeEnv, got: list[dict], stop: threading.Event) -> threa
 
 def test_webhook_on_b_reaches_the_user_on_a_and_the_outbox_sends_once(two_bridges):
     env, b = two_bridges.env, two_bridges.b
-    assert type(env.ctx.store).__name__ == "RedisStore" and type(b.ctx.store).__name__ == "RedisStore"
+    assert (
+        type(env.ctx.store).__name__ == "RedisStore" and type(b.ctx.store).__name__ == "RedisStore"
+    )
     env.ctx.store.cross_process_poll = NO_REREAD  # only pub/sub may wake A's waiters
     sse_got: list[dict] = []
     stop = threading.Event()
@@ -167,15 +193,21 @@ def test_webhook_on_b_reaches_the_user_on_a_and_the_outbox_sends_once(two_bridge
         sent = [f"user message {i}" for i in range(6)]
         for i, text in enumerate(sent):
             if i % 2:
-                r = requests.post(two_bridges.b_url + "/endpoint/demo",
-                                  json={"userId": env.user_id, "sessionId": env.session_id,
-                                        "text": text}, timeout=10)
+                r = requests.post(
+                    two_bridges.b_url + "/endpoint/demo",
+                    json={"userId": env.user_id, "sessionId": env.session_id, "text": text},
+                    timeout=10,
+                )
                 assert r.status_code == 200, r.text
             else:
                 assert env.say(text)["outputStack"] == []
         reader_api = SandboxReader(env.sandbox_url)
-        wait_until(lambda: sent[-1] in reader_api.inbound_texts(conversation_id), 20,
-                   interval=0.2, what="the last user message at the agent")
+        wait_until(
+            lambda: sent[-1] in reader_api.inbound_texts(conversation_id),
+            20,
+            interval=0.2,
+            what="the last user message at the agent",
+        )
         wait_until(lambda: env.ctx.store.outbox_pending() == [], 10, what="an empty outbox")
         inbound = reader_api.inbound_texts(conversation_id)
         assert [t for t in inbound if t in sent] == sent
@@ -188,8 +220,7 @@ def test_webhook_on_b_reaches_the_user_on_a_and_the_outbox_sends_once(two_bridge
 
         def back() -> bool:
             outs = env.outputs(0)["outputs"]
-            return any(o["source"] == "bot" and "I'm back" in (o.get("text") or "")
-                       for o in outs)
+            return any(o["source"] == "bot" and "I'm back" in (o.get("text") or "") for o in outs)
 
         wait_until(back, 20, interval=0.2, what="the bot back after the end")
         outs = env.outputs(0)["outputs"]
@@ -198,9 +229,12 @@ def test_webhook_on_b_reaches_the_user_on_a_and_the_outbox_sends_once(two_bridge
         seqs = [o["seq"] for o in outs]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         wait_until(lambda: len(sse_got) >= len(outs), 10, what="every output on A's SSE stream")
-        assert [o["seq"] for o in sse_got[:len(outs)]] == seqs
-        wait_until(lambda: len(env.receiver.requests) >= len(outs), 10,
-                   what="every output at the callback URL")
+        assert [o["seq"] for o in sse_got[: len(outs)]] == seqs
+        wait_until(
+            lambda: len(env.receiver.requests) >= len(outs),
+            10,
+            what="every output at the callback URL",
+        )
         trace = [r.json()["AIOutput"]["traceId"] for r in env.receiver.requests]
         assert trace == [f"om-bridge-{env.session_id}-{s}" for s in seqs]
     finally:

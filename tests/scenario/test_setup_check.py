@@ -11,10 +11,10 @@ import uuid
 import pytest
 import tomli_w
 
-from bridge import cli
-from bridge.setup.remote import URL_FIELD
-from bridge.setup.steps import StepResult, render_text
-from sandbox import seed
+from om_bridge.bridge import cli
+from om_bridge.bridge.setup.remote import URL_FIELD
+from om_bridge.bridge.setup.steps import StepResult, render_text
+from om_bridge.sandbox import seed
 from tests.scenario.harness import BridgeEnv
 
 PROVIDER = "genesys-demo"
@@ -26,8 +26,13 @@ _PREFIXES = ("FEATURE_", "GENESYS_", "SKIP_GENESYS_", "OM_BRIDGE_")
 def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
     """Run `om-bridge check --json` for an env through the CLI: (status, results by step)."""
 
-    def run(env: BridgeEnv, *extra: str, environ: dict | None = None, text: bool = False,
-            config: dict | None = None):
+    def run(
+        env: BridgeEnv,
+        *extra: str,
+        environ: dict | None = None,
+        text: bool = False,
+        config: dict | None = None,
+    ):
         path = env.config_path()
         if config is not None:  # a configuration only the check reads (the bridge keeps its own)
             path = env.tmp_path / "check.toml"
@@ -47,6 +52,7 @@ def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
         assert len(steps) == len(set(steps)), f"a step reported twice: {steps}"
         assert_every_fail_names_its_fix_and_seed_step(results)
         return status, {r["step"]: r for r in results}
+
     return run
 
 
@@ -76,10 +82,16 @@ def test_correct_setup_passes_every_step(bridge_env, check) -> None:
     assert "Demo Queue" in results["Queue"]["detail"]
     assert "om-bridge demo inbound message flow" in results["Message routing"]["detail"]
     assert "om-bridge-demo" in results["Open Messaging integration"]["detail"]
-    assert "accepted a webhook signed with the integration's secret" in \
-        results["Signed webhook round-trip"]["detail"]
-    for permission in ("messaging:integration:view", "conversation:message:create",
-                       "conversation:message:view", "directory:user:view"):
+    assert (
+        "accepted a webhook signed with the integration's secret"
+        in results["Signed webhook round-trip"]["detail"]
+    )
+    for permission in (
+        "messaging:integration:view",
+        "conversation:message:create",
+        "conversation:message:view",
+        "directory:user:view",
+    ):
         assert results[f"Permission {permission}"]["status"] == "PASS"
     assert results["Completion: EventBridge API key configured"]["status"] == "PASS"
 
@@ -169,8 +181,11 @@ def test_missing_permission_is_named_from_the_403_body(make_bridge_env, check) -
 
 
 def test_optional_permission_only_warns(make_bridge_env, check) -> None:
-    env = make_bridge_env(sandbox_config=_role_without("directory:user:view", "routing:queue:view",
-                                                       "routing:message:manage"))
+    env = make_bridge_env(
+        sandbox_config=_role_without(
+            "directory:user:view", "routing:queue:view", "routing:message:manage"
+        )
+    )
     status, results = check(env)
     assert status == 0
     users = results["Permission directory:user:view"]
@@ -181,8 +196,14 @@ def test_optional_permission_only_warns(make_bridge_env, check) -> None:
     assert routing["status"] == "WARN" and "routing:message:manage" in routing["fix"]
 
 
-@pytest.mark.bridge_env(sandbox_config={"seed": {
-    "default_flow_id": "", "integrations": [{"id": seed.DEMO_INTEGRATION_ID, "flow_id": ""}]}})
+@pytest.mark.bridge_env(
+    sandbox_config={
+        "seed": {
+            "default_flow_id": "",
+            "integrations": [{"id": seed.DEMO_INTEGRATION_ID, "flow_id": ""}],
+        }
+    }
+)
 def test_integration_without_inbound_message_flow(bridge_env, check) -> None:
     status, results = check(bridge_env)
     assert status == 1
@@ -222,8 +243,9 @@ def test_organisation_not_whitelisted(bridge_env, check) -> None:
     environ = {**bridge_env.environ, "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"}
     status, results = check(bridge_env, environ=environ)
     assert status == 1
-    assert "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST" in \
-        results["Feature flags"]["detail"]
+    assert (
+        "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST" in results["Feature flags"]["detail"]
+    )
 
 
 def test_trial_environment(make_bridge_env, check) -> None:
@@ -234,12 +256,16 @@ def test_trial_environment(make_bridge_env, check) -> None:
     assert results["Environment"]["seed_step"] == "Restrictions"
 
 
-@pytest.mark.parametrize("field,value,expected", [
-    ("client_id", "no-such-client", "does not know the OAuth client id no-such-client"),
-    ("client_secret", "wrong-secret-0123456789", "exists but its secret was rejected"),
-])
-def test_wrong_client_id_and_wrong_secret_are_told_apart(make_bridge_env, check, field, value,
-                                                          expected) -> None:
+@pytest.mark.parametrize(
+    "field,value,expected",
+    [
+        ("client_id", "no-such-client", "does not know the OAuth client id no-such-client"),
+        ("client_secret", "wrong-secret-0123456789", "exists but its secret was rejected"),
+    ],
+)
+def test_wrong_client_id_and_wrong_secret_are_told_apart(
+    make_bridge_env, check, field, value, expected
+) -> None:
     env = make_bridge_env(config={"providers": [{"id": PROVIDER, field: value}]})
     status, results = check(env)
     assert status == 1
@@ -302,8 +328,7 @@ def test_default_config_falls_back_to_the_data_dir(bridge_env, monkeypatch, caps
 
 
 def test_unknown_provider_and_missing_config_exit_2(bridge_env, check, capsys) -> None:
-    assert cli.main(["check", "--config", str(bridge_env.config_path()),
-                     "--provider", "nope"]) == 2
+    assert cli.main(["check", "--config", str(bridge_env.config_path()), "--provider", "nope"]) == 2
     assert "unknown provider nope" in capsys.readouterr().err
     assert cli.main(["check", "--config", str(bridge_env.tmp_path / "missing.toml")]) == 2
 
@@ -322,16 +347,15 @@ def test_sandbox_recipient_route_parses_as_the_sdk_model(bridge_env) -> None:
     assert recipient.flow.id == seed.DEMO_FLOW_ID
 
 
-
 def test_webhook_url_of_a_real_org_is_not_pointed_at_a_local_address(bridge_env) -> None:
     """A region host with public_url left local: the fix is to publish the bridge, not to point
     the org's integration at loopback (the step asks nothing of Genesys beyond the integration)."""
     import dataclasses
 
-    from bridge.config import load_config
-    from bridge.setup.context import Target
-    from bridge.setup.remote import check_webhook_url
-    from bridge.setup.steps import StepLog
+    from om_bridge.bridge.config import load_config
+    from om_bridge.bridge.setup.context import Target
+    from om_bridge.bridge.setup.remote import check_webhook_url
+    from om_bridge.bridge.setup.steps import StepLog
 
     config = load_config(str(bridge_env.config_path()), bridge_env.environ)
     provider = dataclasses.replace(config.provider(PROVIDER), host="mypurecloud.de", base_url="")
@@ -347,14 +371,14 @@ def test_webhook_url_of_a_real_org_is_not_pointed_at_a_local_address(bridge_env)
     assert log.results[0].status == "WARN"  # matches, but Genesys cannot reach it
 
 
-
 def test_a_secret_echoed_in_a_detail_is_masked(make_bridge_env, check) -> None:
     """A detail that would print a configured secret (here: the deployment name equals the client
     secret, so "no integration is named <secret>" echoes it) shows *** instead."""
-    from sandbox import seed
+    from om_bridge.sandbox import seed
 
-    env = make_bridge_env(config={"providers": [{"id": PROVIDER,
-                                                 "deployment_name": seed.BRIDGE_CLIENT_SECRET}]})
+    env = make_bridge_env(
+        config={"providers": [{"id": PROVIDER, "deployment_name": seed.BRIDGE_CLIENT_SECRET}]}
+    )
     status, results = check(env)
     assert status == 1
     detail = results["Open Messaging integration"]["detail"]
@@ -366,7 +390,7 @@ def test_output_never_shows_a_configured_secret_even_if_genesys_echoes_it():
     """Genesys error messages are printed as received; the writer masks configured secrets."""
     import io
 
-    from bridge.setup.redact import RedactingWriter
+    from om_bridge.bridge.setup.redact import RedactingWriter
 
     buf = io.StringIO()
     writer = RedactingWriter(buf, ["bridge-secret-0123456789", "short", ""])

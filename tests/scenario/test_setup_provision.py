@@ -8,12 +8,12 @@ import os
 
 import pytest
 
-from bridge import cli
-from bridge.genesys import GenesysClient
-from bridge.setup.context import Target
-from bridge.setup.provision import make_plan
-from bridge.setup.provision_state import STATE_FILE, ProvisionState
-from sandbox import seed
+from om_bridge.bridge import cli
+from om_bridge.bridge.genesys import GenesysClient
+from om_bridge.bridge.setup.context import Target
+from om_bridge.bridge.setup.provision import make_plan
+from om_bridge.bridge.setup.provision_state import STATE_FILE, ProvisionState
+from om_bridge.sandbox import seed
 from tests.scenario.harness import BridgeEnv
 
 PROVIDER = "genesys-demo"
@@ -31,15 +31,20 @@ def run(monkeypatch, capsys):  # type: ignore[no-untyped-def]
                 monkeypatch.delenv(name)
         for name, value in env.environ.items():
             monkeypatch.setenv(name, value)
-        status = cli.main([command, "--config", str(env.config_path()),
-                           "--data-dir", str(env.data_dir), *extra])
+        status = cli.main(
+            [command, "--config", str(env.config_path()), "--data-dir", str(env.data_dir), *extra]
+        )
         return status, capsys.readouterr().out
+
     return go
 
 
 def genesys(env: BridgeEnv) -> GenesysClient:
-    return GenesysClient(base_url=env.sandbox_url, client_id=seed.BRIDGE_CLIENT_ID,
-                         client_secret=seed.BRIDGE_CLIENT_SECRET)
+    return GenesysClient(
+        base_url=env.sandbox_url,
+        client_id=seed.BRIDGE_CLIENT_ID,
+        client_secret=seed.BRIDGE_CLIENT_SECRET,
+    )
 
 
 def integrations_named(env: BridgeEnv, name: str = NAME) -> list[dict]:
@@ -94,11 +99,19 @@ def test_dry_run_changes_nothing(empty_env, run) -> None:
     assert not (empty_env.data_dir / STATE_FILE).exists()
 
 
-@pytest.mark.bridge_env(sandbox_config={"seed": {
-    "webhook_url": "https://elsewhere.example.com/handover/genesysCloudOM",
-    "integrations": [{"id": seed.DEMO_INTEGRATION_ID,
-                      "outboundNotificationWebhookSignatureSecretToken":
-                          "an-old-secret-0123456789"}]}})
+@pytest.mark.bridge_env(
+    sandbox_config={
+        "seed": {
+            "webhook_url": "https://elsewhere.example.com/handover/genesysCloudOM",
+            "integrations": [
+                {
+                    "id": seed.DEMO_INTEGRATION_ID,
+                    "outboundNotificationWebhookSignatureSecretToken": "an-old-secret-0123456789",
+                }
+            ],
+        }
+    }
+)
 def test_provision_updates_url_and_secret(bridge_env, run) -> None:
     status, out = run(bridge_env, "provision", "--dry-run")
     assert status == 0 and "would change the webhook URL" in out
@@ -108,10 +121,13 @@ def test_provision_updates_url_and_secret(bridge_env, run) -> None:
     status, out = run(bridge_env, "provision")
     assert status == 0, out
     expected = f"{bridge_env.bridge_url}/handover/genesysCloudOM"
-    assert ("changed the webhook URL: https://elsewhere.example.com/handover/genesysCloudOM -> "
-            + expected) in out
-    assert ("replaced the signature secret with webhook_secret "
-            "(Genesys returned a different one)") in out
+    assert (
+        "changed the webhook URL: https://elsewhere.example.com/handover/genesysCloudOM -> "
+        + expected
+    ) in out
+    assert (
+        "replaced the signature secret with webhook_secret (Genesys returned a different one)"
+    ) in out
     [after] = integrations_named(bridge_env)
     assert after["id"] == seed.DEMO_INTEGRATION_ID
     assert after["outboundNotificationWebhookUrl"] == expected
@@ -125,8 +141,9 @@ def test_provision_updates_url_and_secret(bridge_env, run) -> None:
 
 def test_missing_permission_to_create(make_bridge_env, run) -> None:
     permissions = [p for p in seed.BRIDGE_PERMISSIONS if p != "messaging:integration:add"]
-    env = make_bridge_env(sandbox_config={"seed": {"roles": [{"id": "bridge",
-                                                              "permissions": permissions}]}})
+    env = make_bridge_env(
+        sandbox_config={"seed": {"roles": [{"id": "bridge", "permissions": permissions}]}}
+    )
     client = genesys(env)
     client.delete_integration(seed.DEMO_INTEGRATION_ID)
     client.close()
@@ -139,8 +156,9 @@ def test_missing_permission_to_create(make_bridge_env, run) -> None:
 
 def test_unknown_region_fails_cleanly(bridge_env, run) -> None:
     config = bridge_env.config_path()
-    text = config.read_text().replace(f'base_url = "{bridge_env.sandbox_url}"',
-                                      'host = "mypurecloud.example"')
+    text = config.read_text().replace(
+        f'base_url = "{bridge_env.sandbox_url}"', 'host = "mypurecloud.example"'
+    )
     assert "mypurecloud.example" in text
     config.write_text(text)
     status, out = run(bridge_env, "provision")
@@ -175,13 +193,16 @@ def test_a_real_org_is_never_given_a_local_webhook_url(bridge_env, run) -> None:
     """With public_url left at its default (http://127.0.0.1:8080), provision for a region host
     refuses before calling Genesys instead of pointing the org's integration at loopback."""
     config = bridge_env.config_path()
-    text = config.read_text().replace(f'base_url = "{bridge_env.sandbox_url}"',
-                                      'host = "mypurecloud.de"')
+    text = config.read_text().replace(
+        f'base_url = "{bridge_env.sandbox_url}"', 'host = "mypurecloud.de"'
+    )
     assert 'host = "mypurecloud.de"' in text
     config.write_text(text)
     status, out = run(bridge_env, "provision")
     assert status == 1
-    assert f"the webhook URL {bridge_env.bridge_url}/handover/genesysCloudOM is not one Genesys " \
+    assert (
+        f"the webhook URL {bridge_env.bridge_url}/handover/genesysCloudOM is not one Genesys "
         "Cloud can deliver to (the scheme is http)" in out
-    assert 'bridge.public_url' in out and '"1. Create a Platform"' in out
+    )
+    assert "bridge.public_url" in out and '"1. Create a Platform"' in out
     assert seed.DEMO_WEBHOOK_SECRET not in out and seed.BRIDGE_CLIENT_SECRET not in out

@@ -3,8 +3,8 @@ the answer and the relay delays an agent message but never loses or repeats it (
 
 from __future__ import annotations
 
-from bridge.handover.inbound import queue_key
-from bridge.store import open_store
+from om_bridge.bridge.handover.inbound import queue_key
+from om_bridge.bridge.store import open_store
 from tests.scenario.handover_helpers import agent_texts, collect, start_handover
 from tests.scenario.webhook_replay import compact, payload, post_raw, replay
 
@@ -14,8 +14,13 @@ def _agent_said(text: str):  # type: ignore[no-untyped-def]
 
 
 def _marker_then(env, conversation_id, text="marker"):  # type: ignore[no-untyped-def]
-    resp, _ = replay(env.bridge_url, "outbound_text", customer_id=env.user_id,
-                     conversation_id=conversation_id, text=text)
+    resp, _ = replay(
+        env.bridge_url,
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text=text,
+    )
     assert resp.status_code == 200
     collect(env, _agent_said(text))
 
@@ -25,8 +30,12 @@ def test_a_webhook_accepted_before_a_crash_reaches_the_user_once_after_restart(b
     conversation_id = start_handover(env)
     # The relay workers are gone, as after a crash between the 2xx and the relay.
     env.ctx.engine.inbound.stop()
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   text="sent before the crash")
+    body = payload(
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text="sent before the crash",
+    )
     raw = compact(body)
     assert post_raw(env.bridge_url, raw).json() == {"status": "accepted"}
     assert body["id"] in [i.payload["body"]["id"] for i in env.ctx.store.inbound_pending()]
@@ -44,14 +53,24 @@ def test_a_webhook_accepted_before_a_crash_reaches_the_user_once_after_restart(b
 def test_a_webhook_leased_by_a_process_that_died_is_handled_after_the_lease(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   text="left behind")
+    body = payload(
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text="left behind",
+    )
     # Another process on the same store accepted it (leased to itself) and died before handling.
     other = open_store(env.config["bridge"]["store"])
     try:
-        item = other.accept_inbound(f"test:{body['id']}", 60, queue_key(body), "Text",
-                                    {"provider_id": "genesys-demo", "body": body},
-                                    owner="a-process-that-died", lease_seconds=1.0)
+        item = other.accept_inbound(
+            f"test:{body['id']}",
+            60,
+            queue_key(body),
+            "Text",
+            {"provider_id": "genesys-demo", "body": body},
+            owner="a-process-that-died",
+            lease_seconds=1.0,
+        )
     finally:
         other.close()
     assert item is not None and item.attempts == 1
@@ -66,8 +85,13 @@ def test_messages_of_one_customer_reach_the_user_in_order(bridge_env):
     conversation_id = start_handover(env)
     sent = [f"part {n}" for n in range(8)]
     for text in sent:
-        resp, _ = replay(env.bridge_url, "outbound_text", customer_id=env.user_id,
-                         conversation_id=conversation_id, text=text)
+        resp, _ = replay(
+            env.bridge_url,
+            "outbound_text",
+            customer_id=env.user_id,
+            conversation_id=conversation_id,
+            text=text,
+        )
         assert resp.json() == {"status": "accepted"}
     collect(env, _agent_said(sent[-1]))
     assert [t for t in agent_texts(env) if t.startswith("part ")] == sent

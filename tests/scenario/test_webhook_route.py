@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 
-from sandbox import seed
+from om_bridge.sandbox import seed
 from tests.conftest import wait_until
-from tests.scenario.handover_helpers import (SandboxReader, agent_texts, collect, handover_of,
-                                             start_handover)
+from tests.scenario.handover_helpers import (
+    SandboxReader,
+    agent_texts,
+    collect,
+    handover_of,
+    start_handover,
+)
 from tests.scenario.webhook_replay import compact, payload, post_raw, replay
 
 
 def _marker_then(env, conversation_id, text="marker"):
     """Post a valid agent text and wait for it: everything posted before was handled by then."""
-    resp, _ = replay(env.bridge_url, "outbound_text", customer_id=env.user_id,
-                     conversation_id=conversation_id, text=text)
+    resp, _ = replay(
+        env.bridge_url,
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text=text,
+    )
     assert resp.status_code == 200
     collect(env, lambda o: o["source"] == "agent" and o.get("text") == text)
 
@@ -22,11 +32,15 @@ def _marker_then(env, conversation_id, text="marker"):
 def test_bad_signature_is_401_and_changes_nothing(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   text="forged")
+    body = payload(
+        "outbound_text", customer_id=env.user_id, conversation_id=conversation_id, text="forged"
+    )
     raw = compact(body)
-    for bad in (dict(secret="not-the-secret"), dict(signature="sha256=AAAA"),
-                dict(signature="3f676129f756cb5c")):
+    for bad in (
+        dict(secret="not-the-secret"),
+        dict(signature="sha256=AAAA"),
+        dict(signature="3f676129f756cb5c"),
+    ):
         resp = post_raw(env.bridge_url, raw, **bad)
         assert resp.status_code == 401
         assert resp.json()["error"] == "invalid_signature"
@@ -41,8 +55,9 @@ def test_bad_signature_is_401_and_changes_nothing(bridge_env):
 def test_duplicate_webhook_delivered_once(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   text="only once")
+    body = payload(
+        "outbound_text", customer_id=env.user_id, conversation_id=conversation_id, text="only once"
+    )
     raw = compact(body)
     assert post_raw(env.bridge_url, raw).json()["status"] == "accepted"
     second = post_raw(env.bridge_url, raw)
@@ -57,21 +72,30 @@ def test_malformed_oversized_and_schema_invalid_bodies(bridge_env):
     resp = post_raw(env.bridge_url, b'{"id": "x", "channel": ')
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_json"
 
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   text="no recipient")
+    body = payload(
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text="no recipient",
+    )
     del body["channel"]["to"]
     resp = post_raw(env.bridge_url, compact(body))
     assert resp.status_code == 400
     assert resp.json()["error"] == "schema_invalid" and resp.json()["path"] == "$.channel"
     assert "to" in resp.json()["message"]
 
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   type=7)
+    body = payload(
+        "outbound_text", customer_id=env.user_id, conversation_id=conversation_id, type=7
+    )
     resp = post_raw(env.bridge_url, compact(body))
     assert resp.status_code == 400 and resp.json()["path"] == "$.type"
 
-    big = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                  text="x" * 600_000)
+    big = payload(
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text="x" * 600_000,
+    )
     resp = post_raw(env.bridge_url, compact(big))
     assert resp.status_code == 413 and resp.json()["error"] == "payload_too_large"
 
@@ -81,9 +105,13 @@ def test_malformed_oversized_and_schema_invalid_bodies(bridge_env):
 
 def test_unsigned_request_is_a_data_action_request(bridge_env):
     env = bridge_env
-    raw = json.dumps({"userId": env.user_id,
-                      "topic": "v2.detail.events.conversation.x.customer.end",
-                      "disconnectType": "PEER"}).encode()
+    raw = json.dumps(
+        {
+            "userId": env.user_id,
+            "topic": "v2.detail.events.conversation.x.customer.end",
+            "disconnectType": "PEER",
+        }
+    ).encode()
     resp = post_raw(env.bridge_url, raw, secret=None)
     # Not a webhook: the completion service answers (no data-action credential in the demo).
     assert resp.status_code in (401, 403, 404)
@@ -112,8 +140,9 @@ def test_message_for_no_open_handover_gets_failed_receipt(bridge_env):
 def test_receipts_are_bookkeeping_only(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
-    resp, _ = replay(env.bridge_url, "outbound_receipt", customer_id=env.user_id,
-                     conversation_id=conversation_id)
+    resp, _ = replay(
+        env.bridge_url, "outbound_receipt", customer_id=env.user_id, conversation_id=conversation_id
+    )
     assert resp.status_code == 200
     _marker_then(env, conversation_id)
     agent_outputs = [o for o in env.outputs(0)["outputs"] if o["source"] == "agent"]
@@ -125,13 +154,19 @@ def test_genuine_message_of_an_unknown_type_is_answered_2xx_and_ignored(bridge_e
     neither retries nor fails the chat), logged, counted, and nothing reaches the user."""
     env = bridge_env
     conversation_id = start_handover(env)
-    body = payload("outbound_text", customer_id=env.user_id, conversation_id=conversation_id,
-                   type="Carrier-Pigeon", text="coo")
-    with caplog.at_level("INFO", logger="bridge.webhooks.routes"):
+    body = payload(
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        type="Carrier-Pigeon",
+        text="coo",
+    )
+    with caplog.at_level("INFO", logger="om_bridge.bridge.webhooks.routes"):
         resp = post_raw(env.bridge_url, compact(body))
     assert resp.status_code == 200 and resp.json() == {"status": "ignored"}
-    assert any("Carrier-Pigeon" in r.getMessage() and body["id"] in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "Carrier-Pigeon" in r.getMessage() and body["id"] in r.getMessage() for r in caplog.records
+    )
     metrics = env.ctx.metrics.render().decode()
     assert 'genesys_webhooks_total{outcome="ignored",type="Carrier-Pigeon"} 1.0' in metrics
     # Not queued (other, genuine webhooks of the sandbox may be in flight at this moment).

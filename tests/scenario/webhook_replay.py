@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from bridge.genesys.signature import compute_signature
-from sandbox import seed
+from om_bridge.bridge.genesys.signature import compute_signature
+from om_bridge.sandbox import seed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhook"
 WEBHOOK_PATH = "/handover/genesysCloudOM"
@@ -32,14 +32,26 @@ def _fill(value: Any, subs: dict[str, str]) -> Any:
     return value
 
 
-def payload(event: str, *, customer_id: str, conversation_id: str = "",
-            integration_id: str = seed.DEMO_INTEGRATION_ID, message_id: str | None = None,
-            **overrides: Any) -> dict:
+def payload(
+    event: str,
+    *,
+    customer_id: str,
+    conversation_id: str = "",
+    integration_id: str = seed.DEMO_INTEGRATION_ID,
+    message_id: str | None = None,
+    **overrides: Any,
+) -> dict:
     """The recorded payload of `event`, placeholders filled, top-level overrides applied."""
     recorded = json.loads((FIXTURES / f"{event}.json").read_text(encoding="utf-8"))
-    body = _fill(recorded, {"integration_id": integration_id, "customer_id": customer_id,
-                            "conversation_id": conversation_id,
-                            "message_id": message_id or uuid.uuid4().hex})
+    body = _fill(
+        recorded,
+        {
+            "integration_id": integration_id,
+            "customer_id": customer_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id or uuid.uuid4().hex,
+        },
+    )
     body.update(overrides)
     return body
 
@@ -49,8 +61,13 @@ def compact(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
-def post_raw(bridge_url: str, raw: bytes, *, secret: str | None = seed.DEMO_WEBHOOK_SECRET,
-             signature: str | None = None) -> requests.Response:
+def post_raw(
+    bridge_url: str,
+    raw: bytes,
+    *,
+    secret: str | None = seed.DEMO_WEBHOOK_SECRET,
+    signature: str | None = None,
+) -> requests.Response:
     """POST raw bytes to the webhook, signed with `secret` (or an explicit `signature` header)."""
     headers = {"Content-Type": "application/json"}
     if signature is not None:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge.genesys.errors import NotFoundError
+from om_bridge.bridge.genesys.errors import NotFoundError
 
 from .. import messages
 from ..events import epoch_seconds
@@ -34,7 +34,7 @@ class ChannelState:
         self.generation = 0
         self.failures = 0
         self.next_connect_at = 0.0
-        self.verify = False                 # HEAD the channel before the next connect
+        self.verify = False  # HEAD the channel before the next connect
         self.retiring: list[tuple[float, ChannelSocket]] = []
         self.adopt(channel)
 
@@ -50,9 +50,15 @@ class ChannelState:
 class ChannelManager:
     """Keeps every shard's channel subscribed and connected."""
 
-    def __init__(self, client: Any, shards: TopicShards, lock: threading.RLock,
-                 settings: ListenerSettings, sink: Callable[[tuple], None],
-                 on_open: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        shards: TopicShards,
+        lock: threading.RLock,
+        settings: ListenerSettings,
+        sink: Callable[[tuple], None],
+        on_open: Callable[[int], None],
+    ) -> None:
         self.client = client
         self.shards = shards
         self.lock = lock
@@ -100,7 +106,7 @@ class ChannelManager:
             elif added:
                 self._subscribe(state, added, replace=False)
             self._flush_failures.pop(shard.index, None)
-        except Exception as exc:  # noqa: BLE001 - Genesys trouble: full resubscribe later
+        except Exception as exc:
             with self.lock:
                 shard.removed = True
             if isinstance(exc, NotFoundError) and state is not None:
@@ -115,8 +121,11 @@ class ChannelManager:
         answer = self.client.subscribe(state.id, topics, replace=replace) or {}
         for entity in answer.get("entities") or []:
             if entity.get("state") == "Rejected":
-                log.warning("topic %s rejected: %s", entity.get("id"),
-                            entity.get("rejectionReason") or entity.get("missingPermissions"))
+                log.warning(
+                    "topic %s rejected: %s",
+                    entity.get("id"),
+                    entity.get("rejectionReason") or entity.get("missingPermissions"),
+                )
 
     def _connect(self, state: ChannelState, now: float) -> None:
         if state.verify:
@@ -124,7 +133,7 @@ class ChannelManager:
                 if not self.client.channel_exists(state.id):
                     self._recreate(state)
                 state.verify = False
-            except Exception as exc:  # noqa: BLE001 - Genesys unreachable: back off
+            except Exception as exc:
                 self._failed(state, now, type(exc).__name__)
                 return
         sock = ChannelSocket(state.connect_uri, state.index, state.generation, self.sink)
@@ -171,7 +180,7 @@ class ChannelManager:
         except NotFoundError:
             state.verify = True
             self._retire(state, close=True)
-        except Exception as exc:  # noqa: BLE001 - try again next tick
+        except Exception as exc:
             log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__, self.settings.tick)
 
     def _close_retired(self, state: ChannelState, now: float) -> None:
@@ -191,8 +200,11 @@ class ChannelManager:
         if state is None:
             return
         now = time.monotonic()
-        current = state.socket is not None and state.socket.generation == item[2] \
-            if kind in ("open", "closed", "socket_closing", "reconnect") else True
+        current = (
+            state.socket is not None and state.socket.generation == item[2]
+            if kind in ("open", "closed", "socket_closing", "reconnect")
+            else True
+        )
         if not current:
             return  # a retired socket: its successor is already in place
         if kind == "open":
@@ -228,11 +240,13 @@ class ChannelManager:
                 self._recreate(state)
                 state.next_connect_at = time.monotonic()
                 return
-            present = {e.get("id") for e in
-                       (self.client.get_subscriptions(state.id) or {}).get("entities") or []}
+            present = {
+                e.get("id")
+                for e in (self.client.get_subscriptions(state.id) or {}).get("entities") or []
+            }
             if wanted - present:
                 self._subscribe(state, sorted(wanted), replace=True)
-        except Exception as exc:  # noqa: BLE001 - next flush resubscribes everything
+        except Exception as exc:
             with self.lock:
                 self.shards.shards[state.index].removed = True
             log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__, self.settings.tick)

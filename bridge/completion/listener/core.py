@@ -45,29 +45,45 @@ class NotificationsListener:
     """One listener per OAuth client; only the process holding the store lock
     `notifications:<client_id>` connects."""
 
-    def __init__(self, client: Any, store: Any, dispatch: Callable[[CompletionEvent], Any], *,
-                 client_id: str, provider_ids: list[str], queue_ids: list[str] | None = None,
-                 settings: ListenerSettings | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        store: Any,
+        dispatch: Callable[[CompletionEvent], Any],
+        *,
+        client_id: str,
+        provider_ids: list[str],
+        queue_ids: list[str] | None = None,
+        settings: ListenerSettings | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.client = client
         self.store = store
         self.client_id = client_id
         self.provider_ids = list(provider_ids)
         self.settings = settings or ListenerSettings()
-        self.queue_topics = [queue_topic(q) for q in (queue_ids or []) if q] \
-            if self.settings.watch_queues else []
+        self.queue_topics = (
+            [queue_topic(q) for q in (queue_ids or []) if q] if self.settings.watch_queues else []
+        )
         self.owner = owner or f"{uuid.uuid4().hex}"
         self.lock_name = f"notifications:{client_id}"
         self.leader = False
         self._lock = threading.RLock()
-        self._tracked: dict[str, float] = {}   # conversation id -> when tracked (monotonic)
+        self._tracked: dict[str, float] = {}  # conversation id -> when tracked (monotonic)
         self._shards = TopicShards(self.settings.max_topics, self.settings.max_channels)
         self._control: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reconciler = Reconciler(client, dispatch, self.settings, self._stop)
         self.frames = FrameWorker(dispatch, self._control, self.is_tracked, self._stop)
-        self.channels = ChannelManager(client, self._shards, self._lock, self.settings,
-                                       sink=self._from_socket, on_open=self._socket_opened)
+        self.channels = ChannelManager(
+            client,
+            self._shards,
+            self._lock,
+            self.settings,
+            sink=self._from_socket,
+            on_open=self._socket_opened,
+        )
 
     # --- tracking (any thread) -------------------------------------------------------------
     def track(self, conversation_id: str) -> None:
@@ -79,9 +95,14 @@ class NotificationsListener:
             try:
                 self._shards.add(customer_end_topic(conversation_id))
             except TopicBudgetExceeded:
-                raise TopicBudgetExceeded(messages.TOPIC_BUDGET_EXCEEDED.format(
-                    conversation=conversation_id, client=self.client_id,
-                    channels=self.settings.max_channels, topics=self.settings.max_topics)) from None
+                raise TopicBudgetExceeded(
+                    messages.TOPIC_BUDGET_EXCEEDED.format(
+                        conversation=conversation_id,
+                        client=self.client_id,
+                        channels=self.settings.max_channels,
+                        topics=self.settings.max_topics,
+                    )
+                ) from None
             self._tracked[conversation_id] = time.monotonic()
         self._control.put(("wake",))
 
@@ -129,8 +150,9 @@ class NotificationsListener:
         self._stop.clear()
         self.frames.start()
         self.reconciler.start()
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"notifications-{self.client_id}")
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"notifications-{self.client_id}"
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -157,8 +179,11 @@ class NotificationsListener:
     def _socket_opened(self, index: int) -> None:
         # After every (re)connect: check each watched conversation of that channel through REST.
         with self._lock:
-            topics = set(self._shards.shards[index].topics) if index < len(self._shards.shards) \
+            topics = (
+                set(self._shards.shards[index].topics)
+                if index < len(self._shards.shards)
                 else set()
+            )
             cids = [cid for cid in self._tracked if customer_end_topic(cid) in topics]
             if any(t in topics for t in self.queue_topics):
                 cids = list(self._tracked)
@@ -181,7 +206,7 @@ class NotificationsListener:
                         self.reconciler.retry_unchecked(self.is_tracked)
                         next_sync = now + s.sync_interval
                     self.channels.maintain(now)
-            except Exception as exc:  # noqa: BLE001 - store/Genesys trouble: try again later
+            except Exception as exc:
                 log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__, s.tick)
             try:
                 item = self._control.get(timeout=s.tick)
@@ -198,7 +223,7 @@ class NotificationsListener:
     def _leadership(self) -> None:
         try:
             held = self.store.acquire_lock(self.lock_name, self.owner, self.settings.lock_ttl)
-        except Exception:  # noqa: BLE001 - keep the current role while the store is away
+        except Exception:
             log.warning(messages.LOG_LISTENER_ERROR, "store", self.settings.lock_renew)
             return
         if held and not self.leader:

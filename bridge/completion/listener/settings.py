@@ -15,15 +15,15 @@ class ListenerSettings:
     """Defaults follow Genesys: heartbeats about every 30 s, so 75 s of silence means trouble;
     channels live 24 h and are extended by subscribing again an hour before they expire."""
 
-    heartbeat_timeout: float = 75.0    # silence before a ping
-    pong_timeout: float = 10.0         # no frame this long after the ping: reconnect
-    backoff_base: float = 0.5          # reconnect backoff: base * 2^failures, full jitter ...
-    backoff_cap: float = 30.0          # ... capped
-    lock_ttl: float = 30.0             # leader lock lifetime ...
-    lock_renew: float = 10.0           # ... renewed this often
-    sync_interval: float = 5.0         # re-read open handovers from the store
-    refresh_margin: float = 3600.0     # resubscribe this long before the channel expires
-    tick: float = 0.5                  # control loop granularity
+    heartbeat_timeout: float = 75.0  # silence before a ping
+    pong_timeout: float = 10.0  # no frame this long after the ping: reconnect
+    backoff_base: float = 0.5  # reconnect backoff: base * 2^failures, full jitter ...
+    backoff_cap: float = 30.0  # ... capped
+    lock_ttl: float = 30.0  # leader lock lifetime ...
+    lock_renew: float = 10.0  # ... renewed this often
+    sync_interval: float = 5.0  # re-read open handovers from the store
+    refresh_margin: float = 3600.0  # resubscribe this long before the channel expires
+    tick: float = 0.5  # control loop granularity
     max_topics: int = MAX_TOPICS
     max_channels: int = MAX_CHANNELS
     # Also subscribe each provider's queue topic (snapshots of every conversation on the queue,

@@ -21,8 +21,8 @@ class Shard:
 
     index: int
     topics: set[str] = field(default_factory=set)
-    added: set[str] = field(default_factory=set)      # to POST (add) on the next flush
-    removed: bool = False                              # something left: PUT (replace) the set
+    added: set[str] = field(default_factory=set)  # to POST (add) on the next flush
+    removed: bool = False  # something left: PUT (replace) the set
 
     @property
     def dirty(self) -> bool:

@@ -35,10 +35,16 @@ class ChannelSocket:
         self._closed_once = threading.Lock()
         self._closed = False
         self._error: str | None = None
-        self.app = websocket.WebSocketApp(url, on_open=self._on_open, on_message=self._on_message,
-                                          on_error=self._on_error, on_close=self._on_close)
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"notifications-ws-{index}-{generation}")
+        self.app = websocket.WebSocketApp(
+            url,
+            on_open=self._on_open,
+            on_message=self._on_message,
+            on_error=self._on_error,
+            on_close=self._on_close,
+        )
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"notifications-ws-{index}-{generation}"
+        )
 
     def start(self) -> None:
         """Connect in the socket's own thread."""
@@ -49,15 +55,16 @@ class ChannelSocket:
         self.ping_sent_at = time.monotonic()
         try:
             self.app.send(PING)
-        except Exception as exc:  # noqa: BLE001 - a dead socket: the close path reconnects
+        except Exception as exc:
             self._error = type(exc).__name__
 
     def close(self) -> None:
         """Close the socket without blocking the caller (the closing handshake waits for the
         peer, which may be unreachable); its `closed` notice still reaches the sink, once."""
         self.app.keep_running = False
-        threading.Thread(target=self._close, daemon=True,
-                         name=f"notifications-ws-close-{self.index}").start()
+        threading.Thread(
+            target=self._close, daemon=True, name=f"notifications-ws-close-{self.index}"
+        ).start()
 
     def _close(self) -> None:
         try:
@@ -75,7 +82,7 @@ class ChannelSocket:
         try:
             # No WS-protocol pings: Genesys documents its own `{"message":"ping"}` instead.
             self.app.run_forever(skip_utf8_validation=True)
-        except Exception as exc:  # noqa: BLE001 - reported through the closed notice
+        except Exception as exc:
             self._error = type(exc).__name__
         self._emit_closed(self._error or "connection ended")
 

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import schemas
-from bridge.genesys.errors import NotFoundError
+from om_bridge import schemas
+from om_bridge.bridge.genesys.errors import NotFoundError
 
 from .. import events as ev
 from .. import messages
@@ -27,8 +27,13 @@ HEARTBEAT_TOPIC = "channel.metadata"
 class FrameWorker:
     """Drains `queue` of `("frame", index, generation, text)` in its own thread."""
 
-    def __init__(self, dispatch: Callable[[Any], Any], control: queue.Queue,
-                 is_tracked: Callable[[str], bool], stop: threading.Event) -> None:
+    def __init__(
+        self,
+        dispatch: Callable[[Any], Any],
+        control: queue.Queue,
+        is_tracked: Callable[[str], bool],
+        stop: threading.Event,
+    ) -> None:
         self.queue: queue.Queue = queue.Queue()
         self._dispatch = dispatch
         self._control = control
@@ -100,15 +105,20 @@ class Reconciler:
     """Checks conversations through `GET /api/v2/conversations/messages/{id}` in its own thread;
     a conversation whose customer has ended becomes a customer-end event."""
 
-    def __init__(self, client: Any, dispatch: Callable[[Any], Any], settings: ListenerSettings,
-                 stop: threading.Event) -> None:
+    def __init__(
+        self,
+        client: Any,
+        dispatch: Callable[[Any], Any],
+        settings: ListenerSettings,
+        stop: threading.Event,
+    ) -> None:
         self.client = client
         self._dispatch = dispatch
         self.settings = settings
         self._stop = stop
         self._queue: queue.Queue = queue.Queue()
         self._pending: set[str] = set()
-        self._unchecked: set[str] = set()   # gave up for now: Genesys kept failing
+        self._unchecked: set[str] = set()  # gave up for now: Genesys kept failing
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.checked = 0
@@ -122,8 +132,9 @@ class Reconciler:
                     self._queue.put((cid, 0))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name="notifications-reconcile")
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name="notifications-reconcile"
+        )
         self._thread.start()
 
     def join(self) -> None:
@@ -168,9 +179,10 @@ class Reconciler:
             conversation = self.client.get_message_conversation(conversation_id)
         except NotFoundError:
             return True
-        except Exception as exc:  # noqa: BLE001 - Genesys trouble: retry a few times
-            log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__,
-                        self.settings.reconcile_retry_delay)
+        except Exception as exc:
+            log.warning(
+                messages.LOG_LISTENER_ERROR, type(exc).__name__, self.settings.reconcile_retry_delay
+            )
             return False if attempt + 1 < self.settings.reconcile_retries else None
         self.checked += 1
         event = from_conversation(conversation, ev.RECONCILE)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.endpoint.callback import CallbackDelivery, webhook_body
-from bridge.ops import Metrics
-from bridge.store.records import SessionKey
+from om_bridge.bridge.endpoint.callback import CallbackDelivery, webhook_body
+from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.store.records import SessionKey
 from tests.browser import Receiver
 from tests.conftest import wait_until
 

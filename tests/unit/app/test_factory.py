@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import tomli_w
 
-from bridge.app import StartupError, create_app, load_settings
-from bridge.config import ConfigError
-from bridge.demo import demo_config, demo_environ
+from om_bridge.bridge.app import StartupError, create_app, load_settings
+from om_bridge.bridge.config import ConfigError
+from om_bridge.bridge.demo import demo_config, demo_environ
 
 
 def settings(tmp_path, mutate=None, environ=None, start_workers=False) -> dict:

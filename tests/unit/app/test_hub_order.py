@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from bridge.config import parse_config
-from bridge.endpoint.hub import OutputHub
-from bridge.ops import Metrics
-from bridge.store import SessionKey, open_store
+from om_bridge.bridge.config import parse_config
+from om_bridge.bridge.endpoint.hub import OutputHub
+from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.store import SessionKey, open_store
 
 KEY = SessionKey("t", "u", "s")
 
@@ -40,11 +40,20 @@ class NotingLock:
 
 
 def test_concurrent_emits_reach_the_callback_in_seq_order(tmp_path):
-    config = parse_config({
-        "bridge": {"store": "sqlite://:memory:"},
-        "endpoints": [{"url_token": "t", "organisation": "o", "flow": "demo-bot",
-                       "callback_url": "http://127.0.0.1:9/cb"}],
-    }, environ={})
+    config = parse_config(
+        {
+            "bridge": {"store": "sqlite://:memory:"},
+            "endpoints": [
+                {
+                    "url_token": "t",
+                    "organisation": "o",
+                    "flow": "demo-bot",
+                    "callback_url": "http://127.0.0.1:9/cb",
+                }
+            ],
+        },
+        environ={},
+    )
     store = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
     callback = RecordingCallback()
     hub = OutputHub(store, config, Metrics(), time.time, callback=callback)  # type: ignore[arg-type]

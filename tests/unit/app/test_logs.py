@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bridge.logs import RedactingFilter, request_id_var, setup_logging
+from om_bridge.bridge.logs import RedactingFilter, request_id_var, setup_logging
 
 
 @pytest.fixture

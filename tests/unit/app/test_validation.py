@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
+from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
 
 
 def raw(body) -> bytes:

@@ -87,10 +87,14 @@ def test_result_verdicts():
 
 def test_markdown_names_command_machine_and_status():
     r = Result("relay_throughput", "m", "msg/s", 80.0, 100.0, 0.7, ">=", "ratio", {"k": 1})
-    run = {"when": "now", "command": "python -m bench", "seconds": 1.0,
-           "machine": {"cpu": "cpu", "cores": 2, "memory_mb": 1, "python": "3.11",
-                       "system": "linux"},
-           "results": [r.to_dict()], "failures": {"scaling": "RuntimeError: x"}}
+    run = {
+        "when": "now",
+        "command": "python -m bench",
+        "seconds": 1.0,
+        "machine": {"cpu": "cpu", "cores": 2, "memory_mb": 1, "python": "3.11", "system": "linux"},
+        "results": [r.to_dict()],
+        "failures": {"scaling": "RuntimeError: x"},
+    }
     text = render_markdown(run, "x.json")
     assert "`python -m bench`" in text and "2 cores" in text
     assert "**PASS**" in text and "**FAIL**" in text

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from bridge.completion import dispatcher as d
-from bridge.completion import events as ev
-from bridge.completion.dispatcher import CompletionDispatcher
-from bridge.completion.events import CompletionEvent
-from bridge.store import Handover, SessionKey, open_store
+from om_bridge.bridge.completion import dispatcher as d
+from om_bridge.bridge.completion import events as ev
+from om_bridge.bridge.completion.dispatcher import CompletionDispatcher
+from om_bridge.bridge.completion.events import CompletionEvent
+from om_bridge.bridge.store import Handover, SessionKey, open_store
 
 ORG = "org-a"
 

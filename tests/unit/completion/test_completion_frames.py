@@ -7,8 +7,8 @@ import json
 import queue
 import threading
 
-from bridge.completion import events as ev
-from bridge.completion.listener.worker import FrameWorker
+from om_bridge.bridge.completion import events as ev
+from om_bridge.bridge.completion.listener.worker import FrameWorker
 
 
 def worker(tracked=("c-1",)):  # type: ignore[no-untyped-def]
@@ -22,8 +22,17 @@ def frame(topic: str, body: dict) -> str:
     return json.dumps({"topicName": topic, "version": "2", "eventBody": body})
 
 
-SNAPSHOT = {"participants": [{"id": "p", "purpose": "customer", "state": "disconnected",
-                              "endTime": "2024-06-01T10:07:12.000Z", "disconnectType": "peer"}]}
+SNAPSHOT = {
+    "participants": [
+        {
+            "id": "p",
+            "purpose": "customer",
+            "state": "disconnected",
+            "endTime": "2024-06-01T10:07:12.000Z",
+            "disconnectType": "peer",
+        }
+    ]
+}
 
 
 def test_heartbeat_pong_and_garbage_do_nothing():
@@ -47,11 +56,22 @@ def test_system_frames_become_control_actions():
 
 def test_detail_frame_is_dispatched():
     w, got, _control = worker()
-    w.handle(0, 1, frame("v2.detail.events.conversation.c-9.customer.end",
-                         {"conversationId": "c-9", "eventTime": 1717236432000,
-                          "mediaType": "MESSAGE", "messageType": "OPEN"}))
+    w.handle(
+        0,
+        1,
+        frame(
+            "v2.detail.events.conversation.c-9.customer.end",
+            {
+                "conversationId": "c-9",
+                "eventTime": 1717236432000,
+                "mediaType": "MESSAGE",
+                "messageType": "OPEN",
+            },
+        ),
+    )
     assert [(e.kind, e.conversation_id, e.source) for e in got] == [
-        (ev.CUSTOMER_END, "c-9", ev.NOTIFICATIONS)]
+        (ev.CUSTOMER_END, "c-9", ev.NOTIFICATIONS)
+    ]
 
 
 def test_queue_snapshot_only_for_watched_conversations():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bridge.completion import dataaction, payloads
-from bridge.config import DataActionAuth, Secret
+from om_bridge.bridge.completion import dataaction, payloads
+from om_bridge.bridge.config import DataActionAuth, Secret
 
 
 def test_schema_error_names_the_path():

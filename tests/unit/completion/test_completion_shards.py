@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.completion.listener import (
+from om_bridge.bridge.completion.listener import (
     NotificationsListener,
     TopicBudgetExceeded,
     TopicShards,
     customer_end_topic,
 )
-from bridge.completion.listener.settings import ListenerSettings
+from om_bridge.bridge.completion.listener.settings import ListenerSettings
 
 
 def test_the_1001st_topic_opens_a_second_shard():
@@ -78,9 +78,17 @@ def test_backoff_grows_and_is_capped():
 
 
 def test_queue_topic_only_when_asked():
-    plain = NotificationsListener(None, None, lambda e: None, client_id="c", provider_ids=[],
-                                  queue_ids=["q1"])
+    plain = NotificationsListener(
+        None, None, lambda e: None, client_id="c", provider_ids=[], queue_ids=["q1"]
+    )
     assert plain.queue_topics == []
-    watching = NotificationsListener(None, None, lambda e: None, client_id="c", provider_ids=[],
-                                     queue_ids=["q1"], settings=ListenerSettings(watch_queues=True))
+    watching = NotificationsListener(
+        None,
+        None,
+        lambda e: None,
+        client_id="c",
+        provider_ids=[],
+        queue_ids=["q1"],
+        settings=ListenerSettings(watch_queues=True),
+    )
     assert watching.queue_topics == ["v2.routing.queues.q1.conversations.messages"]

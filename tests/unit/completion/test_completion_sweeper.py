@@ -6,12 +6,19 @@ import time
 
 import pytest
 
-from bridge.completion import events as ev
-from bridge.completion.dispatcher import CompletionDispatcher
-from bridge.completion.events import CompletionEvent
-from bridge.completion.sweeper import AGENT, ENDED, IDLE, QUEUED, PendingEndSweeper, assess
-from bridge.genesys.errors import ServerError
-from bridge.store import Handover, SessionKey, open_store
+from om_bridge.bridge.completion import events as ev
+from om_bridge.bridge.completion.dispatcher import CompletionDispatcher
+from om_bridge.bridge.completion.events import CompletionEvent
+from om_bridge.bridge.completion.sweeper import (
+    AGENT,
+    ENDED,
+    IDLE,
+    QUEUED,
+    PendingEndSweeper,
+    assess,
+)
+from om_bridge.bridge.genesys.errors import ServerError
+from om_bridge.bridge.store import Handover, SessionKey, open_store
 
 
 def conv(*legs: dict) -> dict:
@@ -163,8 +170,9 @@ def test_thread_ends_a_due_handover(world):
 
 
 def customer_only_end(disp):  # type: ignore[no-untyped-def]
-    return disp.dispatch(CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION,
-                                         customer_id="u"))
+    return disp.dispatch(
+        CompletionEvent(kind=ev.CUSTOMER_END, source=ev.DATA_ACTION, customer_id="u")
+    )
 
 
 @pytest.fixture

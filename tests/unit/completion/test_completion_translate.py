@@ -3,8 +3,8 @@ the declared suffixes."""
 
 from __future__ import annotations
 
-from bridge.completion import events as ev
-from bridge.completion import translate
+from om_bridge.bridge.completion import events as ev
+from om_bridge.bridge.completion import translate
 
 ORG = "7d0c6a3e-1b2f-4c5d-8e9f-0a1b2c3d4e5f"
 

@@ -9,33 +9,59 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, dump_config, load_config, parse_config, write_config
+from om_bridge.bridge.config import (
+    ConfigError,
+    dump_config,
+    load_config,
+    parse_config,
+    write_config,
+)
 
 ENV = {"OM_WEBHOOK_SECRET": "webhook-secret-value", "DA_PASSWORD": "da-password-value"}
 DATA = {
     "bridge": {"store": "redis://:redis-password@cache:6379/0", "cognigy_version": "4.99"},
-    "endpoints": [{"url_token": "demo", "organisation": "demo", "flow": "demo-bot",
-                   "handover_provider": "p1"}],
-    "providers": [{"id": "p1", "type": "genesysCloudOM", "base_url": "http://127.0.0.1:8081",
-                   "deployment_name": "om-bridge-demo", "queue_id": "q",
-                   "webhook_secret": "env:OM_WEBHOOK_SECRET", "client_id": "c",
-                   "client_secret": "literal-client-secret", "completion": "webhook",
-                   "data_action_auth": {"type": "basic", "username": "genesys",
-                                        "password": "env:DA_PASSWORD"}}],
+    "endpoints": [
+        {"url_token": "demo", "organisation": "demo", "flow": "demo-bot", "handover_provider": "p1"}
+    ],
+    "providers": [
+        {
+            "id": "p1",
+            "type": "genesysCloudOM",
+            "base_url": "http://127.0.0.1:8081",
+            "deployment_name": "om-bridge-demo",
+            "queue_id": "q",
+            "webhook_secret": "env:OM_WEBHOOK_SECRET",
+            "client_id": "c",
+            "client_secret": "literal-client-secret",
+            "completion": "webhook",
+            "data_action_auth": {
+                "type": "basic",
+                "username": "genesys",
+                "password": "env:DA_PASSWORD",
+            },
+        }
+    ],
 }
 
 
 def test_dump_keeps_env_references_and_masks_literal_secrets() -> None:
     text = dump_config(parse_config(DATA, ENV))
-    for secret in ("webhook-secret-value", "da-password-value", "literal-client-secret",
-                   "redis-password"):
+    for secret in (
+        "webhook-secret-value",
+        "da-password-value",
+        "literal-client-secret",
+        "redis-password",
+    ):
         assert secret not in text
     dumped = tomllib.loads(text)
     p = dumped["providers"][0]
     assert p["webhook_secret"] == "env:OM_WEBHOOK_SECRET"
     assert p["client_secret"] == "***"
-    assert p["data_action_auth"] == {"type": "basic", "username": "genesys",
-                                     "password": "env:DA_PASSWORD"}
+    assert p["data_action_auth"] == {
+        "type": "basic",
+        "username": "genesys",
+        "password": "env:DA_PASSWORD",
+    }
     assert dumped["bridge"]["store"] == "redis://:***@cache:6379/0"
     assert dumped["bridge"]["cognigy_version"] == "4.99"
     assert p["completion"] == "webhook"
@@ -76,8 +102,10 @@ def test_write_config_refuses_invalid_data_and_leaves_the_file(tmp_path: Path) -
     path = tmp_path / "om-bridge.toml"
     write_config(path, DATA)
     before = path.read_bytes()
-    bad = {**DATA, "providers": [{k: v for k, v in DATA["providers"][0].items()
-                                  if k != "queue_id"}]}
+    bad = {
+        **DATA,
+        "providers": [{k: v for k, v in DATA["providers"][0].items() if k != "queue_id"}],
+    }
     with pytest.raises(ConfigError, match=r"providers\[0\]\.queue_id: required"):
         write_config(path, bad)
     assert path.read_bytes() == before

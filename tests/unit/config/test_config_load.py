@@ -7,17 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import (ConfigError, Secret, UnknownName, default_completion, load_config,
-                           parse_config)
+from om_bridge.bridge.config import (
+    ConfigError,
+    Secret,
+    UnknownName,
+    default_completion,
+    load_config,
+    parse_config,
+)
 
 PROVIDER = {
-    "id": "genesys-demo", "type": "genesysCloudOM", "host": "mypurecloud.de",
-    "deployment_name": "om-bridge-demo", "queue_id": "queue-1",
-    "webhook_secret": "env:OM_WEBHOOK_SECRET", "client_id": "client-1",
+    "id": "genesys-demo",
+    "type": "genesysCloudOM",
+    "host": "mypurecloud.de",
+    "deployment_name": "om-bridge-demo",
+    "queue_id": "queue-1",
+    "webhook_secret": "env:OM_WEBHOOK_SECRET",
+    "client_id": "client-1",
     "client_secret": "env:GENESYS_CLIENT_SECRET",
 }
-ENDPOINT = {"url_token": "demo", "organisation": "demo", "flow": "demo-bot",
-            "handover_provider": "genesys-demo"}
+ENDPOINT = {
+    "url_token": "demo",
+    "organisation": "demo",
+    "flow": "demo-bot",
+    "handover_provider": "genesys-demo",
+}
 ENV = {"OM_WEBHOOK_SECRET": "webhook-secret-value", "GENESYS_CLIENT_SECRET": "client-secret-value"}
 TOML = """
 [bridge]
@@ -67,14 +81,21 @@ def test_full_file_loads_into_typed_objects(tmp_path: Path) -> None:
     assert config.bridge.webhook_url == "https://bridge.example.com/handover/genesysCloudOM"
     assert config.bridge.log_level == "INFO"
     endpoint = config.endpoint("demo")
-    assert (endpoint.flow, endpoint.handover_provider, endpoint.callback_url,
-            endpoint.copilot_base_url) == ("demo-bot", "genesys-demo",
-                                           "https://hooks.example.com/out", "")
+    assert (
+        endpoint.flow,
+        endpoint.handover_provider,
+        endpoint.callback_url,
+        endpoint.copilot_base_url,
+    ) == ("demo-bot", "genesys-demo", "https://hooks.example.com/out", "")
     p = config.provider("genesys-demo")
     assert p.client_secret.reveal() == "client-secret-value"
     assert p.webhook_secret.reveal() == "webhook-secret-value"
     assert (p.host, p.base_url, p.send_profile, p.organization_id) == (
-        "mypurecloud.de", None, True, "org-1")
+        "mypurecloud.de",
+        None,
+        True,
+        "org-1",
+    )
     assert p.completion is None and p.completion_mode == "eventbridge"
     assert config.endpoints["demo"] is endpoint and config.providers["genesys-demo"] is p
 
@@ -83,10 +104,19 @@ def test_defaults_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)  # no om-bridge.toml here: the default file is optional
     for path in (None, "om-bridge.toml"):
         config = load_config(path, environ={})
-        assert (config.bridge.public_url, config.bridge.store, config.bridge.environment,
-                config.bridge.cognigy_version, config.bridge.log_level) == (
-            "http://127.0.0.1:8080", "sqlite:///./.om-bridge/om-bridge.db", "production",
-            "4.100", "INFO")
+        assert (
+            config.bridge.public_url,
+            config.bridge.store,
+            config.bridge.environment,
+            config.bridge.cognigy_version,
+            config.bridge.log_level,
+        ) == (
+            "http://127.0.0.1:8080",
+            "sqlite:///./.om-bridge/om-bridge.db",
+            "production",
+            "4.100",
+            "INFO",
+        )
         assert dict(config.endpoints) == {} and dict(config.providers) == {}
 
 
@@ -105,18 +135,34 @@ def test_bad_toml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_environment_overrides_the_file_and_overrides_win(tmp_path: Path) -> None:
     path = tmp_path / "om-bridge.toml"
     path.write_text(TOML)
-    environ = {**ENV, "OM_BRIDGE_PUBLIC_URL": "http://10.0.0.1:9000",
-               "OM_BRIDGE_STORE": "redis://cache:6379/2", "OM_BRIDGE_ENVIRONMENT": "trial",
-               "OM_BRIDGE_LOG_LEVEL": "debug", "OM_BRIDGE_COGNIGY_VERSION": "4.99"}
+    environ = {
+        **ENV,
+        "OM_BRIDGE_PUBLIC_URL": "http://10.0.0.1:9000",
+        "OM_BRIDGE_STORE": "redis://cache:6379/2",
+        "OM_BRIDGE_ENVIRONMENT": "trial",
+        "OM_BRIDGE_LOG_LEVEL": "debug",
+        "OM_BRIDGE_COGNIGY_VERSION": "4.99",
+    }
     config = load_config(str(path), environ=environ)
-    assert (config.bridge.public_url, config.bridge.store, config.bridge.environment,
-            config.bridge.log_level, config.bridge.cognigy_version) == (
-        "http://10.0.0.1:9000", "redis://cache:6379/2", "trial", "DEBUG", "4.99")
+    assert (
+        config.bridge.public_url,
+        config.bridge.store,
+        config.bridge.environment,
+        config.bridge.log_level,
+        config.bridge.cognigy_version,
+    ) == ("http://10.0.0.1:9000", "redis://cache:6379/2", "trial", "DEBUG", "4.99")
     assert config.provider("genesys-demo").completion_mode == "notifications"
-    config = load_config(str(path), environ=environ, overrides={
-        "bridge": {"store": "sqlite://:memory:"},
-        "providers": [{"id": "genesys-demo", "completion": "eventbridge"},
-                      {**PROVIDER, "id": "second", "host": "mypurecloud.com"}]})
+    config = load_config(
+        str(path),
+        environ=environ,
+        overrides={
+            "bridge": {"store": "sqlite://:memory:"},
+            "providers": [
+                {"id": "genesys-demo", "completion": "eventbridge"},
+                {**PROVIDER, "id": "second", "host": "mypurecloud.com"},
+            ],
+        },
+    )
     assert config.bridge.store == "sqlite://:memory:"
     assert config.bridge.public_url == "http://10.0.0.1:9000"
     assert config.provider("genesys-demo").completion_mode == "eventbridge"
@@ -124,9 +170,17 @@ def test_environment_overrides_the_file_and_overrides_win(tmp_path: Path) -> Non
     assert config.provider("second").host == "mypurecloud.com"
 
 
-@pytest.mark.parametrize("version, mode", [("4.100", "eventbridge"), ("4.101", "eventbridge"),
-                                           ("2025.19", "eventbridge"), ("4.99", "notifications"),
-                                           ("4.9", "notifications"), ("3.200", "notifications")])
+@pytest.mark.parametrize(
+    "version, mode",
+    [
+        ("4.100", "eventbridge"),
+        ("4.101", "eventbridge"),
+        ("2025.19", "eventbridge"),
+        ("4.99", "notifications"),
+        ("4.9", "notifications"),
+        ("3.200", "notifications"),
+    ],
+)
 def test_completion_default_follows_the_cognigy_version(version: str, mode: str) -> None:
     assert default_completion(version) == mode
     config = parse_config({**data(), "bridge": {"cognigy_version": version}}, ENV)
@@ -134,13 +188,16 @@ def test_completion_default_follows_the_cognigy_version(version: str, mode: str)
 
 
 def test_explicit_completion_wins_over_the_version() -> None:
-    config = parse_config({**data(completion="notifications"),
-                           "bridge": {"cognigy_version": "4.100"}}, ENV)
+    config = parse_config(
+        {**data(completion="notifications"), "bridge": {"cognigy_version": "4.100"}}, ENV
+    )
     assert config.provider("genesys-demo").completion_mode == "notifications"
 
 
-@pytest.mark.parametrize("missing", ["id", "type", "deployment_name", "queue_id",
-                                     "webhook_secret", "client_id", "client_secret"])
+@pytest.mark.parametrize(
+    "missing",
+    ["id", "type", "deployment_name", "queue_id", "webhook_secret", "client_id", "client_secret"],
+)
 def test_each_required_provider_key_is_named(missing: str) -> None:
     d = data()
     del d["providers"][0][missing]
@@ -154,37 +211,55 @@ def test_each_required_endpoint_key_is_named(missing: str) -> None:
     assert f"endpoints[0].{missing}: required" in errors_of(d)
 
 
-@pytest.mark.parametrize("bad, expected", [
-    ({"bridge": {"public_url": "ftp://x"}}, "bridge.public_url: must be an http:// or https://"),
-    ({"bridge": {"store": "postgres://db"}}, "bridge.store: must be sqlite:///path.db"),
-    ({"bridge": {"cognigy_version": "latest"}}, "bridge.cognigy_version: must be a version"),
-    ({"bridge": {"log_level": "chatty"}}, "bridge.log_level: must be one of"),
-    ({"bridge": {"environment": ""}}, "bridge.environment: must not be empty"),
-    ({"bridge": {"colour": "blue"}}, "bridge.colour: unknown key"),
-    ({"extra": {}}, "extra: unknown key"),
-    ({"bridge": "yes"}, "bridge: must be a table"),
-    ({"endpoints": {"url_token": "x"}}, "endpoints: must be an array"),
-])
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        (
+            {"bridge": {"public_url": "ftp://x"}},
+            "bridge.public_url: must be an http:// or https://",
+        ),
+        ({"bridge": {"store": "postgres://db"}}, "bridge.store: must be sqlite:///path.db"),
+        ({"bridge": {"cognigy_version": "latest"}}, "bridge.cognigy_version: must be a version"),
+        ({"bridge": {"log_level": "chatty"}}, "bridge.log_level: must be one of"),
+        ({"bridge": {"environment": ""}}, "bridge.environment: must not be empty"),
+        ({"bridge": {"colour": "blue"}}, "bridge.colour: unknown key"),
+        ({"extra": {}}, "extra: unknown key"),
+        ({"bridge": "yes"}, "bridge: must be a table"),
+        ({"endpoints": {"url_token": "x"}}, "endpoints: must be an array"),
+    ],
+)
 def test_bad_bridge_values_name_their_key(bad: dict, expected: str) -> None:
     assert any(e.startswith(expected) for e in errors_of({**data(), **bad})), expected
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"type": "salesforce"}, 'providers[0].type: must be "genesysCloudOM"'),
-    ({"base_url": "http://127.0.0.1:8081"}, "providers[0]: exactly one of host or base_url"),
-    ({"host": None}, "providers[0]: exactly one of host or base_url"),
-    ({"deployment_name": "has space"}, "providers[0].deployment_name: must be a name without"),
-    ({"send_profile": "yes"}, "providers[0].send_profile: must be true or false"),
-    ({"completion": "polling"}, "providers[0].completion: must be one of"),
-    ({"client_secret": ""}, "providers[0].client_secret: must not be empty"),
-    ({"data_action_auth": {"type": "basic", "username": "u"}},
-     "providers[0].data_action_auth.password: required"),
-    ({"data_action_auth": {"type": "header", "name": "bad header", "value": "v"}},
-     "providers[0].data_action_auth.name: must be an HTTP header name"),
-    ({"data_action_auth": {"type": "token"}}, "providers[0].data_action_auth.type: must be one of"),
-    ({"data_action_auth": {"type": "basic", "username": "u", "password": "p", "name": "x"}},
-     "providers[0].data_action_auth.name: unknown key"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"type": "salesforce"}, 'providers[0].type: must be "genesysCloudOM"'),
+        ({"base_url": "http://127.0.0.1:8081"}, "providers[0]: exactly one of host or base_url"),
+        ({"host": None}, "providers[0]: exactly one of host or base_url"),
+        ({"deployment_name": "has space"}, "providers[0].deployment_name: must be a name without"),
+        ({"send_profile": "yes"}, "providers[0].send_profile: must be true or false"),
+        ({"completion": "polling"}, "providers[0].completion: must be one of"),
+        ({"client_secret": ""}, "providers[0].client_secret: must not be empty"),
+        (
+            {"data_action_auth": {"type": "basic", "username": "u"}},
+            "providers[0].data_action_auth.password: required",
+        ),
+        (
+            {"data_action_auth": {"type": "header", "name": "bad header", "value": "v"}},
+            "providers[0].data_action_auth.name: must be an HTTP header name",
+        ),
+        (
+            {"data_action_auth": {"type": "token"}},
+            "providers[0].data_action_auth.type: must be one of",
+        ),
+        (
+            {"data_action_auth": {"type": "basic", "username": "u", "password": "p", "name": "x"}},
+            "providers[0].data_action_auth.name: unknown key",
+        ),
+    ],
+)
 def test_bad_provider_values_name_their_key(changes: dict, expected: str) -> None:
     d = data(**changes)
     d["providers"][0] = {k: v for k, v in d["providers"][0].items() if v is not None}
@@ -206,8 +281,7 @@ def test_blank_host_or_base_url_means_not_set() -> None:
     config = parse_config(d, ENV)
     assert config.provider("genesys-demo").host is None
     assert config.endpoint("demo").handover_provider is None
-    assert errors_of(data(host="")) == [
-        "providers[0]: exactly one of host or base_url is required"]
+    assert errors_of(data(host="")) == ["providers[0]: exactly one of host or base_url is required"]
 
 
 def test_cross_checks_name_both_sides() -> None:
@@ -226,13 +300,24 @@ def test_cross_checks_name_both_sides() -> None:
 
 def test_webhook_completion_needs_data_action_auth() -> None:
     assert errors_of(data(completion="webhook")) == [
-        'providers[0].data_action_auth: required when completion is "webhook"']
-    config = parse_config(data(completion="webhook", data_action_auth={
-        "type": "header", "name": "X-Api-Key", "value": "env:DA_KEY"}), {**ENV, "DA_KEY": "k"})
+        'providers[0].data_action_auth: required when completion is "webhook"'
+    ]
+    config = parse_config(
+        data(
+            completion="webhook",
+            data_action_auth={"type": "header", "name": "X-Api-Key", "value": "env:DA_KEY"},
+        ),
+        {**ENV, "DA_KEY": "k"},
+    )
     auth = config.provider("genesys-demo").data_action_auth
     assert (auth.type, auth.name, auth.value.reveal()) == ("header", "X-Api-Key", "k")
-    config = parse_config(data(completion="webhook", data_action_auth={
-        "type": "basic", "username": "genesys", "password": "literal-pw"}), ENV)
+    config = parse_config(
+        data(
+            completion="webhook",
+            data_action_auth={"type": "basic", "username": "genesys", "password": "literal-pw"},
+        ),
+        ENV,
+    )
     auth = config.provider("genesys-demo").data_action_auth
     assert (auth.username, auth.password.reveal()) == ("genesys", "literal-pw")
 
@@ -249,13 +334,16 @@ def test_unknown_endpoint_or_provider_is_a_clear_error() -> None:
 
 def test_env_secrets_resolve_and_missing_variables_stop_start_up() -> None:
     errors = errors_of(data(), environ={"OM_WEBHOOK_SECRET": "x"})
-    assert errors == ["providers[0].client_secret: environment variable GENESYS_CLIENT_SECRET "
-                      "is not set"]
+    assert errors == [
+        "providers[0].client_secret: environment variable GENESYS_CLIENT_SECRET is not set"
+    ]
     errors = errors_of(data(), environ={"OM_WEBHOOK_SECRET": "", "GENESYS_CLIENT_SECRET": "y"})
-    assert errors == ["providers[0].webhook_secret: environment variable OM_WEBHOOK_SECRET "
-                      "is empty"]
+    assert errors == [
+        "providers[0].webhook_secret: environment variable OM_WEBHOOK_SECRET is empty"
+    ]
     assert errors_of(data(client_secret="env:")) == [
-        'providers[0].client_secret: "env:" needs a variable name']
+        'providers[0].client_secret: "env:" needs a variable name'
+    ]
     literal = parse_config(data(client_secret="plain-value"), ENV).provider("genesys-demo")
     assert literal.client_secret.reveal() == "plain-value"
 
@@ -264,8 +352,15 @@ def test_secrets_never_show_in_repr_str_errors_or_logs(caplog: pytest.LogCapture
     config = parse_config(data(), ENV)
     p = config.provider("genesys-demo")
     assert isinstance(p.client_secret, Secret)
-    for text in (repr(config), str(config), repr(p), str(p.client_secret), f"{p.client_secret}",
-                 "%s" % p.webhook_secret, format(p.webhook_secret, ">20")):
+    for text in (
+        repr(config),
+        str(config),
+        repr(p),
+        str(p.client_secret),
+        f"{p.client_secret}",
+        "%s" % p.webhook_secret,  # noqa: UP031 (the formatting under test)
+        format(p.webhook_secret, ">20"),
+    ):
         assert "client-secret-value" not in text and "webhook-secret-value" not in text
     assert str(p.client_secret) == "***"
     with caplog.at_level(logging.DEBUG):
@@ -278,6 +373,7 @@ def test_secrets_never_show_in_repr_str_errors_or_logs(caplog: pytest.LogCapture
 
 def test_secret_compares_in_constant_time_and_is_not_hashable_or_picklable() -> None:
     import pickle
+
     s = Secret("abc")
     assert s == "abc" and s == Secret("abc") and s != "abd"
     with pytest.raises(TypeError):

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bridge.flags import VARIABLES, FlagError, Flags, Whitelist
+from om_bridge.bridge.flags import VARIABLES, FlagError, Flags, Whitelist
 
 BOOLEAN_FLAGS = {
     "enable_genesys_cloud_om": "FEATURE_ENABLE_GENESYS_CLOUD_OM",
@@ -16,9 +16,11 @@ BOOLEAN_FLAGS = {
     "use_http_end_handover_request": "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST",
     "skip_eventbridge_organization_id_check": "SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK",
 }
-ALL_ON = {"FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
-          "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
-          "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*"}
+ALL_ON = {
+    "FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
+    "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
+    "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*",
+}
 
 
 def test_defaults_are_cognigys() -> None:
@@ -33,9 +35,19 @@ def test_defaults_are_cognigys() -> None:
 
 
 @pytest.mark.parametrize("field, var", sorted(BOOLEAN_FLAGS.items()))
-@pytest.mark.parametrize("raw, value", [("true", True), ("TRUE", True), ("1", True),
-                                        ("Yes", True), ("false", False), ("0", False),
-                                        ("no", False), ("", False)])
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("Yes", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("", False),
+    ],
+)
 def test_each_boolean_flag_is_parsed(field: str, var: str, raw: str, value: bool) -> None:
     assert getattr(Flags.from_env({var: raw}), field) is value
 
@@ -47,10 +59,16 @@ def test_an_unparseable_boolean_names_the_variable(var: str) -> None:
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize("field, var", [
-    ("genesys_cloud_om_whitelist", "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST"),
-    ("bot_connector_endpoint_whitelist", "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST"),
-])
+@pytest.mark.parametrize(
+    "field, var",
+    [
+        ("genesys_cloud_om_whitelist", "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST"),
+        (
+            "bot_connector_endpoint_whitelist",
+            "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST",
+        ),
+    ],
+)
 def test_whitelists_are_comma_lists_or_star(field: str, var: str) -> None:
     listed = getattr(Flags.from_env({var: "org1, org2,,"}), field)
     assert listed.names == {"org1", "org2"} and not listed.everyone
@@ -79,40 +97,66 @@ def test_flags_are_frozen_and_overridable() -> None:
     flags = Flags.from_env(ALL_ON)
     with pytest.raises(dataclasses.FrozenInstanceError):
         flags.handle_bot_message = True  # type: ignore[misc]
-    changed = flags.with_overrides(handle_bot_message=True, genesys_cloud_om_whitelist="a,b",
-                                   eventbridge_api_key="k")
+    changed = flags.with_overrides(
+        handle_bot_message=True, genesys_cloud_om_whitelist="a,b", eventbridge_api_key="k"
+    )
     assert changed.handle_bot_message and not flags.handle_bot_message
     assert changed.genesys_cloud_om_whitelist.names == {"a", "b"}
     assert changed.eventbridge_api_key.reveal() == "k"
-    assert changed.with_overrides(bot_connector_endpoint_whitelist=["x"]) \
-        .bot_connector_endpoint_whitelist.names == {"x"}
+    assert changed.with_overrides(
+        bot_connector_endpoint_whitelist=["x"]
+    ).bot_connector_endpoint_whitelist.names == {"x"}
     with pytest.raises(TypeError):
         flags.with_overrides(no_such_flag=True)
 
 
 def test_refusal_is_none_when_every_switch_is_on() -> None:
     assert Flags.from_env(ALL_ON).refusal("acme", "production") is None
-    listed = Flags.from_env({**ALL_ON, "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,beta",
-                             "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme"})
+    listed = Flags.from_env(
+        {
+            **ALL_ON,
+            "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "acme,beta",
+            "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "acme",
+        }
+    )
     assert listed.refusal("acme", "production") is None
 
 
-@pytest.mark.parametrize("changes, environment, expected", [
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"}, "production",
-     'FEATURE_ENABLE_GENESYS_CLOUD_OM is not "true"'),
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM": None}, "production",
-     'FEATURE_ENABLE_GENESYS_CLOUD_OM is not "true"'),
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "other"}, "production",
-     'organisation "acme" is not in FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST'),
-    ({"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": None}, "production",
-     'organisation "acme" is not in FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST'),
-    ({"FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "other"}, "production",
-     'organisation "acme" is not in FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST'),
-    ({}, "trial", 'environment is "trial"'),
-    ({}, "Trial", 'environment is "trial"'),
-])
-def test_refusal_names_the_switch_that_is_off(changes: dict, environment: str,
-                                              expected: str) -> None:
+@pytest.mark.parametrize(
+    "changes, environment, expected",
+    [
+        (
+            {"FEATURE_ENABLE_GENESYS_CLOUD_OM": "false"},
+            "production",
+            'FEATURE_ENABLE_GENESYS_CLOUD_OM is not "true"',
+        ),
+        (
+            {"FEATURE_ENABLE_GENESYS_CLOUD_OM": None},
+            "production",
+            'FEATURE_ENABLE_GENESYS_CLOUD_OM is not "true"',
+        ),
+        (
+            {"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "other"},
+            "production",
+            'organisation "acme" is not in FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST',
+        ),
+        (
+            {"FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": None},
+            "production",
+            'organisation "acme" is not in FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST',
+        ),
+        (
+            {"FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "other"},
+            "production",
+            'organisation "acme" is not in FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST',
+        ),
+        ({}, "trial", 'environment is "trial"'),
+        ({}, "Trial", 'environment is "trial"'),
+    ],
+)
+def test_refusal_names_the_switch_that_is_off(
+    changes: dict, environment: str, expected: str
+) -> None:
     env = {k: v for k, v in {**ALL_ON, **changes}.items() if v is not None}
     message = Flags.from_env(env).refusal("acme", environment)
     assert message is not None and expected in message
@@ -124,7 +168,7 @@ def test_refusal_checks_in_the_documented_order() -> None:
     on = everything_off.with_overrides(enable_genesys_cloud_om=True)
     assert "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST" in on.refusal("acme", "trial")
     listed = on.with_overrides(genesys_cloud_om_whitelist="*")
-    assert "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST" in listed.refusal("acme",
-                                                                                     "trial")
+    assert "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST" in listed.refusal("acme", "trial")
     assert 'environment is "trial"' in listed.with_overrides(
-        bot_connector_endpoint_whitelist="*").refusal("acme", "trial")
+        bot_connector_endpoint_whitelist="*"
+    ).refusal("acme", "trial")

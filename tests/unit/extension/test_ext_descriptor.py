@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from extension.descriptor import DescriptorError, NodeDescriptor
-from extension.fields import Condition, Field
-from extension.registry import NODE_TYPES
+from om_bridge.extension.descriptor import DescriptorError, NodeDescriptor
+from om_bridge.extension.fields import Condition, Field
+from om_bridge.extension.registry import NODE_TYPES
 
 # What @cognigy/extension-tools 0.14.0 createNodeDescriptor({type: "x"}) returns (minus
 # _id/preview/function).

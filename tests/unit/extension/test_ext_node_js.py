@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from extension.build import build_extension
-from extension.fields import PLATFORM_FIELD_TYPES
-from extension.registry import extension_node_types
+from om_bridge.extension.build import build_extension
+from om_bridge.extension.fields import PLATFORM_FIELD_TYPES
+from om_bridge.extension.registry import extension_node_types
 
 JS_DIR = Path(__file__).resolve().parents[2] / "js"
 pytestmark = pytest.mark.node

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.flow.api import RuntimeApi
-from bridge.flow.config import evaluate_config
-from bridge.flow.script import ScriptError
-from extension.api import ChildConfig, Cognigy, NodeError, NodeParams
-from extension.registry import NODE_TYPES
+from om_bridge.bridge.flow.api import RuntimeApi
+from om_bridge.bridge.flow.config import evaluate_config
+from om_bridge.bridge.flow.script import ScriptError
+from om_bridge.extension.api import ChildConfig, Cognigy, NodeError, NodeParams
+from om_bridge.extension.registry import NODE_TYPES
 
 
 def run(

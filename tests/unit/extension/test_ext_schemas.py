@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-import schemas
-from extension import schemagen
-from extension.registry import NODE_TYPES
+from om_bridge import schemas
+from om_bridge.extension import schemagen
+from om_bridge.extension.registry import NODE_TYPES
 
 ROOT = Path(schemas.__file__).parent
 

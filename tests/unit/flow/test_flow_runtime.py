@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bridge.flow import Chart, FlowInput, FlowRuntime, SessionState, load_chart
+from om_bridge.bridge.flow import Chart, FlowInput, FlowRuntime, SessionState, load_chart
 
 
 def inp(text=None, data=None, handover=None):
@@ -127,7 +127,7 @@ def test_transcript_holds_user_inputs_and_bot_outputs_but_not_handover_events():
 
 
 def test_transcript_keeps_only_the_newest_entries():
-    from bridge.flow.state import TRANSCRIPT_KEPT
+    from om_bridge.bridge.flow.state import TRANSCRIPT_KEPT
 
     conv = Conversation(load_chart("demo-bot"))
     for n in range(TRANSCRIPT_KEPT):  # each input: the user's text and the bot's answer

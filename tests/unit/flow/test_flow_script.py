@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.flow.script import ScriptError, condition, evaluate, render
+from om_bridge.bridge.flow.script import ScriptError, condition, evaluate, render
 
 SCOPE = {
     "input": {
@@ -85,8 +85,9 @@ def test_bad_expressions_raise_clear_errors(expr, words):
     assert words in str(exc.value) and repr(expr.strip()) in str(exc.value)
 
 
-@pytest.mark.parametrize("expr", ["(" * 5000 + "1" + ")" * 5000, "!" * 5000 + "true",
-                                  "(!" * 3000 + "1" + ")" * 3000])
+@pytest.mark.parametrize(
+    "expr", ["(" * 5000 + "1" + ")" * 5000, "!" * 5000 + "true", "(!" * 3000 + "1" + ")" * 3000]
+)
 def test_deep_nesting_is_a_clear_error_not_a_recursion_error(expr):
     with pytest.raises(ScriptError, match="nested more than 50 levels deep"):
         condition(expr, SCOPE)

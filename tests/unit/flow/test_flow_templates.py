@@ -9,16 +9,18 @@ from importlib import resources
 
 import pytest
 
-import schemas
-from bridge.flow import ChartError, FlowRuntime, load_chart, template_names
-from bridge.flow.chart import Chart
-from extension.registry import NODE_TYPES
+from om_bridge import schemas
+from om_bridge.bridge.flow import ChartError, FlowRuntime, load_chart, template_names
+from om_bridge.bridge.flow.chart import Chart
+from om_bridge.extension.registry import NODE_TYPES
 
 TEMPLATES = ["demo-bot", "genesys-handover"]
 
 
 def raw(name):
-    return json.loads(resources.files("flows").joinpath(f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("om_bridge.flows").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    )
 
 
 def test_both_templates_ship():

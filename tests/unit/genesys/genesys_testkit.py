@@ -6,7 +6,7 @@ import json
 
 import responses
 
-from bridge.genesys import GenesysClient, RetryPolicy
+from om_bridge.bridge.genesys import GenesysClient, RetryPolicy
 
 API = "https://api.mypurecloud.de"
 LOGIN = "https://login.mypurecloud.de"
@@ -43,10 +43,15 @@ def make_client(clock: FakeClock, **kw) -> GenesysClient:
     return GenesysClient("mypurecloud.de", CLIENT_ID, CLIENT_SECRET, retry=retry, **kw)
 
 
-def add_token(rsps: responses.RequestsMock, token: str = "tok-1", expires_in: int = 86400,
-              status: int = 200) -> None:
-    rsps.add(responses.POST, TOKEN_URL, status=status,
-             json={"access_token": token, "token_type": "bearer", "expires_in": expires_in})
+def add_token(
+    rsps: responses.RequestsMock, token: str = "tok-1", expires_in: int = 86400, status: int = 200
+) -> None:
+    rsps.add(
+        responses.POST,
+        TOKEN_URL,
+        status=status,
+        json={"access_token": token, "token_type": "bearer", "expires_in": expires_in},
+    )
 
 
 def token_calls(rsps: responses.RequestsMock) -> list:

@@ -9,12 +9,21 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
+from genesys_testkit import (
+    API,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LOGIN,
+    TOKEN_URL,
+    FakeClock,
+    add_token,
+    api_calls,
+    make_client,
+    token_calls,
+)
 
-from bridge.genesys import TokenProvider
+from om_bridge.bridge.genesys import TokenProvider
 from tests.conftest import wait_until
-
-from genesys_testkit import (API, CLIENT_ID, CLIENT_SECRET, LOGIN, TOKEN_URL, FakeClock, add_token,
-                             api_calls, make_client, token_calls)
 
 
 @pytest.fixture
@@ -121,8 +130,9 @@ def test_one_refresh_across_threads(rsps):
 
     rsps.add_callback(responses.POST, TOKEN_URL, callback=token_endpoint)
     results: list[str] = []
-    workers = [threading.Thread(target=lambda: results.append(tokens.token()))
-               for _ in range(threads_n)]
+    workers = [
+        threading.Thread(target=lambda: results.append(tokens.token())) for _ in range(threads_n)
+    ]
     for w in workers:
         w.start()
     wait_until(lambda: lock.arrived == threads_n, what="all threads at the token lock")
@@ -142,7 +152,8 @@ def test_missing_credentials_rejected_before_any_request(rsps):
 
 def test_token_response_without_access_token(rsps):
     rsps.add(responses.POST, TOKEN_URL, json={"token_type": "bearer"})
-    from bridge.genesys import GenesysError
+    from om_bridge.bridge.genesys import GenesysError
+
     with pytest.raises(GenesysError, match="without an access_token"):
         provider(FakeClock()).token()
 

@@ -7,12 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 import responses
+from genesys_testkit import API, FakeClock, add_token, api_calls, body_of, make_client, token_calls
 from responses import matchers
 
-from bridge.genesys import Customer, GenesysClient, IntegrationNotFoundError
-
-from genesys_testkit import (API, FakeClock, add_token, api_calls, body_of, make_client,
-                             token_calls)
+from om_bridge.bridge.genesys import Customer, GenesysClient, IntegrationNotFoundError
 
 INTEGRATIONS = API + "/api/v2/conversations/messaging/integrations/open"
 INBOUND = API + "/api/v2/conversations/messages/int-1/inbound/open"
@@ -32,11 +30,18 @@ def clock():
 def add_pages(rsps, names_per_page: list[list[str]]) -> None:
     count = len(names_per_page)
     for number, names in enumerate(names_per_page, start=1):
-        rsps.add(responses.GET, INTEGRATIONS, match=[matchers.query_param_matcher(
-            {"pageSize": "25", "pageNumber": str(number)})], json={
-            "entities": [{"id": f"id-{n}", "name": n} for n in names],
-            "pageSize": 25, "pageNumber": number, "pageCount": count,
-            "total": sum(map(len, names_per_page))})
+        rsps.add(
+            responses.GET,
+            INTEGRATIONS,
+            match=[matchers.query_param_matcher({"pageSize": "25", "pageNumber": str(number)})],
+            json={
+                "entities": [{"id": f"id-{n}", "name": n} for n in names],
+                "pageSize": 25,
+                "pageNumber": number,
+                "pageCount": count,
+                "total": sum(map(len, names_per_page)),
+            },
+        )
 
 
 def test_integration_found_on_third_page(rsps, clock):
@@ -48,8 +53,12 @@ def test_integration_found_on_third_page(rsps, clock):
 
 def test_list_stops_at_empty_page_without_page_count(rsps, clock):
     add_token(rsps)
-    rsps.add(responses.GET, INTEGRATIONS, match=[matchers.query_param_matcher(
-        {"pageSize": "25", "pageNumber": "1"})], json={"entities": [{"id": "1", "name": "x"}]})
+    rsps.add(
+        responses.GET,
+        INTEGRATIONS,
+        match=[matchers.query_param_matcher({"pageSize": "25", "pageNumber": "1"})],
+        json={"entities": [{"id": "1", "name": "x"}]},
+    )
     # No pageCount at all: the client must not loop forever.
     assert [e["id"] for e in make_client(clock).list_integrations()] == ["1"]
     assert len(api_calls(rsps)) == 1
@@ -91,17 +100,26 @@ def test_create_patch_delete_integration(rsps, clock):
     rsps.add(responses.PATCH, INTEGRATIONS + "/new", json={"id": "new"})
     rsps.add(responses.DELETE, INTEGRATIONS + "/new", status=204)
     client = make_client(clock)
-    client.create_integration("dep", "https://bridge.example/handover/genesysCloudOM",
-                              "0123456789abcdef", webhook_headers={"X-Env": "prod"},
-                              supported_content_id="sc-1", messaging_setting_id="ms-1")
+    client.create_integration(
+        "dep",
+        "https://bridge.example/handover/genesysCloudOM",
+        "0123456789abcdef",
+        webhook_headers={"X-Env": "prod"},
+        supported_content_id="sc-1",
+        messaging_setting_id="ms-1",
+    )
     client.patch_integration("new", webhook_url="https://b2.example/h", name="dep2")
     assert client.delete_integration("new") is None
     create, patch = body_of(api_calls(rsps)[0]), body_of(api_calls(rsps)[1])
     webhook = "https://bridge.example/handover/genesysCloudOM"
-    assert create == {"name": "dep", "outboundNotificationWebhookUrl": webhook,
-                      "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef",
-                      "webhookHeaders": {"X-Env": "prod"}, "supportedContent": {"id": "sc-1"},
-                      "messagingSetting": {"id": "ms-1"}}
+    assert create == {
+        "name": "dep",
+        "outboundNotificationWebhookUrl": webhook,
+        "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef",
+        "webhookHeaders": {"X-Env": "prod"},
+        "supportedContent": {"id": "sc-1"},
+        "messagingSetting": {"id": "ms-1"},
+    }
     assert patch == {"outboundNotificationWebhookUrl": "https://b2.example/h", "name": "dep2"}
 
 
@@ -117,31 +135,59 @@ def test_integration_input_validated_locally(rsps, clock):
 def test_send_message_body_and_prefetch(rsps, clock):
     add_token(rsps)
     rsps.add(responses.POST, INBOUND + "/message", json={"id": "g1", "conversationId": "conv-1"})
-    customer = Customer("cust-1", id_type="opaque", nickname="Jane D.", first_name="Jane",
-                        last_name="Doe")
+    customer = Customer(
+        "cust-1", id_type="opaque", nickname="Jane D.", first_name="Jane", last_name="Doe"
+    )
     when = datetime(2025, 5, 2, 11, 31, 22, 733999, tzinfo=timezone(timedelta(hours=2)))
     result = make_client(clock).send_message(
-        "int-1", customer, message_id="m-1", text="Hello", time=when,
-        custom_attributes={"language": "english", "priority": 1, "vip": True, "skills": ["a", "b"],
-                           "none": None}, metadata={"k": 2})
+        "int-1",
+        customer,
+        message_id="m-1",
+        text="Hello",
+        time=when,
+        custom_attributes={
+            "language": "english",
+            "priority": 1,
+            "vip": True,
+            "skills": ["a", "b"],
+            "none": None,
+        },
+        metadata={"k": 2},
+    )
     assert result["conversationId"] == "conv-1"
     call = api_calls(rsps)[0]
     assert call.request.url == INBOUND + "/message?prefetchConversationId=true"
     assert body_of(call) == {
-        "channel": {"messageId": "m-1",
-                    "from": {"id": "cust-1", "idType": "Opaque", "nickname": "Jane D.",
-                             "firstName": "Jane", "lastName": "Doe"},
-                    "time": "2025-05-02T09:31:22.733Z",
-                    "metadata": {"customAttributes": {"language": "english", "priority": "1",
-                                                      "vip": "true", "skills": '["a","b"]'}}},
-        "text": "Hello", "metadata": {"k": "2"}}
+        "channel": {
+            "messageId": "m-1",
+            "from": {
+                "id": "cust-1",
+                "idType": "Opaque",
+                "nickname": "Jane D.",
+                "firstName": "Jane",
+                "lastName": "Doe",
+            },
+            "time": "2025-05-02T09:31:22.733Z",
+            "metadata": {
+                "customAttributes": {
+                    "language": "english",
+                    "priority": "1",
+                    "vip": "true",
+                    "skills": '["a","b"]',
+                }
+            },
+        },
+        "text": "Hello",
+        "metadata": {"k": "2"},
+    }
 
 
 def test_send_message_without_prefetch(rsps, clock):
     add_token(rsps)
     rsps.add(responses.POST, INBOUND + "/message", json={"id": "g1"})
-    make_client(clock).send_message("int-1", Customer("c"), message_id="m", text="x",
-                                    prefetch_conversation_id=False)
+    make_client(clock).send_message(
+        "int-1", Customer("c"), message_id="m", text="x", prefetch_conversation_id=False
+    )
     assert api_calls(rsps)[0].request.url == INBOUND + "/message"
     assert body_of(api_calls(rsps)[0])["channel"]["time"].endswith("Z")
 
@@ -159,11 +205,15 @@ def test_message_id_identical_across_retries(rsps, clock):
     assert len({c.request.body for c in calls}) == 1  # the very same bytes, time included
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    ({}, "needs text or content"), ({"text": ""}, "needs text or content"),
-    ({"text": "x", "message_id": ""}, "message_id is required"),
-    ({"text": "x", "time": "yesterday"}, "ISO-8601"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        ({}, "needs text or content"),
+        ({"text": ""}, "needs text or content"),
+        ({"text": "x", "message_id": ""}, "message_id is required"),
+        ({"text": "x", "time": "yesterday"}, "ISO-8601"),
+    ],
+)
 def test_send_message_validated_locally(rsps, clock, kwargs, error):
     kwargs.setdefault("message_id", "m")
     with pytest.raises(ValueError, match=error):
@@ -183,19 +233,29 @@ def test_send_typing(rsps, clock):
     make_client(clock).send_typing("int-1", Customer("c"), time="2025-01-01T00:00:00Z")
     assert body_of(api_calls(rsps)[0]) == {
         "channel": {"from": {"id": "c", "idType": "Opaque"}, "time": "2025-01-01T00:00:00.000Z"},
-        "events": [{"eventType": "Typing"}]}
+        "events": [{"eventType": "Typing"}],
+    }
 
 
 def test_send_receipt(rsps, clock):
     add_token(rsps)
     rsps.add(responses.POST, INBOUND + "/receipt", json={"id": "g9"})
     client = make_client(clock)
-    client.send_receipt("int-1", "g9", "cust-1", "failed", time="2025-01-01T00:00:00.5+00:00",
-                        reasons=[{"code": "GeneralError", "message": "user unreachable"}])
+    client.send_receipt(
+        "int-1",
+        "g9",
+        "cust-1",
+        "failed",
+        time="2025-01-01T00:00:00.5+00:00",
+        reasons=[{"code": "GeneralError", "message": "user unreachable"}],
+    )
     assert body_of(api_calls(rsps)[0]) == {
-        "id": "g9", "channel": {"to": {"id": "cust-1"}, "time": "2025-01-01T00:00:00.500Z"},
-        "status": "Failed", "isFinalReceipt": True,
-        "reasons": [{"code": "GeneralError", "message": "user unreachable"}]}
+        "id": "g9",
+        "channel": {"to": {"id": "cust-1"}, "time": "2025-01-01T00:00:00.500Z"},
+        "status": "Failed",
+        "isFinalReceipt": True,
+        "reasons": [{"code": "GeneralError", "message": "user unreachable"}],
+    }
     with pytest.raises(ValueError, match="Delivered' or 'Failed"):
         client.send_receipt("int-1", "g9", "cust-1", "Read")
     assert len(api_calls(rsps)) == 1
@@ -205,21 +265,35 @@ def test_send_structured_response(rsps, clock):
     add_token(rsps)
     rsps.add(responses.POST, INBOUND + "/structured/response", json={"id": "s1"})
     make_client(clock).send_structured_response(
-        "int-1", Customer("c"), message_id="ext-1", text="Yes", payload="yes-payload",
-        originating_message_id="g7", time="2025-01-01T00:00:00Z")
+        "int-1",
+        Customer("c"),
+        message_id="ext-1",
+        text="Yes",
+        payload="yes-payload",
+        originating_message_id="g7",
+        time="2025-01-01T00:00:00Z",
+    )
     assert body_of(api_calls(rsps)[0]) == {
-        "channel": {"messageId": "ext-1", "from": {"id": "c", "idType": "Opaque"},
-                    "time": "2025-01-01T00:00:00.000Z"},
+        "channel": {
+            "messageId": "ext-1",
+            "from": {"id": "c", "idType": "Opaque"},
+            "time": "2025-01-01T00:00:00.000Z",
+        },
         "buttonResponse": {"type": "QuickReply", "text": "Yes", "payload": "yes-payload"},
-        "originatingMessageId": "g7"}
+        "originatingMessageId": "g7",
+    }
 
 
 def test_conversation_participant_queue_routes(rsps, clock):
     add_token(rsps)
     rsps.add(responses.GET, API + "/api/v2/conversations/messages/c1", json={"id": "c1"})
     rsps.add(responses.GET, API + "/api/v2/conversations/c1", json={"id": "c1", "x": 1})
-    rsps.add(responses.PATCH, API + "/api/v2/conversations/messages/c1/participants/p1",
-             status=202, body="")
+    rsps.add(
+        responses.PATCH,
+        API + "/api/v2/conversations/messages/c1/participants/p1",
+        status=202,
+        body="",
+    )
     rsps.add(responses.GET, API + "/api/v2/routing/queues/q1", json={"id": "q1"})
     client = make_client(clock)
     assert client.get_message_conversation("c1") == {"id": "c1"}
@@ -252,8 +326,11 @@ def test_user_cache_with_ttl(rsps, clock):
 def test_notification_channel_and_subscriptions(rsps, clock):
     add_token(rsps)
     channels = API + "/api/v2/notifications/channels"
-    rsps.add(responses.POST, channels, json={"id": "ch1", "connectUri": "wss://x/ch1",
-                                             "expires": "2025-01-02T00:00:00Z"})
+    rsps.add(
+        responses.POST,
+        channels,
+        json={"id": "ch1", "connectUri": "wss://x/ch1", "expires": "2025-01-02T00:00:00Z"},
+    )
     rsps.add(responses.PUT, channels + "/ch1/subscriptions", json={"entities": [{"id": "t1"}]})
     rsps.add(responses.POST, channels + "/ch1/subscriptions", json={"entities": [{"id": "t2"}]})
     rsps.add(responses.GET, channels + "/ch1/subscriptions", json={"entities": [{"id": "t1"}]})
@@ -308,7 +385,9 @@ def test_given_session_is_used_for_token_and_api(rsps, clock):
     client.get_user("u1")
     assert client.session is session
     assert [u.split("?")[0] for u in session.urls] == [
-        "https://login.mypurecloud.de/oauth/token", API + "/api/v2/users/u1"]
+        "https://login.mypurecloud.de/oauth/token",
+        API + "/api/v2/users/u1",
+    ]
     assert len(token_calls(rsps)) == 1
 
 

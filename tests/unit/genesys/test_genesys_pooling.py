@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bridge.genesys import GenesysClient
+from om_bridge.bridge.genesys import GenesysClient
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,7 +62,11 @@ def test_one_connection_for_token_and_api_calls(server):
             assert client.get_user(user) == {"id": user}
     finally:
         client.close()
-    assert server.paths == ["/oauth/token", "/api/v2/users/u1", "/api/v2/users/u2",
-                            "/api/v2/users/u3"]
+    assert server.paths == [
+        "/oauth/token",
+        "/api/v2/users/u1",
+        "/api/v2/users/u2",
+        "/api/v2/users/u3",
+    ]
     assert server.auth == ["Bearer loop-token"] * 3
     assert server.connections == 1

@@ -10,14 +10,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from bridge.genesys import GenesysClient
-from bridge.genesys.errors import GenesysConnectionError
-from bridge.genesys import transport as transport_module
+from om_bridge.bridge.genesys import GenesysClient
+from om_bridge.bridge.genesys import transport as transport_module
+from om_bridge.bridge.genesys.errors import GenesysConnectionError
 
 # Never resolved: only a proxy that forwards by absolute URI can answer for it.
 BASE = "http://api.om-bridge-proxy-test.invalid"
-PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
-             "all_proxy", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+PROXY_ENV = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 
 class _Proxy(BaseHTTPRequestHandler):
@@ -75,6 +85,7 @@ def test_the_proxy_from_the_environment_is_used_and_resolved_only_once(proxy, mo
         def counting(url, no_proxy=None):  # type: ignore[no-untyped-def]
             lookups.append(url)
             return real(url, no_proxy=no_proxy)
+
         monkeypatch.setattr("requests.sessions.get_environ_proxies", counting)
         monkeypatch.setattr("requests.utils.get_environ_proxies", counting)
         # A later change of the environment is not looked at per call either.

@@ -5,12 +5,23 @@ from __future__ import annotations
 import pytest
 from PureCloudPlatformClientV2.purecloud_region_hosts import PureCloudRegionHosts
 
-from bridge.genesys import REGIONS, UnknownRegionError, resolve_hosts
+from om_bridge.bridge.genesys import REGIONS, UnknownRegionError, resolve_hosts
 
 FORMS = [
-    "{d}", "api.{d}", "login.{d}", "apps.{d}", "https://{d}", "http://{d}", "https://api.{d}/",
-    "https://login.{d}/oauth/token", "https://apps.{d}/directory/#/", "  {d}  ", "{d}/",
-    "{D}", "HTTPS://API.{D}/", "Apps.{D}\n",
+    "{d}",
+    "api.{d}",
+    "login.{d}",
+    "apps.{d}",
+    "https://{d}",
+    "http://{d}",
+    "https://api.{d}/",
+    "https://login.{d}/oauth/token",
+    "https://apps.{d}/directory/#/",
+    "  {d}  ",
+    "{d}/",
+    "{D}",
+    "HTTPS://API.{D}/",
+    "Apps.{D}\n",
 ]
 
 
@@ -33,10 +44,15 @@ def test_every_region_in_every_form(region, form):
 def test_base_url_override_uses_one_base_for_api_and_login():
     hosts = resolve_hosts(None, base_url="http://127.0.0.1:8081/")
     assert (hosts.api_base, hosts.login_base, hosts.region) == (
-        "http://127.0.0.1:8081", "http://127.0.0.1:8081", None)
+        "http://127.0.0.1:8081",
+        "http://127.0.0.1:8081",
+        None,
+    )
     # The override wins even when a region host is configured too.
-    assert resolve_hosts("mypurecloud.de", base_url="http://127.0.0.1:9").api_base == \
-        "http://127.0.0.1:9"
+    assert (
+        resolve_hosts("mypurecloud.de", base_url="http://127.0.0.1:9").api_base
+        == "http://127.0.0.1:9"
+    )
 
 
 def test_unknown_host_names_host_and_lists_domains():

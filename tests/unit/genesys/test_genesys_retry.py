@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 import requests
 import responses
-
-from bridge.genesys import (BadRequestError, DeadlineExceededError, NotFoundError,
-                            PermissionDeniedError, RateLimitedError, ServerError)
-from bridge.genesys.retry import BackoffCalculator
-
 from genesys_testkit import API, FakeClock, add_token, api_calls, make_client, policy
+
+from om_bridge.bridge.genesys import (
+    BadRequestError,
+    DeadlineExceededError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+from om_bridge.bridge.genesys.retry import BackoffCalculator
 
 PATH = "/api/v2/routing/queues/q1"
 
@@ -28,9 +33,15 @@ def clock():
 
 def rate_limited(retry_after: str | None = "7") -> dict:
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return dict(status=429, headers=headers, json={
-        "message": "Rate limit exceeded the maximum. Retry the request in [7] seconds",
-        "code": "too.many.requests.retry.after", "status": 429})
+    return dict(
+        status=429,
+        headers=headers,
+        json={
+            "message": "Rate limit exceeded the maximum. Retry the request in [7] seconds",
+            "code": "too.many.requests.retry.after",
+            "status": 429,
+        },
+    )
 
 
 def test_429_honours_retry_after(rsps, clock):
@@ -100,15 +111,23 @@ def test_connection_error_retried(rsps, clock):
 
 def test_token_endpoint_connection_error_retried(rsps, clock):
     from genesys_testkit import TOKEN_URL
+
     rsps.add(responses.POST, TOKEN_URL, body=requests.ConnectionError("reset"))
     add_token(rsps)
     rsps.add(responses.GET, API + PATH, json={"id": "q1"})
     assert make_client(clock).get_queue("q1") == {"id": "q1"}
 
 
-@pytest.mark.parametrize("status,cls", [(400, BadRequestError), (403, PermissionDeniedError),
-                                        (404, NotFoundError), (500, ServerError),
-                                        (409, BadRequestError)])
+@pytest.mark.parametrize(
+    "status,cls",
+    [
+        (400, BadRequestError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (500, ServerError),
+        (409, BadRequestError),
+    ],
+)
 def test_client_errors_never_retried(rsps, clock, status, cls):
     add_token(rsps)
     rsps.add(responses.GET, API + PATH, status=status, json={"status": status, "code": "x"})
@@ -131,8 +150,12 @@ def test_attempts_run_out_raises_last_error(rsps, clock):
 
 def test_deadline_exceeded_carries_last_error(rsps, clock):
     add_token(rsps)
-    rsps.add(responses.GET, API + PATH, status=503,
-             json={"code": "service.unavailable", "contextId": "ctx-9"})
+    rsps.add(
+        responses.GET,
+        API + PATH,
+        status=503,
+        json={"code": "service.unavailable", "contextId": "ctx-9"},
+    )
     retry = policy(clock, deadline=1.0, rng=lambda: 1.0, max_attempts=50)
     with pytest.raises(DeadlineExceededError) as info:
         make_client(clock, retry=retry).get_queue("q1")
@@ -175,6 +198,7 @@ def test_backoff_full_jitter_and_cap():
 
 def test_401_refreshes_token_once_then_succeeds(rsps, clock):
     from genesys_testkit import TOKEN_URL
+
     rsps.add(responses.POST, TOKEN_URL, json={"access_token": "old", "expires_in": 3600})
     rsps.add(responses.POST, TOKEN_URL, json={"access_token": "new", "expires_in": 3600})
     rsps.add(responses.GET, API + PATH, status=401, json={"code": "credentials.expired"})
@@ -187,6 +211,7 @@ def test_401_refreshes_token_once_then_succeeds(rsps, clock):
 
 def test_401_refresh_does_not_use_up_a_retry_attempt(rsps, clock):
     from genesys_testkit import TOKEN_URL
+
     rsps.add(responses.POST, TOKEN_URL, json={"access_token": "old", "expires_in": 3600})
     rsps.add(responses.POST, TOKEN_URL, json={"access_token": "new", "expires_in": 3600})
     rsps.add(responses.GET, API + PATH, status=401, json={"code": "credentials.expired"})
@@ -198,8 +223,10 @@ def test_401_refresh_does_not_use_up_a_retry_attempt(rsps, clock):
 
 
 def test_second_401_raises(rsps, clock):
-    from bridge.genesys import AuthenticationError
     from genesys_testkit import TOKEN_URL, token_calls
+
+    from om_bridge.bridge.genesys import AuthenticationError
+
     rsps.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
     rsps.add(responses.GET, API + PATH, status=401, json={"code": "bad.credentials"})
     with pytest.raises(AuthenticationError):

@@ -6,11 +6,10 @@ import re
 
 import pytest
 import responses
+from genesys_testkit import API, FakeClock, add_token, api_calls, body_of, make_client
 from PureCloudPlatformClientV2 import ApiClient, models
 
-from bridge.genesys import SDK_MODELS, Customer
-
-from genesys_testkit import API, FakeClock, add_token, api_calls, body_of, make_client
+from om_bridge.bridge.genesys import SDK_MODELS, Customer
 
 SDK = ApiClient()
 INTEGRATIONS = API + "/api/v2/conversations/messaging/integrations/open"
@@ -20,8 +19,15 @@ CHANNELS = API + "/api/v2/notifications/channels"
 # Genesys reads participant data — the one documented field outside the model.
 ALLOWED_EXTRA = {("OpenInboundMessageMessagingChannel", "metadata", "customAttributes")}
 
-CUSTOMER = Customer("cust-1", id_type="email", nickname="Jane", first_name="Jane", last_name="Doe",
-                    email="jane@example.com", image="https://img.example/j.png")
+CUSTOMER = Customer(
+    "cust-1",
+    id_type="email",
+    nickname="Jane",
+    first_name="Jane",
+    last_name="Doe",
+    email="jane@example.com",
+    image="https://img.example/j.png",
+)
 
 
 def deserialize(data, klass: str):
@@ -39,8 +45,7 @@ def unknown_fields(data: dict, klass: str, trail: str = "") -> list[str]:
             continue
         sub = by_wire[key]
         if isinstance(value, dict) and hasattr(models, sub):
-            extra = {k: v for k, v in value.items()
-                     if (klass, key, k) not in ALLOWED_EXTRA}
+            extra = {k: v for k, v in value.items() if (klass, key, k) not in ALLOWED_EXTRA}
             problems += unknown_fields(extra, sub, f"{trail}{key}.")
         list_of = re.fullmatch(r"list\[(\w+)\]", sub)
         if isinstance(value, list) and list_of and hasattr(models, list_of.group(1)):
@@ -68,29 +73,67 @@ def sent():
         rsps.add(responses.POST, CHANNELS + "/ch/subscriptions", json={})
         rsps.add(responses.PATCH, API + "/api/v2/conversations/messages/c/participants/p", json={})
         client = make_client(clock)
-        client.send_message("int-1", CUSTOMER, message_id="m1", text="hi",
-                            content=[{"attachment": {"mediaType": "Image",
-                                                     "url": "https://img.example/a.png",
-                                                     "mime": "image/png", "filename": "a.png"}}],
-                            custom_attributes={"queueId": "q1", "priority": 2},
-                            metadata={"source": "webchat"})
+        client.send_message(
+            "int-1",
+            CUSTOMER,
+            message_id="m1",
+            text="hi",
+            content=[
+                {
+                    "attachment": {
+                        "mediaType": "Image",
+                        "url": "https://img.example/a.png",
+                        "mime": "image/png",
+                        "filename": "a.png",
+                    }
+                }
+            ],
+            custom_attributes={"queueId": "q1", "priority": 2},
+            metadata={"source": "webchat"},
+        )
         client.send_typing("int-1", CUSTOMER)
-        client.send_receipt("int-1", "g1", "cust-1", "Failed",
-                            reasons=[{"code": "GeneralError", "message": "unreachable"}])
-        client.send_structured_response("int-1", CUSTOMER, message_id="m2", text="Yes",
-                                        payload="yes", originating_message_id="g2")
-        client.create_integration("dep", "https://b.example/h", "0123456789abcdef",
-                                  webhook_headers={"X-A": "1"}, supported_content_id="sc",
-                                  messaging_setting_id="ms")
-        client.patch_integration("i", name="dep2", webhook_url="https://b.example/h2",
-                                 webhook_secret="fedcba9876543210", webhook_headers={"X-B": "2"},
-                                 supported_content_id="sc2", messaging_setting_id="ms2")
+        client.send_receipt(
+            "int-1",
+            "g1",
+            "cust-1",
+            "Failed",
+            reasons=[{"code": "GeneralError", "message": "unreachable"}],
+        )
+        client.send_structured_response(
+            "int-1",
+            CUSTOMER,
+            message_id="m2",
+            text="Yes",
+            payload="yes",
+            originating_message_id="g2",
+        )
+        client.create_integration(
+            "dep",
+            "https://b.example/h",
+            "0123456789abcdef",
+            webhook_headers={"X-A": "1"},
+            supported_content_id="sc",
+            messaging_setting_id="ms",
+        )
+        client.patch_integration(
+            "i",
+            name="dep2",
+            webhook_url="https://b.example/h2",
+            webhook_secret="fedcba9876543210",
+            webhook_headers={"X-B": "2"},
+            supported_content_id="sc2",
+            messaging_setting_id="ms2",
+        )
         client.subscribe("ch", ["v2.detail.events.conversation.c1.customer.end"], replace=True)
         client.subscribe("ch", ["v2.detail.events.conversation.c2.customer.end"], replace=False)
         client.patch_participant("c", "p", {"state": "disconnected"})
         calls = api_calls(rsps)
-    routes = ["/inbound/open/message", "/inbound/open/event", "/inbound/open/receipt",
-              "/inbound/open/structured/response"]
+    routes = [
+        "/inbound/open/message",
+        "/inbound/open/event",
+        "/inbound/open/receipt",
+        "/inbound/open/structured/response",
+    ]
     keys = list(SDK_MODELS)
     assert len(calls) == len(keys)
     out = {}
@@ -120,26 +163,32 @@ def test_bodies_deserialize_with_values_intact(sent):
     for route, body in sent.items():
         obj = deserialize(body, SDK_MODELS[route])
         assert not enum_outdated(obj), route
-    message = deserialize(sent[next(k for k in sent if k.endswith("/message"))],
-                          "OpenInboundNormalizedMessage")
+    message = deserialize(
+        sent[next(k for k in sent if k.endswith("/message"))], "OpenInboundNormalizedMessage"
+    )
     assert message.channel.message_id == "m1" and message.text == "hi"
     assert message.channel.pcFrom.id_type == "Email"
     assert message.channel.time.utcoffset().total_seconds() == 0
     assert message.content[0].attachment.media_type == "Image"
     assert message.metadata == {"source": "webchat"}
-    receipt = deserialize(sent[next(k for k in sent if k.endswith("/receipt"))],
-                          "OpenInboundNormalizedReceipt")
+    receipt = deserialize(
+        sent[next(k for k in sent if k.endswith("/receipt"))], "OpenInboundNormalizedReceipt"
+    )
     assert (receipt.id, receipt.status, receipt.channel.to.id) == ("g1", "Failed", "cust-1")
     assert receipt.reasons[0].code == "GeneralError" and receipt.is_final_receipt is True
-    event = deserialize(sent[next(k for k in sent if k.endswith("/event"))],
-                        "OpenInboundNormalizedEvent")
+    event = deserialize(
+        sent[next(k for k in sent if k.endswith("/event"))], "OpenInboundNormalizedEvent"
+    )
     assert event.events[0].event_type == "Typing" and event.channel.pcFrom.id == "cust-1"
-    structured = deserialize(sent[next(k for k in sent if k.endswith("/response"))],
-                             "OpenInboundStructuredResponseMessage")
+    structured = deserialize(
+        sent[next(k for k in sent if k.endswith("/response"))],
+        "OpenInboundStructuredResponseMessage",
+    )
     assert structured.button_response.type == "QuickReply"
     assert structured.originating_message_id == "g2"
-    patch = deserialize(sent[next(k for k in sent if k.endswith("{participantId}"))],
-                        "MediaParticipantRequest")
+    patch = deserialize(
+        sent[next(k for k in sent if k.endswith("{participantId}"))], "MediaParticipantRequest"
+    )
     assert patch.state == "disconnected"
 
 
@@ -152,8 +201,17 @@ def test_custom_attributes_are_the_only_exception(sent):
 
 
 def test_oracle_flags_unknown_fields():
-    bad = {"channel": {"from": {"id": "x", "idType": "Opaque", "platform": "Open"},
-                       "time": "2025-01-01T00:00:00.000Z", "to": {"id": "i"}},
-           "text": "x", "direction": "Inbound"}
+    bad = {
+        "channel": {
+            "from": {"id": "x", "idType": "Opaque", "platform": "Open"},
+            "time": "2025-01-01T00:00:00.000Z",
+            "to": {"id": "i"},
+        },
+        "text": "x",
+        "direction": "Inbound",
+    }
     assert sorted(unknown_fields(bad, "OpenInboundNormalizedMessage")) == [
-        "channel.from.platform", "channel.to", "direction"]
+        "channel.from.platform",
+        "channel.to",
+        "direction",
+    ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bridge.handover.first_message import (copilot_url, custom_attributes, format_transcript,
-                                           profile_names)
+from om_bridge.bridge.handover.first_message import (
+    copilot_url,
+    custom_attributes,
+    format_transcript,
+    profile_names,
+)
 
 TRANSCRIPT = [
     {"source": "user", "text": "hello", "data": None},
@@ -17,7 +21,8 @@ TRANSCRIPT = [
 def test_transcript_unfiltered_shows_every_message():
     assert format_transcript(TRANSCRIPT, filter_empty=False, filter_unsupported=False) == (
         "Transcript:\nUser: hello\nBot: Hi! How can I help?\nUser: \n"
-        "User: UNSUPPORTED_STRUCTURE_DATA\nUser: agent")
+        "User: UNSUPPORTED_STRUCTURE_DATA\nUser: agent"
+    )
 
 
 def test_empty_filter_drops_blank_messages_only():
@@ -31,29 +36,51 @@ def test_unsupported_filter_drops_data_only_messages_only():
 
 
 def test_nothing_left_still_says_so():
-    text = format_transcript([{"source": "user", "text": "", "data": None}], filter_empty=True,
-                             filter_unsupported=True)
+    text = format_transcript(
+        [{"source": "user", "text": "", "data": None}], filter_empty=True, filter_unsupported=True
+    )
     assert text == "Transcript: (no messages before the handover)"
 
 
 def test_copilot_url_forms():
-    assert copilot_url("ai-copilot.example.com", "u 1", "s&2", "tok") == \
-        "https://ai-copilot.example.com/?userId=u+1&sessionId=s%262&URLToken=tok"
-    assert copilot_url("https://x.example/", "u", "s", "t") == \
-        "https://x.example/?userId=u&sessionId=s&URLToken=t"
+    assert (
+        copilot_url("ai-copilot.example.com", "u 1", "s&2", "tok")
+        == "https://ai-copilot.example.com/?userId=u+1&sessionId=s%262&URLToken=tok"
+    )
+    assert (
+        copilot_url("https://x.example/", "u", "s", "t")
+        == "https://x.example/?userId=u&sessionId=s&URLToken=t"
+    )
 
 
 def _attrs(**kw):
-    base = dict(queue_id="q1", language="english", skills=["billing", "vip"], priority=3,
-                user_id="u1", session_id="s1", url_token="tok", copilot_base_url=None,
-                node_attributes={}, first_name=None, last_name=None)
+    base = dict(
+        queue_id="q1",
+        language="english",
+        skills=["billing", "vip"],
+        priority=3,
+        user_id="u1",
+        session_id="s1",
+        url_token="tok",
+        copilot_base_url=None,
+        node_attributes={},
+        first_name=None,
+        last_name=None,
+    )
     base.update(kw)
     return custom_attributes(**base)
 
 
 def test_custom_attributes_carry_routing_and_ids_as_strings():
-    assert _attrs() == {"queueId": "q1", "myLanguage": "english", "mySkills": "billing,vip",
-                        "priority": "3", "userId": "u1", "sessionId": "s1", "URLToken": "tok"}
+    assert _attrs() == {
+        "queueId": "q1",
+        "myLanguage": "english",
+        "mySkills": "billing,vip",
+        "priority": "3",
+        "userId": "u1",
+        "sessionId": "s1",
+        "URLToken": "tok",
+    }
 
 
 def test_node_attributes_kept_but_cannot_override_routing_keys():

@@ -8,11 +8,11 @@ import time
 import pytest
 import responses
 
-from bridge.app import ClientRegistry
-from bridge.config import parse_config
-from bridge.handover.outbox import Outbox
-from bridge.ops import Metrics
-from bridge.store import Handover, SessionKey, open_store
+from om_bridge.bridge.app import ClientRegistry
+from om_bridge.bridge.config import parse_config
+from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.store import Handover, SessionKey, open_store
 from tests.conftest import wait_until
 
 BASE = "https://genesys.test"
@@ -24,15 +24,32 @@ LIST_URL = f"{BASE}/api/v2/conversations/messaging/integrations/open"
 
 
 def _config():
-    return parse_config({
-        "bridge": {"store": "sqlite://:memory:"},
-        "endpoints": [{"url_token": "t", "organisation": "o", "flow": "demo-bot",
-                       "handover_provider": "p"}],
-        "providers": [{"id": "p", "type": "genesysCloudOM", "base_url": BASE,
-                       "deployment_name": "my-deployment", "queue_id": "q",
-                       "webhook_secret": "secret-0123456789-abcdef", "client_id": "c",
-                       "client_secret": "s"}],
-    }, environ={})
+    return parse_config(
+        {
+            "bridge": {"store": "sqlite://:memory:"},
+            "endpoints": [
+                {
+                    "url_token": "t",
+                    "organisation": "o",
+                    "flow": "demo-bot",
+                    "handover_provider": "p",
+                }
+            ],
+            "providers": [
+                {
+                    "id": "p",
+                    "type": "genesysCloudOM",
+                    "base_url": BASE,
+                    "deployment_name": "my-deployment",
+                    "queue_id": "q",
+                    "webhook_secret": "secret-0123456789-abcdef",
+                    "client_id": "c",
+                    "client_secret": "s",
+                }
+            ],
+        },
+        environ={},
+    )
 
 
 @pytest.fixture
@@ -42,26 +59,49 @@ def rig(tmp_path):
     clients = ClientRegistry(config)
     sent, resolved = [], []
     clock = {"offset": 0.0}
-    outbox = Outbox(store, clients, config, Metrics(),
-                    on_sent=lambda item, integ, result: sent.append((item.kind, integ, result)),
-                    on_resolved=lambda item, integ: resolved.append(integ),
-                    clock=lambda: time.time() + clock["offset"], rng=lambda: 0.0)
+    outbox = Outbox(
+        store,
+        clients,
+        config,
+        Metrics(),
+        on_sent=lambda item, integ, result: sent.append((item.kind, integ, result)),
+        on_resolved=lambda item, integ: resolved.append(integ),
+        clock=lambda: time.time() + clock["offset"],
+        rng=lambda: 0.0,
+    )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, f"{BASE}/oauth/token",
-                 json={"access_token": "tok", "token_type": "bearer", "expires_in": 3600})
+        mock.add(
+            responses.POST,
+            f"{BASE}/oauth/token",
+            json={"access_token": "tok", "token_type": "bearer", "expires_in": 3600},
+        )
         yield outbox, store, mock, sent, resolved, clock
     clients.close()
     store.close()
 
 
 def _message(text, message_id):
-    return {"channel": {"messageId": message_id, "from": {"id": "u", "idType": "Opaque"},
-                        "time": "2025-01-01T00:00:00.000Z"}, "text": text}
+    return {
+        "channel": {
+            "messageId": message_id,
+            "from": {"id": "u", "idType": "Opaque"},
+            "time": "2025-01-01T00:00:00.000Z",
+        },
+        "text": text,
+    }
 
 
 def _put(outbox, key, text, message_id, **payload):
-    return outbox.put(key, "message", {"provider_id": "p", "integration_id": INTEGRATION,
-                                       "body": _message(text, message_id), **payload})
+    return outbox.put(
+        key,
+        "message",
+        {
+            "provider_id": "p",
+            "integration_id": INTEGRATION,
+            "body": _message(text, message_id),
+            **payload,
+        },
+    )
 
 
 def _bodies(mock, url):
@@ -70,15 +110,16 @@ def _bodies(mock, url):
 
 def test_in_order_per_key_with_the_same_message_id_on_retry(rig):
     outbox, store, mock, sent, _, clock = rig
-    mock.add(responses.POST, MESSAGE_URL, status=503,
-             json={"status": 503, "code": "service.unavailable"})
+    mock.add(
+        responses.POST, MESSAGE_URL, status=503, json={"status": 503, "code": "service.unavailable"}
+    )
     mock.add(responses.POST, MESSAGE_URL, json={"id": "g1"})
     _put(outbox, "h1", "one", "m-1")
     _put(outbox, "h1", "two", "m-2")
-    assert outbox.drain_once() == 1           # only the head of h1 is claimed, and it fails
+    assert outbox.drain_once() == 1  # only the head of h1 is claimed, and it fails
     pending = store.outbox_pending("h1")
     assert [p.payload["body"]["text"] for p in pending] == ["one", "two"]
-    assert pending[0].next_attempt_at > time.time()   # backed off
+    assert pending[0].next_attempt_at > time.time()  # backed off
     clock["offset"] = 60.0
     outbox.drain_once()
     outbox.drain_once()
@@ -89,8 +130,13 @@ def test_in_order_per_key_with_the_same_message_id_on_retry(rig):
 
 def test_429_waits_for_retry_after(rig):
     outbox, store, mock, _, _, _ = rig
-    mock.add(responses.POST, MESSAGE_URL, status=429, headers={"Retry-After": "7"},
-             json={"status": 429, "code": "too.many.requests.retry.after"})
+    mock.add(
+        responses.POST,
+        MESSAGE_URL,
+        status=429,
+        headers={"Retry-After": "7"},
+        json={"status": 429, "code": "too.many.requests.retry.after"},
+    )
     before = time.time()
     _put(outbox, "h1", "hi", "m-1")
     outbox.drain_once()
@@ -101,8 +147,12 @@ def test_429_waits_for_retry_after(rig):
 
 def test_other_4xx_is_dead_lettered_and_unblocks_the_key(rig):
     outbox, store, mock, _, _, _ = rig
-    mock.add(responses.POST, MESSAGE_URL, status=400, json={"status": 400, "code": "bad.request",
-                                                            "message": "nope"})
+    mock.add(
+        responses.POST,
+        MESSAGE_URL,
+        status=400,
+        json={"status": 400, "code": "bad.request", "message": "nope"},
+    )
     mock.add(responses.POST, MESSAGE_URL, json={"id": "g2"})
     _put(outbox, "h1", "bad", "m-1")
     _put(outbox, "h1", "good", "m-2")
@@ -115,10 +165,21 @@ def test_other_4xx_is_dead_lettered_and_unblocks_the_key(rig):
 
 def test_stale_typing_is_dropped_without_a_call(rig):
     outbox, store, mock, _, _, clock = rig
-    outbox.put("h1", "typing", {"provider_id": "p", "integration_id": INTEGRATION,
-                                "body": {"channel": {"from": {"id": "u", "idType": "Opaque"},
-                                                     "time": "2025-01-01T00:00:00.000Z"},
-                                         "events": [{"eventType": "Typing"}]}})
+    outbox.put(
+        "h1",
+        "typing",
+        {
+            "provider_id": "p",
+            "integration_id": INTEGRATION,
+            "body": {
+                "channel": {
+                    "from": {"id": "u", "idType": "Opaque"},
+                    "time": "2025-01-01T00:00:00.000Z",
+                },
+                "events": [{"eventType": "Typing"}],
+            },
+        },
+    )
     clock["offset"] = outbox.typing_ttl + 1
     outbox.drain_once()
     assert _bodies(mock, EVENT_URL) == []
@@ -128,9 +189,18 @@ def test_stale_typing_is_dropped_without_a_call(rig):
 def test_failed_typing_is_not_retried(rig):
     outbox, store, mock, _, _, _ = rig
     mock.add(responses.POST, EVENT_URL, status=404, json={"status": 404, "code": "not.found"})
-    outbox.put("h1", "typing", {"provider_id": "p", "integration_id": INTEGRATION,
-                                "body": {"channel": {"from": {"id": "u"}, "time": "x"},
-                                         "events": [{"eventType": "Typing"}]}})
+    outbox.put(
+        "h1",
+        "typing",
+        {
+            "provider_id": "p",
+            "integration_id": INTEGRATION,
+            "body": {
+                "channel": {"from": {"id": "u"}, "time": "x"},
+                "events": [{"eventType": "Typing"}],
+            },
+        },
+    )
     outbox.drain_once()
     assert store.outbox_pending() == [] and store.outbox_dead() == []
 
@@ -138,14 +208,25 @@ def test_failed_typing_is_not_retried(rig):
 def test_messages_of_an_ended_handover_are_not_sent_but_receipts_are(rig):
     outbox, store, mock, _, _, _ = rig
     mock.add(responses.POST, RECEIPT_URL, json={"id": "g9"})
-    handover = store.create_handover(Handover.new(SessionKey("t", "u", "s"), "p", "u",
-                                                  integration_id=INTEGRATION))
+    handover = store.create_handover(
+        Handover.new(SessionKey("t", "u", "s"), "p", "u", integration_id=INTEGRATION)
+    )
     store.finish_handover(handover.id, "completed", "test")
     _put(outbox, handover.id, "late", "m-1", handover_id=handover.id)
-    outbox.put(handover.id, "receipt", {"provider_id": "p", "integration_id": INTEGRATION,
-                                        "handover_id": handover.id,
-                                        "body": {"id": "g1", "status": "Delivered",
-                                                 "channel": {"to": {"id": "u"}, "time": "x"}}})
+    outbox.put(
+        handover.id,
+        "receipt",
+        {
+            "provider_id": "p",
+            "integration_id": INTEGRATION,
+            "handover_id": handover.id,
+            "body": {
+                "id": "g1",
+                "status": "Delivered",
+                "channel": {"to": {"id": "u"}, "time": "x"},
+            },
+        },
+    )
     outbox.drain_once()
     outbox.drain_once()
     assert _bodies(mock, MESSAGE_URL) == []
@@ -155,12 +236,20 @@ def test_messages_of_an_ended_handover_are_not_sent_but_receipts_are(rig):
 
 def test_integration_id_resolved_by_deployment_name(rig):
     outbox, store, mock, sent, resolved, _ = rig
-    mock.add(responses.GET, LIST_URL,
-             json={"entities": [{"id": INTEGRATION, "name": "my-deployment"}],
-                   "pageNumber": 1, "pageCount": 1, "total": 1})
+    mock.add(
+        responses.GET,
+        LIST_URL,
+        json={
+            "entities": [{"id": INTEGRATION, "name": "my-deployment"}],
+            "pageNumber": 1,
+            "pageCount": 1,
+            "total": 1,
+        },
+    )
     mock.add(responses.POST, MESSAGE_URL, json={"id": "g1", "conversationId": "conv-1"})
-    outbox.put("h1", "message",
-               {"provider_id": "p", "body": _message("hi", "m-1"), "prefetch": True})
+    outbox.put(
+        "h1", "message", {"provider_id": "p", "body": _message("hi", "m-1"), "prefetch": True}
+    )
     outbox.drain_once()
     assert resolved == [INTEGRATION]
     assert sent == [("message", INTEGRATION, {"id": "g1", "conversationId": "conv-1"})]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from bridge.handover.receipts import ReceiptSender
-from bridge.ops import Metrics
+from om_bridge.bridge.handover.receipts import ReceiptSender
+from om_bridge.bridge.ops import Metrics
 from tests.conftest import wait_until
 
 
@@ -46,8 +46,10 @@ def test_receipts_of_a_customer_go_out_in_order_and_a_backlog_is_bounded():
         ids = [body["id"] for _path, body in clients.client.calls]
         # At most 5 waited (one may already have been taken by a worker); the rest were dropped.
         assert ids == [f"m{n}" for n in range(len(ids))] and 5 <= len(ids) <= 6
-        assert all(path == "/api/v2/conversations/messages/integ%2F1/inbound/open/receipt"
-                   for path, _ in clients.client.calls)
+        assert all(
+            path == "/api/v2/conversations/messages/integ%2F1/inbound/open/receipt"
+            for path, _ in clients.client.calls
+        )
         assert "receipts_dropped_total" in metrics.render().decode()
         sender.send("p", "integ/1", "cust", _body(99))
         wait_until(lambda: clients.client.calls[-1][1]["id"] == "m99", 10, what="a later receipt")

@@ -7,9 +7,9 @@ import threading
 import pytest
 import tomli_w
 
-from bridge.app import create_app
-from bridge.demo import demo_config, demo_environ
-from bridge.store import Handover, SessionKey
+from om_bridge.bridge.app import create_app
+from om_bridge.bridge.demo import demo_config, demo_environ
+from om_bridge.bridge.store import Handover, SessionKey
 
 
 @pytest.fixture

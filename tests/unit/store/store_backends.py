@@ -6,13 +6,13 @@ import shutil
 import subprocess
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import redis
 
-from bridge.store import Store, open_store
+from om_bridge.bridge.store import Store, open_store
 from tests.conftest import free_port, wait_until
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -25,9 +25,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("redis-server is not installed (Debian package redis-server)")
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(host="127.0.0.1", port=port)
 
     def up() -> bool:
@@ -35,6 +49,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return bool(client.ping())
         except redis.ConnectionError:
             return False
+
     try:
         wait_until(up, timeout=10, what="redis-server PING")
         yield f"redis://127.0.0.1:{port}/0"
@@ -57,6 +72,7 @@ def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[
     def open_again() -> Store:
         opened.append(open_store(url))
         return opened[-1]
+
     yield open_again
     for s in opened:
         s.close()
@@ -78,8 +94,9 @@ def race(n: int, fn) -> list:
         barrier.wait()
         try:
             results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+        except Exception as exc:
             errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()

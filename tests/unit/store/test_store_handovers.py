@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-
-from bridge.store import Handover, NotFound, SessionKey, Store, StoreConflict
 from store_backends import race, redis_url, reopen, store  # noqa: F401 - fixtures
+
+from om_bridge.bridge.store import Handover, NotFound, SessionKey, Store, StoreConflict
 from tests.conftest import wait_until
 
 KEY = SessionKey("demo", "user:1", "session/1")
@@ -42,6 +42,7 @@ def test_session_lock_excludes_a_second_thread(store: Store) -> None:
     def second() -> None:
         with store.session_lock(KEY, timeout=10):
             second_in.set()
+
     t1 = threading.Thread(target=holder)
     t1.start()
     assert entered.wait(10)
@@ -69,6 +70,7 @@ def test_session_lock_serialises_read_modify_write(store: Store) -> None:
             with store.session_lock(KEY):
                 state = store.load_session(KEY)
                 store.save_session(KEY, {"n": state["n"] + 1})
+
     race(8, bump)
     assert store.load_session(KEY) == {"n": 80}
 
@@ -85,10 +87,19 @@ def test_handover_create_and_lookups(store: Store) -> None:
     assert store.handover_by_customer("integration-1", "cust-1").id == h.id
     assert store.handover_by_customer("integration-2", "cust-1") is None
     assert store.handover_by_conversation("conv-1") is None
-    updated = store.update_handover(h.id, conversation_id="conv-1", status="queue",
-                                    agent={"name": "Alex"}, data={"x": 1}, pending_end_at=5.0)
-    assert (updated.conversation_id, updated.status, updated.agent) == ("conv-1", "queue",
-                                                                         {"name": "Alex"})
+    updated = store.update_handover(
+        h.id,
+        conversation_id="conv-1",
+        status="queue",
+        agent={"name": "Alex"},
+        data={"x": 1},
+        pending_end_at=5.0,
+    )
+    assert (updated.conversation_id, updated.status, updated.agent) == (
+        "conv-1",
+        "queue",
+        {"name": "Alex"},
+    )
     assert store.get_handover(h.id) == updated
     assert store.handover_by_conversation("conv-1") == updated
     assert store.get_handover("nope") is None
@@ -99,8 +110,15 @@ def test_second_open_handover_for_a_session_conflicts(store: Store) -> None:
     with pytest.raises(StoreConflict):
         store.create_handover(new())
     with pytest.raises(StoreConflict):  # the same id for another session
-        store.create_handover(Handover(id=first.id, session=SessionKey("demo", "u2", "s2"),
-                                       provider_id="p", integration_id=None, customer_id="c"))
+        store.create_handover(
+            Handover(
+                id=first.id,
+                session=SessionKey("demo", "u2", "s2"),
+                provider_id="p",
+                integration_id=None,
+                customer_id="c",
+            )
+        )
     assert store.open_handover_for_session(SessionKey("demo", "u2", "s2")) is None
     assert store.finish_handover(first.id, "completed", "agent ended")
     again = store.create_handover(new())
@@ -154,12 +172,15 @@ def test_finish_handover_is_exactly_once_under_racing_threads(store: Store) -> N
 
 
 def test_open_handovers_by_provider(store: Store) -> None:
-    a = store.create_handover(Handover.new(SessionKey("t", "u1", "s"), "p1", "c1", None,
-                                           created_at=1.0))
-    b = store.create_handover(Handover.new(SessionKey("t", "u2", "s"), "p2", "c2", None,
-                                           created_at=2.0))
-    c = store.create_handover(Handover.new(SessionKey("t", "u3", "s"), "p1", "c3", None,
-                                           created_at=3.0))
+    a = store.create_handover(
+        Handover.new(SessionKey("t", "u1", "s"), "p1", "c1", None, created_at=1.0)
+    )
+    b = store.create_handover(
+        Handover.new(SessionKey("t", "u2", "s"), "p2", "c2", None, created_at=2.0)
+    )
+    c = store.create_handover(
+        Handover.new(SessionKey("t", "u3", "s"), "p1", "c3", None, created_at=3.0)
+    )
     assert [h.id for h in store.open_handovers()] == [a.id, b.id, c.id]
     assert [h.id for h in store.open_handovers("p1")] == [a.id, c.id]
     store.finish_handover(a.id, "error", "boom")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from bridge.store import InboundCompletion, SessionKey, Store
 from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
+
+from om_bridge.bridge.store import InboundCompletion, SessionKey, Store
 
 LATER = time.time() + 3600
 KEY = SessionKey("demo", "u1", "s1")
 
 
 def accept(store: Store, n: int, queue: str = "in:i1:c1", owner: str | None = None):
-    return store.accept_inbound(f"dedupe-{queue}-{n}", 60, queue, "Text", {"n": n},
-                                owner=owner, lease_seconds=30)
+    return store.accept_inbound(
+        f"dedupe-{queue}-{n}", 60, queue, "Text", {"n": n}, owner=owner, lease_seconds=30
+    )
 
 
 def test_accept_stores_once_per_dedupe_key(store: Store) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bridge.store import Store
 from store_backends import race, redis_url, reopen, store  # noqa: F401 - fixtures
+
+from om_bridge.bridge.store import Store
 
 LATER = time.time() + 3600  # a logical "now" by which every item put during a test is due
 
@@ -22,7 +23,12 @@ def test_put_and_pending_keep_fifo_order_per_key(store: Store) -> None:
     assert ids(store.outbox_pending()) == [a1, b1, a2]
     item = store.outbox_pending("conv-a")[0]
     assert (item.key, item.kind, item.payload, item.attempts, item.last_error) == (
-        "conv-a", "message", {"text": "a1"}, 0, None)
+        "conv-a",
+        "message",
+        {"text": "a1"},
+        0,
+        None,
+    )
     assert item.created_at > 0 and item.next_attempt_at <= time.time()
 
 

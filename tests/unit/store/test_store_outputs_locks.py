@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from bridge.store import SessionKey, Store
-from bridge.store.base import OUTPUTS_KEPT
 from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
+
+from om_bridge.bridge.store import SessionKey, Store
+from om_bridge.bridge.store.base import OUTPUTS_KEPT
 from tests.conftest import wait_until
 
 KEY = SessionKey("demo", "user-1", "session-1")
@@ -20,7 +21,8 @@ def test_outputs_get_increasing_seq_per_session(store: Store) -> None:
     assert store.append_output(OTHER, {"text": "other"}) == 1
     assert store.outputs_after(KEY, 0) == [
         {"source": "bot", "text": "one", "seq": 1},
-        {"source": "agent", "text": "two", "data": {"a": 1}, "seq": 2}]
+        {"source": "agent", "text": "two", "data": {"a": 1}, "seq": 2},
+    ]
     assert [o["seq"] for o in store.outputs_after(KEY, 1)] == [2]
     assert store.outputs_after(KEY, 2) == []
     for n in range(3, 8):
@@ -92,8 +94,11 @@ def test_leader_lock_is_taken_over_after_its_ttl(store: Store) -> None:
     assert store.acquire_lock("leader", "crashed", 0.2)
     assert not store.acquire_lock("leader", "successor", 30)
     started = time.monotonic()
-    wait_until(lambda: store.acquire_lock("leader", "successor", 30), timeout=5,
-               what="lock takeover after TTL")
+    wait_until(
+        lambda: store.acquire_lock("leader", "successor", 30),
+        timeout=5,
+        what="lock takeover after TTL",
+    )
     assert time.monotonic() - started >= 0.1
     assert not store.acquire_lock("leader", "crashed", 30)
 
@@ -106,6 +111,7 @@ def test_leader_lock_has_one_winner_among_racing_owners(store: Store) -> None:
         barrier.wait()
         if store.acquire_lock("race", f"owner-{i}", 30):
             wins.append(f"owner-{i}")
+
     threads = [threading.Thread(target=contend, args=(i,)) for i in range(10)]
     for t in threads:
         t.start()

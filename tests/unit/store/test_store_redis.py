@@ -6,9 +6,9 @@ import threading
 
 import pytest
 import redis
-
-from bridge.store import SessionKey, open_store
 from store_backends import redis_url  # noqa: F401 - fixture
+
+from om_bridge.bridge.store import SessionKey, open_store
 
 pytestmark = pytest.mark.redis
 KEY = SessionKey("demo", "u", "s")
@@ -51,6 +51,7 @@ def test_close_stops_the_output_subscriber(redis_url: str) -> None:
 
 def test_ping_is_false_when_redis_is_unreachable() -> None:
     from tests.conftest import free_port
+
     s = open_store(f"redis://127.0.0.1:{free_port()}/0")
     try:
         assert s.ping() is False

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.store import (Handover, InboundCompletion, SessionKey, StoreError, open_store,
-                          sqlite_path)
-from bridge.store.sqlite_db import SCHEMA_VERSION
+from om_bridge.bridge.store import (
+    Handover,
+    InboundCompletion,
+    SessionKey,
+    StoreError,
+    open_store,
+    sqlite_path,
+)
+from om_bridge.bridge.store.sqlite_db import SCHEMA_VERSION
 
 KEY = SessionKey("demo", "u", "s")
 
@@ -58,8 +64,9 @@ def test_memory_store_is_shared_by_all_threads() -> None:
         t.start()
         t.join(10)
         assert store.load_session(KEY) == {"from": "thread"}
-        assert store.finish_handover(store.create_handover(
-            Handover.new(KEY, "p", "c")).id, "completed", "done")
+        assert store.finish_handover(
+            store.create_handover(Handover.new(KEY, "p", "c")).id, "completed", "done"
+        )
     finally:
         store.close()
 
@@ -94,8 +101,9 @@ def hot_path_statements(store) -> list[str]:
     store.release_lock("l", "o")
     store.finish_handover(h.id, "completed", "done")
     store._db.connection().set_trace_callback(None)
-    return [s for s in statements
-            if s.split()[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")]
+    return [
+        s for s in statements if s.split()[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")
+    ]
 
 
 def test_hot_path_statements_never_scan_a_table(tmp_path: Path) -> None:
@@ -112,8 +120,13 @@ def test_hot_path_statements_never_scan_a_table(tmp_path: Path) -> None:
         for sql in statements:
             plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
             # A one-row constant or subquery "scan" reads no table; any other SCAN does.
-            scans = [step for step in plan if step.startswith("SCAN")
-                     and step != "SCAN CONSTANT ROW" and not step.startswith("SCAN (subquery")]
+            scans = [
+                step
+                for step in plan
+                if step.startswith("SCAN")
+                and step != "SCAN CONSTANT ROW"
+                and not step.startswith("SCAN (subquery")
+            ]
             assert not scans, (sql, plan)
 
 
@@ -122,8 +135,8 @@ def test_close_waits_for_a_statement_in_another_thread_and_refuses_later_use(tmp
     waits for the user to finish, and any use after close is a clear StoreError."""
     import threading
 
-    from bridge.store.errors import StoreError
-    from bridge.store.sqlite_db import SqliteDatabase
+    from om_bridge.bridge.store.errors import StoreError
+    from om_bridge.bridge.store.sqlite_db import SqliteDatabase
 
     db = SqliteDatabase(str(tmp_path / "c.db"))
     inside, release, closed = threading.Event(), threading.Event(), threading.Event()

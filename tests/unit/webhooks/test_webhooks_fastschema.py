@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from bridge.webhooks.fastschema import compile_schema
-from schemas import load_schema, names, validator
+from om_bridge.bridge.webhooks.fastschema import compile_schema
+from om_bridge.schemas import load_schema, names, validator
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhook"
 ODD_VALUES = [None, True, False, 0, 1, 1.0, 2.5, "", "x", "Text", "Event", [], [{}], {}, {"id": ""}]
 
 
 def recorded() -> list[dict]:
-    subs = {"{integration_id}": "integ-1", "{customer_id}": "cust-1",
-            "{conversation_id}": "conv-1", "{message_id}": "m-1"}
+    subs = {
+        "{integration_id}": "integ-1",
+        "{customer_id}": "cust-1",
+        "{conversation_id}": "conv-1",
+        "{message_id}": "m-1",
+    }
     out = []
     for path in sorted(FIXTURES.glob("*.json")):
         text = path.read_text("utf-8")
@@ -31,8 +35,11 @@ def recorded() -> list[dict]:
 def mutations(doc: dict) -> list:
     """The document, each top-level and channel field removed or replaced by odd values."""
     found: list = [doc, {}, [], "x", None]
-    for path in [(k,) for k in doc] + [("channel", k) for k in doc.get("channel") or {}] + \
-            [("channel", "to", "id"), ("content",), ("events",), ("type",), ("status",)]:
+    for path in (
+        [(k,) for k in doc]
+        + [("channel", k) for k in doc.get("channel") or {}]
+        + [("channel", "to", "id"), ("content",), ("events",), ("type",), ("status",)]
+    ):
         for value in [...] + ODD_VALUES:
             mutated = copy.deepcopy(doc)
             parent = mutated
@@ -62,8 +69,11 @@ def test_agrees_with_jsonschema_on_the_webhook_schema(doc):
 
 
 def test_agrees_on_every_schema_it_compiles():
-    docs = [m for doc in recorded() for m in mutations(doc)] + ODD_VALUES + [
-        {"userId": "u", "sessionId": "s", "text": "hi"}, {"userId": "u"}, {"sessionId": 1}]
+    docs = (
+        [m for doc in recorded() for m in mutations(doc)]
+        + ODD_VALUES
+        + [{"userId": "u", "sessionId": "s", "text": "hi"}, {"userId": "u"}, {"sessionId": 1}]
+    )
     compiled = 0
     for name in names():
         fast = compile_schema(load_schema(name))
