@@ -194,7 +194,8 @@ class CompletionService:
         return client.get_message_conversation(handover.conversation_id)
 
     def _find_by_customer(self, customer_id: str, allowed: set[str] | None) -> Any:
-        """The open handover of a customer (Cognigy's data-action body names only the user id).
+        """The open handover of a customer (Cognigy's data-action body names only the customer
+        address, which it calls `userId`: the per-handover customer id).
         Looked up by (integration id, customer id) where the integration id is known to the
         provider's client cache or to an open handover; no scan of all handovers."""
         for pid, provider in self.ctx.config.providers.items():
@@ -202,7 +203,7 @@ class CompletionService:
                 continue
             for integration_id in self._integration_ids(pid, provider):
                 handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
-                if handover is not None:
+                if handover is not None and handover.provider_id == pid:
                     return handover
         return None
 

@@ -20,6 +20,7 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    new_customer_id,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Store",
     "StoreConflict",
     "StoreError",
+    "new_customer_id",
     "open_store",
     "sqlite_path",
 ]

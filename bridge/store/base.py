@@ -102,9 +102,25 @@ class Store(abc.ABC):
     def handover_by_conversation(self, conversation_id: str) -> Handover | None:
         """The newest handover (open or ended) with this Genesys conversation id, or None."""
 
+    def handover_by_customer(
+        self, integration_id: str | None, customer_id: str, conversation_id: str | None = None
+    ) -> Handover | None:
+        """The open handover of this Open Messaging customer id on this integration, or None.
+
+        Exact, never a guess: a customer id is per handover (docs/design.md §6), so one open
+        handover has it. Handovers stored before that used the Cognigy user id, which several
+        sessions may share: then only the one in `conversation_id` is returned, and None when the
+        conversation does not single one out."""
+        return pick_exact(
+            self.open_handovers_by_customer(integration_id, customer_id), conversation_id
+        )
+
     @abc.abstractmethod
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration (None: on no integration
+        yet), oldest first."""
 
     @abc.abstractmethod
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
@@ -272,6 +288,17 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def pick_exact(candidates: list[Handover], conversation_id: str | None) -> Handover | None:
+    """The one handover `candidates` names: the only candidate, or the only one in
+    `conversation_id`; None when that is ambiguous."""
+    if len(candidates) == 1:
+        return candidates[0]
+    if not conversation_id:
+        return None
+    found = [h for h in candidates if h.conversation_id == conversation_id]
+    return found[0] if len(found) == 1 else None
 
 
 def check_update(fields: dict[str, Any]) -> None:

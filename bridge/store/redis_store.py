@@ -126,12 +126,16 @@ class RedisStore(Store):
         h = self._by_pointer(self._k("h:conv:", conversation_id))
         return h if h is not None and h.conversation_id == conversation_id else None
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        ids = self._r.zrevrange(
-            self._k("h:cust:", customer_index(integration_id, customer_id)), 0, 0
-        )
-        return self.get_handover(ids[0]) if ids else None
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        ids = self._r.zrange(self._k("h:cust:", customer_index(integration_id, customer_id)), 0, -1)
+        pipe = self._r.pipeline(transaction=False)
+        for handover_id in ids:
+            pipe.hgetall(self._k("h:", handover_id))
+        found = [decode_handover(raw) for raw in pipe.execute()]
+        return [h for h in found if h is not None and h.is_open]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""

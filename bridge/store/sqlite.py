@@ -189,12 +189,17 @@ class SqliteStore(Store):
         """The newest handover (open or ended) with this Genesys conversation id, or None."""
         return self._one("conversation_id = ?", (conversation_id,))
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        return self._one(
-            "customer_id = ? AND integration_id IS ? AND ended_at IS NULL",
-            (customer_id, integration_id),
-        )
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        with self._db.read() as c:
+            rows = c.execute(
+                f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE customer_id = ? "
+                "AND integration_id IS ? AND ended_at IS NULL ORDER BY created_at, rowid",
+                (customer_id, integration_id),
+            ).fetchall()
+        return [h for h in map(_handover, rows) if h is not None]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
