@@ -50,7 +50,12 @@ class CompletionService:
     ) -> None:
         self.ctx = ctx
         self.settings = CompletionSettings.from_flags(ctx.flags)
-        self.listener_settings = listener_settings or ListenerSettings()
+        reconcile = getattr(getattr(ctx.config, "bridge", None), "reconcile_seconds", None)
+        self.listener_settings = listener_settings or (
+            ListenerSettings(reconcile_interval=float(reconcile))
+            if reconcile
+            else ListenerSettings()
+        )
         self.dispatcher = CompletionDispatcher(
             ctx.store,
             self._end,

@@ -17,7 +17,7 @@ from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
 from om_bridge.bridge.handover.inbound import InboundQueue
-from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.handover.outbox import IN_FLIGHT_SECONDS, LEASE_SECONDS, Outbox
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 STATUS_ORDER = {"requested": 0, "queue": 1, "active": 2}
 # A flow that asks for a handover again while handling its refusal must not loop forever.
 MAX_FLOW_RUNS = 3
+
+
+def _bridge_setting(ctx: Any, name: str, default: float) -> float:
+    """A `[bridge]` reliability setting (README "Reliability"), or its default."""
+    return float(getattr(getattr(ctx.config, "bridge", None), name, default))
 
 
 class HandoverEngine:
@@ -50,11 +55,19 @@ class HandoverEngine:
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
             clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+            in_flight_seconds=_bridge_setting(ctx, "in_flight_seconds", IN_FLIGHT_SECONDS),
         )
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
-        self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
+        self.inbound = InboundQueue(
+            ctx.store,
+            self._handle_inbound,
+            ctx.metrics,
+            clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+        )
         self.relayed = ctx.metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
         )

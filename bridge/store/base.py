@@ -153,16 +153,26 @@ class Store(abc.ABC):
         each claim counts as an attempt."""
 
     @abc.abstractmethod
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head."""
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`: fenced) no longer leased to that owner."""
 
     @abc.abstractmethod
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) no longer leased to that owner."""
 
     @abc.abstractmethod
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) no longer leased to that owner."""
+
+    @abc.abstractmethod
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False when `owner`
+        no longer holds it (it ran out and another owner claimed it, or the item is gone)."""
 
     @abc.abstractmethod
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
@@ -211,6 +221,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         """Release an inbound item's lease and schedule it again, still at the head of its key."""
+
+    @abc.abstractmethod
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item (as `outbox_renew`)."""
 
     @abc.abstractmethod
     def inbound_fail(self, item_id: int, error: str) -> None:

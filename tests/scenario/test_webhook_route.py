@@ -34,7 +34,10 @@ def test_bad_signature_is_401_and_changes_nothing(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
     body = payload(
-        "outbound_text", customer_id=customer_of(env), conversation_id=conversation_id, text="forged"
+        "outbound_text",
+        customer_id=customer_of(env),
+        conversation_id=conversation_id,
+        text="forged",
     )
     raw = compact(body)
     for bad in (
@@ -57,7 +60,10 @@ def test_duplicate_webhook_delivered_once(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
     body = payload(
-        "outbound_text", customer_id=customer_of(env), conversation_id=conversation_id, text="only once"
+        "outbound_text",
+        customer_id=customer_of(env),
+        conversation_id=conversation_id,
+        text="only once",
     )
     raw = compact(body)
     assert post_raw(env.bridge_url, raw).json()["status"] == "accepted"
@@ -142,7 +148,10 @@ def test_receipts_are_bookkeeping_only(bridge_env):
     env = bridge_env
     conversation_id = start_handover(env)
     resp, _ = replay(
-        env.bridge_url, "outbound_receipt", customer_id=customer_of(env), conversation_id=conversation_id
+        env.bridge_url,
+        "outbound_receipt",
+        customer_id=customer_of(env),
+        conversation_id=conversation_id,
     )
     assert resp.status_code == 200
     _marker_then(env, conversation_id)
