@@ -113,6 +113,19 @@ class CompletionService:
             # The handover itself goes on; only its end cannot be seen on this OAuth client.
             log.error("%s", exc)
 
+    def conversation_changed(self, handover: Any, old_conversation_id: str | None) -> None:
+        """The handover follows another conversation now: watch it instead of the old one and
+        check it through REST at once (EventBridge and data-action events are matched by the
+        conversation id in the store, which already names the new one)."""
+        listener = self._listener_for(handover.provider_id)
+        if listener is None:
+            return
+        if old_conversation_id:
+            listener.untrack(old_conversation_id)
+        self.track(handover)
+        if handover.conversation_id:
+            listener.check_now([handover.conversation_id])
+
     def untrack(self, handover: Any) -> None:
         """The handover ended: stop watching its conversation."""
         listener = self._listener_for(handover.provider_id)

@@ -43,6 +43,9 @@ LOG_OUTBOX_RETRY: Final = "outbox item %s (%s) for %s: %s; retry in %.2fs"
 LOG_OUTBOX_LEASE_LOST: Final = (
     "outbox item %s (%s) for %s: its lease passed to another process meanwhile; left to it"
 )
+LOG_CONVERSATION_CHANGED: Final = (
+    "handover %s: Genesys moved the customer from conversation %s to %s; following it"
+)
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"
 LOG_OUTBOX_HANDOVER_ENDED: Final = "outbox item %s (%s) dropped: handover %s already ended"
