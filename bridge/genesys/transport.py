@@ -201,7 +201,8 @@ def _maybe_sent(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
         return not isinstance(reason, NewConnectionError)
     return True
 

@@ -155,6 +155,7 @@ class Outbox:
         """Stop claiming, let in-flight sends finish; pending items stay stored for next start."""
         thread, pool = self._thread, self._pool
         if thread is None:
+            self._leases.stop()  # drain_once may have started it
             return
         self._stopping.set()
         self._wake.set()
@@ -169,7 +170,12 @@ class Outbox:
         owner = uuid.uuid4().hex
         items = self._store.outbox_claim(self._clock(), self._workers, self._lease, owner)
         for item in items:
-            self._deliver(item, owner)
+            self._leases.hold(item.id, owner)
+        for item in items:
+            try:
+                self._deliver(item, owner)
+            finally:
+                self._leases.release(item.id)
         return len(items)
 
     # -- dispatcher -----------------------------------------------------------------------
