@@ -1,4 +1,4 @@
-"""The `om-bridge` command line: one sub-command per process or tool (DESIGN.md §3)."""
+"""The `om-bridge` command line: one sub-command per process or tool (docs/design.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`om-bridge demo`: the sandbox and the bridge wired together with the demo identities (DESIGN.md §3, §9)."""
+"""`om-bridge demo`: the sandbox and the bridge wired together with the demo identities (docs/design.md §3, §9)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server with `--dev`.
 
 One worker process with threads, because SSE fan-out, long-poll waiters and the notifications
-listener live in-process (DESIGN.md §3). Every open SSE stream or pending long-poll holds one
+listener live in-process (docs/design.md §3). Every open SSE stream or pending long-poll holds one
 thread for its duration, so `--threads` bounds the number of concurrently connected webchats;
 more than one worker (or machine) needs `store = "redis://..."`.
 """

@@ -1,4 +1,4 @@
-"""Outbound Open Messaging webhook delivery, as Genesys does it (reference §5, §6): compact JSON,
+"""Outbound Open Messaging webhook delivery, as Genesys does it (docs/reference/genesys-open-messaging.md §5, §6): compact JSON,
 `X-Hub-Signature-256: sha256=<base64 HMAC-SHA256(secret, exact body bytes)>`, the integration's
 `webhookHeaders`, a 10 s timeout and up to 5 retries 5 s apart on timeout/429/5xx (none on other
 4xx: the message is marked failed), the same `id` on every retry. Deliveries of one conversation go

@@ -4,7 +4,7 @@ Threads: a control thread (leader lock, channels, subscriptions, sockets, heartb
 reconnects), one thread per WebSocket (frames only go on a queue), a frame worker that turns frames
 into completion events for the dispatcher, and a reconcile worker that checks conversations
 through REST after every (re)connect, because the socket has no delivery guarantee
-(reference/genesys-completion-detection.md §A.8, §A.9).
+(docs/reference/genesys-completion-detection.md §A.8, §A.9).
 
 The set of conversations to watch comes from the store (open handovers of the listener's
 providers), so a listener in another process (or `om-bridge listener`) sees every handover;
