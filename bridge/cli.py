@@ -35,6 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="./.om-bridge")
     p.add_argument("--dev", action="store_true", help="Flask's development server")
     p.add_argument("--threads", type=int, default=16, help="gunicorn threads of the one worker")
+    p.add_argument(
+        "--gunicorn",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=(
+            "any other gunicorn setting, by its name (repeatable; e.g. keepalive=75, "
+            "max_requests=10000). serve starts from workers=1, worker_class=gthread, "
+            "timeout=120, graceful_timeout=10, no access log, bind from --host/--port, "
+            "threads from --threads; GUNICORN_CMD_ARGS (gunicorn's syntax) overrides those, "
+            "--gunicorn overrides both. workers > 1 needs a Redis store"
+        ),
+    )
 
     p = sub.add_parser("demo", help="bridge + sandbox wired with the demo identities")
     p.add_argument("--host", default="127.0.0.1")
