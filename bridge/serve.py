@@ -148,7 +148,7 @@ def worker_exit(server: Any, worker: Any) -> None:
         extensions["om-bridge"].close()
 
 
-def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # type: ignore[no-untyped-def]
+def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]) -> Any:
     """A gunicorn application that builds the app in the worker (threads never cross a fork)."""
     from gunicorn.app.base import BaseApplication
 
@@ -159,7 +159,7 @@ def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # 
                     self.cfg.set(key.lower(), value)
             self.cfg.set("worker_exit", worker_exit)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self) -> Any:
             from om_bridge.bridge.app import create_app
 
             return create_app(settings)
