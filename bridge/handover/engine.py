@@ -1,6 +1,6 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
-Lifecycle (DESIGN §6): requested → queue (first message accepted by Genesys) → active (first agent
+Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (first agent
 message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
 end the flow resumes with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
 """

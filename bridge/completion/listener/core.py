@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def customer_end_topic(conversation_id: str) -> str:
     """The per-conversation topic watched: one topic per conversation, so 20 channels x 1,000
-    topics track 20,000 conversations (DESIGN §11); customer.end does not fire on transfers."""
+    topics track 20,000 conversations (docs/design.md §11); customer.end does not fire on transfers."""
     return f"v2.detail.events.conversation.{conversation_id}.customer.end"
 
 
