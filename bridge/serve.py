@@ -1,4 +1,5 @@
-"""`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server with `--dev`.
+"""`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server
+with `--dev`.
 
 One worker process with threads, because SSE fan-out, long-poll waiters and the notifications
 listener live in-process (docs/design.md §3). Every open SSE stream or pending long-poll holds one
@@ -42,7 +43,8 @@ class GunicornOptionError(ValueError):
 
 
 def _store_override(config_path: str, data_dir: str, environ: Mapping[str, str]) -> dict[str, Any]:
-    """`--data-dir` decides the SQLite file unless the config file or OM_BRIDGE_STORE names a store."""
+    """`--data-dir` decides the SQLite file unless the config file or OM_BRIDGE_STORE names a
+    store."""
     if environ.get("OM_BRIDGE_STORE"):
         return {}
     path = Path(config_path)

@@ -1,9 +1,9 @@
 """The production command of docs/deployment.md, run exactly as the document writes it.
 
 The test reads the block marked `<!-- production-command: … -->`, substitutes only the two
-placeholders the document defines (the configuration path and the port), and runs it: gunicorn with
-serve's worker settings, a Redis store (a private redis-server), the provider pointing at the Genesys
-Cloud sandbox. Once `/readyz` answers 200 a user is handed over to an agent and back through real
+placeholders the document defines (the configuration path and the port), and runs it: gunicorn
+with serve's worker settings, a Redis store (a private redis-server), the provider pointing at the
+Genesys Cloud sandbox. Once `/readyz` answers 200 a user is handed over to an agent and back through real
 HTTP, then everything is stopped.
 """
 

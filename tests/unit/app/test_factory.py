@@ -123,7 +123,8 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
 
 def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):
     """Embedding the bridge in another app changes no process-wide state: no root handler or
-    level change, no atexit handler; the configuration's secrets still reach the redaction filter."""
+    level change, no atexit handler; the configuration's secrets still reach the redaction
+    filter."""
     import atexit
     import logging
 
@@ -136,7 +137,12 @@ def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):
     registered: list = []
     before = atexit._ncallbacks()
     original = atexit.register
-    atexit.register = lambda *a, **k: registered.append(a) or original(*a, **k)  # type: ignore[assignment]
+
+    def recording(*a, **k):  # type: ignore[no-untyped-def]
+        registered.append(a)
+        return original(*a, **k)
+
+    atexit.register = recording  # type: ignore[assignment]
     try:
         app = create_app(settings(tmp_path))
     finally:

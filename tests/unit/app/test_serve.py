@@ -1,5 +1,6 @@
 """`om-bridge serve`'s gunicorn settings: serve's defaults, GUNICORN_CMD_ARGS, --gunicorn NAME=VALUE
-(later wins), validation by gunicorn, the worker_exit hook, and the Redis requirement for workers."""
+(later wins), validation by gunicorn, the worker_exit hook, and the Redis requirement for
+workers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from om_bridge.bridge.cli import build_parser
 from om_bridge.bridge.demo import demo_config, demo_environ
 
 
-def options(environ=None, extra=(), host="127.0.0.1", port=8080, threads=16):  # type: ignore[no-untyped-def]
-    return serve.gunicorn_options(host, port, threads, environ or {}, extra)
+def options(environ: dict | None = None, extra: tuple | list = ()) -> dict:
+    return serve.gunicorn_options("127.0.0.1", 8080, 16, environ or {}, extra)
 
 
 def test_serve_defaults():

@@ -39,7 +39,7 @@ class Conversation:
         return result
 
 
-# -- Cognigy's recipe -------------------------------------------------------------------------------
+# -- Cognigy's recipe ------------------------------------------------------------------------------
 def test_seed_recipe_relays_genesys_bot_messages_to_the_user_only_again_and_again():
     conv = Conversation(load_chart("genesys-handover"))
     first = conv.send(inp("I need help"))
