@@ -173,3 +173,53 @@ def test_documented_production_command_hands_over_and_back(
             agent.close()
         stop(proc)
     assert proc.returncode == 0, log.read_text(errors="replace")
+
+
+def test_plain_gunicorn_with_the_bridge_conf_sets_up_logging_and_stops_cleanly(
+    tmp_path: Path, sandbox_and_port: tuple[SandboxServer, int]
+) -> None:
+    """`gunicorn -c python:om_bridge.bridge.gunicorn_conf 'om_bridge.bridge.app:create_app()'`:
+    the hooks set up logging in the worker (an INFO line of the bridge, secrets masked) and stop
+    the app when the worker exits."""
+    sandbox, port = sandbox_and_port
+    bridge_url = f"http://{HOST}:{port}"
+    config_path = tmp_path / "om-bridge.toml"
+    write_config(config_path, demo_config(bridge_url, sandbox.url, tmp_path / "data"))
+    env: dict[str, Any] = {**os.environ, **demo_environ(), "OM_BRIDGE_CONFIG": str(config_path)}
+    for name in ("OM_BRIDGE_STORE", "GUNICORN_CMD_ARGS", "OM_BRIDGE_PUBLIC_URL"):
+        env.pop(name, None)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    argv = [
+        gunicorn,
+        "-c",
+        "python:om_bridge.bridge.gunicorn_conf",
+        "--bind",
+        f"{HOST}:{port}",
+        "om_bridge.bridge.app:create_app()",
+    ]
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+
+        def ready() -> bool:
+            assert proc.poll() is None, f"gunicorn exited:\n{log.read_text(errors='replace')}"
+            try:
+                return requests.get(bridge_url + "/readyz", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(ready, 90, interval=0.2, what="/readyz under plain gunicorn")
+        wait_until(
+            lambda: "INFO om_bridge.bridge.genesys" in log.read_text(errors="replace"),
+            10,
+            what="the bridge's INFO log line (logging set up by post_worker_init)",
+        )
+    finally:
+        stop(proc)
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 0, text
+    assert seed.BRIDGE_CLIENT_SECRET not in text and seed.DEMO_WEBHOOK_SECRET not in text
+    assert "Traceback" not in text, text
