@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the bridge (gunicorn; --dev for Flask's server)")
-    _add_config(p)
+    p.add_argument(
+        "--config",
+        default="om-bridge.toml",
+        help="TOML configuration file (default: $OM_BRIDGE_CONFIG if set, else om-bridge.toml)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--data-dir", default="./.om-bridge")
