@@ -6,6 +6,7 @@ from __future__ import annotations
 from om_bridge.bridge.store import SessionKey
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import SandboxReader, collect, statuses
+from tests.scenario.webhook_replay import replay
 
 
 def _handover(env, session_id):  # type: ignore[no-untyped-def]
@@ -73,3 +74,22 @@ def test_another_session_of_the_same_user_cannot_take_over_a_handover(bridge_env
     assert ended.status == "completed"
     still = _handover(env, session_b)
     assert still is not None and still.id == handover_b.id
+
+
+def test_a_handover_stored_by_an_older_version_keeps_its_routing(bridge_env):
+    # Older versions used the Cognigy user id as the Genesys customer id; such a stored handover
+    # keeps receiving what Genesys addresses to that id.
+    env = bridge_env
+    env.say("I want an agent please")
+    conversation_id = _conversation_of(env, env.session_id)
+    handover = _handover(env, env.session_id)
+    env.ctx.store.update_handover(handover.id, customer_id=env.user_id)
+    resp, _ = replay(
+        env.bridge_url,
+        "outbound_text",
+        customer_id=env.user_id,
+        conversation_id=conversation_id,
+        text="to the older handover",
+    )
+    assert resp.json() == {"status": "accepted"}
+    collect(env, lambda o: o["source"] == "agent" and o.get("text") == "to the older handover")
