@@ -131,7 +131,8 @@ class RedisStore(Store):
         self, integration_id: str | None, customer_id: str
     ) -> list[Handover]:
         """Every open handover of this customer id on this integration, oldest first."""
-        ids = self._r.zrange(self._k("h:cust:", customer_index(integration_id, customer_id)), 0, -1)
+        index = self._k("h:cust:", customer_index(integration_id, customer_id))
+        ids: list[str] = [str(i) for i in self._r.zrange(index, 0, -1)]
         pipe = self._r.pipeline(transaction=False)
         for handover_id in ids:
             pipe.hgetall(self._k("h:", handover_id))
