@@ -27,8 +27,9 @@ from om_bridge.bridge.store.records import (
 # Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
 # idle session's footprint stays bounded.
 OUTPUTS_KEPT = 500
-# A session lock outlives a crashed holder by at most this long (another process may then take it).
-SESSION_LOCK_TTL = 60.0
+# A session lock outlives a killed holder by at most this long (another process may then take it);
+# while held it is renewed every third of it, so a long hold never loses it.
+SESSION_LOCK_TTL = 10.0
 
 
 class Store(abc.ABC):
@@ -46,6 +47,10 @@ class Store(abc.ABC):
         self._waiters = Waiters()
         self._local_locks = KeyedLocks()
         self._completing = threading.local()
+        self._held_locks: dict[str, str] = {}  # session lock name -> owner, renewed while held
+        self._held_guard = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._renewer_stop = threading.Event()
 
     # -- sessions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -78,12 +83,45 @@ class Store(abc.ABC):
                     )
                 time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
                 delay = min(delay * 2, 0.1) * random.uniform(0.8, 1.2)
+            self._keep_lock(name, owner)
             try:
                 yield
             finally:
+                self._drop_lock(name)
                 self.release_lock(name, owner)
         finally:
             self._local_locks.release(skey)
+
+    def _keep_lock(self, name: str, owner: str) -> None:
+        with self._held_guard:
+            self._held_locks[name] = owner
+            if self._renewer is None:
+                self._renewer = threading.Thread(
+                    target=self._renew_locks, name="om-store-lock-renew", daemon=True
+                )
+                self._renewer.start()
+
+    def _drop_lock(self, name: str) -> None:
+        with self._held_guard:
+            self._held_locks.pop(name, None)
+
+    def _renew_locks(self) -> None:
+        while not self._renewer_stop.wait(SESSION_LOCK_TTL / 3.0):
+            with self._held_guard:
+                held = list(self._held_locks.items())
+            for name, owner in held:
+                # Under the guard: a lock released meanwhile is never taken again here.
+                with self._held_guard:
+                    if self._held_locks.get(name) != owner:
+                        continue
+                    try:
+                        self.acquire_lock(name, owner, SESSION_LOCK_TTL)
+                    except Exception:  # the store is closing or briefly away: next round
+                        continue
+
+    def _stop_renewing(self) -> None:
+        """Stop the session-lock renewer (backends call this from close())."""
+        self._renewer_stop.set()
 
     # -- handovers --------------------------------------------------------------------------
     @abc.abstractmethod

@@ -471,6 +471,7 @@ class RedisStore(Store):
 
     def close(self) -> None:
         """Stop the pub/sub thread and close the connection pool."""
+        self._stop_renewing()
         with self._subscriber_lock:
             if self._subscriber is not None:
                 self._subscriber.stop()

@@ -589,4 +589,5 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         """Close every connection of this store."""
+        self._stop_renewing()
         self._db.close()
