@@ -173,7 +173,7 @@ class InboundQueue:
             self._inflight += 1
         self._leases.hold(item.id, owner)
         try:
-            executor.submit(item.key, lambda: self._handle(item))
+            executor.submit(item.key, lambda: self._handle(item, owner))
         except RuntimeError:  # shut down in between
             self._leases.release(item.id)
             with self._lock:
@@ -182,15 +182,15 @@ class InboundQueue:
         return True
 
     # -- one attempt ----------------------------------------------------------------------
-    def _handle(self, item: OutboxItem) -> None:
+    def _handle(self, item: OutboxItem, owner: str) -> None:
         try:
             # The item handed over is finished even when stopping; what follows it is not.
-            next_item = self._handle_one(item)
+            next_item = self._handle_one(item, owner)
             self._leases.release(item.id)
             while next_item is not None and not self._stopping.is_set():
                 self._leases.hold(next_item.id, self.owner)  # leased to us on the way
                 current = next_item
-                next_item = self._handle_one(current)
+                next_item = self._handle_one(current, self.owner)
                 self._leases.release(current.id)
             if next_item is not None:  # stopping: give it back for the next process
                 self._store.inbound_retry(next_item.id, self._clock(), "not handed over")
@@ -199,30 +199,32 @@ class InboundQueue:
             with self._lock:
                 self._inflight -= 1
 
-    def _handle_one(self, item: OutboxItem) -> OutboxItem | None:
+    def _handle_one(self, item: OutboxItem, owner: str) -> OutboxItem | None:
         """Handle one item; the next item of its key when it was leased to us on the way."""
         completion = InboundCompletion(item.id, self.owner, self.lease_seconds)
         try:
             self._handler(item, completion)
         except Exception as exc:
-            self._failed(item, exc)
+            self._failed(item, exc, owner)
             return None
         if completion.removed:
             return completion.next_item
         return self._store.inbound_done(item.id, self.owner, self.lease_seconds)
 
-    def _failed(self, item: OutboxItem, exc: Exception) -> None:
+    def _failed(self, item: OutboxItem, exc: Exception, owner: str | None = None) -> None:
         message_id = (item.payload.get("body") or {}).get("id")
         reason = type(exc).__name__
         if item.attempts >= self.max_attempts:
             log.error(
                 messages.LOG_INBOUND_DEAD, item.id, message_id, item.attempts, reason, exc_info=exc
             )
-            self._store.inbound_fail(item.id, reason)
+            if not self._store.inbound_fail(item.id, reason, owner):
+                return  # another process holds it now
             self._dead.inc()
             return
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
         delay = ceiling / 2 + random.random() * ceiling / 2
         log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay, exc_info=exc)
-        self._store.inbound_retry(item.id, self._clock() + delay, reason)
+        if not self._store.inbound_retry(item.id, self._clock() + delay, reason, owner):
+            return  # another process holds it now
         self._retries.inc()

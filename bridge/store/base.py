@@ -257,7 +257,9 @@ class Store(abc.ABC):
         one customer drains without a claim per item), else None."""
 
     @abc.abstractmethod
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
         """Release an inbound item's lease and schedule it again, still at the head of its key."""
 
     @abc.abstractmethod
@@ -265,7 +267,7 @@ class Store(abc.ABC):
         """Extend `owner`'s lease of an inbound item (as `outbox_renew`)."""
 
     @abc.abstractmethod
-    def inbound_fail(self, item_id: int, error: str) -> None:
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
         """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
 
     @abc.abstractmethod

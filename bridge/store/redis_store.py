@@ -381,17 +381,21 @@ class RedisStore(Store):
         self._done_result(self._inbound_done(item_id, owner, lease_seconds), completion)
         return completion.next_item
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry(self._ip, item_id, next_attempt_at, error)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry(self._ip, item_id, next_attempt_at, error, owner)
 
     def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
         """Extend `owner`'s lease of an inbound item; False if it lost it."""
         return self._renew(self._ip, item_id, owner, lease_seconds)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
-        self._remove(self._ip, item_id, error)
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self._ip, item_id, error, fence=owner))
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""

@@ -501,18 +501,22 @@ class SqliteStore(Store):
         with self._db.write() as c:
             return self._remove(c, "inbound", item_id, None, owner, lease_seconds)[1]
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry("inbound", item_id, next_attempt_at, error, None)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry("inbound", item_id, next_attempt_at, error, owner)
 
     def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
         """Extend `owner`'s lease of an inbound item; False if it lost it."""
         return self._renew("inbound", item_id, owner, lease_seconds)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "inbound", item_id, error)
+            return self._remove(c, "inbound", item_id, error, fence=owner)[0]
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""

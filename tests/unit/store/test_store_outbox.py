@@ -180,7 +180,7 @@ def test_a_renewed_lease_holds_and_done_retry_fail_are_fenced_by_the_owner(store
     assert store.outbox_pending() == []
 
 
-def test_an_inbound_lease_is_renewed_by_its_holder_only(store: Store) -> None:
+def test_an_inbound_lease_is_renewed_and_released_by_its_holder_only(store: Store) -> None:
     item = store.accept_inbound("d1", 60, "k", "Text", {}, owner="w1", lease_seconds=5)
     assert item is not None and item.attempts == 1
     assert store.inbound_renew(item.id, "w1", 30)
@@ -188,3 +188,7 @@ def test_an_inbound_lease_is_renewed_by_its_holder_only(store: Store) -> None:
     assert store.inbound_claim(time.time() + 10, 10, 5, "w2") == []
     assert ids(store.inbound_claim(time.time() + 40, 10, 5, "w2")) == [item.id]
     assert not store.inbound_renew(item.id, "w1", 30)
+    assert not store.inbound_retry(item.id, time.time(), "late", "w1")
+    assert not store.inbound_fail(item.id, "late", "w1")
+    assert ids(store.inbound_pending("k")) == [item.id] and store.inbound_dead() == []
+    assert store.inbound_retry(item.id, time.time(), "busy", "w2")
