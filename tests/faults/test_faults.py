@@ -41,7 +41,8 @@ def run(bed: FaultBed, fault: str, inject, clear: bool = True) -> None:  # type:
 GENESYS_FAULTS = {
     "genesys 429": {"mode": "status", "status": 429, "retry_after": 1, "count": 3},
     "genesys 503": {"mode": "status", "status": 503, "count": 3},
-    "genesys timeout": {"mode": "delay", "delay": 3.0, "count": 2},
+    # Past the in-flight bound: the bridge gives up waiting and sends again (same messageId).
+    "genesys timeout": {"mode": "delay", "delay": BOUNDS["in_flight_seconds"] + 1.0, "count": 2},
     "genesys down": {"mode": "drop", "count": 6},
 }
 
