@@ -332,17 +332,19 @@ class Traffic:
         session.sent_to_agent.append(text)
         self.say(session, text)
 
-    def agent_message(self, session: Session, n: int) -> None:
+    def agent_message(self, session: Session, n: int | str) -> None:
         assert self.bed.agent is not None
         text = f"agent {session.session_id} #{n}"
         session.sent_to_user.append(text)
         self.bed.agent.send_text(session.conversation_id, text)
 
-    def exchange(self, rounds: int, start: int = 0) -> None:
+    def exchange(self, rounds: int, start: int = 0, burst: int = 1) -> None:
+        """`rounds` rounds: each session's user writes once, then its agent `burst` times."""
         for n in range(start, start + rounds):
             for session in self.sessions:
                 self.user_message(session, n)
-                self.agent_message(session, n)
+                for k in range(burst):
+                    self.agent_message(session, n if burst == 1 else f"{n}.{k}")
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until both sides received every message sent (or `timeout`: the counts tell)."""
