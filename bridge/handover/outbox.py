@@ -67,7 +67,9 @@ TYPING_TTL = 5.0
 # How long a lease outlives a killed holder (renewed every third of it while held).
 LEASE_SECONDS = 10.0
 # How long a message sent to Genesys may still land: the outbox waits that long for the answer and
-# never sends it again sooner. A gateway answers a request it cannot finish with a 504 well within it.
+# never sends it again sooner. The reference documents no such bound (only the 504
+# `request.timeout` answer, docs/reference/genesys-open-messaging.md §8.2); a minute is a
+# conservative default, configurable as `[bridge] in_flight_seconds`.
 IN_FLIGHT_SECONDS = 60.0
 # Kinds that post a message (a duplicate would be shown to the agent twice).
 MESSAGE_KINDS = frozenset({"message", "structured"})
