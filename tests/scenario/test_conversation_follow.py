@@ -69,3 +69,35 @@ def test_a_lost_customer_end_frame_costs_at_most_the_reconcile_interval(make_bri
     # The socket stays up; only the scheduled REST check can see the end.
     wait_until(lambda: _ended(env, handover_id), 15, what="the handover ended by reconcile")
     assert env.ctx.store.get_handover(handover_id).status == "completed"
+
+
+def test_notifications_watch_moves_to_the_new_conversation(make_bridge_env):
+    env = make_bridge_env(config=NOTIFICATIONS, sandbox_config=SANDBOX, start_workers=False)
+    # No scheduled check within the test: only the move itself may find the new conversation.
+    start(env, **{**FAST, "watch_queues": False, "reconcile_interval": 600.0})
+    first = _answered_handover(env)
+    handover_id = handover_of(env).id
+    [listener] = env.ctx.completion.listeners.values()
+    wait_until(lambda: first in listener.tracked(), 10, what="the conversation watched")
+    env.sandbox_admin.add_fault(target="websocket", mode="drop", count=1, path="*.customer.end")
+    env.agent.disconnect(first)
+    env.say("hello again?")
+    moved: list[str] = []
+
+    def followed() -> bool:
+        h = env.ctx.store.get_handover(handover_id)
+        if h is not None and h.conversation_id and h.conversation_id != first:
+            moved.append(h.conversation_id)
+        return bool(moved)
+
+    wait_until(followed, 15, what="the handover following the new conversation")
+    second = moved[0]
+    wait_until(
+        lambda: second in listener.tracked() and first not in listener.tracked(),
+        10,
+        what="the watch moved to the new conversation",
+    )
+    assert env.agent.wait_for_offer()["id"] == second
+    env.agent.answer(second)
+    env.agent.disconnect(second)
+    wait_until(lambda: _ended(env, handover_id), 20, what="the handover ended with its new conv")
