@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from om_bridge import schemas
-from om_bridge.extension.registry import NODE_TYPES
+from om_bridge.extension.api import NodeError
+from om_bridge.extension.registry import NODE_TYPES, config_notes
 
 from . import messages
 
@@ -43,6 +44,9 @@ class Chart:
     owner: dict[str, str] = field(
         default_factory=dict
     )  # node in a branch -> the If/Lookup owning it
+    # Settings the flow uses that om-bridge accepts but does not act on, one note each (naming the
+    # node); the runtime logs them once when the flow is loaded.
+    unsupported: tuple[str, ...] = ()
 
     def successor(self, node_id: str) -> str | None:
         """The node below `node_id`; at the end of a branch, the node below the branch's parent."""
@@ -65,9 +69,7 @@ class Chart:
             schemas.validator("chart").iter_errors(data), key=lambda e: list(e.absolute_path)
         )
         if errors:
-            e = errors[0]
-            where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-            raise ChartError(messages.chart_invalid(name, f"{where}: {e.message}"))
+            raise ChartError(messages.chart_invalid(name, _where(data, errors[0])))
         nodes: dict[str, ChartNode] = {}
         for raw in data["nodes"]:
             if raw["_id"] in nodes:
@@ -85,9 +87,44 @@ class Chart:
             raise ChartError(
                 messages.chart_invalid(name, f"needs exactly one start node, has {len(starts)}")
             )
-        chart = cls(name=name, id=data.get("_id") or name, nodes=nodes, start=starts[0])
+        notes: list[str] = []
+        for node in nodes.values():
+            try:
+                found = config_notes(node.type, node.config)
+            except NodeError as exc:
+                raise ChartError(
+                    messages.chart_invalid(
+                        name, messages.node_problem(node.id, node.label or node.type, str(exc))
+                    )
+                ) from None
+            notes.extend(messages.node_problem(node.id, node.label or node.type, n) for n in found)
+        chart = cls(
+            name=name,
+            id=data.get("_id") or name,
+            nodes=nodes,
+            start=starts[0],
+            unsupported=tuple(notes),
+        )
         _link(chart, data["relations"])
         return chart
+
+
+def _where(data: dict[str, Any], error: Any) -> str:
+    """A schema error as `node "label" (id x): config.a.b: problem`, or a path outside nodes."""
+    path = list(error.absolute_path)
+    if len(path) >= 2 and path[0] == "nodes" and isinstance(path[1], int):
+        raw = data["nodes"][path[1]]
+        if isinstance(raw, dict):
+            rest = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path[2:])
+            rest = rest.replace(".[", "[")
+            problem = f"{rest}: {error.message}" if rest else error.message
+            return messages.node_problem(
+                str(raw.get("_id", f"#{path[1]}")),
+                str(raw.get("label") or raw.get("type") or ""),
+                problem,
+            )
+    where = "/".join(str(p) for p in path) or "(root)"
+    return f"{where}: {error.message}"
 
 
 def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
