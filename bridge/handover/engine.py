@@ -63,6 +63,18 @@ class HandoverEngine:
         self.handovers = ctx.metrics.counter(
             "handovers_total", "Handover status changes", ["status"]
         )
+        self._load_flows()
+
+    def _load_flows(self) -> None:
+        """Load every endpoint's flow now: a chart whose values cannot work stops start-up with
+        an error naming the node, and unsupported settings are logged once (docs/flows.md)."""
+        from om_bridge.bridge.config import ConfigError
+
+        for i, endpoint in enumerate(self.ctx.config.endpoints.values()):
+            try:
+                self.runtime(endpoint.flow)
+            except ValueError as exc:  # ChartError, an unregistered node type
+                raise ConfigError(f"endpoints[{i}].flow: {exc}") from None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:

@@ -119,3 +119,23 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
 
     with pytest.raises(StartupError, match="cannot create the data directory"):
         create_app(settings(tmp_path, under_file))
+
+
+def test_a_flow_that_cannot_work_stops_start_up_naming_the_node(tmp_path):
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[3] / "flows" / "demo-bot.json"
+    chart = json.loads(demo.read_text(encoding="utf-8"))
+    handover = next(n for n in chart["nodes"] if n["type"] == "handoverV2")
+    handover["config"]["genesysPriority"] = 1.5
+    flow = tmp_path / "bad-flow.json"
+    flow.write_text(json.dumps(chart), encoding="utf-8")
+
+    def use_it(c):
+        c["endpoints"][0]["flow"] = str(flow)
+
+    with pytest.raises(ConfigError) as exc:
+        create_app(settings(tmp_path, use_it))
+    assert "endpoints[0].flow" in str(exc.value)
+    assert "(id handover): config.genesysPriority" in str(exc.value)
