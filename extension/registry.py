@@ -35,6 +35,9 @@ _ALL = (
     NodeType(chart.END, chart.end, in_extension=False),
     NodeType(say.DESCRIPTOR, say.say, check=say.check),
     NodeType(handover.DESCRIPTOR, handover.handover, check=handover.check),
+    NodeType(
+        handover.LEGACY, handover.legacy_handover, in_extension=False, check=handover.check_legacy
+    ),
     NodeType(lookup.DESCRIPTOR, lookup.lookup, check=lookup.check),
     NodeType(lookup.CASE, None),
     NodeType(lookup.DEFAULT, None),

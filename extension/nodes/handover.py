@@ -370,3 +370,76 @@ def handover(params: NodeParams) -> None:
             send_on_active_event=bool(c.get("sendOnActiveEvent", False)),
         )
     )
+
+
+# -- the v1 "Handover" node (`handover`), replaced by Handover to Agent but still in older charts --
+LEGACY_UNSUPPORTED: dict[str, str] = {
+    "cancelIntent": UNSUPPORTED["cancelIntent"],
+    "quickReply": UNSUPPORTED["quickReply"],
+    "unavailable": "om-bridge does not check agent availability before handing over",
+    "unsupportedChannel": "every om-bridge endpoint can hand over",
+    "chatwootInboxId": _OTHER_PROVIDER,
+    "liveAgentInboxId": _OTHER_PROVIDER,
+}
+
+
+def _legacy(key: str, label: str) -> Field:
+    return unsupported_field(key, label, "cognigyText", LEGACY_UNSUPPORTED[key], "")
+
+
+LEGACY = NodeDescriptor(
+    type="handover",
+    default_label="Handover (v1)",
+    summary="The earlier Handover node: hands over to a human agent with the endpoint's provider",
+    appearance=Appearance(color="#005F83", text_color="white"),
+    fields=(
+        Field(
+            key="text",
+            label="Handover Accepted Message",
+            type="cognigyText",
+            default_value="",
+            description="Output to the user when the handover is requested",
+        ),
+        _legacy("cancelIntent", "Cancel Intent"),
+        _legacy("quickReply", "Cancel Button Text"),
+        _legacy("unavailable", "Agents Unavailable Message"),
+        _legacy("unsupportedChannel", "Unsupported Channel Message"),
+        _legacy("chatwootInboxId", "Chatwoot Inbox Id"),
+        _legacy("liveAgentInboxId", "Live Agent Inbox Id"),
+    ),
+    sections=(
+        Section(
+            key="notSupported",
+            label="Not supported by om-bridge",
+            default_collapsed=True,
+            fields=tuple(LEGACY_UNSUPPORTED),
+        ),
+    ),
+    form=(FormEntry("text"), FormEntry("notSupported", "section")),
+    preview=Preview(type="text", key="text"),
+    tags=("service",),
+)
+
+
+def check_legacy(config: dict[str, Any]) -> list[str]:
+    """Load-time notes for the v1 node (nothing in it can fail)."""
+    return set_keys(LEGACY, config, LEGACY_UNSUPPORTED)
+
+
+def legacy_handover(params: NodeParams) -> None:
+    """Hand over with the endpoint's provider and no routing settings; the flow resumes below."""
+    params.cognigy.api.handover(
+        HandoverRequest(
+            node_id=params.node_id,
+            provider=None,
+            accepted_message=params.config.get("text") or None,
+            language=None,
+            skills=[],
+            priority=None,
+            custom_attributes={},
+            enable_user_connects_message=True,
+            enable_user_disconnects_message=True,
+            display_agent_details=False,
+            flow_continuation="resetEntrypoint",
+        )
+    )

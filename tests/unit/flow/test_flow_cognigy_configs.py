@@ -383,3 +383,31 @@ def test_a_priority_written_as_text_digits_is_accepted():
     data = full_chart()
     result = FlowRuntime(Chart.from_dict(data, "full")).run(SessionState.new(), inp("hello"))
     assert result.handover is not None and result.handover.priority == 1
+
+
+def test_the_v1_handover_node_loads_with_every_key_and_hands_over():
+    config = {
+        "text": "An agent will be with you",
+        "cancelIntent": "cancel",
+        "quickReply": "Cancel",
+        "unavailable": "Nobody is there",
+        "unsupportedChannel": "Not here",
+        "chatwootInboxId": "3",
+        "liveAgentInboxId": "4",
+    }
+    data = {
+        "_id": "v1",
+        "nodes": [
+            {"_id": "start", "type": "start"},
+            {"_id": "h", "type": "handover", "label": "Old handover", "config": config},
+        ],
+        "relations": [{"node": "start", "children": [], "next": "h"}],
+    }
+    chart = Chart.from_dict(data, "v1")
+    notes = "\n".join(chart.unsupported)
+    for key in config.keys() - {"text"}:
+        assert f"({key})" in notes, key
+    result = FlowRuntime(chart).run(SessionState.new(), inp("agent"))
+    assert result.handover is not None
+    assert result.handover.accepted_message == "An agent will be with you"
+    assert result.handover.flow_continuation == "resetEntrypoint"
