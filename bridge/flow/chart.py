@@ -130,7 +130,9 @@ def _where(data: dict[str, Any], error: Any) -> str:
 def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
     """Resolve relations, checking ids, that each node is placed once, and branch child types."""
 
-    def bad(problem: str) -> ChartError:
+    def bad(problem: str, node_id: str | None = None) -> ChartError:
+        if node_id is not None:  # about one node: name it by label and id
+            problem = messages.node_problem(node_id, chart.label(node_id), problem)
         return ChartError(messages.chart_invalid(chart.name, problem))
 
     incoming: dict[str, str] = {}
@@ -139,34 +141,29 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
         if nid not in chart.nodes:
             raise bad(f"relation names missing node {nid!r}")
         if nid in chart.children:
-            raise bad(f"node {nid!r} has two relations")
+            raise bad("has two relations", nid)
         parent = chart.nodes[nid]
         allowed = (
             NODE_TYPES[parent.type].descriptor.constraints.placement.children.get("whitelist") or ()
         )
         for target in [*rel["children"], *([rel["next"]] if rel["next"] else [])]:
             if target not in chart.nodes:
-                raise bad(f"node {nid!r} links to missing node {target!r}")
+                raise bad(f"links to missing node {target!r}", nid)
             if target in incoming or target == chart.start:
                 raise bad(
-                    f"node {target!r} is placed twice "
-                    f"(under {incoming.get(target, '?')!r} and {nid!r})"
+                    f"is placed twice (under {incoming.get(target, '?')!r} and {nid!r})", target
                 )
             incoming[target] = nid
         for child in rel["children"]:
             child_type = chart.nodes[child].type
             if child_type not in allowed:
-                raise bad(
-                    f"node {child!r} of type {child_type!r} cannot be a child of {parent.type!r}"
-                )
+                raise bad(f"of type {child_type!r} cannot be a child of {parent.type!r}", child)
         chart.children[nid] = tuple(rel["children"])
         chart.next[nid] = rel["next"]
     for node in chart.nodes.values():
         parent_type = NODE_TYPES[node.type].descriptor.parent_type
         if parent_type and chart.nodes.get(incoming.get(node.id, ""), None) is None:
-            raise bad(
-                f"node {node.id!r} of type {node.type!r} must be a child of a {parent_type!r} node"
-            )
+            raise bad(f"of type {node.type!r} must be a child of a {parent_type!r} node", node.id)
     for parent, kids in chart.children.items():
         for kid in kids:  # every node of a branch chain belongs to the branch's parent
             current: str | None = kid
@@ -180,9 +177,9 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
             target = (node.config.get("flowNode") or {}).get("node")
             flow = (node.config.get("flowNode") or {}).get("flow")
             if target not in chart.nodes:
-                raise bad(f"Go To node {node.id!r} selects missing node {target!r}")
+                raise bad(f"Go To selects missing node {target!r}", node.id)
             if flow and flow != chart.id:
-                raise bad(f"Go To node {node.id!r} selects another flow {flow!r}")
+                raise bad(f"Go To selects another flow {flow!r}", node.id)
 
 
 def template_names() -> list[str]:
