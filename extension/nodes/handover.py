@@ -341,6 +341,11 @@ def check(config: dict[str, Any]) -> list[str]:
         raw = config.get("genesysCustomAttributes")
         if raw is not None and not isinstance(raw, dict):
             raise NodeError("Custom Attributes (JSON) must be an object")
+        for key, value in (raw or {}).items():
+            if not str(key).strip():
+                raise NodeError("a custom attribute has an empty key")
+            if isinstance(value, (dict, list)):
+                raise NodeError(f"custom attribute {key!r} must be a text, number or boolean")
     return set_keys(DESCRIPTOR, config, UNSUPPORTED)
 
 

@@ -333,6 +333,10 @@ def _broken(mutate):
             'node "Handover" (id handover): config.genesysPriority:',
         ),
         (
+            lambda n: n["handover"]["config"].update(genesysCustomAttributes={"a": {"b": 1}}),
+            "node \"Handover\" (id handover): custom attribute 'a' must be a text",
+        ),
+        (
             lambda n: n["case-text"]["config"]["case"].update(value=2),
             'node "case" (id case-text): config.case.value: 2 is not of type',
         ),
