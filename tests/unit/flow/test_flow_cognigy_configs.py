@@ -415,3 +415,29 @@ def test_the_v1_handover_node_loads_with_every_key_and_hands_over():
     assert result.handover is not None
     assert result.handover.accepted_message == "An agent will be with you"
     assert result.handover.flow_continuation == "resetEntrypoint"
+
+
+def test_settings_left_at_their_defaults_or_empty_are_not_reported():
+    from om_bridge.extension.registry import NODE_TYPES
+
+    defaults = NODE_TYPES["handoverV2"].descriptor.defaults()
+    exported = {
+        **defaults,
+        "cancelIntent": "",
+        "liveAgentSkills": [],
+        "salesforcePrechatEntities": [],
+        "eightByEightJSONProps": {},
+        "allowAgentInject": False,
+        "liveAgentPriority": "none",
+    }
+    data = full_chart()
+    next(n for n in data["nodes"] if n["_id"] == "handover")["config"] = exported
+    say = next(n for n in data["nodes"] if n["_id"] == "qr")["config"]
+    say.update(
+        generativeAI_rephraseOutputMode="none",
+        generativeAI_amountOfLastUserInputs=5,
+        generativeAI_temperature=0.7,
+        generativeAI_rephraseOutput=False,
+    )
+    notes = Chart.from_dict(data, "full").unsupported
+    assert not [n for n in notes if "(id handover)" in n or "(id qr)" in n], notes
