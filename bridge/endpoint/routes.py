@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
@@ -47,11 +47,13 @@ def _user_id() -> str | None:
     user_id = request.args.get("userId")
     if not user_id:
         try:
-            body = json.loads(request.get_data(cache=True) or b"null")
-        except (ValueError, UnicodeDecodeError):
+            body = jsonbody.loads(request.get_data(cache=True) or b"null")
+        except jsonbody.BodyError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("userId"), str):
             user_id = body["userId"]
+    if user_id and jsonbody.has_lone_surrogate(user_id):
+        raise InputError(messages.LONE_SURROGATE.format(path="userId"), path="userId")
     return user_id or None
 
 

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.jsonbody import has_lone_surrogate, safe_text
+
 if TYPE_CHECKING:
     from om_bridge.bridge.endpoint.hub import OutputHub
     from om_bridge.bridge.store import SessionKey
@@ -16,6 +18,10 @@ RETRY_MS = 2000
 def frame(output: dict) -> str:
     """One SSE event: `id` = the output's seq, so a reconnecting browser resumes after it."""
     data = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
+    if has_lone_surrogate(data):
+        # Not Unicode text (e.g. a "\\ud800" escape in a Genesys message): it cannot be written
+        # as UTF-8, so it becomes U+FFFD instead of failing the stream for good.
+        data = safe_text(data)
     return f"id: {output['seq']}\nevent: output\ndata: {data}\n\n"
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, current_app, g, jsonify, request
 from jsonschema.exceptions import best_match
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.genesys.signature import verify_signature
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
@@ -93,8 +94,10 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     if provider_id is None:
         return _error(401, "invalid_signature", messages.BAD_SIGNATURE)
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = jsonbody.loads(raw)
+        if jsonbody.may_hold_surrogates(raw):
+            payload = jsonbody.scrub(payload)
+    except jsonbody.BodyError as exc:
         return _error(400, "invalid_json", messages.INVALID_JSON.format(error=exc))
     problem = _schema_problem(payload)
     if problem is not None:
