@@ -232,7 +232,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _wire(app: Flask, ctx: BridgeContext) -> None:
     # Imported here: each subsystem imports BridgeContext from this module.
-    from om_bridge.bridge import completion, endpoint, ops, webhooks
+    from om_bridge.bridge import completion, endpoint, limits, ops, webhooks
     from om_bridge.bridge.handover.engine import HandoverEngine
 
     ctx.engine = HandoverEngine(ctx)
@@ -241,6 +241,7 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
     webhooks.init_app(app)
     completion.init_app(app)
     _extension_route(app, ctx)
+    limits.init_app(app)
     _error_handlers(app)
 
 
@@ -261,9 +262,11 @@ def _extension_route(app: Flask, ctx: BridgeContext) -> None:
 def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        from om_bridge.bridge.limits import too_large_message
+
         body = {
             "error": (exc.name or "error").lower().replace(" ", "_"),
-            "message": exc.description or exc.name,
+            "message": too_large_message() if exc.code == 413 else exc.description or exc.name,
         }
         return jsonify(body), exc.code or 500
 
