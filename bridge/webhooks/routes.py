@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -33,6 +34,9 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 512_000
 # Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
 DEDUPE_TTL_SECONDS = 86_400.0
+# Genesys retries one delivery for at most 85 s (reference §5.7); a message whose channel.time is
+# older than this (the retry window plus room for clock skew) is refused as a replay.
+MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 # Metric label values come from signed bodies, but are still capped in length.
@@ -109,10 +113,22 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
         counter.labels("ignored", kind[:TYPE_LABEL_MAX]).inc()
         return _reply("ignored")
     channel_time = (payload.get("channel") or {}).get("time") or ""
+    age = _age_seconds(channel_time, ctx.clock())
+    if age is not None and age > MAX_AGE_SECONDS:
+        # Older than Genesys' whole retry sequence can be: a replay, not a delivery.
+        counter.labels("stale", kind).inc()
+        return _error(
+            400,
+            "stale_message",
+            messages.STALE.format(time=channel_time[:40], age=int(age), limit=int(MAX_AGE_SECONDS)),
+        )
+    # The Genesys message id alone: a retry of one message keeps its id, and a re-signed copy with
+    # another channel.time is the same message shown twice (docs/reference/genesys-open-messaging.md
+    # §5.7 also names channel.time; it is not needed to tell messages apart).
     if not ctx.engine.accept_genesys_message(
         provider_id,
         payload,
-        f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
+        f"genesys-webhook:{provider_id}:{message_id}",
         DEDUPE_TTL_SECONDS,
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
@@ -123,6 +139,19 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     log.debug(messages.LOG_ACCEPTED, _rid(), kind, message_id, provider_id)
     counter.labels("accepted", kind).inc()
     return _reply("accepted")
+
+
+def _age_seconds(channel_time: str, now: float) -> float | None:
+    """Seconds since `channel.time` (ISO-8601; naive is UTC), None when absent or unparseable."""
+    if not channel_time:
+        return None
+    try:
+        moment = datetime.fromisoformat(channel_time.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return now - moment.timestamp()
 
 
 _REPLIES: dict[str, bytes] = {}
