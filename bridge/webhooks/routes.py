@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -20,8 +19,10 @@ from jsonschema.exceptions import best_match
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.genesys.signature import verify_signature
+from om_bridge.bridge.handover.inbound import queue_key
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
+from om_bridge.bridge.webhooks.reorder import ReorderBuffer, epoch
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import BridgeContext
@@ -38,6 +39,7 @@ DEDUPE_TTL_SECONDS = 86_400.0
 # older than this (the retry window plus room for clock skew) is refused as a replay.
 MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
+REORDER_EXTENSION = "om-bridge-webhook-reorder"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 # Metric label values come from signed bodies, but are still capped in length.
 TYPE_LABEL_MAX = 40
@@ -125,11 +127,18 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     # The Genesys message id alone: a retry of one message keeps its id, and a re-signed copy with
     # another channel.time is the same message shown twice (docs/reference/genesys-open-messaging.md
     # §5.7 also names channel.time; it is not needed to tell messages apart).
-    if not ctx.engine.accept_genesys_message(
-        provider_id,
-        payload,
-        f"genesys-webhook:{provider_id}:{message_id}",
-        DEDUPE_TTL_SECONDS,
+    # Deliveries of one customer arriving close together are stored in channel.time order.
+    reorder: ReorderBuffer = current_app.extensions[REORDER_EXTENSION]
+    if not reorder.submit(
+        queue_key(payload),
+        channel_time,
+        str(message_id),
+        lambda: ctx.engine.accept_genesys_message(
+            provider_id,
+            payload,
+            f"genesys-webhook:{provider_id}:{message_id}",
+            DEDUPE_TTL_SECONDS,
+        ),
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
         counter.labels("duplicate", kind).inc()
@@ -142,16 +151,9 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
 
 
 def _age_seconds(channel_time: str, now: float) -> float | None:
-    """Seconds since `channel.time` (ISO-8601; naive is UTC), None when absent or unparseable."""
-    if not channel_time:
-        return None
-    try:
-        moment = datetime.fromisoformat(channel_time.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return now - moment.timestamp()
+    """Seconds since `channel.time`, None when absent or unparseable."""
+    at = epoch(channel_time)
+    return None if at is None else now - at
 
 
 _REPLIES: dict[str, bytes] = {}
