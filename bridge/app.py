@@ -23,6 +23,7 @@ from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
 from om_bridge.bridge.logs import redaction_filter, setup_logging
 from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.retention import RetentionSweeper, apply_retention
 from om_bridge.bridge.store import Store, StoreError, open_store, sqlite_path
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class BridgeContext:
     completion: CompletionService | None
     metrics: Metrics
     clock: Callable[[], float] = time.time
+    sweeper: RetentionSweeper | None = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -92,7 +94,11 @@ class BridgeContext:
                 return
             self._closed = True
         atexit.unregister(self.close)
-        for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
+        for stop in (
+            getattr(self.completion, "stop", None),
+            getattr(self.engine, "stop", None),
+            getattr(self.sweeper, "stop", None),
+        ):
             if stop is not None:
                 try:
                     stop()
@@ -201,6 +207,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     metrics = Metrics()
     clock = tc.get("clock", time.time)
+    apply_retention(store, config.bridge)
     ctx = BridgeContext(
         config=config,
         flags=flags,
@@ -223,6 +230,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         ctx.close()
         raise
     if tc.get("start_workers", True):
+        ctx.sweeper = RetentionSweeper(
+            store, metrics, float(getattr(config.bridge, "sweep_interval_seconds", 300.0)), clock
+        )
+        ctx.sweeper.start()
         ctx.engine.start()
         if ctx.completion is not None:
             ctx.completion.start()

@@ -8,6 +8,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.endpoint.hub import missed
+from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
 from om_bridge.bridge.store import SessionKey
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
+RATE_LIMIT_EXTENSION = "om-bridge-input-rate"
 MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
@@ -101,6 +104,16 @@ def post_input(url_token: str):  # type: ignore[no-untyped-def]
             messages.BODY_TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES), 413
         )
     body = parse_input(request.get_data())
+    limiter: InputRateLimiter = current_app.extensions[RATE_LIMIT_EXTENSION]
+    wait = limiter.take(SessionKey(url_token, body["userId"], body["sessionId"]).as_str())
+    if wait is not None:
+        resp, status = error(
+            429,
+            "rate_limited",
+            messages.RATE_LIMITED.format(limit=limiter.per_minute, wait=wait),
+        )
+        resp.headers["Retry-After"] = str(wait)
+        return resp, status
     reply = _ctx().engine.handle_input(
         url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
     )
@@ -125,7 +138,11 @@ def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
     if not outputs and wait > 0:
         outputs = hub.wait(key, after, wait)
     next_seq = outputs[-1]["seq"] if outputs else after
-    return jsonify({"outputs": outputs, "next": next_seq})
+    body: dict = {"outputs": outputs, "next": next_seq}
+    gap = missed(after, outputs)
+    if gap is not None:
+        body["gap"] = gap
+    return jsonify(body)
 
 
 @bp.get("/<url_token>/sessions/<session_id>/events")

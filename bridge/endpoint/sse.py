@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.endpoint.hub import missed
 from om_bridge.bridge.jsonbody import has_lone_surrogate, safe_text
 
 if TYPE_CHECKING:
@@ -25,6 +26,11 @@ def frame(output: dict) -> str:
     return f"id: {output['seq']}\nevent: output\ndata: {data}\n\n"
 
 
+def gap_frame(gap: dict) -> str:
+    """A `gap` event: outputs the reader asked for were cut (no `id`: resuming is unaffected)."""
+    return f"event: gap\ndata: {json.dumps(gap, separators=(',', ':'))}\n\n"
+
+
 def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) -> Iterator[str]:
     """Yield outputs after `after` as they arrive; a comment every `keepalive` seconds of silence.
 
@@ -37,6 +43,9 @@ def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) 
         if not batch:
             yield ": keep-alive\n\n"
             continue
+        gap = missed(after, batch)
+        if gap is not None:
+            yield gap_frame(gap)
         for output in batch:
             after = max(after, int(output["seq"]))
             yield frame(output)
