@@ -51,8 +51,8 @@ def _user_id() -> str | None:
     if not user_id:
         try:
             body = jsonbody.loads(request.get_data(cache=True) or b"null")
-        except jsonbody.BodyError:
-            body = None
+        except jsonbody.BodyError as exc:
+            raise InputError(messages.BODY_NOT_JSON.format(error=exc)) from None
         if isinstance(body, dict) and isinstance(body.get("userId"), str):
             user_id = body["userId"]
     if user_id and jsonbody.has_lone_surrogate(user_id):
