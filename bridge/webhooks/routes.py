@@ -35,8 +35,9 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 512_000
 # Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
 DEDUPE_TTL_SECONDS = 86_400.0
-# Genesys retries one delivery for at most 85 s (reference §5.7); a message whose channel.time is
-# older than this (the retry window plus room for clock skew) is refused as a replay.
+# Genesys retries one delivery for at most 85 s (docs/reference/genesys-open-messaging.md §5.7);
+# a message whose channel.time is older than this (the retry window plus room for clock skew) is
+# refused as a replay.
 MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
 REORDER_EXTENSION = "om-bridge-webhook-reorder"
