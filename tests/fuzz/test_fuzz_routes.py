@@ -89,7 +89,7 @@ def baseline_rss(env: BridgeEnv) -> int:
 def snapshot(env: BridgeEnv) -> dict[str, list]:
     """Every row of the state tables, read through a connection of its own."""
     path = env.config["bridge"]["store"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as c:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as c:  # never a new, empty file
         return {t: sorted(map(repr, c.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES}
 
 
