@@ -142,6 +142,7 @@ class RedisStore(Store):
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         hkey = self._k("h:", handover_id)
+        ended_ttl = self._ttl(self.ended_handover_ttl)
 
         # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
         def txn(pipe: redis.client.Pipeline) -> Handover:
@@ -166,6 +167,8 @@ class RedisStore(Store):
             pipe.multi()
             pipe.delete(hkey)
             pipe.hset(hkey, mapping=new_enc)
+            if not new.is_open and ended_ttl is not None:
+                pipe.expire(hkey, ended_ttl)  # rewriting the hash dropped its retention TTL
             if conv_changed:
                 if current.conversation_id and old_pointer == handover_id:
                     pipe.delete(old_conv)

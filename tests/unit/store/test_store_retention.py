@@ -84,5 +84,8 @@ def test_redis_records_carry_retention_ttls(redis_url):  # type: ignore[no-untyp
         assert 0 < r.ttl(k("h:", ended.id)) <= 2 * 86400
         assert r.ttl(k("h:", open_one.id)) == -1  # an open handover never expires
         assert 0 < r.ttl(k("h:conv:", "conv-ended")) <= 2 * 86400
+        # Changing an ended handover keeps its retention.
+        store.update_handover(ended.id, agent={"name": "Alex"})
+        assert 0 < r.ttl(k("h:", ended.id)) <= 2 * 86400
     finally:
         store.close()
