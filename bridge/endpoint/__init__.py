@@ -9,9 +9,10 @@ from om_bridge.bridge.endpoint.hub import OutputHub
 
 def init_app(app: Flask) -> None:
     """Register the endpoint routes and the webchat page."""
-    from om_bridge.bridge.endpoint import routes, webchat
+    from om_bridge.bridge.endpoint import routes, uploads, webchat
 
     app.register_blueprint(routes.bp)
+    app.register_blueprint(uploads.bp)
     app.register_blueprint(webchat.bp)
 
 
