@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.endpoint.hub import is_transcript_only
+
 if TYPE_CHECKING:
     from om_bridge.bridge.endpoint.hub import OutputHub
     from om_bridge.bridge.store import SessionKey
@@ -19,8 +21,11 @@ def frame(output: dict) -> str:
     return f"id: {output['seq']}\nevent: output\ndata: {data}\n\n"
 
 
-def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) -> Iterator[str]:
+def event_stream(
+    hub: OutputHub, key: SessionKey, after: int, keepalive: float, history: bool = False
+) -> Iterator[str]:
     """Yield outputs after `after` as they arrive; a comment every `keepalive` seconds of silence.
+    Without `history`, the user's inputs and the bot's direct replies are skipped.
 
     The comment also detects a gone client: the server's write fails and the generator is closed.
     The stream ends when the app shuts down.
@@ -33,4 +38,5 @@ def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) 
             continue
         for output in batch:
             after = max(after, int(output["seq"]))
-            yield frame(output)
+            if history or not is_transcript_only(output):
+                yield frame(output)
