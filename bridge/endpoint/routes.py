@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.hub import is_transcript_only
@@ -191,7 +192,7 @@ def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/end")
-def end(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def end(url_token: str, session_id: str) -> ResponseReturnValue:
     """The user leaves this conversation for good (the webchat's "New conversation"): the agent
     is told "User left the conversation" (when enabled), the Genesys conversation is
     disconnected, and the handover ends as `cancelled`."""

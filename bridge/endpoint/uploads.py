@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.validation import InputError
+
+if TYPE_CHECKING:
+    from om_bridge.bridge.app import BridgeContext
 
 bp = Blueprint("endpoint_uploads", __name__, url_prefix="/endpoint")
 
@@ -43,12 +48,13 @@ def safe_filename(raw: str) -> str:
     return name[:120] or "file"
 
 
-def _ctx():  # type: ignore[no-untyped-def]
-    return current_app.extensions["om-bridge"]
+def _ctx() -> BridgeContext:
+    ctx: BridgeContext = current_app.extensions["om-bridge"]
+    return ctx
 
 
 @bp.errorhandler(InputError)
-def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+def _input_error(exc: InputError) -> ResponseReturnValue:
     from om_bridge.bridge.endpoint.routes import error
 
     code = {413: "body_too_large", 415: "unsupported_media_type"}.get(exc.status, "invalid_input")
@@ -56,7 +62,7 @@ def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/uploads")
-def upload(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def upload(url_token: str, session_id: str) -> ResponseReturnValue:
     """Raw file bytes in the body, `Content-Type` the file's type, `?name=` its file name."""
     from om_bridge.bridge.endpoint.routes import _known, _session_key, _unknown
 
@@ -107,7 +113,7 @@ def upload(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<url_token>/uploads/<upload_id>/<name>")
-def download(url_token: str, upload_id: str, name: str):  # type: ignore[no-untyped-def]
+def download(url_token: str, upload_id: str, name: str) -> ResponseReturnValue:
     found = _ctx().store.get_upload(upload_id) if re.fullmatch(r"[0-9a-f]{32}", upload_id) else None
     if found is None or found[0].get("name") != name:
         return jsonify({"error": "not_found", "message": messages.UPLOAD_NOT_FOUND}), 404
