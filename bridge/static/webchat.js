@@ -300,7 +300,7 @@
   // A stored user input: the confirmation of a message this page sent, or one sent elsewhere.
   function userOutput(out) {
     var atts = attachmentsOf(out.data);
-    var key = (out.text || "") + "|" + atts.map(function (a) { return a.url; }).join(",");
+    var key = outputKey(out);
     for (var i = 0; i < pending.length; i++) {
       if (pending[i].key === key) {
         var p = pending.splice(i, 1)[0];
@@ -339,18 +339,21 @@
 
   // The session's stored conversation (user, bot, agent and system lines, banner state).
   function loadHistory(gen) {
+    var seen = [];
     function page() {
       return fetch(sessionUrl("outputs", "&history=true&after=" + lastSeq))
         .then(function (resp) { if (!resp.ok) { throw new Error("HTTP " + resp.status); } return resp.json(); })
         .then(function (body) {
           if (gen !== generation) { return null; }
           var outs = body.outputs || [];
-          outs.forEach(function (out) { accept(out, true); });
+          outs.forEach(function (out) { seen.push(out); accept(out, true); });
           if (typeof body.next === "number" && body.next > lastSeq) { lastSeq = body.next; }
           return outs.length ? page() : null;
         });
     }
-    return page().catch(function () { /* the stream still delivers what comes next */ });
+    return page().then(function () { return seen; }, function () {
+      return seen;  // the stream still delivers what comes next
+    });
   }
 
   // ---- sending ----------------------------------------------------------------------------
@@ -362,12 +365,41 @@
     });
   }
 
+  // Messages not yet confirmed survive a reload: kept per session until the bridge has them.
+  function savePending() {
+    var unsent = pending.filter(function (p) { return !p.done; }).map(function (p) {
+      return { body: p.body, key: p.key, after: p.after };
+    });
+    if (unsent.length) {
+      localStorage.setItem(storageKey("unsent:" + sessionId), JSON.stringify(unsent));
+    } else {
+      localStorage.removeItem(storageKey("unsent:" + sessionId));
+    }
+  }
+
+  // After the history is shown: what was still unsent is shown again and re-sent, unless the
+  // history shows it arrived after all.
+  function restorePending(history) {
+    var saved;
+    try { saved = JSON.parse(localStorage.getItem(storageKey("unsent:" + sessionId)) || "[]"); } catch (e) { saved = []; }
+    saved.forEach(function (s) {
+      var arrived = history.some(function (out) { return out.source === "user" && out.seq > s.after && outputKey(out) === s.key; });
+      if (!arrived && s.body) { sendInput(s.body.text || "", s.body.data || null, s.after); }
+    });
+    savePending();
+  }
+
+  function outputKey(out) {
+    return (out.text || "") + "|" + attachmentsOf(out.data).map(function (a) { return a.url; }).join(",");
+  }
+
   function markSent(p) {
     p.done = true;
     if (p.timer) { clearTimeout(p.timer); p.timer = null; }
     p.item.dataset.state = "sent";
     var status = p.item.querySelector(".send-state");
     if (status) { status.remove(); }
+    savePending();
   }
 
   function markFailed(p, reason) {
@@ -382,7 +414,7 @@
     var retry = el("button", "link", "Retry");
     retry.type = "button";
     retry.dataset.testid = "retry";
-    retry.addEventListener("click", function () { p.attempts = 0; deliver(p); });
+    retry.addEventListener("click", function () { p.attempts = 0; p.done = false; deliver(p); });
     status.appendChild(retry);
   }
 
@@ -399,6 +431,8 @@
         if (result.resp.ok) { markSent(p); showError(""); return; }
         if (result.resp.status >= 400 && result.resp.status < 500 && result.resp.status !== 408 && result.resp.status !== 429) {
           // refused for good (e.g. too long): say why, no automatic retry
+          p.done = true;
+          savePending();
           markFailed(p, (result.body.message || "The message was refused.") + " ");
           return;
         }
@@ -420,7 +454,7 @@
     });
   }
 
-  function sendInput(text, data) {
+  function sendInput(text, data, after) {
     var atts = attachmentsOf(data);
     var item = addMessage("user", text, { attachments: atts });
     var body = { userId: userId, sessionId: sessionId };
@@ -428,9 +462,10 @@
     if (data) { body.data = data; }
     var p = {
       item: item, body: body, attempts: 0, gen: generation, done: false, timer: null,
-      key: (text || "") + "|" + atts.map(function (a) { return a.url; }).join(",")
+      key: outputKey({ text: text, data: data }), after: after === undefined ? lastSeq : after
     };
     pending.push(p);
+    savePending();
     deliver(p);
   }
 
@@ -515,6 +550,7 @@
     generation += 1;
     pending.forEach(function (p) { if (p.timer) { clearTimeout(p.timer); } });
     pending = [];
+    localStorage.removeItem(storageKey("unsent:" + sessionId));
     sessionId = randomId("s-");
     localStorage.setItem(storageKey("sessionId"), sessionId);
     lastSeq = 0;
@@ -536,8 +572,9 @@
   window.addEventListener("pagehide", disconnect);
 
   var gen0 = generation;
-  loadHistory(gen0).then(function () {
+  loadHistory(gen0).then(function (history) {
     if (gen0 !== generation) { return; }
+    restorePending(history);
     root.dataset.ready = "true";
     openStream();
   });

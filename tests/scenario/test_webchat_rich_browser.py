@@ -347,3 +347,81 @@ def test_webchat_demo_story_with_rich_content(bridge_env, tmp_path):
             if "favicon" not in e and not any(o in e for o in outage)
         ]
         assert unexpected == []
+
+
+def test_an_unsent_message_survives_a_reload_and_is_sent_once(bridge_env):
+    require_chromium()
+    env = bridge_env
+    with Browser(story="webchat-unsent") as browser:
+        driver = browser.driver
+        driver.get(env.bridge_url + "/")
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        send(browser, "hello")
+        wait_text(browser, "bot", "demo bot")
+        # only the input route is unreachable (the page, history and stream still load): a
+        # network error for POSTs to it while sessionStorage["block-input"] is set
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {
+                "source": """
+                const realFetch = window.fetch;
+                window.fetch = function (url, opts) {
+                  if (sessionStorage.getItem("block-input") && String(url).endsWith("/endpoint/demo")) {
+                    return Promise.reject(new TypeError("Failed to fetch"));
+                  }
+                  return realFetch.apply(this, arguments);
+                };"""
+            },
+        )
+        driver.refresh()
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        driver.execute_script("sessionStorage.setItem('block-input', '1')")
+        send(browser, "did this arrive?")
+        browser.wait(
+            lambda _d: elements(browser, ".msg.user")[-1].get_attribute("data-state") == "failed",
+            20,
+            what="the message marked as not sent",
+        )
+        driver.refresh()
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        browser.wait(
+            lambda _d: texts(browser, "user") == ["hello", "did this arrive?"]
+            and elements(browser, ".msg.user")[-1].get_attribute("data-state") == "failed",
+            20,
+            what="the unsent message shown again after the reload",
+        )
+        browser.shot("unsent-after-reload")
+        driver.execute_script("sessionStorage.removeItem('block-input')")
+        browser.by_testid("retry").click()
+        browser.wait(
+            lambda _d: elements(browser, ".msg.user")[-1].get_attribute("data-state") == "sent",
+            20,
+            what="the message sent",
+        )
+        wait_text(browser, "bot", 'You said: "did this arrive?"')
+        driver.refresh()
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        browser.wait(
+            lambda _d: texts(browser, "user") == ["hello", "did this arrive?"],
+            what="the message once in the history",
+        )
+        stored = [
+            o["text"]
+            for o in requests.get(
+                env.session_url(
+                    "/outputs",
+                    driver.execute_script(
+                        "return localStorage.getItem('om-bridge:demo:sessionId')"
+                    ),
+                ),
+                params={
+                    "userId": driver.execute_script(
+                        "return localStorage.getItem('om-bridge:demo:userId')"
+                    ),
+                    "history": "true",
+                },
+                timeout=10,
+            ).json()["outputs"]
+            if o["source"] == "user"
+        ]
+        assert stored == ["hello", "did this arrive?"]
