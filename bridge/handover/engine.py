@@ -305,6 +305,11 @@ class HandoverEngine:
         found = self.ctx.store.get_handover(handover_id)
         if found is None or not found.is_open:
             return None
+        agent = None
+        if status == "active" and found.status != "active":
+            # the banner names the agent as soon as they connect (looked up outside the lock)
+            if found.settings.get("display_agent_details"):
+                agent = self.agent_side.agents.details(found, {})
         with self.ctx.store.session_lock(found.session):
             current = self.ctx.store.get_handover(handover_id)
             if current is None or not current.is_open:
@@ -320,7 +325,10 @@ class HandoverEngine:
             if moved:
                 log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
                 self.handovers.labels(status).inc()
-                self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+                output = replies.status_output(status, handover_id)
+                if agent and status == "active":
+                    output["data"]["agent"] = agent
+                self.ctx.outputs.emit(updated.session, output)
         return updated
 
     def handover_transferred(self, handover_id: str) -> None:

@@ -138,3 +138,16 @@ def test_user_leaving_ends_the_handover_and_disconnects_the_customer(bridge_env)
     # ending again, or a session without a handover, changes nothing
     assert env.post_session("end").status_code == 204
     assert env.post_session("end", session_id="no-such-session").status_code == 204
+
+
+def test_the_active_status_names_the_agent(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env, agent_answers=True)
+    env.agent.send_text(conversation_id, "Hello from Alex")
+
+    def active(o: dict) -> bool:
+        return ((o.get("data") or {}).get("handover") or {}).get("status") == "active"
+
+    outputs = collect(env, active)
+    status = [o for o in outputs if active(o)][0]
+    assert status["data"]["agent"]["name"] == "Alex Agent"
