@@ -1,4 +1,4 @@
-"""Conversation and agent APIs (DESIGN.md §9): conversation lookups, message data and transcript,
+"""Conversation and agent APIs (docs/design.md §9): conversation lookups, message data and transcript,
 and the agent actions — answer / end / wrap-up (participant PATCH, wrap-up route), send text,
 typing, transfer (replace) — driving `sandbox.engine`."""
 
@@ -235,8 +235,8 @@ def _card(card: Any, path: str) -> dict:
 
 
 def rich_content(content: Any) -> list[dict]:
-    """Validated structured elements of an agent message (QuickReply, Card, Carousel; reference
-    genesys-open-messaging.md §5.4); 400 naming the element otherwise."""
+    """Validated structured elements of an agent message (QuickReply, Card, Carousel;
+    docs/reference/genesys-open-messaging.md §5.4); 400 naming the element otherwise."""
     if content is None:
         return []
     if not isinstance(content, list) or len(content) > MAX_RICH_ITEMS:

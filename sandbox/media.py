@@ -150,7 +150,7 @@ def _fetch(url: str) -> tuple[bytes, str | None] | None:
 
 def rehost_inbound(content: list[dict]) -> list[Media]:
     """Genesys downloads a customer's attachment from its `url` and serves its own copy to
-    agents (the URL must be downloadable by Genesys, reference genesys-open-messaging.md §3.1).
+    agents (the URL must be downloadable by Genesys, docs/reference/genesys-open-messaging.md §3.1).
     Each `Attachment` element's `url` is replaced by the sandbox's download URL, and its size is
     recorded; an attachment that cannot be fetched keeps its original URL. Returns the new media,
     to be registered with the conversation id once it is known (`register_inbound`)."""

@@ -4,9 +4,9 @@ stores the bytes and answers the attachment to put in the next input's `data.att
 inbound attachment from its `url` (docs/reference/genesys-open-messaging.md §3.1).
 
 Limits: the types of Genesys' default supported-content profile for messaging (images, PDF,
-plain text; inbound media outside the integration's allow-list is dropped, reference §9.5) and
-10 MB per file. The id in the URL is 128 random bits: whoever has the URL may download the file,
-as with Genesys' own download URLs.
+plain text; inbound media outside the integration's allow-list is dropped,
+docs/reference/genesys-open-messaging.md §9.5) and 10 MB per file. The id in the URL is 128 random bits: whoever has the URL may download
+the file, as with Genesys' own download URLs.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ bp = Blueprint("endpoint_uploads", __name__, url_prefix="/endpoint")
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_TTL_SECONDS = 7 * 24 * 3600.0
-# MIME type -> Open Messaging attachment mediaType (reference §3.1 OpenContentAttachment).
+# MIME type -> Open Messaging attachment mediaType (OpenContentAttachment,
+# docs/reference/genesys-open-messaging.md §3.1).
 ALLOWED_TYPES = {
     "image/jpeg": "Image",
     "image/png": "Image",

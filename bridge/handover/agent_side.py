@@ -3,7 +3,7 @@
 Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
 Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
 webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
-cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (reference
+cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (docs/reference/
 genesys-open-messaging.md §4.2, §5.7).
 """
 
@@ -37,7 +37,8 @@ def _pending_sets(data: dict) -> list[dict]:
 
 
 def quick_reply_options(content: list[dict]) -> list[dict]:
-    """`{text, payload, image}` of each QuickReply element (reference §5.4)."""
+    """`{text, payload, image}` of each QuickReply element
+    (docs/reference/genesys-open-messaging.md §5.4)."""
     out = []
     for c in content:
         qr = c.get("quickReply") if c.get("contentType") == "QuickReply" else None
@@ -71,7 +72,8 @@ def quick_replies_data(text: str | None, options: list[dict]) -> dict:
 
 
 def card_list(content: list[dict]) -> list[dict]:
-    """The cards of Card and Carousel elements, in order (reference §5.4)."""
+    """The cards of Card and Carousel elements, in order
+    (docs/reference/genesys-open-messaging.md §5.4)."""
     cards: list[dict] = []
     for c in content:
         if c.get("contentType") == "Card" and isinstance(c.get("card"), dict):
@@ -341,7 +343,7 @@ class AgentSide:
 
     def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
         """If `text` picks one of the pending quick replies or card buttons, send a structured
-        response to the message that offered it (reference genesys-open-messaging.md §4.3)."""
+        response to the message that offered it (docs/reference/genesys-open-messaging.md §4.3)."""
         if not text:
             return False
         pending = _pending_sets(handover.data or {})

@@ -5,6 +5,8 @@ buttons and answered as a structured response, and a user leaving ending the han
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 from handover_helpers import collect, handover_of, start_handover
 
@@ -13,7 +15,7 @@ from tests.conftest import wait_until
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
-def history(env, after: int = 0) -> list[dict]:  # type: ignore[no-untyped-def]
+def history(env: Any, after: int = 0) -> list[dict]:
     resp = requests.get(
         env.session_url("/outputs"),
         params={"userId": env.user_id, "after": after, "history": "true"},
@@ -23,7 +25,7 @@ def history(env, after: int = 0) -> list[dict]:  # type: ignore[no-untyped-def]
     return resp.json()["outputs"]
 
 
-def upload(env, body: bytes, mime: str, name: str = "file.pdf") -> requests.Response:  # type: ignore[no-untyped-def]
+def upload(env: Any, body: bytes, mime: str, name: str = "file.pdf") -> requests.Response:
     return requests.post(
         env.session_url("/uploads"),
         params={"userId": env.user_id, "name": name},
