@@ -267,6 +267,8 @@
           handover.transferring = true;
           handover.agent = null;
           handover.position = null;
+        } else if (h.status === "active" && data.agent && data.agent.name) {
+          handover.transferring = false;  // an agent connected
         }
         if (h.status !== "active" || h.event === "transferred") { hideTyping(); }
       }
@@ -525,6 +527,7 @@
     event.preventDefault();
     var text = input.value;
     input.value = "";
+    lastTypingSent = 0;  // the next message's first keystroke is announced again
     send(text);
   });
 

@@ -127,6 +127,17 @@ def test_webchat_demo_story_with_rich_content(bridge_env, tmp_path):
         alex.send_text(cid, "Hi, I'm Alex. How can I help?")
         wait_text(browser, "agent", "How can I help?")
         wait_banner(browser, "You are chatting with Alex Agent")
+        # the user typing reaches the agent (the console shows it from this field)
+        browser.by_testid("message-input").send_keys("Let me ch")
+        wait_until(
+            lambda: any(
+                c["id"] == cid and c.get("sandboxCustomerTypingTime") for c in alex.conversations()
+            ),
+            20,
+            interval=0.25,
+            what="the customer's typing at the agent",
+        )
+        browser.by_testid("message-input").clear()
 
         # agent -> user: an image inline, a PDF as a link with name and size, a card, a carousel
         alex.send_attachment(cid, "parcel.png", png(), "image/png", text="Your parcel")
