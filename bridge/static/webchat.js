@@ -123,7 +123,14 @@
     try { return data._cognigy._default._gallery.items || []; } catch (e) { return []; }
   }
 
-  function buttonRow(cls, testid, items, live) {
+  function buttons(data) {
+    // Cognigy's default channel payload: data._cognigy._default._buttons.buttons[{type, title, payload, url}]
+    try { return data._cognigy._default._buttons.buttons || []; } catch (e) { return []; }
+  }
+
+  // Buttons and quick replies: a postback sends its payload as the user's message, a web_url
+  // button is a link.
+  function buttonRow(cls, testid, items, live, linkTestid) {
     var row = el("div", cls);
     items.forEach(function (item) {
       var url = item.type === "web_url" ? safeUrl(item.url) : null;
@@ -131,7 +138,7 @@
       if (url) {
         b = el("a", "button-link", item.title || url);
         b.href = url; b.target = "_blank"; b.rel = "noopener";
-        b.dataset.testid = testid + "-link";
+        b.dataset.testid = linkTestid || (testid + "-link");
       } else {
         b = el("button", null, item.title || item.payload);
         b.type = "button";
@@ -141,7 +148,7 @@
           if (cls === "quick-replies") {
             Array.prototype.forEach.call(row.querySelectorAll("button"), function (x) { x.disabled = true; });
           }
-          send(item.title || item.payload);
+          send(item.payload || item.title);
         });
       }
       row.appendChild(b);
@@ -169,7 +176,7 @@
     opts = opts || {};
     if (kind === "user") {
       // quick replies answer the latest question only
-      Array.prototype.forEach.call(log.querySelectorAll(".quick-replies button"), function (b) { b.disabled = true; });
+      Array.prototype.forEach.call(log.querySelectorAll(".quick-replies:not(.buttons) button"), function (b) { b.disabled = true; });
     }
     var item = el("li", "msg " + kind);
     item.dataset.testid = "message";
@@ -194,6 +201,8 @@
     var data = opts.data || {};
     var qrs = quickReplies(data);
     if (qrs.length) { bubble.appendChild(buttonRow("quick-replies", "quick-reply", qrs, true)); }
+    var btns = buttons(data);
+    if (btns.length) { bubble.appendChild(buttonRow("quick-replies buttons", "button", btns, true, "button")); }
     var cards = gallery(data);
     if (cards.length) { bubble.appendChild(renderCards(cards, true)); }
     item.appendChild(bubble);
@@ -284,7 +293,8 @@
         return;
       }
       hideTyping();
-      if (out.text || attachmentsOf(data).length || quickReplies(data).length || gallery(data).length) {
+      if (out.text || attachmentsOf(data).length || quickReplies(data).length || buttons(data).length ||
+          gallery(data).length) {
         addMessage("agent", out.text, { agent: data.agent, data: data, attachments: attachmentsOf(data), replay: replay });
       }
       return;
@@ -294,7 +304,7 @@
       var m = POSITION.exec(out.text);
       if (m) { handover.position = parseInt(m[1], 10); renderBanner(); }
     }
-    if (out.text || quickReplies(data).length || gallery(data).length) {
+    if (out.text || quickReplies(data).length || buttons(data).length || gallery(data).length) {
       addMessage("bot", out.text || "", { data: data, replay: replay });
     }
   }
