@@ -291,7 +291,8 @@
       var link = el("a", null, name + (a.contentSizeBytes ? " (" + formatSize(a.contentSizeBytes) + ")" : ""));
       link.href = a.url; link.target = "_blank"; link.rel = "noopener";
       link.setAttribute("data-testid", "transcript-attachment");
-      li.appendChild(el("br")); li.appendChild(link);
+      if (li.childNodes.length > 1 && li.lastChild.textContent) { li.appendChild(el("br")); }
+      li.appendChild(link);
     } else if (item.contentType === "QuickReply" && item.quickReply) {
       var last = li.lastChild;
       if (!last || last.className !== "buttons") { last = el("div", "buttons"); li.appendChild(last); }
@@ -317,7 +318,8 @@
         li.setAttribute("data-testid", "message");
         who.textContent = m.direction === "inbound" ? "Customer" : (origin === "Bot" ? "Bot" : "Agent");
         li.appendChild(who);
-        li.appendChild(document.createTextNode(m.textBody || norm.text || ""));
+        var text = m.textBody || norm.text || "";
+        if (text) { li.appendChild(document.createTextNode(text)); }
         (norm.content || []).forEach(function (item) { renderContent(li, item); });
         ol.appendChild(li);
       });
