@@ -3,10 +3,11 @@ stores the bytes and answers the attachment to put in the next input's `data.att
 `GET /endpoint/<urlToken>/uploads/<id>/<filename>` serves them to Genesys, which downloads an
 inbound attachment from its `url` (docs/reference/genesys-open-messaging.md §3.1).
 
-Limits: the types of Genesys' default supported-content profile for messaging (images, PDF,
-plain text; inbound media outside the integration's allow-list is dropped,
-docs/reference/genesys-open-messaging.md §9.5) and 10 MB per file. The id in the URL is 128 random bits: whoever has the URL may download
-the file, as with Genesys' own download URLs.
+Limits: JPEG, PNG and GIF images, PDF and plain text (Genesys drops inbound media outside the
+integration's supported-content allow-list, docs/reference/genesys-open-messaging.md §9.5, so keep
+these types allowed there), and 10 MB per file: the references document no Open Messaging
+attachment size limit, so the 10 MB is the bridge's own choice. The id in the URL is 128 random
+bits: whoever has the URL may download the file, as with Genesys' own download URLs.
 """
 
 from __future__ import annotations
