@@ -60,16 +60,7 @@ WEBHOOK_FAULTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        "webhook duplicates",
-        "webhook drops",
-        pytest.param(
-            "webhook reordering", marks=pytest.mark.xfail(strict=False, reason="needs defect 9")
-        ),
-    ],
-)
+@pytest.mark.parametrize("fault", list(WEBHOOK_FAULTS))
 def test_webhook_faults(bed, fault):  # type: ignore[no-untyped-def]
     # The agent writes twice in a row, so a held webhook can land after the next of its conversation.
     run(bed, fault, lambda: bed.add_fault(target="webhook", **WEBHOOK_FAULTS[fault]), burst=2)
