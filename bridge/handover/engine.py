@@ -12,6 +12,8 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
+from om_bridge.bridge.cognigy.hosted import CognigyHosted
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
@@ -41,6 +43,7 @@ class HandoverEngine:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
+        self.cognigy = CognigyReturn(ctx)
         self.outbox = Outbox(
             ctx.store,
             ctx.clients,
@@ -50,7 +53,12 @@ class HandoverEngine:
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
             clock=ctx.clock,
+            senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
+        self.cognigy.put_item = self.outbox.put
+        self.hosted = CognigyHosted(self)
+        if ctx.config.cognigy_endpoints:
+            ctx.outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
@@ -75,6 +83,7 @@ class HandoverEngine:
         self.inbound.stop()
         self.receipts.stop()
         self.outbox.stop()
+        self.cognigy.close()
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
@@ -162,12 +171,16 @@ class HandoverEngine:
                 except Exception:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
             self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
-            endpoint = self.ctx.config.endpoints.get(key.url_token)
-            if endpoint is None:
-                return True
             event: dict[str, Any] = {"status": status}
             if status == "error":
                 event["error"] = {"reason": "error", "message": reason}
+            if self.cognigy.hosts(key):
+                # The flow runs in Cognigy: it gets the same resuming input through Inject.
+                self.cognigy.inject_status(key, event)
+                return True
+            endpoint = self.ctx.config.endpoints.get(key.url_token)
+            if endpoint is None:
+                return True
             state = self.load_state(key)
             flow_input = FlowInput(
                 text=None,

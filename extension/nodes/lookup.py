@@ -14,6 +14,9 @@ from ._child import child_descriptor
 LOOKUP_TYPES: dict[str, tuple[str, str]] = {
     "text": ("Text", "ci.text"),
     "handoverStatus": ("Handover Status", "ci.handover.status"),
+    # The operand is the CognigyScript expression itself (without braces), e.g.
+    # `input.data.handover.status` in the Cognigy-hosted Handover Flow.
+    "cognigyScript": ("CognigyScript", ""),
 }
 
 DESCRIPTOR = NodeDescriptor(
@@ -29,7 +32,7 @@ DESCRIPTOR = NodeDescriptor(
             label="Type",
             type="switchNode",
             description="Text compares each Case value with the user's text, Handover Status with "
-            "input.handover.status",
+            "input.handover.status, CognigyScript with the value of its expression (operator)",
             default_value={"type": "text", "operator": "ci.text"},
             params={
                 "required": True,
@@ -80,6 +83,11 @@ def operand(params: NodeParams) -> Any:
         return params.cognigy.input.get("text")
     if lookup_type == "handoverStatus":
         return (params.cognigy.input.get("handover") or {}).get("status")
+    if lookup_type == "cognigyScript":
+        expression = str((params.config.get("switch") or {}).get("operator") or "").strip()
+        if not expression:
+            raise NodeError("Lookup of type CognigyScript needs an expression (operator)")
+        return params.cognigy.api.parse_cognigy_script_value(expression)
     raise NodeError(f"Lookup type {lookup_type!r} is not supported (use {list(LOOKUP_TYPES)})")
 
 

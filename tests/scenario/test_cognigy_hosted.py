@@ -1,0 +1,110 @@
+"""Cognigy-hosted mode end to end, through real HTTP only: the Cognigy emulator runs the flow
+template with the BUILT extension's module.js in Node.js, the bridge starts the handover and calls
+back through Inject/Notify, the Genesys sandbox plays the contact centre."""
+
+from __future__ import annotations
+
+import pytest
+
+from om_bridge.sandbox import seed
+from tests.conftest import wait_until
+from tests.scenario.cognigy_helpers import TOKEN, make_env, texts
+from tests.scenario.handover_helpers import SandboxReader
+
+pytestmark = pytest.mark.node
+
+BOT = 'I am the bot. Write "agent" whenever you want to talk to a person.'
+
+
+def open_conversation(env, cognigy) -> str:  # type: ignore[no-untyped-def]
+    found: list[str] = []
+
+    def known() -> bool:
+        h = env.ctx.store.open_handover_for_session(cognigy.key)
+        if h is not None and h.conversation_id:
+            found.append(h.conversation_id)
+        return bool(found)
+
+    wait_until(known, 20, what="the handover's Genesys conversation")
+    return found[0]
+
+
+def notified(cognigy, text):  # type: ignore[no-untyped-def]
+    return cognigy.wait_output(lambda o: o["source"] == "notify" and o.get("text") == text)
+
+
+def test_cognigy_hosted_story(make_bridge_env, tmp_path):
+    env, cognigy = make_env(make_bridge_env, tmp_path)
+    try:
+        story(env, cognigy)
+    finally:
+        cognigy.close()
+
+
+def story(env, cognigy) -> None:  # type: ignore[no-untyped-def]
+    reader = SandboxReader(env.sandbox_url)
+    assert cognigy.say("hello")["text"] == BOT
+    reply = cognigy.say("I want an agent")
+    assert reply["text"] == "Please wait, I am connecting you with an agent."
+
+    conversation_id = open_conversation(env, cognigy)
+    attrs = reader.customer(conversation_id)["attributes"]
+    assert attrs["queueId"] == seed.DEMO_QUEUE_ID and attrs["myLanguage"] == "english"
+    assert attrs["userId"] == cognigy.user_id and attrs["sessionId"] == cognigy.session_id
+    assert attrs["URLToken"] == TOKEN and attrs["channel"] == "cognigy-webchat"
+    first = reader.inbound_texts(conversation_id)[0]
+    assert first.startswith(f"Transcript:\nUser: hello\nBot: {BOT}\nUser: I want an agent")
+
+    # The inbound flow's "Connected" reaches the user through Lookup → Case → Say (Inject).
+    cognigy.wait_output(lambda o: o["via"] == "inject" and o.get("text") == "Connected")
+    cognigy.wait_output(
+        lambda o: o.get("text") == "You are in the queue. An agent will be with you shortly."
+    )
+
+    agent = env.agent
+    agent.go_on_queue()
+    assert agent.wait_for_offer()["id"] == conversation_id
+    agent.answer(conversation_id)
+    agent.send_text(conversation_id, "Hi, I am Alex. How can I help?")
+    said = notified(cognigy, "Hi, I am Alex. How can I help?")
+    assert said["data"]["agent"]["name"] == "Alex Agent"
+    cognigy.wait_output(lambda o: o.get("text") == "An agent has joined the conversation.")
+
+    reply = cognigy.say("My order is late")
+    assert reply["outputStack"] == []
+    wait_until(
+        lambda: "My order is late" in reader.inbound_texts(conversation_id),
+        15,
+        interval=0.2,
+        what="the user's reply at the agent",
+    )
+
+    sam = env.agent_client(seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
+    sam.go_on_queue()
+    agent.transfer_to_queue(conversation_id, seed.SECOND_QUEUE_ID)
+    agent.wrap_up(conversation_id)
+    assert sam.wait_for_offer()["id"] == conversation_id
+    sam.answer(conversation_id)
+    sam.send_text(conversation_id, "Sam here, I take over")
+    said = notified(cognigy, "Sam here, I take over")
+    assert said["data"]["agent"]["name"] == "Sam Supervisor"
+    assert env.ctx.store.open_handover_for_session(cognigy.key) is not None
+
+    sam.disconnect(conversation_id)
+    cognigy.wait_output(
+        lambda o: o.get("text")
+        == "The agent has ended the conversation. You are back with the bot."
+    )
+    assert cognigy.say("thanks")["text"] == BOT
+
+    calls = cognigy.api_log()
+    statuses = [
+        c["body"]["data"]["handover"]["status"]
+        for c in calls
+        if c["call"] == "inject" and "request" not in c["body"]["data"]
+    ]
+    assert statuses == ["queue", "active", "completed"]
+    notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
+    assert notifies == ["Hi, I am Alex. How can I help?", "Sam here, I take over"]
+    everything = texts(cognigy.outputs(0))
+    assert everything.count("Hi, I am Alex. How can I help?") == 1
