@@ -93,6 +93,7 @@ class Cognigy:
         self.sessions: dict[tuple[str, str, str], Session] = {}
         self.api_log: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
+        self.refused = 0  # API calls answered with an injected fault
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
 
@@ -180,6 +181,7 @@ class Cognigy:
                 if fault.call in (call, "*") and fault.count != 0:
                     if fault.count > 0:
                         fault.count -= 1
+                    self.refused += 1
                     return fault
         return None
 
@@ -312,7 +314,7 @@ def endpoint_app(cognigy: Cognigy) -> Flask:
     @app.get("/_emulator/api-log")
     def api_log() -> Any:
         with cognigy._lock:
-            return jsonify({"calls": copy.deepcopy(cognigy.api_log)})
+            return jsonify({"calls": copy.deepcopy(cognigy.api_log), "refused": cognigy.refused})
 
     @app.post("/_emulator/faults")
     def add_fault() -> Any:

@@ -107,6 +107,10 @@ class CognigySide:
     def api_log(self) -> list[dict]:
         return requests.get(self.url("/_emulator/api-log"), timeout=10).json()["calls"]
 
+    def refused(self) -> int:
+        """API calls the emulator answered with an injected fault."""
+        return int(requests.get(self.url("/_emulator/api-log"), timeout=10).json()["refused"])
+
     def add_fault(self, **fault: Any) -> None:
         resp = requests.post(self.url("/_emulator/faults"), json=fault, timeout=10)
         assert resp.status_code == 201, resp.text

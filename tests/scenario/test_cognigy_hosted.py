@@ -33,21 +33,49 @@ def notified(cognigy, text):  # type: ignore[no-untyped-def]
     return cognigy.wait_output(lambda o: o["source"] == "notify" and o.get("text") == text)
 
 
-def test_cognigy_hosted_story(make_bridge_env, tmp_path):
+def pending_cognigy_calls(env) -> list:  # type: ignore[no-untyped-def]
+    return [i for i in env.ctx.store.outbox_pending() if i.kind.startswith("cognigy_")]
+
+
+def wait_retried(env) -> None:  # type: ignore[no-untyped-def]
+    """A Cognigy call is waiting in the outbox and was already tried more than once."""
+    wait_until(
+        lambda: any(i.attempts >= 2 for i in pending_cognigy_calls(env)),
+        20,
+        what="a Cognigy call retried from the outbox",
+    )
+
+
+@pytest.mark.parametrize("trouble", ["none", "429", "503", "down", "restart"])
+def test_cognigy_hosted_story(make_bridge_env, tmp_path, trouble):
+    """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy's
+    API answers 429 / 503, is down for a while, or the bridge restarts with calls pending."""
     env, cognigy = make_env(make_bridge_env, tmp_path)
     try:
-        story(env, cognigy)
+        story(env, cognigy, trouble)
     finally:
         cognigy.close()
 
 
-def story(env, cognigy) -> None:  # type: ignore[no-untyped-def]
+def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     reader = SandboxReader(env.sandbox_url)
     assert cognigy.say("hello")["text"] == BOT
+    if trouble == "429":
+        cognigy.add_fault(call="*", status=429, count=3, retry_after=0.2)
+    elif trouble == "503":
+        cognigy.add_fault(call="*", status=503, count=4)
+    elif trouble in ("down", "restart"):
+        cognigy.emulator.api_down()
     reply = cognigy.say("I want an agent")
     assert reply["text"] == "Please wait, I am connecting you with an agent."
 
     conversation_id = open_conversation(env, cognigy)
+    if trouble in ("down", "restart"):
+        wait_retried(env)
+        if trouble == "restart":
+            env.restart_bridge()
+            assert pending_cognigy_calls(env), "the pending calls survive the restart"
+        cognigy.emulator.api_up()
     attrs = reader.customer(conversation_id)["attributes"]
     assert attrs["queueId"] == seed.DEMO_QUEUE_ID and attrs["myLanguage"] == "english"
     assert attrs["userId"] == cognigy.user_id and attrs["sessionId"] == cognigy.session_id
@@ -108,3 +136,7 @@ def story(env, cognigy) -> None:  # type: ignore[no-untyped-def]
     assert notifies == ["Hi, I am Alex. How can I help?", "Sam here, I take over"]
     everything = texts(cognigy.outputs(0))
     assert everything.count("Hi, I am Alex. How can I help?") == 1
+    assert everything.count("Connected") == 1
+    if trouble in ("429", "503"):
+        assert cognigy.refused() >= 3
+    assert pending_cognigy_calls(env) == []
