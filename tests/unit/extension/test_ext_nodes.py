@@ -216,10 +216,20 @@ def test_lookup_handover_status_matches_input_handover_status():
     assert run("switch", cfg, input={"text": "completed"}, children=children).next_node == "d"
 
 
+def test_lookup_of_type_cognigy_script_compares_the_expression_value():
+    cfg = {"switch": {"type": "cognigyScript", "operator": "input.data.handover.status"}}
+    children = [("q", "case", {"case": {"value": "queue"}}), ("d", "default", {})]
+    queued = {"data": {"handover": {"status": "queue"}}}
+    assert run("switch", cfg, input=queued, children=children).next_node == "q"
+    assert run("switch", cfg, input={"text": "hi", "data": {}}, children=children).next_node == "d"
+    with pytest.raises(NodeError, match="expression"):
+        run("switch", {"switch": {"type": "cognigyScript"}}, children=children)
+
+
 def test_lookup_without_match_or_default_continues_below_and_strict_mode_checks_types():
     assert run("switch", {}, input={"text": "x"}, children=CASES[:2]).next_node is None
-    cfg = {"switch": {"type": "cognigyScript"}}
-    with pytest.raises(NodeError, match="cognigyScript"):
+    cfg = {"switch": {"type": "intent"}}
+    with pytest.raises(NodeError, match="intent"):
         run("switch", cfg, children=CASES)
     strict = {"switch": {"type": "text"}, "useStrict": True}
     assert run("switch", strict, input={"text": "2"}, children=CASES).next_node == "c2"
