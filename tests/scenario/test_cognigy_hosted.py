@@ -140,3 +140,36 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     if trouble in ("429", "503"):
         assert cognigy.refused() >= 3
     assert pending_cognigy_calls(env) == []
+
+
+def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env, tmp_path, caplog):
+    """Cognigy refuses the key: an error in the log naming the refusal but never the key, the
+    calls wait in the outbox; with the right key (after a restart) they are delivered once."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import API_KEY, CognigySide, bridge_options
+
+    api_port = free_port()
+    options = bridge_options(api_port)
+    options["flags"]["COGNIGY_API_KEY"] = "wrong-cognigy-key-9876"
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    try:
+        env.ctx.engine.outbox.backoff_cap = 0.5  # the wait for a fixed key, shortened for the test
+        with caplog.at_level("ERROR", logger="om_bridge.bridge.handover.outbox"):
+            cognigy.say("agent please")
+            open_conversation(env, cognigy)
+            wait_until(
+                lambda: any("refused" in r.getMessage() for r in caplog.records),
+                20,
+                what="the refused API key in the log",
+            )
+        assert not any("wrong-cognigy-key-9876" in r.getMessage() for r in caplog.records)
+        assert pending_cognigy_calls(env)
+        assert cognigy.api_log() == []
+        env.restart_bridge(flags={"COGNIGY_API_KEY": API_KEY})
+        cognigy.wait_output(lambda o: o.get("text") == "Connected")
+        queued = "You are in the queue. An agent will be with you shortly."
+        cognigy.wait_output(lambda o: o.get("text") == queued)
+        assert texts(cognigy.outputs(0)).count(queued) == 1
+    finally:
+        cognigy.close()
