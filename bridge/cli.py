@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--sandbox-port", type=int, default=8081)
     p.add_argument("--data-dir", default="./.om-bridge")
+    p.add_argument(
+        "--cognigy",
+        action="store_true",
+        help="Cognigy-hosted mode: the flow runs in the Cognigy emulator with the built extension",
+    )
+    p.add_argument("--cognigy-port", type=int, default=8082, help="the emulator's endpoint host")
+    p.add_argument("--cognigy-api-port", type=int, default=8083, help="the emulator's API host")
 
     p = sub.add_parser("sandbox", help="the Genesys Cloud sandbox")
     p.add_argument("--host", default="127.0.0.1")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from om_bridge.bridge.setup import messages as m
-from om_bridge.bridge.setup.cognigy_check import check_cognigy
 from om_bridge.bridge.setup.checks import check_environment, check_flags, check_region
+from om_bridge.bridge.setup.cognigy_check import check_cognigy
 from om_bridge.bridge.setup.context import SetupError, Target, load_targets
 from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
 from om_bridge.bridge.setup.remote import (
