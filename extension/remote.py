@@ -164,7 +164,7 @@ def blueprint(
             answer = execute(payload)
         except RemoteError as exc:
             return jsonify(error=str(exc)), exc.status
-        if answer["handover"] is not None and on_handover is not None:
+        if answer["handover"] is not None and on_handover is not None and isinstance(payload, dict):
             try:
                 extra = on_handover(HandoverRequest.from_dict(answer["handover"]), payload)
             except ValueError as exc:

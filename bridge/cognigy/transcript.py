@@ -32,7 +32,8 @@ def entries(value: Any) -> list[dict[str, Any]]:
         source = SOURCES.get(who)
         if source is None:
             continue
-        payload = raw.get("payload") if isinstance(raw.get("payload"), dict) else raw
+        nested = raw.get("payload")
+        payload: dict[str, Any] = nested if isinstance(nested, dict) else raw
         text = payload.get("text")
         data = payload.get("data")
         out.append(
