@@ -44,7 +44,9 @@ def bridge_options(api_port: int) -> dict[str, Any]:
 class CognigySide:
     """The emulator plus one user's session on it."""
 
-    def __init__(self, tmp_path: Path, bridge_url: str, api_port: int) -> None:
+    def __init__(
+        self, tmp_path: Path, bridge_url: str, api_port: int, endpoint_port: int = 0
+    ) -> None:
         if shutil.which("node") is None:
             pytest.skip("Node.js is not installed: the extension cannot run")
         archive = build_extension(tmp_path / "dist")
@@ -63,6 +65,7 @@ class CognigySide:
                 ],
             },
             api_port=api_port,
+            endpoint_port=endpoint_port,
         )
         self.user_id = f"user-{uuid.uuid4().hex[:8]}"
         self.session_id = f"session-{uuid.uuid4().hex[:8]}"

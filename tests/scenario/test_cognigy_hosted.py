@@ -173,3 +173,32 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
         assert texts(cognigy.outputs(0)).count(queued) == 1
     finally:
         cognigy.close()
+
+
+def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path):
+    """With `endpoint_base_url` the bridge calls the endpoint's own Inject/Notify Transformer
+    URLs (`/inject|notify/<URLToken>`, no API key) with the same bodies."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import CognigySide, bridge_options
+
+    api_port, endpoint_port = free_port(), free_port()
+    options = bridge_options(api_port)
+    entry = options["config"]["cognigy_endpoints"][0]
+    del entry["api_base_url"], entry["api_key"]
+    entry["endpoint_base_url"] = f"http://127.0.0.1:{endpoint_port}"
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, endpoint_port)
+    try:
+        cognigy.emulator.api_down()  # nothing may go to the API host
+        cognigy.say("agent please")
+        conversation_id = open_conversation(env, cognigy)
+        cognigy.wait_output(lambda o: o.get("text") == "Connected")
+        env.agent.go_on_queue()
+        env.agent.wait_for_offer()
+        env.agent.answer(conversation_id)
+        env.agent.send_text(conversation_id, "Hello from Alex")
+        said = notified(cognigy, "Hello from Alex")
+        assert said["data"]["agent"]["name"] == "Alex Agent"
+        assert {c["call"] for c in cognigy.api_log()} == {"inject", "notify"}
+    finally:
+        cognigy.close()
