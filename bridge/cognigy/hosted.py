@@ -55,6 +55,17 @@ def session_of(payload: dict[str, Any], config: Any) -> tuple[SessionKey, Any, d
     return key, endpoint, raw
 
 
+def _attachment(item: Any) -> Any:
+    """A user's attachment in the engine's shape `{url, mime, filename}`, also from the names
+    Cognigy's webchat uses (`mimeType`, `name`)."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    out.setdefault("mime", item.get("mimeType") or item.get("type"))
+    out.setdefault("filename", item.get("name"))
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def _input_mark(key: SessionKey, input_id: Any) -> str | None:
     if not isinstance(input_id, str) or not input_id:
         return None
@@ -107,6 +118,8 @@ class CognigyHosted:
         key, _endpoint, raw = session_of(payload, self.ctx.config)
         text = raw.get("text") if isinstance(raw.get("text"), str) else None
         data = raw.get("data") if isinstance(raw.get("data"), dict) else None
+        if data and isinstance(data.get("attachments"), list):
+            data = {**data, "attachments": [_attachment(a) for a in data["attachments"]]}
         if data and isinstance(data.get("handover"), dict):
             return {"relayed": False, "reason": "handover_event", "outputs": []}
         store = self.ctx.store

@@ -11,7 +11,8 @@ Two HTTP servers, as Cognigy has two hosts:
 
 Faults on the API (`POST /_emulator/faults` on the endpoint server: `{call, status, count,
 retry_after}`) and a down API (`api_down()` / `api_up()`: the API socket closes, connections are
-refused). Every Inject/Notify Cognigy accepted is in `GET /_emulator/api-log`; each session's
+refused). Contact profiles per userId (`contacts`) are the flows' `profile`. Every
+Inject/Notify Cognigy accepted is in `GET /_emulator/api-log`; each session's
 inputs, context and entrypoint in `GET /_emulator/sessions/<URLToken>/<sessionId>`.
 """
 
@@ -72,6 +73,8 @@ class Cognigy:
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.api_keys = [str(k) for k in config.get("api_keys") or []]
+        # Contact profiles by userId (Cognigy keeps one per user): `profile` in the flows.
+        self.contacts: dict[str, dict[str, Any]] = dict(config.get("contacts") or {})
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         ext_dir = config.get("extension_dir")
         if not ext_dir:
@@ -102,7 +105,12 @@ class Cognigy:
         if token not in self.endpoints:
             raise EmulatorError(f"no endpoint with URL token {token!r}", 404)
         with self._lock:
-            return self.sessions.setdefault((token, user_id, session_id), Session())
+            key = (token, user_id, session_id)
+            if key not in self.sessions:
+                session = Session()
+                session.state.profile = copy.deepcopy(self.contacts.get(user_id) or {})
+                self.sessions[key] = session
+            return self.sessions[key]
 
     def _append(self, session: Session, outputs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         added = []

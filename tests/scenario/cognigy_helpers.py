@@ -45,7 +45,12 @@ class CognigySide:
     """The emulator plus one user's session on it."""
 
     def __init__(
-        self, tmp_path: Path, bridge_url: str, api_port: int, endpoint_port: int = 0
+        self,
+        tmp_path: Path,
+        bridge_url: str,
+        api_port: int,
+        endpoint_port: int = 0,
+        contacts: dict | None = None,
     ) -> None:
         if shutil.which("node") is None:
             pytest.skip("Node.js is not installed: the extension cannot run")
@@ -53,6 +58,7 @@ class CognigySide:
         self.emulator = CognigyEmulator(
             {
                 "api_keys": [API_KEY],
+                "contacts": contacts or {},
                 "extension": str(archive),
                 "endpoints": [
                     {

@@ -97,6 +97,13 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     said = notified(cognigy, "Hi, I am Alex. How can I help?")
     assert said["data"]["agent"]["name"] == "Alex Agent"
     cognigy.wait_output(lambda o: o.get("text") == "An agent has joined the conversation.")
+    if trouble == "none":  # typing is ephemeral: late ones are dropped, so only without trouble
+        agent.send_typing(conversation_id)
+        typing = cognigy.wait_output(lambda o: (o.get("data") or {}).get("typing"))
+        assert typing["source"] == "notify" and typing["data"]["agent"]["name"] == "Alex Agent"
+    agent.send_attachment(conversation_id, "label.pdf", b"%PDF-1.4", "application/pdf", "Label")
+    label = notified(cognigy, "Label")
+    assert label["data"]["attachments"][0]["filename"] == "label.pdf"
 
     reply = cognigy.say("My order is late")
     assert reply["outputStack"] == []
@@ -133,7 +140,7 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     ]
     assert statuses == ["queue", "active", "completed"]
     notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
-    assert notifies == ["Hi, I am Alex. How can I help?", "Sam here, I take over"]
+    assert notifies == ["Hi, I am Alex. How can I help?", "Label", "Sam here, I take over"]
     everything = texts(cognigy.outputs(0))
     assert everything.count("Hi, I am Alex. How can I help?") == 1
     assert everything.count("Connected") == 1
@@ -186,12 +193,17 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
     entry = options["config"]["cognigy_endpoints"][0]
     del entry["api_base_url"], entry["api_key"]
     entry["endpoint_base_url"] = f"http://127.0.0.1:{endpoint_port}"
+    options["config"]["providers"] = [{"id": "genesys-demo", "send_profile": True}]
     env = make_bridge_env(**options)
+    # Send Profile: the names come from the Cognigy contact profile (`cognigy.profile`).
     cognigy = CognigySide(tmp_path, env.bridge_url, api_port, endpoint_port)
+    cognigy.emulator.cognigy.contacts[cognigy.user_id] = {"firstname": "Jane", "lastname": "Doe"}
     try:
         cognigy.emulator.api_down()  # nothing may go to the API host
         cognigy.say("agent please")
         conversation_id = open_conversation(env, cognigy)
+        attrs = SandboxReader(env.sandbox_url).customer(conversation_id)["attributes"]
+        assert (attrs["firstName"], attrs["lastName"]) == ("Jane", "Doe")
         cognigy.wait_output(lambda o: o.get("text") == "Connected")
         env.agent.go_on_queue()
         env.agent.wait_for_offer()
