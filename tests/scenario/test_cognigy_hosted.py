@@ -10,6 +10,7 @@ from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.cognigy_helpers import TOKEN, make_env, texts
 from tests.scenario.handover_helpers import SandboxReader
+from tests.scenario.test_redis_fanout import redis_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.node
 
@@ -212,5 +213,21 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
         said = notified(cognigy, "Hello from Alex")
         assert said["data"]["agent"]["name"] == "Alex Agent"
         assert {c["call"] for c in cognigy.api_log()} == {"inject", "notify"}
+    finally:
+        cognigy.close()
+
+
+def test_cognigy_hosted_story_on_redis_with_a_restart(make_bridge_env, tmp_path, redis_url):
+    """The same story on the Redis store, Cognigy's API down and the bridge restarted meanwhile."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import CognigySide, bridge_options
+
+    api_port = free_port()
+    options = bridge_options(api_port)
+    options["config"]["bridge"]["store"] = redis_url
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    try:
+        story(env, cognigy, "restart")
     finally:
         cognigy.close()
