@@ -231,3 +231,32 @@ def test_cognigy_hosted_story_on_redis_with_a_restart(make_bridge_env, tmp_path,
         story(env, cognigy, "restart")
     finally:
         cognigy.close()
+
+
+def test_a_handover_genesys_refuses_ends_in_error_in_the_cognigy_flow(make_bridge_env, tmp_path):
+    """Genesys refuses the opening message (unknown deployment): the handover ends in `error`,
+    injected with its message, and the flow's error case brings the user back to the bot."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import CognigySide, bridge_options
+
+    api_port = free_port()
+    options = bridge_options(api_port)
+    options["config"]["providers"] = [
+        {"id": "genesys-demo", "deployment_name": "no-such-deployment"}
+    ]
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    try:
+        assert "connecting you" in cognigy.say("agent please")["text"]
+        cognigy.wait_output(
+            lambda o: (o.get("text") or "").startswith(
+                "Sorry, the conversation with the agent ended"
+            )
+        )
+        [call] = [c for c in cognigy.api_log() if c["call"] == "inject"]
+        event = call["body"]["data"]["handover"]
+        assert event["status"] == "error" and "could not be started" in event["error"]["message"]
+        assert env.ctx.store.open_handover_for_session(cognigy.key) is None
+        assert cognigy.say("hello")["text"] == BOT
+    finally:
+        cognigy.close()
