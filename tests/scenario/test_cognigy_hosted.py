@@ -140,6 +140,14 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
         if c["call"] == "inject" and "request" not in c["body"]["data"]
     ]
     assert statuses == ["queue", "active", "completed"]
+    # The `completed` input carries the engine's handover outcome, as a standalone flow gets it.
+    [completed] = [
+        c["body"]["data"]["handover"]
+        for c in calls
+        if c["call"] == "inject" and c["body"]["data"]["handover"]["status"] == "completed"
+    ]
+    assert completed["conversationId"] == conversation_id
+    assert completed["agent"]["name"] == "Sam Supervisor"
     notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
     assert notifies == ["Hi, I am Alex. How can I help?", "Label", "Sam here, I take over"]
     everything = texts(cognigy.outputs(0))

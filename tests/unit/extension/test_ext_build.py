@@ -113,7 +113,7 @@ def test_execute_handover_accepts_the_empty_fields_cognigy_sends():
         ({**payload("handoverV2", {}), "nodeId": 5}, 400, "'nodeId'"),
         (payload("handoverV2", {"resolveBehavior": "nowhere"}), 400, "config/resolveBehavior"),
         (payload("handoverV2", {}, input=None), 400, "'input'"),
-        (payload("handoverV2", {"genesysPriority": 1.5}), 422, "Priority"),
+        (payload("handoverV2", {"genesysPriority": 1.5}), 400, "config/genesysPriority"),
     ],
 )
 def test_execute_refuses_bad_requests(body, status, words):
