@@ -2,7 +2,8 @@
 
 - Agent messages, attachments, quick replies and typing go straight to the user through
   **Notify**, with the agent's name and avatar in `data.agent` when Display Agent Details is on.
-- Status changes (`queue`, `active`, `completed`, `cancelled`, `error`) and Genesys bot messages
+- Status changes (`queue` and `active` when the Handover node's Send Queue / Send Active Event is
+  on, as in Cognigy; `completed`, `cancelled`, `error` always) and Genesys bot messages
   (`genericHandoverUpdate`, text at `data.request.text`) go into the flow through **Inject**, with
   the status at `input.data.handover.status` (Inject sets `input.text`/`input.data`; only Cognigy's
   own handover service sets `input.handover`), so the flow's Lookup acts on them.
@@ -33,9 +34,6 @@ INJECT = "cognigy_inject"
 NOTIFY = "cognigy_notify"
 CALLS = {INJECT: "inject", NOTIFY: "notify"}
 KEY_PREFIX = "cognigy:"
-# Statuses the Cognigy flow learns from Inject when they happen; the end statuses are injected by
-# the engine together with the whole resuming input (see `inject_status`).
-FORWARDED_STATUSES = frozenset({"queue", "active"})
 
 
 class CognigyReturn:
@@ -103,10 +101,8 @@ class CognigyReturn:
             return False
         source, text, data = output.get("source"), output.get("text"), output.get("data") or {}
         if source == "system":
-            status = (data.get("handover") or {}).get("status")
-            if status in FORWARDED_STATUSES:
-                self.inject_status(key, {"status": status})
-                return True
+            # Status changes reach the flow only through the engine's events: `queue` / `active`
+            # when the node's Send Queue / Active Event is on, the end with the whole outcome.
             if "undelivered" in data and text:
                 self.notify(key, text, data)
                 return True

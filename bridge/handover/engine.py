@@ -431,6 +431,9 @@ class HandoverEngine:
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
         key = handover.session
+        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
+            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
+            return
         endpoint = self.ctx.config.endpoints.get(key.url_token)
         if endpoint is None:
             return

@@ -51,6 +51,7 @@ class CognigySide:
         api_port: int,
         endpoint_port: int = 0,
         contacts: dict | None = None,
+        flow: str = "cognigy-handover",
     ) -> None:
         if shutil.which("node") is None:
             pytest.skip("Node.js is not installed: the extension cannot run")
@@ -63,7 +64,7 @@ class CognigySide:
                 "endpoints": [
                     {
                         "url_token": TOKEN,
-                        "flow": "cognigy-handover",
+                        "flow": flow,
                         "connections": {
                             "om-bridge": {"bridgeUrl": bridge_url, "apiKey": EXTENSION_KEY}
                         },

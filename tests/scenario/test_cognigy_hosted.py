@@ -4,11 +4,14 @@ back through Inject/Notify, the Genesys sandbox plays the contact centre."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from om_bridge.sandbox import seed
 from tests.conftest import wait_until
 from tests.scenario.cognigy_helpers import TOKEN, make_env, texts
+from tests.scenario.handover_helpers import FLOWS_DIR as FLOWS
 from tests.scenario.handover_helpers import SandboxReader
 from tests.scenario.test_redis_fanout import redis_url  # noqa: F401 - fixture
 
@@ -204,8 +207,15 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
     entry["endpoint_base_url"] = f"http://127.0.0.1:{endpoint_port}"
     options["config"]["providers"] = [{"id": "genesys-demo", "send_profile": True}]
     env = make_bridge_env(**options)
-    # Send Profile: the names come from the Cognigy contact profile (`cognigy.profile`).
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, endpoint_port)
+    # Send Profile: the names come from the Cognigy contact profile (`cognigy.profile`); Send
+    # Queue / Active Event off: those statuses do not enter the flow.
+    chart = json.loads((FLOWS / "cognigy-handover.json").read_text(encoding="utf-8"))
+    for node in chart["nodes"]:
+        if node["type"] == "handoverV2":
+            node["config"].update(sendOnQueueEvent=False, sendOnActiveEvent=False)
+    variant = tmp_path / "cognigy-handover-quiet.json"
+    variant.write_text(json.dumps(chart), encoding="utf-8")
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, endpoint_port, flow=str(variant))
     cognigy.emulator.cognigy.contacts[cognigy.user_id] = {"firstname": "Jane", "lastname": "Doe"}
     try:
         cognigy.emulator.api_down()  # nothing may go to the API host
@@ -220,7 +230,10 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
         env.agent.send_text(conversation_id, "Hello from Alex")
         said = notified(cognigy, "Hello from Alex")
         assert said["data"]["agent"]["name"] == "Alex Agent"
-        assert {c["call"] for c in cognigy.api_log()} == {"inject", "notify"}
+        calls = cognigy.api_log()
+        assert {c["call"] for c in calls} == {"inject", "notify"}
+        injected = [c["body"]["data"]["handover"]["status"] for c in calls if c["call"] == "inject"]
+        assert injected == ["genericHandoverUpdate"]  # "Connected"; no queue, no active
     finally:
         cognigy.close()
 
