@@ -266,6 +266,8 @@ def _extension_route(app: Flask, ctx: BridgeContext) -> None:
     """
     key = ctx.config.bridge.extension_api_key
     if key is None or not key.reveal():
+        if ctx.config.cognigy_endpoints:
+            log.warning(messages.EXTENSION_KEY_MISSING)
         return
     from om_bridge.extension.remote import blueprint
 

@@ -68,5 +68,9 @@ extension (built from this installation), the bridge is its handover provider.
 Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops everything.
 """
 DEMO_STOPPING = "stopping the demo…"
+EXTENSION_KEY_MISSING = (
+    "[[cognigy_endpoints]] are configured but [bridge] extension_api_key is not: the extension's "
+    "nodes get 404 (docs/cognigy-setup.md)"
+)
 DEMO_PORT_BUSY = "port {port} is already in use: pass --port / --sandbox-port"
 DEMO_COGNIGY_FAILED = "the Cognigy emulator cannot start: {error}"

@@ -139,4 +139,13 @@ class CognigyHosted:
             if not text and not (data and data.get("attachments")):
                 return {"relayed": False, "reason": "empty", "outputs": []}
             self.engine.relay_user_input(handover, text, data)
-        return {"relayed": True, "outputs": []}
+            # As for a standalone session: the line joins the handover's transcript (its
+            # outcome), and "Repeat Handover Accepted Message" answers before an agent joined.
+            state = self.engine.load_state(key)
+            self.engine._add_line(state, handover, "user", text, data)
+            store.save_session(key, state.to_dict())
+            repeated = [
+                {"text": o.text, "data": o.data, "destination": o.destination}
+                for o in self.engine._repeat_accepted(handover)
+            ]
+        return {"relayed": True, "outputs": repeated}

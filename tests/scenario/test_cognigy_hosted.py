@@ -151,6 +151,8 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     ]
     assert completed["conversationId"] == conversation_id
     assert completed["agent"]["name"] == "Sam Supervisor"
+    lines = [(line["source"], line["text"]) for line in completed["transcript"]]
+    assert ("user", "My order is late") in lines and ("agent", "Sam here, I take over") in lines
     notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
     assert notifies == ["Hi, I am Alex. How can I help?", "Label", "Sam here, I take over"]
     everything = texts(cognigy.outputs(0))
