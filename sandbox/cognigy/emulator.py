@@ -1,6 +1,8 @@
 """`CognigyEmulator`: Cognigy's side of a Cognigy-hosted handover, in one process.
 
-Two HTTP servers, as Cognigy has two hosts:
+Its endpoints take Cognigy's REST-endpoint input format but deliver asynchronously as well (the
+output stream), like the Webchat/Webhook endpoints that Inject and Notify support (Cognigy's REST
+endpoint does not). Two HTTP servers, as Cognigy has two hosts:
 - the **endpoint** server (`endpoint-<env>`): `POST /<URLToken>` (REST endpoint: `{userId,
   sessionId, text?, data?}` → `{text, data, outputStack, userId, sessionId}`), the Inject/Notify
   Transformer URLs `POST /inject/<URLToken>` and `/notify/<URLToken>`, the webchat page
