@@ -141,6 +141,8 @@ def blueprint(
     (the extension connection's API key)."""
     from flask import Blueprint, jsonify, request
 
+    from om_bridge.bridge import jsonbody
+
     bp = Blueprint("om_bridge_extension", __name__)
 
     def refused() -> Any:
@@ -154,12 +156,20 @@ def blueprint(
     def failed(exc: Exception) -> Any:
         return jsonify(error=str(exc)), int(getattr(exc, "status", 400))
 
+    def _body() -> Any:
+        raw = request.get_data()
+        payload = jsonbody.loads(raw)
+        return jsonbody.scrub(payload) if jsonbody.may_hold_surrogates(raw) else payload
+
     @bp.post(EXECUTE_PATH)
     def execute_route() -> Any:
         denied = refused()
         if denied is not None:
             return denied
-        payload = request.get_json(silent=True)
+        try:
+            payload = _body()
+        except jsonbody.BodyError as exc:
+            return jsonify(error=str(exc)), 400
         try:
             answer = execute(payload)
         except RemoteError as exc:
@@ -182,7 +192,10 @@ def blueprint(
             denied = refused()
             if denied is not None:
                 return denied
-            payload = request.get_json(silent=True)
+            try:
+                payload = _body()
+            except jsonbody.BodyError as exc:
+                return jsonify(error=str(exc)), 400
             if not isinstance(payload, dict):
                 return jsonify(error=messages.remote_bad_request("body must be a JSON object")), 400
             try:

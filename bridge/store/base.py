@@ -41,6 +41,10 @@ class Store(abc.ABC):
     # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
     # processes that could not wake this one directly.
     cross_process_poll: float = 0.5
+    # Retention (`set_retention`): seconds an idle session (with its outputs) and an ended
+    # handover are kept; None keeps them forever.
+    session_ttl: float | None = None
+    ended_handover_ttl: float | None = None
 
     def __init__(self) -> None:
         self._waiters = Waiters()
@@ -229,6 +233,21 @@ class Store(abc.ABC):
             self._completing.value = None
         return completion
 
+    # -- retention --------------------------------------------------------------------------
+    def set_retention(
+        self, session_seconds: float | None, ended_handover_seconds: float | None
+    ) -> None:
+        """How long idle sessions (with their outputs) and ended handovers are kept. Redis
+        applies it as key TTLs on every write; SQLite through `purge`, run by the sweeper."""
+        self.session_ttl, self.ended_handover_ttl = session_seconds, ended_handover_seconds
+
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (sessions idle past `session_ttl` that have no
+        open handover, with their outputs; handovers ended more than `ended_handover_ttl` ago;
+        expired dedupe keys); the number of rows deleted per kind. Backends whose keys expire
+        on their own delete nothing here."""
+        return {}
+
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -249,6 +268,15 @@ class Store(abc.ABC):
                 if found or remaining <= 0:
                     return found
                 watch.wait(min(remaining, self.cross_process_poll))
+
+    # -- uploads (files a user sends to the agent) -------------------------------------------
+    @abc.abstractmethod
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
 
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod

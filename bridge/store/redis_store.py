@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -67,6 +68,10 @@ class RedisStore(Store):
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
 
+    @staticmethod
+    def _ttl(seconds: float | None) -> int | None:
+        return None if seconds is None else max(1, int(seconds))
+
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
 
@@ -81,7 +86,8 @@ class RedisStore(Store):
 
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
-        self._r.set(self._k("s:", key.as_str()), dumps(state))
+        ttl = self._ttl(self.session_ttl)
+        self._r.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -137,6 +143,7 @@ class RedisStore(Store):
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         hkey = self._k("h:", handover_id)
+        ended_ttl = self._ttl(self.ended_handover_ttl)
 
         # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
         def txn(pipe: redis.client.Pipeline) -> Handover:
@@ -161,6 +168,8 @@ class RedisStore(Store):
             pipe.multi()
             pipe.delete(hkey)
             pipe.hset(hkey, mapping=new_enc)
+            if not new.is_open and ended_ttl is not None:
+                pipe.expire(hkey, ended_ttl)  # rewriting the hash dropped its retention TTL
             if conv_changed:
                 if current.conversation_id and old_pointer == handover_id:
                     pipe.delete(old_conv)
@@ -177,13 +186,26 @@ class RedisStore(Store):
         """End a handover atomically: True for exactly one caller, False if it already ended
         (or does not exist)."""
         check_end_status(status)
-        return bool(
+        finished = bool(
             self._run(
                 "FINISH_HANDOVER",
                 [self._k("h:", handover_id)],
                 [self.prefix, status, reason, repr(time.time())],
             )
         )
+        ttl = self._ttl(self.ended_handover_ttl)
+        if finished and ttl is not None:
+            # Retention: the ended handover's record (and its conversation pointer, unless a
+            # newer handover took it over, which resets its TTL) expires after the retention.
+            h = self.get_handover(handover_id)
+            pipe = self._r.pipeline(transaction=False)
+            pipe.expire(self._k("h:", handover_id), ttl)
+            if h is not None and h.conversation_id:
+                conv = self._k("h:conv:", h.conversation_id)
+                if self._r.get(conv) == handover_id:
+                    pipe.expire(conv, ttl)
+            pipe.execute()
+        return finished
 
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
@@ -387,6 +409,12 @@ class RedisStore(Store):
             appended, done = pipe.execute()
             seq = int(appended)
             self._done_result(done, completes)
+        ttl = self._ttl(self.session_ttl)
+        if ttl is not None:
+            pipe = self._r.pipeline(transaction=False)
+            for k in keys:
+                pipe.expire(k, ttl)
+            pipe.execute()
         self._waiters.notify(skey)
         return seq
 
@@ -426,6 +454,20 @@ class RedisStore(Store):
     def release_lock(self, name: str, owner: str) -> None:
         """Release a named lock if `owner` holds it."""
         self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
+
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (a Redis TTL; base64 in a JSON value)."""
+        value = json.dumps({"meta": meta, "body": base64.b64encode(body).decode("ascii")})
+        self._r.set(self._k("upload:", upload_id), value, px=max(1, int(ttl_seconds * 1000)))
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        value = self._r.get(self._k("upload:", upload_id))
+        if not value:
+            return None
+        found = json.loads(value)
+        return found["meta"], base64.b64decode(found["body"])
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:
