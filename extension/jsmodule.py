@@ -22,6 +22,9 @@ CONNECTIONS = [
 ]
 # Node type -> the JS function that runs it in Cognigy.
 FUNCTIONS = {"handoverV2": "handover", "relayToAgent": "relay"}
+# Said by the nodes when the bridge cannot be asked (the same text as a refused handover).
+UNAVAILABLE = "Sorry, no agent can take over right now. Please try again later."
+NOT_RELAYED = "Sorry, your message could not be delivered to the agent. Please try again."
 # Field types of the platform's built-in nodes that @cognigy/extension-tools 0.14 does not list,
 # exported as the closest type it does (the node function reads the same value shape).
 EXPORT_TYPES = {"keyValuePairs": "json"}
@@ -69,6 +72,8 @@ const DESCRIPTORS = __DESCRIPTORS__;
 const CONNECTIONS = __CONNECTIONS__;
 const OPTIONS = __OPTIONS__;
 const FUNCTIONS = __FUNCTIONS__;
+const UNAVAILABLE = __UNAVAILABLE__;
+const NOT_RELAYED = __NOT_RELAYED__;
 
 function post(url, body, headers) {
   return new Promise((resolve, reject) => {
@@ -135,14 +140,31 @@ function transcriptOf(cognigy) {
   return [];
 }
 
+// The bridge could not be asked (down, refused the key or the request): the user is told, the
+// reason goes to Cognigy's log, and the run goes on as the node's answer says.
+function unreachable(cognigy, error, text) {
+  const message = String((error && error.message) || error);
+  if (typeof cognigy.api.log === "function") cognigy.api.log("error", message);
+  return {
+    status: "error",
+    outputs: [{ text, data: {}, destination: "userOnly" }],
+    handover: { status: "error", error: { reason: "error", message } },
+  };
+}
+
 async function handover({ cognigy, config, nodeId }) {
   const nodeConfig = Object.assign({}, config);
   delete nodeConfig[CONNECTION_FIELD];
-  const answer = await callBridge(EXECUTE_PATH, config, {
-    type: "handoverV2", nodeId, config: nodeConfig, childConfigs: [],
-    input: inputOf(cognigy.input || {}), context: cognigy.context || {},
-    profile: cognigy.profile || {}, transcript: transcriptOf(cognigy),
-  });
+  let answer;
+  try {
+    answer = await callBridge(EXECUTE_PATH, config, {
+      type: "handoverV2", nodeId, config: nodeConfig, childConfigs: [],
+      input: inputOf(cognigy.input || {}), context: cognigy.context || {},
+      profile: cognigy.profile || {}, transcript: transcriptOf(cognigy),
+    });
+  } catch (error) {
+    answer = unreachable(cognigy, error, UNAVAILABLE);
+  }
   say(cognigy.api, answer.outputs);
   if (answer.handover) cognigy.api.addToContext("omBridge.handover", answer.handover, "simple");
   // Started: the flow goes on below this node to the Lookup on the handover status (its
@@ -151,7 +173,12 @@ async function handover({ cognigy, config, nodeId }) {
 }
 
 async function relay({ cognigy, config }) {
-  const answer = await callBridge(RELAY_PATH, config, { input: inputOf(cognigy.input || {}) });
+  let answer;
+  try {
+    answer = await callBridge(RELAY_PATH, config, { input: inputOf(cognigy.input || {}) });
+  } catch (error) {
+    answer = unreachable(cognigy, error, NOT_RELAYED);
+  }
   say(cognigy.api, answer.outputs);
 }
 
@@ -174,6 +201,8 @@ def render_module(nodes: list[NodeType], *, label: str, bridge_url: str | None) 
         "__BRIDGE_URL__": js(bridge_url),
         "__EXECUTE_PATH__": js(EXECUTE_PATH),
         "__RELAY_PATH__": js(RELAY_PATH),
+        "__UNAVAILABLE__": js(UNAVAILABLE),
+        "__NOT_RELAYED__": js(NOT_RELAYED),
         "__CONNECTION_FIELD__": js(CONNECTION_FIELD),
         "__DESCRIPTORS__": js([exported_descriptor(n, bridge_url) for n in nodes]),
         "__CONNECTIONS__": js(CONNECTIONS),

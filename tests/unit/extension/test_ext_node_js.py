@@ -14,6 +14,7 @@ import pytest
 
 from om_bridge.extension.build import build_extension
 from om_bridge.extension.fields import PLATFORM_FIELD_TYPES
+from om_bridge.extension.jsmodule import NOT_RELAYED, UNAVAILABLE
 from om_bridge.extension.registry import extension_node_types
 
 JS_DIR = Path(__file__).resolve().parents[2] / "js"
@@ -112,6 +113,12 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
             "input": base_input(),
             "config": {"bridgeConnection": {"apiKey": "wrong"}},
         },
+        {
+            "type": "handoverV2",
+            "nodeId": "ho3",
+            "input": base_input(),
+            "config": {"bridgeConnection": {"bridgeUrl": "http://127.0.0.1:9", "apiKey": "k"}},
+        },
     ]
     report = run_checker(node_tools, tmp_path / "ext", calls)
 
@@ -127,7 +134,10 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
     assert exported["handoverV2"]["hasFunction"] and exported["relayToAgent"]["hasFunction"]
     assert report["fieldTypesOutside014"] == []
 
-    started_call, refused_call, relayed, wrong_key = report["results"]
+    started_call, refused_call, relayed, wrong_key, bridge_down = report["results"]
+    assert [c[0] for c in bridge_down["api"]] == ["say", "addToContext", "stopExecution"]
+    assert bridge_down["api"][0][1] == UNAVAILABLE
+    assert bridge_down["api"][1][2]["status"] == "error"
     [(name, key_path, stored, mode)] = started_call["api"]
     assert (name, key_path, mode) == ("addToContext", "omBridge.handover", "simple")
     assert stored["id"] == "h-1" and stored["custom_attributes"] == {"region": "EU"}
@@ -149,4 +159,6 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
         "relay",
         {"input": {**base_input(), "text": "my order", "inputId": "in-2"}},
     )
-    assert "401" in wrong_key["error"] and wrong_key["api"] == []
+    # The bridge refused the key: the user is told (and Cognigy's log gets the reason).
+    assert "error" not in wrong_key
+    assert wrong_key["api"][0][:2] == ["say", NOT_RELAYED]
