@@ -50,7 +50,8 @@ def _unknown(url_token: str) -> tuple[Response, int]:
 def _user_id() -> str | None:
     """userId from the query string or a JSON body (sendBeacon posts the body as text/plain)."""
     user_id = request.args.get("userId")
-    if not user_id:
+    # Only a JSON (or sendBeacon's text/plain) body can carry it; an upload's body is the file.
+    if not user_id and request.mimetype in ("application/json", "text/plain", ""):
         try:
             body = jsonbody.loads(request.get_data(cache=True) or b"null")
         except jsonbody.BodyError as exc:
