@@ -9,8 +9,10 @@ import mimetypes
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, sandbox
@@ -77,7 +79,7 @@ def download_url(media: Media) -> str:
 
 def media_view(media: Media) -> dict:
     """`MessageMediaData`."""
-    out = {
+    out: dict[str, Any] = {
         "id": media.id,
         "name": media.name,
         "mediaType": media.mime,
@@ -124,7 +126,7 @@ def attachments(cid: str, comm: str, media_ids: list) -> list[dict]:
 @bp.post(f"{M}/uploads")
 @require_auth("conversation:message:create")
 @handles_errors
-def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
+def create_upload(cid: str, comm: str) -> ResponseReturnValue:
     """`UploadMediaRequest` → `MessageMediaUploadData` with the URL to PUT the bytes to."""
     body = json_body()
     name = body.get("fileName")
@@ -157,7 +159,7 @@ def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
 
 @bp.get(f"{M}/<media_id>")
 @require_auth("conversation:message:view")
-def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-def]
+def get_media(cid: str, comm: str, media_id: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.conversation_id != cid or media.communication_id != comm:
         return error_body(
@@ -167,7 +169,7 @@ def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-de
 
 
 @bp.put("/sandbox/uploads/<media_id>")
-def upload(media_id: str):  # type: ignore[no-untyped-def]
+def upload(media_id: str) -> ResponseReturnValue:
     """The pre-signed upload URL: the id is the credential, as with Genesys' S3 URLs."""
     media = _store().get(media_id)
     if media is None:
@@ -182,7 +184,7 @@ def upload(media_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sandbox/downloads/<media_id>/<name>")
-def download(media_id: str, name: str):  # type: ignore[no-untyped-def]
+def download(media_id: str, name: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.data is None or media.name != name:
         return error_body(404, "not.found")
