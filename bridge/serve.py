@@ -12,9 +12,13 @@ import argparse
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge import messages
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from gunicorn.app.base import BaseApplication
 
 
 def _store_override(config_path: str, data_dir: str, environ: dict[str, str]) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def app_settings(args: argparse.Namespace, environ: dict[str, str]) -> dict[str,
     }
 
 
-def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # type: ignore[no-untyped-def]
+def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]) -> BaseApplication:
     """A gunicorn application that builds the app in the worker (threads never cross a fork)."""
     from gunicorn.app.base import BaseApplication
 
@@ -52,7 +56,7 @@ def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # 
                 if key in self.cfg.settings and value is not None:
                     self.cfg.set(key.lower(), value)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self) -> Flask:
             from om_bridge.bridge.app import create_app
 
             return create_app(settings)

@@ -10,8 +10,12 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from . import messages
+
+if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
 
 
 def main(args: argparse.Namespace) -> int:
@@ -57,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _providers(config, only: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+def _providers(config: Config, only: str | None) -> list[str]:
     if only is not None and only not in config.providers:
         raise KeyError(
             messages.CLI_UNKNOWN_PROVIDER.format(

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.sse import event_stream
@@ -65,14 +66,14 @@ def _seq_value(name: str, raw: str) -> int:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return default
     return _seq_value(name, raw)
 
 
 def _wait_arg() -> float:
     raw = request.args.get("wait")
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return 0.0
     try:
         value = float(raw)
@@ -84,13 +85,13 @@ def _wait_arg() -> float:
 
 
 @bp.errorhandler(InputError)
-def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+def _input_error(exc: InputError) -> ResponseReturnValue:
     code = "body_too_large" if exc.status == 413 else "invalid_input"
     return error(exc.status, code, str(exc), exc.path)
 
 
 @bp.post("/<url_token>")
-def post_input(url_token: str):  # type: ignore[no-untyped-def]
+def post_input(url_token: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     # Refuse an announced oversized body before reading it.
@@ -113,7 +114,7 @@ def _session_key(url_token: str, session_id: str) -> SessionKey:
 
 
 @bp.get("/<url_token>/sessions/<session_id>/outputs")
-def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
@@ -127,7 +128,7 @@ def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<url_token>/sessions/<session_id>/events")
-def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def sse(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
@@ -144,7 +145,7 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/connect")
-def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def connect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_connected(_session_key(url_token, session_id))
@@ -152,7 +153,7 @@ def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/disconnect")
-def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def disconnect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_disconnected(_session_key(url_token, session_id))
@@ -160,7 +161,7 @@ def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/typing")
-def typing(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def typing(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_typing(_session_key(url_token, session_id))
