@@ -28,6 +28,11 @@ def main(args: argparse.Namespace) -> int:
     # The CLI default names om-bridge.toml; only an existing or explicitly named file is required.
     if path and (os.path.exists(path) or path != "om-bridge.toml"):
         test_config["config_path"] = path
+    if getattr(args, "data_dir", None):
+        from om_bridge.bridge.serve import _store_override
+
+        # The same store as `om-bridge serve --data-dir` unless the configuration names one.
+        test_config["config"] = _store_override(path or "", args.data_dir, dict(os.environ))
     try:
         app = create_app(test_config)
     except (ConfigError, ValueError) as exc:
