@@ -24,7 +24,13 @@ from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
 from om_bridge.bridge.logs import redaction_filter, setup_logging
 from om_bridge.bridge.ops import Metrics
-from om_bridge.bridge.store import Store, StoreError, open_store, sqlite_path
+from om_bridge.bridge.store import (
+    Store,
+    StoreError,
+    check_store_available,
+    open_store,
+    sqlite_path,
+)
 
 if TYPE_CHECKING:
     from om_bridge.bridge.completion import CompletionService
@@ -139,6 +145,10 @@ def check_startup(config: Config, flags: Flags) -> None:
 
     There is deliberately no setting that turns webhook signature verification off.
     """
+    try:  # before forking workers: the Redis store needs the `redis` extra installed
+        check_store_available(config.bridge.store)
+    except StoreError as exc:
+        raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     for pid, p in config.providers.items():
         for key in ("client_secret", "webhook_secret"):
             if not _reveal(getattr(p, key, None)):
