@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import os
@@ -11,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
@@ -98,7 +97,6 @@ class BridgeContext:
             if self._closed:
                 return
             self._closed = True
-        atexit.unregister(self.close)
         for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
             if stop is not None:
                 try:
@@ -194,18 +192,34 @@ def ensure_store_dir(store_url: str) -> None:
         raise StartupError(messages.STORE_DIR_FAILED.format(path=path.parent, error=exc)) from None
 
 
+def configure_logging(config: Config, flags: Flags, stream: TextIO | None = None) -> None:
+    """For entry points only (`serve`, `demo`, `listener`): the root logger at the configured
+    level with one handler whose filter masks every secret of `config` and `flags`.
+
+    `create_app` never calls this, so an application embedding the bridge keeps its own logging;
+    it adds `om_bridge.bridge.logs.redaction_filter()` to its handlers to get the same masking.
+    """
+    setup_logging(
+        getattr(config.bridge, "log_level", "INFO") or "INFO",
+        collect_secrets(config) + collect_secrets(flags),
+        stream=stream,
+    )
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the bridge app (Flask tutorial style); raises `ConfigError`/`StartupError` naming what to fix.
 
     `test_config` keys: `config_path`, `config` (dict merged over the file), `environ` (instead of
     os.environ), `start_workers` (default True), `sse_keepalive` (seconds).
+
+    The factory changes no process-wide state: it does not configure logging (entry points call
+    `configure_logging`) and registers no exit handler (whoever creates the app stops it with
+    `shutdown(app)`; under `om-bridge serve` gunicorn's `worker_exit` hook does). It only adds the
+    configuration's secrets to the redaction filter, `om_bridge.bridge.logs.redaction_filter()`.
     """
     tc = dict(test_config or {})
     config, flags, _environ = load_settings(tc)
-    setup_logging(
-        getattr(config.bridge, "log_level", "INFO") or "INFO",
-        collect_secrets(config) + collect_secrets(flags),
-    )
+    redaction_filter().add_secrets(collect_secrets(config) + collect_secrets(flags))
     ensure_store_dir(config.bridge.store)
     try:
         store = open_store(config.bridge.store)
@@ -239,7 +253,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         ctx.engine.start()
         if ctx.completion is not None:
             ctx.completion.start()
-    atexit.register(ctx.close)
     return app
 
 
@@ -298,6 +311,7 @@ __all__ = [
     "BridgeContext",
     "ClientRegistry",
     "StartupError",
+    "configure_logging",
     "create_app",
     "redaction_filter",
     "shutdown",

@@ -1,4 +1,4 @@
-"""The `om-bridge` command line: one sub-command per process or tool (DESIGN.md §3)."""
+"""The `om-bridge` command line: one sub-command per process or tool (docs/design.md §3)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,14 @@ COMMANDS: dict[str, str] = {
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's help ends with "(default: …)"; an option whose default is None says in its
-    own text what happens without it, and on/off flags (default off) show none."""
+    """Every option's help ends with "(default: …)" unless its text already says it; an option
+    whose default is None says in its own text what happens without it, and on/off flags
+    (default off) and repeatable options (default none) show none."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or isinstance(action.default, bool):
+        if action.default in (None, []) or isinstance(action.default, bool):
+            return action.help
+        if "(default: " in (action.help or ""):  # the text explains its default itself
             return action.help
         return super()._get_help_string(action)
 
@@ -57,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
 
     p = command("serve", "run the bridge (gunicorn; --dev for Flask's server)")
-    _add_config(p)
+    p.add_argument(
+        "--config",
+        default="om-bridge.toml",
+        help="TOML configuration file (default: $OM_BRIDGE_CONFIG if set, else om-bridge.toml)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8080, help="TCP port to listen on")
     p.add_argument("--data-dir", default="./.om-bridge", help=DATA_DIR_HELP)
@@ -67,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=16,
         help="gunicorn threads of the one worker (each open SSE stream holds one)",
+    )
+    p.add_argument(
+        "--gunicorn",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=(
+            "any other gunicorn setting, by its name (repeatable; e.g. keepalive=75, "
+            "max_requests=10000). serve starts from workers=1, worker_class=gthread, "
+            "timeout=120, graceful_timeout=10, no access log, bind from --host/--port, "
+            "threads from --threads; GUNICORN_CMD_ARGS (gunicorn's syntax) overrides those, "
+            "--gunicorn overrides both. workers > 1 needs a Redis store"
+        ),
     )
 
     p = command("demo", "bridge + sandbox wired with the demo identities")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 DESTINATIONS: Final = ("userOnly", "agentOnly", "userAndAgent")
-# The Say node's "Handover Output Destination" default is "User and Agent" (reference §2.4).
+# The Say node's "Handover Output Destination" default is "User and Agent" (docs/reference/cognigy-model.md §2.4).
 DEFAULT_DESTINATION: Final = "userAndAgent"
 # Handover node "Flow Continuation": "Below this Node" / "At current AgentInject Entrypoint"
-# (RAC `resolveBehavior`, reference §2.1).
+# (RAC `resolveBehavior`, docs/reference/cognigy-model.md §2.1).
 FLOW_CONTINUATIONS: Final = ("resetEntrypoint", "continueEntrypoint")
 
 

@@ -3,7 +3,7 @@
 Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
 Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
 webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
-cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (reference
+cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (docs/reference/
 genesys-open-messaging.md §4.2, §5.7).
 """
 

@@ -1,8 +1,8 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
-Lifecycle (DESIGN §6): requested → queue (first message accepted by Genesys) → active (first agent
+Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (first agent
 message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
-end the flow resumes with `input.handover.status` (the seed recipe's Lookup catches it).
+end the flow resumes with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class HandoverEngine:
         if handover is None:
             return
         request = handover.settings.get("request") or {}
-        if not request.get(setting, True):  # both default on (seed)
+        if not request.get(setting, True):  # both default on (Cognigy's guide)
             return
         self.send_text_to_agent(handover, text)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# -- said to the agent (Genesys inbound text) -- seed "Configure Handover Settings" wording --
+# -- said to the agent (Genesys inbound text) -- Cognigy's "Configure Handover Settings" wording --
 USER_JOINED: Final = "User joined the conversation"
 USER_LEFT: Final = "User left the conversation"
 

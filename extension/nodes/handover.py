@@ -1,5 +1,5 @@
 """Handover to Human Agent (`handoverV2`) with the Genesys Cloud Open Messaging settings of the
-seed's "Configure Handover Settings"."""
+"Configure Handover Settings" of Cognigy's guide."""
 
 from __future__ import annotations
 

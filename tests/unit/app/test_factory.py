@@ -119,3 +119,59 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
 
     with pytest.raises(StartupError, match="cannot create the data directory"):
         create_app(settings(tmp_path, under_file))
+
+
+def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):
+    """Embedding the bridge in another app changes no process-wide state: no root handler or
+    level change, no atexit handler; the configuration's secrets still reach the redaction
+    filter."""
+    import atexit
+    import logging
+
+    from om_bridge.bridge.logs import redaction_filter
+
+    (tmp_path / "warm").mkdir()
+    create_app(settings(tmp_path / "warm")).extensions["om-bridge"].close()  # first imports
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    registered: list = []
+    before = atexit._ncallbacks()
+    original = atexit.register
+
+    def recording(*a, **k):  # type: ignore[no-untyped-def]
+        registered.append(a)
+        return original(*a, **k)
+
+    atexit.register = recording  # type: ignore[assignment]
+    try:
+        app = create_app(settings(tmp_path))
+    finally:
+        atexit.register = original  # type: ignore[assignment]
+    try:
+        assert root.handlers == handlers and root.level == level
+        assert registered == [] and atexit._ncallbacks() == before
+        assert redaction_filter().redact("secret bridge-secret-0123456789") == "secret ***"
+    finally:
+        app.extensions["om-bridge"].close()
+
+
+def test_configure_logging_masks_the_configurations_secrets(tmp_path):
+    import io
+    import logging
+
+    from om_bridge.bridge.app import configure_logging
+
+    config, flags, _ = load_settings(settings(tmp_path))
+    stream = io.StringIO()
+    root = logging.getLogger()
+    configure_logging(config, flags, stream=stream)
+    try:
+        logging.getLogger("om_bridge.test").warning(
+            "login failed: %s / %s", "bridge-secret-0123456789", "demo-eventbridge-key"
+        )
+    finally:
+        for h in [h for h in root.handlers if getattr(h, "_om_bridge", False)]:
+            root.removeHandler(h)
+    out = stream.getvalue()
+    assert "login failed: *** / ***" in out
+    assert "bridge-secret-0123456789" not in out and "demo-eventbridge-key" not in out

@@ -1,4 +1,4 @@
-"""The flow runtime: the seed's Genesys recipe, the demo bot, entrypoints, waits and cycle
+"""The flow runtime: Cognigy's Genesys recipe, the demo bot, entrypoints, waits and cycle
 protection."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Conversation:
         return result
 
 
-# -- the seed recipe -------------------------------------------------------------------------------
+# -- Cognigy's recipe ------------------------------------------------------------------------------
 def test_seed_recipe_relays_genesys_bot_messages_to_the_user_only_again_and_again():
     conv = Conversation(load_chart("genesys-handover"))
     first = conv.send(inp("I need help"))
