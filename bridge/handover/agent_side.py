@@ -147,6 +147,11 @@ class AgentSide:
                 }
             }
             self._remember_quick_replies(handover, payload.get("id"), options)
+        # Kept for the handover's outcome and the session transcript before the user can see it,
+        # so an end that follows the message at once still finds it.
+        self.engine.record_agent_line(
+            handover, text, {"attachments": attachments} if attachments else None
+        )
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):

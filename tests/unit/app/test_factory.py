@@ -121,6 +121,26 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
         create_app(settings(tmp_path, under_file))
 
 
+def test_a_flow_that_cannot_work_stops_start_up_naming_the_node(tmp_path):
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[3] / "flows" / "demo-bot.json"
+    chart = json.loads(demo.read_text(encoding="utf-8"))
+    handover = next(n for n in chart["nodes"] if n["type"] == "handoverV2")
+    handover["config"]["genesysPriority"] = 1.5
+    flow = tmp_path / "bad-flow.json"
+    flow.write_text(json.dumps(chart), encoding="utf-8")
+
+    def use_it(c):
+        c["endpoints"][0]["flow"] = str(flow)
+
+    with pytest.raises(ConfigError) as exc:
+        create_app(settings(tmp_path, use_it))
+    assert "endpoints[0].flow" in str(exc.value)
+    assert "(id handover): config.genesysPriority" in str(exc.value)
+
+
 def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):
     """Embedding the bridge in another app changes no process-wide state: no root handler or
     level change, no atexit handler; the configuration's secrets still reach the redaction
