@@ -62,10 +62,11 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
                 continue
             where = f"om-bridge {' '.join(command)} {action.option_strings[0]}"
             assert action.help, f"{where} has no help text"
-            if isinstance(action.default, bool):
-                continue  # an on/off flag, off unless given
-            if action.default is None:
+            if isinstance(action.default, bool) or action.default == []:
+                continue  # an on/off flag, off unless given; a repeatable option, none by default
+            if action.default is None or "(default: " in action.help:
                 assert "(default: " in action.help, f"{where} does not say what its absence does"
+                assert _flat(action.help) in shown and shown.count("(default: ") >= 1
             else:
                 assert f"(default: {action.default})" in shown, f"{where} hides its default"
             checked += 1
