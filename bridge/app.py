@@ -23,6 +23,7 @@ from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
 from om_bridge.bridge.logs import redaction_filter, setup_logging
 from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.retention import RetentionSweeper, apply_retention
 from om_bridge.bridge.store import (
     Store,
     StoreError,
@@ -88,6 +89,7 @@ class BridgeContext:
     completion: CompletionService | None
     metrics: Metrics
     clock: Callable[[], float] = time.time
+    sweeper: RetentionSweeper | None = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -97,7 +99,11 @@ class BridgeContext:
             if self._closed:
                 return
             self._closed = True
-        for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
+        for stop in (
+            getattr(self.completion, "stop", None),
+            getattr(self.engine, "stop", None),
+            getattr(self.sweeper, "stop", None),
+        ):
             if stop is not None:
                 try:
                     stop()
@@ -227,6 +233,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     metrics = Metrics()
     clock = tc.get("clock", time.time)
+    apply_retention(store, config.bridge)
     ctx = BridgeContext(
         config=config,
         flags=flags,
@@ -250,6 +257,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         ctx.close()
         raise
     if tc.get("start_workers", True):
+        ctx.sweeper = RetentionSweeper(
+            store, metrics, float(getattr(config.bridge, "sweep_interval_seconds", 300.0)), clock
+        )
+        ctx.sweeper.start()
         ctx.engine.start()
         if ctx.completion is not None:
             ctx.completion.start()
@@ -258,7 +269,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _wire(app: Flask, ctx: BridgeContext) -> None:
     # Imported here: each subsystem imports BridgeContext from this module.
-    from om_bridge.bridge import completion, endpoint, ops, webhooks
+    from om_bridge.bridge import completion, endpoint, limits, ops, webhooks
     from om_bridge.bridge.handover.engine import HandoverEngine
 
     ctx.engine = HandoverEngine(ctx)
@@ -267,6 +278,7 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
     webhooks.init_app(app)
     completion.init_app(app)
     _extension_route(app, ctx)
+    limits.init_app(app)
     _error_handlers(app)
 
 
@@ -287,9 +299,11 @@ def _extension_route(app: Flask, ctx: BridgeContext) -> None:
 def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:
+        from om_bridge.bridge.limits import too_large_message
+
         body = {
             "error": (exc.name or "error").lower().replace(" ", "_"),
-            "message": exc.description or exc.name,
+            "message": too_large_message() if exc.code == 413 else exc.description or exc.name,
         }
         return jsonify(body), exc.code or 500
 

@@ -118,6 +118,8 @@ def blueprint(api_key: str | None = None, on_handover: HandoverStarter | None = 
     input)` is called when a Handover node ran, so the handover engine can start the handover."""
     from flask import Blueprint, jsonify, request
 
+    from om_bridge.bridge import jsonbody
+
     bp = Blueprint("om_bridge_extension", __name__)
 
     @bp.post(EXECUTE_PATH)
@@ -126,7 +128,12 @@ def blueprint(api_key: str | None = None, on_handover: HandoverStarter | None = 
             given = request.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
                 return jsonify(error="missing or wrong API key"), 401
-        payload: Any = request.get_json(silent=True)  # execute() answers a non-object with 400
+        try:
+            payload = jsonbody.loads(request.get_data())
+            if jsonbody.may_hold_surrogates(request.get_data()):
+                payload = jsonbody.scrub(payload)
+        except jsonbody.BodyError as exc:
+            return jsonify(error=str(exc)), 400
         try:
             answer = execute(payload)
         except RemoteError as exc:

@@ -47,6 +47,15 @@ class BridgeSettings:
     cognigy_version: str
     log_level: str
     extension_api_key: Secret | None = None
+    # Genesys webhooks of one customer arriving within this window are handled in channel.time
+    # order (a delivery waits until its channel.time is this old, never longer); 0 turns it off.
+    webhook_reorder_window_ms: int = 300
+    # Retention: what the store keeps (a sweeper on SQLite, TTLs on Redis).
+    session_retention_hours: float = 168.0  # idle sessions, with their outputs
+    ended_handover_retention_hours: float = 168.0  # ended handovers
+    sweep_interval_seconds: float = 300.0
+    # Per-session input rate limit on POST /endpoint/<urlToken> (429 with Retry-After); 0: off.
+    input_rate_per_minute: int = 60
 
     @property
     def webhook_url(self) -> str:

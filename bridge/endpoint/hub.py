@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
+from om_bridge.bridge.store.base import OUTPUTS_KEPT
 from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -29,6 +30,23 @@ def iso_now(clock: Callable[[], float]) -> str:
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
     )
+
+
+def missed(after: int, outputs: list[dict]) -> dict | None:
+    """The gap marker when outputs after `after` were cut before the reader asked (seqs of a
+    session are consecutive, and a session keeps its last `OUTPUTS_KEPT`): `{from, to, count,
+    reason}` naming the seqs the reader will never get, else None."""
+    if not outputs:
+        return None
+    first = int(outputs[0]["seq"])
+    if first <= after + 1:
+        return None
+    return {
+        "from": after + 1,
+        "to": first - 1,
+        "count": first - 1 - after,
+        "reason": f"outputs_cut: a session keeps its last {OUTPUTS_KEPT} outputs",
+    }
 
 
 class OutputHub:

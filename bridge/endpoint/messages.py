@@ -7,6 +7,14 @@ BODY_NOT_JSON = "the request body is not valid JSON: {error}"
 BODY_TOO_LARGE = "the request body is {size} bytes; the limit is {limit} bytes"
 NEED_TEXT_OR_DATA = 'at least one of "text" (a string) or "data" (an object) is required'
 SCHEMA_ERROR = "{path}: {message}"
+RATE_LIMITED = (
+    "this session sent more than {limit} inputs per minute (input_rate_per_minute); "
+    "retry in {wait} s"
+)
+LONE_SURROGATE = (
+    "{path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), "
+    "which is not Unicode text"
+)
 MISSING_USER_ID = "the userId query parameter (or body field) is required"
 BAD_INTEGER = '{name} must be a non-negative integer, got "{value}"'
 BAD_NUMBER = '{name} must be a non-negative number of seconds, got "{value}"'

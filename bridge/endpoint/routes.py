@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.endpoint.hub import missed
+from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
 from om_bridge.bridge.store import SessionKey
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
+RATE_LIMIT_EXTENSION = "om-bridge-input-rate"
 MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
@@ -48,11 +51,13 @@ def _user_id() -> str | None:
     user_id = request.args.get("userId")
     if not user_id:
         try:
-            body = json.loads(request.get_data(cache=True) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            body = None
+            body = jsonbody.loads(request.get_data(cache=True) or b"null")
+        except jsonbody.BodyError as exc:
+            raise InputError(messages.BODY_NOT_JSON.format(error=exc)) from None
         if isinstance(body, dict) and isinstance(body.get("userId"), str):
             user_id = body["userId"]
+    if user_id and jsonbody.has_lone_surrogate(user_id):
+        raise InputError(messages.LONE_SURROGATE.format(path="userId"), path="userId")
     return user_id or None
 
 
@@ -100,6 +105,16 @@ def post_input(url_token: str) -> ResponseReturnValue:
             messages.BODY_TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES), 413
         )
     body = parse_input(request.get_data())
+    limiter: InputRateLimiter = current_app.extensions[RATE_LIMIT_EXTENSION]
+    wait = limiter.take(SessionKey(url_token, body["userId"], body["sessionId"]).as_str())
+    if wait is not None:
+        resp, status = error(
+            429,
+            "rate_limited",
+            messages.RATE_LIMITED.format(limit=limiter.per_minute, wait=wait),
+        )
+        resp.headers["Retry-After"] = str(wait)
+        return resp, status
     reply = _ctx().engine.handle_input(
         url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
     )
@@ -124,7 +139,11 @@ def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     if not outputs and wait > 0:
         outputs = hub.wait(key, after, wait)
     next_seq = outputs[-1]["seq"] if outputs else after
-    return jsonify({"outputs": outputs, "next": next_seq})
+    body: dict = {"outputs": outputs, "next": next_seq}
+    gap = missed(after, outputs)
+    if gap is not None:
+        body["gap"] = gap
+    return jsonify(body)
 
 
 @bp.get("/<url_token>/sessions/<session_id>/events")

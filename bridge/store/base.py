@@ -41,6 +41,10 @@ class Store(abc.ABC):
     # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
     # processes that could not wake this one directly.
     cross_process_poll: float = 0.5
+    # Retention (`set_retention`): seconds an idle session (with its outputs) and an ended
+    # handover are kept; None keeps them forever.
+    session_ttl: float | None = None
+    ended_handover_ttl: float | None = None
 
     def __init__(self) -> None:
         self._waiters = Waiters()
@@ -226,6 +230,21 @@ class Store(abc.ABC):
         if completion is not None:
             self._completing.value = None
         return completion
+
+    # -- retention --------------------------------------------------------------------------
+    def set_retention(
+        self, session_seconds: float | None, ended_handover_seconds: float | None
+    ) -> None:
+        """How long idle sessions (with their outputs) and ended handovers are kept. Redis
+        applies it as key TTLs on every write; SQLite through `purge`, run by the sweeper."""
+        self.session_ttl, self.ended_handover_ttl = session_seconds, ended_handover_seconds
+
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (sessions idle past `session_ttl` that have no
+        open handover, with their outputs; handovers ended more than `ended_handover_ttl` ago;
+        expired dedupe keys); the number of rows deleted per kind. Backends whose keys expire
+        on their own delete nothing here."""
+        return {}
 
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod

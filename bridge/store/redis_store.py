@@ -69,6 +69,10 @@ class RedisStore(Store):
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
 
+    @staticmethod
+    def _ttl(seconds: float | None) -> int | None:
+        return None if seconds is None else max(1, int(seconds))
+
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
 
@@ -83,7 +87,8 @@ class RedisStore(Store):
 
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
-        self._r.set(self._k("s:", key.as_str()), dumps(state))
+        ttl = self._ttl(self.session_ttl)
+        self._r.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -142,6 +147,7 @@ class RedisStore(Store):
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         hkey = self._k("h:", handover_id)
+        ended_ttl = self._ttl(self.ended_handover_ttl)
 
         # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
         def txn(pipe: redis.client.Pipeline) -> Handover:
@@ -167,6 +173,8 @@ class RedisStore(Store):
             pipe.delete(hkey)
             # redis-py types the mapping's keys invariantly, so no dict[str, str] matches
             pipe.hset(hkey, mapping=new_enc)  # type: ignore[arg-type]
+            if not new.is_open and ended_ttl is not None:
+                pipe.expire(hkey, ended_ttl)  # rewriting the hash dropped its retention TTL
             if conv_changed:
                 if current.conversation_id and old_pointer == handover_id:
                     pipe.delete(old_conv)
@@ -186,13 +194,26 @@ class RedisStore(Store):
         """End a handover atomically: True for exactly one caller, False if it already ended
         (or does not exist)."""
         check_end_status(status)
-        return bool(
+        finished = bool(
             self._run(
                 "FINISH_HANDOVER",
                 [self._k("h:", handover_id)],
                 [self.prefix, status, reason, repr(time.time())],
             )
         )
+        ttl = self._ttl(self.ended_handover_ttl)
+        if finished and ttl is not None:
+            # Retention: the ended handover's record (and its conversation pointer, unless a
+            # newer handover took it over, which resets its TTL) expires after the retention.
+            h = self.get_handover(handover_id)
+            pipe = self._r.pipeline(transaction=False)
+            pipe.expire(self._k("h:", handover_id), ttl)
+            if h is not None and h.conversation_id:
+                conv = self._k("h:conv:", h.conversation_id)
+                if self._r.get(conv) == handover_id:
+                    pipe.expire(conv, ttl)
+            pipe.execute()
+        return finished
 
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
@@ -391,6 +412,12 @@ class RedisStore(Store):
             appended, done = pipe.execute()
             seq = int(appended)
             self._done_result(done, completes)
+        ttl = self._ttl(self.session_ttl)
+        if ttl is not None:
+            pipe = self._r.pipeline(transaction=False)
+            for k in keys:
+                pipe.expire(k, ttl)
+            pipe.execute()
         self._waiters.notify(skey)
         return seq
 

@@ -493,6 +493,33 @@ class SqliteStore(Store):
         """Dead-lettered inbound items, oldest first."""
         return self._dead("inbound")
 
+    # -- retention --------------------------------------------------------------------------
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (see `Store.purge`)."""
+        counts = {"sessions": 0, "outputs": 0, "handovers": 0, "dedupe": 0}
+        with self._db.write() as c:
+            if self.session_ttl is not None:
+                idle = (
+                    "SELECT skey FROM sessions WHERE updated_at < ?1 AND skey NOT IN "
+                    "(SELECT skey FROM handovers WHERE ended_at IS NULL)"
+                )
+                cutoff = (now - self.session_ttl,)
+                counts["outputs"] = c.execute(
+                    f"DELETE FROM outputs WHERE skey IN ({idle})", cutoff
+                ).rowcount
+                counts["sessions"] = c.execute(
+                    f"DELETE FROM sessions WHERE skey IN ({idle})", cutoff
+                ).rowcount
+            if self.ended_handover_ttl is not None:
+                counts["handovers"] = c.execute(
+                    "DELETE FROM handovers WHERE ended_at IS NOT NULL AND ended_at < ?",
+                    (now - self.ended_handover_ttl,),
+                ).rowcount
+            counts["dedupe"] = c.execute(
+                "DELETE FROM dedupe WHERE expires_at <= ?", (now,)
+            ).rowcount
+        return counts
+
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
         """Append an output to a session and return its sequence number (1, 2, …); inside

@@ -18,9 +18,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from jsonschema.exceptions import best_match
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.genesys.signature import verify_signature
+from om_bridge.bridge.handover.inbound import queue_key
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
+from om_bridge.bridge.webhooks.reorder import ReorderBuffer, epoch
 
 if TYPE_CHECKING:
     from prometheus_client import Counter
@@ -35,7 +38,12 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 512_000
 # Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
 DEDUPE_TTL_SECONDS = 86_400.0
+# Genesys retries one delivery for at most 85 s (docs/reference/genesys-open-messaging.md §5.7);
+# a message whose channel.time is older than this (the retry window plus room for clock skew) is
+# refused as a replay.
+MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
+REORDER_EXTENSION = "om-bridge-webhook-reorder"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 # Metric label values come from signed bodies, but are still capped in length.
 TYPE_LABEL_MAX = 40
@@ -96,8 +104,10 @@ def genesys_webhook() -> ResponseReturnValue:
     if provider_id is None:
         return _error(401, "invalid_signature", messages.BAD_SIGNATURE)
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = jsonbody.loads(raw)
+        if jsonbody.may_hold_surrogates(raw):
+            payload = jsonbody.scrub(payload)
+    except jsonbody.BodyError as exc:
         return _error(400, "invalid_json", messages.INVALID_JSON.format(error=exc))
     problem = _schema_problem(payload)
     if problem is not None:
@@ -109,11 +119,30 @@ def genesys_webhook() -> ResponseReturnValue:
         counter.labels("ignored", kind[:TYPE_LABEL_MAX]).inc()
         return _reply("ignored")
     channel_time = (payload.get("channel") or {}).get("time") or ""
-    if not ctx.engine.accept_genesys_message(
-        provider_id,
-        payload,
-        f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
-        DEDUPE_TTL_SECONDS,
+    age = _age_seconds(channel_time, ctx.clock())
+    if age is not None and age > MAX_AGE_SECONDS:
+        # Older than Genesys' whole retry sequence can be: a replay, not a delivery.
+        counter.labels("stale", kind).inc()
+        return _error(
+            400,
+            "stale_message",
+            messages.STALE.format(time=channel_time[:40], age=int(age), limit=int(MAX_AGE_SECONDS)),
+        )
+    # The Genesys message id alone: a retry of one message keeps its id, and a re-signed copy with
+    # another channel.time is the same message shown twice (docs/reference/genesys-open-messaging.md
+    # §5.7 also names channel.time; it is not needed to tell messages apart).
+    # Deliveries of one customer arriving close together are stored in channel.time order.
+    reorder: ReorderBuffer = current_app.extensions[REORDER_EXTENSION]
+    if not reorder.submit(
+        queue_key(payload),
+        channel_time,
+        str(message_id),
+        lambda: ctx.engine.accept_genesys_message(
+            provider_id,
+            payload,
+            f"genesys-webhook:{provider_id}:{message_id}",
+            DEDUPE_TTL_SECONDS,
+        ),
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
         counter.labels("duplicate", kind).inc()
@@ -123,6 +152,12 @@ def genesys_webhook() -> ResponseReturnValue:
     log.debug(messages.LOG_ACCEPTED, _rid(), kind, message_id, provider_id)
     counter.labels("accepted", kind).inc()
     return _reply("accepted")
+
+
+def _age_seconds(channel_time: str, now: float) -> float | None:
+    """Seconds since `channel.time`, None when absent or unparseable."""
+    at = epoch(channel_time)
+    return None if at is None else now - at
 
 
 _REPLIES: dict[str, bytes] = {}
