@@ -133,6 +133,8 @@ def main(args: argparse.Namespace) -> int:
                 sandbox_url=sandbox.url,
                 agent_user=seed.DEMO_AGENT_USERNAME,
                 agent_password=seed.DEMO_AGENT_PASSWORD,
+                second_user=seed.SECOND_AGENT_USERNAME,
+                second_password=seed.SECOND_AGENT_PASSWORD,
                 config_path=config_path,
             ),
             flush=True,

@@ -45,7 +45,9 @@ om-bridge demo is running.
 
   Webchat (you, the customer):  {bridge_url}/
   Agent console (the agent):    {sandbox_url}/console
-      log in as {agent_user} / {agent_password} ("Alex Agent")
+      log in as {agent_user} / {agent_password} ("Alex Agent", Demo Queue)
+      transfers to the Second Queue go to {second_user} / {second_password}
+      ("Sam Supervisor"; log in in another tab); both agents start on queue
   Genesys Cloud sandbox API:    {sandbox_url}
   Configuration written to:     {config_path}
 

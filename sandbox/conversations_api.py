@@ -30,10 +30,15 @@ def my_conversations() -> ResponseReturnValue:
     """The calling user's active message conversations (`MessageConversationEntityListing`)."""
     engine, store = sandbox().engine, sandbox().store
     with store.lock:
-        items = [
-            views.message_conversation(store, c)
-            for c in engine.agent_conversations(g.principal.user_id)
-        ]
+        items = []
+        for c in engine.agent_conversations(g.principal.user_id):
+            view = views.message_conversation(store, c)
+            typing_at = engine.customer_typing.get(c.id)
+            if typing_at:
+                # Sandbox extension: the customer's last Typing event, for the agent console
+                # (Genesys delivers it to agent desktops over notifications).
+                view["sandboxCustomerTypingTime"] = typing_at
+            items.append(view)
     return paged(items, M)
 
 
@@ -171,13 +176,18 @@ def replace(cid: str, pid: str) -> ResponseReturnValue:
 @handles_errors
 def send_message(cid: str, comm: str) -> ResponseReturnValue:
     """`AdditionalMessage` `{textBody, mediaIds}` from the agent → `MessageData` (and a webhook
-    with `Attachment` content for uploaded media)."""
+    with `Attachment` content for uploaded media). Sandbox extension: `content`, a list of Open
+    Messaging structured elements (QuickReply, Card, Carousel) sent as a Structured message, so
+    tests and the console can exercise rich agent messages."""
     body = json_body()
     text, media_ids = body.get("textBody"), body.get("mediaIds") or []
+    structured = rich_content(body.get("content"))
     if not isinstance(media_ids, list):
         raise BadRequest("mediaIds must be a list of media ids")
-    if not media_ids and (not isinstance(text, str) or not text):
-        raise BadRequest("textBody is required (a non-empty string) unless mediaIds are given")
+    if not media_ids and not structured and (not isinstance(text, str) or not text):
+        raise BadRequest(
+            "textBody is required (a non-empty string) unless mediaIds or content are given"
+        )
     if text is not None and not isinstance(text, str):
         raise BadRequest("textBody must be a string")
     if body.get("messagingTemplate") is not None:
@@ -185,9 +195,88 @@ def send_message(cid: str, comm: str) -> ResponseReturnValue:
             "messagingTemplate is not supported on Open Messaging", code="invalid.value"
         )
     _check_comm_actor(cid, comm)
-    content = media.attachments(cid, comm, media_ids)
+    content = media.attachments(cid, comm, media_ids) + structured
     record = sandbox().engine.agent_send(cid, comm, g.principal.user_id, text or None, content)
     return created(views.message_data(record), 202)
+
+
+MAX_RICH_ITEMS = 10
+
+
+def _rich_str(value: Any, path: str, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{path} must be a non-empty string")
+    return value
+
+
+def _card(card: Any, path: str) -> dict:
+    if not isinstance(card, dict):
+        raise BadRequest(f"{path} must be an object")
+    out: dict[str, Any] = {"title": _rich_str(card.get("title"), f"{path}.title")}
+    for key in ("description", "image"):
+        if card.get(key) is not None:
+            out[key] = _rich_str(card.get(key), f"{path}.{key}")
+    actions = card.get("actions") or []
+    if not isinstance(actions, list) or len(actions) > MAX_RICH_ITEMS:
+        raise BadRequest(f"{path}.actions must be a list of at most {MAX_RICH_ITEMS} actions")
+    out["actions"] = []
+    for i, action in enumerate(actions):
+        where = f"{path}.actions[{i}]"
+        if not isinstance(action, dict) or action.get("type") not in ("Link", "Postback"):
+            raise BadRequest(f"{where}.type must be Link or Postback")
+        item = {"type": action["type"], "text": _rich_str(action.get("text"), f"{where}.text")}
+        if action["type"] == "Link":
+            item["url"] = _rich_str(action.get("url"), f"{where}.url")
+        else:
+            item["payload"] = _rich_str(action.get("payload") or action.get("text"), where)
+        out["actions"].append(item)
+    return out
+
+
+def rich_content(content: Any) -> list[dict]:
+    """Validated structured elements of an agent message (QuickReply, Card, Carousel;
+    docs/reference/genesys-open-messaging.md §5.4); 400 naming the element otherwise."""
+    if content is None:
+        return []
+    if not isinstance(content, list) or len(content) > MAX_RICH_ITEMS:
+        raise BadRequest(f"content must be a list of at most {MAX_RICH_ITEMS} elements")
+    out: list[dict] = []
+    for i, item in enumerate(content):
+        path = f"content[{i}]"
+        kind = item.get("contentType") if isinstance(item, dict) else None
+        if kind == "QuickReply":
+            qr = item.get("quickReply")
+            if not isinstance(qr, dict):
+                raise BadRequest(f"{path}.quickReply must be an object")
+            text = _rich_str(qr.get("text"), f"{path}.quickReply.text")
+            payload = _rich_str(qr.get("payload") or text, f"{path}.quickReply.payload")
+            out.append(
+                {
+                    "contentType": "QuickReply",
+                    "quickReply": {"text": text, "payload": payload, "action": "Message"},
+                }
+            )
+        elif kind == "Card":
+            out.append({"contentType": "Card", "card": _card(item.get("card"), f"{path}.card")})
+        elif kind == "Carousel":
+            cards = (item.get("carousel") or {}).get("cards")
+            if not isinstance(cards, list) or not 1 <= len(cards) <= MAX_RICH_ITEMS:
+                raise BadRequest(f"{path}.carousel.cards must hold 1 to {MAX_RICH_ITEMS} cards")
+            out.append(
+                {
+                    "contentType": "Carousel",
+                    "carousel": {
+                        "cards": [
+                            _card(c, f"{path}.carousel.cards[{j}]") for j, c in enumerate(cards)
+                        ]
+                    },
+                }
+            )
+        else:
+            raise BadRequest(f"{path}.contentType must be one of QuickReply, Card, Carousel")
+    return out
 
 
 def _check_comm_actor(cid: str, comm: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from flask.typing import ResponseReturnValue
 
-from om_bridge.sandbox import integrations, messages, validation
+from om_bridge.sandbox import integrations, media, messages, validation
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.engine import message_id
@@ -62,6 +62,7 @@ def inbound_message(integration_id: str) -> ResponseReturnValue:
         normalized["channel"]["metadata"] = {"customAttributes": msg["customAttributes"]}
     if msg["text"] is not None:
         normalized["text"] = msg["text"]
+    rehosted = media.rehost_inbound(msg["content"]) if msg["content"] else []
     if msg["content"]:
         normalized["content"] = msg["content"]
     if msg["metadata"]:
@@ -76,6 +77,8 @@ def inbound_message(integration_id: str) -> ResponseReturnValue:
         msg["customAttributes"],
         now_iso(),
     )
+    if rehosted:
+        media.register_inbound(rehosted, conv.id, conv.customer().communication_id or "")
     # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
     echo = {k: v for k, v in normalized.items() if k != "direction"}
     if _prefetch():

@@ -63,6 +63,7 @@ class CompletionDispatcher:
         find_by_customer: CustomerLookup,
         clock: Callable[[], float],
         on_pending: Callable[[str, float], None] | None = None,
+        on_transfer: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._end_fn = end
@@ -72,6 +73,7 @@ class CompletionDispatcher:
         self._find_by_customer = find_by_customer
         self.clock = clock
         self.on_pending = on_pending
+        self.on_transfer = on_transfer
         self._latch: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -143,6 +145,11 @@ class CompletionDispatcher:
                 ),
             )
         if event.kind == ev.TRANSFER:
+            if self.on_transfer is not None:
+                try:
+                    self.on_transfer(handover.id)  # tells the user; the handover goes on
+                except Exception:
+                    log.exception("handover %s: transfer notice failed", handover.id)
             return Decision(
                 IGNORE, messages.R_TRANSFER.format(disconnect=event.disconnect_type), handover.id
             )

@@ -60,6 +60,7 @@ class CompletionService:
             find_by_customer=self._find_by_customer,
             clock=ctx.clock,
             on_pending=self._on_pending,
+            on_transfer=self._on_transfer,
         )
         self.sweeper = PendingEndSweeper(
             ctx.store,
@@ -185,6 +186,9 @@ class CompletionService:
     def _org_of(self, provider_id: str) -> str | None:
         provider = self.ctx.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
+
+    def _on_transfer(self, handover_id: str) -> None:
+        self.ctx.engine.handover_transferred(handover_id)
 
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)

@@ -16,7 +16,16 @@ if TYPE_CHECKING:
     from om_bridge.bridge.ops import Metrics
     from om_bridge.bridge.store import SessionKey, Store
 
-SOURCES = ("bot", "agent", "system")
+SOURCES = ("bot", "agent", "system", "user")
+
+
+def is_transcript_only(output: dict) -> bool:
+    """A record kept only so the conversation can be shown again (the user's own input, and the
+    bot's direct reply to it, which the input's HTTP answer already carried): left out of the
+    outputs API unless `history=true`, and never POSTed to a callback URL."""
+    return output.get("source") == "user" or bool(output.get("reply"))
+
+
 # Emits of one session are serialised (by a lock picked from the session's hash) so the callback
 # URL receives outputs in seq order even when the outbox, a webhook and an end request emit for
 # the same session at once; other sessions rarely share a stripe.
@@ -90,7 +99,7 @@ class OutputHub:
         with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
-            if url:
+            if url and not is_transcript_only(record):
                 self._callback.submit(url, session_key, record)
         self._emitted.labels(source).inc()
         return seq

@@ -20,6 +20,11 @@ BAD_INTEGER = '{name} must be a non-negative integer, got "{value}"'
 BAD_NUMBER = '{name} must be a non-negative number of seconds, got "{value}"'
 METHOD_NOT_ALLOWED = "{method} is not allowed here"
 NOT_FOUND = "no such route: {path}"
+UPLOAD_TYPE = 'files of type "{mime}" cannot be sent; allowed types: {allowed}'
+UPLOAD_TOO_LARGE = "the file is {size} bytes; the limit is {limit} bytes"
+UPLOAD_EMPTY = "the file is empty"
+UPLOAD_NOT_FOUND = "no such file (it may have expired)"
+BAD_BOOLEAN = '{name} must be true or false, got "{value}"'
 UNKNOWN_WEBCHAT_TOKEN = 'No endpoint with URL token "{token}" is configured.'
 NO_ENDPOINT_CONFIGURED = (
     "No endpoint is configured: add an [[endpoints]] table to the configuration."

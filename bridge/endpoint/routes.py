@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -9,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
-from om_bridge.bridge.endpoint.hub import missed
+from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
 from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
@@ -76,6 +77,15 @@ def _int_arg(name: str, default: int) -> int:
     return _seq_value(name, raw)
 
 
+def _history_arg() -> bool:
+    raw = (request.args.get("history") or "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InputError(
+            messages.BAD_BOOLEAN.format(name="history", value=raw[:40]), path="history"
+        )
+    return raw in ("true", "1")
+
+
 def _wait_arg() -> float:
     raw = request.args.get("wait")
     if not raw:  # absent or empty
@@ -115,9 +125,18 @@ def post_input(url_token: str) -> ResponseReturnValue:
         )
         resp.headers["Retry-After"] = str(wait)
         return resp, status
-    reply = _ctx().engine.handle_input(
+    ctx = _ctx()
+    reply = ctx.engine.handle_input(
         url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
     )
+    # Kept for the conversation's history (outputs API with history=true): the input, then the
+    # bot's direct replies. Stored once the input was handled, so a refused input leaves none.
+    key = SessionKey(url_token, body["userId"], body["sessionId"])
+    ctx.outputs.emit(key, {"source": "user", "text": body.get("text"), "data": body.get("data")})
+    for out in reply.get("outputStack") or []:
+        ctx.outputs.emit(
+            key, {"source": "bot", "text": out.get("text"), "data": out.get("data"), "reply": True}
+        )
     return jsonify(reply)
 
 
@@ -133,14 +152,25 @@ def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
-    after, wait = _int_arg("after", 0), _wait_arg()
+    after, wait, history = _int_arg("after", 0), _wait_arg(), _history_arg()
     hub = _ctx().outputs
-    outputs = hub.after(key, after)
-    if not outputs and wait > 0:
-        outputs = hub.wait(key, after, wait)
-    next_seq = outputs[-1]["seq"] if outputs else after
-    body: dict = {"outputs": outputs, "next": next_seq}
-    gap = missed(after, outputs)
+    deadline = time.monotonic() + wait
+    cursor, outputs = after, []
+    gap = None
+    while True:
+        batch = hub.after(key, cursor)
+        if not batch:
+            remaining = deadline - time.monotonic()
+            batch = hub.wait(key, cursor, remaining) if remaining > 0 else []
+            if not batch:
+                break
+        if gap is None:
+            gap = missed(cursor, batch)
+        cursor = batch[-1]["seq"]
+        outputs = [o for o in batch if history or not is_transcript_only(o)]
+        if outputs:
+            break
+    body: dict = {"outputs": outputs, "next": cursor}
     if gap is not None:
         body["gap"] = gap
     return jsonify(body)
@@ -154,9 +184,11 @@ def sse(url_token: str, session_id: str) -> ResponseReturnValue:
     last = request.headers.get("Last-Event-ID", "").strip()
     after = _seq_value("Last-Event-ID", last) if last else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
+    history = _history_arg()
     # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
     resp = Response(
-        event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream"
+        event_stream(_ctx().outputs, key, after, keepalive, history),
+        mimetype="text/event-stream",
     )
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
@@ -176,6 +208,17 @@ def disconnect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_disconnected(_session_key(url_token, session_id))
+    return "", 204
+
+
+@bp.post("/<url_token>/sessions/<session_id>/end")
+def end(url_token: str, session_id: str) -> ResponseReturnValue:
+    """The user leaves this conversation for good (the webchat's "New conversation"): the agent
+    is told "User left the conversation" (when enabled), the Genesys conversation is
+    disconnected, and the handover ends as `cancelled`."""
+    if not _known(url_token):
+        return _unknown(url_token)
+    _ctx().engine.user_ended(_session_key(url_token, session_id))
     return "", 204
 
 

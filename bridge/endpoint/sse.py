@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from om_bridge.bridge.endpoint.hub import missed
+from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
 from om_bridge.bridge.jsonbody import has_lone_surrogate, safe_text
 
 if TYPE_CHECKING:
@@ -31,8 +31,11 @@ def gap_frame(gap: dict) -> str:
     return f"event: gap\ndata: {json.dumps(gap, separators=(',', ':'))}\n\n"
 
 
-def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) -> Iterator[str]:
+def event_stream(
+    hub: OutputHub, key: SessionKey, after: int, keepalive: float, history: bool = False
+) -> Iterator[str]:
     """Yield outputs after `after` as they arrive; a comment every `keepalive` seconds of silence.
+    Without `history`, the user's inputs and the bot's direct replies are skipped.
 
     The comment also detects a gone client: the server's write fails and the generator is closed.
     The stream ends when the app shuts down.
@@ -48,4 +51,5 @@ def event_stream(hub: OutputHub, key: SessionKey, after: int, keepalive: float) 
             yield gap_frame(gap)
         for output in batch:
             after = max(after, int(output["seq"]))
-            yield frame(output)
+            if history or not is_transcript_only(output):
+                yield frame(output)

@@ -7,6 +7,7 @@ from typing import Final
 # -- said to the agent (Genesys inbound text) -- Cognigy's "Configure Handover Settings" wording --
 USER_JOINED: Final = "User joined the conversation"
 USER_LEFT: Final = "User left the conversation"
+USER_ENDED_REASON: Final = "the user left the conversation"
 
 # -- the transcript that opens every handover (one message, Cognigy 4.89 behaviour) --
 TRANSCRIPT_HEADER: Final = "Transcript:"

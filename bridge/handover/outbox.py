@@ -52,6 +52,10 @@ ROUTES: dict[str, str] = {
     "structured": "/inbound/open/structured/response",
 }
 MESSAGES_BASE = "/api/v2/conversations/messages/"
+# The user left for good: the customer participant of the handover's conversation is
+# disconnected (PATCH .../participants/{id} {"state": "disconnected"}), after the calls before it.
+DISCONNECT = "disconnect"
+KINDS = frozenset(ROUTES) | {DISCONNECT}
 # Kinds that make no sense once the handover ended: a message after the end would open a new
 # Genesys conversation (threading is by customer id), so it is dead-lettered instead.
 HANDOVER_BOUND = frozenset({"message", "typing", "structured"})
@@ -116,8 +120,8 @@ class Outbox:
     def put(self, key: str, kind: str, payload: dict) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
-        if kind not in ROUTES:
-            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(KINDS)}")
         item_id = self._store.outbox_put(key, kind, payload)
         self._wake.set()
         return item_id
@@ -224,6 +228,8 @@ class Outbox:
             integration_id = client.integration_id_for(provider.deployment_name)
             if self._on_resolved is not None:
                 self._on_resolved(item, integration_id)
+        if item.kind == DISCONNECT:
+            return integration_id, self._disconnect(client, item)
         path = MESSAGES_BASE + quote(integration_id, safe="") + ROUTES[item.kind]
         params = {"prefetchConversationId": "true"} if payload.get("prefetch") else None
         try:
@@ -235,6 +241,30 @@ class Outbox:
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result
+
+    def _disconnect(self, client: Any, item: OutboxItem) -> str | None:
+        """Disconnect the customer of the handover's conversation; the conversation id, or None
+        when there is nothing to disconnect (never reached Genesys, or already over)."""
+        handover = self._store.get_handover(item.payload.get("handover_id") or "")
+        conversation_id = handover.conversation_id if handover is not None else None
+        if not conversation_id:
+            return None
+        try:
+            conversation = client.get_message_conversation(conversation_id)
+            customers = [
+                p
+                for p in conversation.get("participants") or []
+                if p.get("purpose") == "customer" and p.get("state") != "disconnected"
+            ]
+            for participant in customers:
+                client.patch_participant(
+                    conversation_id, participant["id"], {"state": "disconnected"}
+                )
+        except GenesysError as err:
+            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            raise
+        self._calls.labels(item.kind, "2xx").inc()
+        return conversation_id
 
     def _failed(self, item: OutboxItem, who: str, err: GenesysError) -> None:
         retryable = isinstance(

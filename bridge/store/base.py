@@ -267,6 +267,15 @@ class Store(abc.ABC):
                     return found
                 watch.wait(min(remaining, self.cross_process_poll))
 
+    # -- uploads (files a user sends to the agent) -------------------------------------------
+    @abc.abstractmethod
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -460,6 +461,20 @@ class RedisStore(Store):
     def release_lock(self, name: str, owner: str) -> None:
         """Release a named lock if `owner` holds it."""
         self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
+
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (a Redis TTL; base64 in a JSON value)."""
+        value = json.dumps({"meta": meta, "body": base64.b64encode(body).decode("ascii")})
+        self._r.set(self._k("upload:", upload_id), value, px=max(1, int(ttl_seconds * 1000)))
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        value = self._r.get(self._k("upload:", upload_id))
+        if not value:
+            return None
+        found = json.loads(value)
+        return found["meta"], base64.b64decode(found["body"])
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:

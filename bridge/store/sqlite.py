@@ -576,6 +576,26 @@ class SqliteStore(Store):
         with self._db.write() as c:
             c.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
 
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (expired ones are removed here)."""
+        now = self._clock()
+        with self._db.write() as c:
+            c.execute("DELETE FROM uploads WHERE expires_at <= ?", (now,))
+            c.execute(
+                "INSERT OR REPLACE INTO uploads (id, meta, body, expires_at) VALUES (?, ?, ?, ?)",
+                (upload_id, _dumps(meta), sqlite3.Binary(body), now + ttl_seconds),
+            )
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT meta, body FROM uploads WHERE id = ? AND expires_at > ?",
+                (upload_id, self._clock()),
+            ).fetchone()
+        return (json.loads(row[0]), bytes(row[1])) if row else None
+
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:
         """True when the database answers."""
