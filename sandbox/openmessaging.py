@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import integrations, media, messages, validation
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
@@ -48,7 +49,7 @@ def _prefetch() -> bool:
 @bp.post(f"{BASE}/message")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_message(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
     mid = message_id()
@@ -88,7 +89,7 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/event")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_event(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     ev = validation.inbound_event(json_body())
     sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
@@ -107,7 +108,7 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/receipt")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_receipt(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     rc = validation.inbound_receipt(json_body())
     channel = {
@@ -137,7 +138,7 @@ def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/structured/response")
 @require_auth(PERMISSION)
 @handles_errors
-def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
+def structured_response(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     sr = validation.structured_response(json_body())
     engine = sandbox().engine

@@ -6,7 +6,7 @@ import copy
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.errors import ConfigError
@@ -107,18 +107,18 @@ def parse_config(
 ) -> Config:
     """Validate configuration data (the TOML shape) and build the typed `Config`."""
     environ = os.environ if environ is None else environ
-    data = copy.deepcopy(dict(data))
-    bridge = data.get("bridge")
+    own = copy.deepcopy(dict(data))  # changed below, never the caller's
+    bridge = own.get("bridge")
     if isinstance(bridge, dict) and isinstance(bridge.get("log_level"), str):
         bridge["log_level"] = bridge["log_level"].upper()
-    _drop_blank_choices(data)
-    errors = schema_errors(data)
+    _drop_blank_choices(own)
+    errors = schema_errors(own)
     if errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)), errors
         )
     builder = _Builder(environ)
-    config = builder.build(data, source)
+    config = builder.build(own, source)
     if builder.errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(builder.errors)),
@@ -150,6 +150,10 @@ class _Builder:
         self.environ = environ
         self.errors: list[str] = []
 
+    @overload
+    def secret(self, value: str, *path: Any) -> Secret: ...
+    @overload
+    def secret(self, value: str | None, *path: Any) -> Secret | None: ...
     def secret(self, value: str | None, *path: Any) -> Secret | None:
         if value is None:
             return None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
 from om_bridge.bridge.store.base import OUTPUTS_KEPT
+from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
@@ -117,7 +118,12 @@ class OutputHub:
         """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
         if self.closed:
             return []
-        return self._store.wait_outputs(session_key, after, timeout)
+        try:
+            return self._store.wait_outputs(session_key, after, timeout)
+        except StoreError:
+            if self.closed:  # shutting down: the store closed under this wait (Ctrl-C, SIGTERM)
+                return []
+            raise
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

@@ -50,7 +50,7 @@ class FlowRuntime:
                 {"source": "user", "text": flow_input.text, "data": flow_input.data, "time": _now()}
             )
         outputs: list[Output] = []
-        current = state.wait_node or state.entrypoint or self.chart.start
+        current: str | None = state.wait_node or state.entrypoint or self.chart.start
         state.wait_node = None
         handover = None
         steps = 0

@@ -10,13 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from om_bridge.bridge.setup import messages as m
 from om_bridge.bridge.setup.checks import check_environment, check_flags, check_region
 from om_bridge.bridge.setup.cognigy_check import check_cognigy
 from om_bridge.bridge.setup.context import SetupError, Target, load_targets
-from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
+from om_bridge.bridge.setup.redact import RedactingWriter, TextSink, target_secrets
 from om_bridge.bridge.setup.remote import (
     check_completion,
     check_permissions,
@@ -94,7 +93,7 @@ def run_check(targets: list[Target]) -> list[tuple[Target, list[StepResult]]]:
 
 
 def main(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextIO | None = None
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextSink | None = None
 ) -> int:
     """`om-bridge check [--config FILE] [--provider ID] [--json]`."""
     out = out or sys.stdout

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import (
@@ -59,6 +59,10 @@ def _handover_row(h: Handover) -> tuple:
     )
 
 
+@overload
+def _handover(row: tuple) -> Handover: ...
+@overload
+def _handover(row: tuple | None) -> Handover | None: ...
 def _handover(row: tuple | None) -> Handover | None:
     if row is None:
         return None
