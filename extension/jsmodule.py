@@ -22,6 +22,7 @@ CONNECTIONS = [
 ]
 # Node type -> the JS function that runs it in Cognigy.
 FUNCTIONS = {"handoverV2": "handover", "relayToAgent": "relay"}
+EXPORTED_LABEL = "Handover to Human Agent (om-bridge)"
 # Said by the nodes when the bridge cannot be asked (the same text as a refused handover).
 UNAVAILABLE = "Sorry, no agent can take over right now. Please try again later."
 NOT_RELAYED = "Sorry, your message could not be delivered to the agent. Please try again."
@@ -40,6 +41,9 @@ def exported_descriptor(node: NodeType, bridge_url: str | None) -> dict[str, Any
             raise ValueError(f"{node.type}.{f['key']}: field type {f['type']!r} cannot be exported")
     if node.type not in FUNCTIONS:
         return d
+    if d["type"] == "handoverV2":
+        # Cognigy's own node has the same name: the picker must tell them apart.
+        d["defaultLabel"] = EXPORTED_LABEL
     d["fields"].append(
         {
             "key": CONNECTION_FIELD,

@@ -37,6 +37,8 @@ def test_build_writes_an_uploadable_archive(tmp_path):
     assert package["version"] == version()
     module = files["build/module.js"].decode()
     assert "exports.default" in module and '"http://bridge.example:8080"' in module
+    # Told apart from Cognigy's own Handover to Human Agent node in the node picker.
+    assert '"defaultLabel": "Handover to Human Agent (om-bridge)"' in module
     readme = files["README.md"].decode()
     for label in (
         "Handover to Human Agent",
