@@ -285,15 +285,21 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
 def _extension_route(app: Flask, ctx: BridgeContext) -> None:
     """Serve the om-bridge Cognigy extension's node calls, only when an API key protects them.
 
-    The extension's nodes run in Cognigy: the bridge executes the same Python node function and
-    answers the effects (say, context, next node, handover request) for Cognigy to apply.
+    The extension's nodes run in Cognigy: the Handover node's request starts a handover for the
+    Cognigy session through the engine (`[[cognigy_endpoints]]`), the Relay node's inputs reach
+    the agent (docs/design.md §12).
     """
     key = ctx.config.bridge.extension_api_key
     if key is None or not key.reveal():
+        if ctx.config.cognigy_endpoints:
+            log.warning(messages.EXTENSION_KEY_MISSING)
         return
     from om_bridge.extension.remote import blueprint
 
-    app.register_blueprint(blueprint(api_key=key.reveal()))
+    hosted = ctx.engine.hosted
+    app.register_blueprint(
+        blueprint(api_key=key.reveal(), on_handover=hosted.start, on_relay=hosted.relay)
+    )
 
 
 def _error_handlers(app: Flask) -> None:

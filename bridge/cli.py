@@ -103,6 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
         default="./.om-bridge",
         help="directory the demo writes its configuration and SQLite store to",
     )
+    p.add_argument(
+        "--cognigy",
+        action="store_true",
+        help="Cognigy-hosted mode: the flow runs in the Cognigy emulator with the om-bridge "
+        "extension built from this installation (needs Node.js)",
+    )
+    p.add_argument(
+        "--cognigy-port",
+        type=int,
+        default=8082,
+        help="TCP port of the Cognigy emulator's endpoint host (the webchat), with --cognigy",
+    )
+    p.add_argument(
+        "--cognigy-api-port",
+        type=int,
+        default=8083,
+        help="TCP port of the Cognigy emulator's API host (Inject/Notify), with --cognigy",
+    )
 
     p = command("sandbox", "the Genesys Cloud sandbox")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")

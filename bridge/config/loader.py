@@ -13,6 +13,7 @@ from om_bridge.bridge.config.errors import ConfigError
 from om_bridge.bridge.config.model import (
     BRIDGE_DEFAULTS,
     BridgeSettings,
+    CognigyEndpoint,
     Config,
     DataActionAuth,
     Endpoint,
@@ -32,7 +33,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_COGNIGY_VERSION": "cognigy_version",
 }
 # List entries in overrides are matched to the file's entries by these keys, then merged.
-_LIST_KEYS = {"endpoints": "url_token", "providers": "id"}
+_LIST_KEYS = {"endpoints": "url_token", "providers": "id", "cognigy_endpoints": "url_token"}
 
 
 def load_config(
@@ -132,6 +133,7 @@ def _drop_blank_choices(data: dict[str, Any]) -> None:
     for key, blankable in (
         ("providers", ("host", "base_url")),
         ("endpoints", ("handover_provider",)),
+        ("cognigy_endpoints", ("handover_provider",)),
     ):
         entries = data.get(key)
         for entry in entries if isinstance(entries, list) else []:
@@ -196,7 +198,41 @@ class _Builder:
                     + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
                 )
             endpoints[token] = Endpoint(**e)
-        return Config(bridge=bridge, endpoints=endpoints, providers=providers, source=source)
+        cognigy = self.cognigy_endpoints(data, endpoints, providers)
+        return Config(
+            bridge=bridge,
+            endpoints=endpoints,
+            providers=providers,
+            source=source,
+            cognigy_endpoints=cognigy,
+        )
+
+    def cognigy_endpoints(
+        self,
+        data: dict[str, Any],
+        endpoints: Mapping[str, Endpoint],
+        providers: Mapping[str, Provider],
+    ) -> dict[str, CognigyEndpoint]:
+        out: dict[str, CognigyEndpoint] = {}
+        for i, e in enumerate(data.get("cognigy_endpoints", [])):
+            where = f"cognigy_endpoints[{i}]"
+            token, provider = e["url_token"], e.get("handover_provider")
+            if token in out or token in endpoints:
+                self.errors.append(
+                    f"{where}.url_token: " + messages.DUPLICATE_TOKEN.format(token=token)
+                )
+                continue
+            if provider is not None and provider not in providers:
+                self.errors.append(
+                    f"{where}.handover_provider: "
+                    + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
+                )
+            fields = dict(e)
+            fields["api_key"] = self.secret(e.get("api_key"), "cognigy_endpoints", i, "api_key")
+            for key in ("api_base_url", "endpoint_base_url"):
+                fields[key] = str(e.get(key) or "").rstrip("/")
+            out[token] = CognigyEndpoint(**fields)
+        return out
 
     def provider(self, i: int, p: dict[str, Any], cognigy_version: str) -> Provider:
         at = ("providers", i)

@@ -74,6 +74,9 @@ class OutputHub:
         self._closed = threading.Event()
         self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
+        # Cognigy (Inject/Notify); set by the handover engine.
+        self.forward: Callable[[SessionKey, dict], bool] | None = None
 
     @property
     def closed(self) -> bool:
@@ -97,6 +100,9 @@ class OutputHub:
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
+            if self.forward is not None:
+                # First, so the Cognigy call is the write that retires a webhook being handled.
+                self.forward(session_key, record)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
             if url and not is_transcript_only(record):

@@ -91,7 +91,7 @@ class FlowRuntime:
         node = self.chart.nodes[node_id]
         if node.is_entry_point:
             state.entrypoint = node_id
-        api = RuntimeApi(scope, state.node_counts)
+        api = RuntimeApi(scope, state.node_counts, state.transcript)
         registered = NODE_TYPES[node.type]
         if node.is_disabled or registered.function is None:
             return api

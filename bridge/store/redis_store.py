@@ -271,14 +271,19 @@ class RedisStore(Store):
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
-        return int(
-            self._run(
-                "OUTBOX_PUT",
-                [self._k("o:seq"), self._k("o:pending"), self._k("o:due")],
-                [self.prefix, key, kind, dumps(payload), repr(time.time())],
-            )
-        )
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same MULTI/EXEC."""
+        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due")]
+        args = [self.prefix, key, kind, dumps(payload), repr(time.time())]
+        completes = self._take_completing()
+        if completes is None:
+            return int(self._run("OUTBOX_PUT", keys, args))
+        pipe = self._r.pipeline(transaction=True)
+        self._scripts["OUTBOX_PUT"](keys=keys, args=args, client=pipe)
+        self._inbound_done(completes.item_id, completes.owner, completes.lease_seconds, client=pipe)
+        put, done = pipe.execute()
+        self._done_result(done, completes)
+        return int(put)
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str

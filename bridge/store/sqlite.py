@@ -410,9 +410,14 @@ class SqliteStore(Store):
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same transaction."""
+        completes = self._take_completing()
         with self._db.write() as c:
-            return self._put(c, "outbox", key, kind, payload, self._clock()).id
+            item_id = self._put(c, "outbox", key, kind, payload, self._clock()).id
+            if completes is not None:
+                self._complete(c, completes)
+            return item_id
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str
