@@ -16,6 +16,7 @@ from flask import Flask, Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from om_bridge.bridge.completion.payloads import MAX_BODY_BYTES as EVENT_MAX_BYTES
+from om_bridge.bridge.endpoint.uploads import MAX_UPLOAD_BYTES
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES as INPUT_MAX_BYTES
 from om_bridge.bridge.webhooks.routes import MAX_BODY_BYTES as WEBHOOK_MAX_BYTES
 
@@ -29,6 +30,8 @@ ROUTE_LIMITS: Final[dict[str, int]] = {
     "genesys_webhook.genesys_webhook": WEBHOOK_MAX_BYTES,
     "completion_eventbridge.eventbridge_event": EVENT_MAX_BYTES,
     "om_bridge_extension.execute_route": EXTENSION_MAX_BYTES,
+    # A user's file for the agent: its own limit, checked again by the route while it reads.
+    "endpoint_uploads.upload": MAX_UPLOAD_BYTES,
 }
 CEILING: Final = max(ROUTE_LIMITS.values())
 

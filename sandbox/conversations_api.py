@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import media, messages, views
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, paged, sandbox
@@ -25,7 +26,7 @@ def _conv(cid: str) -> Any:
 @bp.get(M)
 @require_auth(VIEW, user=True)
 @handles_errors
-def my_conversations():  # type: ignore[no-untyped-def]
+def my_conversations() -> ResponseReturnValue:
     """The calling user's active message conversations (`MessageConversationEntityListing`)."""
     engine, store = sandbox().engine, sandbox().store
     with store.lock:
@@ -44,7 +45,7 @@ def my_conversations():  # type: ignore[no-untyped-def]
 @bp.get(f"{M}/<cid>")
 @require_auth(VIEW)
 @handles_errors
-def get_message_conversation(cid: str):  # type: ignore[no-untyped-def]
+def get_message_conversation(cid: str) -> ResponseReturnValue:
     store = sandbox().store
     with store.lock:
         return jsonify(views.message_conversation(store, _conv(cid)))
@@ -53,7 +54,7 @@ def get_message_conversation(cid: str):  # type: ignore[no-untyped-def]
 @bp.get("/api/v2/conversations/<cid>")
 @require_auth(VIEW)
 @handles_errors
-def get_conversation(cid: str):  # type: ignore[no-untyped-def]
+def get_conversation(cid: str) -> ResponseReturnValue:
     store = sandbox().store
     with store.lock:
         return jsonify(views.conversation(store, _conv(cid)))
@@ -71,7 +72,7 @@ def _message(cid: str | None, mid: str) -> Any:
 @bp.get(f"{M}/<cid>/messages/<mid>")
 @require_auth(VIEW)
 @handles_errors
-def get_message(cid: str, mid: str):  # type: ignore[no-untyped-def]
+def get_message(cid: str, mid: str) -> ResponseReturnValue:
     _conv(cid)
     return jsonify(views.message_data(_message(cid, mid)))
 
@@ -79,14 +80,14 @@ def get_message(cid: str, mid: str):  # type: ignore[no-untyped-def]
 @bp.get(f"{M}/<mid>/details")
 @require_auth(VIEW)
 @handles_errors
-def get_message_details(mid: str):  # type: ignore[no-untyped-def]
+def get_message_details(mid: str) -> ResponseReturnValue:
     return jsonify(views.message_data(_message(None, mid)))
 
 
 @bp.post(f"{M}/<cid>/messages/bulk")
 @require_auth(VIEW)
 @handles_errors
-def bulk_messages(cid: str):  # type: ignore[no-untyped-def]
+def bulk_messages(cid: str) -> ResponseReturnValue:
     """`TextMessageListing` of the given message ids; an empty list returns the whole transcript."""
     store = sandbox().store
     raw = request.get_data()
@@ -103,7 +104,7 @@ def bulk_messages(cid: str):  # type: ignore[no-untyped-def]
 @bp.patch(f"{M}/<cid>/participants/<pid>")
 @require_auth("conversation:communication:disconnect")
 @handles_errors
-def patch_participant(cid: str, pid: str):  # type: ignore[no-untyped-def]
+def patch_participant(cid: str, pid: str) -> ResponseReturnValue:
     body = json_body()
     state = body.get("state")
     if state is not None and state not in ("connected", "disconnected"):
@@ -128,7 +129,7 @@ def _check_actor(cid: str, pid: str) -> None:
 @bp.post(f"{M}/<cid>/participants/<pid>/communications/<comm>/wrapup")
 @require_auth("conversation:participant:wrapup")
 @handles_errors
-def post_wrapup(cid: str, pid: str, comm: str):  # type: ignore[no-untyped-def]
+def post_wrapup(cid: str, pid: str, comm: str) -> ResponseReturnValue:
     body = json_body()
     _check_actor(cid, pid)
     engine, store = sandbox().engine, sandbox().store
@@ -146,7 +147,7 @@ def post_wrapup(cid: str, pid: str, comm: str):  # type: ignore[no-untyped-def]
 @bp.get(f"{M}/<cid>/participants/<pid>/wrapup")
 @require_auth(VIEW)
 @handles_errors
-def get_wrapup(cid: str, pid: str):  # type: ignore[no-untyped-def]
+def get_wrapup(cid: str, pid: str) -> ResponseReturnValue:
     with sandbox().store.lock:
         p = sandbox().engine.participant(_conv(cid), pid)
         if p.wrapup is None:
@@ -163,7 +164,7 @@ def get_wrapup(cid: str, pid: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{M}/<cid>/participants/<pid>/replace")
 @require_auth("conversation:communication:transfer")
 @handles_errors
-def replace(cid: str, pid: str):  # type: ignore[no-untyped-def]
+def replace(cid: str, pid: str) -> ResponseReturnValue:
     body = json_body()
     _check_actor(cid, pid)
     sandbox().engine.transfer(cid, pid, body)
@@ -173,7 +174,7 @@ def replace(cid: str, pid: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{M}/<cid>/communications/<comm>/messages")
 @require_auth("conversation:message:create")
 @handles_errors
-def send_message(cid: str, comm: str):  # type: ignore[no-untyped-def]
+def send_message(cid: str, comm: str) -> ResponseReturnValue:
     """`AdditionalMessage` `{textBody, mediaIds}` from the agent → `MessageData` (and a webhook
     with `Attachment` content for uploaded media). Sandbox extension: `content`, a list of Open
     Messaging structured elements (QuickReply, Card, Carousel) sent as a Structured message, so
@@ -292,7 +293,7 @@ def _check_comm_actor(cid: str, comm: str) -> None:
 @bp.post(f"{M}/<cid>/communications/<comm>/typing")
 @require_auth("conversation:message:create")
 @handles_errors
-def typing(cid: str, comm: str):  # type: ignore[no-untyped-def]
+def typing(cid: str, comm: str) -> ResponseReturnValue:
     """`MessageTypingEventRequest` `{typing: {type: "On", duration}}`."""
     body = json_body()
     ev = body.get("typing")

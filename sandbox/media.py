@@ -10,10 +10,12 @@ import mimetypes
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
 from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, sandbox
@@ -81,7 +83,7 @@ def download_url(media: Media) -> str:
 
 def media_view(media: Media) -> dict:
     """`MessageMediaData`."""
-    out = {
+    out: dict[str, Any] = {
         "id": media.id,
         "name": media.name,
         "mediaType": media.mime,
@@ -184,7 +186,7 @@ def register_inbound(media: list[Media], conversation_id: str, communication_id:
 @bp.post(f"{M}/uploads")
 @require_auth("conversation:message:create")
 @handles_errors
-def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
+def create_upload(cid: str, comm: str) -> ResponseReturnValue:
     """`UploadMediaRequest` → `MessageMediaUploadData` with the URL to PUT the bytes to."""
     body = json_body()
     name = body.get("fileName")
@@ -217,7 +219,7 @@ def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
 
 @bp.get(f"{M}/<media_id>")
 @require_auth("conversation:message:view")
-def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-def]
+def get_media(cid: str, comm: str, media_id: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.conversation_id != cid or media.communication_id != comm:
         return error_body(
@@ -227,7 +229,7 @@ def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-de
 
 
 @bp.put("/sandbox/uploads/<media_id>")
-def upload(media_id: str):  # type: ignore[no-untyped-def]
+def upload(media_id: str) -> ResponseReturnValue:
     """The pre-signed upload URL: the id is the credential, as with Genesys' S3 URLs."""
     media = _store().get(media_id)
     if media is None:
@@ -242,7 +244,7 @@ def upload(media_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sandbox/downloads/<media_id>/<name>")
-def download(media_id: str, name: str):  # type: ignore[no-untyped-def]
+def download(media_id: str, name: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.data is None or media.name != name:
         return error_body(404, "not.found")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import integrations, media, messages, validation
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
@@ -68,7 +69,7 @@ def _repeated(integ: dict, sender: dict, provider_message_id: str | None) -> Any
 @bp.post(f"{BASE}/message")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_message(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
     with sandbox().store.lock:  # the repeat check and the post are one step
@@ -116,7 +117,7 @@ def _post_inbound(integ: dict, msg: dict) -> Any:
 @bp.post(f"{BASE}/event")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_event(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     ev = validation.inbound_event(json_body())
     sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
@@ -135,7 +136,7 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/receipt")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_receipt(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     rc = validation.inbound_receipt(json_body())
     channel = {
@@ -165,7 +166,7 @@ def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/structured/response")
 @require_auth(PERMISSION)
 @handles_errors
-def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
+def structured_response(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     sr = validation.structured_response(json_body())
     repeated = _repeated(integ, sr["sender"], sr["messageId"])

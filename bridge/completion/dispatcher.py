@@ -238,8 +238,9 @@ class CompletionDispatcher:
             "pending_source": event.source,
             "pending_since": event.event_time if event.event_time else now,
         }
-        # Persisted, so a restart keeps the pending end (the sweeper reloads it).
-        self.store.update_handover(handover.id, pending_end_at=due, data=data)
+        # Persisted, so a restart keeps the pending end (the sweeper reloads it). The agent who
+        # left is forgotten: after a transfer the next agent message shows the new agent's name.
+        self.store.update_handover(handover.id, pending_end_at=due, data=data, agent={})
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
         text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT

@@ -98,7 +98,7 @@ class CompletionService:
         """The EventBridge route's answer (Flask response, status)."""
         return eventbridge.handle(self, authorization, raw)
 
-    def handle_data_action(self, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+    def handle_data_action(self, headers: dataaction.HeaderLookup, raw: bytes) -> tuple[int, dict]:
         """A data-action end request on /handover/genesysCloudOM: (status, JSON body)."""
         return dataaction.handle(self, headers, raw)
 

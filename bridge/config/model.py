@@ -82,6 +82,30 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class CognigyEndpoint:
+    """One `[[cognigy_endpoints]]` entry: a Cognigy endpoint whose flow runs in Cognigy (the
+    extension's Handover node starts handovers) and the way back into it (Inject and Notify).
+
+    Either `api_base_url` + `api_key` (Cognigy's API: `POST <api>/new/v2.0/endpoint/inject|notify`
+    with `X-API-Key`) or `endpoint_base_url` (the endpoint's own Inject/Notify Transformer URLs
+    `<endpoint_base_url>/inject|notify/<url_token>`); docs/reference/cognigy-model.md §4.5.
+    """
+
+    url_token: str
+    organisation: str
+    handover_provider: str | None = None
+    api_base_url: str = ""
+    api_key: Secret | None = None
+    endpoint_base_url: str = ""
+    copilot_base_url: str = ""
+
+    @property
+    def uses_transformers(self) -> bool:
+        """True when calls go to the endpoint's transformer URLs instead of Cognigy's API."""
+        return not self.api_base_url
+
+
+@dataclass(frozen=True)
 class DataActionAuth:
     """How Genesys data actions authenticate to the bridge: HTTP basic or one header."""
 
@@ -120,6 +144,7 @@ class Config:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     providers: Mapping[str, Provider] = field(default_factory=dict)
     source: str = "defaults"  # where it came from, for messages
+    cognigy_endpoints: Mapping[str, CognigyEndpoint] = field(default_factory=dict)
 
     def endpoint(self, url_token: str) -> Endpoint:
         """The endpoint with this url_token; UnknownName if there is none."""

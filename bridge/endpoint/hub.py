@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
 from om_bridge.bridge.store.base import OUTPUTS_KEPT
+from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
@@ -73,6 +74,9 @@ class OutputHub:
         self._closed = threading.Event()
         self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
+        # Cognigy (Inject/Notify); set by the handover engine.
+        self.forward: Callable[[SessionKey, dict], bool] | None = None
 
     @property
     def closed(self) -> bool:
@@ -96,6 +100,9 @@ class OutputHub:
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
+            if self.forward is not None:
+                # First, so the Cognigy call is the write that retires a webhook being handled.
+                self.forward(session_key, record)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
             if url and not is_transcript_only(record):
@@ -111,7 +118,12 @@ class OutputHub:
         """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
         if self.closed:
             return []
-        return self._store.wait_outputs(session_key, after, timeout)
+        try:
+            return self._store.wait_outputs(session_key, after, timeout)
+        except StoreError:
+            if self.closed:  # shutting down: the store closed under this wait (Ctrl-C, SIGTERM)
+                return []
+            raise
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

@@ -50,7 +50,8 @@ def _unknown(url_token: str) -> tuple[Response, int]:
 def _user_id() -> str | None:
     """userId from the query string or a JSON body (sendBeacon posts the body as text/plain)."""
     user_id = request.args.get("userId")
-    if not user_id:
+    # Only a JSON (or sendBeacon's text/plain) body can carry it; an upload's body is the file.
+    if not user_id and request.mimetype in ("application/json", "text/plain", ""):
         try:
             body = jsonbody.loads(request.get_data(cache=True) or b"null")
         except jsonbody.BodyError as exc:
@@ -72,7 +73,7 @@ def _seq_value(name: str, raw: str) -> int:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return default
     return _seq_value(name, raw)
 
@@ -88,7 +89,7 @@ def _history_arg() -> bool:
 
 def _wait_arg() -> float:
     raw = request.args.get("wait")
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return 0.0
     try:
         value = float(raw)
@@ -100,13 +101,13 @@ def _wait_arg() -> float:
 
 
 @bp.errorhandler(InputError)
-def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+def _input_error(exc: InputError) -> ResponseReturnValue:
     code = "body_too_large" if exc.status == 413 else "invalid_input"
     return error(exc.status, code, str(exc), exc.path)
 
 
 @bp.post("/<url_token>")
-def post_input(url_token: str):  # type: ignore[no-untyped-def]
+def post_input(url_token: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     # Refuse an announced oversized body before reading it.
@@ -148,7 +149,7 @@ def _session_key(url_token: str, session_id: str) -> SessionKey:
 
 
 @bp.get("/<url_token>/sessions/<session_id>/outputs")
-def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
@@ -177,7 +178,7 @@ def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<url_token>/sessions/<session_id>/events")
-def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def sse(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
@@ -196,7 +197,7 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/connect")
-def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def connect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_connected(_session_key(url_token, session_id))
@@ -204,7 +205,7 @@ def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/disconnect")
-def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def disconnect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_disconnected(_session_key(url_token, session_id))
@@ -223,7 +224,7 @@ def end(url_token: str, session_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/<url_token>/sessions/<session_id>/typing")
-def typing(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def typing(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_typing(_session_key(url_token, session_id))

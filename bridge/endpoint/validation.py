@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
@@ -71,7 +71,7 @@ def _without_surrogates(body: object) -> object:
     return cleaned
 
 
-def _path(err) -> str:  # type: ignore[no-untyped-def]
+def _path(err: ValidationError) -> str:
     if not err.path:
         # A missing required field is reported on the parent; name the field itself.
         if err.validator == "required" and "'" in err.message:

@@ -170,7 +170,7 @@ class AgentSide:
         if kind == "Event":
             self._events(handover, payload)
         elif payload.get("originatingEntity") == "Bot":
-            self._bot_message(handover, payload)
+            self._bot_message(handover, payload, completion)
         else:
             self._agent_message(handover, payload, completion)
 
@@ -281,12 +281,20 @@ class AgentSide:
                     data["agent"] = agent
             self.ctx.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
 
-    def _bot_message(self, handover: Handover, payload: dict) -> None:
+    def _bot_message(
+        self, handover: Handover, payload: dict, completion: InboundCompletion | None = None
+    ) -> None:
         if not getattr(self.ctx.flags, "handle_bot_message", False):
             log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, payload.get("id"))
             return
         text = payload.get("text")
         key = handover.session
+        if self.engine.cognigy.hosts(key):
+            # The seed's recipe in Cognigy: Lookup → Case genericHandoverUpdate → Say; queued in
+            # the transaction that retires the webhook (exactly once).
+            with self.ctx.store.completing_inbound(completion):
+                self.engine.cognigy.inject_bot_message(key, text)
+            return
         endpoint = self.ctx.config.endpoints.get(key.url_token)
         if endpoint is None:
             return

@@ -12,6 +12,8 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
+from om_bridge.bridge.cognigy.hosted import CognigyHosted
 from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
@@ -50,6 +52,7 @@ class HandoverEngine:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
+        self.cognigy = CognigyReturn(ctx)
         self.outbox = Outbox(
             ctx.store,
             ctx.clients,
@@ -61,7 +64,12 @@ class HandoverEngine:
             clock=ctx.clock,
             lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
             in_flight_seconds=_bridge_setting(ctx, "in_flight_seconds", IN_FLIGHT_SECONDS),
+            senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
+        self.cognigy.put_item = self.outbox.put
+        self.hosted = CognigyHosted(self)
+        if ctx.config.cognigy_endpoints:
+            ctx.outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
@@ -104,6 +112,7 @@ class HandoverEngine:
         self.inbound.stop()
         self.receipts.stop()
         self.outbox.stop()
+        self.cognigy.close()
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
@@ -308,6 +317,9 @@ class HandoverEngine:
                 url_token=key.url_token,
                 handover=event,
             )
+            if self.cognigy.hosts(key):
+                # The flow runs in Cognigy: the same resuming input goes there through Inject.
+                self.cognigy.inject_status(key, event)
             if endpoint is None:  # no flow to resume; the lines still join the transcript
                 self.ctx.store.save_session(key, state.to_dict())
                 return True
@@ -474,6 +486,9 @@ class HandoverEngine:
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
         key = handover.session
+        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
+            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
+            return
         endpoint = self.ctx.config.endpoints.get(key.url_token)
         if endpoint is None:
             return

@@ -48,6 +48,7 @@ LOG_CONVERSATION_CHANGED: Final = (
     "handover %s: Genesys moved the customer from conversation %s to %s; following it"
 )
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
+LOG_OUTBOX_ALERT: Final = "outbox item %s (%s) for %s cannot be delivered until fixed: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"
 LOG_OUTBOX_HANDOVER_ENDED: Final = "outbox item %s (%s) dropped: handover %s already ended"
 HANDOVER_ENDED_REASON: Final = "handover ended before delivery"

@@ -79,6 +79,27 @@ IN_FLIGHT_SECONDS = 60.0
 MESSAGE_KINDS = frozenset({"message", "structured"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 
+
+class SendFailed(Exception):
+    """Raised by a sender of another kind (e.g. Cognigy's Inject/Notify) for an attempt that did
+    not succeed: retried (after `retry_after` seconds when given, else with backoff) when
+    `retryable`, else dead-lettered; `alert` makes every failed attempt an error in the log."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        alert: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.retryable, self.retry_after, self.alert = retryable, retry_after, alert
+
+
+# A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are
+# typing events, dropped once older than the typing TTL like Genesys typing events.
+Sender = Callable[["OutboxItem"], None]
 SentCallback = Callable[["OutboxItem", str, Any], None]
 ResolvedCallback = Callable[["OutboxItem", str], None]
 DeadCallback = Callable[["OutboxItem", str], None]
@@ -106,8 +127,11 @@ class Outbox:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         rng: Callable[[], float] = random.random,
+        senders: dict[str, Sender] | None = None,
     ) -> None:
         self._store, self._clients, self._config = store, clients, config
+        # Other kinds sharing this queue (ordered per key, durable, retried): kind -> sender.
+        self.senders: dict[str, Sender] = dict(senders or {})
         self._on_sent = on_sent
         self._on_resolved = on_resolved
         self._on_dead = on_dead
@@ -140,8 +164,9 @@ class Outbox:
     def put(self, key: str, kind: str, payload: dict) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(KINDS)}")
+        if kind not in KINDS and kind not in self.senders:
+            known = sorted([*KINDS, *self.senders])
+            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {known}")
         item_id = self._store.outbox_put(key, kind, payload)
         self._wake.set()
         return item_id
@@ -219,6 +244,10 @@ class Outbox:
     def _deliver(self, item: OutboxItem, owner: str | None = None) -> None:
         payload = item.payload
         who = payload.get("handover_id") or item.key
+        sender = self.senders.get(item.kind)
+        if sender is not None:
+            self._deliver_other(item, who, sender, owner)
+            return
         started = self._clock()
         try:
             if item.kind == "typing" and self._clock() - item.created_at > self.typing_ttl:
@@ -252,6 +281,43 @@ class Outbox:
                 self._on_sent(item, integration_id, result)
             except Exception:
                 log.exception("outbox item %s: after-send bookkeeping failed", item.id)
+
+    def _deliver_other(
+        self, item: OutboxItem, who: str, sender: Sender, owner: str | None = None
+    ) -> None:
+        ephemeral = bool(item.payload.get("ephemeral"))
+        if ephemeral and self._clock() - item.created_at > self.typing_ttl:
+            self._store.outbox_done(item.id, owner)
+            log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
+            return
+        try:
+            sender(item)
+        except SendFailed as failed:
+            reason = str(failed)
+            if failed.alert:
+                log.error(messages.LOG_OUTBOX_ALERT, item.id, item.kind, who, reason)
+            if ephemeral:
+                self._store.outbox_done(item.id, owner)  # a late typing indicator is worthless
+            elif not failed.retryable:
+                if not self._store.outbox_fail(item.id, reason, owner):
+                    return  # another process holds it now
+                self._dead.labels(item.kind).inc()
+                log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, reason)
+                self._dead_letter_hook(item, reason)
+            else:
+                delay = self._backoff(item.attempts)
+                if failed.retry_after is not None:
+                    delay = failed.retry_after
+                elif failed.alert:
+                    delay = self.backoff_cap  # waits for a fixed configuration
+                self._retry(item, who, reason, delay, owner)
+            return
+        except Exception as exc:
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts), owner)
+            return
+        self._store.outbox_done(item.id, owner)
+        log.debug(messages.LOG_OUTBOX_SENT, item.id, item.kind, who, item.attempts)
 
     def _send(self, item: OutboxItem) -> tuple[str, Any]:
         payload = item.payload

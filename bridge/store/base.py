@@ -185,7 +185,9 @@ class Store(abc.ABC):
     # -- outbox -----------------------------------------------------------------------------
     @abc.abstractmethod
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` (like `append_output`) the inbound item is removed in the same
+        transaction, so a call made for a webhook is queued exactly once."""
 
     @abc.abstractmethod
     def outbox_claim(
@@ -284,7 +286,7 @@ class Store(abc.ABC):
 
     @contextmanager
     def completing_inbound(self, completion: InboundCompletion | None) -> Iterator[None]:
-        """The next `append_output` of this thread inside the block also removes inbound item
+        """The next `append_output` (or `outbox_put`) of this thread inside the block also removes inbound item
         `completion.item_id` (as `inbound_done`, filling in `completion`) in the same
         transaction: the output a webhook carries is stored exactly once, whether the process
         dies right before (the item is handled again) or right after (nothing is left to redo)."""

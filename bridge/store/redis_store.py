@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -33,6 +33,8 @@ from om_bridge.bridge.store.redis_codec import (
 )
 
 log = logging.getLogger(__name__)
+# The client is made with decode_responses=True, so replies are str; redis-py's annotations
+# cannot express that (they say bytes | str), hence the casts to str types below.
 DEFAULT_PREFIX = "om-bridge:"
 # The inbound queue reuses the outbox scripts and key layout under this extra prefix.
 INBOUND_PREFIX = "in:"
@@ -118,10 +120,10 @@ class RedisStore(Store):
 
     def get_handover(self, handover_id: str) -> Handover | None:
         """The handover with this id, open or ended, or None."""
-        return decode_handover(self._r.hgetall(self._k("h:", handover_id)))
+        return decode_handover(cast("dict[str, str]", self._r.hgetall(self._k("h:", handover_id))))
 
     def _by_pointer(self, pointer_key: str) -> Handover | None:
-        handover_id = self._r.get(pointer_key)
+        handover_id = cast("str | None", self._r.get(pointer_key))
         return None if handover_id is None else self.get_handover(handover_id)
 
     def open_handover_for_session(self, key: SessionKey) -> Handover | None:
@@ -138,7 +140,7 @@ class RedisStore(Store):
     ) -> list[Handover]:
         """Every open handover of this customer id on this integration, oldest first."""
         index = self._k("h:cust:", customer_index(integration_id, customer_id))
-        ids: list[str] = [str(i) for i in self._r.zrange(index, 0, -1)]
+        ids = cast("list[str]", self._r.zrange(index, 0, -1))
         pipe = self._r.pipeline(transaction=False)
         for handover_id in ids:
             pipe.hgetall(self._k("h:", handover_id))
@@ -153,7 +155,7 @@ class RedisStore(Store):
 
         # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
         def txn(pipe: redis.client.Pipeline) -> Handover:
-            current = decode_handover(pipe.hgetall(hkey))
+            current = decode_handover(cast("dict[str, str]", pipe.hgetall(hkey)))
             if current is None:
                 raise NotFound(messages.HANDOVER_NOT_FOUND.format(handover_id=handover_id))
             if "status" in fields and not current.is_open and fields["status"] != current.status:
@@ -166,14 +168,15 @@ class RedisStore(Store):
             keep_newer = False
             if conv_changed:
                 pipe.watch(old_conv, new_conv)
-                other = pipe.get(new_conv) if new.conversation_id else None
+                other = cast("str | None", pipe.get(new_conv)) if new.conversation_id else None
                 if other and other != handover_id:
                     other_created = pipe.hget(self._k("h:", other), "created_at")
                     keep_newer = other_created is not None and float(other_created) > new.created_at
                 old_pointer = pipe.get(old_conv) if current.conversation_id else None
             pipe.multi()
             pipe.delete(hkey)
-            pipe.hset(hkey, mapping=new_enc)
+            # redis-py types the mapping's keys invariantly, so no dict[str, str] matches
+            pipe.hset(hkey, mapping=new_enc)  # type: ignore[arg-type]
             if not new.is_open and ended_ttl is not None:
                 pipe.expire(hkey, ended_ttl)  # rewriting the hash dropped its retention TTL
             if conv_changed:
@@ -186,7 +189,10 @@ class RedisStore(Store):
                 pipe.zadd(self._k("h:cust:", new_enc["_cust"]), {handover_id: new.created_at})
             return new
 
-        return self._r.transaction(txn, hkey, value_from_callable=True)
+        # With value_from_callable redis-py returns txn's value, though its annotation says the
+        # callable returns None and the result is the EXEC reply.
+        result = self._r.transaction(txn, hkey, value_from_callable=True)  # type: ignore[arg-type]
+        return cast(Handover, result)
 
     def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover atomically: True for exactly one caller, False if it already ended
@@ -216,7 +222,7 @@ class RedisStore(Store):
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
         index = self._k("h:open:p:", provider_id) if provider_id else self._k("h:open")
-        ids = self._r.zrange(index, 0, -1)
+        ids = cast("list[str]", self._r.zrange(index, 0, -1))
         pipe = self._r.pipeline(transaction=False)
         for handover_id in ids:
             pipe.hgetall(self._k("h:", handover_id))
@@ -252,7 +258,13 @@ class RedisStore(Store):
         client: Any = None,
         fence: str | None = None,
     ) -> Any:
-        args = [qp, int(item_id), "done" if error is None else "dead", error or "", fence or ""]
+        args: list[str | int] = [
+            qp,
+            int(item_id),
+            "done" if error is None else "dead",
+            error or "",
+            fence or "",
+        ]
         return self._scripts["OUTBOX_REMOVE"](keys=self._qkeys(qp), args=args, client=client)
 
     def _retry(
@@ -284,19 +296,24 @@ class RedisStore(Store):
 
     def _pending(self, qp: str, key: str | None) -> list[OutboxItem]:
         if key is not None:
-            return self._items(qp, self._r.lrange(qp + "o:q:" + key, 0, -1))
-        return self._items(qp, self._r.zrange(qp + "o:pending", 0, -1))
+            return self._items(qp, cast("list[str]", self._r.lrange(qp + "o:q:" + key, 0, -1)))
+        return self._items(qp, cast("list[str]", self._r.zrange(qp + "o:pending", 0, -1)))
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
-        return int(
-            self._run(
-                "OUTBOX_PUT",
-                [self._k("o:seq"), self._k("o:pending"), self._k("o:due")],
-                [self.prefix, key, kind, dumps(payload), repr(time.time())],
-            )
-        )
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same MULTI/EXEC."""
+        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due")]
+        args = [self.prefix, key, kind, dumps(payload), repr(time.time())]
+        completes = self._take_completing()
+        if completes is None:
+            return int(self._run("OUTBOX_PUT", keys, args))
+        pipe = self._r.pipeline(transaction=True)
+        self._scripts["OUTBOX_PUT"](keys=keys, args=args, client=pipe)
+        self._inbound_done(completes.item_id, completes.owner, completes.lease_seconds, client=pipe)
+        put, done = pipe.execute()
+        self._done_result(done, completes)
+        return int(put)
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str
@@ -332,7 +349,7 @@ class RedisStore(Store):
 
     def outbox_dead(self) -> list[OutboxItem]:
         """Dead-lettered items, oldest first."""
-        return self._items(self.prefix, self._r.zrange(self._k("o:dead"), 0, -1))
+        return self._items(self.prefix, cast("list[str]", self._r.zrange(self._k("o:dead"), 0, -1)))
 
     # -- inbound ----------------------------------------------------------------------------
     @property
@@ -425,7 +442,7 @@ class RedisStore(Store):
 
     def inbound_dead(self) -> list[OutboxItem]:
         """Dead-lettered inbound items, oldest first."""
-        return self._items(self._ip, self._r.zrange(self._ip + "o:dead", 0, -1))
+        return self._items(self._ip, cast("list[str]", self._r.zrange(self._ip + "o:dead", 0, -1)))
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -434,7 +451,7 @@ class RedisStore(Store):
         skey = key.as_str()
         body = {k: v for k, v in output.items() if k != "seq"}
         keys = [self._k("outseq:", skey), self._k("out:", skey)]
-        args = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
+        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
         completes = self._take_completing()
         if completes is None:
             seq = int(self._run("APPEND_OUTPUT", keys, args))
@@ -458,8 +475,11 @@ class RedisStore(Store):
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
-        members = self._r.zrangebyscore(
-            self._k("out:", key.as_str()), f"({int(after)}", "+inf", start=0, num=int(limit)
+        members = cast(
+            "list[str]",
+            self._r.zrangebyscore(
+                self._k("out:", key.as_str()), f"({int(after)}", "+inf", start=0, num=int(limit)
+            ),
         )
         outputs = []
         for member in members:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import (
@@ -59,6 +59,10 @@ def _handover_row(h: Handover) -> tuple:
     )
 
 
+@overload
+def _handover(row: tuple) -> Handover: ...
+@overload
+def _handover(row: tuple | None) -> Handover | None: ...
 def _handover(row: tuple | None) -> Handover | None:
     if row is None:
         return None
@@ -427,9 +431,14 @@ class SqliteStore(Store):
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same transaction."""
+        completes = self._take_completing()
         with self._db.write() as c:
-            return self._put(c, "outbox", key, kind, payload, self._clock()).id
+            item_id = self._put(c, "outbox", key, kind, payload, self._clock()).id
+            if completes is not None:
+                self._complete(c, completes)
+            return item_id
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str

@@ -89,7 +89,7 @@ class SqliteDatabase:
         self.path = path
         self.memory = path == ":memory:"
         self._registry_lock = threading.Lock()
-        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
+        self._connections: dict[threading.Thread, tuple[sqlite3.Connection, threading.RLock]] = {}
         self._local = threading.local()
         self._memory_lock = threading.RLock()
         # Writers of this process queue here, in FIFO-ish order and without sleeping, instead of

@@ -14,7 +14,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from jsonschema.exceptions import best_match
 
 from om_bridge.bridge import jsonbody
@@ -25,6 +26,8 @@ from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
 from om_bridge.bridge.webhooks.reorder import ReorderBuffer, epoch
 
 if TYPE_CHECKING:
+    from prometheus_client import Counter
+
     from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ def _rid() -> str:
     return str(g.get("request_id", "-"))
 
 
-def _error(status: int, error: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
     log.info(messages.LOG_REJECTED, _rid(), error, status)
     return jsonify({"error": error, "message": message, **extra}), status
 
@@ -80,7 +83,7 @@ def verifying_provider(ctx: BridgeContext, raw: bytes, header: str) -> str | Non
 
 
 @bp.post("/handover/genesysCloudOM")
-def genesys_webhook():  # type: ignore[no-untyped-def]
+def genesys_webhook() -> ResponseReturnValue:
     """Verify, validate, dedupe and hand a webhook to the engine; 2xx for anything genuine."""
     ctx = _ctx()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -160,7 +163,7 @@ def _age_seconds(channel_time: str, now: float) -> float | None:
 _REPLIES: dict[str, bytes] = {}
 
 
-def _reply(status: str):  # type: ignore[no-untyped-def]
+def _reply(status: str) -> Response:
     # The three success bodies are constants: no jsonify (and its app-json lookups) per request.
     body = _REPLIES.get(status)
     if body is None:
@@ -168,7 +171,7 @@ def _reply(status: str):  # type: ignore[no-untyped-def]
     return current_app.response_class(body, status=200, mimetype="application/json")
 
 
-def _outcomes(ctx: BridgeContext):  # type: ignore[no-untyped-def]
+def _outcomes(ctx: BridgeContext) -> Counter:
     return ctx.metrics.counter(
         "genesys_webhooks_total",
         "Signed, valid Genesys webhooks by outcome and message type",
@@ -203,7 +206,7 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
 
 
-def _data_action(ctx: BridgeContext, raw: bytes):  # type: ignore[no-untyped-def]
+def _data_action(ctx: BridgeContext, raw: bytes) -> tuple[Response, int]:
     # Without a signature this is Cognigy's data-action end request (Triggers + Web Services Data
     # Action), authenticated by its own credential: the completion service decides.
     if ctx.completion is None:
