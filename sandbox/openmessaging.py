@@ -46,12 +46,40 @@ def _prefetch() -> bool:
     return request.args.get("prefetchConversationId", "").lower() == "true"
 
 
+def _repeated(integ: dict, sender: dict, provider_message_id: str | None) -> Any:
+    """The answer to an inbound message whose `channel.messageId` this customer already sent on
+    this integration (while its conversation is kept): the first message's echo, and nothing is
+    posted again. docs/reference/genesys-open-messaging.md §12 leaves open whether Genesys dedupes
+    on it; the sandbox does, as the reference's §8.3 treats it as the idempotency key."""
+    if not provider_message_id:
+        return None
+    store = sandbox().store
+    with store.lock:
+        mid = store.inbound_ids.get((integ["id"], sender["id"], provider_message_id))
+        record = store.messages.get(mid or "")
+        if record is None:
+            return None
+        echo = {k: v for k, v in record.normalized.items() if k != "direction"}
+        conversation_id = record.conversation_id
+    if _prefetch():
+        echo["conversationId"] = conversation_id
+    return created(echo, 202)
+
+
 @bp.post(f"{BASE}/message")
 @require_auth(PERMISSION)
 @handles_errors
 def inbound_message(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
+    with sandbox().store.lock:  # the repeat check and the post are one step
+        repeated = _repeated(integ, msg["sender"], msg["messageId"])
+        if repeated is not None:
+            return repeated
+        return _post_inbound(integ, msg)
+
+
+def _post_inbound(integ: dict, msg: dict) -> Any:
     mid = message_id()
     normalized: dict[str, Any] = {
         "id": mid,
@@ -141,6 +169,9 @@ def inbound_receipt(integration_id: str) -> ResponseReturnValue:
 def structured_response(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     sr = validation.structured_response(json_body())
+    repeated = _repeated(integ, sr["sender"], sr["messageId"])
+    if repeated is not None:
+        return repeated
     engine = sandbox().engine
     store = sandbox().store
     with store.lock:

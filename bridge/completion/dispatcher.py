@@ -86,7 +86,23 @@ class CompletionDispatcher:
         log.info(
             messages.LOG_DECISION, event.source, event.describe(), decision.action, decision.reason
         )
+        if decision.action == END and event.conversation_id:
+            self._end_sharing(event.conversation_id, decision, allowed)
         return decision
+
+    def _end_sharing(
+        self, conversation_id: str, decision: Decision, allowed: set[str] | None
+    ) -> None:
+        """Handovers stored before customer ids were per handover used the Cognigy user id, so
+        two sessions of one user could share a Genesys conversation: its end ends each of them
+        (the lookup by conversation returns only the newest)."""
+        ended = self.store.get_handover(decision.handover_id or "")
+        if ended is None or ended.customer_id != ended.session.user_id:
+            return  # a per-handover customer id: no other handover is in this conversation
+        for other in self.store.open_handovers(ended.provider_id):
+            if other.conversation_id == conversation_id and other.id != ended.id:
+                if allowed is None or other.provider_id in allowed:
+                    self.end(other, decision.reason)
 
     def _decide(self, event: CompletionEvent, allowed: set[str] | None) -> Decision:
         if not event.is_open_messaging():

@@ -80,6 +80,7 @@ LOG_CHANNEL_GONE = "channel %s no longer exists: creating a new one and resubscr
 LOG_NO_LONGER_SUBSCRIBED = "channel %s: no_longer_subscribed (%s); resynchronising"
 LOG_TOKEN_REVOKED = "channel %s: token revoked; reconnecting with a fresh token"
 LOG_RECONCILE = "reconciling %d open conversations after a gap on channel %s"
+LOG_RECONCILE_SCHEDULED = "scheduled check of %d tracked conversations through REST"
 LOG_BAD_FRAME = "notifications frame on channel %s dropped: %s"
 LOG_LISTENER_ERROR = "notifications listener error (%s); retrying in %.1fs"
 TOPIC_BUDGET_EXCEEDED = (

@@ -50,7 +50,12 @@ class CompletionService:
     ) -> None:
         self.ctx = ctx
         self.settings = CompletionSettings.from_flags(ctx.flags)
-        self.listener_settings = listener_settings or ListenerSettings()
+        reconcile = getattr(getattr(ctx.config, "bridge", None), "reconcile_seconds", None)
+        self.listener_settings = listener_settings or (
+            ListenerSettings(reconcile_interval=float(reconcile))
+            if reconcile
+            else ListenerSettings()
+        )
         self.dispatcher = CompletionDispatcher(
             ctx.store,
             self._end,
@@ -108,6 +113,19 @@ class CompletionService:
         except TopicBudgetExceeded as exc:
             # The handover itself goes on; only its end cannot be seen on this OAuth client.
             log.error("%s", exc)
+
+    def conversation_changed(self, handover: Any, old_conversation_id: str | None) -> None:
+        """The handover follows another conversation now: watch it instead of the old one and
+        check it through REST at once (EventBridge and data-action events are matched by the
+        conversation id in the store, which already names the new one)."""
+        listener = self._listener_for(handover.provider_id)
+        if listener is None:
+            return
+        if old_conversation_id:
+            listener.untrack(old_conversation_id)
+        self.track(handover)
+        if handover.conversation_id:
+            listener.check_now([handover.conversation_id])
 
     def untrack(self, handover: Any) -> None:
         """The handover ended: stop watching its conversation."""
@@ -198,7 +216,8 @@ class CompletionService:
         return client.get_message_conversation(handover.conversation_id)
 
     def _find_by_customer(self, customer_id: str, allowed: set[str] | None) -> Any:
-        """The open handover of a customer (Cognigy's data-action body names only the user id).
+        """The open handover of a customer (Cognigy's data-action body names only the customer
+        address, which it calls `userId`: the per-handover customer id).
         Looked up by (integration id, customer id) where the integration id is known to the
         provider's client cache or to an open handover; no scan of all handovers."""
         for pid, provider in self.ctx.config.providers.items():
@@ -206,7 +225,7 @@ class CompletionService:
                 continue
             for integration_id in self._integration_ids(pid, provider):
                 handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
-                if handover is not None:
+                if handover is not None and handover.provider_id == pid:
                     return handover
         return None
 

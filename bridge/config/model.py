@@ -47,6 +47,12 @@ class BridgeSettings:
     cognigy_version: str
     log_level: str
     extension_api_key: Secret | None = None
+    # Reliability bounds (README "Reliability"): how long a queue item outlives a killed
+    # holder; how long a message sent to Genesys may still land;
+    # how often tracked conversations are checked through REST in notifications mode.
+    lease_seconds: float = 10.0
+    in_flight_seconds: float = 60.0
+    reconcile_seconds: float = 20.0
     # Genesys webhooks of one customer arriving within this window are handled in channel.time
     # order (a delivery waits until its channel.time is this old, never longer); 0 turns it off.
     webhook_reorder_window_ms: int = 300

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
+from urllib3.exceptions import NewConnectionError
 
 from . import messages
 from .auth import TokenProvider
@@ -96,8 +97,10 @@ class Transport:
         params: dict | None = None,
         json_body: Any = None,
         retry: bool = True,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
-        """Send one API call (retrying per policy) and return the 2xx response, else raise."""
+        """Send one API call (retrying per policy) and return the 2xx response, else raise;
+        `timeout` (connect, read) replaces the client's for this call."""
         policy = self.policy
         method = method.upper()
         started = policy.clock()
@@ -110,7 +113,7 @@ class Transport:
             token = None
             try:
                 token = self.tokens.token()
-                return self._send(method, path, token, params, json_body)
+                return self._send(method, path, token, params, json_body, timeout)
             except AuthenticationError as err:
                 # An API 401 means the cached token was revoked or expired early: refresh once.
                 if refreshed or token is None:
@@ -163,21 +166,45 @@ class Transport:
         self.policy.sleep(pause)
 
     def _send(
-        self, method: str, path: str, token: str, params: dict | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict | None,
+        json_body: Any,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
         url = self.hosts.api_base + path
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             response = self.session.request(
-                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=timeout or self.timeout,
             )
         except requests.RequestException as exc:
-            raise GenesysConnectionError(
+            error = GenesysConnectionError(
                 messages.connection_failed(type(exc).__name__), method=method, path=path
-            ) from None
+            )
+            error.maybe_sent = _maybe_sent(exc)
+            raise error from None
         if not response.ok:
             raise error_from_response(response, method, path)
         return response
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False when the request cannot have reached the server: no connection was made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
+        return not isinstance(reason, NewConnectionError)
+    return True
 
 
 def parse_body(response: requests.Response) -> dict | list | None:

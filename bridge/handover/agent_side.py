@@ -1,7 +1,8 @@
 """Genesys → user: agent texts, attachments, quick replies, typing, bot messages and receipts.
 
 Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
-Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
+per-handover customer id we sent as `channel.from.id`), which identify exactly one open handover
+(docs/design.md §6); a body that does not single one out is never guessed at. Genesys retries a
 webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
 cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (docs/reference/
 genesys-open-messaging.md §4.2, §5.7).
@@ -134,7 +135,9 @@ class AgentSide:
         channel = payload.get("channel") or {}
         integration_id = channel.get("id")
         customer_id = (channel.get("to") or {}).get("id")
-        handover = self.find(provider_id, integration_id, customer_id)
+        handover = self.find(
+            provider_id, integration_id, customer_id, payload.get("conversationId")
+        )
         if kind == "Receipt":
             self.receipts.labels(str(payload.get("status") or "unknown")).inc()
             log.debug(
@@ -172,22 +175,25 @@ class AgentSide:
             self._agent_message(handover, payload, completion)
 
     def find(
-        self, provider_id: str, integration_id: str | None, customer_id: str | None
+        self,
+        provider_id: str,
+        integration_id: str | None,
+        customer_id: str | None,
+        conversation_id: str | None = None,
     ) -> Handover | None:
-        """The open handover of this customer on this integration, or None."""
+        """The open handover of this customer on this integration, or None (also when the
+        customer id does not single out one handover of this provider)."""
         if not integration_id or not customer_id:
             return None
-        handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
-        if handover is not None:
-            return handover
-        # The integration id is stored just before the first message goes out; an older record
-        # (or one from a process that stopped in between) may still lack it.
-        candidates = [
-            h
-            for h in self.ctx.store.open_handovers(provider_id)
-            if h.customer_id == customer_id and h.integration_id in (None, integration_id)
-        ]
-        return candidates[-1] if candidates else None
+        store = self.ctx.store
+        handover = store.handover_by_customer(integration_id, customer_id, conversation_id)
+        if handover is None:
+            # The integration id is stored just before the first message goes out; an older
+            # record (or one from a process that stopped in between) may still lack it.
+            handover = store.handover_by_customer(None, customer_id, conversation_id)
+        if handover is None or handover.provider_id != provider_id:
+            return None
+        return handover
 
     # -- message kinds --------------------------------------------------------------------
     def _agent_message(

@@ -20,7 +20,7 @@ from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
 from om_bridge.bridge.handover.inbound import InboundQueue
-from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.handover.outbox import IN_FLIGHT_SECONDS, LEASE_SECONDS, Outbox
 from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 STATUS_ORDER = {"requested": 0, "queue": 1, "active": 2}
 # A flow that asks for a handover again while handling its refusal must not loop forever.
 MAX_FLOW_RUNS = 3
+# Conversations a handover moved away from, remembered so a late webhook of one cannot move it back.
+MAX_LEFT_CONVERSATIONS = 10
+
+
+def _bridge_setting(ctx: Any, name: str, default: float) -> float:
+    """A `[bridge]` reliability setting (README "Reliability"), or its default."""
+    return float(getattr(getattr(ctx.config, "bridge", None), name, default))
 
 
 class HandoverEngine:
@@ -55,6 +62,8 @@ class HandoverEngine:
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
             clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+            in_flight_seconds=_bridge_setting(ctx, "in_flight_seconds", IN_FLIGHT_SECONDS),
             senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
         self.cognigy.put_item = self.outbox.put
@@ -64,7 +73,13 @@ class HandoverEngine:
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
-        self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
+        self.inbound = InboundQueue(
+            ctx.store,
+            self._handle_inbound,
+            ctx.metrics,
+            clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+        )
         self.relayed = ctx.metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
         )
@@ -499,7 +514,14 @@ class HandoverEngine:
     def learn_conversation(
         self, handover: Handover, conversation_id: str | None, integration_id: str | None = None
     ) -> Handover:
-        """Record the Genesys conversation id the first time it is seen and start end detection."""
+        """Record the Genesys conversation id the first time it is seen and start end detection;
+        a different one later means the customer is in another conversation now: follow it."""
+        if (
+            conversation_id
+            and handover.conversation_id
+            and conversation_id != handover.conversation_id
+        ):
+            handover = self.follow_conversation(handover, conversation_id)
         fields: dict[str, Any] = {}
         if conversation_id and not handover.conversation_id:
             fields["conversation_id"] = conversation_id
@@ -518,6 +540,34 @@ class HandoverEngine:
         if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
             try:
                 self.ctx.completion.track(updated)
+            except Exception:
+                log.exception(messages.LOG_TRACK_FAILED, handover.id)
+        return updated
+
+    def follow_conversation(self, handover: Handover, conversation_id: str) -> Handover:
+        """Genesys put the customer in another conversation (after an outage, or after the old
+        one ended with its end event lost): record it, move end detection to it and check it
+        through REST at once. A conversation the handover has already left is never gone back
+        to (a late webhook of the old one changes nothing)."""
+        with self.ctx.store.session_lock(handover.session):
+            current = self.ctx.store.get_handover(handover.id)
+            if current is None or not current.is_open:
+                return current or handover
+            old = current.conversation_id
+            left = list((current.data or {}).get("left_conversations") or [])
+            if conversation_id == old or conversation_id in left:
+                return current
+            if old:
+                left = [*left, old][-MAX_LEFT_CONVERSATIONS:]
+            data = {**(current.data or {}), "left_conversations": left}
+            updated = self.ctx.store.update_handover(
+                handover.id, conversation_id=conversation_id, data=data
+            )
+        log.warning(messages.LOG_CONVERSATION_CHANGED, handover.id, old, conversation_id)
+        completion = self.ctx.completion
+        if completion is not None:
+            try:
+                completion.conversation_changed(updated, old)
             except Exception:
                 log.exception(messages.LOG_TRACK_FAILED, handover.id)
         return updated
@@ -572,11 +622,14 @@ class HandoverEngine:
         if item.kind == "disconnect":
             self.end_handover(item.payload["handover_id"], "cancelled", messages.USER_ENDED_REASON)
             return
-        if item.kind != "message" or not item.payload.get("first"):
+        if item.kind != "message":
             return
         handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))
         if handover is None or not handover.is_open:
             return
+        # Every message is sent with prefetchConversationId: the answer names the conversation
+        # the customer is in, which changes when Genesys opened a new one.
         conversation_id = result.get("conversationId") if isinstance(result, dict) else None
         handover = self.learn_conversation(handover, conversation_id, integration_id)
-        self.advance(handover.id, "queue")
+        if item.payload.get("first"):
+            self.advance(handover.id, "queue")

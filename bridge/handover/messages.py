@@ -41,6 +41,12 @@ RECEIPT_DELIVERY_FAILED: Final = "the message could not be delivered to the user
 # -- logs: outcomes and ids only, never message texts, payloads or secrets --
 LOG_OUTBOX_SENT: Final = "outbox item %s (%s) for %s sent after %d attempt(s)"
 LOG_OUTBOX_RETRY: Final = "outbox item %s (%s) for %s: %s; retry in %.2fs"
+LOG_OUTBOX_LEASE_LOST: Final = (
+    "outbox item %s (%s) for %s: its lease passed to another process meanwhile; left to it"
+)
+LOG_CONVERSATION_CHANGED: Final = (
+    "handover %s: Genesys moved the customer from conversation %s to %s; following it"
+)
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
 LOG_OUTBOX_ALERT: Final = "outbox item %s (%s) for %s cannot be delivered until fixed: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"

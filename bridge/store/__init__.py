@@ -21,6 +21,7 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    new_customer_id,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StoreConflict",
     "StoreError",
     "check_store_available",
+    "new_customer_id",
     "open_store",
     "sqlite_path",
 ]

@@ -59,6 +59,7 @@ class RedisStore(Store):
                 "OUTBOX_CLAIM",
                 "OUTBOX_REMOVE",
                 "OUTBOX_RETRY",
+                "OUTBOX_RENEW",
                 "APPEND_OUTPUT",
                 "ACQUIRE_LOCK",
                 "RELEASE_LOCK",
@@ -134,15 +135,17 @@ class RedisStore(Store):
         h = self._by_pointer(self._k("h:conv:", conversation_id))
         return h if h is not None and h.conversation_id == conversation_id else None
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        ids = cast(
-            "list[str]",
-            self._r.zrevrange(
-                self._k("h:cust:", customer_index(integration_id, customer_id)), 0, 0
-            ),
-        )
-        return self.get_handover(ids[0]) if ids else None
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        index = self._k("h:cust:", customer_index(integration_id, customer_id))
+        ids = cast("list[str]", self._r.zrange(index, 0, -1))
+        pipe = self._r.pipeline(transaction=False)
+        for handover_id in ids:
+            pipe.hgetall(self._k("h:", handover_id))
+        found = [decode_handover(raw) for raw in pipe.execute()]
+        return [h for h in found if h is not None and h.is_open]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
@@ -247,15 +250,42 @@ class RedisStore(Store):
         )
         return [decode_item(row) for row in rows]
 
-    def _remove(self, qp: str, item_id: int, error: str | None, client: Any = None) -> Any:
-        args: list[str | int] = [qp, int(item_id), "done" if error is None else "dead", error or ""]
+    def _remove(
+        self,
+        qp: str,
+        item_id: int,
+        error: str | None,
+        client: Any = None,
+        fence: str | None = None,
+    ) -> Any:
+        args: list[str | int] = [
+            qp,
+            int(item_id),
+            "done" if error is None else "dead",
+            error or "",
+            fence or "",
+        ]
         return self._scripts["OUTBOX_REMOVE"](keys=self._qkeys(qp), args=args, client=client)
 
-    def _retry(self, qp: str, item_id: int, next_attempt_at: float, error: str) -> None:
-        self._run(
-            "OUTBOX_RETRY",
-            self._qkeys(qp)[:3],
-            [qp, int(item_id), repr(float(next_attempt_at)), error],
+    def _retry(
+        self, qp: str, item_id: int, next_attempt_at: float, error: str, fence: str | None = None
+    ) -> bool:
+        return bool(
+            self._run(
+                "OUTBOX_RETRY",
+                self._qkeys(qp)[:3],
+                [qp, int(item_id), repr(float(next_attempt_at)), error, fence or ""],
+            )
+        )
+
+    def _renew(self, qp: str, item_id: int, owner: str, lease_seconds: float) -> bool:
+        keys = self._qkeys(qp)
+        return bool(
+            self._run(
+                "OUTBOX_RENEW",
+                [keys[1], keys[2]],
+                [qp, int(item_id), owner, repr(time.time() + lease_seconds)],
+            )
         )
 
     def _items(self, qp: str, ids: list[str]) -> list[OutboxItem]:
@@ -292,18 +322,26 @@ class RedisStore(Store):
         each claim counts as an attempt."""
         return self._claim(self.prefix, now, limit, lease_seconds, owner)
 
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head (no-op if
-        it is already gone)."""
-        self._remove(self.prefix, item_id, None)
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self.prefix, item_id, None, fence=owner))
 
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        self._retry(self.prefix, item_id, next_attempt_at, error)
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry(self.prefix, item_id, next_attempt_at, error, owner)
 
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
-        self._remove(self.prefix, item_id, error)
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self.prefix, item_id, error, fence=owner))
+
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False if it lost it."""
+        return self._renew(self.prefix, item_id, owner, lease_seconds)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
@@ -382,13 +420,21 @@ class RedisStore(Store):
         self._done_result(self._inbound_done(item_id, owner, lease_seconds), completion)
         return completion.next_item
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry(self._ip, item_id, next_attempt_at, error)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry(self._ip, item_id, next_attempt_at, error, owner)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
-        self._remove(self._ip, item_id, error)
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item; False if it lost it."""
+        return self._renew(self._ip, item_id, owner, lease_seconds)
+
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self._ip, item_id, error, fence=owner))
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""
@@ -491,6 +537,7 @@ class RedisStore(Store):
 
     def close(self) -> None:
         """Stop the pub/sub thread and close the connection pool."""
+        self._stop_renewing()
         with self._subscriber_lock:
             if self._subscriber is not None:
                 self._subscriber.stop()

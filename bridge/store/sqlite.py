@@ -193,12 +193,17 @@ class SqliteStore(Store):
         """The newest handover (open or ended) with this Genesys conversation id, or None."""
         return self._one("conversation_id = ?", (conversation_id,))
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        return self._one(
-            "customer_id = ? AND integration_id IS ? AND ended_at IS NULL",
-            (customer_id, integration_id),
-        )
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        with self._db.read() as c:
+            rows = c.execute(
+                f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE customer_id = ? "
+                "AND integration_id IS ? AND ended_at IS NULL ORDER BY created_at, rowid",
+                (customer_id, integration_id),
+            ).fetchall()
+        return [h for h in map(_handover, rows) if h is not None]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
@@ -348,20 +353,24 @@ class SqliteStore(Store):
         dead_error: str | None,
         owner: str | None = None,
         lease_seconds: float = 0.0,
+        fence: str | None = None,
     ) -> tuple[bool, OutboxItem | None]:
         """Take an item off its queue (deleted, or dead-lettered with `dead_error`); the next
-        item of its key becomes the head, leased to `owner` when one is given. Returns (removed,
-        the next item if it was leased)."""
+        item of its key becomes the head, leased to `owner` when one is given. With a `fence`,
+        only while that owner holds its lease. Returns (removed, the next item if it was
+        leased)."""
         if dead_error is None:
             row = c.execute(
-                f"DELETE FROM {table} WHERE id = ? AND dead = 0 RETURNING key, head", (item_id,)
+                f"DELETE FROM {table} WHERE id = ? AND dead = 0 "
+                "AND (?2 IS NULL OR lease_owner = ?2) RETURNING key, head",
+                (item_id, fence),
             ).fetchone()
         else:
             row = c.execute(
                 f"UPDATE {table} SET dead = 1, last_error = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id = ? AND dead = 0 "
-                "RETURNING key, head",
-                (dead_error, item_id),
+                "AND (?3 IS NULL OR lease_owner = ?3) RETURNING key, head",
+                (dead_error, item_id, fence),
             ).fetchone()
             if row is not None:
                 c.execute(f"UPDATE {table} SET head = 0 WHERE id = ?", (item_id,))
@@ -385,13 +394,25 @@ class SqliteStore(Store):
             c, "inbound", completion.item_id, None, completion.owner, completion.lease_seconds
         )
 
-    def _retry(self, table: str, item_id: int, next_attempt_at: float, error: str) -> None:
+    def _retry(
+        self, table: str, item_id: int, next_attempt_at: float, error: str, fence: str | None
+    ) -> bool:
         with self._db.write() as c:
-            c.execute(
+            cur = c.execute(
                 f"UPDATE {table} SET next_attempt_at = ?, last_error = ?, "
-                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0",
-                (next_attempt_at, error, item_id),
+                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0 "
+                "AND (?4 IS NULL OR lease_owner = ?4)",
+                (next_attempt_at, error, item_id, fence),
             )
+            return cur.rowcount == 1
+
+    def _renew(self, table: str, item_id: int, owner: str, lease_seconds: float) -> bool:
+        with self._db.write() as c:
+            cur = c.execute(
+                f"UPDATE {table} SET lease_until = ? WHERE id = ? AND dead = 0 AND lease_owner = ?",
+                (self._clock() + lease_seconds, item_id, owner),
+            )
+            return cur.rowcount == 1
 
     def _pending(self, table: str, key: str | None) -> list[OutboxItem]:
         where, args = ("AND key = ? ", (key,)) if key is not None else ("", ())
@@ -426,20 +447,28 @@ class SqliteStore(Store):
         each claim counts as an attempt."""
         return self._claim("outbox", now, limit, lease_seconds, owner)
 
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head (no-op if
-        it is already gone)."""
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "outbox", item_id, None)
+            return self._remove(c, "outbox", item_id, None, fence=owner)[0]
 
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        self._retry("outbox", item_id, next_attempt_at, error)
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry("outbox", item_id, next_attempt_at, error, owner)
 
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "outbox", item_id, error)
+            return self._remove(c, "outbox", item_id, error, fence=owner)[0]
+
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False if it lost it."""
+        return self._renew("outbox", item_id, owner, lease_seconds)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
@@ -481,14 +510,22 @@ class SqliteStore(Store):
         with self._db.write() as c:
             return self._remove(c, "inbound", item_id, None, owner, lease_seconds)[1]
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry("inbound", item_id, next_attempt_at, error)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry("inbound", item_id, next_attempt_at, error, owner)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item; False if it lost it."""
+        return self._renew("inbound", item_id, owner, lease_seconds)
+
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "inbound", item_id, error)
+            return self._remove(c, "inbound", item_id, error, fence=owner)[0]
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""
@@ -612,4 +649,5 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         """Close every connection of this store."""
+        self._stop_renewing()
         self._db.close()

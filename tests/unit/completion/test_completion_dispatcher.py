@@ -248,3 +248,26 @@ def test_end_failure_is_reported_and_can_be_retried(store):
     assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.FAILED
     assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.END
     assert store.get_handover(h.id).status == "completed"
+
+
+def test_the_end_of_a_conversation_two_older_handovers_share_ends_both(store, ends):
+    # Handovers stored by an older version used the user id as the Genesys customer id, so two
+    # sessions of one user could be threaded into one conversation.
+    old = []
+    for n, session in enumerate(("s-a", "s-b")):
+        h = Handover.new(
+            SessionKey("demo", "user-1", session),
+            "p1",
+            "user-1",
+            integration_id="integ-1",
+            conversation_id="shared",
+            status="active",
+            created_at=time.time() - 10 + n,
+        )
+        old.append(store.create_handover(h))
+    own = handover(store, conversation="other", customer="om-own")  # not in that conversation
+    disp = make(store, ends)
+    decision = disp.dispatch(event(ev.CUSTOMER_END, conversation="shared"))
+    assert decision.action == d.END
+    assert [store.get_handover(h.id).status for h in old] == ["completed", "completed"]
+    assert store.get_handover(own.id).is_open
