@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from om_bridge.bridge import messages
 from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
+from om_bridge.bridge.config.model import MIN_WEBHOOK_SECRET_LENGTH
 from om_bridge.bridge.endpoint.hub import OutputHub
 from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
@@ -142,6 +143,13 @@ def check_startup(config: Config, flags: Flags) -> None:
         for key in ("client_secret", "webhook_secret"):
             if not _reveal(getattr(p, key, None)):
                 raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
+        length = len(_reveal(p.webhook_secret))
+        if length < MIN_WEBHOOK_SECRET_LENGTH:
+            raise StartupError(
+                messages.SHORT_WEBHOOK_SECRET.format(
+                    provider=pid, minimum=MIN_WEBHOOK_SECRET_LENGTH, length=length
+                )
+            )
     if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
         users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
         raise StartupError(
@@ -158,7 +166,7 @@ def load_settings(
     path = tc.get("config_path") or environ.get(CONFIG_ENV) or None
     config = load_config(path, environ=environ, overrides=tc.get("config"))
     try:
-        flags = Flags.from_env(environ)
+        flags = Flags.from_config(config, environ)
     except ValueError as exc:
         raise StartupError(messages.BAD_FLAGS.format(error=exc)) from None
     check_startup(config, flags)

@@ -36,6 +36,9 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
             "cognigy_version": "4.100",
             "log_level": "INFO",
         },
+        # The flags the demo needs, in the file itself: `om-bridge check` and `om-bridge serve`
+        # on this file work from any shell (the environment may still override each one).
+        "features": demo_features(),
         "endpoints": [
             {
                 "url_token": DEMO_TOKEN,
@@ -63,8 +66,21 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
     }
 
 
+def demo_features() -> dict[str, Any]:
+    """The `[features]` table of the demo (Cognigy's names; every switch the handover needs on)."""
+    return {
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM": True,
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
+        "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*",
+        "GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE": True,
+        "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST": True,
+        # The demo identity of docs/design.md §9 (public); a real deployment writes "env:NAME".
+        "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": DEMO_EVENTBRIDGE_KEY,
+    }
+
+
 def demo_environ() -> dict[str, str]:
-    """The feature flags the demo runs with (Cognigy's names; every switch the handover needs on)."""
+    """The demo's feature flags as environment variables (for a config without `[features]`)."""
     return {
         "FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
         "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
@@ -113,9 +129,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         write_config(config_path, demo_config(bridge_url, sandbox.url, data_dir))
-        environ = {**os.environ, **demo_environ()}
         try:
-            app = create_app({"config_path": str(config_path), "environ": environ})
+            # The written file alone configures the bridge: what `check` reads is what runs.
+            app = create_app({"config_path": str(config_path), "environ": dict(os.environ)})
         except ConfigError as exc:
             print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
             return 2

@@ -5,6 +5,15 @@ from __future__ import annotations
 # start-up
 STARTUP_FAILED = "om-bridge cannot start: {error}"
 MISSING_PROVIDER_SECRET = 'providers[{provider}].{key}: required (a secret, e.g. "env:NAME")'
+SHORT_WEBHOOK_SECRET = (
+    "providers[{provider}].webhook_secret: must be at least {minimum} characters (it has {length}); "
+    "use the Outbound Notification Webhook Signature Secret Token of a sufficiently random string"
+)
+SERVE_NO_CONFIG = (
+    "no configuration file: looked for {looked} (and OM_BRIDGE_CONFIG is not set); pass "
+    "--config PATH, or run `om-bridge demo` to write {fallback}"
+)
+SERVE_USING_CONFIG = "om-bridge: using configuration file {path}"
 MISSING_EVENTBRIDGE_KEY = (
     "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY is not set but FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST "
     'is on and provider "{provider}" uses completion "eventbridge": set the API key the EventBridge '

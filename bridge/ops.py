@@ -26,6 +26,25 @@ if TYPE_CHECKING:
 
 PREFIX = "om_bridge_"
 READY_CACHE_SECONDS = 5.0
+# Label values are a fixed set: anything else a client can send (an invented HTTP method, a
+# provider's status string) is counted as OTHER, so the number of series stays bounded.
+OTHER = "other"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def bounded(value: object, allowed: frozenset[str] | set[str]) -> str:
+    """`value` as a metric label when it is one of `allowed`, else "other"."""
+    text = str(value)
+    return text if text in allowed else OTHER
+
+
+def status_label(status: object) -> str:
+    """An HTTP status as a label: the three digits of 100–599, else "other"."""
+    try:
+        code = int(str(status))
+    except ValueError:
+        return OTHER
+    return str(code) if 100 <= code <= 599 else OTHER
 
 
 class Metrics:
@@ -153,7 +172,9 @@ def readyz():  # type: ignore[no-untyped-def]
 
 @bp.get("/metrics")
 def metrics():  # type: ignore[no-untyped-def]
-    return Response(_ctx().metrics.render(), mimetype=CONTENT_TYPE_LATEST)
+    # `content_type`, not `mimetype`: CONTENT_TYPE_LATEST already names its charset, and
+    # Flask adds a second one to a mimetype (Prometheus may refuse that header).
+    return Response(_ctx().metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask, ctx: BridgeContext) -> None:
@@ -188,10 +209,11 @@ def init_app(app: Flask, ctx: BridgeContext) -> None:
         response.headers["X-Request-Id"] = g.get("request_id", "-")
         # The route pattern, never the concrete path: paths carry user and session ids.
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(route, request.method, str(response.status_code)).inc()
+        method = bounded(request.method, HTTP_METHODS)
+        requests_total.labels(route, method, status_label(response.status_code)).inc()
         started = g.get("request_started")
         if started is not None:
-            latency.labels(route, request.method).observe(time.perf_counter() - started)
+            latency.labels(route, method).observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request

@@ -20,8 +20,11 @@ BRIDGE_DEFAULTS: Final = MappingProxyType(
         "environment": "production",
         "cognigy_version": "4.100",
         "log_level": "INFO",
+        "log_format": "text",
     }
 )
+# A webhook secret shorter than this is refused at start-up (README, "1. Create a Platform").
+MIN_WEBHOOK_SECRET_LENGTH: Final = 16
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
 # through the Notifications API (seed, "Prerequisites").
 EVENTBRIDGE_SINCE: Final = (4, 100)
@@ -46,6 +49,7 @@ class BridgeSettings:
     environment: str
     cognigy_version: str
     log_level: str
+    log_format: str = "text"
     extension_api_key: Secret | None = None
 
     @property
@@ -105,6 +109,9 @@ class Config:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     providers: Mapping[str, Provider] = field(default_factory=dict)
     source: str = "defaults"  # where it came from, for messages
+    # The `[features]` table: Cognigy's flag names → their values as flag strings (the API key
+    # as a `Secret`); the environment overrides each one (`Flags.from_config`).
+    features: Mapping[str, str | Secret] = field(default_factory=dict)
 
     def endpoint(self, url_token: str) -> Endpoint:
         """The endpoint with this url_token; UnknownName if there is none."""

@@ -18,12 +18,15 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
+from om_bridge.bridge.ops import bounded
 from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
+# Open Messaging receipt statuses (docs/reference/genesys-open-messaging.md); others count as "other".
+RECEIPT_STATUSES = frozenset({"Delivered", "Read", "Failed", "Published", "Sent", "Removed"})
 
 
 class AgentSide:
@@ -49,7 +52,7 @@ class AgentSide:
         customer_id = (channel.get("to") or {}).get("id")
         handover = self.find(provider_id, integration_id, customer_id)
         if kind == "Receipt":
-            self.receipts.labels(str(payload.get("status") or "unknown")).inc()
+            self.receipts.labels(bounded(payload.get("status"), RECEIPT_STATUSES)).inc()
             log.debug(
                 messages.LOG_RECEIPT,
                 payload.get("id"),

@@ -35,6 +35,7 @@ from om_bridge.bridge.genesys.errors import (
 )
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
@@ -231,7 +232,7 @@ class Outbox:
                 "POST", path, params=params, json_body=payload["body"], retry=False
             )
         except GenesysError as err:
-            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            self._calls.labels(item.kind, status_label(err.status or "error")).inc()
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result

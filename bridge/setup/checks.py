@@ -52,7 +52,7 @@ def check_environment(target: Target, log: StepLog) -> None:
 def check_flags(target: Target, log: StepLog) -> None:
     """The feature flags and organisation whitelists let every endpoint of this provider use it."""
     try:
-        flags = Flags.from_env(target.environ)
+        flags = Flags.from_config(target.config, target.environ)
     except ValueError as exc:
         log.failed(m.T_FLAGS, m.FLAGS_ERROR.format(error=exc), m.FLAGS_FIX, m.SEED_PREREQUISITES)
         return

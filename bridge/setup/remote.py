@@ -341,7 +341,7 @@ def check_permissions(target: Target, integration_id: str | None, log: StepLog) 
 def check_completion(target: Target, log: StepLog, client: Any) -> None:
     """The completion mode is wired (bridge.completion.wiring), one line per wiring check."""
     try:
-        flags = Flags.from_env(target.environ)
+        flags = Flags.from_config(target.config, target.environ)
         checks = wiring_status(target.config, flags, target.id, client)
     except Exception as exc:
         log.failed(
