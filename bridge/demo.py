@@ -96,7 +96,8 @@ def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
     return {
         "seed": {"webhook_url": bridge_url + WEBHOOK_PATH},
         "eventbridge": {
-            "url": bridge_url + EVENTBRIDGE_PATH,
+            # Cognigy's guide: the API destination is the webhook URL itself.
+            "url": bridge_url + WEBHOOK_PATH,
             "auth": {"type": "apikey", "header": "Authorization", "value": DEMO_EVENTBRIDGE_KEY},
         },
     }

@@ -94,6 +94,10 @@ class CompletionDispatcher:
                     media=event.media_type, message=event.message_type
                 ),
             )
+        if self.check_org and event.source == ev.EVENTBRIDGE and not event.organization_id:
+            # Genesys always names its organisation in an EventBridge `source`: an event without
+            # one is not from the partner event source and may end nothing.
+            return Decision(REJECT, messages.ORG_MISSING)
         handover = self._find(event, allowed)
         if handover is None:
             if event.conversation_id:

@@ -25,6 +25,11 @@ DATA_ACTION_BAD_CREDENTIAL = (
 BAD_JSON = "the body is not valid JSON: {error}"
 BAD_SCHEMA = "the body does not match schema {schema}: at {path}: {message}"
 TOO_LARGE = "the body is larger than {limit} bytes"
+ORG_MISSING = (
+    "the event's source names no Genesys organisation "
+    "(aws.partner/genesys.com/cloud/<orgId>/<suffix>); set "
+    "SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK=true only if the events really come from Genesys"
+)
 ORG_MISMATCH = (
     "the event's Genesys organisation {got} is not the organisation {expected} configured for "
     'provider "{provider}" (set SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK=true if one '

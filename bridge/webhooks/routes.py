@@ -33,6 +33,8 @@ MAX_BODY_BYTES = 512_000
 # Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
 DEDUPE_TTL_SECONDS = 86_400.0
 PROVIDER_TYPE = "genesysCloudOM"
+# Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
+ENVELOPE_KEYS = ("detail-type", "source", "detail")
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 # Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
@@ -88,6 +90,10 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
         )
     header = request.headers.get(SIGNATURE_HEADER)
     if header is None:
+        # Unsigned: an EventBridge API destination (Cognigy's guide points it here, with the
+        # API key in Authorization) or a data-action end request; told apart by key and shape.
+        if ctx.completion is not None and _is_eventbridge(ctx, raw):
+            return ctx.completion.handle_eventbridge(request.headers.get("Authorization"), raw)
         return _data_action(ctx, raw)
     provider_id = verifying_provider(ctx, raw, header)
     if provider_id is None:
@@ -166,6 +172,24 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
         return None
     path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
+
+
+def _is_eventbridge(ctx: BridgeContext, raw: bytes) -> bool:
+    """An EventBridge delivery: its Authorization is the EventBridge API key (constant time),
+    or its body has the EventBridge envelope's shape (`detail-type`, `source`, `detail`), in
+    which case the EventBridge handler answers the missing or wrong key."""
+    from om_bridge.bridge.completion.payloads import same_secret
+
+    key = ctx.completion.settings.eventbridge_key if ctx.completion is not None else ""
+    if key and same_secret(request.headers.get("Authorization"), key):
+        return True
+    if b'"detail-type"' not in raw:
+        return False  # cheap: no envelope without this key
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(body, dict) and all(k in body for k in ENVELOPE_KEYS)
 
 
 def _data_action(ctx: BridgeContext, raw: bytes):  # type: ignore[no-untyped-def]
