@@ -76,17 +76,26 @@ class CompletionDispatcher:
         self._lock = threading.Lock()
 
     # --- the decision ------------------------------------------------------------------------
-    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
+    def dispatch(
+        self,
+        event: CompletionEvent,
+        providers: Iterable[str] | None = None,
+        *,
+        check_only: bool = False,
+    ) -> Decision:
         """Decide and act on one event; `providers` limits which providers' handovers it may
-        touch (the data-action credential names them)."""
+        touch (the data-action credential names them). With `check_only` (an unauthenticated
+        sender) an end event never ends anything itself: it schedules a REST check."""
         allowed = set(providers) if providers is not None else None
-        decision = self._decide(event, allowed)
+        decision = self._decide(event, allowed, check_only)
         log.info(
             messages.LOG_DECISION, event.source, event.describe(), decision.action, decision.reason
         )
         return decision
 
-    def _decide(self, event: CompletionEvent, allowed: set[str] | None) -> Decision:
+    def _decide(
+        self, event: CompletionEvent, allowed: set[str] | None, check_only: bool = False
+    ) -> Decision:
         if not event.is_open_messaging():
             return Decision(
                 IGNORE,
@@ -132,6 +141,12 @@ class CompletionDispatcher:
                 messages.R_ALREADY_ENDED.format(handover=handover.id, status=handover.status),
                 handover.id,
             )
+        if check_only:
+            if event.kind in (ev.CUSTOMER_END, ev.AGENT_END, ev.ACW):
+                due = self.clock() if event.kind == ev.CUSTOMER_END else None
+                return self._wait(handover, event, due=due, check_only=True)
+            # An unauthenticated transfer or agent start cancels nothing.
+            return Decision(IGNORE, messages.R_IGNORED_KIND.format(kind=event.kind), handover.id)
         if event.kind == ev.CUSTOMER_END and not event.conversation_id:
             # Cognigy's data-action body names only the customer: after a second handover on the
             # same customer (and the conversation id Genesys re-opened), a late or retried body of
@@ -199,7 +214,13 @@ class CompletionDispatcher:
             )
         return Decision(END, reason, handover.id)
 
-    def _wait(self, handover: Any, event: CompletionEvent, due: float | None = None) -> Decision:
+    def _wait(
+        self,
+        handover: Any,
+        event: CompletionEvent,
+        due: float | None = None,
+        check_only: bool = False,
+    ) -> Decision:
         """Persist a pending end due `due` (default: after the transfer grace period); the sweeper
         ends it then, unless Genesys shows a live agent or queue leg."""
         kind = _WAIT_KINDS.get(event.kind, "user.end")
@@ -218,12 +239,17 @@ class CompletionDispatcher:
             "pending_kind": kind,
             "pending_source": event.source,
             "pending_since": event.event_time if event.event_time else now,
+            # Only Genesys' own word (the customer ended) may end a check-only request.
+            "confirm_only": check_only,
         }
         # Persisted, so a restart keeps the pending end (the sweeper reloads it).
         self.store.update_handover(handover.id, pending_end_at=due, data=data)
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
-        text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
+        if check_only:
+            text = messages.R_CHECK
+        else:
+            text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
         return Decision(
             WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)), handover.id
         )

@@ -82,9 +82,16 @@ class CompletionService:
         """The configured providers by id."""
         return self.ctx.config.providers
 
-    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
-        """Hand one event to the dispatcher (every edge calls this)."""
-        decision = self.dispatcher.dispatch(event, providers)
+    def dispatch(
+        self,
+        event: CompletionEvent,
+        providers: Iterable[str] | None = None,
+        *,
+        check_only: bool = False,
+    ) -> Decision:
+        """Hand one event to the dispatcher (every edge calls this); `check_only` for a request
+        whose sender is not authenticated (ends only after Genesys confirms)."""
+        decision = self.dispatcher.dispatch(event, providers, check_only=check_only)
         self._decisions.labels(event.source, decision.action).inc()
         return decision
 

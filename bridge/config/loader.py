@@ -256,10 +256,6 @@ class _Builder:
                 value=self.secret(a.get("value"), *at, "data_action_auth", "value"),
             )
         mode = p.get("completion") or default_completion(cognigy_version)
-        if mode == "webhook" and auth is None:
-            self.errors.append(
-                f"{key_path([*at, 'data_action_auth'])}: {messages.WEBHOOK_NEEDS_AUTH}"
-            )
         return Provider(
             id=p["id"],
             type=p["type"],
