@@ -150,11 +150,34 @@ def check_startup(config: Config, flags: Flags) -> None:
                     provider=pid, minimum=MIN_WEBHOOK_SECRET_LENGTH, length=length
                 )
             )
+    check_flows(config)
     if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
         users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
         raise StartupError(
             messages.MISSING_EVENTBRIDGE_KEY.format(provider=", ".join(users) or "*")
         )
+
+
+def check_flows(config: Config) -> None:
+    """Every endpoint's flow loads and every node config in it validates; else a StartupError
+    naming the endpoint (and the node), instead of a failure on every message later."""
+    from om_bridge.bridge.flow import ChartError, config_problems, load_chart
+
+    problems = []
+    for token, endpoint in config.endpoints.items():
+        try:
+            chart = load_chart(endpoint.flow)
+        except (ChartError, OSError) as exc:
+            problems.append(messages.ENDPOINT_FLOW_FAILED.format(endpoint=token, error=exc))
+            continue
+        for problem in config_problems(chart):
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(
+                    endpoint=token, error=f"flow {endpoint.flow!r}: {problem}"
+                )
+            )
+    if problems:
+        raise StartupError("; ".join(problems))
 
 
 def load_settings(

@@ -9,6 +9,7 @@ SHORT_WEBHOOK_SECRET = (
     "providers[{provider}].webhook_secret: must be at least {minimum} characters (it has {length}); "
     "use the Outbound Notification Webhook Signature Secret Token of a sufficiently random string"
 )
+ENDPOINT_FLOW_FAILED = "endpoints[{endpoint}].flow: {error}"
 SERVE_NO_CONFIG = (
     "no configuration file: looked for {looked} (and OM_BRIDGE_CONFIG is not set); pass "
     "--config PATH, or run `om-bridge demo` to write {fallback}"

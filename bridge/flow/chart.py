@@ -66,7 +66,24 @@ class Chart:
         )
         if errors:
             e = errors[0]
-            where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+            path = list(e.absolute_path)
+            where = "/".join(str(p) for p in path) or "(root)"
+            nodes_list = data.get("nodes") if isinstance(data, dict) else None
+            if len(path) > 2 and path[0] == "nodes" and isinstance(nodes_list, list):
+                raw = nodes_list[path[1]] if isinstance(path[1], int) else None
+                if isinstance(raw, dict):  # name the node as the chart author knows it
+                    inner = "/".join(str(p) for p in path[2:])
+                    raise ChartError(
+                        messages.chart_invalid(
+                            name,
+                            messages.node_config_invalid(
+                                str(raw.get("_id")),
+                                str(raw.get("label") or raw.get("type")),
+                                str(raw.get("type")),
+                                f"{inner}: {e.message}",
+                            ),
+                        )
+                    )
             raise ChartError(messages.chart_invalid(name, f"{where}: {e.message}"))
         nodes: dict[str, ChartNode] = {}
         for raw in data["nodes"]:
@@ -146,6 +163,28 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
                 raise bad(f"Go To node {node.id!r} selects missing node {target!r}")
             if flow and flow != chart.id:
                 raise bad(f"Go To node {node.id!r} selects another flow {flow!r}")
+
+
+def config_problems(chart: Chart) -> list[str]:
+    """Every node whose config does not validate against its schemas/nodes/<type>.json, as
+    "node <id> (<label>, <type>): <path>: <problem>" (the runtime would fail on it per message)."""
+    found = []
+    for node in chart.nodes.values():
+        try:
+            checker = schemas.validator(f"nodes/{node.type}")
+        except KeyError:
+            continue  # a type without a config schema has nothing to check
+        error = next(
+            iter(sorted(checker.iter_errors(node.config), key=lambda e: list(e.path))), None
+        )
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "config"
+            found.append(
+                messages.node_config_invalid(
+                    node.id, node.label or node.type, node.type, f"{where}: {error.message}"
+                )
+            )
+    return found
 
 
 def template_names() -> list[str]:

@@ -37,5 +37,9 @@ def chart_invalid(name: str, problem: str) -> str:
     return f"flow chart {name!r} is invalid: {problem}"
 
 
+def node_config_invalid(node_id: str, label: str, node_type: str, problem: str) -> str:
+    return f"node {node_id!r} ({label!r}, {node_type}) has an invalid config: {problem}"
+
+
 def chart_not_found(name: str, known: list[str]) -> str:
     return f"no flow chart {name!r} (templates: {', '.join(known)}; or give a file path)"

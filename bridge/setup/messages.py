@@ -23,6 +23,12 @@ def seed(step: str) -> str:
 T_REGION = "Genesys region"
 T_ENVIRONMENT = "Environment"
 T_FLAGS = "Feature flags"
+T_FLOWS = "Endpoint flows"
+FLOWS_OK = "every flow loads and its node configs are valid ({flows})"
+FLOWS_FIX = (
+    "set each endpoint's flow to a template name (demo-bot, genesys-handover) or a chart file, "
+    "and fix the node named above"
+)
 T_TOKEN = "OAuth client credentials"
 T_INTEGRATION = "Open Messaging integration"
 T_WEBHOOK_URL = "Webhook URL"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import tomli_w
 
@@ -229,3 +231,34 @@ def test_scheme_less_copilot_base_url_gets_https(tmp_path):
 
     config, _f, _ = load_settings({"config_path": _demo_file(tmp_path, copilot), "environ": {}})
     assert config.endpoints["demo"].copilot_base_url == "https://copilot.example.com/base/"
+
+
+def test_unknown_flow_stops_start_up_naming_the_endpoint(tmp_path):
+    def unknown(c):
+        c["endpoints"][0]["flow"] = "no-such-flow"
+
+    with pytest.raises(
+        StartupError, match=r"endpoints\[demo\]\.flow: no flow chart 'no-such-flow'"
+    ):
+        load_settings({"config_path": _demo_file(tmp_path, unknown), "environ": {}})
+
+
+def test_invalid_node_config_stops_start_up_naming_endpoint_and_node(tmp_path):
+    import json
+
+    from om_bridge.flows import __file__ as flows_init
+
+    chart = json.loads((Path(flows_init).parent / "demo-bot.json").read_text())
+    say = next(n for n in chart["nodes"] if n["_id"] == "say-hello")
+    say["config"]["handoverOutput"] = "everyone"
+    flow_file = tmp_path / "broken-bot.json"
+    flow_file.write_text(json.dumps(chart))
+
+    def broken(c):
+        c["endpoints"][0]["flow"] = str(flow_file)
+
+    with pytest.raises(StartupError) as info:
+        load_settings({"config_path": _demo_file(tmp_path, broken), "environ": {}})
+    text = str(info.value)
+    assert "endpoints[demo].flow" in text and "'say-hello'" in text and "'Greeting'" in text
+    assert "handoverOutput" in text
