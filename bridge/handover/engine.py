@@ -205,6 +205,7 @@ class HandoverEngine:
         flow at once with `input.handover.status = "error"`). Call with the session lock held."""
         runtime = self.runtime(endpoint.flow)
         outputs: list[Output] = []
+        reported = False
         for _ in range(MAX_FLOW_RUNS):
             result = runtime.run(state, flow_input)
             state = result.state
@@ -216,6 +217,25 @@ class HandoverEngine:
                     result.error.node_id,
                     result.error.message,
                 )
+                if reported:
+                    break  # the flow's own error path failed too: stop, never loop
+                # The flow hears of its failure as Cognigy reports a handover error: the run
+                # goes on below the failed node with input.handover.status = "error", so the
+                # template's error case tells the user instead of a silent dead end.
+                reported = True
+                state.wait_node = runtime.chart.successor(result.error.node_id)
+                flow_input = FlowInput(
+                    text=None,
+                    data=None,
+                    user_id=key.user_id,
+                    session_id=key.session_id,
+                    url_token=key.url_token,
+                    handover={
+                        "status": "error",
+                        "error": {"reason": "error", "message": str(result.error)},
+                    },
+                )
+                continue
             if result.handover is None:
                 break
             accepted, error = self.starter.begin(endpoint, key, state, result.handover)

@@ -174,3 +174,24 @@ def test_accepted_message_is_said_to_the_user(make_bridge_env, tmp_path):
     assert reply["text"].endswith("An agent will be with you shortly.")
     assert reply["outputStack"][-1]["text"] == "An agent will be with you shortly."
     assert wait_conversation_id(env)
+
+
+def test_a_node_error_reaches_the_flow_as_handover_error(make_bridge_env, tmp_path):
+    # A nested JSON custom attribute is refused by the Handover node: the flow hears it as
+    # input.handover.status = "error" with the reason, and its error case tells the user.
+    env = make_bridge_env()
+    flow = flow_config(
+        demo_flow_with(
+            tmp_path,
+            says=ERROR_SAY,
+            genesysCustomAttributesMode="json",
+            genesysCustomAttributes={"order": {"id": 7}},
+        )
+    )
+    env.restart_bridge(config=flow)
+    env.say("hello")
+    reply = env.say("agent")
+    assert "Handover error: " in reply["text"], reply
+    assert "order" in reply["text"] and "Handover to Human Agent" in reply["text"]
+    assert handover_of(env) is None
+    assert "You said" in env.say("still there?")["text"]
