@@ -99,6 +99,14 @@ def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
             # Cognigy's guide: the API destination is the webhook URL itself.
             "url": bridge_url + WEBHOOK_PATH,
             "auth": {"type": "apikey", "header": "Authorization", "value": DEMO_EVENTBRIDGE_KEY},
+            # Cognigy's guide (2025.22+): customer.end, plus user.start so a new or transferred
+            # agent is known at once; user.end and acw as 4.100–2025.11 set them up.
+            "topics": [
+                "v2.detail.events.conversation.{id}.customer.end",
+                "v2.detail.events.conversation.{id}.user.start",
+                "v2.detail.events.conversation.{id}.user.end",
+                "v2.detail.events.conversation.{id}.acw",
+            ],
         },
     }
 

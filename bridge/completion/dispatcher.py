@@ -63,6 +63,7 @@ class CompletionDispatcher:
         find_by_customer: CustomerLookup,
         clock: Callable[[], float],
         on_pending: Callable[[str, float], None] | None = None,
+        on_agent_change: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._end_fn = end
@@ -72,6 +73,7 @@ class CompletionDispatcher:
         self._find_by_customer = find_by_customer
         self.clock = clock
         self.on_pending = on_pending
+        self.on_agent_change = on_agent_change
         self._latch: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -161,6 +163,10 @@ class CompletionDispatcher:
                     source=event.source,
                 ),
             )
+        if event.kind in (ev.TRANSFER, ev.AGENT_END, ev.ACW, ev.AGENT_START):
+            # The agent leg changed: who serves the handover (and whether anyone is connected)
+            # is read from Genesys once, not per message.
+            self._agent_changed(handover.id)
         if event.kind == ev.TRANSFER:
             return Decision(
                 IGNORE, messages.R_TRANSFER.format(disconnect=event.disconnect_type), handover.id
@@ -263,6 +269,14 @@ class CompletionDispatcher:
             return Decision(IGNORE, messages.R_NOTHING_PENDING, handover.id)
         self.cancel_pending(handover.id)
         return Decision(CANCEL, messages.R_CANCELLED, handover.id)
+
+    def _agent_changed(self, handover_id: str) -> None:
+        if self.on_agent_change is None:
+            return
+        try:
+            self.on_agent_change(handover_id)
+        except Exception:  # learning the agent is a nicety; the decision stands
+            log.exception("agent change of handover %s not handled", handover_id)
 
     def cancel_pending(self, handover_id: str) -> None:
         """Forget a pending end (a new agent joined / a transfer is in progress)."""

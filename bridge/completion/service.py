@@ -60,6 +60,7 @@ class CompletionService:
             find_by_customer=self._find_by_customer,
             clock=ctx.clock,
             on_pending=self._on_pending,
+            on_agent_change=self._on_agent_change,
         )
         self.sweeper = PendingEndSweeper(
             ctx.store,
@@ -192,6 +193,11 @@ class CompletionService:
     def _org_of(self, provider_id: str) -> str | None:
         provider = self.ctx.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
+
+    def _on_agent_change(self, handover_id: str) -> None:
+        engine = getattr(self.ctx, "engine", None)
+        if engine is not None:
+            engine.agent_changed(handover_id)
 
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)

@@ -185,6 +185,11 @@ class AgentSide:
         for event in payload.get("events") or []:
             if not isinstance(event, dict) or event.get("eventType") != "Typing":
                 continue
+            if handover.status != "active" or (handover.agent or {}).get("stale"):
+                # Only a connected agent types: the handover is active, and after a transfer
+                # this is the new agent (read once, before their first message).
+                handover = self.engine.advance(handover.id, "active") or handover
+                self.engine.agent_changed(handover.id)
             typing = event.get("typing") or {}
             data: dict[str, Any] = {"typing": True}
             if typing.get("duration") is not None:

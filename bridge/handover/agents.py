@@ -3,9 +3,9 @@
 The Open Messaging webhook names the integration, never the agent (reference §5.3), so the agent
 comes from the conversation's latest connected agent participant (`GET
 /api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
-(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover and
-re-checked at most every `recheck_seconds`, so a transfer to another agent shows the new name
-without costing a lookup per message.
+(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover
+until an event says the agent changed (`agent_watch.AgentWatch`), so a transfer to another agent
+shows the new name without costing a lookup per message.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
-RECHECK_SECONDS = 60.0
 
 
 def latest_agent_id(conversation: dict) -> str | None:
@@ -55,9 +54,8 @@ def avatar_of(user: dict) -> str | None:
 class AgentDirectory:
     """Resolves and caches the agent of a handover."""
 
-    def __init__(self, ctx: BridgeContext, recheck_seconds: float = RECHECK_SECONDS) -> None:
+    def __init__(self, ctx: BridgeContext) -> None:
         self.ctx = ctx
-        self.recheck_seconds = recheck_seconds
 
     @staticmethod
     def cached(handover: Handover) -> dict | None:
@@ -71,7 +69,9 @@ class AgentDirectory:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.ctx.clock()
-        if known.get("name") and now - float(known.get("checked_at") or 0) < self.recheck_seconds:
+        # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale):
+        # no Genesys call per message, and a transfer is never shown under the old name.
+        if known.get("name") and not known.get("stale"):
             return self.cached(handover)
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:

@@ -1,7 +1,7 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
-Lifecycle (DESIGN §6): requested → queue (first message accepted by Genesys) → active (first agent
-message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
+Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (an
+agent is connected: seen on a new agent leg, the agent's typing or first message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
 end the flow resumes with `input.handover.status` (the seed recipe's Lookup catches it).
 """
 
@@ -16,6 +16,7 @@ from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, 
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
+from om_bridge.bridge.handover.agent_watch import AgentWatch
 from om_bridge.bridge.handover.inbound import InboundQueue
 from om_bridge.bridge.handover.outbox import Outbox
 from om_bridge.bridge.handover.receipts import ReceiptSender
@@ -54,6 +55,7 @@ class HandoverEngine:
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
+        self.agent_watch = AgentWatch(self)
         self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
         self.relayed = ctx.metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
@@ -69,10 +71,12 @@ class HandoverEngine:
         self.receipts.start()
         self.inbound.start()
         self.outbox.start()
+        self.agent_watch.start()
 
     def stop(self) -> None:
         """Finish webhook work in hand, stop the workers; what is not done stays in the store."""
         self.inbound.stop()
+        self.agent_watch.stop()
         self.receipts.stop()
         self.outbox.stop()
 
@@ -296,6 +300,11 @@ class HandoverEngine:
         if self.agent_side.answer_quick_reply(handover, text):
             return
         self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
+
+    def agent_changed(self, handover_id: str) -> None:
+        """An event says the handover's agent may have changed or connected (a transfer's end
+        events, a new agent leg, the agent's typing): re-read the participants once."""
+        self.agent_watch.changed(handover_id)
 
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
         """Move an open handover forward (never back) and announce the change; returns it.
