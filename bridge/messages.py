@@ -28,6 +28,8 @@ STORE_DIR_FAILED = "cannot create the data directory {path}: {error}"
 READY_STORE_FAILED = "store ping failed"
 READY_PROVIDER_FAILED = "provider {provider}: {error}"
 READY_OK = "ok"
+READY_LISTENER = "notifications listener ({role}): {open} of {channels} socket(s) open"
+READY_LISTENER_DOWN = "; a socket has been down for {seconds} s"
 
 # logging
 LOG_REQUEST = "%s %s -> %s (%.1f ms)"

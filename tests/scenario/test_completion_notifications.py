@@ -372,3 +372,32 @@ class FreezableProxy:
                     s.close()
                 except OSError:
                     pass
+
+
+def test_readyz_reflects_the_listener_sockets(env):
+    start(env)
+    start_handover(env)
+    readiness = env.app.extensions["om-bridge.readiness"]
+    readiness.ttl, readiness.listener_grace = 0, 0.0
+    name = f"listener:{seed.BRIDGE_CLIENT_ID}"
+
+    def ready() -> dict:
+        body = requests.get(env.bridge_url + "/readyz", timeout=30).json()
+        return {c["name"]: c for c in body["checks"]}
+
+    wait_until(lambda: ready()[name]["ok"], 10, what="the listener ready")
+    assert "leader" in ready()[name]["detail"]
+    # Genesys refuses the channel check, so the dropped socket cannot come back.
+    env.sandbox_admin.add_fault(
+        target="api",
+        method="HEAD",
+        mode="status",
+        status=400,
+        count=-1,
+        path="/api/v2/notifications/channels/*",
+    )
+    requests.post(env.sandbox_url + "/sandbox/notifications/drop", json={}, timeout=5)
+    wait_until(lambda: not ready()[name]["ok"], 10, what="not ready without a socket")
+    assert requests.get(env.bridge_url + "/readyz", timeout=30).status_code == 503
+    env.sandbox_admin.clear_faults("api")
+    wait_until(lambda: ready()[name]["ok"], 15, what="ready again once reconnected")
