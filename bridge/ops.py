@@ -230,6 +230,9 @@ def init_app(app: Flask, ctx: BridgeContext) -> None:
     """Register the ops routes, request ids and the per-request metrics."""
     app.extensions["om-bridge.readiness"] = Readiness(ctx)
     app.register_blueprint(bp)
+    from om_bridge.bridge.gauges import StateCollector
+
+    ctx.metrics.registry.register(StateCollector(ctx))
     requests_total = ctx.metrics.counter(
         "http_requests_total", "HTTP requests served", ["route", "method", "status"]
     )

@@ -387,6 +387,9 @@ def test_readyz_reflects_the_listener_sockets(env):
 
     wait_until(lambda: ready()[name]["ok"], 10, what="the listener ready")
     assert "leader" in ready()[name]["detail"]
+    text = requests.get(env.bridge_url + "/metrics", timeout=30).text
+    assert 'om_bridge_listener_leader{provider="genesys-demo"} 1.0' in text
+    assert 'om_bridge_listener_sockets{provider="genesys-demo",state="open"}' in text
     # Genesys refuses the channel check, so the dropped socket cannot come back.
     env.sandbox_admin.add_fault(
         target="api",

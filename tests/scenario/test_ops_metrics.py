@@ -38,3 +38,39 @@ def test_invented_methods_and_paths_keep_the_series_bounded(bridge_env):
     # A handful of (route, method, status) combinations, not one per request.
     assert len(requests_series) < 20, requests_series
     assert len(text) < 100_000
+
+
+def _value(text: str, series: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split(" ")[1])
+    return None
+
+
+def test_state_gauges_for_handovers_and_the_outbox(bridge_env):
+    from tests.conftest import wait_until
+    from tests.scenario.handover_helpers import start_handover
+
+    env = bridge_env
+
+    def metrics() -> str:
+        return requests.get(env.bridge_url + "/metrics", timeout=30).text
+
+    assert _value(metrics(), 'om_bridge_open_handovers{status="active"}') == 0.0
+    start_handover(env, agent_answers=True)
+    wait_until(
+        lambda: _value(metrics(), 'om_bridge_open_handovers{status="active"}') == 1.0,
+        30,
+        what="one active handover counted",
+    )
+    assert _value(metrics(), 'om_bridge_queue_depth{queue="outbox"}') == 0.0
+    env.stop_sandbox()  # Genesys down: the user's message waits in the outbox
+    env.say("are you there?")
+    wait_until(
+        lambda: (_value(metrics(), 'om_bridge_queue_depth{queue="outbox"}') or 0) >= 1,
+        30,
+        what="the message waiting in the outbox",
+    )
+    text = metrics()
+    assert _value(text, 'om_bridge_queue_oldest_age_seconds{queue="outbox"}') >= 0.0
+    assert 'om_bridge_queue_depth{queue="inbound"}' in text
