@@ -224,6 +224,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     setup_logging(
         getattr(config.bridge, "log_level", "INFO") or "INFO",
         collect_secrets(config) + collect_secrets(flags),
+        log_format=getattr(config.bridge, "log_format", "text") or "text",
     )
     ensure_store_dir(config.bridge.store)
     try:

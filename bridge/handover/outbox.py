@@ -35,6 +35,7 @@ from om_bridge.bridge.genesys.errors import (
 )
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class Outbox:
         wake the sender."""
         if kind not in ROUTES:
             raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
+        rid = current_request_id()
+        if rid and "request_id" not in payload:  # the sender's log lines keep the request's id
+            payload = {**payload, "request_id": rid}
         item_id = self._store.outbox_put(key, kind, payload)
         self._wake.set()
         return item_id
@@ -177,7 +181,8 @@ class Outbox:
 
     def _deliver_and_release(self, item: OutboxItem) -> None:
         try:
-            self._deliver(item)
+            with bound_request_id(item.payload.get("request_id")):
+                self._deliver(item)
         finally:
             with self._inflight_lock:
                 self._inflight -= 1
