@@ -87,6 +87,7 @@ function post(url, body, headers) {
 
 function apply(api, answer) {
   for (const op of answer.context || []) api.addToContext(op.key, op.value, op.mode);
+  for (const op of answer.profile || []) api.updateProfile(op.key, op.value);
   for (const out of answer.outputs || []) {
     api.say(out.text, out.data, { liveAgentSettings: { outputDestination: out.destination } });
   }

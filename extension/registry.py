@@ -9,7 +9,7 @@ from typing import Final
 
 from .api import NodeFunction
 from .descriptor import NodeDescriptor
-from .nodes import chart, condition, context, goto, handover, lookup, say
+from .nodes import chart, condition, context, goto, handover, lookup, profile, say
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ _ALL = (
     NodeType(condition.THEN, None),
     NodeType(condition.ELSE, None),
     NodeType(context.DESCRIPTOR, context.add_to_context),
+    NodeType(profile.DESCRIPTOR, profile.update_profile),
 )
 
 NODE_TYPES: Final[dict[str, NodeType]] = {n.type: n for n in _ALL}

@@ -100,7 +100,12 @@ def post_input(url_token: str):  # type: ignore[no-untyped-def]
         )
     body = parse_input(request.get_data())
     reply = _ctx().engine.handle_input(
-        url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
+        url_token,
+        body["userId"],
+        body["sessionId"],
+        body.get("text"),
+        body.get("data"),
+        profile=body.get("profile"),
     )
     return jsonify(reply)
 

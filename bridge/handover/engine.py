@@ -82,9 +82,17 @@ class HandoverEngine:
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
-        self, url_token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+        self,
+        url_token: str,
+        user_id: str,
+        session_id: str,
+        text: str | None,
+        data: dict | None,
+        *,
+        profile: dict | None = None,
     ) -> dict:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
+        A `profile` the channel gives is merged into the session's contact profile first.
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
         """
@@ -93,9 +101,15 @@ class HandoverEngine:
         with self.ctx.store.session_lock(key):
             handover = self.ctx.store.open_handover_for_session(key)
             if handover is not None:
+                if profile:
+                    state = self.load_state(key)
+                    state.profile.update(profile)
+                    self.ctx.store.save_session(key, state.to_dict())
                 self.relay_user_input(handover, text, data)
                 return replies.rest_reply(user_id, session_id, [])
             state = self.load_state(key)
+            if profile:
+                state.profile.update(profile)
             flow_input = FlowInput(
                 text=text, data=data, user_id=user_id, session_id=session_id, url_token=url_token
             )

@@ -51,9 +51,10 @@ class Starter:
             self.engine.handovers.labels("refused").inc()
             return None, {"reason": "unsupported", "message": refused}
         provider = self.ctx.config.provider(provider_id)
-        first_name = last_name = None
+        first_name = last_name = nickname = None
         if getattr(provider, "send_profile", False):
             first_name, last_name = first_message.profile_names(state.profile)
+            nickname = first_message.profile_nickname(state.profile)
         settings = {
             "request": request.to_dict(),
             "queue_id": provider.queue_id,
@@ -64,7 +65,9 @@ class Starter:
             handover = self.ctx.store.create_handover(handover)
         except StoreConflict:
             return None, {"reason": "error", "message": messages.HANDOVER_ALREADY_OPEN}
-        body = self._first_body(endpoint, key, state, request, provider, first_name, last_name)
+        body = self._first_body(
+            endpoint, key, state, request, provider, first_name, last_name, nickname
+        )
         self.engine.put(handover, "message", body, first=True, prefetch=True)
         log.info(messages.LOG_HANDOVER_STARTED, handover.id, key.as_str(), provider_id)
         self.engine.handovers.labels("requested").inc()
@@ -80,6 +83,7 @@ class Starter:
         provider: Any,
         first_name: str | None,
         last_name: str | None,
+        nickname: str | None = None,
     ) -> dict:
         flags = self.ctx.flags
         text = first_message.format_transcript(
@@ -100,7 +104,10 @@ class Starter:
             first_name=first_name,
             last_name=last_name,
         )
-        customer = Customer(key.user_id, first_name=first_name, last_name=last_name)
+        # Genesys shows these on the customer participant (channel.from, Send Profile on).
+        customer = Customer(
+            key.user_id, first_name=first_name, last_name=last_name, nickname=nickname
+        )
         return message_body(
             customer,
             str(uuid.uuid4()),

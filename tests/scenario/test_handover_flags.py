@@ -195,3 +195,77 @@ def test_a_node_error_reaches_the_flow_as_handover_error(make_bridge_env, tmp_pa
     assert "order" in reply["text"] and "Handover to Human Agent" in reply["text"]
     assert handover_of(env) is None
     assert "You said" in env.say("still there?")["text"]
+
+
+def _flow_with_update_profile(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """The demo bot with two Update Profile nodes before the handover (first and last name)."""
+    import json
+
+    from tests.scenario.handover_helpers import FLOWS_DIR
+
+    chart = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
+    for node_id, key, value in (
+        ("update-first", "firstname", "Ada"),
+        ("update-last", "lastname", "{{ input.text }}"),
+    ):
+        chart["nodes"].append(
+            {
+                "_id": node_id,
+                "type": "updateProfile",
+                "label": f"Update {key}",
+                "config": {"profileKey": key, "value": value},
+            }
+        )
+    relations = {r["node"]: r for r in chart["relations"]}
+    relations["then-agent"]["next"] = "update-first"
+    chart["relations"] += [
+        {"node": "update-first", "children": [], "next": "update-last"},
+        {"node": "update-last", "children": [], "next": "say-connecting"},
+    ]
+    path = tmp_path / "demo-bot-profile.json"
+    path.write_text(json.dumps(chart), encoding="utf-8")
+    return str(path)
+
+
+def test_update_profile_node_fills_send_profile(make_bridge_env, tmp_path):
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": True}]})
+    env.restart_bridge(config=flow_config(_flow_with_update_profile(tmp_path)))
+    env.say("hello")
+    env.say("agent Lovelace")
+    conversation_id = wait_conversation_id(env)
+    customer = SandboxReader(env.sandbox_url).customer(conversation_id)
+    # channel.from carried the names: Genesys shows the nickname on the customer participant.
+    assert customer["name"] == "Ada agent Lovelace"
+    assert customer["attributes"]["firstName"] == "Ada"
+    assert customer["attributes"]["lastName"] == "agent Lovelace"
+
+
+def test_profile_given_by_the_channel_is_sent(make_bridge_env):
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": True}]})
+    import requests
+
+    resp = requests.post(
+        env.bridge_url + "/endpoint/demo",
+        json={
+            "userId": env.user_id,
+            "sessionId": env.session_id,
+            "text": "hello",
+            "profile": {"firstname": "Jane", "lastname": "Doe", "nickname": "Jane D."},
+        },
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    env.say("agent")
+    conversation_id = wait_conversation_id(env)
+    customer = SandboxReader(env.sandbox_url).customer(conversation_id)
+    assert customer["name"] == "Jane D."
+    assert (customer["attributes"]["firstName"], customer["attributes"]["lastName"]) == (
+        "Jane",
+        "Doe",
+    )
+    bad = requests.post(
+        env.bridge_url + "/endpoint/demo",
+        json={"userId": "u", "sessionId": "s", "text": "x", "profile": {"firstname": {"a": 1}}},
+        timeout=30,
+    )
+    assert bad.status_code == 400 and "profile" in bad.text

@@ -147,6 +147,12 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
                 "bridgeConnection": {"apiKey": "wrong"},
             },
         },
+        {
+            "type": "updateProfile",
+            "nodeId": "prof1",
+            "input": base_input(),
+            "config": {"profileKey": "firstname", "value": "Ada", "bridgeConnection": key},
+        },
     ]
     report = run_checker(node_tools, tmp_path / "ext", calls)
 
@@ -155,7 +161,7 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
     assert exported["handoverV2"]["hasFunction"] and not exported["case"]["hasFunction"]
     assert exported["case"]["parentType"] == "switch"
 
-    say, handover, lookup, go_to, context, refused = report["results"]
+    say, handover, lookup, go_to, context, refused, profile = report["results"]
     assert say == {
         "api": [
             [
@@ -175,3 +181,4 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
     assert go_to == {"api": [["setNextNode", "lk1"], ["stopExecution"]]}
     assert context == {"api": [["addToContext", "topic", "billing", "simple"]]}
     assert "401" in refused["error"] and refused["api"] == []
+    assert profile == {"api": [["updateProfile", "firstname", "Ada"]]}
