@@ -407,3 +407,14 @@ def test_unknown_flow_fails_the_endpoint_flows_step(bridge_env, check) -> None:
     flows = results["Endpoint flows"]
     assert flows["status"] == "FAIL"
     assert "endpoints[demo].flow" in flows["detail"] and "no-such-flow" in flows["detail"]
+
+
+def test_permission_steps_name_the_seed_role_wording(bridge_env, check) -> None:
+    status, results = check(bridge_env)
+    assert status == 0
+    view = results["Permission messaging:integration:view"]["detail"]
+    assert "messaging-platform:readonly (View messaging platform integrations)" in view
+    create = results["Permission conversation:message:create"]["detail"]
+    assert "conversations (Create, edit, and delete conversation data)" in create
+    assert "analytics:readonly" in results["Permission conversation:message:view"]["detail"]
+    assert "not in the seed's list" in results["Permission directory:user:view"]["detail"]
