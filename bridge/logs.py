@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import TextIO
 
 # The request id of the request being served (set by the app's before_request hook).
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -54,8 +55,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id_var.get()),
         }
-        if record.exc_text or record.exc_info:
-            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -115,7 +118,7 @@ def redaction_filter() -> RedactingFilter:
 def setup_logging(
     level: str = "INFO",
     secrets: Iterable[str] = (),
-    stream=None,  # type: ignore[no-untyped-def]
+    stream: TextIO | None = None,
     log_format: str = "text",
 ) -> RedactingFilter:
     """Configure the root logger once: one stream handler, our formatter (`log_format` "text" or
