@@ -1,4 +1,4 @@
-"""Benchmarks of DESIGN.md §11: each measures the bridge against a baseline in the same run and
+"""Benchmarks of docs/design.md §11: each measures the bridge against a baseline in the same run and
 reports the value, the baseline, the ratio, the target and PASS/MISS (`python -m bench`)."""
 
 from __future__ import annotations

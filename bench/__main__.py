@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     # The in-process sandbox logs each request and failed delivery: not a benchmark's output.
-    for name in ("werkzeug", "sandbox", "bridge"):
+    for name in ("werkzeug", "om_bridge"):
         logging.getLogger(name).setLevel(logging.ERROR)
     names = args.names or list(BENCHMARKS)
     start = time.monotonic()

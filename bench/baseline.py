@@ -1,4 +1,4 @@
-"""The baseline server of DESIGN.md §11: a bare Flask endpoint that only reads the body and
+"""The baseline server of docs/design.md §11: a bare Flask endpoint that only reads the body and
 verifies the webhook HMAC, under the same gunicorn settings as `om-bridge serve`.
 
 Run: `python -m bench.baseline --port P --secret S [--threads N]`.

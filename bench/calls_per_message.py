@@ -1,5 +1,5 @@
 """calls_per_message: Genesys API calls per user message during active handovers, counted where
-Genesys would see them — at the sandbox, by a request log in front of its app (DESIGN §8, §11:
+Genesys would see them — at the sandbox, by a request log in front of its app (docs/design.md §8, §11:
 exactly 1 in steady state).
 
 Handovers are made the real way (flow → first message → sandbox conversation → the agent answers

@@ -1,4 +1,4 @@
-"""latency_p99: the bridge's added latency at a fixed 200 webhooks/s open-loop rate (DESIGN §11:
+"""latency_p99: the bridge's added latency at a fixed 200 webhooks/s open-loop rate (docs/design.md §11:
 p99 of the bridge minus p99 of the baseline ≤ 5 ms).
 
 Latency counts from each request's due time (so queueing behind a slow request is included) to

@@ -1,6 +1,6 @@
 """listener_capacity: the notifications listener of one OAuth client tracking 20,000
 conversations against the sandbox, whose Notifications API has Genesys's limits (1,000 topics per
-channel, 20 channels per OAuth client; DESIGN §7, §11).
+channel, 20 channels per OAuth client; docs/design.md §7, §11).
 
 The listener is built as the bridge builds it for a `completion = "notifications"` provider (the
 bridge's Genesys client and OAuth client, its SQLite store, the provider's queue, Genesys's

@@ -1,5 +1,5 @@
 """Open Messaging outbound webhook bodies as Genesys sends them (compact JSON, signed over the
-exact bytes; reference/genesys-open-messaging.md §5-§6), written to a load generator's file."""
+exact bytes; docs/reference/genesys-open-messaging.md §5-§6), written to a load generator's file."""
 
 from __future__ import annotations
 

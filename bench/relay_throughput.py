@@ -1,5 +1,5 @@
 """relay_throughput: signed outbound-webhook agent Texts → user outputs, as fast as the bridge
-takes them, against the baseline's throughput (DESIGN §11: ≥ 70 %).
+takes them, against the baseline's throughput (docs/design.md §11: ≥ 70 %).
 
 Load: a closed loop of keep-alive connections from the load generator process, bounded by a
 request count and a time limit, over open handovers (one made through the engine and the sandbox,

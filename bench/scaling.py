@@ -1,4 +1,4 @@
-"""scaling: per-message cost with 100 and with 10,000 open handovers (DESIGN §11: ratio ≤ 1.2),
+"""scaling: per-message cost with 100 and with 10,000 open handovers (docs/design.md §11: ratio ≤ 1.2),
 and memory per idle handover (≤ 30 KB).
 
 A message's cost is measured on probe handovers made through the engine and the sandbox, one

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import os
@@ -11,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -92,7 +91,6 @@ class BridgeContext:
             if self._closed:
                 return
             self._closed = True
-        atexit.unregister(self.close)
         for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
             if stop is not None:
                 try:
@@ -164,16 +162,18 @@ def check_flows(config: Config) -> None:
     from om_bridge.bridge.flow import ChartError, config_problems, load_chart
 
     problems = []
-    for token, endpoint in config.endpoints.items():
+    for index, (token, endpoint) in enumerate(config.endpoints.items()):
         try:
             chart = load_chart(endpoint.flow)
         except (ChartError, OSError) as exc:
-            problems.append(messages.ENDPOINT_FLOW_FAILED.format(endpoint=token, error=exc))
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(index=index, endpoint=token, error=exc)
+            )
             continue
         for problem in config_problems(chart):
             problems.append(
                 messages.ENDPOINT_FLOW_FAILED.format(
-                    endpoint=token, error=f"flow {endpoint.flow!r}: {problem}"
+                    index=index, endpoint=token, error=f"flow {endpoint.flow!r}: {problem}"
                 )
             )
     if problems:
@@ -213,19 +213,35 @@ def ensure_store_dir(store_url: str) -> None:
         raise StartupError(messages.STORE_DIR_FAILED.format(path=path.parent, error=exc)) from None
 
 
+def configure_logging(config: Config, flags: Flags, stream: TextIO | None = None) -> None:
+    """For entry points only (`serve`, `demo`, `listener`): the root logger at the configured
+    level with one handler whose filter masks every secret of `config` and `flags`.
+
+    `create_app` never calls this, so an application embedding the bridge keeps its own logging;
+    it adds `om_bridge.bridge.logs.redaction_filter()` to its handlers to get the same masking.
+    """
+    setup_logging(
+        getattr(config.bridge, "log_level", "INFO") or "INFO",
+        collect_secrets(config) + collect_secrets(flags),
+        stream=stream,
+        log_format=getattr(config.bridge, "log_format", "text") or "text",
+    )
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the bridge app (Flask tutorial style); raises `ConfigError`/`StartupError` naming what to fix.
 
     `test_config` keys: `config_path`, `config` (dict merged over the file), `environ` (instead of
     os.environ), `start_workers` (default True), `sse_keepalive` (seconds).
+
+    The factory changes no process-wide state: it does not configure logging (entry points call
+    `configure_logging`) and registers no exit handler (whoever creates the app stops it with
+    `shutdown(app)`; under `om-bridge serve` gunicorn's `worker_exit` hook does). It only adds the
+    configuration's secrets to the redaction filter, `om_bridge.bridge.logs.redaction_filter()`.
     """
     tc = dict(test_config or {})
     config, flags, _environ = load_settings(tc)
-    setup_logging(
-        getattr(config.bridge, "log_level", "INFO") or "INFO",
-        collect_secrets(config) + collect_secrets(flags),
-        log_format=getattr(config.bridge, "log_format", "text") or "text",
-    )
+    redaction_filter().add_secrets(collect_secrets(config) + collect_secrets(flags))
     ensure_store_dir(config.bridge.store)
     try:
         store = open_store(config.bridge.store)
@@ -258,7 +274,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         ctx.engine.start()
         if ctx.completion is not None:
             ctx.completion.start()
-    atexit.register(ctx.close)
     return app
 
 
@@ -317,6 +332,7 @@ __all__ = [
     "BridgeContext",
     "ClientRegistry",
     "StartupError",
+    "configure_logging",
     "create_app",
     "redaction_filter",
     "shutdown",

@@ -1,4 +1,4 @@
-"""The `om-bridge` command line: one sub-command per process or tool (DESIGN.md §3)."""
+"""The `om-bridge` command line: one sub-command per process or tool (docs/design.md §3)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the bridge (gunicorn; --dev for Flask's server)")
-    _add_config(p)
+    p.add_argument(
+        "--config",
+        default="om-bridge.toml",
+        help="TOML configuration file (default: $OM_BRIDGE_CONFIG if set, else om-bridge.toml)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--data-dir", default="./.om-bridge")
     p.add_argument("--dev", action="store_true", help="Flask's development server")
     p.add_argument("--threads", type=int, default=16, help="gunicorn threads of the one worker")
+    p.add_argument(
+        "--gunicorn",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=(
+            "any other gunicorn setting, by its name (repeatable; e.g. keepalive=75, "
+            "max_requests=10000). serve starts from workers=1, worker_class=gthread, "
+            "timeout=120, graceful_timeout=10, no access log, bind from --host/--port, "
+            "threads from --threads; GUNICORN_CMD_ARGS (gunicorn's syntax) overrides those, "
+            "--gunicorn overrides both. workers > 1 needs a Redis store"
+        ),
+    )
 
     p = sub.add_parser("demo", help="bridge + sandbox wired with the demo identities")
     p.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,4 @@
-"""`om-bridge demo`: the sandbox and the bridge wired together with the demo identities (DESIGN.md §3, §9)."""
+"""`om-bridge demo`: the sandbox and the bridge wired together with the demo identities (docs/design.md §3, §9)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the sandbox and the bridge until Ctrl-C; prints the URLs and identities to use."""
     from werkzeug.serving import make_server
 
-    from om_bridge.bridge.app import create_app
+    from om_bridge.bridge.app import configure_logging, create_app
     from om_bridge.bridge.config import ConfigError, write_config
     from om_bridge.bridge.logs import setup_logging
     from om_bridge.sandbox import seed
@@ -144,6 +144,8 @@ def main(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
             return 2
+        ctx = app.extensions["om-bridge"]
+        configure_logging(ctx.config, ctx.flags)
         try:
             server = make_server(host, args.port, app, threaded=True)
         except OSError:

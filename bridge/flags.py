@@ -1,5 +1,5 @@
 """Cognigy's feature flags for the Genesys Cloud Open Messaging provider, read from the
-environment under Cognigy's own names (reference/cognigy-model.md §5.1; seed "Prerequisites")."""
+environment under Cognigy's own names (docs/reference/cognigy-model.md §5.1; docs/genesys-setup.md "Prerequisites")."""
 
 from __future__ import annotations
 

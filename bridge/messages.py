@@ -9,7 +9,7 @@ SHORT_WEBHOOK_SECRET = (
     "providers[{provider}].webhook_secret: must be at least {minimum} characters (it has {length}); "
     "use the Outbound Notification Webhook Signature Secret Token of a sufficiently random string"
 )
-ENDPOINT_FLOW_FAILED = "endpoints[{endpoint}].flow: {error}"
+ENDPOINT_FLOW_FAILED = "endpoints[{index}].flow (endpoint {endpoint!r}): {error}"
 SERVE_NO_CONFIG = (
     "no configuration file: looked for {looked} (and OM_BRIDGE_CONFIG is not set); pass "
     "--config PATH, or run `om-bridge demo` to write {fallback}"
@@ -37,9 +37,20 @@ LOG_UNHANDLED = "unhandled error on %s %s"
 INTERNAL_ERROR = "internal error (request id {request_id})"
 
 # serve / demo
-SERVE_LISTENING = "om-bridge listening on http://{host}:{port} (store {store})"
+SERVE_LISTENING = "om-bridge listening on {bind} (store {store})"
 SERVE_THREADS_NOTE = (
-    "one worker process with {threads} threads: each open SSE stream holds one thread"
+    "{workers} worker process(es) with {threads} threads each: each open SSE stream or "
+    "long-poll holds one thread"
+)
+GUNICORN_BAD_ITEM = "--gunicorn {item!r}: expected NAME=VALUE with a gunicorn setting name"
+GUNICORN_UNKNOWN = "{source}: {name!r} is not a gunicorn setting"
+GUNICORN_RESERVED = "{source}: {name!r} is set by om-bridge serve and cannot be changed"
+GUNICORN_BAD_VALUE = "gunicorn setting {name} = {value!r}: {error}"
+GUNICORN_BAD_ENV = "{var} cannot be parsed as gunicorn command-line options (see the message above)"
+GUNICORN_ENV_APP = "{var} names an application ({args}); om-bridge serve loads the bridge itself"
+GUNICORN_WORKERS_NEED_REDIS = (
+    "gunicorn workers = {workers} needs a Redis store (bridge.store or OM_BRIDGE_STORE = "
+    '"redis://..."): the SQLite store\'s locks and output wake-ups are per process'
 )
 DEMO_BANNER = """\
 om-bridge demo is running.

@@ -1,24 +1,50 @@
-"""`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server with `--dev`.
+"""`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server
+with `--dev`.
 
 One worker process with threads, because SSE fan-out, long-poll waiters and the notifications
-listener live in-process (DESIGN.md §3). Every open SSE stream or pending long-poll holds one
+listener live in-process (docs/design.md §3). Every open SSE stream or pending long-poll holds one
 thread for its duration, so `--threads` bounds the number of concurrently connected webchats;
 more than one worker (or machine) needs `store = "redis://..."`.
+
+Other gunicorn settings pass through: `GUNICORN_CMD_ARGS` (gunicorn's own variable, its command-line
+syntax) and `--gunicorn NAME=VALUE` (repeatable, a gunicorn setting name). Later wins: serve's
+settings below, then GUNICORN_CMD_ARGS, then `--gunicorn`. Logging is set up here, in the master
+before the worker forks; the worker's app is stopped by gunicorn's `worker_exit` hook.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from om_bridge.bridge import messages
 
+# The gunicorn settings serve starts from (before GUNICORN_CMD_ARGS and --gunicorn).
+GUNICORN_DEFAULTS: Mapping[str, Any] = {
+    "workers": 1,
+    "worker_class": "gthread",
+    # Long-poll waits up to 30 s and SSE streams stay open: the worker timeout must not kill them.
+    "timeout": 120,
+    "graceful_timeout": 10,
+    "accesslog": None,
+}
+# Settings serve owns: the app it loads, and the hook that stops the app when the worker exits.
+RESERVED = frozenset({"config", "wsgi_app", "worker_exit"})
+ENV_GUNICORN = "GUNICORN_CMD_ARGS"
 
-def _store_override(config_path: str, data_dir: str, environ: dict[str, str]) -> dict[str, Any]:
-    """`--data-dir` decides the SQLite file unless the config file or OM_BRIDGE_STORE names a store."""
+
+class GunicornOptionError(ValueError):
+    """A gunicorn setting from GUNICORN_CMD_ARGS or --gunicorn that cannot be used; names it."""
+
+
+def _store_override(config_path: str, data_dir: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """`--data-dir` decides the SQLite file unless the config file or OM_BRIDGE_STORE names a
+    store."""
     if environ.get("OM_BRIDGE_STORE"):
         return {}
     path = Path(config_path)
@@ -51,16 +77,98 @@ def resolve_config_path(args: argparse.Namespace, environ: dict[str, str]) -> st
     return None
 
 
+def config_path(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
+    """--config; when it is left at its default, OM_BRIDGE_CONFIG if set."""
+    from om_bridge.bridge.app import CONFIG_ENV, DEFAULT_CONFIG
+
+    given = args.config or DEFAULT_CONFIG
+    if given == DEFAULT_CONFIG and environ.get(CONFIG_ENV):
+        return environ[CONFIG_ENV]
+    return str(given)
+
+
 def app_settings(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:
     """The `create_app` settings `serve` uses for these command-line arguments."""
+    path = config_path(args, environ)
     return {
-        "config_path": args.config,
+        "config_path": path,
         "environ": environ,
-        "config": _store_override(args.config, args.data_dir, environ),
+        "config": _store_override(path, args.data_dir, environ),
     }
 
 
-def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # type: ignore[no-untyped-def]
+def gunicorn_options(
+    host: str, port: int, threads: int, environ: Mapping[str, str], extra: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The gunicorn settings serve runs with, validated by gunicorn: serve's own (bind, threads and
+    GUNICORN_DEFAULTS), then GUNICORN_CMD_ARGS, then each `NAME=VALUE` of `extra` (--gunicorn)."""
+    from gunicorn.config import Config
+
+    cfg = Config()
+    chosen: dict[str, Any] = {
+        **GUNICORN_DEFAULTS,
+        "bind": f"{host}:{port}",
+        "threads": threads,
+    }
+    for name, value in _env_options(cfg, environ.get(ENV_GUNICORN, "")).items():
+        chosen[name] = value
+    for item in extra:
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_").lower()
+        if not sep or not name:
+            raise GunicornOptionError(messages.GUNICORN_BAD_ITEM.format(item=item))
+        chosen[_setting_name(cfg, name, "--gunicorn")] = value
+    options: dict[str, Any] = {}
+    for name, value in chosen.items():
+        if value is None:
+            options[name] = None
+            continue
+        try:
+            cfg.set(name, value)
+        except (ValueError, TypeError) as exc:
+            raise GunicornOptionError(
+                messages.GUNICORN_BAD_VALUE.format(name=name, value=value, error=exc)
+            ) from None
+        options[name] = cfg.settings[name].get()
+    return options
+
+
+def _setting_name(cfg: Any, name: str, source: str) -> str:
+    if name not in cfg.settings:
+        raise GunicornOptionError(messages.GUNICORN_UNKNOWN.format(name=name, source=source))
+    if name in RESERVED:
+        raise GunicornOptionError(messages.GUNICORN_RESERVED.format(name=name, source=source))
+    return str(name)
+
+
+def _env_options(cfg: Any, raw: str) -> dict[str, Any]:
+    """GUNICORN_CMD_ARGS parsed with gunicorn's own command-line parser."""
+    if not raw.strip():
+        return {}
+    try:
+        parsed = cfg.parser().parse_args(shlex.split(raw))
+    except (SystemExit, ValueError) as exc:  # argparse has printed its reason
+        raise GunicornOptionError(messages.GUNICORN_BAD_ENV.format(var=ENV_GUNICORN)) from exc
+    if parsed.args:
+        raise GunicornOptionError(
+            messages.GUNICORN_ENV_APP.format(var=ENV_GUNICORN, args=" ".join(parsed.args))
+        )
+    return {
+        _setting_name(cfg, name, ENV_GUNICORN): value
+        for name, value in vars(parsed).items()
+        if value is not None and name != "args"
+    }
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the worker as it exits: stop the app (workers, outputs, clients, store)."""
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", None)
+    if extensions and "om-bridge" in extensions:
+        extensions["om-bridge"].close()
+
+
+def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]) -> Any:
     """A gunicorn application that builds the app in the worker (threads never cross a fork)."""
     from gunicorn.app.base import BaseApplication
 
@@ -69,8 +177,9 @@ def gunicorn_application(settings: dict[str, Any], options: dict[str, Any]):  # 
             for key, value in options.items():
                 if key in self.cfg.settings and value is not None:
                     self.cfg.set(key.lower(), value)
+            self.cfg.set("worker_exit", worker_exit)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self) -> Any:
             from om_bridge.bridge.app import create_app
 
             return create_app(settings)
@@ -82,7 +191,7 @@ def main(args: argparse.Namespace) -> int:
     """Validate the configuration (fail fast with its message), then serve until stopped."""
     import os
 
-    from om_bridge.bridge.app import load_settings
+    from om_bridge.bridge.app import configure_logging, load_settings
     from om_bridge.bridge.config import DEFAULT_CONFIG_PATH, ConfigError
 
     environ = dict(os.environ)
@@ -101,41 +210,61 @@ def main(args: argparse.Namespace) -> int:
     args.config = path
     settings = app_settings(args, environ)
     try:
-        config, _flags, _env = load_settings(settings)
+        config, flags, _env = load_settings(settings)
     except ConfigError as exc:
         print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
         return 2
+    configure_logging(config, flags)
+    if args.dev:
+        print(
+            messages.SERVE_LISTENING.format(
+                bind=f"{args.host}:{args.port}", store=_safe_store(config.bridge.store)
+            ),
+            file=sys.stderr,
+        )
+        return _serve_dev(args, settings)
+    try:
+        options = gunicorn_options(
+            args.host, args.port, args.threads, environ, getattr(args, "gunicorn", None) or ()
+        )
+    except GunicornOptionError as exc:
+        print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
+        return 2
+    if options["workers"] > 1 and not config.bridge.store.startswith(("redis", "rediss", "unix")):
+        print(
+            messages.STARTUP_FAILED.format(
+                error=messages.GUNICORN_WORKERS_NEED_REDIS.format(workers=options["workers"])
+            ),
+            file=sys.stderr,
+        )
+        return 2
     print(
         messages.SERVE_LISTENING.format(
-            host=args.host, port=args.port, store=_safe_store(config.bridge.store)
+            bind=", ".join(options["bind"]), store=_safe_store(config.bridge.store)
         ),
         file=sys.stderr,
     )
-    if args.dev:
-        from om_bridge.bridge.app import create_app
-
-        try:
-            app = create_app(settings)
-        except ConfigError as exc:
-            print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
-            return 2
-        try:
-            app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
-        finally:
-            app.extensions["om-bridge"].close()
-        return 0
-    print(messages.SERVE_THREADS_NOTE.format(threads=args.threads), file=sys.stderr)
-    options = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": args.threads,
-        # Long-poll waits up to 30 s and SSE streams stay open: the worker timeout must not kill them.
-        "timeout": 120,
-        "graceful_timeout": 10,
-        "accesslog": None,
-    }
+    print(
+        messages.SERVE_THREADS_NOTE.format(workers=options["workers"], threads=options["threads"]),
+        file=sys.stderr,
+    )
     gunicorn_application(settings, options).run()
+    return 0
+
+
+def _serve_dev(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from om_bridge.bridge.app import create_app
+    from om_bridge.bridge.config import ConfigError
+
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
+        return 2
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    finally:
+        app.extensions["om-bridge"].close()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`om-bridge extension build`: writes an uploadable Cognigy extension archive (reference §1.1):
+"""`om-bridge extension build`: writes an uploadable Cognigy extension archive (docs/reference/cognigy-model.md §1.1):
 package.json, package-lock.json, build/module.js, README.md and a 64×64 icon.png, gzip-tarred."""
 
 from __future__ import annotations

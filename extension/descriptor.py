@@ -1,4 +1,4 @@
-"""`NodeDescriptor`: the immutable value behind extension-tools' `createNodeDescriptor` (reference
+"""`NodeDescriptor`: the immutable value behind extension-tools' `createNodeDescriptor` (docs/reference/cognigy-model.md
 §1.3).
 
 Defaults are the ones `createNodeDescriptor` fills, so `to_dict()` equals what that function returns

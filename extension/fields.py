@@ -1,4 +1,4 @@
-"""Node fields and their display conditions, as extension-tools' `INodeField` (reference §1.4)."""
+"""Node fields and their display conditions, as extension-tools' `INodeField` (docs/reference/cognigy-model.md §1.4)."""
 
 from __future__ import annotations
 

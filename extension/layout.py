@@ -1,5 +1,5 @@
 """The parts of a node descriptor besides fields: sections, form, appearance, behavior, constraints,
-preview and tokens (reference §1.3, §1.6), each an immutable value with `to_dict` / `from_dict`."""
+preview and tokens (docs/reference/cognigy-model.md §1.3, §1.6), each an immutable value with `to_dict` / `from_dict`."""
 
 from __future__ import annotations
 

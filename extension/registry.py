@@ -4,8 +4,9 @@ unregistered type."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from .api import NodeFunction
 from .descriptor import NodeDescriptor
@@ -20,6 +21,9 @@ class NodeType:
     descriptor: NodeDescriptor
     function: NodeFunction | None
     in_extension: bool = True
+    # Load-time check of a node's config: raises NodeError for values that cannot work and returns
+    # notes on what is accepted but not supported (reported once when a flow is loaded).
+    check: Callable[[dict[str, Any]], list[str]] | None = None
 
     @property
     def type(self) -> str:
@@ -29,17 +33,20 @@ class NodeType:
 _ALL = (
     NodeType(chart.START, None, in_extension=False),
     NodeType(chart.END, chart.end, in_extension=False),
-    NodeType(say.DESCRIPTOR, say.say),
-    NodeType(handover.DESCRIPTOR, handover.handover),
-    NodeType(lookup.DESCRIPTOR, lookup.lookup),
+    NodeType(say.DESCRIPTOR, say.say, check=say.check),
+    NodeType(handover.DESCRIPTOR, handover.handover, check=handover.check),
+    NodeType(
+        handover.LEGACY, handover.legacy_handover, in_extension=False, check=handover.check_legacy
+    ),
+    NodeType(lookup.DESCRIPTOR, lookup.lookup, check=lookup.check),
     NodeType(lookup.CASE, None),
     NodeType(lookup.DEFAULT, None),
-    NodeType(goto.DESCRIPTOR, goto.go_to),
-    NodeType(condition.DESCRIPTOR, condition.if_node),
+    NodeType(goto.DESCRIPTOR, goto.go_to, check=goto.check),
+    NodeType(condition.DESCRIPTOR, condition.if_node, check=condition.check),
     NodeType(condition.THEN, None),
     NodeType(condition.ELSE, None),
-    NodeType(context.DESCRIPTOR, context.add_to_context),
-    NodeType(profile.DESCRIPTOR, profile.update_profile),
+    NodeType(context.DESCRIPTOR, context.add_to_context, check=context.check),
+    NodeType(profile.DESCRIPTOR, profile.update_profile, check=profile.check),
 )
 
 NODE_TYPES: Final[dict[str, NodeType]] = {n.type: n for n in _ALL}
@@ -54,6 +61,15 @@ def node_type(name: str) -> NodeType:
         from . import messages
 
         raise KeyError(messages.unknown_node_type(name)) from None
+
+
+def config_notes(node_type: str, config: Mapping[str, Any]) -> list[str]:
+    """Run the type's load-time check on `config` (with the descriptor's defaults under it): the
+    notes on unsupported settings; NodeError for values that cannot work."""
+    registered = NODE_TYPES[node_type]
+    if registered.check is None:
+        return []
+    return registered.check({**registered.descriptor.defaults(), **config})
 
 
 def extension_node_types() -> list[NodeType]:

@@ -1,4 +1,4 @@
-"""Conversation and agent APIs (DESIGN.md §9): conversation lookups, message data and transcript,
+"""Conversation and agent APIs (docs/design.md §9): conversation lookups, message data and transcript,
 and the agent actions — answer / end / wrap-up (participant PATCH, wrap-up route), send text,
 typing, transfer (replace) — driving `sandbox.engine`."""
 

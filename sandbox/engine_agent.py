@@ -1,4 +1,4 @@
-"""Agent actions of the conversation engine (DESIGN.md §9): answer, end, decline, wrap-up,
+"""Agent actions of the conversation engine (docs/design.md §9): answer, end, decline, wrap-up,
 transfer to a queue or a user, send text and typing; and the end of a conversation."""
 
 from __future__ import annotations

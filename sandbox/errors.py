@@ -1,4 +1,4 @@
-"""Genesys `ErrorBody` responses (reference/genesys-open-messaging.md §8.2), shared by every sandbox route."""
+"""Genesys `ErrorBody` responses (docs/reference/genesys-open-messaging.md §8.2), shared by every sandbox route."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-# Default message per code, worded as Genesys words them (reference §8.2).
+# Default message per code, worded as Genesys words them (docs/reference/genesys-open-messaging.md §8.2).
 DEFAULT_MESSAGES: dict[str, str] = {
     "bad.request": "The request could not be understood by the server due to malformed syntax.",
     "authentication.required": "No authentication bearer token specified in authorization header.",

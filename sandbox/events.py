@@ -1,4 +1,4 @@
-"""Bodies of the detail events the sandbox publishes on its bus (completion reference §B.3):
+"""Bodies of the detail events the sandbox publishes on its bus (docs/reference/genesys-completion-detection.md §B.3):
 `v2.detail.events.conversation.{id}.<suffix>` with UPPERCASE enums and `eventTime` in epoch ms.
 
 Addresses: on customer-side events `addressFrom` is the customer id and `addressTo` the

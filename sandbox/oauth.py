@@ -1,5 +1,5 @@
 """Login host: `POST /oauth/token` with client credentials (Basic auth) or the password grant for
-seeded users through an OAuth client that allows it. Errors use the OAuth shape of reference §1.3."""
+seeded users through an OAuth client that allows it. Errors use the OAuth shape of docs/reference/genesys-open-messaging.md §1.3."""
 
 from __future__ import annotations
 

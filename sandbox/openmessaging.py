@@ -1,4 +1,4 @@
-"""Open Messaging inbound API (reference §3-§4): customer messages, typing events, receipts and
+"""Open Messaging inbound API (docs/reference/genesys-open-messaging.md §3-§4): customer messages, typing events, receipts and
 structured responses, answered 202 with the normalized echo. Also registers the integrations API."""
 
 from __future__ import annotations

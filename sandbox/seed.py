@@ -1,4 +1,4 @@
-"""Seeded demo identities (DESIGN.md §9) and the merge of `[seed]` configuration overrides.
+"""Seeded demo identities (docs/design.md §9) and the merge of `[seed]` configuration overrides.
 
 `[seed]` may contain lists `roles`, `clients`, `users`, `queues`, `flows`, `integrations`: an entry
 whose `id` matches a default entry updates it field by field, any other entry is added;

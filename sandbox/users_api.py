@@ -1,4 +1,4 @@
-"""Users API (reference §9.4): users with name and `images`, `/users/me` for user tokens, agent
+"""Users API (docs/reference/genesys-open-messaging.md §9.4): users with name and `images`, `/users/me` for user tokens, agent
 routing status, and the avatar images themselves (generated SVGs served by the sandbox, so nothing
 needs the internet)."""
 

@@ -1,4 +1,4 @@
-"""Schema checks of the Open Messaging inbound bodies (reference §3.1, §4.1-§4.3), with messages in
+"""Schema checks of the Open Messaging inbound bodies (docs/reference/genesys-open-messaging.md §3.1, §4.1-§4.3), with messages in
 the JSON-schema style Genesys answers with. Each function returns the normalized parts or raises
 `BadRequest`."""
 

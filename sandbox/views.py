@@ -48,7 +48,7 @@ def _details(store: Store, p: Participant) -> list[dict]:
 def media_participant(
     store: Store, conv: Conversation, p: Participant, snapshot: bool = False
 ) -> dict:
-    """`MessageMediaParticipant` (or, with `snapshot`, the topic participant of completion §A.5)."""
+    """`MessageMediaParticipant` (or, with `snapshot`, the topic participant of docs/reference/genesys-completion-detection.md §A.5)."""
     integ = store.integrations.get(conv.integration_id, {})
     from_addr, to_addr = _address(conv, p, integ.get("name", ""))
     out: dict[str, Any] = {
@@ -124,7 +124,7 @@ def message_conversation(store: Store, conv: Conversation) -> dict:
 
 
 def snapshot(store: Store, conv: Conversation) -> dict:
-    """Body of the queue/user `conversations.messages` topics (completion §A.5)."""
+    """Body of the queue/user `conversations.messages` topics (docs/reference/genesys-completion-detection.md §A.5)."""
     return {
         "id": conv.id,
         "participants": [

@@ -1,4 +1,4 @@
-"""Outbound Open Messaging webhook delivery, as Genesys does it (reference §5, §6): compact JSON,
+"""Outbound Open Messaging webhook delivery, as Genesys does it (docs/reference/genesys-open-messaging.md §5, §6): compact JSON,
 `X-Hub-Signature-256: sha256=<base64 HMAC-SHA256(secret, exact body bytes)>`, the integration's
 `webhookHeaders`, a 10 s timeout and up to 5 retries 5 s apart on timeout/429/5xx (none on other
 4xx: the message is marked failed), the same `id` on every retry. Deliveries of one conversation go
@@ -97,7 +97,7 @@ class WebhookDispatcher:
         originating: str,
         content: list[dict],
     ) -> dict:
-        """Text (or Structured, when `content` holds quick replies) message envelope (§5.3/§5.4)."""
+        """Text (or Structured, when `content` holds quick replies) message envelope (docs/reference/genesys-open-messaging.md §5.3/§5.4)."""
         structured = any(
             c.get("contentType") in ("QuickReply", "Card", "Carousel", "DatePicker")
             for c in content
@@ -118,7 +118,7 @@ class WebhookDispatcher:
         return env
 
     def send_receipt(self, integ: dict, conv: Any, record: Any) -> None:
-        """`Delivered` receipt for an inbound message (§5.6)."""
+        """`Delivered` receipt for an inbound message (docs/reference/genesys-open-messaging.md §5.6)."""
         channel = self._channel(integ, conv, record.provider_message_id or record.id, now_iso())
         env = {
             "id": record.id,
@@ -132,7 +132,7 @@ class WebhookDispatcher:
         self.send(integ, conv.id, env)
 
     def send_typing(self, integ: dict, conv: Any, duration: int) -> None:
-        """Agent typing event (§5.5): no `originatingEntity`."""
+        """Agent typing event (docs/reference/genesys-open-messaging.md §5.5): no `originatingEntity`."""
         mid = uuid.uuid4().hex
         env = {
             "id": mid,

@@ -1,4 +1,4 @@
-"""Handover completion detection (DESIGN §7): EventBridge events, Triggers + Web Services Data
+"""Handover completion detection (docs/design.md §7): EventBridge events, Triggers + Web Services Data
 Actions, and the Notifications API WebSocket, all turned into one internal event that a single
 dispatcher decides on."""
 

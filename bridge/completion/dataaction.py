@@ -1,6 +1,6 @@
 """Data-action end requests on `POST /handover/genesysCloudOM` (the webhook route hands unsigned
 requests here): Genesys Trigger → Architect workflow → Web Services Data Action
-(reference/genesys-completion-detection.md §C).
+(docs/reference/genesys-completion-detection.md §C).
 
 A request carrying a provider's `data_action_auth` credential (Basic, or a named header, compared
 in constant time before the body is parsed) is authoritative for that provider's handovers. A

@@ -1,5 +1,5 @@
 """`POST /handover/genesysCloudOM/eventbridge`: Genesys detail events forwarded by an AWS
-EventBridge API destination (reference/genesys-completion-detection.md §B).
+EventBridge API destination (docs/reference/genesys-completion-detection.md §B).
 
 A thin edge: flag → API key (constant time, before parsing) → schema → translate → dispatcher.
 It answers well within EventBridge's 5 s limit: dispatching is a store lookup and, for a

@@ -29,7 +29,7 @@ RECONCILE: Final = "reconcile"
 
 def is_transfer(disconnect_type: str | None) -> bool:
     """Whether a disconnect type means "moved elsewhere": detail events spell it `TRANSFER` /
-    `*_TRANSFER`, conversation topics and REST `transfer` / `transfer.*` (reference §D.3 item 6)."""
+    `*_TRANSFER`, conversation topics and REST `transfer` / `transfer.*` (docs/reference/genesys-completion-detection.md §D.3 item 6)."""
     if not disconnect_type:
         return False
     value = disconnect_type.strip().lower()
@@ -46,7 +46,7 @@ def normalise_disconnect(value: object) -> str | None:
 
 def epoch_seconds(value: object) -> float | None:
     """Epoch seconds from detail events' epoch-ms ints or the ISO-8601 strings of conversation
-    topics and REST (reference §D.3 item 7); None when absent or unparseable."""
+    topics and REST (docs/reference/genesys-completion-detection.md §D.3 item 7); None when absent or unparseable."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

@@ -16,7 +16,7 @@ from . import messages
 
 def main(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM; exit 2 when there is nothing to listen to or start-up fails."""
-    from om_bridge.bridge.app import create_app
+    from om_bridge.bridge.app import configure_logging, create_app
     from om_bridge.bridge.config import ConfigError
 
     test_config: dict = {"start_workers": False}
@@ -30,6 +30,7 @@ def main(args: argparse.Namespace) -> int:
         print(messages.CLI_FAILED.format(error=exc), file=sys.stderr)
         return 2
     ctx = app.extensions["om-bridge"]
+    configure_logging(ctx.config, ctx.flags)
     try:
         providers = _providers(ctx.config, getattr(args, "provider", None))
     except KeyError as exc:

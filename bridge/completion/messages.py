@@ -152,7 +152,7 @@ W_NOTIF_FAILED = "creating a notifications channel failed: {error}"
 SEED_CREDENTIALS = "5. Configure Credentials"
 W_FIX_NOTIF = (
     "give the OAuth client the permissions for notifications and analytics:conversationDetail:view "
-    f'(seed step "{SEED_CREDENTIALS}") and check client_id / client_secret'
+    f'(setup step "{SEED_CREDENTIALS}", docs/genesys-setup.md) and check client_id / client_secret'
 )
 W_SOCKET_OK = "WebSocket {uri} answered"
 W_SOCKET_FAILED = "the WebSocket at {uri} did not connect: {error}"

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CompletionSettings:
-    """The flags completion reads (cognigy-model.md §5.1), resolved once."""
+    """The flags completion reads (docs/reference/cognigy-model.md §5.1), resolved once."""
 
     http_end_enabled: bool
     eventbridge_key: str
@@ -39,7 +39,7 @@ class CompletionSettings:
 
 
 class CompletionService:
-    """Completion detection for every provider of the bridge (DESIGN §7)."""
+    """Completion detection for every provider of the bridge (docs/design.md §7)."""
 
     def __init__(
         self,

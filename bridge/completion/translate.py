@@ -14,9 +14,9 @@ from . import events as ev
 from .events import CompletionEvent
 
 _DETAIL_TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$")
-# EventBridge `source`: aws.partner/genesys.com[.test]/cloud/<orgId>/<suffix> (reference §B.1).
+# EventBridge `source`: aws.partner/genesys.com[.test]/cloud/<orgId>/<suffix> (docs/reference/genesys-completion-detection.md §B.1).
 _SOURCE = re.compile(r"^aws\.partner/genesys\.com[^/]*/cloud/([^/]+)/")
-# Detail-topic placeholders: EventBridge's `{id}` and Cognigy's literal `id` (reference §C.5).
+# Detail-topic placeholders: EventBridge's `{id}` and Cognigy's literal `id` (docs/reference/genesys-completion-detection.md §C.5).
 _PLACEHOLDERS = ("{id}", "id")
 
 Translator = Callable[[Mapping[str, Any], str], CompletionEvent]
@@ -102,7 +102,7 @@ def _as_dict(event: CompletionEvent) -> dict[str, Any]:
 
 
 def from_eventbridge(envelope: Mapping[str, Any]) -> CompletionEvent | None:
-    """An EventBridge envelope (reference §B.2): the concrete topic is `detail.topicName`;
+    """An EventBridge envelope (docs/reference/genesys-completion-detection.md §B.2): the concrete topic is `detail.topicName`;
     the organisation comes from `source`."""
     detail = envelope["detail"]
     match = _SOURCE.match(str(envelope.get("source", "")))
@@ -112,7 +112,7 @@ def from_eventbridge(envelope: Mapping[str, Any]) -> CompletionEvent | None:
 
 def detail_suffix_of(body: Mapping[str, Any]) -> str | None:
     """The suffix of a data-action detail body that names no topic, told apart by its fields
-    (reference §B.3): AcdEnd has `acdOutcome`, FlowEnd `flowId`/`exitReason`, AfterCallWork a
+    (docs/reference/genesys-completion-detection.md §B.3): AcdEnd has `acdOutcome`, FlowEnd `flowId`/`exitReason`, AfterCallWork a
     `userId` with wrap-up fields and no `disconnectType`, UserEnd a `userId` with one,
     CustomerEnd no `userId` and a `disconnectType`."""
     if "acdOutcome" in body or "flowId" in body or "exitReason" in body:
@@ -149,7 +149,7 @@ _ENDED_STATES = ("disconnected", "terminated")
 def from_conversation(conversation: Mapping[str, Any], source: str) -> CompletionEvent | None:
     """A conversation snapshot (queue/user conversation topics, or REST `MessageConversation`):
     a customer-end event when the customer participant has ended (Genesys's own blueprint tests
-    for the customer's `endTime`, reference §A.6 rule 2); None otherwise."""
+    for the customer's `endTime`, docs/reference/genesys-completion-detection.md §A.6 rule 2); None otherwise."""
     conversation_id = _str(conversation.get("id"))
     for participant in conversation.get("participants") or []:
         if not isinstance(participant, Mapping) or participant.get("purpose") != "customer":

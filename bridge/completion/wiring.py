@@ -25,8 +25,9 @@ class WiringCheck:
     detail: str
     fix: str | None = None
     warn: bool = False
-    seed_step: str | None = None  # the seed's setup step where the fix is made, when not
-    #                                the completion prerequisites (e.g. "5. Configure Credentials")
+    # The setup step (docs/genesys-setup.md) where the fix is made, when not the completion
+    # prerequisites (e.g. "5. Configure Credentials").
+    seed_step: str | None = None
 
 
 def wiring_status(

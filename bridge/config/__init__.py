@@ -1,5 +1,5 @@
 """The bridge's configuration: `om-bridge.toml` + OM_BRIDGE_* environment variables + overrides,
-validated against schemas/config.json, with secrets as `Secret` (DESIGN.md §3, §7)."""
+validated against schemas/config.json, with secrets as `Secret` (docs/design.md §3, §7)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ BRIDGE_DEFAULTS: Final = MappingProxyType(
 # A webhook secret shorter than this is refused at start-up (README, "1. Create a Platform").
 MIN_WEBHOOK_SECRET_LENGTH: Final = 16
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
-# through the Notifications API (seed, "Prerequisites").
+# through the Notifications API (Cognigy's guide, "Prerequisites" in docs/genesys-setup.md).
 EVENTBRIDGE_SINCE: Final = (4, 100)
 
 

@@ -24,7 +24,7 @@ _STOP = object()
 
 
 def webhook_body(key: SessionKey, output: dict) -> dict:
-    """Cognigy's Webhook-endpoint body (reference/cognigy-model.md §4.3) for one output."""
+    """Cognigy's Webhook-endpoint body (docs/reference/cognigy-model.md §4.3) for one output."""
     return {
         "userId": key.user_id,
         "sessionId": key.session_id,

@@ -1,4 +1,4 @@
-"""The endpoint channel's HTTP routes (DESIGN.md §4): input, long-poll, SSE, connect/disconnect, typing."""
+"""The endpoint channel's HTTP routes (docs/design.md §4): input, long-poll, SSE, connect/disconnect, typing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The flow runtime: runs a Cognigy-style chart for one input against session state (§5)."""
+"""The flow runtime: runs a Cognigy-style chart for one input against session state (docs/design.md §5)."""
 
 from om_bridge.extension.api import HandoverRequest, Output
 

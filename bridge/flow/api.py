@@ -24,11 +24,23 @@ class RuntimeApi:
         self.handover_request: HandoverRequest | None = None
 
     def say(
-        self, text: str | None, data: dict | None = None, *, destination: str = "userAndAgent"
+        self,
+        text: str | None,
+        data: dict | None = None,
+        *,
+        destination: str = "userAndAgent",
+        prevent_transcript: bool = False,
     ) -> None:
         if destination not in DESTINATIONS:
             raise NodeError(f"Handover Output Destination must be one of {list(DESTINATIONS)}")
-        self.outputs.append(Output(text=text, data=data, destination=destination))
+        self.outputs.append(
+            Output(
+                text=text,
+                data=data,
+                destination=destination,
+                prevent_transcript=prevent_transcript,
+            )
+        )
 
     def set_next_node(self, node_id: str) -> None:
         self.next_node = node_id

@@ -58,6 +58,9 @@ class SessionState:
     profile: dict
     transcript: list[dict]
     node_counts: dict[str, int] = field(default_factory=dict)  # executions per node (Say "linear")
+    # What the user and the agent wrote during the open handover ({handover, source, text, data,
+    # time}); moved into `transcript` when the handover ends (docs/flows.md).
+    handover_lines: list[dict] = field(default_factory=list)
 
     @classmethod
     def new(cls) -> SessionState:
@@ -77,6 +80,7 @@ class SessionState:
             "profile": copy.deepcopy(self.profile),
             "transcript": copy.deepcopy(self.transcript),
             "node_counts": dict(self.node_counts),
+            "handover_lines": copy.deepcopy(self.handover_lines),
         }
 
     @classmethod
@@ -88,6 +92,7 @@ class SessionState:
             profile=copy.deepcopy(d.get("profile") or {}),
             transcript=copy.deepcopy(d.get("transcript") or []),
             node_counts=dict(d.get("node_counts") or {}),
+            handover_lines=copy.deepcopy(d.get("handover_lines") or []),
         )
 
 

@@ -83,7 +83,7 @@ class TokenProvider:
     def _fetch(self) -> _Token:
         started = self._clock()
         try:
-            # Reference §1.2: Basic auth, form body, grant_type only (no scope for this grant).
+            # docs/reference/genesys-open-messaging.md §1.2: Basic auth, form body, grant_type only (no scope for this grant).
             response = self._session.post(
                 self.login_base + TOKEN_PATH,
                 data={"grant_type": "client_credentials"},

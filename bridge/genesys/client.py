@@ -108,7 +108,7 @@ class GenesysClient(NotificationsMixin):
             self._transport.call(method, path, params=params, json_body=json_body, retry=retry)
         )
 
-    # -- Open Messaging integrations (reference §2) --
+    # -- Open Messaging integrations (docs/reference/genesys-open-messaging.md §2) --
 
     def list_integrations(self, page_size: int = 25) -> list[dict]:
         """Every Open Messaging integration, paging until pageCount or an empty page."""
@@ -199,7 +199,7 @@ class GenesysClient(NotificationsMixin):
             else:
                 self._integration_ids.pop(deployment_name, None)
 
-    # -- Inbound Open Messaging (reference §3, §4) --
+    # -- Inbound Open Messaging (docs/reference/genesys-open-messaging.md §3, §4) --
 
     def send_message(
         self,
@@ -289,7 +289,7 @@ class GenesysClient(NotificationsMixin):
             json_body=body,
         )
 
-    # -- Conversations, users, queues (reference §9) --
+    # -- Conversations, users, queues (docs/reference/genesys-open-messaging.md §9) --
 
     def get_message_conversation(self, conversation_id: str) -> dict:
         """`MessageConversation` with participants, states and disconnect types."""

@@ -1,4 +1,4 @@
-"""Typed Genesys Cloud errors parsed from `ErrorBody` (reference §8.2) and OAuth errors (§1.3)."""
+"""Typed Genesys Cloud errors parsed from `ErrorBody` (docs/reference/genesys-open-messaging.md §8.2) and OAuth errors (§1.3)."""
 
 from __future__ import annotations
 

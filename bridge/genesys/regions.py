@@ -11,7 +11,7 @@ from .errors import UnknownRegionError
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """One Genesys Cloud region: SDK key, AWS region and base domain (reference §1.1)."""
+    """One Genesys Cloud region: SDK key, AWS region and base domain (docs/reference/genesys-open-messaging.md §1.1)."""
 
     name: str
     aws_region: str

@@ -1,4 +1,4 @@
-"""Open Messaging webhook signature `X-Hub-Signature-256` (reference §6)."""
+"""Open Messaging webhook signature `X-Hub-Signature-256` (docs/reference/genesys-open-messaging.md §6)."""
 
 from __future__ import annotations
 

@@ -121,7 +121,7 @@ def message_body(
     custom_attributes: Mapping[str, Any] | None,
     metadata: Mapping[str, Any] | None,
 ) -> dict:
-    """`OpenInboundNormalizedMessage` (reference §3.1); custom attributes in channel.metadata."""
+    """`OpenInboundNormalizedMessage` (docs/reference/genesys-open-messaging.md §3.1); custom attributes in channel.metadata."""
     if not message_id:
         raise ValueError(messages.required_value("message_id"))
     if not text and not content:
@@ -145,7 +145,7 @@ def message_body(
 
 
 def typing_body(customer: Customer, time: datetime | str | None) -> dict:
-    """`OpenInboundNormalizedEvent` with the only Open event type, Typing (reference §4.1)."""
+    """`OpenInboundNormalizedEvent` with the only Open event type, Typing (docs/reference/genesys-open-messaging.md §4.1)."""
     return {
         "channel": {"from": customer.to_wire(), "time": iso_time(time)},
         "events": [{"eventType": "Typing"}],
@@ -161,7 +161,7 @@ def receipt_body(
     is_final: bool,
     time: datetime | str | None,
 ) -> dict:
-    """`OpenInboundNormalizedReceipt` for an agent message (reference §4.2)."""
+    """`OpenInboundNormalizedReceipt` for an agent message (docs/reference/genesys-open-messaging.md §4.2)."""
     status = _canonical(status, RECEIPT_STATUSES, messages.receipt_status_invalid(status))
     if not genesys_message_id:
         raise ValueError(messages.required_value("genesys_message_id"))
@@ -198,7 +198,7 @@ def structured_response_body(
     response_type: str,
     time: datetime | str | None,
 ) -> dict:
-    """`OpenInboundStructuredResponseMessage`: a button / quick-reply click (reference §4.3)."""
+    """`OpenInboundStructuredResponseMessage`: a button / quick-reply click (docs/reference/genesys-open-messaging.md §4.3)."""
     kind = _canonical(response_type, RESPONSE_TYPES, messages.response_type_invalid(response_type))
     for name, value in (
         ("message_id", message_id),

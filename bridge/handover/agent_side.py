@@ -3,7 +3,7 @@
 Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
 Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
 webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
-cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (reference
+cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (docs/reference/
 genesys-open-messaging.md §4.2, §5.7).
 """
 
@@ -150,6 +150,11 @@ class AgentSide:
                 }
             }
             self._remember_quick_replies(handover, payload.get("id"), options)
+        # Kept for the handover's outcome and the session transcript before the user can see it,
+        # so an end that follows the message at once still finds it.
+        self.engine.record_agent_line(
+            handover, text, {"attachments": attachments} if attachments else None
+        )
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):

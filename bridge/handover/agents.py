@@ -1,6 +1,6 @@
 """Agent name and avatar for "Display Agent Details", looked up sparingly (300 calls/min budget).
 
-The Open Messaging webhook names the integration, never the agent (reference §5.3), so the agent
+The Open Messaging webhook names the integration, never the agent (docs/reference/genesys-open-messaging.md §5.3), so the agent
 comes from the conversation's latest connected agent participant (`GET
 /api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
 (`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover

@@ -1,8 +1,9 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
 Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (an
-agent is connected: seen on a new agent leg, the agent's typing or first message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
-end the flow resumes with `input.handover.status` (the seed recipe's Lookup catches it).
+agent is connected: seen on a new agent leg, the agent's typing or first message) → completed |
+cancelled | error; every change is a `source: "system"` output, and after the end the flow resumes
+with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
@@ -19,6 +21,7 @@ from om_bridge.bridge.handover.agent_side import AgentSide
 from om_bridge.bridge.handover.agent_watch import AgentWatch
 from om_bridge.bridge.handover.inbound import InboundQueue
 from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
@@ -63,6 +66,18 @@ class HandoverEngine:
         self.handovers = ctx.metrics.counter(
             "handovers_total", "Handover status changes", ["status"]
         )
+        self._load_flows()
+
+    def _load_flows(self) -> None:
+        """Load every endpoint's flow now: a chart whose values cannot work stops start-up with
+        an error naming the node, and unsupported settings are logged once (docs/flows.md)."""
+        from om_bridge.bridge.config import ConfigError
+
+        for i, endpoint in enumerate(self.ctx.config.endpoints.values()):
+            try:
+                self.runtime(endpoint.flow)
+            except ValueError as exc:  # ChartError, an unregistered node type
+                raise ConfigError(f"endpoints[{i}].flow: {exc}") from None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -101,12 +116,13 @@ class HandoverEngine:
         with self.ctx.store.session_lock(key):
             handover = self.ctx.store.open_handover_for_session(key)
             if handover is not None:
-                if profile:
-                    state = self.load_state(key)
-                    state.profile.update(profile)
-                    self.ctx.store.save_session(key, state.to_dict())
                 self.relay_user_input(handover, text, data)
-                return replies.rest_reply(user_id, session_id, [])
+                state = self.load_state(key)
+                if profile:
+                    state.profile.update(profile)
+                self._add_line(state, handover, "user", text, data)
+                self.ctx.store.save_session(key, state.to_dict())
+                return replies.rest_reply(user_id, session_id, self._repeat_accepted(handover))
             state = self.load_state(key)
             if profile:
                 state.profile.update(profile)
@@ -116,6 +132,16 @@ class HandoverEngine:
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         return replies.rest_reply(user_id, session_id, replies.for_user(outputs))
+
+    @staticmethod
+    def _repeat_accepted(handover: Handover) -> list[Output]:
+        """ "Repeat Handover Accepted Message": said again to a user who writes before an agent
+        has joined."""
+        request = handover.settings.get("request") or {}
+        text = request.get("accepted_message")
+        if handover.status == "active" or not request.get("repeat_handover_message") or not text:
+            return []
+        return [Output(text=text, data=None, destination="userOnly")]
 
     def user_typing(self, key: SessionKey) -> None:
         """The user is typing: a Typing event to the agent once Genesys knows the conversation."""
@@ -138,7 +164,7 @@ class HandoverEngine:
         if handover is None:
             return
         request = handover.settings.get("request") or {}
-        if not request.get(setting, True):  # both default on (seed)
+        if not request.get(setting, True):  # both default on (Cognigy's guide)
             return
         self.send_text_to_agent(handover, text)
 
@@ -160,13 +186,83 @@ class HandoverEngine:
     def _handle_inbound(self, item: OutboxItem, completion: InboundCompletion) -> None:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
+    # -- the handover's conversation, for its outcome and the session transcript -------------
+    def _add_line(
+        self, state: SessionState, handover: Handover, source: str, text: str | None, data: Any
+    ) -> None:
+        if not text and not data:
+            return
+        state.handover_lines.append(
+            {
+                "handover": handover.id,
+                "source": source,
+                "text": text,
+                "data": data or None,
+                "time": iso_now(self.ctx.clock),
+            }
+        )
+        if len(state.handover_lines) > LINES_KEPT:
+            del state.handover_lines[: len(state.handover_lines) - LINES_KEPT]
+
+    def record_agent_line(self, handover: Handover, text: str | None, data: Any) -> None:
+        """Keep what the agent wrote (for the outcome's transcript and the session transcript)."""
+        try:
+            with self.ctx.store.session_lock(handover.session):
+                state = self.load_state(handover.session)
+                self._add_line(state, handover, "agent", text, data)
+                self.ctx.store.save_session(handover.session, state.to_dict())
+        except Exception:  # the message reached the user; only its transcript line is missing
+            log.exception(messages.LOG_LINE_NOT_KEPT, handover.id)
+
+    def conversation_of(self, handover: Handover) -> dict | None:
+        """The handover's Genesys conversation (participants, wrap-up), or None when unknown or
+        unreadable (the outcome then names the agent last seen, without wrap-up)."""
+        if not handover.conversation_id:
+            return None
+        try:
+            client = self.ctx.clients.for_provider(handover.provider_id)
+            return client.get_message_conversation(handover.conversation_id)
+        except Exception as exc:
+            log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
+            return None
+
+    def outcome(
+        self,
+        handover: Handover,
+        state: SessionState | None = None,
+        conversation: dict | None = None,
+    ) -> dict:
+        """The `input.handover` object of an ended handover (docs/flows.md "The handover
+        outcome"); the same object goes into the `completed` input of the Cognigy-hosted mode.
+        Reads the conversation from Genesys unless given."""
+        if state is None:
+            state = self.load_state(handover.session)
+        if conversation is None:
+            conversation = self.conversation_of(handover)
+        lines = [line for line in state.handover_lines if line.get("handover") == handover.id]
+        return build_outcome(handover, lines, conversation, self._user_of(handover))
+
+    def _user_of(self, handover: Handover) -> Any:
+        def user_of(user_id: str) -> dict | None:
+            try:
+                return self.ctx.clients.for_provider(handover.provider_id).get_user(user_id)
+            except Exception as exc:
+                log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
+                return None
+
+        return user_of
+
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
-        """End a handover exactly once, then resume the flow with `input.handover.status`."""
+        """End a handover exactly once, then resume the flow with `input.handover` = the outcome
+        (status, reason, agent, wrap-up, transcript...); the handover's lines join the session
+        transcript, so a later handover's first message includes them."""
         store = self.ctx.store
         handover = store.get_handover(handover_id)
         if handover is None:
             return False
         key = handover.session
+        # Read before taking the session lock: user inputs are not held up by a Genesys call.
+        conversation = self.conversation_of(handover) if handover.is_open else None
         with store.session_lock(key):
             if not store.finish_handover(handover_id, status, reason):
                 log.info(messages.LOG_HANDOVER_END_DUPLICATE, handover_id, status)
@@ -181,12 +277,14 @@ class HandoverEngine:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
             self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
             endpoint = self.ctx.config.endpoints.get(key.url_token)
-            if endpoint is None:
-                return True
-            event: dict[str, Any] = {"status": status}
-            if status == "error":
-                event["error"] = {"reason": "error", "message": reason}
             state = self.load_state(key)
+            event = self.outcome(ended, state, conversation)
+            lines = [line for line in state.handover_lines if line.get("handover") == ended.id]
+            state.handover_lines = [
+                line for line in state.handover_lines if line.get("handover") != ended.id
+            ]
+            for line in lines:
+                state.record({k: line.get(k) for k in ("source", "text", "data", "time")})
             flow_input = FlowInput(
                 text=None,
                 data=None,
@@ -195,6 +293,9 @@ class HandoverEngine:
                 url_token=key.url_token,
                 handover=event,
             )
+            if endpoint is None:  # no flow to resume; the lines still join the transcript
+                self.ctx.store.save_session(key, state.to_dict())
+                return True
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
             for output in replies.for_user(outputs):
@@ -347,7 +448,40 @@ class HandoverEngine:
                 log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
                 self.handovers.labels(status).inc()
                 self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+        if moved:
+            request = updated.settings.get("request") or {}
+            if request.get(
+                {"queue": "send_on_queue_event", "active": "send_on_active_event"}.get(status, "")
+            ):
+                self.run_event(updated, {"status": status})
         return updated
+
+    def run_event(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+        """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
+        "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
+        user, and those for the agent to the agent while the handover is open."""
+        key = handover.session
+        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        if endpoint is None:
+            return
+        with self.ctx.store.session_lock(key):
+            state = self.load_state(key)
+            flow_input = FlowInput(
+                text=None,
+                data=data,
+                user_id=key.user_id,
+                session_id=key.session_id,
+                url_token=key.url_token,
+                handover=event,
+            )
+            outputs, state = self.run_flow(endpoint, key, state, flow_input)
+            self.ctx.store.save_session(key, state.to_dict())
+        current = self.ctx.store.get_handover(handover.id) or handover
+        for output in replies.for_user(outputs):
+            self.ctx.outputs.emit(key, replies.bot_output(output))
+        if current.is_open:
+            for output in replies.for_agent(outputs):
+                self.send_text_to_agent(current, output.text)
 
     def learn_conversation(
         self, handover: Handover, conversation_id: str | None, integration_id: str | None = None

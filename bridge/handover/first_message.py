@@ -2,7 +2,7 @@
 
 Cognigy (4.89+) sends the whole bot conversation as ONE message at the start of the handover, and
 (since 2025.12) puts the custom attributes on that same first message so the Genesys inbound message
-flow can read them with "Get Participant Data" as its first step (reference cognigy-model.md §5.2).
+flow can read them with "Get Participant Data" as its first step (docs/reference/cognigy-model.md §5.2).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from om_bridge.bridge.handover import messages
 
-# Participant-data keys the seed's Architect recipe reads with "Get Participant Data"
+# Participant-data keys Cognigy's Architect recipe (docs/genesys-setup.md) reads with "Get Participant Data"
 # (queueId, myLanguage, mySkills, userId); the others follow the same camelCase style.
 ATTR_QUEUE = "queueId"
 ATTR_LANGUAGE = "myLanguage"
@@ -74,7 +74,7 @@ def format_transcript(
 
 
 def copilot_url(base_url: str, user_id: str, session_id: str, url_token: str) -> str:
-    """Agent Copilot standalone URL `https://<base>/?userId=…&sessionId=…&URLToken=…` (seed)."""
+    """Agent Copilot standalone URL `https://<base>/?userId=…&sessionId=…&URLToken=…` (Cognigy's guide)."""
     base = base_url.strip().rstrip("/")
     if "://" not in base:
         base = "https://" + base

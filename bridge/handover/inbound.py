@@ -1,5 +1,5 @@
 """`InboundQueue`: accepted Genesys webhooks, stored before the route answers 2xx, then handled in
-order per customer (DESIGN §10: nothing an agent sent is lost once Genesys saw a 2xx).
+order per customer (docs/design.md §10: nothing an agent sent is lost once Genesys saw a 2xx).
 
 The route calls `accept`, which sets the dedupe key and stores the body in one store step (the
 store's inbound queue: the outbox's shape under its own namespace, FIFO per

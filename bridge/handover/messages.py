@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# -- said to the agent (Genesys inbound text) -- seed "Configure Handover Settings" wording --
+# -- said to the agent (Genesys inbound text) -- Cognigy's "Configure Handover Settings" wording --
 USER_JOINED: Final = "User joined the conversation"
 USER_LEFT: Final = "User left the conversation"
 
@@ -49,6 +49,10 @@ LOG_HANDOVER_STARTED: Final = "handover %s started for session %s (provider %s)"
 LOG_HANDOVER_REFUSED: Final = "handover refused for session %s: %s"
 LOG_HANDOVER_STATUS: Final = "handover %s: %s -> %s"
 LOG_HANDOVER_ENDED: Final = "handover %s ended: %s (%s)"
+LOG_LINE_NOT_KEPT: Final = "handover %s: an agent line could not be kept for the transcript"
+LOG_OUTCOME_LOOKUP_FAILED: Final = (
+    "handover %s: conversation or agent not read for the outcome (%s); using what is known"
+)
 LOG_HANDOVER_END_DUPLICATE: Final = "handover %s already ended; end request (%s) ignored"
 LOG_NO_HANDOVER: Final = (
     "webhook %s: no open handover for integration %s; answered with a Failed receipt"

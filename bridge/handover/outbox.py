@@ -1,7 +1,7 @@
 """The durable outbox: every call to Genesys is stored first, then sent in order per handover.
 
 Why a store-backed queue and not a direct call: nothing a user sent may be lost when Genesys is
-down, rate-limits or the bridge restarts (DESIGN §10). `put` stores the call with its
+down, rate-limits or the bridge restarts (docs/design.md §10). `put` stores the call with its
 `channel.messageId` already fixed (so a resend is recognisably the same message) and wakes the
 dispatcher at once, which claims the head item of each key and hands it to a small pool of sender
 threads: in the steady state that is exactly one Genesys API call per user message, sent within a

@@ -1,7 +1,7 @@
 """`ReceiptSender`: Delivered / Failed receipts to Genesys, sent directly, not through the outbox.
 
 A receipt is status about an agent message, not something a user or agent wrote, so it does not
-need the durable outbox (DESIGN §10 protects content): it costs one HTTP call instead of three
+need the durable outbox (docs/design.md §10 protects content): it costs one HTTP call instead of three
 store transactions plus the call. What is kept: a receipt is queued only after the output it
 reports was stored (so "Delivered" never precedes the delivery), receipts of one customer go out
 in order (one at a time per key), and each is retried by the Genesys client's policy (429 with

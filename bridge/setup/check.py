@@ -1,6 +1,6 @@
 """`om-bridge check`: verify every setup step of each handover provider against its Genesys org.
 
-One line per step (PASS / FAIL / WARN) with, for a FAIL or WARN, what to change and the seed step
+One line per step (PASS / FAIL / WARN) with, for a FAIL or WARN, what to change and the setup step
 where it is done. Exit status 0 only when no step FAILs; 2 when the configuration cannot be loaded.
 """
 

@@ -42,7 +42,7 @@ def check_region(target: Target, log: StepLog) -> bool:
 
 
 def check_environment(target: Target, log: StepLog) -> None:
-    """The seed's restriction: Open Messaging cannot be used in the trial environment."""
+    """Cognigy's restriction (docs/genesys-setup.md, "Restrictions"): Open Messaging cannot be used in the trial environment."""
     env = target.config.bridge.environment
     if env.strip().lower() == "trial":
         log.failed(m.T_ENVIRONMENT, m.ENV_TRIAL, m.ENV_FIX, m.SEED_RESTRICTIONS)

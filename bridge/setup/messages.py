@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# --- the seed's setup steps (Cognigy's "Genesys Cloud Open Messaging" handover reference) ---
+# --- the setup steps of docs/genesys-setup.md (named as in Cognigy's public guide to the
+# "Genesys Cloud Open Messaging" handover provider) ---
 SEED_PREREQUISITES = "Prerequisites"
 SEED_RESTRICTIONS = "Restrictions"
 SEED_PLATFORM = "1. Create a Platform"
@@ -15,8 +16,8 @@ SEED_SETTINGS = "2. Configure Handover Settings"
 
 
 def seed(step: str) -> str:
-    """How a fix names a seed step."""
-    return f'(seed step "{step}")'
+    """How a fix names a setup step (a heading of docs/genesys-setup.md)."""
+    return f'(setup step "{step}", docs/genesys-setup.md)'
 
 
 # --- step titles ---------------------------------------------------------------------------------

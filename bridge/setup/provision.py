@@ -2,7 +2,7 @@
 secret, so that it matches the configuration. Idempotent: a second run prints "no changes".
 
 Open Messaging integrations carry no queue: routing to the queue is the Inbound Message flow and
-Message Routing (seed steps 3 and 4), which provision does not touch; it prints them as next steps.
+Message Routing (setup steps 3 and 4 of docs/genesys-setup.md), which provision does not touch; it prints them as next steps.
 """
 
 from __future__ import annotations

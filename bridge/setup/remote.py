@@ -241,7 +241,7 @@ def check_secret(target: Target, integ: dict, log: StepLog) -> None:
 
 
 def check_routing(target: Target, integ: dict, log: StepLog) -> None:
-    """An inbound message flow is attached to the integration's address (seed steps 3 and 4), read
+    """An inbound message flow is attached to the integration's address (setup steps 3 and 4, docs/genesys-setup.md), read
     from its routing recipient (`GET /api/v2/routing/message/recipients/{id}`)."""
     name = integ.get("name")
     recipient_id = (integ.get("recipient") or {}).get("id")

@@ -66,7 +66,7 @@ class StepLog:
         return self.add(step, PASS, detail)
 
     def failed(self, step: str, detail: str, fix: str, seed_step: str) -> StepResult:
-        """A FAIL always says what to change and in which seed step."""
+        """A FAIL always says what to change and in which setup step."""
         return self.add(step, FAIL, detail, fix, seed_step)
 
     def warned(self, step: str, detail: str, fix: str | None, seed_step: str | None) -> StepResult:
@@ -100,7 +100,7 @@ def render_text(groups: list[tuple[str, list[StepResult]]]) -> str:
 
 
 def _with_seed(r: StepResult) -> str:
-    """The fix, naming its seed step unless the text already does."""
+    """The fix, naming its setup step unless the text already does."""
     if not r.fix or not r.seed_step or f'"{r.seed_step}"' in r.fix:
         return r.fix or ""
     return f"{r.fix} {messages.seed(r.seed_step)}"

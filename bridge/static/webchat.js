@@ -97,6 +97,27 @@
       });
       bubble.appendChild(row);
     }
+    if (opts.buttons && opts.buttons.length) {
+      var bar = document.createElement("div");
+      bar.className = "quick-replies buttons";
+      opts.buttons.forEach(function (btn) {
+        var el;
+        if (btn.type === "web_url" && btn.url) {
+          el = document.createElement("a");
+          el.href = btn.url;
+          el.target = "_blank";
+          el.rel = "noopener";
+        } else {
+          el = document.createElement("button");
+          el.type = "button";
+          el.addEventListener("click", function () { send(btn.payload || btn.title); });
+        }
+        el.textContent = btn.title || btn.payload || btn.url;
+        el.dataset.testid = "button";
+        bar.appendChild(el);
+      });
+      bubble.appendChild(bar);
+    }
     item.appendChild(bubble);
     log.appendChild(item);
     scrollDown();
@@ -105,6 +126,11 @@
   function quickReplies(data) {
     // Cognigy's default channel payload: data._cognigy._default._quickReplies.quickReplies[{title, payload}]
     try { return data._cognigy._default._quickReplies.quickReplies || []; } catch (e) { return []; }
+  }
+
+  function buttons(data) {
+    // Cognigy's default channel payload: data._cognigy._default._buttons.buttons[{type, title, payload, url}]
+    try { return data._cognigy._default._buttons.buttons || []; } catch (e) { return []; }
   }
 
   function setBanner(status, agent) {
@@ -157,8 +183,8 @@
       }
       return;
     }
-    if (out.text || quickReplies(data).length) {
-      addMessage("bot", out.text || "", { quickReplies: quickReplies(data) });
+    if (out.text || quickReplies(data).length || buttons(data).length) {
+      addMessage("bot", out.text || "", { quickReplies: quickReplies(data), buttons: buttons(data) });
     }
   }
 

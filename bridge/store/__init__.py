@@ -1,5 +1,5 @@
 """The bridge's state: sessions, handovers, dedupe keys, the Genesys outbox, outputs and leader
-locks, behind one `Store` interface with an embedded SQLite and a Redis backend (DESIGN.md §10).
+locks, behind one `Store` interface with an embedded SQLite and a Redis backend (docs/design.md §10).
 
     store = open_store("sqlite:///./.om-bridge/om-bridge.db")   # or "redis://host:6379/0"
 """

@@ -1,1 +1,1 @@
-"""The node types of DESIGN.md §5, each a descriptor and a function (see `extension.registry`)."""
+"""The node types of docs/design.md §5, each a descriptor and a function (see `extension.registry`)."""

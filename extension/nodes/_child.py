@@ -18,7 +18,7 @@ def child_descriptor(
     creatable: bool = False,
     preview: Preview | None = None,
 ) -> NodeDescriptor:
-    """A branch node of `parent` (reference §1.7): mini, not movable, no free placement."""
+    """A branch node of `parent` (docs/reference/cognigy-model.md §1.7): mini, not movable, no free placement."""
     return NodeDescriptor(
         type=node_type,
         default_label=label,

@@ -3,6 +3,8 @@ first name the Genesys handover sends when "Send Profile information" is on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..api import NodeError, NodeParams
 from ..descriptor import NodeDescriptor
 from ..fields import Field
@@ -46,6 +48,14 @@ DESCRIPTOR = NodeDescriptor(
     preview=Preview(type="text", key="profileKey"),
     tags=("profile",),
 )
+
+
+def check(config: dict[str, Any]) -> list[str]:
+    """Load-time check: a Profile Key that is empty or dotted raises NodeError."""
+    key = config.get("profileKey", "firstname")
+    if isinstance(key, str) and "{{" not in key and (not key.strip() or "." in key):
+        raise NodeError("Profile Key must be a profile key name (no dots)")
+    return []
 
 
 def update_profile(params: NodeParams) -> None:

@@ -1,7 +1,7 @@
 """The data-action output: for each published detail event whose topic pattern is configured and
 whose fields satisfy the trigger's match criteria, POST the Web Services Data Action request.
 
-Cognigy's action (reference/genesys-completion-detection.md §C.5) maps `userId = Flow.addressTo`,
+Cognigy's action (docs/reference/genesys-completion-detection.md §C.5) maps `userId = Flow.addressTo`,
 `topic` = the literal `v2.detail.events.conversation.id.<suffix>` and `disconnectType =
 Flow.disconnectType`; a workflow input the event lacks (e.g. `disconnectType` on `acw`) is unset,
 and the default request template `${input.rawRequest}` leaves unset inputs out. Cognigy's workflow

@@ -1,4 +1,4 @@
-"""Process Automation triggers (reference/genesys-completion-detection.md §C.1-§C.3): the trigger
+"""Process Automation triggers (docs/reference/genesys-completion-detection.md §C.1-§C.3): the trigger
 store, request validation, and matching of a detail event against a trigger's criteria.
 
 A trigger whose target is the sandbox's workflow (`[data_action].workflow_id`) runs it: the

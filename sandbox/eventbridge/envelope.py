@@ -1,5 +1,5 @@
 """EventBridge event envelopes as a Genesys partner event source delivers them to an API
-destination (reference/genesys-completion-detection.md §B.2, §B.6)."""
+destination (docs/reference/genesys-completion-detection.md §B.2, §B.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP routes of the Notifications API (reference/genesys-completion-detection.md §A.1), the
+"""HTTP routes of the Notifications API (docs/reference/genesys-completion-detection.md §A.1), the
 channel WebSocket at `connectUri`, and the sandbox-only admin routes under `/sandbox/notifications`.
 
 Admin routes (no auth, sandbox only; body fields optional — without `channelIds` every channel):

@@ -3,7 +3,7 @@ may subscribe them, and the `AvailableTopic` listing.
 
 Genesys topics carry real ids (no wildcards); the catalogue holds the patterns with `{id}`. The
 conversation detail topics and the queue/user conversation topics are the ones the sandbox
-publishes (reference/genesys-completion-detection.md §A.4); a few more Genesys topics are accepted
+publishes (docs/reference/genesys-completion-detection.md §A.4); a few more Genesys topics are accepted
 so a client that subscribes them is not refused, they simply stay quiet.
 """
 

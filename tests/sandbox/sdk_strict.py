@@ -17,7 +17,7 @@ from dateutil.parser import isoparse
 from PureCloudPlatformClientV2 import models
 from PureCloudPlatformClientV2.api_client import ApiClient
 
-# Fields Genesys sends that the generated SDK models lack (reference/genesys-open-messaging.md
+# Fields Genesys sends that the generated SDK models lack (docs/reference/genesys-open-messaging.md
 # §3.1: custom attributes ride in `channel.metadata`, which the SDK models as `subType` only).
 KNOWN_EXTRAS = {("ConversationChannelMetadata", "customAttributes")}
 _PRIMITIVES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}

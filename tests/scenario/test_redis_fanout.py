@@ -1,4 +1,4 @@
-"""Two bridge instances on one Redis store (DESIGN.md §3: several workers/machines).
+"""Two bridge instances on one Redis store (docs/design.md §3: several workers/machines).
 
 A real `redis-server` on a free port, two bridge apps (two werkzeug servers) with the same
 configuration and `store = "redis://..."`, one sandbox. The user talks to instance A; the sandbox's

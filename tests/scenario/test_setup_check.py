@@ -1,5 +1,5 @@
 """`om-bridge check` against a real sandbox and a running bridge: a correct set-up passes every
-step; each deliberately broken set-up gives its FAIL line, the seed step to fix it and exit 1."""
+step; each deliberately broken set-up gives its FAIL line, the setup step to fix it and exit 1."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def check(monkeypatch, capsys):  # type: ignore[no-untyped-def]
 
 
 def assert_every_fail_names_its_fix_and_seed_step(results: list[dict]) -> None:
-    """In --json and in the text a person reads: a FAIL says what to change and the seed step."""
+    """In --json and in the text a person reads: a FAIL says what to change and the setup step."""
     for r in results:
         assert set(r) == {"provider", "step", "status", "detail", "fix", "seed_step"}
         if r["status"] != "FAIL":
@@ -67,7 +67,7 @@ def assert_every_fail_names_its_fix_and_seed_step(results: list[dict]) -> None:
     for i, line in enumerate(text):
         if line.startswith("FAIL  "):
             fix = text[i + 1]
-            assert fix.strip().startswith("fix: ") and 'seed step "' in fix, (line, fix)
+            assert fix.strip().startswith("fix: ") and 'setup step "' in fix, (line, fix)
 
 
 def failed(results: dict) -> dict:
@@ -406,7 +406,10 @@ def test_unknown_flow_fails_the_endpoint_flows_step(bridge_env, check) -> None:
     assert status == 1
     flows = results["Endpoint flows"]
     assert flows["status"] == "FAIL"
-    assert "endpoints[demo].flow" in flows["detail"] and "no-such-flow" in flows["detail"]
+    assert (
+        "endpoints[0].flow (endpoint 'demo')" in flows["detail"]
+        and "no-such-flow" in flows["detail"]
+    )
 
 
 def test_permission_steps_name_the_seed_role_wording(bridge_env, check) -> None:

@@ -1,5 +1,5 @@
 """Accepted webhooks are durable: stored with their dedupe mark before the 2xx, so a crash between
-the answer and the relay delays an agent message but never loses or repeats it (DESIGN §10)."""
+the answer and the relay delays an agent message but never loses or repeats it (docs/design.md §10)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Per shard of topics: a channel (`POST /api/v2/notifications/channels`), its subs
 (POST adds, PUT replaces — the only way to remove a topic), one WebSocket, a heartbeat watchdog,
 reconnects with backoff (first `HEAD` the channel: 404 → a new channel with the same topics), the
 `socket_closing` hand-over (new socket first; the old one keeps reading until Genesys closes it)
-and resubscription before the 24 h expiry (reference/genesys-completion-detection.md §A.9)."""
+and resubscription before the 24 h expiry (docs/reference/genesys-completion-detection.md §A.9)."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ class ChannelManager:
             sock.send_ping()
 
     def _refresh(self, state: ChannelState, shard: Shard) -> None:
-        # Channels live 24 h; subscribing again extends them (reference §A.8).
+        # Channels live 24 h; subscribing again extends them (docs/reference/genesys-completion-detection.md §A.8).
         margin = min(self.settings.refresh_margin, state.lifetime * 0.25)
         wall = time.time()
         if state.expires_at - wall > margin:

@@ -4,7 +4,7 @@ Threads: a control thread (leader lock, channels, subscriptions, sockets, heartb
 reconnects), one thread per WebSocket (frames only go on a queue), a frame worker that turns frames
 into completion events for the dispatcher, and a reconcile worker that checks conversations
 through REST after every (re)connect, because the socket has no delivery guarantee
-(reference/genesys-completion-detection.md §A.8, §A.9).
+(docs/reference/genesys-completion-detection.md §A.8, §A.9).
 
 The set of conversations to watch comes from the store (open handovers of the listener's
 providers), so a listener in another process (or `om-bridge listener`) sees every handover;
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def customer_end_topic(conversation_id: str) -> str:
     """The per-conversation topic watched: one topic per conversation, so 20 channels x 1,000
-    topics track 20,000 conversations (DESIGN §11); customer.end does not fire on transfers."""
+    topics track 20,000 conversations (docs/design.md §11); customer.end does not fire on transfers."""
     return f"v2.detail.events.conversation.{conversation_id}.customer.end"
 
 

@@ -1,5 +1,5 @@
 """Topic sharding across notification channels: Genesys allows 1,000 topics per channel and 20
-channels per OAuth client (reference/genesys-completion-detection.md §A.8), so topics fill the
+channels per OAuth client (docs/reference/genesys-completion-detection.md §A.8), so topics fill the
 first channel with room and a new channel opens only when every existing one is full."""
 
 from __future__ import annotations

@@ -238,7 +238,8 @@ def test_unknown_flow_stops_start_up_naming_the_endpoint(tmp_path):
         c["endpoints"][0]["flow"] = "no-such-flow"
 
     with pytest.raises(
-        StartupError, match=r"endpoints\[demo\]\.flow: no flow chart 'no-such-flow'"
+        StartupError,
+        match=r"endpoints\[0\]\.flow \(endpoint 'demo'\): no flow chart 'no-such-flow'",
     ):
         load_settings({"config_path": _demo_file(tmp_path, unknown), "environ": {}})
 
@@ -260,5 +261,85 @@ def test_invalid_node_config_stops_start_up_naming_endpoint_and_node(tmp_path):
     with pytest.raises(StartupError) as info:
         load_settings({"config_path": _demo_file(tmp_path, broken), "environ": {}})
     text = str(info.value)
-    assert "endpoints[demo].flow" in text and "'say-hello'" in text and "'Greeting'" in text
+    assert (
+        "endpoints[0].flow (endpoint 'demo')" in text
+        and "(id say-hello)" in text
+        and '"Greeting"' in text
+    )
     assert "handoverOutput" in text
+
+
+def test_a_flow_that_cannot_work_stops_start_up_naming_the_node(tmp_path):
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[3] / "flows" / "demo-bot.json"
+    chart = json.loads(demo.read_text(encoding="utf-8"))
+    handover = next(n for n in chart["nodes"] if n["type"] == "handoverV2")
+    handover["config"]["genesysPriority"] = 1.5
+    flow = tmp_path / "bad-flow.json"
+    flow.write_text(json.dumps(chart), encoding="utf-8")
+
+    def use_it(c):
+        c["endpoints"][0]["flow"] = str(flow)
+
+    with pytest.raises(ConfigError) as exc:
+        create_app(settings(tmp_path, use_it))
+    assert "endpoints[0].flow" in str(exc.value)
+    assert "(id handover): config.genesysPriority" in str(exc.value)
+
+
+def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):
+    """Embedding the bridge in another app changes no process-wide state: no root handler or
+    level change, no atexit handler; the configuration's secrets still reach the redaction
+    filter."""
+    import atexit
+    import logging
+
+    from om_bridge.bridge.logs import redaction_filter
+
+    (tmp_path / "warm").mkdir()
+    create_app(settings(tmp_path / "warm")).extensions["om-bridge"].close()  # first imports
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    registered: list = []
+    before = atexit._ncallbacks()
+    original = atexit.register
+
+    def recording(*a, **k):  # type: ignore[no-untyped-def]
+        registered.append(a)
+        return original(*a, **k)
+
+    atexit.register = recording  # type: ignore[assignment]
+    try:
+        app = create_app(settings(tmp_path))
+    finally:
+        atexit.register = original  # type: ignore[assignment]
+    try:
+        assert root.handlers == handlers and root.level == level
+        assert registered == [] and atexit._ncallbacks() == before
+        assert redaction_filter().redact("secret bridge-secret-0123456789") == "secret ***"
+    finally:
+        app.extensions["om-bridge"].close()
+
+
+def test_configure_logging_masks_the_configurations_secrets(tmp_path):
+    import io
+    import logging
+
+    from om_bridge.bridge.app import configure_logging
+
+    config, flags, _ = load_settings(settings(tmp_path))
+    stream = io.StringIO()
+    root = logging.getLogger()
+    configure_logging(config, flags, stream=stream)
+    try:
+        logging.getLogger("om_bridge.test").warning(
+            "login failed: %s / %s", "bridge-secret-0123456789", "demo-eventbridge-key"
+        )
+    finally:
+        for h in [h for h in root.handlers if getattr(h, "_om_bridge", False)]:
+            root.removeHandler(h)
+    out = stream.getvalue()
+    assert "login failed: *** / ***" in out
+    assert "bridge-secret-0123456789" not in out and "demo-eventbridge-key" not in out

@@ -122,7 +122,7 @@ def test_execute_handover_and_lookup():
         ({**payload("say", {}), "nodeId": 5}, 400, "'nodeId'"),
         (payload("say", {"handoverOutput": "nobody"}), 400, "config/handoverOutput"),
         (payload("goTo", {"flowNode": {"node": "x"}}, input=None), 400, "'input'"),
-        (payload("handoverV2", {"genesysPriority": 1.5}), 422, "Priority"),
+        (payload("handoverV2", {"genesysPriority": 1.5}), 400, "config/genesysPriority"),
         (payload("if", {"condition": {"condition": "input.text =="}}), 422, "position"),
     ],
 )

@@ -182,3 +182,67 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
     assert context == {"api": [["addToContext", "topic", "billing", "simple"]]}
     assert "401" in refused["error"] and refused["api"] == []
     assert profile == {"api": [["updateProfile", "firstname", "Ada"]]}
+
+
+def test_say_quick_replies_and_buttons_reach_cognigys_api_in_its_default_channel_form(
+    node_tools, bridge_server, tmp_path
+):
+    url, _started = bridge_server
+    archive = build_extension(tmp_path / "dist", bridge_url=url)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(tmp_path / "ext", filter="data")
+    key = {"apiKey": "test-key"}
+    quick = {
+        "type": "quickReplies",
+        "text": [],
+        "_cognigy": {
+            "_default": {
+                "_quickReplies": {
+                    "type": "quick_replies",
+                    "text": "Did that help?",
+                    "quickReplies": [{"title": "Yes", "payload": "yes"}],
+                }
+            }
+        },
+    }
+    buttons = {
+        "type": "buttons",
+        "text": [],
+        "_cognigy": {
+            "_default": {
+                "_buttons": {
+                    "type": "buttons",
+                    "text": "More",
+                    "buttons": [{"type": "web_url", "title": "Docs", "url": "https://x.test"}],
+                }
+            }
+        },
+    }
+    calls = [
+        {
+            "type": "say",
+            "nodeId": f"say-{i}",
+            "input": base_input(),
+            "config": {"say": say, "preventTranscript": True, "bridgeConnection": key},
+        }
+        for i, say in enumerate((quick, buttons))
+    ]
+    first, second = run_checker(node_tools, tmp_path / "ext", calls)["results"]
+    (name, text, data, settings) = first["api"][0]
+    assert (name, text, settings) == (
+        "say",
+        "Did that help?",
+        {"liveAgentSettings": {"outputDestination": "userAndAgent"}},
+    )
+    assert data["_cognigy"]["_default"]["_quickReplies"] == {
+        "type": "quick_replies",
+        "text": "Did that help?",
+        "quickReplies": [
+            {"id": 0, "contentType": "postback", "title": "Yes", "payload": "yes", "imageUrl": None}
+        ],
+    }
+    (_, text, data, _) = second["api"][0]
+    assert text == "More"
+    assert data["_cognigy"]["_default"]["_buttons"]["buttons"] == [
+        {"id": 0, "type": "web_url", "title": "Docs", "payload": "Docs", "url": "https://x.test"}
+    ]

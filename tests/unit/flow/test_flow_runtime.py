@@ -1,4 +1,4 @@
-"""The flow runtime: the seed's Genesys recipe, the demo bot, entrypoints, waits and cycle
+"""The flow runtime: Cognigy's Genesys recipe, the demo bot, entrypoints, waits and cycle
 protection."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Conversation:
         return result
 
 
-# -- the seed recipe -------------------------------------------------------------------------------
+# -- Cognigy's recipe ------------------------------------------------------------------------------
 def test_seed_recipe_relays_genesys_bot_messages_to_the_user_only_again_and_again():
     conv = Conversation(load_chart("genesys-handover"))
     first = conv.send(inp("I need help"))
@@ -202,7 +202,7 @@ def test_bad_expression_is_an_error_naming_node_id_and_label_with_outputs_so_far
     assert [o.text for o in result.outputs] == ["first"]
     assert (result.error.node_id, result.error.node_label) == ("b", "Say b")
     assert (
-        "'b'" in str(result.error)
+        "(id b)" in str(result.error)
         and "Say b" in str(result.error)
         and "position" in str(result.error)
     )

@@ -84,7 +84,7 @@ def _rel(data, _id):
     [
         (
             lambda d: _node(d, "say-genesys-message").update(type="sayy"),
-            "node 'say-genesys-message'",
+            'node "Send Genesys message to user" (id say-genesys-message): type:',
         ),
         (lambda d: _rel(d, "handover").update(next="ghost"), "missing node 'ghost'"),
         (lambda d: _rel(d, "start").update(next="lookup-status"), "placed twice"),

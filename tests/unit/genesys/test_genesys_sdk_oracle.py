@@ -15,7 +15,7 @@ SDK = ApiClient()
 INTEGRATIONS = API + "/api/v2/conversations/messaging/integrations/open"
 INBOUND = API + "/api/v2/conversations/messages/int-1/inbound/open"
 CHANNELS = API + "/api/v2/notifications/channels"
-# Reference §3.1: the SDK's ConversationChannelMetadata lacks customAttributes, yet it is where
+# docs/reference/genesys-open-messaging.md §3.1: the SDK's ConversationChannelMetadata lacks customAttributes, yet it is where
 # Genesys reads participant data — the one documented field outside the model.
 ALLOWED_EXTRA = {("OpenInboundMessageMessagingChannel", "metadata", "customAttributes")}
 

@@ -1,4 +1,4 @@
-"""Webhook signature: reference §6 vector, whitespace tolerated, hex and tampering rejected."""
+"""Webhook signature: docs/reference/genesys-open-messaging.md §6 vector, whitespace tolerated, hex and tampering rejected."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def hot_path_statements(store) -> list[str]:
 
 
 def test_hot_path_statements_never_scan_a_table(tmp_path: Path) -> None:
-    """Per-message cost must not grow with the number of handovers (DESIGN.md §11): every
+    """Per-message cost must not grow with the number of handovers (docs/design.md §11): every
     statement of the per-message operations is an index search, never a scan."""
     path = tmp_path / "plan.db"
     store = open_store(f"sqlite:///{path}")

@@ -1,0 +1,32 @@
+# om-bridge under gunicorn (`om-bridge serve`), as docs/deployment.md describes it.
+# Build: docker build -t om-bridge .      Run with Redis: docker compose up (compose.yaml)
+
+# --- build: the om-bridge wheel and the wheels of its dependencies (with the Redis extra) ---
+FROM python:3.11-slim AS build
+WORKDIR /src
+# om_bridge/ holds symbolic links to the top-level folders; they resolve inside /src.
+COPY pyproject.toml README.md LICENSE ./
+COPY om_bridge ./om_bridge
+COPY bridge ./bridge
+COPY sandbox ./sandbox
+COPY extension ./extension
+COPY schemas ./schemas
+COPY flows ./flows
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[redis]"
+
+# --- runtime: the installed wheels only, a non-root user ---
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/om-bridge --create-home om-bridge
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "om-bridge[redis]" \
+    && rm -rf /wheels
+USER om-bridge
+WORKDIR /var/lib/om-bridge
+EXPOSE 8080
+# Liveness: /healthz answers 200 while the process serves HTTP (readiness is /readyz).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
+# The production command of docs/deployment.md (config path /etc/om-bridge/om-bridge.toml, port 8080).
+CMD ["om-bridge", "serve", "--config", "/etc/om-bridge/om-bridge.toml", "--host", "0.0.0.0", "--port", "8080", "--threads", "64"]

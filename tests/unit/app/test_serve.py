@@ -1,0 +1,123 @@
+"""`om-bridge serve`'s gunicorn settings: serve's defaults, GUNICORN_CMD_ARGS, --gunicorn NAME=VALUE
+(later wins), validation by gunicorn, the worker_exit hook, and the Redis requirement for
+workers."""
+
+from __future__ import annotations
+
+import pytest
+import tomli_w
+
+from om_bridge.bridge import serve
+from om_bridge.bridge.app import create_app
+from om_bridge.bridge.cli import build_parser
+from om_bridge.bridge.demo import demo_config, demo_environ
+
+
+def options(environ: dict | None = None, extra: tuple | list = ()) -> dict:
+    return serve.gunicorn_options("127.0.0.1", 8080, 16, environ or {}, extra)
+
+
+def test_serve_defaults():
+    got = options()
+    assert got["bind"] == ["127.0.0.1:8080"]
+    assert got["workers"] == 1 and got["threads"] == 16 and got["worker_class"] == "gthread"
+    assert got["timeout"] == 120 and got["graceful_timeout"] == 10 and got["accesslog"] is None
+
+
+def test_workers_default_ignores_web_concurrency():
+    # gunicorn's own default for workers reads WEB_CONCURRENCY; serve pins one worker.
+    assert options({"WEB_CONCURRENCY": "4"})["workers"] == 1
+
+
+def test_gunicorn_cmd_args_override_serve_defaults():
+    got = options({"GUNICORN_CMD_ARGS": "--keep-alive 75 --threads 4 --bind 0.0.0.0:9000"})
+    assert got["keepalive"] == 75 and got["threads"] == 4 and got["bind"] == ["0.0.0.0:9000"]
+
+
+def test_repeated_gunicorn_option_overrides_the_environment():
+    got = options(
+        {"GUNICORN_CMD_ARGS": "--keep-alive 75 --max-requests 5"},
+        ["keepalive=30", "max-requests=1000", "forwarded_allow_ips=10.0.0.1,10.0.0.2"],
+    )
+    assert got["keepalive"] == 30 and got["max_requests"] == 1000
+    assert got["forwarded_allow_ips"] == ["10.0.0.1", "10.0.0.2"]
+
+
+def test_cli_collects_repeated_gunicorn_options():
+    args = build_parser().parse_args(
+        ["serve", "--gunicorn", "keepalive=5", "--gunicorn", "timeout=300"]
+    )
+    assert args.gunicorn == ["keepalive=5", "timeout=300"]
+    assert build_parser().parse_args(["serve"]).gunicorn == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "extra", "message"),
+    [
+        ({}, ["no_such_setting=1"], "'no_such_setting' is not a gunicorn setting"),
+        ({}, ["keepalive"], "expected NAME=VALUE"),
+        ({}, ["threads=many"], "threads = 'many'"),
+        ({}, ["worker_exit=os.getcwd"], "'worker_exit' is set by om-bridge serve"),
+        ({"GUNICORN_CMD_ARGS": "--config gunicorn.conf.py"}, [], "'config' is set by om-bridge"),
+        ({"GUNICORN_CMD_ARGS": "myapp:app"}, [], "names an application (myapp:app)"),
+    ],
+)
+def test_bad_settings_name_the_problem(environ, extra, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(serve.GunicornOptionError) as exc:
+        options(environ, extra)
+    assert message in str(exc.value)
+
+
+def test_unparseable_gunicorn_cmd_args_is_an_error():
+    with pytest.raises(serve.GunicornOptionError, match="GUNICORN_CMD_ARGS"):
+        options({"GUNICORN_CMD_ARGS": "--threads"})
+
+
+def _config_file(tmp_path, store=None):  # type: ignore[no-untyped-def]
+    config = demo_config("http://127.0.0.1:8080", "http://127.0.0.1:8081", tmp_path / "data")
+    if store:
+        config["bridge"]["store"] = store
+    path = tmp_path / "om-bridge.toml"
+    path.write_text(tomli_w.dumps(config))
+    return path
+
+
+def test_more_workers_need_a_redis_store(tmp_path, monkeypatch, capsys):
+    path = _config_file(tmp_path)
+    for k, v in demo_environ().items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("OM_BRIDGE_STORE", raising=False)
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--gunicorn",
+            "workers=2",
+        ]
+    )
+    assert serve.main(args) == 2
+    assert "workers = 2 needs a Redis store" in capsys.readouterr().err
+
+
+def test_om_bridge_config_is_used_when_config_is_left_at_its_default(tmp_path):
+    args = build_parser().parse_args(["serve"])
+    assert serve.config_path(args, {"OM_BRIDGE_CONFIG": "/etc/x.toml"}) == "/etc/x.toml"
+    assert serve.config_path(args, {}) == "om-bridge.toml"
+    args = build_parser().parse_args(["serve", "--config", "mine.toml"])
+    assert serve.config_path(args, {"OM_BRIDGE_CONFIG": "/etc/x.toml"}) == "mine.toml"
+
+
+def test_worker_exit_hook_stops_the_app(tmp_path):
+    path = _config_file(tmp_path)
+    app = create_app({"config_path": str(path), "environ": demo_environ(), "start_workers": False})
+    ctx = app.extensions["om-bridge"]
+
+    class Worker:
+        wsgi = app
+
+    serve.worker_exit(None, Worker())
+    assert ctx._closed
+    serve.worker_exit(None, object())  # a worker whose app never loaded: nothing to stop
