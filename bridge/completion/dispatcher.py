@@ -63,7 +63,7 @@ class CompletionDispatcher:
         find_by_customer: CustomerLookup,
         clock: Callable[[], float],
         on_pending: Callable[[str, float], None] | None = None,
-        on_agent_change: Callable[[str], None] | None = None,
+        on_agent_change: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.store = store
         self._end_fn = end
@@ -111,6 +111,9 @@ class CompletionDispatcher:
             return Decision(REJECT, messages.ORG_MISSING)
         handover = self._find(event, allowed)
         if handover is None:
+            if event.kind == ev.AGENT_START and event.conversation_id and not check_only:
+                # Possibly ours, before the first message's answer named the conversation.
+                self._agent_changed(event.conversation_id, early=True)
             if event.conversation_id:
                 return Decision(
                     IGNORE,
@@ -270,13 +273,13 @@ class CompletionDispatcher:
         self.cancel_pending(handover.id)
         return Decision(CANCEL, messages.R_CANCELLED, handover.id)
 
-    def _agent_changed(self, handover_id: str) -> None:
+    def _agent_changed(self, handover_or_conversation_id: str, early: bool = False) -> None:
         if self.on_agent_change is None:
             return
         try:
-            self.on_agent_change(handover_id)
+            self.on_agent_change(handover_or_conversation_id, early)
         except Exception:  # learning the agent is a nicety; the decision stands
-            log.exception("agent change of handover %s not handled", handover_id)
+            log.exception("agent change of handover %s not handled", handover_or_conversation_id)
 
     def cancel_pending(self, handover_id: str) -> None:
         """Forget a pending end (a new agent joined / a transfer is in progress)."""

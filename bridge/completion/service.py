@@ -194,10 +194,16 @@ class CompletionService:
         provider = self.ctx.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
 
-    def _on_agent_change(self, handover_id: str) -> None:
+    def _on_agent_change(self, ident: str, early: bool = False) -> None:
+        # `ident` is a handover id, or (early) the conversation id of an agent leg no handover
+        # knows yet.
         engine = getattr(self.ctx, "engine", None)
-        if engine is not None:
-            engine.agent_changed(handover_id)
+        if engine is None:
+            return
+        if early:
+            engine.agent_started_early(ident)
+        else:
+            engine.agent_changed(ident)
 
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Final
 
 from om_bridge.bridge.genesys.errors import GenesysError
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 # While an agent leg is only offered (alerting), look again this often, this many times.
 POLL_SECONDS: Final = 1.0
 MAX_POLLS: Final = 120
+# Agent legs seen before the bridge knew their conversation (the event raced the first message's
+# answer): remembered briefly, so learning the conversation id reads the participants at once.
+EARLY_KEPT: Final = 1000
 _OFFERED: Final = ("alerting", "offering", "contacting")
 
 
@@ -57,6 +61,22 @@ class AgentWatch:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._early: OrderedDict[str, None] = OrderedDict()
+
+    def early(self, conversation_id: str) -> None:
+        """An agent leg started on a conversation no handover knows yet: remember it."""
+        with self._cond:
+            self._early[conversation_id] = None
+            while len(self._early) > EARLY_KEPT:
+                self._early.popitem(last=False)
+
+    def learned(self, handover_id: str, conversation_id: str) -> None:
+        """A handover learned its conversation id: if an agent leg was already seen on it, read
+        the participants now (else the next event does)."""
+        with self._cond:
+            seen = self._early.pop(conversation_id, False) is None
+        if seen:
+            self.changed(handover_id)
 
     def changed(self, handover_id: str) -> None:
         """The agent may have changed (transfer, new leg, typing): forget the cached agent so the

@@ -416,6 +416,10 @@ class HandoverEngine:
             return
         self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
 
+    def agent_started_early(self, conversation_id: str) -> None:
+        """A new agent leg on a conversation not (yet) known to any handover."""
+        self.agent_watch.early(conversation_id)
+
     def agent_changed(self, handover_id: str) -> None:
         """An event says the handover's agent may have changed or connected (a transfer's end
         events, a new agent leg, the agent's typing): re-read the participants once."""
@@ -502,6 +506,8 @@ class HandoverEngine:
             if not fields:
                 return current
             updated = self.ctx.store.update_handover(handover.id, **fields)
+        if "conversation_id" in fields and updated.is_open:
+            self.agent_watch.learned(updated.id, fields["conversation_id"])
         if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
             try:
                 self.ctx.completion.track(updated)

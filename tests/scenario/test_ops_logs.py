@@ -10,6 +10,7 @@ import logging
 import pytest
 import requests
 
+from om_bridge.bridge.app import configure_logging
 from om_bridge.bridge.logs import JsonFormatter
 from tests.conftest import wait_until
 from tests.scenario.handover_helpers import start_handover
@@ -20,11 +21,11 @@ JSON_LOGS = {"bridge": {"log_format": "json", "log_level": "DEBUG"}}
 @pytest.mark.bridge_env(config=JSON_LOGS)
 def test_json_log_lines_carry_the_request_id_into_the_outbox(bridge_env):
     env = bridge_env
-    # The handler the bridge set up from its configuration; its output is read here.
+    # Logging as `om-bridge serve` sets it up from the configuration, into a buffer read here.
+    out = io.StringIO()
+    configure_logging(env.ctx.config, env.ctx.flags, stream=out)
     [handler] = [h for h in logging.getLogger().handlers if getattr(h, "_om_bridge", False)]
     assert isinstance(handler.formatter, JsonFormatter)
-    out = io.StringIO()
-    old = handler.setStream(out)  # type: ignore[attr-defined]
     try:
         start_handover(env, agent_answers=True)
         rid = "rid-json-0001"
@@ -47,7 +48,7 @@ def test_json_log_lines_carry_the_request_id_into_the_outbox(bridge_env):
             what="the outbox's log line with the request id",
         )
     finally:
-        handler.setStream(old)  # type: ignore[attr-defined]
+        logging.getLogger().removeHandler(handler)
     line = next(x for x in lines() if x["request_id"] == rid)
     assert set(line) >= {"time", "level", "logger", "message", "request_id"}
     assert line["time"].endswith("Z")
