@@ -176,25 +176,50 @@ def test_accepted_message_is_said_to_the_user(make_bridge_env, tmp_path):
     assert wait_conversation_id(env)
 
 
-def test_a_node_error_reaches_the_flow_as_handover_error(make_bridge_env, tmp_path):
-    # A nested JSON custom attribute is refused by the Handover node: the flow hears it as
-    # input.handover.status = "error" with the reason, and its error case tells the user.
-    env = make_bridge_env()
-    flow = flow_config(
-        demo_flow_with(
-            tmp_path,
-            says=ERROR_SAY,
-            genesysCustomAttributesMode="json",
-            genesysCustomAttributes={"order": {"id": 7}},
-        )
+def _flow_with_failing_node(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Start → Add to Context with a key from the user's text → Lookup (Handover Status) with an
+    `error` case that tells the user, built from the demo bot's own nodes."""
+    import json
+
+    from tests.scenario.handover_helpers import FLOWS_DIR
+
+    demo = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
+    nodes = {n["_id"]: n for n in demo["nodes"]}
+    keep = ["start", "lookup-status", "case-error", "say-error", "default-status"]
+    chart = {k: v for k, v in demo.items() if k not in ("nodes", "relations")}
+    chart["nodes"] = [nodes[k] for k in keep]
+    nodes["say-error"]["config"]["say"]["text"] = [ERROR_SAY["say-error"]]
+    chart["nodes"].append(
+        {
+            "_id": "remember-text",
+            "type": "addToContext",
+            "label": "Remember the text",
+            "config": {"key": "{{ input.text }}", "value": "seen", "mode": "simple"},
+        }
     )
-    env.restart_bridge(config=flow)
-    env.say("hello")
-    reply = env.say("agent")
+    chart["relations"] = [
+        {"node": "start", "children": [], "next": "remember-text"},
+        {"node": "remember-text", "children": [], "next": "lookup-status"},
+        {"node": "lookup-status", "children": ["case-error", "default-status"], "next": None},
+        {"node": "case-error", "children": [], "next": "say-error"},
+        {"node": "say-error", "children": [], "next": None},
+        {"node": "default-status", "children": [], "next": None},
+    ]
+    path = tmp_path / "failing-node.json"
+    path.write_text(json.dumps(chart), encoding="utf-8")
+    return str(path)
+
+
+def test_a_node_error_reaches_the_flow_as_handover_error(make_bridge_env, tmp_path):
+    # A context key that the user's text leaves empty ("...") fails the node when it runs: the
+    # flow hears it as input.handover.status = "error" with the reason, and its error case tells
+    # the user, instead of a silent dead end.
+    env = make_bridge_env()
+    env.restart_bridge(config=flow_config(_flow_with_failing_node(tmp_path)))
+    reply = env.say("...")
     assert "Handover error: " in reply["text"], reply
-    assert "order" in reply["text"] and "Handover to Human Agent" in reply["text"]
-    assert handover_of(env) is None
-    assert "You said" in env.say("still there?")["text"]
+    assert "Remember the text" in reply["text"] and "names no property" in reply["text"]
+    assert env.say("fine")["outputStack"] == []  # a good input runs through quietly
 
 
 def _flow_with_update_profile(tmp_path) -> str:  # type: ignore[no-untyped-def]
