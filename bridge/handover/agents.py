@@ -5,7 +5,8 @@ comes from the conversation's latest connected agent participant (`GET
 /api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
 (`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover
 until an event says the agent changed (`agent_watch.AgentWatch`), so a transfer to another agent
-shows the new name without costing a lookup per message.
+shows the new name at once without costing a lookup per message (and at most once a minute as a
+safety net where no event says so).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
+RECHECK_SECONDS = 60.0
 
 
 def latest_agent_id(conversation: dict) -> str | None:
@@ -69,9 +71,11 @@ class AgentDirectory:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.ctx.clock()
-        # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale):
-        # no Genesys call per message, and a transfer is never shown under the old name.
-        if known.get("name") and not known.get("stale"):
+        # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
+        # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
+        # as a safety net where no such event arrives (e.g. notifications without queue topics).
+        fresh = now - float(known.get("checked_at") or 0) < RECHECK_SECONDS
+        if known.get("name") and not known.get("stale") and fresh:
             return self.cached(handover)
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:
