@@ -20,6 +20,11 @@ DEMO_FLOW = "demo-bot"
 DEMO_PROVIDER = "genesys-demo"
 DEMO_EVENTBRIDGE_KEY = "demo-eventbridge-key"
 WEBHOOK_PATH = "/handover/genesysCloudOM"
+# Cognigy-hosted demo (`om-bridge demo --cognigy`): public demo identities like the ones above.
+COGNIGY_TOKEN = "cognigy-demo"
+COGNIGY_FLOW = "cognigy-handover"
+COGNIGY_API_KEY = "demo-cognigy-api-key"
+EXTENSION_KEY = "demo-extension-key"
 EVENTBRIDGE_PATH = "/handover/genesysCloudOM/eventbridge"
 
 
@@ -76,6 +81,40 @@ def demo_features() -> dict[str, Any]:
         "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST": True,
         # The demo identity of docs/design.md §9 (public); a real deployment writes "env:NAME".
         "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": DEMO_EVENTBRIDGE_KEY,
+    }
+
+
+def cognigy_demo_config(api_url: str) -> dict[str, Any]:
+    """What `--cognigy` adds to the demo configuration: the extension route's key and the
+    Cognigy endpoint of the emulator with its Inject/Notify API."""
+    return {
+        "bridge": {"extension_api_key": EXTENSION_KEY},
+        "cognigy_endpoints": [
+            {
+                "url_token": COGNIGY_TOKEN,
+                "organisation": DEMO_ORGANISATION,
+                "handover_provider": DEMO_PROVIDER,
+                "api_base_url": api_url,
+                "api_key": COGNIGY_API_KEY,
+            }
+        ],
+    }
+
+
+def cognigy_emulator_config(bridge_url: str, archive: str) -> dict[str, Any]:
+    """The emulator's settings: its API key, the built extension, the endpoint's flow and the
+    om-bridge connection its nodes use."""
+    return {
+        "api_keys": [COGNIGY_API_KEY],
+        "extension": archive,
+        "endpoints": [
+            {
+                "url_token": COGNIGY_TOKEN,
+                "name": "om-bridge demo (Cognigy-hosted)",
+                "flow": COGNIGY_FLOW,
+                "connections": {"om-bridge": {"bridgeUrl": bridge_url, "apiKey": EXTENSION_KEY}},
+            }
+        ],
     }
 
 
@@ -136,8 +175,43 @@ def main(args: argparse.Namespace) -> int:
     except OSError:
         print(messages.DEMO_PORT_BUSY.format(port=args.sandbox_port), file=sys.stderr)
         return 2
+    emulator = None
+    banner: str | None = None
+    config = demo_config(bridge_url, sandbox.url, data_dir)
+    if getattr(args, "cognigy", False):
+        from om_bridge.bridge.config import merge
+        from om_bridge.extension.build import build_extension
+        from om_bridge.sandbox.cognigy.emulator import CognigyEmulator
+
+        api_url = f"http://{host}:{args.cognigy_api_port}"
+        archive = build_extension(data_dir / "dist")
+        try:
+            emulator = CognigyEmulator(
+                cognigy_emulator_config(bridge_url, str(archive)),
+                host=host,
+                endpoint_port=args.cognigy_port,
+                api_port=args.cognigy_api_port,
+            )
+        except Exception as exc:
+            sandbox.stop()
+            print(messages.DEMO_COGNIGY_FAILED.format(error=exc), file=sys.stderr)
+            return 2
+        config = merge(config, cognigy_demo_config(api_url))
+        banner = messages.DEMO_COGNIGY_BANNER.format(
+            webchat_url=f"{emulator.endpoint_url}/webchat/{COGNIGY_TOKEN}",
+            endpoint_url=emulator.endpoint_url,
+            url_token=COGNIGY_TOKEN,
+            api_url=emulator.api_url,
+            api_key=COGNIGY_API_KEY,
+            bridge_url=bridge_url,
+            sandbox_url=sandbox.url,
+            agent_user=seed.DEMO_AGENT_USERNAME,
+            agent_password=seed.DEMO_AGENT_PASSWORD,
+            archive=archive,
+            config_path=config_path,
+        )
     try:
-        write_config(config_path, demo_config(bridge_url, sandbox.url, data_dir))
+        write_config(config_path, config)
         try:
             # The written file alone configures the bridge: what `check` reads is what runs.
             app = create_app({"config_path": str(config_path), "environ": dict(os.environ)})
@@ -153,11 +227,14 @@ def main(args: argparse.Namespace) -> int:
             app.extensions["om-bridge"].close()
             return 2
         print(
-            messages.DEMO_BANNER.format(
+            banner
+            or messages.DEMO_BANNER.format(
                 bridge_url=bridge_url,
                 sandbox_url=sandbox.url,
                 agent_user=seed.DEMO_AGENT_USERNAME,
                 agent_password=seed.DEMO_AGENT_PASSWORD,
+                second_user=seed.SECOND_AGENT_USERNAME,
+                second_password=seed.SECOND_AGENT_PASSWORD,
                 config_path=config_path,
             ),
             flush=True,
@@ -174,5 +251,7 @@ def main(args: argparse.Namespace) -> int:
             server.shutdown()
             app.extensions["om-bridge"].close()
     finally:
+        if emulator is not None:
+            emulator.stop()
         sandbox.stop()
     return 0

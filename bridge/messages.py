@@ -57,11 +57,34 @@ om-bridge demo is running.
 
   Webchat (you, the customer):  {bridge_url}/
   Agent console (the agent):    {sandbox_url}/console
-      log in as {agent_user} / {agent_password} ("Alex Agent")
+      log in as {agent_user} / {agent_password} ("Alex Agent", Demo Queue)
+      transfers to the Second Queue go to {second_user} / {second_password}
+      ("Sam Supervisor"; log in in another tab); both agents start on queue
   Genesys Cloud sandbox API:    {sandbox_url}
   Configuration written to:     {config_path}
 
 Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops both.
 """
+DEMO_COGNIGY_BANNER = """\
+om-bridge demo --cognigy is running: the flow runs in the Cognigy emulator with the om-bridge
+extension (built from this installation), the bridge is its handover provider.
+
+  Cognigy webchat (you, the customer): {webchat_url}
+  Agent console (the agent):           {sandbox_url}/console
+      log in as {agent_user} / {agent_password} ("Alex Agent")
+  Cognigy emulator endpoint:           {endpoint_url}/{url_token}
+  Cognigy emulator API (Inject/Notify): {api_url}   (X-API-Key: {api_key})
+  The bridge:                          {bridge_url}
+  Genesys Cloud sandbox API:           {sandbox_url}
+  Extension archive:                   {archive}
+  Configuration written to:            {config_path}
+
+Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops everything.
+"""
 DEMO_STOPPING = "stopping the demo…"
+EXTENSION_KEY_MISSING = (
+    "[[cognigy_endpoints]] are configured but [bridge] extension_api_key is not: the extension's "
+    "nodes get 404 (docs/cognigy-setup.md)"
+)
 DEMO_PORT_BUSY = "port {port} is already in use: pass --port / --sandbox-port"
+DEMO_COGNIGY_FAILED = "the Cognigy emulator cannot start: {error}"

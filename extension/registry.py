@@ -10,7 +10,18 @@ from typing import Any, Final
 
 from .api import NodeFunction
 from .descriptor import NodeDescriptor
-from .nodes import chart, condition, context, goto, handover, lookup, profile, say
+from .nodes import (
+    chart,
+    condition,
+    context,
+    goto,
+    handover,
+    lookup,
+    profile,
+    relay,
+    say,
+    transcript,
+)
 
 
 @dataclass(frozen=True)
@@ -30,23 +41,29 @@ class NodeType:
         return self.descriptor.type
 
 
+# Only the nodes that need the bridge are shipped in the Cognigy extension: Say, Lookup with its
+# Case/Default, Go To, If and Add to Context are Cognigy's own built-in nodes there (the same
+# semantics, no bridge round trip per node, and Go To "wait for Input" is something only the
+# platform can do: an extension can set the next node but not make the next input start there).
 _ALL = (
     NodeType(chart.START, None, in_extension=False),
     NodeType(chart.END, chart.end, in_extension=False),
-    NodeType(say.DESCRIPTOR, say.say, check=say.check),
+    NodeType(say.DESCRIPTOR, say.say, in_extension=False, check=say.check),
     NodeType(handover.DESCRIPTOR, handover.handover, check=handover.check),
     NodeType(
         handover.LEGACY, handover.legacy_handover, in_extension=False, check=handover.check_legacy
     ),
-    NodeType(lookup.DESCRIPTOR, lookup.lookup, check=lookup.check),
-    NodeType(lookup.CASE, None),
-    NodeType(lookup.DEFAULT, None),
-    NodeType(goto.DESCRIPTOR, goto.go_to, check=goto.check),
-    NodeType(condition.DESCRIPTOR, condition.if_node, check=condition.check),
-    NodeType(condition.THEN, None),
-    NodeType(condition.ELSE, None),
-    NodeType(context.DESCRIPTOR, context.add_to_context, check=context.check),
-    NodeType(profile.DESCRIPTOR, profile.update_profile, check=profile.check),
+    NodeType(relay.DESCRIPTOR, None),
+    NodeType(lookup.DESCRIPTOR, lookup.lookup, in_extension=False, check=lookup.check),
+    NodeType(lookup.CASE, None, in_extension=False),
+    NodeType(lookup.DEFAULT, None, in_extension=False),
+    NodeType(goto.DESCRIPTOR, goto.go_to, in_extension=False, check=goto.check),
+    NodeType(condition.DESCRIPTOR, condition.if_node, in_extension=False, check=condition.check),
+    NodeType(condition.THEN, None, in_extension=False),
+    NodeType(condition.ELSE, None, in_extension=False),
+    NodeType(context.DESCRIPTOR, context.add_to_context, in_extension=False, check=context.check),
+    NodeType(transcript.DESCRIPTOR, transcript.get_transcript, in_extension=False),
+    NodeType(profile.DESCRIPTOR, profile.update_profile, in_extension=False, check=profile.check),
 )
 
 NODE_TYPES: Final[dict[str, NodeType]] = {n.type: n for n in _ALL}

@@ -157,6 +157,17 @@ class AgentClient:
             "POST", f"{M}/{conversation_id}/communications/{cid}/messages", {"textBody": text}
         )
 
+    def send_content(
+        self, conversation_id: str, content: list[dict], text: str | None = None
+    ) -> dict:
+        """Send structured content (QuickReply, Card, Carousel elements; the sandbox's extension
+        of the agent message API) with an optional text; returns the `MessageData`."""
+        cid = self.communication_id(conversation_id)
+        body: dict[str, Any] = {"content": content}
+        if text:
+            body["textBody"] = text
+        return self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages", body)
+
     def send_attachment(
         self,
         conversation_id: str,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, request
+from flask.typing import ResponseReturnValue
 
-from om_bridge.sandbox import integrations, messages, validation
+from om_bridge.sandbox import integrations, media, messages, validation
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.engine import message_id
@@ -48,7 +49,7 @@ def _prefetch() -> bool:
 @bp.post(f"{BASE}/message")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_message(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
     mid = message_id()
@@ -61,6 +62,7 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
         normalized["channel"]["metadata"] = {"customAttributes": msg["customAttributes"]}
     if msg["text"] is not None:
         normalized["text"] = msg["text"]
+    rehosted = media.rehost_inbound(msg["content"]) if msg["content"] else []
     if msg["content"]:
         normalized["content"] = msg["content"]
     if msg["metadata"]:
@@ -75,6 +77,8 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
         msg["customAttributes"],
         now_iso(),
     )
+    if rehosted:
+        media.register_inbound(rehosted, conv.id, conv.customer().communication_id or "")
     # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
     echo = {k: v for k, v in normalized.items() if k != "direction"}
     if _prefetch():
@@ -85,7 +89,7 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/event")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_event(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     ev = validation.inbound_event(json_body())
     sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
@@ -104,7 +108,7 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/receipt")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_receipt(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     rc = validation.inbound_receipt(json_body())
     channel = {
@@ -134,7 +138,7 @@ def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/structured/response")
 @require_auth(PERMISSION)
 @handles_errors
-def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
+def structured_response(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     sr = validation.structured_response(json_body())
     engine = sandbox().engine

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from . import messages, payloads
 from .dispatcher import FAILED
@@ -53,8 +53,14 @@ def credential_header(auth: Any) -> tuple[str, str] | None:
     return None
 
 
+class HeaderLookup(Protocol):
+    """Request headers by name: a Mapping, or werkzeug's (case-insensitive) `Headers`."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 def matching_providers(
-    providers: Mapping[str, Any], headers: Mapping[str, str]
+    providers: Mapping[str, Any], headers: HeaderLookup
 ) -> tuple[bool, set[str]]:
     """(any credential configured, providers whose credential the request carries). Every
     configured credential is compared, so the time taken does not depend on which one matched."""
@@ -70,7 +76,7 @@ def matching_providers(
     return configured, matched
 
 
-def presents_credential(providers: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
+def presents_credential(providers: Mapping[str, Any], headers: HeaderLookup) -> bool:
     """Whether the request carries a header some provider's credential uses (any value)."""
     for provider in providers.values():
         expected = credential_header(_value(provider, "data_action_auth"))
@@ -79,7 +85,7 @@ def presents_credential(providers: Mapping[str, Any], headers: Mapping[str, str]
     return False
 
 
-def handle(service: Any, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+def handle(service: Any, headers: HeaderLookup, raw: bytes) -> tuple[int, dict]:
     """Authenticate, validate, translate and dispatch one data-action request."""
     configured, providers = matching_providers(service.providers(), headers)
     if configured and not providers and presents_credential(service.providers(), headers):

@@ -64,6 +64,7 @@ class CompletionDispatcher:
         clock: Callable[[], float],
         on_pending: Callable[[str, float], None] | None = None,
         on_agent_change: Callable[[str, bool], None] | None = None,
+        on_transfer: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._end_fn = end
@@ -74,6 +75,7 @@ class CompletionDispatcher:
         self.clock = clock
         self.on_pending = on_pending
         self.on_agent_change = on_agent_change
+        self.on_transfer = on_transfer
         self._latch: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -171,6 +173,11 @@ class CompletionDispatcher:
             # is read from Genesys once, not per message.
             self._agent_changed(handover.id)
         if event.kind == ev.TRANSFER:
+            if self.on_transfer is not None:
+                try:
+                    self.on_transfer(handover.id)  # tells the user; the handover goes on
+                except Exception:
+                    log.exception("handover %s: transfer notice failed", handover.id)
             return Decision(
                 IGNORE, messages.R_TRANSFER.format(disconnect=event.disconnect_type), handover.id
             )
@@ -251,8 +258,9 @@ class CompletionDispatcher:
             # Only Genesys' own word (the customer ended) may end a check-only request.
             "confirm_only": check_only,
         }
-        # Persisted, so a restart keeps the pending end (the sweeper reloads it).
-        self.store.update_handover(handover.id, pending_end_at=due, data=data)
+        # Persisted, so a restart keeps the pending end (the sweeper reloads it). The agent who
+        # left is forgotten: after a transfer the next agent message shows the new agent's name.
+        self.store.update_handover(handover.id, pending_end_at=due, data=data, agent={})
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
         if check_only:

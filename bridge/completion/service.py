@@ -61,6 +61,7 @@ class CompletionService:
             clock=ctx.clock,
             on_pending=self._on_pending,
             on_agent_change=self._on_agent_change,
+            on_transfer=self._on_transfer,
         )
         self.sweeper = PendingEndSweeper(
             ctx.store,
@@ -100,7 +101,7 @@ class CompletionService:
         """The EventBridge route's answer (Flask response, status)."""
         return eventbridge.handle(self, authorization, raw)
 
-    def handle_data_action(self, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+    def handle_data_action(self, headers: dataaction.HeaderLookup, raw: bytes) -> tuple[int, dict]:
         """A data-action end request on /handover/genesysCloudOM: (status, JSON body)."""
         return dataaction.handle(self, headers, raw)
 
@@ -204,6 +205,9 @@ class CompletionService:
             engine.agent_started_early(ident)
         else:
             engine.agent_changed(ident)
+
+    def _on_transfer(self, handover_id: str) -> None:
+        self.ctx.engine.handover_transferred(handover_id)
 
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)

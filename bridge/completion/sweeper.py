@@ -92,7 +92,7 @@ class PendingEndSweeper:
 
     def run_due(self) -> list[Decision]:
         """Handle every pending end that is due now; returns what was decided."""
-        decisions = []
+        decisions: list[Decision] = []
         while True:
             now = self.clock()
             with self._cond:

@@ -6,13 +6,14 @@ import copy
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.errors import ConfigError
 from om_bridge.bridge.config.model import (
     BRIDGE_DEFAULTS,
     BridgeSettings,
+    CognigyEndpoint,
     Config,
     DataActionAuth,
     Endpoint,
@@ -33,7 +34,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_COGNIGY_VERSION": "cognigy_version",
 }
 # List entries in overrides are matched to the file's entries by these keys, then merged.
-_LIST_KEYS = {"endpoints": "url_token", "providers": "id"}
+_LIST_KEYS = {"endpoints": "url_token", "providers": "id", "cognigy_endpoints": "url_token"}
 
 
 def load_config(
@@ -107,18 +108,18 @@ def parse_config(
 ) -> Config:
     """Validate configuration data (the TOML shape) and build the typed `Config`."""
     environ = os.environ if environ is None else environ
-    data = copy.deepcopy(dict(data))
-    bridge = data.get("bridge")
+    own = copy.deepcopy(dict(data))  # changed below, never the caller's
+    bridge = own.get("bridge")
     if isinstance(bridge, dict) and isinstance(bridge.get("log_level"), str):
         bridge["log_level"] = bridge["log_level"].upper()
-    _drop_blank_choices(data)
-    errors = schema_errors(data)
+    _drop_blank_choices(own)
+    errors = schema_errors(own)
     if errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)), errors
         )
     builder = _Builder(environ)
-    config = builder.build(data, source)
+    config = builder.build(own, source)
     if builder.errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(builder.errors)),
@@ -133,6 +134,7 @@ def _drop_blank_choices(data: dict[str, Any]) -> None:
     for key, blankable in (
         ("providers", ("host", "base_url")),
         ("endpoints", ("handover_provider",)),
+        ("cognigy_endpoints", ("handover_provider",)),
     ):
         entries = data.get(key)
         for entry in entries if isinstance(entries, list) else []:
@@ -149,6 +151,10 @@ class _Builder:
         self.environ = environ
         self.errors: list[str] = []
 
+    @overload
+    def secret(self, value: str, *path: Any) -> Secret: ...
+    @overload
+    def secret(self, value: str | None, *path: Any) -> Secret | None: ...
     def secret(self, value: str | None, *path: Any) -> Secret | None:
         if value is None:
             return None
@@ -202,12 +208,14 @@ class _Builder:
                 )
             endpoints[token] = self.endpoint(i, e)
         features = self.features(data.get("features", {}))
+        cognigy = self.cognigy_endpoints(data, endpoints, providers)
         return Config(
             bridge=bridge,
             endpoints=endpoints,
             providers=providers,
             source=source,
             features=features,
+            cognigy_endpoints=cognigy,
         )
 
     def features(self, table: Mapping[str, Any]) -> dict[str, str | Secret]:
@@ -234,6 +242,33 @@ class _Builder:
             # Copilot Workspace"): a bare host is accepted and gets https:// here.
             e = {**e, "copilot_base_url": "https://" + base}
         return Endpoint(**e)
+
+    def cognigy_endpoints(
+        self,
+        data: dict[str, Any],
+        endpoints: Mapping[str, Endpoint],
+        providers: Mapping[str, Provider],
+    ) -> dict[str, CognigyEndpoint]:
+        out: dict[str, CognigyEndpoint] = {}
+        for i, e in enumerate(data.get("cognigy_endpoints", [])):
+            where = f"cognigy_endpoints[{i}]"
+            token, provider = e["url_token"], e.get("handover_provider")
+            if token in out or token in endpoints:
+                self.errors.append(
+                    f"{where}.url_token: " + messages.DUPLICATE_TOKEN.format(token=token)
+                )
+                continue
+            if provider is not None and provider not in providers:
+                self.errors.append(
+                    f"{where}.handover_provider: "
+                    + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
+                )
+            fields = dict(e)
+            fields["api_key"] = self.secret(e.get("api_key"), "cognigy_endpoints", i, "api_key")
+            for key in ("api_base_url", "endpoint_base_url"):
+                fields[key] = str(e.get(key) or "").rstrip("/")
+            out[token] = CognigyEndpoint(**fields)
+        return out
 
     def provider(self, i: int, p: dict[str, Any], cognigy_version: str) -> Provider:
         at = ("providers", i)

@@ -164,13 +164,13 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
         parent_type = NODE_TYPES[node.type].descriptor.parent_type
         if parent_type and chart.nodes.get(incoming.get(node.id, ""), None) is None:
             raise bad(f"of type {node.type!r} must be a child of a {parent_type!r} node", node.id)
-    for parent, kids in chart.children.items():
+    for parent_id, kids in chart.children.items():
         for kid in kids:  # every node of a branch chain belongs to the branch's parent
             current: str | None = kid
             seen: set[str] = set()
             while current and current not in seen:
                 seen.add(current)
-                chart.owner[current] = parent
+                chart.owner[current] = parent_id
                 current = chart.next.get(current)
     for node in chart.nodes.values():
         if node.type == "goTo":

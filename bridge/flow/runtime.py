@@ -50,7 +50,7 @@ class FlowRuntime:
                 {"source": "user", "text": flow_input.text, "data": flow_input.data, "time": _now()}
             )
         outputs: list[Output] = []
-        current = state.wait_node or state.entrypoint or self.chart.start
+        current: str | None = state.wait_node or state.entrypoint or self.chart.start
         state.wait_node = None
         handover = None
         steps = 0
@@ -91,7 +91,7 @@ class FlowRuntime:
         node = self.chart.nodes[node_id]
         if node.is_entry_point:
             state.entrypoint = node_id
-        api = RuntimeApi(scope, state.node_counts)
+        api = RuntimeApi(scope, state.node_counts, state.transcript)
         registered = NODE_TYPES[node.type]
         if node.is_disabled or registered.function is None:
             return api

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
+# After a failed lookup the handover's agent is not looked up again for this long (the messages
+# meanwhile show the last known agent, or none).
+FAILURE_SECONDS = 60.0
+FAILURES_KEPT = 10_000
 
 
 def latest_agent_id(conversation: dict) -> str | None:
@@ -54,10 +60,38 @@ def avatar_of(user: dict) -> str | None:
 
 
 class AgentDirectory:
-    """Resolves and caches the agent of a handover."""
+    """Resolves and caches the agent of a handover; a failed lookup is remembered (per handover,
+    for `failure_seconds`) so a failing Genesys API is not asked again on every agent message."""
 
-    def __init__(self, ctx: BridgeContext) -> None:
+    def __init__(
+        self,
+        ctx: BridgeContext,
+        recheck_seconds: float = RECHECK_SECONDS,
+        failure_seconds: float = FAILURE_SECONDS,
+    ) -> None:
         self.ctx = ctx
+        self.recheck_seconds = recheck_seconds
+        self.failure_seconds = failure_seconds
+        # handover id -> when its last lookup failed (bounded, oldest forgotten first)
+        self._failed: OrderedDict[str, float] = OrderedDict()
+        self._failed_lock = threading.Lock()
+
+    def _failed_recently(self, handover_id: str, now: float) -> bool:
+        with self._failed_lock:
+            failed_at = self._failed.get(handover_id)
+            if failed_at is None:
+                return False
+            if now - failed_at < self.failure_seconds:
+                return True
+            del self._failed[handover_id]
+            return False
+
+    def _remember_failure(self, handover_id: str, now: float) -> None:
+        with self._failed_lock:
+            self._failed[handover_id] = now
+            self._failed.move_to_end(handover_id)
+            while len(self._failed) > FAILURES_KEPT:
+                self._failed.popitem(last=False)
 
     @staticmethod
     def cached(handover: Handover) -> dict | None:
@@ -74,8 +108,10 @@ class AgentDirectory:
         # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
         # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
         # as a safety net where no such event arrives (e.g. notifications without queue topics).
-        fresh = now - float(known.get("checked_at") or 0) < RECHECK_SECONDS
+        fresh = now - float(known.get("checked_at") or 0) < self.recheck_seconds
         if known.get("name") and not known.get("stale") and fresh:
+            return self.cached(handover)
+        if self._failed_recently(handover.id, now):
             return self.cached(handover)
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:
@@ -87,6 +123,7 @@ class AgentDirectory:
             log.warning(
                 messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}"
             )
+            self._remember_failure(handover.id, now)
             return self.cached(handover)
         agent = {
             "id": agent_id,

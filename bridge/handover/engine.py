@@ -13,6 +13,8 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
+from om_bridge.bridge.cognigy.hosted import CognigyHosted
 from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
@@ -45,6 +47,7 @@ class HandoverEngine:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
+        self.cognigy = CognigyReturn(ctx)
         self.outbox = Outbox(
             ctx.store,
             ctx.clients,
@@ -54,7 +57,12 @@ class HandoverEngine:
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
             clock=ctx.clock,
+            senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
+        self.cognigy.put_item = self.outbox.put
+        self.hosted = CognigyHosted(self)
+        if ctx.config.cognigy_endpoints:
+            ctx.outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
@@ -94,6 +102,7 @@ class HandoverEngine:
         self.agent_watch.stop()
         self.receipts.stop()
         self.outbox.stop()
+        self.cognigy.close()
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
@@ -158,6 +167,21 @@ class HandoverEngine:
     def user_disconnected(self, key: SessionKey) -> None:
         """The user left the chat: "User left the conversation" when the node enables it."""
         self._presence(key, "enable_user_disconnects_message", messages.USER_LEFT)
+
+    def user_ended(self, key: SessionKey) -> None:
+        """The user left this conversation for good (e.g. started a new one): "User left the
+        conversation" to the agent (when enabled), then the Genesys conversation's customer is
+        disconnected, so no agent is offered an abandoned chat; the handover ends `cancelled`
+        once that is done (or failed for good), or earlier through completion detection."""
+        with self.ctx.store.session_lock(key):
+            handover = self.ctx.store.open_handover_for_session(key)
+            if handover is None:
+                return
+            data = dict(handover.data or {})
+            data["user_left"] = True
+            handover = self.ctx.store.update_handover(handover.id, data=data)
+        self.user_disconnected(key)
+        self.put(handover, "disconnect", {})
 
     def _presence(self, key: SessionKey, setting: str, text: str) -> None:
         handover = self.ctx.store.open_handover_for_session(key)
@@ -261,6 +285,8 @@ class HandoverEngine:
         if handover is None:
             return False
         key = handover.session
+        if status == "completed" and (handover.data or {}).get("user_left"):
+            status = "cancelled"  # the user left first; the agent side only followed
         # Read before taking the session lock: user inputs are not held up by a Genesys call.
         conversation = self.conversation_of(handover) if handover.is_open else None
         with store.session_lock(key):
@@ -293,6 +319,9 @@ class HandoverEngine:
                 url_token=key.url_token,
                 handover=event,
             )
+            if self.cognigy.hosts(key):
+                # The flow runs in Cognigy: the same resuming input goes there through Inject.
+                self.cognigy.inject_status(key, event)
             if endpoint is None:  # no flow to resume; the lines still join the transcript
                 self.ctx.store.save_session(key, state.to_dict())
                 return True
@@ -436,6 +465,11 @@ class HandoverEngine:
         found = self.ctx.store.get_handover(handover_id)
         if found is None or not found.is_open:
             return None
+        agent = None
+        if status == "active" and found.status != "active":
+            # the banner names the agent as soon as they connect (looked up outside the lock)
+            if found.settings.get("display_agent_details"):
+                agent = self.agent_side.agents.details(found, {})
         with self.ctx.store.session_lock(found.session):
             current = self.ctx.store.get_handover(handover_id)
             if current is None or not current.is_open:
@@ -451,7 +485,10 @@ class HandoverEngine:
             if moved:
                 log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
                 self.handovers.labels(status).inc()
-                self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+                output = replies.status_output(status, handover_id)
+                if agent and status == "active":
+                    output["data"]["agent"] = agent
+                self.ctx.outputs.emit(updated.session, output)
         if moved:
             request = updated.settings.get("request") or {}
             if request.get(
@@ -460,11 +497,29 @@ class HandoverEngine:
                 self.run_event(updated, {"status": status})
         return updated
 
+    def handover_transferred(self, handover_id: str) -> None:
+        """An agent transferred the conversation (their leg ended with a transfer): the user is
+        told through a `system` output (`data.handover.event = "transferred"`, status unchanged),
+        and the cached agent is dropped so the next agent's name is looked up afresh."""
+        handover = self.ctx.store.get_handover(handover_id)
+        if handover is None or not handover.is_open:
+            return
+        with self.ctx.store.session_lock(handover.session):
+            if handover.agent:
+                self.ctx.store.update_handover(handover_id, agent=None)
+            self.ctx.outputs.emit(
+                handover.session,
+                replies.status_output(handover.status, handover_id, event="transferred"),
+            )
+
     def run_event(self, handover: Handover, event: dict, data: dict | None = None) -> None:
         """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
         key = handover.session
+        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
+            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
+            return
         endpoint = self.ctx.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
@@ -528,6 +583,10 @@ class HandoverEngine:
         # Genesys refused the opening message for good (bad integration, credentials, body):
         # the handover cannot happen, so it ends in error and the flow takes over again.
         handover_id = item.payload.get("handover_id")
+        if item.kind == "disconnect" and handover_id:
+            # Genesys refused to disconnect (e.g. a missing permission): the user is gone anyway.
+            self.end_handover(handover_id, "cancelled", messages.USER_ENDED_REASON)
+            return
         if item.kind == "message" and item.payload.get("first") and handover_id:
             self.end_handover(handover_id, "error", messages.START_FAILED.format(error=reason))
             return
@@ -558,6 +617,9 @@ class HandoverEngine:
         )
 
     def _after_send(self, item: OutboxItem, integration_id: str, result: Any) -> None:
+        if item.kind == "disconnect":
+            self.end_handover(item.payload["handover_id"], "cancelled", messages.USER_ENDED_REASON)
+            return
         if item.kind != "message" or not item.payload.get("first"):
             return
         handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))

@@ -7,6 +7,7 @@ from typing import Final
 # -- said to the agent (Genesys inbound text) -- Cognigy's "Configure Handover Settings" wording --
 USER_JOINED: Final = "User joined the conversation"
 USER_LEFT: Final = "User left the conversation"
+USER_ENDED_REASON: Final = "the user left the conversation"
 
 # -- the transcript that opens every handover (one message, Cognigy 4.89 behaviour) --
 TRANSCRIPT_HEADER: Final = "Transcript:"
@@ -41,6 +42,7 @@ RECEIPT_DELIVERY_FAILED: Final = "the message could not be delivered to the user
 LOG_OUTBOX_SENT: Final = "outbox item %s (%s) for %s sent after %d attempt(s)"
 LOG_OUTBOX_RETRY: Final = "outbox item %s (%s) for %s: %s; retry in %.2fs"
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
+LOG_OUTBOX_ALERT: Final = "outbox item %s (%s) for %s cannot be delivered until fixed: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"
 LOG_OUTBOX_HANDOVER_ENDED: Final = "outbox item %s (%s) dropped: handover %s already ended"
 HANDOVER_ENDED_REASON: Final = "handover ended before delivery"

@@ -54,12 +54,37 @@ ROUTES: dict[str, str] = {
     "structured": "/inbound/open/structured/response",
 }
 MESSAGES_BASE = "/api/v2/conversations/messages/"
+# The user left for good: the customer participant of the handover's conversation is
+# disconnected (PATCH .../participants/{id} {"state": "disconnected"}), after the calls before it.
+DISCONNECT = "disconnect"
+KINDS = frozenset(ROUTES) | {DISCONNECT}
 # Kinds that make no sense once the handover ended: a message after the end would open a new
 # Genesys conversation (threading is by customer id), so it is dead-lettered instead.
 HANDOVER_BOUND = frozenset({"message", "typing", "structured"})
 TYPING_TTL = 5.0
 RETRYABLE_STATUSES = frozenset({408, 429})
 
+
+class SendFailed(Exception):
+    """Raised by a sender of another kind (e.g. Cognigy's Inject/Notify) for an attempt that did
+    not succeed: retried (after `retry_after` seconds when given, else with backoff) when
+    `retryable`, else dead-lettered; `alert` makes every failed attempt an error in the log."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        alert: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.retryable, self.retry_after, self.alert = retryable, retry_after, alert
+
+
+# A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are
+# typing events, dropped once older than the typing TTL like Genesys typing events.
+Sender = Callable[["OutboxItem"], None]
 SentCallback = Callable[["OutboxItem", str, Any], None]
 ResolvedCallback = Callable[["OutboxItem", str], None]
 DeadCallback = Callable[["OutboxItem", str], None]
@@ -86,8 +111,11 @@ class Outbox:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         rng: Callable[[], float] = random.random,
+        senders: dict[str, Sender] | None = None,
     ) -> None:
         self._store, self._clients, self._config = store, clients, config
+        # Other kinds sharing this queue (ordered per key, durable, retried): kind -> sender.
+        self.senders: dict[str, Sender] = dict(senders or {})
         self._on_sent = on_sent
         self._on_resolved = on_resolved
         self._on_dead = on_dead
@@ -118,8 +146,9 @@ class Outbox:
     def put(self, key: str, kind: str, payload: dict) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
-        if kind not in ROUTES:
-            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
+        if kind not in KINDS and kind not in self.senders:
+            known = sorted([*KINDS, *self.senders])
+            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {known}")
         rid = current_request_id()
         if rid and "request_id" not in payload:  # the sender's log lines keep the request's id
             payload = {**payload, "request_id": rid}
@@ -192,6 +221,10 @@ class Outbox:
     def _deliver(self, item: OutboxItem) -> None:
         payload = item.payload
         who = payload.get("handover_id") or item.key
+        sender = self.senders.get(item.kind)
+        if sender is not None:
+            self._deliver_other(item, who, sender)
+            return
         try:
             if item.kind == "typing" and self._clock() - item.created_at > self.typing_ttl:
                 self._store.outbox_done(item.id)
@@ -221,6 +254,40 @@ class Outbox:
             except Exception:
                 log.exception("outbox item %s: after-send bookkeeping failed", item.id)
 
+    def _deliver_other(self, item: OutboxItem, who: str, sender: Sender) -> None:
+        ephemeral = bool(item.payload.get("ephemeral"))
+        if ephemeral and self._clock() - item.created_at > self.typing_ttl:
+            self._store.outbox_done(item.id)
+            log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
+            return
+        try:
+            sender(item)
+        except SendFailed as failed:
+            reason = str(failed)
+            if failed.alert:
+                log.error(messages.LOG_OUTBOX_ALERT, item.id, item.kind, who, reason)
+            if ephemeral:
+                self._store.outbox_done(item.id)  # a late typing indicator is worthless
+            elif not failed.retryable:
+                self._store.outbox_fail(item.id, reason)
+                self._dead.labels(item.kind).inc()
+                log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, reason)
+                self._dead_letter_hook(item, reason)
+            else:
+                delay = self._backoff(item.attempts)
+                if failed.retry_after is not None:
+                    delay = failed.retry_after
+                elif failed.alert:
+                    delay = self.backoff_cap  # waits for a fixed configuration
+                self._retry(item, who, reason, delay)
+            return
+        except Exception as exc:
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts))
+            return
+        self._store.outbox_done(item.id)
+        log.debug(messages.LOG_OUTBOX_SENT, item.id, item.kind, who, item.attempts)
+
     def _send(self, item: OutboxItem) -> tuple[str, Any]:
         payload = item.payload
         client = self._clients.for_provider(payload["provider_id"])
@@ -230,6 +297,8 @@ class Outbox:
             integration_id = client.integration_id_for(provider.deployment_name)
             if self._on_resolved is not None:
                 self._on_resolved(item, integration_id)
+        if item.kind == DISCONNECT:
+            return integration_id, self._disconnect(client, item)
         path = MESSAGES_BASE + quote(integration_id, safe="") + ROUTES[item.kind]
         params = {"prefetchConversationId": "true"} if payload.get("prefetch") else None
         try:
@@ -241,6 +310,30 @@ class Outbox:
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result
+
+    def _disconnect(self, client: Any, item: OutboxItem) -> str | None:
+        """Disconnect the customer of the handover's conversation; the conversation id, or None
+        when there is nothing to disconnect (never reached Genesys, or already over)."""
+        handover = self._store.get_handover(item.payload.get("handover_id") or "")
+        conversation_id = handover.conversation_id if handover is not None else None
+        if not conversation_id:
+            return None
+        try:
+            conversation = client.get_message_conversation(conversation_id)
+            customers = [
+                p
+                for p in conversation.get("participants") or []
+                if p.get("purpose") == "customer" and p.get("state") != "disconnected"
+            ]
+            for participant in customers:
+                client.patch_participant(
+                    conversation_id, participant["id"], {"state": "disconnected"}
+                )
+        except GenesysError as err:
+            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            raise
+        self._calls.labels(item.kind, "2xx").inc()
+        return conversation_id
 
     def _failed(self, item: OutboxItem, who: str, err: GenesysError) -> None:
         retryable = isinstance(

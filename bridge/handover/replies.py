@@ -16,7 +16,7 @@ MEDIA_TYPES = {"image": "Image", "video": "Video", "audio": "Audio"}
 
 def rest_reply(user_id: str, session_id: str, outputs: Iterable[Output]) -> dict[str, Any]:
     """Cognigy REST-endpoint reply: consecutive outputs concatenated, each kept in `outputStack`."""
-    stack = [
+    stack: list[dict[str, Any]] = [
         {
             "text": o.text,
             "data": o.data,

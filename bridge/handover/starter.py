@@ -50,6 +50,7 @@ class Starter:
             log.info(messages.LOG_HANDOVER_REFUSED, key.as_str(), refused)
             self.engine.handovers.labels("refused").inc()
             return None, {"reason": "unsupported", "message": refused}
+        assert provider_id is not None  # refusal() answers NO_PROVIDER without one
         provider = self.ctx.config.provider(provider_id)
         first_name = last_name = nickname = None
         if getattr(provider, "send_profile", False):

@@ -41,6 +41,10 @@ class Store(abc.ABC):
     # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
     # processes that could not wake this one directly.
     cross_process_poll: float = 0.5
+    # Retention (`set_retention`): seconds an idle session (with its outputs) and an ended
+    # handover are kept; None keeps them forever.
+    session_ttl: float | None = None
+    ended_handover_ttl: float | None = None
 
     def __init__(self) -> None:
         self._waiters = Waiters()
@@ -127,7 +131,9 @@ class Store(abc.ABC):
     # -- outbox -----------------------------------------------------------------------------
     @abc.abstractmethod
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` (like `append_output`) the inbound item is removed in the same
+        transaction, so a call made for a webhook is queued exactly once."""
 
     @abc.abstractmethod
     def outbox_claim(
@@ -210,7 +216,7 @@ class Store(abc.ABC):
 
     @contextmanager
     def completing_inbound(self, completion: InboundCompletion | None) -> Iterator[None]:
-        """The next `append_output` of this thread inside the block also removes inbound item
+        """The next `append_output` (or `outbox_put`) of this thread inside the block also removes inbound item
         `completion.item_id` (as `inbound_done`, filling in `completion`) in the same
         transaction: the output a webhook carries is stored exactly once, whether the process
         dies right before (the item is handled again) or right after (nothing is left to redo)."""
@@ -226,6 +232,21 @@ class Store(abc.ABC):
         if completion is not None:
             self._completing.value = None
         return completion
+
+    # -- retention --------------------------------------------------------------------------
+    def set_retention(
+        self, session_seconds: float | None, ended_handover_seconds: float | None
+    ) -> None:
+        """How long idle sessions (with their outputs) and ended handovers are kept. Redis
+        applies it as key TTLs on every write; SQLite through `purge`, run by the sweeper."""
+        self.session_ttl, self.ended_handover_ttl = session_seconds, ended_handover_seconds
+
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (sessions idle past `session_ttl` that have no
+        open handover, with their outputs; handovers ended more than `ended_handover_ttl` ago;
+        expired dedupe keys); the number of rows deleted per kind. Backends whose keys expire
+        on their own delete nothing here."""
+        return {}
 
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -247,6 +268,15 @@ class Store(abc.ABC):
                 if found or remaining <= 0:
                     return found
                 watch.wait(min(remaining, self.cross_process_poll))
+
+    # -- uploads (files a user sends to the agent) -------------------------------------------
+    @abc.abstractmethod
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
 
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import (
@@ -59,6 +59,10 @@ def _handover_row(h: Handover) -> tuple:
     )
 
 
+@overload
+def _handover(row: tuple) -> Handover: ...
+@overload
+def _handover(row: tuple | None) -> Handover | None: ...
 def _handover(row: tuple | None) -> Handover | None:
     if row is None:
         return None
@@ -406,9 +410,14 @@ class SqliteStore(Store):
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same transaction."""
+        completes = self._take_completing()
         with self._db.write() as c:
-            return self._put(c, "outbox", key, kind, payload, self._clock()).id
+            item_id = self._put(c, "outbox", key, kind, payload, self._clock()).id
+            if completes is not None:
+                self._complete(c, completes)
+            return item_id
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str
@@ -489,6 +498,33 @@ class SqliteStore(Store):
         """Dead-lettered inbound items, oldest first."""
         return self._dead("inbound")
 
+    # -- retention --------------------------------------------------------------------------
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (see `Store.purge`)."""
+        counts = {"sessions": 0, "outputs": 0, "handovers": 0, "dedupe": 0}
+        with self._db.write() as c:
+            if self.session_ttl is not None:
+                idle = (
+                    "SELECT skey FROM sessions WHERE updated_at < ?1 AND skey NOT IN "
+                    "(SELECT skey FROM handovers WHERE ended_at IS NULL)"
+                )
+                cutoff = (now - self.session_ttl,)
+                counts["outputs"] = c.execute(
+                    f"DELETE FROM outputs WHERE skey IN ({idle})", cutoff
+                ).rowcount
+                counts["sessions"] = c.execute(
+                    f"DELETE FROM sessions WHERE skey IN ({idle})", cutoff
+                ).rowcount
+            if self.ended_handover_ttl is not None:
+                counts["handovers"] = c.execute(
+                    "DELETE FROM handovers WHERE ended_at IS NOT NULL AND ended_at < ?",
+                    (now - self.ended_handover_ttl,),
+                ).rowcount
+            counts["dedupe"] = c.execute(
+                "DELETE FROM dedupe WHERE expires_at <= ?", (now,)
+            ).rowcount
+        return counts
+
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
         """Append an output to a session and return its sequence number (1, 2, …); inside
@@ -544,6 +580,26 @@ class SqliteStore(Store):
         """Release a named lock if `owner` holds it."""
         with self._db.write() as c:
             c.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (expired ones are removed here)."""
+        now = self._clock()
+        with self._db.write() as c:
+            c.execute("DELETE FROM uploads WHERE expires_at <= ?", (now,))
+            c.execute(
+                "INSERT OR REPLACE INTO uploads (id, meta, body, expires_at) VALUES (?, ?, ?, ?)",
+                (upload_id, _dumps(meta), sqlite3.Binary(body), now + ttl_seconds),
+            )
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT meta, body FROM uploads WHERE id = ? AND expires_at > ?",
+                (upload_id, self._clock()),
+            ).fetchone()
+        return (json.loads(row[0]), bytes(row[1])) if row else None
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:

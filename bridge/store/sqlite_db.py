@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 10.0
 # WAL pages are copied back into the database by a background thread this often, instead of by
 # whichever commit crosses SQLite's auto-checkpoint threshold (a 5-10 ms stall inside the write
@@ -64,7 +64,17 @@ CREATE INDEX inbound_key ON inbound(key, id) WHERE dead = 0;
 CREATE INDEX inbound_heads ON inbound(next_attempt_at, id) WHERE head = 1;
 CREATE INDEX inbound_dead ON inbound(id) WHERE dead = 1;
 """
-MIGRATIONS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # version -> script taking the previous version to it
+# Version 3: files users upload for the agent, served to Genesys until they expire.
+SCHEMA_V3 = """
+CREATE TABLE uploads (
+    id TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX uploads_expiry ON uploads(expires_at);
+"""
+MIGRATIONS = {
+    1: SCHEMA_V1,
+    2: SCHEMA_V2,
+    3: SCHEMA_V3,
+}  # version -> script taking the previous version to it
 
 
 # How long close() waits for another thread's statement before leaving its connection.
@@ -79,7 +89,7 @@ class SqliteDatabase:
         self.path = path
         self.memory = path == ":memory:"
         self._registry_lock = threading.Lock()
-        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
+        self._connections: dict[threading.Thread, tuple[sqlite3.Connection, threading.RLock]] = {}
         self._local = threading.local()
         self._memory_lock = threading.RLock()
         # Writers of this process queue here, in FIFO-ish order and without sleeping, instead of

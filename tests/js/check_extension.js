@@ -41,7 +41,7 @@ for (const node of mod.nodes) {
 
 function recordingApi(log) {
   const api = {};
-  for (const name of ["say", "addToContext", "updateProfile", "setNextNode", "stopExecution"]) {
+  for (const name of ["say", "addToContext", "setNextNode", "stopExecution"]) {
     api[name] = (...args) => log.push([name, ...args]);
   }
   return api;

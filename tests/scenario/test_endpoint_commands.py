@@ -69,7 +69,7 @@ def test_demo_runs_both_and_stops_on_ctrl_c(tmp_path):
         code, out, err = stop(proc, signal.SIGINT)
     assert code == 0, err
     assert f"http://127.0.0.1:{port}/" in out and f"http://127.0.0.1:{sandbox_port}/console" in out
-    assert "alex@example.com" in out
+    assert "alex@example.com" in out and "sam@example.com" in out
     written = (tmp_path / "data" / "om-bridge.toml").read_text()
     assert 'url_token = "demo"' in written and f"127.0.0.1:{sandbox_port}" in written
     for p in (port, sandbox_port):  # both servers released their ports

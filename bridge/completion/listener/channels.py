@@ -278,7 +278,7 @@ class ChannelManager:
     def retire_all(self) -> None:
         """Close every socket and forget the channels (leadership lost / stopping)."""
         states, self.states = list(self.states.values()), {}
-        socks = []
+        socks: list[ChannelSocket] = []
         for state in states:
             socks.extend(s for _c, s in state.retiring)
             if state.socket is not None:
