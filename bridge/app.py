@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from om_bridge.bridge import messages
 from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
+from om_bridge.bridge.config.model import MIN_WEBHOOK_SECRET_LENGTH
 from om_bridge.bridge.endpoint.hub import OutputHub
 from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
@@ -157,11 +158,43 @@ def check_startup(config: Config, flags: Flags) -> None:
         for key in ("client_secret", "webhook_secret"):
             if not _reveal(getattr(p, key, None)):
                 raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
+        length = len(_reveal(p.webhook_secret))
+        if length < MIN_WEBHOOK_SECRET_LENGTH:
+            raise StartupError(
+                messages.SHORT_WEBHOOK_SECRET.format(
+                    provider=pid, minimum=MIN_WEBHOOK_SECRET_LENGTH, length=length
+                )
+            )
+    check_flows(config)
     if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
         users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
         raise StartupError(
             messages.MISSING_EVENTBRIDGE_KEY.format(provider=", ".join(users) or "*")
         )
+
+
+def check_flows(config: Config) -> None:
+    """Every endpoint's flow loads and every node config in it validates; else a StartupError
+    naming the endpoint (and the node), instead of a failure on every message later."""
+    from om_bridge.bridge.flow import ChartError, config_problems, load_chart
+
+    problems = []
+    for index, (token, endpoint) in enumerate(config.endpoints.items()):
+        try:
+            chart = load_chart(endpoint.flow)
+        except (ChartError, OSError) as exc:
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(index=index, endpoint=token, error=exc)
+            )
+            continue
+        for problem in config_problems(chart):
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(
+                    index=index, endpoint=token, error=f"flow {endpoint.flow!r}: {problem}"
+                )
+            )
+    if problems:
+        raise StartupError("; ".join(problems))
 
 
 def load_settings(
@@ -174,7 +207,7 @@ def load_settings(
     path = tc.get("config_path") or environ.get(CONFIG_ENV) or None
     config = load_config(path, environ=environ, overrides=tc.get("config"))
     try:
-        flags = Flags.from_env(environ)
+        flags = Flags.from_config(config, environ)
     except ValueError as exc:
         raise StartupError(messages.BAD_FLAGS.format(error=exc)) from None
     check_startup(config, flags)
@@ -209,6 +242,7 @@ def configure_logging(config: Config, flags: Flags, stream: TextIO | None = None
         getattr(config.bridge, "log_level", "INFO") or "INFO",
         collect_secrets(config) + collect_secrets(flags),
         stream=stream,
+        log_format=getattr(config.bridge, "log_format", "text") or "text",
     )
 
 

@@ -41,6 +41,9 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
             "cognigy_version": "4.100",
             "log_level": "INFO",
         },
+        # The flags the demo needs, in the file itself: `om-bridge check` and `om-bridge serve`
+        # on this file work from any shell (the environment may still override each one).
+        "features": demo_features(),
         "endpoints": [
             {
                 "url_token": DEMO_TOKEN,
@@ -65,6 +68,19 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
                 "organization_id": seed.DEMO_ORG_ID,
             }
         ],
+    }
+
+
+def demo_features() -> dict[str, Any]:
+    """The `[features]` table of the demo (Cognigy's names; every switch the handover needs on)."""
+    return {
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM": True,
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
+        "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*",
+        "GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE": True,
+        "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST": True,
+        # The demo identity of docs/design.md §9 (public); a real deployment writes "env:NAME".
+        "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": DEMO_EVENTBRIDGE_KEY,
     }
 
 
@@ -103,7 +119,7 @@ def cognigy_emulator_config(bridge_url: str, archive: str) -> dict[str, Any]:
 
 
 def demo_environ() -> dict[str, str]:
-    """The feature flags the demo runs with (Cognigy's names; every switch the handover needs on)."""
+    """The demo's feature flags as environment variables (for a config without `[features]`)."""
     return {
         "FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
         "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
@@ -119,8 +135,17 @@ def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
     return {
         "seed": {"webhook_url": bridge_url + WEBHOOK_PATH},
         "eventbridge": {
-            "url": bridge_url + EVENTBRIDGE_PATH,
+            # Cognigy's guide: the API destination is the webhook URL itself.
+            "url": bridge_url + WEBHOOK_PATH,
             "auth": {"type": "apikey", "header": "Authorization", "value": DEMO_EVENTBRIDGE_KEY},
+            # Cognigy's guide (2025.22+): customer.end, plus user.start so a new or transferred
+            # agent is known at once; user.end and acw as 4.100–2025.11 set them up.
+            "topics": [
+                "v2.detail.events.conversation.{id}.customer.end",
+                "v2.detail.events.conversation.{id}.user.start",
+                "v2.detail.events.conversation.{id}.user.end",
+                "v2.detail.events.conversation.{id}.acw",
+            ],
         },
     }
 
@@ -187,9 +212,9 @@ def main(args: argparse.Namespace) -> int:
         )
     try:
         write_config(config_path, config)
-        environ = {**os.environ, **demo_environ()}
         try:
-            app = create_app({"config_path": str(config_path), "environ": environ})
+            # The written file alone configures the bridge: what `check` reads is what runs.
+            app = create_app({"config_path": str(config_path), "environ": dict(os.environ)})
         except ConfigError as exc:
             print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
             return 2

@@ -5,6 +5,16 @@ from __future__ import annotations
 # start-up
 STARTUP_FAILED = "om-bridge cannot start: {error}"
 MISSING_PROVIDER_SECRET = 'providers[{provider}].{key}: required (a secret, e.g. "env:NAME")'
+SHORT_WEBHOOK_SECRET = (
+    "providers[{provider}].webhook_secret: must be at least {minimum} characters (it has {length}); "
+    "use the Outbound Notification Webhook Signature Secret Token of a sufficiently random string"
+)
+ENDPOINT_FLOW_FAILED = "endpoints[{index}].flow (endpoint {endpoint!r}): {error}"
+SERVE_NO_CONFIG = (
+    "no configuration file: looked for {looked} (and OM_BRIDGE_CONFIG is not set); pass "
+    "--config PATH, or run `om-bridge demo` to write {fallback}"
+)
+SERVE_USING_CONFIG = "om-bridge: using configuration file {path}"
 MISSING_EVENTBRIDGE_KEY = (
     "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY is not set but FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST "
     'is on and provider "{provider}" uses completion "eventbridge": set the API key the EventBridge '
@@ -18,6 +28,8 @@ STORE_DIR_FAILED = "cannot create the data directory {path}: {error}"
 READY_STORE_FAILED = "store ping failed"
 READY_PROVIDER_FAILED = "provider {provider}: {error}"
 READY_OK = "ok"
+READY_LISTENER = "notifications listener ({role}): {open} of {channels} socket(s) open"
+READY_LISTENER_DOWN = "; a socket has been down for {seconds} s"
 
 # logging
 LOG_REQUEST = "%s %s -> %s (%.1f ms)"

@@ -10,7 +10,18 @@ from typing import Any, Final
 
 from .api import NodeFunction
 from .descriptor import NodeDescriptor
-from .nodes import chart, condition, context, goto, handover, lookup, relay, say, transcript
+from .nodes import (
+    chart,
+    condition,
+    context,
+    goto,
+    handover,
+    lookup,
+    profile,
+    relay,
+    say,
+    transcript,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ _ALL = (
     NodeType(condition.ELSE, None, in_extension=False),
     NodeType(context.DESCRIPTOR, context.add_to_context, in_extension=False, check=context.check),
     NodeType(transcript.DESCRIPTOR, transcript.get_transcript, in_extension=False),
+    NodeType(profile.DESCRIPTOR, profile.update_profile, in_extension=False, check=profile.check),
 )
 
 NODE_TYPES: Final[dict[str, NodeType]] = {n.type: n for n in _ALL}

@@ -37,10 +37,15 @@ def _recording_api(scope: dict[str, Any]) -> Any:
         def __init__(self) -> None:
             super().__init__(scope, {})
             self.context_ops: list[dict[str, Any]] = []
+            self.profile_ops: list[dict[str, Any]] = []
 
         def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None:
             super().add_to_context(key, value, mode)
             self.context_ops.append({"key": key, "value": value, "mode": mode})
+
+        def update_profile(self, key: str, value: Any) -> None:
+            super().update_profile(key, value)
+            self.profile_ops.append({"key": key, "value": value})
 
     return RemoteApi()
 
@@ -68,7 +73,7 @@ def _without_empty(descriptor: Any, config: dict[str, Any]) -> dict[str, Any]:
 
 def execute(payload: Any) -> dict[str, Any]:
     """Run one node for the extension: `{type, nodeId, config, childConfigs, input, context,
-    profile}` -> `{outputs, context, next, wait, stop, handover}`. Raises RemoteError for a bad
+    profile}` -> `{outputs, context, profile, next, wait, stop, handover}`. Raises RemoteError for a bad
     request."""
     if not isinstance(payload, dict):
         raise RemoteError(messages.remote_bad_request("body must be a JSON object"))
@@ -117,6 +122,7 @@ def execute(payload: Any) -> dict[str, Any]:
     return {
         "outputs": [o.to_dict() for o in api.outputs],
         "context": api.context_ops,
+        "profile": api.profile_ops,
         "next": api.next_node,
         "wait": api.wait_node,
         "stop": api.stopped,

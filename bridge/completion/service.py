@@ -65,6 +65,7 @@ class CompletionService:
             find_by_customer=self._find_by_customer,
             clock=ctx.clock,
             on_pending=self._on_pending,
+            on_agent_change=self._on_agent_change,
             on_transfer=self._on_transfer,
         )
         self.sweeper = PendingEndSweeper(
@@ -88,9 +89,16 @@ class CompletionService:
         """The configured providers by id."""
         return self.ctx.config.providers
 
-    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
-        """Hand one event to the dispatcher (every edge calls this)."""
-        decision = self.dispatcher.dispatch(event, providers)
+    def dispatch(
+        self,
+        event: CompletionEvent,
+        providers: Iterable[str] | None = None,
+        *,
+        check_only: bool = False,
+    ) -> Decision:
+        """Hand one event to the dispatcher (every edge calls this); `check_only` for a request
+        whose sender is not authenticated (ends only after Genesys confirms)."""
+        decision = self.dispatcher.dispatch(event, providers, check_only=check_only)
         self._decisions.labels(event.source, decision.action).inc()
         return decision
 
@@ -204,6 +212,17 @@ class CompletionService:
     def _org_of(self, provider_id: str) -> str | None:
         provider = self.ctx.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
+
+    def _on_agent_change(self, ident: str, early: bool = False) -> None:
+        # `ident` is a handover id, or (early) the conversation id of an agent leg no handover
+        # knows yet.
+        engine = getattr(self.ctx, "engine", None)
+        if engine is None:
+            return
+        if early:
+            engine.agent_started_early(ident)
+        else:
+            engine.agent_changed(ident)
 
     def _on_transfer(self, handover_id: str) -> None:
         self.ctx.engine.handover_transferred(handover_id)

@@ -24,6 +24,7 @@ from om_bridge.bridge.config.schema import key_path, schema_errors
 from om_bridge.bridge.config.secret import ENV_PREFIX, Secret
 
 DEFAULT_CONFIG_PATH = "om-bridge.toml"
+EVENTBRIDGE_KEY_FLAG = "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY"
 # Environment variables that override `[bridge]` keys.
 ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_PUBLIC_URL": "public_url",
@@ -171,6 +172,14 @@ class _Builder:
             return Secret(self.environ[var], source=ENV_PREFIX + var)
         return Secret("", source=ENV_PREFIX + var)
 
+    def plain(self, value: str, *path: Any) -> str:
+        """A credential that is not secret in itself (a client id, a user name), given
+        literally or as "env:NAME"."""
+        if not value.startswith(ENV_PREFIX):
+            return value
+        secret = self.secret(value, *path)
+        return secret.reveal() if secret is not None else ""
+
     def build(self, data: dict[str, Any], source: str) -> Config:
         given = dict(data.get("bridge", {}))
         ext_key = self.secret(given.pop("extension_api_key", None), "bridge", "extension_api_key")
@@ -197,15 +206,42 @@ class _Builder:
                     f"endpoints[{i}].handover_provider: "
                     + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
                 )
-            endpoints[token] = Endpoint(**e)
+            endpoints[token] = self.endpoint(i, e)
+        features = self.features(data.get("features", {}))
         cognigy = self.cognigy_endpoints(data, endpoints, providers)
         return Config(
             bridge=bridge,
             endpoints=endpoints,
             providers=providers,
             source=source,
+            features=features,
             cognigy_endpoints=cognigy,
         )
+
+    def features(self, table: Mapping[str, Any]) -> dict[str, str | Secret]:
+        """The `[features]` table as the strings the environment would carry (booleans as
+        "true"/"false", arrays as comma lists, numbers as digits); the API key as a `Secret`."""
+        out: dict[str, str | Secret] = {}
+        for name, value in table.items():
+            if name == EVENTBRIDGE_KEY_FLAG:
+                secret = self.secret(value, "features", name)
+                if secret is not None:
+                    out[name] = secret
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            elif isinstance(value, list):
+                out[name] = ",".join(str(v) for v in value)
+            else:
+                out[name] = str(value)
+        return out
+
+    def endpoint(self, i: int, e: dict[str, Any]) -> Endpoint:
+        base = e.get("copilot_base_url", "")
+        if base and "://" not in base:
+            # Cognigy's template builds https://${AgentCopilotBaseUrl}/... (seed, "Agent
+            # Copilot Workspace"): a bare host is accepted and gets https:// here.
+            e = {**e, "copilot_base_url": "https://" + base}
+        return Endpoint(**e)
 
     def cognigy_endpoints(
         self,
@@ -241,22 +277,26 @@ class _Builder:
             a = p["data_action_auth"]
             auth = DataActionAuth(
                 type=a["type"],
-                username=a.get("username"),
+                username=(
+                    self.plain(a["username"], *at, "data_action_auth", "username")
+                    if a.get("username")
+                    else None
+                ),
                 password=self.secret(a.get("password"), *at, "data_action_auth", "password"),
-                name=a.get("name"),
+                name=(
+                    self.plain(a["name"], *at, "data_action_auth", "name")
+                    if a.get("name")
+                    else None
+                ),
                 value=self.secret(a.get("value"), *at, "data_action_auth", "value"),
             )
         mode = p.get("completion") or default_completion(cognigy_version)
-        if mode == "webhook" and auth is None:
-            self.errors.append(
-                f"{key_path([*at, 'data_action_auth'])}: {messages.WEBHOOK_NEEDS_AUTH}"
-            )
         return Provider(
             id=p["id"],
             type=p["type"],
             deployment_name=p["deployment_name"],
             queue_id=p["queue_id"],
-            client_id=p["client_id"],
+            client_id=self.plain(p["client_id"], *at, "client_id"),
             webhook_secret=self.secret(p["webhook_secret"], *at, "webhook_secret"),
             client_secret=self.secret(p["client_secret"], *at, "client_secret"),
             completion_mode=mode,

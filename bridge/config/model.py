@@ -20,8 +20,11 @@ BRIDGE_DEFAULTS: Final = MappingProxyType(
         "environment": "production",
         "cognigy_version": "4.100",
         "log_level": "INFO",
+        "log_format": "text",
     }
 )
+# A webhook secret shorter than this is refused at start-up (README, "1. Create a Platform").
+MIN_WEBHOOK_SECRET_LENGTH: Final = 16
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
 # through the Notifications API (Cognigy's guide, "Prerequisites" in docs/genesys-setup.md).
 EVENTBRIDGE_SINCE: Final = (4, 100)
@@ -46,6 +49,7 @@ class BridgeSettings:
     environment: str
     cognigy_version: str
     log_level: str
+    log_format: str = "text"
     extension_api_key: Secret | None = None
     # Reliability bounds (README "Reliability"): how long a queue item outlives a killed
     # holder; how long a message sent to Genesys may still land;
@@ -144,6 +148,9 @@ class Config:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     providers: Mapping[str, Provider] = field(default_factory=dict)
     source: str = "defaults"  # where it came from, for messages
+    # The `[features]` table: Cognigy's flag names → their values as flag strings (the API key
+    # as a `Secret`); the environment overrides each one (`Flags.from_config`).
+    features: Mapping[str, str | Secret] = field(default_factory=dict)
     cognigy_endpoints: Mapping[str, CognigyEndpoint] = field(default_factory=dict)
 
     def endpoint(self, url_token: str) -> Endpoint:

@@ -128,7 +128,12 @@ def post_input(url_token: str) -> ResponseReturnValue:
         return resp, status
     ctx = _ctx()
     reply = ctx.engine.handle_input(
-        url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
+        url_token,
+        body["userId"],
+        body["sessionId"],
+        body.get("text"),
+        body.get("data"),
+        profile=body.get("profile"),
     )
     # Kept for the conversation's history (outputs API with history=true): the input, then the
     # bot's direct replies. Stored once the input was handled, so a refused input leaves none.

@@ -75,6 +75,10 @@ class RuntimeApi:
         else:
             target[last] = value
 
+    def update_profile(self, key: str, value: Any) -> None:
+        """Cognigy's `api.updateProfile(key, value)`: one key of the contact profile."""
+        self.scope["profile"][key] = value
+
     def handover(self, request: HandoverRequest) -> None:
         self.handover_request = request
 

@@ -182,6 +182,26 @@ def _link(chart: Chart, relations: list[dict[str, Any]]) -> None:
                 raise bad(f"Go To selects another flow {flow!r}", node.id)
 
 
+def config_problems(chart: Chart) -> list[str]:
+    """Every node whose config does not validate against its schemas/nodes/<type>.json, as
+    `node "label" (id x): path: problem` (the runtime would fail on it per message)."""
+    found = []
+    for node in chart.nodes.values():
+        try:
+            checker = schemas.validator(f"nodes/{node.type}")
+        except KeyError:
+            continue  # a type without a config schema has nothing to check
+        error = next(
+            iter(sorted(checker.iter_errors(node.config), key=lambda e: list(e.path))), None
+        )
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "config"
+            found.append(
+                messages.node_problem(node.id, node.label or node.type, f"{where}: {error.message}")
+            )
+    return found
+
+
 def template_names() -> list[str]:
     """Names of the flow templates shipped in `flows/`."""
     return sorted(

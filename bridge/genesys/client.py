@@ -85,6 +85,16 @@ class GenesysClient(NotificationsMixin):
         """A valid access token (cached; refreshed ahead of expiry)."""
         return self._transport.tokens.token()
 
+    @property
+    def reachability(self) -> Any:
+        """When Genesys last answered / last failed to (`transport.Reachability`)."""
+        return self._transport.reachability
+
+    def probe(self) -> None:
+        """One light API call (the first page of one Open Messaging integration), for readiness
+        when no other call has shown recently that Genesys answers; raises on failure."""
+        self.request("GET", INTEGRATIONS, params={"pageSize": 1, "pageNumber": 1}, retry=False)
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()

@@ -19,12 +19,15 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
+from om_bridge.bridge.ops import bounded
 from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
+# Open Messaging receipt statuses (docs/reference/genesys-open-messaging.md); others count as "other".
+RECEIPT_STATUSES = frozenset({"Delivered", "Read", "Failed", "Published", "Sent", "Removed"})
 MAX_PENDING_SETS = 5
 
 
@@ -139,7 +142,7 @@ class AgentSide:
             provider_id, integration_id, customer_id, payload.get("conversationId")
         )
         if kind == "Receipt":
-            self.receipts.labels(str(payload.get("status") or "unknown")).inc()
+            self.receipts.labels(bounded(payload.get("status"), RECEIPT_STATUSES)).inc()
             log.debug(
                 messages.LOG_RECEIPT,
                 payload.get("id"),
@@ -270,6 +273,11 @@ class AgentSide:
         for event in payload.get("events") or []:
             if not isinstance(event, dict) or event.get("eventType") != "Typing":
                 continue
+            if handover.status != "active" or (handover.agent or {}).get("stale"):
+                # Only a connected agent types: the handover is active, and after a transfer
+                # this is the new agent (read once, before their first message).
+                handover = self.engine.advance(handover.id, "active") or handover
+                self.engine.agent_changed(handover.id)
             typing = event.get("typing") or {}
             data: dict[str, Any] = {"typing": True}
             if typing.get("duration") is not None:

@@ -3,9 +3,10 @@
 The Open Messaging webhook names the integration, never the agent (docs/reference/genesys-open-messaging.md §5.3), so the agent
 comes from the conversation's latest connected agent participant (`GET
 /api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
-(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover and
-re-checked at most every `recheck_seconds`, so a transfer to another agent shows the new name
-without costing a lookup per message.
+(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover
+until an event says the agent changed (`agent_watch.AgentWatch`), so a transfer to another agent
+shows the new name at once without costing a lookup per message (and at most once a minute as a
+safety net where no event says so).
 """
 
 from __future__ import annotations
@@ -104,7 +105,11 @@ class AgentDirectory:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.ctx.clock()
-        if known.get("name") and now - float(known.get("checked_at") or 0) < self.recheck_seconds:
+        # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
+        # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
+        # as a safety net where no such event arrives (e.g. notifications without queue topics).
+        fresh = now - float(known.get("checked_at") or 0) < self.recheck_seconds
+        if known.get("name") and not known.get("stale") and fresh:
             return self.cached(handover)
         if self._failed_recently(handover.id, now):
             return self.cached(handover)

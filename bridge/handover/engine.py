@@ -1,8 +1,9 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
-Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (first agent
-message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
-end the flow resumes with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
+Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (an
+agent is connected: seen on a new agent leg, the agent's typing or first message) → completed |
+cancelled | error; every change is a `source: "system"` output, and after the end the flow resumes
+with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, 
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
+from om_bridge.bridge.handover.agent_watch import AgentWatch
 from om_bridge.bridge.handover.inbound import InboundQueue
 from om_bridge.bridge.handover.outbox import IN_FLIGHT_SECONDS, LEASE_SECONDS, Outbox
 from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
@@ -73,6 +75,7 @@ class HandoverEngine:
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
+        self.agent_watch = AgentWatch(self)
         self.inbound = InboundQueue(
             ctx.store,
             self._handle_inbound,
@@ -106,19 +109,29 @@ class HandoverEngine:
         self.receipts.start()
         self.inbound.start()
         self.outbox.start()
+        self.agent_watch.start()
 
     def stop(self) -> None:
         """Finish webhook work in hand, stop the workers; what is not done stays in the store."""
         self.inbound.stop()
+        self.agent_watch.stop()
         self.receipts.stop()
         self.outbox.stop()
         self.cognigy.close()
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
-        self, url_token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+        self,
+        url_token: str,
+        user_id: str,
+        session_id: str,
+        text: str | None,
+        data: dict | None,
+        *,
+        profile: dict | None = None,
     ) -> dict:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
+        A `profile` the channel gives is merged into the session's contact profile first.
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
         """
@@ -129,10 +142,14 @@ class HandoverEngine:
             if handover is not None:
                 self.relay_user_input(handover, text, data)
                 state = self.load_state(key)
+                if profile:
+                    state.profile.update(profile)
                 self._add_line(state, handover, "user", text, data)
                 self.ctx.store.save_session(key, state.to_dict())
                 return replies.rest_reply(user_id, session_id, self._repeat_accepted(handover))
             state = self.load_state(key)
+            if profile:
+                state.profile.update(profile)
             flow_input = FlowInput(
                 text=text, data=data, user_id=user_id, session_id=session_id, url_token=url_token
             )
@@ -351,6 +368,7 @@ class HandoverEngine:
         flow at once with `input.handover.status = "error"`). Call with the session lock held."""
         runtime = self.runtime(endpoint.flow)
         outputs: list[Output] = []
+        reported = False
         for _ in range(MAX_FLOW_RUNS):
             result = runtime.run(state, flow_input)
             state = result.state
@@ -362,6 +380,25 @@ class HandoverEngine:
                     result.error.node_id,
                     result.error.message,
                 )
+                if reported:
+                    break  # the flow's own error path failed too: stop, never loop
+                # The flow hears of its failure as Cognigy reports a handover error: the run
+                # goes on below the failed node with input.handover.status = "error", so the
+                # template's error case tells the user instead of a silent dead end.
+                reported = True
+                state.wait_node = runtime.chart.successor(result.error.node_id)
+                flow_input = FlowInput(
+                    text=None,
+                    data=None,
+                    user_id=key.user_id,
+                    session_id=key.session_id,
+                    url_token=key.url_token,
+                    handover={
+                        "status": "error",
+                        "error": {"reason": "error", "message": str(result.error)},
+                    },
+                )
+                continue
             if result.handover is None:
                 break
             accepted, error = self.starter.begin(endpoint, key, state, result.handover)
@@ -422,6 +459,15 @@ class HandoverEngine:
         if self.agent_side.answer_quick_reply(handover, text):
             return
         self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
+
+    def agent_started_early(self, conversation_id: str) -> None:
+        """A new agent leg on a conversation not (yet) known to any handover."""
+        self.agent_watch.early(conversation_id)
+
+    def agent_changed(self, handover_id: str) -> None:
+        """An event says the handover's agent may have changed or connected (a transfer's end
+        events, a new agent leg, the agent's typing): re-read the participants once."""
+        self.agent_watch.changed(handover_id)
 
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
         """Move an open handover forward (never back) and announce the change; returns it.
@@ -537,6 +583,8 @@ class HandoverEngine:
             if not fields:
                 return current
             updated = self.ctx.store.update_handover(handover.id, **fields)
+        if "conversation_id" in fields and updated.is_open:
+            self.agent_watch.learned(updated.id, fields["conversation_id"])
         if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
             try:
                 self.ctx.completion.track(updated)

@@ -26,6 +26,7 @@ from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
 from om_bridge.bridge.handover.outbox import LEASE_SECONDS
 from om_bridge.bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class InboundQueue:
             ttl_seconds,
             queue_key(payload),
             str(payload.get("type")),
-            {"provider_id": provider_id, "body": payload},
+            {"provider_id": provider_id, "body": payload, "request_id": current_request_id()},
             owner=self.owner if running else None,
             lease_seconds=self.lease_seconds,
         )
@@ -203,7 +204,8 @@ class InboundQueue:
         """Handle one item; the next item of its key when it was leased to us on the way."""
         completion = InboundCompletion(item.id, self.owner, self.lease_seconds)
         try:
-            self._handler(item, completion)
+            with bound_request_id(item.payload.get("request_id")):
+                self._handler(item, completion)
         except Exception as exc:
             self._failed(item, exc, owner)
             return None

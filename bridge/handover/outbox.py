@@ -43,6 +43,8 @@ from om_bridge.bridge.genesys.errors import (
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.logs import bound_request_id, current_request_id
+from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
@@ -167,6 +169,9 @@ class Outbox:
         if kind not in KINDS and kind not in self.senders:
             known = sorted([*KINDS, *self.senders])
             raise ValueError(f"unknown outbox kind {kind!r}; expected one of {known}")
+        rid = current_request_id()
+        if rid and "request_id" not in payload:  # the sender's log lines keep the request's id
+            payload = {**payload, "request_id": rid}
         item_id = self._store.outbox_put(key, kind, payload)
         self._wake.set()
         return item_id
@@ -233,7 +238,8 @@ class Outbox:
 
     def _deliver_and_release(self, item: OutboxItem, owner: str) -> None:
         try:
-            self._deliver(item, owner)
+            with bound_request_id(item.payload.get("request_id")):
+                self._deliver(item, owner)
         finally:
             self._leases.release(item.id)
             with self._inflight_lock:
@@ -341,7 +347,7 @@ class Outbox:
                 "POST", path, params=params, json_body=payload["body"], retry=False, timeout=timeout
             )
         except GenesysError as err:
-            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            self._calls.labels(item.kind, status_label(err.status or "error")).inc()
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
@@ -89,7 +90,7 @@ class ReceiptSender:
         try:
             self._clients.for_provider(provider_id).request("POST", path, json_body=body)
         except GenesysError as err:
-            self._calls.labels("receipt", str(err.status or "error")).inc()
+            self._calls.labels("receipt", status_label(err.status or "error")).inc()
             log.warning(
                 messages.LOG_RECEIPT_FAILED,
                 body.get("status"),

@@ -52,9 +52,10 @@ class Starter:
             return None, {"reason": "unsupported", "message": refused}
         assert provider_id is not None  # refusal() answers NO_PROVIDER without one
         provider = self.ctx.config.provider(provider_id)
-        first_name = last_name = None
+        first_name = last_name = nickname = None
         if getattr(provider, "send_profile", False):
             first_name, last_name = first_message.profile_names(state.profile)
+            nickname = first_message.profile_nickname(state.profile)
         settings = {
             "request": request.to_dict(),
             "queue_id": provider.queue_id,
@@ -69,7 +70,15 @@ class Starter:
         except StoreConflict:
             return None, {"reason": "error", "message": messages.HANDOVER_ALREADY_OPEN}
         body = self._first_body(
-            endpoint, key, state, request, provider, handover.customer_id, first_name, last_name
+            endpoint,
+            key,
+            state,
+            request,
+            provider,
+            handover.customer_id,
+            first_name,
+            last_name,
+            nickname,
         )
         self.engine.put(handover, "message", body, first=True, prefetch=True)
         log.info(messages.LOG_HANDOVER_STARTED, handover.id, key.as_str(), provider_id)
@@ -87,6 +96,7 @@ class Starter:
         customer_id: str,
         first_name: str | None,
         last_name: str | None,
+        nickname: str | None = None,
     ) -> dict:
         flags = self.ctx.flags
         text = first_message.format_transcript(
@@ -107,7 +117,10 @@ class Starter:
             first_name=first_name,
             last_name=last_name,
         )
-        customer = Customer(customer_id, first_name=first_name, last_name=last_name)
+        # Genesys shows these on the customer participant (channel.from, Send Profile on).
+        customer = Customer(
+            customer_id, first_name=first_name, last_name=last_name, nickname=nickname
+        )
         return message_body(
             customer,
             str(uuid.uuid4()),

@@ -12,7 +12,12 @@ import sys
 from collections.abc import Mapping
 
 from om_bridge.bridge.setup import messages as m
-from om_bridge.bridge.setup.checks import check_environment, check_flags, check_region
+from om_bridge.bridge.setup.checks import (
+    check_environment,
+    check_flags,
+    check_flows,
+    check_region,
+)
 from om_bridge.bridge.setup.cognigy_check import check_cognigy
 from om_bridge.bridge.setup.context import SetupError, Target, load_targets
 from om_bridge.bridge.setup.redact import RedactingWriter, TextSink, target_secrets
@@ -47,6 +52,7 @@ def check_target(target: Target) -> list[StepResult]:
     region_ok = check_region(target, log)
     check_environment(target, log)
     check_flags(target, log)
+    check_flows(target, log)
     token_ok = region_ok and check_token(target, log)
     if not region_ok:
         log.warned(m.T_TOKEN, m.SKIPPED_NO_REGION, m.SKIPPED_NO_REGION_FIX, None)

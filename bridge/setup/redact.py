@@ -43,7 +43,13 @@ def target_secrets(targets: Iterable[object]) -> list[str]:
     for target in targets:
         found.extend(collect_secrets(getattr(target, "config", None)))
         try:
-            found.extend(collect_secrets(Flags.from_env(getattr(target, "environ", {}))))
+            found.extend(
+                collect_secrets(
+                    Flags.from_config(
+                        getattr(target, "config", None), getattr(target, "environ", {})
+                    )
+                )
+            )
         except ValueError:  # a malformed flag is reported by the check itself
             pass
     return found

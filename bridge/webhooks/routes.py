@@ -43,9 +43,11 @@ DEDUPE_TTL_SECONDS = 86_400.0
 # refused as a replay.
 MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
+# Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
+ENVELOPE_KEYS = ("detail-type", "source", "detail")
 REORDER_EXTENSION = "om-bridge-webhook-reorder"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
-# Metric label values come from signed bodies, but are still capped in length.
+# Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
 
 
@@ -99,6 +101,10 @@ def genesys_webhook() -> ResponseReturnValue:
         )
     header = request.headers.get(SIGNATURE_HEADER)
     if header is None:
+        # Unsigned: an EventBridge API destination (Cognigy's guide points it here, with the
+        # API key in Authorization) or a data-action end request; told apart by key and shape.
+        if ctx.completion is not None and _is_eventbridge(ctx, raw):
+            return ctx.completion.handle_eventbridge(request.headers.get("Authorization"), raw)
         return _data_action(ctx, raw)
     provider_id = verifying_provider(ctx, raw, header)
     if provider_id is None:
@@ -116,7 +122,7 @@ def genesys_webhook() -> ResponseReturnValue:
     counter = _outcomes(ctx)
     if kind not in HANDLED_TYPES:
         log.info(messages.LOG_IGNORED, _rid(), message_id, kind[:TYPE_LABEL_MAX])
-        counter.labels("ignored", kind[:TYPE_LABEL_MAX]).inc()
+        counter.labels("ignored", "other").inc()
         return _reply("ignored")
     channel_time = (payload.get("channel") or {}).get("time") or ""
     age = _age_seconds(channel_time, ctx.clock())
@@ -204,6 +210,24 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
         return None
     path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
+
+
+def _is_eventbridge(ctx: BridgeContext, raw: bytes) -> bool:
+    """An EventBridge delivery: its Authorization is the EventBridge API key (constant time),
+    or its body has the EventBridge envelope's shape (`detail-type`, `source`, `detail`), in
+    which case the EventBridge handler answers the missing or wrong key."""
+    from om_bridge.bridge.completion.payloads import same_secret
+
+    key = ctx.completion.settings.eventbridge_key if ctx.completion is not None else ""
+    if key and same_secret(request.headers.get("Authorization"), key):
+        return True
+    if b'"detail-type"' not in raw:
+        return False  # cheap: no envelope without this key
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(body, dict) and all(k in body for k in ENVELOPE_KEYS)
 
 
 def _data_action(ctx: BridgeContext, raw: bytes) -> tuple[Response, int]:

@@ -175,6 +175,18 @@ class NotificationsListener:
             self.leader = False
 
     # --- socket callbacks (socket threads: queue only) ---------------------------------------
+    def health(self) -> dict:
+        """`{leader, channels, open, down_seconds}` for readiness and metrics: whether this
+        process holds the listener lock, and how its sockets are."""
+        channels, opened, down_since = self.channels.health()
+        down = time.monotonic() - down_since if down_since is not None else 0.0
+        return {
+            "leader": self.leader,
+            "channels": channels,
+            "open": opened,
+            "down_seconds": down if self.leader else 0.0,
+        }
+
     def _from_socket(self, item: tuple) -> None:
         (self.frames.queue if item[0] == "frame" else self._control).put(item)
 
