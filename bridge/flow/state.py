@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from om_bridge.extension.api import HandoverRequest, Output
 
@@ -14,6 +14,17 @@ from . import messages
 # every input and becomes the first message of a handover, so it must not grow without bound:
 # an old session would otherwise cost more per message and could exceed Genesys' request size.
 TRANSCRIPT_KEPT = 200
+
+
+class SessionAddress(Protocol):
+    """What names a session: the store's `SessionKey` has these."""
+
+    @property
+    def url_token(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
 
 
 @dataclass
@@ -27,6 +38,18 @@ class FlowInput:
     url_token: str
     handover: dict | None = None  # becomes input.handover
     channel: str = "rest"
+
+    @classmethod
+    def event(cls, key: SessionAddress, handover: dict, data: dict | None = None) -> FlowInput:
+        """A handover event for the session `key` (no user text): `input.handover` = `handover`."""
+        return cls(
+            text=None,
+            data=data,
+            user_id=key.user_id,
+            session_id=key.session_id,
+            url_token=key.url_token,
+            handover=handover,
+        )
 
     def to_input(self) -> dict[str, Any]:
         """The CognigyScript `input` object (Cognigy's names: userId, sessionId, URLToken, ...)."""

@@ -308,13 +308,8 @@ class AgentSide:
             return
         with self.ctx.store.session_lock(key):
             state = self.engine.load_state(key)
-            flow_input = FlowInput(
-                text=None,
-                data={"request": {"text": text}},
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover={"status": "genericHandoverUpdate"},
+            flow_input = FlowInput.event(
+                key, {"status": "genericHandoverUpdate"}, data={"request": {"text": text}}
             )
             outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())

@@ -326,14 +326,7 @@ class HandoverEngine:
             ]
             for line in lines:
                 state.record({k: line.get(k) for k in ("source", "text", "data", "time")})
-            flow_input = FlowInput(
-                text=None,
-                data=None,
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover=event,
-            )
+            flow_input = FlowInput.event(key, event)
             if self.cognigy.hosts(key):
                 # The flow runs in Cognigy: the same resuming input goes there through Inject.
                 self.cognigy.inject_status(key, event)
@@ -387,13 +380,9 @@ class HandoverEngine:
                 # template's error case tells the user instead of a silent dead end.
                 reported = True
                 state.wait_node = runtime.chart.successor(result.error.node_id)
-                flow_input = FlowInput(
-                    text=None,
-                    data=None,
-                    user_id=key.user_id,
-                    session_id=key.session_id,
-                    url_token=key.url_token,
-                    handover={
+                flow_input = FlowInput.event(
+                    key,
+                    {
                         "status": "error",
                         "error": {"reason": "error", "message": str(result.error)},
                     },
@@ -406,14 +395,7 @@ class HandoverEngine:
                 if accepted:
                     outputs.append(Output(text=accepted, data=None, destination="userOnly"))
                 break
-            flow_input = FlowInput(
-                text=None,
-                data=None,
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover={"status": "error", "error": error},
-            )
+            flow_input = FlowInput.event(key, {"status": "error", "error": error})
         return outputs, state
 
     def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
@@ -540,14 +522,7 @@ class HandoverEngine:
             return
         with self.ctx.store.session_lock(key):
             state = self.load_state(key)
-            flow_input = FlowInput(
-                text=None,
-                data=data,
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover=event,
-            )
+            flow_input = FlowInput.event(key, event, data=data)
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         current = self.ctx.store.get_handover(handover.id) or handover

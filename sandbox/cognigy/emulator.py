@@ -36,6 +36,7 @@ from flask import Flask, Response, jsonify, request, send_file
 from werkzeug.serving import make_server
 
 from om_bridge.bridge.flow import FlowResult, SessionState
+from om_bridge.bridge.handover.replies import reply_from_stack
 
 from .flows import EmulatorInput, EmulatorRuntime, load_raw_chart
 from .noderunner import NodeRunner, extract_extension
@@ -245,18 +246,7 @@ def rest_reply(user_id: str, session_id: str, outputs: list[dict[str, Any]]) -> 
         {"text": o["text"], "data": o["data"], "traceId": f"trace-{o['seq']}", "source": "bot"}
         for o in outputs
     ]
-    texts = [o["text"] for o in stack if o["text"]]
-    data: dict[str, Any] = {}
-    for o in stack:
-        if isinstance(o["data"], dict):
-            data.update(o["data"])
-    return {
-        "text": "\n".join(texts) if texts else None,
-        "data": data or None,
-        "outputStack": stack,
-        "userId": user_id,
-        "sessionId": session_id,
-    }
+    return reply_from_stack(user_id, session_id, stack)
 
 
 def endpoint_app(cognigy: Cognigy) -> Flask:
