@@ -105,6 +105,13 @@ class AgentWatch:
         if handover is None or not handover.is_open or not handover.conversation_id:
             self._polls.pop(handover_id, None)
             return
+        # A lookup of this handover failed a moment ago (here or for an agent message): Genesys is
+        # not asked again before the failure is old enough; a later event schedules a new read.
+        directory = self.engine.agent_side.agents
+        now = self.ctx.clock()
+        if directory.failed_recently(handover_id, now):
+            self._polls.pop(handover_id, None)
+            return
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:
             conversation = client.get_message_conversation(handover.conversation_id)
@@ -129,6 +136,7 @@ class AgentWatch:
             log.warning(
                 messages.LOG_AGENT_LOOKUP_FAILED, handover_id, f"{type(err).__name__} {err.status}"
             )
+            directory.remember_failure(handover_id, now)
             return
         agent = {
             "id": agent_id,

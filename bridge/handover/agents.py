@@ -76,7 +76,8 @@ class AgentDirectory:
         self._failed: OrderedDict[str, float] = OrderedDict()
         self._failed_lock = threading.Lock()
 
-    def _failed_recently(self, handover_id: str, now: float) -> bool:
+    def failed_recently(self, handover_id: str, now: float) -> bool:
+        """Whether a lookup for this handover failed less than `failure_seconds` ago."""
         with self._failed_lock:
             failed_at = self._failed.get(handover_id)
             if failed_at is None:
@@ -86,7 +87,8 @@ class AgentDirectory:
             del self._failed[handover_id]
             return False
 
-    def _remember_failure(self, handover_id: str, now: float) -> None:
+    def remember_failure(self, handover_id: str, now: float) -> None:
+        """Remember that a lookup for this handover failed now (bounded: oldest forgotten)."""
         with self._failed_lock:
             self._failed[handover_id] = now
             self._failed.move_to_end(handover_id)
@@ -111,7 +113,7 @@ class AgentDirectory:
         fresh = now - float(known.get("checked_at") or 0) < self.recheck_seconds
         if known.get("name") and not known.get("stale") and fresh:
             return self.cached(handover)
-        if self._failed_recently(handover.id, now):
+        if self.failed_recently(handover.id, now):
             return self.cached(handover)
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:
@@ -123,7 +125,7 @@ class AgentDirectory:
             log.warning(
                 messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}"
             )
-            self._remember_failure(handover.id, now)
+            self.remember_failure(handover.id, now)
             return self.cached(handover)
         agent = {
             "id": agent_id,

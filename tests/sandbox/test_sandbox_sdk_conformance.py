@@ -205,6 +205,8 @@ def test_agent_answer_send_receipt_structured_and_end(env):
 
     sr = OpenInboundStructuredResponseMessage()
     sr.channel = _channel("cust-sdk-2")
+    # Its own channel.messageId: a repeated one is answered with the first message (idempotency).
+    sr.channel.message_id = "ext-structured-1"
     button = ButtonResponse()
     button.type, button.text, button.payload = "QuickReply", "Yes", "yes"
     sr.button_response, sr.originating_message_id = button, data.id
