@@ -445,6 +445,11 @@ class HandoverEngine:
     def agent_started_early(self, conversation_id: str) -> None:
         """A new agent leg on a conversation not (yet) known to any handover."""
         self.agent_watch.early(conversation_id)
+        # The handover may have learned this conversation between the event's lookup and the
+        # line above (its `learned` then found nothing to read): look once more.
+        handover = self.ctx.store.handover_by_conversation(conversation_id)
+        if handover is not None and handover.is_open:
+            self.agent_watch.learned(handover.id, conversation_id)
 
     def agent_changed(self, handover_id: str) -> None:
         """An event says the handover's agent may have changed or connected (a transfer's end
