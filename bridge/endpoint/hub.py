@@ -80,11 +80,22 @@ class OutputHub:
         """Outputs with seq > `after`, oldest first."""
         return self._store.outputs_after(session_key, after, limit)
 
-    def wait(self, session_key: SessionKey, after: int, timeout: float) -> list[dict]:
-        """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
+    def wait(
+        self,
+        session_key: SessionKey,
+        after: int,
+        timeout: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[dict]:
+        """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear; [] as
+        soon as `cancelled()` is true after a `wake` (the client went away)."""
         if self.closed:
             return []
-        return self._store.wait_outputs(session_key, after, timeout)
+        return self._store.wait_outputs(session_key, after, timeout, cancelled)
+
+    def wake(self, session_key: SessionKey) -> None:
+        """Wake this process's waiters of a session."""
+        self._store.wake_waiters(session_key)
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

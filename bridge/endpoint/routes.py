@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from om_bridge.bridge.coop import disconnect_watch
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
@@ -121,7 +123,19 @@ def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
     hub = _ctx().outputs
     outputs = hub.after(key, after)
     if not outputs and wait > 0:
-        outputs = hub.wait(key, after, wait)
+        # A client that closes its connection releases its wait at once (under serve's gevent
+        # worker), instead of holding it until the wait ends.
+        gone = threading.Event()
+
+        def disconnected() -> None:
+            gone.set()
+            hub.wake(key)
+
+        stop_watching = disconnect_watch(request.environ, disconnected)
+        try:
+            outputs = hub.wait(key, after, wait, gone.is_set)
+        finally:
+            stop_watching()
     next_seq = outputs[-1]["seq"] if outputs else after
     return jsonify({"outputs": outputs, "next": next_seq})
 
@@ -134,7 +148,7 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
     last = request.headers.get("Last-Event-ID", "").strip()
     after = _seq_value("Last-Event-ID", last) if last else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
-    # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
+    # Each open stream holds one greenlet under serve's gevent worker (a thread under --dev).
     resp = Response(
         event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream"
     )
