@@ -46,6 +46,9 @@ class OutputHub:
         self._closed = threading.Event()
         self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        metrics.gauge(
+            "output_waiters", "Long-polls and SSE streams of this process waiting for an output"
+        ).set_function(store.waiting_outputs)
 
     @property
     def closed(self) -> bool:

@@ -258,6 +258,10 @@ class Store(abc.ABC):
                     return found
                 watch.wait(min(remaining, self.cross_process_poll))
 
+    def waiting_outputs(self) -> int:
+        """This process's output waiters right now."""
+        return self._waiters.count()
+
     def wake_waiters(self, key: SessionKey) -> None:
         """Wake this process's waiters of a session (they re-read, or notice a cancellation)."""
         self._waiters.notify(key.as_str())
