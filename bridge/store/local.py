@@ -50,6 +50,11 @@ class Waiters:
         # so idle sessions cost nothing here. One condition per key: no herd wake-ups.
         self._entries: dict[str, list] = {}
 
+    def keys(self) -> list[str]:
+        """The keys somebody waits on right now."""
+        with self._lock:
+            return list(self._entries)
+
     def count(self) -> int:
         """Waiters registered right now (pending long-polls and open SSE streams between
         events)."""

@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from om_bridge.bridge.coop import offload
+from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 10.0
+# SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
+COOPERATIVE_BUSY_SECONDS = 0.02
 # WAL pages are copied back into the database by a background thread this often, instead of by
 # whichever commit crosses SQLite's auto-checkpoint threshold (a 5-10 ms stall inside the write
 # lock, every ~0.4 s under load). Past CHECKPOINT_FALLBACK_PAGES, commits checkpoint themselves
@@ -110,7 +112,10 @@ class SqliteDatabase:
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        # Under gevent SQLite's busy handler would sleep inside C, stopping every greenlet: it
+        # gets a short bound, and `write` waits for another process's write lock cooperatively.
+        busy = COOPERATIVE_BUSY_SECONDS if gevent_active() else BUSY_TIMEOUT_SECONDS
+        conn.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
         if not self.memory:
             # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
             conn.execute("PRAGMA journal_mode = WAL")
@@ -201,7 +206,7 @@ class SqliteDatabase:
         """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
         across threads and processes; committed on success, rolled back on error."""
         with self._memory_lock if self.memory else self._write_lock, self._use() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            _begin_immediate(conn)
             try:
                 yield conn
             except BaseException:
@@ -248,6 +253,25 @@ class SqliteDatabase:
         with self._registry_lock:
             while self._open and (remaining := deadline - time.monotonic()) > 0:
                 self._given_back.wait(remaining)
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE; under gevent a write lock held by another process is waited for with
+    cooperative sleeps (up to BUSY_TIMEOUT_SECONDS), not inside SQLite's busy handler."""
+    if not gevent_active():
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)  # patched by gevent: other greenlets run meanwhile
+        delay = min(delay * 2, 0.05)
 
 
 @contextmanager
