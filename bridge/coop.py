@@ -32,7 +32,8 @@ def offload(fn: Callable[[], T]) -> T:
     if gevent_active():
         import gevent
 
-        return gevent.get_hub().threadpool.apply(fn)  # type: ignore[no-any-return]
+        result: T = gevent.get_hub().threadpool.apply(fn)
+        return result
     return fn()
 
 

@@ -28,7 +28,7 @@ from gunicorn.workers.ggevent import GeventWorker
 IO_TIMEOUT_SECONDS = 60.0
 
 
-class BridgeGeventWorker(GeventWorker):  # type: ignore[misc]
+class BridgeGeventWorker(GeventWorker):
     """gunicorn's gevent worker with a per-operation socket timeout on each client."""
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:

@@ -632,8 +632,12 @@ class _OutputPoller:
             if not keys:
                 self._seen.clear()
                 continue
+
+            def scan(keys: list[str] = keys) -> list[str]:
+                return self._scan(keys)
+
             try:
-                changed = offload(lambda keys=keys: self._scan(keys))
+                changed = offload(scan)
             except sqlite3.Error as exc:
                 log.debug("output poller: %s", type(exc).__name__)
                 continue
