@@ -82,7 +82,7 @@ def run(workdir: Path, quick: bool = False) -> Result:
             "handovers_made": "1 through the engine + sandbox (agent answered), "
             f"{p['handovers'] - 1} cloned into the store",
             "connections": THREADS,
-            "gunicorn": f"1 worker, gthread, {THREADS} threads",
+            "gunicorn": "1 worker, gevent (serve's worker class)",
             "baseline_requests": base["sent"],
             "baseline_statuses": base["statuses"],
             "baseline_seconds": round(base["elapsed"], 3),

@@ -1,5 +1,5 @@
 """`Rig`: the Genesys Cloud sandbox (in this process, behind a `RequestLog`) and the bridge as
-`om-bridge serve` (gunicorn, one worker, gthread) with the demo configuration, a SQLite store in a
+`om-bridge serve` (gunicorn, one gevent worker) with the demo configuration, a SQLite store in a
 temporary directory and its provider pointing at the sandbox. Everything listens on loopback and
 everything started is stopped by `close()`."""
 
