@@ -53,6 +53,45 @@ def start_baseline(workdir: Path) -> tuple[Server, str]:
     return server, url
 
 
+def start_floor(workdir: Path, rig: Rig) -> tuple[Server, str]:
+    """The job-floor gunicorn server (bench/floor.py) sending receipts to the rig's sandbox."""
+    port = free_port()
+    provider = rig.config["providers"][0]
+    server = Server(
+        "floor",
+        python_argv(
+            "bench.floor",
+            "--port",
+            str(port),
+            "--secret",
+            seed.DEMO_WEBHOOK_SECRET,
+            "--genesys",
+            rig.sandbox_url,
+            "--client-id",
+            provider["client_id"],
+            "--client-secret",
+            provider["client_secret"],
+            "--db",
+            str(workdir / f"floor-{port}.db"),
+        ),
+        workdir / "floor.log",
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_http(url + "/healthz", 30, server)
+    except BaseException:
+        server.stop()
+        raise
+    return server, url
+
+
+def floor_stats(url: str) -> dict:
+    """The floor's stored outputs and receipts sent / failed."""
+    import requests
+
+    return dict(requests.get(url + "/stats", timeout=30).json())
+
+
 def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:
     """Run the load generator process against `url` with these bodies (signed); its result."""
     port = int(url.rsplit(":", 1)[1])
