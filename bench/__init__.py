@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "listener_capacity": "bench.listener_capacity:run",
     "idle_streams": "bench.connections:idle_streams",
     "slowloris": "bench.connections:slowloris",
+    "redis_workers": "bench.workers:run",
 }
 
 

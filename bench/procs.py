@@ -89,6 +89,10 @@ class Server:
         wait_until(found, 15, f"{self.name}'s gunicorn worker")
         return _children(self.popen.pid)[0]
 
+    def worker_pids(self) -> list[int]:
+        """Every gunicorn worker (the master's children) running now."""
+        return _children(self.popen.pid)
+
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it if it lingers."""
         if self.popen.poll() is None:
