@@ -105,7 +105,10 @@ class ReceiptSender:
             return
         path = RECEIPT_PATH.format(integration=quote(integration_id, safe=""))
         try:
-            self._clients.for_provider(provider_id).request("POST", path, json_body=body)
+            client = self._clients.for_provider(provider_id)
+            # The lean keep-alive pool when the client has one (GenesysClient does).
+            send = getattr(client, "lean_request", None) or client.request
+            send("POST", path, json_body=body)
         except GenesysError as err:
             self._calls.labels("receipt", str(err.status or "error")).inc()
             log.warning(
