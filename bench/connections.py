@@ -54,6 +54,13 @@ class Holder:
             raise RuntimeError("the connection holder exited before holding its connections")
         self.ready = json.loads(line)
 
+    def events(self) -> int:
+        """Output events the live readers have received so far."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("count\n")
+        self.proc.stdin.flush()
+        return int(json.loads(self.proc.stdout.readline())["events"])
+
     def stop(self) -> dict:
         """Close every connection; the holder's report."""
         assert self.proc.stdin is not None and self.proc.stdout is not None

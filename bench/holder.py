@@ -1,10 +1,12 @@
 """`python -m bench.holder SPEC`: hold connections open against the bridge until told to stop.
 
-SPEC (JSON): host, port, and any of `sse` (SSE streams, each read up to its first event), `polls`
+SPEC (JSON): host, port, and any of `sse` (SSE streams, each read up to its first event),
+`paths` (SSE streams on these request paths: live readers, their events counted), `polls`
 (long-polls with wait=30, re-issued when one returns), `slow` (slowloris connections that send a
 header byte every half second and never finish, reconnecting when the server drops them).
-Prints one JSON line once everything is open, then on "stop" on stdin one JSON line with counts
-(drops by the server, re-issued polls, slowloris reconnects) and exits.
+Prints one JSON line once everything is open; on "count" on stdin one JSON line with the number
+of output events the live readers received; on "stop" one JSON line with counts (drops by the
+server, re-issued polls, slowloris reconnects, events) and exits.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from typing import Any
 
 POLL_WAIT = 30
+EVENT = b"event: output"
 
 
 def _connect(host: str, port: int, data: bytes) -> socket.socket:
@@ -26,8 +29,8 @@ def _connect(host: str, port: int, data: bytes) -> socket.socket:
     return sock
 
 
-def open_sse(host: str, port: int, token: str, i: int) -> socket.socket:
-    path = f"/endpoint/{token}/sessions/idle-{i}/events?userId=idle-{i}"
+def open_sse(host: str, port: int, token: str, i: int, path: str = "") -> socket.socket:
+    path = path or f"/endpoint/{token}/sessions/idle-{i}/events?userId=idle-{i}"
     sock = _connect(host, port, f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
     got = b""
     while b"retry:" not in got:
@@ -48,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     spec: dict[str, Any] = json.loads((argv or sys.argv[1:])[0])
     host, port, token = spec["host"], int(spec["port"]), spec.get("token", "")
     sel = selectors.DefaultSelector()
-    counts = {"server_closed_sse": 0, "polls_reissued": 0, "slow_reconnects": 0}
+    counts = {"server_closed_sse": 0, "polls_reissued": 0, "slow_reconnects": 0, "events": 0}
+    for i, path in enumerate(spec.get("paths", [])):
+        sel.register(open_sse(host, port, token, i, path), selectors.EVENT_READ, ("sse", i))
     for i in range(int(spec.get("sse", 0))):
         sel.register(open_sse(host, port, token, i), selectors.EVENT_READ, ("sse", i))
     for i in range(int(spec.get("polls", 0))):
@@ -57,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         sel.register(sock, selectors.EVENT_READ, ("poll", i))
     slow = [_connect(host, port, b"GET /healthz HTTP/1.1\r\n") for _ in range(spec.get("slow", 0))]
     stopping = threading.Event()
+    tails: dict[Any, bytes] = {}
 
     def trickle() -> None:
         while not stopping.wait(0.5):
@@ -82,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 except OSError:
                     data = b""
+                if kind == "sse" and data:
+                    # An event may be split between two reads: keep the tail of the last one.
+                    seen = tails.get(sock, b"") + data
+                    counts["events"] += seen.count(EVENT)
+                    tails[sock] = seen[-(len(EVENT) - 1) :]
                 if kind == "sse" and not data:
                     sel.unregister(sock)
                     sock.close()  # type: ignore[union-attr]
@@ -102,10 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     for t in threads:
         t.start()
     print(
-        json.dumps({"sse": spec.get("sse", 0), "polls": spec.get("polls", 0), "slow": len(slow)}),
+        json.dumps(
+            {
+                "sse": spec.get("sse", 0) + len(spec.get("paths", [])),
+                "polls": spec.get("polls", 0),
+                "slow": len(slow),
+            }
+        ),
         flush=True,
     )
-    sys.stdin.readline()
+    while sys.stdin.readline().strip() == "count":
+        print(json.dumps({"events": counts["events"]}), flush=True)
     stopping.set()
     for t in threads:
         t.join(10)

@@ -7,9 +7,11 @@ takes them, three servers interleaved for several rounds (docs/design.md §11):
 - **bridge**: `om-bridge serve`.
 
 Each round runs bare, floor and bridge in turn with fresh bodies; the reported values are the
-medians over the rounds, with the spread (min–max). A server's clock stops when every accepted
-message is stored as an output **and** its receipt reached the sandbox (floor: the floor's own
-count of receipts answered; bridge: receipt calls seen by the sandbox). Warm-up is drained first.
+medians over the rounds, with the spread (min–max). Every session has a live SSE reader (one per
+handover, held by a separate process, `bench/holder.py`). A server's clock stops when every
+accepted message is stored as an output, **read by its live reader**, and its receipt answered
+(floor: the floor's own count of receipts answered; bridge: receipt calls seen by the sandbox).
+Warm-up is drained first (outputs, events and receipts).
 
 Load: a closed loop of keep-alive connections from the load generator process, bounded by a
 request count and a time limit, over open handovers (one made through the engine and the sandbox,
@@ -25,7 +27,8 @@ import time
 from pathlib import Path
 
 from bench import payloads
-from bench.procs import THREADS, cpu_seconds
+from bench.connections import Holder
+from bench.procs import HOST, THREADS, cpu_seconds
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import (
@@ -36,6 +39,7 @@ from bench.webhook_load import (
     start_floor,
     wait_outputs,
 )
+from om_bridge.bridge.demo import DEMO_TOKEN
 
 TARGET = 0.70  # bridge / bare
 FLOOR_TARGET = 0.80  # bridge / job floor
@@ -82,13 +86,33 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         targets = open_handovers(rig, p["handovers"])
         base_server, base_url = start_baseline(workdir)
         floor_server, floor_url = start_floor(workdir, rig)
+        floor_port = int(floor_url.rsplit(":", 1)[1])
+        readers: list[Holder] = []
         try:
+            floor_readers = Holder(
+                {"host": HOST, "port": floor_port, "paths": [f"/events/{c}" for c, _ in targets]}
+            )
+            readers.append(floor_readers)
+            bridge_readers = Holder(
+                {
+                    "host": HOST,
+                    "port": rig.bridge_port,
+                    "paths": [
+                        f"/endpoint/{DEMO_TOKEN}/sessions/s-{c}/events?userId={c}"
+                        for c, _ in targets
+                    ],
+                }
+            )
+            readers.append(bridge_readers)
             # Warm-up, drained: every server has relayed (and receipted) its warm-up bodies.
             run_load(workdir, base_url, payloads.relay_bodies(targets, p["warmup"]), **load)
+            e0 = floor_readers.events()
             run_load(workdir, floor_url, payloads.relay_bodies(targets, p["warmup"]), **load)
-            before = rig.agent_outputs()
+            _wait(lambda: floor_readers.events() - e0 >= p["warmup"], 120, "the floor's warm-up")
+            before, e0 = rig.agent_outputs(), bridge_readers.events()
             run_load(workdir, rig.bridge_url, payloads.relay_bodies(targets, p["warmup"]), **load)
             wait_outputs(rig, before + p["warmup"])
+            _wait(lambda: bridge_readers.events() - e0 >= p["warmup"], 120, "the bridge's warm-up")
             base_pid, floor_pid = base_server.worker_pid(), floor_server.worker_pid()
             for _ in range(p["rounds"]):
                 c0 = cpu_seconds(base_pid)
@@ -99,30 +123,42 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 cpu["bare"].append((cpu_seconds(base_pid) - c0) / max(1, _ok(base)) * 1e6)
 
                 s0, c0 = floor_stats(floor_url), cpu_seconds(floor_pid)
+                fe0 = floor_readers.events()
                 floor = run_load(
                     workdir, floor_url, payloads.relay_bodies(targets, p["requests"]), **load
                 )
                 n = _ok(floor)
 
-                def floor_done(s0: dict = s0, n: int = n) -> bool:
+                def floor_done(s0: dict = s0, n: int = n, fe0: int = fe0) -> bool:
                     s = floor_stats(floor_url)
                     answered = s["receipts_sent"] + s["failed"] - s0["receipts_sent"] - s0["failed"]
-                    return s["stored"] - s0["stored"] >= n and answered >= n
+                    return (
+                        s["stored"] - s0["stored"] >= n
+                        and answered >= n
+                        and floor_readers.events() - fe0 >= n
+                    )
 
                 done_at = _wait(floor_done, 120, "the floor's outputs and receipts")
                 rates["floor"].append(n / (done_at - floor["start_wall"]))
                 cpu["floor"].append((cpu_seconds(floor_pid) - c0) / max(1, n) * 1e6)
 
                 before, mark = rig.agent_outputs(), rig.requests.mark()
+                be0 = bridge_readers.events()
                 c0 = cpu_seconds(rig.worker_pid)
                 bridge = run_load(
                     workdir, rig.bridge_url, payloads.relay_bodies(targets, p["requests"]), **load
                 )
                 n = _ok(bridge)
 
-                def bridge_done(before: int = before, mark: int = mark, n: int = n) -> bool:
+                def bridge_done(
+                    before: int = before, mark: int = mark, n: int = n, be0: int = be0
+                ) -> bool:
                     receipts = sum(1 for r in rig.requests.since(mark) if r.path.endswith(RECEIPT))
-                    return receipts >= n and rig.agent_outputs() - before >= n
+                    return (
+                        receipts >= n
+                        and rig.agent_outputs() - before >= n
+                        and bridge_readers.events() - be0 >= n
+                    )
 
                 done_at = _wait(bridge_done, 180, "the bridge's outputs and receipts")
                 rates["bridge"].append(n / (done_at - bridge["start_wall"]))
@@ -135,6 +171,8 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                     }
                 )
         finally:
+            for holder in readers:
+                holder.stop()
             base_server.stop()
             floor_server.stop()
     bare, floor_rate, bridge_rate = (
@@ -151,7 +189,8 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         "msg_per_s": {k: _spread(v) for k, v in rates.items()},
         "cpu_us_per_message": {k: _spread(v) for k, v in cpu.items()},
         "statuses": checks,
-        "clock_stops": "outputs stored and receipts answered by the sandbox",
+        "clock_stops": "outputs stored, read by live SSE readers, receipts answered",
+        "live_sse_readers": len(targets),
         "sandbox": "in the benchmark process (shares the cores)",
         "sandbox_rate_limit": "off (receipts would otherwise queue behind 429s)",
     }
