@@ -43,7 +43,7 @@ from om_bridge.bridge.demo import DEMO_TOKEN
 
 TARGET = 0.70  # bridge / bare
 FLOOR_TARGET = 0.80  # bridge / job floor
-FULL = {"handovers": 200, "requests": 4000, "duration": 15.0, "warmup": 300, "rounds": 3}
+FULL = {"handovers": 200, "requests": 2000, "duration": 15.0, "warmup": 300, "rounds": 3}
 QUICK = {"handovers": 10, "requests": 200, "duration": 3.0, "warmup": 30, "rounds": 1}
 RECEIPT = "/inbound/open/receipt"
 

@@ -30,7 +30,7 @@ from om_bridge.bridge.demo import DEMO_TOKEN, WEBHOOK_PATH
 
 WAKE_TARGET_MS = 20.0
 WAKE_RATE = 50.0
-FULL = {"handovers": 50, "requests": 3000, "duration": 15.0, "warmup": 200, "wakes": 500}
+FULL = {"handovers": 50, "requests": 2000, "duration": 15.0, "warmup": 200, "wakes": 500}
 QUICK = {"handovers": 5, "requests": 200, "duration": 3.0, "warmup": 20, "wakes": 30}
 
 

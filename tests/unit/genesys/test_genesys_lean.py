@@ -28,6 +28,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 65536  # headers and body in one write (flushed after each request): no Nagle wait
     server: _Server
 
     def setup(self) -> None:
