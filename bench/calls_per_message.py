@@ -44,7 +44,7 @@ def run(workdir: Path, quick: bool = False) -> Result:
             before = rig.agent_outputs()
             agent.send_text(h.conversation_id, "Hi, how can I help?")
             wait_outputs(rig, before + 1, 30)
-            users.append((h.customer_id, h.conversation_id))
+            users.append((h.session.user_id, h.conversation_id))
         mine = f"Bearer {agent.token}"
         _settle(rig)  # the set-up's own receipts must not count as the users' calls
 

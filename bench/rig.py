@@ -17,7 +17,7 @@ import requests
 from bench.counting import RequestLog
 from bench.procs import HOST, THREADS, Server, free_port, om_bridge_argv, wait_http, wait_until
 from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
-from om_bridge.bridge.store import Handover, SessionKey, open_store
+from om_bridge.bridge.store import Handover, SessionKey, new_customer_id, open_store
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -182,7 +182,7 @@ class Rig:
             h = Handover.new(
                 SessionKey(DEMO_TOKEN, user_id, f"s-{user_id}"),
                 template.provider_id,
-                customer_id=user_id,
+                customer_id=new_customer_id(),
                 integration_id=template.integration_id,
                 conversation_id=str(uuid.uuid4()),
                 status=status,

@@ -23,6 +23,7 @@ from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import wait_outputs
 from om_bridge.bridge.demo import DEMO_TOKEN, WEBHOOK_PATH
+from om_bridge.bridge.store import Handover
 
 TARGET_RATIO = 1.2
 MEMORY_TARGET_KB = 30.0
@@ -34,8 +35,9 @@ INBOUND = "/inbound/open/message"
 class Probe:
     """One real handover used to time messages both ways."""
 
-    def __init__(self, rig: Rig, user_id: str, conversation_id: str) -> None:
-        self.rig, self.user_id, self.conversation_id = rig, user_id, conversation_id
+    def __init__(self, rig: Rig, handover: Handover) -> None:
+        self.rig, self.conversation_id = rig, handover.conversation_id or ""
+        self.user_id, self.customer_id = handover.session.user_id, handover.customer_id
         self.http = requests.Session()
         self.cursor = self._outputs(0, 0)["next"]
 
@@ -63,7 +65,7 @@ class Probe:
     def webhook_to_output(self, text: str) -> float:
         """Seconds from posting a signed agent Text until its output can be read."""
         raw, signature = payloads.signed(
-            payloads.agent_text(self.user_id, self.conversation_id, text)
+            payloads.agent_text(self.customer_id, self.conversation_id, text)
         )
         start = time.perf_counter()
         self.http.post(
@@ -120,7 +122,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             agent.send_text(h.conversation_id, "Hello, Alex here.")
             wait_outputs(rig, before + 1, 30)
             template = rig.store.get_handover(h.id)
-            probes.append(Probe(rig, h.customer_id, h.conversation_id))
+            probes.append(Probe(rig, h))
         assert template is not None
         rig.clone_handovers(template, p["small"] - _open_count(rig))
         _measure(rig, probes, 2, "warm")

@@ -12,17 +12,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from om_bridge.bridge import messages
 from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
+from om_bridge.bridge.config.model import MIN_WEBHOOK_SECRET_LENGTH
 from om_bridge.bridge.endpoint.hub import OutputHub
 from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
 from om_bridge.bridge.logs import redaction_filter, setup_logging
 from om_bridge.bridge.ops import Metrics
-from om_bridge.bridge.store import Store, StoreError, open_store, sqlite_path
+from om_bridge.bridge.retention import RetentionSweeper, apply_retention
+from om_bridge.bridge.store import (
+    Store,
+    StoreError,
+    check_store_available,
+    open_store,
+    sqlite_path,
+)
 
 if TYPE_CHECKING:
     from om_bridge.bridge.completion import CompletionService
@@ -81,6 +90,7 @@ class BridgeContext:
     completion: CompletionService | None
     metrics: Metrics
     clock: Callable[[], float] = time.time
+    sweeper: RetentionSweeper | None = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -90,7 +100,11 @@ class BridgeContext:
             if self._closed:
                 return
             self._closed = True
-        for stop in (getattr(self.completion, "stop", None), getattr(self.engine, "stop", None)):
+        for stop in (
+            getattr(self.completion, "stop", None),
+            getattr(self.engine, "stop", None),
+            getattr(self.sweeper, "stop", None),
+        ):
             if stop is not None:
                 try:
                     stop()
@@ -136,10 +150,22 @@ def check_startup(config: Config, flags: Flags) -> None:
 
     There is deliberately no setting that turns webhook signature verification off.
     """
+    try:  # before forking workers: the Redis store needs the `redis` extra installed
+        check_store_available(config.bridge.store)
+    except StoreError as exc:
+        raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     for pid, p in config.providers.items():
         for key in ("client_secret", "webhook_secret"):
             if not _reveal(getattr(p, key, None)):
                 raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
+        length = len(_reveal(p.webhook_secret))
+        if length < MIN_WEBHOOK_SECRET_LENGTH:
+            raise StartupError(
+                messages.SHORT_WEBHOOK_SECRET.format(
+                    provider=pid, minimum=MIN_WEBHOOK_SECRET_LENGTH, length=length
+                )
+            )
+    check_flows(config)
     if flags.use_http_end_handover_request and not _reveal(flags.eventbridge_api_key):
         users = [pid for pid, p in config.providers.items() if p.completion_mode == "eventbridge"]
         raise StartupError(
@@ -147,16 +173,41 @@ def check_startup(config: Config, flags: Flags) -> None:
         )
 
 
+def check_flows(config: Config) -> None:
+    """Every endpoint's flow loads and every node config in it validates; else a StartupError
+    naming the endpoint (and the node), instead of a failure on every message later."""
+    from om_bridge.bridge.flow import ChartError, config_problems, load_chart
+
+    problems = []
+    for index, (token, endpoint) in enumerate(config.endpoints.items()):
+        try:
+            chart = load_chart(endpoint.flow)
+        except (ChartError, OSError) as exc:
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(index=index, endpoint=token, error=exc)
+            )
+            continue
+        for problem in config_problems(chart):
+            problems.append(
+                messages.ENDPOINT_FLOW_FAILED.format(
+                    index=index, endpoint=token, error=f"flow {endpoint.flow!r}: {problem}"
+                )
+            )
+    if problems:
+        raise StartupError("; ".join(problems))
+
+
 def load_settings(
     test_config: Mapping[str, Any] | None = None,
 ) -> tuple[Config, Flags, Mapping[str, str]]:
     """Config + flags as `create_app` resolves them (also used by `serve` to fail fast before forking)."""
     tc = dict(test_config or {})
-    environ: Mapping[str, str] = tc.get("environ") if tc.get("environ") is not None else os.environ
+    given_environ = tc.get("environ")
+    environ: Mapping[str, str] = given_environ if given_environ is not None else os.environ
     path = tc.get("config_path") or environ.get(CONFIG_ENV) or None
     config = load_config(path, environ=environ, overrides=tc.get("config"))
     try:
-        flags = Flags.from_env(environ)
+        flags = Flags.from_config(config, environ)
     except ValueError as exc:
         raise StartupError(messages.BAD_FLAGS.format(error=exc)) from None
     check_startup(config, flags)
@@ -191,6 +242,7 @@ def configure_logging(config: Config, flags: Flags, stream: TextIO | None = None
         getattr(config.bridge, "log_level", "INFO") or "INFO",
         collect_secrets(config) + collect_secrets(flags),
         stream=stream,
+        log_format=getattr(config.bridge, "log_format", "text") or "text",
     )
 
 
@@ -215,6 +267,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     metrics = Metrics()
     clock = tc.get("clock", time.time)
+    apply_retention(store, config.bridge)
     ctx = BridgeContext(
         config=config,
         flags=flags,
@@ -229,7 +282,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["SSE_KEEPALIVE_SECONDS"] = float(tc.get("sse_keepalive", 15.0))
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's default json_provider_class
+    app.json.sort_keys = False
     app.extensions["om-bridge"] = ctx
     try:
         _wire(app, ctx)
@@ -237,6 +291,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         ctx.close()
         raise
     if tc.get("start_workers", True):
+        ctx.sweeper = RetentionSweeper(
+            store, metrics, float(getattr(config.bridge, "sweep_interval_seconds", 300.0)), clock
+        )
+        ctx.sweeper.start()
         ctx.engine.start()
         if ctx.completion is not None:
             ctx.completion.start()
@@ -245,7 +303,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _wire(app: Flask, ctx: BridgeContext) -> None:
     # Imported here: each subsystem imports BridgeContext from this module.
-    from om_bridge.bridge import completion, endpoint, ops, webhooks
+    from om_bridge.bridge import completion, endpoint, limits, ops, webhooks
     from om_bridge.bridge.handover.engine import HandoverEngine
 
     ctx.engine = HandoverEngine(ctx)
@@ -254,34 +312,43 @@ def _wire(app: Flask, ctx: BridgeContext) -> None:
     webhooks.init_app(app)
     completion.init_app(app)
     _extension_route(app, ctx)
+    limits.init_app(app)
     _error_handlers(app)
 
 
 def _extension_route(app: Flask, ctx: BridgeContext) -> None:
     """Serve the om-bridge Cognigy extension's node calls, only when an API key protects them.
 
-    The extension's nodes run in Cognigy: the bridge executes the same Python node function and
-    answers the effects (say, context, next node, handover request) for Cognigy to apply.
+    The extension's nodes run in Cognigy: the Handover node's request starts a handover for the
+    Cognigy session through the engine (`[[cognigy_endpoints]]`), the Relay node's inputs reach
+    the agent (docs/design.md §12).
     """
     key = ctx.config.bridge.extension_api_key
     if key is None or not key.reveal():
+        if ctx.config.cognigy_endpoints:
+            log.warning(messages.EXTENSION_KEY_MISSING)
         return
     from om_bridge.extension.remote import blueprint
 
-    app.register_blueprint(blueprint(api_key=key.reveal()))
+    hosted = ctx.engine.hosted
+    app.register_blueprint(
+        blueprint(api_key=key.reveal(), on_handover=hosted.start, on_relay=hosted.relay)
+    )
 
 
 def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> tuple[Response, int]:
+        from om_bridge.bridge.limits import too_large_message
+
         body = {
             "error": (exc.name or "error").lower().replace(" ", "_"),
-            "message": exc.description or exc.name,
+            "message": too_large_message() if exc.code == 413 else exc.description or exc.name,
         }
         return jsonify(body), exc.code or 500
 
     @app.errorhandler(Exception)
-    def _unhandled(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unhandled(exc: Exception) -> tuple[Response, int]:
         log.exception(messages.LOG_UNHANDLED, request.method, request.path)
         rid = g.get("request_id", "-")
         return jsonify(

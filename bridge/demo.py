@@ -20,6 +20,11 @@ DEMO_FLOW = "demo-bot"
 DEMO_PROVIDER = "genesys-demo"
 DEMO_EVENTBRIDGE_KEY = "demo-eventbridge-key"
 WEBHOOK_PATH = "/handover/genesysCloudOM"
+# Cognigy-hosted demo (`om-bridge demo --cognigy`): public demo identities like the ones above.
+COGNIGY_TOKEN = "cognigy-demo"
+COGNIGY_FLOW = "cognigy-handover"
+COGNIGY_API_KEY = "demo-cognigy-api-key"
+EXTENSION_KEY = "demo-extension-key"
 EVENTBRIDGE_PATH = "/handover/genesysCloudOM/eventbridge"
 
 
@@ -36,6 +41,9 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
             "cognigy_version": "4.100",
             "log_level": "INFO",
         },
+        # The flags the demo needs, in the file itself: `om-bridge check` and `om-bridge serve`
+        # on this file work from any shell (the environment may still override each one).
+        "features": demo_features(),
         "endpoints": [
             {
                 "url_token": DEMO_TOKEN,
@@ -63,8 +71,55 @@ def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict
     }
 
 
+def demo_features() -> dict[str, Any]:
+    """The `[features]` table of the demo (Cognigy's names; every switch the handover needs on)."""
+    return {
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM": True,
+        "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
+        "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST": "*",
+        "GENESYS_CLOUD_OM_HANDLE_BOT_MESSAGE": True,
+        "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST": True,
+        # The demo identity of docs/design.md §9 (public); a real deployment writes "env:NAME".
+        "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": DEMO_EVENTBRIDGE_KEY,
+    }
+
+
+def cognigy_demo_config(api_url: str) -> dict[str, Any]:
+    """What `--cognigy` adds to the demo configuration: the extension route's key and the
+    Cognigy endpoint of the emulator with its Inject/Notify API."""
+    return {
+        "bridge": {"extension_api_key": EXTENSION_KEY},
+        "cognigy_endpoints": [
+            {
+                "url_token": COGNIGY_TOKEN,
+                "organisation": DEMO_ORGANISATION,
+                "handover_provider": DEMO_PROVIDER,
+                "api_base_url": api_url,
+                "api_key": COGNIGY_API_KEY,
+            }
+        ],
+    }
+
+
+def cognigy_emulator_config(bridge_url: str, archive: str) -> dict[str, Any]:
+    """The emulator's settings: its API key, the built extension, the endpoint's flow and the
+    om-bridge connection its nodes use."""
+    return {
+        "api_keys": [COGNIGY_API_KEY],
+        "extension": archive,
+        "endpoints": [
+            {
+                "url_token": COGNIGY_TOKEN,
+                "name": "om-bridge demo (Cognigy-hosted)",
+                "flow": COGNIGY_FLOW,
+                "connections": {"om-bridge": {"bridgeUrl": bridge_url, "apiKey": EXTENSION_KEY}},
+            }
+        ],
+    }
+
+
 def demo_environ() -> dict[str, str]:
-    """The feature flags the demo runs with (Cognigy's names; every switch the handover needs on)."""
+    """The demo's feature flags as environment variables (for a config without `[features]`)."""
     return {
         "FEATURE_ENABLE_GENESYS_CLOUD_OM": "true",
         "FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST": "*",
@@ -80,8 +135,17 @@ def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
     return {
         "seed": {"webhook_url": bridge_url + WEBHOOK_PATH},
         "eventbridge": {
-            "url": bridge_url + EVENTBRIDGE_PATH,
+            # Cognigy's guide: the API destination is the webhook URL itself.
+            "url": bridge_url + WEBHOOK_PATH,
             "auth": {"type": "apikey", "header": "Authorization", "value": DEMO_EVENTBRIDGE_KEY},
+            # Cognigy's guide (2025.22+): customer.end, plus user.start so a new or transferred
+            # agent is known at once; user.end and acw as 4.100–2025.11 set them up.
+            "topics": [
+                "v2.detail.events.conversation.{id}.customer.end",
+                "v2.detail.events.conversation.{id}.user.start",
+                "v2.detail.events.conversation.{id}.user.end",
+                "v2.detail.events.conversation.{id}.acw",
+            ],
         },
     }
 
@@ -111,11 +175,46 @@ def main(args: argparse.Namespace) -> int:
     except OSError:
         print(messages.DEMO_PORT_BUSY.format(port=args.sandbox_port), file=sys.stderr)
         return 2
-    try:
-        write_config(config_path, demo_config(bridge_url, sandbox.url, data_dir))
-        environ = {**os.environ, **demo_environ()}
+    emulator = None
+    banner: str | None = None
+    config = demo_config(bridge_url, sandbox.url, data_dir)
+    if getattr(args, "cognigy", False):
+        from om_bridge.bridge.config import merge
+        from om_bridge.extension.build import build_extension
+        from om_bridge.sandbox.cognigy.emulator import CognigyEmulator
+
+        api_url = f"http://{host}:{args.cognigy_api_port}"
+        archive = build_extension(data_dir / "dist")
         try:
-            app = create_app({"config_path": str(config_path), "environ": environ})
+            emulator = CognigyEmulator(
+                cognigy_emulator_config(bridge_url, str(archive)),
+                host=host,
+                endpoint_port=args.cognigy_port,
+                api_port=args.cognigy_api_port,
+            )
+        except Exception as exc:
+            sandbox.stop()
+            print(messages.DEMO_COGNIGY_FAILED.format(error=exc), file=sys.stderr)
+            return 2
+        config = merge(config, cognigy_demo_config(api_url))
+        banner = messages.DEMO_COGNIGY_BANNER.format(
+            webchat_url=f"{emulator.endpoint_url}/webchat/{COGNIGY_TOKEN}",
+            endpoint_url=emulator.endpoint_url,
+            url_token=COGNIGY_TOKEN,
+            api_url=emulator.api_url,
+            api_key=COGNIGY_API_KEY,
+            bridge_url=bridge_url,
+            sandbox_url=sandbox.url,
+            agent_user=seed.DEMO_AGENT_USERNAME,
+            agent_password=seed.DEMO_AGENT_PASSWORD,
+            archive=archive,
+            config_path=config_path,
+        )
+    try:
+        write_config(config_path, config)
+        try:
+            # The written file alone configures the bridge: what `check` reads is what runs.
+            app = create_app({"config_path": str(config_path), "environ": dict(os.environ)})
         except ConfigError as exc:
             print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
             return 2
@@ -128,11 +227,14 @@ def main(args: argparse.Namespace) -> int:
             app.extensions["om-bridge"].close()
             return 2
         print(
-            messages.DEMO_BANNER.format(
+            banner
+            or messages.DEMO_BANNER.format(
                 bridge_url=bridge_url,
                 sandbox_url=sandbox.url,
                 agent_user=seed.DEMO_AGENT_USERNAME,
                 agent_password=seed.DEMO_AGENT_PASSWORD,
+                second_user=seed.SECOND_AGENT_USERNAME,
+                second_password=seed.SECOND_AGENT_PASSWORD,
                 config_path=config_path,
             ),
             flush=True,
@@ -149,5 +251,7 @@ def main(args: argparse.Namespace) -> int:
             server.shutdown()
             app.extensions["om-bridge"].close()
     finally:
+        if emulator is not None:
+            emulator.stop()
         sandbox.stop()
     return 0

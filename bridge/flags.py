@@ -116,6 +116,28 @@ class Flags:
                 values[field] = parse_bool(var, raw)
         return cls(**values)
 
+    @classmethod
+    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> Flags:
+        """The flags of a configuration's `[features]` table, each overridden by an environment
+        variable of the same name when that is set and not empty (as Cognigy's deployment
+        variables are); FlagError names a bad value."""
+        env = os.environ if environ is None else environ
+        merged: dict[str, str] = {}
+        for name, value in (getattr(config, "features", None) or {}).items():
+            merged[name] = value.reveal() if isinstance(value, Secret) else str(value)
+        for var in VARIABLES.values():
+            raw = env.get(var)
+            if raw is not None and raw.strip():
+                merged[var] = raw
+        flags = cls.from_env(merged)
+        key = (getattr(config, "features", None) or {}).get(VARIABLES["eventbridge_api_key"])
+        if (
+            isinstance(key, Secret)
+            and not (env.get(VARIABLES["eventbridge_api_key"]) or "").strip()
+        ):
+            flags = dataclasses.replace(flags, eventbridge_api_key=key)  # keeps its env: source
+        return flags
+
     def with_overrides(self, **changes: Any) -> Flags:
         """A copy with some flags changed; whitelists may be given as "a,b"/"*"/lists, the API
         key as a plain string."""

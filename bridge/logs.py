@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import json
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import TextIO
 
 # The request id of the request being served (set by the app's before_request hook).
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -14,6 +18,50 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LOG_FORMATS = ("text", "json")
+
+
+@contextlib.contextmanager
+def bound_request_id(request_id: str | None) -> Iterator[None]:
+    """Log lines inside carry `request_id`: background work for a message keeps the id of the
+    request that brought it (stored with the queued item)."""
+    if not request_id:
+        yield
+        return
+    token = request_id_var.set(request_id)
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
+
+
+def current_request_id() -> str | None:
+    """The request id in effect here, or None outside any request."""
+    rid = request_id_var.get()
+    return None if rid == "-" else rid
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, and
+    the traceback as `exception` when there is one. Runs after the redaction filter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+        }
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
 MASK = "***"
 # Authorization header values wherever they show up (a logged header, an error text).
 _AUTH = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
@@ -67,8 +115,14 @@ def redaction_filter() -> RedactingFilter:
     return _filter
 
 
-def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None) -> RedactingFilter:
-    """Configure the root logger once: one stream handler, our formatter, the redaction filter."""
+def setup_logging(
+    level: str = "INFO",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    log_format: str = "text",
+) -> RedactingFilter:
+    """Configure the root logger once: one stream handler, our formatter (`log_format` "text" or
+    "json", `[bridge] log_format`), the redaction filter."""
     _filter.add_secrets(secrets)
     root = logging.getLogger()
     root.setLevel(level.upper())
@@ -77,7 +131,7 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), stream=None)
         root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._om_bridge = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     handler.addFilter(_filter)
     root.addHandler(handler)
     # Third-party loggers (werkzeug access log, urllib3) pass through the same handler and filter.

@@ -5,6 +5,16 @@ from __future__ import annotations
 # start-up
 STARTUP_FAILED = "om-bridge cannot start: {error}"
 MISSING_PROVIDER_SECRET = 'providers[{provider}].{key}: required (a secret, e.g. "env:NAME")'
+SHORT_WEBHOOK_SECRET = (
+    "providers[{provider}].webhook_secret: must be at least {minimum} characters (it has {length}); "
+    "use the Outbound Notification Webhook Signature Secret Token of a sufficiently random string"
+)
+ENDPOINT_FLOW_FAILED = "endpoints[{index}].flow (endpoint {endpoint!r}): {error}"
+SERVE_NO_CONFIG = (
+    "no configuration file: looked for {looked} (and OM_BRIDGE_CONFIG is not set); pass "
+    "--config PATH, or run `om-bridge demo` to write {fallback}"
+)
+SERVE_USING_CONFIG = "om-bridge: using configuration file {path}"
 MISSING_EVENTBRIDGE_KEY = (
     "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY is not set but FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST "
     'is on and provider "{provider}" uses completion "eventbridge": set the API key the EventBridge '
@@ -18,6 +28,8 @@ STORE_DIR_FAILED = "cannot create the data directory {path}: {error}"
 READY_STORE_FAILED = "store ping failed"
 READY_PROVIDER_FAILED = "provider {provider}: {error}"
 READY_OK = "ok"
+READY_LISTENER = "notifications listener ({role}): {open} of {channels} socket(s) open"
+READY_LISTENER_DOWN = "; a socket has been down for {seconds} s"
 
 # logging
 LOG_REQUEST = "%s %s -> %s (%.1f ms)"
@@ -50,11 +62,34 @@ om-bridge demo is running.
 
   Webchat (you, the customer):  {bridge_url}/
   Agent console (the agent):    {sandbox_url}/console
-      log in as {agent_user} / {agent_password} ("Alex Agent")
+      log in as {agent_user} / {agent_password} ("Alex Agent", Demo Queue)
+      transfers to the Second Queue go to {second_user} / {second_password}
+      ("Sam Supervisor"; log in in another tab); both agents start on queue
   Genesys Cloud sandbox API:    {sandbox_url}
   Configuration written to:     {config_path}
 
 Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops both.
 """
+DEMO_COGNIGY_BANNER = """\
+om-bridge demo --cognigy is running: the flow runs in the Cognigy emulator with the om-bridge
+extension (built from this installation), the bridge is its handover provider.
+
+  Cognigy webchat (you, the customer): {webchat_url}
+  Agent console (the agent):           {sandbox_url}/console
+      log in as {agent_user} / {agent_password} ("Alex Agent")
+  Cognigy emulator endpoint:           {endpoint_url}/{url_token}
+  Cognigy emulator API (Inject/Notify): {api_url}   (X-API-Key: {api_key})
+  The bridge:                          {bridge_url}
+  Genesys Cloud sandbox API:           {sandbox_url}
+  Extension archive:                   {archive}
+  Configuration written to:            {config_path}
+
+Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops everything.
+"""
 DEMO_STOPPING = "stopping the demo…"
+EXTENSION_KEY_MISSING = (
+    "[[cognigy_endpoints]] are configured but [bridge] extension_api_key is not: the extension's "
+    "nodes get 404 (docs/cognigy-setup.md)"
+)
 DEMO_PORT_BUSY = "port {port} is already in use: pass --port / --sandbox-port"
+DEMO_COGNIGY_FAILED = "the Cognigy emulator cannot start: {error}"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,6 +27,29 @@ if TYPE_CHECKING:
 
 PREFIX = "om_bridge_"
 READY_CACHE_SECONDS = 5.0
+# Genesys counts as reachable this long after it last answered a call; past it, one probe.
+READY_RECENT_SECONDS = 30.0
+# A notifications socket may be down this long (reconnecting) before the bridge is not ready.
+LISTENER_GRACE_SECONDS = 20.0
+# Label values are a fixed set: anything else a client can send (an invented HTTP method, a
+# provider's status string) is counted as OTHER, so the number of series stays bounded.
+OTHER = "other"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def bounded(value: object, allowed: frozenset[str] | set[str]) -> str:
+    """`value` as a metric label when it is one of `allowed`, else "other"."""
+    text = str(value)
+    return text if text in allowed else OTHER
+
+
+def status_label(status: object) -> str:
+    """An HTTP status as a label: the three digits of 100–599, else "other"."""
+    try:
+        code = int(str(status))
+    except ValueError:
+        return OTHER
+    return str(code) if 100 <= code <= 599 else OTHER
 
 
 class Metrics:
@@ -81,15 +105,25 @@ class Metrics:
 
 
 class Readiness:
-    """Readiness checks (store ping, each provider's login host and token), cached for a few seconds."""
+    """Readiness: the store answers, each provider's Genesys answered recently, and each
+    notifications listener this process leads has its sockets open.
+
+    Genesys reachability is read from the outcome of the calls the bridge makes anyway
+    (`GenesysClient.reachability`): a failure newer than the last success is "not ready" at once;
+    a success within `recent` seconds is "ready" with no call; only when Genesys has not been
+    called for `recent` seconds does a probe make one light call. Results are cached `ttl` seconds.
+    """
 
     def __init__(
         self,
         ctx: BridgeContext,
         ttl: float = READY_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        recent: float = READY_RECENT_SECONDS,
+        listener_grace: float = LISTENER_GRACE_SECONDS,
     ) -> None:
-        self._ctx, self._ttl, self._clock = ctx, ttl, clock
+        self._ctx, self.ttl, self._clock = ctx, ttl, clock
+        self.recent, self.listener_grace = recent, listener_grace
         self._lock = threading.Lock()
         self._cached: tuple[float, list[dict]] | None = None
 
@@ -97,7 +131,7 @@ class Readiness:
         """`[{name, ok, detail}]`, recomputed at most once per `ttl` seconds (one caller at a time)."""
         with self._lock:
             now = self._clock()
-            if self._cached and now - self._cached[0] < self._ttl:
+            if self._cached and now - self._cached[0] < self.ttl:
                 return self._cached[1]
             result = self._run()
             self._cached = (self._clock(), result)
@@ -117,18 +151,53 @@ class Readiness:
             }
         )
         for provider_id in self._ctx.config.providers:
-            try:
-                # A token proves the login host is reachable and the client credentials are valid.
-                self._ctx.clients.for_provider(provider_id).token()
-                results.append(
-                    {"name": f"provider:{provider_id}", "ok": True, "detail": messages.READY_OK}
-                )
-            except Exception as exc:
-                detail = redaction_filter().redact(
-                    messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=exc)
-                )
-                results.append({"name": f"provider:{provider_id}", "ok": False, "detail": detail})
+            ok, detail = self._provider(provider_id)
+            results.append({"name": f"provider:{provider_id}", "ok": ok, "detail": detail})
+        completion = self._ctx.completion
+        for listener in (getattr(completion, "listeners", None) or {}).values():
+            health = listener.health()
+            down = health["leader"] and health["down_seconds"] > self.listener_grace
+            detail = messages.READY_LISTENER.format(
+                role="leader" if health["leader"] else "standby",
+                open=health["open"],
+                channels=health["channels"],
+            )
+            if down:
+                detail += messages.READY_LISTENER_DOWN.format(seconds=int(health["down_seconds"]))
+            results.append(
+                {"name": f"listener:{listener.client_id}", "ok": not down, "detail": detail}
+            )
         return results
+
+    def _provider(self, provider_id: str) -> tuple[bool, str]:
+        try:
+            client = self._ctx.clients.for_provider(provider_id)
+            seen = client.reachability
+            now = seen.clock()
+            failed_last = seen.last_failure is not None and (
+                seen.last_ok is None or seen.last_failure >= seen.last_ok
+            )
+            if failed_last and now - seen.last_failure < self.recent:
+                return False, self._failed(provider_id, seen.failure)
+            if not failed_last and seen.last_ok is not None and now - seen.last_ok < self.recent:
+                return True, messages.READY_OK
+            try:
+                client.probe()
+            except Exception as exc:
+                if seen.last_failure is not None and (
+                    seen.last_ok is None or seen.last_failure >= seen.last_ok
+                ):
+                    return False, self._failed(provider_id, exc)
+                # Genesys answered (e.g. 403 for a permission this call needs): reachable.
+            return True, messages.READY_OK
+        except Exception as exc:
+            return False, self._failed(provider_id, exc)
+
+    @staticmethod
+    def _failed(provider_id: str, error: object) -> str:
+        return redaction_filter().redact(
+            messages.READY_PROVIDER_FAILED.format(provider=provider_id, error=error)
+        )
 
 
 bp = Blueprint("ops", __name__)
@@ -139,12 +208,12 @@ def _ctx() -> BridgeContext:
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
+def readyz() -> ResponseReturnValue:
     checks = current_app.extensions["om-bridge.readiness"].checks()
     failing = [c["name"] for c in checks if not c["ok"]]
     body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}
@@ -152,14 +221,19 @@ def readyz():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/metrics")
-def metrics():  # type: ignore[no-untyped-def]
-    return Response(_ctx().metrics.render(), mimetype=CONTENT_TYPE_LATEST)
+def metrics() -> ResponseReturnValue:
+    # `content_type`, not `mimetype`: CONTENT_TYPE_LATEST already names its charset, and
+    # Flask adds a second one to a mimetype (Prometheus may refuse that header).
+    return Response(_ctx().metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask, ctx: BridgeContext) -> None:
     """Register the ops routes, request ids and the per-request metrics."""
     app.extensions["om-bridge.readiness"] = Readiness(ctx)
     app.register_blueprint(bp)
+    from om_bridge.bridge.gauges import StateCollector
+
+    ctx.metrics.registry.register(StateCollector(ctx))
     requests_total = ctx.metrics.counter(
         "http_requests_total", "HTTP requests served", ["route", "method", "status"]
     )
@@ -188,10 +262,11 @@ def init_app(app: Flask, ctx: BridgeContext) -> None:
         response.headers["X-Request-Id"] = g.get("request_id", "-")
         # The route pattern, never the concrete path: paths carry user and session ids.
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(route, request.method, str(response.status_code)).inc()
+        method = bounded(request.method, HTTP_METHODS)
+        requests_total.labels(route, method, status_label(response.status_code)).inc()
         started = g.get("request_started")
         if started is not None:
-            latency.labels(route, request.method).observe(time.perf_counter() - started)
+            latency.labels(route, method).observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request

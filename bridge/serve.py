@@ -62,6 +62,24 @@ def _store_override(config_path: str, data_dir: str, environ: Mapping[str, str])
     return {"bridge": {"store": f"sqlite:///{store}"}}
 
 
+def resolve_config_path(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
+    """The configuration file `serve` runs with: --config, else OM_BRIDGE_CONFIG, else
+    `om-bridge.toml` here, else `<data-dir>/om-bridge.toml` (written by `om-bridge demo`);
+    None when none of them exists (the bridge would start with no endpoints)."""
+    from om_bridge.bridge.config import DEFAULT_CONFIG_PATH
+
+    if args.config and args.config != DEFAULT_CONFIG_PATH:
+        return str(args.config)
+    if environ.get("OM_BRIDGE_CONFIG"):
+        return environ["OM_BRIDGE_CONFIG"]
+    if Path(DEFAULT_CONFIG_PATH).is_file():
+        return DEFAULT_CONFIG_PATH
+    candidate = Path(args.data_dir) / DEFAULT_CONFIG_PATH
+    if candidate.is_file():
+        return str(candidate)
+    return None
+
+
 def config_path(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
     """--config; when it is left at its default, OM_BRIDGE_CONFIG if set."""
     from om_bridge.bridge.app import CONFIG_ENV, DEFAULT_CONFIG
@@ -188,9 +206,22 @@ def main(args: argparse.Namespace) -> int:
     import os
 
     from om_bridge.bridge.app import configure_logging, load_settings
-    from om_bridge.bridge.config import ConfigError
+    from om_bridge.bridge.config import DEFAULT_CONFIG_PATH, ConfigError
 
     environ = dict(os.environ)
+    path = resolve_config_path(args, environ)
+    if path is None:
+        fallback = Path(args.data_dir) / DEFAULT_CONFIG_PATH
+        looked = f"{Path(DEFAULT_CONFIG_PATH).resolve()} and {fallback.resolve()}"
+        print(
+            messages.STARTUP_FAILED.format(
+                error=messages.SERVE_NO_CONFIG.format(looked=looked, fallback=fallback)
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    print(messages.SERVE_USING_CONFIG.format(path=Path(path).resolve()), file=sys.stderr)
+    args.config = path
     settings = app_settings(args, environ)
     try:
         config, flags, _env = load_settings(settings)

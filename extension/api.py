@@ -26,9 +26,18 @@ class Output:
     text: str | None
     data: dict | None
     destination: str = DEFAULT_DESTINATION
+    # Say "Exclude from Transcript" (`preventTranscript`): not written to the session transcript.
+    prevent_transcript: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "data": self.data, "destination": self.destination}
+        out: dict[str, Any] = {
+            "text": self.text,
+            "data": self.data,
+            "destination": self.destination,
+        }
+        if self.prevent_transcript:
+            out["preventTranscript"] = True
+        return out
 
 
 @dataclass
@@ -46,13 +55,18 @@ class HandoverRequest:
     enable_user_disconnects_message: bool
     display_agent_details: bool
     flow_continuation: str  # one of FLOW_CONTINUATIONS
+    repeat_handover_message: bool = False  # "Repeat Handover Accepted Message"
+    send_on_queue_event: bool = False  # "Send Queue Event": the flow runs on status "queue"
+    send_on_active_event: bool = False  # "Send Active Event": the flow runs on status "active"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HandoverRequest:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        """The inverse of `to_dict`; keys added later fall back to their defaults (a request stored
+        by an earlier version lacks them)."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass
@@ -68,14 +82,22 @@ class NodeApi(Protocol):
     """The actions a node function may take (a subset of Cognigy's `api`, in Python naming)."""
 
     def say(
-        self, text: str | None, data: dict | None = None, *, destination: str = DEFAULT_DESTINATION
+        self,
+        text: str | None,
+        data: dict | None = None,
+        *,
+        destination: str = DEFAULT_DESTINATION,
+        prevent_transcript: bool = False,
     ) -> None: ...
     def set_next_node(self, node_id: str) -> None: ...
     def wait_for_input(self, node_id: str) -> None: ...
     def stop_execution(self) -> None: ...
     def add_to_context(self, key: str, value: Any, mode: str = "simple") -> None: ...
+    def update_profile(self, key: str, value: Any) -> None: ...
     def handover(self, request: HandoverRequest) -> None: ...
     def set_input(self, text: str | None, data: dict | None) -> None: ...
+    def add_to_input(self, key: str, value: Any) -> None: ...
+    def transcript(self) -> list[dict[str, Any]]: ...
     def execution_amount(self, node_id: str) -> int: ...
     def parse_cognigy_script_text(self, text: str) -> str: ...
     def parse_cognigy_script_condition(self, condition: str) -> bool: ...

@@ -13,7 +13,7 @@ from ._values import thaw
 from .jsmodule import CONNECTION_TYPE, render_module
 from .png import icon_png
 from .registry import NodeType, extension_node_types
-from .remote import EXECUTE_PATH
+from .remote import EXECUTE_PATH, RELAY_PATH
 
 NAME = "om-bridge-extension"
 LABEL = "om-bridge"
@@ -60,14 +60,32 @@ def readme(nodes: list[NodeType], bridge_url: str | None) -> str:
     lines = [
         f"# {LABEL} — Genesys Cloud handover through om-bridge",
         "",
-        "These nodes run in om-bridge: each node sends its settings and the conversation's "
-        f"input, context and profile to `POST <bridge URL>{EXECUTE_PATH}`, and applies what the "
-        "bridge answers (outputs, context, the next node).",
+        "Hands the conversation over to a human agent in Genesys Cloud through om-bridge (Open "
+        "Messaging). The nodes call the bridge; the bridge sends agent messages back to the user "
+        "through Cognigy's Notify API and status changes and Genesys bot messages into the flow "
+        "through Cognigy's Inject API (the endpoint must be listed in the bridge's "
+        "`[[cognigy_endpoints]]` with a Cognigy API key).",
+        "",
+        "## The Handover Flow",
+        "",
+        "1. Cognigy's **Get Transcript** node (Store Location Input, key `transcript`): the agent "
+        "sees the bot conversation in the first message.",
+        "2. **Handover to Human Agent** (this extension): says the Handover Accepted Message; when "
+        "no agent can take over it says so and the flow stops there.",
+        "3. Cognigy's **Lookup**, Type CognigyScript, Operator `input.data.handover.status`, set "
+        "as **Entrypoint**; Cases `genericHandoverUpdate` (Say `{{input.data.request.text}}`), "
+        "`queue`, `active`, `completed`, `cancelled`, `error`, each ending with a Go To; the "
+        "Default (a user message during the handover) holds **Relay to Agent** (this extension) "
+        "and a Go To the Lookup, Execution Mode *Go to Node and wait for Input*.",
+        "",
+        "Say, Lookup, Case, Go To, If and Add to Context are Cognigy's own built-in nodes. "
+        "om-bridge's docs/cognigy-setup.md builds the flow node by node.",
         "",
         "## Connection",
         "",
         f"Create an **{CONNECTION_TYPE}** connection with `bridgeUrl` (the bridge's base URL) and "
-        "`apiKey` (sent as `Authorization: Bearer <apiKey>`)."
+        "`apiKey` (the bridge's `extension_api_key`, sent as `Authorization: Bearer <apiKey>` to "
+        f"`{EXECUTE_PATH}` and `{RELAY_PATH}`)."
         + (f" Without a connection the nodes call {bridge_url}." if bridge_url else ""),
         "",
         "## Nodes",

@@ -86,8 +86,8 @@ class Condition:
 
     def keys(self) -> list[str]:
         """Every field key this condition (and its nested conditions) looks at."""
-        if self.is_single:
-            return [self.key]  # type: ignore[list-item]
+        if self.key is not None:  # is_single
+            return [self.key]
         return [k for c in (*self.all_of, *self.any_of) for k in c.keys()]
 
     def holds(self, config: Mapping[str, Any]) -> bool:

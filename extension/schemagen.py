@@ -14,6 +14,8 @@ from om_bridge.schemas import SCHEMA_BASE
 from ._values import thaw
 from .descriptor import NodeDescriptor
 from .fields import MISSING, Field
+from .nodes._support import is_unsupported
+from .nodes.say import OUTPUT_TYPES
 from .registry import NODE_TYPES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -50,10 +52,15 @@ def value_schema(field: Field) -> dict[str, Any]:
     if t in ("toggle", "checkbox"):
         return {"type": "boolean"}
     if t in ("number", "slider"):
-        out: dict[str, Any] = {"type": "number"}
+        whole = field.params.get("step") == 1
+        out: dict[str, Any] = {"type": "integer" if whole else "number"}
         for param, keyword in (("min", "minimum"), ("max", "maximum")):
             if param in field.params:
                 out[keyword] = field.params[param]
+        if whole:
+            # Cognigy exports keep some whole-number settings as text ("genesysPriority": "1").
+            digits = r"^\s*\d+\s*$" if field.params.get("min", -1) >= 0 else r"^\s*-?\d+\s*$"
+            return {"anyOf": [out, {"type": "string", "pattern": digits}, {"const": ""}]}
         return out
     if t in _LIST_TYPES:
         return {"type": "array", "items": {"type": "string"}}
@@ -62,22 +69,37 @@ def value_schema(field: Field) -> dict[str, Any]:
     if t == "say":
         return {
             "type": "object",
-            "required": ["type", "text"],
+            "required": ["type"],
             "properties": {
-                "type": {"enum": ["text"]},
-                "text": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "type": {"enum": list(OUTPUT_TYPES)},
+                "text": {"type": "array", "items": {"type": "string"}},
                 "data": {"anyOf": [{"type": "object"}, {"const": ""}]},
                 "linear": {"type": "boolean"},
                 "loop": {"type": "boolean"},
                 "_cognigy": {"type": "object"},
                 "_data": {},
             },
+            "if": {"properties": {"type": {"const": "text"}}},
+            "then": {"required": ["text"], "properties": {"text": {"minItems": 1}}},
         }
     if t == "condition":
         return {
             "type": "object",
-            "required": ["condition"],
-            "properties": {"type": {"enum": ["condition"]}, "condition": {"type": "string"}},
+            "properties": {
+                "type": {"enum": ["condition", "rule"]},
+                "condition": {"type": "string"},
+                "rule": {
+                    "type": "object",
+                    "properties": {
+                        "left": _SCALAR,
+                        "operand": {"type": "string"},
+                        "right": _SCALAR,
+                    },
+                },
+            },
+            "if": {"properties": {"type": {"const": "rule"}}, "required": ["type"]},
+            "then": {"required": ["rule"]},
+            "else": {"required": ["condition"]},
         }
     if t == "switchNode":
         return {
@@ -90,7 +112,12 @@ def value_schema(field: Field) -> dict[str, Any]:
             },
         }
     if t == "caseNode":
-        return {"type": "object", "required": ["value"], "properties": {"value": _SCALAR}}
+        # Cognigy stores a Case value as text (compared with the operand as text).
+        return {
+            "type": "object",
+            "required": ["value"],
+            "properties": {"value": {"type": "string"}},
+        }
     if t == "flowNode":
         return {
             "type": "object",
@@ -117,7 +144,8 @@ def config_schema(descriptor: NodeDescriptor) -> dict[str, Any]:
         s = {"title": _text(f.label)}
         if f.description is not None:
             s["description"] = _text(f.description)
-        s.update(value_schema(f))
+        if not is_unsupported(f):  # accepted and ignored: any value
+            s.update(value_schema(f))
         if f.default_value is not MISSING:
             s["default"] = thaw(f.default_value)
         props[f.key] = s

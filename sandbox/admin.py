@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.errors import EngineError, error_body
@@ -20,17 +23,17 @@ from om_bridge.sandbox.faults import Fault, FaultError
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/sandbox")
 
 
-def _sandbox():  # type: ignore[no-untyped-def]
+def _sandbox() -> Any:
     return current_app.extensions["sandbox"]
 
 
 @bp.get("/faults")
-def list_faults():  # type: ignore[no-untyped-def]
+def list_faults() -> ResponseReturnValue:
     return jsonify({"faults": [f.to_dict() for f in _sandbox().faults.list()]})
 
 
 @bp.post("/faults")
-def add_fault():  # type: ignore[no-untyped-def]
+def add_fault() -> ResponseReturnValue:
     try:
         fault = _sandbox().faults.add(Fault.from_dict(request.get_json(silent=True)))
     except FaultError as exc:
@@ -41,25 +44,25 @@ def add_fault():  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/faults")
-def clear_faults():  # type: ignore[no-untyped-def]
+def clear_faults() -> ResponseReturnValue:
     _sandbox().faults.clear(request.args.get("target"))
     return "", 204
 
 
 @bp.delete("/faults/<int:fault_id>")
-def delete_fault(fault_id: int):  # type: ignore[no-untyped-def]
+def delete_fault(fault_id: int) -> ResponseReturnValue:
     if not _sandbox().faults.remove(fault_id):
         return error_body(404, "not.found", messages.ADMIN_FAULT_NOT_FOUND.format(id=fault_id))
     return "", 204
 
 
 @bp.get("/rate-limit")
-def get_rate_limit():  # type: ignore[no-untyped-def]
+def get_rate_limit() -> ResponseReturnValue:
     return jsonify({"perMinute": _sandbox().rate_limiter.per_minute})
 
 
 @bp.put("/rate-limit")
-def put_rate_limit():  # type: ignore[no-untyped-def]
+def put_rate_limit() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     value = body.get("perMinute") if isinstance(body, dict) else None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -69,7 +72,7 @@ def put_rate_limit():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/conversations/<cid>/bot-messages")
-def bot_message(cid: str):  # type: ignore[no-untyped-def]
+def bot_message(cid: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     text = body.get("text") if isinstance(body, dict) else None
     replies = body.get("quickReplies", []) if isinstance(body, dict) else None

@@ -157,6 +157,17 @@ class AgentClient:
             "POST", f"{M}/{conversation_id}/communications/{cid}/messages", {"textBody": text}
         )
 
+    def send_content(
+        self, conversation_id: str, content: list[dict], text: str | None = None
+    ) -> dict:
+        """Send structured content (QuickReply, Card, Carousel elements; the sandbox's extension
+        of the agent message API) with an optional text; returns the `MessageData`."""
+        cid = self.communication_id(conversation_id)
+        body: dict[str, Any] = {"content": content}
+        if text:
+            body["textBody"] = text
+        return self._call("POST", f"{M}/{conversation_id}/communications/{cid}/messages", body)
+
     def send_attachment(
         self,
         conversation_id: str,
@@ -200,10 +211,14 @@ class AgentClient:
         pid = self._leg_id(conversation_id, ("connected",))
         self._call("POST", f"{M}/{conversation_id}/participants/{pid}/replace", {"userId": user_id})
 
-    def disconnect(self, conversation_id: str) -> None:
-        """End the agent's leg (the conversation ends when no other agent or queue remains)."""
+    def disconnect(self, conversation_id: str, wrapup: dict | None = None) -> None:
+        """End the agent's leg (the conversation ends when no other agent or queue remains); with
+        `wrapup` ({code, notes?}) the wrap-up is applied in the same request."""
         pid = self._leg_id(conversation_id, ("alerting", "connected"))
-        self._call("PATCH", f"{M}/{conversation_id}/participants/{pid}", {"state": "disconnected"})
+        body: dict[str, Any] = {"state": "disconnected"}
+        if wrapup is not None:
+            body["wrapup"] = wrapup
+        self._call("PATCH", f"{M}/{conversation_id}/participants/{pid}", body)
 
     def wrap_up(
         self, conversation_id: str, code: str = "Resolved", notes: str | None = None

@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
 
 from om_bridge.sandbox import auth, bus, faults, ratelimit
 from om_bridge.sandbox.config import SandboxConfig
@@ -85,6 +87,7 @@ def create_app(config: SandboxConfig | dict | str | None = None) -> Flask:
 
     cfg = SandboxConfig.load(config)
     app = Flask(__name__)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's default json_provider_class
     app.json.sort_keys = False
     app.json.compact = True
     # Genesys `request.bytes.max`; also covers chunked bodies without Content-Length
@@ -104,15 +107,15 @@ def create_app(config: SandboxConfig | dict | str | None = None) -> Flask:
         module.init_app(app)
 
     @app.errorhandler(404)
-    def _not_found(_exc):  # type: ignore[no-untyped-def]
+    def _not_found(_exc: HTTPException) -> Response:
         return error_body(404, "not.found")
 
     @app.errorhandler(405)
-    def _not_allowed(_exc):  # type: ignore[no-untyped-def]
+    def _not_allowed(_exc: HTTPException) -> Response:
         return error_body(405, "method.not.allowed")
 
     @app.errorhandler(413)
-    def _too_large(_exc):  # type: ignore[no-untyped-def]
+    def _too_large(_exc: HTTPException) -> Response:
         return error_body(
             413,
             "request.entity.too.large",

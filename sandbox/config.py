@@ -162,7 +162,7 @@ def _section(name: str, section: Any) -> dict[str, Any]:
                     key=full, expected="/".join(t.__name__ for t in types), got=type(value).__name__
                 )
             )
-        if types != (bool,) and types != (str,) and value < 0:
+        if types != (bool,) and types != (str,) and isinstance(value, (int, float)) and value < 0:
             raise ConfigError(messages.CONFIG_NEGATIVE.format(key=full))
         out[_FIELD_NAMES[(name, key)]] = value
     if name == "auth" and out.get("expires_in") == 0:

@@ -110,6 +110,9 @@ class ConversationEngine(Routing, AgentActions):
                 to_address=conv.integration_id,
             )
             self._add_message(conv, customer, record)
+            if provider_message_id:
+                key = (conv.integration_id, conv.customer_id, provider_message_id)
+                self.store.inbound_ids[key] = record.id
             if custom_attributes:
                 customer.attributes.update(custom_attributes)
             if self.config.inbound_receipts:

@@ -3,7 +3,7 @@ transfer to a queue or a user, send text and typing; and the end of a conversati
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.errors import EngineError
@@ -19,6 +19,34 @@ class AgentActions:
     sandbox: Any
     loads: dict[str, int]
     waiting: dict[str, list[str]]
+    last_position: dict[str, int]
+
+    if TYPE_CHECKING:  # provided by `ConversationEngine` and its `Routing` mixin
+
+        def conversation(self, cid: str) -> Conversation: ...
+        def participant(self, conv: Conversation, pid: str) -> Participant: ...
+        def _publish_state(self, conv: Conversation) -> None: ...
+        def _detail(
+            self, conv: Conversation, p: Participant, suffix: str, when: str, **extra: Any
+        ) -> None: ...
+        def _outbound(
+            self,
+            integ: dict,
+            conv: Conversation,
+            p: Participant,
+            text: str | None,
+            originating: str,
+            user_id: str | None,
+            content: list[dict] | None = None,
+        ) -> MessageRecord: ...
+        def _enter_queue(self, integ: dict, conv: Conversation, queue_id: str) -> None: ...
+        def _agent_load(self, user_id: str) -> int: ...
+        def _set_status(self, user: dict, status: str) -> None: ...
+        def _mark(self, queue_id: str, index: int) -> None: ...
+        def _route(self, queue_id: str) -> None: ...
+        def _unqueue(self, conv: Conversation) -> None: ...
+        def _offer(self, conv: Conversation, user: dict, queue_id: str | None) -> Participant: ...
+        def _release_agent(self, user_id: str | None) -> None: ...
 
     def patch_participant(self, cid: str, pid: str, body: dict, actor_user: str | None) -> None:
         """`MediaParticipantRequest`: state connected (answer) / disconnected (end), `wrapup`."""
@@ -125,7 +153,7 @@ class AgentActions:
             declined.queue_id,
         )
         integ = self.store.integrations.get(conv.integration_id)
-        if queue_id not in self.store.queues or integ is None:
+        if queue_id is None or queue_id not in self.store.queues or integ is None:
             return
         self.last_position.pop(conv.id, None)
         self._enter_queue(integ, conv, queue_id)

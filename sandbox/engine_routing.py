@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.errors import EngineError
-from om_bridge.sandbox.model import Conversation, Participant
+from om_bridge.sandbox.model import Conversation, MessageRecord, Participant
 from om_bridge.sandbox.state import now_iso
 
 ROUTABLE = ("IDLE", "INTERACTING")
@@ -22,6 +22,19 @@ class Routing:
     dirty: dict[str, int]
     loads: dict[str, int]
     last_position: dict[str, int]
+
+    if TYPE_CHECKING:  # provided by `ConversationEngine`
+
+        def _start_event(self, conv: Conversation, p: Participant) -> None: ...
+        def _publish_state(self, conv: Conversation) -> None: ...
+        def bot_message(
+            self,
+            integ: dict,
+            conv: Conversation,
+            p: Participant,
+            text: str,
+            content: list[dict] | None = None,
+        ) -> MessageRecord: ...
 
     def _agent_load(self, user_id: str) -> int:
         """Alerting/connected agent legs of `user_id` (kept by `_offer` / `_end_agent_leg`)."""

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, paged, sandbox
@@ -126,7 +127,7 @@ def _actor() -> dict:
 @bp.get(BASE)
 @require_auth("messaging:integration:view")
 @handles_errors
-def list_integrations():  # type: ignore[no-untyped-def]
+def list_integrations() -> ResponseReturnValue:
     store = sandbox().store
     with store.lock:
         items = sorted(store.integrations.values(), key=lambda i: (i["name"].lower(), i["id"]))
@@ -139,7 +140,7 @@ def list_integrations():  # type: ignore[no-untyped-def]
 
 @bp.get(f"{BASE}/<integration_id>")
 @require_auth("messaging:integration:view")
-def get_integration(integration_id: str):  # type: ignore[no-untyped-def]
+def get_integration(integration_id: str) -> ResponseReturnValue:
     store = sandbox().store
     with store.lock:
         integ = store.integrations.get(integration_id)
@@ -155,7 +156,7 @@ def get_integration(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(BASE)
 @require_auth("messaging:integration:add")
 @handles_errors
-def create_integration():  # type: ignore[no-untyped-def]
+def create_integration() -> ResponseReturnValue:
     fields = _validate(json_body(), partial=False)
     store = sandbox().store
     with store.lock:
@@ -185,7 +186,7 @@ def create_integration():  # type: ignore[no-untyped-def]
 @bp.patch(f"{BASE}/<integration_id>")
 @require_auth("messaging:integration:edit")
 @handles_errors
-def patch_integration(integration_id: str):  # type: ignore[no-untyped-def]
+def patch_integration(integration_id: str) -> ResponseReturnValue:
     store = sandbox().store
     fields = _validate(json_body(), partial=True)
     with store.lock:
@@ -208,7 +209,7 @@ def patch_integration(integration_id: str):  # type: ignore[no-untyped-def]
 
 @bp.delete(f"{BASE}/<integration_id>")
 @require_auth("messaging:integration:delete")
-def delete_integration(integration_id: str):  # type: ignore[no-untyped-def]
+def delete_integration(integration_id: str) -> ResponseReturnValue:
     store = sandbox().store
     with store.lock:
         if store.integrations.pop(integration_id, None) is None:
@@ -222,7 +223,7 @@ def delete_integration(integration_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/api/v2/conversations/messaging/settings/<setting_id>")
 @require_auth("messaging:setting:view", "messaging:integration:view", any_of=True)
-def get_setting(setting_id: str):  # type: ignore[no-untyped-def]
+def get_setting(setting_id: str) -> ResponseReturnValue:
     setting = sandbox().store.messaging_settings.get(setting_id)
     if setting is None:
         return error_body(
@@ -253,7 +254,7 @@ def get_setting(setting_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/api/v2/conversations/messaging/threadingtimeline")
 @require_auth("messaging:integration:view", "conversation:message:view", any_of=True)
-def threading_timeline():  # type: ignore[no-untyped-def]
+def threading_timeline() -> ResponseReturnValue:
     minutes = int(sandbox().config.threading_window_minutes)
     return jsonify(
         {

@@ -5,18 +5,24 @@ the agent message; the webhook then carries an `Attachment` whose URL the sandbo
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import requests
 from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.errors import EngineError, error_body
 
+log = logging.getLogger(__name__)
 bp = Blueprint("sandbox_media", __name__)
 M = "/api/v2/conversations/messages/<cid>/communications/<comm>/messages/media"
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
@@ -77,7 +83,7 @@ def download_url(media: Media) -> str:
 
 def media_view(media: Media) -> dict:
     """`MessageMediaData`."""
-    out = {
+    out: dict[str, Any] = {
         "id": media.id,
         "name": media.name,
         "mediaType": media.mime,
@@ -121,10 +127,66 @@ def attachments(cid: str, comm: str, media_ids: list) -> list[dict]:
     return out
 
 
+FETCH_TIMEOUT_SECONDS = 10.0
+
+
+def _fetch(url: str) -> tuple[bytes, str | None] | None:
+    """The bytes and Content-Type at `url` (at most MAX_MEDIA_BYTES), or None when unreachable."""
+    try:
+        with requests.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True) as resp:
+            if resp.status_code != 200:
+                log.warning("inbound attachment %s: HTTP %s", url, resp.status_code)
+                return None
+            chunks, size = [], 0
+            for chunk in resp.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_MEDIA_BYTES:
+                    log.warning("inbound attachment %s: larger than %d bytes", url, MAX_MEDIA_BYTES)
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks), resp.headers.get("Content-Type")
+    except requests.RequestException as exc:
+        log.warning("inbound attachment %s: %s", url, type(exc).__name__)
+        return None
+
+
+def rehost_inbound(content: list[dict]) -> list[Media]:
+    """Genesys downloads a customer's attachment from its `url` and serves its own copy to
+    agents (the URL must be downloadable by Genesys, docs/reference/genesys-open-messaging.md §3.1).
+    Each `Attachment` element's `url` is replaced by the sandbox's download URL, and its size is
+    recorded; an attachment that cannot be fetched keeps its original URL. Returns the new media,
+    to be registered with the conversation id once it is known (`register_inbound`)."""
+    out = []
+    for item in content:
+        att = item.get("attachment") if isinstance(item, dict) else None
+        if not isinstance(att, dict) or not isinstance(att.get("url"), str):
+            continue
+        fetched = _fetch(att["url"])
+        if fetched is None:
+            continue
+        data, content_type = fetched
+        name = att.get("filename") or unquote(urlsplit(att["url"]).path.rsplit("/", 1)[-1])
+        name = (name or "attachment").replace("/", "_")
+        mime = att.get("mime") or (content_type or "").split(";")[0] or "application/octet-stream"
+        media = Media(str(uuid.uuid4()), name, "", "", mime, data)
+        att["url"] = download_url(media)
+        att.setdefault("filename", name)
+        att["contentSizeBytes"] = len(data)
+        out.append(media)
+    return out
+
+
+def register_inbound(media: list[Media], conversation_id: str, communication_id: str) -> None:
+    """Keep re-hosted customer attachments with their conversation (dropped with it)."""
+    for item in media:
+        item.conversation_id, item.communication_id = conversation_id, communication_id
+        _store().add(item)
+
+
 @bp.post(f"{M}/uploads")
 @require_auth("conversation:message:create")
 @handles_errors
-def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
+def create_upload(cid: str, comm: str) -> ResponseReturnValue:
     """`UploadMediaRequest` → `MessageMediaUploadData` with the URL to PUT the bytes to."""
     body = json_body()
     name = body.get("fileName")
@@ -157,7 +219,7 @@ def create_upload(cid: str, comm: str):  # type: ignore[no-untyped-def]
 
 @bp.get(f"{M}/<media_id>")
 @require_auth("conversation:message:view")
-def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-def]
+def get_media(cid: str, comm: str, media_id: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.conversation_id != cid or media.communication_id != comm:
         return error_body(
@@ -167,7 +229,7 @@ def get_media(cid: str, comm: str, media_id: str):  # type: ignore[no-untyped-de
 
 
 @bp.put("/sandbox/uploads/<media_id>")
-def upload(media_id: str):  # type: ignore[no-untyped-def]
+def upload(media_id: str) -> ResponseReturnValue:
     """The pre-signed upload URL: the id is the credential, as with Genesys' S3 URLs."""
     media = _store().get(media_id)
     if media is None:
@@ -182,7 +244,7 @@ def upload(media_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sandbox/downloads/<media_id>/<name>")
-def download(media_id: str, name: str):  # type: ignore[no-untyped-def]
+def download(media_id: str, name: str) -> ResponseReturnValue:
     media = _store().get(media_id)
     if media is None or media.data is None or media.name != name:
         return error_body(404, "not.found")

@@ -7,14 +7,15 @@ import base64
 import binascii
 import hmac
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 
 bp = Blueprint("sandbox_oauth", __name__)
 
 
-def _oauth_error(status: int, error: str, description: str):  # type: ignore[no-untyped-def]
+def _oauth_error(status: int, error: str, description: str) -> Response:
     resp = jsonify({"error": error, "description": description, "error_description": description})
     resp.status_code = status
     return resp
@@ -36,7 +37,7 @@ def _client_credentials() -> tuple[str, str] | None:
 
 
 @bp.post("/oauth/token")
-def token():  # type: ignore[no-untyped-def]
+def token() -> ResponseReturnValue:
     """Issue a bearer token: `{access_token, token_type: "bearer", expires_in}`."""
     sandbox = current_app.extensions["sandbox"]
     store = sandbox.store

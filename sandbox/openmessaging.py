@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, request
+from flask.typing import ResponseReturnValue
 
-from om_bridge.sandbox import integrations, messages, validation
+from om_bridge.sandbox import integrations, media, messages, validation
 from om_bridge.sandbox.apiutil import BadRequest, created, handles_errors, json_body, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.engine import message_id
@@ -45,12 +46,40 @@ def _prefetch() -> bool:
     return request.args.get("prefetchConversationId", "").lower() == "true"
 
 
+def _repeated(integ: dict, sender: dict, provider_message_id: str | None) -> Any:
+    """The answer to an inbound message whose `channel.messageId` this customer already sent on
+    this integration (while its conversation is kept): the first message's echo, and nothing is
+    posted again. docs/reference/genesys-open-messaging.md §12 leaves open whether Genesys dedupes
+    on it; the sandbox does, as the reference's §8.3 treats it as the idempotency key."""
+    if not provider_message_id:
+        return None
+    store = sandbox().store
+    with store.lock:
+        mid = store.inbound_ids.get((integ["id"], sender["id"], provider_message_id))
+        record = store.messages.get(mid or "")
+        if record is None:
+            return None
+        echo = {k: v for k, v in record.normalized.items() if k != "direction"}
+        conversation_id = record.conversation_id
+    if _prefetch():
+        echo["conversationId"] = conversation_id
+    return created(echo, 202)
+
+
 @bp.post(f"{BASE}/message")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_message(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     msg = validation.inbound_message(json_body())
+    with sandbox().store.lock:  # the repeat check and the post are one step
+        repeated = _repeated(integ, msg["sender"], msg["messageId"])
+        if repeated is not None:
+            return repeated
+        return _post_inbound(integ, msg)
+
+
+def _post_inbound(integ: dict, msg: dict) -> Any:
     mid = message_id()
     normalized: dict[str, Any] = {
         "id": mid,
@@ -61,6 +90,7 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
         normalized["channel"]["metadata"] = {"customAttributes": msg["customAttributes"]}
     if msg["text"] is not None:
         normalized["text"] = msg["text"]
+    rehosted = media.rehost_inbound(msg["content"]) if msg["content"] else []
     if msg["content"]:
         normalized["content"] = msg["content"]
     if msg["metadata"]:
@@ -75,6 +105,8 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
         msg["customAttributes"],
         now_iso(),
     )
+    if rehosted:
+        media.register_inbound(rehosted, conv.id, conv.customer().communication_id or "")
     # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
     echo = {k: v for k, v in normalized.items() if k != "direction"}
     if _prefetch():
@@ -85,7 +117,7 @@ def inbound_message(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/event")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_event(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     ev = validation.inbound_event(json_body())
     sandbox().engine.inbound_typing(integ, ev["sender"]["id"])
@@ -104,7 +136,7 @@ def inbound_event(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/receipt")
 @require_auth(PERMISSION)
 @handles_errors
-def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
+def inbound_receipt(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     rc = validation.inbound_receipt(json_body())
     channel = {
@@ -134,9 +166,12 @@ def inbound_receipt(integration_id: str):  # type: ignore[no-untyped-def]
 @bp.post(f"{BASE}/structured/response")
 @require_auth(PERMISSION)
 @handles_errors
-def structured_response(integration_id: str):  # type: ignore[no-untyped-def]
+def structured_response(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
     sr = validation.structured_response(json_body())
+    repeated = _repeated(integ, sr["sender"], sr["messageId"])
+    if repeated is not None:
+        return repeated
     engine = sandbox().engine
     store = sandbox().store
     with store.lock:

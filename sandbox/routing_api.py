@@ -5,6 +5,7 @@ flow an Open Messaging integration is attached to)."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import handles_errors, paged, sandbox
@@ -44,7 +45,7 @@ def queue_view(queue: dict) -> dict:
 @bp.get("/api/v2/routing/queues")
 @require_auth("routing:queue:view")
 @handles_errors
-def list_queues():  # type: ignore[no-untyped-def]
+def list_queues() -> ResponseReturnValue:
     queues = sorted(sandbox().store.queues.values(), key=lambda q: q.get("name", ""))
     name = request.args.get("name")
     if name:
@@ -59,7 +60,7 @@ def list_queues():  # type: ignore[no-untyped-def]
 
 @bp.get("/api/v2/routing/queues/<queue_id>")
 @require_auth("routing:queue:view")
-def get_queue(queue_id: str):  # type: ignore[no-untyped-def]
+def get_queue(queue_id: str) -> ResponseReturnValue:
     queue = sandbox().store.queues.get(queue_id)
     if queue is None:
         return error_body(
@@ -70,7 +71,7 @@ def get_queue(queue_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/api/v2/routing/message/recipients/<recipient_id>")
 @require_auth("routing:message:manage")
-def get_message_recipient(recipient_id: str):  # type: ignore[no-untyped-def]
+def get_message_recipient(recipient_id: str) -> ResponseReturnValue:
     """`Recipient`: an integration's routing address; `flow` only when a flow is attached."""
     store = sandbox().store
     with store.lock:

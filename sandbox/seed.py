@@ -130,7 +130,7 @@ def default_seed() -> dict[str, Any]:
                 "department": "Support",
                 "roles": ["supervisor"],
                 "queues": [SECOND_QUEUE_ID],
-                "routing_status": "OFF_QUEUE",
+                "routing_status": "IDLE",  # on queue, so a transfer to the Second Queue is answered
                 "color": "#8e44ad",
             },
         ],

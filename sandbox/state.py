@@ -67,6 +67,9 @@ class Store:
         self.messages: dict[str, MessageRecord] = {}
         # (integration id, customer id) -> latest conversation id, for threading
         self.threads: dict[tuple[str, str], str] = {}
+        # (integration id, customer id, channel.messageId) -> the message it created, so a
+        # re-sent inbound message is answered with the original instead of posted twice
+        self.inbound_ids: dict[tuple[str, str, str], str] = {}
         # (ended_at, conversation id) in end order; a re-opened conversation leaves a stale entry
         self.ended: collections.deque[tuple[float, str]] = collections.deque()
 
@@ -89,7 +92,11 @@ class Store:
                 continue
             del self.conversations[cid]
             for mid in conv.message_ids:
-                self.messages.pop(mid, None)
+                record = self.messages.pop(mid, None)
+                if record is not None and record.provider_message_id:
+                    self.inbound_ids.pop(
+                        (conv.integration_id, conv.customer_id, record.provider_message_id), None
+                    )
             key = (conv.integration_id, conv.customer_id)
             if self.threads.get(key) == cid:
                 del self.threads[key]

@@ -5,6 +5,7 @@ needs the internet)."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.sandbox import messages
 from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, paged, sandbox
@@ -57,7 +58,7 @@ def _user(user_id: str) -> dict:
 
 @bp.get("/api/v2/users/me")
 @require_auth(user=True)
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     user = sandbox().store.users[g.principal.user_id]
     out = user_view(user)
     out["organization"] = {
@@ -72,7 +73,7 @@ def me():  # type: ignore[no-untyped-def]
 @bp.get("/api/v2/users")
 @require_auth("directory:user:view")
 @handles_errors
-def list_users():  # type: ignore[no-untyped-def]
+def list_users() -> ResponseReturnValue:
     users = sorted(sandbox().store.users.values(), key=lambda u: u.get("name", ""))
     ids = request.args.get("id")
     if ids:
@@ -84,7 +85,7 @@ def list_users():  # type: ignore[no-untyped-def]
 @bp.get("/api/v2/users/<user_id>")
 @require_auth("directory:user:view")
 @handles_errors
-def get_user(user_id: str):  # type: ignore[no-untyped-def]
+def get_user(user_id: str) -> ResponseReturnValue:
     return jsonify(user_view(_user(user_id)))
 
 
@@ -99,14 +100,14 @@ def _status(user: dict) -> dict:
 @bp.get("/api/v2/users/<user_id>/routingstatus")
 @require_auth("directory:user:view", "routing:agent:manage", any_of=True)
 @handles_errors
-def get_routing_status(user_id: str):  # type: ignore[no-untyped-def]
+def get_routing_status(user_id: str) -> ResponseReturnValue:
     return jsonify(_status(_user(user_id)))
 
 
 @bp.put("/api/v2/users/<user_id>/routingstatus")
 @require_auth()
 @handles_errors
-def put_routing_status(user_id: str):  # type: ignore[no-untyped-def]
+def put_routing_status(user_id: str) -> ResponseReturnValue:
     """Go on queue (`IDLE`) or off queue (`OFF_QUEUE`): the user itself or `routing:agent:manage`."""
     _user(user_id)
     if g.principal.user_id != user_id and not g.principal.has("routing:agent:manage"):
@@ -129,7 +130,7 @@ def _initials(name: str) -> str:
 
 
 @bp.get("/sandbox/avatars/<user_id>/<resolution>.svg")
-def avatar(user_id: str, resolution: str):  # type: ignore[no-untyped-def]
+def avatar(user_id: str, resolution: str) -> ResponseReturnValue:
     """A generated avatar: the user's initials on their colour (public, like Genesys' image CDN)."""
     user = sandbox().store.users.get(user_id)
     size = RESOLUTIONS.get(resolution)

@@ -5,7 +5,7 @@ the JSON-schema style Genesys answers with. Each function returns the normalized
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from om_bridge.sandbox.apiutil import BadRequest
 from om_bridge.sandbox.messages import BODY_NOT_JSON
@@ -20,6 +20,10 @@ ANYOF_MESSAGE = (
 )
 
 
+@overload
+def _obj(value: Any, path: str, required: Literal[True] = True) -> dict: ...
+@overload
+def _obj(value: Any, path: str, required: bool) -> dict | None: ...
 def _obj(value: Any, path: str, required: bool = True) -> dict | None:
     if value is None:
         if required:
@@ -30,6 +34,10 @@ def _obj(value: Any, path: str, required: bool = True) -> dict | None:
     return value
 
 
+@overload
+def _str(value: Any, path: str, required: Literal[True] = True) -> str: ...
+@overload
+def _str(value: Any, path: str, required: bool) -> str | None: ...
 def _str(value: Any, path: str, required: bool = True) -> str | None:
     if value is None:
         if required:

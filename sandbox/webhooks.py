@@ -60,7 +60,9 @@ class WebhookDispatcher:
         self.sandbox = sandbox
         cfg = sandbox.config
         self.session = AbortableSession()
-        self._queues = [queue.Queue() for _ in range(max(1, cfg.webhook_workers))]
+        self._queues: list[queue.Queue[Delivery | None]] = [
+            queue.Queue() for _ in range(max(1, cfg.webhook_workers))
+        ]
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._work, args=(q,), daemon=True, name=f"sandbox-webhook-{i}")
@@ -192,6 +194,7 @@ class WebhookDispatcher:
                 if self._stop.is_set():
                     break
                 # nothing followed the reordered delivery: send it now
+                assert held is not None  # q.get times out only while a delivery is held
                 item, held = held, None
                 self._safe_deliver(item)
                 continue

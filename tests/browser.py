@@ -160,10 +160,21 @@ def require_chromium() -> None:
             pytest.skip(f"{binary} not found: install the Debian package {package}")
 
 
-class Browser:
-    """Headless Chromium with a fresh profile; `close()` quits it and removes the profile."""
+SCREENSHOTS = os.environ.get(
+    "OM_BRIDGE_SCREENSHOTS",
+    os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".om-bridge", "screenshots"
+    ),
+)
 
-    def __init__(self) -> None:
+
+class Browser:
+    """Headless Chromium with a fresh profile; `close()` quits it and removes the profile.
+
+    With `story`, `shot(step)` writes numbered screenshots to `SCREENSHOTS/<story>/` (under the
+    git-ignored `.om-bridge/`, or `$OM_BRIDGE_SCREENSHOTS`) and prints the directory once."""
+
+    def __init__(self, story: str | None = None, size: tuple[int, int] = (1280, 900)) -> None:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -174,8 +185,52 @@ class Browser:
         for flag in CHROME_FLAGS:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.profile}")
+        options.add_argument(f"--window-size={size[0]},{size[1]}")
         self.driver = webdriver.Chrome(
             service=Service(executable_path=CHROMEDRIVER), options=options
+        )
+        self.story, self._shots = story, 0
+
+    def shot(self, step: str) -> str | None:
+        """Save a screenshot of the current page as the next step of the story."""
+        if not self.story:
+            return None
+        folder = os.path.join(SCREENSHOTS, self.story)
+        if self._shots == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            os.makedirs(folder, exist_ok=True)
+            print(f"\nscreenshots: {folder}")
+        self._shots += 1
+        path = os.path.join(folder, f"{self._shots:02d}-{step}.png")
+        self.driver.save_screenshot(path)
+        return path
+
+    def resize(self, width: int, height: int) -> None:
+        """Set the viewport (CSS pixels) to `width` x `height`."""
+        self.driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        )
+
+    def horizontal_overflow(self) -> int:
+        """How many CSS pixels the page is wider than the viewport (0 = no sideways scroll)."""
+        return int(
+            self.driver.execute_script(
+                "return Math.max(document.documentElement.scrollWidth,"
+                " document.body.scrollWidth) - window.innerWidth"
+            )
+        )
+
+    def in_viewport(self, element: Any) -> bool:
+        """Whether `element` is displayed and entirely inside the viewport."""
+        return bool(
+            element.is_displayed()
+            and self.driver.execute_script(
+                "var r = arguments[0].getBoundingClientRect();"
+                " return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight"
+                " && r.right <= window.innerWidth;",
+                element,
+            )
         )
 
     def by_testid(self, testid: str, timeout: float = 10.0) -> Any:

@@ -2,16 +2,17 @@
 requests here): Genesys Trigger → Architect workflow → Web Services Data Action
 (docs/reference/genesys-completion-detection.md §C).
 
-Authenticated by each provider's `data_action_auth` credential (Basic, or a named header), compared
-in constant time before the body is parsed; the credential also decides which providers'
-handovers the request may end."""
+A request carrying a provider's `data_action_auth` credential (Basic, or a named header, compared
+in constant time before the body is parsed) is authoritative for that provider's handovers. A
+request without one, as Cognigy's guide sets the data action up, is a request to check: the
+handover ends only once Genesys' REST API shows the customer left (docs/design.md §7)."""
 
 from __future__ import annotations
 
 import base64
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from . import messages, payloads
 from .dispatcher import FAILED
@@ -52,8 +53,14 @@ def credential_header(auth: Any) -> tuple[str, str] | None:
     return None
 
 
+class HeaderLookup(Protocol):
+    """Request headers by name: a Mapping, or werkzeug's (case-insensitive) `Headers`."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 def matching_providers(
-    providers: Mapping[str, Any], headers: Mapping[str, str]
+    providers: Mapping[str, Any], headers: HeaderLookup
 ) -> tuple[bool, set[str]]:
     """(any credential configured, providers whose credential the request carries). Every
     configured credential is compared, so the time taken does not depend on which one matched."""
@@ -69,15 +76,26 @@ def matching_providers(
     return configured, matched
 
 
-def handle(service: Any, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+def presents_credential(providers: Mapping[str, Any], headers: HeaderLookup) -> bool:
+    """Whether the request carries a header some provider's credential uses (any value)."""
+    for provider in providers.values():
+        expected = credential_header(_value(provider, "data_action_auth"))
+        if expected is not None and headers.get(expected[0]):
+            return True
+    return False
+
+
+def handle(service: Any, headers: HeaderLookup, raw: bytes) -> tuple[int, dict]:
     """Authenticate, validate, translate and dispatch one data-action request."""
     configured, providers = matching_providers(service.providers(), headers)
-    if not configured:
-        log.warning(messages.LOG_REJECTED, "data-action", "no credential configured")
-        return 401, {"error": "unauthorized", "message": messages.DATA_ACTION_NO_CREDENTIAL}
-    if not providers:
+    if configured and not providers and presents_credential(service.providers(), headers):
+        # A credential was sent and is wrong: a misconfigured data action, worth a clear 401.
         log.warning(messages.LOG_REJECTED, "data-action", "bad credential")
         return 401, {"error": "unauthorized", "message": messages.DATA_ACTION_BAD_CREDENTIAL}
+    # Without a credential (Cognigy's data action sends none) the request only asks the bridge
+    # to check: nothing ends before Genesys' REST API confirms the end, so a forged request can
+    # end nothing. A credential makes the request authoritative for its providers.
+    check_only = not providers
     try:
         body = payloads.parse(raw, "data-action")
     except payloads.PayloadError as exc:
@@ -86,7 +104,7 @@ def handle(service: Any, headers: Mapping[str, str], raw: bytes) -> tuple[int, d
     event = from_data_action(body)
     if event is None:
         return 200, {"status": "ignored", "reason": "topic not used for completion"}
-    decision = service.dispatch(event, providers)
+    decision = service.dispatch(event, None if check_only else providers, check_only=check_only)
     if decision.action == FAILED:
         return 500, {"error": "end_failed", "message": decision.reason}
     return 200, {"status": decision.action, "reason": decision.reason}

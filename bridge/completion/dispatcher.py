@@ -63,6 +63,8 @@ class CompletionDispatcher:
         find_by_customer: CustomerLookup,
         clock: Callable[[], float],
         on_pending: Callable[[str, float], None] | None = None,
+        on_agent_change: Callable[[str, bool], None] | None = None,
+        on_transfer: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._end_fn = end
@@ -72,21 +74,48 @@ class CompletionDispatcher:
         self._find_by_customer = find_by_customer
         self.clock = clock
         self.on_pending = on_pending
+        self.on_agent_change = on_agent_change
+        self.on_transfer = on_transfer
         self._latch: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- the decision ------------------------------------------------------------------------
-    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
+    def dispatch(
+        self,
+        event: CompletionEvent,
+        providers: Iterable[str] | None = None,
+        *,
+        check_only: bool = False,
+    ) -> Decision:
         """Decide and act on one event; `providers` limits which providers' handovers it may
-        touch (the data-action credential names them)."""
+        touch (the data-action credential names them). With `check_only` (an unauthenticated
+        sender) an end event never ends anything itself: it schedules a REST check."""
         allowed = set(providers) if providers is not None else None
-        decision = self._decide(event, allowed)
+        decision = self._decide(event, allowed, check_only)
         log.info(
             messages.LOG_DECISION, event.source, event.describe(), decision.action, decision.reason
         )
+        if decision.action == END and event.conversation_id:
+            self._end_sharing(event.conversation_id, decision, allowed)
         return decision
 
-    def _decide(self, event: CompletionEvent, allowed: set[str] | None) -> Decision:
+    def _end_sharing(
+        self, conversation_id: str, decision: Decision, allowed: set[str] | None
+    ) -> None:
+        """Handovers stored before customer ids were per handover used the Cognigy user id, so
+        two sessions of one user could share a Genesys conversation: its end ends each of them
+        (the lookup by conversation returns only the newest)."""
+        ended = self.store.get_handover(decision.handover_id or "")
+        if ended is None or ended.customer_id != ended.session.user_id:
+            return  # a per-handover customer id: no other handover is in this conversation
+        for other in self.store.open_handovers(ended.provider_id):
+            if other.conversation_id == conversation_id and other.id != ended.id:
+                if allowed is None or other.provider_id in allowed:
+                    self.end(other, decision.reason)
+
+    def _decide(
+        self, event: CompletionEvent, allowed: set[str] | None, check_only: bool = False
+    ) -> Decision:
         if not event.is_open_messaging():
             return Decision(
                 IGNORE,
@@ -94,8 +123,15 @@ class CompletionDispatcher:
                     media=event.media_type, message=event.message_type
                 ),
             )
+        if self.check_org and event.source == ev.EVENTBRIDGE and not event.organization_id:
+            # Genesys always names its organisation in an EventBridge `source`: an event without
+            # one is not from the partner event source and may end nothing.
+            return Decision(REJECT, messages.ORG_MISSING)
         handover = self._find(event, allowed)
         if handover is None:
+            if event.kind == ev.AGENT_START and event.conversation_id and not check_only:
+                # Possibly ours, before the first message's answer named the conversation.
+                self._agent_changed(event.conversation_id, early=True)
             if event.conversation_id:
                 return Decision(
                     IGNORE,
@@ -128,6 +164,12 @@ class CompletionDispatcher:
                 messages.R_ALREADY_ENDED.format(handover=handover.id, status=handover.status),
                 handover.id,
             )
+        if check_only:
+            if event.kind in (ev.CUSTOMER_END, ev.AGENT_END, ev.ACW):
+                due = self.clock() if event.kind == ev.CUSTOMER_END else None
+                return self._wait(handover, event, due=due, check_only=True)
+            # An unauthenticated transfer or agent start cancels nothing.
+            return Decision(IGNORE, messages.R_IGNORED_KIND.format(kind=event.kind), handover.id)
         if event.kind == ev.CUSTOMER_END and not event.conversation_id:
             # Cognigy's data-action body names only the customer: after a second handover on the
             # same customer (and the conversation id Genesys re-opened), a late or retried body of
@@ -142,7 +184,16 @@ class CompletionDispatcher:
                     source=event.source,
                 ),
             )
+        if event.kind in (ev.TRANSFER, ev.AGENT_END, ev.ACW, ev.AGENT_START):
+            # The agent leg changed: who serves the handover (and whether anyone is connected)
+            # is read from Genesys once, not per message.
+            self._agent_changed(handover.id)
         if event.kind == ev.TRANSFER:
+            if self.on_transfer is not None:
+                try:
+                    self.on_transfer(handover.id)  # tells the user; the handover goes on
+                except Exception:
+                    log.exception("handover %s: transfer notice failed", handover.id)
             return Decision(
                 IGNORE, messages.R_TRANSFER.format(disconnect=event.disconnect_type), handover.id
             )
@@ -195,7 +246,13 @@ class CompletionDispatcher:
             )
         return Decision(END, reason, handover.id)
 
-    def _wait(self, handover: Any, event: CompletionEvent, due: float | None = None) -> Decision:
+    def _wait(
+        self,
+        handover: Any,
+        event: CompletionEvent,
+        due: float | None = None,
+        check_only: bool = False,
+    ) -> Decision:
         """Persist a pending end due `due` (default: after the transfer grace period); the sweeper
         ends it then, unless Genesys shows a live agent or queue leg."""
         kind = _WAIT_KINDS.get(event.kind, "user.end")
@@ -214,12 +271,18 @@ class CompletionDispatcher:
             "pending_kind": kind,
             "pending_source": event.source,
             "pending_since": event.event_time if event.event_time else now,
+            # Only Genesys' own word (the customer ended) may end a check-only request.
+            "confirm_only": check_only,
         }
-        # Persisted, so a restart keeps the pending end (the sweeper reloads it).
-        self.store.update_handover(handover.id, pending_end_at=due, data=data)
+        # Persisted, so a restart keeps the pending end (the sweeper reloads it). The agent who
+        # left is forgotten: after a transfer the next agent message shows the new agent's name.
+        self.store.update_handover(handover.id, pending_end_at=due, data=data, agent={})
         if self.on_pending is not None:
             self.on_pending(handover.id, due)
-        text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
+        if check_only:
+            text = messages.R_CHECK
+        else:
+            text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
         return Decision(
             WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)), handover.id
         )
@@ -233,6 +296,14 @@ class CompletionDispatcher:
             return Decision(IGNORE, messages.R_NOTHING_PENDING, handover.id)
         self.cancel_pending(handover.id)
         return Decision(CANCEL, messages.R_CANCELLED, handover.id)
+
+    def _agent_changed(self, handover_or_conversation_id: str, early: bool = False) -> None:
+        if self.on_agent_change is None:
+            return
+        try:
+            self.on_agent_change(handover_or_conversation_id, early)
+        except Exception:  # learning the agent is a nicety; the decision stands
+            log.exception("agent change of handover %s not handled", handover_or_conversation_id)
 
     def cancel_pending(self, handover_id: str) -> None:
         """Forget a pending end (a new agent joined / a transfer is in progress)."""

@@ -29,12 +29,18 @@ def _answer(status: int, error: str, message: str, **extra: Any) -> Any:
 @bp.post("/handover/genesysCloudOM/eventbridge")
 def eventbridge_event() -> Any:
     service = current_app.extensions["om-bridge"].completion
+    authorization = request.headers.get("Authorization")
+    # Flag and key first: a request without the key costs no body read (the body is also capped
+    # while it streams in, see `bridge/limits.py`).
+    refused = refusal(service, authorization)
+    if refused is not None:
+        return refused
     raw = request.get_data(cache=False)
-    return service.handle_eventbridge(request.headers.get("Authorization"), raw)
+    return service.handle_eventbridge(authorization, raw)
 
 
-def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, int]:
-    """The route's work, for `CompletionService.handle_eventbridge`."""
+def refusal(service: Any, authorization: str | None) -> tuple[Any, int] | None:
+    """The answer to a request refused by the flag or the API key (None: go on)."""
     # 403, not 404: the route exists but the operator switched the feature off, and the answer
     # must say so (a 404 reads like a wrong API destination URL).
     if not service.settings.http_end_enabled:
@@ -49,6 +55,14 @@ def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, in
         return _answer(
             401, "unauthorized", messages.KEY_MISSING if not authorization else messages.KEY_WRONG
         )
+    return None
+
+
+def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, int]:
+    """The route's work, for `CompletionService.handle_eventbridge`."""
+    refused = refusal(service, authorization)
+    if refused is not None:
+        return refused
     try:
         envelope = payloads.parse(raw, "eventbridge-event")
     except payloads.PayloadError as exc:

@@ -10,8 +10,12 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from . import messages
+
+if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
 
 
 def main(args: argparse.Namespace) -> int:
@@ -24,6 +28,11 @@ def main(args: argparse.Namespace) -> int:
     # The CLI default names om-bridge.toml; only an existing or explicitly named file is required.
     if path and (os.path.exists(path) or path != "om-bridge.toml"):
         test_config["config_path"] = path
+    if getattr(args, "data_dir", None):
+        from om_bridge.bridge.serve import _store_override
+
+        # The same store as `om-bridge serve --data-dir` unless the configuration names one.
+        test_config["config"] = _store_override(path or "", args.data_dir, dict(os.environ))
     try:
         app = create_app(test_config)
     except (ConfigError, ValueError) as exc:
@@ -58,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _providers(config, only: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+def _providers(config: Config, only: str | None) -> list[str]:
     if only is not None and only not in config.providers:
         raise KeyError(
             messages.CLI_UNKNOWN_PROVIDER.format(

@@ -25,6 +25,11 @@ DATA_ACTION_BAD_CREDENTIAL = (
 BAD_JSON = "the body is not valid JSON: {error}"
 BAD_SCHEMA = "the body does not match schema {schema}: at {path}: {message}"
 TOO_LARGE = "the body is larger than {limit} bytes"
+ORG_MISSING = (
+    "the event's source names no Genesys organisation "
+    "(aws.partner/genesys.com/cloud/<orgId>/<suffix>); set "
+    "SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK=true only if the events really come from Genesys"
+)
 ORG_MISMATCH = (
     "the event's Genesys organisation {got} is not the organisation {expected} configured for "
     'provider "{provider}" (set SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK=true if one '
@@ -58,6 +63,14 @@ SWEEP_END_UNVERIFIED = (
     "no agent joined within {timeout_ms} ms after {kind} (Genesys unreachable: {error})"
 )
 SWEEP_CUSTOMER_GONE = "the customer participant has ended"
+R_CHECK = (
+    "unauthenticated {kind} via {source}: a request to check; the handover ends at {due} only if "
+    "Genesys' REST API confirms the customer left"
+)
+SWEEP_NOT_CONFIRMED = (
+    "an unauthenticated end request was not confirmed by Genesys ({verdict}): nothing ended"
+)
+LOG_CHECK_DROPPED = "unauthenticated end request for handover %s not confirmed (%s): nothing ended"
 LOG_SWEEP_CANCEL = "pending end of handover %s cancelled: %s"
 LOG_SWEEP_RETRY = "cannot verify conversation %s (%s); retrying in %.1fs"
 
@@ -80,6 +93,7 @@ LOG_CHANNEL_GONE = "channel %s no longer exists: creating a new one and resubscr
 LOG_NO_LONGER_SUBSCRIBED = "channel %s: no_longer_subscribed (%s); resynchronising"
 LOG_TOKEN_REVOKED = "channel %s: token revoked; reconnecting with a fresh token"
 LOG_RECONCILE = "reconciling %d open conversations after a gap on channel %s"
+LOG_RECONCILE_SCHEDULED = "scheduled check of %d tracked conversations through REST"
 LOG_BAD_FRAME = "notifications frame on channel %s dropped: %s"
 LOG_LISTENER_ERROR = "notifications listener error (%s); retrying in %.1fs"
 TOPIC_BUDGET_EXCEEDED = (
@@ -124,7 +138,10 @@ W_FIX_ORG = (
     "(Admin > Organization Settings)"
 )
 W_DA_OK = "{type} credential configured"
-W_DA_MISSING = "data_action_auth is not set for this provider"
+W_DA_MISSING = (
+    "data_action_auth is not set: data-action end requests arrive without a credential, as "
+    "Cognigy's guide sets them up, and each is checked with Genesys' REST API before anything ends"
+)
 W_FIX_DA = (
     'set data_action_auth = { type = "basic", username = ..., password = "env:..." } '
     "(or a header credential) and use the same credential in the Web Services Data Actions "

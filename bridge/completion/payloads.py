@@ -4,12 +4,12 @@ problem (schema path, bad JSON, size) and never echo the payload."""
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any, Final
 
 from jsonschema.exceptions import best_match
 
 from om_bridge import schemas
+from om_bridge.bridge import jsonbody
 
 from . import messages
 
@@ -31,11 +31,11 @@ def parse(raw: bytes, schema: str, limit: int = MAX_BODY_BYTES) -> Any:
     if len(raw) > limit:
         raise PayloadError(413, "too_large", messages.TOO_LARGE.format(limit=limit))
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(
-            400, "invalid_json", messages.BAD_JSON.format(error=_short(exc))
-        ) from None
+        data = jsonbody.loads(raw)
+        if jsonbody.may_hold_surrogates(raw):
+            data = jsonbody.scrub(data)
+    except jsonbody.BodyError as exc:
+        raise PayloadError(400, "invalid_json", messages.BAD_JSON.format(error=exc)) from None
     error = best_match(schemas.validator(schema).iter_errors(data))
     if error is not None:
         path = "$" + "".join(
@@ -48,11 +48,6 @@ def parse(raw: bytes, schema: str, limit: int = MAX_BODY_BYTES) -> Any:
             path=path,
         )
     return data
-
-
-def _short(exc: Exception) -> str:
-    # json's messages name line/column only; never the document itself.
-    return str(exc).split(":")[0] if isinstance(exc, UnicodeDecodeError) else str(exc)
 
 
 def _message(error: Any) -> str:

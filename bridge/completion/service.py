@@ -50,7 +50,12 @@ class CompletionService:
     ) -> None:
         self.ctx = ctx
         self.settings = CompletionSettings.from_flags(ctx.flags)
-        self.listener_settings = listener_settings or ListenerSettings()
+        reconcile = getattr(getattr(ctx.config, "bridge", None), "reconcile_seconds", None)
+        self.listener_settings = listener_settings or (
+            ListenerSettings(reconcile_interval=float(reconcile))
+            if reconcile
+            else ListenerSettings()
+        )
         self.dispatcher = CompletionDispatcher(
             ctx.store,
             self._end,
@@ -60,6 +65,8 @@ class CompletionService:
             find_by_customer=self._find_by_customer,
             clock=ctx.clock,
             on_pending=self._on_pending,
+            on_agent_change=self._on_agent_change,
+            on_transfer=self._on_transfer,
         )
         self.sweeper = PendingEndSweeper(
             ctx.store,
@@ -82,9 +89,16 @@ class CompletionService:
         """The configured providers by id."""
         return self.ctx.config.providers
 
-    def dispatch(self, event: CompletionEvent, providers: Iterable[str] | None = None) -> Decision:
-        """Hand one event to the dispatcher (every edge calls this)."""
-        decision = self.dispatcher.dispatch(event, providers)
+    def dispatch(
+        self,
+        event: CompletionEvent,
+        providers: Iterable[str] | None = None,
+        *,
+        check_only: bool = False,
+    ) -> Decision:
+        """Hand one event to the dispatcher (every edge calls this); `check_only` for a request
+        whose sender is not authenticated (ends only after Genesys confirms)."""
+        decision = self.dispatcher.dispatch(event, providers, check_only=check_only)
         self._decisions.labels(event.source, decision.action).inc()
         return decision
 
@@ -92,7 +106,7 @@ class CompletionService:
         """The EventBridge route's answer (Flask response, status)."""
         return eventbridge.handle(self, authorization, raw)
 
-    def handle_data_action(self, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict]:
+    def handle_data_action(self, headers: dataaction.HeaderLookup, raw: bytes) -> tuple[int, dict]:
         """A data-action end request on /handover/genesysCloudOM: (status, JSON body)."""
         return dataaction.handle(self, headers, raw)
 
@@ -107,6 +121,19 @@ class CompletionService:
         except TopicBudgetExceeded as exc:
             # The handover itself goes on; only its end cannot be seen on this OAuth client.
             log.error("%s", exc)
+
+    def conversation_changed(self, handover: Any, old_conversation_id: str | None) -> None:
+        """The handover follows another conversation now: watch it instead of the old one and
+        check it through REST at once (EventBridge and data-action events are matched by the
+        conversation id in the store, which already names the new one)."""
+        listener = self._listener_for(handover.provider_id)
+        if listener is None:
+            return
+        if old_conversation_id:
+            listener.untrack(old_conversation_id)
+        self.track(handover)
+        if handover.conversation_id:
+            listener.check_now([handover.conversation_id])
 
     def untrack(self, handover: Any) -> None:
         """The handover ended: stop watching its conversation."""
@@ -186,6 +213,20 @@ class CompletionService:
         provider = self.ctx.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
 
+    def _on_agent_change(self, ident: str, early: bool = False) -> None:
+        # `ident` is a handover id, or (early) the conversation id of an agent leg no handover
+        # knows yet.
+        engine = getattr(self.ctx, "engine", None)
+        if engine is None:
+            return
+        if early:
+            engine.agent_started_early(ident)
+        else:
+            engine.agent_changed(ident)
+
+    def _on_transfer(self, handover_id: str) -> None:
+        self.ctx.engine.handover_transferred(handover_id)
+
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)
 
@@ -194,7 +235,8 @@ class CompletionService:
         return client.get_message_conversation(handover.conversation_id)
 
     def _find_by_customer(self, customer_id: str, allowed: set[str] | None) -> Any:
-        """The open handover of a customer (Cognigy's data-action body names only the user id).
+        """The open handover of a customer (Cognigy's data-action body names only the customer
+        address, which it calls `userId`: the per-handover customer id).
         Looked up by (integration id, customer id) where the integration id is known to the
         provider's client cache or to an open handover; no scan of all handovers."""
         for pid, provider in self.ctx.config.providers.items():
@@ -202,7 +244,7 @@ class CompletionService:
                 continue
             for integration_id in self._integration_ids(pid, provider):
                 handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
-                if handover is not None:
+                if handover is not None and handover.provider_id == pid:
                     return handover
         return None
 

@@ -92,7 +92,7 @@ class PendingEndSweeper:
 
     def run_due(self) -> list[Decision]:
         """Handle every pending end that is due now; returns what was decided."""
-        decisions = []
+        decisions: list[Decision] = []
         while True:
             now = self.clock()
             with self._cond:
@@ -119,6 +119,9 @@ class PendingEndSweeper:
         pending = (handover.data or {}).get("completion", {})
         kind = pending.get("pending_kind", "user.end")
         timeout_ms = int(self.dispatcher.grace_seconds * 1000)
+        confirm_only = bool(pending.get("confirm_only"))
+        if confirm_only and not handover.conversation_id:
+            return self._not_confirmed(handover_id, "no conversation id to check")
         if not handover.conversation_id:
             return self.dispatcher.end(
                 handover, messages.SWEEP_END.format(timeout_ms=timeout_ms, kind=kind)
@@ -138,6 +141,8 @@ class PendingEndSweeper:
                 self.schedule(handover_id, now + self.retry_seconds)
                 return None
             self._failures.pop(handover_id, None)
+            if confirm_only:
+                return self._not_confirmed(handover_id, type(exc).__name__)
             return self.dispatcher.end(
                 handover,
                 messages.SWEEP_END_UNVERIFIED.format(
@@ -145,6 +150,8 @@ class PendingEndSweeper:
                 ),
             )
         self._failures.pop(handover_id, None)
+        if confirm_only and verdict != ENDED:
+            return self._not_confirmed(handover_id, verdict)
         if verdict in (AGENT, QUEUED):
             log.info(messages.LOG_SWEEP_CANCEL, handover_id, verdict)
             self.dispatcher.cancel_pending(handover_id)
@@ -155,6 +162,11 @@ class PendingEndSweeper:
             else messages.SWEEP_END.format(timeout_ms=timeout_ms, kind=kind)
         )
         return self.dispatcher.end(handover, reason)
+
+    def _not_confirmed(self, handover_id: str, verdict: str) -> Decision:
+        log.warning(messages.LOG_CHECK_DROPPED, handover_id, verdict)
+        self.dispatcher.cancel_pending(handover_id)
+        return Decision("cancel", messages.SWEEP_NOT_CONFIRMED.format(verdict=verdict), handover_id)
 
     # --- thread ----------------------------------------------------------------------------
     def start(self) -> None:

@@ -67,7 +67,16 @@ def config_data(config: Config, reveal_secrets: bool = False) -> dict[str, Any]:
             }
         providers.append(entry)
     endpoints = [dataclasses.asdict(e) for e in config.endpoints.values()]
-    return _drop_none({"bridge": bridge, "endpoints": endpoints, "providers": providers})
+    data: dict[str, Any] = {"bridge": bridge, "endpoints": endpoints, "providers": providers}
+    if config.cognigy_endpoints:
+        data["cognigy_endpoints"] = [
+            {
+                **{f.name: getattr(c, f.name) for f in dataclasses.fields(c)},
+                "api_key": _secret(c.api_key, reveal_secrets),
+            }
+            for c in config.cognigy_endpoints.values()
+        ]
+    return _drop_none(data)
 
 
 def dump_config(config: Config, reveal_secrets: bool = False) -> str:

@@ -6,13 +6,14 @@ import copy
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.errors import ConfigError
 from om_bridge.bridge.config.model import (
     BRIDGE_DEFAULTS,
     BridgeSettings,
+    CognigyEndpoint,
     Config,
     DataActionAuth,
     Endpoint,
@@ -23,6 +24,7 @@ from om_bridge.bridge.config.schema import key_path, schema_errors
 from om_bridge.bridge.config.secret import ENV_PREFIX, Secret
 
 DEFAULT_CONFIG_PATH = "om-bridge.toml"
+EVENTBRIDGE_KEY_FLAG = "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY"
 # Environment variables that override `[bridge]` keys.
 ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_PUBLIC_URL": "public_url",
@@ -32,7 +34,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_COGNIGY_VERSION": "cognigy_version",
 }
 # List entries in overrides are matched to the file's entries by these keys, then merged.
-_LIST_KEYS = {"endpoints": "url_token", "providers": "id"}
+_LIST_KEYS = {"endpoints": "url_token", "providers": "id", "cognigy_endpoints": "url_token"}
 
 
 def load_config(
@@ -106,18 +108,18 @@ def parse_config(
 ) -> Config:
     """Validate configuration data (the TOML shape) and build the typed `Config`."""
     environ = os.environ if environ is None else environ
-    data = copy.deepcopy(dict(data))
-    bridge = data.get("bridge")
+    own = copy.deepcopy(dict(data))  # changed below, never the caller's
+    bridge = own.get("bridge")
     if isinstance(bridge, dict) and isinstance(bridge.get("log_level"), str):
         bridge["log_level"] = bridge["log_level"].upper()
-    _drop_blank_choices(data)
-    errors = schema_errors(data)
+    _drop_blank_choices(own)
+    errors = schema_errors(own)
     if errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(errors)), errors
         )
     builder = _Builder(environ)
-    config = builder.build(data, source)
+    config = builder.build(own, source)
     if builder.errors:
         raise ConfigError(
             messages.INVALID_CONFIG.format(source=source, errors="; ".join(builder.errors)),
@@ -132,6 +134,7 @@ def _drop_blank_choices(data: dict[str, Any]) -> None:
     for key, blankable in (
         ("providers", ("host", "base_url")),
         ("endpoints", ("handover_provider",)),
+        ("cognigy_endpoints", ("handover_provider",)),
     ):
         entries = data.get(key)
         for entry in entries if isinstance(entries, list) else []:
@@ -148,6 +151,10 @@ class _Builder:
         self.environ = environ
         self.errors: list[str] = []
 
+    @overload
+    def secret(self, value: str, *path: Any) -> Secret: ...
+    @overload
+    def secret(self, value: str | None, *path: Any) -> Secret | None: ...
     def secret(self, value: str | None, *path: Any) -> Secret | None:
         if value is None:
             return None
@@ -164,6 +171,14 @@ class _Builder:
         else:
             return Secret(self.environ[var], source=ENV_PREFIX + var)
         return Secret("", source=ENV_PREFIX + var)
+
+    def plain(self, value: str, *path: Any) -> str:
+        """A credential that is not secret in itself (a client id, a user name), given
+        literally or as "env:NAME"."""
+        if not value.startswith(ENV_PREFIX):
+            return value
+        secret = self.secret(value, *path)
+        return secret.reveal() if secret is not None else ""
 
     def build(self, data: dict[str, Any], source: str) -> Config:
         given = dict(data.get("bridge", {}))
@@ -191,8 +206,69 @@ class _Builder:
                     f"endpoints[{i}].handover_provider: "
                     + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
                 )
-            endpoints[token] = Endpoint(**e)
-        return Config(bridge=bridge, endpoints=endpoints, providers=providers, source=source)
+            endpoints[token] = self.endpoint(i, e)
+        features = self.features(data.get("features", {}))
+        cognigy = self.cognigy_endpoints(data, endpoints, providers)
+        return Config(
+            bridge=bridge,
+            endpoints=endpoints,
+            providers=providers,
+            source=source,
+            features=features,
+            cognigy_endpoints=cognigy,
+        )
+
+    def features(self, table: Mapping[str, Any]) -> dict[str, str | Secret]:
+        """The `[features]` table as the strings the environment would carry (booleans as
+        "true"/"false", arrays as comma lists, numbers as digits); the API key as a `Secret`."""
+        out: dict[str, str | Secret] = {}
+        for name, value in table.items():
+            if name == EVENTBRIDGE_KEY_FLAG:
+                secret = self.secret(value, "features", name)
+                if secret is not None:
+                    out[name] = secret
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            elif isinstance(value, list):
+                out[name] = ",".join(str(v) for v in value)
+            else:
+                out[name] = str(value)
+        return out
+
+    def endpoint(self, i: int, e: dict[str, Any]) -> Endpoint:
+        base = e.get("copilot_base_url", "")
+        if base and "://" not in base:
+            # Cognigy's template builds https://${AgentCopilotBaseUrl}/... (seed, "Agent
+            # Copilot Workspace"): a bare host is accepted and gets https:// here.
+            e = {**e, "copilot_base_url": "https://" + base}
+        return Endpoint(**e)
+
+    def cognigy_endpoints(
+        self,
+        data: dict[str, Any],
+        endpoints: Mapping[str, Endpoint],
+        providers: Mapping[str, Provider],
+    ) -> dict[str, CognigyEndpoint]:
+        out: dict[str, CognigyEndpoint] = {}
+        for i, e in enumerate(data.get("cognigy_endpoints", [])):
+            where = f"cognigy_endpoints[{i}]"
+            token, provider = e["url_token"], e.get("handover_provider")
+            if token in out or token in endpoints:
+                self.errors.append(
+                    f"{where}.url_token: " + messages.DUPLICATE_TOKEN.format(token=token)
+                )
+                continue
+            if provider is not None and provider not in providers:
+                self.errors.append(
+                    f"{where}.handover_provider: "
+                    + messages.UNKNOWN_PROVIDER.format(token=token, provider=provider)
+                )
+            fields = dict(e)
+            fields["api_key"] = self.secret(e.get("api_key"), "cognigy_endpoints", i, "api_key")
+            for key in ("api_base_url", "endpoint_base_url"):
+                fields[key] = str(e.get(key) or "").rstrip("/")
+            out[token] = CognigyEndpoint(**fields)
+        return out
 
     def provider(self, i: int, p: dict[str, Any], cognigy_version: str) -> Provider:
         at = ("providers", i)
@@ -201,22 +277,26 @@ class _Builder:
             a = p["data_action_auth"]
             auth = DataActionAuth(
                 type=a["type"],
-                username=a.get("username"),
+                username=(
+                    self.plain(a["username"], *at, "data_action_auth", "username")
+                    if a.get("username")
+                    else None
+                ),
                 password=self.secret(a.get("password"), *at, "data_action_auth", "password"),
-                name=a.get("name"),
+                name=(
+                    self.plain(a["name"], *at, "data_action_auth", "name")
+                    if a.get("name")
+                    else None
+                ),
                 value=self.secret(a.get("value"), *at, "data_action_auth", "value"),
             )
         mode = p.get("completion") or default_completion(cognigy_version)
-        if mode == "webhook" and auth is None:
-            self.errors.append(
-                f"{key_path([*at, 'data_action_auth'])}: {messages.WEBHOOK_NEEDS_AUTH}"
-            )
         return Provider(
             id=p["id"],
             type=p["type"],
             deployment_name=p["deployment_name"],
             queue_id=p["queue_id"],
-            client_id=p["client_id"],
+            client_id=self.plain(p["client_id"], *at, "client_id"),
             webhook_secret=self.secret(p["webhook_secret"], *at, "webhook_secret"),
             client_secret=self.secret(p["client_secret"], *at, "client_secret"),
             completion_mode=mode,

@@ -20,8 +20,11 @@ BRIDGE_DEFAULTS: Final = MappingProxyType(
         "environment": "production",
         "cognigy_version": "4.100",
         "log_level": "INFO",
+        "log_format": "text",
     }
 )
+# A webhook secret shorter than this is refused at start-up (README, "1. Create a Platform").
+MIN_WEBHOOK_SECRET_LENGTH: Final = 16
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
 # through the Notifications API (Cognigy's guide, "Prerequisites" in docs/genesys-setup.md).
 EVENTBRIDGE_SINCE: Final = (4, 100)
@@ -46,7 +49,23 @@ class BridgeSettings:
     environment: str
     cognigy_version: str
     log_level: str
+    log_format: str = "text"
     extension_api_key: Secret | None = None
+    # Reliability bounds (README "Reliability"): how long a queue item outlives a killed
+    # holder; how long a message sent to Genesys may still land;
+    # how often tracked conversations are checked through REST in notifications mode.
+    lease_seconds: float = 10.0
+    in_flight_seconds: float = 60.0
+    reconcile_seconds: float = 20.0
+    # Genesys webhooks of one customer arriving within this window are handled in channel.time
+    # order (a delivery waits until its channel.time is this old, never longer); 0 turns it off.
+    webhook_reorder_window_ms: int = 300
+    # Retention: what the store keeps (a sweeper on SQLite, TTLs on Redis).
+    session_retention_hours: float = 168.0  # idle sessions, with their outputs
+    ended_handover_retention_hours: float = 168.0  # ended handovers
+    sweep_interval_seconds: float = 300.0
+    # Per-session input rate limit on POST /endpoint/<urlToken> (429 with Retry-After); 0: off.
+    input_rate_per_minute: int = 60
 
     @property
     def webhook_url(self) -> str:
@@ -64,6 +83,30 @@ class Endpoint:
     handover_provider: str | None = None
     callback_url: str = ""
     copilot_base_url: str = ""
+
+
+@dataclass(frozen=True)
+class CognigyEndpoint:
+    """One `[[cognigy_endpoints]]` entry: a Cognigy endpoint whose flow runs in Cognigy (the
+    extension's Handover node starts handovers) and the way back into it (Inject and Notify).
+
+    Either `api_base_url` + `api_key` (Cognigy's API: `POST <api>/new/v2.0/endpoint/inject|notify`
+    with `X-API-Key`) or `endpoint_base_url` (the endpoint's own Inject/Notify Transformer URLs
+    `<endpoint_base_url>/inject|notify/<url_token>`); docs/reference/cognigy-model.md §4.5.
+    """
+
+    url_token: str
+    organisation: str
+    handover_provider: str | None = None
+    api_base_url: str = ""
+    api_key: Secret | None = None
+    endpoint_base_url: str = ""
+    copilot_base_url: str = ""
+
+    @property
+    def uses_transformers(self) -> bool:
+        """True when calls go to the endpoint's transformer URLs instead of Cognigy's API."""
+        return not self.api_base_url
 
 
 @dataclass(frozen=True)
@@ -105,6 +148,10 @@ class Config:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     providers: Mapping[str, Provider] = field(default_factory=dict)
     source: str = "defaults"  # where it came from, for messages
+    # The `[features]` table: Cognigy's flag names → their values as flag strings (the API key
+    # as a `Secret`); the environment overrides each one (`Flags.from_config`).
+    features: Mapping[str, str | Secret] = field(default_factory=dict)
+    cognigy_endpoints: Mapping[str, CognigyEndpoint] = field(default_factory=dict)
 
     def endpoint(self, url_token: str) -> Endpoint:
         """The endpoint with this url_token; UnknownName if there is none."""

@@ -45,16 +45,20 @@ def key_path(parts: Iterable[Any]) -> str:
 
 def _describe(error: ValidationError) -> tuple[list[Any], str]:
     path = list(error.absolute_path)
-    custom = error.schema.get("x-error") if isinstance(error.schema, dict) else None
-    v, value = error.validator, error.validator_value
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("x-error")
+    v = error.validator
+    # Errors from iter_errors carry the keyword's value and the instance (Unset only by hand).
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if v == "required":
         # jsonschema reports each missing property as its own error; the name is in the message.
         match = _REQUIRED.match(error.message)
         missing = [ast.literal_eval(match.group(1))] if match else []
         return path + missing, messages.REQUIRED
     if v == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(k for k in error.instance if k not in allowed)
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in allowed)
         return path + extra[:1], messages.UNKNOWN_KEY
     if custom:
         return path, custom

@@ -7,7 +7,7 @@ import queue
 import random
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import requests
 
@@ -80,7 +80,7 @@ class CallbackDelivery:
             item = self._queue.get()
             if item is _STOP:
                 return
-            url, key, output = item  # type: ignore[misc]
+            url, key, output = cast("tuple[str, SessionKey, dict]", item)  # as submit() queues it
             self._deliver(url, key, output)
 
     def _deliver(self, url: str, key: SessionKey, output: dict) -> None:

@@ -8,13 +8,24 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
+from om_bridge.bridge.store.base import OUTPUTS_KEPT
+from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
     from om_bridge.bridge.ops import Metrics
     from om_bridge.bridge.store import SessionKey, Store
 
-SOURCES = ("bot", "agent", "system")
+SOURCES = ("bot", "agent", "system", "user")
+
+
+def is_transcript_only(output: dict) -> bool:
+    """A record kept only so the conversation can be shown again (the user's own input, and the
+    bot's direct reply to it, which the input's HTTP answer already carried): left out of the
+    outputs API unless `history=true`, and never POSTed to a callback URL."""
+    return output.get("source") == "user" or bool(output.get("reply"))
+
+
 # Emits of one session are serialised (by a lock picked from the session's hash) so the callback
 # URL receives outputs in seq order even when the outbox, a webhook and an end request emit for
 # the same session at once; other sessions rarely share a stripe.
@@ -28,6 +39,23 @@ def iso_now(clock: Callable[[], float]) -> str:
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
     )
+
+
+def missed(after: int, outputs: list[dict]) -> dict | None:
+    """The gap marker when outputs after `after` were cut before the reader asked (seqs of a
+    session are consecutive, and a session keeps its last `OUTPUTS_KEPT`): `{from, to, count,
+    reason}` naming the seqs the reader will never get, else None."""
+    if not outputs:
+        return None
+    first = int(outputs[0]["seq"])
+    if first <= after + 1:
+        return None
+    return {
+        "from": after + 1,
+        "to": first - 1,
+        "count": first - 1 - after,
+        "reason": f"outputs_cut: a session keeps its last {OUTPUTS_KEPT} outputs",
+    }
 
 
 class OutputHub:
@@ -49,6 +77,9 @@ class OutputHub:
         metrics.gauge(
             "output_waiters", "Long-polls and SSE streams of this process waiting for an output"
         ).set_function(store.waiting_outputs)
+        # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
+        # Cognigy (Inject/Notify); set by the handover engine.
+        self.forward: Callable[[SessionKey, dict], bool] | None = None
 
     @property
     def closed(self) -> bool:
@@ -72,9 +103,12 @@ class OutputHub:
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
+            if self.forward is not None:
+                # First, so the Cognigy call is the write that retires a webhook being handled.
+                self.forward(session_key, record)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
-            if url:
+            if url and not is_transcript_only(record):
                 self._callback.submit(url, session_key, record)
         self._emitted.labels(source).inc()
         return seq
@@ -94,7 +128,12 @@ class OutputHub:
         soon as `cancelled()` is true after a `wake` (the client went away)."""
         if self.closed:
             return []
-        return self._store.wait_outputs(session_key, after, timeout, cancelled)
+        try:
+            return self._store.wait_outputs(session_key, after, timeout, cancelled)
+        except StoreError:
+            if self.closed:  # shutting down: the store closed under this wait (Ctrl-C, SIGTERM)
+                return []
+            raise
 
     def wake(self, session_key: SessionKey) -> None:
         """Wake this process's waiters of a session."""

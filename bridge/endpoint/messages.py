@@ -7,11 +7,24 @@ BODY_NOT_JSON = "the request body is not valid JSON: {error}"
 BODY_TOO_LARGE = "the request body is {size} bytes; the limit is {limit} bytes"
 NEED_TEXT_OR_DATA = 'at least one of "text" (a string) or "data" (an object) is required'
 SCHEMA_ERROR = "{path}: {message}"
+RATE_LIMITED = (
+    "this session sent more than {limit} inputs per minute (input_rate_per_minute); "
+    "retry in {wait} s"
+)
+LONE_SURROGATE = (
+    "{path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), "
+    "which is not Unicode text"
+)
 MISSING_USER_ID = "the userId query parameter (or body field) is required"
 BAD_INTEGER = '{name} must be a non-negative integer, got "{value}"'
 BAD_NUMBER = '{name} must be a non-negative number of seconds, got "{value}"'
 METHOD_NOT_ALLOWED = "{method} is not allowed here"
 NOT_FOUND = "no such route: {path}"
+UPLOAD_TYPE = 'files of type "{mime}" cannot be sent; allowed types: {allowed}'
+UPLOAD_TOO_LARGE = "the file is {size} bytes; the limit is {limit} bytes"
+UPLOAD_EMPTY = "the file is empty"
+UPLOAD_NOT_FOUND = "no such file (it may have expired)"
+BAD_BOOLEAN = '{name} must be true or false, got "{value}"'
 UNKNOWN_WEBCHAT_TOKEN = 'No endpoint with URL token "{token}" is configured.'
 NO_ENDPOINT_CONFIGURED = (
     "No endpoint is configured: add an [[endpoints]] table to the configuration."

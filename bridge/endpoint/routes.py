@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.coop import disconnect_watch
 from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
+from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
 from om_bridge.bridge.store import SessionKey
@@ -20,6 +25,7 @@ if TYPE_CHECKING:
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
+RATE_LIMIT_EXTENSION = "om-bridge-input-rate"
 MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
@@ -47,13 +53,16 @@ def _unknown(url_token: str) -> tuple[Response, int]:
 def _user_id() -> str | None:
     """userId from the query string or a JSON body (sendBeacon posts the body as text/plain)."""
     user_id = request.args.get("userId")
-    if not user_id:
+    # Only a JSON (or sendBeacon's text/plain) body can carry it; an upload's body is the file.
+    if not user_id and request.mimetype in ("application/json", "text/plain", ""):
         try:
-            body = json.loads(request.get_data(cache=True) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            body = None
+            body = jsonbody.loads(request.get_data(cache=True) or b"null")
+        except jsonbody.BodyError as exc:
+            raise InputError(messages.BODY_NOT_JSON.format(error=exc)) from None
         if isinstance(body, dict) and isinstance(body.get("userId"), str):
             user_id = body["userId"]
+    if user_id and jsonbody.has_lone_surrogate(user_id):
+        raise InputError(messages.LONE_SURROGATE.format(path="userId"), path="userId")
     return user_id or None
 
 
@@ -67,14 +76,23 @@ def _seq_value(name: str, raw: str) -> int:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return default
     return _seq_value(name, raw)
 
 
+def _history_arg() -> bool:
+    raw = (request.args.get("history") or "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InputError(
+            messages.BAD_BOOLEAN.format(name="history", value=raw[:40]), path="history"
+        )
+    return raw in ("true", "1")
+
+
 def _wait_arg() -> float:
     raw = request.args.get("wait")
-    if raw in (None, ""):
+    if not raw:  # absent or empty
         return 0.0
     try:
         value = float(raw)
@@ -86,13 +104,13 @@ def _wait_arg() -> float:
 
 
 @bp.errorhandler(InputError)
-def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+def _input_error(exc: InputError) -> ResponseReturnValue:
     code = "body_too_large" if exc.status == 413 else "invalid_input"
     return error(exc.status, code, str(exc), exc.path)
 
 
 @bp.post("/<url_token>")
-def post_input(url_token: str):  # type: ignore[no-untyped-def]
+def post_input(url_token: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     # Refuse an announced oversized body before reading it.
@@ -101,9 +119,33 @@ def post_input(url_token: str):  # type: ignore[no-untyped-def]
             messages.BODY_TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES), 413
         )
     body = parse_input(request.get_data())
-    reply = _ctx().engine.handle_input(
-        url_token, body["userId"], body["sessionId"], body.get("text"), body.get("data")
+    limiter: InputRateLimiter = current_app.extensions[RATE_LIMIT_EXTENSION]
+    wait = limiter.take(SessionKey(url_token, body["userId"], body["sessionId"]).as_str())
+    if wait is not None:
+        resp, status = error(
+            429,
+            "rate_limited",
+            messages.RATE_LIMITED.format(limit=limiter.per_minute, wait=wait),
+        )
+        resp.headers["Retry-After"] = str(wait)
+        return resp, status
+    ctx = _ctx()
+    reply = ctx.engine.handle_input(
+        url_token,
+        body["userId"],
+        body["sessionId"],
+        body.get("text"),
+        body.get("data"),
+        profile=body.get("profile"),
     )
+    # Kept for the conversation's history (outputs API with history=true): the input, then the
+    # bot's direct replies. Stored once the input was handled, so a refused input leaves none.
+    key = SessionKey(url_token, body["userId"], body["sessionId"])
+    ctx.outputs.emit(key, {"source": "user", "text": body.get("text"), "data": body.get("data")})
+    for out in reply.get("outputStack") or []:
+        ctx.outputs.emit(
+            key, {"source": "bot", "text": out.get("text"), "data": out.get("data"), "reply": True}
+        )
     return jsonify(reply)
 
 
@@ -115,42 +157,63 @@ def _session_key(url_token: str, session_id: str) -> SessionKey:
 
 
 @bp.get("/<url_token>/sessions/<session_id>/outputs")
-def long_poll(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
-    after, wait = _int_arg("after", 0), _wait_arg()
+    after, wait, history = _int_arg("after", 0), _wait_arg(), _history_arg()
     hub = _ctx().outputs
-    outputs = hub.after(key, after)
-    if not outputs and wait > 0:
-        # A client that closes its connection releases its wait at once (under serve's gevent
-        # worker), instead of holding it until the wait ends.
-        gone = threading.Event()
+    deadline = time.monotonic() + wait
+    cursor, outputs = after, []
+    gap = None
+    # A client that closes its connection releases its wait at once (under serve's gevent
+    # worker), instead of holding it until the wait ends.
+    gone = threading.Event()
+    stop_watching: Callable[[], None] | None = None
 
-        def disconnected() -> None:
-            gone.set()
-            hub.wake(key)
+    def disconnected() -> None:
+        gone.set()
+        hub.wake(key)
 
-        stop_watching = disconnect_watch(request.environ, disconnected)
-        try:
-            outputs = hub.wait(key, after, wait, gone.is_set)
-        finally:
+    try:
+        while True:
+            batch = hub.after(key, cursor)
+            if not batch:
+                remaining = deadline - time.monotonic()
+                if remaining > 0 and not gone.is_set():
+                    if stop_watching is None:
+                        stop_watching = disconnect_watch(request.environ, disconnected)
+                    batch = hub.wait(key, cursor, remaining, gone.is_set)
+                if not batch:
+                    break
+            if gap is None:
+                gap = missed(cursor, batch)
+            cursor = batch[-1]["seq"]
+            outputs = [o for o in batch if history or not is_transcript_only(o)]
+            if outputs:
+                break
+    finally:
+        if stop_watching is not None:
             stop_watching()
-    next_seq = outputs[-1]["seq"] if outputs else after
-    return jsonify({"outputs": outputs, "next": next_seq})
+    body: dict = {"outputs": outputs, "next": cursor}
+    if gap is not None:
+        body["gap"] = gap
+    return jsonify(body)
 
 
 @bp.get("/<url_token>/sessions/<session_id>/events")
-def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def sse(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     key = _session_key(url_token, session_id)
     last = request.headers.get("Last-Event-ID", "").strip()
     after = _seq_value("Last-Event-ID", last) if last else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
+    history = _history_arg()
     # Each open stream holds one greenlet under serve's gevent worker (a thread under --dev).
     resp = Response(
-        event_stream(_ctx().outputs, key, after, keepalive), mimetype="text/event-stream"
+        event_stream(_ctx().outputs, key, after, keepalive, history),
+        mimetype="text/event-stream",
     )
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
@@ -158,7 +221,7 @@ def sse(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/connect")
-def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def connect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_connected(_session_key(url_token, session_id))
@@ -166,15 +229,26 @@ def connect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<url_token>/sessions/<session_id>/disconnect")
-def disconnect(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def disconnect(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_disconnected(_session_key(url_token, session_id))
     return "", 204
 
 
+@bp.post("/<url_token>/sessions/<session_id>/end")
+def end(url_token: str, session_id: str) -> ResponseReturnValue:
+    """The user leaves this conversation for good (the webchat's "New conversation"): the agent
+    is told "User left the conversation" (when enabled), the Genesys conversation is
+    disconnected, and the handover ends as `cancelled`."""
+    if not _known(url_token):
+        return _unknown(url_token)
+    _ctx().engine.user_ended(_session_key(url_token, session_id))
+    return "", 204
+
+
 @bp.post("/<url_token>/sessions/<session_id>/typing")
-def typing(url_token: str, session_id: str):  # type: ignore[no-untyped-def]
+def typing(url_token: str, session_id: str) -> ResponseReturnValue:
     if not _known(url_token):
         return _unknown(url_token)
     _ctx().engine.user_typing(_session_key(url_token, session_id))

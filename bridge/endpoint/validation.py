@@ -6,8 +6,9 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
 
 MAX_BODY_BYTES = 64 * 1024
@@ -35,9 +36,11 @@ def parse_input(raw: bytes) -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise InputError(messages.BODY_TOO_LARGE.format(size=len(raw), limit=MAX_BODY_BYTES), 413)
     try:
-        body = json.loads(raw.decode("utf-8") if raw else "")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = jsonbody.loads(raw)
+    except jsonbody.BodyError as exc:
         raise InputError(messages.BODY_NOT_JSON.format(error=exc)) from None
+    if jsonbody.may_hold_surrogates(raw):
+        body = _without_surrogates(body)
     validator = _validator()
     if validator.is_valid(body):  # the common case: no error collection and sorting
         return body
@@ -55,7 +58,20 @@ def parse_input(raw: bytes) -> dict:
     return body
 
 
-def _path(err) -> str:  # type: ignore[no-untyped-def]
+IDENTIFIERS = ("userId", "sessionId")
+
+
+def _without_surrogates(body: object) -> object:
+    # An identifier with a lone surrogate is refused (it names no session); in text and data the
+    # surrogate becomes U+FFFD, so the rest of what the user sent is kept.
+    cleaned, paths = jsonbody.lone_surrogates(body)
+    for path in paths:
+        if len(path) == 1 and path[0] in IDENTIFIERS:
+            raise InputError(messages.LONE_SURROGATE.format(path=path[0]), path=path[0])
+    return cleaned
+
+
+def _path(err: ValidationError) -> str:
     if not err.path:
         # A missing required field is reported on the parent; name the field itself.
         if err.validator == "required" and "'" in err.message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge.endpoint import messages
 
@@ -12,7 +13,7 @@ DEFAULT_TOKEN = "demo"
 
 
 @bp.get("/")
-def page():  # type: ignore[no-untyped-def]
+def page() -> ResponseReturnValue:
     endpoints = current_app.extensions["om-bridge"].config.endpoints
     token = request.args.get("token")
     if token is None:

@@ -2,7 +2,7 @@
 
 from om_bridge.extension.api import HandoverRequest, Output
 
-from .chart import Chart, ChartError, ChartNode, load_chart, template_names
+from .chart import Chart, ChartError, ChartNode, config_problems, load_chart, template_names
 from .runtime import FlowRuntime
 from .script import ScriptError
 from .state import FlowError, FlowInput, FlowResult, SessionState
@@ -19,6 +19,7 @@ __all__ = [
     "Output",
     "ScriptError",
     "SessionState",
+    "config_problems",
     "load_chart",
     "template_names",
 ]

@@ -14,9 +14,15 @@ from . import script
 class RuntimeApi:
     """Records what one node did; the runtime reads the effects after the node function returns."""
 
-    def __init__(self, scope: dict[str, Any], node_counts: dict[str, int]) -> None:
+    def __init__(
+        self,
+        scope: dict[str, Any],
+        node_counts: dict[str, int],
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.scope = scope  # {"input": ..., "context": ..., "profile": ...}, shared across the run
         self.node_counts = node_counts
+        self._transcript = transcript if transcript is not None else []
         self.outputs: list[Output] = []
         self.next_node: str | None = None
         self.wait_node: str | None = None
@@ -24,11 +30,23 @@ class RuntimeApi:
         self.handover_request: HandoverRequest | None = None
 
     def say(
-        self, text: str | None, data: dict | None = None, *, destination: str = "userAndAgent"
+        self,
+        text: str | None,
+        data: dict | None = None,
+        *,
+        destination: str = "userAndAgent",
+        prevent_transcript: bool = False,
     ) -> None:
         if destination not in DESTINATIONS:
             raise NodeError(f"Handover Output Destination must be one of {list(DESTINATIONS)}")
-        self.outputs.append(Output(text=text, data=data, destination=destination))
+        self.outputs.append(
+            Output(
+                text=text,
+                data=data,
+                destination=destination,
+                prevent_transcript=prevent_transcript,
+            )
+        )
 
     def set_next_node(self, node_id: str) -> None:
         self.next_node = node_id
@@ -57,12 +75,23 @@ class RuntimeApi:
         else:
             target[last] = value
 
+    def update_profile(self, key: str, value: Any) -> None:
+        """Cognigy's `api.updateProfile(key, value)`: one key of the contact profile."""
+        self.scope["profile"][key] = value
+
     def handover(self, request: HandoverRequest) -> None:
         self.handover_request = request
 
     def set_input(self, text: str | None, data: dict | None) -> None:
         self.scope["input"]["text"] = text
         self.scope["input"]["data"] = data if data is not None else {}
+
+    def add_to_input(self, key: str, value: Any) -> None:
+        self.scope["input"][key] = value
+
+    def transcript(self) -> list[dict[str, Any]]:
+        """The session's transcript so far (user inputs and bot outputs, oldest first)."""
+        return [dict(e) for e in self._transcript]
 
     def execution_amount(self, node_id: str) -> int:
         return self.node_counts.get(node_id, 0)

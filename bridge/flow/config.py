@@ -1,6 +1,6 @@
 """Evaluates CognigyScript in a node's config before its function runs, as Cognigy does, driven by
-the descriptor's field types (texts, text lists, Say outputs, JSON and case values; never
-conditions)."""
+the descriptor's field types (texts, text lists, Say outputs with their quick replies and buttons,
+JSON and case values; never conditions)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def evaluate_config(
         elif f.type == "say" and isinstance(value, dict):
             value["text"] = [_deep(t, scope) for t in value.get("text") or []]
             value["data"] = _deep(value.get("data"), scope)
+            if isinstance(value.get("_cognigy"), dict):  # quick replies, buttons
+                value["_cognigy"] = _deep(value["_cognigy"], scope)
         elif f.type == "caseNode" and isinstance(value, dict):
             value["value"] = _deep(value.get("value"), scope)
         elif f.type == "keyValuePairs" and isinstance(value, list):

@@ -14,8 +14,17 @@ def script_unknown_root(expression: str, name: str) -> str:
     )
 
 
+def node_problem(node_id: str, label: str, problem: str) -> str:
+    """`node "Lookup status" (id lookup-1): problem` (the label is the type when empty)."""
+    return f'node "{label}" (id {node_id}): {problem}' if label else f"node {node_id}: {problem}"
+
+
 def node_failed(node_id: str, label: str, problem: str) -> str:
-    return f"node {node_id!r} ({label}): {problem}"
+    return node_problem(node_id, label, problem)
+
+
+def not_supported(chart: str, note: str) -> str:
+    return f"flow {chart!r}: not supported here: {note}"
 
 
 def step_bound(max_steps: int) -> str:

@@ -7,6 +7,7 @@ stops at End, at the bottom of the chart, at a Go To with "wait", or at a Handov
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from om_bridge.extension.api import ChildConfig, Cognigy, NodeError, NodeParams, Output
@@ -18,6 +19,8 @@ from .chart import Chart
 from .config import evaluate_config
 from .script import ScriptError
 from .state import FlowError, FlowInput, FlowResult, SessionState
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -33,6 +36,8 @@ class FlowRuntime:
         for node in chart.nodes.values():  # fail at start-up, not mid-conversation
             if node.type not in NODE_TYPES:
                 raise ValueError(messages.unknown_type(node.type))
+        for note in chart.unsupported:  # once per flow load: the engine caches one runtime a flow
+            log.warning(messages.not_supported(chart.name, note))
 
     def run(self, state: SessionState, flow_input: FlowInput) -> FlowResult:
         """Run the chart for `flow_input`; returns outputs, a handover request if one was made, the
@@ -45,7 +50,7 @@ class FlowRuntime:
                 {"source": "user", "text": flow_input.text, "data": flow_input.data, "time": _now()}
             )
         outputs: list[Output] = []
-        current = state.wait_node or state.entrypoint or self.chart.start
+        current: str | None = state.wait_node or state.entrypoint or self.chart.start
         state.wait_node = None
         handover = None
         steps = 0
@@ -57,6 +62,8 @@ class FlowRuntime:
                 api = self._execute(current, scope, state)
                 for out in api.outputs:
                     outputs.append(out)
+                    if out.prevent_transcript:  # Say "Exclude from Transcript"
+                        continue
                     state.record(
                         {"source": "bot", "text": out.text, "data": out.data, "time": _now()}
                     )
@@ -84,7 +91,7 @@ class FlowRuntime:
         node = self.chart.nodes[node_id]
         if node.is_entry_point:
             state.entrypoint = node_id
-        api = RuntimeApi(scope, state.node_counts)
+        api = RuntimeApi(scope, state.node_counts, state.transcript)
         registered = NODE_TYPES[node.type]
         if node.is_disabled or registered.function is None:
             return api

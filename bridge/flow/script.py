@@ -8,8 +8,9 @@ A small tokenizer and recursive-descent parser build a tree that is evaluated ag
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -288,12 +289,19 @@ def _compare(op: str, a: Any, b: Any) -> bool:
             return to_text(b) in a
         return False
     na, nb = _number(a), _number(b)
-    if na is None or nb is None:
-        if isinstance(a, str) and isinstance(b, str):
-            na, nb = a, b  # type: ignore[assignment]
-        else:
-            return False
-    return {"<": na < nb, "<=": na <= nb, ">": na > nb, ">=": na >= nb}[op]  # type: ignore[operator]
+    if na is not None and nb is not None:
+        return _ORDERINGS[op](na, nb)
+    if isinstance(a, str) and isinstance(b, str):
+        return _ORDERINGS[op](a, b)
+    return False
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _eval(node: tuple, scope: Mapping[str, Any]) -> Any:

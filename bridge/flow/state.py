@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from om_bridge.extension.api import HandoverRequest, Output
 
@@ -14,6 +14,17 @@ from . import messages
 # every input and becomes the first message of a handover, so it must not grow without bound:
 # an old session would otherwise cost more per message and could exceed Genesys' request size.
 TRANSCRIPT_KEPT = 200
+
+
+class SessionAddress(Protocol):
+    """What names a session: the store's `SessionKey` has these."""
+
+    @property
+    def url_token(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
 
 
 @dataclass
@@ -27,6 +38,18 @@ class FlowInput:
     url_token: str
     handover: dict | None = None  # becomes input.handover
     channel: str = "rest"
+
+    @classmethod
+    def event(cls, key: SessionAddress, handover: dict, data: dict | None = None) -> FlowInput:
+        """A handover event for the session `key` (no user text): `input.handover` = `handover`."""
+        return cls(
+            text=None,
+            data=data,
+            user_id=key.user_id,
+            session_id=key.session_id,
+            url_token=key.url_token,
+            handover=handover,
+        )
 
     def to_input(self) -> dict[str, Any]:
         """The CognigyScript `input` object (Cognigy's names: userId, sessionId, URLToken, ...)."""
@@ -58,6 +81,9 @@ class SessionState:
     profile: dict
     transcript: list[dict]
     node_counts: dict[str, int] = field(default_factory=dict)  # executions per node (Say "linear")
+    # What the user and the agent wrote during the open handover ({handover, source, text, data,
+    # time}); moved into `transcript` when the handover ends (docs/flows.md).
+    handover_lines: list[dict] = field(default_factory=list)
 
     @classmethod
     def new(cls) -> SessionState:
@@ -77,6 +103,7 @@ class SessionState:
             "profile": copy.deepcopy(self.profile),
             "transcript": copy.deepcopy(self.transcript),
             "node_counts": dict(self.node_counts),
+            "handover_lines": copy.deepcopy(self.handover_lines),
         }
 
     @classmethod
@@ -88,6 +115,7 @@ class SessionState:
             profile=copy.deepcopy(d.get("profile") or {}),
             transcript=copy.deepcopy(d.get("transcript") or []),
             node_counts=dict(d.get("node_counts") or {}),
+            handover_lines=copy.deepcopy(d.get("handover_lines") or []),
         )
 
 

@@ -92,9 +92,11 @@ class TokenProvider:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            raise GenesysConnectionError(
+            error = GenesysConnectionError(
                 messages.connection_failed(type(exc).__name__), method="POST", path=TOKEN_PATH
-            ) from None
+            )
+            error.maybe_sent = False  # the login call, not the call it was made for
+            raise error from None
         if not response.ok:
             raise error_from_response(response, "POST", TOKEN_PATH)
         try:

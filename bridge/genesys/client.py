@@ -69,6 +69,11 @@ class GenesysClient(NotificationsMixin):
         return f"GenesysClient(api_base={self.hosts.api_base!r})"
 
     @property
+    def timeout(self) -> tuple[float, float]:
+        """The (connect, read) timeout of a call."""
+        return self._transport.timeout
+
+    @property
     def hosts(self) -> Hosts:
         """The API and login bases this client talks to."""
         return self._transport.hosts
@@ -81,6 +86,16 @@ class GenesysClient(NotificationsMixin):
     def token(self) -> str:
         """A valid access token (cached; refreshed ahead of expiry)."""
         return self._transport.tokens.token()
+
+    @property
+    def reachability(self) -> Any:
+        """When Genesys last answered / last failed to (`transport.Reachability`)."""
+        return self._transport.reachability
+
+    def probe(self) -> None:
+        """One light API call (the first page of one Open Messaging integration), for readiness
+        when no other call has shown recently that Genesys answers; raises on failure."""
+        self.request("GET", INTEGRATIONS, params={"pageSize": 1, "pageNumber": 1}, retry=False)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -106,10 +121,14 @@ class GenesysClient(NotificationsMixin):
         params: dict | None = None,
         json_body: Any = None,
         retry: bool = True,
+        timeout: tuple[float, float] | None = None,
     ) -> Any:
-        """Call any API path: parsed JSON (None for an empty body), or a typed error."""
+        """Call any API path: parsed JSON (None for an empty body), or a typed error; `timeout`
+        (connect, read) replaces the client's for this call."""
         return parse_body(
-            self._transport.call(method, path, params=params, json_body=json_body, retry=retry)
+            self._transport.call(
+                method, path, params=params, json_body=json_body, retry=retry, timeout=timeout
+            )
         )
 
     # -- Open Messaging integrations (docs/reference/genesys-open-messaging.md §2) --

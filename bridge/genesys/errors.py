@@ -88,7 +88,10 @@ class ServerError(GenesysError):
 
 
 class GenesysConnectionError(GenesysError):
-    """The request never got an HTTP answer (DNS, refused, reset, timeout)."""
+    """The request never got an HTTP answer (DNS, refused, reset, timeout). `maybe_sent` is
+    False only when no connection was made (so Genesys cannot have received the request)."""
+
+    maybe_sent: bool = True
 
 
 class DeadlineExceededError(GenesysError):

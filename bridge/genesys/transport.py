@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
+from urllib3.exceptions import NewConnectionError
 
 from . import messages
 from .auth import TokenProvider
@@ -68,6 +70,32 @@ def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None
     session.trust_env = False
 
 
+class Reachability:
+    """When Genesys last answered and last failed to answer (connection error, timeout, 5xx):
+    readiness reads it instead of calling Genesys per probe."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.clock = clock
+        self.last_ok: float | None = None
+        self.last_failure: float | None = None
+        self.failure: str | None = None
+
+    def ok(self) -> None:
+        self.last_ok = self.clock()
+
+    def failed(self, what: str) -> None:
+        self.last_failure, self.failure = self.clock(), what
+
+    def record(self, error: GenesysError) -> None:
+        """A call's error: unreachable (connection, timeout, 5xx) or answered (any 4xx)."""
+        status = getattr(error, "status", None)
+        unusable = isinstance(error, AuthenticationError)  # credentials refused: not ready either
+        if unusable or status is None or (isinstance(status, int) and status >= 500):
+            self.failed(f"{type(error).__name__} {status or ''}".strip())
+        else:
+            self.ok()
+
+
 class Transport:
     """Sends API calls: bearer token, typed errors, retries, a shared 429 pause, 401 refresh."""
 
@@ -87,6 +115,7 @@ class Transport:
         self.policy = policy
         self.timeout = timeout
         self.pause = ClientPause(policy.clock)
+        self.reachability = Reachability()
 
     def call(
         self,
@@ -96,8 +125,10 @@ class Transport:
         params: dict | None = None,
         json_body: Any = None,
         retry: bool = True,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
-        """Send one API call (retrying per policy) and return the 2xx response, else raise."""
+        """Send one API call (retrying per policy) and return the 2xx response, else raise;
+        `timeout` (connect, read) replaces the client's for this call."""
         policy = self.policy
         method = method.upper()
         started = policy.clock()
@@ -110,10 +141,11 @@ class Transport:
             token = None
             try:
                 token = self.tokens.token()
-                return self._send(method, path, token, params, json_body)
+                return self._send(method, path, token, params, json_body, timeout)
             except AuthenticationError as err:
                 # An API 401 means the cached token was revoked or expired early: refresh once.
                 if refreshed or token is None:
+                    self.reachability.failed(type(err).__name__)
                     raise
                 refreshed = True
                 attempts -= 1
@@ -123,6 +155,9 @@ class Transport:
                 continue
             except GenesysError as err:
                 last = err
+                if token is None:  # no token: unreachable or refused, unusable either way
+                    status = getattr(err, "status", None)
+                    self.reachability.failed(f"{type(err).__name__} {status or ''}".strip())
                 handler = policy.handler_for(err)
                 delay = handler.delay(err, attempts, policy.backoff) if handler else 0.0
                 if isinstance(err, RateLimitedError):
@@ -163,21 +198,49 @@ class Transport:
         self.policy.sleep(pause)
 
     def _send(
-        self, method: str, path: str, token: str, params: dict | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict | None,
+        json_body: Any,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
         url = self.hosts.api_base + path
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             response = self.session.request(
-                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=timeout or self.timeout,
             )
         except requests.RequestException as exc:
-            raise GenesysConnectionError(
+            self.reachability.failed(type(exc).__name__)
+            error = GenesysConnectionError(
                 messages.connection_failed(type(exc).__name__), method=method, path=path
-            ) from None
+            )
+            error.maybe_sent = _maybe_sent(exc)
+            raise error from None
         if not response.ok:
-            raise error_from_response(response, method, path)
+            refused = error_from_response(response, method, path)
+            self.reachability.record(refused)
+            raise refused
+        self.reachability.ok()
         return response
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False when the request cannot have reached the server: no connection was made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
+        return not isinstance(reason, NewConnectionError)
+    return True
 
 
 def parse_body(response: requests.Response) -> dict | list | None:

@@ -1,7 +1,8 @@
 """Genesys → user: agent texts, attachments, quick replies, typing, bot messages and receipts.
 
 Routing: the webhook names the integration (`channel.id`) and the customer (`channel.to.id`, the
-Cognigy user id we sent as `channel.from.id`), which identify the open handover. Genesys retries a
+per-handover customer id we sent as `channel.from.id`), which identify exactly one open handover
+(docs/design.md §6); a body that does not single one out is never guessed at. Genesys retries a
 webhook that is not answered 2xx, and a non-2xx can fail the whole chat, so a genuine message we
 cannot deliver is answered 2xx by the route and reported with a `Failed` receipt here (docs/reference/
 genesys-open-messaging.md §4.2, §5.7).
@@ -18,12 +19,102 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
+from om_bridge.bridge.ops import bounded
 from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.handover.engine import HandoverEngine
 
 log = logging.getLogger(__name__)
+# Open Messaging receipt statuses (docs/reference/genesys-open-messaging.md); others count as "other".
+RECEIPT_STATUSES = frozenset({"Delivered", "Read", "Failed", "Published", "Sent", "Removed"})
+MAX_PENDING_SETS = 5
+
+
+def _pending_sets(data: dict) -> list[dict]:
+    """Remembered button sets, newest first (also the single set older records kept)."""
+    sets = [e for e in data.get("structured_options") or [] if isinstance(e, dict)]
+    legacy = data.get("quick_replies")
+    if isinstance(legacy, dict) and legacy.get("message_id"):
+        sets.append(legacy)
+    return sets
+
+
+def quick_reply_options(content: list[dict]) -> list[dict]:
+    """`{text, payload, image}` of each QuickReply element
+    (docs/reference/genesys-open-messaging.md §5.4)."""
+    out = []
+    for c in content:
+        qr = c.get("quickReply") if c.get("contentType") == "QuickReply" else None
+        if isinstance(qr, dict) and qr.get("text"):
+            out.append(
+                {
+                    "text": qr.get("text"),
+                    "payload": qr.get("payload", qr.get("text")),
+                    "image": qr.get("image"),
+                }
+            )
+    return out
+
+
+def quick_replies_data(text: str | None, options: list[dict]) -> dict:
+    """Cognigy's default-channel quick replies (`_cognigy._default._quickReplies`)."""
+    return {
+        "type": "quick_replies",
+        "text": text,
+        "quickReplies": [
+            {
+                "id": i,
+                "contentType": "postback",
+                "title": o.get("text"),
+                "payload": o.get("payload", o.get("text")),
+                "imageUrl": o.get("image"),
+            }
+            for i, o in enumerate(options)
+        ],
+    }
+
+
+def card_list(content: list[dict]) -> list[dict]:
+    """The cards of Card and Carousel elements, in order
+    (docs/reference/genesys-open-messaging.md §5.4)."""
+    cards: list[dict] = []
+    for c in content:
+        if c.get("contentType") == "Card" and isinstance(c.get("card"), dict):
+            cards.append(c["card"])
+        elif c.get("contentType") == "Carousel" and isinstance(c.get("carousel"), dict):
+            cards.extend(x for x in c["carousel"].get("cards") or [] if isinstance(x, dict))
+    return cards
+
+
+def gallery_data(text: str | None, cards: list[dict]) -> dict:
+    """Cognigy's default-channel gallery (`_cognigy._default._gallery`): one item per card, its
+    Postback actions as postback buttons and Link actions as web_url buttons."""
+    items = []
+    for card in cards:
+        buttons = []
+        for a in card.get("actions") or []:
+            if not isinstance(a, dict):
+                continue
+            if a.get("type") == "Link":
+                buttons.append({"type": "web_url", "title": a.get("text"), "url": a.get("url")})
+            else:
+                buttons.append(
+                    {
+                        "type": "postback",
+                        "title": a.get("text"),
+                        "payload": a.get("payload") or a.get("text"),
+                    }
+                )
+        items.append(
+            {
+                "title": card.get("title"),
+                "subtitle": card.get("description"),
+                "imageUrl": card.get("image"),
+                "buttons": buttons,
+            }
+        )
+    return {"type": "carousel", "fallbackText": text, "items": items}
 
 
 class AgentSide:
@@ -47,9 +138,11 @@ class AgentSide:
         channel = payload.get("channel") or {}
         integration_id = channel.get("id")
         customer_id = (channel.get("to") or {}).get("id")
-        handover = self.find(provider_id, integration_id, customer_id)
+        handover = self.find(
+            provider_id, integration_id, customer_id, payload.get("conversationId")
+        )
         if kind == "Receipt":
-            self.receipts.labels(str(payload.get("status") or "unknown")).inc()
+            self.receipts.labels(bounded(payload.get("status"), RECEIPT_STATUSES)).inc()
             log.debug(
                 messages.LOG_RECEIPT,
                 payload.get("id"),
@@ -80,27 +173,30 @@ class AgentSide:
         if kind == "Event":
             self._events(handover, payload)
         elif payload.get("originatingEntity") == "Bot":
-            self._bot_message(handover, payload)
+            self._bot_message(handover, payload, completion)
         else:
             self._agent_message(handover, payload, completion)
 
     def find(
-        self, provider_id: str, integration_id: str | None, customer_id: str | None
+        self,
+        provider_id: str,
+        integration_id: str | None,
+        customer_id: str | None,
+        conversation_id: str | None = None,
     ) -> Handover | None:
-        """The open handover of this customer on this integration, or None."""
+        """The open handover of this customer on this integration, or None (also when the
+        customer id does not single out one handover of this provider)."""
         if not integration_id or not customer_id:
             return None
-        handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
-        if handover is not None:
-            return handover
-        # The integration id is stored just before the first message goes out; an older record
-        # (or one from a process that stopped in between) may still lack it.
-        candidates = [
-            h
-            for h in self.ctx.store.open_handovers(provider_id)
-            if h.customer_id == customer_id and h.integration_id in (None, integration_id)
-        ]
-        return candidates[-1] if candidates else None
+        store = self.ctx.store
+        handover = store.handover_by_customer(integration_id, customer_id, conversation_id)
+        if handover is None:
+            # The integration id is stored just before the first message goes out; an older
+            # record (or one from a process that stopped in between) may still lack it.
+            handover = store.handover_by_customer(None, customer_id, conversation_id)
+        if handover is None or handover.provider_id != provider_id:
+            return None
+        return handover
 
     # -- message kinds --------------------------------------------------------------------
     def _agent_message(
@@ -121,32 +217,27 @@ class AgentSide:
         ]
         if attachments:
             data["attachments"] = attachments
-        options = [
-            c["quickReply"]
-            for c in content
-            if c.get("contentType") == "QuickReply" and isinstance(c.get("quickReply"), dict)
-        ]
         text = payload.get("text")
+        options = quick_reply_options(content)
         if options:
-            data["_cognigy"] = {
-                "_default": {
-                    "_quickReplies": {
-                        "type": "quick_replies",
-                        "text": text,
-                        "quickReplies": [
-                            {
-                                "id": i,
-                                "contentType": "postback",
-                                "title": o.get("text"),
-                                "payload": o.get("payload", o.get("text")),
-                                "imageUrl": o.get("image"),
-                            }
-                            for i, o in enumerate(options)
-                        ],
-                    }
-                }
-            }
-            self._remember_quick_replies(handover, payload.get("id"), options)
+            data["_cognigy"] = {"_default": {"_quickReplies": quick_replies_data(text, options)}}
+        cards = card_list(content)
+        if cards:
+            gallery = gallery_data(text, cards)
+            data.setdefault("_cognigy", {}).setdefault("_default", {})["_gallery"] = gallery
+        buttons = [dict(o, type="QuickReply") for o in options] + [
+            {"text": a.get("text"), "payload": a.get("payload") or a.get("text"), "type": "Button"}
+            for card in cards
+            for a in card.get("actions") or []
+            if isinstance(a, dict) and a.get("type") == "Postback"
+        ]
+        if buttons:
+            self._remember_quick_replies(handover, payload.get("id"), buttons)
+        # Kept for the handover's outcome and the session transcript before the user can see it,
+        # so an end that follows the message at once still finds it.
+        self.engine.record_agent_line(
+            handover, text, {"attachments": attachments} if attachments else None
+        )
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):
@@ -182,39 +273,65 @@ class AgentSide:
         for event in payload.get("events") or []:
             if not isinstance(event, dict) or event.get("eventType") != "Typing":
                 continue
+            if handover.status != "active" or (handover.agent or {}).get("stale"):
+                # Only a connected agent types: the handover is active, and after a transfer
+                # this is the new agent (read once, before their first message).
+                handover = self.engine.advance(handover.id, "active") or handover
+                self.engine.agent_changed(handover.id)
             typing = event.get("typing") or {}
             data: dict[str, Any] = {"typing": True}
             if typing.get("duration") is not None:
                 data["duration"] = typing.get("duration")
-            agent = self.agents.cached(handover)
-            if agent and handover.settings.get("display_agent_details"):
-                data["agent"] = agent
+            if handover.settings.get("display_agent_details"):
+                # Looked up once (then cached) so even the first typing indicator names the agent.
+                agent = self.agents.cached(handover) or self.agents.details(handover, payload)
+                if agent:
+                    data["agent"] = agent
             self.ctx.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
 
-    def _bot_message(self, handover: Handover, payload: dict) -> None:
+    def _bot_message(
+        self, handover: Handover, payload: dict, completion: InboundCompletion | None = None
+    ) -> None:
         if not getattr(self.ctx.flags, "handle_bot_message", False):
             log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, payload.get("id"))
             return
         text = payload.get("text")
         key = handover.session
+        if self.engine.cognigy.hosts(key):
+            # The seed's recipe in Cognigy: Lookup → Case genericHandoverUpdate → Say; queued in
+            # the transaction that retires the webhook (exactly once).
+            with self.ctx.store.completing_inbound(completion):
+                self.engine.cognigy.inject_bot_message(key, text)
+            return
         endpoint = self.ctx.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
         with self.ctx.store.session_lock(key):
             state = self.engine.load_state(key)
-            flow_input = FlowInput(
-                text=None,
-                data={"request": {"text": text}},
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover={"status": "genericHandoverUpdate"},
+            flow_input = FlowInput.event(
+                key, {"status": "genericHandoverUpdate"}, data={"request": {"text": text}}
             )
             outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         current = self.ctx.store.get_handover(handover.id) or handover
+        # A Genesys bot message's quick replies stay buttons on the output that shows its text,
+        # and a click answers them as Genesys expects (a structured response).
+        options = quick_reply_options(
+            [c for c in payload.get("content") or [] if isinstance(c, dict)]
+        )
         for output in replies.for_user(outputs):
-            self.ctx.outputs.emit(key, replies.bot_output(output))
+            record = replies.bot_output(output)
+            if options and text and output.text == text:
+                data = dict(record.get("data") or {})
+                data["_cognigy"] = {
+                    "_default": {"_quickReplies": quick_replies_data(text, options)}
+                }
+                record["data"] = data
+            self.ctx.outputs.emit(key, record)
+        if options and current.is_open:
+            self._remember_quick_replies(
+                current, payload.get("id"), [dict(o, type="QuickReply") for o in options]
+            )
         if current.is_open:
             for output in replies.for_agent(outputs):
                 self.engine.send_text_to_agent(current, output.text)
@@ -223,39 +340,57 @@ class AgentSide:
     def _remember_quick_replies(
         self, handover: Handover, message_id: str | None, options: list[dict]
     ) -> None:
+        """Remember the buttons of a structured message (quick replies or card postbacks) so a
+        user's click is answered with a structured response naming that message; the buttons of
+        the last few messages are kept, newest first."""
         if not message_id:
             return
-        data = dict(handover.data or {})
-        data["quick_replies"] = {
+        current = self.ctx.store.get_handover(handover.id) or handover
+        data = dict(current.data or {})
+        entry = {
             "message_id": message_id,
             "options": [
-                {"text": o.get("text"), "payload": o.get("payload", o.get("text"))} for o in options
+                {
+                    "text": o.get("text"),
+                    "payload": o.get("payload", o.get("text")),
+                    "type": o.get("type") or "QuickReply",
+                }
+                for o in options
             ],
         }
+        older = [e for e in _pending_sets(data) if e.get("message_id") != message_id]
+        data.pop("quick_replies", None)
+        data["structured_options"] = [entry, *older][:MAX_PENDING_SETS]
         self.ctx.store.update_handover(handover.id, data=data)
 
     def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
-        """If `text` picks one of the agent's pending quick replies, send a structured response."""
-        pending = (handover.data or {}).get("quick_replies")
-        if not pending or not text:
+        """If `text` picks one of the pending quick replies or card buttons, send a structured
+        response to the message that offered it (docs/reference/genesys-open-messaging.md §4.3)."""
+        if not text:
             return False
+        pending = _pending_sets(handover.data or {})
         chosen = text.strip().lower()
-        for option in pending.get("options", []):
-            if chosen in (
-                str(option.get("text") or "").strip().lower(),
-                str(option.get("payload") or "").strip().lower(),
-            ):
+        for entry in pending:
+            for option in entry.get("options", []):
+                if chosen not in (
+                    str(option.get("text") or "").strip().lower(),
+                    str(option.get("payload") or "").strip().lower(),
+                ):
+                    continue
+                response_type = option.get("type") or "QuickReply"
                 body = structured_response_body(
                     Customer(handover.customer_id),
                     str(uuid.uuid4()),
                     text=str(option.get("text") or text),
                     payload=str(option.get("payload") or text),
-                    originating_message_id=pending["message_id"],
-                    response_type="QuickReply",
+                    originating_message_id=entry["message_id"],
+                    response_type=response_type,
                     time=None,
                 )
-                data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
-                self.ctx.store.update_handover(handover.id, data=data)
+                if response_type == "QuickReply":  # answered once; card buttons stay usable
+                    data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
+                    data["structured_options"] = [e for e in pending if e is not entry]
+                    self.ctx.store.update_handover(handover.id, data=data)
                 self.engine.put(handover, "structured", body, from_user=True)
                 self.engine.relayed.labels("to_agent").inc()
                 return True

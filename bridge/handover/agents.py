@@ -3,15 +3,18 @@
 The Open Messaging webhook names the integration, never the agent (docs/reference/genesys-open-messaging.md §5.3), so the agent
 comes from the conversation's latest connected agent participant (`GET
 /api/v2/conversations/messages/{id}`), or the message details' `createdBy`, and the user record
-(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover and
-re-checked at most every `recheck_seconds`, so a transfer to another agent shows the new name
-without costing a lookup per message.
+(`GET /api/v2/users/{id}`, cached per agent by the client). The result is kept on the handover
+until an event says the agent changed (`agent_watch.AgentWatch`), so a transfer to another agent
+shows the new name at once without costing a lookup per message (and at most once a minute as a
+safety net where no event says so).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
+# After a failed lookup the handover's agent is not looked up again for this long (the messages
+# meanwhile show the last known agent, or none).
+FAILURE_SECONDS = 60.0
+FAILURES_KEPT = 10_000
 
 
 def latest_agent_id(conversation: dict) -> str | None:
@@ -53,11 +60,38 @@ def avatar_of(user: dict) -> str | None:
 
 
 class AgentDirectory:
-    """Resolves and caches the agent of a handover."""
+    """Resolves and caches the agent of a handover; a failed lookup is remembered (per handover,
+    for `failure_seconds`) so a failing Genesys API is not asked again on every agent message."""
 
-    def __init__(self, ctx: BridgeContext, recheck_seconds: float = RECHECK_SECONDS) -> None:
+    def __init__(
+        self,
+        ctx: BridgeContext,
+        recheck_seconds: float = RECHECK_SECONDS,
+        failure_seconds: float = FAILURE_SECONDS,
+    ) -> None:
         self.ctx = ctx
         self.recheck_seconds = recheck_seconds
+        self.failure_seconds = failure_seconds
+        # handover id -> when its last lookup failed (bounded, oldest forgotten first)
+        self._failed: OrderedDict[str, float] = OrderedDict()
+        self._failed_lock = threading.Lock()
+
+    def _failed_recently(self, handover_id: str, now: float) -> bool:
+        with self._failed_lock:
+            failed_at = self._failed.get(handover_id)
+            if failed_at is None:
+                return False
+            if now - failed_at < self.failure_seconds:
+                return True
+            del self._failed[handover_id]
+            return False
+
+    def _remember_failure(self, handover_id: str, now: float) -> None:
+        with self._failed_lock:
+            self._failed[handover_id] = now
+            self._failed.move_to_end(handover_id)
+            while len(self._failed) > FAILURES_KEPT:
+                self._failed.popitem(last=False)
 
     @staticmethod
     def cached(handover: Handover) -> dict | None:
@@ -71,7 +105,13 @@ class AgentDirectory:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.ctx.clock()
-        if known.get("name") and now - float(known.get("checked_at") or 0) < self.recheck_seconds:
+        # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
+        # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
+        # as a safety net where no such event arrives (e.g. notifications without queue topics).
+        fresh = now - float(known.get("checked_at") or 0) < self.recheck_seconds
+        if known.get("name") and not known.get("stale") and fresh:
+            return self.cached(handover)
+        if self._failed_recently(handover.id, now):
             return self.cached(handover)
         client = self.ctx.clients.for_provider(handover.provider_id)
         try:
@@ -83,6 +123,7 @@ class AgentDirectory:
             log.warning(
                 messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}"
             )
+            self._remember_failure(handover.id, now)
             return self.cached(handover)
         agent = {
             "id": agent_id,

@@ -1,8 +1,9 @@
 """`HandoverEngine`: runs the flow per input, starts handovers, relays to the agent, ends them.
 
-Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (first agent
-message) → completed | cancelled | error; every change is a `source: "system"` output, and after the
-end the flow resumes with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
+Lifecycle (docs/design.md §6): requested → queue (first message accepted by Genesys) → active (an
+agent is connected: seen on a new agent leg, the agent's typing or first message) → completed |
+cancelled | error; every change is a `source: "system"` output, and after the end the flow resumes
+with `input.handover.status` (the Lookup of Cognigy's "Send Genesys Bot Messages" recipe catches it).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
+from om_bridge.bridge.cognigy.hosted import CognigyHosted
+from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
+from om_bridge.bridge.handover.agent_watch import AgentWatch
 from om_bridge.bridge.handover.inbound import InboundQueue
-from om_bridge.bridge.handover.outbox import Outbox
+from om_bridge.bridge.handover.outbox import IN_FLIGHT_SECONDS, LEASE_SECONDS, Outbox
+from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
@@ -32,6 +38,13 @@ log = logging.getLogger(__name__)
 STATUS_ORDER = {"requested": 0, "queue": 1, "active": 2}
 # A flow that asks for a handover again while handling its refusal must not loop forever.
 MAX_FLOW_RUNS = 3
+# Conversations a handover moved away from, remembered so a late webhook of one cannot move it back.
+MAX_LEFT_CONVERSATIONS = 10
+
+
+def _bridge_setting(ctx: Any, name: str, default: float) -> float:
+    """A `[bridge]` reliability setting (README "Reliability"), or its default."""
+    return float(getattr(getattr(ctx.config, "bridge", None), name, default))
 
 
 class HandoverEngine:
@@ -41,6 +54,7 @@ class HandoverEngine:
         self.ctx = ctx
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
+        self.cognigy = CognigyReturn(ctx)
         self.outbox = Outbox(
             ctx.store,
             ctx.clients,
@@ -50,17 +64,43 @@ class HandoverEngine:
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
             clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+            in_flight_seconds=_bridge_setting(ctx, "in_flight_seconds", IN_FLIGHT_SECONDS),
+            senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
+        self.cognigy.put_item = self.outbox.put
+        self.hosted = CognigyHosted(self)
+        if ctx.config.cognigy_endpoints:
+            ctx.outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
-        self.inbound = InboundQueue(ctx.store, self._handle_inbound, ctx.metrics, clock=ctx.clock)
+        self.agent_watch = AgentWatch(self)
+        self.inbound = InboundQueue(
+            ctx.store,
+            self._handle_inbound,
+            ctx.metrics,
+            clock=ctx.clock,
+            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+        )
         self.relayed = ctx.metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
         )
         self.handovers = ctx.metrics.counter(
             "handovers_total", "Handover status changes", ["status"]
         )
+        self._load_flows()
+
+    def _load_flows(self) -> None:
+        """Load every endpoint's flow now: a chart whose values cannot work stops start-up with
+        an error naming the node, and unsupported settings are logged once (docs/flows.md)."""
+        from om_bridge.bridge.config import ConfigError
+
+        for i, endpoint in enumerate(self.ctx.config.endpoints.values()):
+            try:
+                self.runtime(endpoint.flow)
+            except ValueError as exc:  # ChartError, an unregistered node type
+                raise ConfigError(f"endpoints[{i}].flow: {exc}") from None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -69,18 +109,29 @@ class HandoverEngine:
         self.receipts.start()
         self.inbound.start()
         self.outbox.start()
+        self.agent_watch.start()
 
     def stop(self) -> None:
         """Finish webhook work in hand, stop the workers; what is not done stays in the store."""
         self.inbound.stop()
+        self.agent_watch.stop()
         self.receipts.stop()
         self.outbox.stop()
+        self.cognigy.close()
 
     # -- endpoint side --------------------------------------------------------------------
     def handle_input(
-        self, url_token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+        self,
+        url_token: str,
+        user_id: str,
+        session_id: str,
+        text: str | None,
+        data: dict | None,
+        *,
+        profile: dict | None = None,
     ) -> dict:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
+        A `profile` the channel gives is merged into the session's contact profile first.
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
         """
@@ -90,14 +141,31 @@ class HandoverEngine:
             handover = self.ctx.store.open_handover_for_session(key)
             if handover is not None:
                 self.relay_user_input(handover, text, data)
-                return replies.rest_reply(user_id, session_id, [])
+                state = self.load_state(key)
+                if profile:
+                    state.profile.update(profile)
+                self._add_line(state, handover, "user", text, data)
+                self.ctx.store.save_session(key, state.to_dict())
+                return replies.rest_reply(user_id, session_id, self._repeat_accepted(handover))
             state = self.load_state(key)
+            if profile:
+                state.profile.update(profile)
             flow_input = FlowInput(
                 text=text, data=data, user_id=user_id, session_id=session_id, url_token=url_token
             )
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
         return replies.rest_reply(user_id, session_id, replies.for_user(outputs))
+
+    @staticmethod
+    def _repeat_accepted(handover: Handover) -> list[Output]:
+        """ "Repeat Handover Accepted Message": said again to a user who writes before an agent
+        has joined."""
+        request = handover.settings.get("request") or {}
+        text = request.get("accepted_message")
+        if handover.status == "active" or not request.get("repeat_handover_message") or not text:
+            return []
+        return [Output(text=text, data=None, destination="userOnly")]
 
     def user_typing(self, key: SessionKey) -> None:
         """The user is typing: a Typing event to the agent once Genesys knows the conversation."""
@@ -114,6 +182,21 @@ class HandoverEngine:
     def user_disconnected(self, key: SessionKey) -> None:
         """The user left the chat: "User left the conversation" when the node enables it."""
         self._presence(key, "enable_user_disconnects_message", messages.USER_LEFT)
+
+    def user_ended(self, key: SessionKey) -> None:
+        """The user left this conversation for good (e.g. started a new one): "User left the
+        conversation" to the agent (when enabled), then the Genesys conversation's customer is
+        disconnected, so no agent is offered an abandoned chat; the handover ends `cancelled`
+        once that is done (or failed for good), or earlier through completion detection."""
+        with self.ctx.store.session_lock(key):
+            handover = self.ctx.store.open_handover_for_session(key)
+            if handover is None:
+                return
+            data = dict(handover.data or {})
+            data["user_left"] = True
+            handover = self.ctx.store.update_handover(handover.id, data=data)
+        self.user_disconnected(key)
+        self.put(handover, "disconnect", {})
 
     def _presence(self, key: SessionKey, setting: str, text: str) -> None:
         handover = self.ctx.store.open_handover_for_session(key)
@@ -142,13 +225,85 @@ class HandoverEngine:
     def _handle_inbound(self, item: OutboxItem, completion: InboundCompletion) -> None:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
+    # -- the handover's conversation, for its outcome and the session transcript -------------
+    def _add_line(
+        self, state: SessionState, handover: Handover, source: str, text: str | None, data: Any
+    ) -> None:
+        if not text and not data:
+            return
+        state.handover_lines.append(
+            {
+                "handover": handover.id,
+                "source": source,
+                "text": text,
+                "data": data or None,
+                "time": iso_now(self.ctx.clock),
+            }
+        )
+        if len(state.handover_lines) > LINES_KEPT:
+            del state.handover_lines[: len(state.handover_lines) - LINES_KEPT]
+
+    def record_agent_line(self, handover: Handover, text: str | None, data: Any) -> None:
+        """Keep what the agent wrote (for the outcome's transcript and the session transcript)."""
+        try:
+            with self.ctx.store.session_lock(handover.session):
+                state = self.load_state(handover.session)
+                self._add_line(state, handover, "agent", text, data)
+                self.ctx.store.save_session(handover.session, state.to_dict())
+        except Exception:  # the message reached the user; only its transcript line is missing
+            log.exception(messages.LOG_LINE_NOT_KEPT, handover.id)
+
+    def conversation_of(self, handover: Handover) -> dict | None:
+        """The handover's Genesys conversation (participants, wrap-up), or None when unknown or
+        unreadable (the outcome then names the agent last seen, without wrap-up)."""
+        if not handover.conversation_id:
+            return None
+        try:
+            client = self.ctx.clients.for_provider(handover.provider_id)
+            return client.get_message_conversation(handover.conversation_id)
+        except Exception as exc:
+            log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
+            return None
+
+    def outcome(
+        self,
+        handover: Handover,
+        state: SessionState | None = None,
+        conversation: dict | None = None,
+    ) -> dict:
+        """The `input.handover` object of an ended handover (docs/flows.md "The handover
+        outcome"); the same object goes into the `completed` input of the Cognigy-hosted mode.
+        Reads the conversation from Genesys unless given."""
+        if state is None:
+            state = self.load_state(handover.session)
+        if conversation is None:
+            conversation = self.conversation_of(handover)
+        lines = [line for line in state.handover_lines if line.get("handover") == handover.id]
+        return build_outcome(handover, lines, conversation, self._user_of(handover))
+
+    def _user_of(self, handover: Handover) -> Any:
+        def user_of(user_id: str) -> dict | None:
+            try:
+                return self.ctx.clients.for_provider(handover.provider_id).get_user(user_id)
+            except Exception as exc:
+                log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
+                return None
+
+        return user_of
+
     def end_handover(self, handover_id: str, status: str, reason: str) -> bool:
-        """End a handover exactly once, then resume the flow with `input.handover.status`."""
+        """End a handover exactly once, then resume the flow with `input.handover` = the outcome
+        (status, reason, agent, wrap-up, transcript...); the handover's lines join the session
+        transcript, so a later handover's first message includes them."""
         store = self.ctx.store
         handover = store.get_handover(handover_id)
         if handover is None:
             return False
         key = handover.session
+        if status == "completed" and (handover.data or {}).get("user_left"):
+            status = "cancelled"  # the user left first; the agent side only followed
+        # Read before taking the session lock: user inputs are not held up by a Genesys call.
+        conversation = self.conversation_of(handover) if handover.is_open else None
         with store.session_lock(key):
             if not store.finish_handover(handover_id, status, reason):
                 log.info(messages.LOG_HANDOVER_END_DUPLICATE, handover_id, status)
@@ -163,20 +318,21 @@ class HandoverEngine:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
             self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
             endpoint = self.ctx.config.endpoints.get(key.url_token)
-            if endpoint is None:
-                return True
-            event: dict[str, Any] = {"status": status}
-            if status == "error":
-                event["error"] = {"reason": "error", "message": reason}
             state = self.load_state(key)
-            flow_input = FlowInput(
-                text=None,
-                data=None,
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover=event,
-            )
+            event = self.outcome(ended, state, conversation)
+            lines = [line for line in state.handover_lines if line.get("handover") == ended.id]
+            state.handover_lines = [
+                line for line in state.handover_lines if line.get("handover") != ended.id
+            ]
+            for line in lines:
+                state.record({k: line.get(k) for k in ("source", "text", "data", "time")})
+            flow_input = FlowInput.event(key, event)
+            if self.cognigy.hosts(key):
+                # The flow runs in Cognigy: the same resuming input goes there through Inject.
+                self.cognigy.inject_status(key, event)
+            if endpoint is None:  # no flow to resume; the lines still join the transcript
+                self.ctx.store.save_session(key, state.to_dict())
+                return True
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
             self.ctx.store.save_session(key, state.to_dict())
             for output in replies.for_user(outputs):
@@ -205,6 +361,7 @@ class HandoverEngine:
         flow at once with `input.handover.status = "error"`). Call with the session lock held."""
         runtime = self.runtime(endpoint.flow)
         outputs: list[Output] = []
+        reported = False
         for _ in range(MAX_FLOW_RUNS):
             result = runtime.run(state, flow_input)
             state = result.state
@@ -216,6 +373,21 @@ class HandoverEngine:
                     result.error.node_id,
                     result.error.message,
                 )
+                if reported:
+                    break  # the flow's own error path failed too: stop, never loop
+                # The flow hears of its failure as Cognigy reports a handover error: the run
+                # goes on below the failed node with input.handover.status = "error", so the
+                # template's error case tells the user instead of a silent dead end.
+                reported = True
+                state.wait_node = runtime.chart.successor(result.error.node_id)
+                flow_input = FlowInput.event(
+                    key,
+                    {
+                        "status": "error",
+                        "error": {"reason": "error", "message": str(result.error)},
+                    },
+                )
+                continue
             if result.handover is None:
                 break
             accepted, error = self.starter.begin(endpoint, key, state, result.handover)
@@ -223,14 +395,7 @@ class HandoverEngine:
                 if accepted:
                     outputs.append(Output(text=accepted, data=None, destination="userOnly"))
                 break
-            flow_input = FlowInput(
-                text=None,
-                data=None,
-                user_id=key.user_id,
-                session_id=key.session_id,
-                url_token=key.url_token,
-                handover={"status": "error", "error": error},
-            )
+            flow_input = FlowInput.event(key, {"status": "error", "error": error})
         return outputs, state
 
     def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
@@ -277,6 +442,15 @@ class HandoverEngine:
             return
         self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
 
+    def agent_started_early(self, conversation_id: str) -> None:
+        """A new agent leg on a conversation not (yet) known to any handover."""
+        self.agent_watch.early(conversation_id)
+
+    def agent_changed(self, handover_id: str) -> None:
+        """An event says the handover's agent may have changed or connected (a transfer's end
+        events, a new agent leg, the agent's typing): re-read the participants once."""
+        self.agent_watch.changed(handover_id)
+
     def advance(self, handover_id: str, status: str, **fields: Any) -> Handover | None:
         """Move an open handover forward (never back) and announce the change; returns it.
 
@@ -288,6 +462,11 @@ class HandoverEngine:
         found = self.ctx.store.get_handover(handover_id)
         if found is None or not found.is_open:
             return None
+        agent = None
+        if status == "active" and found.status != "active":
+            # the banner names the agent as soon as they connect (looked up outside the lock)
+            if found.settings.get("display_agent_details"):
+                agent = self.agent_side.agents.details(found, {})
         with self.ctx.store.session_lock(found.session):
             current = self.ctx.store.get_handover(handover_id)
             if current is None or not current.is_open:
@@ -303,13 +482,67 @@ class HandoverEngine:
             if moved:
                 log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
                 self.handovers.labels(status).inc()
-                self.ctx.outputs.emit(updated.session, replies.status_output(status, handover_id))
+                output = replies.status_output(status, handover_id)
+                if agent and status == "active":
+                    output["data"]["agent"] = agent
+                self.ctx.outputs.emit(updated.session, output)
+        if moved:
+            request = updated.settings.get("request") or {}
+            if request.get(
+                {"queue": "send_on_queue_event", "active": "send_on_active_event"}.get(status, "")
+            ):
+                self.run_event(updated, {"status": status})
         return updated
+
+    def handover_transferred(self, handover_id: str) -> None:
+        """An agent transferred the conversation (their leg ended with a transfer): the user is
+        told through a `system` output (`data.handover.event = "transferred"`, status unchanged),
+        and the cached agent is dropped so the next agent's name is looked up afresh."""
+        handover = self.ctx.store.get_handover(handover_id)
+        if handover is None or not handover.is_open:
+            return
+        with self.ctx.store.session_lock(handover.session):
+            if handover.agent:
+                self.ctx.store.update_handover(handover_id, agent=None)
+            self.ctx.outputs.emit(
+                handover.session,
+                replies.status_output(handover.status, handover_id, event="transferred"),
+            )
+
+    def run_event(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+        """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
+        "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
+        user, and those for the agent to the agent while the handover is open."""
+        key = handover.session
+        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
+            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
+            return
+        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        if endpoint is None:
+            return
+        with self.ctx.store.session_lock(key):
+            state = self.load_state(key)
+            flow_input = FlowInput.event(key, event, data=data)
+            outputs, state = self.run_flow(endpoint, key, state, flow_input)
+            self.ctx.store.save_session(key, state.to_dict())
+        current = self.ctx.store.get_handover(handover.id) or handover
+        for output in replies.for_user(outputs):
+            self.ctx.outputs.emit(key, replies.bot_output(output))
+        if current.is_open:
+            for output in replies.for_agent(outputs):
+                self.send_text_to_agent(current, output.text)
 
     def learn_conversation(
         self, handover: Handover, conversation_id: str | None, integration_id: str | None = None
     ) -> Handover:
-        """Record the Genesys conversation id the first time it is seen and start end detection."""
+        """Record the Genesys conversation id the first time it is seen and start end detection;
+        a different one later means the customer is in another conversation now: follow it."""
+        if (
+            conversation_id
+            and handover.conversation_id
+            and conversation_id != handover.conversation_id
+        ):
+            handover = self.follow_conversation(handover, conversation_id)
         fields: dict[str, Any] = {}
         if conversation_id and not handover.conversation_id:
             fields["conversation_id"] = conversation_id
@@ -325,9 +558,39 @@ class HandoverEngine:
             if not fields:
                 return current
             updated = self.ctx.store.update_handover(handover.id, **fields)
+        if "conversation_id" in fields and updated.is_open:
+            self.agent_watch.learned(updated.id, fields["conversation_id"])
         if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
             try:
                 self.ctx.completion.track(updated)
+            except Exception:
+                log.exception(messages.LOG_TRACK_FAILED, handover.id)
+        return updated
+
+    def follow_conversation(self, handover: Handover, conversation_id: str) -> Handover:
+        """Genesys put the customer in another conversation (after an outage, or after the old
+        one ended with its end event lost): record it, move end detection to it and check it
+        through REST at once. A conversation the handover has already left is never gone back
+        to (a late webhook of the old one changes nothing)."""
+        with self.ctx.store.session_lock(handover.session):
+            current = self.ctx.store.get_handover(handover.id)
+            if current is None or not current.is_open:
+                return current or handover
+            old = current.conversation_id
+            left = list((current.data or {}).get("left_conversations") or [])
+            if conversation_id == old or conversation_id in left:
+                return current
+            if old:
+                left = [*left, old][-MAX_LEFT_CONVERSATIONS:]
+            data = {**(current.data or {}), "left_conversations": left}
+            updated = self.ctx.store.update_handover(
+                handover.id, conversation_id=conversation_id, data=data
+            )
+        log.warning(messages.LOG_CONVERSATION_CHANGED, handover.id, old, conversation_id)
+        completion = self.ctx.completion
+        if completion is not None:
+            try:
+                completion.conversation_changed(updated, old)
             except Exception:
                 log.exception(messages.LOG_TRACK_FAILED, handover.id)
         return updated
@@ -345,6 +608,10 @@ class HandoverEngine:
         # Genesys refused the opening message for good (bad integration, credentials, body):
         # the handover cannot happen, so it ends in error and the flow takes over again.
         handover_id = item.payload.get("handover_id")
+        if item.kind == "disconnect" and handover_id:
+            # Genesys refused to disconnect (e.g. a missing permission): the user is gone anyway.
+            self.end_handover(handover_id, "cancelled", messages.USER_ENDED_REASON)
+            return
         if item.kind == "message" and item.payload.get("first") and handover_id:
             self.end_handover(handover_id, "error", messages.START_FAILED.format(error=reason))
             return
@@ -375,11 +642,17 @@ class HandoverEngine:
         )
 
     def _after_send(self, item: OutboxItem, integration_id: str, result: Any) -> None:
-        if item.kind != "message" or not item.payload.get("first"):
+        if item.kind == "disconnect":
+            self.end_handover(item.payload["handover_id"], "cancelled", messages.USER_ENDED_REASON)
+            return
+        if item.kind != "message":
             return
         handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))
         if handover is None or not handover.is_open:
             return
+        # Every message is sent with prefetchConversationId: the answer names the conversation
+        # the customer is in, which changes when Genesys opened a new one.
         conversation_id = result.get("conversationId") if isinstance(result, dict) else None
         handover = self.learn_conversation(handover, conversation_id, integration_id)
-        self.advance(handover.id, "queue")
+        if item.payload.get("first"):
+            self.advance(handover.id, "queue")

@@ -90,6 +90,18 @@ def profile_names(profile: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (str(first) if first else None, str(last) if last else None)
 
 
+def profile_nickname(profile: Mapping[str, Any]) -> str | None:
+    """The display name Genesys shows for the customer (`channel.from.nickname`): the profile's
+    `nickname`, else "first last" from the names."""
+    lowered = {str(k).lower(): v for k, v in profile.items()}
+    nickname = lowered.get("nickname")
+    if nickname:
+        return str(nickname)
+    first, last = profile_names(profile)
+    joined = " ".join(n for n in (first, last) if n)
+    return joined or None
+
+
 def custom_attributes(
     *,
     queue_id: str | None,

@@ -22,8 +22,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from om_bridge.bridge.handover import messages
+from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.handover.outbox import LEASE_SECONDS
 from om_bridge.bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ class InboundQueue:
         *,
         clock: Callable[[], float] = time.time,
         workers: int = WORKERS,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = LEASE_SECONDS,
         poll_interval: float = 0.5,
         max_attempts: int = MAX_ATTEMPTS,
         backoff_base: float = 0.5,
@@ -80,6 +83,7 @@ class InboundQueue:
         # Leases taken by this queue are in this name (the store hands the next item of a key
         # to it when one is finished); claims for leftovers use a fresh name each time.
         self.owner = uuid.uuid4().hex
+        self._leases = LeaseKeeper(store.inbound_renew, lease_seconds, "om-inbound-leases")
         self._inflight = 0
         self._lock = threading.Lock()
         self._retries = metrics.counter(
@@ -113,6 +117,7 @@ class InboundQueue:
             thread.join(timeout)
         if executor is not None:
             executor.shutdown(timeout)
+        self._leases.stop()
 
     @property
     def running(self) -> bool:
@@ -128,14 +133,14 @@ class InboundQueue:
             ttl_seconds,
             queue_key(payload),
             str(payload.get("type")),
-            {"provider_id": provider_id, "body": payload},
+            {"provider_id": provider_id, "body": payload, "request_id": current_request_id()},
             owner=self.owner if running else None,
             lease_seconds=self.lease_seconds,
         )
         if item is None:
             return False
         if item.attempts > 0:  # leased to us in the same step: hand it over now
-            if not self._submit(item):
+            if not self._submit(item, self.owner):
                 self._store.inbound_retry(item.id, self._clock(), "not handed over")
         return True
 
@@ -155,62 +160,73 @@ class InboundQueue:
         if free <= 0:
             return
         # A fresh owner per claim: an owner may re-claim its own live leases.
-        items = self._store.inbound_claim(self._clock(), free, self.lease_seconds, uuid.uuid4().hex)
+        owner = uuid.uuid4().hex
+        items = self._store.inbound_claim(self._clock(), free, self.lease_seconds, owner)
         for item in items:
-            if not self._submit(item):
+            if not self._submit(item, owner):
                 self._store.inbound_retry(item.id, self._clock(), "not handed over")
 
-    def _submit(self, item: OutboxItem) -> bool:
+    def _submit(self, item: OutboxItem, owner: str) -> bool:
         with self._lock:
             executor = self._executor
             if executor is None:
                 return False
             self._inflight += 1
+        self._leases.hold(item.id, owner)
         try:
-            executor.submit(item.key, lambda: self._handle(item))
+            executor.submit(item.key, lambda: self._handle(item, owner))
         except RuntimeError:  # shut down in between
+            self._leases.release(item.id)
             with self._lock:
                 self._inflight -= 1
             return False
         return True
 
     # -- one attempt ----------------------------------------------------------------------
-    def _handle(self, item: OutboxItem) -> None:
+    def _handle(self, item: OutboxItem, owner: str) -> None:
         try:
             # The item handed over is finished even when stopping; what follows it is not.
-            next_item = self._handle_one(item)
+            next_item = self._handle_one(item, owner)
+            self._leases.release(item.id)
             while next_item is not None and not self._stopping.is_set():
-                next_item = self._handle_one(next_item)
+                self._leases.hold(next_item.id, self.owner)  # leased to us on the way
+                current = next_item
+                next_item = self._handle_one(current, self.owner)
+                self._leases.release(current.id)
             if next_item is not None:  # stopping: give it back for the next process
                 self._store.inbound_retry(next_item.id, self._clock(), "not handed over")
         finally:
+            self._leases.release(item.id)
             with self._lock:
                 self._inflight -= 1
 
-    def _handle_one(self, item: OutboxItem) -> OutboxItem | None:
+    def _handle_one(self, item: OutboxItem, owner: str) -> OutboxItem | None:
         """Handle one item; the next item of its key when it was leased to us on the way."""
         completion = InboundCompletion(item.id, self.owner, self.lease_seconds)
         try:
-            self._handler(item, completion)
+            with bound_request_id(item.payload.get("request_id")):
+                self._handler(item, completion)
         except Exception as exc:
-            self._failed(item, exc)
+            self._failed(item, exc, owner)
             return None
         if completion.removed:
             return completion.next_item
         return self._store.inbound_done(item.id, self.owner, self.lease_seconds)
 
-    def _failed(self, item: OutboxItem, exc: Exception) -> None:
+    def _failed(self, item: OutboxItem, exc: Exception, owner: str | None = None) -> None:
         message_id = (item.payload.get("body") or {}).get("id")
         reason = type(exc).__name__
         if item.attempts >= self.max_attempts:
             log.error(
                 messages.LOG_INBOUND_DEAD, item.id, message_id, item.attempts, reason, exc_info=exc
             )
-            self._store.inbound_fail(item.id, reason)
+            if not self._store.inbound_fail(item.id, reason, owner):
+                return  # another process holds it now
             self._dead.inc()
             return
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
         delay = ceiling / 2 + random.random() * ceiling / 2
         log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay, exc_info=exc)
-        self._store.inbound_retry(item.id, self._clock() + delay, reason)
+        if not self._store.inbound_retry(item.id, self._clock() + delay, reason, owner):
+            return  # another process holds it now
         self._retries.inc()

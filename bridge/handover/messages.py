@@ -7,6 +7,7 @@ from typing import Final
 # -- said to the agent (Genesys inbound text) -- Cognigy's "Configure Handover Settings" wording --
 USER_JOINED: Final = "User joined the conversation"
 USER_LEFT: Final = "User left the conversation"
+USER_ENDED_REASON: Final = "the user left the conversation"
 
 # -- the transcript that opens every handover (one message, Cognigy 4.89 behaviour) --
 TRANSCRIPT_HEADER: Final = "Transcript:"
@@ -40,7 +41,14 @@ RECEIPT_DELIVERY_FAILED: Final = "the message could not be delivered to the user
 # -- logs: outcomes and ids only, never message texts, payloads or secrets --
 LOG_OUTBOX_SENT: Final = "outbox item %s (%s) for %s sent after %d attempt(s)"
 LOG_OUTBOX_RETRY: Final = "outbox item %s (%s) for %s: %s; retry in %.2fs"
+LOG_OUTBOX_LEASE_LOST: Final = (
+    "outbox item %s (%s) for %s: its lease passed to another process meanwhile; left to it"
+)
+LOG_CONVERSATION_CHANGED: Final = (
+    "handover %s: Genesys moved the customer from conversation %s to %s; following it"
+)
 LOG_OUTBOX_DEAD: Final = "outbox item %s (%s) for %s dead-lettered: %s"
+LOG_OUTBOX_ALERT: Final = "outbox item %s (%s) for %s cannot be delivered until fixed: %s"
 LOG_OUTBOX_TYPING_EXPIRED: Final = "typing event %s for %s dropped: older than %.1fs"
 LOG_OUTBOX_HANDOVER_ENDED: Final = "outbox item %s (%s) dropped: handover %s already ended"
 HANDOVER_ENDED_REASON: Final = "handover ended before delivery"
@@ -49,6 +57,10 @@ LOG_HANDOVER_STARTED: Final = "handover %s started for session %s (provider %s)"
 LOG_HANDOVER_REFUSED: Final = "handover refused for session %s: %s"
 LOG_HANDOVER_STATUS: Final = "handover %s: %s -> %s"
 LOG_HANDOVER_ENDED: Final = "handover %s ended: %s (%s)"
+LOG_LINE_NOT_KEPT: Final = "handover %s: an agent line could not be kept for the transcript"
+LOG_OUTCOME_LOOKUP_FAILED: Final = (
+    "handover %s: conversation or agent not read for the outcome (%s); using what is known"
+)
 LOG_HANDOVER_END_DUPLICATE: Final = "handover %s already ended; end request (%s) ignored"
 LOG_NO_HANDOVER: Final = (
     "webhook %s: no open handover for integration %s; answered with a Failed receipt"

@@ -13,6 +13,13 @@ Failure policy per attempt (one HTTP attempt each; the outbox owns the backoff, 
 exponential backoff and jitter; other 4xx → dead letter (kept in the store, logged, counted).
 Typing events are ephemeral: a typing event older than `typing_ttl` seconds is dropped instead of
 being sent late, and a failed one is never retried past that deadline.
+
+A message is never sent again while its first attempt may still land: the outbox waits up to
+`in_flight_seconds` for Genesys to answer it, and after an attempt that may have reached Genesys
+(a read timeout or a reset, not a refused connection) the retry waits until that long after the
+attempt began. A retry carries the same `channel.messageId` (docs/reference/genesys-open-messaging.md
+§8.3). Leases are short and renewed while an item is being sent (`LeaseKeeper`); done, retry and
+dead letter are fenced by the lease owner, so a process that lost an item changes nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from om_bridge.bridge.genesys.errors import (
     RateLimitedError,
 )
 from om_bridge.bridge.handover import messages
+from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
+from om_bridge.bridge.logs import bound_request_id, current_request_id
+from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
@@ -52,12 +62,46 @@ ROUTES: dict[str, str] = {
     "structured": "/inbound/open/structured/response",
 }
 MESSAGES_BASE = "/api/v2/conversations/messages/"
+# The user left for good: the customer participant of the handover's conversation is
+# disconnected (PATCH .../participants/{id} {"state": "disconnected"}), after the calls before it.
+DISCONNECT = "disconnect"
+KINDS = frozenset(ROUTES) | {DISCONNECT}
 # Kinds that make no sense once the handover ended: a message after the end would open a new
 # Genesys conversation (threading is by customer id), so it is dead-lettered instead.
 HANDOVER_BOUND = frozenset({"message", "typing", "structured"})
 TYPING_TTL = 5.0
+# How long a lease outlives a killed holder (renewed every third of it while held).
+LEASE_SECONDS = 10.0
+# How long a message sent to Genesys may still land: the outbox waits that long for the answer and
+# never sends it again sooner. The reference documents no such bound (only the 504
+# `request.timeout` answer, docs/reference/genesys-open-messaging.md §8.2); a minute is a
+# conservative default, configurable as `[bridge] in_flight_seconds`.
+IN_FLIGHT_SECONDS = 60.0
+# Kinds that post a message (a duplicate would be shown to the agent twice).
+MESSAGE_KINDS = frozenset({"message", "structured"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 
+
+class SendFailed(Exception):
+    """Raised by a sender of another kind (e.g. Cognigy's Inject/Notify) for an attempt that did
+    not succeed: retried (after `retry_after` seconds when given, else with backoff) when
+    `retryable`, else dead-lettered; `alert` makes every failed attempt an error in the log."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        alert: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.retryable, self.retry_after, self.alert = retryable, retry_after, alert
+
+
+# A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are
+# typing events, dropped once older than the typing TTL like Genesys typing events.
+Sender = Callable[["OutboxItem"], None]
 SentCallback = Callable[["OutboxItem", str, Any], None]
 ResolvedCallback = Callable[["OutboxItem", str], None]
 DeadCallback = Callable[["OutboxItem", str], None]
@@ -78,20 +122,26 @@ class Outbox:
         on_dead: DeadCallback | None = None,
         clock: Callable[[], float] = time.time,
         workers: int = 4,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = LEASE_SECONDS,
+        in_flight_seconds: float = IN_FLIGHT_SECONDS,
         poll_interval: float = 0.25,
         typing_ttl: float = TYPING_TTL,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         rng: Callable[[], float] = random.random,
+        senders: dict[str, Sender] | None = None,
     ) -> None:
         self._store, self._clients, self._config = store, clients, config
+        # Other kinds sharing this queue (ordered per key, durable, retried): kind -> sender.
+        self.senders: dict[str, Sender] = dict(senders or {})
         self._on_sent = on_sent
         self._on_resolved = on_resolved
         self._on_dead = on_dead
         self._clock = clock
         self._workers = max(1, workers)
         self._lease, self._poll = lease_seconds, poll_interval
+        self.in_flight_seconds = in_flight_seconds
+        self._leases = LeaseKeeper(store.outbox_renew, lease_seconds, "om-outbox-leases")
         self.typing_ttl = typing_ttl
         # Public so an operator (or a test) can tune them on a running outbox.
         self.backoff_base, self.backoff_cap, self._rng = backoff_base, backoff_cap, rng
@@ -116,8 +166,12 @@ class Outbox:
     def put(self, key: str, kind: str, payload: dict) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
-        if kind not in ROUTES:
-            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {sorted(ROUTES)}")
+        if kind not in KINDS and kind not in self.senders:
+            known = sorted([*KINDS, *self.senders])
+            raise ValueError(f"unknown outbox kind {kind!r}; expected one of {known}")
+        rid = current_request_id()
+        if rid and "request_id" not in payload:  # the sender's log lines keep the request's id
+            payload = {**payload, "request_id": rid}
         item_id = self._store.outbox_put(key, kind, payload)
         self._wake.set()
         return item_id
@@ -137,21 +191,27 @@ class Outbox:
         """Stop claiming, let in-flight sends finish; pending items stay stored for next start."""
         thread, pool = self._thread, self._pool
         if thread is None:
+            self._leases.stop()  # drain_once may have started it
             return
         self._stopping.set()
         self._wake.set()
         thread.join(timeout)
         if pool is not None:
             pool.shutdown(wait=True)
+        self._leases.stop()
         self._thread, self._pool = None, None
 
     def drain_once(self) -> int:
         """Claim and send the due head items synchronously (one round); returns how many."""
-        items = self._store.outbox_claim(
-            self._clock(), self._workers, self._lease, uuid.uuid4().hex
-        )
+        owner = uuid.uuid4().hex
+        items = self._store.outbox_claim(self._clock(), self._workers, self._lease, owner)
         for item in items:
-            self._deliver(item)
+            self._leases.hold(item.id, owner)
+        for item in items:
+            try:
+                self._deliver(item, owner)
+            finally:
+                self._leases.release(item.id)
         return len(items)
 
     # -- dispatcher -----------------------------------------------------------------------
@@ -167,53 +227,103 @@ class Outbox:
             return
         # A fresh owner per claim: the store lets an owner re-claim its own leases, and an item
         # being sent must not be claimed twice.
-        items = self._store.outbox_claim(self._clock(), free, self._lease, uuid.uuid4().hex)
+        owner = uuid.uuid4().hex
+        items = self._store.outbox_claim(self._clock(), free, self._lease, owner)
         for item in items:
+            self._leases.hold(item.id, owner)
             with self._inflight_lock:
                 self._inflight += 1
             assert self._pool is not None
-            self._pool.submit(self._deliver_and_release, item)
+            self._pool.submit(self._deliver_and_release, item, owner)
 
-    def _deliver_and_release(self, item: OutboxItem) -> None:
+    def _deliver_and_release(self, item: OutboxItem, owner: str) -> None:
         try:
-            self._deliver(item)
+            with bound_request_id(item.payload.get("request_id")):
+                self._deliver(item, owner)
         finally:
+            self._leases.release(item.id)
             with self._inflight_lock:
                 self._inflight -= 1
             self._wake.set()  # the next item of this key may now be the head
 
     # -- one attempt ----------------------------------------------------------------------
-    def _deliver(self, item: OutboxItem) -> None:
+    def _deliver(self, item: OutboxItem, owner: str | None = None) -> None:
         payload = item.payload
         who = payload.get("handover_id") or item.key
+        sender = self.senders.get(item.kind)
+        if sender is not None:
+            self._deliver_other(item, who, sender, owner)
+            return
+        started = self._clock()
         try:
             if item.kind == "typing" and self._clock() - item.created_at > self.typing_ttl:
-                self._store.outbox_done(item.id)
+                self._store.outbox_done(item.id, owner)
                 log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
                 return
             if item.kind in HANDOVER_BOUND and payload.get("handover_id"):
                 handover = self._store.get_handover(payload["handover_id"])
                 if handover is not None and not handover.is_open:
-                    self._store.outbox_fail(item.id, messages.HANDOVER_ENDED_REASON)
+                    if not self._store.outbox_fail(item.id, messages.HANDOVER_ENDED_REASON, owner):
+                        return  # another process holds it now
                     self._dead.labels(item.kind).inc()
                     log.info(messages.LOG_OUTBOX_HANDOVER_ENDED, item.id, item.kind, handover.id)
                     self._dead_letter_hook(item, messages.HANDOVER_ENDED_REASON)
                     return
             integration_id, result = self._send(item)
         except GenesysError as err:
-            self._failed(item, who, err)
+            self._failed(item, who, err, owner, started)
             return
         except Exception as exc:
             log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
-            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts))
+            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts), owner)
             return
-        self._store.outbox_done(item.id)
+        if not self._store.outbox_done(item.id, owner):
+            # Sent, but the lease was lost meanwhile: the new holder sends it again with the
+            # same messageId, which Genesys answers without posting it twice.
+            log.warning(messages.LOG_OUTBOX_LEASE_LOST, item.id, item.kind, who)
         log.debug(messages.LOG_OUTBOX_SENT, item.id, item.kind, who, item.attempts)
         if self._on_sent is not None:
             try:
                 self._on_sent(item, integration_id, result)
             except Exception:
                 log.exception("outbox item %s: after-send bookkeeping failed", item.id)
+
+    def _deliver_other(
+        self, item: OutboxItem, who: str, sender: Sender, owner: str | None = None
+    ) -> None:
+        ephemeral = bool(item.payload.get("ephemeral"))
+        if ephemeral and self._clock() - item.created_at > self.typing_ttl:
+            self._store.outbox_done(item.id, owner)
+            log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
+            return
+        try:
+            sender(item)
+        except SendFailed as failed:
+            reason = str(failed)
+            if failed.alert:
+                log.error(messages.LOG_OUTBOX_ALERT, item.id, item.kind, who, reason)
+            if ephemeral:
+                self._store.outbox_done(item.id, owner)  # a late typing indicator is worthless
+            elif not failed.retryable:
+                if not self._store.outbox_fail(item.id, reason, owner):
+                    return  # another process holds it now
+                self._dead.labels(item.kind).inc()
+                log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, reason)
+                self._dead_letter_hook(item, reason)
+            else:
+                delay = self._backoff(item.attempts)
+                if failed.retry_after is not None:
+                    delay = failed.retry_after
+                elif failed.alert:
+                    delay = self.backoff_cap  # waits for a fixed configuration
+                self._retry(item, who, reason, delay, owner)
+            return
+        except Exception as exc:
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            self._retry(item, who, type(exc).__name__, self._backoff(item.attempts), owner)
+            return
+        self._store.outbox_done(item.id, owner)
+        log.debug(messages.LOG_OUTBOX_SENT, item.id, item.kind, who, item.attempts)
 
     def _send(self, item: OutboxItem) -> tuple[str, Any]:
         payload = item.payload
@@ -224,19 +334,56 @@ class Outbox:
             integration_id = client.integration_id_for(provider.deployment_name)
             if self._on_resolved is not None:
                 self._on_resolved(item, integration_id)
+        if item.kind == DISCONNECT:
+            return integration_id, self._disconnect(client, item)
         path = MESSAGES_BASE + quote(integration_id, safe="") + ROUTES[item.kind]
-        params = {"prefetchConversationId": "true"} if payload.get("prefetch") else None
+        params = {"prefetchConversationId": "true"} if item.kind == "message" else None
+        timeout = None
+        if item.kind in MESSAGE_KINDS:
+            connect = getattr(client, "timeout", (3.05, 10.0))[0]
+            timeout = (connect, self.in_flight_seconds)
         try:
             result = client.request(
-                "POST", path, params=params, json_body=payload["body"], retry=False
+                "POST", path, params=params, json_body=payload["body"], retry=False, timeout=timeout
             )
         except GenesysError as err:
-            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            self._calls.labels(item.kind, status_label(err.status or "error")).inc()
             raise
         self._calls.labels(item.kind, "2xx").inc()
         return integration_id, result
 
-    def _failed(self, item: OutboxItem, who: str, err: GenesysError) -> None:
+    def _disconnect(self, client: Any, item: OutboxItem) -> str | None:
+        """Disconnect the customer of the handover's conversation; the conversation id, or None
+        when there is nothing to disconnect (never reached Genesys, or already over)."""
+        handover = self._store.get_handover(item.payload.get("handover_id") or "")
+        conversation_id = handover.conversation_id if handover is not None else None
+        if not conversation_id:
+            return None
+        try:
+            conversation = client.get_message_conversation(conversation_id)
+            customers = [
+                p
+                for p in conversation.get("participants") or []
+                if p.get("purpose") == "customer" and p.get("state") != "disconnected"
+            ]
+            for participant in customers:
+                client.patch_participant(
+                    conversation_id, participant["id"], {"state": "disconnected"}
+                )
+        except GenesysError as err:
+            self._calls.labels(item.kind, str(err.status or "error")).inc()
+            raise
+        self._calls.labels(item.kind, "2xx").inc()
+        return conversation_id
+
+    def _failed(
+        self,
+        item: OutboxItem,
+        who: str,
+        err: GenesysError,
+        owner: str | None = None,
+        started: float | None = None,
+    ) -> None:
         retryable = isinstance(
             err, (RateLimitedError, GenesysConnectionError, DeadlineExceededError)
         ) or (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
@@ -244,11 +391,12 @@ class Outbox:
         if item.kind == "typing" and (
             not retryable or self._clock() - item.created_at > self.typing_ttl
         ):
-            self._store.outbox_done(item.id)  # ephemeral: not worth a dead letter
+            self._store.outbox_done(item.id, owner)  # ephemeral: not worth a dead letter
             log.debug(messages.LOG_OUTBOX_TYPING_EXPIRED, item.id, who, self.typing_ttl)
             return
         if not retryable:
-            self._store.outbox_fail(item.id, reason)
+            if not self._store.outbox_fail(item.id, reason, owner):
+                return  # another process holds it now
             self._dead.labels(item.kind).inc()
             log.error(messages.LOG_OUTBOX_DEAD, item.id, item.kind, who, str(err))
             self._dead_letter_hook(item, reason)
@@ -256,7 +404,15 @@ class Outbox:
         delay = self._backoff(item.attempts)
         if isinstance(err, RateLimitedError) and err.retry_after is not None:
             delay = max(float(err.retry_after), 0.0)
-        self._retry(item, who, reason, delay)
+        if (
+            item.kind in MESSAGE_KINDS
+            and isinstance(err, GenesysConnectionError)
+            and err.maybe_sent
+            and started is not None
+        ):
+            # The first attempt may still land: never send it again before it no longer can.
+            delay = max(delay, started + self.in_flight_seconds - self._clock())
+        self._retry(item, who, reason, delay, owner)
 
     def _dead_letter_hook(self, item: OutboxItem, reason: str) -> None:
         if self._on_dead is not None:
@@ -265,8 +421,12 @@ class Outbox:
             except Exception:
                 log.exception("outbox item %s: dead-letter handling failed", item.id)
 
-    def _retry(self, item: OutboxItem, who: str, reason: str, delay: float) -> None:
-        self._store.outbox_retry(item.id, self._clock() + delay, reason)
+    def _retry(
+        self, item: OutboxItem, who: str, reason: str, delay: float, owner: str | None = None
+    ) -> None:
+        if not self._store.outbox_retry(item.id, self._clock() + delay, reason, owner):
+            log.warning(messages.LOG_OUTBOX_LEASE_LOST, item.id, item.kind, who)
+            return
         self._retries.labels(item.kind).inc()
         log.warning(messages.LOG_OUTBOX_RETRY, item.id, item.kind, who, reason, delay)
 

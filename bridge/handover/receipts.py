@@ -25,6 +25,7 @@ from urllib.parse import quote
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.serial import KeyedExecutor
+from om_bridge.bridge.ops import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
@@ -110,7 +111,7 @@ class ReceiptSender:
             send = getattr(client, "lean_request", None) or client.request
             send("POST", path, json_body=body)
         except GenesysError as err:
-            self._calls.labels("receipt", str(err.status or "error")).inc()
+            self._calls.labels("receipt", status_label(err.status or "error")).inc()
             log.warning(
                 messages.LOG_RECEIPT_FAILED,
                 body.get("status"),

@@ -16,7 +16,7 @@ MEDIA_TYPES = {"image": "Image", "video": "Video", "audio": "Audio"}
 
 def rest_reply(user_id: str, session_id: str, outputs: Iterable[Output]) -> dict[str, Any]:
     """Cognigy REST-endpoint reply: consecutive outputs concatenated, each kept in `outputStack`."""
-    stack = [
+    stack: list[dict[str, Any]] = [
         {
             "text": o.text,
             "data": o.data,
@@ -26,6 +26,11 @@ def rest_reply(user_id: str, session_id: str, outputs: Iterable[Output]) -> dict
         }
         for o in outputs
     ]
+    return reply_from_stack(user_id, session_id, stack)
+
+
+def reply_from_stack(user_id: str, session_id: str, stack: list[dict[str, Any]]) -> dict[str, Any]:
+    """The REST reply around an `outputStack`: its texts joined, its data objects merged."""
     texts = [o["text"] for o in stack if o["text"]]
     data: dict[str, Any] = {}
     for o in stack:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.genesys.wire import Customer, message_body
 from om_bridge.bridge.handover import first_message, messages, replies
-from om_bridge.bridge.store import Handover, SessionKey
+from om_bridge.bridge.store import Handover, SessionKey, new_customer_id
 from om_bridge.bridge.store.errors import StoreConflict
 
 if TYPE_CHECKING:
@@ -50,21 +50,36 @@ class Starter:
             log.info(messages.LOG_HANDOVER_REFUSED, key.as_str(), refused)
             self.engine.handovers.labels("refused").inc()
             return None, {"reason": "unsupported", "message": refused}
+        assert provider_id is not None  # refusal() answers NO_PROVIDER without one
         provider = self.ctx.config.provider(provider_id)
-        first_name = last_name = None
+        first_name = last_name = nickname = None
         if getattr(provider, "send_profile", False):
             first_name, last_name = first_message.profile_names(state.profile)
+            nickname = first_message.profile_nickname(state.profile)
         settings = {
             "request": request.to_dict(),
             "queue_id": provider.queue_id,
             "display_agent_details": bool(request.display_agent_details),
         }
-        handover = Handover.new(key, provider_id, customer_id=key.user_id, settings=settings)
+        # The Genesys customer id (`channel.from.id`) is this handover's own: only this session
+        # sends with it and only this handover receives what Genesys addresses to it (the user
+        # id travels in the custom attributes). docs/design.md §6.
+        handover = Handover.new(key, provider_id, customer_id=new_customer_id(), settings=settings)
         try:
             handover = self.ctx.store.create_handover(handover)
         except StoreConflict:
             return None, {"reason": "error", "message": messages.HANDOVER_ALREADY_OPEN}
-        body = self._first_body(endpoint, key, state, request, provider, first_name, last_name)
+        body = self._first_body(
+            endpoint,
+            key,
+            state,
+            request,
+            provider,
+            handover.customer_id,
+            first_name,
+            last_name,
+            nickname,
+        )
         self.engine.put(handover, "message", body, first=True, prefetch=True)
         log.info(messages.LOG_HANDOVER_STARTED, handover.id, key.as_str(), provider_id)
         self.engine.handovers.labels("requested").inc()
@@ -78,8 +93,10 @@ class Starter:
         state: SessionState,
         request: HandoverRequest,
         provider: Any,
+        customer_id: str,
         first_name: str | None,
         last_name: str | None,
+        nickname: str | None = None,
     ) -> dict:
         flags = self.ctx.flags
         text = first_message.format_transcript(
@@ -100,7 +117,10 @@ class Starter:
             first_name=first_name,
             last_name=last_name,
         )
-        customer = Customer(key.user_id, first_name=first_name, last_name=last_name)
+        # Genesys shows these on the customer participant (channel.from, Send Profile on).
+        customer = Customer(
+            customer_id, first_name=first_name, last_name=last_name, nickname=nickname
+        )
         return message_body(
             customer,
             str(uuid.uuid4()),

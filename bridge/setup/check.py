@@ -10,12 +10,17 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from om_bridge.bridge.setup import messages as m
-from om_bridge.bridge.setup.checks import check_environment, check_flags, check_region
+from om_bridge.bridge.setup.checks import (
+    check_environment,
+    check_flags,
+    check_flows,
+    check_region,
+)
+from om_bridge.bridge.setup.cognigy_check import check_cognigy
 from om_bridge.bridge.setup.context import SetupError, Target, load_targets
-from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
+from om_bridge.bridge.setup.redact import RedactingWriter, TextSink, target_secrets
 from om_bridge.bridge.setup.remote import (
     check_completion,
     check_permissions,
@@ -47,6 +52,7 @@ def check_target(target: Target) -> list[StepResult]:
     region_ok = check_region(target, log)
     check_environment(target, log)
     check_flags(target, log)
+    check_flows(target, log)
     token_ok = region_ok and check_token(target, log)
     if not region_ok:
         log.warned(m.T_TOKEN, m.SKIPPED_NO_REGION, m.SKIPPED_NO_REGION_FIX, None)
@@ -93,7 +99,7 @@ def run_check(targets: list[Target]) -> list[tuple[Target, list[StepResult]]]:
 
 
 def main(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextIO | None = None
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextSink | None = None
 ) -> int:
     """`om-bridge check [--config FILE] [--provider ID] [--json]`."""
     out = out or sys.stdout
@@ -104,10 +110,12 @@ def main(
         return 2
     out = RedactingWriter(out, target_secrets(targets))
     checked = run_check(targets)
-    results = [r for _, rs in checked for r in rs]
+    # Cognigy-hosted endpoints: the way back into Cognigy (not limited by --provider).
+    cognigy = check_cognigy(targets[0].config) if targets else []
+    results = [r for _, rs in checked for r in rs] + [r for _, rs in cognigy for r in rs]
     if getattr(args, "json", False):
         print(render_json(results), file=out)
     else:
         groups = [(m.PROVIDER_HEADER.format(provider=t.id, where=t.where), rs) for t, rs in checked]
-        print(render_text(groups), file=out)
+        print(render_text(groups + cognigy), file=out)
     return exit_status(results)

@@ -5,6 +5,7 @@ These need no call to Genesys; `bridge.setup.remote` holds the steps that do.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -52,7 +53,7 @@ def check_environment(target: Target, log: StepLog) -> None:
 def check_flags(target: Target, log: StepLog) -> None:
     """The feature flags and organisation whitelists let every endpoint of this provider use it."""
     try:
-        flags = Flags.from_env(target.environ)
+        flags = Flags.from_config(target.config, target.environ)
     except ValueError as exc:
         log.failed(m.T_FLAGS, m.FLAGS_ERROR.format(error=exc), m.FLAGS_FIX, m.SEED_PREREQUISITES)
         return
@@ -80,6 +81,31 @@ def check_flags(target: Target, log: StepLog) -> None:
             f"endpoint {e.url_token} (organisation {e.organisation})" for e in endpoints
         )
         log.passed(m.T_FLAGS, m.FLAGS_OK.format(endpoints=names))
+
+
+def check_flows(target: Target, log: StepLog) -> None:
+    """Every endpoint of this provider has a flow that loads, with valid node configs (the
+    bridge refuses to start otherwise)."""
+    from om_bridge.bridge.app import StartupError
+    from om_bridge.bridge.app import check_flows as startup_check
+
+    endpoints = target.endpoints()
+    if not endpoints:
+        return
+    tokens = {e.url_token for e in endpoints}
+    config = dataclasses.replace(
+        target.config,
+        endpoints={t: e for t, e in target.config.endpoints.items() if t in tokens},
+    )
+    try:
+        startup_check(config)
+    except StartupError as exc:
+        log.failed(m.T_FLOWS, str(exc), m.FLOWS_FIX, m.SEED_PROVIDER)
+        return
+    log.passed(
+        m.T_FLOWS,
+        m.FLOWS_OK.format(flows=", ".join(f"{e.url_token} → {e.flow}" for e in endpoints)),
+    )
 
 
 def public_url_problem(url: str) -> str | None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from om_bridge.bridge.config import (
     DEFAULT_CONFIG_PATH,
@@ -22,8 +22,14 @@ from om_bridge.bridge.config import (
 from om_bridge.bridge.genesys import GenesysClient, RetryPolicy
 from om_bridge.bridge.setup import messages
 
+
+class _RetrySettings(TypedDict):
+    max_attempts: int
+    deadline: float
+
+
 # A setup tool should answer quickly: few retries and a short overall deadline per call.
-SETUP_RETRY = dict(max_attempts=3, deadline=20.0)
+SETUP_RETRY: _RetrySettings = {"max_attempts": 3, "deadline": 20.0}
 
 
 class SetupError(Exception):

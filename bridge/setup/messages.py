@@ -24,6 +24,12 @@ def seed(step: str) -> str:
 T_REGION = "Genesys region"
 T_ENVIRONMENT = "Environment"
 T_FLAGS = "Feature flags"
+T_FLOWS = "Endpoint flows"
+FLOWS_OK = "every flow loads and its node configs are valid ({flows})"
+FLOWS_FIX = (
+    "set each endpoint's flow to a template name (demo-bot, genesys-handover) or a chart file, "
+    "and fix the node named above"
+)
 T_TOKEN = "OAuth client credentials"
 T_INTEGRATION = "Open Messaging integration"
 T_WEBHOOK_URL = "Webhook URL"
@@ -104,6 +110,20 @@ PERM_FIX = (
     + seed(SEED_CREDENTIALS)
 )
 PERM_OPTIONAL = "; optional: without it {effect}"
+# The seed's role list ("5. Configure Credentials") names three permission groups by their role
+# wording; the bridge's calls need these fine-grained permissions within them.
+SEED_ROLE_WORDING = {
+    "messaging:integration:view": (
+        "messaging-platform:readonly (View messaging platform integrations)"
+    ),
+    "conversation:message:create": ("conversations (Create, edit, and delete conversation data)"),
+    "conversation:message:view": (
+        "conversations (Create, edit, and delete conversation data); the seed's "
+        "analytics:readonly (view conversation details) is not needed for this"
+    ),
+}
+PERM_SEED = "; seed wording: {wording}"
+PERM_NOT_IN_SEED = "; not in the seed's list: needed only for {purpose}"
 PERM_UNPROBED = "not probed: {error}"
 PERM_UNPROBED_FIX = "run the check again; if it persists, check the Genesys status page"
 PERM_UNEXPECTED = "not proven: {method} {path} answered {status}, expected {expected}"

@@ -14,14 +14,14 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from om_bridge.bridge.genesys import GenesysError, InvalidClientError, PermissionDeniedError
 from om_bridge.bridge.setup import messages as m
 from om_bridge.bridge.setup.checks import public_url_problem
 from om_bridge.bridge.setup.context import SetupError, Target, load_targets, reveal
 from om_bridge.bridge.setup.provision_state import ProvisionState
-from om_bridge.bridge.setup.redact import RedactingWriter, target_secrets
+from om_bridge.bridge.setup.redact import RedactingWriter, TextSink, target_secrets
 from om_bridge.bridge.setup.remote import (
     MIN_SECRET_LENGTH,
     URL_FIELD,
@@ -129,7 +129,7 @@ def _queue_label(target: Target) -> str:
     return f'queue "{name}" ({queue_id})' if name else f"queue {queue_id}"
 
 
-def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) -> bool:
+def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextSink) -> bool:
     """Plan and (unless `dry_run`) apply for one provider; prints what changed. True on success."""
     name = (target.provider.deployment_name or "").strip()
     print(m.P_HEADER.format(provider=target.id, name=name, where=target.where), file=out)
@@ -137,12 +137,14 @@ def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) 
     if problem is not None:
         print(m.P_NEED.format(problem=problem), file=out)
         return False
+    webhook_url = target.webhook_url
+    assert webhook_url is not None  # missing_settings answers P_NEED_URL without it
     state = ProvisionState(data_dir)
     try:
         client = target.client()  # UnknownRegionError (a ValueError) for a host of no region
         # A real org (a region host, not a sandbox/proxy base_url) cannot post to a local
         # address: never point its integration there (public_url defaults to 127.0.0.1:8080).
-        unreachable = None if target.provider.base_url else public_url_problem(target.webhook_url)
+        unreachable = None if target.provider.base_url else public_url_problem(webhook_url)
         if unreachable is not None:
             print(
                 m.P_NEED.format(
@@ -202,7 +204,7 @@ def provision_target(target: Target, data_dir: str, dry_run: bool, out: TextIO) 
 
 
 def main(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextIO | None = None
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, out: TextSink | None = None
 ) -> int:
     """`om-bridge provision [--config FILE] [--provider ID] [--dry-run]`: 0 when every provider
     matches (or, with --dry-run, could be planned), 1 when one failed, 2 for a bad configuration."""

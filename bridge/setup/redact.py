@@ -4,15 +4,23 @@ the terminal or a CI log even when Genesys echoes one back in an error message."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Protocol
 
 MASK = "***"
+
+
+class TextSink(Protocol):
+    """Where `check` and `provision` write: a text stream such as sys.stdout, or a
+    `RedactingWriter` around one."""
+
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
 
 
 class RedactingWriter:
     """A text stream wrapper replacing every known secret value by `***` before writing."""
 
-    def __init__(self, stream: TextIO, secrets: Iterable[str]) -> None:
+    def __init__(self, stream: TextSink, secrets: Iterable[str]) -> None:
         self._stream = stream
         # Longest first, so a secret containing another is masked whole.
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -35,7 +43,13 @@ def target_secrets(targets: Iterable[object]) -> list[str]:
     for target in targets:
         found.extend(collect_secrets(getattr(target, "config", None)))
         try:
-            found.extend(collect_secrets(Flags.from_env(getattr(target, "environ", {}))))
+            found.extend(
+                collect_secrets(
+                    Flags.from_config(
+                        getattr(target, "config", None), getattr(target, "environ", {})
+                    )
+                )
+            )
         except ValueError:  # a malformed flag is reported by the check itself
             pass
     return found

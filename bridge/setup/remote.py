@@ -327,21 +327,28 @@ def check_permissions(target: Target, integration_id: str | None, log: StepLog) 
     """One line per permission the bridge's calls need (see `bridge.setup.probes`)."""
     client_id = target.provider.client_id
     for outcome in run_probes(target.client(), integration_id):
-        title = m.t_permission(outcome.probe.permission)
+        permission = outcome.probe.permission
+        title = m.t_permission(permission)
+        wording = m.SEED_ROLE_WORDING.get(permission)
+        seed_note = (
+            m.PERM_SEED.format(wording=wording)
+            if wording
+            else m.PERM_NOT_IN_SEED.format(purpose=outcome.probe.purpose)
+        )
         if outcome.status == PASS:
-            log.passed(title, outcome.detail)
+            log.passed(title, outcome.detail + seed_note)
             continue
         if outcome.missing:
             fix = m.PERM_FIX.format(perms=", ".join(outcome.missing), client_id=client_id)
-            log.add(title, outcome.status, outcome.detail, fix, m.SEED_CREDENTIALS)
+            log.add(title, outcome.status, outcome.detail + seed_note, fix, m.SEED_CREDENTIALS)
         else:
-            log.warned(title, outcome.detail, m.PERM_UNPROBED_FIX, None)
+            log.warned(title, outcome.detail + seed_note, m.PERM_UNPROBED_FIX, None)
 
 
 def check_completion(target: Target, log: StepLog, client: Any) -> None:
     """The completion mode is wired (bridge.completion.wiring), one line per wiring check."""
     try:
-        flags = Flags.from_env(target.environ)
+        flags = Flags.from_config(target.config, target.environ)
         checks = wiring_status(target.config, flags, target.id, client)
     except Exception as exc:
         log.failed(

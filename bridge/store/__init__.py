@@ -6,6 +6,7 @@ locks, behind one `Store` interface with an embedded SQLite and a Redis backend 
 
 from __future__ import annotations
 
+import importlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from om_bridge.bridge.store import messages
@@ -20,6 +21,7 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    new_customer_id,
 )
 
 __all__ = [
@@ -36,9 +38,13 @@ __all__ = [
     "Store",
     "StoreConflict",
     "StoreError",
+    "check_store_available",
+    "new_customer_id",
     "open_store",
     "sqlite_path",
 ]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def sqlite_path(url: str) -> str:
@@ -60,7 +66,8 @@ def open_store(url: str, *, key_prefix: str | None = None) -> Store:
         from om_bridge.bridge.store.sqlite import SqliteStore
 
         return SqliteStore(sqlite_path(url))
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
+        check_store_available(url)
         from om_bridge.bridge.store.redis_store import DEFAULT_PREFIX, RedisStore
 
         parts = urlsplit(url)
@@ -71,6 +78,16 @@ def open_store(url: str, *, key_prefix: str | None = None) -> Store:
         )
         return RedisStore(clean, prefix=key_prefix or prefix or DEFAULT_PREFIX)
     raise StoreError(messages.UNSUPPORTED_URL.format(url=_redact(url)))
+
+
+def check_store_available(url: str) -> None:
+    """StoreError when this installation cannot open the store `url` names: the Redis store
+    needs the `redis` distribution (the `redis` extra), which a plain install does not bring."""
+    if url.startswith(REDIS_SCHEMES):
+        try:
+            importlib.import_module("redis")
+        except ImportError:
+            raise StoreError(messages.REDIS_NOT_INSTALLED) from None
 
 
 def _redact(url: str) -> str:

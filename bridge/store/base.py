@@ -27,8 +27,9 @@ from om_bridge.bridge.store.records import (
 # Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
 # idle session's footprint stays bounded.
 OUTPUTS_KEPT = 500
-# A session lock outlives a crashed holder by at most this long (another process may then take it).
-SESSION_LOCK_TTL = 60.0
+# A session lock outlives a killed holder by at most this long (another process may then take it);
+# while held it is renewed every third of it, so a long hold never loses it.
+SESSION_LOCK_TTL = 10.0
 
 
 class Store(abc.ABC):
@@ -41,11 +42,19 @@ class Store(abc.ABC):
     # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
     # processes that could not wake this one directly.
     cross_process_poll: float = 0.5
+    # Retention (`set_retention`): seconds an idle session (with its outputs) and an ended
+    # handover are kept; None keeps them forever.
+    session_ttl: float | None = None
+    ended_handover_ttl: float | None = None
 
     def __init__(self) -> None:
         self._waiters = Waiters()
         self._local_locks = KeyedLocks()
         self._completing = threading.local()
+        self._held_locks: dict[str, str] = {}  # session lock name -> owner, renewed while held
+        self._held_guard = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._renewer_stop = threading.Event()
 
     # -- sessions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -78,12 +87,45 @@ class Store(abc.ABC):
                     )
                 time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
                 delay = min(delay * 2, 0.1) * random.uniform(0.8, 1.2)
+            self._keep_lock(name, owner)
             try:
                 yield
             finally:
+                self._drop_lock(name)
                 self.release_lock(name, owner)
         finally:
             self._local_locks.release(skey)
+
+    def _keep_lock(self, name: str, owner: str) -> None:
+        with self._held_guard:
+            self._held_locks[name] = owner
+            if self._renewer is None:
+                self._renewer = threading.Thread(
+                    target=self._renew_locks, name="om-store-lock-renew", daemon=True
+                )
+                self._renewer.start()
+
+    def _drop_lock(self, name: str) -> None:
+        with self._held_guard:
+            self._held_locks.pop(name, None)
+
+    def _renew_locks(self) -> None:
+        while not self._renewer_stop.wait(SESSION_LOCK_TTL / 3.0):
+            with self._held_guard:
+                held = list(self._held_locks.items())
+            for name, owner in held:
+                # Under the guard: a lock released meanwhile is never taken again here.
+                with self._held_guard:
+                    if self._held_locks.get(name) != owner:
+                        continue
+                    try:
+                        self.acquire_lock(name, owner, SESSION_LOCK_TTL)
+                    except Exception:  # the store is closing or briefly away: next round
+                        continue
+
+    def _stop_renewing(self) -> None:
+        """Stop the session-lock renewer (backends call this from close())."""
+        self._renewer_stop.set()
 
     # -- handovers --------------------------------------------------------------------------
     @abc.abstractmethod
@@ -102,9 +144,25 @@ class Store(abc.ABC):
     def handover_by_conversation(self, conversation_id: str) -> Handover | None:
         """The newest handover (open or ended) with this Genesys conversation id, or None."""
 
+    def handover_by_customer(
+        self, integration_id: str | None, customer_id: str, conversation_id: str | None = None
+    ) -> Handover | None:
+        """The open handover of this Open Messaging customer id on this integration, or None.
+
+        Exact, never a guess: a customer id is per handover (docs/design.md §6), so one open
+        handover has it. Handovers stored before that used the Cognigy user id, which several
+        sessions may share: then only the one in `conversation_id` is returned, and None when the
+        conversation does not single one out."""
+        return pick_exact(
+            self.open_handovers_by_customer(integration_id, customer_id), conversation_id
+        )
+
     @abc.abstractmethod
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration (None: on no integration
+        yet), oldest first."""
 
     @abc.abstractmethod
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
@@ -127,7 +185,9 @@ class Store(abc.ABC):
     # -- outbox -----------------------------------------------------------------------------
     @abc.abstractmethod
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` (like `append_output`) the inbound item is removed in the same
+        transaction, so a call made for a webhook is queued exactly once."""
 
     @abc.abstractmethod
     def outbox_claim(
@@ -137,16 +197,26 @@ class Store(abc.ABC):
         each claim counts as an attempt."""
 
     @abc.abstractmethod
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head."""
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`: fenced) no longer leased to that owner."""
 
     @abc.abstractmethod
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) no longer leased to that owner."""
 
     @abc.abstractmethod
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) no longer leased to that owner."""
+
+    @abc.abstractmethod
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False when `owner`
+        no longer holds it (it ran out and another owner claimed it, or the item is gone)."""
 
     @abc.abstractmethod
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
@@ -193,11 +263,17 @@ class Store(abc.ABC):
         one customer drains without a claim per item), else None."""
 
     @abc.abstractmethod
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
         """Release an inbound item's lease and schedule it again, still at the head of its key."""
 
     @abc.abstractmethod
-    def inbound_fail(self, item_id: int, error: str) -> None:
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item (as `outbox_renew`)."""
+
+    @abc.abstractmethod
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
         """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
 
     @abc.abstractmethod
@@ -210,7 +286,7 @@ class Store(abc.ABC):
 
     @contextmanager
     def completing_inbound(self, completion: InboundCompletion | None) -> Iterator[None]:
-        """The next `append_output` of this thread inside the block also removes inbound item
+        """The next `append_output` (or `outbox_put`) of this thread inside the block also removes inbound item
         `completion.item_id` (as `inbound_done`, filling in `completion`) in the same
         transaction: the output a webhook carries is stored exactly once, whether the process
         dies right before (the item is handled again) or right after (nothing is left to redo)."""
@@ -226,6 +302,21 @@ class Store(abc.ABC):
         if completion is not None:
             self._completing.value = None
         return completion
+
+    # -- retention --------------------------------------------------------------------------
+    def set_retention(
+        self, session_seconds: float | None, ended_handover_seconds: float | None
+    ) -> None:
+        """How long idle sessions (with their outputs) and ended handovers are kept. Redis
+        applies it as key TTLs on every write; SQLite through `purge`, run by the sweeper."""
+        self.session_ttl, self.ended_handover_ttl = session_seconds, ended_handover_seconds
+
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (sessions idle past `session_ttl` that have no
+        open handover, with their outputs; handovers ended more than `ended_handover_ttl` ago;
+        expired dedupe keys); the number of rows deleted per kind. Backends whose keys expire
+        on their own delete nothing here."""
+        return {}
 
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -266,6 +357,15 @@ class Store(abc.ABC):
         """Wake this process's waiters of a session (they re-read, or notice a cancellation)."""
         self._waiters.notify(key.as_str())
 
+    # -- uploads (files a user sends to the agent) -------------------------------------------
+    @abc.abstractmethod
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
@@ -290,6 +390,17 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def pick_exact(candidates: list[Handover], conversation_id: str | None) -> Handover | None:
+    """The one handover `candidates` names: the only candidate, or the only one in
+    `conversation_id`; None when that is ambiguous."""
+    if len(candidates) == 1:
+        return candidates[0]
+    if not conversation_id:
+        return None
+    found = [h for h in candidates if h.conversation_id == conversation_id]
+    return found[0] if len(found) == 1 else None
 
 
 def check_update(fields: dict[str, Any]) -> None:

@@ -28,6 +28,12 @@ UPDATABLE_FIELDS: Final = frozenset(
 )
 
 
+def new_customer_id() -> str:
+    """A fresh Open Messaging customer id (`channel.from.id`) for one handover: random, so no
+    other session can name it."""
+    return "om-" + uuid.uuid4().hex
+
+
 @dataclass(frozen=True, slots=True)
 class SessionKey:
     """One conversation of one user on one endpoint, as Cognigy identifies it."""

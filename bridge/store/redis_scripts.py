@@ -125,11 +125,15 @@ end
 return out
 """
 
-# KEYS: due keys, leased keys, pending ids, dead ids.  ARGV: prefix, id, "done"|"dead", error
+# KEYS: due keys, leased keys, pending ids, dead ids.
+# ARGV: prefix, id, "done"|"dead", error, fence owner ('' for none: any holder)
 OUTBOX_REMOVE = """
 local P, id = ARGV[1], ARGV[2]
 if not redis.call('ZSCORE', KEYS[3], id) then return 0 end
 local ik = P .. 'o:i:' .. id
+if ARGV[5] and ARGV[5] ~= '' and redis.call('HGET', ik, 'lease_owner') ~= ARGV[5] then
+  return 0
+end
 local k = redis.call('HGET', ik, 'key')
 local q = P .. 'o:q:' .. k
 local head = redis.call('LINDEX', q, 0)
@@ -182,11 +186,15 @@ redis.call('HINCRBY', nk, 'attempts', 1)
 return {1, redis.call('HGETALL', nk)}
 """
 
-# KEYS: due keys, leased keys, pending ids.  ARGV: prefix, id, next_attempt_at, error
+# KEYS: due keys, leased keys, pending ids.
+# ARGV: prefix, id, next_attempt_at, error, fence owner ('' for none)
 OUTBOX_RETRY = """
 local P, id = ARGV[1], ARGV[2]
 if not redis.call('ZSCORE', KEYS[3], id) then return 0 end
 local ik = P .. 'o:i:' .. id
+if ARGV[5] and ARGV[5] ~= '' and redis.call('HGET', ik, 'lease_owner') ~= ARGV[5] then
+  return 0
+end
 local k = redis.call('HGET', ik, 'key')
 redis.call('HSET', ik, 'next_attempt_at', ARGV[3], 'last_error', ARGV[4])
 redis.call('HDEL', ik, 'lease_owner', 'lease_until')
@@ -194,6 +202,20 @@ if redis.call('LINDEX', P .. 'o:q:' .. k, 0) == id then
   redis.call('ZREM', KEYS[2], k)
   redis.call('ZADD', KEYS[1], ARGV[3], k)
 end
+return 1
+"""
+
+# A held lease extended: only while `owner` still holds it.
+# KEYS: leased keys, pending ids.  ARGV: prefix, id, owner, lease_until
+OUTBOX_RENEW = """
+local P, id = ARGV[1], ARGV[2]
+if not redis.call('ZSCORE', KEYS[2], id) then return 0 end
+local ik = P .. 'o:i:' .. id
+if redis.call('HGET', ik, 'lease_owner') ~= ARGV[3] then return 0 end
+local k = redis.call('HGET', ik, 'key')
+if redis.call('LINDEX', P .. 'o:q:' .. k, 0) ~= id then return 0 end
+redis.call('HSET', ik, 'lease_until', ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[4], k)
 return 1
 """
 

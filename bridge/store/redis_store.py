@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -33,6 +34,8 @@ from om_bridge.bridge.store.redis_codec import (
 )
 
 log = logging.getLogger(__name__)
+# The client is made with decode_responses=True, so replies are str; redis-py's annotations
+# cannot express that (they say bytes | str), hence the casts to str types below.
 DEFAULT_PREFIX = "om-bridge:"
 # The inbound queue reuses the outbox scripts and key layout under this extra prefix.
 INBOUND_PREFIX = "in:"
@@ -57,6 +60,7 @@ class RedisStore(Store):
                 "OUTBOX_CLAIM",
                 "OUTBOX_REMOVE",
                 "OUTBOX_RETRY",
+                "OUTBOX_RENEW",
                 "APPEND_OUTPUT",
                 "ACQUIRE_LOCK",
                 "RELEASE_LOCK",
@@ -67,6 +71,10 @@ class RedisStore(Store):
         self._channel = prefix + "outputs"
         self._subscriber: _OutputSubscriber | None = None
         self._subscriber_lock = threading.Lock()
+
+    @staticmethod
+    def _ttl(seconds: float | None) -> int | None:
+        return None if seconds is None else max(1, int(seconds))
 
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
@@ -82,7 +90,8 @@ class RedisStore(Store):
 
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
-        self._r.set(self._k("s:", key.as_str()), dumps(state))
+        ttl = self._ttl(self.session_ttl)
+        self._r.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -112,10 +121,10 @@ class RedisStore(Store):
 
     def get_handover(self, handover_id: str) -> Handover | None:
         """The handover with this id, open or ended, or None."""
-        return decode_handover(self._r.hgetall(self._k("h:", handover_id)))
+        return decode_handover(cast("dict[str, str]", self._r.hgetall(self._k("h:", handover_id))))
 
     def _by_pointer(self, pointer_key: str) -> Handover | None:
-        handover_id = self._r.get(pointer_key)
+        handover_id = cast("str | None", self._r.get(pointer_key))
         return None if handover_id is None else self.get_handover(handover_id)
 
     def open_handover_for_session(self, key: SessionKey) -> Handover | None:
@@ -127,21 +136,27 @@ class RedisStore(Store):
         h = self._by_pointer(self._k("h:conv:", conversation_id))
         return h if h is not None and h.conversation_id == conversation_id else None
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        ids = self._r.zrevrange(
-            self._k("h:cust:", customer_index(integration_id, customer_id)), 0, 0
-        )
-        return self.get_handover(ids[0]) if ids else None
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        index = self._k("h:cust:", customer_index(integration_id, customer_id))
+        ids = cast("list[str]", self._r.zrange(index, 0, -1))
+        pipe = self._r.pipeline(transaction=False)
+        for handover_id in ids:
+            pipe.hgetall(self._k("h:", handover_id))
+        found = [decode_handover(raw) for raw in pipe.execute()]
+        return [h for h in found if h is not None and h.is_open]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
         check_update(fields)
         hkey = self._k("h:", handover_id)
+        ended_ttl = self._ttl(self.ended_handover_ttl)
 
         # Optimistic transaction: WATCH the hash and the index keys touched, retry on a race.
         def txn(pipe: redis.client.Pipeline) -> Handover:
-            current = decode_handover(pipe.hgetall(hkey))
+            current = decode_handover(cast("dict[str, str]", pipe.hgetall(hkey)))
             if current is None:
                 raise NotFound(messages.HANDOVER_NOT_FOUND.format(handover_id=handover_id))
             if "status" in fields and not current.is_open and fields["status"] != current.status:
@@ -154,14 +169,17 @@ class RedisStore(Store):
             keep_newer = False
             if conv_changed:
                 pipe.watch(old_conv, new_conv)
-                other = pipe.get(new_conv) if new.conversation_id else None
+                other = cast("str | None", pipe.get(new_conv)) if new.conversation_id else None
                 if other and other != handover_id:
                     other_created = pipe.hget(self._k("h:", other), "created_at")
                     keep_newer = other_created is not None and float(other_created) > new.created_at
                 old_pointer = pipe.get(old_conv) if current.conversation_id else None
             pipe.multi()
             pipe.delete(hkey)
-            pipe.hset(hkey, mapping=new_enc)
+            # redis-py types the mapping's keys invariantly, so no dict[str, str] matches
+            pipe.hset(hkey, mapping=new_enc)  # type: ignore[arg-type]
+            if not new.is_open and ended_ttl is not None:
+                pipe.expire(hkey, ended_ttl)  # rewriting the hash dropped its retention TTL
             if conv_changed:
                 if current.conversation_id and old_pointer == handover_id:
                     pipe.delete(old_conv)
@@ -172,24 +190,40 @@ class RedisStore(Store):
                 pipe.zadd(self._k("h:cust:", new_enc["_cust"]), {handover_id: new.created_at})
             return new
 
-        return self._r.transaction(txn, hkey, value_from_callable=True)
+        # With value_from_callable redis-py returns txn's value, though its annotation says the
+        # callable returns None and the result is the EXEC reply.
+        result = self._r.transaction(txn, hkey, value_from_callable=True)  # type: ignore[arg-type]
+        return cast(Handover, result)
 
     def finish_handover(self, handover_id: str, status: str, reason: str) -> bool:
         """End a handover atomically: True for exactly one caller, False if it already ended
         (or does not exist)."""
         check_end_status(status)
-        return bool(
+        finished = bool(
             self._run(
                 "FINISH_HANDOVER",
                 [self._k("h:", handover_id)],
                 [self.prefix, status, reason, repr(time.time())],
             )
         )
+        ttl = self._ttl(self.ended_handover_ttl)
+        if finished and ttl is not None:
+            # Retention: the ended handover's record (and its conversation pointer, unless a
+            # newer handover took it over, which resets its TTL) expires after the retention.
+            h = self.get_handover(handover_id)
+            pipe = self._r.pipeline(transaction=False)
+            pipe.expire(self._k("h:", handover_id), ttl)
+            if h is not None and h.conversation_id:
+                conv = self._k("h:conv:", h.conversation_id)
+                if self._r.get(conv) == handover_id:
+                    pipe.expire(conv, ttl)
+            pipe.execute()
+        return finished
 
     def open_handovers(self, provider_id: str | None = None) -> list[Handover]:
         """All open handovers, or those of one provider, oldest first."""
         index = self._k("h:open:p:", provider_id) if provider_id else self._k("h:open")
-        ids = self._r.zrange(index, 0, -1)
+        ids = cast("list[str]", self._r.zrange(index, 0, -1))
         pipe = self._r.pipeline(transaction=False)
         for handover_id in ids:
             pipe.hgetall(self._k("h:", handover_id))
@@ -217,15 +251,42 @@ class RedisStore(Store):
         )
         return [decode_item(row) for row in rows]
 
-    def _remove(self, qp: str, item_id: int, error: str | None, client: Any = None) -> Any:
-        args = [qp, int(item_id), "done" if error is None else "dead", error or ""]
+    def _remove(
+        self,
+        qp: str,
+        item_id: int,
+        error: str | None,
+        client: Any = None,
+        fence: str | None = None,
+    ) -> Any:
+        args: list[str | int] = [
+            qp,
+            int(item_id),
+            "done" if error is None else "dead",
+            error or "",
+            fence or "",
+        ]
         return self._scripts["OUTBOX_REMOVE"](keys=self._qkeys(qp), args=args, client=client)
 
-    def _retry(self, qp: str, item_id: int, next_attempt_at: float, error: str) -> None:
-        self._run(
-            "OUTBOX_RETRY",
-            self._qkeys(qp)[:3],
-            [qp, int(item_id), repr(float(next_attempt_at)), error],
+    def _retry(
+        self, qp: str, item_id: int, next_attempt_at: float, error: str, fence: str | None = None
+    ) -> bool:
+        return bool(
+            self._run(
+                "OUTBOX_RETRY",
+                self._qkeys(qp)[:3],
+                [qp, int(item_id), repr(float(next_attempt_at)), error, fence or ""],
+            )
+        )
+
+    def _renew(self, qp: str, item_id: int, owner: str, lease_seconds: float) -> bool:
+        keys = self._qkeys(qp)
+        return bool(
+            self._run(
+                "OUTBOX_RENEW",
+                [keys[1], keys[2]],
+                [qp, int(item_id), owner, repr(time.time() + lease_seconds)],
+            )
         )
 
     def _items(self, qp: str, ids: list[str]) -> list[OutboxItem]:
@@ -236,19 +297,24 @@ class RedisStore(Store):
 
     def _pending(self, qp: str, key: str | None) -> list[OutboxItem]:
         if key is not None:
-            return self._items(qp, self._r.lrange(qp + "o:q:" + key, 0, -1))
-        return self._items(qp, self._r.zrange(qp + "o:pending", 0, -1))
+            return self._items(qp, cast("list[str]", self._r.lrange(qp + "o:q:" + key, 0, -1)))
+        return self._items(qp, cast("list[str]", self._r.zrange(qp + "o:pending", 0, -1)))
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
-        return int(
-            self._run(
-                "OUTBOX_PUT",
-                [self._k("o:seq"), self._k("o:pending"), self._k("o:due")],
-                [self.prefix, key, kind, dumps(payload), repr(time.time())],
-            )
-        )
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same MULTI/EXEC."""
+        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due")]
+        args = [self.prefix, key, kind, dumps(payload), repr(time.time())]
+        completes = self._take_completing()
+        if completes is None:
+            return int(self._run("OUTBOX_PUT", keys, args))
+        pipe = self._r.pipeline(transaction=True)
+        self._scripts["OUTBOX_PUT"](keys=keys, args=args, client=pipe)
+        self._inbound_done(completes.item_id, completes.owner, completes.lease_seconds, client=pipe)
+        put, done = pipe.execute()
+        self._done_result(done, completes)
+        return int(put)
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str
@@ -257,18 +323,26 @@ class RedisStore(Store):
         each claim counts as an attempt."""
         return self._claim(self.prefix, now, limit, lease_seconds, owner)
 
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head (no-op if
-        it is already gone)."""
-        self._remove(self.prefix, item_id, None)
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self.prefix, item_id, None, fence=owner))
 
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        self._retry(self.prefix, item_id, next_attempt_at, error)
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry(self.prefix, item_id, next_attempt_at, error, owner)
 
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
-        self._remove(self.prefix, item_id, error)
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self.prefix, item_id, error, fence=owner))
+
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False if it lost it."""
+        return self._renew(self.prefix, item_id, owner, lease_seconds)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
@@ -276,7 +350,7 @@ class RedisStore(Store):
 
     def outbox_dead(self) -> list[OutboxItem]:
         """Dead-lettered items, oldest first."""
-        return self._items(self.prefix, self._r.zrange(self._k("o:dead"), 0, -1))
+        return self._items(self.prefix, cast("list[str]", self._r.zrange(self._k("o:dead"), 0, -1)))
 
     # -- inbound ----------------------------------------------------------------------------
     @property
@@ -347,13 +421,21 @@ class RedisStore(Store):
         self._done_result(self._inbound_done(item_id, owner, lease_seconds), completion)
         return completion.next_item
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry(self._ip, item_id, next_attempt_at, error)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry(self._ip, item_id, next_attempt_at, error, owner)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
-        self._remove(self._ip, item_id, error)
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item; False if it lost it."""
+        return self._renew(self._ip, item_id, owner, lease_seconds)
+
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
+        return bool(self._remove(self._ip, item_id, error, fence=owner))
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""
@@ -361,7 +443,7 @@ class RedisStore(Store):
 
     def inbound_dead(self) -> list[OutboxItem]:
         """Dead-lettered inbound items, oldest first."""
-        return self._items(self._ip, self._r.zrange(self._ip + "o:dead", 0, -1))
+        return self._items(self._ip, cast("list[str]", self._r.zrange(self._ip + "o:dead", 0, -1)))
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -370,7 +452,7 @@ class RedisStore(Store):
         skey = key.as_str()
         body = {k: v for k, v in output.items() if k != "seq"}
         keys = [self._k("outseq:", skey), self._k("out:", skey)]
-        args = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
+        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
         completes = self._take_completing()
         if completes is None:
             seq = int(self._run("APPEND_OUTPUT", keys, args))
@@ -383,13 +465,22 @@ class RedisStore(Store):
             appended, done = pipe.execute()
             seq = int(appended)
             self._done_result(done, completes)
+        ttl = self._ttl(self.session_ttl)
+        if ttl is not None:
+            pipe = self._r.pipeline(transaction=False)
+            for k in keys:
+                pipe.expire(k, ttl)
+            pipe.execute()
         self._waiters.notify(skey)
         return seq
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
-        members = self._r.zrangebyscore(
-            self._k("out:", key.as_str()), f"({int(after)}", "+inf", start=0, num=int(limit)
+        members = cast(
+            "list[str]",
+            self._r.zrangebyscore(
+                self._k("out:", key.as_str()), f"({int(after)}", "+inf", start=0, num=int(limit)
+            ),
         )
         outputs = []
         for member in members:
@@ -429,6 +520,20 @@ class RedisStore(Store):
         """Release a named lock if `owner` holds it."""
         self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
 
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (a Redis TTL; base64 in a JSON value)."""
+        value = json.dumps({"meta": meta, "body": base64.b64encode(body).decode("ascii")})
+        self._r.set(self._k("upload:", upload_id), value, px=max(1, int(ttl_seconds * 1000)))
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        value = self._r.get(self._k("upload:", upload_id))
+        if not value:
+            return None
+        found = json.loads(value)
+        return found["meta"], base64.b64decode(found["body"])
+
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:
         """True when Redis answers PING."""
@@ -439,6 +544,7 @@ class RedisStore(Store):
 
     def close(self) -> None:
         """Stop the pub/sub thread and close the connection pool."""
+        self._stop_renewing()
         with self._subscriber_lock:
             if self._subscriber is not None:
                 self._subscriber.stop()

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from om_bridge.bridge.coop import offload
 from om_bridge.bridge.store import messages
@@ -64,6 +64,10 @@ def _handover_row(h: Handover) -> tuple:
     )
 
 
+@overload
+def _handover(row: tuple) -> Handover: ...
+@overload
+def _handover(row: tuple | None) -> Handover | None: ...
 def _handover(row: tuple | None) -> Handover | None:
     if row is None:
         return None
@@ -202,12 +206,17 @@ class SqliteStore(Store):
         """The newest handover (open or ended) with this Genesys conversation id, or None."""
         return self._one("conversation_id = ?", (conversation_id,))
 
-    def handover_by_customer(self, integration_id: str, customer_id: str) -> Handover | None:
-        """The newest open handover of this Open Messaging customer id, or None."""
-        return self._one(
-            "customer_id = ? AND integration_id IS ? AND ended_at IS NULL",
-            (customer_id, integration_id),
-        )
+    def open_handovers_by_customer(
+        self, integration_id: str | None, customer_id: str
+    ) -> list[Handover]:
+        """Every open handover of this customer id on this integration, oldest first."""
+        with self._db.read() as c:
+            rows = c.execute(
+                f"SELECT {_HANDOVER_COLUMNS} FROM handovers WHERE customer_id = ? "
+                "AND integration_id IS ? AND ended_at IS NULL ORDER BY created_at, rowid",
+                (customer_id, integration_id),
+            ).fetchall()
+        return [h for h in map(_handover, rows) if h is not None]
 
     def update_handover(self, handover_id: str, **fields: Any) -> Handover:
         """Change the `UPDATABLE_FIELDS` of a handover and return it; NotFound if absent."""
@@ -357,20 +366,24 @@ class SqliteStore(Store):
         dead_error: str | None,
         owner: str | None = None,
         lease_seconds: float = 0.0,
+        fence: str | None = None,
     ) -> tuple[bool, OutboxItem | None]:
         """Take an item off its queue (deleted, or dead-lettered with `dead_error`); the next
-        item of its key becomes the head, leased to `owner` when one is given. Returns (removed,
-        the next item if it was leased)."""
+        item of its key becomes the head, leased to `owner` when one is given. With a `fence`,
+        only while that owner holds its lease. Returns (removed, the next item if it was
+        leased)."""
         if dead_error is None:
             row = c.execute(
-                f"DELETE FROM {table} WHERE id = ? AND dead = 0 RETURNING key, head", (item_id,)
+                f"DELETE FROM {table} WHERE id = ? AND dead = 0 "
+                "AND (?2 IS NULL OR lease_owner = ?2) RETURNING key, head",
+                (item_id, fence),
             ).fetchone()
         else:
             row = c.execute(
                 f"UPDATE {table} SET dead = 1, last_error = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id = ? AND dead = 0 "
-                "RETURNING key, head",
-                (dead_error, item_id),
+                "AND (?3 IS NULL OR lease_owner = ?3) RETURNING key, head",
+                (dead_error, item_id, fence),
             ).fetchone()
             if row is not None:
                 c.execute(f"UPDATE {table} SET head = 0 WHERE id = ?", (item_id,))
@@ -394,13 +407,25 @@ class SqliteStore(Store):
             c, "inbound", completion.item_id, None, completion.owner, completion.lease_seconds
         )
 
-    def _retry(self, table: str, item_id: int, next_attempt_at: float, error: str) -> None:
+    def _retry(
+        self, table: str, item_id: int, next_attempt_at: float, error: str, fence: str | None
+    ) -> bool:
         with self._db.write() as c:
-            c.execute(
+            cur = c.execute(
                 f"UPDATE {table} SET next_attempt_at = ?, last_error = ?, "
-                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0",
-                (next_attempt_at, error, item_id),
+                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND dead = 0 "
+                "AND (?4 IS NULL OR lease_owner = ?4)",
+                (next_attempt_at, error, item_id, fence),
             )
+            return cur.rowcount == 1
+
+    def _renew(self, table: str, item_id: int, owner: str, lease_seconds: float) -> bool:
+        with self._db.write() as c:
+            cur = c.execute(
+                f"UPDATE {table} SET lease_until = ? WHERE id = ? AND dead = 0 AND lease_owner = ?",
+                (self._clock() + lease_seconds, item_id, owner),
+            )
+            return cur.rowcount == 1
 
     def _pending(self, table: str, key: str | None) -> list[OutboxItem]:
         where, args = ("AND key = ? ", (key,)) if key is not None else ("", ())
@@ -419,9 +444,14 @@ class SqliteStore(Store):
 
     # -- outbox -----------------------------------------------------------------------------
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
-        """Append a call to the durable outbox, FIFO behind earlier items of the same key."""
+        """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
+        `completing_inbound` the inbound item is removed in the same transaction."""
+        completes = self._take_completing()
         with self._db.write() as c:
-            return self._put(c, "outbox", key, kind, payload, self._clock()).id
+            item_id = self._put(c, "outbox", key, kind, payload, self._clock()).id
+            if completes is not None:
+                self._complete(c, completes)
+            return item_id
 
     def outbox_claim(
         self, now: float, limit: int, lease_seconds: float, owner: str
@@ -430,20 +460,28 @@ class SqliteStore(Store):
         each claim counts as an attempt."""
         return self._claim("outbox", now, limit, lease_seconds, owner)
 
-    def outbox_done(self, item_id: int) -> None:
-        """Remove a delivered item and let the next item of its key become the head (no-op if
-        it is already gone)."""
+    def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
+        """Remove a delivered item and let the next item of its key become the head; False if
+        it is already gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "outbox", item_id, None)
+            return self._remove(c, "outbox", item_id, None, fence=owner)[0]
 
-    def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an item's lease and schedule it again, keeping it at the head of its key."""
-        self._retry("outbox", item_id, next_attempt_at, error)
+    def outbox_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an item's lease and schedule it again, keeping it at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry("outbox", item_id, next_attempt_at, error, owner)
 
-    def outbox_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key."""
+    def outbox_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an item (kept and listed by `outbox_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "outbox", item_id, error)
+            return self._remove(c, "outbox", item_id, error, fence=owner)[0]
+
+    def outbox_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an item to `lease_seconds` from now; False if it lost it."""
+        return self._renew("outbox", item_id, owner, lease_seconds)
 
     def outbox_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Pending items, of one key or all, in delivery order per key."""
@@ -485,14 +523,22 @@ class SqliteStore(Store):
         with self._db.write() as c:
             return self._remove(c, "inbound", item_id, None, owner, lease_seconds)[1]
 
-    def inbound_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        """Release an inbound item's lease and schedule it again, still at the head of its key."""
-        self._retry("inbound", item_id, next_attempt_at, error)
+    def inbound_retry(
+        self, item_id: int, next_attempt_at: float, error: str, owner: str | None = None
+    ) -> bool:
+        """Release an inbound item's lease and schedule it again, still at the head of its key;
+        False if it is gone or (with `owner`) leased to another owner."""
+        return self._retry("inbound", item_id, next_attempt_at, error, owner)
 
-    def inbound_fail(self, item_id: int, error: str) -> None:
-        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key."""
+    def inbound_renew(self, item_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease of an inbound item; False if it lost it."""
+        return self._renew("inbound", item_id, owner, lease_seconds)
+
+    def inbound_fail(self, item_id: int, error: str, owner: str | None = None) -> bool:
+        """Dead-letter an inbound item (listed by `inbound_dead`) and unblock its key; False if
+        it is gone or (with `owner`) leased to another owner."""
         with self._db.write() as c:
-            self._remove(c, "inbound", item_id, error)
+            return self._remove(c, "inbound", item_id, error, fence=owner)[0]
 
     def inbound_pending(self, key: str | None = None) -> list[OutboxItem]:
         """Accepted, not yet handled inbound items, in handling order per key."""
@@ -501,6 +547,33 @@ class SqliteStore(Store):
     def inbound_dead(self) -> list[OutboxItem]:
         """Dead-lettered inbound items, oldest first."""
         return self._dead("inbound")
+
+    # -- retention --------------------------------------------------------------------------
+    def purge(self, now: float) -> dict[str, int]:
+        """Delete what retention no longer keeps (see `Store.purge`)."""
+        counts = {"sessions": 0, "outputs": 0, "handovers": 0, "dedupe": 0}
+        with self._db.write() as c:
+            if self.session_ttl is not None:
+                idle = (
+                    "SELECT skey FROM sessions WHERE updated_at < ?1 AND skey NOT IN "
+                    "(SELECT skey FROM handovers WHERE ended_at IS NULL)"
+                )
+                cutoff = (now - self.session_ttl,)
+                counts["outputs"] = c.execute(
+                    f"DELETE FROM outputs WHERE skey IN ({idle})", cutoff
+                ).rowcount
+                counts["sessions"] = c.execute(
+                    f"DELETE FROM sessions WHERE skey IN ({idle})", cutoff
+                ).rowcount
+            if self.ended_handover_ttl is not None:
+                counts["handovers"] = c.execute(
+                    "DELETE FROM handovers WHERE ended_at IS NOT NULL AND ended_at < ?",
+                    (now - self.ended_handover_ttl,),
+                ).rowcount
+            counts["dedupe"] = c.execute(
+                "DELETE FROM dedupe WHERE expires_at <= ?", (now,)
+            ).rowcount
+        return counts
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -578,6 +651,26 @@ class SqliteStore(Store):
         with self._db.write() as c:
             c.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
 
+    # -- uploads ----------------------------------------------------------------------------
+    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
+        """Keep an uploaded file for `ttl_seconds` (expired ones are removed here)."""
+        now = self._clock()
+        with self._db.write() as c:
+            c.execute("DELETE FROM uploads WHERE expires_at <= ?", (now,))
+            c.execute(
+                "INSERT OR REPLACE INTO uploads (id, meta, body, expires_at) VALUES (?, ?, ?, ?)",
+                (upload_id, _dumps(meta), sqlite3.Binary(body), now + ttl_seconds),
+            )
+
+    def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
+        """The metadata and bytes of an upload that has not expired, or None."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT meta, body FROM uploads WHERE id = ? AND expires_at > ?",
+                (upload_id, self._clock()),
+            ).fetchone()
+        return (json.loads(row[0]), bytes(row[1])) if row else None
+
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:
         """True when the database answers."""
@@ -588,11 +681,12 @@ class SqliteStore(Store):
             return False
 
     def close(self) -> None:
-        """Stop the output poller and close every connection of this store."""
+        """Stop the output poller and the lease renewer, and close every connection."""
         with self._poller_lock:
             if self._poller is not None:
                 self._poller.stop()
                 self._poller = None
+        self._stop_renewing()
         self._db.close()
 
 

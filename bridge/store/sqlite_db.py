@@ -13,7 +13,7 @@ from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
@@ -68,7 +68,17 @@ CREATE INDEX inbound_key ON inbound(key, id) WHERE dead = 0;
 CREATE INDEX inbound_heads ON inbound(next_attempt_at, id) WHERE head = 1;
 CREATE INDEX inbound_dead ON inbound(id) WHERE dead = 1;
 """
-MIGRATIONS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # version -> script taking the previous version to it
+# Version 3: files users upload for the agent, served to Genesys until they expire.
+SCHEMA_V3 = """
+CREATE TABLE uploads (
+    id TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX uploads_expiry ON uploads(expires_at);
+"""
+MIGRATIONS = {
+    1: SCHEMA_V1,
+    2: SCHEMA_V2,
+    3: SCHEMA_V3,
+}  # version -> script taking the previous version to it
 
 
 # How long close() waits for another thread's statement to give its connection back.

@@ -90,12 +90,12 @@ def _keyword(schema: dict, key: str, value: Any) -> Check | None:
         return lambda v: not isinstance(v, dict) or all(n in v for n in names)
     if key == "properties":
         subs = {name: compile_schema(sub) for name, sub in value.items()}
-        if any(c is None for c in subs.values()):
+        pairs = tuple((name, c) for name, c in subs.items() if c is not None)
+        if len(pairs) != len(subs):
             return None
-        pairs = tuple(subs.items())
         return lambda v: not isinstance(v, dict) or all(
             name not in v or c(v[name]) for name, c in pairs
-        )  # type: ignore[misc]
+        )
     if key == "additionalProperties":
         return (lambda v: True) if value is True else None
     if key == "items":
@@ -114,10 +114,11 @@ def _keyword(schema: dict, key: str, value: Any) -> Check | None:
     if key == "const":
         return lambda v: _same(v, value)
     if key == "allOf":
-        subs = [compile_schema(sub) for sub in value]
-        if any(c is None for c in subs):
+        compiled = [compile_schema(sub) for sub in value]
+        checks = [c for c in compiled if c is not None]
+        if len(checks) != len(compiled):
             return None
-        return lambda v: all(c(v) for c in subs)  # type: ignore[misc]
+        return lambda v: all(c(v) for c in checks)
     if key == "if":
         cond, then, other = (
             compile_schema(value),

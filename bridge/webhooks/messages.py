@@ -10,6 +10,10 @@ BAD_SIGNATURE: Final = (
 )
 NO_PROVIDERS: Final = "no Genesys Open Messaging provider is configured"
 TOO_LARGE: Final = "request body is {size} bytes; the limit is {limit} bytes"
+STALE: Final = (
+    "channel.time {time} is {age} s old; deliveries older than {limit} s (Genesys' retry window "
+    "plus clock skew) are refused as replays"
+)
 INVALID_JSON: Final = "request body is not valid JSON: {error}"
 SCHEMA_INVALID: Final = "request body does not match genesys-webhook.json at {path}: {error}"
 NO_DATA_ACTIONS: Final = (

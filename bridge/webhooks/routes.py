@@ -14,14 +14,20 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from jsonschema.exceptions import best_match
 
+from om_bridge.bridge import jsonbody
 from om_bridge.bridge.genesys.signature import verify_signature
+from om_bridge.bridge.handover.inbound import queue_key
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
+from om_bridge.bridge.webhooks.reorder import ReorderBuffer, epoch
 
 if TYPE_CHECKING:
+    from prometheus_client import Counter
+
     from om_bridge.bridge.app import BridgeContext
 
 log = logging.getLogger(__name__)
@@ -32,9 +38,16 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 512_000
 # Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
 DEDUPE_TTL_SECONDS = 86_400.0
+# Genesys retries one delivery for at most 85 s (docs/reference/genesys-open-messaging.md §5.7);
+# a message whose channel.time is older than this (the retry window plus room for clock skew) is
+# refused as a replay.
+MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
+# Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
+ENVELOPE_KEYS = ("detail-type", "source", "detail")
+REORDER_EXTENSION = "om-bridge-webhook-reorder"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
-# Metric label values come from signed bodies, but are still capped in length.
+# Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
 
 
@@ -46,7 +59,7 @@ def _rid() -> str:
     return str(g.get("request_id", "-"))
 
 
-def _error(status: int, error: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
     log.info(messages.LOG_REJECTED, _rid(), error, status)
     return jsonify({"error": error, "message": message, **extra}), status
 
@@ -72,7 +85,7 @@ def verifying_provider(ctx: BridgeContext, raw: bytes, header: str) -> str | Non
 
 
 @bp.post("/handover/genesysCloudOM")
-def genesys_webhook():  # type: ignore[no-untyped-def]
+def genesys_webhook() -> ResponseReturnValue:
     """Verify, validate, dedupe and hand a webhook to the engine; 2xx for anything genuine."""
     ctx = _ctx()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -88,13 +101,19 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
         )
     header = request.headers.get(SIGNATURE_HEADER)
     if header is None:
+        # Unsigned: an EventBridge API destination (Cognigy's guide points it here, with the
+        # API key in Authorization) or a data-action end request; told apart by key and shape.
+        if ctx.completion is not None and _is_eventbridge(ctx, raw):
+            return ctx.completion.handle_eventbridge(request.headers.get("Authorization"), raw)
         return _data_action(ctx, raw)
     provider_id = verifying_provider(ctx, raw, header)
     if provider_id is None:
         return _error(401, "invalid_signature", messages.BAD_SIGNATURE)
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = jsonbody.loads(raw)
+        if jsonbody.may_hold_surrogates(raw):
+            payload = jsonbody.scrub(payload)
+    except jsonbody.BodyError as exc:
         return _error(400, "invalid_json", messages.INVALID_JSON.format(error=exc))
     problem = _schema_problem(payload)
     if problem is not None:
@@ -103,14 +122,33 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     counter = _outcomes(ctx)
     if kind not in HANDLED_TYPES:
         log.info(messages.LOG_IGNORED, _rid(), message_id, kind[:TYPE_LABEL_MAX])
-        counter.labels("ignored", kind[:TYPE_LABEL_MAX]).inc()
+        counter.labels("ignored", "other").inc()
         return _reply("ignored")
     channel_time = (payload.get("channel") or {}).get("time") or ""
-    if not ctx.engine.accept_genesys_message(
-        provider_id,
-        payload,
-        f"genesys-webhook:{provider_id}:{message_id}:{channel_time}",
-        DEDUPE_TTL_SECONDS,
+    age = _age_seconds(channel_time, ctx.clock())
+    if age is not None and age > MAX_AGE_SECONDS:
+        # Older than Genesys' whole retry sequence can be: a replay, not a delivery.
+        counter.labels("stale", kind).inc()
+        return _error(
+            400,
+            "stale_message",
+            messages.STALE.format(time=channel_time[:40], age=int(age), limit=int(MAX_AGE_SECONDS)),
+        )
+    # The Genesys message id alone: a retry of one message keeps its id, and a re-signed copy with
+    # another channel.time is the same message shown twice (docs/reference/genesys-open-messaging.md
+    # §5.7 also names channel.time; it is not needed to tell messages apart).
+    # Deliveries of one customer arriving close together are stored in channel.time order.
+    reorder: ReorderBuffer = current_app.extensions[REORDER_EXTENSION]
+    if not reorder.submit(
+        queue_key(payload),
+        channel_time,
+        str(message_id),
+        lambda: ctx.engine.accept_genesys_message(
+            provider_id,
+            payload,
+            f"genesys-webhook:{provider_id}:{message_id}",
+            DEDUPE_TTL_SECONDS,
+        ),
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
         counter.labels("duplicate", kind).inc()
@@ -122,10 +160,16 @@ def genesys_webhook():  # type: ignore[no-untyped-def]
     return _reply("accepted")
 
 
+def _age_seconds(channel_time: str, now: float) -> float | None:
+    """Seconds since `channel.time`, None when absent or unparseable."""
+    at = epoch(channel_time)
+    return None if at is None else now - at
+
+
 _REPLIES: dict[str, bytes] = {}
 
 
-def _reply(status: str):  # type: ignore[no-untyped-def]
+def _reply(status: str) -> Response:
     # The three success bodies are constants: no jsonify (and its app-json lookups) per request.
     body = _REPLIES.get(status)
     if body is None:
@@ -133,7 +177,7 @@ def _reply(status: str):  # type: ignore[no-untyped-def]
     return current_app.response_class(body, status=200, mimetype="application/json")
 
 
-def _outcomes(ctx: BridgeContext):  # type: ignore[no-untyped-def]
+def _outcomes(ctx: BridgeContext) -> Counter:
     return ctx.metrics.counter(
         "genesys_webhooks_total",
         "Signed, valid Genesys webhooks by outcome and message type",
@@ -168,7 +212,25 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
 
 
-def _data_action(ctx: BridgeContext, raw: bytes):  # type: ignore[no-untyped-def]
+def _is_eventbridge(ctx: BridgeContext, raw: bytes) -> bool:
+    """An EventBridge delivery: its Authorization is the EventBridge API key (constant time),
+    or its body has the EventBridge envelope's shape (`detail-type`, `source`, `detail`), in
+    which case the EventBridge handler answers the missing or wrong key."""
+    from om_bridge.bridge.completion.payloads import same_secret
+
+    key = ctx.completion.settings.eventbridge_key if ctx.completion is not None else ""
+    if key and same_secret(request.headers.get("Authorization"), key):
+        return True
+    if b'"detail-type"' not in raw:
+        return False  # cheap: no envelope without this key
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(body, dict) and all(k in body for k in ENVELOPE_KEYS)
+
+
+def _data_action(ctx: BridgeContext, raw: bytes) -> tuple[Response, int]:
     # Without a signature this is Cognigy's data-action end request (Triggers + Web Services Data
     # Action), authenticated by its own credential: the completion service decides.
     if ctx.completion is None:

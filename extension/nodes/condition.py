@@ -1,6 +1,10 @@
-"""If with its Then and Else children; the condition is CognigyScript without braces."""
+"""If with its Then and Else children; the condition is CognigyScript without braces. Cognigy's
+rule-type conditions (`condition.type: "rule"`) are accepted, reported as not supported when the flow
+is loaded, and never hold (the Else branch runs)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..api import NodeError, NodeParams
 from ..descriptor import NodeDescriptor
@@ -21,7 +25,11 @@ DESCRIPTOR = NodeDescriptor(
             label="Condition",
             type="condition",
             description='For example: input.text contains "agent" && !context.handedOver',
-            default_value={"type": "condition", "condition": ""},
+            default_value={
+                "type": "condition",
+                "condition": "",
+                "rule": {"left": "", "operand": "eq", "right": ""},
+            },
             params={"required": True},
         ),
     ),
@@ -33,13 +41,34 @@ THEN = child_descriptor("then", "Then", "if", "#27AE60")
 ELSE = child_descriptor("else", "Else", "if", "#27AE60")
 
 
+def check(config: dict[str, Any]) -> list[str]:
+    """Load-time check: a CognigyScript condition that does not parse raises NodeError; returns the
+    unsupported notes (a rule-type condition)."""
+    condition = config.get("condition") or {}
+    if condition.get("type", "condition") == "rule":
+        return [
+            "Condition type 'rule': never holds here, the Else branch runs (write the "
+            "condition as CognigyScript instead)"
+        ]
+    from om_bridge.bridge.flow import script  # the runtime's parser (no import cycle here)
+
+    text = condition.get("condition") or ""
+    if text.strip():
+        try:
+            script.parse(text)
+        except script.ScriptError as exc:
+            raise NodeError(str(exc)) from None
+    return []
+
+
 def if_node(params: NodeParams) -> None:
     """Continue in Then when the condition holds, else in Else (or below when that branch is
     absent)."""
     condition = params.config.get("condition") or {}
-    if condition.get("type", "condition") != "condition":
-        raise NodeError("only conditions of type 'condition' (CognigyScript) are supported")
-    holds = params.cognigy.api.parse_cognigy_script_condition(condition.get("condition") or "")
+    if condition.get("type", "condition") == "rule":
+        holds = False  # not supported: reported when the flow was loaded
+    else:
+        holds = params.cognigy.api.parse_cognigy_script_condition(condition.get("condition") or "")
     branch = "then" if holds else "else"
     for child in params.child_configs:
         if child.type == branch:

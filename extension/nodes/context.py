@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..api import NodeError, NodeParams
 from ..descriptor import NodeDescriptor
 from ..fields import Field
@@ -37,6 +39,18 @@ DESCRIPTOR = NodeDescriptor(
     preview=Preview(type="text", key="key"),
     tags=("data",),
 )
+
+
+def check(config: dict[str, Any]) -> list[str]:
+    """Load-time check: an empty key or an unknown mode raises NodeError (nothing unsupported)."""
+    key = config.get("key")
+    if isinstance(key, str) and not key.strip(".").strip():
+        raise NodeError(
+            "Key is empty" if not key.strip() else f"Context key {key!r} names no property"
+        )
+    if config.get("mode", "simple") not in MODES:
+        raise NodeError(f"Mode must be one of {list(MODES)}")
+    return []
 
 
 def add_to_context(params: NodeParams) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..api import NodeError, NodeParams
 from ..descriptor import NodeDescriptor
 from ..fields import Condition, Field
 from ..layout import Appearance, FormEntry, Preview, Section
+from ._support import set_keys, unsupported_field
 
 EXECUTION_MODES = {"continue": "Go to Node and continue", "wait": "Go to Node and wait for Input"}
+UNSUPPORTED: dict[str, str] = {
+    "parseIntents": "there is no NLU",
+    "parseKeyphrases": "there is no NLU (slots and keyphrases)",
+    "absorbContext": "an endpoint runs one flow, so there is no other flow's context to absorb",
+}
 
 DESCRIPTOR = NodeDescriptor(
     type="goTo",
@@ -46,19 +54,43 @@ DESCRIPTOR = NodeDescriptor(
             description="Replaces input.data when continuing; empty keeps it",
             condition=Condition(key="executionMode", value="continue"),
         ),
+        unsupported_field(
+            "parseIntents", "Parse Intents", "toggle", UNSUPPORTED["parseIntents"], False
+        ),
+        unsupported_field(
+            "parseKeyphrases", "Parse Slots", "toggle", UNSUPPORTED["parseKeyphrases"], False
+        ),
+        unsupported_field(
+            "absorbContext", "Absorb Context", "toggle", UNSUPPORTED["absorbContext"], False
+        ),
     ),
     sections=(
         Section(
             key="advanced",
             label="Advanced",
             default_collapsed=True,
-            fields=("executionMode", "injectedText", "injectedData"),
+            fields=(
+                "executionMode",
+                "injectedText",
+                "injectedData",
+                "parseIntents",
+                "parseKeyphrases",
+                "absorbContext",
+            ),
         ),
     ),
     form=(FormEntry("flowNode"), FormEntry("advanced", "section")),
     preview=Preview(type="text", key="flowNode"),
     tags=("logic",),
 )
+
+
+def check(config: dict[str, Any]) -> list[str]:
+    """Load-time check of the execution mode; returns the unsupported notes."""
+    mode = config.get("executionMode", "continue")
+    if mode not in EXECUTION_MODES:
+        raise NodeError(f"Execution Mode must be one of {list(EXECUTION_MODES)}")
+    return set_keys(DESCRIPTOR, config, UNSUPPORTED)
 
 
 def go_to(params: NodeParams) -> None:

@@ -1,4 +1,6 @@
-"""Lookup (`switch`) with its Case and Default children; types Text and Handover Status."""
+"""Lookup (`switch`) with its Case and Default children: every Cognigy Lookup type is accepted; Text,
+Mode, Handover Status, CognigyScript and Call Event Status work (Intent, State and Type need
+Cognigy's NLU and state machine, are reported as not supported and take the Default branch)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,26 @@ from ..descriptor import NodeDescriptor
 from ..fields import Field
 from ..layout import Appearance, Constraints, FormEntry, Placement, Preview, Section
 from ._child import child_descriptor
+from ._support import set_keys, unsupported_field
 
-# Lookup type -> (label, the operand Cognigy stores for it)
+# Lookup type -> (label, the operand Cognigy stores for it; CognigyScript's is the expression)
 LOOKUP_TYPES: dict[str, tuple[str, str]] = {
+    "intent": ("Intent", "ci.intent"),
     "text": ("Text", "ci.text"),
+    "state": ("State", "ci.state"),
+    "type": ("Type", "ci.type"),
+    "mode": ("Mode", "ci.mode"),
     "handoverStatus": ("Handover Status", "ci.handover.status"),
+    "cognigyScript": ("CognigyScript", ""),
+    "callEventStatus": ("Call Event Status", "ci.data.event"),
 }
+# Types whose operand om-bridge does not have (no NLU, no Cognigy state machine).
+UNSUPPORTED_TYPES: dict[str, str] = {
+    "intent": "there is no NLU, so no Case matches and Default runs",
+    "state": "Cognigy's input.state is not modelled, so no Case matches and Default runs",
+    "type": "there is no NLU sentence type, so no Case matches and Default runs",
+}
+UNSUPPORTED: dict[str, str] = {"intentLevel": "there is no NLU (Lookup type Intent)"}
 
 DESCRIPTOR = NodeDescriptor(
     type="switch",
@@ -29,7 +45,7 @@ DESCRIPTOR = NodeDescriptor(
             label="Type",
             type="switchNode",
             description="Text compares each Case value with the user's text, Handover Status with "
-            "input.handover.status",
+            "input.handover.status, CognigyScript with the value of the expression in operator",
             default_value={"type": "text", "operator": "ci.text"},
             params={
                 "required": True,
@@ -43,9 +59,15 @@ DESCRIPTOR = NodeDescriptor(
             default_value=False,
             description="Case values must also have the operand's type",
         ),
+        unsupported_field("intentLevel", "Intent Level", "text", UNSUPPORTED["intentLevel"], ""),
     ),
     sections=(
-        Section(key="advanced", label="Advanced", default_collapsed=True, fields=("useStrict",)),
+        Section(
+            key="advanced",
+            label="Advanced",
+            default_collapsed=True,
+            fields=("useStrict", "intentLevel"),
+        ),
     ),
     form=(FormEntry("switch"), FormEntry("advanced", "section")),
     tags=("logic",),
@@ -73,14 +95,49 @@ CASE = child_descriptor(
 DEFAULT = child_descriptor("default", "Default", "switch", "#F2994A")
 
 
+def check(config: dict[str, Any]) -> list[str]:
+    """Load-time check: an unknown type or a CognigyScript that does not parse raises NodeError;
+    returns the unsupported notes."""
+    switch = config.get("switch") or {}
+    lookup_type = switch.get("type")
+    if lookup_type not in LOOKUP_TYPES:
+        raise NodeError(f"Lookup type {lookup_type!r} is not one of {list(LOOKUP_TYPES)}")
+    notes = set_keys(DESCRIPTOR, config, UNSUPPORTED)
+    if lookup_type == "cognigyScript":
+        expression = switch.get("operator")
+        if not isinstance(expression, str) or not expression.strip():
+            raise NodeError("Lookup type CognigyScript needs the expression in switch.operator")
+        from om_bridge.bridge.flow import script  # the runtime's parser (no import cycle here)
+
+        try:
+            script.parse(expression)
+        except script.ScriptError as exc:
+            raise NodeError(str(exc)) from None
+    if lookup_type in UNSUPPORTED_TYPES:
+        notes.append(
+            f"Lookup type {LOOKUP_TYPES[lookup_type][0]}: {UNSUPPORTED_TYPES[lookup_type]}"
+        )
+    return notes
+
+
 def operand(params: NodeParams) -> Any:
-    """The value the Lookup compares: the user's text or the handover status."""
-    lookup_type = (params.config.get("switch") or {}).get("type")
+    """The value the Lookup compares (None for the types om-bridge cannot evaluate)."""
+    switch = params.config.get("switch") or {}
+    lookup_type = switch.get("type")
+    source = params.cognigy.input
     if lookup_type == "text":
-        return params.cognigy.input.get("text")
+        return source.get("text")
+    if lookup_type == "mode":
+        return source.get("mode")
     if lookup_type == "handoverStatus":
-        return (params.cognigy.input.get("handover") or {}).get("status")
-    raise NodeError(f"Lookup type {lookup_type!r} is not supported (use {list(LOOKUP_TYPES)})")
+        return (source.get("handover") or {}).get("status")
+    if lookup_type == "callEventStatus":
+        return (source.get("data") or {}).get("event")
+    if lookup_type == "cognigyScript":
+        return params.cognigy.api.parse_cognigy_script_value(str(switch.get("operator") or ""))
+    if lookup_type in UNSUPPORTED_TYPES:
+        return None
+    raise NodeError(f"Lookup type {lookup_type!r} is not one of {list(LOOKUP_TYPES)}")
 
 
 def _matches(value: Any, wanted: Any, strict: bool) -> bool:

@@ -9,6 +9,7 @@ into the event body; only the simple forms Genesys documents are supported (`fie
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import re
 import threading
@@ -162,7 +163,8 @@ def extract(body: Any, path: str) -> Any:
 def criterion_matches(body: dict, c: dict) -> bool:
     """Evaluate one `MatchCriteria` against an event body."""
     found = extract(body, c["jsonPath"])
-    op, want = c["operator"], c.get("value", c.get("values"))
+    op = c["operator"]
+    want: Any = c.get("value", c.get("values"))  # any JSON value: a wrong type is a non-match
     if op == "Exists":
         return (found is not _MISSING) == bool(want)
     if found is _MISSING:
@@ -257,7 +259,7 @@ class TriggerStore:
         with self._lock:
             return self._items.pop(tid, None) is not None
 
-    def firing(self, pattern: str) -> list[dict]:
+    def firing(self, pattern: str) -> builtins.list[dict]:
         """Enabled triggers on a topic pattern."""
         with self._lock:
             return [

@@ -161,7 +161,7 @@ class OutboundWorker:
         if mode == "reorder" and self._held is None:
             self._held = delivery
             return
-        if mode == "delay":
+        if mode == "delay" and fault is not None:
             time.sleep(fault.delay)
         status, retry_after = self._send(delivery, fault)
         if mode == "duplicate":

@@ -89,7 +89,7 @@ class NotificationHub:
             if kind == "socket_closing"
             else f"v2.system.{kind}.{channel.id}"
         )
-        body = {
+        body: dict[str, Any] = {
             "channelId": channel.id,
             "correlationId": correlation,
             "organizationId": channel.org_id,

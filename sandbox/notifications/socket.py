@@ -69,7 +69,7 @@ class SocketSession:
         mode = fault.mode if fault else None
         if mode in ("drop", "status"):
             return
-        if mode == "delay":
+        if mode == "delay" and fault is not None:
             self._queue.put(("delay", frame, fault.delay))
         elif mode == "reorder":
             self._queue.put(("hold", frame, None))

@@ -72,6 +72,7 @@
       $("agent-name").textContent = me.name;
       var img = (me.images || [])[0];
       if (img) { $("avatar").src = img.imageUri; $("avatar").alt = me.name; }
+      $("avatar").hidden = !img;
       $("login").hidden = true;
       $("workspace").hidden = false;
       $("who").hidden = false;
@@ -126,6 +127,15 @@
     return (conv.participants || []).filter(function (p) { return p.purpose === "customer"; })[0] || null;
   }
 
+  // The customer's display name: the Open Messaging profile name, else the bridge's custom
+  // attributes (name / userId), else the customer's address (the Open Messaging customer id).
+  function customerLabel(cust) {
+    if (!cust) { return "Customer"; }
+    var attrs = cust.attributes || {};
+    return cust.name || attrs.name || attrs.userName || attrs.userId || cust.address ||
+      (cust.fromAddress && cust.fromAddress.addressNormalized) || "Customer";
+  }
+
   function legPhase(leg) {
     if (!leg) { return "gone"; }
     if (leg.state === "alerting") { return "offered"; }
@@ -164,7 +174,7 @@
       btn.setAttribute("data-testid", "conversation-" + conv.id);
       btn.setAttribute("data-phase", legPhase(myLeg(conv)));
       btn.setAttribute("aria-current", conv.id === state.selected ? "true" : "false");
-      btn.textContent = ((cust && cust.name) || "Customer") + " — " + legPhase(myLeg(conv));
+      btn.textContent = customerLabel(cust) + " — " + legPhase(myLeg(conv));
       btn.addEventListener("click", function () { state.selected = conv.id; state.transcriptKey = null; renderList(); renderDetail(); });
       li.appendChild(btn);
       ul.appendChild(li);
@@ -177,7 +187,7 @@
     if (!conv) { return; }
     var leg = myLeg(conv), phase = legPhase(leg), cust = customerOf(conv);
     $("detail").setAttribute("data-conversation-id", conv.id);
-    $("detail-title").textContent = (cust && cust.name) || "Customer";
+    $("detail-title").textContent = customerLabel(cust);
     $("detail-state").textContent = phase;
     $("answer").hidden = phase !== "offered";
     $("end").hidden = phase !== "active" && phase !== "offered";
@@ -186,7 +196,19 @@
     $("send-form").hidden = phase !== "active";
     $("wrapup-form").hidden = phase !== "wrap-up";
     renderAttributes(cust ? cust.attributes || {} : {});
+    renderCustomerTyping(conv, cust, phase);
     loadTranscript(conv);
+  }
+
+  // Customer typing: the time of the customer's last Typing event (sandbox listing field
+  // `sandboxCustomerTypingTime`), shown for a few seconds like the agent side of a chat.
+  var CUSTOMER_TYPING_MS = 6000;
+  function renderCustomerTyping(conv, cust, phase) {
+    var note = $("customer-typing");
+    var at = conv.sandboxCustomerTypingTime ? Date.parse(conv.sandboxCustomerTypingTime) : NaN;
+    var fresh = phase === "active" && !isNaN(at) && Date.now() - at < CUSTOMER_TYPING_MS;
+    note.textContent = fresh ? customerLabel(cust) + " is typing…" : "";
+    note.hidden = !fresh;
   }
 
   function renderAttributes(attrs) {
@@ -219,19 +241,86 @@
       .catch(function (err) { state.transcriptKey = null; setStatus(err.message); });
   }
 
+  function formatSize(bytes) {
+    if (typeof bytes !== "number") { return ""; }
+    if (bytes < 1024) { return bytes + " B"; }
+    if (bytes < 1024 * 1024) { return (bytes / 1024).toFixed(1) + " KB"; }
+    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+
+  function buttonsOf(actions) {
+    var row = el("div", "buttons");
+    (actions || []).forEach(function (a) {
+      var label = a.text || a.title || a.payload || "";
+      row.appendChild(el("span", null, a.type === "Link" ? label + " ↗" : label));
+    });
+    return row;
+  }
+
+  function cardOf(card) {
+    var box = el("div", "card");
+    box.setAttribute("data-testid", "transcript-card");
+    if (card.image) {
+      var img = el("img", "attachment"); img.src = card.image; img.alt = card.title || "";
+      box.appendChild(img);
+    }
+    box.appendChild(el("strong", null, card.title || ""));
+    if (card.description) { box.appendChild(el("div", null, card.description)); }
+    box.appendChild(buttonsOf(card.actions));
+    return box;
+  }
+
+  // One content element of a normalized message (attachments, quick replies, cards, carousels,
+  // button responses).
+  function renderContent(li, item) {
+    var a = item.attachment;
+    if (item.contentType === "Attachment" || (a && !item.contentType)) {
+      var name = a.filename || a.url;
+      if (a.mediaType === "Image") {
+        var img = el("img", "attachment"); img.src = a.url; img.alt = name;
+        img.setAttribute("data-testid", "transcript-image");
+        li.appendChild(img);
+      }
+      var link = el("a", null, name + (a.contentSizeBytes ? " (" + formatSize(a.contentSizeBytes) + ")" : ""));
+      link.href = a.url; link.target = "_blank"; link.rel = "noopener";
+      link.setAttribute("data-testid", "transcript-attachment");
+      if (li.childNodes.length > 1 && li.lastChild.textContent) { li.appendChild(el("br")); }
+      li.appendChild(link);
+    } else if (item.contentType === "QuickReply" && item.quickReply) {
+      var last = li.lastChild;
+      if (!last || last.className !== "buttons") { last = el("div", "buttons"); li.appendChild(last); }
+      last.appendChild(el("span", null, item.quickReply.text));
+    } else if (item.contentType === "Card" && item.card) {
+      li.appendChild(cardOf(item.card));
+    } else if (item.contentType === "Carousel" && item.carousel) {
+      (item.carousel.cards || []).forEach(function (c) { li.appendChild(cardOf(c)); });
+    } else if (item.contentType === "ButtonResponse" && item.buttonResponse) {
+      li.appendChild(el("em", null, " (" + (item.buttonResponse.type || "Button") + ")"));
+    }
+  }
+
   function renderTranscript(messages) {
     var ol = $("transcript");
     ol.textContent = "";
     messages.slice().sort(function (a, b) { return (a.timestamp || "").localeCompare(b.timestamp || ""); })
       .forEach(function (m) {
-        var li = document.createElement("li"), who = document.createElement("span");
-        var origin = (m.normalizedMessage && m.normalizedMessage.originatingEntity) || "";
+        var li = document.createElement("li"), who = el("span", "who");
+        var norm = m.normalizedMessage || {};
+        var origin = norm.originatingEntity || "";
         li.className = m.direction;
         li.setAttribute("data-testid", "message");
-        who.className = "who";
         who.textContent = m.direction === "inbound" ? "Customer" : (origin === "Bot" ? "Bot" : "Agent");
         li.appendChild(who);
-        li.appendChild(document.createTextNode(m.textBody || (m.normalizedMessage && m.normalizedMessage.text) || ""));
+        var text = m.textBody || norm.text || "";
+        if (text) { li.appendChild(document.createTextNode(text)); }
+        (norm.content || []).forEach(function (item) { renderContent(li, item); });
         ol.appendChild(li);
       });
     ol.scrollTop = ol.scrollHeight;
@@ -264,15 +353,69 @@
     });
   }
 
+  function parseButtons(raw, kind) {
+    return (raw || "").split(",").map(function (x) { return x.trim(); }).filter(Boolean).map(function (b) {
+      var bar = b.indexOf("|");
+      var label = bar < 0 ? b : b.slice(0, bar).trim(), url = bar < 0 ? "" : b.slice(bar + 1).trim();
+      if (kind === "quickreplies") { return { text: label, payload: label }; }
+      return url ? { type: "Link", text: label, url: url } : { type: "Postback", text: label, payload: label };
+    });
+  }
+
+  // Structured content of the message being sent (sandbox extension of AdditionalMessage:
+  // `content`, Open Messaging normalized content elements).
+  function richContent(text) {
+    var kind = $("rich-kind").value, buttons = parseButtons($("rich-buttons").value, kind);
+    if (kind === "quickreplies") {
+      return buttons.map(function (b) {
+        return { contentType: "QuickReply", quickReply: { text: b.text, payload: b.payload, action: "Message" } };
+      });
+    }
+    if (kind === "card") {
+      return [{ contentType: "Card", card: { title: text, actions: buttons } }];
+    }
+    if (kind === "carousel") {
+      var cards = text.split("\n").map(function (t) { return t.trim(); }).filter(Boolean)
+        .map(function (t) { return { title: t, actions: buttons }; });
+      return [{ contentType: "Carousel", carousel: { cards: cards } }];
+    }
+    return [];
+  }
+
+  // Genesys media upload: create an upload, PUT the bytes to its URL, then send the media id.
+  function uploadFile(conv, commId, file) {
+    var base = "/api/v2/conversations/messages/" + conv.id + "/communications/" + commId + "/messages/media";
+    return api("POST", base + "/uploads", { fileName: file.name, contentLengthBytes: file.size })
+      .then(function (upload) {
+        var headers = upload.uploadHeaders || {};
+        if (!headers["Content-Type"] && file.type) { headers["Content-Type"] = file.type; }
+        return fetch(upload.uploadUrl, { method: "PUT", headers: headers, body: file }).then(function (resp) {
+          if (!resp.ok) { throw new Error("Upload failed: HTTP " + resp.status); }
+          return upload.id;
+        });
+      });
+  }
+
   function send(event) {
     event.preventDefault();
     var sel = selectedLeg(), text = $("message-text").value.trim();
-    if (!sel || !sel.leg || !text) { return; }
+    var fileInput = $("attach-file"), file = fileInput.files && fileInput.files[0];
+    if (!sel || !sel.leg || (!text && !file)) { return; }
+    var content = text ? richContent(text) : [];
+    var kind = $("rich-kind").value;
     communicationId(sel.conv, sel.leg).then(function (commId) {
-      return api("POST", "/api/v2/conversations/messages/" + sel.conv.id + "/communications/" + commId + "/messages",
-                 { textBody: text });
-    }).then(function () { $("message-text").value = ""; setStatus("Message sent."); poll(); })
-      .catch(function (err) { setStatus(err.message); });
+      var media = file ? uploadFile(sel.conv, commId, file) : Promise.resolve(null);
+      return media.then(function (mediaId) {
+        var body = {};
+        if (text && kind !== "card" && kind !== "carousel") { body.textBody = text; }
+        if (mediaId) { body.mediaIds = [mediaId]; }
+        if (content.length) { body.content = content; }
+        return api("POST", "/api/v2/conversations/messages/" + sel.conv.id + "/communications/" + commId + "/messages", body);
+      });
+    }).then(function () {
+      $("message-text").value = ""; fileInput.value = ""; $("rich-buttons").value = ""; $("rich-kind").value = "text";
+      setStatus("Message sent."); state.transcriptKey = null; poll();
+    }).catch(function (err) { setStatus(err.message); });
   }
 
   function typing() {

@@ -14,6 +14,7 @@ from om_bridge.bridge.genesys.wire import Customer
 from om_bridge.sandbox.seed import (
     BRIDGE_CLIENT_ID,
     BRIDGE_CLIENT_SECRET,
+    DEMO_AGENT_ID,
     DEMO_INTEGRATION_ID,
     DEMO_WEBHOOK_SECRET,
 )
@@ -166,7 +167,11 @@ def test_transfer_end_and_wrap_up_from_the_console():
             conv = genesys.get_message_conversation(first)
             acd = [p for p in conv["participants"] if p["purpose"] == "acd"]
             assert acd[-1]["queue"]["id"] == SECOND_QUEUE_ID and acd[-1]["state"] != "disconnected"
-            agent_leg = [p for p in conv["participants"] if p["purpose"] == "agent"][-1]
+            agent_leg = [
+                p
+                for p in conv["participants"]
+                if p["purpose"] == "agent" and p["user"]["id"] == DEMO_AGENT_ID
+            ][-1]
             assert agent_leg["disconnectType"] == "transfer"
 
             second = start("cust-browser-3")

@@ -150,12 +150,13 @@ def test_agent_cannot_act_on_other_agents_leg_or_set_their_status(server):
         username=seed.DEMO_AGENT_USERNAME,
         password=seed.DEMO_AGENT_PASSWORD,
     ).json()["access_token"]
+    before = server.sandbox.store.users[seed.SECOND_AGENT_ID]["routing_status"]
     resp = requests.put(
         f"{server.url}/api/v2/users/{seed.SECOND_AGENT_ID}/routingstatus",
-        json={"status": "IDLE"},
+        json={"status": "OFF_QUEUE" if before == "IDLE" else "IDLE"},
         headers=auth(alex),
         timeout=5,
     )
     assert resp.status_code == 403 and resp.json()["code"] == "missing.permissions"
-    assert server.sandbox.store.users[seed.SECOND_AGENT_ID]["routing_status"] == "OFF_QUEUE"
+    assert server.sandbox.store.users[seed.SECOND_AGENT_ID]["routing_status"] == before
     _ = INTEGRATION

@@ -21,7 +21,10 @@ def env():
     server = start(
         {
             "seed": {
-                "users": [{"id": seed.DEMO_AGENT_ID, "routing_status": "OFF_QUEUE"}],
+                "users": [
+                    {"id": seed.DEMO_AGENT_ID, "routing_status": "OFF_QUEUE"},
+                    {"id": seed.SECOND_AGENT_ID, "routing_status": "OFF_QUEUE"},
+                ],
                 "integrations": [
                     {"id": seed.DEMO_INTEGRATION_ID, "webhookHeaders": {"X-Tenant": "demo"}}
                 ],

@@ -226,3 +226,52 @@ def test_structured_response_requires_existing_conversation(env):
         {**body, "buttonResponse": {"type": "Swipe", "text": "a", "payload": "b"}},
     )
     assert bad.status_code == 400 and "QuickReply" in bad.json()["message"]
+
+
+def test_a_repeated_channel_message_id_is_answered_with_the_first_message(env):
+    server, tok, _receiver = env
+    body = {
+        "channel": {
+            "from": {"id": "cust-dup", "idType": "Opaque"},
+            "time": TIME,
+            "messageId": "ext-repeated-1",
+        },
+        "text": "only once",
+    }
+    q = "?prefetchConversationId=true"
+    first = requests.post(
+        f"{server.url}{INBOUND}/message{q}", json=body, headers=auth(tok), timeout=5
+    )
+    again = requests.post(
+        f"{server.url}{INBOUND}/message{q}", json=body, headers=auth(tok), timeout=5
+    )
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()  # same Genesys message id and conversation
+    cid = first.json()["conversationId"]
+    bulk = requests.post(
+        f"{server.url}/api/v2/conversations/messages/{cid}/messages/bulk",
+        json=[],
+        headers=auth(tok),
+        timeout=5,
+    ).json()["entities"]
+    inbound_texts = [
+        m["normalizedMessage"].get("text") for m in bulk if m.get("direction") == "inbound"
+    ]
+    assert inbound_texts == ["only once"]
+    # Another messageId, or the same one from another customer, is a new message.
+    other = dict(body, channel=dict(body["channel"], messageId="ext-repeated-2"))
+    assert (
+        requests.post(
+            f"{server.url}{INBOUND}/message", json=other, headers=auth(tok), timeout=5
+        ).json()["id"]
+        != first.json()["id"]
+    )
+    stranger = dict(
+        body, channel=dict(body["channel"], **{"from": {"id": "c2", "idType": "Opaque"}})
+    )
+    assert (
+        requests.post(
+            f"{server.url}{INBOUND}/message", json=stranger, headers=auth(tok), timeout=5
+        ).json()["id"]
+        != first.json()["id"]
+    )

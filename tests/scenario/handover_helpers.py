@@ -164,3 +164,10 @@ def start_handover(env: Any, *, agent_answers: bool = False) -> str:
 
 def agent_texts(env: Any) -> list[str]:
     return texts(env.outputs(0)["outputs"], "agent")
+
+
+def customer_of(env: Any) -> str:
+    """The Genesys customer id (`channel.to.id` of webhooks) of the session's open handover; the
+    user id when there is none (a webhook then names no handover)."""
+    h = handover_of(env)
+    return h.customer_id if h is not None else env.user_id

@@ -139,9 +139,11 @@ class BridgeEnv:
         self._others: list = []
         self.sandbox_admin = SandboxAdmin(self)
         self.start_sandbox()
-        self.config = merge(
-            demo_config(self.bridge_url, self.sandbox_url, self.data_dir), config or {}
-        )
+        base = demo_config(self.bridge_url, self.sandbox_url, self.data_dir)
+        # Scenario tests drive the flags through the environment (`flags`), so the demo's
+        # `[features]` table is left out: a flag removed here is really off.
+        base.pop("features", None)
+        self.config = merge(base, config or {})
         self.environ = {
             k: v for k, v in {**demo_environ(), **(flags or {})}.items() if v is not None
         }

@@ -148,7 +148,6 @@ def test_wrong_credential_is_401_and_nothing_changes(make_bridge_env):
     }
     wrong = "Basic " + base64.b64encode(f"{USER}:wrong".encode()).decode()
     assert post(env, body, auth=wrong).status_code == 401
-    assert post(env, body, auth=None).status_code == 401
     h = handover_of(env)
     assert h is not None and h.pending_end_at is None
     assert completed_count(env) == 0
@@ -174,9 +173,40 @@ def test_unknown_conversation_and_customer_are_ignored_with_2xx(make_bridge_env)
 
 
 @pytest.mark.bridge_env()
-def test_without_a_configured_credential_data_action_requests_are_refused(bridge_env):
-    resp = post(bridge_env, {"userId": "u", "topic": "v2.detail.events.conversation.id.acw"})
-    assert resp.status_code == 401 and "data_action_auth" in resp.json()["message"]
+def test_without_a_configured_credential_a_request_is_a_request_to_check(bridge_env):
+    resp = post(
+        bridge_env, {"userId": "u", "topic": "v2.detail.events.conversation.id.acw"}, auth=None
+    )
+    assert resp.status_code == 200 and resp.json()["status"] == "ignore"  # no such handover
+
+
+def test_forged_unauthenticated_end_request_ends_nothing(make_bridge_env):
+    # Authenticated provider or not, a request without a credential only asks for a check.
+    env = webhook_env(make_bridge_env, body="cognigy", topics=("user.end",))
+    conversation_id = start_handover(env)
+    # Cognigy's data action names the Genesys customer (addressFrom), the handover's own id.
+    customer_id = handover_of(env).customer_id
+    for body in (
+        {
+            "conversationId": conversation_id,
+            "eventTime": int(time.time() * 1000),
+            "topic": "customer.end",
+            "disconnectType": "PEER",
+        },
+        {"userId": customer_id, "topic": TOPIC + "customer.end", "disconnectType": "PEER"},
+    ):
+        resp = post(env, body, auth=None)
+        assert resp.status_code == 200 and resp.json()["status"] == "wait", resp.text
+        assert "request to check" in resp.json()["reason"]
+        # Genesys shows Alex connected: the check ends nothing and forgets the request.
+        wait_until(
+            lambda: handover_of(env) is not None and handover_of(env).pending_end_at is None,
+            20,
+            what="the check dropped",
+        )
+    assert handover_of(env).is_open and completed_count(env) == 0
+    env.agent.send_text(conversation_id, "still here")
+    collect(env, lambda o: o["source"] == "agent" and o.get("text") == "still here")
 
 
 def test_a_pending_end_survives_a_bridge_restart(make_bridge_env):
@@ -195,3 +225,29 @@ def test_a_pending_end_survives_a_bridge_restart(make_bridge_env):
     wait_until(lambda: decisions(env, "end", "sweeper") == 1, 5, what="the sweeper's end")
     assert completed_count(env) == 1
     assert env.ctx.store.get_handover(pending.id).status == "completed"
+
+
+def test_cognigy_guide_wiring_without_a_credential_ends_after_genesys_confirms(make_bridge_env):
+    # As Cognigy's guide sets it up: the data action posts Cognigy's body to the webhook URL
+    # with no credential, and the provider has no data_action_auth.
+    env = make_bridge_env(
+        flags={"GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS": "300"},
+        config={"providers": [{"id": "genesys-demo", "completion": "webhook"}]},
+        sandbox_config={"eventbridge": {"url": ""}},
+    )
+    requests.put(
+        env.sandbox_url + "/sandbox/data-action",
+        timeout=5,
+        json={
+            "url": env.bridge_url + "/handover/genesysCloudOM",
+            "body": "cognigy",
+            "auth": {"type": "none"},
+            "topics": [TOPIC + "customer.end"],
+        },
+    ).raise_for_status()
+    conversation_id = start_handover(env)
+    env.agent.send_text(conversation_id, "Hello from Alex")
+    env.agent.disconnect(conversation_id)
+    wait_until(lambda: handover_of(env) is None, 30, what="the handover ended")
+    assert completed_count(env) == 1
+    assert decisions(env, "wait") >= 1  # the request was checked, not taken on trust

@@ -1,5 +1,6 @@
 """Completion through EventBridge: the sandbox delivers detail events to
-POST /handover/genesysCloudOM/eventbridge like an AWS API destination, against a real bridge."""
+POST /handover/genesysCloudOM (Cognigy's guide; /eventbridge is an alias) like an AWS API
+destination, against a real bridge."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.conftest import wait_until
 from tests.scenario.handover_helpers import collect, handover_of, statuses, wait_conversation_id
 
 ROUTE = "/handover/genesysCloudOM/eventbridge"
+COGNIGY_ROUTE = "/handover/genesysCloudOM"
 KEY = "demo-eventbridge-key"
 FAST_GRACE = {"GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS": "300"}
 
@@ -75,9 +77,9 @@ def envelope(
     }
 
 
-def post(env, body, key: str | None = KEY) -> requests.Response:  # type: ignore[no-untyped-def]
+def post(env, body, key: str | None = KEY, route: str = ROUTE) -> requests.Response:  # type: ignore[no-untyped-def]
     headers = {"Authorization": key} if key is not None else {}
-    return requests.post(env.bridge_url + ROUTE, json=body, headers=headers, timeout=10)
+    return requests.post(env.bridge_url + route, json=body, headers=headers, timeout=10)
 
 
 def test_agent_ends_handover_completed_and_flow_resumed(bridge_env):
@@ -220,3 +222,36 @@ def test_flag_off_refuses_with_403_naming_the_flag(bridge_env):
     assert resp.status_code == 403
     assert resp.json()["flag"] == "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST"
     assert handover_of(env) is not None
+
+
+def test_cognigy_route_takes_eventbridge_deliveries(bridge_env):
+    # Cognigy's guide points the API destination at the webhook URL itself.
+    env = bridge_env
+    conversation_id = start_handover(env)
+    wrong = post(env, envelope(conversation_id), key="not-the-key", route=COGNIGY_ROUTE)
+    assert wrong.status_code == 401 and "does not match" in wrong.json()["message"]
+    missing = post(env, envelope(conversation_id), key=None, route=COGNIGY_ROUTE)
+    assert missing.status_code == 401 and "missing" in missing.json()["message"]
+    assert handover_of(env) is not None and handover_of(env).pending_end_at is None
+    resp = post(env, envelope(conversation_id), route=COGNIGY_ROUTE)
+    assert resp.status_code == 200 and resp.json()["status"] == "end", resp.text
+    assert handover_of(env) is None
+    assert completed_count(env) == 1
+    # The sandbox's own EventBridge destination is this route (as `om-bridge demo` sets it up).
+    assert env.sandbox_config["eventbridge"]["url"].endswith(COGNIGY_ROUTE)
+
+
+@pytest.mark.parametrize("route", [ROUTE, COGNIGY_ROUTE])
+@pytest.mark.parametrize(
+    "source", ["aws.partner/genesys.com", "aws.partner/genesys.com/cloud//om-bridge"]
+)
+def test_source_without_an_organisation_is_refused(bridge_env, route, source):
+    env = bridge_env
+    conversation_id = start_handover(env)
+    body = envelope(conversation_id)
+    body["source"] = source
+    resp = post(env, body, route=route)
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["error"] == "organization_mismatch"
+    assert "SKIP_GENESYS_EVENTBRIDGE_ORGANIZATION_ID_CHECK" in resp.json()["message"]
+    assert handover_of(env) is not None and completed_count(env) == 0

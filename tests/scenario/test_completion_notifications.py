@@ -372,3 +372,59 @@ class FreezableProxy:
                     s.close()
                 except OSError:
                     pass
+
+
+def test_readyz_reflects_the_listener_sockets(env):
+    start(env)
+    start_handover(env)
+    readiness = env.app.extensions["om-bridge.readiness"]
+    readiness.ttl, readiness.listener_grace = 0, 0.0
+    name = f"listener:{seed.BRIDGE_CLIENT_ID}"
+
+    def ready() -> dict:
+        body = requests.get(env.bridge_url + "/readyz", timeout=30).json()
+        return {c["name"]: c for c in body["checks"]}
+
+    wait_until(lambda: ready()[name]["ok"], 10, what="the listener ready")
+    assert "leader" in ready()[name]["detail"]
+    text = requests.get(env.bridge_url + "/metrics", timeout=30).text
+    assert 'om_bridge_listener_leader{provider="genesys-demo"} 1.0' in text
+    assert 'om_bridge_listener_sockets{provider="genesys-demo",state="open"}' in text
+    # Genesys refuses the channel check, so the dropped socket cannot come back.
+    env.sandbox_admin.add_fault(
+        target="api",
+        method="HEAD",
+        mode="status",
+        status=400,
+        count=-1,
+        path="/api/v2/notifications/channels/*",
+    )
+    requests.post(env.sandbox_url + "/sandbox/notifications/drop", json={}, timeout=5)
+    wait_until(lambda: not ready()[name]["ok"], 10, what="not ready without a socket")
+    assert requests.get(env.bridge_url + "/readyz", timeout=30).status_code == 503
+    env.sandbox_admin.clear_faults("api")
+    wait_until(lambda: ready()[name]["ok"], 15, what="ready again once reconnected")
+
+
+def test_transfer_seen_on_queue_snapshots_names_the_new_agent(env, tmp_path):
+    from tests.scenario.handover_helpers import collect, demo_flow_with, flow_config
+
+    env.restart_bridge(config=flow_config(demo_flow_with(tmp_path, displayAgentDetails=True)))
+    start(env)
+    conversation_id = start_handover(env)
+    wait_until(
+        lambda: handover_of(env) is not None and handover_of(env).status == "active",
+        20,
+        what="active from the queue snapshot of the agent's answer",
+    )
+    env.agent.send_text(conversation_id, "Alex here")
+    collect(env, lambda o: o["source"] == "agent" and o.get("text") == "Alex here")
+    sam = env.agent_client(seed.SECOND_AGENT_USERNAME, seed.SECOND_AGENT_PASSWORD)
+    sam.go_on_queue()
+    env.agent.transfer_to_queue(conversation_id, seed.SECOND_QUEUE_ID)
+    assert sam.wait_for_offer()["id"] == conversation_id
+    sam.answer(conversation_id)
+    sam.send_text(conversation_id, "Sam here")
+    outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "Sam here")
+    first = next(o for o in outs if o.get("text") == "Sam here")
+    assert first["data"]["agent"]["name"] == "Sam Supervisor", first["data"]

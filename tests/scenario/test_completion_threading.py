@@ -1,7 +1,8 @@
-"""A second handover in the same session, on the conversation id Genesys re-opened within its
-threading window (sandbox `conversations.threading_window_minutes` > 0): the first handover's late
-events (a replayed customer.end, the agent's wrap-up done after the customer came back) must not end
-the second one, and the second one's own end must not be missed — on every completion path."""
+"""A second handover in the same session while Genesys keeps ended conversations re-openable (sandbox
+`conversations.threading_window_minutes` > 0): each handover has its own customer id, so the second
+one gets its own conversation instead of re-opening the first; the first handover's late events (a
+replayed customer.end, the agent's wrap-up done after the customer came back) must not end the second
+one, and the second one's own end must not be missed — on every completion path."""
 
 from __future__ import annotations
 
@@ -44,20 +45,20 @@ def handover(env) -> str:  # type: ignore[no-untyped-def]
     return conversation_id
 
 
-def first_then_second(env) -> tuple[str, object]:  # type: ignore[no-untyped-def]
-    """Handover 1 ends by the agent (no wrap-up yet); handover 2 re-opens the same conversation.
-    Returns the conversation id and handover 2 (as stored)."""
+def first_then_second(env) -> tuple[str, str, object]:  # type: ignore[no-untyped-def]
+    """Handover 1 ends by the agent (no wrap-up yet); handover 2 starts in the same session.
+    Returns handover 1's conversation id, handover 2's, and handover 1 (as stored)."""
     env.agent.go_on_queue()
     env.say("hello")
     first = handover(env)
+    h1 = handover_of(env)
     env.agent.disconnect(first)
     wait_until(lambda: handover_of(env) is None, 20, what="handover 1 ended")
     wait_until(lambda: completed(env) == 1, 10, what="handover 1 completed")
     second = handover(env)
-    assert second == first, "the sandbox re-opened the conversation within the threading window"
-    h2 = handover_of(env)
-    assert h2 is not None
-    return first, h2
+    assert second != first, "a handover never re-opens another handover's conversation"
+    assert handover_of(env).customer_id != h1.customer_id
+    return first, second, h1
 
 
 def finish_second(env, conversation_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -101,10 +102,10 @@ def eventbridge_envelope(conversation_id: str, suffix: str, event_time_ms: int) 
 
 
 @pytest.mark.bridge_env(flags=GRACE, sandbox_config=THREADING)
-def test_eventbridge_second_handover_on_a_reopened_conversation(bridge_env):
+def test_eventbridge_second_handover_is_not_ended_by_the_first_ones_late_events(bridge_env):
     env = bridge_env
     ended_ms = int(time.time() * 1000)
-    conversation_id, h2 = first_then_second(env)
+    conversation_id, second, _h1 = first_then_second(env)
     # EventBridge redelivers handover 1's customer.end (Genesys retries for up to four days).
     resp = requests.post(
         env.bridge_url + "/handover/genesysCloudOM/eventbridge",
@@ -127,7 +128,7 @@ def test_eventbridge_second_handover_on_a_reopened_conversation(bridge_env):
         10,
         what="no end pending for handover 2",
     )
-    finish_second(env, conversation_id)
+    finish_second(env, second)
 
 
 def webhook_env(make_bridge_env, topics: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -161,10 +162,12 @@ def webhook_env(make_bridge_env, topics: tuple[str, ...]):  # type: ignore[no-un
     return env
 
 
-def test_data_action_cognigy_body_second_handover_on_a_reopened_conversation(make_bridge_env):
+def test_data_action_cognigy_body_second_handover_is_not_ended_by_the_first_ones_late_events(
+    make_bridge_env,
+):
     env = webhook_env(make_bridge_env, ("user.end", "acw", "customer.end"))
-    conversation_id, h2 = first_then_second(env)
-    customer_id = h2.customer_id
+    conversation_id, second, h1 = first_then_second(env)
+    customer_id = h1.customer_id
     # A late (retried) Cognigy body for handover 1's customer.end: no conversation id, no time.
     resp = requests.post(
         env.bridge_url + "/handover/genesysCloudOM",
@@ -184,10 +187,10 @@ def test_data_action_cognigy_body_second_handover_on_a_reopened_conversation(mak
         10,
         what="no end pending for handover 2",
     )
-    finish_second(env, conversation_id)
+    finish_second(env, second)
 
 
-def test_notifications_second_handover_on_a_reopened_conversation(make_bridge_env):
+def test_notifications_second_handover_is_not_ended_by_the_first_ones_late_events(make_bridge_env):
     from om_bridge.bridge.completion.listener import ListenerSettings
 
     env = make_bridge_env(
@@ -202,12 +205,12 @@ def test_notifications_second_handover_on_a_reopened_conversation(make_bridge_en
     env.ctx.engine.start()
     env.ctx.completion.listener_settings = ListenerSettings(**FAST_LISTENER)
     env.ctx.completion.start()
-    conversation_id, _h2 = first_then_second(env)
+    conversation_id, second, _h1 = first_then_second(env)
     [listener] = env.ctx.completion.listeners.values()
-    wait_until(lambda: listener.is_tracked(conversation_id), 10, what="handover 2 watched")
+    wait_until(lambda: listener.is_tracked(second), 10, what="handover 2 watched")
     # A gap: every watched conversation is reconciled through REST; the re-opened one is live.
     checked = listener.reconciler.checked
     listener.channels.handle(("closed", 0, listener.channels.states[0].socket.generation, "test"))
     wait_until(lambda: listener.reconciler.checked > checked, 10, what="the reconciliation")
     env.agent.wrap_up(conversation_id)  # the latest disconnected leg: handover 1's
-    finish_second(env, conversation_id)
+    finish_second(env, second)

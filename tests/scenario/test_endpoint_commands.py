@@ -69,7 +69,7 @@ def test_demo_runs_both_and_stops_on_ctrl_c(tmp_path):
         code, out, err = stop(proc, signal.SIGINT)
     assert code == 0, err
     assert f"http://127.0.0.1:{port}/" in out and f"http://127.0.0.1:{sandbox_port}/console" in out
-    assert "alex@example.com" in out
+    assert "alex@example.com" in out and "sam@example.com" in out
     written = (tmp_path / "data" / "om-bridge.toml").read_text()
     assert 'url_token = "demo"' in written and f"127.0.0.1:{sandbox_port}" in written
     for p in (port, sandbox_port):  # both servers released their ports
@@ -122,3 +122,33 @@ def test_serve_refuses_to_start_without_a_secret(tmp_path):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "client_secret" in err and "cannot start" in err
+
+
+def test_serve_without_a_config_file_names_the_files_it_looked_for(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OM_BRIDGE_CONFIG"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "om_bridge",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, err
+    assert str(tmp_path / "om-bridge.toml") in err
+    assert str(tmp_path / "data" / "om-bridge.toml") in err
+    assert "--config" in err

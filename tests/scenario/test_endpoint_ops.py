@@ -60,3 +60,54 @@ def test_request_id_is_echoed_or_made(bridge_env):
     assert resp.headers["X-Request-Id"] == "abc-123"
     made = requests.get(bridge_env.bridge_url + "/healthz", timeout=10).headers["X-Request-Id"]
     assert made and made != "abc-123"
+
+
+def _readiness(env):  # type: ignore[no-untyped-def]
+    return env.app.extensions["om-bridge.readiness"]
+
+
+def test_readyz_does_not_call_genesys_on_every_probe(bridge_env):
+    readiness = _readiness(bridge_env)
+    readiness.ttl = 0  # no answer cache: each request decides afresh
+    client = bridge_env.ctx.clients.for_provider("genesys-demo")
+    calls = []
+    real_probe = client.probe
+    client.probe = lambda: calls.append(1) or real_probe()  # count the probes
+    try:
+        for _ in range(10):
+            assert requests.get(bridge_env.bridge_url + "/readyz", timeout=30).status_code == 200
+    finally:
+        client.probe = real_probe
+    assert len(calls) <= 1  # one probe, then the recent answer is enough
+
+
+def test_readyz_turns_unavailable_when_genesys_calls_fail(bridge_env):
+    from tests.scenario.handover_helpers import start_handover
+
+    env = bridge_env
+    start_handover(env, agent_answers=True)  # the token is cached, Genesys has answered
+    assert requests.get(env.bridge_url + "/readyz", timeout=30).status_code == 200
+    _readiness(env).ttl = 0
+    env.stop_sandbox()
+    env.say("are you there?")  # relayed through the outbox: the call to Genesys fails
+    from tests.conftest import wait_until
+
+    wait_until(
+        lambda: requests.get(env.bridge_url + "/readyz", timeout=30).status_code == 503,
+        30,
+        what="not ready once a Genesys call failed",
+    )
+    body = requests.get(env.bridge_url + "/readyz", timeout=30).json()
+    assert body["failing"] == ["provider:genesys-demo"]
+
+
+def test_readyz_probes_genesys_when_nothing_recent_says_it_answers(bridge_env):
+    from tests.scenario.handover_helpers import start_handover
+
+    env = bridge_env
+    start_handover(env, agent_answers=True)
+    env.stop_sandbox()
+    readiness = _readiness(env)
+    readiness.ttl, readiness.recent = 0, 0  # the last answer is no longer recent
+    resp = requests.get(env.bridge_url + "/readyz", timeout=60)
+    assert resp.status_code == 503 and resp.json()["failing"] == ["provider:genesys-demo"]

@@ -8,18 +8,30 @@ from om_bridge.bridge.app import create_app
 from om_bridge.bridge.config import load_config
 
 KEY = "ext-key-0123456789abcdef"
+INPUT = {"text": "hi", "URLToken": "cg", "userId": "u1", "sessionId": "s1", "inputId": "i1"}
 SAY = {
-    "type": "say",
+    "type": "handoverV2",
     "nodeId": "n1",
-    "config": {"say": {"type": "text", "text": ["Hello Jane"]}},
-    "input": {"text": "hi"},
+    "config": {},
+    "input": {**INPUT, "URLToken": "not-configured"},
     "context": {},
     "profile": {},
 }
+COGNIGY = [
+    {
+        "url_token": "cg",
+        "organisation": "o",
+        "api_base_url": "http://127.0.0.1:9",
+        "api_key": "cognigy-key",
+    }
+]
 
 
 def _app(tmp_path, bridge_extra: dict, environ: dict | None = None):
-    config = {"bridge": {"store": f"sqlite:///{tmp_path / 'b.db'}", **bridge_extra}}
+    config = {
+        "bridge": {"store": f"sqlite:///{tmp_path / 'b.db'}", **bridge_extra},
+        "cognigy_endpoints": COGNIGY,
+    }
     return create_app({"config": config, "environ": environ or {}, "start_workers": False})
 
 
@@ -46,11 +58,19 @@ def test_route_runs_the_node_with_the_key_and_refuses_without(tmp_path):
             headers={"Authorization": "Bearer not-the-key-000000"},
         )
         assert wrong.status_code == 401
-        ok = client.post(
-            "/extension/v1/execute", json=SAY, headers={"Authorization": f"Bearer {KEY}"}
-        )
-        assert ok.status_code == 200
-        assert [o["text"] for o in ok.get_json()["outputs"]] == ["Hello Jane"]
+        auth = {"Authorization": f"Bearer {KEY}"}
+        unknown = client.post("/extension/v1/execute", json=SAY, headers=auth)
+        assert unknown.status_code == 404
+        assert "not-configured" in unknown.get_json()["error"]
+        assert "[[cognigy_endpoints]]" in unknown.get_json()["error"]
+        # A relayed input of a session without an open handover tells the user, once.
+        ok = client.post("/extension/v1/relay", json={"input": INPUT}, headers=auth)
+        assert ok.status_code == 200 and ok.get_json()["relayed"] is False
+        assert "could not be delivered" in ok.get_json()["outputs"][0]["text"]
+        again = client.post("/extension/v1/relay", json={"input": INPUT}, headers=auth)
+        assert again.get_json() == {"relayed": False, "reason": "duplicate", "outputs": []}
+        bad = client.post("/extension/v1/relay", json={"input": {"text": "x"}}, headers=auth)
+        assert bad.status_code == 400 and "URLToken" in bad.get_json()["error"]
     finally:
         _close(app)
 

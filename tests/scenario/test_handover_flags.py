@@ -174,3 +174,123 @@ def test_accepted_message_is_said_to_the_user(make_bridge_env, tmp_path):
     assert reply["text"].endswith("An agent will be with you shortly.")
     assert reply["outputStack"][-1]["text"] == "An agent will be with you shortly."
     assert wait_conversation_id(env)
+
+
+def _flow_with_failing_node(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Start → Add to Context with a key from the user's text → Lookup (Handover Status) with an
+    `error` case that tells the user, built from the demo bot's own nodes."""
+    import json
+
+    from tests.scenario.handover_helpers import FLOWS_DIR
+
+    demo = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
+    nodes = {n["_id"]: n for n in demo["nodes"]}
+    keep = ["start", "lookup-status", "case-error", "say-error", "default-status"]
+    chart = {k: v for k, v in demo.items() if k not in ("nodes", "relations")}
+    chart["nodes"] = [nodes[k] for k in keep]
+    nodes["say-error"]["config"]["say"]["text"] = [ERROR_SAY["say-error"]]
+    chart["nodes"].append(
+        {
+            "_id": "remember-text",
+            "type": "addToContext",
+            "label": "Remember the text",
+            "config": {"key": "{{ input.text }}", "value": "seen", "mode": "simple"},
+        }
+    )
+    chart["relations"] = [
+        {"node": "start", "children": [], "next": "remember-text"},
+        {"node": "remember-text", "children": [], "next": "lookup-status"},
+        {"node": "lookup-status", "children": ["case-error", "default-status"], "next": None},
+        {"node": "case-error", "children": [], "next": "say-error"},
+        {"node": "say-error", "children": [], "next": None},
+        {"node": "default-status", "children": [], "next": None},
+    ]
+    path = tmp_path / "failing-node.json"
+    path.write_text(json.dumps(chart), encoding="utf-8")
+    return str(path)
+
+
+def test_a_node_error_reaches_the_flow_as_handover_error(make_bridge_env, tmp_path):
+    # A context key that the user's text leaves empty ("...") fails the node when it runs: the
+    # flow hears it as input.handover.status = "error" with the reason, and its error case tells
+    # the user, instead of a silent dead end.
+    env = make_bridge_env()
+    env.restart_bridge(config=flow_config(_flow_with_failing_node(tmp_path)))
+    reply = env.say("...")
+    assert "Handover error: " in reply["text"], reply
+    assert "Remember the text" in reply["text"] and "names no property" in reply["text"]
+    assert env.say("fine")["outputStack"] == []  # a good input runs through quietly
+
+
+def _flow_with_update_profile(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """The demo bot with two Update Profile nodes before the handover (first and last name)."""
+    import json
+
+    from tests.scenario.handover_helpers import FLOWS_DIR
+
+    chart = json.loads((FLOWS_DIR / "demo-bot.json").read_text(encoding="utf-8"))
+    for node_id, key, value in (
+        ("update-first", "firstname", "Ada"),
+        ("update-last", "lastname", "{{ input.text }}"),
+    ):
+        chart["nodes"].append(
+            {
+                "_id": node_id,
+                "type": "updateProfile",
+                "label": f"Update {key}",
+                "config": {"profileKey": key, "value": value},
+            }
+        )
+    relations = {r["node"]: r for r in chart["relations"]}
+    relations["then-agent"]["next"] = "update-first"
+    chart["relations"] += [
+        {"node": "update-first", "children": [], "next": "update-last"},
+        {"node": "update-last", "children": [], "next": "say-connecting"},
+    ]
+    path = tmp_path / "demo-bot-profile.json"
+    path.write_text(json.dumps(chart), encoding="utf-8")
+    return str(path)
+
+
+def test_update_profile_node_fills_send_profile(make_bridge_env, tmp_path):
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": True}]})
+    env.restart_bridge(config=flow_config(_flow_with_update_profile(tmp_path)))
+    env.say("hello")
+    env.say("agent Lovelace")
+    conversation_id = wait_conversation_id(env)
+    customer = SandboxReader(env.sandbox_url).customer(conversation_id)
+    # channel.from carried the names: Genesys shows the nickname on the customer participant.
+    assert customer["name"] == "Ada agent Lovelace"
+    assert customer["attributes"]["firstName"] == "Ada"
+    assert customer["attributes"]["lastName"] == "agent Lovelace"
+
+
+def test_profile_given_by_the_channel_is_sent(make_bridge_env):
+    env = make_bridge_env(config={"providers": [{"id": "genesys-demo", "send_profile": True}]})
+    import requests
+
+    resp = requests.post(
+        env.bridge_url + "/endpoint/demo",
+        json={
+            "userId": env.user_id,
+            "sessionId": env.session_id,
+            "text": "hello",
+            "profile": {"firstname": "Jane", "lastname": "Doe", "nickname": "Jane D."},
+        },
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    env.say("agent")
+    conversation_id = wait_conversation_id(env)
+    customer = SandboxReader(env.sandbox_url).customer(conversation_id)
+    assert customer["name"] == "Jane D."
+    assert (customer["attributes"]["firstName"], customer["attributes"]["lastName"]) == (
+        "Jane",
+        "Doe",
+    )
+    bad = requests.post(
+        env.bridge_url + "/endpoint/demo",
+        json={"userId": "u", "sessionId": "s", "text": "x", "profile": {"firstname": {"a": 1}}},
+        timeout=30,
+    )
+    assert bad.status_code == 400 and "profile" in bad.text

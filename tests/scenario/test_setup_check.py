@@ -102,8 +102,8 @@ def test_text_output_has_one_line_per_step_and_a_summary(bridge_env, check) -> N
     assert status == 0
     assert lines[0] == f"Provider {PROVIDER} (base_url {bridge_env.sandbox_url})"
     steps = [line for line in lines if line.startswith(("PASS  ", "FAIL  ", "WARN  "))]
-    assert len(steps) == 18 and all("  — " in line for line in steps)
-    assert lines[-1] == "18 PASS, 0 FAIL, 0 WARN"
+    assert len(steps) == 19 and all("  — " in line for line in steps)
+    assert lines[-1] == "19 PASS, 0 FAIL, 0 WARN"
 
 
 def test_wrong_webhook_secret(make_bridge_env, check) -> None:
@@ -397,3 +397,27 @@ def test_output_never_shows_a_configured_secret_even_if_genesys_echoes_it():
     print("token refused: client_secret=bridge-secret-0123456789 (short)", file=writer)
     assert "bridge-secret-0123456789" not in buf.getvalue()
     assert buf.getvalue() == "token refused: client_secret=*** (***)\n"
+
+
+def test_unknown_flow_fails_the_endpoint_flows_step(bridge_env, check) -> None:
+    config = copy.deepcopy(bridge_env.config)
+    config["endpoints"][0]["flow"] = "no-such-flow"
+    status, results = check(bridge_env, config=config)
+    assert status == 1
+    flows = results["Endpoint flows"]
+    assert flows["status"] == "FAIL"
+    assert (
+        "endpoints[0].flow (endpoint 'demo')" in flows["detail"]
+        and "no-such-flow" in flows["detail"]
+    )
+
+
+def test_permission_steps_name_the_seed_role_wording(bridge_env, check) -> None:
+    status, results = check(bridge_env)
+    assert status == 0
+    view = results["Permission messaging:integration:view"]["detail"]
+    assert "messaging-platform:readonly (View messaging platform integrations)" in view
+    create = results["Permission conversation:message:create"]["detail"]
+    assert "conversations (Create, edit, and delete conversation data)" in create
+    assert "analytics:readonly" in results["Permission conversation:message:view"]["detail"]
+    assert "not in the seed's list" in results["Permission directory:user:view"]["detail"]

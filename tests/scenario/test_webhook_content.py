@@ -6,7 +6,14 @@ import pytest
 import requests
 
 from tests.conftest import wait_until
-from tests.scenario.handover_helpers import SandboxReader, collect, said, start_handover, texts
+from tests.scenario.handover_helpers import (
+    SandboxReader,
+    collect,
+    customer_of,
+    said,
+    start_handover,
+    texts,
+)
 from tests.scenario.webhook_replay import replay
 
 
@@ -16,7 +23,7 @@ def test_quick_replies_reach_the_user_and_the_answer_goes_back_structured(bridge
     resp, sent = replay(
         env.bridge_url,
         "outbound_quickreply",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
     )
     assert resp.status_code == 200
@@ -53,7 +60,7 @@ def test_attachments_reach_the_user(bridge_env):
     replay(
         env.bridge_url,
         "outbound_attachment",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
     )
     outs = collect(env, lambda o: o["source"] == "agent" and o.get("text") == "Here is the invoice")
@@ -92,13 +99,13 @@ def test_bot_messages_hidden_when_flag_off(bridge_env):
     replay(
         env.bridge_url,
         "outbound_bot_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
     )
     replay(
         env.bridge_url,
         "outbound_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
         text="marker",
     )
@@ -113,7 +120,7 @@ def test_bot_messages_enter_the_flow_when_flag_on(bridge_env):
     replay(
         env.bridge_url,
         "outbound_bot_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
     )
     outs = collect(env, said("bot", "You are number 2 in the queue"))
@@ -151,7 +158,7 @@ def test_flow_outputs_for_the_agent_go_to_the_agent(make_bridge_env, tmp_path):
     replay(
         env.bridge_url,
         "outbound_bot_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
     )
     collect(env, said("bot", "You are number 2 in the queue"))

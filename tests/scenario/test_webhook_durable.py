@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from om_bridge.bridge.handover.inbound import queue_key
 from om_bridge.bridge.store import open_store
-from tests.scenario.handover_helpers import agent_texts, collect, start_handover
+from tests.scenario.handover_helpers import agent_texts, collect, customer_of, start_handover
 from tests.scenario.webhook_replay import compact, payload, post_raw, replay
 
 
@@ -17,7 +17,7 @@ def _marker_then(env, conversation_id, text="marker"):  # type: ignore[no-untype
     resp, _ = replay(
         env.bridge_url,
         "outbound_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
         text=text,
     )
@@ -32,7 +32,7 @@ def test_a_webhook_accepted_before_a_crash_reaches_the_user_once_after_restart(b
     env.ctx.engine.inbound.stop()
     body = payload(
         "outbound_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
         text="sent before the crash",
     )
@@ -55,7 +55,7 @@ def test_a_webhook_leased_by_a_process_that_died_is_handled_after_the_lease(brid
     conversation_id = start_handover(env)
     body = payload(
         "outbound_text",
-        customer_id=env.user_id,
+        customer_id=customer_of(env),
         conversation_id=conversation_id,
         text="left behind",
     )
@@ -88,7 +88,7 @@ def test_messages_of_one_customer_reach_the_user_in_order(bridge_env):
         resp, _ = replay(
             env.bridge_url,
             "outbound_text",
-            customer_id=env.user_id,
+            customer_id=customer_of(env),
             conversation_id=conversation_id,
             text=text,
         )

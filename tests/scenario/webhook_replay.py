@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from om_bridge.bridge.genesys.signature import compute_signature
+from om_bridge.bridge.genesys.wire import iso_time
 from om_bridge.sandbox import seed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhook"
@@ -52,6 +53,9 @@ def payload(
             "message_id": message_id or uuid.uuid4().hex,
         },
     )
+    # Delivered now, as Genesys would: the bridge refuses deliveries older than its retry window.
+    if isinstance(body.get("channel"), dict) and "time" in body["channel"]:
+        body["channel"]["time"] = iso_time()
     body.update(overrides)
     return body
 

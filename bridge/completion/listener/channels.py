@@ -36,6 +36,8 @@ class ChannelState:
         self.next_connect_at = 0.0
         self.verify = False  # HEAD the channel before the next connect
         self.retiring: list[tuple[float, ChannelSocket]] = []
+        self.open = False  # the current socket said it is open (readiness, metrics)
+        self.down_since: float | None = time.monotonic()
         self.adopt(channel)
 
     def adopt(self, channel: dict) -> None:
@@ -209,6 +211,7 @@ class ChannelManager:
             return  # a retired socket: its successor is already in place
         if kind == "open":
             state.failures = 0
+            state.open, state.down_since = True, None
             log.info(messages.LOG_SOCKET_OPEN, state.id)
             # The old socket of a socket_closing hand-over closes once the new one is open.
             soon = now + self.settings.pong_timeout
@@ -217,6 +220,9 @@ class ChannelManager:
         elif kind == "closed":
             log.info(messages.LOG_SOCKET_CLOSED, state.id, item[3])
             state.socket = None
+            state.open = False
+            if state.down_since is None:
+                state.down_since = now
             self._failed(state, now, item[3])
         elif kind == "socket_closing":
             log.info(messages.LOG_SOCKET_CLOSING, state.id)
@@ -262,10 +268,17 @@ class ChannelManager:
             # Keep reading until Genesys closes it (or the successor has been open a while).
             state.retiring.append((time.monotonic() + 60.0, sock))
 
+    def health(self) -> tuple[int, int, float | None]:
+        """(channels, channels with an open socket, monotonic time since which the longest-down
+        channel has been without one, or None)."""
+        states = list(self.states.values())
+        downs = [s.down_since for s in states if not s.open and s.down_since is not None]
+        return len(states), sum(1 for s in states if s.open), (min(downs) if downs else None)
+
     def retire_all(self) -> None:
         """Close every socket and forget the channels (leadership lost / stopping)."""
         states, self.states = list(self.states.values()), {}
-        socks = []
+        socks: list[ChannelSocket] = []
         for state in states:
             socks.extend(s for _c, s in state.retiring)
             if state.socket is not None:

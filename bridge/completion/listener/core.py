@@ -70,6 +70,7 @@ class NotificationsListener:
         self.leader = False
         self._lock = threading.RLock()
         self._tracked: dict[str, float] = {}  # conversation id -> when tracked (monotonic)
+        self._checked: dict[str, float] = {}  # conversation id -> last scheduled check
         self._shards = TopicShards(self.settings.max_topics, self.settings.max_channels)
         self._control: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -109,6 +110,7 @@ class NotificationsListener:
     def untrack(self, conversation_id: str) -> None:
         """Stop watching a conversation (its topic leaves the channel on the next flush)."""
         with self._lock:
+            self._checked.pop(conversation_id, None)
             if self._tracked.pop(conversation_id, None) is None:
                 return
             self._shards.remove(customer_end_topic(conversation_id))
@@ -173,6 +175,18 @@ class NotificationsListener:
             self.leader = False
 
     # --- socket callbacks (socket threads: queue only) ---------------------------------------
+    def health(self) -> dict:
+        """`{leader, channels, open, down_seconds}` for readiness and metrics: whether this
+        process holds the listener lock, and how its sockets are."""
+        channels, opened, down_since = self.channels.health()
+        down = time.monotonic() - down_since if down_since is not None else 0.0
+        return {
+            "leader": self.leader,
+            "channels": channels,
+            "open": opened,
+            "down_seconds": down if self.leader else 0.0,
+        }
+
     def _from_socket(self, item: tuple) -> None:
         (self.frames.queue if item[0] == "frame" else self._control).put(item)
 
@@ -190,10 +204,32 @@ class NotificationsListener:
         log.info(messages.LOG_RECONCILE, len(cids), index)
         self.reconciler.submit(cids)
 
+    def reconcile_round(self, now: float | None = None) -> list[str]:
+        """Queue the scheduled REST check of the tracked conversations checked longest ago (all
+        of them when the budget covers them); returns those queued."""
+        s = self.settings
+        now = time.monotonic() if now is None else now
+        budget = max(1, int(s.reconcile_per_minute * s.reconcile_interval / 60.0))
+        with self._lock:
+            due = sorted(self._tracked, key=lambda cid: self._checked.get(cid, 0.0))[:budget]
+            for cid in due:
+                self._checked[cid] = now
+        if due:
+            log.debug(messages.LOG_RECONCILE_SCHEDULED, len(due))
+            self.reconciler.submit(due)
+        return due
+
+    def check_now(self, conversation_ids: list[str]) -> None:
+        """Check these conversations through REST at once (the customer moved to another
+        conversation: the old one may have ended with its frame lost)."""
+        if self.leader:
+            self.reconciler.submit([c for c in conversation_ids if c])
+
     # --- the control thread ----------------------------------------------------------------
     def _run(self) -> None:
         s = self.settings
         next_lock = next_sync = 0.0
+        next_reconcile = time.monotonic() + s.reconcile_interval
         while not self._stop.is_set():
             now = time.monotonic()
             try:
@@ -205,6 +241,9 @@ class NotificationsListener:
                         self.sync_from_store()
                         self.reconciler.retry_unchecked(self.is_tracked)
                         next_sync = now + s.sync_interval
+                    if now >= next_reconcile:
+                        self.reconcile_round(now)
+                        next_reconcile = now + s.reconcile_interval
                     self.channels.maintain(now)
             except Exception as exc:
                 log.warning(messages.LOG_LISTENER_ERROR, type(exc).__name__, s.tick)

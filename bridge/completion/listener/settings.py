@@ -19,8 +19,10 @@ class ListenerSettings:
     pong_timeout: float = 10.0  # no frame this long after the ping: reconnect
     backoff_base: float = 0.5  # reconnect backoff: base * 2^failures, full jitter ...
     backoff_cap: float = 30.0  # ... capped
-    lock_ttl: float = 30.0  # leader lock lifetime ...
-    lock_renew: float = 10.0  # ... renewed this often
+    # A killed leader's lock runs out within lock_ttl; a follower tries every lock_renew, so
+    # another process leads within lock_ttl + lock_renew (8 s).
+    lock_ttl: float = 6.0  # leader lock lifetime ...
+    lock_renew: float = 2.0  # ... renewed (and tried by followers) this often
     sync_interval: float = 5.0  # re-read open handovers from the store
     refresh_margin: float = 3600.0  # resubscribe this long before the channel expires
     tick: float = 0.5  # control loop granularity
@@ -30,6 +32,12 @@ class ListenerSettings:
     # filtered by conversation id): a second signal, but it costs one topic and carries the whole
     # queue's traffic. Off by default so 20 channels x 1,000 topics watch 20,000 conversations.
     watch_queues: bool = False
+    # Every tracked conversation is also checked through REST about every reconcile_interval,
+    # so a lost customer.end frame costs at most about that long; at most reconcile_per_minute
+    # checks a minute (a third of Genesys's 300 requests/minute per OAuth client), the ones
+    # checked longest ago first, when there are more conversations than that covers.
+    reconcile_interval: float = 20.0
+    reconcile_per_minute: int = 100
     reconcile_retries: int = 3
     reconcile_retry_delay: float = 2.0
     rng: Callable[[], float] = field(default=random.random, repr=False)

@@ -8,6 +8,7 @@ import json
 import logging
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from .settings import ListenerSettings
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TOPIC = "channel.metadata"
+AGENTS_KEPT = 20_000  # the tracked conversations of one OAuth client (docs/design.md §11)
 
 
 class FrameWorker:
@@ -41,6 +43,7 @@ class FrameWorker:
         self._stop = stop
         self._thread: threading.Thread | None = None
         self.handled = 0
+        self._agents: OrderedDict[str, str] = OrderedDict()  # conversation -> last agent leg
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, daemon=True, name="notifications-frames")
@@ -89,6 +92,35 @@ class FrameWorker:
                 event = from_conversation(body, ev.NOTIFICATIONS)
                 if event is not None:
                     self._dispatch(event)
+                else:
+                    self._agent_legs(conversation_id, body)
+
+    def _agent_legs(self, conversation_id: str, body: dict) -> None:
+        """A participant change: a connected agent leg not seen before on this conversation (an
+        answer, or a transfer that landed) is an agent-start event, so the bridge re-reads who
+        serves it once instead of per message."""
+        legs = sorted(
+            str(p.get("id"))
+            for p in body.get("participants") or []
+            if isinstance(p, dict)
+            and p.get("purpose") == "agent"
+            and p.get("state") == "connected"
+            and not p.get("endTime")
+        )
+        if not legs or self._agents.get(conversation_id) == legs[-1]:
+            return
+        self._agents[conversation_id] = legs[-1]
+        self._agents.move_to_end(conversation_id)
+        while len(self._agents) > AGENTS_KEPT:
+            self._agents.popitem(last=False)
+        self._dispatch(
+            ev.CompletionEvent(
+                kind=ev.AGENT_START,
+                source=ev.NOTIFICATIONS,
+                conversation_id=conversation_id,
+                participant_id=legs[-1],
+            )
+        )
 
     def _system(self, index: int, generation: int, topic: str, body: dict) -> None:
         if topic.startswith("v2.system.socket_closing"):

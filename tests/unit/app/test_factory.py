@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import tomli_w
 
@@ -12,6 +14,7 @@ from om_bridge.bridge.demo import demo_config, demo_environ
 
 def settings(tmp_path, mutate=None, environ=None, start_workers=False) -> dict:
     config = demo_config("http://127.0.0.1:8080", "http://127.0.0.1:8081", tmp_path / "data")
+    config.pop("features")  # these tests give the flags through the environment
     if mutate:
         mutate(config)
     path = tmp_path / "om-bridge.toml"
@@ -119,6 +122,171 @@ def test_unusable_data_dir_stops_start_up_naming_it(tmp_path):
 
     with pytest.raises(StartupError, match="cannot create the data directory"):
         create_app(settings(tmp_path, under_file))
+
+
+def _demo_file(tmp_path, mutate=None) -> str:
+    config = demo_config("http://127.0.0.1:8080", "http://127.0.0.1:8081", tmp_path / "data")
+    if mutate:
+        mutate(config)
+    path = tmp_path / "demo.toml"
+    path.write_text(tomli_w.dumps(config))
+    return str(path)
+
+
+def test_demo_config_is_complete_without_any_environment(tmp_path):
+    # What `om-bridge demo` writes must run as it is from a fresh shell: flags and the
+    # EventBridge key live in the file's [features] table.
+    config, flags, _ = load_settings({"config_path": _demo_file(tmp_path), "environ": {}})
+    assert flags.refusal("demo", "production") is None
+    assert flags.use_http_end_handover_request and flags.handle_bot_message
+    assert flags.eventbridge_api_key == "demo-eventbridge-key"
+    assert config.features["FEATURE_ENABLE_GENESYS_CLOUD_OM"] == "true"
+
+
+def test_environment_overrides_the_features_table(tmp_path):
+    path = _demo_file(tmp_path)
+    _c, flags, _ = load_settings(
+        {
+            "config_path": path,
+            "environ": {
+                "FEATURE_ENABLE_GENESYS_CLOUD_OM": "false",
+                "GENESYS_EVENTBRIDGE_HANDOVER_API_KEY": "key-from-environment",
+            },
+        }
+    )
+    assert flags.refusal("demo", "production") is not None
+    assert flags.eventbridge_api_key == "key-from-environment"
+
+
+def test_features_table_values_are_checked_and_named(tmp_path):
+    def bad(c):
+        c["features"]["FEATURE_ENABLE_GENESYS_CLOUD_OM"] = "maybe"
+        c["features"]["FEATURE_NO_SUCH_FLAG"] = True
+
+    with pytest.raises(ConfigError) as info:
+        load_settings({"config_path": _demo_file(tmp_path, bad), "environ": {}})
+    text = str(info.value)
+    assert "features.FEATURE_ENABLE_GENESYS_CLOUD_OM" in text
+    assert "features.FEATURE_NO_SUCH_FLAG: unknown key" in text
+
+
+def test_features_eventbridge_key_accepts_env_reference(tmp_path):
+    def env_ref(c):
+        c["features"]["GENESYS_EVENTBRIDGE_HANDOVER_API_KEY"] = "env:OM_TEST_EB_KEY"
+
+    path = _demo_file(tmp_path, env_ref)
+    _c, flags, _ = load_settings({"config_path": path, "environ": {"OM_TEST_EB_KEY": "eb-key-x"}})
+    assert flags.eventbridge_api_key == "eb-key-x"
+    with pytest.raises(ConfigError, match="OM_TEST_EB_KEY"):
+        load_settings({"config_path": path, "environ": {}})
+
+
+def test_every_credential_field_accepts_env(tmp_path):
+    def env_refs(c):
+        p = c["providers"][0]
+        p["client_id"] = "env:OM_TEST_CLIENT_ID"
+        p["client_secret"] = "env:OM_TEST_CLIENT_SECRET"
+        p["webhook_secret"] = "env:OM_TEST_WEBHOOK_SECRET"
+        p["completion"] = "webhook"
+        p["data_action_auth"] = {
+            "type": "basic",
+            "username": "env:OM_TEST_DA_USER",
+            "password": "env:OM_TEST_DA_PASSWORD",
+        }
+
+    environ = {
+        "OM_TEST_CLIENT_ID": "client-from-env",
+        "OM_TEST_CLIENT_SECRET": "client-secret-from-env",
+        "OM_TEST_WEBHOOK_SECRET": "webhook-secret-from-env-0123",
+        "OM_TEST_DA_USER": "da-user-from-env",
+        "OM_TEST_DA_PASSWORD": "da-password-from-env",
+    }
+    path = _demo_file(tmp_path, env_refs)
+    config, _f, _ = load_settings({"config_path": path, "environ": environ})
+    p = config.providers["genesys-demo"]
+    assert p.client_id == "client-from-env"  # not the literal "env:OM_TEST_CLIENT_ID"
+    assert p.client_secret.reveal() == "client-secret-from-env"
+    assert p.webhook_secret.reveal() == "webhook-secret-from-env-0123"
+    assert p.data_action_auth.username == "da-user-from-env"
+    assert p.data_action_auth.password.reveal() == "da-password-from-env"
+    with pytest.raises(ConfigError, match="OM_TEST_CLIENT_ID"):
+        load_settings({"config_path": path, "environ": {**environ, "OM_TEST_CLIENT_ID": ""}})
+
+
+def test_short_webhook_secret_stops_start_up(tmp_path):
+    def short(c):
+        c["providers"][0]["webhook_secret"] = "fifteen-chars-x"  # 15 characters
+
+    with pytest.raises(StartupError, match="at least 16 characters") as info:
+        load_settings({"config_path": _demo_file(tmp_path, short), "environ": {}})
+    assert "fifteen-chars-x" not in str(info.value)
+    # 16 characters is enough
+    ok = _demo_file(tmp_path, lambda c: c["providers"][0].update(webhook_secret="x" * 16))
+    load_settings({"config_path": ok, "environ": {}})
+
+
+def test_scheme_less_copilot_base_url_gets_https(tmp_path):
+    def copilot(c):
+        c["endpoints"][0]["copilot_base_url"] = "copilot.example.com/base/"
+
+    config, _f, _ = load_settings({"config_path": _demo_file(tmp_path, copilot), "environ": {}})
+    assert config.endpoints["demo"].copilot_base_url == "https://copilot.example.com/base/"
+
+
+def test_unknown_flow_stops_start_up_naming_the_endpoint(tmp_path):
+    def unknown(c):
+        c["endpoints"][0]["flow"] = "no-such-flow"
+
+    with pytest.raises(
+        StartupError,
+        match=r"endpoints\[0\]\.flow \(endpoint 'demo'\): no flow chart 'no-such-flow'",
+    ):
+        load_settings({"config_path": _demo_file(tmp_path, unknown), "environ": {}})
+
+
+def test_invalid_node_config_stops_start_up_naming_endpoint_and_node(tmp_path):
+    import json
+
+    from om_bridge.flows import __file__ as flows_init
+
+    chart = json.loads((Path(flows_init).parent / "demo-bot.json").read_text())
+    say = next(n for n in chart["nodes"] if n["_id"] == "say-hello")
+    say["config"]["handoverOutput"] = "everyone"
+    flow_file = tmp_path / "broken-bot.json"
+    flow_file.write_text(json.dumps(chart))
+
+    def broken(c):
+        c["endpoints"][0]["flow"] = str(flow_file)
+
+    with pytest.raises(StartupError) as info:
+        load_settings({"config_path": _demo_file(tmp_path, broken), "environ": {}})
+    text = str(info.value)
+    assert (
+        "endpoints[0].flow (endpoint 'demo')" in text
+        and "(id say-hello)" in text
+        and '"Greeting"' in text
+    )
+    assert "handoverOutput" in text
+
+
+def test_a_flow_that_cannot_work_stops_start_up_naming_the_node(tmp_path):
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[3] / "flows" / "demo-bot.json"
+    chart = json.loads(demo.read_text(encoding="utf-8"))
+    handover = next(n for n in chart["nodes"] if n["type"] == "handoverV2")
+    handover["config"]["genesysPriority"] = 1.5
+    flow = tmp_path / "bad-flow.json"
+    flow.write_text(json.dumps(chart), encoding="utf-8")
+
+    def use_it(c):
+        c["endpoints"][0]["flow"] = str(flow)
+
+    with pytest.raises(ConfigError) as exc:
+        create_app(settings(tmp_path, use_it))
+    assert "endpoints[0].flow" in str(exc.value)
+    assert "(id handover): config.genesysPriority" in str(exc.value)
 
 
 def test_create_app_leaves_the_root_logger_and_exit_handlers_alone(tmp_path):

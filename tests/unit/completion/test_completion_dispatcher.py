@@ -74,6 +74,9 @@ def handover(store, conversation="conv-1", customer="cust-1", provider="p1", cre
 
 
 def event(kind, conversation="conv-1", t=None, **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault(
+        "organization_id", ORG
+    )  # Genesys names its organisation in every EventBridge source
     return CompletionEvent(
         kind=kind,
         source=ev.EVENTBRIDGE,
@@ -196,6 +199,30 @@ def test_other_organisation_is_rejected_unless_the_check_is_skipped(store, ends)
     assert skipped.action == d.END
 
 
+def test_missing_organisation_is_rejected_unless_the_check_is_skipped(store, ends):
+    h = handover(store)
+    rejected = make(store, ends).dispatch(event(ev.CUSTOMER_END, organization_id=None))
+    assert rejected.action == d.REJECT and "names no Genesys organisation" in rejected.reason
+    assert store.get_handover(h.id).is_open
+    skipped = make(store, ends, check_org=False).dispatch(
+        event(ev.CUSTOMER_END, organization_id=None)
+    )
+    assert skipped.action == d.END
+
+
+def test_check_only_end_waits_for_genesys_and_never_ends_itself(store, ends):
+    disp = make(store, ends)
+    for i, kind in enumerate((ev.CUSTOMER_END, ev.AGENT_END, ev.ACW)):
+        h = handover(store, conversation=f"conv-{i}", customer=f"cust-{i}")
+        decision = disp.dispatch(event(kind, conversation=f"conv-{i}"), check_only=True)
+        assert decision.action == d.WAIT and "request to check" in decision.reason
+        assert store.get_handover(h.id).is_open
+        assert store.get_handover(h.id).data["completion"]["confirm_only"] is True
+    assert disp.dispatch(event(ev.AGENT_START, conversation="conv-0"), check_only=True).action in (
+        d.IGNORE,
+    )
+
+
 def test_non_open_messaging_media_is_ignored(store, ends):
     handover(store)
     decision = make(store, ends).dispatch(event(ev.CUSTOMER_END, media_type="CHAT"))
@@ -248,3 +275,26 @@ def test_end_failure_is_reported_and_can_be_retried(store):
     assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.FAILED
     assert disp.dispatch(event(ev.CUSTOMER_END)).action == d.END
     assert store.get_handover(h.id).status == "completed"
+
+
+def test_the_end_of_a_conversation_two_older_handovers_share_ends_both(store, ends):
+    # Handovers stored by an older version used the user id as the Genesys customer id, so two
+    # sessions of one user could be threaded into one conversation.
+    old = []
+    for n, session in enumerate(("s-a", "s-b")):
+        h = Handover.new(
+            SessionKey("demo", "user-1", session),
+            "p1",
+            "user-1",
+            integration_id="integ-1",
+            conversation_id="shared",
+            status="active",
+            created_at=time.time() - 10 + n,
+        )
+        old.append(store.create_handover(h))
+    own = handover(store, conversation="other", customer="om-own")  # not in that conversation
+    disp = make(store, ends)
+    decision = disp.dispatch(event(ev.CUSTOMER_END, conversation="shared"))
+    assert decision.action == d.END
+    assert [store.get_handover(h.id).status for h in old] == ["completed", "completed"]
+    assert store.get_handover(own.id).is_open

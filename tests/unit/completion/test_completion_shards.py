@@ -92,3 +92,26 @@ def test_queue_topic_only_when_asked():
         settings=ListenerSettings(watch_queues=True),
     )
     assert watching.queue_topics == ["v2.routing.queues.q1.conversations.messages"]
+
+
+def test_scheduled_reconcile_stays_within_its_budget_and_covers_every_conversation():
+    # 100 checks a minute every 6 s: at most 10 a round; 25 conversations are all checked within
+    # 3 rounds, those never or longest ago checked first.
+    listener = NotificationsListener(
+        client=None,
+        store=None,
+        dispatch=lambda e: None,
+        client_id="bridge-client",
+        provider_ids=["p"],
+        settings=ListenerSettings(reconcile_interval=6.0, reconcile_per_minute=100),
+    )
+    every = [f"c{n}" for n in range(25)]
+    for cid in every:
+        listener.track(cid)
+    rounds = [listener.reconcile_round(now=float(r)) for r in range(1, 4)]
+    assert [len(r) for r in rounds] == [10, 10, 10]
+    assert set(rounds[0]) | set(rounds[1]) | set(rounds[2]) == set(every)
+    assert not set(rounds[0]) & set(rounds[1])
+    assert set(every) - set(rounds[0]) - set(rounds[1]) <= set(rounds[2])
+    listener.untrack(rounds[0][-1])
+    assert rounds[0][-1] not in listener.reconcile_round(now=4.0)

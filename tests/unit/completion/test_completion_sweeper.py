@@ -202,3 +202,40 @@ def test_customer_only_end_of_an_earlier_handover_does_not_end_a_reopened_one(by
     assert decision.action == "cancel"
     stored = store.get_handover(h.id)
     assert stored.is_open and stored.pending_end_at is None
+
+
+def check_only_event(disp, kind=ev.ACW):  # type: ignore[no-untyped-def]
+    return disp.dispatch(
+        CompletionEvent(kind=kind, source=ev.DATA_ACTION, conversation_id="conv-1"),
+        check_only=True,
+    )
+
+
+def test_check_only_request_ends_nothing_when_genesys_cannot_confirm(world):
+    # An unauthenticated request: Genesys unreachable, or nobody serving but the customer still
+    # there, ends nothing (an authenticated one would end after its retries).
+    store, clock, h, answers, disp, sweeper = world
+    check_only_event(disp)
+    clock.now += 2.5
+    answers.append(ServerError("down", status=503))
+    assert sweeper.run_due() == []
+    clock.now += 1.5
+    answers.append(ServerError("down", status=503))
+    [decision] = sweeper.run_due()
+    assert decision.action == "cancel" and "nothing ended" in decision.reason
+    stored = store.get_handover(h.id)
+    assert stored.is_open and stored.pending_end_at is None
+    check_only_event(disp)
+    clock.now += 2.5
+    answers.append(conv(AGENT_GONE))  # idle, but the customer has not ended
+    [decision] = sweeper.run_due()
+    assert decision.action == "cancel" and store.get_handover(h.id).is_open
+
+
+def test_check_only_request_ends_once_genesys_shows_the_customer_left(world):
+    store, clock, h, answers, disp, sweeper = world
+    check_only_event(disp, ev.CUSTOMER_END)
+    answers.append(conv(AGENT_GONE, {"id": "c", "purpose": "customer", "state": "disconnected"}))
+    [decision] = sweeper.run_due()
+    assert decision.action == "end"
+    assert store.get_handover(h.id).status == "completed"

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "configuration.md"
 SCHEMA = ROOT / "schemas" / "config.json"
 # A key row of the doc's tables: | `bridge.public_url` | …
-KEY_ROW = re.compile(r"^\| `([a-z_]+(?:\[\])?(?:\.[a-z_]+(?:\[\])?)*)` \|", re.M)
+KEY_ROW = re.compile(r"^\| `([a-z_]+(?:\[\])?(?:\.[A-Za-z_]+(?:\[\])?)*)` \|", re.M)
 
 
 def schema_keys(node: dict, prefix: str = "") -> Iterator[str]:

@@ -37,12 +37,14 @@ def test_build_writes_an_uploadable_archive(tmp_path):
     assert package["version"] == version()
     module = files["build/module.js"].decode()
     assert "exports.default" in module and '"http://bridge.example:8080"' in module
+    # Told apart from Cognigy's own Handover to Human Agent node in the node picker.
+    assert '"defaultLabel": "Handover to Human Agent (om-bridge)"' in module
     readme = files["README.md"].decode()
     for label in (
         "Handover to Human Agent",
-        "Handover Output Destination",
-        "Lookup",
-        "Go To",
+        "Relay to Agent",
+        "Get Transcript",
+        "input.data.handover.status",
         "Enable User Connects Message",
         "Display Agent Details",
     ):
@@ -90,27 +92,17 @@ def payload(node_type, config, **extra):
     }
 
 
-def test_execute_say_and_add_to_context():
-    out = execute(
-        payload("say", {"say": {"type": "text", "text": ["Hello"]}, "handoverOutput": "userOnly"})
-    )
-    assert out["outputs"] == [{"text": "Hello", "data": None, "destination": "userOnly"}]
-    out = execute(payload("addToContext", {"key": "a.b", "value": "1", "mode": "array"}))
-    assert out["context"] == [{"key": "a.b", "value": "1", "mode": "array"}]
-
-
-def test_execute_handover_and_lookup():
+def test_execute_handover_accepts_the_empty_fields_cognigy_sends():
     out = execute(payload("handoverV2", {"genesysSkills": ["x"], "genesysPriority": 2}))
     assert out["handover"]["skills"] == ["x"] and out["handover"]["priority"] == 2
-    out = execute(
-        payload(
-            "switch",
-            {"switch": {"type": "handoverStatus"}},
-            input={"handover": {"status": "queue"}},
-            childConfigs=[{"id": "c", "type": "case", "config": {"case": {"value": "queue"}}}],
-        )
-    )
-    assert out["next"] == "c"
+    empty = {
+        "genesysPriority": "",
+        "genesysCustomAttributesMode": "json",
+        "genesysCustomAttributes": None,
+        "genesysCustomAttributesPairs": "",
+    }
+    out = execute(payload("handoverV2", empty))
+    assert out["handover"]["priority"] is None and out["handover"]["custom_attributes"] == {}
 
 
 @pytest.mark.parametrize(
@@ -119,11 +111,11 @@ def test_execute_handover_and_lookup():
         ([], 400, "JSON object"),
         (payload("teleport", {}), 404, "'teleport'"),
         (payload("start", {}), 404, "'start'"),
-        ({**payload("say", {}), "nodeId": 5}, 400, "'nodeId'"),
-        (payload("say", {"handoverOutput": "nobody"}), 400, "config/handoverOutput"),
-        (payload("goTo", {"flowNode": {"node": "x"}}, input=None), 400, "'input'"),
-        (payload("handoverV2", {"genesysPriority": 1.5}), 422, "Priority"),
-        (payload("if", {"condition": {"condition": "input.text =="}}), 422, "position"),
+        (payload("say", {}), 404, "'say'"),
+        ({**payload("handoverV2", {}), "nodeId": 5}, 400, "'nodeId'"),
+        (payload("handoverV2", {"resolveBehavior": "nowhere"}), 400, "config/resolveBehavior"),
+        (payload("handoverV2", {}, input=None), 400, "'input'"),
+        (payload("handoverV2", {"genesysPriority": 1.5}), 400, "config/genesysPriority"),
     ],
 )
 def test_execute_refuses_bad_requests(body, status, words):
@@ -144,7 +136,7 @@ def test_blueprint_checks_the_api_key_and_starts_handovers(bridge_server):
         url + EXECUTE_PATH, json=body, headers={"Authorization": "Bearer test-key"}, timeout=5
     )
     assert ok.status_code == 200 and ok.json()["handover"]["language"] == "german"
-    assert [(r.language, i["sessionId"]) for r, i in started] == [("german", "s")]
+    assert [(r.language, p["input"]["sessionId"]) for r, p in started] == [("german", "s")]
     refused = requests.post(
         url + EXECUTE_PATH,
         json=payload("teleport", {}),

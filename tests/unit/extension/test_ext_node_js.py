@@ -14,6 +14,7 @@ import pytest
 
 from om_bridge.extension.build import build_extension
 from om_bridge.extension.fields import PLATFORM_FIELD_TYPES
+from om_bridge.extension.jsmodule import NOT_RELAYED, UNAVAILABLE
 from om_bridge.extension.registry import extension_node_types
 
 JS_DIR = Path(__file__).resolve().parents[2] / "js"
@@ -75,103 +76,89 @@ def test_module_matches_extension_tools_and_nodes_call_the_bridge(
     with tarfile.open(archive, "r:gz") as tar:
         tar.extractall(tmp_path / "ext", filter="data")
     key = {"apiKey": "test-key"}
+    transcript = [
+        {"role": "user", "type": "input", "payload": {"text": "hi", "data": {}}},
+        {"role": "assistant", "type": "output", "payload": {"text": "Hello!", "data": {}}},
+    ]
     calls = [
-        {
-            "type": "say",
-            "nodeId": "say1",
-            "input": base_input(),
-            "config": {
-                "say": {"type": "text", "text": ["You are number 2 in the queue"]},
-                "handoverOutput": "userOnly",
-                "bridgeConnection": key,
-            },
-        },
         {
             "type": "handoverV2",
             "nodeId": "ho1",
-            "input": base_input(),
+            "input": {**base_input(), "inputId": "in-1", "transcript": transcript},
             "config": {
                 "text": "Connecting…",
                 "genesysLanguage": "english",
                 "genesysSkills": ["billing"],
-                "genesysPriority": 1,
+                "genesysPriority": "",
                 "genesysCustomAttributesMode": "json",
                 "genesysCustomAttributes": {"region": "EU"},
                 "bridgeConnection": {"bridgeUrl": url + "/", "apiKey": "test-key"},
             },
         },
         {
-            "type": "switch",
-            "nodeId": "lk1",
-            "input": {**base_input(), "handover": {"status": "completed"}},
-            "config": {
-                "switch": {"type": "handoverStatus", "operator": "ci.handover.status"},
-                "bridgeConnection": key,
-            },
-            "childConfigs": [
-                {
-                    "id": "c-upd",
-                    "type": "case",
-                    "config": {"case": {"value": "genericHandoverUpdate"}},
-                },
-                {"id": "c-done", "type": "case", "config": {"case": {"value": "completed"}}},
-            ],
+            "type": "handoverV2",
+            "nodeId": "ho2",
+            "input": base_input(),
+            "config": {"genesysLanguage": "none", "bridgeConnection": key},
         },
         {
-            "type": "goTo",
-            "nodeId": "go1",
-            "input": base_input(),
-            "config": {
-                "flowNode": {"flow": "", "node": "lk1"},
-                "executionMode": "wait",
-                "bridgeConnection": key,
-            },
+            "type": "relayToAgent",
+            "nodeId": "r1",
+            "input": {**base_input(), "text": "my order", "inputId": "in-2"},
+            "config": {"bridgeConnection": key},
         },
         {
-            "type": "addToContext",
-            "nodeId": "ctx1",
+            "type": "relayToAgent",
+            "nodeId": "r2",
             "input": base_input(),
-            "config": {
-                "key": "topic",
-                "value": "billing",
-                "mode": "simple",
-                "bridgeConnection": key,
-            },
+            "config": {"bridgeConnection": {"apiKey": "wrong"}},
         },
         {
-            "type": "say",
-            "nodeId": "say2",
+            "type": "handoverV2",
+            "nodeId": "ho3",
             "input": base_input(),
-            "config": {
-                "say": {"type": "text", "text": ["x"]},
-                "bridgeConnection": {"apiKey": "wrong"},
-            },
+            "config": {"bridgeConnection": {"bridgeUrl": "http://127.0.0.1:9", "apiKey": "k"}},
         },
     ]
     report = run_checker(node_tools, tmp_path / "ext", calls)
 
     exported = {t["type"]: t for t in report["types"]}
-    assert set(exported) == {n.type for n in extension_node_types()}
-    assert exported["handoverV2"]["hasFunction"] and not exported["case"]["hasFunction"]
-    assert exported["case"]["parentType"] == "switch"
+    assert (
+        set(exported)
+        == {n.type for n in extension_node_types()}
+        == {
+            "handoverV2",
+            "relayToAgent",
+        }
+    )
+    assert exported["handoverV2"]["hasFunction"] and exported["relayToAgent"]["hasFunction"]
+    assert report["fieldTypesOutside014"] == []
 
-    say, handover, lookup, go_to, context, refused = report["results"]
-    assert say == {
-        "api": [
-            [
-                "say",
-                "You are number 2 in the queue",
-                None,
-                {"liveAgentSettings": {"outputDestination": "userOnly"}},
-            ]
-        ]
-    }
-    assert handover["api"][0][:2] == ["addToContext", "omBridge.handover"]
-    assert handover["api"][0][2]["custom_attributes"] == {"region": "EU"}
-    assert [(r.language, r.skills, r.priority, i["userId"]) for r, i in started] == [
-        ("english", ["billing"], 1, "u-7")
+    started_call, refused_call, relayed, wrong_key, bridge_down = report["results"]
+    assert [c[0] for c in bridge_down["api"]] == ["say", "addToContext", "stopExecution"]
+    assert bridge_down["api"][0][1] == UNAVAILABLE
+    assert bridge_down["api"][1][2]["status"] == "error"
+    [(name, key_path, stored, mode)] = started_call["api"]
+    assert (name, key_path, mode) == ("addToContext", "omBridge.handover", "simple")
+    assert stored["id"] == "h-1" and stored["custom_attributes"] == {"region": "EU"}
+    request, body = started[0]
+    assert (request.language, request.skills, request.priority) == ("english", ["billing"], None)
+    assert request.custom_attributes == {"region": "EU"}
+    assert body["input"]["userId"] == "u-7" and body["input"]["inputId"] == "in-1"
+    assert body["transcript"] == transcript
+    calls_made = refused_call["api"]
+    assert calls_made[0] == [
+        "say",
+        "No agent",
+        {},
+        {"liveAgentSettings": {"outputDestination": "userOnly"}},
     ]
-    assert lookup == {"api": [["setNextNode", "c-done"]]}
-    assert go_to == {"api": [["setNextNode", "lk1"], ["stopExecution"]]}
-    assert context == {"api": [["addToContext", "topic", "billing", "simple"]]}
-    assert "401" in refused["error"] and refused["api"] == []
+    assert [c[0] for c in calls_made] == ["say", "addToContext", "stopExecution"]
+    assert relayed == {"api": []}
+    assert started[2] == (
+        "relay",
+        {"input": {**base_input(), "text": "my order", "inputId": "in-2"}},
+    )
+    # The bridge refused the key: the user is told (and Cognigy's log gets the reason).
+    assert "error" not in wrong_key
+    assert wrong_key["api"][0][:2] == ["say", NOT_RELAYED]

@@ -218,20 +218,17 @@ def test_lookup_handover_status_matches_input_handover_status():
 
 def test_lookup_without_match_or_default_continues_below_and_strict_mode_checks_types():
     assert run("switch", {}, input={"text": "x"}, children=CASES[:2]).next_node is None
-    cfg = {"switch": {"type": "cognigyScript"}}
-    with pytest.raises(NodeError, match="cognigyScript"):
+    cfg = {"switch": {"type": "nlu"}}
+    with pytest.raises(NodeError, match="'nlu'"):
         run("switch", cfg, children=CASES)
     strict = {"switch": {"type": "text"}, "useStrict": True}
     assert run("switch", strict, input={"text": "2"}, children=CASES).next_node == "c2"
-    assert (
-        run(
-            "switch",
-            strict,
-            input={"text": "2"},
-            children=[("c", "case", {"case": {"value": 2}}), ("d", "default", {})],
-        ).next_node
-        == "d"
-    )
+    # Case values are text; a CognigyScript operand of 2 equals "2" only without Strict Mode.
+    number = {"switch": {"type": "cognigyScript", "operator": "context.n"}}
+    kids = [("c", "case", {"case": {"value": "2"}}), ("d", "default", {})]
+    assert run("switch", number, context={"n": 2}, children=kids).next_node == "c"
+    number["useStrict"] = True
+    assert run("switch", number, context={"n": 2}, children=kids).next_node == "d"
 
 
 # -- Go To -----------------------------------------------------------------------------------------
@@ -271,9 +268,9 @@ def test_if_with_a_bad_condition_raises_a_script_error():
         run("if", {"condition": {"condition": "input.text =="}}, children=IF_CHILDREN)
 
 
-def test_if_rule_conditions_are_refused():
-    with pytest.raises(NodeError, match="CognigyScript"):
-        run("if", {"condition": {"type": "rule", "condition": ""}}, children=IF_CHILDREN)
+def test_if_rule_conditions_never_hold_so_else_runs():
+    rule = {"type": "rule", "condition": "", "rule": {"left": "1", "operand": "eq", "right": "1"}}
+    assert run("if", {"condition": rule}, children=IF_CHILDREN).next_node == "e"
 
 
 # -- Add to Context / End --------------------------------------------------------------------------

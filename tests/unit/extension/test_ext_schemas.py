@@ -55,7 +55,10 @@ def test_descriptor_defaults_validate(node_type):
         ("say", {"say": {"type": "text", "text": ["x"]}, "sayy": 1}, []),  # typo'd key
         ("goTo", {"flowNode": {"flow": "", "node": ""}}, ["flowNode", "node"]),
         ("goTo", {"flowNode": {"node": "a"}, "executionMode": "later"}, ["executionMode"]),
-        ("switch", {"switch": {"type": "intent"}}, ["switch", "type"]),
+        ("switch", {"switch": {"type": "nlu"}}, ["switch", "type"]),
+        ("case", {"case": {"value": 2}}, ["case", "value"]),
+        ("handoverV2", {"genesysPriority": 1.5}, ["genesysPriority"]),
+        ("say", {"say": {"type": "carousel", "text": []}}, ["say", "type"]),
         ("case", {"case": {"value": {"x": 1}}}, ["case", "value"]),
         ("handoverV2", {"genesysPriority": "high"}, ["genesysPriority"]),
         (

@@ -202,7 +202,7 @@ def test_bad_expression_is_an_error_naming_node_id_and_label_with_outputs_so_far
     assert [o.text for o in result.outputs] == ["first"]
     assert (result.error.node_id, result.error.node_label) == ("b", "Say b")
     assert (
-        "'b'" in str(result.error)
+        "(id b)" in str(result.error)
         and "Say b" in str(result.error)
         and "position" in str(result.error)
     )

@@ -82,7 +82,10 @@ def _rel(data, _id):
 @pytest.mark.parametrize(
     "mutate, words",
     [
-        (lambda d: _node(d, "say-genesys-message").update(type="sayy"), "nodes/"),
+        (
+            lambda d: _node(d, "say-genesys-message").update(type="sayy"),
+            'node "Send Genesys message to user" (id say-genesys-message): type:',
+        ),
         (lambda d: _rel(d, "handover").update(next="ghost"), "missing node 'ghost'"),
         (lambda d: _rel(d, "start").update(next="lookup-status"), "placed twice"),
         (lambda d: _rel(d, "handover").update(children=["case-error"]), "cannot be a child"),

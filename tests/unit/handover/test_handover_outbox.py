@@ -274,3 +274,62 @@ def test_unknown_kind_is_refused(rig):
     with pytest.raises(ValueError, match="unknown outbox kind"):
         outbox.put("h1", "presence", {})
     assert store.outbox_pending() == []
+
+
+def test_a_message_that_may_have_landed_is_not_sent_again_before_the_in_flight_bound(rig):
+    import requests as _requests
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    outbox, store, mock, _, _, _ = rig
+    # A read timeout: the request reached Genesys, which may still post it.
+    mock.add(responses.POST, MESSAGE_URL, body=_requests.ReadTimeout("read timed out"))
+    before = time.time()
+    _put(outbox, "h1", "maybe landed", "m-1")
+    outbox.drain_once()
+    (item,) = store.outbox_pending("h1")
+    assert item.next_attempt_at >= before + outbox.in_flight_seconds
+    # The read timeout of a message is the in-flight bound, not the client's 10 s.
+    (call,) = [c for c in mock.calls if c.request.url.split("?")[0] == MESSAGE_URL]
+    assert call.request.req_kwargs["timeout"][1] == outbox.in_flight_seconds
+    # A refused connection never reached Genesys: retried after the ordinary backoff.
+    store.outbox_done(item.id)
+    refused = _requests.ConnectionError(
+        MaxRetryError(None, MESSAGE_URL, NewConnectionError(None, "refused"))  # type: ignore[arg-type]
+    )
+    mock.add(responses.POST, MESSAGE_URL, body=refused)
+    _put(outbox, "h2", "never arrived", "m-2")
+    outbox.drain_once()
+    (item,) = store.outbox_pending("h2")
+    assert item.next_attempt_at < before + outbox.in_flight_seconds
+
+
+def test_a_lease_is_renewed_while_a_slow_send_is_in_flight(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'lease.db'}")
+    config = _config()
+    clients = ClientRegistry(config)
+    outbox = Outbox(store, clients, config, Metrics(), lease_seconds=0.3, rng=lambda: 0.0)
+    stolen: list[list] = []
+
+    def slow(request):  # type: ignore[no-untyped-def]
+        # Well past the 0.3 s lease, another process tries to take the item over.
+        for _ in range(4):
+            time.sleep(0.25)
+            stolen.append(store.outbox_claim(time.time(), 10, 0.3, "another-process"))
+        return (200, {}, json.dumps({"id": "g1"}))
+
+    try:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add(
+                responses.POST,
+                f"{BASE}/oauth/token",
+                json={"access_token": "tok", "token_type": "bearer", "expires_in": 3600},
+            )
+            mock.add_callback(responses.POST, MESSAGE_URL, callback=slow)
+            _put(outbox, "h1", "slow", "m-1")
+            assert outbox.drain_once() == 1
+        assert stolen == [[], [], [], []]
+        assert store.outbox_pending() == []
+    finally:
+        outbox.stop()
+        clients.close()
+        store.close()

@@ -214,3 +214,23 @@ def test_handovers_survive_reopening(reopen) -> None:
     second = reopen()
     assert second.open_handover_for_session(KEY).conversation_id == "conv-9"
     assert second.load_session(KEY) == {"kept": True}
+
+
+def test_lookup_by_customer_never_returns_another_sessions_handover(store: Store) -> None:
+    # Handovers stored before customer ids were per handover carry the Cognigy user id: two
+    # sessions of one user share it. Only the webhook's conversation may single one out.
+    a = store.create_handover(
+        Handover.new(SessionKey("t", "u", "s-a"), "p", "u", "integ", created_at=1.0)
+    )
+    b = store.create_handover(
+        Handover.new(SessionKey("t", "u", "s-b"), "p", "u", "integ", created_at=2.0)
+    )
+    store.update_handover(a.id, conversation_id="conv-a")
+    store.update_handover(b.id, conversation_id="conv-b")
+    assert store.handover_by_customer("integ", "u") is None  # ambiguous: never a guess
+    assert store.handover_by_customer("integ", "u", "conv-a").id == a.id
+    assert store.handover_by_customer("integ", "u", "conv-b").id == b.id
+    assert store.handover_by_customer("integ", "u", "conv-x") is None
+    assert [h.id for h in store.open_handovers_by_customer("integ", "u")] == [a.id, b.id]
+    store.finish_handover(b.id, "completed", "done")
+    assert store.handover_by_customer("integ", "u").id == a.id

@@ -123,3 +123,21 @@ def test_a_failed_output_keeps_the_item(store: Store) -> None:
         store.append_output(KEY, {"source": "agent", "text": object()})  # not JSON
     assert [i.id for i in store.inbound_pending()] == [item.id]
     assert store.outputs_after(KEY, 0) == [] and not completion.removed
+
+
+def test_an_outbox_call_queued_while_completing_removes_the_item_in_the_same_step(
+    store: Store,
+) -> None:
+    """A Cognigy Notify for an agent message is the write that retires its webhook: exactly once."""
+    item = accept(store, 1, owner="me")
+    behind = accept(store, 2)
+    completion = InboundCompletion(item.id, owner="me", lease_seconds=30)
+    with store.completing_inbound(completion):
+        first = store.outbox_put("cognigy:k", "cognigy_notify", {"text": "hi"})
+        second = store.outbox_put("cognigy:k", "cognigy_notify", {"text": "not completing"})
+    assert [i.id for i in store.outbox_pending("cognigy:k")] == [first, second]
+    assert completion.removed and completion.next_item.id == behind.id
+    assert [i.id for i in store.inbound_pending()] == [behind.id]  # leased to "me", not gone
+    # Outside the block an outbox put retires nothing.
+    store.outbox_put("cognigy:k", "cognigy_notify", {"text": "later"})
+    assert [i.id for i in store.inbound_pending()] == [behind.id]

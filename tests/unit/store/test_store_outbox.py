@@ -153,3 +153,42 @@ def test_racing_claimers_never_share_an_item(reopen) -> None:
     assert len(claimed) == len(set(claimed)), "an item was leased to two owners"
     assert sorted(claimed) == heads
     assert all(item.attempts == 1 for batch in claims for item in batch)
+
+
+def test_a_renewed_lease_holds_and_done_retry_fail_are_fenced_by_the_owner(store: Store) -> None:
+    a1 = store.outbox_put("conv-a", "message", {"n": 1})
+    a2 = store.outbox_put("conv-a", "message", {"n": 2})
+    now = time.time()
+    assert ids(store.outbox_claim(now, 10, 5, "w1")) == [a1]
+    assert store.outbox_renew(a1, "w1", 30)  # still sending: the lease now lasts 30 s more
+    assert store.outbox_claim(now + 10, 10, 5, "w2") == []
+    assert not store.outbox_renew(a1, "w2", 30)  # only the holder renews
+    # The holder stalls past its lease; another process takes the item over.
+    taken = store.outbox_claim(now + 40, 10, 5, "w2")
+    assert ids(taken) == [a1]
+    assert not store.outbox_renew(a1, "w1", 30)
+    assert not store.outbox_retry(a1, now, "late", "w1")
+    assert not store.outbox_fail(a1, "late", "w1")
+    assert not store.outbox_done(a1, "w1")
+    assert ids(store.outbox_pending("conv-a")) == [a1, a2]  # the stale owner changed nothing
+    assert store.outbox_dead() == []
+    assert store.outbox_done(a1, "w2")
+    assert ids(store.outbox_pending("conv-a")) == [a2]
+    assert ids(store.outbox_claim(now + 40, 10, 5, "w2")) == [a2]
+    assert store.outbox_retry(a2, now, "busy", "w2")
+    assert store.outbox_done(a2)  # unfenced still works (tools, tests)
+    assert store.outbox_pending() == []
+
+
+def test_an_inbound_lease_is_renewed_and_released_by_its_holder_only(store: Store) -> None:
+    item = store.accept_inbound("d1", 60, "k", "Text", {}, owner="w1", lease_seconds=5)
+    assert item is not None and item.attempts == 1
+    assert store.inbound_renew(item.id, "w1", 30)
+    assert not store.inbound_renew(item.id, "w2", 30)
+    assert store.inbound_claim(time.time() + 10, 10, 5, "w2") == []
+    assert ids(store.inbound_claim(time.time() + 40, 10, 5, "w2")) == [item.id]
+    assert not store.inbound_renew(item.id, "w1", 30)
+    assert not store.inbound_retry(item.id, time.time(), "late", "w1")
+    assert not store.inbound_fail(item.id, "late", "w1")
+    assert ids(store.inbound_pending("k")) == [item.id] and store.inbound_dead() == []
+    assert store.inbound_retry(item.id, time.time(), "busy", "w2")

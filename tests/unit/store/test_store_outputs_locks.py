@@ -124,3 +124,20 @@ def test_ping_and_close(reopen) -> None:
     s = reopen()
     assert s.ping() is True
     s.close()
+
+
+def test_a_session_lock_is_renewed_while_held_and_released_for_good(
+    store: Store, monkeypatch
+) -> None:
+    import om_bridge.bridge.store.base as base
+
+    monkeypatch.setattr(base, "SESSION_LOCK_TTL", 1.0)
+    key = SessionKey("t", "u", "held-long")
+    name = "session:" + key.as_str()
+    with store.session_lock(key):
+        # Past the lock's lifetime another process still cannot take it: it is being renewed.
+        deadline = time.monotonic() + base.SESSION_LOCK_TTL * 1.2
+        while time.monotonic() < deadline:
+            assert not store.acquire_lock(name, "another-process", 1.0)
+            time.sleep(0.1)
+    assert store.acquire_lock(name, "another-process", 1.0)  # released: free at once

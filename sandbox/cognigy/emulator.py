@@ -1,0 +1,468 @@
+"""`CognigyEmulator`: Cognigy's side of a Cognigy-hosted handover, in one process.
+
+Its endpoints take Cognigy's REST-endpoint input format but deliver asynchronously as well (the
+output stream), like the Webchat/Webhook endpoints that Inject and Notify support (Cognigy's REST
+endpoint does not). Two HTTP servers, as Cognigy has two hosts:
+- the **endpoint** server (`endpoint-<env>`): `POST /<URLToken>` (REST endpoint: `{userId,
+  sessionId, text?, data?}` → `{text, data, outputStack, userId, sessionId}`), the Inject/Notify
+  Transformer URLs `POST /inject/<URLToken>` and `/notify/<URLToken>`, the webchat page
+  `GET /webchat/<URLToken>`, and the emulator's own output stream for it
+  (`GET /_emulator/sessions/<URLToken>/<sessionId>/outputs?userId=&after=&wait=`);
+- the **API** server (`api-<env>`): `POST /new/v2.0/endpoint/inject` and `/notify` and
+  `GET /new/v2.0/endpoints`, each with the API key in `X-API-Key` (401 otherwise).
+
+Faults on the API (`POST /_emulator/faults` on the endpoint server: `{call, status, count,
+retry_after}`) and a down API (`api_down()` / `api_up()`: the API socket closes, connections are
+refused). Contact profiles per userId (`contacts`) are the flows' `profile`. Every
+Inject/Notify Cognigy accepted is in `GET /_emulator/api-log`; each session's
+inputs, context and entrypoint in `GET /_emulator/sessions/<URLToken>/<sessionId>`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import logging
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request, send_file
+from werkzeug.serving import make_server
+
+from om_bridge.bridge.flow import FlowResult, SessionState
+from om_bridge.bridge.handover.replies import reply_from_stack
+
+from .flows import EmulatorInput, EmulatorRuntime, load_raw_chart
+from .noderunner import NodeRunner, extract_extension
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+EXTENSION_NAME = "om-bridge-extension"
+MAX_WAIT = 30.0
+
+
+@dataclass
+class Session:
+    """One Cognigy session: flow state, outputs the user got, the inputs the flow ran on."""
+
+    state: SessionState = field(default_factory=SessionState.new)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class Fault:
+    call: str  # "inject", "notify", "endpoints" or "*"
+    status: int
+    count: int  # -1 = until cleared
+    retry_after: float | None = None
+
+
+class EmulatorError(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Cognigy:
+    """The emulated Cognigy: endpoints with their flows, sessions, the API's state."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.api_keys = [str(k) for k in config.get("api_keys") or []]
+        # Contact profiles by userId (Cognigy keeps one per user): `profile` in the flows.
+        self.contacts: dict[str, dict[str, Any]] = dict(config.get("contacts") or {})
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        ext_dir = config.get("extension_dir")
+        if not ext_dir:
+            self._tmp = tempfile.TemporaryDirectory(prefix="om-bridge-cognigy-")
+            ext_dir = extract_extension(config["extension"], self._tmp.name)
+        self.runner = NodeRunner(ext_dir)
+        self.endpoints: dict[str, dict[str, Any]] = {}
+        self.runtimes: dict[str, EmulatorRuntime] = {}
+        try:
+            for e in config.get("endpoints") or []:
+                chart, raw = load_raw_chart(e["flow"])
+                self.endpoints[e["url_token"]] = dict(e)
+                self.runtimes[e["url_token"]] = EmulatorRuntime(
+                    chart, raw, self.runner, EXTENSION_NAME, dict(e.get("connections") or {})
+                )
+        except BaseException:
+            self.close()
+            raise
+        self.sessions: dict[tuple[str, str, str], Session] = {}
+        self.api_log: list[dict[str, Any]] = []
+        self.faults: list[Fault] = []
+        self.refused = 0  # API calls answered with an injected fault
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    # -- sessions -------------------------------------------------------------------------
+    def session(self, token: str, user_id: str, session_id: str) -> Session:
+        if token not in self.endpoints:
+            raise EmulatorError(f"no endpoint with URL token {token!r}", 404)
+        with self._lock:
+            key = (token, user_id, session_id)
+            if key not in self.sessions:
+                session = Session()
+                session.state.profile = copy.deepcopy(self.contacts.get(user_id) or {})
+                self.sessions[key] = session
+            return self.sessions[key]
+
+    def _append(self, session: Session, outputs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        added = []
+        with self._changed:
+            for out in outputs:
+                record = {
+                    "seq": len(session.outputs) + 1,
+                    "time": time.time(),
+                    **out,
+                }
+                session.outputs.append(record)
+                added.append(record)
+            self._changed.notify_all()
+        return added
+
+    def run_input(
+        self,
+        token: str,
+        user_id: str,
+        session_id: str,
+        text: str | None,
+        data: dict[str, Any] | None,
+        via: str,
+    ) -> list[dict[str, Any]]:
+        """Run the endpoint's flow for one input (user message or Inject); returns the outputs."""
+        session = self.session(token, user_id, session_id)
+        runtime = self.runtimes[token]
+        with session.lock:
+            flow_input = EmulatorInput(
+                text=text,
+                data=data,
+                user_id=user_id,
+                session_id=session_id,
+                url_token=token,
+                channel="webchat",
+                input_id=str(uuid.uuid4()),
+            )
+            session.inputs.append({"via": via, "text": text, "data": copy.deepcopy(data)})
+            result: FlowResult = runtime.run(session.state, flow_input)
+            session.state = result.state
+            if result.error is not None:
+                log.warning("cognigy flow %s: %s", token, result.error)
+            outs = [
+                {"source": "bot", "text": o.text, "data": o.data, "via": via}
+                for o in result.outputs
+            ]
+            return self._append(session, outs)
+
+    def notify(
+        self, token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+    ) -> None:
+        """Notify: straight to the user, no flow."""
+        session = self.session(token, user_id, session_id)
+        with session.lock:
+            self._append(
+                session, [{"source": "notify", "text": text, "data": data, "via": "notify"}]
+            )
+
+    def outputs_after(
+        self, token: str, user_id: str, session_id: str, after: int, wait: float
+    ) -> list[dict[str, Any]]:
+        session = self.session(token, user_id, session_id)
+        deadline = time.monotonic() + min(max(wait, 0.0), MAX_WAIT)
+        with self._changed:
+            while True:
+                found = [o for o in session.outputs if o["seq"] > after]
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return copy.deepcopy(found)
+                self._changed.wait(remaining)
+
+    # -- API ------------------------------------------------------------------------------
+    def fault_for(self, call: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.call in (call, "*") and fault.count != 0:
+                    if fault.count > 0:
+                        fault.count -= 1
+                    self.refused += 1
+                    return fault
+        return None
+
+    def key_ok(self, given: str | None) -> bool:
+        if not given:
+            return False
+        return any(hmac.compare_digest(given.encode(), k.encode()) for k in self.api_keys)
+
+    def log_call(self, call: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.api_log.append({"call": call, "body": copy.deepcopy(body), "time": time.time()})
+
+    def close(self) -> None:
+        self.runner.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"error": message, "statusCode": status}), status
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise EmulatorError("the body must be a JSON object")
+    return body
+
+
+def _message(body: dict[str, Any], token: str | None = None) -> tuple[str, str, str, Any, Any]:
+    token = token or body.get("URLToken")
+    for name, value in (
+        ("URLToken", token),
+        ("userId", body.get("userId")),
+        ("sessionId", body.get("sessionId")),
+    ):
+        if not isinstance(value, str) or not value:
+            raise EmulatorError(f"{name} must be a non-empty string")
+    text, data = body.get("text"), body.get("data")
+    if text is not None and not isinstance(text, str):
+        raise EmulatorError("text must be a string")
+    if data is not None and not isinstance(data, dict):
+        raise EmulatorError("data must be an object")
+    if not text and not data:
+        raise EmulatorError("text or data is required")
+    return str(token), body["userId"], body["sessionId"], text, data
+
+
+def rest_reply(user_id: str, session_id: str, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    stack = [
+        {"text": o["text"], "data": o["data"], "traceId": f"trace-{o['seq']}", "source": "bot"}
+        for o in outputs
+    ]
+    return reply_from_stack(user_id, session_id, stack)
+
+
+def endpoint_app(cognigy: Cognigy) -> Flask:
+    """The endpoint host: REST endpoint, transformer Inject/Notify, webchat, emulator routes."""
+    app = Flask("om-bridge-cognigy-endpoint")
+
+    @app.errorhandler(EmulatorError)
+    def _bad(exc: EmulatorError) -> Any:
+        return _error(exc.status, str(exc))
+
+    @app.post("/<token>")
+    def rest_input(token: str) -> Any:
+        _, user_id, session_id, text, data = _message(_body(), token)
+        outs = cognigy.run_input(token, user_id, session_id, text, data, "endpoint")
+        return jsonify(rest_reply(user_id, session_id, outs))
+
+    @app.post("/inject/<token>")
+    def transformer_inject(token: str) -> Any:
+        return _api_call(cognigy, "inject", token, check_key=False)
+
+    @app.post("/notify/<token>")
+    def transformer_notify(token: str) -> Any:
+        return _api_call(cognigy, "notify", token, check_key=False)
+
+    @app.get("/webchat/<token>")
+    def webchat(token: str) -> Any:
+        if token not in cognigy.endpoints:
+            return _error(404, f"no endpoint with URL token {token!r}")
+        return send_file(STATIC / "webchat.html", mimetype="text/html")
+
+    @app.get("/_emulator/static/<name>")
+    def static_file(name: str) -> Any:
+        if name not in ("webchat.js", "webchat.css"):
+            return _error(404, "no such file")
+        return send_file(STATIC / name)
+
+    @app.get("/_emulator/sessions/<token>/<session_id>/outputs")
+    def outputs(token: str, session_id: str) -> Any:
+        user_id = request.args.get("userId") or ""
+        if not user_id:
+            raise EmulatorError("userId is required")
+        try:
+            after = int(request.args.get("after") or 0)
+            wait = float(request.args.get("wait") or 0)
+        except ValueError:
+            raise EmulatorError("after and wait must be numbers") from None
+        found = cognigy.outputs_after(token, user_id, session_id, after, wait)
+        return jsonify({"outputs": found, "next": found[-1]["seq"] if found else after})
+
+    @app.get("/_emulator/sessions/<token>/<session_id>")
+    def session_view(token: str, session_id: str) -> Any:
+        user_id = request.args.get("userId") or ""
+        s = cognigy.session(token, user_id, session_id)
+        with s.lock:
+            return jsonify(
+                {
+                    "inputs": s.inputs,
+                    "context": s.state.context,
+                    "entrypoint": s.state.entrypoint,
+                    "waitNode": s.state.wait_node,
+                    "outputs": s.outputs,
+                }
+            )
+
+    @app.get("/_emulator/api-log")
+    def api_log() -> Any:
+        with cognigy._lock:
+            return jsonify({"calls": copy.deepcopy(cognigy.api_log), "refused": cognigy.refused})
+
+    @app.post("/_emulator/faults")
+    def add_fault() -> Any:
+        body = _body()
+        try:
+            fault = Fault(
+                call=str(body.get("call") or "*"),
+                status=int(body["status"]),
+                count=int(body.get("count", 1)),
+                retry_after=float(body["retry_after"])
+                if body.get("retry_after") is not None
+                else None,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise EmulatorError(
+                "a fault needs status (and optional call, count, retry_after)"
+            ) from None
+        with cognigy._lock:
+            cognigy.faults.append(fault)
+        return jsonify(vars(fault)), 201
+
+    @app.delete("/_emulator/faults")
+    def clear_faults() -> Any:
+        with cognigy._lock:
+            cognigy.faults.clear()
+        return "", 204
+
+    return app
+
+
+def _api_call(cognigy: Cognigy, call: str, token: str | None, check_key: bool) -> Any:
+    fault = cognigy.fault_for(call)
+    if fault is not None:
+        resp, status = _error(fault.status, f"fault injected ({fault.status})")
+        if fault.retry_after is not None:
+            resp.headers["Retry-After"] = str(fault.retry_after)
+        return resp, status
+    if check_key and not cognigy.key_ok(request.headers.get("X-API-Key")):
+        return _error(401, "Unauthorized: missing or invalid API key")
+    body = _body()
+    token, user_id, session_id, text, data = _message(body, token)
+    if token not in cognigy.endpoints:
+        return _error(404, f"no endpoint with URL token {token!r}")
+    cognigy.log_call(call, body)
+    if call == "notify":
+        cognigy.notify(token, user_id, session_id, text, data)
+    else:
+        cognigy.run_input(token, user_id, session_id, text, data, "inject")
+    return "", 204
+
+
+def api_app(cognigy: Cognigy) -> Flask:
+    """The API host: Inject, Notify and the endpoint list, with the API key."""
+    app = Flask("om-bridge-cognigy-api")
+
+    @app.errorhandler(EmulatorError)
+    def _bad(exc: EmulatorError) -> Any:
+        return _error(exc.status, str(exc))
+
+    @app.post("/new/v2.0/endpoint/inject")
+    def inject() -> Any:
+        return _api_call(cognigy, "inject", None, check_key=True)
+
+    @app.post("/new/v2.0/endpoint/notify")
+    def notify() -> Any:
+        return _api_call(cognigy, "notify", None, check_key=True)
+
+    @app.get("/new/v2.0/endpoints")
+    def endpoints() -> Any:
+        fault = cognigy.fault_for("endpoints")
+        if fault is not None:
+            return _error(fault.status, f"fault injected ({fault.status})")
+        if not cognigy.key_ok(request.headers.get("X-API-Key")):
+            return _error(401, "Unauthorized: missing or invalid API key")
+        items = [
+            {"_id": t, "name": e.get("name") or t, "URLToken": t, "channel": "webchat3"}
+            for t, e in cognigy.endpoints.items()
+        ]
+        skip = int(request.args.get("skip") or 0)
+        limit = int(request.args.get("limit") or 25)
+        return jsonify({"items": items[skip : skip + limit], "total": len(items)})
+
+    return app
+
+
+class _Server:
+    def __init__(self, app: Flask, host: str, port: int) -> None:
+        self._server = make_server(host, port, app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name=f"cognigy-{self.port}",
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+class CognigyEmulator:
+    """The emulator's two servers on `host` (ports 0 = free ports); `.endpoint_url`, `.api_url`."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        host: str = "127.0.0.1",
+        endpoint_port: int = 0,
+        api_port: int = 0,
+    ) -> None:
+        self.host = host
+        self.cognigy = Cognigy(config)
+        try:
+            self._endpoint = _Server(endpoint_app(self.cognigy), host, endpoint_port)
+            self._api: _Server | None = _Server(api_app(self.cognigy), host, api_port)
+        except BaseException:
+            self.cognigy.close()
+            raise
+        self.api_port = self._api.port
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self._endpoint.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    def api_down(self) -> None:
+        """Cognigy's API is down: its port refuses connections until `api_up`."""
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
+
+    def api_up(self) -> None:
+        if self._api is None:
+            self._api = _Server(api_app(self.cognigy), self.host, self.api_port)
+
+    def stop(self) -> None:
+        self.api_down()
+        self._endpoint.stop()
+        self.cognigy.close()
+
+    def __enter__(self) -> CognigyEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

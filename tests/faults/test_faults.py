@@ -1,0 +1,174 @@
+"""The fault suite: steady two-way traffic through a real bridge process and the sandbox, one
+fault at a time; each test prints its table (sent, delivered, duplicated, out of order per
+direction, time until every handover had its right status) and asserts 0 lost, 0 duplicated,
+order kept and recovery within the configured bounds (`harness.BOUNDS`)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.faults.harness import BOUNDS, INBOUND_PATH, FaultBed, Traffic, check
+
+pytestmark = pytest.mark.slow
+ROUNDS = 3
+# Every handover ends within this after the agent ends it: EventBridge retries within a second
+# or two; notifications: the scheduled reconcile; after a restart: lease and listener lock.
+END_BOUND = 10.0
+
+
+@pytest.fixture
+def bed(tmp_path):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path)
+    yield bed
+    bed.close()
+
+
+def run(bed: FaultBed, fault: str, inject, clear: bool = True, burst: int = 1) -> None:  # type: ignore[no-untyped-def]
+    traffic = Traffic(bed)
+    traffic.open_handovers()
+    traffic.exchange(1)
+    inject()
+    traffic.exchange(ROUNDS, start=1, burst=burst)
+    if clear:
+        bed.clear_faults()
+    traffic.settle()
+    check(traffic.report(fault, traffic.end_all()), END_BOUND)
+
+
+GENESYS_FAULTS = {
+    "genesys 429": {"mode": "status", "status": 429, "retry_after": 1, "count": 3},
+    "genesys 503": {"mode": "status", "status": 503, "count": 3},
+    # Past the in-flight bound: the bridge gives up waiting and sends again (same messageId).
+    "genesys timeout": {"mode": "delay", "delay": BOUNDS["in_flight_seconds"] + 1.0, "count": 2},
+    "genesys down": {"mode": "drop", "count": 6},
+}
+
+
+@pytest.mark.parametrize("fault", list(GENESYS_FAULTS))
+def test_genesys_faults(bed, fault):  # type: ignore[no-untyped-def]
+    spec = GENESYS_FAULTS[fault]
+    run(bed, fault, lambda: bed.add_fault(target="api", path=INBOUND_PATH, method="POST", **spec))
+
+
+WEBHOOK_FAULTS = {
+    "webhook duplicates": {"mode": "duplicate", "count": -1},
+    "webhook drops": {"mode": "drop", "count": 3},
+    "webhook reordering": {"mode": "reorder", "count": -1},
+}
+
+
+@pytest.mark.parametrize("fault", list(WEBHOOK_FAULTS))
+def test_webhook_faults(bed, fault):  # type: ignore[no-untyped-def]
+    # The agent writes twice in a row, so a held webhook can land after the next of its conversation.
+    run(bed, fault, lambda: bed.add_fault(target="webhook", **WEBHOOK_FAULTS[fault]), burst=2)
+
+
+def test_lost_notification_frame(tmp_path):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path, completion="notifications")
+    try:
+        traffic = Traffic(bed)
+        traffic.open_handovers()
+        traffic.exchange(ROUNDS)
+        traffic.settle()
+        # Every customer.end frame is lost, the socket stays up: only the scheduled check sees it.
+        bed.add_fault(target="websocket", mode="drop", count=-1, path="*.customer.end")
+        took = traffic.end_all()
+        report = traffic.report("lost notification frame", took)
+        check(report, BOUNDS["reconcile_seconds"] * 2 + 3.0)
+    finally:
+        bed.close()
+
+
+def _in_flight_at_kill(bed: FaultBed, traffic: Traffic, victim: int) -> None:
+    """A user message whose inbound call Genesys is still processing when the bridge dies."""
+    bed.add_fault(target="api", mode="delay", delay=1.5, count=1, path=INBOUND_PATH, method="POST")
+    traffic.user_message(traffic.sessions[0], 100)
+    wait_until(bed.fault_taken, 10, interval=0.02, what="the send in flight at Genesys")
+    bed.bridges[victim].kill()
+
+
+def test_sigkill_of_the_bridge_on_sqlite(tmp_path):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path)
+    try:
+        traffic = Traffic(bed)
+        traffic.open_handovers()
+        traffic.exchange(1)
+        _in_flight_at_kill(bed, traffic, 0)
+        for session in traffic.sessions:  # the agent goes on writing while the bridge is down
+            traffic.agent_message(session, 101)
+        bed.bridges[0].start()
+        started = time.monotonic()
+        behind = traffic.sessions[0]
+        traffic.user_message(behind, 102)  # queued behind the message in flight at the kill
+        wait_until(
+            lambda: behind.sent_to_agent[-1] in traffic.agent_saw(behind),
+            BOUNDS["lease_seconds"] + 15,
+            interval=0.1,
+            what="the message behind the in-flight one",
+        )
+        waited = time.monotonic() - started
+        traffic.exchange(ROUNDS, start=103)
+        traffic.settle()
+        report = traffic.report("SIGKILL of the bridge (SQLite)", traffic.end_all())
+        print(f"  message behind the in-flight one delivered {waited:.1f} s after the restart")
+        check(report, END_BOUND)
+        assert waited <= BOUNDS["lease_seconds"] + 5.0
+    finally:
+        bed.close()
+
+
+@pytest.mark.redis
+def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+    # Two bridges share Redis; A (started first) leads the notifications listener; Genesys's
+    # webhooks go to B. A dies with a user message in flight; B takes the listener over.
+    bed = FaultBed(
+        tmp_path,
+        bridges=2,
+        store=redis_url,
+        completion="notifications",
+        webhook_to=1,
+        stagger=lambda: bool(bed_lock_owner(redis_url)),
+    )
+    try:
+        leader = bed_lock_owner(redis_url)
+        assert leader
+        traffic = Traffic(bed)
+        traffic.open_handovers()
+        traffic.exchange(1)
+        _in_flight_at_kill(bed, traffic, 0)
+        killed = time.monotonic()
+        wait_until(
+            lambda: bed_lock_owner(redis_url) not in (None, leader),
+            15,
+            interval=0.05,
+            what="another bridge leading the listener",
+        )
+        failover = time.monotonic() - killed
+        print(f"\n  notifications listener failover after {failover:.1f} s")
+        traffic.bridge_url = bed.bridges[1].url  # the users' requests go to the survivor
+        traffic.exchange(ROUNDS, start=101)
+        bed.bridges[0].start()
+        traffic.exchange(1, start=110)
+        traffic.settle()
+        report = traffic.report(
+            "SIGKILL of the listener leader (2 bridges, Redis)", traffic.end_all()
+        )
+        check(report, END_BOUND)
+        assert failover < 10.0
+    finally:
+        bed.close()
+
+
+def bed_lock_owner(url: str) -> str | None:
+    import redis
+
+    from om_bridge.sandbox import seed
+
+    client = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        return client.get(f"om-bridge:lock:notifications:{seed.BRIDGE_CLIENT_ID}")
+    finally:
+        client.close()

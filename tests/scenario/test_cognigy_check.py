@@ -1,0 +1,68 @@
+"""`om-bridge check` covers the Cognigy side of a Cognigy-hosted endpoint: API reachable, API key
+accepted, URL token known, the extension route served, a provider named."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import tomli_w
+
+from om_bridge.bridge import cli
+from tests.scenario.cognigy_helpers import API_KEY, make_env
+
+pytestmark = pytest.mark.node
+_PREFIXES = ("FEATURE_", "GENESYS_", "SKIP_GENESYS_", "OM_BRIDGE_", "COGNIGY_")
+
+
+def run_check(env, monkeypatch, capsys, cognigy_entry=None, bridge=None):  # type: ignore[no-untyped-def]
+    config = json.loads(json.dumps(env.config))
+    if cognigy_entry:
+        config["cognigy_endpoints"][0].update(cognigy_entry)
+    if bridge is not None:
+        config["bridge"] = {k: v for k, v in config["bridge"].items() if k not in bridge}
+    path = env.tmp_path / "check.toml"
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name)
+    for name, value in env.environ.items():
+        monkeypatch.setenv(name, value)
+    status = cli.main(["check", "--config", str(path), "--json"])
+    out = capsys.readouterr().out
+    token = config["cognigy_endpoints"][0]["url_token"]
+    return status, out, {r["step"]: r for r in json.loads(out) if r["provider"] == token}
+
+
+def test_check_passes_and_fails_on_the_cognigy_side(make_bridge_env, tmp_path, monkeypatch, capsys):
+    env, cognigy = make_env(make_bridge_env, tmp_path)
+    try:
+        status, _, steps = run_check(env, monkeypatch, capsys)
+        assert [steps[s]["status"] for s in ("Cognigy API", "Cognigy URL token")] == ["PASS"] * 2
+        assert steps["Extension route"]["status"] == "PASS"
+        assert steps["Handover provider"]["status"] == "PASS"
+        assert status == 0, [s for s in steps.values() if s["status"] == "FAIL"]
+
+        monkeypatch.setenv("WRONG_COGNIGY_KEY", "not-the-key-4242")
+        env.environ["WRONG_COGNIGY_KEY"] = "not-the-key-4242"
+        status, out, steps = run_check(
+            env, monkeypatch, capsys, {"api_key": "env:WRONG_COGNIGY_KEY"}
+        )
+        assert status == 1 and steps["Cognigy API"]["status"] == "FAIL"
+        assert "refused the API key (HTTP 401)" in steps["Cognigy API"]["detail"]
+        assert "API Keys" in steps["Cognigy API"]["fix"]
+        assert "not-the-key-4242" not in out and API_KEY not in out
+
+        status, _, steps = run_check(env, monkeypatch, capsys, {"url_token": "nope-token"})
+        assert status == 1 and steps["Cognigy URL token"]["status"] == "FAIL"
+        assert "nope-token" in steps["Cognigy URL token"]["detail"]
+
+        status, _, steps = run_check(env, monkeypatch, capsys, bridge={"extension_api_key"})
+        assert status == 1 and steps["Extension route"]["status"] == "FAIL"
+
+        cognigy.emulator.api_down()
+        status, _, steps = run_check(env, monkeypatch, capsys)
+        assert status == 1 and "cannot be reached" in steps["Cognigy API"]["detail"]
+    finally:
+        cognigy.close()
