@@ -73,13 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="gunicorn worker processes (default 1; more than 1 needs a Redis store)",
+        help="gunicorn worker processes; more than 1 needs a Redis store (default: 1)",
     )
     p.add_argument(
         "--connections",
         type=int,
         default=None,
-        help="open connections (SSE streams, long-polls, requests) per worker (default 10000)",
+        help="open connections (SSE streams, long-polls, requests) per worker (default: 10000)",
     )
     p.add_argument(
         "--threads",
