@@ -274,6 +274,7 @@ class LeanTransport(Transport):
         self.policy = base.policy
         self.timeout = base.timeout
         self.pause = base.pause
+        self.reachability = base.reachability
         verify = base.session.verify
         tls: dict[str, Any] = {}
         if verify is False:
@@ -291,7 +292,13 @@ class LeanTransport(Transport):
         self._urllib3_timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
 
     def _send(
-        self, method: str, path: str, token: str, params: dict | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict | None,
+        json_body: Any,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
         import json as _json
         from urllib.parse import urlencode
@@ -313,15 +320,25 @@ class LeanTransport(Transport):
                 url,
                 body=body,
                 headers=headers,
-                timeout=self._urllib3_timeout,
+                timeout=(
+                    urllib3.Timeout(connect=timeout[0], read=timeout[1])
+                    if timeout
+                    else self._urllib3_timeout
+                ),
                 retries=False,
                 redirect=False,
                 preload_content=True,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise GenesysConnectionError(
+            self.reachability.failed(type(exc).__name__)
+            error = GenesysConnectionError(
                 messages.connection_failed(type(exc).__name__), method=method, path=path
-            ) from None
+            )
+            # False only when no connection was made (the request cannot have been sent).
+            error.maybe_sent = not isinstance(
+                exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+            )
+            raise error from None
         # A requests.Response, so errors and callers read it as they read the session's.
         response = requests.Response()
         response.status_code = raw.status
@@ -331,7 +348,10 @@ class LeanTransport(Transport):
         response.url = url
         response.encoding = None
         if not response.ok:
-            raise error_from_response(response, method, path)
+            refused = error_from_response(response, method, path)
+            self.reachability.record(refused)
+            raise refused
+        self.reachability.ok()
         return response
 
     def close(self) -> None:
