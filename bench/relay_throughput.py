@@ -35,11 +35,11 @@ from bench.webhook_load import (
     floor_stats,
     open_handovers,
     run_load,
+    sse_path,
     start_baseline,
     start_floor,
     wait_outputs,
 )
-from om_bridge.bridge.demo import DEMO_TOKEN
 
 TARGET = 0.70  # bridge / bare
 FLOOR_TARGET = 0.80  # bridge / job floor
@@ -97,10 +97,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 {
                     "host": HOST,
                     "port": rig.bridge_port,
-                    "paths": [
-                        f"/endpoint/{DEMO_TOKEN}/sessions/s-{c}/events?userId={c}"
-                        for c, _ in targets
-                    ],
+                    "paths": [sse_path(rig, c) for c, _ in targets],
                 }
             )
             readers.append(bridge_readers)

@@ -36,6 +36,23 @@ def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
     ]
 
 
+def session_of(rig: Rig, customer_id: str) -> tuple[str, str]:
+    """(user id, session id) of the open handover with this Genesys customer id (each handover
+    has its own customer id, not the user's)."""
+    h = rig.store.handover_by_customer(seed.DEMO_INTEGRATION_ID, customer_id)
+    if h is None:
+        raise RuntimeError(f"no open handover for customer {customer_id}")
+    return h.session.user_id, h.session.session_id
+
+
+def sse_path(rig: Rig, customer_id: str) -> str:
+    """The SSE stream path of the session a customer id's handover belongs to."""
+    from om_bridge.bridge.demo import DEMO_TOKEN
+
+    user_id, session_id = session_of(rig, customer_id)
+    return f"/endpoint/{DEMO_TOKEN}/sessions/{session_id}/events?userId={user_id}"
+
+
 def start_baseline(workdir: Path) -> tuple[Server, str]:
     """The baseline gunicorn server; (server, base URL) once it answers."""
     port = free_port()

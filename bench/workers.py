@@ -25,8 +25,8 @@ from bench.latency_p99 import _summary, percentile
 from bench.procs import HOST, THREADS, free_port, wait_until
 from bench.result import Result
 from bench.rig import Rig
-from bench.webhook_load import open_handovers, run_load, wait_outputs
-from om_bridge.bridge.demo import DEMO_TOKEN, WEBHOOK_PATH
+from bench.webhook_load import open_handovers, run_load, sse_path, wait_outputs
+from om_bridge.bridge.demo import WEBHOOK_PATH
 
 WAKE_TARGET_MS = 20.0
 WAKE_RATE = 50.0
@@ -68,9 +68,8 @@ class Redis:
 class StreamReader(threading.Thread):
     """Reads one SSE stream; records when each "bench <i>" event arrived (perf_counter)."""
 
-    def __init__(self, port: int, user_id: str, session_id: str) -> None:
+    def __init__(self, port: int, path: str) -> None:
         super().__init__(daemon=True)
-        path = f"/endpoint/{DEMO_TOKEN}/sessions/{session_id}/events?userId={user_id}"
         self.sock = socket.create_connection((HOST, port), timeout=60)
         self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
         self.arrived: dict[int, float] = {}
@@ -100,7 +99,7 @@ class StreamReader(threading.Thread):
 
 def _wakeups(rig: Rig, target: tuple[str, str], count: int) -> list[float]:
     customer, conversation = target
-    reader = StreamReader(rig.bridge_port, customer, f"s-{customer}")
+    reader = StreamReader(rig.bridge_port, sse_path(rig, customer))
     reader.start()
     assert reader.ready.wait(30), "the SSE stream did not open"
     sent: dict[int, float] = {}
