@@ -29,4 +29,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
 # The production command of docs/deployment.md (config path /etc/om-bridge/om-bridge.toml, port 8080).
-CMD ["om-bridge", "serve", "--config", "/etc/om-bridge/om-bridge.toml", "--host", "0.0.0.0", "--port", "8080", "--threads", "64"]
+CMD ["om-bridge", "serve", "--config", "/etc/om-bridge/om-bridge.toml", "--host", "0.0.0.0", "--port", "8080", "--connections", "10000"]

@@ -15,6 +15,9 @@ BENCHMARKS: dict[str, str] = {
     "calls_per_message": "bench.calls_per_message:run",
     "scaling": "bench.scaling:run",
     "listener_capacity": "bench.listener_capacity:run",
+    "idle_streams": "bench.connections:idle_streams",
+    "slowloris": "bench.connections:slowloris",
+    "redis_workers": "bench.workers:run",
 }
 
 

@@ -14,21 +14,16 @@ from typing import IO
 
 import requests
 
+from om_bridge.bridge.serve import GUNICORN_DEFAULTS
+
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]  # child processes import `bench` and `bridge` from here
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-# The gunicorn settings `om-bridge serve` uses (bridge/serve.py), mirrored for the baseline so
-# both servers run under the same settings: one worker, gthread, the same thread count.
-THREADS = 16
-GUNICORN_OPTIONS = {
-    "workers": 1,
-    "worker_class": "gthread",
-    "threads": THREADS,
-    "timeout": 120,
-    "graceful_timeout": 10,
-    "accesslog": None,
-}
+# The gunicorn settings `om-bridge serve` uses (bridge/serve.py), taken from it for the baseline
+# so both servers run under the same settings: one worker, serve's gevent worker class.
+THREADS = 16  # only used by a gthread worker class
+GUNICORN_OPTIONS = {**GUNICORN_DEFAULTS, "threads": THREADS}
 
 
 def free_port() -> int:
@@ -93,6 +88,10 @@ class Server:
 
         wait_until(found, 15, f"{self.name}'s gunicorn worker")
         return _children(self.popen.pid)[0]
+
+    def worker_pids(self) -> list[int]:
+        """Every gunicorn worker (the master's children) running now."""
+        return _children(self.popen.pid)
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it if it lingers."""

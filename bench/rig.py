@@ -1,5 +1,5 @@
 """`Rig`: the Genesys Cloud sandbox (in this process, behind a `RequestLog`) and the bridge as
-`om-bridge serve` (gunicorn, one worker, gthread) with the demo configuration, a SQLite store in a
+`om-bridge serve` (gunicorn, one gevent worker) with the demo configuration, a SQLite store in a
 temporary directory and its provider pointing at the sandbox. Everything listens on loopback and
 everything started is stopped by `close()`."""
 
@@ -41,6 +41,8 @@ class Rig:
         sandbox_config: dict | None = None,
         provider: dict | None = None,
         threads: int = THREADS,
+        store: str | None = None,
+        workers: int = 1,
     ) -> None:
         from om_bridge.sandbox.server import SandboxServer
 
@@ -55,6 +57,7 @@ class Rig:
         self.bridge: Server | None = None
         self._store = None
         self._agents: list[Any] = []
+        self._store_url, self._workers = store, workers
         try:
             self._start_bridge(provider or {}, threads)
         except BaseException:
@@ -67,6 +70,8 @@ class Rig:
         data_dir = self.workdir / "data"
         config = demo_config(self.bridge_url, self.sandbox_url, data_dir)
         config["providers"][0].update(provider)
+        if self._store_url:
+            config["bridge"]["store"] = self._store_url
         self.config = config
         self.config_path = self.workdir / "om-bridge.toml"
         write_config(self.config_path, config)
@@ -84,6 +89,8 @@ class Rig:
                 str(self.bridge_port),
                 "--threads",
                 str(threads),
+                "--workers",
+                str(self._workers),
                 "--data-dir",
                 str(data_dir),
             ),
@@ -92,6 +99,16 @@ class Rig:
         )
         wait_http(self.bridge_url + "/healthz", 60, self.bridge)
         self.worker_pid = self.bridge.worker_pid()
+        wait_until(
+            lambda: len(self.bridge.worker_pids()) >= self._workers,  # type: ignore[union-attr]
+            30,
+            "the bridge's workers",
+        )
+
+    def worker_pids(self) -> list[int]:
+        """Every gunicorn worker of the bridge."""
+        assert self.bridge is not None
+        return self.bridge.worker_pids()
 
     @property
     def store_url(self) -> str:
@@ -114,7 +131,15 @@ class Rig:
             conn.close()
 
     def agent_outputs(self) -> int:
-        """How many agent outputs the bridge has stored."""
+        """How many agent outputs the bridge has stored (on Redis: every output appended, which is
+        the same count while only agents speak)."""
+        if self.store_url.startswith("redis"):
+            r, prefix = self.store._r, self.store.prefix
+            total = 0
+            for key in r.scan_iter(match=prefix + "out:*", count=1000):
+                last = r.zrevrange(key, 0, 0, withscores=True)
+                total += int(last[0][1]) if last else 0
+            return total
         return self.sql(
             "SELECT count(*) FROM outputs WHERE json_extract(body, '$.source') = 'agent'"
         )[0][0]

@@ -36,6 +36,23 @@ def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
     ]
 
 
+def session_of(rig: Rig, customer_id: str) -> tuple[str, str]:
+    """(user id, session id) of the open handover with this Genesys customer id (each handover
+    has its own customer id, not the user's)."""
+    h = rig.store.handover_by_customer(seed.DEMO_INTEGRATION_ID, customer_id)
+    if h is None:
+        raise RuntimeError(f"no open handover for customer {customer_id}")
+    return h.session.user_id, h.session.session_id
+
+
+def sse_path(rig: Rig, customer_id: str) -> str:
+    """The SSE stream path of the session a customer id's handover belongs to."""
+    from om_bridge.bridge.demo import DEMO_TOKEN
+
+    user_id, session_id = session_of(rig, customer_id)
+    return f"/endpoint/{DEMO_TOKEN}/sessions/{session_id}/events?userId={user_id}"
+
+
 def start_baseline(workdir: Path) -> tuple[Server, str]:
     """The baseline gunicorn server; (server, base URL) once it answers."""
     port = free_port()
@@ -51,6 +68,45 @@ def start_baseline(workdir: Path) -> tuple[Server, str]:
         server.stop()
         raise
     return server, url
+
+
+def start_floor(workdir: Path, rig: Rig) -> tuple[Server, str]:
+    """The job-floor gunicorn server (bench/floor.py) sending receipts to the rig's sandbox."""
+    port = free_port()
+    provider = rig.config["providers"][0]
+    server = Server(
+        "floor",
+        python_argv(
+            "bench.floor",
+            "--port",
+            str(port),
+            "--secret",
+            seed.DEMO_WEBHOOK_SECRET,
+            "--genesys",
+            rig.sandbox_url,
+            "--client-id",
+            provider["client_id"],
+            "--client-secret",
+            provider["client_secret"],
+            "--db",
+            str(workdir / f"floor-{port}.db"),
+        ),
+        workdir / "floor.log",
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_http(url + "/healthz", 30, server)
+    except BaseException:
+        server.stop()
+        raise
+    return server, url
+
+
+def floor_stats(url: str) -> dict:
+    """The floor's stored outputs and receipts sent / failed."""
+    import requests
+
+    return dict(requests.get(url + "/stats", timeout=30).json())
 
 
 def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:

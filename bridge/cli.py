@@ -70,10 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="./.om-bridge", help=DATA_DIR_HELP)
     p.add_argument("--dev", action="store_true", help="Flask's development server, not gunicorn")
     p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="gunicorn worker processes; more than 1 needs a Redis store (default: 1)",
+    )
+    p.add_argument(
+        "--connections",
+        type=int,
+        default=None,
+        help="open connections (SSE streams, long-polls, requests) per worker (default: 10000)",
+    )
+    p.add_argument(
         "--threads",
         type=int,
         default=16,
-        help="gunicorn threads of the one worker (each open SSE stream holds one)",
+        help="threads per worker, only with --gunicorn worker_class=gthread",
     )
     p.add_argument(
         "--gunicorn",
@@ -82,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help=(
             "any other gunicorn setting, by its name (repeatable; e.g. keepalive=75, "
-            "max_requests=10000). serve starts from workers=1, worker_class=gthread, "
-            "timeout=120, graceful_timeout=10, no access log, bind from --host/--port, "
-            "threads from --threads; GUNICORN_CMD_ARGS (gunicorn's syntax) overrides those, "
-            "--gunicorn overrides both. workers > 1 needs a Redis store"
+            "max_requests=10000). serve starts from workers=1 (--workers), gunicorn's gevent "
+            "worker with I/O timeouts, worker_connections=10000 (--connections), timeout=120, "
+            "graceful_timeout=10, no access log, bind from --host/--port; GUNICORN_CMD_ARGS "
+            "(gunicorn's syntax) overrides those, --gunicorn overrides both. workers > 1 needs a "
+            "Redis store"
         ),
     )
 

@@ -18,7 +18,7 @@ from om_bridge.bridge.serve import worker_exit as _stop_app
 bind = "127.0.0.1:8080"
 workers = GUNICORN_DEFAULTS["workers"]
 worker_class = GUNICORN_DEFAULTS["worker_class"]
-threads = 16
+worker_connections = GUNICORN_DEFAULTS["worker_connections"]
 timeout = GUNICORN_DEFAULTS["timeout"]
 graceful_timeout = GUNICORN_DEFAULTS["graceful_timeout"]
 accesslog = GUNICORN_DEFAULTS["accesslog"]

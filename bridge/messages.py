@@ -42,6 +42,10 @@ SERVE_THREADS_NOTE = (
     "{workers} worker process(es) with {threads} threads each: each open SSE stream or "
     "long-poll holds one thread"
 )
+SERVE_CONNECTIONS_NOTE = (
+    "{workers} worker process(es) (gevent) with up to {connections} open connections each: an "
+    "open SSE stream or long-poll costs a greenlet, not a thread"
+)
 GUNICORN_BAD_ITEM = "--gunicorn {item!r}: expected NAME=VALUE with a gunicorn setting name"
 GUNICORN_UNKNOWN = "{source}: {name!r} is not a gunicorn setting"
 GUNICORN_RESERVED = "{source}: {name!r} is set by om-bridge serve and cannot be changed"
@@ -49,8 +53,9 @@ GUNICORN_BAD_VALUE = "gunicorn setting {name} = {value!r}: {error}"
 GUNICORN_BAD_ENV = "{var} cannot be parsed as gunicorn command-line options (see the message above)"
 GUNICORN_ENV_APP = "{var} names an application ({args}); om-bridge serve loads the bridge itself"
 GUNICORN_WORKERS_NEED_REDIS = (
-    "gunicorn workers = {workers} needs a Redis store (bridge.store or OM_BRIDGE_STORE = "
-    '"redis://..."): the SQLite store\'s locks and output wake-ups are per process'
+    '{workers} workers need a Redis store: set store = "redis://..." in [bridge] or '
+    "OM_BRIDGE_STORE=redis://... (the SQLite store is single-process: its locks and output "
+    "wake-ups are per process); or run one worker"
 )
 DEMO_BANNER = """\
 om-bridge demo is running.

@@ -1,10 +1,10 @@
-"""`om-bridge serve`: the bridge under gunicorn (one worker, gthread threads), or Flask's server
-with `--dev`.
+"""`om-bridge serve`: the bridge under gunicorn's gevent worker, or Flask's server with `--dev`.
 
-One worker process with threads, because SSE fan-out, long-poll waiters and the notifications
-listener live in-process (docs/design.md §3). Every open SSE stream or pending long-poll holds one
-thread for its duration, so `--threads` bounds the number of concurrently connected webchats;
-more than one worker (or machine) needs `store = "redis://..."`.
+Every connection is a greenlet (`bridge.gworker`), so an open SSE stream or a pending long-poll
+costs memory, not a thread: `--connections` (gunicorn's worker_connections) bounds the open
+connections per worker. One worker by default; `--workers N` needs `store = "redis://..."`, whose
+pub/sub wakes the streams of every worker and whose leases and leader lock are shared
+(docs/design.md §3). The SQLite store is the single-process embedded default.
 
 Other gunicorn settings pass through: `GUNICORN_CMD_ARGS` (gunicorn's own variable, its command-line
 syntax) and `--gunicorn NAME=VALUE` (repeatable, a gunicorn setting name). Later wins: serve's
@@ -23,11 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from om_bridge.bridge import messages
+from om_bridge.bridge.gworker import WORKER_CLASS
 
 # The gunicorn settings serve starts from (before GUNICORN_CMD_ARGS and --gunicorn).
 GUNICORN_DEFAULTS: Mapping[str, Any] = {
     "workers": 1,
-    "worker_class": "gthread",
+    # gunicorn's gevent worker with I/O timeouts: streams cost a greenlet, not a thread.
+    "worker_class": WORKER_CLASS,
+    "worker_connections": 10_000,
     # Long-poll waits up to 30 s and SSE streams stay open: the worker timeout must not kill them.
     "timeout": 120,
     "graceful_timeout": 10,
@@ -98,10 +101,17 @@ def app_settings(args: argparse.Namespace, environ: dict[str, str]) -> dict[str,
 
 
 def gunicorn_options(
-    host: str, port: int, threads: int, environ: Mapping[str, str], extra: Sequence[str] = ()
+    host: str,
+    port: int,
+    threads: int,
+    environ: Mapping[str, str],
+    extra: Sequence[str] = (),
+    workers: int | None = None,
+    connections: int | None = None,
 ) -> dict[str, Any]:
-    """The gunicorn settings serve runs with, validated by gunicorn: serve's own (bind, threads and
-    GUNICORN_DEFAULTS), then GUNICORN_CMD_ARGS, then each `NAME=VALUE` of `extra` (--gunicorn)."""
+    """The gunicorn settings serve runs with, validated by gunicorn: serve's own (bind, threads,
+    workers, worker_connections and GUNICORN_DEFAULTS), then GUNICORN_CMD_ARGS, then each
+    `NAME=VALUE` of `extra` (--gunicorn). `threads` matters only to a `gthread` worker_class."""
     from gunicorn.config import Config
 
     cfg = Config()
@@ -110,6 +120,10 @@ def gunicorn_options(
         "bind": f"{host}:{port}",
         "threads": threads,
     }
+    if workers is not None:
+        chosen["workers"] = workers
+    if connections is not None:
+        chosen["worker_connections"] = connections
     for name, value in _env_options(cfg, environ.get(ENV_GUNICORN, "")).items():
         chosen[name] = value
     for item in extra:
@@ -225,7 +239,13 @@ def main(args: argparse.Namespace) -> int:
         return _serve_dev(args, settings)
     try:
         options = gunicorn_options(
-            args.host, args.port, args.threads, environ, getattr(args, "gunicorn", None) or ()
+            args.host,
+            args.port,
+            args.threads,
+            environ,
+            getattr(args, "gunicorn", None) or (),
+            workers=getattr(args, "workers", None),
+            connections=getattr(args, "connections", None),
         )
     except GunicornOptionError as exc:
         print(messages.STARTUP_FAILED.format(error=exc), file=sys.stderr)
@@ -244,10 +264,15 @@ def main(args: argparse.Namespace) -> int:
         ),
         file=sys.stderr,
     )
-    print(
-        messages.SERVE_THREADS_NOTE.format(workers=options["workers"], threads=options["threads"]),
-        file=sys.stderr,
-    )
+    if options["worker_class"] in ("gthread", "sync"):
+        note = messages.SERVE_THREADS_NOTE.format(
+            workers=options["workers"], threads=options["threads"]
+        )
+    else:
+        note = messages.SERVE_CONNECTIONS_NOTE.format(
+            workers=options["workers"], connections=options["worker_connections"]
+        )
+    print(note, file=sys.stderr)
     gunicorn_application(settings, options).run()
     return 0
 

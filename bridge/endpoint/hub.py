@@ -74,6 +74,9 @@ class OutputHub:
         self._closed = threading.Event()
         self._emitted = metrics.counter("outputs_total", "Outputs emitted to users", ["source"])
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        metrics.gauge(
+            "output_waiters", "Long-polls and SSE streams of this process waiting for an output"
+        ).set_function(store.waiting_outputs)
         # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
         # Cognigy (Inject/Notify); set by the handover engine.
         self.forward: Callable[[SessionKey, dict], bool] | None = None
@@ -114,16 +117,27 @@ class OutputHub:
         """Outputs with seq > `after`, oldest first."""
         return self._store.outputs_after(session_key, after, limit)
 
-    def wait(self, session_key: SessionKey, after: int, timeout: float) -> list[dict]:
-        """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear."""
+    def wait(
+        self,
+        session_key: SessionKey,
+        after: int,
+        timeout: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[dict]:
+        """Outputs with seq > `after`, waiting up to `timeout` seconds for one to appear; [] as
+        soon as `cancelled()` is true after a `wake` (the client went away)."""
         if self.closed:
             return []
         try:
-            return self._store.wait_outputs(session_key, after, timeout)
+            return self._store.wait_outputs(session_key, after, timeout, cancelled)
         except StoreError:
             if self.closed:  # shutting down: the store closed under this wait (Ctrl-C, SIGTERM)
                 return []
             raise
+
+    def wake(self, session_key: SessionKey) -> None:
+        """Wake this process's waiters of a session."""
+        self._store.wake_waiters(session_key)
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

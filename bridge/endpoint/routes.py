@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge import jsonbody
+from om_bridge.bridge.coop import disconnect_watch
 from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
 from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
@@ -163,19 +166,35 @@ def long_poll(url_token: str, session_id: str) -> ResponseReturnValue:
     deadline = time.monotonic() + wait
     cursor, outputs = after, []
     gap = None
-    while True:
-        batch = hub.after(key, cursor)
-        if not batch:
-            remaining = deadline - time.monotonic()
-            batch = hub.wait(key, cursor, remaining) if remaining > 0 else []
+    # A client that closes its connection releases its wait at once (under serve's gevent
+    # worker), instead of holding it until the wait ends.
+    gone = threading.Event()
+    stop_watching: Callable[[], None] | None = None
+
+    def disconnected() -> None:
+        gone.set()
+        hub.wake(key)
+
+    try:
+        while True:
+            batch = hub.after(key, cursor)
             if not batch:
+                remaining = deadline - time.monotonic()
+                if remaining > 0 and not gone.is_set():
+                    if stop_watching is None:
+                        stop_watching = disconnect_watch(request.environ, disconnected)
+                    batch = hub.wait(key, cursor, remaining, gone.is_set)
+                if not batch:
+                    break
+            if gap is None:
+                gap = missed(cursor, batch)
+            cursor = batch[-1]["seq"]
+            outputs = [o for o in batch if history or not is_transcript_only(o)]
+            if outputs:
                 break
-        if gap is None:
-            gap = missed(cursor, batch)
-        cursor = batch[-1]["seq"]
-        outputs = [o for o in batch if history or not is_transcript_only(o)]
-        if outputs:
-            break
+    finally:
+        if stop_watching is not None:
+            stop_watching()
     body: dict = {"outputs": outputs, "next": cursor}
     if gap is not None:
         body["gap"] = gap
@@ -191,7 +210,7 @@ def sse(url_token: str, session_id: str) -> ResponseReturnValue:
     after = _seq_value("Last-Event-ID", last) if last else _int_arg("after", 0)
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", SSE_KEEPALIVE_SECONDS))
     history = _history_arg()
-    # Each open stream holds one server thread (gunicorn gthread): size `--threads` accordingly.
+    # Each open stream holds one greenlet under serve's gevent worker (a thread under --dev).
     resp = Response(
         event_stream(_ctx().outputs, key, after, keepalive, history),
         mimetype="text/event-stream",

@@ -16,7 +16,7 @@ from .errors import IntegrationNotFoundError, NotFoundError
 from .notifications import NotificationsMixin
 from .regions import Hosts, resolve_hosts
 from .retry import RetryPolicy
-from .transport import Transport, parse_body, pooled_session
+from .transport import LeanTransport, Transport, parse_body, pooled_session
 from .wire import Customer
 
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
@@ -57,6 +57,8 @@ class GenesysClient(NotificationsMixin):
             timeout=timeout,
         )
         self._transport = Transport(hosts, tokens, self._session, policy, timeout)
+        self._lean: LeanTransport | None = None
+        self._lean_lock = threading.Lock()
         self._user_ttl = user_cache_ttl
         self._users: dict[str, tuple[float, dict]] = {}
         self._users_lock = threading.Lock()
@@ -98,6 +100,18 @@ class GenesysClient(NotificationsMixin):
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
+        if self._lean is not None:
+            self._lean.close()
+
+    def lean_request(self, method: str, path: str, *, json_body: Any = None) -> Any:
+        """`request` through the lean keep-alive pool (`LeanTransport`): the same token, retries,
+        429 pause, timeouts, proxy and CA bundle, at a fraction of the per-call CPU. For the
+        per-message calls (receipts)."""
+        with self._lean_lock:
+            if self._lean is None:
+                self._lean = LeanTransport(self._transport)
+            lean = self._lean
+        return parse_body(lean.call(method, path, json_body=json_body))
 
     def request(
         self,

@@ -251,3 +251,109 @@ def parse_body(response: requests.Response) -> dict | list | None:
         return response.json()
     except ValueError:
         return None
+
+
+class LeanTransport(Transport):
+    """The same calls as `Transport` (token, typed errors, retries, the shared 429 pause, 401
+    refresh, timeouts) sent through a urllib3 connection pool directly instead of through
+    `requests.Session.request`, whose per-call machinery (hooks, cookie jar, adapters, environment
+    merging) costs several times the HTTP exchange on a keep-alive connection. For the
+    per-message calls (receipts).
+
+    It shares the token provider, retry policy and 429 pause of the `Transport` it is made from,
+    and that session's pinned proxy and CA bundle (`pin_environment`): a proxy entry for the API
+    host sends the calls through a urllib3 `ProxyManager`.
+    """
+
+    def __init__(self, base: Transport, pool_size: int = POOL_SIZE) -> None:
+        import urllib3
+
+        self.hosts = base.hosts
+        self.tokens = base.tokens
+        self.session = base.session
+        self.policy = base.policy
+        self.timeout = base.timeout
+        self.pause = base.pause
+        self.reachability = base.reachability
+        verify = base.session.verify
+        tls: dict[str, Any] = {}
+        if verify is False:
+            tls = {"cert_reqs": "CERT_NONE"}
+        elif isinstance(verify, str):
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify}
+        parts = urlsplit(base.hosts.api_base)
+        proxies = base.session.proxies or {}
+        proxy = proxies.get(f"{parts.scheme}://{parts.hostname}") or proxies.get(parts.scheme)
+        self._pool: urllib3.PoolManager
+        if proxy:
+            self._pool = urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls)
+        else:
+            self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, **tls)
+        self._urllib3_timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict | None,
+        json_body: Any,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        import json as _json
+        from urllib.parse import urlencode
+
+        import urllib3
+        from requests.structures import CaseInsensitiveDict
+
+        url = self.hosts.api_base + path
+        if params:
+            url += "?" + urlencode(params, doseq=True)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        body = None
+        if json_body is not None:
+            body = _json.dumps(json_body, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        try:
+            raw = self._pool.request(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=(
+                    urllib3.Timeout(connect=timeout[0], read=timeout[1])
+                    if timeout
+                    else self._urllib3_timeout
+                ),
+                retries=False,
+                redirect=False,
+                preload_content=True,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            self.reachability.failed(type(exc).__name__)
+            error = GenesysConnectionError(
+                messages.connection_failed(type(exc).__name__), method=method, path=path
+            )
+            # False only when no connection was made (the request cannot have been sent).
+            error.maybe_sent = not isinstance(
+                exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+            )
+            raise error from None
+        # A requests.Response, so errors and callers read it as they read the session's.
+        response = requests.Response()
+        response.status_code = raw.status
+        response.headers = CaseInsensitiveDict(raw.headers)
+        response._content = raw.data
+        response.reason = raw.reason or ""
+        response.url = url
+        response.encoding = None
+        if not response.ok:
+            refused = error_from_response(response, method, path)
+            self.reachability.record(refused)
+            raise refused
+        self.reachability.ok()
+        return response
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._pool.clear()

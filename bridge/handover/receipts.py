@@ -6,9 +6,13 @@ store transactions plus the call. What is kept: a receipt is queued only after t
 reports was stored (so "Delivered" never precedes the delivery), receipts of one customer go out
 in order (one at a time per key), and each is retried by the Genesys client's policy (429 with
 `Retry-After`, 502/503/504, connection errors) for at most the policy's deadline (30 s). What is
-given up: receipts still queued when the process dies or stops are not sent (logged), and past
-MAX_QUEUED waiting receipts new ones are dropped (logged, counted) rather than let memory grow.
-Two sender threads: receipts are background work and should not take the GIL from relaying.
+given up: receipts still queued when the process dies or stops are not sent (logged, counted).
+
+The backlog is bounded by back-pressure, not by dropping: past MAX_QUEUED waiting receipts,
+`send` waits for room, so the inbound worker that relays agent messages slows to the pace
+Genesys accepts receipts while the webhooks wait durably in the store's inbound queue. The
+backlog is the `om_bridge_receipts_queued` gauge in /metrics.
+Two senders: receipts are background work and should not take the GIL from relaying.
 """
 
 from __future__ import annotations
@@ -48,20 +52,31 @@ class ReceiptSender:
         self._queued = 0
         self._executor: KeyedExecutor | None = None
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
         self._stopping = False
         # The outbox's counter: every call to Genesys is counted in one place.
         self._calls = metrics.counter(
             "genesys_calls_total", "Calls to Genesys by route and status", ["route", "status"]
         )
         self._dropped = metrics.counter(
-            "receipts_dropped_total", "Receipts not sent: too many waiting, or shutting down"
+            "receipts_dropped_total", "Receipts not sent because the bridge was stopping"
+        )
+        metrics.gauge(
+            "receipts_queued", "Receipts waiting to be sent (bounded by back-pressure)"
+        ).set_function(lambda: self._queued)
+        self._waited = metrics.counter(
+            "receipts_backpressure_total", "Receipts that waited for room in a full backlog"
         )
 
     def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
         """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
-        receipts; returns at once."""
+        receipts; returns at once unless MAX_QUEUED are waiting, then once there is room."""
         with self._lock:
-            if self._stopping or self._queued >= self._max_queued:
+            if self._queued >= self._max_queued and not self._stopping:
+                self._waited.inc()
+                while self._queued >= self._max_queued and not self._stopping:
+                    self._room.wait(1.0)
+            if self._stopping:
                 log.warning(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
                 self._dropped.inc()
                 return
@@ -77,18 +92,24 @@ class ReceiptSender:
         except RuntimeError:  # stopped in between
             with self._lock:
                 self._queued -= 1
+                self._room.notify()
+            log.warning(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
             self._dropped.inc()
 
     def _send(self, provider_id: str, integration_id: str, body: dict) -> None:
         with self._lock:
             self._queued -= 1
+            self._room.notify()
         if self._stopping:
             log.info(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
             self._dropped.inc()
             return
         path = RECEIPT_PATH.format(integration=quote(integration_id, safe=""))
         try:
-            self._clients.for_provider(provider_id).request("POST", path, json_body=body)
+            client = self._clients.for_provider(provider_id)
+            # The lean keep-alive pool when the client has one (GenesysClient does).
+            send = getattr(client, "lean_request", None) or client.request
+            send("POST", path, json_body=body)
         except GenesysError as err:
             self._calls.labels("receipt", status_label(err.status or "error")).inc()
             log.warning(
@@ -109,6 +130,7 @@ class ReceiptSender:
         """Drop receipts not yet sent, wait (bounded) for the ones being sent."""
         with self._lock:
             self._stopping = True
+            self._room.notify_all()
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(timeout)

@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -328,16 +328,34 @@ class Store(abc.ABC):
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
 
-    def wait_outputs(self, key: SessionKey, after: int, timeout: float) -> list[dict]:
-        """Outputs after `after`, blocking until there is at least one or `timeout` passed."""
+    def wait_outputs(
+        self,
+        key: SessionKey,
+        after: int,
+        timeout: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[dict]:
+        """Outputs after `after`, blocking until there is at least one or `timeout` passed; a
+        waiter whose `cancelled()` turned true (its client went away) returns [] at its next
+        wake-up (`wake_waiters`)."""
         deadline = time.monotonic() + timeout
         with self._waiters.watch(key.as_str()) as watch:
             while True:
+                if cancelled is not None and cancelled():
+                    return []
                 found = self.outputs_after(key, after)
                 remaining = deadline - time.monotonic()
                 if found or remaining <= 0:
                     return found
                 watch.wait(min(remaining, self.cross_process_poll))
+
+    def waiting_outputs(self) -> int:
+        """This process's output waiters right now."""
+        return self._waiters.count()
+
+    def wake_waiters(self, key: SessionKey) -> None:
+        """Wake this process's waiters of a session (they re-read, or notice a cancellation)."""
+        self._waiters.notify(key.as_str())
 
     # -- uploads (files a user sends to the agent) -------------------------------------------
     @abc.abstractmethod

@@ -50,6 +50,17 @@ class Waiters:
         # so idle sessions cost nothing here. One condition per key: no herd wake-ups.
         self._entries: dict[str, list] = {}
 
+    def keys(self) -> list[str]:
+        """The keys somebody waits on right now."""
+        with self._lock:
+            return list(self._entries)
+
+    def count(self) -> int:
+        """Waiters registered right now (pending long-polls and open SSE streams between
+        events)."""
+        with self._lock:
+            return sum(entry[1] for entry in self._entries.values())
+
     def notify(self, key: str) -> None:
         """Record a change of `key` and wake its watchers."""
         with self._lock:

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import redis
@@ -487,11 +488,17 @@ class RedisStore(Store):
             outputs.append({**json.loads(body), "seq": int(seq)})
         return outputs
 
-    def wait_outputs(self, key: SessionKey, after: int, timeout: float) -> list[dict]:
+    def wait_outputs(
+        self,
+        key: SessionKey,
+        after: int,
+        timeout: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[dict]:
         """Outputs after `after`, blocking until there is at least one or `timeout` passed; woken
         by appends of this process directly and of other processes through pub/sub."""
         self._ensure_subscriber()
-        return super().wait_outputs(key, after, timeout)
+        return super().wait_outputs(key, after, timeout, cancelled)
 
     def _ensure_subscriber(self) -> None:
         with self._subscriber_lock:
@@ -545,13 +552,23 @@ class RedisStore(Store):
         self._r.close()
 
 
-class _OutputSubscriber(threading.Thread):
-    """Listens on the outputs channel and wakes this process's waiters of the named session."""
+class _OutputSubscriber:
+    """Listens on the outputs channel and wakes this process's waiters of the named session.
+
+    It holds its thread rather than being one: the class is defined when the module is imported,
+    possibly before gevent patches `threading` in serve's worker, while the thread is made at
+    start, after the patch (a greenlet there)."""
 
     def __init__(self, client: redis.Redis, channel: str, notify: Any) -> None:
-        super().__init__(name="om-bridge-store-outputs", daemon=True)
         self._client, self._channel, self._notify = client, channel, notify
         self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self.run, name="om-bridge-store-outputs", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start listening."""
+        self._thread.start()
 
     def run(self) -> None:
         while not self._stopping.is_set():
@@ -572,4 +589,4 @@ class _OutputSubscriber(threading.Thread):
     def stop(self) -> None:
         """Ask the thread to end and wait for it."""
         self._stopping.set()
-        self.join(timeout=5)
+        self._thread.join(timeout=5)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, overload
 
+from om_bridge.bridge.coop import offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import (
     OUTPUTS_KEPT,
@@ -20,6 +23,8 @@ from om_bridge.bridge.store.base import (
 from om_bridge.bridge.store.errors import NotFound, StoreConflict
 from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
 from om_bridge.bridge.store.sqlite_db import SqliteDatabase
+
+log = logging.getLogger(__name__)
 
 _HANDOVER_COLUMNS = (
     "id, skey, url_token, user_id, session_id, provider_id, integration_id, "
@@ -122,12 +127,20 @@ def _item(row: tuple) -> OutboxItem:
 class SqliteStore(Store):
     """Store backed by one SQLite database; `path` is a file path or ":memory:"."""
 
+    # Waiters are woken by this process's appends directly; appends by other processes sharing
+    # the file (`om-bridge listener`) are found by one shared poller (`_OutputPoller`, every
+    # OUTPUT_POLL_SECONDS), so thousands of idle streams do not each re-read the store. The
+    # waiters' own re-read is only a safety net.
+    cross_process_poll = 30.0
+
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.path = path
         self._clock = clock
         self._db = SqliteDatabase(path)
         self._marks = 0
+        self._poller: _OutputPoller | None = None
+        self._poller_lock = threading.Lock()
 
     # -- sessions ---------------------------------------------------------------------------
     def load_session(self, key: SessionKey) -> dict | None:
@@ -587,6 +600,26 @@ class SqliteStore(Store):
         self._waiters.notify(skey)
         return seq
 
+    def wait_outputs(
+        self,
+        key: SessionKey,
+        after: int,
+        timeout: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[dict]:
+        """Outputs after `after`, blocking until there is at least one or `timeout` passed; woken
+        by appends of this process directly and of other processes through the shared poller."""
+        self._ensure_poller()
+        return super().wait_outputs(key, after, timeout, cancelled)
+
+    def _ensure_poller(self) -> None:
+        if self._db.memory:
+            return  # one connection, this process only: every append wakes directly
+        with self._poller_lock:
+            if self._poller is None:
+                self._poller = _OutputPoller(self.path, self._waiters)
+                self._poller.start()
+
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
         with self._db.read() as c:
@@ -648,6 +681,92 @@ class SqliteStore(Store):
             return False
 
     def close(self) -> None:
-        """Close every connection of this store."""
+        """Stop the output poller and the lease renewer, and close every connection."""
+        with self._poller_lock:
+            if self._poller is not None:
+                self._poller.stop()
+                self._poller = None
         self._stop_renewing()
         self._db.close()
+
+
+OUTPUT_POLL_SECONDS = 0.5
+_POLL_CHUNK = 500  # keys per query (SQLite's default limit of host parameters is 32766)
+
+
+class _OutputPoller:
+    """One thread per store that finds outputs appended by other processes and wakes this
+    process's waiters of those sessions.
+
+    Every OUTPUT_POLL_SECONDS it reads `PRAGMA data_version` (changes when any other connection
+    committed); only then, or when new keys are waited on, it reads the newest seq of each waited
+    key, on an OS thread under gevent (`offload`), and wakes the keys whose newest seq changed or
+    that it sees for the first time (a waiter re-reads once: never a lost wake-up)."""
+
+    def __init__(self, path: str, waiters: Any) -> None:
+        self._path, self._waiters = path, waiters
+        self._stopping = threading.Event()
+        self._seen: dict[str, int] = {}
+        self._version: int | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._thread = threading.Thread(target=self._run, name="om-sqlite-outputs", daemon=True)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end and wait for it."""
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(OUTPUT_POLL_SECONDS):
+            keys = self._waiters.keys()
+            if not keys:
+                self._seen.clear()
+                continue
+
+            def scan(keys: list[str] = keys) -> list[str]:
+                return self._scan(keys)
+
+            try:
+                changed = offload(scan)
+            except sqlite3.Error as exc:
+                log.debug("output poller: %s", type(exc).__name__)
+                continue
+            for key in changed:
+                self._waiters.notify(key)
+        if self._conn is not None:
+            self._conn.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=1.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn = conn
+        return conn
+
+    def _scan(self, keys: list[str]) -> list[str]:
+        conn = self._connection()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        new = [k for k in keys if k not in self._seen]
+        if version == self._version and not new:
+            self._seen = {k: self._seen[k] for k in keys}
+            return []
+        self._version = version
+        newest: dict[str, int] = {}
+        for i in range(0, len(keys), _POLL_CHUNK):
+            chunk = keys[i : i + _POLL_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            newest.update(
+                conn.execute(
+                    f"SELECT skey, MAX(seq) FROM outputs WHERE skey IN ({marks}) GROUP BY skey",
+                    chunk,
+                ).fetchall()
+            )
+        changed = [k for k in keys if self._seen.get(k, -1) != newest.get(k, 0)]
+        self._seen = {k: newest.get(k, 0) for k in keys}
+        return changed

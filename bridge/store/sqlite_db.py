@@ -1,18 +1,22 @@
-"""SQLite plumbing for the store: versioned schema, WAL, one connection per thread, transactions."""
+"""SQLite plumbing for the store: versioned schema, WAL, a connection pool, transactions."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 10.0
+# SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
+COOPERATIVE_BUSY_SECONDS = 0.02
 # WAL pages are copied back into the database by a background thread this often, instead of by
 # whichever commit crosses SQLite's auto-checkpoint threshold (a 5-10 ms stall inside the write
 # lock, every ~0.4 s under load). Past CHECKPOINT_FALLBACK_PAGES, commits checkpoint themselves
@@ -77,20 +81,30 @@ MIGRATIONS = {
 }  # version -> script taking the previous version to it
 
 
-# How long close() waits for another thread's statement before leaving its connection.
+# How long close() waits for another thread's statement to give its connection back.
 CLOSE_WAIT_SECONDS = 5.0
+# Idle connections kept for reuse; more are opened while more threads use the database at once,
+# and closed again when they come back to a full pool.
+POOL_IDLE_MAX = 8
 
 
 class SqliteDatabase:
-    """Connections to one SQLite database: one per thread for a file (WAL, busy timeout), a
-    single lock-guarded one for `:memory:` (which exists only inside its connection)."""
+    """Connections to one SQLite database: a pool for a file (WAL, busy timeout), a single
+    lock-guarded one for `:memory:` (which exists only inside its connection).
+
+    A connection is taken from the pool for one read or one transaction and given back, so the
+    number of connections follows the number of statements running at once, not the number of
+    threads or greenlets (under serve's gevent worker every request is a greenlet, and SQLite
+    calls never yield: one or two connections serve them all).
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.memory = path == ":memory:"
         self._registry_lock = threading.Lock()
-        self._connections: dict[threading.Thread, tuple[sqlite3.Connection, threading.RLock]] = {}
-        self._local = threading.local()
+        self._idle: list[sqlite3.Connection] = []  # last in, first out
+        self._open: set[sqlite3.Connection] = set()
+        self._given_back = threading.Condition(self._registry_lock)
         self._memory_lock = threading.RLock()
         # Writers of this process queue here, in FIFO-ish order and without sleeping, instead of
         # in SQLite's busy handler (which retries with sleeps of up to 100 ms: the latency tail).
@@ -108,7 +122,10 @@ class SqliteDatabase:
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        # Under gevent SQLite's busy handler would sleep inside C, stopping every greenlet: it
+        # gets a short bound, and `write` waits for another process's write lock cooperatively.
+        busy = COOPERATIVE_BUSY_SECONDS if gevent_active() else BUSY_TIMEOUT_SECONDS
+        conn.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
         if not self.memory:
             # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
             conn.execute("PRAGMA journal_mode = WAL")
@@ -134,43 +151,55 @@ class SqliteDatabase:
         try:
             while not self._closing.wait(CHECKPOINT_INTERVAL_SECONDS):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # Page copies and fsync: on an OS thread under gevent, so greenlets go on.
+                    offload(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
                 except sqlite3.Error:
                     pass  # busy or closing: the next round (or a commit past the fallback) does it
         finally:
             conn.close()
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection (the shared one for `:memory:`)."""
-        return self._thread_connection()[0]
+        """The connection the next statement of this thread will use (the pool's most recently
+        returned one; the shared one for `:memory:`)."""
+        with self._registry_lock:
+            if self._idle:
+                return self._idle[-1]
+        conn = self._take()
+        self._give_back(conn)
+        return conn
 
-    def _thread_connection(self) -> tuple[sqlite3.Connection, threading.RLock]:
-        # Each connection has a lock held while it is in use, so close() never closes a
-        # connection another thread is executing on (the sqlite3 module would crash).
-        pair = getattr(self._local, "pair", None)
-        if pair is not None:
-            return pair
+    def _take(self) -> sqlite3.Connection:
         with self._registry_lock:
             if self._closing.is_set():
                 raise StoreError(messages.SQLITE_CLOSED.format(path=self.path))
-            if self.memory and self._connections:
-                pair = next(iter(self._connections.values()))
-            else:
-                # Threads come and go (tests, thread pools): close connections of dead threads.
-                for thread in [t for t in self._connections if not t.is_alive()]:
-                    self._connections.pop(thread)[0].close()
-                pair = (self._new_connection(), threading.RLock())
-                self._connections[threading.current_thread()] = pair
-        self._local.pair = pair
-        return pair
+            if self._idle:
+                return self._idle.pop()
+            if self.memory and self._open:
+                return next(iter(self._open))  # guarded by _memory_lock in read()/write()
+        conn = self._new_connection()
+        with self._registry_lock:
+            self._open.add(conn)
+        return conn
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._registry_lock:
+            keep = self.memory or (not self._closing.is_set() and len(self._idle) < POOL_IDLE_MAX)
+            if keep and not self._closing.is_set():
+                if conn not in self._idle:
+                    self._idle.append(conn)
+                return
+        conn.close()
+        with self._registry_lock:
+            self._open.discard(conn)
+            self._given_back.notify_all()
 
     @contextmanager
     def _use(self) -> Iterator[sqlite3.Connection]:
-        conn, in_use = self._thread_connection()
-        with in_use:
-            if self._closing.is_set():
-                raise StoreError(messages.SQLITE_CLOSED.format(path=self.path))
+        conn = self._take()
+        try:
             yield conn
+        finally:
+            self._give_back(conn)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -187,7 +216,7 @@ class SqliteDatabase:
         """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
         across threads and processes; committed on success, rolled back on error."""
         with self._memory_lock if self.memory else self._write_lock, self._use() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            _begin_immediate(conn)
             try:
                 yield conn
             except BaseException:
@@ -211,19 +240,50 @@ class SqliteDatabase:
                 conn.execute(f"PRAGMA user_version = {version}")
 
     def close(self) -> None:
-        """Stop the checkpoint thread and close every connection this database opened."""
+        """Stop the checkpoint thread and close every connection this database opened (one in
+        use is closed when its statement gives it back)."""
         self._closing.set()
         thread = self._checkpointer
         if thread is not None and thread is not threading.current_thread():
             thread.join(5)
         with self._registry_lock:
-            pairs = list(self._connections.values())
-            self._connections.clear()
-        for conn, in_use in pairs:
-            # Wait for a thread mid-statement to finish; never close under it.
-            if in_use.acquire(timeout=CLOSE_WAIT_SECONDS):
-                try:
-                    conn.close()
-                finally:
-                    in_use.release()
-        self._local = threading.local()
+            idle = list(self._idle)
+            self._idle.clear()
+            for conn in idle:
+                self._open.discard(conn)
+            if self.memory:
+                idle += list(self._open)
+                self._open.clear()
+        with self._memory_lock if self.memory else _nothing():
+            for conn in idle:
+                conn.close()
+        # Wait for statements still running in other threads: their connections are closed as
+        # they are given back (never under a running statement, which would crash sqlite3).
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        with self._registry_lock:
+            while self._open and (remaining := deadline - time.monotonic()) > 0:
+                self._given_back.wait(remaining)
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE; under gevent a write lock held by another process is waited for with
+    cooperative sleeps (up to BUSY_TIMEOUT_SECONDS), not inside SQLite's busy handler."""
+    if not gevent_active():
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)  # patched by gevent: other greenlets run meanwhile
+        delay = min(delay * 2, 0.05)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

@@ -20,7 +20,8 @@ def options(environ: dict | None = None, extra: tuple | list = ()) -> dict:
 def test_serve_defaults():
     got = options()
     assert got["bind"] == ["127.0.0.1:8080"]
-    assert got["workers"] == 1 and got["threads"] == 16 and got["worker_class"] == "gthread"
+    assert got["workers"] == 1 and got["worker_connections"] == 10_000
+    assert got["worker_class"] == "om_bridge.bridge.gworker.BridgeGeventWorker"
     assert got["timeout"] == 120 and got["graceful_timeout"] == 10 and got["accesslog"] is None
 
 
@@ -82,24 +83,26 @@ def _config_file(tmp_path, store=None):  # type: ignore[no-untyped-def]
     return path
 
 
-def test_more_workers_need_a_redis_store(tmp_path, monkeypatch, capsys):
+def test_workers_and_connections_flags():
+    got = serve.gunicorn_options("127.0.0.1", 8080, 16, {}, (), workers=3, connections=500)
+    assert got["workers"] == 3 and got["worker_connections"] == 500
+    # GUNICORN_CMD_ARGS and --gunicorn still win over serve's flags.
+    got = serve.gunicorn_options("127.0.0.1", 8080, 16, {}, ["workers=2"], workers=3)
+    assert got["workers"] == 2
+
+
+@pytest.mark.parametrize("how", [["--workers", "2"], ["--gunicorn", "workers=2"]])
+def test_more_workers_need_a_redis_store(tmp_path, monkeypatch, capsys, how):
     path = _config_file(tmp_path)
     for k, v in demo_environ().items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("OM_BRIDGE_STORE", raising=False)
     args = build_parser().parse_args(
-        [
-            "serve",
-            "--config",
-            str(path),
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--gunicorn",
-            "workers=2",
-        ]
+        ["serve", "--config", str(path), "--data-dir", str(tmp_path / "data"), *how]
     )
     assert serve.main(args) == 2
-    assert "workers = 2 needs a Redis store" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "2 workers need a Redis store" in err and "OM_BRIDGE_STORE=redis://" in err
 
 
 def test_om_bridge_config_is_used_when_config_is_left_at_its_default(tmp_path):

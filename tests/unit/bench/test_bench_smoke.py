@@ -30,13 +30,36 @@ def _results(name: str, tmp_path) -> list[Result]:  # type: ignore[no-untyped-de
     return results
 
 
-def test_relay_throughput_counts_every_output_landed(tmp_path):
-    [r] = _results("relay_throughput", tmp_path)
-    d = r.details
-    assert d["bridge_statuses"] == {200: d["bridge_requests"]}
-    assert d["baseline_statuses"] == {200: d["baseline_requests"]}
-    assert d["outputs_landed"] == d["outputs_expected"] == d["bridge_requests"]
-    assert r.value > 0 and r.target_on == "ratio"
+def test_relay_throughput_interleaves_bare_floor_and_bridge(tmp_path):
+    bare, floor = _results("relay_throughput", tmp_path)
+    assert bare.name == "relay_throughput" and floor.name == "relay_vs_floor"
+    d = bare.details
+    for statuses in d["statuses"]:
+        assert statuses["bare"] == {200: d["requests_per_round"]}
+        assert statuses["floor"] == {200: d["requests_per_round"]}
+        assert statuses["bridge"] == {200: d["requests_per_round"]}
+    assert len(d["msg_per_s"]["floor"]["rounds"]) == d["rounds"]
+    assert bare.value == floor.value > 0 and bare.target_on == floor.target_on == "ratio"
+
+
+def test_idle_streams_hold_their_connections(tmp_path):
+    p99, memory = _results("idle_streams", tmp_path)
+    assert p99.details["healthz_answered"] is True
+    assert p99.details["holder"]["server_closed_sse"] == 0
+    assert memory.unit == "KB" and memory.value >= 0
+
+
+def test_slowloris_holds_16_slow_connections(tmp_path):
+    [slow] = _results("slowloris", tmp_path)
+    assert slow.details["holder"]["slow"] == 16
+    assert slow.details["statuses_with"] == {200: sum(slow.details["statuses_with"].values())}
+
+
+@pytest.mark.redis
+def test_redis_workers_reports_wakeups_and_both_throughputs(tmp_path):
+    wake, throughput = _results("redis_workers", tmp_path)
+    assert wake.details["webhooks"] > 0 and wake.value > 0
+    assert set(throughput.details["msg_per_s"]) == {"1", "2"}
 
 
 def test_latency_p99_compares_the_two_p99s(tmp_path):

@@ -1,0 +1,140 @@
+"""`python -m bench.holder SPEC`: hold connections open against the bridge until told to stop.
+
+SPEC (JSON): host, port, and any of `sse` (SSE streams, each read up to its first event),
+`paths` (SSE streams on these request paths: live readers, their events counted), `polls`
+(long-polls with wait=30, re-issued when one returns), `slow` (slowloris connections that send a
+header byte every half second and never finish, reconnecting when the server drops them).
+Prints one JSON line once everything is open; on "count" on stdin one JSON line with the number
+of output events the live readers received; on "stop" one JSON line with counts (drops by the
+server, re-issued polls, slowloris reconnects, events) and exits.
+"""
+
+from __future__ import annotations
+
+import json
+import selectors
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+POLL_WAIT = 30
+EVENT = b"event: output"
+
+
+def _connect(host: str, port: int, data: bytes) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=60)
+    sock.sendall(data)
+    return sock
+
+
+def open_sse(host: str, port: int, token: str, i: int, path: str = "") -> socket.socket:
+    path = path or f"/endpoint/{token}/sessions/idle-{i}/events?userId=idle-{i}"
+    sock = _connect(host, port, f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    got = b""
+    while b"retry:" not in got:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise RuntimeError("an SSE stream closed before its first event")
+        got += chunk
+    sock.setblocking(False)
+    return sock
+
+
+def poll_request(token: str, i: int) -> bytes:
+    path = f"/endpoint/{token}/sessions/poll-{i}/outputs?userId=poll-{i}&wait={POLL_WAIT}"
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    spec: dict[str, Any] = json.loads((argv or sys.argv[1:])[0])
+    host, port, token = spec["host"], int(spec["port"]), spec.get("token", "")
+    sel = selectors.DefaultSelector()
+    counts = {"server_closed_sse": 0, "polls_reissued": 0, "slow_reconnects": 0, "events": 0}
+    for i, path in enumerate(spec.get("paths", [])):
+        sel.register(open_sse(host, port, token, i, path), selectors.EVENT_READ, ("sse", i))
+    for i in range(int(spec.get("sse", 0))):
+        sel.register(open_sse(host, port, token, i), selectors.EVENT_READ, ("sse", i))
+    for i in range(int(spec.get("polls", 0))):
+        sock = _connect(host, port, poll_request(token, i))
+        sock.setblocking(False)
+        sel.register(sock, selectors.EVENT_READ, ("poll", i))
+    slow = [_connect(host, port, b"GET /healthz HTTP/1.1\r\n") for _ in range(spec.get("slow", 0))]
+    stopping = threading.Event()
+    tails: dict[Any, bytes] = {}
+
+    def trickle() -> None:
+        while not stopping.wait(0.5):
+            for n, sock in enumerate(slow):
+                try:
+                    sock.sendall(b"X")
+                except OSError:
+                    sock.close()
+                    counts["slow_reconnects"] += 1
+                    try:
+                        slow[n] = _connect(host, port, b"GET /healthz HTTP/1.1\r\n")
+                    except OSError:
+                        pass
+
+    def serve_events() -> None:
+        while not stopping.is_set():
+            for key, _ in sel.select(0.2):
+                kind, i = key.data
+                sock = key.fileobj
+                try:
+                    data = sock.recv(65536)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if kind == "sse" and data:
+                    # An event may be split between two reads: keep the tail of the last one.
+                    seen = tails.get(sock, b"") + data
+                    counts["events"] += seen.count(EVENT)
+                    tails[sock] = seen[-(len(EVENT) - 1) :]
+                if kind == "sse" and not data:
+                    sel.unregister(sock)
+                    sock.close()  # type: ignore[union-attr]
+                    counts["server_closed_sse"] += 1
+                elif kind == "poll" and (not data or b"\r\n\r\n" in data):
+                    # A long-poll answered (its wait ended) or dropped: issue the next one.
+                    sel.unregister(sock)
+                    sock.close()  # type: ignore[union-attr]
+                    counts["polls_reissued"] += 1
+                    try:
+                        fresh = _connect(host, port, poll_request(token, i))
+                        fresh.setblocking(False)
+                        sel.register(fresh, selectors.EVENT_READ, ("poll", i))
+                    except OSError:
+                        pass
+
+    threads = [threading.Thread(target=trickle), threading.Thread(target=serve_events)]
+    for t in threads:
+        t.start()
+    print(
+        json.dumps(
+            {
+                "sse": spec.get("sse", 0) + len(spec.get("paths", [])),
+                "polls": spec.get("polls", 0),
+                "slow": len(slow),
+            }
+        ),
+        flush=True,
+    )
+    while sys.stdin.readline().strip() == "count":
+        print(json.dumps({"events": counts["events"]}), flush=True)
+    stopping.set()
+    for t in threads:
+        t.join(10)
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
+    for sock in slow:
+        sock.close()
+    time.sleep(0)
+    print(json.dumps(counts), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""The gunicorn worker `om-bridge serve` runs: gunicorn's gevent worker with I/O timeouts.
+
+Every connection is a greenlet, so an open SSE stream or a pending long-poll costs a few KB of
+memory instead of a thread (docs/design.md §3, §11). gevent patches the standard library in the
+worker before the app is built, so the store's locks and waits, the Genesys client's sockets,
+Redis and the background workers (outbox, inbound dispatcher, receipts, sweeper, notifications
+listener) all yield to each other.
+
+On top of gunicorn's gevent worker:
+
+- a client must send a request's headers within `keepalive` seconds (gunicorn's own deadline on
+  the request line and headers), and every later read or write on the connection times out
+  after IO_TIMEOUT_SECONDS of silence: a client that stops sending its body or stops reading its
+  SSE stream is disconnected instead of holding its greenlet for ever;
+- the client socket is in the WSGI environ (`gunicorn.socket`), which lets a long-poll notice a
+  client that went away (`bridge.coop.disconnect_watch`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.workers.ggevent import GeventWorker
+
+# Seconds a connection may stay silent in the middle of a request (reading its body) or of a
+# response (the client not reading). SSE keep-alive comments are written every 15 s, and
+# long-polls do not touch the socket while they wait.
+IO_TIMEOUT_SECONDS = 60.0
+
+
+class BridgeGeventWorker(GeventWorker):
+    """gunicorn's gevent worker with a per-operation socket timeout on each client."""
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        client.setblocking(1)
+        client.settimeout(IO_TIMEOUT_SECONDS)
+        # GeventWorker.handle would put the socket back to blocking without a timeout.
+        super(GeventWorker, self).handle(listener, client, addr)
+
+
+WORKER_CLASS = f"{__name__}.{BridgeGeventWorker.__name__}"
