@@ -43,6 +43,7 @@ class Rig:
         threads: int = THREADS,
         store: str | None = None,
         workers: int = 1,
+        bridge: dict | None = None,
     ) -> None:
         from om_bridge.sandbox.server import SandboxServer
 
@@ -59,17 +60,18 @@ class Rig:
         self._agents: list[Any] = []
         self._store_url, self._workers = store, workers
         try:
-            self._start_bridge(provider or {}, threads)
+            self._start_bridge(provider or {}, threads, bridge or {})
         except BaseException:
             self.close()
             raise
 
-    def _start_bridge(self, provider: dict, threads: int) -> None:
+    def _start_bridge(self, provider: dict, threads: int, bridge: dict) -> None:
         from om_bridge.bridge.config import write_config
 
         data_dir = self.workdir / "data"
         config = demo_config(self.bridge_url, self.sandbox_url, data_dir)
         config["providers"][0].update(provider)
+        config["bridge"].update(bridge)
         if self._store_url:
             config["bridge"]["store"] = self._store_url
         self.config = config
@@ -104,6 +106,11 @@ class Rig:
             30,
             "the bridge's workers",
         )
+
+    @property
+    def agents(self) -> list[Any]:
+        """The sandbox agents logged in through `agent()`, oldest first."""
+        return list(self._agents)
 
     def worker_pids(self) -> list[int]:
         """Every gunicorn worker of the bridge."""

@@ -109,8 +109,11 @@ def floor_stats(url: str) -> dict:
     return dict(requests.get(url + "/stats", timeout=30).json())
 
 
-def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:
-    """Run the load generator process against `url` with these bodies (signed); its result."""
+def run_load(
+    workdir: Path, url: str, bodies: list[dict] | list[tuple[bytes, str]], **spec: Any
+) -> dict:
+    """Run the load generator process against `url` with these bodies (dicts are signed here,
+    (raw, signature) pairs sent as they are); its result."""
     port = int(url.rsplit(":", 1)[1])
     name = f"load-{port}-{time.monotonic_ns()}"
     requests_file = workdir / f"{name}.jsonl"

@@ -39,6 +39,11 @@ def test_relay_throughput_interleaves_bare_floor_and_bridge(tmp_path):
         assert statuses["floor"] == {200: d["requests_per_round"]}
         assert statuses["bridge"] == {200: d["requests_per_round"]}
     assert len(d["msg_per_s"]["floor"]["rounds"]) == d["rounds"]
+    # the sandbox made every message, so every receipt is answered 2xx
+    assert d["receipts_2xx"] == {
+        "floor": [d["requests_per_round"]] * d["rounds"],
+        "bridge": [d["requests_per_round"]] * d["rounds"],
+    }
     assert bare.value == floor.value > 0 and bare.target_on == floor.target_on == "ratio"
 
 
