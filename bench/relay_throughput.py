@@ -94,6 +94,9 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     cpu: dict[str, list[float]] = {"bare": [], "floor": [], "bridge": []}
     checks: list[dict] = []
     receipts_ok: dict[str, list[int]] = {"floor": [], "bridge": []}
+    # CPU seconds of the sandbox's process while it makes a round's messages, and while it
+    # answers the floor's and the bridge's calls (receipts, the bridge's other calls)
+    sandbox_cpu: dict[str, list[float]] = {"making_messages": [], "floor": [], "bridge": []}
     ages: dict[str, list[float]] = {"oldest_at_bare_start": [], "youngest_at_bridge_start": []}
     with Rig(
         workdir,
@@ -138,7 +141,9 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             _wait(lambda: bridge_readers.events() - e0 >= p["warmup"], 120, "the bridge's warm-up")
             base_pid, floor_pid = base_server.worker_pid(), floor_server.worker_pid()
             for round_no in range(int(p["rounds"])):
+                m0 = rig.sandbox_cpu()
                 bodies = sandbox_bodies(int(p["requests"]), str(round_no))
+                sandbox_cpu["making_messages"].append(rig.sandbox_cpu() - m0)
                 stamps = _stamps(bodies)
                 ages["oldest_at_bare_start"].append(time.time() - min(stamps))
                 c0 = cpu_seconds(base_pid)
@@ -146,7 +151,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 rates["bare"].append(_ok(base) / base["elapsed"])
                 cpu["bare"].append((cpu_seconds(base_pid) - c0) / max(1, _ok(base)) * 1e6)
 
-                s0, c0 = floor_stats(floor_url), cpu_seconds(floor_pid)
+                s0, c0, m0 = floor_stats(floor_url), cpu_seconds(floor_pid), rig.sandbox_cpu()
                 fe0 = floor_readers.events()
                 floor = run_load(workdir, floor_url, bodies, **load)
                 n = _ok(floor)
@@ -163,6 +168,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 done_at = _wait(floor_done, 120, "the floor's outputs and receipts")
                 rates["floor"].append(n / (done_at - floor["start_wall"]))
                 cpu["floor"].append((cpu_seconds(floor_pid) - c0) / max(1, n) * 1e6)
+                sandbox_cpu["floor"].append(rig.sandbox_cpu() - m0)
                 s1 = floor_stats(floor_url)
                 ok = s1["receipts_sent"] - s0["receipts_sent"]
                 if ok != n:
@@ -172,7 +178,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 before, mark = rig.agent_outputs(), rig.requests.answer_mark()
                 be0 = bridge_readers.events()
                 ages["youngest_at_bridge_start"].append(time.time() - max(stamps))
-                c0 = cpu_seconds(rig.worker_pid)
+                c0, m0 = cpu_seconds(rig.worker_pid), rig.sandbox_cpu()
                 bridge = run_load(workdir, rig.bridge_url, bodies, **load)
                 n = _ok(bridge)
 
@@ -189,6 +195,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 done_at = _wait(bridge_done, 180, "the bridge's outputs and receipts")
                 rates["bridge"].append(n / (done_at - bridge["start_wall"]))
                 cpu["bridge"].append((cpu_seconds(rig.worker_pid) - c0) / max(1, n) * 1e6)
+                sandbox_cpu["bridge"].append(rig.sandbox_cpu() - m0)
                 answers = rig.requests.answered_since(mark, RECEIPT)
                 ok = sum(v for k, v in answers.items() if 200 <= k < 300)
                 if ok != n or sum(answers.values()) != n:
@@ -207,6 +214,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             base_server.stop()
             floor_server.stop()
             capture.stop()
+            sandbox_total = rig.sandbox_cpu()
     bare, floor_rate, bridge_rate = (
         statistics.median(rates[k]) for k in ("bare", "floor", "bridge")
     )
@@ -223,7 +231,11 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         "statuses": checks,
         "clock_stops": "outputs stored, read by live SSE readers, receipts answered",
         "live_sse_readers": len(targets),
-        "sandbox": "in the benchmark process (shares the cores)",
+        "sandbox": "its own process: gunicorn, 1 gthread worker, keep-alive connections",
+        "sandbox_cpu_s": {
+            **{k: [round(v, 2) for v in vs] for k, vs in sandbox_cpu.items()},
+            "whole_benchmark": round(sandbox_total, 2),
+        },
         "messages": "made by the sandbox (agent API, webhooks captured) before each round, "
         "spread over the open handovers and re-signed; the same bodies for all three servers",
         "receipts_2xx": receipts_ok,
@@ -258,6 +270,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 "msg_per_s": details["msg_per_s"],
                 "rounds": p["rounds"],
                 "receipts_2xx": receipts_ok,
+                "sandbox_cpu_s": details["sandbox_cpu_s"],
             },
         ),
     ]

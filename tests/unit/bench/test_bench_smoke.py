@@ -44,6 +44,9 @@ def test_relay_throughput_interleaves_bare_floor_and_bridge(tmp_path):
         "floor": [d["requests_per_round"]] * d["rounds"],
         "bridge": [d["requests_per_round"]] * d["rounds"],
     }
+    # the sandbox runs in its own process and its CPU is reported apart
+    assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
+    assert len(d["sandbox_cpu_s"]["bridge"]) == d["rounds"]
     assert bare.value == floor.value > 0 and bare.target_on == floor.target_on == "ratio"
 
 
@@ -72,6 +75,7 @@ def test_latency_p99_compares_the_two_p99s(tmp_path):
     d = r.details
     assert d["bridge_statuses"] == {200: d["requests"]}
     assert d["relayed_outputs_matched"] == d["requests"]
+    assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
     assert math.isclose(r.value, d["bridge_p99_ms"] - r.baseline, abs_tol=1e-2)
 
 
