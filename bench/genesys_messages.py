@@ -28,6 +28,10 @@ from om_bridge.sandbox import seed
 
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
 SENDERS = 4  # agent API calls in flight while making messages
+RECEIPT = "/inbound/open/receipt"  # how the receipt route's path ends
+# The bridge's default reorder window, set explicitly in the benchmarks that replay these bodies:
+# a body whose channel.time is older than the window when it arrives is not held.
+REORDER_WINDOW_MS = 300
 
 
 class Capture:
@@ -142,6 +146,21 @@ def produce(
     finally:
         _point_webhooks(sandbox_url, token, webhook_url)
     return capture.take()
+
+
+def ordered(captured: list[tuple[bytes, str]], texts: list[str]) -> list[tuple[bytes, str]]:
+    """Captured bodies in the order of their `texts` (they were sent concurrently)."""
+    index = {text: i for i, text in enumerate(texts)}
+    return sorted(captured, key=lambda item: index[json.loads(item[0])["text"]])
+
+
+def made_by_sandbox(
+    rig: Any, targets: list[tuple[str, str]], texts: list[str], capture: Capture
+) -> list[tuple[bytes, str]]:
+    """Body i carries `texts[i]`, was made by the sandbox in the rig's first agent's conversation
+    (`targets[0]`), and is aimed at `targets[i % len(targets)]`."""
+    made = produce(rig.sandbox_url, rig.agents[0], targets[0][1], texts, capture)
+    return spread(ordered(made, texts), targets)
 
 
 def spread(

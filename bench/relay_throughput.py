@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.connections import Holder
-from bench.genesys_messages import Capture, produce, spread
+from bench.genesys_messages import RECEIPT, REORDER_WINDOW_MS, Capture, made_by_sandbox
 from bench.procs import HOST, THREADS, cpu_seconds
 from bench.result import Result
 from bench.rig import Rig
@@ -50,8 +50,6 @@ TARGET = 0.70  # bridge / bare
 FLOOR_TARGET = 0.80  # bridge / job floor
 FULL = {"handovers": 200, "requests": 2000, "duration": 15.0, "warmup": 300, "rounds": 3}
 QUICK = {"handovers": 10, "requests": 200, "duration": 3.0, "warmup": 30, "rounds": 1}
-RECEIPT = "/inbound/open/receipt"
-REORDER_WINDOW_MS = 300  # the bridge's default, set explicitly
 
 
 def _ok(result: dict) -> int:
@@ -74,6 +72,11 @@ def _wait(predicate, timeout: float, what: str) -> float:  # type: ignore[no-unt
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(0.005)
     return time.time()
+
+
+def _floor_answered(now: dict, before: dict) -> int:
+    """Receipts the floor has had answered (2xx or not) between two `/stats`."""
+    return now["receipts_sent"] + now["failed"] - before["receipts_sent"] - before["failed"]
 
 
 def _stamps(bodies: list[tuple[bytes, str]]) -> list[float]:
@@ -104,13 +107,11 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
     ) as rig:
         targets = open_handovers(rig, int(p["handovers"]))
-        agent, conversation = rig.agents[0], targets[0][1]
         capture = Capture()
 
         def sandbox_bodies(count: int, label: str) -> list[tuple[bytes, str]]:
             texts = [f"bench {label}-{i}" for i in range(count)]
-            made = produce(rig.sandbox_url, agent, conversation, texts, capture)
-            return spread(made, targets)
+            return made_by_sandbox(rig, targets, texts, capture)
 
         base_server, base_url = start_baseline(workdir)
         floor_server, floor_url = start_floor(workdir, rig)
@@ -132,13 +133,24 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             # Warm-up, drained: every server has relayed (and receipted) its warm-up bodies.
             warm = sandbox_bodies(int(p["warmup"]), "warm")
             run_load(workdir, base_url, warm, **load)
-            e0 = floor_readers.events()
+            e0, s0 = floor_readers.events(), floor_stats(floor_url)
             run_load(workdir, floor_url, warm, **load)
             _wait(lambda: floor_readers.events() - e0 >= p["warmup"], 120, "the floor's warm-up")
+            _wait(
+                lambda: _floor_answered(floor_stats(floor_url), s0) >= p["warmup"],
+                120,
+                "the floor's warm-up receipts",
+            )
             before, e0 = rig.agent_outputs(), bridge_readers.events()
+            mark = rig.requests.answer_mark()
             run_load(workdir, rig.bridge_url, warm, **load)
             wait_outputs(rig, before + int(p["warmup"]))
             _wait(lambda: bridge_readers.events() - e0 >= p["warmup"], 120, "the bridge's warm-up")
+            _wait(
+                lambda: sum(rig.requests.answered_since(mark, RECEIPT).values()) >= p["warmup"],
+                120,
+                "the bridge's warm-up receipts",
+            )
             base_pid, floor_pid = base_server.worker_pid(), floor_server.worker_pid()
             for round_no in range(int(p["rounds"])):
                 m0 = rig.sandbox_cpu()
@@ -158,10 +170,9 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
 
                 def floor_done(s0: dict = s0, n: int = n, fe0: int = fe0) -> bool:
                     s = floor_stats(floor_url)
-                    answered = s["receipts_sent"] + s["failed"] - s0["receipts_sent"] - s0["failed"]
                     return (
                         s["stored"] - s0["stored"] >= n
-                        and answered >= n
+                        and _floor_answered(s, s0) >= n
                         and floor_readers.events() - fe0 >= n
                     )
 

@@ -75,6 +75,7 @@ def test_latency_p99_compares_the_two_p99s(tmp_path):
     d = r.details
     assert d["bridge_statuses"] == {200: d["requests"]}
     assert d["relayed_outputs_matched"] == d["requests"]
+    assert d["receipts_2xx"] == d["requests"]
     assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
     assert math.isclose(r.value, d["bridge_p99_ms"] - r.baseline, abs_tol=1e-2)
 
