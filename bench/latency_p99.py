@@ -62,16 +62,17 @@ def run(workdir: Path, quick: bool = False) -> Result:
     p = QUICK if quick else FULL
     load = {"mode": "open", "rate": RATE, "duration": p["duration"], "connections": CONNECTIONS}
     count = int(RATE * p["duration"])
+    warmup = int(p["warmup"])
     with Rig(
         workdir,
         sandbox_config={"rate_limit": {"per_minute": 0}},
         bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
     ) as rig:
-        targets = open_handovers(rig, p["handovers"])
+        targets = open_handovers(rig, int(p["handovers"]))
         capture = Capture()
         try:
             m0 = rig.sandbox_cpu()
-            warm = made_by_sandbox(rig, targets, [f"warm {i}" for i in range(p["warmup"])], capture)
+            warm = made_by_sandbox(rig, targets, [f"warm {i}" for i in range(warmup)], capture)
             bodies = made_by_sandbox(rig, targets, [f"bench {i}" for i in range(count)], capture)
             making_cpu = rig.sandbox_cpu() - m0
         finally:
@@ -87,8 +88,8 @@ def run(workdir: Path, quick: bool = False) -> Result:
 
         before, mark = rig.agent_outputs(), rig.requests.answer_mark()
         run_load(workdir, rig.bridge_url, warm, mode="closed", connections=4, duration=30.0)
-        wait_outputs(rig, before + p["warmup"])
-        _receipts(rig, mark, p["warmup"])
+        wait_outputs(rig, before + warmup)
+        _receipts(rig, mark, warmup)
         before = rig.agent_outputs()
         age_at_bridge = time.time() - made_at
         mark = rig.requests.answer_mark()
