@@ -7,9 +7,10 @@ messages are made, the integration's webhook URL points at a `Capture` receiver 
 generator replays the captured bodies. A Delivered receipt for such a message is answered 2xx
 (the sandbox knows its id), unlike one for a made-up id (404).
 
-The sandbox creates them in the one conversation an agent answered; `spread` moves each body to
-one of the open handovers (its `channel.to.id` and `conversationId`) and signs it again, keeping
-the sandbox's message id, text and `channel.time`.
+Each message is made in its handover's own conversation when that handover was opened through the
+sandbox (answered by the agent); a cloned handover's messages are made in the first handover's
+conversation and `spread` moves them to the clone (its `channel.to.id` and `conversationId`) and
+signs them again, keeping the sandbox's message id, text and `channel.time`.
 """
 
 from __future__ import annotations
@@ -111,38 +112,40 @@ def _point_webhooks(sandbox_url: str, token: str, url: str) -> None:
 def produce(
     sandbox_url: str,
     agent: Any,
-    conversation_id: str,
-    texts: list[str],
+    sends: list[tuple[str, str]],
     capture: Capture,
     timeout: float = 300.0,
 ) -> list[tuple[bytes, str]]:
-    """The agent sends `texts` in `conversation_id` through the sandbox's API with the webhooks
-    going to `capture`; the captured (raw body, signature) pairs, in the order sent per sender.
-    The integration points at its own webhook URL again afterwards."""
+    """The agent sends each (conversation id, text) through the sandbox's API with the webhooks
+    going to `capture`; the captured (raw body, signature) pairs, in arrival order. The
+    integration points at its own webhook URL again afterwards."""
     token = _token(sandbox_url)
     webhook_url = _webhook_url(sandbox_url, token)
-    cid = agent.communication_id(conversation_id)
-    path = f"/api/v2/conversations/messages/{conversation_id}/communications/{cid}/messages"
+    paths = {
+        conversation: f"/api/v2/conversations/messages/{conversation}/communications/"
+        f"{agent.communication_id(conversation)}/messages"
+        for conversation in {c for c, _ in sends}
+    }
     capture.take()
     _point_webhooks(sandbox_url, token, capture.url)
     try:
         local = threading.local()
 
-        def send(text: str) -> None:
+        def send(item: tuple[str, str]) -> None:
             session = getattr(local, "session", None)
             if session is None:
                 session = local.session = requests.Session()
             resp = session.post(
-                sandbox_url + path,
-                json={"textBody": text},
+                sandbox_url + paths[item[0]],
+                json={"textBody": item[1]},
                 headers={"Authorization": f"Bearer {agent.token}"},
                 timeout=60,
             )
             resp.raise_for_status()
 
         with ThreadPoolExecutor(SENDERS) as pool:
-            list(pool.map(send, texts))
-        wait_until(lambda: capture.count() >= len(texts), timeout, "the captured webhooks", 0.02)
+            list(pool.map(send, sends))
+        wait_until(lambda: capture.count() >= len(sends), timeout, "the captured webhooks", 0.02)
     finally:
         _point_webhooks(sandbox_url, token, webhook_url)
     return capture.take()
@@ -157,10 +160,28 @@ def ordered(captured: list[tuple[bytes, str]], texts: list[str]) -> list[tuple[b
 def made_by_sandbox(
     rig: Any, targets: list[tuple[str, str]], texts: list[str], capture: Capture
 ) -> list[tuple[bytes, str]]:
-    """Body i carries `texts[i]`, was made by the sandbox in the rig's first agent's conversation
-    (`targets[0]`), and is aimed at `targets[i % len(targets)]`."""
-    made = produce(rig.sandbox_url, rig.agents[0], targets[0][1], texts, capture)
+    """Body i carries `texts[i]` and is aimed at `targets[i % len(targets)]`. The sandbox makes
+    it in that target's conversation when the rig's first agent is connected to it (the body is
+    then the sandbox's own bytes and signature), else in the first target's conversation (then
+    moved to its target and signed again)."""
+    agent = rig.agents[0]
+    own = {c for _, c in targets if _connected(agent, c)}
+    sends = [
+        (conv if conv in own else targets[0][1], text)
+        for text, (_, conv) in zip(texts, (targets[i % len(targets)] for i in range(len(texts))))
+    ]
+    made = produce(rig.sandbox_url, agent, sends, capture)
     return spread(ordered(made, texts), targets)
+
+
+def _connected(agent: Any, conversation_id: str) -> bool:
+    from om_bridge.sandbox.agentclient import AgentError
+
+    try:
+        agent.communication_id(conversation_id)
+    except AgentError:
+        return False
+    return True
 
 
 def spread(

@@ -65,10 +65,13 @@ def run(workdir: Path, quick: bool = False) -> Result:
     warmup = int(p["warmup"])
     with Rig(
         workdir,
-        sandbox_config={"rate_limit": {"per_minute": 0}},
+        sandbox_config={
+            "rate_limit": {"per_minute": 0},
+            "routing": {"agent_capacity": int(p["handovers"])},
+        },
         bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
     ) as rig:
-        targets = open_handovers(rig, int(p["handovers"]))
+        targets = open_handovers(rig, int(p["handovers"]), real=int(p["handovers"]))
         capture = Capture()
         try:
             m0 = rig.sandbox_cpu()
@@ -123,8 +126,8 @@ def run(workdir: Path, quick: bool = False) -> Result:
             "bridge_p99_ms": round(bridge_p99, 3),
             "relay_ms (due → output stamped, 1 ms resolution)": _summary(relay),
             "relayed_outputs_matched": len(relay),
-            "messages": "made by the sandbox (agent API, webhooks captured) before the runs, "
-            "spread over the open handovers and re-signed; the same bodies for both servers",
+            "messages": "made by the sandbox (agent API, webhooks captured) before the runs in "
+            "each handover's own conversation, replayed as signed; the same bodies for both",
             "receipts_2xx": receipts_ok,
             "webhook_reorder_window_ms": REORDER_WINDOW_MS,
             "channel_time_age_s_at_bridge_run_start": round(age_at_bridge, 1),

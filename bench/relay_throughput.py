@@ -14,14 +14,15 @@ accepted message is stored as an output, **read by its live reader**, and its re
 Warm-up is drained first (outputs, events and receipts).
 
 Load: a closed loop of keep-alive connections from the load generator process, bounded by a
-request count and a time limit, over open handovers (one made through the engine and the sandbox,
-the rest cloned into the store with matching customer ids). The sandbox's rate limit is off: each
-relayed message also costs a Delivered receipt, and at 300/min those would queue behind 429s.
-The messages are the sandbox's own (bench/genesys_messages.py): before each round the agent sends
-them through the sandbox's API with the webhooks captured, and the captured bodies (spread over the
-open handovers, `channel.time` as the sandbox stamped it) are replayed to all three servers. The
-sandbox knows every message id, so floor and bridge receipts are answered 2xx; the benchmark counts
-them and fails when one is not."""
+request count and a time limit, over open handovers, every one made through the engine and the
+sandbox and answered by the agent (the sandbox's agent capacity raised to fit). The sandbox's rate
+limit is off: each relayed message also costs a Delivered receipt, and at 300/min those would
+queue behind 429s. The messages are the sandbox's own (bench/genesys_messages.py): before each
+round the agent sends them through the sandbox's API, round-robin over the handovers' conversations,
+with the webhooks captured, and the captured bodies (the sandbox's bytes and signatures,
+`channel.time` as the sandbox stamped it) are replayed to all three servers. The sandbox knows
+every message id, so floor and bridge receipts are answered 2xx; the benchmark counts them and
+fails when one is not."""
 
 from __future__ import annotations
 
@@ -103,10 +104,13 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     ages: dict[str, list[float]] = {"oldest_at_bare_start": [], "youngest_at_bridge_start": []}
     with Rig(
         workdir,
-        sandbox_config={"rate_limit": {"per_minute": 0}},
+        sandbox_config={
+            "rate_limit": {"per_minute": 0},
+            "routing": {"agent_capacity": int(p["handovers"])},
+        },
         bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
     ) as rig:
-        targets = open_handovers(rig, int(p["handovers"]))
+        targets = open_handovers(rig, int(p["handovers"]), real=int(p["handovers"]))
         capture = Capture()
 
         def sandbox_bodies(count: int, label: str) -> list[tuple[bytes, str]]:
@@ -231,8 +235,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     )
     details = {
         "open_handovers": p["handovers"],
-        "handovers_made": "1 through the engine + sandbox (agent answered), "
-        f"{p['handovers'] - 1} cloned into the store",
+        "handovers_made": "all through the engine + sandbox (agent answered)",
         "connections": THREADS,
         "gunicorn": "1 worker, gevent (serve's worker class), all three servers",
         "requests_per_round": p["requests"],
@@ -247,8 +250,8 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             **{k: [round(v, 2) for v in vs] for k, vs in sandbox_cpu.items()},
             "whole_benchmark": round(sandbox_total, 2),
         },
-        "messages": "made by the sandbox (agent API, webhooks captured) before each round, "
-        "spread over the open handovers and re-signed; the same bodies for all three servers",
+        "messages": "made by the sandbox (agent API, webhooks captured) before each round in "
+        "each handover's own conversation, replayed as signed; the same bodies for all three",
         "receipts_2xx": receipts_ok,
         "webhook_reorder_window_ms": REORDER_WINDOW_MS,
         "channel_time_age_s": {k: [round(a, 2) for a in v] for k, v in ages.items()},
