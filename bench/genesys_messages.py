@@ -159,7 +159,8 @@ def produce(
         )
     finally:
         _point_webhooks(sandbox_url, token, webhook_url)
-    ours, others = [], []
+    ours: list[tuple[bytes, str]] = []
+    others: list[tuple[bytes, str]] = []
     for raw, signature in capture.take():
         (ours if _text(raw) in texts else others).append((raw, signature))
     # Webhooks the sandbox sent meanwhile that are not these messages (a late one of the set-up,
