@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # The in-process sandbox logs each request and failed delivery: not a benchmark's output.
+    # An in-process sandbox (listener_capacity) logs each request and failed delivery: not a
+    # benchmark's output.
     for name in ("werkzeug", "om_bridge"):
         logging.getLogger(name).setLevel(logging.ERROR)
     names = args.names or list(BENCHMARKS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from bench.procs import wait_until
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import wait_outputs
@@ -61,7 +62,7 @@ def run(workdir: Path, quick: bool = False) -> Result:
             for user_id, _cid in users:
                 rig.say(user_id, f"user message {n}")
                 sent += 1
-        rig.requests.wait_for(lambda s: inbound_count(mark) >= sent, mark, 60)
+        wait_until(lambda: inbound_count(mark) >= sent, 60, "the inbound calls", 0.02)
         _settle(rig)
         user_calls = [s for s in rig.requests.since(mark) if s.authorization != mine]
 
@@ -75,6 +76,7 @@ def run(workdir: Path, quick: bool = False) -> Result:
         wait_outputs(rig, before + replies, 60)
         _settle(rig)
         agent_calls = [s for s in rig.requests.since(mark) if s.authorization != mine]
+        sandbox_cpu = round(rig.sandbox_cpu(), 2)
     return Result(
         name="calls_per_message",
         metric="Genesys API calls per user message (steady state)",
@@ -92,6 +94,7 @@ def run(workdir: Path, quick: bool = False) -> Result:
             "agent_reply_calls_by_route": dict(
                 Counter(f"{s.method} {_route(s.path)}" for s in agent_calls)
             ),
+            "sandbox_cpu_s": sandbox_cpu,
         },
     )
 
@@ -104,7 +107,8 @@ def _settle(rig: Rig, quiet: float = 0.5, limit: float = 10.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         pending = rig.sql("SELECT count(*) FROM outbox WHERE dead = 0")[0][0]
-        last = rig.requests.seen[-1].at if rig.requests.seen else 0.0
+        seen = rig.requests.seen
+        last = seen[-1].at if seen else 0.0
         if pending == 0 and time.perf_counter() - last >= quiet:
             return
         time.sleep(0.05)

@@ -126,6 +126,7 @@ def idle_streams(workdir: Path, quick: bool = False) -> list[Result]:
             health_after = _healthz(rig.bridge_url)
         finally:
             held = holder.stop()
+        sandbox_cpu = round(rig.sandbox_cpu(), 2)
     streams = p["sse"] + p["polls"]
     quiet_p99 = percentile(quiet["latencies"], 99) * 1000.0
     busy_p99 = percentile(busy["latencies"], 99) * 1000.0
@@ -136,6 +137,7 @@ def idle_streams(workdir: Path, quick: bool = False) -> list[Result]:
         "rate": RATE,
         "seconds": p["duration"],
         "holder": {**holder.ready, **held},
+        "sandbox_cpu_s": sandbox_cpu,
     }
     return [
         Result(
@@ -187,6 +189,7 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
             held_for = time.monotonic() - started
         finally:
             held = holder.stop()
+        sandbox_cpu = round(rig.sandbox_cpu(), 2)
     quiet_p99 = percentile(quiet["latencies"], 99) * 1000.0
     busy_p99 = percentile(busy["latencies"], 99) * 1000.0
     return Result(
@@ -207,5 +210,6 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
             "statuses_without": quiet["statuses"],
             "statuses_with": busy["statuses"],
             "holder": {**holder.ready, **held},
+            "sandbox_cpu_s": sandbox_cpu,
         },
     )

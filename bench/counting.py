@@ -27,6 +27,7 @@ class RequestLog:
         self._app = app
         self._lock = threading.Condition()
         self.seen: list[Seen] = []
+        self.answers: list[tuple[str, int]] = []  # (path, status) in the order answered
 
     @classmethod
     def install(cls, flask_app: Any) -> RequestLog:
@@ -45,12 +46,37 @@ class RequestLog:
         with self._lock:
             self.seen.append(item)
             self._lock.notify_all()
-        return self._app(environ, start_response)
+
+        def answer(status: str, headers: list, exc_info: Any = None) -> Any:
+            with self._lock:
+                self.answers.append((item.path, int(status.split(" ", 1)[0])))
+            return (
+                start_response(status, headers, exc_info)
+                if exc_info
+                else start_response(status, headers)
+            )
+
+        return self._app(environ, answer)
 
     def mark(self) -> int:
         """A position in the log (requests after it are `since(mark)`)."""
         with self._lock:
             return len(self.seen)
+
+    def answer_mark(self) -> int:
+        """A position in the answers (answers after it are `answered_since(mark)`)."""
+        with self._lock:
+            return len(self.answers)
+
+    def answered_since(self, mark: int, suffix: str) -> dict[int, int]:
+        """Status → count of the answers after `mark` to paths ending with `suffix`."""
+        with self._lock:
+            items = self.answers[mark:]
+        out: dict[int, int] = {}
+        for path, status in items:
+            if path.endswith(suffix):
+                out[status] = out.get(status, 0) + 1
+        return out
 
     def since(self, mark: int, api_only: bool = True) -> list[Seen]:
         """Requests received after `mark` (only `/api/` ones unless `api_only` is False)."""

@@ -3,7 +3,8 @@ p99 of the bridge minus p99 of the baseline ≤ 5 ms).
 
 Latency counts from each request's due time (so queueing behind a slow request is included) to
 its full response. The bridge answers before it relays; how long the relay itself takes (webhook
-due → output stamped in the store) is reported alongside."""
+due → output stamped in the store) is reported alongside. The messages are the sandbox's own
+(bench/genesys_messages.py), so the bridge's Delivered receipts are answered 2xx (counted)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import math
 import time
 from pathlib import Path
 
-from bench import payloads
+from bench.genesys_messages import RECEIPT, REORDER_WINDOW_MS, Capture, made_by_sandbox
+from bench.procs import wait_until
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import open_handovers, output_times, run_load, start_baseline, wait_outputs
@@ -39,15 +41,46 @@ def _summary(latencies_s: list[float]) -> dict:
     }
 
 
+def _receipts(rig: Rig, mark: int, n: int) -> int:
+    """Wait for the bridge's `n` receipts after `mark`; how many were answered 2xx
+    (RuntimeError unless all `n` were)."""
+    wait_until(
+        lambda: sum(rig.requests.answered_since(mark, RECEIPT).values()) >= n,
+        120,
+        "the bridge's receipts",
+        0.02,
+    )
+    answers = rig.requests.answered_since(mark, RECEIPT)
+    ok = sum(v for k, v in answers.items() if 200 <= k < 300)
+    if ok != n or sum(answers.values()) != n:
+        raise RuntimeError(f"the bridge's receipts for {n} messages: {answers}")
+    return ok
+
+
 def run(workdir: Path, quick: bool = False) -> Result:
     """Open-loop load at 200/s on the baseline, then on the bridge; compare the p99s."""
     p = QUICK if quick else FULL
     load = {"mode": "open", "rate": RATE, "duration": p["duration"], "connections": CONNECTIONS}
     count = int(RATE * p["duration"])
-    with Rig(workdir, sandbox_config={"rate_limit": {"per_minute": 0}}) as rig:
-        targets = open_handovers(rig, p["handovers"])
-        warm = payloads.relay_bodies(targets, p["warmup"])
-        bodies = payloads.relay_bodies(targets, count)
+    warmup = int(p["warmup"])
+    with Rig(
+        workdir,
+        sandbox_config={
+            "rate_limit": {"per_minute": 0},
+            "routing": {"agent_capacity": int(p["handovers"])},
+        },
+        bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
+    ) as rig:
+        targets = open_handovers(rig, int(p["handovers"]), real=int(p["handovers"]))
+        capture = Capture()
+        try:
+            m0 = rig.sandbox_cpu()
+            warm = made_by_sandbox(rig, targets, [f"warm {i}" for i in range(warmup)], capture)
+            bodies = made_by_sandbox(rig, targets, [f"bench {i}" for i in range(count)], capture)
+            making_cpu = rig.sandbox_cpu() - m0
+        finally:
+            capture.stop()
+        made_at = time.time()
 
         server, url = start_baseline(workdir)
         try:
@@ -56,15 +89,20 @@ def run(workdir: Path, quick: bool = False) -> Result:
         finally:
             server.stop()
 
-        before = rig.agent_outputs()
+        before, mark = rig.agent_outputs(), rig.requests.answer_mark()
         run_load(workdir, rig.bridge_url, warm, mode="closed", connections=4, duration=30.0)
-        wait_outputs(rig, before + p["warmup"])
+        wait_outputs(rig, before + warmup)
+        _receipts(rig, mark, warmup)
         before = rig.agent_outputs()
-        here0 = time.process_time()
+        age_at_bridge = time.time() - made_at
+        mark = rig.requests.answer_mark()
+        here0 = rig.sandbox_cpu()
         bridge = run_load(workdir, rig.bridge_url, bodies, **load)
-        sandbox_cpu = time.process_time() - here0
+        sandbox_cpu = rig.sandbox_cpu() - here0
         wait_outputs(rig, before + bridge["statuses"].get(200, 0))
         stamped = output_times(rig)
+        receipts_ok = _receipts(rig, mark, bridge["statuses"].get(200, 0))
+        sandbox_total = rig.sandbox_cpu()
     relay = [stamped[i] - (bridge["start_wall"] + i / RATE) for i in range(count) if i in stamped]
     base_p99 = percentile(base["latencies"], 99) * 1000.0
     bridge_p99 = percentile(bridge["latencies"], 99) * 1000.0
@@ -88,6 +126,15 @@ def run(workdir: Path, quick: bool = False) -> Result:
             "bridge_p99_ms": round(bridge_p99, 3),
             "relay_ms (due → output stamped, 1 ms resolution)": _summary(relay),
             "relayed_outputs_matched": len(relay),
-            "sandbox_process_cpu_s": round(sandbox_cpu, 2),
+            "messages": "made by the sandbox (agent API, webhooks captured) before the runs in "
+            "each handover's own conversation, replayed as signed; the same bodies for both",
+            "receipts_2xx": receipts_ok,
+            "webhook_reorder_window_ms": REORDER_WINDOW_MS,
+            "channel_time_age_s_at_bridge_run_start": round(age_at_bridge, 1),
+            "sandbox_cpu_s": {
+                "making_messages": round(making_cpu, 2),
+                "bridge_run": round(sandbox_cpu, 2),
+                "whole_benchmark": round(sandbox_total, 2),
+            },
         },
     )

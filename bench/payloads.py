@@ -60,13 +60,16 @@ def signed(body: dict, secret: str = seed.DEMO_WEBHOOK_SECRET) -> tuple[bytes, s
 
 
 def write_requests(
-    path: Path, bodies: Iterable[dict], secret: str = seed.DEMO_WEBHOOK_SECRET
+    path: Path,
+    bodies: Iterable[dict | tuple[bytes, str]],
+    secret: str = seed.DEMO_WEBHOOK_SECRET,
 ) -> int:
-    """Write signed bodies as the load generator's JSON lines; how many."""
+    """Write bodies as the load generator's JSON lines, signing dicts (a (raw bytes, signature)
+    pair is written as it is); how many."""
     n = 0
     with open(path, "w", encoding="utf-8") as f:
         for body in bodies:
-            raw, signature = signed(body, secret)
+            raw, signature = body if isinstance(body, tuple) else signed(body, secret)
             f.write(json.dumps({"body": raw.decode("utf-8"), "signature": signature}) + "\n")
             n += 1
     return n

@@ -1,4 +1,5 @@
-"""`Rig`: the Genesys Cloud sandbox (in this process, behind a `RequestLog`) and the bridge as
+"""`Rig`: the Genesys Cloud sandbox (its own process under gunicorn with keep-alive connections,
+bench/sandbox_proc.py, its requests read through a `RemoteRequestLog`) and the bridge as
 `om-bridge serve` (gunicorn, one gevent worker) with the demo configuration, a SQLite store in a
 temporary directory and its provider pointing at the sandbox. Everything listens on loopback and
 everything started is stopped by `close()`."""
@@ -6,6 +7,7 @@ everything started is stopped by `close()`."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sqlite3
 import uuid
@@ -14,8 +16,18 @@ from typing import Any
 
 import requests
 
-from bench.counting import RequestLog
-from bench.procs import HOST, THREADS, Server, free_port, om_bridge_argv, wait_http, wait_until
+from bench.procs import (
+    HOST,
+    THREADS,
+    Server,
+    cpu_seconds,
+    free_port,
+    om_bridge_argv,
+    python_argv,
+    wait_http,
+    wait_until,
+)
+from bench.sandbox_proc import RemoteRequestLog
 from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
 from om_bridge.bridge.store import Handover, SessionKey, new_customer_id, open_store
 
@@ -43,33 +55,46 @@ class Rig:
         threads: int = THREADS,
         store: str | None = None,
         workers: int = 1,
+        bridge: dict | None = None,
     ) -> None:
-        from om_bridge.sandbox.server import SandboxServer
-
         self.workdir = workdir
         self.bridge_port = free_port()
         self.bridge_url = f"http://{HOST}:{self.bridge_port}"
-        self.sandbox = SandboxServer(
-            merge(sandbox_demo_config(self.bridge_url), sandbox_config or {}), host=HOST, port=0
-        ).start()
-        self.sandbox_url = self.sandbox.url
-        self.requests = RequestLog.install(self.sandbox.app)
         self.bridge: Server | None = None
         self._store = None
         self._agents: list[Any] = []
         self._store_url, self._workers = store, workers
+        sandbox_port = free_port()
+        self.sandbox_url = f"http://{HOST}:{sandbox_port}"
+        config_file = workdir / "sandbox.json"
+        config_file.write_text(
+            json.dumps(merge(sandbox_demo_config(self.bridge_url), sandbox_config or {})),
+            encoding="utf-8",
+        )
+        self.sandbox = Server(
+            "sandbox",
+            python_argv(
+                "bench.sandbox_proc", "--port", str(sandbox_port), "--config", str(config_file)
+            ),
+            workdir / "sandbox.log",
+        )
+        self.requests = RemoteRequestLog(self.sandbox_url)
         try:
-            self._start_bridge(provider or {}, threads)
+            wait_http(self.sandbox_url + "/bench/log/answers?since=0", 60, self.sandbox)
+            self.sandbox_pid = self.sandbox.worker_pid()
+            self._sandbox_cpu0 = cpu_seconds(self.sandbox_pid)
+            self._start_bridge(provider or {}, threads, bridge or {})
         except BaseException:
             self.close()
             raise
 
-    def _start_bridge(self, provider: dict, threads: int) -> None:
+    def _start_bridge(self, provider: dict, threads: int, bridge: dict) -> None:
         from om_bridge.bridge.config import write_config
 
         data_dir = self.workdir / "data"
         config = demo_config(self.bridge_url, self.sandbox_url, data_dir)
         config["providers"][0].update(provider)
+        config["bridge"].update(bridge)
         if self._store_url:
             config["bridge"]["store"] = self._store_url
         self.config = config
@@ -104,6 +129,11 @@ class Rig:
             30,
             "the bridge's workers",
         )
+
+    @property
+    def agents(self) -> list[Any]:
+        """The sandbox agents logged in through `agent()`, oldest first."""
+        return list(self._agents)
 
     def worker_pids(self) -> list[int]:
         """Every gunicorn worker of the bridge."""
@@ -214,7 +244,12 @@ class Rig:
             self._store.close()
         if self.bridge is not None:
             self.bridge.stop()
+        self.requests.close()
         self.sandbox.stop()
+
+    def sandbox_cpu(self) -> float:
+        """CPU seconds the sandbox's gunicorn worker has used since the rig started."""
+        return cpu_seconds(self.sandbox_pid) - self._sandbox_cpu0
 
     def __enter__(self) -> Rig:
         return self

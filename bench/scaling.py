@@ -168,6 +168,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             rig.store.finish_handover(handover_id, "completed", "benchmark")
         again = _measure(rig, probes, p["rounds"], "small-again")
         again["open_handovers"] = _open_count(rig)
+        sandbox_cpu = round(rig.sandbox_cpu(), 2)
     per_handover_kb = (rss1 - rss0) / p["idle"] / 1024
     rounded = [
         {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
@@ -195,6 +196,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 "cpu_ratio": round(large["bridge_cpu_ms_per_pair"] / small_cpu, 3),
                 "handovers_made": f"{p['probes']} probes + {p['idle']} idle through the "
                 "engine and sandbox, the rest cloned into the store",
+                "sandbox_cpu_s": sandbox_cpu,
             },
         ),
         Result(
@@ -212,6 +214,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 "rss_with_large_mb": round(rss2 / 2**20, 2),
                 "how": "opened through POST /endpoint (demo flow → handover node → first "
                 "message to the sandbox), conversations left queued",
+                "sandbox_cpu_s": sandbox_cpu,
             },
         ),
     ]

@@ -11,29 +11,48 @@ from pathlib import Path
 from typing import Any
 
 from bench import payloads
-from bench.procs import HOST, ROOT, Server, free_port, python_argv, wait_http
+from bench.procs import HOST, ROOT, Server, free_port, python_argv, wait_http, wait_until
 from bench.rig import Rig
 from om_bridge.bridge.demo import WEBHOOK_PATH
 from om_bridge.sandbox import seed
 
 
-def open_handovers(rig: Rig, n: int) -> list[tuple[str, str]]:
-    """(customer id, conversation id) of `n` active handovers: one made through the engine and
-    the sandbox (agent answered, replied once, so its agent details are known), the rest cloned
-    from it straight into the store."""
+def open_handovers(rig: Rig, n: int, real: int = 1) -> list[tuple[str, str]]:
+    """(customer id, conversation id) of `n` active handovers: `real` made through the engine
+    and the sandbox (each answered by the agent; the first also replied once, so its agent
+    details are known), the rest cloned from the first straight into the store. Real ones need
+    the sandbox's `routing.agent_capacity` ≥ `real`."""
     agent = rig.agent()
     agent.go_on_queue()
-    real = rig.engine_handover("bench-user-0")
+    first = rig.engine_handover("bench-user-0")
     agent.wait_for_offer()
-    agent.answer(real.conversation_id)
+    agent.answer(first.conversation_id)
     before = rig.agent_outputs()
-    agent.send_text(real.conversation_id, "Hello, Alex here.")
+    agent.send_text(first.conversation_id, "Hello, Alex here.")
     wait_outputs(rig, before + 1, 30)
-    template = rig.store.get_handover(real.id)
-    clones = rig.clone_handovers(template, n - 1)
-    return [(real.customer_id, real.conversation_id)] + [
-        (h.customer_id, h.conversation_id) for h in clones
-    ]
+    template = rig.store.get_handover(first.id)
+    made = [(first.customer_id, first.conversation_id)]
+    real = max(1, min(real, n))
+    for i in range(1, real):
+        h = rig.engine_handover(f"bench-user-{i}")
+        _answer(agent, h.conversation_id)
+        made.append((h.customer_id, h.conversation_id))
+    clones = rig.clone_handovers(template, n - real)
+    return made + [(h.customer_id, h.conversation_id) for h in clones]
+
+
+def _answer(agent: Any, conversation_id: str, timeout: float = 30.0) -> None:
+    """The agent answers the conversation once it is offered to them."""
+    from om_bridge.sandbox.agentclient import AgentError
+
+    def answered() -> bool:
+        try:
+            agent.answer(conversation_id)
+        except AgentError:
+            return False
+        return True
+
+    wait_until(answered, timeout, f"the agent's offer of {conversation_id}", 0.02)
 
 
 def session_of(rig: Rig, customer_id: str) -> tuple[str, str]:
@@ -109,8 +128,11 @@ def floor_stats(url: str) -> dict:
     return dict(requests.get(url + "/stats", timeout=30).json())
 
 
-def run_load(workdir: Path, url: str, bodies: list[dict], **spec: Any) -> dict:
-    """Run the load generator process against `url` with these bodies (signed); its result."""
+def run_load(
+    workdir: Path, url: str, bodies: list[dict] | list[tuple[bytes, str]], **spec: Any
+) -> dict:
+    """Run the load generator process against `url` with these bodies (dicts are signed here,
+    (raw, signature) pairs sent as they are); its result."""
     port = int(url.rsplit(":", 1)[1])
     name = f"load-{port}-{time.monotonic_ns()}"
     requests_file = workdir / f"{name}.jsonl"

@@ -147,6 +147,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     p = QUICK if quick else FULL
     redis = Redis(workdir / "redis")
     rates: dict[int, float] = {}
+    sandbox_cpu: dict[str, float] = {}
     wake: list[float] = []
     try:
         for workers, db in ((1, 0), (2, 1)):
@@ -162,6 +163,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 if workers == 2:
                     wake = _wakeups(rig, targets[1 % len(targets)], p["wakes"])
                 rates[workers] = _throughput(rig, sub, targets, p)
+                sandbox_cpu[str(workers)] = round(rig.sandbox_cpu(), 2)
     finally:
         redis.stop()
     wake_ms = [v * 1000.0 for v in wake]
@@ -179,6 +181,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
                 "rate": WAKE_RATE,
                 "ms": _summary(wake),
                 "note": "each webhook on a new connection, so either worker takes it",
+                "sandbox_cpu_s_by_workers": sandbox_cpu,
             },
         ),
         Result(
@@ -190,6 +193,9 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
             target=0.0,
             compare=">=",
             target_on="ratio",
-            details={"msg_per_s": {str(k): round(v, 1) for k, v in rates.items()}},
+            details={
+                "msg_per_s": {str(k): round(v, 1) for k, v in rates.items()},
+                "sandbox_cpu_s_by_workers": sandbox_cpu,
+            },
         ),
     ]

@@ -39,6 +39,14 @@ def test_relay_throughput_interleaves_bare_floor_and_bridge(tmp_path):
         assert statuses["floor"] == {200: d["requests_per_round"]}
         assert statuses["bridge"] == {200: d["requests_per_round"]}
     assert len(d["msg_per_s"]["floor"]["rounds"]) == d["rounds"]
+    # the sandbox made every message, so every receipt is answered 2xx
+    assert d["receipts_2xx"] == {
+        "floor": [d["requests_per_round"]] * d["rounds"],
+        "bridge": [d["requests_per_round"]] * d["rounds"],
+    }
+    # the sandbox runs in its own process and its CPU is reported apart
+    assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
+    assert len(d["sandbox_cpu_s"]["bridge"]) == d["rounds"]
     assert bare.value == floor.value > 0 and bare.target_on == floor.target_on == "ratio"
 
 
@@ -67,6 +75,8 @@ def test_latency_p99_compares_the_two_p99s(tmp_path):
     d = r.details
     assert d["bridge_statuses"] == {200: d["requests"]}
     assert d["relayed_outputs_matched"] == d["requests"]
+    assert d["receipts_2xx"] == d["requests"]
+    assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
     assert math.isclose(r.value, d["bridge_p99_ms"] - r.baseline, abs_tol=1e-2)
 
 
