@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# Test processes: the scenario tests mostly wait on sockets, so more processes than cores pay off.
+TEST_WORKERS ?= 4
 
 .PHONY: run test lint venv test-venv node-deps bench clean
 
@@ -38,7 +40,7 @@ lint: test-venv
 	$(BIN)/mypy
 
 test: test-venv node-deps lint
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS)
 
 bench: venv
 	$(BIN)/python -m bench $(ARGS)
