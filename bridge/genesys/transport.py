@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import NewConnectionError
 
@@ -224,6 +227,10 @@ class Transport:
             )
             error.maybe_sent = _maybe_sent(exc)
             raise error from None
+        return self._checked(response, method, path)
+
+    def _checked(self, response: requests.Response, method: str, path: str) -> requests.Response:
+        """The 2xx response, or its typed error; either way Genesys' reachability is recorded."""
         if not response.ok:
             refused = error_from_response(response, method, path)
             self.reachability.record(refused)
@@ -266,8 +273,6 @@ class LeanTransport(Transport):
     """
 
     def __init__(self, base: Transport, pool_size: int = POOL_SIZE) -> None:
-        import urllib3
-
         self.hosts = base.hosts
         self.tokens = base.tokens
         self.session = base.session
@@ -300,19 +305,13 @@ class LeanTransport(Transport):
         json_body: Any,
         timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
-        import json as _json
-        from urllib.parse import urlencode
-
-        import urllib3
-        from requests.structures import CaseInsensitiveDict
-
         url = self.hosts.api_base + path
         if params:
             url += "?" + urlencode(params, doseq=True)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         body = None
         if json_body is not None:
-            body = _json.dumps(json_body, separators=(",", ":")).encode("utf-8")
+            body = json.dumps(json_body, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
         try:
             raw = self._pool.request(
@@ -347,12 +346,7 @@ class LeanTransport(Transport):
         response.reason = raw.reason or ""
         response.url = url
         response.encoding = None
-        if not response.ok:
-            refused = error_from_response(response, method, path)
-            self.reachability.record(refused)
-            raise refused
-        self.reachability.ok()
-        return response
+        return self._checked(response, method, path)
 
     def close(self) -> None:
         """Close the pooled connections."""
