@@ -116,19 +116,22 @@ _GENESYS = (
     "genesysCustomAttributes",
 )
 
+# The same field on the Handover node and its earlier (v1) form.
+ACCEPTED_MESSAGE = Field(
+    key="text",
+    label="Handover Accepted Message",
+    type="cognigyText",
+    default_value="",
+    description="Output to the user when the handover is requested",
+)
+
 DESCRIPTOR = NodeDescriptor(
     type="handoverV2",
     default_label="Handover to Human Agent",
     summary="Hands the conversation over to a human agent in the contact centre",
     appearance=Appearance(color="#005F83", text_color="white"),
     fields=(
-        Field(
-            key="text",
-            label="Handover Accepted Message",
-            type="cognigyText",
-            default_value="",
-            description="Output to the user when the handover is requested",
-        ),
+        ACCEPTED_MESSAGE,
         Field(
             key="repeatHandoverMessage",
             label="Repeat Handover Accepted Message",
@@ -398,13 +401,7 @@ LEGACY = NodeDescriptor(
     summary="The earlier Handover node: hands over to a human agent with the endpoint's provider",
     appearance=Appearance(color="#005F83", text_color="white"),
     fields=(
-        Field(
-            key="text",
-            label="Handover Accepted Message",
-            type="cognigyText",
-            default_value="",
-            description="Output to the user when the handover is requested",
-        ),
+        ACCEPTED_MESSAGE,
         _legacy("cancelIntent", "Cancel Intent"),
         _legacy("quickReply", "Cancel Button Text"),
         _legacy("unavailable", "Agents Unavailable Message"),
