@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import heapq
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
+
+from om_bridge.bridge.background import ConditionWorker
 
 from . import messages
 from .dispatcher import CompletionDispatcher, Decision
@@ -43,10 +44,12 @@ def assess(conversation: Mapping[str, Any]) -> str:
     return verdict
 
 
-class PendingEndSweeper:
+class PendingEndSweeper(ConditionWorker):
     """A thread that ends (or cancels) pending ends when they fall due.
 
     `fetch(handover)` returns the REST conversation of a handover (raises on Genesys errors)."""
+
+    thread_name = "completion-sweeper"
 
     def __init__(
         self,
@@ -59,6 +62,7 @@ class PendingEndSweeper:
         retry_seconds: float = 2.0,
         max_verify_failures: int = 3,
     ) -> None:
+        super().__init__()
         self.store = store
         self.dispatcher = dispatcher
         self.fetch = fetch
@@ -69,9 +73,6 @@ class PendingEndSweeper:
         self._heap: list[tuple[float, str]] = []
         self._scheduled: dict[str, float] = {}  # handover id -> earliest due in the heap
         self._failures: dict[str, int] = {}
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.on_decision: Callable[[Decision], None] | None = None  # e.g. metrics
 
     def schedule(self, handover_id: str, due: float) -> None:
@@ -169,23 +170,6 @@ class PendingEndSweeper:
         return Decision("cancel", messages.SWEEP_NOT_CONFIRMED.format(verdict=verdict), handover_id)
 
     # --- thread ----------------------------------------------------------------------------
-    def start(self) -> None:
-        """Load pending ends from the store and start the sweeper thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="completion-sweeper", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread (pending ends stay in the store)."""
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
     def _run(self) -> None:
         next_rescan = 0.0
         while not self._stop.is_set():

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import heapq
 import logging
-import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Final
 
+from om_bridge.bridge.background import ConditionWorker
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.agents import avatar_of, latest_agent_id
@@ -42,8 +42,10 @@ def offered_agent(conversation: dict) -> bool:
     )
 
 
-class AgentWatch:
+class AgentWatch(ConditionWorker):
     """A thread that re-reads a handover's participants when told its agent may have changed."""
+
+    thread_name = "agent-watch"
 
     def __init__(
         self,
@@ -52,15 +54,13 @@ class AgentWatch:
         poll_seconds: float = POLL_SECONDS,
         max_polls: int = MAX_POLLS,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.ctx = engine.ctx
         self.poll_seconds = poll_seconds
         self.max_polls = max_polls
         self._heap: list[tuple[float, str]] = []
         self._polls: dict[str, int] = {}
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._early: OrderedDict[str, None] = OrderedDict()
 
     def early(self, conversation_id: str) -> None:
@@ -147,23 +147,6 @@ class AgentWatch:
         self.ctx.store.update_handover(handover_id, agent=agent)
 
     # -- thread -------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start the watch thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="agent-watch", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread (pending reads are dropped: the next event schedules them again)."""
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._cond:
