@@ -226,30 +226,36 @@ class HandoverEngine:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
     # -- the handover's conversation, for its outcome and the session transcript -------------
+    def _line(self, handover: Handover, source: str, text: str | None, data: Any) -> dict | None:
+        if not text and not data:
+            return None
+        return {
+            "handover": handover.id,
+            "source": source,
+            "text": text,
+            "data": data or None,
+            "time": iso_now(self.ctx.clock),
+        }
+
     def _add_line(
         self, state: SessionState, handover: Handover, source: str, text: str | None, data: Any
     ) -> None:
-        if not text and not data:
+        line = self._line(handover, source, text, data)
+        if line is None:
             return
-        state.handover_lines.append(
-            {
-                "handover": handover.id,
-                "source": source,
-                "text": text,
-                "data": data or None,
-                "time": iso_now(self.ctx.clock),
-            }
-        )
+        state.handover_lines.append(line)
         if len(state.handover_lines) > LINES_KEPT:
             del state.handover_lines[: len(state.handover_lines) - LINES_KEPT]
 
     def record_agent_line(self, handover: Handover, text: str | None, data: Any) -> None:
-        """Keep what the agent wrote (for the outcome's transcript and the session transcript)."""
+        """Keep what the agent wrote (for the outcome's transcript and the session transcript):
+        appended to the saved state in one store step under the session lock's rules, without
+        loading and saving the whole state."""
+        line = self._line(handover, "agent", text, data)
+        if line is None:
+            return
         try:
-            with self.ctx.store.session_lock(handover.session):
-                state = self.load_state(handover.session)
-                self._add_line(state, handover, "agent", text, data)
-                self.ctx.store.save_session(handover.session, state.to_dict())
+            self.ctx.store.append_session_line(handover.session, line, LINES_KEPT)
         except Exception:  # the message reached the user; only its transcript line is missing
             log.exception(messages.LOG_LINE_NOT_KEPT, handover.id)
 

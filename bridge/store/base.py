@@ -32,6 +32,11 @@ OUTPUTS_KEPT = 500
 SESSION_LOCK_TTL = 10.0
 
 
+def session_lock_name(skey: str) -> str:
+    """The leader-lock name `session_lock` takes for a session (its key's string form)."""
+    return "session:" + skey
+
+
 class Store(abc.ABC):
     """Sessions, handovers, dedupe keys, the Genesys outbox, outputs and leader locks.
 
@@ -65,6 +70,17 @@ class Store(abc.ABC):
     def save_session(self, key: SessionKey, state: dict) -> None:
         """Replace the saved state of a session."""
 
+    def append_session_line(self, key: SessionKey, line: dict, kept: int) -> None:
+        """Append `line` to the saved state's `handover_lines` (keeping the last `kept`) as one
+        step under the session lock, so it never overwrites, nor is overwritten by, a
+        load-change-save of the state under that lock. A session without saved state gets one
+        holding only the line."""
+        with self.session_lock(key):
+            state = self.load_session(key) or {}
+            lines = [*(state.get("handover_lines") or []), line]
+            state["handover_lines"] = lines[-kept:] if kept > 0 else []
+            self.save_session(key, state)
+
     def session_lock(self, key: SessionKey, timeout: float = 10.0) -> AbstractContextManager[None]:
         """Serialise work on one session across threads and processes; raises LockTimeout."""
         return self._session_lock(key, timeout)
@@ -78,7 +94,7 @@ class Store(abc.ABC):
         if not self._local_locks.acquire(skey, timeout):
             raise LockTimeout(messages.SESSION_LOCK_TIMEOUT.format(timeout=timeout, session=skey))
         try:
-            name, owner = "session:" + skey, uuid.uuid4().hex
+            name, owner = session_lock_name(skey), uuid.uuid4().hex
             delay = 0.005
             while not self.acquire_lock(name, owner, SESSION_LOCK_TTL):
                 if time.monotonic() >= deadline:

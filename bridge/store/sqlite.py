@@ -19,6 +19,7 @@ from om_bridge.bridge.store.base import (
     check_end_status,
     check_update,
     ended_conflict,
+    session_lock_name,
 )
 from om_bridge.bridge.store.errors import NotFound, StoreConflict
 from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
@@ -158,6 +159,38 @@ class SqliteStore(Store):
                 "updated_at = excluded.updated_at",
                 (key.as_str(), _dumps(state), self._clock()),
             )
+
+    def append_session_line(self, key: SessionKey, line: dict, kept: int) -> None:
+        """Append `line` to the state's `handover_lines` (see `Store.append_session_line`).
+
+        While nobody holds the session lock, one statement in one write transaction: the
+        transaction excludes every other writer, and a holder of the lock has its lock row
+        stored for as long as it may have the state loaded, so no load-change-save can straddle
+        it (no lock row written for this). Otherwise, or when the session has no saved state,
+        the lock is waited for as `Store` does."""
+        if kept > 0:
+            skey = key.as_str()
+            now = self._clock()
+            with self._db.write() as c:
+                done = c.execute(
+                    "UPDATE sessions SET updated_at = :now, state = json_insert(CASE WHEN "
+                    "json_array_length(state, '$.handover_lines') >= :kept THEN "
+                    "json_remove(state, '$.handover_lines[0]') ELSE state END, "
+                    "'$.handover_lines[#]', json(:line)) "
+                    "WHERE skey = :skey AND json_type(state, '$.handover_lines') = 'array' "
+                    "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = :lock "
+                    "AND expires_at > :now)",
+                    {
+                        "now": now,
+                        "kept": kept,
+                        "line": _dumps(line),
+                        "skey": skey,
+                        "lock": session_lock_name(skey),
+                    },
+                ).rowcount
+            if done == 1:
+                return
+        super().append_session_line(key, line, kept)
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
