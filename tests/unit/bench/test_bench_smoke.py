@@ -70,14 +70,22 @@ def test_redis_workers_reports_wakeups_and_both_throughputs(tmp_path):
     assert set(throughput.details["msg_per_s"]) == {"1", "2"}
 
 
-def test_latency_p99_compares_the_two_p99s(tmp_path):
-    [r] = _results("latency_p99", tmp_path)
+def test_latency_p99_compares_the_bridge_with_bare_and_the_floor(tmp_path):
+    r, vs_floor = _results("latency_p99", tmp_path)
+    assert r.name == "latency_p99" and vs_floor.name == "latency_p99_vs_floor"
     d = r.details
     assert d["bridge_statuses"] == {200: d["requests"]}
+    assert d["floor_statuses"] == {200: d["requests"]}
     assert d["relayed_outputs_matched"] == d["requests"]
-    assert d["receipts_2xx"] == d["requests"]
+    assert d["receipts_2xx"] == d["floor_receipts_2xx"] == d["requests"]
     assert d["sandbox_cpu_s"]["whole_benchmark"] > 0
     assert math.isclose(r.value, d["bridge_p99_ms"] - r.baseline, abs_tol=1e-2)
+    # the same bridge-added p99, divided by the floor's added p99 (at least the resolution)
+    f = vs_floor.details
+    assert vs_floor.value == r.value and vs_floor.target_on == "ratio"
+    assert math.isclose(f["floor_added_p99_ms"], f["floor_p99_ms"] - f["bare_p99_ms"], abs_tol=1e-2)
+    counted = max(f["floor_added_p99_ms"], f["floor_added_counted_as_at_least_ms"])
+    assert math.isclose(vs_floor.baseline, counted, abs_tol=1e-2)
 
 
 def test_calls_per_message_counts_calls_at_the_sandbox(tmp_path):
