@@ -328,6 +328,10 @@ class Store(abc.ABC):
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
 
+    @abc.abstractmethod
+    def latest_outputs(self, key: SessionKey, limit: int) -> list[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq"."""
+
     def wait_outputs(
         self,
         key: SessionKey,

@@ -488,6 +488,19 @@ class RedisStore(Store):
             outputs.append({**json.loads(body), "seq": int(seq)})
         return outputs
 
+    def latest_outputs(self, key: SessionKey, limit: int) -> list[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq"."""
+        if limit <= 0:
+            return []
+        members = cast(
+            "list[str]", self._r.zrevrange(self._k("out:", key.as_str()), 0, int(limit) - 1)
+        )
+        outputs = []
+        for member in members:
+            seq, _, body = member.partition("|")
+            outputs.append({**json.loads(body), "seq": int(seq)})
+        return outputs
+
     def wait_outputs(
         self,
         key: SessionKey,

@@ -629,6 +629,15 @@ class SqliteStore(Store):
             ).fetchall()
         return [{**json.loads(body), "seq": seq} for seq, body in rows]
 
+    def latest_outputs(self, key: SessionKey, limit: int) -> list[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq"."""
+        with self._db.read() as c:
+            rows = c.execute(
+                "SELECT seq, body FROM outputs WHERE skey = ? ORDER BY seq DESC LIMIT ?",
+                (key.as_str(), limit),
+            ).fetchall()
+        return [{**json.loads(body), "seq": seq} for seq, body in rows]
+
     # -- leader lock ------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
         """Take (or renew, if `owner` holds it) a named lock for `ttl_seconds`; False if another
