@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ def is_transcript_only(output: dict) -> bool:
 # a time (the inbound queue's order per customer), so the read and the append below never race
 # with another agent message of the session, in this process or another.
 PLACEMENT_LOOKBACK = 32
+PLACEMENT_FIRST_READ = 4
 
 
 def order_key(output: dict) -> tuple[float, str] | None:
@@ -149,14 +151,31 @@ class OutputHub:
             return None
         now = self._clock()
         best: tuple[tuple[float, str], int] | None = None
-        for output in self._store.latest_outputs(session_key, PLACEMENT_LOOKBACK):
+        for output in self._latest(session_key):
             theirs = order_key(output)
-            if theirs is None or theirs <= order or (best is not None and theirs >= best[0]):
+            if theirs is None:
                 continue
             stored = epoch(output.get("time") or "")
-            if stored is not None and now - stored <= window:
+            if stored is None or now - stored > window:
+                break  # agent outputs are stamped when stored: the older ones are older still
+            if theirs <= order and "before" not in output:
+                # Earlier than this one and placed last when stored, so it was later than every
+                # agent output then in the window: nothing older can be later than this one.
+                break
+            if theirs > order and (best is None or theirs < best[0]):
                 best = (theirs, int(output["seq"]))
         return None if best is None else best[1]
+
+    def _latest(self, session_key: SessionKey) -> Iterator[dict]:
+        # The newest few first (the common case stops at the previous agent message), then the
+        # rest of the lookback only when those did not settle it.
+        seen = 0
+        for output in self._store.latest_outputs(session_key, PLACEMENT_FIRST_READ):
+            seen += 1
+            yield output
+        if seen == PLACEMENT_FIRST_READ:
+            rest = self._store.latest_outputs(session_key, PLACEMENT_LOOKBACK)
+            yield from itertools.islice(rest, PLACEMENT_FIRST_READ, None)
 
     def after(self, session_key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first."""

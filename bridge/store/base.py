@@ -329,8 +329,9 @@ class Store(abc.ABC):
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
 
     @abc.abstractmethod
-    def latest_outputs(self, key: SessionKey, limit: int) -> list[dict]:
-        """The session's last `limit` outputs, newest first, each with its "seq"."""
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
 
     def wait_outputs(
         self,

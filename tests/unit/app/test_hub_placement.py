@@ -112,3 +112,20 @@ def test_only_agent_messages_with_a_sent_time_are_placed(tmp_path):
     assert order_key({"source": "bot", "sent": iso_time(), "messageId": "x"}) is None
     assert order_key({"source": "agent", "sent": "not a time"}) is None
     assert all("before" not in o for o in hub.after(KEY, 0))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_arrival_orders_with_other_outputs_between(tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    arrival = list(range(1, 11))
+    rng.shuffle(arrival)
+    hub, clock = make_hub(tmp_path)
+    for n in arrival:
+        if rng.random() < 0.3:
+            hub.emit(KEY, {"source": "bot", "text": "between"})
+        hub.emit(KEY, agent(n))
+        clock.now += 0.1
+    shown = [t for t in texts(hub) if t != "between"]
+    assert shown == [f"m{n}" for n in range(1, 11)]

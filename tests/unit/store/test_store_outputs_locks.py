@@ -31,7 +31,7 @@ def test_outputs_get_increasing_seq_per_session(store: Store) -> None:
 
 
 def test_latest_outputs_are_newest_first(store: Store) -> None:
-    assert store.latest_outputs(KEY, 3) == []
+    assert list(store.latest_outputs(KEY, 3)) == []
     for n in range(1, 6):
         store.append_output(KEY, {"source": "agent", "text": str(n)})
     store.append_output(OTHER, {"text": "other"})
@@ -41,7 +41,7 @@ def test_latest_outputs_are_newest_first(store: Store) -> None:
         (3, "3"),
     ]
     assert [o["seq"] for o in store.latest_outputs(KEY, 10)] == [5, 4, 3, 2, 1]
-    assert store.latest_outputs(KEY, 0) == []
+    assert list(store.latest_outputs(KEY, 0)) == []
 
 
 def test_only_the_newest_outputs_are_kept(store: Store) -> None:
