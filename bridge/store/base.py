@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -207,10 +207,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def outbox_claim(
-        self, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
+        """Lease up to `limit` due head items (one per key, not leased by another owner; with
+        `kinds`, only heads of those kinds); each claim counts as an attempt."""
 
     @abc.abstractmethod
     def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
@@ -343,6 +348,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
+
+    @abc.abstractmethod
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
 
     def wait_outputs(
         self,

@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, overload
 
 from om_bridge.bridge.coop import offload
@@ -370,15 +370,24 @@ class SqliteStore(Store):
         )
 
     def _claim(
-        self, table: str, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        table: str,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
+        only = "" if kinds is None else f"AND kind IN ({', '.join('?' * len(kinds))}) "
+        if kinds is not None and not kinds:
+            return []
         with self._db.write() as c:
             rows = c.execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE head = 1 "
                 "AND next_attempt_at <= ? AND (lease_owner IS NULL "
-                "OR lease_until <= ? OR lease_owner = ?) "
+                f"OR lease_until <= ? OR lease_owner = ?) {only}"
                 "ORDER BY next_attempt_at, id LIMIT ?",
-                (now, now, owner, limit),
+                (now, now, owner, *(kinds or ()), limit),
             ).fetchall()
             items = [_item(r) for r in rows]
             if items:
@@ -487,11 +496,16 @@ class SqliteStore(Store):
             return item_id
 
     def outbox_claim(
-        self, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
-        return self._claim("outbox", now, limit, lease_seconds, owner)
+        """Lease up to `limit` due head items (one per key, not leased by another owner; with
+        `kinds`, only heads of those kinds); each claim counts as an attempt."""
+        return self._claim("outbox", now, limit, lease_seconds, owner, kinds)
 
     def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
         """Remove a delivered item and let the next item of its key become the head; False if
@@ -661,6 +675,16 @@ class SqliteStore(Store):
                 (key.as_str(), after, limit),
             ).fetchall()
         return [{**json.loads(body), "seq": seq} for seq, body in rows]
+
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
+        with self._db.read() as c:
+            rows = c.execute(
+                "SELECT seq, body FROM outputs WHERE skey = ? ORDER BY seq DESC LIMIT ?",
+                (key.as_str(), limit),
+            ).fetchall()
+        return ({**json.loads(body), "seq": seq} for seq, body in rows)
 
     # -- leader lock ------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
