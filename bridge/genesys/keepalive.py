@@ -1,8 +1,8 @@
 """`KeepAlivePool`: HTTP/1.1 calls to one origin over kept-alive sockets, standard library only.
 
-For the per-message Genesys calls (receipts): each call is one `sendall` of the request line,
-headers and body together, and the answer is read by `http.client.HTTPResponse` on the same
-socket, which then goes back to the pool (unless the server said it closes). That is the work
+For the per-message Genesys calls (receipts): each call sends the request line and headers, then
+the body, and the answer is read by `http.client.HTTPResponse` on the same socket, which then
+goes back to the pool (unless the server said it closes). That is the work
 `http.client.HTTPConnection` does for a keep-alive call, without urllib3's per-call layers (pool
 keys, URL parsing, timeout and retry objects, response wrappers), which cost several times the
 exchange itself. TLS verifies the server as `requests` does (its CA bundle, or the one
@@ -95,11 +95,16 @@ class KeepAlivePool:
             lines.append(f"{name}: {value}")
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         sock = self._take(timeout[0])
         try:
             sock.settimeout(timeout[1])
-            sock.sendall(raw)
+            # Headers, then the body, as http.client sends them: one send of both measured a
+            # far worse latency tail at 200 webhooks/s (bench latency_p99: bridge p99 24 ms
+            # against 4-11 ms); the throughput gain over urllib3 was measured with two sends.
+            sock.sendall(head)
+            if body:
+                sock.sendall(body)
             response = http.client.HTTPResponse(sock, method=method)
             response.begin()
             data = response.read()
