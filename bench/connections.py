@@ -217,6 +217,7 @@ def _slow_run(rig: Rig, workdir: Path, bodies: list[dict], duration: float, slow
         "worker_cpu_s": worker_cpu,
         "holder_cpu_s": holder_cpu,
         "receipts_behind": receipts_behind,
+        "slow_held": holder.ready["slow"] if holder is not None else 0,
         "slow_reconnects": held.get("slow_reconnects", 0),
     }
 
@@ -294,7 +295,15 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
             "worker_cpu_s_per_run": {
                 kind: [round(run["worker_cpu_s"], 2) for run in runs[kind]] for kind in runs
             },
+            "worker_cpu_ms_per_request": {
+                kind: round(
+                    statistics.median(run["worker_cpu_s"] for run in runs[kind]) / count * 1000.0,
+                    3,
+                )
+                for kind in runs
+            },
             "holder_cpu_s_per_run": [round(run["holder_cpu_s"], 2) for run in runs["with"]],
+            "slow_held_per_run": [run["slow_held"] for run in runs["with"]],
             "slow_reconnects_per_run": [run["slow_reconnects"] for run in runs["with"]],
             "receipts_behind_when_outputs_stored": {
                 kind: [run["receipts_behind"] for run in runs[kind]] for kind in runs
