@@ -28,7 +28,7 @@ import requests
 from bench import payloads
 from bench.genesys_messages import RECEIPT
 from bench.latency_p99 import _summary, percentile
-from bench.procs import HOST, ROOT, cpu_seconds, python_argv, rss_bytes, wait_until
+from bench.procs import HOST, ROOT, python_argv, rss_bytes, run_seconds, wait_until
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import open_handovers, run_load, wait_outputs
@@ -39,8 +39,8 @@ FULL = {"sse": 5000, "polls": 1000, "duration": 10.0, "handovers": 50, "warmup":
 QUICK = {"sse": 100, "polls": 20, "duration": 1.5, "handovers": 5, "warmup": 20}
 SLOW = 16
 # slowloris: interleaved rounds (each a run without and a run with the slow connections).
-SLOWLORIS_FULL = {"rounds": 4, "duration": 8.0, "handovers": 50, "warmup": 200, "idle_seconds": 5.0}
-SLOWLORIS_QUICK = {"rounds": 2, "duration": 1.0, "handovers": 5, "warmup": 20, "idle_seconds": 0.5}
+SLOWLORIS_FULL = {"rounds": 6, "duration": 6.0, "handovers": 50, "warmup": 200, "idle_seconds": 3.0}
+SLOWLORIS_QUICK = {"rounds": 2, "duration": 1.0, "handovers": 5, "warmup": 20, "idle_seconds": 0.3}
 SLOWLORIS_TARGET = 1.2
 CONNECTIONS = 16
 MEMORY_TARGET_KB = 50.0
@@ -196,20 +196,22 @@ def _drained(rig: Rig, mark: int, n: int) -> int:
 
 def _slow_run(rig: Rig, workdir: Path, bodies: list[dict], duration: float, slow: int) -> dict:
     """One open-loop run at RATE, with `slow` slowloris connections held by a holder process
-    opened before and closed after it (none when 0); drained before it returns (outputs stored,
-    receipts answered). Its p99, the bridge worker's and the holder's CPU, the holder's report."""
+    (none when 0) from before the load until the run is drained (outputs stored, receipts
+    answered). Its p99; the bridge worker's CPU for the whole run (load and drain: receipts still
+    going out when the outputs are stored are this run's work) and the holder's; the receipts
+    still unanswered when the outputs were stored; the holder's report."""
     holder = Holder({"host": HOST, "port": rig.bridge_port, "slow": slow}) if slow else None
     try:
         if holder is not None:
             wait_until(lambda: _healthz(rig.bridge_url), 30, "/healthz with slow clients")
-        holder_cpu0 = cpu_seconds(holder.proc.pid) if holder is not None else 0.0
-        mark, cpu0 = rig.requests.answer_mark(), cpu_seconds(rig.worker_pid)
+        holder_cpu0 = run_seconds(holder.proc.pid) if holder is not None else 0.0
+        mark, cpu0 = rig.requests.answer_mark(), run_seconds(rig.worker_pid)
         result = _load(rig, workdir, bodies, duration)
-        worker_cpu = cpu_seconds(rig.worker_pid) - cpu0
-        holder_cpu = cpu_seconds(holder.proc.pid) - holder_cpu0 if holder is not None else 0.0
+        receipts_behind = _drained(rig, mark, result["statuses"].get(200, 0))
+        worker_cpu = run_seconds(rig.worker_pid) - cpu0
+        holder_cpu = run_seconds(holder.proc.pid) - holder_cpu0 if holder is not None else 0.0
     finally:
         held = holder.stop() if holder is not None else {}
-    receipts_behind = _drained(rig, mark, result["statuses"].get(200, 0))
     return {
         "latencies": result["latencies"],
         "statuses": result["statuses"],
@@ -222,30 +224,38 @@ def _slow_run(rig: Rig, workdir: Path, bodies: list[dict], duration: float, slow
     }
 
 
-def _idle_cost(rig: Rig, seconds: float, slow: int) -> dict:
-    """The bridge worker's CPU per second with nothing but `slow` slowloris connections open (none
-    when 0), and the holder's report."""
-    holder = Holder({"host": HOST, "port": rig.bridge_port, "slow": slow}) if slow else None
-    try:
-        cpu0, t0 = cpu_seconds(rig.worker_pid), time.monotonic()
-        time.sleep(seconds)
-        cpu = cpu_seconds(rig.worker_pid) - cpu0
-        elapsed = time.monotonic() - t0
-    finally:
-        held = holder.stop() if holder is not None else {}
+def _idle_cost(rig: Rig, seconds: float) -> dict:
+    """The bridge worker's CPU (ms per second) with no load, without and with SLOW slowloris
+    connections open, in the order without, with, with, without; and the slowloris reconnects."""
+    got: dict[str, list[float]] = {"without": [], "with": []}
+    reconnects = 0
+    for kind in ("without", "with", "with", "without"):
+        holder = (
+            Holder({"host": HOST, "port": rig.bridge_port, "slow": SLOW})
+            if kind == "with"
+            else None
+        )
+        try:
+            cpu0, t0 = run_seconds(rig.worker_pid), time.monotonic()
+            time.sleep(seconds)
+            cpu = run_seconds(rig.worker_pid) - cpu0
+            got[kind].append(cpu / (time.monotonic() - t0) * 1000.0)
+        finally:
+            held = holder.stop() if holder is not None else {}
+        reconnects += int(held.get("slow_reconnects", 0))
     return {
-        "worker_cpu_ms_per_s": round(cpu / elapsed * 1000.0, 2),
-        "seconds": round(elapsed, 1),
-    } | ({"slow_reconnects": held.get("slow_reconnects", 0)} if slow else {})
+        "worker_cpu_ms_per_s": {k: [round(v, 2) for v in got[k]] for k in got},
+        "seconds_each": seconds,
+        "slow_reconnects": reconnects,
+    }
 
 
 def slowloris(workdir: Path, quick: bool = False) -> Result:
     """Webhook p99 at 200 req/s with 16 slowloris connections against none, interleaved.
 
     Rounds alternate the order (without/with, then with/without, …) so a drift of the machine's
-    load or of the store's size weighs on both sides alike; each run gets fresh bodies (made before
-    the warm-up, so none is younger than the bridge's reorder window) and is drained (outputs
-    stored, receipts answered) before the next starts. The value and baseline are the medians of
+    load or of the store's size weighs on both sides alike; each run gets fresh bodies (all made
+    before the warm-up) and is drained (outputs stored, receipts answered) before the next starts. The value and baseline are the medians of
     the rounds' p99s; the spread, the per-round ratios, the bridge worker's CPU per run, and the
     worker's CPU with only the slow connections open (no load) against idle are in the details."""
     p = SLOWLORIS_QUICK if quick else SLOWLORIS_FULL
@@ -259,10 +269,7 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
         run_load(workdir, rig.bridge_url, warm, mode="closed", connections=4, duration=30.0)
         wait_outputs(rig, before + p["warmup"])  # warm-up drained before measuring
         _drained(rig, mark, p["warmup"])
-        idle = {
-            "without": _idle_cost(rig, p["idle_seconds"], 0),
-            "with": _idle_cost(rig, p["idle_seconds"], SLOW),
-        }
+        idle = _idle_cost(rig, p["idle_seconds"])
         for r in range(p["rounds"]):
             order = ("without", "with") if r % 2 == 0 else ("with", "without")
             for kind in order:
