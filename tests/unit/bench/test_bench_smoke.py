@@ -68,6 +68,10 @@ def test_slowloris_interleaves_rounds_with_16_slow_connections(tmp_path):
     # the value and baseline are the medians of the rounds' p99s
     assert math.isclose(slow.value, d["p99_ms"]["with"]["median"], abs_tol=0.01)
     assert math.isclose(slow.baseline, d["p99_ms"]["without"]["median"], abs_tol=0.01)
+    # the worker's CPU with only the slow connections open, against idle: two windows each
+    idle = d["idle_worker_cpu"]["worker_cpu_ms_per_s"]
+    assert len(idle["without"]) == len(idle["with"]) == 2
+    assert all(v >= 0 for v in idle["without"] + idle["with"])
 
 
 @pytest.mark.redis
