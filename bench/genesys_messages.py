@@ -24,15 +24,16 @@ from typing import Any
 import requests
 
 from bench.procs import HOST, wait_until
+from om_bridge.bridge.config.model import BridgeSettings
 from om_bridge.bridge.genesys.signature import HEADER, compute_signature
 from om_bridge.sandbox import seed
 
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
 SENDERS = 4  # agent API calls in flight while making messages
 RECEIPT = "/inbound/open/receipt"  # how the receipt route's path ends
-# The bridge's default reorder window, set explicitly in the benchmarks that replay these bodies:
-# a body whose channel.time is older than the window when it arrives is not held.
-REORDER_WINDOW_MS = 300
+# The bridge's default placement window for late agent messages, set explicitly in the benchmarks
+# that replay these bodies (nothing is held; each agent message reads its session's last outputs).
+REORDER_WINDOW_MS = BridgeSettings.webhook_reorder_window_ms
 
 
 class Capture:

@@ -45,7 +45,7 @@ from bench.webhook_load import (
     start_floor,
     wait_outputs,
 )
-from om_bridge.bridge.webhooks.reorder import epoch
+from om_bridge.bridge.genesys.wire import epoch
 
 TARGET = 0.70  # bridge / bare
 FLOOR_TARGET = 0.80  # bridge / job floor
@@ -255,8 +255,8 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         "receipts_2xx": receipts_ok,
         "webhook_reorder_window_ms": REORDER_WINDOW_MS,
         "channel_time_age_s": {k: [round(a, 2) for a in v] for k, v in ages.items()},
-        "reorder_window_note": "a body whose channel.time is older than the window when it "
-        "arrives is not held (the sandbox made them before the round)",
+        "reorder_window_note": "nothing is held: each agent message reads its session's last "
+        "outputs to place itself (the replayed bodies arrive in order)",
         "sandbox_rate_limit": "off (receipts would otherwise queue behind 429s)",
     }
     return [

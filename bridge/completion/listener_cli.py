@@ -25,7 +25,10 @@ def main(args: argparse.Namespace) -> int:
 
     test_config: dict = {"start_workers": False}
     path = getattr(args, "config", None)
-    # The CLI default names om-bridge.toml; only an existing or explicitly named file is required.
+    # As `serve`: --config; left at its default, $OM_BRIDGE_CONFIG, else ./om-bridge.toml when it
+    # exists (only an explicitly named file is required).
+    if path == "om-bridge.toml" and os.environ.get("OM_BRIDGE_CONFIG"):
+        path = os.environ["OM_BRIDGE_CONFIG"]
     if path and (os.path.exists(path) or path != "om-bridge.toml"):
         test_config["config_path"] = path
     if getattr(args, "data_dir", None):

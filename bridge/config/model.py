@@ -57,9 +57,10 @@ class BridgeSettings:
     lease_seconds: float = 10.0
     in_flight_seconds: float = 60.0
     reconcile_seconds: float = 20.0
-    # Genesys webhooks of one customer arriving within this window are handled in channel.time
-    # order (a delivery waits until its channel.time is this old, never longer); 0 turns it off.
-    webhook_reorder_window_ms: int = 300
+    # An agent message that arrives after later ones of its session stored at most this long ago
+    # is placed before them (channel.time order, message id breaking ties); nothing waits for it.
+    # 0: arrival order.
+    webhook_reorder_window_ms: int = 5000
     # Retention: what the store keeps (a sweeper on SQLite, TTLs on Redis).
     session_retention_hours: float = 168.0  # idle sessions, with their outputs
     ended_handover_retention_hours: float = 168.0  # ended handovers

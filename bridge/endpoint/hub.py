@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
+from om_bridge.bridge.genesys.wire import epoch
 from om_bridge.bridge.store.base import OUTPUTS_KEPT
 from om_bridge.bridge.store.errors import StoreError
 
@@ -24,6 +26,29 @@ def is_transcript_only(output: dict) -> bool:
     bot's direct reply to it, which the input's HTTP answer already carried): left out of the
     outputs API unless `history=true`, and never POSTed to a callback URL."""
     return output.get("source") == "user" or bool(output.get("reply"))
+
+
+# Placement of late agent messages. An agent output made from a Genesys message carries `sent`
+# (the message's `channel.time`) and `messageId`; Genesys may deliver two messages of a
+# conversation concurrently, or retry the first after the second went through, so they can arrive
+# out of order. Each is stored at once (nothing waits for a straggler); one that is earlier than
+# agent outputs of the session stored at most `webhook_reorder_window_ms` ago gets `before`: the
+# seq of the output it belongs in front of (the earliest of those later ones), and readers show it
+# there (docs/architecture.md "Message order"). Agent messages of one handover are relayed one at
+# a time (the inbound queue's order per customer), so the read and the append below never race
+# with another agent message of the session, in this process or another.
+PLACEMENT_LOOKBACK = 32
+PLACEMENT_FIRST_READ = 4
+
+
+def order_key(output: dict) -> tuple[float, str] | None:
+    """(`sent` in epoch seconds, `messageId`) of an agent output made from a Genesys message;
+    None for every other output."""
+    if output.get("source") != "agent":
+        return None
+    sent = output.get("sent")
+    at = epoch(sent) if isinstance(sent, str) else None
+    return None if at is None else (at, str(output.get("messageId") or ""))
 
 
 # Emits of one session are serialised (by a lock picked from the session's hash) so the callback
@@ -102,7 +127,12 @@ class OutputHub:
         record.pop("seq", None)
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
+        order = order_key(record)
         with self._stripes[hash(session_key.as_str()) % LOCK_STRIPES]:
+            if order is not None:
+                before = self._place(session_key, order)
+                if before is not None:
+                    record["before"] = before
             if self.forward is not None:
                 # First, so the Cognigy call is the write that retires a webhook being handled.
                 self.forward(session_key, record)
@@ -112,6 +142,40 @@ class OutputHub:
                 self._callback.submit(url, session_key, record)
         self._emitted.labels(source).inc()
         return seq
+
+    def _place(self, session_key: SessionKey, order: tuple[float, str]) -> int | None:
+        """The seq this agent output is shown before, or None when it is the latest (the common
+        case) or what it is earlier than was stored longer ago than the placement window."""
+        window = self._config.bridge.webhook_reorder_window_ms / 1000.0
+        if window <= 0:
+            return None
+        now = self._clock()
+        best: tuple[tuple[float, str], int] | None = None
+        for output in self._latest(session_key):
+            theirs = order_key(output)
+            if theirs is None:
+                continue
+            stored = epoch(output.get("time") or "")
+            if stored is None or now - stored > window:
+                break  # agent outputs are stamped when stored: the older ones are older still
+            if theirs <= order and "before" not in output:
+                # Earlier than this one and placed last when stored, so it was later than every
+                # agent output then in the window: nothing older can be later than this one.
+                break
+            if theirs > order and (best is None or theirs < best[0]):
+                best = (theirs, int(output["seq"]))
+        return None if best is None else best[1]
+
+    def _latest(self, session_key: SessionKey) -> Iterator[dict]:
+        # The newest few first (the common case stops at the previous agent message), then the
+        # rest of the lookback only when those did not settle it.
+        seen = 0
+        for output in self._store.latest_outputs(session_key, PLACEMENT_FIRST_READ):
+            seen += 1
+            yield output
+        if seen == PLACEMENT_FIRST_READ:
+            rest = self._store.latest_outputs(session_key, PLACEMENT_LOOKBACK)
+            yield from itertools.islice(rest, PLACEMENT_FIRST_READ, None)
 
     def after(self, session_key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first."""

@@ -97,6 +97,20 @@ def iso_time(value: datetime | str | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def epoch(value: str) -> float | None:
+    """Epoch seconds of an ISO-8601 time such as `channel.time` (naive is UTC); None when empty
+    or unparseable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def string_map(values: Mapping[str, Any]) -> dict[str, str]:
     """A map<string,string> as Genesys requires: strings kept, others JSON-encoded, None dropped."""
     out: dict[str, str] = {}

@@ -117,6 +117,18 @@ def gallery_data(text: str | None, cards: list[dict]) -> dict:
     return {"type": "carousel", "fallbackText": text, "items": items}
 
 
+def agent_output(payload: dict, text: str | None, data: dict[str, Any]) -> dict:
+    """The user's output of an agent message: with Genesys' `channel.time` as `sent` and its
+    message id, by which the output hub places a delivery that arrived late."""
+    output: dict[str, Any] = {"source": "agent", "text": text, "data": data or None}
+    sent = (payload.get("channel") or {}).get("time")
+    if isinstance(sent, str) and sent:
+        output["sent"] = sent
+        if payload.get("id"):
+            output["messageId"] = str(payload["id"])
+    return output
+
+
 class AgentSide:
     """Handles verified outbound webhook bodies for the engine."""
 
@@ -241,9 +253,7 @@ class AgentSide:
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):
-                self.ctx.outputs.emit(
-                    handover.session, {"source": "agent", "text": text, "data": data or None}
-                )
+                self.ctx.outputs.emit(handover.session, agent_output(payload, text, data))
         except Exception as exc:
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
             self.failed_receipt(

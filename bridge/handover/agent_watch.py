@@ -112,39 +112,44 @@ class AgentWatch(ConditionWorker):
         if directory.failed_recently(handover_id, now):
             self._polls.pop(handover_id, None)
             return
-        client = self.ctx.clients.for_provider(handover.provider_id)
-        try:
-            conversation = client.get_message_conversation(handover.conversation_id)
-            agent_id = latest_agent_id(conversation)
-            if agent_id is None:
-                polls = self._polls.get(handover_id, 0) + 1
-                self._polls[handover_id] = polls
-                if offered_agent(conversation) and polls < self.max_polls:
-                    self._schedule(handover_id, self.ctx.clock() + self.poll_seconds)
-                else:
-                    self._polls.pop(handover_id, None)
+        with directory.single_lookup(handover_id) as mine:
+            if not mine:
+                return  # an agent message's lookup just read it (and stored what it found)
+            client = self.ctx.clients.for_provider(handover.provider_id)
+            try:
+                conversation = client.get_message_conversation(handover.conversation_id)
+                agent_id = latest_agent_id(conversation)
+                if agent_id is None:
+                    polls = self._polls.get(handover_id, 0) + 1
+                    self._polls[handover_id] = polls
+                    if offered_agent(conversation) and polls < self.max_polls:
+                        self._schedule(handover_id, self.ctx.clock() + self.poll_seconds)
+                    else:
+                        self._polls.pop(handover_id, None)
+                    return
+                self._polls.pop(handover_id, None)
+                updated = self.engine.advance(handover_id, "active") or handover
+                known = updated.agent or {}
+                if not updated.settings.get("display_agent_details"):
+                    return
+                if known.get("id") == agent_id and not known.get("stale"):
+                    return
+                user = client.get_user(agent_id)
+            except GenesysError as err:
+                log.warning(
+                    messages.LOG_AGENT_LOOKUP_FAILED,
+                    handover_id,
+                    f"{type(err).__name__} {err.status}",
+                )
+                directory.remember_failure(handover_id, now)
                 return
-            self._polls.pop(handover_id, None)
-            updated = self.engine.advance(handover_id, "active") or handover
-            known = updated.agent or {}
-            if not updated.settings.get("display_agent_details"):
-                return
-            if known.get("id") == agent_id and not known.get("stale"):
-                return
-            user = client.get_user(agent_id)
-        except GenesysError as err:
-            log.warning(
-                messages.LOG_AGENT_LOOKUP_FAILED, handover_id, f"{type(err).__name__} {err.status}"
-            )
-            directory.remember_failure(handover_id, now)
-            return
-        agent = {
-            "id": agent_id,
-            "name": user.get("name") or user.get("preferredName"),
-            "avatar": avatar_of(user),
-            "checked_at": self.ctx.clock(),
-        }
-        self.ctx.store.update_handover(handover_id, agent=agent)
+            agent = {
+                "id": agent_id,
+                "name": user.get("name") or user.get("preferredName"),
+                "avatar": avatar_of(user),
+                "checked_at": self.ctx.clock(),
+            }
+            self.ctx.store.update_handover(handover_id, agent=agent)
 
     # -- thread -------------------------------------------------------------------------------
     def _run(self) -> None:

@@ -15,6 +15,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -31,6 +33,9 @@ RECHECK_SECONDS = 60.0
 # meanwhile show the last known agent, or none).
 FAILURE_SECONDS = 60.0
 FAILURES_KEPT = 10_000
+# A lookup waits at most this long for another one of the same handover (the Genesys client's
+# own timeouts end that one well before).
+INFLIGHT_WAIT_SECONDS = 30.0
 
 
 def latest_agent_id(conversation: dict) -> str | None:
@@ -75,6 +80,35 @@ class AgentDirectory:
         # handover id -> when its last lookup failed (bounded, oldest forgotten first)
         self._failed: OrderedDict[str, float] = OrderedDict()
         self._failed_lock = threading.Lock()
+        # handover id -> (set when its lookup in progress ends, the thread doing it): one lookup
+        # per handover at a time
+        self._inflight: dict[str, tuple[threading.Event, int]] = {}
+
+    @contextmanager
+    def single_lookup(self, handover_id: str) -> Iterator[bool]:
+        """True: this caller looks the handover's agent up (others wait for it; the same thread
+        may enter again, e.g. the watch's status change naming the agent). False: another lookup
+        of the handover was in progress and has ended (or the wait timed out); its result is on
+        the handover, or its failure remembered."""
+        me = threading.get_ident()
+        with self._failed_lock:
+            running = self._inflight.get(handover_id)
+            if running is None:
+                mine = threading.Event()
+                self._inflight[handover_id] = (mine, me)
+        if running is not None:
+            if running[1] == me:
+                yield True
+                return
+            running[0].wait(INFLIGHT_WAIT_SECONDS)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._failed_lock:
+                self._inflight.pop(handover_id, None)
+            mine.set()
 
     def failed_recently(self, handover_id: str, now: float) -> bool:
         """Whether a lookup for this handover failed less than `failure_seconds` ago."""
@@ -115,18 +149,23 @@ class AgentDirectory:
             return self.cached(handover)
         if self.failed_recently(handover.id, now):
             return self.cached(handover)
-        client = self.ctx.clients.for_provider(handover.provider_id)
-        try:
-            agent_id = self._agent_id(client, handover, payload)
-            if not agent_id:
+        with self.single_lookup(handover.id) as mine:
+            if not mine:  # the agent watch (or another message) just looked: use what it found
+                return self.cached(self.ctx.store.get_handover(handover.id) or handover)
+            client = self.ctx.clients.for_provider(handover.provider_id)
+            try:
+                agent_id = self._agent_id(client, handover, payload)
+                if not agent_id:
+                    return self.cached(handover)
+                user = client.get_user(agent_id)
+            except GenesysError as err:
+                log.warning(
+                    messages.LOG_AGENT_LOOKUP_FAILED,
+                    handover.id,
+                    f"{type(err).__name__} {err.status}",
+                )
+                self.remember_failure(handover.id, now)
                 return self.cached(handover)
-            user = client.get_user(agent_id)
-        except GenesysError as err:
-            log.warning(
-                messages.LOG_AGENT_LOOKUP_FAILED, handover.id, f"{type(err).__name__} {err.status}"
-            )
-            self.remember_failure(handover.id, now)
-            return self.cached(handover)
         agent = {
             "id": agent_id,
             "name": user.get("name") or user.get("preferredName"),

@@ -95,10 +95,16 @@ class Target:
             self._client = None
 
 
-def config_path(args: argparse.Namespace) -> str:
-    """--config, falling back to `<data-dir>/om-bridge.toml` (written by `om-bridge demo`) when the
-    default file is absent."""
+def config_path(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
+    """The file `serve` would run with: --config; when it is left at its default,
+    `$OM_BRIDGE_CONFIG` if set, else `./om-bridge.toml`, else `<data-dir>/om-bridge.toml` (written
+    by `om-bridge demo`)."""
+    from om_bridge.bridge.app import CONFIG_ENV
+
+    environ = os.environ if environ is None else environ
     path = getattr(args, "config", None) or DEFAULT_CONFIG_PATH
+    if path == DEFAULT_CONFIG_PATH and environ.get(CONFIG_ENV):
+        return environ[CONFIG_ENV]
     if path == DEFAULT_CONFIG_PATH and not os.path.exists(path):
         candidate = Path(getattr(args, "data_dir", None) or ".om-bridge") / DEFAULT_CONFIG_PATH
         if candidate.exists():
@@ -113,7 +119,7 @@ def load_targets(
     """The configuration's providers (or the one named by --provider) as targets; SetupError when
     the configuration cannot be loaded or names no such provider."""
     environ = os.environ if environ is None else environ
-    path = config_path(args)
+    path = config_path(args, environ)
     try:
         config = load_config(path, environ)
     except ConfigError as exc:

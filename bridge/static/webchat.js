@@ -206,7 +206,10 @@
     var cards = gallery(data);
     if (cards.length) { bubble.appendChild(renderCards(cards, true)); }
     item.appendChild(bubble);
-    log.appendChild(item);
+    if (typeof opts.seq === "number") { item.dataset.seq = String(opts.seq); }
+    // An agent message Genesys delivered late goes in front of the output it precedes.
+    var next = typeof opts.before === "number" ? log.querySelector('li[data-seq="' + opts.before + '"]') : null;
+    if (next) { log.insertBefore(item, next); } else { log.appendChild(item); }
     scrollDown();
     return item;
   }
@@ -295,7 +298,8 @@
       hideTyping();
       if (out.text || attachmentsOf(data).length || quickReplies(data).length || buttons(data).length ||
           gallery(data).length) {
-        addMessage("agent", out.text, { agent: data.agent, data: data, attachments: attachmentsOf(data), replay: replay });
+        addMessage("agent", out.text, { agent: data.agent, data: data, attachments: attachmentsOf(data), replay: replay,
+                                        seq: out.seq, before: out.before });
       }
       return;
     }

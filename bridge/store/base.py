@@ -328,6 +328,11 @@ class Store(abc.ABC):
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
 
+    @abc.abstractmethod
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
+
     def wait_outputs(
         self,
         key: SessionKey,

@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import redis
@@ -487,6 +487,18 @@ class RedisStore(Store):
             seq, _, body = member.partition("|")
             outputs.append({**json.loads(body), "seq": int(seq)})
         return outputs
+
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
+        members = (
+            cast("list[str]", self._r.zrevrange(self._k("out:", key.as_str()), 0, int(limit) - 1))
+            if limit > 0
+            else []
+        )
+        for member in members:
+            seq, _, body = member.partition("|")
+            yield {**json.loads(body), "seq": int(seq)}
 
     def wait_outputs(
         self,

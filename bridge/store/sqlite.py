@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, overload
 
 from om_bridge.bridge.coop import offload
@@ -628,6 +628,16 @@ class SqliteStore(Store):
                 (key.as_str(), after, limit),
             ).fetchall()
         return [{**json.loads(body), "seq": seq} for seq, body in rows]
+
+    def latest_outputs(self, key: SessionKey, limit: int) -> Iterator[dict]:
+        """The session's last `limit` outputs, newest first, each with its "seq" (read at once,
+        each decoded only when the caller gets to it)."""
+        with self._db.read() as c:
+            rows = c.execute(
+                "SELECT seq, body FROM outputs WHERE skey = ? ORDER BY seq DESC LIMIT ?",
+                (key.as_str(), limit),
+            ).fetchall()
+        return ({**json.loads(body), "seq": seq} for seq, body in rows)
 
     # -- leader lock ------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:

@@ -20,10 +20,9 @@ from jsonschema.exceptions import best_match
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.genesys.signature import verify_signature
-from om_bridge.bridge.handover.inbound import queue_key
+from om_bridge.bridge.genesys.wire import epoch
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
-from om_bridge.bridge.webhooks.reorder import ReorderBuffer, epoch
 
 if TYPE_CHECKING:
     from prometheus_client import Counter
@@ -45,7 +44,6 @@ MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
 # Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
 ENVELOPE_KEYS = ("detail-type", "source", "detail")
-REORDER_EXTENSION = "om-bridge-webhook-reorder"
 HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
 # Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
@@ -137,18 +135,13 @@ def genesys_webhook() -> ResponseReturnValue:
     # The Genesys message id alone: a retry of one message keeps its id, and a re-signed copy with
     # another channel.time is the same message shown twice (docs/reference/genesys-open-messaging.md
     # §5.7 also names channel.time; it is not needed to tell messages apart).
-    # Deliveries of one customer arriving close together are stored in channel.time order.
-    reorder: ReorderBuffer = current_app.extensions[REORDER_EXTENSION]
-    if not reorder.submit(
-        queue_key(payload),
-        channel_time,
-        str(message_id),
-        lambda: ctx.engine.accept_genesys_message(
-            provider_id,
-            payload,
-            f"genesys-webhook:{provider_id}:{message_id}",
-            DEDUPE_TTL_SECONDS,
-        ),
+    # Stored at once, whatever its channel.time: a delivery that arrives after a later message of
+    # its conversation is placed before it when relayed (OutputHub), not held here.
+    if not ctx.engine.accept_genesys_message(
+        provider_id,
+        payload,
+        f"genesys-webhook:{provider_id}:{message_id}",
+        DEDUPE_TTL_SECONDS,
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
         counter.labels("duplicate", kind).inc()

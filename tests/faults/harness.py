@@ -30,18 +30,19 @@ from om_bridge.sandbox import seed
 from om_bridge.sandbox.agentclient import AgentClient
 from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_until
+from tests.display import displayed
 from tests.scenario.harness import merge
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 # The configured bounds of the suite (short, so faults recover within a test's patience).
-# The reorder window covers the sandbox's reorder fault (the held delivery goes out right after the
-# next one) with room for a busy machine.
+# The placement window covers the sandbox's reorder fault (the held delivery goes out right after
+# the next one) with room for a busy machine.
 BOUNDS = {
     "lease_seconds": 2.0,
     "in_flight_seconds": 6.0,
     "reconcile_seconds": 2.0,
-    "webhook_reorder_window_ms": 1000,
+    "webhook_reorder_window_ms": 3000,
 }
 # Genesys keeps retrying a webhook long enough to outlast a bridge restart (a few seconds here;
 # 5 retries 5 s apart in Genesys), and EventBridge retries quickly.
@@ -299,8 +300,11 @@ class Traffic:
             after = page["next"]
 
     def user_saw(self, session: Session) -> list[str]:
+        """The agent's lines as the webchat shows them (a late delivery in front of its `before`)."""
         return [
-            o["text"] for o in self.outputs(session) if o["source"] == "agent" and o.get("text")
+            o["text"]
+            for o in displayed(self.outputs(session))
+            if o["source"] == "agent" and o.get("text")
         ]
 
     def status(self, session: Session) -> list[str]:

@@ -26,7 +26,7 @@ def bed(tmp_path):  # type: ignore[no-untyped-def]
     bed.close()
 
 
-def run(bed: FaultBed, fault: str, inject, clear: bool = True, burst: int = 1) -> None:  # type: ignore[no-untyped-def]
+def run(bed: FaultBed, fault: str, inject, clear: bool = True, burst: int = 1) -> Traffic:  # type: ignore[no-untyped-def]
     traffic = Traffic(bed)
     traffic.open_handovers()
     traffic.exchange(1)
@@ -36,6 +36,7 @@ def run(bed: FaultBed, fault: str, inject, clear: bool = True, burst: int = 1) -
         bed.clear_faults()
     traffic.settle()
     check(traffic.report(fault, traffic.end_all()), END_BOUND)
+    return traffic
 
 
 GENESYS_FAULTS = {
@@ -63,7 +64,13 @@ WEBHOOK_FAULTS = {
 @pytest.mark.parametrize("fault", list(WEBHOOK_FAULTS))
 def test_webhook_faults(bed, fault):  # type: ignore[no-untyped-def]
     # The agent writes twice in a row, so a held webhook can land after the next of its conversation.
-    run(bed, fault, lambda: bed.add_fault(target="webhook", **WEBHOOK_FAULTS[fault]), burst=2)
+    traffic = run(
+        bed, fault, lambda: bed.add_fault(target="webhook", **WEBHOOK_FAULTS[fault]), burst=2
+    )
+    if fault == "webhook reordering":
+        # The agent's messages did arrive out of order, and were shown in order by placement.
+        placed = [o for s in traffic.sessions for o in traffic.outputs(s) if "before" in o]
+        assert placed, "no delivery arrived after a later one: the fault did not reorder"
 
 
 def test_lost_notification_frame(tmp_path):  # type: ignore[no-untyped-def]

@@ -327,6 +327,24 @@ def test_default_config_falls_back_to_the_data_dir(bridge_env, monkeypatch, caps
     assert captured.out.splitlines()[-1].endswith("0 FAIL, 0 WARN")
 
 
+def test_default_config_is_om_bridge_config_when_set(bridge_env, monkeypatch, capsys) -> None:
+    """As `serve`: with no --config, `$OM_BRIDGE_CONFIG` names the file (before the data dir)."""
+    workdir = bridge_env.tmp_path / "elsewhere-env"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name)
+    for name, value in bridge_env.environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OM_BRIDGE_CONFIG", str(bridge_env.config_path()))
+    assert cli.main(["check", "--data-dir", str(workdir / "no-data")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("0 FAIL, 0 WARN")
+    monkeypatch.setenv("OM_BRIDGE_CONFIG", str(workdir / "missing.toml"))
+    assert cli.main(["check"]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+
+
 def test_unknown_provider_and_missing_config_exit_2(bridge_env, check, capsys) -> None:
     assert cli.main(["check", "--config", str(bridge_env.config_path()), "--provider", "nope"]) == 2
     assert "unknown provider nope" in capsys.readouterr().err

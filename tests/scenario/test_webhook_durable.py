@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from om_bridge.bridge.handover.inbound import queue_key
 from om_bridge.bridge.store import open_store
+from tests.conftest import wait_until
 from tests.scenario.handover_helpers import agent_texts, collect, customer_of, start_handover
 from tests.scenario.webhook_replay import compact, payload, post_raw, replay
 
@@ -59,6 +60,8 @@ def test_a_webhook_leased_by_a_process_that_died_is_handled_after_the_lease(brid
         conversation_id=conversation_id,
         text="left behind",
     )
+    # The customer's earlier deliveries (queue updates) are handled first, so this one is the head.
+    wait_until(lambda: not env.ctx.store.inbound_pending(queue_key(body)), 15, what="an idle queue")
     # Another process on the same store accepted it (leased to itself) and died before handling.
     other = open_store(env.config["bridge"]["store"])
     try:

@@ -30,6 +30,20 @@ def test_outputs_get_increasing_seq_per_session(store: Store) -> None:
     assert [o["seq"] for o in store.outputs_after(KEY, 2, limit=3)] == [3, 4, 5]
 
 
+def test_latest_outputs_are_newest_first(store: Store) -> None:
+    assert list(store.latest_outputs(KEY, 3)) == []
+    for n in range(1, 6):
+        store.append_output(KEY, {"source": "agent", "text": str(n)})
+    store.append_output(OTHER, {"text": "other"})
+    assert [(o["seq"], o["text"]) for o in store.latest_outputs(KEY, 3)] == [
+        (5, "5"),
+        (4, "4"),
+        (3, "3"),
+    ]
+    assert [o["seq"] for o in store.latest_outputs(KEY, 10)] == [5, 4, 3, 2, 1]
+    assert list(store.latest_outputs(KEY, 0)) == []
+
+
 def test_only_the_newest_outputs_are_kept(store: Store) -> None:
     for n in range(OUTPUTS_KEPT + 5):
         store.append_output(KEY, {"text": str(n)})
