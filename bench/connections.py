@@ -70,6 +70,14 @@ class Holder:
         self.proc.stdin.flush()
         return int(json.loads(self.proc.stdout.readline())["events"])
 
+    def set_slow(self, n: int) -> dict:
+        """Hold `n` slowloris connections from now on (closing the ones held); the holder's
+        reply: how many it holds and the slowloris reconnects so far."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"slow {n}\n")
+        self.proc.stdin.flush()
+        return dict(json.loads(self.proc.stdout.readline()))
+
     def stop(self) -> dict:
         """Close every connection; the holder's report."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -194,24 +202,24 @@ def _drained(rig: Rig, mark: int, n: int) -> int:
     return behind
 
 
-def _slow_run(rig: Rig, workdir: Path, bodies: list[dict], duration: float, slow: int) -> dict:
-    """One open-loop run at RATE, with `slow` slowloris connections held by a holder process
-    (none when 0) from before the load until the run is drained (outputs stored, receipts
-    answered). Its p99; the bridge worker's CPU for the whole run (load and drain: receipts still
-    going out when the outputs are stored are this run's work) and the holder's; the receipts
-    still unanswered when the outputs were stored; the holder's report."""
-    holder = Holder({"host": HOST, "port": rig.bridge_port, "slow": slow}) if slow else None
-    try:
-        if holder is not None:
-            wait_until(lambda: _healthz(rig.bridge_url), 30, "/healthz with slow clients")
-        holder_cpu0 = run_seconds(holder.proc.pid) if holder is not None else 0.0
-        mark, cpu0 = rig.requests.answer_mark(), run_seconds(rig.worker_pid)
-        result = _load(rig, workdir, bodies, duration)
-        receipts_behind = _drained(rig, mark, result["statuses"].get(200, 0))
-        worker_cpu = run_seconds(rig.worker_pid) - cpu0
-        holder_cpu = run_seconds(holder.proc.pid) - holder_cpu0 if holder is not None else 0.0
-    finally:
-        held = holder.stop() if holder is not None else {}
+def _slow_run(
+    rig: Rig, workdir: Path, holder: Holder, bodies: list[dict], duration: float, slow: int
+) -> dict:
+    """One open-loop run at RATE with `slow` slowloris connections (0 or SLOW) held by the holder
+    process, which runs throughout the benchmark either way, from before the load until the run
+    is drained (outputs stored, receipts answered). Its p99; the bridge worker's CPU for the whole
+    run (load and drain: receipts still going out when the outputs are stored are this run's
+    work) and the holder's; the receipts still unanswered when the outputs were stored; the slow
+    connections held and their reconnects."""
+    held = holder.set_slow(slow)
+    wait_until(lambda: _healthz(rig.bridge_url), 30, "/healthz")
+    holder_cpu0 = run_seconds(holder.proc.pid)
+    mark, cpu0 = rig.requests.answer_mark(), run_seconds(rig.worker_pid)
+    result = _load(rig, workdir, bodies, duration)
+    receipts_behind = _drained(rig, mark, result["statuses"].get(200, 0))
+    worker_cpu = run_seconds(rig.worker_pid) - cpu0
+    holder_cpu = run_seconds(holder.proc.pid) - holder_cpu0
+    after = holder.set_slow(0)
     return {
         "latencies": result["latencies"],
         "statuses": result["statuses"],
@@ -219,30 +227,23 @@ def _slow_run(rig: Rig, workdir: Path, bodies: list[dict], duration: float, slow
         "worker_cpu_s": worker_cpu,
         "holder_cpu_s": holder_cpu,
         "receipts_behind": receipts_behind,
-        "slow_held": holder.ready["slow"] if holder is not None else 0,
-        "slow_reconnects": held.get("slow_reconnects", 0),
+        "slow_held": held["slow"],
+        "slow_reconnects": after["slow_reconnects"] - held["slow_reconnects"],
     }
 
 
-def _idle_cost(rig: Rig, seconds: float) -> dict:
+def _idle_cost(rig: Rig, holder: Holder, seconds: float) -> dict:
     """The bridge worker's CPU (ms per second) with no load, without and with SLOW slowloris
     connections open, in the order without, with, with, without; and the slowloris reconnects."""
     got: dict[str, list[float]] = {"without": [], "with": []}
     reconnects = 0
     for kind in ("without", "with", "with", "without"):
-        holder = (
-            Holder({"host": HOST, "port": rig.bridge_port, "slow": SLOW})
-            if kind == "with"
-            else None
-        )
-        try:
-            cpu0, t0 = run_seconds(rig.worker_pid), time.monotonic()
-            time.sleep(seconds)
-            cpu = run_seconds(rig.worker_pid) - cpu0
-            got[kind].append(cpu / (time.monotonic() - t0) * 1000.0)
-        finally:
-            held = holder.stop() if holder is not None else {}
-        reconnects += int(held.get("slow_reconnects", 0))
+        held = holder.set_slow(SLOW if kind == "with" else 0)
+        cpu0, t0 = run_seconds(rig.worker_pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = run_seconds(rig.worker_pid) - cpu0
+        got[kind].append(cpu / (time.monotonic() - t0) * 1000.0)
+        reconnects += holder.set_slow(0)["slow_reconnects"] - held["slow_reconnects"]
     return {
         "worker_cpu_ms_per_s": {k: [round(v, 2) for v in got[k]] for k in got},
         "seconds_each": seconds,
@@ -253,9 +254,11 @@ def _idle_cost(rig: Rig, seconds: float) -> dict:
 def slowloris(workdir: Path, quick: bool = False) -> Result:
     """Webhook p99 at 200 req/s with 16 slowloris connections against none, interleaved.
 
-    Rounds alternate the order (without/with, then with/without, …) so a drift of the machine's
-    load or of the store's size weighs on both sides alike; each run gets fresh bodies (all made
-    before the warm-up) and is drained (outputs stored, receipts answered) before the next starts. The value and baseline are the medians of
+    One holder process runs throughout and opens or closes the slow connections between runs, so
+    the two sides differ by the slow connections alone. Rounds alternate the order (without/with,
+    then with/without, …) so a drift of the machine's load or of the store's size weighs on both
+    sides alike; each run gets fresh bodies (all made before the warm-up) and is drained (outputs
+    stored, receipts answered) before the next starts. The value and baseline are the medians of
     the rounds' p99s; the spread, the per-round ratios, the bridge worker's CPU per run, and the
     worker's CPU with only the slow connections open (no load) against idle are in the details."""
     p = SLOWLORIS_QUICK if quick else SLOWLORIS_FULL
@@ -269,12 +272,18 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
         run_load(workdir, rig.bridge_url, warm, mode="closed", connections=4, duration=30.0)
         wait_outputs(rig, before + p["warmup"])  # warm-up drained before measuring
         _drained(rig, mark, p["warmup"])
-        idle = _idle_cost(rig, p["idle_seconds"])
-        for r in range(p["rounds"]):
-            order = ("without", "with") if r % 2 == 0 else ("with", "without")
-            for kind in order:
-                slow = SLOW if kind == "with" else 0
-                runs[kind].append(_slow_run(rig, workdir, bodies.pop(), p["duration"], slow))
+        holder = Holder({"host": HOST, "port": rig.bridge_port, "slow": 0})
+        try:
+            idle = _idle_cost(rig, holder, p["idle_seconds"])
+            for r in range(p["rounds"]):
+                order = ("without", "with") if r % 2 == 0 else ("with", "without")
+                for kind in order:
+                    slow = SLOW if kind == "with" else 0
+                    runs[kind].append(
+                        _slow_run(rig, workdir, holder, bodies.pop(), p["duration"], slow)
+                    )
+        finally:
+            holder.stop()
         sandbox_cpu = round(rig.sandbox_cpu(), 2)
     without = [run["p99_ms"] for run in runs["without"]]
     with_slow = [run["p99_ms"] for run in runs["with"]]
@@ -295,6 +304,7 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
             "rounds": p["rounds"],
             "seconds_per_run": p["duration"],
             "order": "rounds alternate: without, with / with, without / …",
+            "holder": "one process throughout; only the slow connections differ between the sides",
             "p99_ms": {"without": _spread(without), "with": _spread(with_slow)},
             "ratio_per_round": _spread([w / o for w, o in zip(with_slow, without)], 3),
             "pooled_ms": {kind: _summary(pooled[kind]) for kind in pooled},
@@ -309,8 +319,10 @@ def slowloris(workdir: Path, quick: bool = False) -> Result:
                 )
                 for kind in runs
             },
-            "holder_cpu_s_per_run": [round(run["holder_cpu_s"], 2) for run in runs["with"]],
-            "slow_held_per_run": [run["slow_held"] for run in runs["with"]],
+            "holder_cpu_s_per_run": {
+                kind: [round(run["holder_cpu_s"], 3) for run in runs[kind]] for kind in runs
+            },
+            "slow_held_per_run": {kind: [run["slow_held"] for run in runs[kind]] for kind in runs},
             "slow_reconnects_per_run": [run["slow_reconnects"] for run in runs["with"]],
             "receipts_behind_when_outputs_stored": {
                 kind: [run["receipts_behind"] for run in runs[kind]] for kind in runs
