@@ -110,7 +110,13 @@ def _open_count(rig: Rig) -> int:
 def run(workdir: Path, quick: bool = False) -> list[Result]:
     """Cost at `small` open handovers, memory of `idle` engine-made ones, cost at `large`."""
     p = QUICK if quick else FULL
-    with Rig(workdir, sandbox_config={"rate_limit": {"per_minute": 0}}) as rig:
+    # The probes send one message after another, faster than a person types: the per-session
+    # input rate limit is not what is measured here.
+    with Rig(
+        workdir,
+        sandbox_config={"rate_limit": {"per_minute": 0}},
+        bridge={"input_rate_per_minute": 0},
+    ) as rig:
         agent = rig.agent()
         agent.go_on_queue()
         probes, template = [], None

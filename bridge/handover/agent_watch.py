@@ -105,6 +105,15 @@ class AgentWatch(ConditionWorker):
         if handover is None or not handover.is_open or not handover.conversation_id:
             self._polls.pop(handover_id, None)
             return
+        known = handover.agent or {}
+        if handover.status == "active" and (
+            not handover.settings.get("display_agent_details")
+            or (known.get("name") and not known.get("stale"))
+        ):
+            # Nothing left to learn (a read scheduled while the agent was only offered, done by
+            # now): a change of agent marks the agent stale first, and that read goes ahead.
+            self._polls.pop(handover_id, None)
+            return
         # A lookup of this handover failed a moment ago (here or for an agent message): Genesys is
         # not asked again before the failure is old enough; a later event schedules a new read.
         directory = self.engine.agent_side.agents

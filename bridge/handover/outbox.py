@@ -79,6 +79,7 @@ LEASE_SECONDS = 10.0
 IN_FLIGHT_SECONDS = 60.0
 # Kinds that post a message (a duplicate would be shown to the agent twice).
 MESSAGE_KINDS = frozenset({"message", "structured"})
+GENESYS_LANE, OTHER_LANE = "genesys", "other"
 RETRYABLE_STATUSES = frozenset({408, 429})
 
 
@@ -147,10 +148,13 @@ class Outbox:
         self.backoff_base, self.backoff_cap, self._rng = backoff_base, backoff_cap, rng
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._inflight = 0
+        # Two lanes, each with its own `workers` senders: Genesys calls, and the other senders'
+        # kinds (Cognigy's Inject/Notify), so a slow or unreachable Cognigy never holds up the
+        # calls to Genesys (nor the other way round).
+        self._inflight: dict[str, int] = {GENESYS_LANE: 0, OTHER_LANE: 0}
         self._inflight_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pools: dict[str, ThreadPoolExecutor] = {}
         self._calls = metrics.counter(
             "genesys_calls_total", "Calls to Genesys by route and status", ["route", "status"]
         )
@@ -182,24 +186,27 @@ class Outbox:
         if self._thread is not None:
             return
         self._stopping.clear()
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="om-outbox-send")
+        self._pools = {
+            lane: ThreadPoolExecutor(self._workers, thread_name_prefix=f"om-outbox-{lane}")
+            for lane in (GENESYS_LANE, OTHER_LANE)
+        }
         self._thread = threading.Thread(target=self._run, name="om-outbox", daemon=True)
         self._thread.start()
         self._wake.set()  # items left by a previous process are due now
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop claiming, let in-flight sends finish; pending items stay stored for next start."""
-        thread, pool = self._thread, self._pool
+        thread, pools = self._thread, self._pools
         if thread is None:
             self._leases.stop()  # drain_once may have started it
             return
         self._stopping.set()
         self._wake.set()
         thread.join(timeout)
-        if pool is not None:
+        for pool in pools.values():
             pool.shutdown(wait=True)
         self._leases.stop()
-        self._thread, self._pool = None, None
+        self._thread, self._pools = None, {}
 
     def drain_once(self) -> int:
         """Claim and send the due head items synchronously (one round); returns how many."""
@@ -220,30 +227,37 @@ class Outbox:
             self._stopping, self._wake, self._poll, self._dispatch, messages.LOG_OUTBOX_CRASH
         )
 
-    def _dispatch(self) -> None:
-        with self._inflight_lock:
-            free = self._workers - self._inflight
-        if free <= 0:
-            return
-        # A fresh owner per claim: the store lets an owner re-claim its own leases, and an item
-        # being sent must not be claimed twice.
-        owner = uuid.uuid4().hex
-        items = self._store.outbox_claim(self._clock(), free, self._lease, owner)
-        for item in items:
-            self._leases.hold(item.id, owner)
-            with self._inflight_lock:
-                self._inflight += 1
-            assert self._pool is not None
-            self._pool.submit(self._deliver_and_release, item, owner)
+    def _lanes(self) -> list[tuple[str, frozenset[str]]]:
+        lanes = [(GENESYS_LANE, KINDS)]
+        others = frozenset(self.senders) - KINDS
+        if others:
+            lanes.append((OTHER_LANE, others))
+        return lanes
 
-    def _deliver_and_release(self, item: OutboxItem, owner: str) -> None:
+    def _dispatch(self) -> None:
+        for lane, kinds in self._lanes():
+            with self._inflight_lock:
+                free = self._workers - self._inflight[lane]
+            if free <= 0:
+                continue
+            # A fresh owner per claim: the store lets an owner re-claim its own leases, and an
+            # item being sent must not be claimed twice.
+            owner = uuid.uuid4().hex
+            items = self._store.outbox_claim(self._clock(), free, self._lease, owner, kinds)
+            for item in items:
+                self._leases.hold(item.id, owner)
+                with self._inflight_lock:
+                    self._inflight[lane] += 1
+                self._pools[lane].submit(self._deliver_and_release, item, owner, lane)
+
+    def _deliver_and_release(self, item: OutboxItem, owner: str, lane: str) -> None:
         try:
             with bound_request_id(item.payload.get("request_id")):
                 self._deliver(item, owner)
         finally:
             self._leases.release(item.id)
             with self._inflight_lock:
-                self._inflight -= 1
+                self._inflight[lane] -= 1
             self._wake.set()  # the next item of this key may now be the head
 
     # -- one attempt ----------------------------------------------------------------------

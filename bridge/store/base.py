@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -191,10 +191,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def outbox_claim(
-        self, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
+        """Lease up to `limit` due head items (one per key, not leased by another owner; with
+        `kinds`, only heads of those kinds); each claim counts as an attempt."""
 
     @abc.abstractmethod
     def outbox_done(self, item_id: int, owner: str | None = None) -> bool:

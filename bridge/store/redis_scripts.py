@@ -84,9 +84,18 @@ return redis.call('HGETALL', ik)
 
 # Keys whose head is due wait in "due" (score = next_attempt_at); leased heads wait in "lease"
 # (score = lease_until) and return to "due" when the lease runs out.
-# KEYS: due keys, leased keys.  ARGV: prefix, now, limit, lease_until, owner
+# KEYS: due keys, leased keys.  ARGV: prefix, now, limit, lease_until, owner, kinds
 OUTBOX_CLAIM = """
 local P, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+-- ARGV[6]: the kinds to claim, newline-separated (empty: every kind)
+local kinds = nil
+if ARGV[6] and ARGV[6] ~= '' then
+  kinds = {}
+  for kind in string.gmatch(ARGV[6], '[^\\n]+') do kinds[kind] = true end
+end
+local function wanted(head)
+  return kinds == nil or kinds[redis.call('HGET', P .. 'o:i:' .. head, 'kind')] == true
+end
 for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])) do
   redis.call('ZREM', KEYS[2], k)
   local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
@@ -103,13 +112,20 @@ for _, k in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
   if head then
     local f = redis.call('HMGET', P .. 'o:i:' .. head, 'lease_owner', 'next_attempt_at')
-    if f[1] == ARGV[5] and tonumber(f[2]) <= now then table.insert(picked, k) end
+    if f[1] == ARGV[5] and tonumber(f[2]) <= now and wanted(head) then table.insert(picked, k) end
   end
 end
-if #picked < limit then
+if #picked < limit and kinds == nil then
   for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0,
                                 limit - #picked)) do
     table.insert(picked, k)
+  end
+elseif #picked < limit then
+  -- Only some kinds: walk the due keys until enough of them have a head of those kinds.
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])) do
+    if #picked >= limit then break end
+    local head = redis.call('LINDEX', P .. 'o:q:' .. k, 0)
+    if head and wanted(head) then table.insert(picked, k) end
   end
 end
 local out = {}

@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, cast
 
 import redis
@@ -242,12 +242,21 @@ class RedisStore(Store):
         return [qp + "o:due", qp + "o:lease", qp + "o:pending", qp + "o:dead"]
 
     def _claim(
-        self, qp: str, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        qp: str,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
+        wanted = "\n".join(sorted(kinds)) if kinds is not None else ""
+        if kinds is not None and not wanted:
+            return []
         rows = self._run(
             "OUTBOX_CLAIM",
             self._qkeys(qp)[:2],
-            [qp, repr(float(now)), int(limit), repr(float(now + lease_seconds)), owner],
+            [qp, repr(float(now)), int(limit), repr(float(now + lease_seconds)), owner, wanted],
         )
         return [decode_item(row) for row in rows]
 
@@ -317,11 +326,16 @@ class RedisStore(Store):
         return int(put)
 
     def outbox_claim(
-        self, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
-        return self._claim(self.prefix, now, limit, lease_seconds, owner)
+        """Lease up to `limit` due head items (one per key, not leased by another owner; with
+        `kinds`, only heads of those kinds); each claim counts as an attempt."""
+        return self._claim(self.prefix, now, limit, lease_seconds, owner, kinds)
 
     def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
         """Remove a delivered item and let the next item of its key become the head; False if

@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, overload
 
 from om_bridge.bridge.coop import offload
@@ -337,15 +337,24 @@ class SqliteStore(Store):
         )
 
     def _claim(
-        self, table: str, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        table: str,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
+        only = "" if kinds is None else f"AND kind IN ({', '.join('?' * len(kinds))}) "
+        if kinds is not None and not kinds:
+            return []
         with self._db.write() as c:
             rows = c.execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM {table} WHERE head = 1 "
                 "AND next_attempt_at <= ? AND (lease_owner IS NULL "
-                "OR lease_until <= ? OR lease_owner = ?) "
+                f"OR lease_until <= ? OR lease_owner = ?) {only}"
                 "ORDER BY next_attempt_at, id LIMIT ?",
-                (now, now, owner, limit),
+                (now, now, owner, *(kinds or ()), limit),
             ).fetchall()
             items = [_item(r) for r in rows]
             if items:
@@ -454,11 +463,16 @@ class SqliteStore(Store):
             return item_id
 
     def outbox_claim(
-        self, now: float, limit: int, lease_seconds: float, owner: str
+        self,
+        now: float,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        kinds: Collection[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due head items (one per key, not leased by another owner);
-        each claim counts as an attempt."""
-        return self._claim("outbox", now, limit, lease_seconds, owner)
+        """Lease up to `limit` due head items (one per key, not leased by another owner; with
+        `kinds`, only heads of those kinds); each claim counts as an attempt."""
+        return self._claim("outbox", now, limit, lease_seconds, owner, kinds)
 
     def outbox_done(self, item_id: int, owner: str | None = None) -> bool:
         """Remove a delivered item and let the next item of its key become the head; False if

@@ -269,6 +269,37 @@ def test_worker_thread_sends_what_was_put(rig):
     assert [b["text"] for b in _bodies(mock, MESSAGE_URL)] == ["threaded"]
 
 
+def test_a_stuck_cognigy_lane_never_holds_up_the_calls_to_genesys(rig):
+    """Cognigy's Inject/Notify calls share the durable outbox but not its senders: with every
+    Cognigy sender stuck, a message to Genesys still goes out at once."""
+    import threading
+
+    outbox, store, mock, _, _, _ = rig
+    mock.add(responses.POST, MESSAGE_URL, json={"id": "g1"})
+    release, started = threading.Event(), []
+
+    def stuck_cognigy(item) -> None:  # type: ignore[no-untyped-def]
+        started.append(item.id)
+        release.wait(30)
+
+    outbox.senders["cognigy_notify"] = stuck_cognigy
+    for n in range(outbox._workers + 2):
+        outbox.put(f"cognigy:s{n}", "cognigy_notify", {"text": str(n)})
+    outbox.start()
+    try:
+        wait_until(lambda: len(started) == outbox._workers, 10, what="every Cognigy sender busy")
+        _put(outbox, "h1", "to the agent", "m-1")
+        wait_until(lambda: store.outbox_pending("h1") == [], 10, what="the Genesys message sent")
+        assert [b["text"] for b in _bodies(mock, MESSAGE_URL)] == ["to the agent"]
+        assert len(started) == outbox._workers  # the rest of Cognigy's items wait their turn
+        release.set()
+        wait_until(lambda: store.outbox_pending() == [], 10, what="Cognigy's items, once free")
+        assert len(started) == outbox._workers + 2
+    finally:
+        release.set()
+        outbox.stop()
+
+
 def test_unknown_kind_is_refused(rig):
     outbox, store, *_ = rig
     with pytest.raises(ValueError, match="unknown outbox kind"):

@@ -46,6 +46,21 @@ def test_claim_gives_only_the_head_of_each_key_and_leases_it(store: Store) -> No
     assert store.outbox_claim(LATER + 10, 1, 30, "worker-2") == []
 
 
+def test_claim_by_kind_takes_only_heads_of_those_kinds(store: Store) -> None:
+    # Cognigy calls queue beside Genesys calls; a claim for one lane never takes the other's.
+    cognigy = [store.outbox_put(f"cognigy:{n}", "cognigy_notify", {}) for n in range(5)]
+    genesys = store.outbox_put("handover-1", "message", {})
+    behind = store.outbox_put("handover-1", "cognigy_notify", {})  # not a head: not claimable
+    taken = store.outbox_claim(LATER, 2, 30, "w", kinds={"message", "typing"})
+    assert ids(taken) == [genesys]
+    assert store.outbox_claim(LATER, 10, 30, "w2", kinds=set()) == []
+    others = store.outbox_claim(LATER, 3, 30, "w3", kinds={"cognigy_notify"})
+    assert ids(others) == cognigy[:3] and behind not in ids(others)
+    # The owner's own leases come back only for their kinds, too.
+    assert ids(store.outbox_claim(LATER, 10, 30, "w3", kinds={"message"})) == []
+    assert sorted(ids(store.outbox_claim(LATER, 10, 30, "w4"))) == cognigy[3:]
+
+
 def test_limit_and_not_yet_due(store: Store) -> None:
     for key in ("k1", "k2", "k3"):
         store.outbox_put(key, "message", {})
