@@ -5,8 +5,11 @@ SPEC (JSON): host, port, and any of `sse` (SSE streams, each read up to its firs
 (long-polls with wait=30, re-issued when one returns), `slow` (slowloris connections that send a
 header byte every half second and never finish, reconnecting when the server drops them).
 Prints one JSON line once everything is open; on "count" on stdin one JSON line with the number
-of output events the live readers received; on "stop" one JSON line with counts (drops by the
-server, re-issued polls, slowloris reconnects, events) and exits.
+of output events the live readers received; on "slow N" it closes its slowloris connections and
+opens N new ones, then prints one JSON line with how many it holds and the slowloris reconnects so
+far (so a benchmark can compare with and without them while this process runs throughout); on
+"stop" one JSON line with counts (drops by the server, re-issued polls, slowloris reconnects,
+events) and exits.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ def _connect(host: str, port: int, data: bytes) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=60)
     sock.sendall(data)
     return sock
+
+
+def _slow(host: str, port: int) -> socket.socket:
+    """A slowloris connection: a request line, then (from the trickle) header bytes that never
+    end the header."""
+    return _connect(host, port, b"GET /healthz HTTP/1.1\r\n")
 
 
 def open_sse(host: str, port: int, token: str, i: int, path: str = "") -> socket.socket:
@@ -60,22 +69,30 @@ def main(argv: list[str] | None = None) -> int:
         sock = _connect(host, port, poll_request(token, i))
         sock.setblocking(False)
         sel.register(sock, selectors.EVENT_READ, ("poll", i))
-    slow = [_connect(host, port, b"GET /healthz HTTP/1.1\r\n") for _ in range(spec.get("slow", 0))]
+    slow = [_slow(host, port) for _ in range(spec.get("slow", 0))]
+    slow_lock = threading.Lock()  # the trickle and a "slow N" command both change `slow`
     stopping = threading.Event()
     tails: dict[Any, bytes] = {}
 
     def trickle() -> None:
         while not stopping.wait(0.5):
-            for n, sock in enumerate(slow):
-                try:
-                    sock.sendall(b"X")
-                except OSError:
-                    sock.close()
-                    counts["slow_reconnects"] += 1
+            with slow_lock:
+                for n, sock in enumerate(slow):
                     try:
-                        slow[n] = _connect(host, port, b"GET /healthz HTTP/1.1\r\n")
+                        sock.sendall(b"X")
                     except OSError:
-                        pass
+                        sock.close()
+                        counts["slow_reconnects"] += 1
+                        try:
+                            slow[n] = _slow(host, port)
+                        except OSError:
+                            pass
+
+    def set_slow(n: int) -> None:
+        with slow_lock:
+            for sock in slow:
+                sock.close()
+            slow[:] = [_slow(host, port) for _ in range(n)]
 
     def serve_events() -> None:
         while not stopping.is_set():
@@ -122,8 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         ),
         flush=True,
     )
-    while sys.stdin.readline().strip() == "count":
-        print(json.dumps({"events": counts["events"]}), flush=True)
+    while True:
+        command = sys.stdin.readline().split()
+        if command == ["count"]:
+            print(json.dumps({"events": counts["events"]}), flush=True)
+        elif len(command) == 2 and command[0] == "slow":
+            set_slow(int(command[1]))
+            reply = {"slow": len(slow), "slow_reconnects": counts["slow_reconnects"]}
+            print(json.dumps(reply), flush=True)
+        else:
+            break
     stopping.set()
     for t in threads:
         t.join(10)

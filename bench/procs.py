@@ -122,6 +122,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def run_seconds(pid: int) -> float:
+    """Seconds all threads of a process have run on a CPU, to the nanosecond (the scheduler's
+    `/proc/PID/task/*/schedstat`), where `cpu_seconds` counts 10 ms ticks."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process in bytes."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE

@@ -49,6 +49,9 @@ class CognigyReturn:
             ["call", "status"],
         )
         self.put_item: Any = None  # set by the engine: (key, kind, payload) -> item id
+        # Set by the engine: (receipt reference, delivered) -> None. An agent message's receipt
+        # goes to Genesys once Cognigy took the Notify (Delivered) or refused it for good (Failed).
+        self.on_receipt: Any = None
 
     # -- which sessions ---------------------------------------------------------------------
     def hosts(self, key: SessionKey) -> bool:
@@ -108,7 +111,8 @@ class CognigyReturn:
                 return True
             return False
         if source == "agent":
-            self.notify(key, text, data, ephemeral=bool(data.get("typing") and not text))
+            extra = {"receipt": output["_receipt"]} if output.get("_receipt") else {}
+            self.notify(key, text, data, ephemeral=bool(data.get("typing") and not text), **extra)
             return True
         if text or data:
             self.notify(key, text, data)
@@ -134,6 +138,15 @@ class CognigyReturn:
                 str(err), retryable=err.retryable, retry_after=err.retry_after, alert=err.auth
             ) from None
         self._calls.labels(call, "2xx").inc()
+        receipt = item.payload.get("receipt")
+        if receipt and self.on_receipt is not None:
+            self.on_receipt(receipt, True)
+
+    def refused(self, item: OutboxItem) -> None:
+        """A call dead-lettered by the outbox: an agent message's Failed receipt to Genesys."""
+        receipt = item.payload.get("receipt")
+        if receipt and self.on_receipt is not None:
+            self.on_receipt(receipt, False)
 
     def close(self) -> None:
         with self._lock:

@@ -125,6 +125,9 @@ class OutputHub:
         record.setdefault("data", None)
         record.setdefault("time", iso_now(self._clock))
         record.pop("seq", None)
+        # Keys starting with "_" are for the Cognigy forward only (e.g. the receipt to send once
+        # Cognigy took the message), never stored or shown.
+        private = {k: record.pop(k) for k in [k for k in record if k.startswith("_")]}
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         order = order_key(record)
@@ -135,7 +138,7 @@ class OutputHub:
                     record["before"] = before
             if self.forward is not None:
                 # First, so the Cognigy call is the write that retires a webhook being handled.
-                self.forward(session_key, record)
+                self.forward(session_key, {**record, **private} if private else record)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
             if url and not is_transcript_only(record):

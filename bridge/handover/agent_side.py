@@ -250,10 +250,20 @@ class AgentSide:
         self.engine.record_agent_line(
             handover, text, {"attachments": attachments} if attachments else None
         )
+        output = agent_output(payload, text, data)
+        # In a Cognigy session the receipt waits for Cognigy to take the Notify.
+        hosted = self.engine.cognigy.hosts(handover.session)
+        if hosted and payload.get("id") and handover.integration_id:
+            output["_receipt"] = {
+                "provider_id": handover.provider_id,
+                "integration_id": handover.integration_id,
+                "customer_id": handover.customer_id,
+                "message_id": str(payload["id"]),
+            }
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):
-                self.ctx.outputs.emit(handover.session, agent_output(payload, text, data))
+                self.ctx.outputs.emit(handover.session, output)
         except Exception as exc:
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
             self.failed_receipt(
@@ -266,7 +276,7 @@ class AgentSide:
             )
             return
         self.engine.relayed.labels("to_user").inc()
-        if payload.get("id") and handover.integration_id:
+        if payload.get("id") and handover.integration_id and not hosted:
             body = receipt_body(
                 payload["id"],
                 handover.customer_id,

@@ -283,3 +283,45 @@ def test_a_handover_genesys_refuses_ends_in_error_in_the_cognigy_flow(make_bridg
         assert cognigy.say("hello")["text"] == BOT
     finally:
         cognigy.close()
+
+
+def test_agent_receipts_follow_what_cognigy_did_with_the_message(make_bridge_env, tmp_path):
+    """Genesys hears Delivered once Cognigy took the Notify (not when it was queued), and Failed
+    when Cognigy refused it for good."""
+    env, cognigy = make_env(make_bridge_env, tmp_path)
+    try:
+        reader = SandboxReader(env.sandbox_url)
+        cognigy.say("hello")
+        cognigy.say("I want an agent")
+        conversation_id = open_conversation(env, cognigy)
+        agent = env.agent
+        agent.go_on_queue()
+        agent.wait_for_offer()
+        agent.answer(conversation_id)
+
+        def status(text: str) -> str | None:
+            return (reader.outbound(conversation_id, text) or {}).get("status")
+
+        cognigy.emulator.api_down()
+        agent.send_text(conversation_id, "Are you there?")
+        wait_retried(env)
+        assert status("Are you there?") != "delivery-success"  # queued is not delivered
+        cognigy.emulator.api_up()
+        notified(cognigy, "Are you there?")
+        wait_until(
+            lambda: status("Are you there?") == "delivery-success",
+            15,
+            interval=0.2,
+            what="Delivered once Cognigy took it",
+        )
+
+        cognigy.add_fault(call="notify", status=400, count=1)
+        agent.send_text(conversation_id, "This one is refused")
+        wait_until(
+            lambda: status("This one is refused") == "delivery-failed",
+            15,
+            interval=0.2,
+            what="Failed once Cognigy refused it for good",
+        )
+    finally:
+        cognigy.close()

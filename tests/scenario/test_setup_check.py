@@ -308,19 +308,25 @@ def test_bridge_not_running_warns_but_does_not_fail(bridge_env, check) -> None:
     assert roundtrip["status"] == "WARN" and "did not answer" in roundtrip["detail"]
 
 
+def elsewhere(bridge_env, monkeypatch, name: str):  # type: ignore[no-untyped-def]
+    """Run from an empty folder with only the test's own bridge variables set."""
+    workdir = bridge_env.tmp_path / name
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    for variable in list(os.environ):
+        if variable.startswith(_PREFIXES):
+            monkeypatch.delenv(variable)
+    for variable, value in bridge_env.environ.items():
+        monkeypatch.setenv(variable, value)
+    return workdir
+
+
 def test_default_config_falls_back_to_the_data_dir(bridge_env, monkeypatch, capsys) -> None:
     """`om-bridge check` with no --config reads <data-dir>/om-bridge.toml (written by the demo)."""
     data_dir = bridge_env.tmp_path / "demo-data"
     data_dir.mkdir()
     (data_dir / "om-bridge.toml").write_text(bridge_env.config_path().read_text())
-    workdir = bridge_env.tmp_path / "elsewhere"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
-    for name in list(os.environ):
-        if name.startswith(_PREFIXES):
-            monkeypatch.delenv(name)
-    for name, value in bridge_env.environ.items():
-        monkeypatch.setenv(name, value)
+    elsewhere(bridge_env, monkeypatch, "elsewhere")
     assert cli.main(["check", "--data-dir", str(data_dir)]) == 0
     captured = capsys.readouterr()
     assert f"using {data_dir / 'om-bridge.toml'}" in captured.err
@@ -329,14 +335,7 @@ def test_default_config_falls_back_to_the_data_dir(bridge_env, monkeypatch, caps
 
 def test_default_config_is_om_bridge_config_when_set(bridge_env, monkeypatch, capsys) -> None:
     """As `serve`: with no --config, `$OM_BRIDGE_CONFIG` names the file (before the data dir)."""
-    workdir = bridge_env.tmp_path / "elsewhere-env"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
-    for name in list(os.environ):
-        if name.startswith(_PREFIXES):
-            monkeypatch.delenv(name)
-    for name, value in bridge_env.environ.items():
-        monkeypatch.setenv(name, value)
+    workdir = elsewhere(bridge_env, monkeypatch, "elsewhere-env")
     monkeypatch.setenv("OM_BRIDGE_CONFIG", str(bridge_env.config_path()))
     assert cli.main(["check", "--data-dir", str(workdir / "no-data")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith("0 FAIL, 0 WARN")
