@@ -37,20 +37,33 @@ from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import open_handovers, run_load, wait_outputs
 from om_bridge.bridge.demo import DEMO_TOKEN
+from om_bridge.bridge.endpoint.routes import SSE_KEEPALIVE_SECONDS
 
 RATE = 200.0
 # Interleaved rounds, each a run without and a run with the connections held open.
-# idle_streams: opening 5,000 streams and 1,000 long-polls takes seconds, and the bridge lets a
-# closed SSE stream go at its next keep-alive (up to 15 s), so fewer rounds than slowloris.
+# idle_streams: an idle SSE stream gets a keep-alive comment every SSE_KEEPALIVE_SECONDS, so each
+# run lasts that long (every stream's keep-alive falls in every run once) and the streams are
+# opened spread over that long (their keep-alives spread out as those of clients that came at
+# different times); opening them and letting them go takes that long again, so fewer rounds than
+# slowloris.
 IDLE_FULL = {
     "sse": 5000,
     "polls": 1000,
     "rounds": 3,
-    "duration": 8.0,
+    "duration": SSE_KEEPALIVE_SECONDS,
+    "spread": SSE_KEEPALIVE_SECONDS,
     "handovers": 50,
     "warmup": 200,
 }
-IDLE_QUICK = {"sse": 100, "polls": 20, "rounds": 2, "duration": 1.0, "handovers": 5, "warmup": 20}
+IDLE_QUICK = {
+    "sse": 100,
+    "polls": 20,
+    "rounds": 2,
+    "duration": 1.0,
+    "spread": 0.0,
+    "handovers": 5,
+    "warmup": 20,
+}
 IDLE_TARGET = 1.5
 SLOW = 16
 SLOWLORIS_FULL = {"rounds": 6, "duration": 6.0, "handovers": 50, "warmup": 200, "idle_seconds": 3.0}
@@ -99,10 +112,11 @@ class Holder:
         reply: how many it holds and the slowloris reconnects so far."""
         return self._command(f"slow {n}")
 
-    def set_idle(self, sse: int, polls: int) -> dict:
-        """Hold `sse` idle SSE streams and `polls` long-polls from now on (closing the ones held);
-        the holder's reply: how many it holds, the seconds the opening took, and its counts."""
-        return self._command(f"idle {sse} {polls}")
+    def set_idle(self, sse: int, polls: int, spread: float = 0.0) -> dict:
+        """Hold `sse` idle SSE streams and `polls` long-polls from now on (closing the ones held),
+        opened over `spread` seconds; the holder's reply: how many it holds, the seconds the
+        opening took, and its counts."""
+        return self._command(f"idle {sse} {polls} {spread}")
 
     def stop(self) -> dict:
         """Close every connection; the holder's report."""
@@ -296,7 +310,7 @@ def _idle_run(
     run: dict[str, Any] = {}
     if side == "with" and not state["open"]:
         state["fds"], rss0 = open_fds(rig.worker_pid), rss_bytes(rig.worker_pid)
-        reply = holder.set_idle(p["sse"], p["polls"])
+        reply = holder.set_idle(p["sse"], p["polls"], p["spread"])
         rss_open = rss_bytes(rig.worker_pid)
         run["opened"] = {
             "seconds": reply["open_s"],
@@ -345,6 +359,7 @@ def idle_streams(workdir: Path, quick: bool = False) -> list[Result]:
         "long_polls": p["polls"],
         "rounds": p["rounds"],
         "held_per_run": {side: [run["held"] for run in runs[side]] for side in SIDES},
+        "opened_over_s": p["spread"],
         "open_s": [o["seconds"] for o in opened],
         "release_s": [run["released_s"] for run in runs["without"] if "released_s" in run],
         "holder": held,

@@ -8,8 +8,8 @@ Prints one JSON line once everything is open; on "count" on stdin one JSON line 
 of output events the live readers received; on "slow N" it closes its slowloris connections and
 opens N new ones, then prints one JSON line with how many it holds and the slowloris reconnects so
 far (so a benchmark can compare with and without them while this process runs throughout); on
-"idle S P" it closes its idle SSE streams and long-polls (`sse` and `polls`) and opens S and P
-new ones, then prints one JSON line with how many it holds, how long the opening took, and the
+"idle S P T" it closes its idle SSE streams and long-polls (`sse` and `polls`; with a reset, as a
+client gone away) and opens S and P new ones spread over T seconds, then prints one JSON line with how many it holds, how long the opening took, and the
 counts so far (likewise for a benchmark of the bridge with and without them); on "stop" one JSON
 line with counts (drops by the server, re-issued polls, slowloris reconnects, events) and exits.
 """
@@ -68,17 +68,28 @@ def main(argv: list[str] | None = None) -> int:
     tails: dict[Any, bytes] = {}  # the end of each live reader's last read
     for i, path in enumerate(spec.get("paths", [])):
         sel.register(open_sse(host, port, token, i, path), selectors.EVENT_READ, ("sse", i))
-    idle_lock = threading.Lock()  # event handling and an "idle S P" command both change `sel`
+    idle_lock = threading.Lock()  # event handling and an "idle S P T" command both change `sel`
 
-    def open_idle(sse: int, polls: int) -> None:
-        for i in range(sse):
-            sel.register(open_sse(host, port, token, i), selectors.EVENT_READ, ("idle", i))
-        for i in range(polls):
-            sock = _connect(host, port, poll_request(token, i))
-            sock.setblocking(False)
-            sel.register(sock, selectors.EVENT_READ, ("poll", i))
+    def open_idle(sse: int, polls: int, spread: float = 0.0) -> None:
+        """Open `sse` streams and `polls` long-polls, mixed evenly, spread over `spread` seconds
+        (their keep-alives and waits then end spread out, as those of clients that came at
+        different times, not all in one burst)."""
+        order = sorted(
+            [("idle", i, i / sse) for i in range(sse)]
+            + [("poll", i, i / polls) for i in range(polls)],
+            key=lambda item: item[2],
+        )
+        t0 = time.monotonic()
+        for kind, i, at in order:
+            time.sleep(max(t0 + at * spread - time.monotonic(), 0.0))
+            if kind == "idle":
+                sock = open_sse(host, port, token, i)
+            else:
+                sock = _connect(host, port, poll_request(token, i))
+                sock.setblocking(False)
+            sel.register(sock, selectors.EVENT_READ, (kind, i))
 
-    def set_idle(sse: int, polls: int) -> None:
+    def set_idle(sse: int, polls: int, spread: float) -> None:
         with idle_lock:
             for key in list(sel.get_map().values()):
                 if key.data[0] in ("idle", "poll"):
@@ -89,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)  # type: ignore[union-attr]
                     sock.close()  # type: ignore[union-attr]
             tails.clear()
-            open_idle(sse, polls)
+            open_idle(sse, polls, spread)
 
     def held() -> dict[str, int]:
         kinds = [key.data[0] for key in sel.get_map().values()]
@@ -129,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def serve_event(key: selectors.SelectorKey) -> None:
         if sel.get_map().get(key.fd) is not key:
-            return  # closed by an "idle S P" command meanwhile
+            return  # closed by an "idle S P T" command meanwhile
         kind, i = key.data
         sock = key.fileobj
         try:
@@ -181,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             set_slow(int(command[1]))
             reply = {"slow": len(slow), "slow_reconnects": counts["slow_reconnects"]}
             print(json.dumps(reply), flush=True)
-        elif len(command) == 3 and command[0] == "idle":
+        elif len(command) == 4 and command[0] == "idle":
             t0 = time.monotonic()
-            set_idle(int(command[1]), int(command[2]))
+            set_idle(int(command[1]), int(command[2]), float(command[3]))
             reply = {**held(), "open_s": round(time.monotonic() - t0, 3), **counts}
             print(json.dumps(reply), flush=True)
         else:
