@@ -151,3 +151,8 @@ def om_bridge_argv(*args: str) -> list[str]:
         return [str(script), *args]
     code = "import sys; from bridge.cli import main; sys.exit(main())"
     return [sys.executable, "-c", code, *args]
+
+
+def open_fds(pid: int) -> int:
+    """File descriptors a process has open (its sockets among them)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))

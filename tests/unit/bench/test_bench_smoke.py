@@ -50,11 +50,29 @@ def test_relay_throughput_interleaves_bare_floor_and_bridge(tmp_path):
     assert bare.value == floor.value > 0 and bare.target_on == floor.target_on == "ratio"
 
 
-def test_idle_streams_hold_their_connections(tmp_path):
+def test_idle_streams_interleave_rounds_with_streams_and_polls(tmp_path):
     p99, memory = _results("idle_streams", tmp_path)
-    assert p99.details["healthz_answered"] is True
-    assert p99.details["holder"]["server_closed_sse"] == 0
+    d = p99.details
+    assert d["rounds"] >= 2
+    # one holder process throughout: only the idle streams and long-polls differ between the sides
+    held = {"sse": d["sse_streams"], "polls": d["long_polls"]}
+    assert d["held_per_run"] == {
+        "with": [held] * d["rounds"],
+        "without": [{"sse": 0, "polls": 0}] * d["rounds"],
+    }
+    # without, with / with, without: opened once, closed once and let go by the bridge
+    assert len(d["open_s"]) == 1 and len(d["release_s"]) == 1
+    assert d["holder"]["server_closed_sse"] == 0
+    for kind in ("without", "with"):
+        assert len(d["p99_ms"][kind]["rounds"]) == d["rounds"]
+        assert d["statuses"][kind] == {200: d["rounds"] * d["rate"] * d["seconds_per_run"]}
+        # /healthz probed through every run, on both sides
+        assert all(probe["sent"] > 0 for probe in d["healthz_probes"][kind])
+    assert d["healthz_answered"] is True
+    assert math.isclose(p99.value, d["p99_ms"]["with"]["median"], abs_tol=0.01)
+    assert math.isclose(p99.baseline, d["p99_ms"]["without"]["median"], abs_tol=0.01)
     assert memory.unit == "KB" and memory.value >= 0
+    assert len(memory.details["rss_growth_kb_per_stream"]) == 1
 
 
 def test_slowloris_interleaves_rounds_with_16_slow_connections(tmp_path):
