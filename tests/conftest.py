@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -10,11 +11,36 @@ import pytest
 import requests
 
 
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORTS = random.Random()
+
+
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (the OS picks it)."""
+    """A free TCP port on 127.0.0.1 for a server a test starts a little later.
+
+    Picked below the kernel's ephemeral range, which outgoing connections take their local ports
+    from: a port the OS hands out for binding (port 0) comes from that range, and a client
+    connection made before the server binds could take it ("Address already in use")."""
+    low = _ephemeral_low()
+    if low > 12_000:
+        for _ in range(200):
+            port = _PORTS.randrange(10_000, low)
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def wait_until(
