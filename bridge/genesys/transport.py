@@ -292,14 +292,12 @@ class LeanTransport(Transport):
         parts = urlsplit(base.hosts.api_base)
         proxies = base.session.proxies or {}
         proxy = proxies.get(f"{parts.scheme}://{parts.hostname}") or proxies.get(parts.scheme)
-        self._pool: urllib3.PoolManager
-        if proxy:
-            self._pool = urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls)
-        else:
-            self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, **tls)
-        self._urllib3_timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
         # Without a proxy, the calls go over plain kept-alive sockets (KeepAlivePool): the same
-        # exchange for a fraction of urllib3's per-call CPU.
+        # exchange for a fraction of urllib3's per-call CPU; through a proxy, urllib3's.
+        self._pool = (
+            urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls) if proxy else None
+        )
+        self._urllib3_timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
         self._direct = (
             None if proxy else KeepAlivePool(base.hosts.api_base, verify=verify, max_idle=pool_size)
         )
@@ -323,6 +321,7 @@ class LeanTransport(Transport):
             headers["Content-Type"] = "application/json"
         if self._direct is not None:
             return self._send_direct(method, path, url, headers, body, timeout)
+        assert self._pool is not None
         try:
             raw = self._pool.request(
                 method,
@@ -339,21 +338,41 @@ class LeanTransport(Transport):
                 preload_content=True,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            self.reachability.failed(type(exc).__name__)
-            error = GenesysConnectionError(
-                messages.connection_failed(type(exc).__name__), method=method, path=path
+            not_sent = (
+                urllib3.exceptions.NewConnectionError,
+                urllib3.exceptions.ConnectTimeoutError,
             )
-            # False only when no connection was made (the request cannot have been sent).
-            error.maybe_sent = not isinstance(
-                exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
-            )
-            raise error from None
-        # A requests.Response, so errors and callers read it as they read the session's.
+            raise self._failed(exc, method, path, not isinstance(exc, not_sent)) from None
+        return self._answer(method, path, url, raw.status, raw.reason or "", raw.headers, raw.data)
+
+    def _failed(
+        self, exc: BaseException, method: str, path: str, maybe_sent: bool
+    ) -> GenesysConnectionError:
+        """The error of an exchange that failed; `maybe_sent` is False only when no connection
+        was made (the request cannot have been sent)."""
+        self.reachability.failed(type(exc).__name__)
+        error = GenesysConnectionError(
+            messages.connection_failed(type(exc).__name__), method=method, path=path
+        )
+        error.maybe_sent = maybe_sent
+        return error
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        status: int,
+        reason: str,
+        headers: Any,
+        body: bytes,
+    ) -> requests.Response:
+        """A requests.Response, so errors and callers read it as they read the session's."""
         response = requests.Response()
-        response.status_code = raw.status
-        response.headers = CaseInsensitiveDict(raw.headers)
-        response._content = raw.data
-        response.reason = raw.reason or ""
+        response.status_code = status
+        response.headers = CaseInsensitiveDict(headers)
+        response._content = body
+        response.reason = reason
         response.url = url
         response.encoding = None
         return self._checked(response, method, path)
@@ -372,24 +391,14 @@ class LeanTransport(Transport):
         try:
             answer = self._direct.request(method, target, headers, body, timeout or self.timeout)
         except (OSError, http.client.HTTPException) as exc:
-            self.reachability.failed(type(exc).__name__)
-            error = GenesysConnectionError(
-                messages.connection_failed(type(exc).__name__), method=method, path=path
-            )
-            # False only when no connection was made (the request cannot have been sent).
-            error.maybe_sent = not isinstance(exc, NotConnected)
-            raise error from None
-        response = requests.Response()
-        response.status_code = answer.status
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.body
-        response.reason = answer.reason
-        response.url = url
-        response.encoding = None
-        return self._checked(response, method, path)
+            raise self._failed(exc, method, path, not isinstance(exc, NotConnected)) from None
+        return self._answer(
+            method, path, url, answer.status, answer.reason, answer.headers, answer.body
+        )
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self._pool.clear()
+        if self._pool is not None:
+            self._pool.clear()
         if self._direct is not None:
             self._direct.close()
