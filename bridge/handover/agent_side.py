@@ -251,15 +251,16 @@ class AgentSide:
             handover, text, {"attachments": attachments} if attachments else None
         )
         output = agent_output(payload, text, data)
+        ref = {
+            "provider_id": handover.provider_id,
+            "integration_id": handover.integration_id,
+            "customer_id": handover.customer_id,
+            "message_id": payload.get("id"),
+        }
         # In a Cognigy session the receipt waits for Cognigy to take the Notify.
         hosted = self.engine.cognigy.hosts(handover.session)
-        if hosted and payload.get("id") and handover.integration_id:
-            output["_receipt"] = {
-                "provider_id": handover.provider_id,
-                "integration_id": handover.integration_id,
-                "customer_id": handover.customer_id,
-                "message_id": str(payload["id"]),
-            }
+        if hosted:
+            output["_receipt"] = ref
         try:
             # The output and the end of the inbound item commit together: exactly once.
             with self.ctx.store.completing_inbound(completion):
@@ -276,18 +277,8 @@ class AgentSide:
             )
             return
         self.engine.relayed.labels("to_user").inc()
-        if payload.get("id") and handover.integration_id and not hosted:
-            body = receipt_body(
-                payload["id"],
-                handover.customer_id,
-                "Delivered",
-                reasons=None,
-                is_final=True,
-                time=None,
-            )
-            self.engine.receipts.send(
-                handover.provider_id, handover.integration_id, handover.customer_id, body
-            )
+        if not hosted:
+            self.receipt(ref, delivered=True)
 
     def _events(self, handover: Handover, payload: dict) -> None:
         for event in payload.get("events") or []:
@@ -417,6 +408,33 @@ class AgentSide:
         return False
 
     # -- receipts -------------------------------------------------------------------------
+    def receipt(self, ref: dict, delivered: bool) -> None:
+        """The receipt of an agent message (`ref`: provider_id, integration_id, customer_id,
+        message_id): Delivered, or Failed because it could not reach the user."""
+        if not delivered:
+            self.failed_receipt(
+                ref.get("provider_id") or "",
+                ref.get("integration_id"),
+                ref.get("customer_id"),
+                ref.get("message_id"),
+                "GeneralError",
+                messages.RECEIPT_DELIVERY_FAILED,
+            )
+            return
+        if not (ref.get("message_id") and ref.get("integration_id") and ref.get("customer_id")):
+            return
+        body = receipt_body(
+            ref["message_id"],
+            ref["customer_id"],
+            "Delivered",
+            reasons=None,
+            is_final=True,
+            time=None,
+        )
+        self.engine.receipts.send(
+            ref["provider_id"], ref["integration_id"], ref["customer_id"], body
+        )
+
     def failed_receipt(
         self,
         provider_id: str,

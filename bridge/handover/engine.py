@@ -17,7 +17,7 @@ from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
 from om_bridge.bridge.cognigy.hosted import CognigyHosted
 from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
-from om_bridge.bridge.genesys.wire import Customer, message_body, receipt_body, typing_body
+from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
 from om_bridge.bridge.handover.agent_watch import AgentWatch
@@ -69,13 +69,13 @@ class HandoverEngine:
             senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
         self.cognigy.put_item = self.outbox.put
-        self.cognigy.on_receipt = self._cognigy_receipt
         self.hosted = CognigyHosted(self)
         if ctx.config.cognigy_endpoints:
             ctx.outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
         self.starter = Starter(self)
         self.agent_side = AgentSide(self)
+        self.cognigy.on_receipt = self.agent_side.receipt
         self.agent_watch = AgentWatch(self)
         self.inbound = InboundQueue(
             ctx.store,
@@ -615,28 +615,6 @@ class HandoverEngine:
             handover = self.ctx.store.get_handover(handover_id)
             if handover is not None and not handover.integration_id:
                 self.learn_conversation(handover, None, integration_id)
-
-    def _cognigy_receipt(self, ref: dict, delivered: bool) -> None:
-        """The receipt of an agent message relayed to a Cognigy session, once Cognigy took it
-        (Delivered) or refused it for good (Failed)."""
-        provider_id, integration_id = ref.get("provider_id"), ref.get("integration_id")
-        customer_id, message_id = ref.get("customer_id"), ref.get("message_id")
-        if not (provider_id and integration_id and customer_id and message_id):
-            return
-        if not delivered:
-            self.agent_side.failed_receipt(
-                provider_id,
-                integration_id,
-                customer_id,
-                message_id,
-                "GeneralError",
-                messages.RECEIPT_DELIVERY_FAILED,
-            )
-            return
-        body = receipt_body(
-            message_id, customer_id, "Delivered", reasons=None, is_final=True, time=None
-        )
-        self.receipts.send(provider_id, integration_id, customer_id, body)
 
     def _dead_letter(self, item: OutboxItem, reason: str) -> None:
         # Genesys refused the opening message for good (bad integration, credentials, body):
