@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from bench.procs import HOST, wait_until
+from bench.rig import Rig
+from bench.webhook_load import open_handovers
 from om_bridge.bridge.config.model import BridgeSettings
 from om_bridge.bridge.genesys.signature import HEADER, compute_signature
 from om_bridge.sandbox import seed
@@ -233,3 +238,19 @@ def spread(
         new = json.dumps(body, separators=(",", ":")).encode("utf-8")
         out.append((new, compute_signature(secret, new)))
     return out
+
+
+@contextmanager
+def replay_rig(workdir: Path, handovers: int) -> Iterator[tuple[Rig, list]]:
+    """The rig of the benchmarks that replay sandbox-made messages, with `handovers` real ones:
+    no sandbox rate limit (receipts would queue behind 429s), an agent slot for every handover,
+    the bridge's placement window as configured by default."""
+    with Rig(
+        workdir,
+        sandbox_config={
+            "rate_limit": {"per_minute": 0},
+            "routing": {"agent_capacity": handovers},
+        },
+        bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
+    ) as rig:
+        yield rig, open_handovers(rig, handovers, real=handovers)

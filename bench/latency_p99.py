@@ -16,13 +16,18 @@ import math
 import time
 from pathlib import Path
 
-from bench.genesys_messages import RECEIPT, REORDER_WINDOW_MS, Capture, made_by_sandbox
+from bench.genesys_messages import (
+    RECEIPT,
+    REORDER_WINDOW_MS,
+    Capture,
+    made_by_sandbox,
+    replay_rig,
+)
 from bench.procs import wait_until
 from bench.result import Result
 from bench.rig import Rig
 from bench.webhook_load import (
     floor_stats,
-    open_handovers,
     output_times,
     run_load,
     start_baseline,
@@ -93,15 +98,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     load = {"mode": "open", "rate": RATE, "duration": p["duration"], "connections": CONNECTIONS}
     count = int(RATE * p["duration"])
     warmup = int(p["warmup"])
-    with Rig(
-        workdir,
-        sandbox_config={
-            "rate_limit": {"per_minute": 0},
-            "routing": {"agent_capacity": int(p["handovers"])},
-        },
-        bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
-    ) as rig:
-        targets = open_handovers(rig, int(p["handovers"]), real=int(p["handovers"]))
+    with replay_rig(workdir, int(p["handovers"])) as (rig, targets):
         capture = Capture()
         try:
             m0 = rig.sandbox_cpu()

@@ -32,13 +32,17 @@ import time
 from pathlib import Path
 
 from bench.connections import Holder
-from bench.genesys_messages import RECEIPT, REORDER_WINDOW_MS, Capture, made_by_sandbox
+from bench.genesys_messages import (
+    RECEIPT,
+    REORDER_WINDOW_MS,
+    Capture,
+    made_by_sandbox,
+    replay_rig,
+)
 from bench.procs import HOST, THREADS, cpu_seconds
 from bench.result import Result
-from bench.rig import Rig
 from bench.webhook_load import (
     floor_stats,
-    open_handovers,
     run_load,
     sse_path,
     start_baseline,
@@ -104,15 +108,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     # answers the floor's and the bridge's calls (receipts, the bridge's other calls)
     sandbox_cpu: dict[str, list[float]] = {"making_messages": [], "floor": [], "bridge": []}
     ages: dict[str, list[float]] = {"oldest_at_bare_start": [], "youngest_at_bridge_start": []}
-    with Rig(
-        workdir,
-        sandbox_config={
-            "rate_limit": {"per_minute": 0},
-            "routing": {"agent_capacity": int(p["handovers"])},
-        },
-        bridge={"webhook_reorder_window_ms": REORDER_WINDOW_MS},
-    ) as rig:
-        targets = open_handovers(rig, int(p["handovers"]), real=int(p["handovers"]))
+    with replay_rig(workdir, int(p["handovers"])) as (rig, targets):
         capture = Capture()
 
         def sandbox_bodies(count: int, label: str) -> list[tuple[bytes, str]]:
