@@ -1,11 +1,12 @@
 """`KeepAlivePool`: HTTP/1.1 calls to one origin over kept-alive sockets, standard library only.
 
 For the per-message Genesys calls (receipts): each call sends the request line and headers, then
-the body, and the answer is read by `http.client.HTTPResponse` on the same socket, which then
-goes back to the pool (unless the server said it closes). That is the work
-`http.client.HTTPConnection` does for a keep-alive call, without urllib3's per-call layers (pool
-keys, URL parsing, timeout and retry objects, response wrappers), which cost several times the
-exchange itself. TLS verifies the server as `requests` does (its CA bundle, or the one
+the body, and reads the answer on the same socket, which then goes back to the pool (unless the
+server said it closes). That is the work `http.client.HTTPConnection` does for a keep-alive call,
+without urllib3's per-call layers (pool keys, URL parsing, timeout and retry objects, response
+wrappers), which cost several times the exchange itself. The answer is read by `read_answer`
+(status line, headers, a body by Content-Length, chunked or up to the close, interim 1xx answers
+skipped): http.client parses headers with the `email` package, a quarter of a receipt's CPU. TLS verifies the server as `requests` does (its CA bundle, or the one
 configured); proxies are not handled here (`LeanTransport` keeps urllib3 for them).
 
 An idle socket the server has closed (or that has unexpected bytes waiting) is noticed before it
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import select
 import socket
 import ssl
 import threading
@@ -23,11 +25,38 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import certifi
-from urllib3.util.wait import wait_for_read
 
 # Control characters or spaces would split the request line or a header: never sent.
 _UNSAFE_TARGET = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
+
+
+# Limits on what a server may send before the body (http.client's are alike).
+MAX_HEAD_BYTES = 65_536
+MAX_HEADERS = 100
+RECV_BYTES = 65_536
+
+
+def _os_poll() -> type[select.poll]:
+    """The operating system's `select.poll`, also where gevent has patched the module: a
+    zero-timeout check must not become a wait on gevent's hub (a watcher per call)."""
+    try:
+        from gevent.monkey import get_original
+    except ImportError:  # gevent is a dependency, but the threaded model needs none of it
+        return select.poll
+    original: type[select.poll] = get_original("select", "poll")
+    return original
+
+
+_POLL = _os_poll()
+
+
+def _readable_now(sock: socket.socket) -> bool:
+    """True when a read on `sock` would not wait: the server closed it, or sent bytes nobody
+    asked for."""
+    poller = _POLL()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class NotConnected(OSError):
@@ -105,17 +134,14 @@ class KeepAlivePool:
             sock.sendall(head)
             if body:
                 sock.sendall(body)
-            response = http.client.HTTPResponse(sock, method=method)
-            response.begin()
-            data = response.read()
+            answer, keep = read_answer(sock, method)
         except BaseException:
             sock.close()
             raise
-        answer = Answer(response.status, response.reason or "", response.getheaders(), data)
-        if response.will_close:
-            sock.close()
-        else:
+        if keep:
             self._give_back(sock)
+        else:
+            sock.close()
         return answer
 
     def _take(self, connect_timeout: float) -> socket.socket:
@@ -124,7 +150,7 @@ class KeepAlivePool:
                 sock = self._idle.pop() if self._idle else None
             if sock is None:
                 break
-            if wait_for_read(sock, timeout=0.0):  # closed by the server (or stray bytes)
+            if _readable_now(sock):  # closed by the server (or stray bytes)
                 sock.close()
                 continue
             return sock
@@ -154,3 +180,111 @@ class KeepAlivePool:
             idle, self._idle = self._idle, []
         for sock in idle:
             sock.close()
+
+
+def read_answer(sock: socket.socket, method: str) -> tuple[Answer, bool]:
+    """Read one whole HTTP/1.x response from `sock`; (the answer, whether the connection may be
+    used again). Raises `http.client.HTTPException` for a malformed or cut-off response and the
+    socket's OSError (a timeout among them) as they come."""
+    buf = bytearray()
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        while end < 0:
+            if len(buf) > MAX_HEAD_BYTES:
+                raise http.client.LineTooLong("response head")
+            chunk = sock.recv(RECV_BYTES)
+            if not chunk:
+                raise http.client.RemoteDisconnected(
+                    "Remote end closed connection without response"
+                )
+            buf += chunk
+            end = buf.find(b"\r\n\r\n")
+        head = bytes(buf[:end]).decode("latin-1")
+        del buf[: end + 4]
+        status_line, _, block = head.partition("\r\n")
+        version, status, reason = _status(status_line)
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim answer (e.g. 100 Continue): the real one follows
+        break
+    headers = _headers(block)
+    fields = {name.lower(): value for name, value in headers}
+    connection = {t.strip().lower() for t in fields.get("connection", "").split(",")}
+    keep = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
+    if method == "HEAD" or status in (101, 204, 304):
+        return Answer(status, reason, headers, b""), keep and status != 101
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        body = _chunked(sock, buf)
+        return Answer(status, reason, headers, body), keep and not buf  # nothing may follow
+    length = fields.get("content-length")
+    if length is None:  # the body runs until the server closes
+        while chunk := sock.recv(RECV_BYTES):
+            buf += chunk
+        return Answer(status, reason, headers, bytes(buf)), False
+    if not length.strip().isdigit():
+        raise http.client.HTTPException(f"bad Content-Length {length[:40]!r}")
+    _fill(sock, buf, int(length))
+    if len(buf) > int(length):
+        keep = False  # more than announced: the connection's state is unknown
+    return Answer(status, reason, headers, bytes(buf[: int(length)])), keep
+
+
+def _status(line: str) -> tuple[str, int, str]:
+    version, _, rest = line.partition(" ")
+    code, _, reason = rest.partition(" ")
+    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+        raise http.client.BadStatusLine(line[:80])
+    return version, int(code), reason.strip()
+
+
+def _headers(block: str) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    for line in block.split("\r\n") if block else ():
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise http.client.HTTPException(f"malformed header line {line[:80]!r}")
+        headers.append((name, value.strip()))
+    if len(headers) > MAX_HEADERS:
+        raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+    return headers
+
+
+def _fill(sock: socket.socket, buf: bytearray, size: int) -> None:
+    """Receive into `buf` until it holds at least `size` bytes."""
+    while len(buf) < size:
+        chunk = sock.recv(max(RECV_BYTES, size - len(buf)))
+        if not chunk:
+            raise http.client.IncompleteRead(bytes(buf), size - len(buf))
+        buf += chunk
+
+
+def _line(sock: socket.socket, buf: bytearray) -> str:
+    """Take one CRLF-ended line off the front of `buf`, receiving more as needed."""
+    while (end := buf.find(b"\r\n")) < 0:
+        if len(buf) > MAX_HEAD_BYTES:
+            raise http.client.LineTooLong("chunk line")
+        chunk = sock.recv(RECV_BYTES)
+        if not chunk:
+            raise http.client.IncompleteRead(bytes(buf))
+        buf += chunk
+    line = bytes(buf[:end]).decode("latin-1")
+    del buf[: end + 2]
+    return line
+
+
+def _chunked(sock: socket.socket, buf: bytearray) -> bytes:
+    body = bytearray()
+    while True:
+        size_text = _line(sock, buf).split(";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise http.client.HTTPException(f"bad chunk size {size_text[:20]!r}") from None
+        if size == 0:
+            while _line(sock, buf):  # trailer fields, up to the empty line
+                pass
+            return bytes(body)
+        _fill(sock, buf, size + 2)
+        if buf[size : size + 2] != b"\r\n":
+            raise http.client.HTTPException("a chunk does not end with CRLF")
+        body += buf[:size]
+        del buf[: size + 2]
