@@ -19,9 +19,8 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
-from om_bridge.bridge.handover.outcome import LINES_KEPT
 from om_bridge.bridge.ops import bounded
-from om_bridge.bridge.store import Handover, InboundAccept, InboundCompletion
+from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.handover.engine import HandoverEngine
@@ -212,60 +211,16 @@ class AgentSide:
         return handover
 
     # -- message kinds --------------------------------------------------------------------
-    def relay_inline(self, provider_id: str, payload: dict, accept: InboundAccept) -> bool | None:
-        """Relay an agent's Text or Structured message as its webhook is accepted (the inbound
-        queue's fast path): the output, the dedupe mark and the transcript line in one store
-        step (`accept`). None, having done nothing, for anything that may call Genesys or needs
-        the session lock first: another type, a bot's message, an unknown or not yet active
-        handover, a conversation or integration not recorded yet, a Cognigy-hosted session,
-        agent details due for a lookup, buttons to remember, a full receipt backlog. The
-        store's `AcceptRefused` (a duplicate, webhooks of the customer waiting, a locked
-        session) passes through."""
-        if payload.get("type") not in ("Text", "Structured"):
-            return None
-        if payload.get("originatingEntity") == "Bot":
-            return None
-        channel = payload.get("channel") or {}
-        integration_id = channel.get("id")
-        conversation_id = payload.get("conversationId")
-        handover = self.find(
-            provider_id, integration_id, (channel.get("to") or {}).get("id"), conversation_id
-        )
-        if (
-            handover is None
-            or handover.status != "active"
-            or not conversation_id
-            or handover.conversation_id != conversation_id
-            or handover.integration_id != integration_id
-            or self.engine.cognigy.hosts(handover.session)
-            or self.engine.receipts.full  # the queue's workers wait for room, not a request
-        ):
-            return None
-        agent = None
-        if handover.settings.get("display_agent_details"):
-            known, agent = self.agents.without_lookup(handover)
-            if not known:
-                return None
-        text, data, attachments, buttons = self._content(payload, agent)
-        if buttons:
-            return None
-        accept.line_session, accept.lines_kept = handover.session, LINES_KEPT
-        accept.line = self.engine.line(
-            handover, "agent", text, {"attachments": attachments} if attachments else None
-        )
-        with self.ctx.store.accepting(accept):
-            self.ctx.outputs.emit(handover.session, agent_output(payload, text, data))
-        self.engine.relayed.labels("to_user").inc()
-        self.receipt(self._ref(handover, payload), delivered=True, wait=False)
-        return True
-
-    def _content(
-        self, payload: dict, agent: dict | None
-    ) -> tuple[str | None, dict[str, Any], list[dict], list[dict]]:
-        """(text, output data, attachments, buttons) of an agent's message."""
+    def _agent_message(
+        self, handover: Handover, payload: dict, completion: InboundCompletion | None
+    ) -> None:
+        if handover.status != "active":
+            handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
-        if agent:
-            data["agent"] = agent
+        if handover.settings.get("display_agent_details"):
+            agent = self.agents.details(handover, payload)
+            if agent:
+                data["agent"] = agent
         content = [c for c in payload.get("content") or [] if isinstance(c, dict)]
         attachments = [
             c["attachment"]
@@ -288,27 +243,6 @@ class AgentSide:
             for a in card.get("actions") or []
             if isinstance(a, dict) and a.get("type") == "Postback"
         ]
-        return text, data, attachments, buttons
-
-    @staticmethod
-    def _ref(handover: Handover, payload: dict) -> dict:
-        """What the receipt of an agent message needs (see `receipt`)."""
-        return {
-            "provider_id": handover.provider_id,
-            "integration_id": handover.integration_id,
-            "customer_id": handover.customer_id,
-            "message_id": payload.get("id"),
-        }
-
-    def _agent_message(
-        self, handover: Handover, payload: dict, completion: InboundCompletion | None
-    ) -> None:
-        if handover.status != "active":
-            handover = self.engine.advance(handover.id, "active") or handover
-        agent = None
-        if handover.settings.get("display_agent_details"):
-            agent = self.agents.details(handover, payload)
-        text, data, attachments, buttons = self._content(payload, agent)
         if buttons:
             self._remember_quick_replies(handover, payload.get("id"), buttons)
         # Kept for the handover's outcome and the session transcript before the user can see it,
@@ -317,7 +251,12 @@ class AgentSide:
             handover, text, {"attachments": attachments} if attachments else None
         )
         output = agent_output(payload, text, data)
-        ref = self._ref(handover, payload)
+        ref = {
+            "provider_id": handover.provider_id,
+            "integration_id": handover.integration_id,
+            "customer_id": handover.customer_id,
+            "message_id": payload.get("id"),
+        }
         # In a Cognigy session the receipt waits for Cognigy to take the Notify.
         hosted = self.engine.cognigy.hosts(handover.session)
         if hosted:
@@ -469,10 +408,9 @@ class AgentSide:
         return False
 
     # -- receipts -------------------------------------------------------------------------
-    def receipt(self, ref: dict, delivered: bool, *, wait: bool = True) -> None:
+    def receipt(self, ref: dict, delivered: bool) -> None:
         """The receipt of an agent message (`ref`: provider_id, integration_id, customer_id,
-        message_id): Delivered, or Failed because it could not reach the user. `wait=False`
-        (a webhook request): never wait for room in the receipt backlog."""
+        message_id): Delivered, or Failed because it could not reach the user."""
         if not delivered:
             self.failed_receipt(
                 ref.get("provider_id") or "",
@@ -494,7 +432,7 @@ class AgentSide:
             time=None,
         )
         self.engine.receipts.send(
-            ref["provider_id"], ref["integration_id"], ref["customer_id"], body, wait=wait
+            ref["provider_id"], ref["integration_id"], ref["customer_id"], body
         )
 
     def failed_receipt(

@@ -137,8 +137,8 @@ class AgentDirectory:
             return None
         return {"name": agent.get("name"), "avatar": agent.get("avatar")}
 
-    def without_lookup(self, handover: Handover) -> tuple[bool, dict | None]:
-        """(True, what `details` would answer) when that needs no lookup, else (False, None)."""
+    def details(self, handover: Handover, payload: dict) -> dict | None:
+        """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.ctx.clock()
         # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
@@ -146,17 +146,9 @@ class AgentDirectory:
         # as a safety net where no such event arrives (e.g. notifications without queue topics).
         fresh = now - float(known.get("checked_at") or 0) < self.recheck_seconds
         if known.get("name") and not known.get("stale") and fresh:
-            return True, self.cached(handover)
+            return self.cached(handover)
         if self.failed_recently(handover.id, now):
-            return True, self.cached(handover)
-        return False, None
-
-    def details(self, handover: Handover, payload: dict) -> dict | None:
-        """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
-        settled, agent = self.without_lookup(handover)
-        if settled:
-            return agent
-        now = self.ctx.clock()
+            return self.cached(handover)
         with self.single_lookup(handover.id) as mine:
             if not mine:  # the agent watch (or another message) just looked: use what it found
                 return self.cached(self.ctx.store.get_handover(handover.id) or handover)

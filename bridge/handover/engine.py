@@ -84,9 +84,6 @@ class HandoverEngine:
             clock=ctx.clock,
             lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
         )
-        # An agent's message on an idle customer is relayed as its webhook is accepted, in one
-        # store step, where the store offers it (SQLite); the queue handles everything else.
-        self.inbound.inline = self.agent_side.relay_inline
         self.relayed = ctx.metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
         )
@@ -230,8 +227,7 @@ class HandoverEngine:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
     # -- the handover's conversation, for its outcome and the session transcript -------------
-    def line(self, handover: Handover, source: str, text: str | None, data: Any) -> dict | None:
-        """A transcript line of the handover, or None when there is nothing to keep."""
+    def _line(self, handover: Handover, source: str, text: str | None, data: Any) -> dict | None:
         if not text and not data:
             return None
         return {
@@ -245,7 +241,7 @@ class HandoverEngine:
     def _add_line(
         self, state: SessionState, handover: Handover, source: str, text: str | None, data: Any
     ) -> None:
-        line = self.line(handover, source, text, data)
+        line = self._line(handover, source, text, data)
         if line is None:
             return
         state.handover_lines.append(line)
@@ -256,7 +252,7 @@ class HandoverEngine:
         """Keep what the agent wrote (for the outcome's transcript and the session transcript):
         appended to the saved state in one store step under the session lock's rules, without
         loading and saving the whole state."""
-        line = self.line(handover, "agent", text, data)
+        line = self._line(handover, "agent", text, data)
         if line is None:
             return
         try:

@@ -27,8 +27,7 @@ from om_bridge.bridge.handover.loop import dispatch_loop
 from om_bridge.bridge.handover.outbox import LEASE_SECONDS
 from om_bridge.bridge.handover.serial import KeyedExecutor
 from om_bridge.bridge.logs import bound_request_id, current_request_id
-from om_bridge.bridge.store import InboundAccept, InboundCompletion
-from om_bridge.bridge.store.errors import AcceptRefused
+from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.ops import Metrics
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 # Handling gets the item and its completion: an output stored inside
 # `store.completing_inbound(completion)` removes the item in the same transaction.
 Handler = Callable[["OutboxItem", InboundCompletion], None]
-InlineRelay = Callable[[str, dict, InboundAccept], "bool | None"]
 MAX_ATTEMPTS = 5
 # Handling is short and CPU-bound (one GIL): a few threads keep up; more only contend.
 WORKERS = 8
@@ -94,12 +92,6 @@ class InboundQueue:
         self._dead = metrics.counter(
             "inbound_dead_letters_total", "Accepted webhooks dead-lettered after repeated failures"
         )
-        self._inlined = metrics.counter(
-            "inbound_inline_total", "Accepted webhooks relayed as they were accepted (not queued)"
-        )
-        # Set by the engine: relays a webhook with an `InboundAccept` (True), or says it must
-        # be queued (None); `AcceptRefused` from the store means the same, or a duplicate.
-        self.inline: InlineRelay | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -134,22 +126,12 @@ class InboundQueue:
 
     # -- producer side --------------------------------------------------------------------
     def accept(self, dedupe_key: str, ttl_seconds: float, payload: dict, provider_id: str) -> bool:
-        """Store a verified webhook body durably with its dedupe mark; False for a duplicate.
-
-        When the store offers it and nothing of the customer is queued or being handled, the
-        webhook is relayed right here instead (`inline`): its output is stored with its dedupe
-        mark in one transaction and no inbound item is written."""
-        key = queue_key(payload)
-        executor = self._executor
-        if self.inline is not None and executor is not None and self._store.accepts_inline:
-            relayed = self._inline(executor, key, dedupe_key, ttl_seconds, payload, provider_id)
-            if relayed is not None:
-                return relayed
+        """Store a verified webhook body durably with its dedupe mark; False for a duplicate."""
         running = self.running
         item = self._store.accept_inbound(
             dedupe_key,
             ttl_seconds,
-            key,
+            queue_key(payload),
             str(payload.get("type")),
             {"provider_id": provider_id, "body": payload, "request_id": current_request_id()},
             owner=self.owner if running else None,
@@ -161,35 +143,6 @@ class InboundQueue:
             if not self._submit(item, self.owner):
                 self._store.inbound_retry(item.id, self._clock(), "not handed over")
         return True
-
-    def _inline(
-        self,
-        executor: KeyedExecutor,
-        key: str,
-        dedupe_key: str,
-        ttl_seconds: float,
-        payload: dict,
-        provider_id: str,
-    ) -> bool | None:
-        """Relay in the caller's thread as the key's running task; None when it must queue."""
-        inline = self.inline
-        with executor.hold(key) as held:
-            if not held or inline is None:
-                return None
-            try:
-                relayed = inline(provider_id, payload, InboundAccept(dedupe_key, ttl_seconds, key))
-            except AcceptRefused as refused:
-                if refused.reason == "duplicate":
-                    return False
-                return None
-            except Exception:
-                # Nothing was stored, or the output was and its dedupe mark makes the queued
-                # copy a duplicate: the queue is safe either way.
-                log.exception(messages.LOG_INLINE_FAILED, payload.get("id"))
-                return None
-        if relayed is not None:
-            self._inlined.inc()
-        return relayed
 
     # -- dispatcher -----------------------------------------------------------------------
     def _run(self) -> None:

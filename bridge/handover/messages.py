@@ -83,7 +83,6 @@ LOG_INBOUND_DEAD: Final = (
     "inbound item %s (webhook %s): handling failed %d times (%s); dead-lettered"
 )
 LOG_INBOUND_CRASH: Final = "inbound dispatcher error; continuing"
-LOG_INLINE_FAILED: Final = "webhook %s: relaying it as accepted failed; queued instead"
 LOG_RECEIPT_FAILED: Final = "receipt (%s) for webhook %s not sent: %s"
 LOG_RECEIPT_DROPPED: Final = (
     "receipt (%s) for webhook %s dropped: shutting down, or too many receipts waiting"

@@ -68,26 +68,11 @@ class ReceiptSender:
             "receipts_backpressure_total", "Receipts that waited for room in a full backlog"
         )
 
-    @property
-    def full(self) -> bool:
-        """True while MAX_QUEUED receipts are waiting (`send` would wait for room)."""
-        return self._queued >= self._max_queued
-
-    def send(
-        self,
-        provider_id: str,
-        integration_id: str,
-        customer_id: str,
-        body: dict,
-        *,
-        wait: bool = True,
-    ) -> None:
+    def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
         """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
-        receipts; returns at once unless MAX_QUEUED are waiting, then once there is room. With
-        `wait=False` (a webhook request, which checked `full` first) it never waits: the
-        backlog may then exceed MAX_QUEUED by the requests racing past that check."""
+        receipts; returns at once unless MAX_QUEUED are waiting, then once there is room."""
         with self._lock:
-            if wait and self._queued >= self._max_queued and not self._stopping:
+            if self._queued >= self._max_queued and not self._stopping:
                 self._waited.inc()
                 while self._queued >= self._max_queued and not self._stopping:
                     self._room.wait(1.0)

@@ -9,15 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
-
-
-def _held() -> None:
-    """The place of a task running in its caller's thread (`KeyedExecutor.hold`)."""
 
 
 class KeyedExecutor:
@@ -41,37 +36,6 @@ class KeyedExecutor:
                 return
             self._queues[key] = deque([task])
         self._pool.submit(self._drain, key)
-
-    @contextmanager
-    def hold(self, key: str) -> Iterator[bool]:
-        """Run the block as a task of `key` in the caller's thread when `key` has nothing queued
-        or running (yields True; tasks submitted meanwhile wait behind it and go to the pool
-        after it), else yields False at once and holds nothing."""
-        with self._lock:
-            free = not self._closed and key not in self._queues
-            if free:
-                self._queues[key] = deque([_held])
-        if not free:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            with self._lock:
-                queue = self._queues[key]
-                queue.popleft()
-                rest = bool(queue)
-                if not rest:
-                    del self._queues[key]
-                    self._idle.notify_all()
-            if rest:
-                try:
-                    self._pool.submit(self._drain, key)
-                except RuntimeError:  # shut down after its wait for idle ran out
-                    with self._lock:
-                        dropped = len(self._queues.pop(key, ()))
-                        self._idle.notify_all()
-                    log.warning("%d task(s) for %s not run: shut down", dropped, key)
 
     def _drain(self, key: str) -> None:
         while True:

@@ -19,7 +19,6 @@ from om_bridge.bridge.store.records import (
     OPEN_STATUSES,
     UPDATABLE_FIELDS,
     Handover,
-    InboundAccept,
     InboundCompletion,
     OutboxItem,
     SessionKey,
@@ -52,9 +51,6 @@ class Store(abc.ABC):
     # handover are kept; None keeps them forever.
     session_ttl: float | None = None
     ended_handover_ttl: float | None = None
-    # True when `accepting` is offered: a webhook can be stored as its output in one step
-    # (one process owns the store, so the in-process order per customer is the whole order).
-    accepts_inline: bool = False
 
     def __init__(self) -> None:
         self._waiters = Waiters()
@@ -327,27 +323,6 @@ class Store(abc.ABC):
         if completion is not None:
             self._completing.value = None
         return completion
-
-    @contextmanager
-    def accepting(self, accept: InboundAccept) -> Iterator[None]:
-        """The next `append_output` of this thread inside the block also sets the webhook's
-        dedupe mark and appends its transcript line, in the same transaction, or raises
-        `AcceptRefused` having written nothing (see `InboundAccept`). Only stores whose
-        `accepts_inline` is true offer it."""
-        if not self.accepts_inline:
-            raise NotImplementedError(f"{type(self).__name__} does not accept webhooks inline")
-        previous = getattr(self._completing, "accept", None)
-        self._completing.accept = accept
-        try:
-            yield
-        finally:
-            self._completing.accept = previous
-
-    def _take_accepting(self) -> InboundAccept | None:
-        accept = getattr(self._completing, "accept", None)
-        if accept is not None:
-            self._completing.accept = None
-        return accept
 
     # -- retention --------------------------------------------------------------------------
     def set_retention(

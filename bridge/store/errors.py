@@ -20,13 +20,3 @@ class NotFound(StoreError, KeyError):
 
 class LockTimeout(StoreError, TimeoutError):
     """A session lock could not be taken within its timeout."""
-
-
-class AcceptRefused(StoreError):
-    """An `InboundAccept` was not applied (nothing was written); `reason` is "duplicate",
-    "queued" (its customer has webhooks waiting) or "line" (the transcript line needs the
-    session lock)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason

@@ -140,20 +140,3 @@ class InboundCompletion:
     lease_seconds: float = 60.0
     removed: bool = False
     next_item: OutboxItem | None = None
-
-
-@dataclass(slots=True)
-class InboundAccept:
-    """A webhook relayed as it is accepted (`Store.accepting`): the next output append stores
-    the output, the webhook's dedupe mark and the agent's transcript line in one transaction,
-    with no inbound item at all. The store refuses it (`AcceptRefused`, nothing written) when
-    the mark is live (a duplicate), when `queue_key` has inbound items waiting (the webhook must
-    queue behind them) or when the line cannot be appended in that step (the session is locked
-    or has no saved state); the caller then takes the inbound queue."""
-
-    dedupe_key: str
-    ttl_seconds: float
-    queue_key: str
-    line_session: SessionKey | None = None
-    line: dict | None = None
-    lines_kept: int = 0

@@ -21,14 +21,8 @@ from om_bridge.bridge.store.base import (
     ended_conflict,
     session_lock_name,
 )
-from om_bridge.bridge.store.errors import AcceptRefused, NotFound, StoreConflict
-from om_bridge.bridge.store.records import (
-    Handover,
-    InboundAccept,
-    InboundCompletion,
-    OutboxItem,
-    SessionKey,
-)
+from om_bridge.bridge.store.errors import NotFound, StoreConflict
+from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
 from om_bridge.bridge.store.sqlite_db import SqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -139,7 +133,6 @@ class SqliteStore(Store):
     # OUTPUT_POLL_SECONDS), so thousands of idle streams do not each re-read the store. The
     # waiters' own re-read is only a safety net.
     cross_process_poll = 30.0
-    accepts_inline = True
 
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -176,35 +169,28 @@ class SqliteStore(Store):
         it (no lock row written for this). Otherwise, or when the session has no saved state,
         the lock is waited for as `Store` does."""
         if kept > 0:
+            skey = key.as_str()
+            now = self._clock()
             with self._db.write() as c:
-                if self._line(c, key, line, kept, self._clock()):
-                    return
+                done = c.execute(
+                    "UPDATE sessions SET updated_at = :now, state = json_insert(CASE WHEN "
+                    "json_array_length(state, '$.handover_lines') >= :kept THEN "
+                    "json_remove(state, '$.handover_lines[0]') ELSE state END, "
+                    "'$.handover_lines[#]', json(:line)) "
+                    "WHERE skey = :skey AND json_type(state, '$.handover_lines') = 'array' "
+                    "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = :lock "
+                    "AND expires_at > :now)",
+                    {
+                        "now": now,
+                        "kept": kept,
+                        "line": _dumps(line),
+                        "skey": skey,
+                        "lock": session_lock_name(skey),
+                    },
+                ).rowcount
+            if done == 1:
+                return
         super().append_session_line(key, line, kept)
-
-    @staticmethod
-    def _line(c: sqlite3.Connection, key: SessionKey, line: dict, kept: int, now: float) -> bool:
-        """The one-statement append of `append_session_line`, inside a write transaction; False
-        (nothing changed) while the session lock is held or the state has no line list."""
-        skey = key.as_str()
-        return (
-            c.execute(
-                "UPDATE sessions SET updated_at = :now, state = json_insert(CASE WHEN "
-                "json_array_length(state, '$.handover_lines') >= :kept THEN "
-                "json_remove(state, '$.handover_lines[0]') ELSE state END, "
-                "'$.handover_lines[#]', json(:line)) "
-                "WHERE skey = :skey AND json_type(state, '$.handover_lines') = 'array' "
-                "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = :lock "
-                "AND expires_at > :now)",
-                {
-                    "now": now,
-                    "kept": kept,
-                    "line": _dumps(line),
-                    "skey": skey,
-                    "lock": session_lock_name(skey),
-                },
-            ).rowcount
-            == 1
-        )
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -642,11 +628,8 @@ class SqliteStore(Store):
         `completing_inbound(item_id)` the inbound item is removed in the same transaction."""
         skey = key.as_str()
         completes = self._take_completing()
-        accept = self._take_accepting()
         body = _dumps({k: v for k, v in output.items() if k != "seq"})
         with self._db.write() as c:
-            if accept is not None:
-                self._accept(c, accept)  # raises AcceptRefused: the transaction rolls back
             # The seq lives in its column (added back by `outputs_after`), so the next seq and
             # the insert are one statement.
             seq = c.execute(
@@ -663,19 +646,6 @@ class SqliteStore(Store):
                 self._complete(c, completes)
         self._waiters.notify(skey)
         return seq
-
-    def _accept(self, c: sqlite3.Connection, accept: InboundAccept) -> None:
-        now = self._clock()
-        waiting = c.execute(
-            "SELECT 1 FROM inbound WHERE key = ? AND dead = 0 LIMIT 1", (accept.queue_key,)
-        ).fetchone()
-        if waiting is not None:
-            raise AcceptRefused("queued")
-        if not self._mark(c, accept.dedupe_key, accept.ttl_seconds, now):
-            raise AcceptRefused("duplicate")
-        if accept.line is not None and accept.line_session is not None:
-            if not self._line(c, accept.line_session, accept.line, accept.lines_kept, now):
-                raise AcceptRefused("line")
 
     def wait_outputs(
         self,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from om_bridge.bridge.flow import Output
 from om_bridge.bridge.handover.agents import avatar_of, latest_agent_id
 from om_bridge.bridge.handover.replies import attachments, for_agent, for_user, rest_reply
@@ -141,37 +139,3 @@ def test_keyed_executor_survives_a_failing_task():
     ex.submit("k", lambda: done.append(1))
     assert ex.wait_idle(5) and done == [1]
     ex.shutdown()
-
-
-def test_keyed_executor_hold_runs_in_the_caller_as_the_keys_task():
-    ex = KeyedExecutor(2)
-    seen: list[str] = []
-    gate = threading.Event()
-    with ex.hold("a") as held:
-        assert held
-        # While held: "a" is busy (no second hold, submits wait), other keys are not.
-        with ex.hold("a") as again:
-            assert again is False
-        ex.submit("a", lambda: seen.append("a after"))
-        with ex.hold("b") as other:
-            assert other
-        assert not ex.wait_idle(0.05) and seen == []
-        seen.append("a held")
-    # What was submitted meanwhile runs after the holder, on the pool.
-    assert ex.wait_idle(5) and seen == ["a held", "a after"]
-    # A key with a queued or running task is not held.
-    ex.submit("c", lambda: gate.wait(10))
-    with ex.hold("c") as held:
-        assert held is False
-    gate.set()
-    assert ex.wait_idle(5)
-    with ex.hold("c") as held:
-        assert held
-    # An error in the held block releases the key.
-    with pytest.raises(RuntimeError), ex.hold("d") as held:
-        raise RuntimeError("boom")
-    with ex.hold("d") as held:
-        assert held
-    ex.shutdown()
-    with ex.hold("e") as held:
-        assert held is False  # shut down: nothing is run any more
