@@ -21,7 +21,7 @@ from om_bridge.bridge.store.base import (
     ended_conflict,
     session_lock_name,
 )
-from om_bridge.bridge.store.errors import NotFound, StoreConflict
+from om_bridge.bridge.store.errors import NotFound, StoreConflict, StoreError
 from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
 from om_bridge.bridge.store.sqlite_db import SqliteDatabase
 
@@ -664,7 +664,7 @@ class SqliteStore(Store):
             return  # one connection, this process only: every append wakes directly
         with self._poller_lock:
             if self._poller is None:
-                self._poller = _OutputPoller(self.path, self._waiters)
+                self._poller = _OutputPoller(self.path, self._waiters, self._db.data_version)
                 self._poller.start()
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
@@ -748,20 +748,21 @@ class SqliteStore(Store):
 
 
 OUTPUT_POLL_SECONDS = 0.5
-_POLL_CHUNK = 500  # keys per query (SQLite's default limit of host parameters is 32766)
 
 
 class _OutputPoller:
     """One thread per store that finds outputs appended by other processes and wakes this
     process's waiters of those sessions.
 
-    Every OUTPUT_POLL_SECONDS it reads `PRAGMA data_version` (changes when any other connection
-    committed); only then, or when new keys are waited on, it reads the newest seq of each waited
-    key, on an OS thread under gevent (`offload`), and wakes the keys whose newest seq changed or
-    that it sees for the first time (a waiter re-reads once: never a lost wake-up)."""
+    Every OUTPUT_POLL_SECONDS it reads `PRAGMA data_version` of the connection this process
+    writes with, which changes only when another process committed (this process's appends wake
+    their waiters directly). Only then it reads the newest seq of every waited key, on an OS
+    thread under gevent (`offload`), and wakes the keys whose newest seq changed; keys it sees
+    for the first time are read and woken in any case (a waiter re-reads once: never a lost
+    wake-up). A busy process whose only writer is itself so reads nothing."""
 
-    def __init__(self, path: str, waiters: Any) -> None:
-        self._path, self._waiters = path, waiters
+    def __init__(self, path: str, waiters: Any, version: Callable[[], int]) -> None:
+        self._path, self._waiters, self._data_version = path, waiters, version
         self._stopping = threading.Event()
         self._seen: dict[str, int] = {}
         self._version: int | None = None
@@ -783,19 +784,35 @@ class _OutputPoller:
             if not keys:
                 self._seen.clear()
                 continue
-
-            def scan(keys: list[str] = keys) -> list[str]:
-                return self._scan(keys)
-
             try:
-                changed = offload(scan)
-            except sqlite3.Error as exc:
+                version = self._data_version()
+                changed = self._changed(keys, version)
+            except (sqlite3.Error, StoreError) as exc:
                 log.debug("output poller: %s", type(exc).__name__)
                 continue
             for key in changed:
                 self._waiters.notify(key)
         if self._conn is not None:
             self._conn.close()
+
+    def _changed(self, keys: list[str], version: int) -> list[str]:
+        """The waited keys to wake: all whose newest seq changed when another process wrote
+        since the last round, else only the ones seen for the first time."""
+        if version != self._version:
+            scan = keys
+        else:
+            scan = [k for k in keys if k not in self._seen]
+            if len(self._seen) > 2 * len(keys):  # forget keys nobody waits on any more
+                waited = set(keys)
+                self._seen = {k: v for k, v in self._seen.items() if k in waited}
+        if not scan:
+            return []
+        newest = offload(lambda: self._newest(scan))
+        self._version = version
+        changed = [k for k in scan if self._seen.get(k, -1) != newest.get(k, 0)]
+        for k in scan:
+            self._seen[k] = newest.get(k, 0)
+        return changed
 
     def _connection(self) -> sqlite3.Connection:
         conn = self._conn
@@ -806,24 +823,14 @@ class _OutputPoller:
             self._conn = conn
         return conn
 
-    def _scan(self, keys: list[str]) -> list[str]:
-        conn = self._connection()
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        new = [k for k in keys if k not in self._seen]
-        if version == self._version and not new:
-            self._seen = {k: self._seen[k] for k in keys}
-            return []
-        self._version = version
-        newest: dict[str, int] = {}
-        for i in range(0, len(keys), _POLL_CHUNK):
-            chunk = keys[i : i + _POLL_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            newest.update(
-                conn.execute(
-                    f"SELECT skey, MAX(seq) FROM outputs WHERE skey IN ({marks}) GROUP BY skey",
-                    chunk,
-                ).fetchall()
+    def _newest(self, keys: list[str]) -> dict[str, int]:
+        """The newest seq of each key that has outputs, one primary-key probe per key."""
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT value, (SELECT MAX(seq) FROM outputs WHERE skey = value) FROM json_each(?)",
+                (json.dumps(keys),),
             )
-        changed = [k for k in keys if self._seen.get(k, -1) != newest.get(k, 0)]
-        self._seen = {k: newest.get(k, 0) for k in keys}
-        return changed
+            .fetchall()
+        )
+        return {skey: seq for skey, seq in rows if seq is not None}

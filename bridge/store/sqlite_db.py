@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
@@ -110,6 +111,7 @@ class SqliteDatabase:
         # in SQLite's busy handler (which retries with sleeps of up to 100 ms: the latency tail).
         # Other processes sharing the file still wait through busy_timeout.
         self._write_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None  # guarded by _write_lock
         self._checkpointer: threading.Thread | None = None
         self._closing = threading.Event()
         if not self.memory:
@@ -214,8 +216,10 @@ class SqliteDatabase:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken up front (BEGIN IMMEDIATE), so read-then-write is atomic
-        across threads and processes; committed on success, rolled back on error."""
-        with self._memory_lock if self.memory else self._write_lock, self._use() as conn:
+        across threads and processes; committed on success, rolled back on error. Every write
+        of this process goes through one connection (writes are serialised anyway), so its
+        `data_version` changes only when another process commits."""
+        with self._memory_lock if self.memory else self._write_lock, self._writing() as conn:
             _begin_immediate(conn)
             try:
                 yield conn
@@ -223,6 +227,29 @@ class SqliteDatabase:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        if self.memory:
+            with self._use() as conn:
+                yield conn
+            return
+        if self._writer is None:  # the write lock is held: made once
+            if self._closing.is_set():
+                raise StoreError(messages.SQLITE_CLOSED.format(path=self.path))
+            self._writer = self._new_connection()
+        yield self._writer
+
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on this process's writing connection: it changes
+        when another process (another connection) committed, never for this process's own
+        writes."""
+        with self.write_lock(), self._writing() as conn:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def write_lock(self) -> Any:
+        """The lock every write of this process holds."""
+        return self._memory_lock if self.memory else self._write_lock
 
     def _migrate(self) -> None:
         with self.write() as conn:
@@ -257,6 +284,11 @@ class SqliteDatabase:
         with self._memory_lock if self.memory else _nothing():
             for conn in idle:
                 conn.close()
+        if not self.memory:
+            with self._write_lock:  # a write in progress finishes first
+                writer, self._writer = self._writer, None
+            if writer is not None:
+                writer.close()
         # Wait for statements still running in other threads: their connections are closed as
         # they are given back (never under a running statement, which would crash sqlite3).
         deadline = time.monotonic() + CLOSE_WAIT_SECONDS

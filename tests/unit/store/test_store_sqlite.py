@@ -74,7 +74,11 @@ def test_memory_store_is_shared_by_all_threads() -> None:
 def hot_path_statements(store) -> list[str]:
     """Every SQL statement the per-message operations run, with their values filled in."""
     statements: list[str] = []
-    store._db.connection().set_trace_callback(statements.append)
+    store.seen("opens-the-writing-connection", 60)
+    # Reads use the pool, writes the one writing connection: both are traced.
+    connections = {store._db.connection(), store._db._writer}
+    for conn in connections:
+        conn.set_trace_callback(statements.append)
     h = store.create_handover(Handover.new(KEY, "p", "cust", "integ"))
     store.update_handover(h.id, conversation_id="conv", status="active")
     store.open_handover_for_session(KEY)
@@ -100,7 +104,8 @@ def hot_path_statements(store) -> list[str]:
     store.acquire_lock("l", "o", 30)
     store.release_lock("l", "o")
     store.finish_handover(h.id, "completed", "done")
-    store._db.connection().set_trace_callback(None)
+    for conn in connections:
+        conn.set_trace_callback(None)
     return [
         s for s in statements if s.split()[0].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT")
     ]
@@ -161,3 +166,42 @@ def test_close_waits_for_a_statement_in_another_thread_and_refuses_later_use(tmp
         with db.read() as conn:
             conn.execute("SELECT 1")
     closer.join(5)
+
+
+def test_the_output_poller_reads_only_after_another_process_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process's own appends wake their waiters directly: they never make the poller read
+    the waited keys (with thousands of streams open that read is the poller's whole cost);
+    another process's commit does, and so does a key seen for the first time."""
+    from om_bridge.bridge.store.sqlite import _OutputPoller
+
+    url = f"sqlite:///{tmp_path / 'poll.db'}"
+    store, other = open_store(url), open_store(url)
+    reads: list[list[str]] = []
+    real = _OutputPoller._newest
+    monkeypatch.setattr(
+        _OutputPoller, "_newest", lambda self, keys: reads.append(list(keys)) or real(self, keys)
+    )
+    poller = _OutputPoller(store.path, store._waiters, store._db.data_version)
+    key, second = KEY.as_str(), SessionKey("demo", "u2", "s").as_str()
+    try:
+        version = store._db.data_version
+        assert poller._changed([key], version()) == [key]  # first sight: woken once
+        for n in range(5):
+            store.append_output(KEY, {"text": f"own {n}"})
+            store.save_session(KEY, {"n": n})
+            assert poller._changed([key], version()) == []
+        assert reads == [[key]]  # nothing read for this process's own writes
+        # A newly waited key is read alone.
+        assert poller._changed([key, second], version()) == [second]
+        assert reads[-1] == [second]
+        # Another process's append is found and woken; one that changed nothing waited is not.
+        other.append_output(KEY, {"text": "from elsewhere"})
+        assert poller._changed([key, second], version()) == [key]
+        other.save_session(KEY, {"n": "elsewhere"})
+        assert poller._changed([key, second], version()) == []
+        assert len(reads) == 4
+    finally:
+        store.close()
+        other.close()
