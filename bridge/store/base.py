@@ -366,14 +366,20 @@ class Store(abc.ABC):
         wake-up (`wake_waiters`)."""
         deadline = time.monotonic() + timeout
         with self._waiters.watch(key.as_str()) as watch:
+            woken = True
             while True:
                 if cancelled is not None and cancelled():
                     return []
-                found = self.outputs_after(key, after)
                 remaining = deadline - time.monotonic()
+                if not woken and remaining <= 0:
+                    # Timed out with nothing new announced: no read. A caller that waits again
+                    # (an SSE stream after its keep-alive, a client's next long-poll) reads at
+                    # once, so an append no wake-up announced is found no later than before.
+                    return []
+                found = self.outputs_after(key, after)
                 if found or remaining <= 0:
                     return found
-                watch.wait(min(remaining, self.cross_process_poll))
+                woken = watch.wait(min(remaining, self.cross_process_poll))
 
     def waiting_outputs(self) -> int:
         """This process's output waiters right now."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from store_backends import redis_url, reopen, store  # noqa: F401 - fixtures
 
 from om_bridge.bridge.store import SessionKey, Store
@@ -59,6 +60,21 @@ def test_wait_outputs_returns_at_once_when_there_are_some(store: Store) -> None:
 
 def test_wait_outputs_times_out_empty(store: Store) -> None:
     assert store.wait_outputs(KEY, 0, timeout=0.1) == []
+
+
+def test_a_wait_that_times_out_with_nothing_announced_reads_the_store_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An SSE stream's keep-alive (and an empty long-poll) costs one read, not two: the caller
+    reads again at once when it waits again."""
+    reads: list[int] = []
+    real = store.outputs_after
+    monkeypatch.setattr(store, "outputs_after", lambda *a, **kw: reads.append(1) or real(*a, **kw))
+    assert store.wait_outputs(KEY, 0, timeout=0.2) == []
+    assert len(reads) == 1
+    # Woken by an append, it reads (and finds it).
+    store.append_output(KEY, {"text": "later"})
+    assert [o["text"] for o in store.wait_outputs(KEY, 0, timeout=5)] == ["later"]
 
 
 def test_wait_outputs_is_woken_by_another_thread(store: Store) -> None:
