@@ -219,7 +219,7 @@ class SqliteDatabase:
         across threads and processes; committed on success, rolled back on error. Every write
         of this process goes through one connection (writes are serialised anyway), so its
         `data_version` changes only when another process commits."""
-        with self._memory_lock if self.memory else self._write_lock, self._writing() as conn:
+        with self.write_lock(), self._writing() as conn:
             _begin_immediate(conn)
             try:
                 yield conn
