@@ -6,8 +6,9 @@ server said it closes). That is the work `http.client.HTTPConnection` does for a
 without urllib3's per-call layers (pool keys, URL parsing, timeout and retry objects, response
 wrappers), which cost several times the exchange itself. The answer is read by `read_answer`
 (status line, headers, a body by Content-Length, chunked or up to the close, interim 1xx answers
-skipped): http.client parses headers with the `email` package, a quarter of a receipt's CPU. TLS verifies the server as `requests` does (its CA bundle, or the one
-configured); proxies are not handled here (`LeanTransport` keeps urllib3 for them).
+skipped): http.client parses headers with the `email` package, a quarter of a receipt's CPU.
+TLS verifies the server as `requests` does (its CA bundle, or the one configured); proxies are
+not handled here (`LeanTransport` keeps urllib3 for them).
 
 An idle socket the server has closed (or that has unexpected bytes waiting) is noticed before it
 is used again, as urllib3 does, and replaced by a new connection.
@@ -188,19 +189,7 @@ def read_answer(sock: socket.socket, method: str) -> tuple[Answer, bool]:
     socket's OSError (a timeout among them) as they come."""
     buf = bytearray()
     while True:
-        end = buf.find(b"\r\n\r\n")
-        while end < 0:
-            if len(buf) > MAX_HEAD_BYTES:
-                raise http.client.LineTooLong("response head")
-            chunk = sock.recv(RECV_BYTES)
-            if not chunk:
-                raise http.client.RemoteDisconnected(
-                    "Remote end closed connection without response"
-                )
-            buf += chunk
-            end = buf.find(b"\r\n\r\n")
-        head = bytes(buf[:end]).decode("latin-1")
-        del buf[: end + 4]
+        head = _take_until(sock, buf, b"\r\n\r\n", "response head")
         status_line, _, block = head.partition("\r\n")
         version, status, reason = _status(status_line)
         if 100 <= status < 200 and status != 101:
@@ -222,10 +211,11 @@ def read_answer(sock: socket.socket, method: str) -> tuple[Answer, bool]:
         return Answer(status, reason, headers, bytes(buf)), False
     if not length.strip().isdigit():
         raise http.client.HTTPException(f"bad Content-Length {length[:40]!r}")
-    _fill(sock, buf, int(length))
-    if len(buf) > int(length):
+    size = int(length)
+    _fill(sock, buf, size)
+    if len(buf) > size:
         keep = False  # more than announced: the connection's state is unknown
-    return Answer(status, reason, headers, bytes(buf[: int(length)])), keep
+    return Answer(status, reason, headers, bytes(buf[:size])), keep
 
 
 def _status(line: str) -> tuple[str, int, str]:
@@ -257,18 +247,28 @@ def _fill(sock: socket.socket, buf: bytearray, size: int) -> None:
         buf += chunk
 
 
-def _line(sock: socket.socket, buf: bytearray) -> str:
-    """Take one CRLF-ended line off the front of `buf`, receiving more as needed."""
-    while (end := buf.find(b"\r\n")) < 0:
+def _take_until(sock: socket.socket, buf: bytearray, end: bytes, what: str) -> str:
+    """Take what comes before `end` off the front of `buf` (and `end` itself), receiving more
+    as needed: the response head (up to the empty line) or one line of a chunked body."""
+    while (at := buf.find(end)) < 0:
         if len(buf) > MAX_HEAD_BYTES:
-            raise http.client.LineTooLong("chunk line")
+            raise http.client.LineTooLong(what)
         chunk = sock.recv(RECV_BYTES)
         if not chunk:
+            if what == "response head":
+                raise http.client.RemoteDisconnected(
+                    "Remote end closed connection without response"
+                )
             raise http.client.IncompleteRead(bytes(buf))
         buf += chunk
-    line = bytes(buf[:end]).decode("latin-1")
-    del buf[: end + 2]
-    return line
+    taken = bytes(buf[:at]).decode("latin-1")
+    del buf[: at + len(end)]
+    return taken
+
+
+def _line(sock: socket.socket, buf: bytearray) -> str:
+    """Take one CRLF-ended line of a chunked body off the front of `buf`."""
+    return _take_until(sock, buf, b"\r\n", "chunk line")
 
 
 def _chunked(sock: socket.socket, buf: bytearray) -> bytes:

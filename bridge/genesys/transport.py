@@ -264,8 +264,8 @@ def parse_body(response: requests.Response) -> dict | list | None:
 
 class LeanTransport(Transport):
     """The same calls as `Transport` (token, typed errors, retries, the shared 429 pause, 401
-    refresh, timeouts) sent over kept-alive sockets (`KeepAlivePool`: the exchange `http.client`
-    makes) instead of through `requests.Session.request`, whose
+    refresh, timeouts) sent over kept-alive sockets (`KeepAlivePool`: the request written and
+    the answer read with no HTTP library) instead of through `requests.Session.request`, whose
     per-call machinery (hooks, cookie jar, adapters, environment merging) costs several times the
     HTTP exchange on a keep-alive connection, and urllib3's layers, which still cost about as
     much again. For the per-message calls (receipts).
