@@ -8,11 +8,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from om_bridge.sandbox import messages, views
+from om_bridge.sandbox import messages, seed, views
 from om_bridge.sandbox.engine_agent import AgentActions
 from om_bridge.sandbox.engine_routing import Routing
 from om_bridge.sandbox.errors import EngineError
-from om_bridge.sandbox.events import DETAIL_PREFIX, detail_event, duration_ms
+from om_bridge.sandbox.events import (
+    DETAIL_PREFIX,
+    NO_DIVISION_SUFFIXES,
+    detail_event,
+    duration_ms,
+)
 from om_bridge.sandbox.model import Conversation, MessageRecord, Participant, new_id
 from om_bridge.sandbox.state import now_iso
 
@@ -48,7 +53,9 @@ class ConversationEngine(Routing, AgentActions):
     def _detail(
         self, conv: Conversation, p: Participant, suffix: str, when: str, **extra: Any
     ) -> None:
-        body = detail_event(conv, p, when, "home", **extra)
+        # AfterCallWorkEvent, WrapupEvent and AttributeUpdateEvent have no divisionId
+        division = None if suffix in NO_DIVISION_SUFFIXES else seed.HOME_DIVISION_ID
+        body = detail_event(conv, p, when, division, **extra)
         self.sandbox.bus.publish(f"v2.detail.events.conversation.{conv.id}.{suffix}", body)
 
     def _start_event(self, conv: Conversation, p: Participant) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_bridge.sandbox import seed
 from om_bridge.sandbox.model import Conversation, MessageRecord, Participant
 from om_bridge.sandbox.state import Store
 
@@ -113,12 +114,7 @@ def message_conversation(store: Store, conv: Conversation) -> dict:
         "participants": [media_participant(store, conv, p) for p in conv.participants],
         "otherMediaUris": [],
         "recentTransfers": [],
-        "divisions": [
-            {
-                "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                "entities": [],
-            }
-        ],
+        "divisions": seed.home_division_membership(),
         "selfUri": f"/api/v2/conversations/messages/{conv.id}",
     }
 
@@ -203,12 +199,7 @@ def conversation(store: Store, conv: Conversation) -> dict:
             "maxParticipants": 10,
             "recordingState": "none",
             "state": "disconnected" if conv.ended else "connected",
-            "divisions": [
-                {
-                    "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                    "entities": [],
-                }
-            ],
+            "divisions": seed.home_division_membership(),
             "selfUri": f"/api/v2/conversations/{conv.id}",
         }
     )
