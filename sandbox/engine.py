@@ -44,11 +44,18 @@ class ConversationEngine(Routing, AgentActions):
 
     # ---------------------------------------------------------------- publishing
     def _publish_state(self, conv: Conversation) -> None:
+        """Every conversation change: the message topics' snapshot and the generic topics' body
+        (Genesys publishes both on each change) to each queue the conversation was in and to each
+        agent who had a leg in it."""
         body = views.snapshot(self.store, conv)
+        generic = views.event_conversation(self.store, conv)
+        bus = self.sandbox.bus
         for qid in conv.queues:
-            self.sandbox.bus.publish(f"v2.routing.queues.{qid}.conversations.messages", body)
+            bus.publish(f"v2.routing.queues.{qid}.conversations.messages", body)
+            bus.publish(f"v2.routing.queues.{qid}.conversations", generic)
         for uid in conv.agent_ids():
-            self.sandbox.bus.publish(f"v2.users.{uid}.conversations.messages", body)
+            bus.publish(f"v2.users.{uid}.conversations.messages", body)
+            bus.publish(f"v2.users.{uid}.conversations", generic)
 
     def _detail(
         self, conv: Conversation, p: Participant, suffix: str, when: str, **extra: Any
