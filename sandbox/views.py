@@ -78,7 +78,7 @@ def media_participant(
         ),
         "attributes": dict(p.attributes),
         "errorInfo": p.error_info,
-        "wrapup": p.wrapup,
+        "wrapup": _topic_wrapup(p.wrapup) if snapshot else p.wrapup,
         "startAcwTime": p.start_acw_time,
         "endAcwTime": p.end_acw_time,
         "type": "open",
@@ -131,6 +131,11 @@ def snapshot(store: Store, conv: Conversation) -> dict:
     }
 
 
+def _topic_wrapup(wrapup: dict | None) -> dict | None:
+    """A wrap-up as the topic models' `Wrapup` has it: no `name` (the REST `Wrapup` has one)."""
+    return {k: v for k, v in wrapup.items() if k != "name"} if wrapup else None
+
+
 def _topic_error(error: dict | None) -> dict | None:
     """`errorInfo` as the topic models' `ErrorDetails` have it (no `details`/`errors` lists)."""
     if not error:
@@ -176,7 +181,7 @@ def event_conversation(store: Store, conv: Conversation) -> dict:
                 "fromAddress": from_addr,
                 "messages": details,
                 "type": "open",
-                "wrapup": p.wrapup,
+                "wrapup": _topic_wrapup(p.wrapup),
                 "afterCallWork": (
                     {
                         "state": "complete" if p.end_acw_time else "pending",
@@ -206,7 +211,7 @@ def event_conversation(store: Store, conv: Conversation) -> dict:
                     "purpose": p.purpose,
                     "address": p.address,
                     "wrapupRequired": p.wrapup_required if p.purpose == "agent" else None,
-                    "wrapup": p.wrapup,
+                    "wrapup": _topic_wrapup(p.wrapup),
                     "startAcwTime": p.start_acw_time,
                     "endAcwTime": p.end_acw_time,
                     "conversationRoutingData": routing,

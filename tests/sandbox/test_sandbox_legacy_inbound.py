@@ -21,8 +21,6 @@ from om_bridge.sandbox import seed
 from om_bridge.sandbox.agentclient import AgentClient
 
 LEGACY = "/api/v2/conversations/messages/inbound/open"
-# the SDK warns on each call that the route is deprecated
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
