@@ -95,4 +95,4 @@ def test_idle_console_prints_at_most_ten_lines(tmp_path):
     assert not any("/api/v2/conversations/messages" in line for line in lines), lines
     for line in lines:
         assert ISO_TIME.match(line), line
-        assert "/Dec/" not in line and "] \"" not in line, line
+        assert "/Dec/" not in line and '] "' not in line, line
