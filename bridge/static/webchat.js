@@ -51,7 +51,9 @@
   var lastTypingSent = 0;
   var typingTimer = null;
   var pending = [];     // messages sent but not yet seen in the stored history, oldest first
-  var startGate = null; // while the Get Started input is on its way, later messages wait for it
+  var startP = null;    // the Get Started input until the bridge has it; later messages wait
+  var waiting = [];     // messages held back until then, oldest first
+  var NOT_REACHED = "Not sent yet: the chat service cannot be reached. ";
   var generation = 0;   // bumped by "New conversation": late answers of the old one are ignored
 
   function sessionUrl(action, extra) {
@@ -442,8 +444,8 @@
   }
 
   function markSent(p) {
-    openGate(p);
     p.done = true;
+    startDelivered(p);
     if (p.timer) { clearTimeout(p.timer); p.timer = null; }
     p.item.dataset.state = "sent";
     var status = p.item.querySelector(".send-state");
@@ -467,19 +469,29 @@
     status.appendChild(retry);
   }
 
-  // The Get Started input goes first: a message typed before it was answered waits for it (or for
-  // its first failure), so the flow greets before it answers anything.
-  function openGate(p) {
-    if (p.opens) { var open = p.opens; p.opens = null; open(); }
-  }
-
+  // The Get Started input goes first: a message typed before the bridge has it waits (shown as
+  // not sent while the start cannot get through), so the flow greets before it answers anything.
   function deliver(p) {
     if (p.done || p.gen !== generation) { return; }
-    if (startGate && !p.opens && !p.start) {
-      startGate.then(function () { deliverNow(p); });
+    if (startP && p !== startP) {
+      if (waiting.indexOf(p) < 0) { waiting.push(p); }
+      if (startP.item.dataset.state === "failed") {
+        markFailed(p, NOT_REACHED);
+        if (!startP.timer) { startP.attempts = 0; deliverNow(startP); }  // a Retry tries it too
+      } else {
+        p.item.dataset.state = "sending";
+      }
       return;
     }
     deliverNow(p);
+  }
+
+  function startDelivered(p) {
+    if (p !== startP) { return; }
+    startP = null;
+    var held = waiting;
+    waiting = [];
+    held.forEach(function (w) { w.attempts = 0; deliver(w); });
   }
 
   function deliverNow(p) {
@@ -496,7 +508,7 @@
         if (result.resp.status >= 400 && result.resp.status < 500 && result.resp.status !== 408 && result.resp.status !== 429) {
           // refused for good (e.g. too long): say why, no automatic retry
           p.done = true;
-          openGate(p);
+          startDelivered(p);
           savePending();
           markFailed(p, (result.body.message || "The message was refused.") + " ");
           return;
@@ -507,8 +519,8 @@
   }
 
   function failed(p) {
-    openGate(p);
-    markFailed(p, "Not sent yet: the chat service cannot be reached. ");
+    markFailed(p, NOT_REACHED);
+    if (p === startP) { waiting.forEach(function (w) { markFailed(w, NOT_REACHED); }); }
     var delay = RETRY_DELAYS_MS[p.attempts];
     p.attempts += 1;
     if (delay !== undefined) { p.timer = setTimeout(function () { deliver(p); }, delay); }
@@ -520,7 +532,7 @@
     });
   }
 
-  function sendInput(text, data, after, hidden) {
+  function sendInput(text, data, after, hidden, start) {
     var atts = attachmentsOf(data);
     var item = hidden ? detachedItem() : addMessage("user", text, { attachments: atts });
     var body = { userId: userId, sessionId: sessionId };
@@ -532,6 +544,7 @@
     };
     pending.push(p);
     savePending();
+    if (start) { startP = p; }
     deliver(p);
     return p;
   }
@@ -547,14 +560,7 @@
   // session, so a reload (even before the answer arrived) does not start it twice.
   function startConversation(after) {
     localStorage.setItem(storageKey("started:" + sessionId), "1");
-    var gen = generation;
-    var gate = new Promise(function (resolve) {
-      var p = sendInput(GET_STARTED, null, after, true);
-      p.start = true;
-      if (p.done || p.gen !== gen) { resolve(); } else { p.opens = resolve; }
-    });
-    startGate = gate;
-    gate.then(function () { if (startGate === gate) { startGate = null; } });
+    sendInput(GET_STARTED, null, after, true, true);
   }
 
   function started() {
@@ -645,7 +651,8 @@
     pending = [];
     localStorage.removeItem(storageKey("unsent:" + sessionId));
     localStorage.removeItem(storageKey("started:" + sessionId));
-    startGate = null;
+    startP = null;
+    waiting = [];
     sessionId = randomId("s-");
     localStorage.setItem(storageKey("sessionId"), sessionId);
     lastSeq = 0;

@@ -168,3 +168,54 @@ def test_placeholder_and_contact_centre_label_follow_the_handover(bridge_env):
         ]
         assert froms == ["contact-centre"]
         browser.shot("after-handover-reloaded")
+
+
+def test_a_start_not_yet_answered_is_sent_once_after_a_reload(bridge_env):
+    """The page is reloaded while the Get Started input cannot reach the bridge: after the
+    reload it is still the one start of the session (re-sent, not started twice), and a message
+    typed meanwhile waits for it, so the greeting comes first."""
+    require_chromium()
+    env = bridge_env
+    with Browser() as browser:
+        driver = browser.driver
+        # only the input route is unreachable while sessionStorage["block-input"] is set
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {
+                "source": """
+                sessionStorage.setItem("block-input", sessionStorage.getItem("block-input") || "1");
+                const realFetch = window.fetch;
+                window.fetch = function (url, opts) {
+                  if (sessionStorage.getItem("block-input") === "1" && String(url).endsWith("/endpoint/demo")) {
+                    return Promise.reject(new TypeError("Failed to fetch"));
+                  }
+                  return realFetch.apply(this, arguments);
+                };"""
+            },
+        )
+        driver.get(env.bridge_url + "/")
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        browser.wait(
+            lambda d: d.execute_script(
+                "return (localStorage.getItem('om-bridge:demo:unsent:' +"
+                " localStorage.getItem('om-bridge:demo:sessionId')) || '').indexOf('GET_STARTED')"
+            )
+            >= 0,
+            what="the start kept as not yet sent",
+        )
+        driver.refresh()
+        browser.wait(lambda d: browser.by_testid("webchat").get_attribute("data-ready"))
+        assert texts(browser, "user") == [] and greetings(browser) == 0
+        send(browser, "hello")  # typed before the bridge has the start: it waits for it
+        browser.wait(
+            lambda d: d.find_elements("css selector", ".msg.user")[-1].get_attribute("data-state")
+            == "failed",
+            what="the waiting message marked as not sent",
+        )
+        driver.execute_script("sessionStorage.setItem('block-input', '0')")
+        # the automatic re-send of the start (2, 4 then 8 s after each failure) gets through
+        wait_text(browser, "bot", 'You said: "hello"', timeout=30)
+        assert greetings(browser) == 1
+        bot = texts(browser, "bot")
+        assert bot[0].startswith(GREETING) and 'You said: "hello"' in bot[1]
+        assert stored_user_texts(browser, env) == ["GET_STARTED", "hello"]
