@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from om_bridge.bridge import messages
 from om_bridge.sandbox import seed
+from tests.browser import Browser, require_chromium
 from tests.conftest import free_port, wait_for_http
 
 # The agent console polls the conversation list once a second (sandbox/static/console.js POLL_MS).
@@ -44,29 +46,58 @@ def _console_session(sandbox: str) -> None:
         assert http.get(f"{sandbox}/api/v2/conversations/messages", timeout=30).ok
 
 
+class Demo:
+    """`om-bridge demo` as a subprocess on free ports; `stop()` ends it with Ctrl-C and returns
+    (stdout, stderr)."""
+
+    def __init__(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        port, sandbox_port = free_port(), free_port()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "om_bridge",
+                "demo",
+                "--port",
+                str(port),
+                "--sandbox-port",
+                str(sandbox_port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.bridge = f"http://127.0.0.1:{port}"
+        self.sandbox = f"http://127.0.0.1:{sandbox_port}"
+
+    def wait_ready(self) -> None:
+        wait_for_http(f"{self.bridge}/readyz", timeout=60)
+
+    def stop(self) -> tuple[str, str]:
+        # werkzeug writes a request's log line before its response, so every line is out by now.
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            out, err = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        assert self.proc.returncode == 0, err
+        return out, err
+
+
+def printed_lines(err: str) -> list[str]:
+    """The log lines the demo printed (its stop notice left out)."""
+    return [line for line in err.splitlines() if line.strip() and line != messages.DEMO_STOPPING]
+
+
 def test_idle_console_prints_at_most_ten_lines(tmp_path):
-    port, sandbox_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "om_bridge",
-            "demo",
-            "--port",
-            str(port),
-            "--sandbox-port",
-            str(sandbox_port),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    demo = Demo(tmp_path)
+    sandbox = demo.sandbox
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
+        demo.wait_ready()
         _console_session(sandbox)
         # A refused login is what a person needs to see: it is printed.
         refused = requests.post(
@@ -77,18 +108,11 @@ def test_idle_console_prints_at_most_ten_lines(tmp_path):
         )
         assert refused.status_code == 401
     finally:
-        # werkzeug writes a request's log line before its response, so every line is out by now.
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-    assert proc.returncode == 0, err
+        out, err = demo.stop()
     # The banner names the URLs and the logins.
     assert f"{sandbox}/console" in out and seed.DEMO_AGENT_USERNAME in out
     assert seed.DEMO_AGENT_PASSWORD in out
-    lines = [line for line in err.splitlines() if line.strip() and line != messages.DEMO_STOPPING]
+    lines = printed_lines(err)
     assert len(lines) <= 10, "\n".join(lines)
     assert any("POST /oauth/token → 200" in line for line in lines), lines
     assert any("POST /oauth/token → 401" in line for line in lines), lines
@@ -96,3 +120,50 @@ def test_idle_console_prints_at_most_ten_lines(tmp_path):
     for line in lines:
         assert ISO_TIME.match(line), line
         assert "/Dec/" not in line and '] "' not in line, line
+
+
+@pytest.mark.browser
+def test_console_in_chromium_idle_for_30_seconds_prints_at_most_ten_lines(tmp_path):
+    """The real console page, logged in, left alone for 30 s of its own clock: Chromium's
+    virtual time runs the page's timers (the poll each second) without the test sleeping 30 s,
+    and waits for each poll's answer before time moves on, so every poll reaches the sandbox."""
+    require_chromium()
+    demo = Demo(tmp_path)
+    try:
+        demo.wait_ready()
+        with Browser() as browser:
+            driver = browser.driver
+            driver.execute_cdp_cmd(
+                "Page.addScriptToEvaluateOnNewDocument",
+                {
+                    "source": """
+                    window.__polls = 0;
+                    const realFetch = window.fetch;
+                    window.fetch = function (url) {
+                      const answer = realFetch.apply(this, arguments);
+                      if (String(url).endsWith("/api/v2/conversations/messages")) {
+                        answer.then(function () { window.__polls += 1; });
+                      }
+                      return answer;
+                    };"""
+                },
+            )
+            driver.get(f"{demo.sandbox}/console")
+            browser.by_testid("login-submit").click()
+            assert browser.by_testid("agent-name").text == "Alex Agent"
+            browser.wait(lambda d: d.execute_script("return window.__polls") >= 1, what="a poll")
+            driver.execute_cdp_cmd(
+                "Emulation.setVirtualTimePolicy",
+                {"policy": "pauseIfNetworkFetchesPending", "budget": IDLE_POLLS * 1000},
+            )
+            browser.wait(
+                lambda d: d.execute_script("return window.__polls") >= IDLE_POLLS,
+                60,
+                what=f"{IDLE_POLLS} polls of the console",
+            )
+            assert not [e for e in browser.console_errors() if "favicon" not in e]
+    finally:
+        _out, err = demo.stop()
+    lines = printed_lines(err)
+    assert len(lines) <= 10, "\n".join(lines)
+    assert not any("/api/v2/conversations/messages" in line for line in lines), lines
