@@ -460,13 +460,19 @@
       status = el("div", "send-state");
       p.item.querySelector(".bubble").appendChild(status);
     }
-    status.textContent = "";
-    status.appendChild(el("span", null, reason || "Not sent. "));
-    var retry = el("button", "link", "Retry");
-    retry.type = "button";
-    retry.dataset.testid = "retry";
-    retry.addEventListener("click", function () { p.attempts = 0; p.done = false; deliver(p); });
-    status.appendChild(retry);
+    // Built once and then only its reason changes: each automatic retry marks the message again,
+    // and a Retry button replaced under the pointer would swallow the click.
+    var why = status.querySelector(".reason");
+    if (!why) {
+      why = el("span", "reason");
+      status.appendChild(why);
+      var retry = el("button", "link", "Retry");
+      retry.type = "button";
+      retry.dataset.testid = "retry";
+      retry.addEventListener("click", function () { p.attempts = 0; p.done = false; deliver(p); });
+      status.appendChild(retry);
+    }
+    why.textContent = reason || "Not sent. ";
   }
 
   // The Get Started input goes first: a message typed before the bridge has it waits (shown as

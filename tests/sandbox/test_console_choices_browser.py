@@ -56,15 +56,16 @@ def test_console_choices_carousel_images_and_ids():
             )["conversationId"]
             driver = browser.driver
             driver.get(f"{server.url}/console")
-            browser.by_testid("login-submit").click()
-            browser.by_testid(f"conversation-{cid}")
-            browser.by_testid("answer").click()
+            # generous waits: the machine may be busy (the console polls once a second)
+            browser.by_testid("login-submit", timeout=30).click()
+            browser.by_testid(f"conversation-{cid}", timeout=30)
+            browser.by_testid("answer", timeout=30).click()
             browser.wait(
-                lambda d: browser.by_testid("detail-state").text == "active", what="active"
+                lambda d: browser.by_testid("detail-state").text == "active", 30, what="active"
             )
 
             # ids stay on one line, whole, in the attributes pane
-            value = browser.by_testid("attribute-sessionId")
+            value = browser.by_testid("attribute-sessionId", timeout=30)
             assert value.text == session_id
             line = driver.execute_script(
                 "var s = getComputedStyle(arguments[0]);"
@@ -80,7 +81,7 @@ def test_console_choices_carousel_images_and_ids():
             browser.by_testid("rich-buttons").send_keys("Yes, No")
             browser.by_testid("message-text").send_keys("Shall I refund it?")
             browser.by_testid("send").click()
-            wait_until(lambda: structured(webhook, "QuickReply"), what="the quick replies")
+            wait_until(lambda: structured(webhook, "QuickReply"), 30, what="the quick replies")
             asked = structured(webhook, "QuickReply")[0]
             genesys.send_structured_response(
                 DEMO_INTEGRATION_ID,
@@ -90,7 +91,7 @@ def test_console_choices_carousel_images_and_ids():
                 payload="Yes",
                 originating_message_id=asked["id"],
             )
-            choice = browser.by_testid("button-response", timeout=20)
+            choice = browser.by_testid("button-response", timeout=30)
             assert choice.text == "Yes"
             inbound = choice.find_element("xpath", "./ancestor::li[1]")
             assert "(QuickReply)" not in inbound.text
@@ -107,8 +108,10 @@ def test_console_choices_carousel_images_and_ids():
             assert not structured(webhook, "Carousel")  # nothing sent yet
             browser.shot("carousel-typed")
             box.send_keys(Keys.CONTROL, Keys.ENTER)
-            wait_until(lambda: structured(webhook, "Carousel"), what="the carousel")
-            browser.wait(lambda d: box.get_attribute("value") == "", what="the reply box to clear")
+            wait_until(lambda: structured(webhook, "Carousel"), 30, what="the carousel")
+            browser.wait(
+                lambda d: box.get_attribute("value") == "", 30, what="the reply box to clear"
+            )
             carousels = structured(webhook, "Carousel")
             assert len(carousels) == 1
             cards = carousels[0]["content"][0]["carousel"]["cards"]
@@ -118,6 +121,7 @@ def test_console_choices_carousel_images_and_ids():
             browser.wait(
                 lambda d: len(d.find_elements("css selector", '[data-testid="transcript-card"]'))
                 == 3,
+                30,
                 what="one message with three cards in the transcript",
             )
             card_messages = driver.execute_script(
@@ -145,9 +149,10 @@ def test_console_choices_carousel_images_and_ids():
                     }
                 ],
             )
-            image = browser.by_testid("transcript-image", timeout=20)
+            image = browser.by_testid("transcript-image", timeout=30)
             browser.wait(
                 lambda d: d.execute_script("return arguments[0].naturalWidth", image) > 0,
+                30,
                 what="the image to load",
             )
 
