@@ -201,7 +201,8 @@
   }
 
   // Customer typing: the time of the customer's last Typing event (sandbox listing field
-  // `sandboxCustomerTypingTime`, asked for with `?sandboxCustomerTyping=true`), shown for a few seconds like the agent side of a chat.
+  // `sandboxCustomerTypingTime`, asked for with `?sandboxCustomerTyping=true`), shown for a few
+  // seconds like the agent side of a chat.
   var CUSTOMER_TYPING_MS = 6000;
   function renderCustomerTyping(conv, cust, phase) {
     var note = $("customer-typing");
