@@ -146,7 +146,7 @@
 
   function poll() {
     if (!state.token) { return; }
-    api("GET", "/api/v2/conversations/messages").then(function (listing) {
+    api("GET", "/api/v2/conversations/messages?sandboxCustomerTyping=true").then(function (listing) {
       state.conversations = (listing.entities || []).filter(function (c) {
         var phase = legPhase(myLeg(c));
         return phase !== "done" && phase !== "gone";
@@ -201,7 +201,8 @@
   }
 
   // Customer typing: the time of the customer's last Typing event (sandbox listing field
-  // `sandboxCustomerTypingTime`), shown for a few seconds like the agent side of a chat.
+  // `sandboxCustomerTypingTime`, asked for with `?sandboxCustomerTyping=true`), shown for a few
+  // seconds like the agent side of a chat.
   var CUSTOMER_TYPING_MS = 6000;
   function renderCustomerTyping(conv, cust, phase) {
     var note = $("customer-typing");

@@ -131,7 +131,8 @@ def test_webchat_demo_story_with_rich_content(bridge_env, tmp_path):
         browser.by_testid("message-input").send_keys("Let me ch")
         wait_until(
             lambda: any(
-                c["id"] == cid and c.get("sandboxCustomerTypingTime") for c in alex.conversations()
+                c["id"] == cid and c.get("sandboxCustomerTypingTime")
+                for c in alex.conversations(customer_typing=True)
             ),
             20,
             interval=0.25,
