@@ -1,9 +1,14 @@
 """`CognigyClient`: Cognigy's Inject and Notify calls for one configured Cognigy endpoint.
 
 Inject sends text/data into the session's flow, Notify straight to the user
-(docs/reference/cognigy-model.md §4.5): `POST <api>/new/v2.0/endpoint/inject|notify` with the API
-key in `X-API-Key`, or, for endpoints with Inject/Notify Transformers, `POST
-<endpoint>/inject|notify/<URLToken>`. Body `{URLToken, userId, sessionId, text, data}`.
+(docs/reference/cognigy-model.md, "2026 update"): `POST <endpoint>/inject|notify/<URLToken>` on
+Cognigy's endpoint service (the route Cognigy documents today), or, as a legacy option, the v2.0
+API `POST <api>/new/v2.0/endpoint/inject|notify` with the API key in `X-API-Key` (deprecated in
+Cognigy.AI 2026.6.0). Bodies as `@cognigy/rest-api-client` types them (`IInjectRestDataBody_2_0`,
+`INotifyRestDataBody_2_0`): `{URLToken, userId, sessionId, text, data}` with `text` always a string
+and `data` always an object; a Notify carries agent files in its top-level `attachments`
+(`[{type: image|video|audio|file, url, name, caption?}]`) and the agent's name and avatar where
+Cognigy's webchat reads them (`data._webchat.agentAvatarOverrideNameOnce` / `...UrlOnce`).
 
 One HTTP attempt per call: the durable outbox owns retries and their backoff. Errors never carry
 the API key (it is only ever in a request header).
@@ -50,6 +55,47 @@ class CognigyError(Exception):
         return self.status is None or self.status in (408, 429) or self.status >= 500 or self.auth
 
 
+# Genesys' attachment mediaType -> Cognigy's attachment type (`TGenericAttachments`).
+MEDIA_TYPES = {"image": "image", "video": "video", "audio": "audio"}
+
+
+def cognigy_attachment(item: dict[str, Any]) -> dict[str, Any] | None:
+    """One Genesys attachment (`{mediaType, url, mime, filename, text?}`) as Cognigy's
+    `IFileAttachment | IImageAttachment | IVideoAttachment | IAudioAttachment`; None without a
+    URL."""
+    url = item.get("url")
+    if not isinstance(url, str) or not url:
+        return None
+    media = str(item.get("mediaType") or "").lower()
+    mime = str(item.get("mime") or "").lower()
+    kind = MEDIA_TYPES.get(media) or MEDIA_TYPES.get(mime.split("/", 1)[0]) or "file"
+    name = item.get("filename") or item.get("name") or url.rsplit("/", 1)[-1] or "file"
+    out: dict[str, Any] = {"type": kind, "url": url, "name": str(name)}
+    if isinstance(item.get("text"), str) and item["text"]:
+        out["caption"] = item["text"]
+    return out
+
+
+def _notify_shape(body: dict[str, Any]) -> None:
+    """Agent files to `attachments`, the agent's name/avatar to `data._webchat`."""
+    data = body["data"]
+    files = data.pop("attachments", None)
+    if isinstance(files, list):
+        converted = [a for a in (cognigy_attachment(f) for f in files if isinstance(f, dict)) if a]
+        if converted:
+            body["attachments"] = converted
+    agent = data.get("agent")
+    if isinstance(agent, dict):
+        webchat: dict[str, Any] = {}
+        if agent.get("name"):
+            webchat["agentAvatarOverrideNameOnce"] = str(agent["name"])
+        avatar = agent.get("avatar") or agent.get("avatarUrl")
+        if avatar:
+            webchat["agentAvatarOverrideUrlOnce"] = str(avatar)
+        if webchat:
+            data["_webchat"] = {**(data.get("_webchat") or {}), **webchat}
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -85,17 +131,25 @@ class CognigyClient:
         return headers
 
     def body(
-        self, user_id: str, session_id: str, text: str | None, data: dict | None
+        self,
+        user_id: str,
+        session_id: str,
+        text: str | None,
+        data: dict | None,
+        call: str = "inject",
     ) -> dict[str, Any]:
-        """The Inject/Notify body (`text` left out when there is none)."""
+        """The Inject/Notify body: `text` always a string ("" when there is none), `data` always
+        an object; for a Notify, agent files move from `data.attachments` (Genesys' shape) to the
+        top-level `attachments` and the agent's name/avatar are added for Cognigy's webchat."""
         out: dict[str, Any] = {
             "URLToken": self.endpoint.url_token,
             "userId": user_id,
             "sessionId": session_id,
+            "text": text if isinstance(text, str) else "",
+            "data": dict(data) if isinstance(data, dict) else {},
         }
-        if text:
-            out["text"] = text
-        out["data"] = data or {}
+        if call == "notify":
+            _notify_shape(out)
         return out
 
     def send(self, call: str, body: dict[str, Any]) -> None:
