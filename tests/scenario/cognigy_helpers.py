@@ -22,20 +22,23 @@ EXTENSION_KEY = "extension-key-0123"
 FAST_GRACE = {"GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS": "300"}
 
 
-def bridge_options(api_port: int) -> dict[str, Any]:
-    """BridgeEnv options: the Cognigy endpoint with its API key through env:, the extension key."""
+def bridge_options(port: int, route: str = "endpoint") -> dict[str, Any]:
+    """BridgeEnv options: the Cognigy endpoint (Inject/Notify on the endpoint service at `port`,
+    or with `route="legacy"` the v2.0 API at `port` with its key through env:), the extension
+    key."""
+    entry: dict[str, Any] = {
+        "url_token": TOKEN,
+        "organisation": "demo",
+        "handover_provider": "genesys-demo",
+    }
+    if route == "legacy":
+        entry.update(api_base_url=f"http://127.0.0.1:{port}", api_key="env:COGNIGY_API_KEY")
+    else:
+        entry["endpoint_base_url"] = f"http://127.0.0.1:{port}"
     return {
         "config": {
             "bridge": {"extension_api_key": EXTENSION_KEY},
-            "cognigy_endpoints": [
-                {
-                    "url_token": TOKEN,
-                    "organisation": "demo",
-                    "handover_provider": "genesys-demo",
-                    "api_base_url": f"http://127.0.0.1:{api_port}",
-                    "api_key": "env:COGNIGY_API_KEY",
-                }
-            ],
+            "cognigy_endpoints": [entry],
         },
         "flags": {"COGNIGY_API_KEY": API_KEY, **FAST_GRACE},
     }
@@ -48,11 +51,13 @@ class CognigySide:
         self,
         tmp_path: Path,
         bridge_url: str,
-        api_port: int,
+        api_port: int = 0,
         endpoint_port: int = 0,
         contacts: dict | None = None,
         flow: str = "cognigy-handover",
+        route: str = "endpoint",
     ) -> None:
+        self.route = route
         if shutil.which("node") is None:
             pytest.skip("Node.js is not installed: the extension cannot run")
         archive = build_extension(tmp_path / "dist")
@@ -128,6 +133,24 @@ class CognigySide:
     def clear_faults(self) -> None:
         requests.delete(self.url("/_emulator/faults"), timeout=10)
 
+    def rejected(self) -> list[dict]:
+        """Inject/Notify bodies the emulator refused (400) as Cognigy's types forbid them."""
+        return requests.get(self.url("/_emulator/api-log"), timeout=10).json()["rejected"]
+
+    def down(self) -> None:
+        """Cognigy's Inject/Notify are unavailable: the legacy API's port refuses connections;
+        on the endpoint service (which also serves the user) they answer 503."""
+        if self.route == "legacy":
+            self.emulator.api_down()
+        else:
+            self.add_fault(call="*", status=503, count=-1)
+
+    def up(self) -> None:
+        if self.route == "legacy":
+            self.emulator.api_up()
+        else:
+            self.clear_faults()
+
     def close(self) -> None:
         self.emulator.stop()
 
@@ -136,7 +159,12 @@ def texts(outputs: list[dict]) -> list[str]:
     return [o["text"] for o in outputs if o.get("text")]
 
 
-def make_env(make_bridge_env: Any, tmp_path: Path) -> tuple[Any, CognigySide]:
-    api_port = free_port()
-    env = make_bridge_env(**bridge_options(api_port))
-    return env, CognigySide(tmp_path, env.bridge_url, api_port)
+def make_env(
+    make_bridge_env: Any, tmp_path: Path, route: str = "endpoint"
+) -> tuple[Any, CognigySide]:
+    """The bridge and the emulator, Inject/Notify on the endpoint service (or the legacy API)."""
+    port = free_port()
+    env = make_bridge_env(**bridge_options(port, route))
+    if route == "legacy":
+        return env, CognigySide(tmp_path, env.bridge_url, api_port=port, route=route)
+    return env, CognigySide(tmp_path, env.bridge_url, endpoint_port=port, route=route)

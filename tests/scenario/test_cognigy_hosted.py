@@ -1,6 +1,8 @@
 """Cognigy-hosted mode end to end, through real HTTP only: the Cognigy emulator runs the flow
 template with the BUILT extension's module.js in Node.js, the bridge starts the handover and calls
-back through Inject/Notify, the Genesys sandbox plays the contact centre."""
+back through Inject/Notify on Cognigy's endpoint service (and the legacy v2.0 API), the Genesys
+sandbox plays the contact centre. The emulator refuses every body Cognigy's types forbid, so none
+may be rejected."""
 
 from __future__ import annotations
 
@@ -50,13 +52,25 @@ def wait_retried(env) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize("trouble", ["none", "429", "503", "down", "restart"])
-def test_cognigy_hosted_story(make_bridge_env, tmp_path, trouble):
-    """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy's
-    API answers 429 / 503, is down for a while, or the bridge restarts with calls pending."""
-    env, cognigy = make_env(make_bridge_env, tmp_path)
+@pytest.mark.parametrize(
+    "route, trouble",
+    [
+        ("endpoint", "none"),
+        ("endpoint", "429"),
+        ("endpoint", "503"),
+        ("endpoint", "down"),
+        ("endpoint", "restart"),
+        ("legacy", "none"),
+        ("legacy", "down"),
+    ],
+)
+def test_cognigy_hosted_story(make_bridge_env, tmp_path, route, trouble):
+    """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy
+    answers 429 / 503, is unavailable for a while, or the bridge restarts with calls pending."""
+    env, cognigy = make_env(make_bridge_env, tmp_path, route)
     try:
         story(env, cognigy, trouble)
+        assert cognigy.rejected() == []
     finally:
         cognigy.close()
 
@@ -69,7 +83,7 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     elif trouble == "503":
         cognigy.add_fault(call="*", status=503, count=4)
     elif trouble in ("down", "restart"):
-        cognigy.emulator.api_down()
+        cognigy.down()
     reply = cognigy.say("I want an agent")
     assert reply["text"] == "Please wait, I am connecting you with an agent."
 
@@ -79,7 +93,7 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
         if trouble == "restart":
             env.restart_bridge()
             assert pending_cognigy_calls(env), "the pending calls survive the restart"
-        cognigy.emulator.api_up()
+        cognigy.up()
     attrs = reader.customer(conversation_id)["attributes"]
     assert attrs["queueId"] == seed.DEMO_QUEUE_ID and attrs["myLanguage"] == "english"
     assert attrs["userId"] == cognigy.user_id and attrs["sessionId"] == cognigy.session_id
@@ -99,15 +113,17 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     agent.answer(conversation_id)
     agent.send_text(conversation_id, "Hi, I am Alex. How can I help?")
     said = notified(cognigy, "Hi, I am Alex. How can I help?")
+    # The agent's name where Cognigy's webchat shows it (and in data.agent for the flow's code).
+    assert said["data"]["_webchat"]["agentAvatarOverrideNameOnce"] == "Alex Agent"
     assert said["data"]["agent"]["name"] == "Alex Agent"
     cognigy.wait_output(lambda o: o.get("text") == "An agent has joined the conversation.")
-    if trouble == "none":  # typing is ephemeral: late ones are dropped, so only without trouble
-        agent.send_typing(conversation_id)
-        typing = cognigy.wait_output(lambda o: (o.get("data") or {}).get("typing"))
-        assert typing["source"] == "notify" and typing["data"]["agent"]["name"] == "Alex Agent"
+    # Typing has no REST counterpart in Cognigy: never a Notify (checked below, at the end).
+    agent.send_typing(conversation_id)
     agent.send_attachment(conversation_id, "label.pdf", b"%PDF-1.4", "application/pdf", "Label")
     label = notified(cognigy, "Label")
-    assert label["data"]["attachments"][0]["filename"] == "label.pdf"
+    [file] = label["attachments"]
+    assert (file["type"], file["name"]) == ("file", "label.pdf") and file["url"].startswith("http")
+    assert "attachments" not in label["data"]
 
     reply = cognigy.say("My order is late")
     assert reply["outputStack"] == []
@@ -155,6 +171,8 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     assert ("user", "My order is late") in lines and ("agent", "Sam here, I take over") in lines
     notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
     assert notifies == ["Hi, I am Alex. How can I help?", "Label", "Sam here, I take over"]
+    assert not any(c["body"]["data"].get("typing") for c in calls if c["call"] == "notify")
+    assert all(isinstance(c["body"]["text"], str) for c in calls)
     everything = texts(cognigy.outputs(0))
     assert everything.count("Hi, I am Alex. How can I help?") == 1
     assert everything.count("Connected") == 1
@@ -170,10 +188,10 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
     from tests.scenario.cognigy_helpers import API_KEY, CognigySide, bridge_options
 
     api_port = free_port()
-    options = bridge_options(api_port)
+    options = bridge_options(api_port, "legacy")
     options["flags"]["COGNIGY_API_KEY"] = "wrong-cognigy-key-9876"
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, route="legacy")
     try:
         env.ctx.engine.outbox.backoff_cap = 0.5  # the wait for a fixed key, shortened for the test
         with caplog.at_level("ERROR", logger="om_bridge.bridge.handover.outbox"):
@@ -196,17 +214,14 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
         cognigy.close()
 
 
-def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path):
-    """With `endpoint_base_url` the bridge calls the endpoint's own Inject/Notify Transformer
-    URLs (`/inject|notify/<URLToken>`, no API key) with the same bodies."""
+def test_endpoint_service_route_with_profile_and_quiet_events(make_bridge_env, tmp_path):
+    """With `endpoint_base_url` the bridge calls the endpoint service's Inject/Notify
+    (`/inject|notify/<URLToken>`, no API key) and nothing reaches the API host."""
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
     api_port, endpoint_port = free_port(), free_port()
-    options = bridge_options(api_port)
-    entry = options["config"]["cognigy_endpoints"][0]
-    del entry["api_base_url"], entry["api_key"]
-    entry["endpoint_base_url"] = f"http://127.0.0.1:{endpoint_port}"
+    options = bridge_options(endpoint_port)
     options["config"]["providers"] = [{"id": "genesys-demo", "send_profile": True}]
     env = make_bridge_env(**options)
     # Send Profile: the names come from the Cognigy contact profile (`cognigy.profile`); Send
@@ -231,7 +246,7 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
         env.agent.answer(conversation_id)
         env.agent.send_text(conversation_id, "Hello from Alex")
         said = notified(cognigy, "Hello from Alex")
-        assert said["data"]["agent"]["name"] == "Alex Agent"
+        assert said["data"]["_webchat"]["agentAvatarOverrideNameOnce"] == "Alex Agent"
         calls = cognigy.api_log()
         assert {c["call"] for c in calls} == {"inject", "notify"}
         injected = [c["body"]["data"]["handover"]["status"] for c in calls if c["call"] == "inject"]
@@ -245,11 +260,11 @@ def test_cognigy_hosted_story_on_redis_with_a_restart(make_bridge_env, tmp_path,
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
-    api_port = free_port()
-    options = bridge_options(api_port)
+    endpoint_port = free_port()
+    options = bridge_options(endpoint_port)
     options["config"]["bridge"]["store"] = redis_url
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, endpoint_port=endpoint_port)
     try:
         story(env, cognigy, "restart")
     finally:
@@ -262,13 +277,13 @@ def test_a_handover_genesys_refuses_ends_in_error_in_the_cognigy_flow(make_bridg
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
-    api_port = free_port()
-    options = bridge_options(api_port)
+    endpoint_port = free_port()
+    options = bridge_options(endpoint_port)
     options["config"]["providers"] = [
         {"id": "genesys-demo", "deployment_name": "no-such-deployment"}
     ]
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, endpoint_port=endpoint_port)
     try:
         assert "connecting you" in cognigy.say("agent please")["text"]
         cognigy.wait_output(
@@ -302,11 +317,11 @@ def test_agent_receipts_follow_what_cognigy_did_with_the_message(make_bridge_env
         def status(text: str) -> str | None:
             return (reader.outbound(conversation_id, text) or {}).get("status")
 
-        cognigy.emulator.api_down()
+        cognigy.down()
         agent.send_text(conversation_id, "Are you there?")
         wait_retried(env)
         assert status("Are you there?") != "delivery-success"  # queued is not delivered
-        cognigy.emulator.api_up()
+        cognigy.up()
         notified(cognigy, "Are you there?")
         wait_until(
             lambda: status("Are you there?") == "delivery-success",
