@@ -76,9 +76,42 @@ def cognigy_attachment(item: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
+def _no_nulls(value: Any) -> Any:
+    """Optional fields left out rather than null (the socket client's types allow no null)."""
+    if isinstance(value, dict):
+        return {k: _no_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_no_nulls(v) for v in value]
+    return value
+
+
+def _default_channel(data: dict[str, Any]) -> None:
+    """`_cognigy._default` quick replies and galleries as `@cognigy/socket-client` types them
+    (`IDefaultQuickReplies`: text a string; `IDefaultGallery`: `{type: "carousel", items}`,
+    each item with a numeric `id` and string `title`, `subtitle`, `imageUrl`)."""
+    default = (data.get("_cognigy") or {}).get("_default")
+    if not isinstance(default, dict):
+        return
+    cleaned = _no_nulls(default)
+    replies = cleaned.get("_quickReplies")
+    if isinstance(replies, dict):
+        replies["text"] = replies.get("text") or ""
+    gallery = cleaned.get("_gallery")
+    if isinstance(gallery, dict):
+        gallery.pop("fallbackText", None)  # the message's own text carries it
+        for i, item in enumerate(gallery.get("items") or []):
+            if isinstance(item, dict):
+                item.setdefault("id", i)
+                for key in ("title", "subtitle", "imageUrl"):
+                    item[key] = str(item.get(key) or "")
+    data["_cognigy"] = {**data["_cognigy"], "_default": cleaned}
+
+
 def _notify_shape(body: dict[str, Any]) -> None:
-    """Agent files to `attachments`, the agent's name/avatar to `data._webchat`."""
+    """Agent files to `attachments`, the agent's name/avatar to `data._webchat`, rich content in
+    the default channel's typed shapes."""
     data = body["data"]
+    _default_channel(data)
     files = data.pop("attachments", None)
     if isinstance(files, list):
         converted = [a for a in (cognigy_attachment(f) for f in files if isinstance(f, dict)) if a]

@@ -96,9 +96,7 @@ class Cognigy:
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.engines: dict[str, FlowEngine] = {}
         # Injects wait here for the flow, in arrival order; one worker runs them.
-        self._injects: queue.Queue[tuple[str, str, str, str, dict[str, Any]] | None] = (
-            queue.Queue()
-        )
+        self._injects: queue.Queue[tuple[str, str, str, str, dict[str, Any]] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         try:
             for e in config.get("endpoints") or []:
@@ -531,6 +529,7 @@ class CognigyEmulator:
             self.cognigy.close()
             raise
         self.api_port = self._api.port
+        self._stopped = False
 
     @property
     def endpoint_url(self) -> str:
@@ -551,6 +550,10 @@ class CognigyEmulator:
             self._api = _Server(api_app(self.cognigy), self.host, self.api_port)
 
     def stop(self) -> None:
+        """Stop both servers and the Node.js runner (once; later calls do nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.api_down()
         self._endpoint.stop()
         self.cognigy.close()

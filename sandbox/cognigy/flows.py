@@ -245,7 +245,7 @@ class FlowEngine:
 
     # -- CognigyScript -----------------------------------------------------------------------
     def _eval(self, mode: str, source: Any, scope: dict[str, Any]) -> Any:
-        if mode == "text" and not ("{{" in json.dumps(source, ensure_ascii=False)):
+        if mode == "text" and "{{" not in json.dumps(source, ensure_ascii=False):
             return copy.deepcopy(source)
         answer = self.runner.call({"op": "eval", "mode": mode, "source": source, "scope": scope})
         return answer.get("value")
