@@ -20,8 +20,9 @@ import requests
 
 from om_bridge.bridge.cognigy.client import CognigyClient
 from om_bridge.bridge.config import CognigyEndpoint
+from tests.conftest import wait_until
 from tests.scenario.cognigy_helpers import API_KEY, TOKEN, make_env
-from tests.scenario.test_cognigy_hosted import notified, open_conversation
+from tests.scenario.test_cognigy_hosted import open_conversation
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 pytestmark = pytest.mark.node
@@ -206,20 +207,36 @@ def test_every_body_the_bridge_sends_conforms(make_bridge_env, tmp_path, contrac
             "actions": [{"type": "Postback", "text": "Refund", "payload": "refund"}],
         }
         agent.send_content(conversation_id, [{"contentType": "Card", "card": card}], text="Pick")
-        notified(cognigy, "Pick")
         agent.disconnect(conversation_id)
-        cognigy.wait_output(lambda o: (o.get("text") or "").startswith("The agent has ended"))
-        calls = cognigy.api_log()
-        assert {c["call"] for c in calls} == {"inject", "notify"}
+
+        def sent() -> list[dict[str, Any]]:
+            """Every Inject/Notify body the bridge sent, accepted or refused by the emulator."""
+            log = requests.get(cognigy.url("/_emulator/api-log"), timeout=10).json()
+            return [{"call": c["call"], "body": c["body"]} for c in log["calls"] + log["rejected"]]
+
+        def ended() -> bool:
+            return any(
+                isinstance(c["body"].get("data"), dict)
+                and (c["body"]["data"].get("handover") or {}).get("status") == "completed"
+                for c in sent()
+            )
+
+        wait_until(ended, 30, what="the completed status sent to Cognigy")
+        calls = sent()
+        bad = [
+            f"{c['call']} {c['body'].get('text')!r}: {problem}"
+            for c in calls
+            for problem in violations(contract, c["call"], c["body"])
+        ]
+        assert bad == [], "\n".join(bad)
+        assert cognigy.rejected() == []
         statuses = [
             c["body"]["data"]["handover"]["status"]
             for c in calls
             if c["call"] == "inject" and "request" not in c["body"]["data"]
         ]
         assert statuses == ["queue", "active", "completed"]
-        for c in calls:
-            assert violations(contract, c["call"], c["body"]) == [], c
-        assert cognigy.rejected() == []
+        assert not any(c["body"]["data"].get("typing") for c in calls)
         [label] = [c["body"] for c in calls if c["body"]["text"] == "Label"]
         assert label["attachments"][0]["type"] == "file"
         [replies] = [c["body"] for c in calls if c["body"]["text"] == "Anything else?"]
