@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -47,6 +47,13 @@ def pooled_session(pool_size: int = POOL_SIZE) -> requests.Session:
     return session
 
 
+def environ_ca_bundle(environ: Mapping[str, str] | None = None) -> str | None:
+    """The CA bundle the environment names for TLS verification (REQUESTS_CA_BUNDLE, else
+    CURL_CA_BUNDLE, as requests reads them), or None for the default (certifi's)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or None
+
+
 def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None:
     """Resolve once what requests would otherwise read from the environment on every call, then
     stop it looking (`trust_env = False`).
@@ -69,7 +76,7 @@ def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None
         if proxy:
             session.proxies.setdefault(f"{parts.scheme}://{parts.hostname}", proxy)
     if session.verify is True:
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        bundle = environ_ca_bundle()
         if bundle:
             session.verify = bundle
     session.trust_env = False
