@@ -54,10 +54,13 @@ def _add_tls(p: argparse.ArgumentParser) -> None:
         "--tls-cert",
         default=None,
         metavar="FILE",
-        help="serve HTTPS with this PEM certificate (chain), with --tls-key (default: plain HTTP)",
+        help="serve HTTPS with this PEM certificate chain, given with its key (default: plain HTTP)",
     )
     p.add_argument(
-        "--tls-key", default=None, metavar="FILE", help="the PEM private key of --tls-cert"
+        "--tls-key",
+        default=None,
+        metavar="FILE",
+        help="the PEM private key of the certificate (default: none, plain HTTP)",
     )
 
 
