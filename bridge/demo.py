@@ -121,9 +121,10 @@ def demo_features() -> dict[str, Any]:
     }
 
 
-def cognigy_demo_config(api_url: str) -> dict[str, Any]:
+def cognigy_demo_config(endpoint_url: str) -> dict[str, Any]:
     """What `--cognigy` adds to the demo configuration: the extension route's key and the
-    Cognigy endpoint of the emulator with its Inject/Notify API."""
+    Cognigy endpoint of the emulator with Inject/Notify on its endpoint service (the route
+    Cognigy documents)."""
     return {
         "bridge": {"extension_api_key": EXTENSION_KEY},
         "cognigy_endpoints": [
@@ -131,8 +132,7 @@ def cognigy_demo_config(api_url: str) -> dict[str, Any]:
                 "url_token": COGNIGY_TOKEN,
                 "organisation": DEMO_ORGANISATION,
                 "handover_provider": DEMO_PROVIDER,
-                "api_base_url": api_url,
-                "api_key": COGNIGY_API_KEY,
+                "endpoint_base_url": endpoint_url,
             }
         ],
     }
@@ -231,7 +231,6 @@ def _run(args: argparse.Namespace) -> int:
         from om_bridge.extension.build import build_extension
         from om_bridge.sandbox.cognigy.emulator import CognigyEmulator
 
-        api_url = f"http://{host}:{args.cognigy_api_port}"
         archive = build_extension(data_dir / "dist")
         try:
             emulator = CognigyEmulator(
@@ -244,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
             sandbox.stop()
             print(messages.DEMO_COGNIGY_FAILED.format(error=exc), file=sys.stderr)
             return 2
-        config = merge(config, cognigy_demo_config(api_url))
+        config = merge(config, cognigy_demo_config(emulator.endpoint_url))
         banner = messages.DEMO_COGNIGY_BANNER.format(
             webchat_url=f"{emulator.endpoint_url}/webchat/{COGNIGY_TOKEN}",
             endpoint_url=emulator.endpoint_url,

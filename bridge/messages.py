@@ -78,7 +78,8 @@ extension (built from this installation), the bridge is its handover provider.
   Agent console (the agent):           {sandbox_url}/console
       log in as {agent_user} / {agent_password} ("Alex Agent")
   Cognigy emulator endpoint:           {endpoint_url}/{url_token}
-  Cognigy emulator API (Inject/Notify): {api_url}   (X-API-Key: {api_key})
+  Inject/Notify (endpoint service):    {endpoint_url}/inject|notify/{url_token}
+  Legacy v2.0 API (not used):          {api_url}   (X-API-Key: {api_key})
   The bridge:                          {bridge_url}
   Genesys Cloud sandbox API:           {sandbox_url}
   Extension archive:                   {archive}
