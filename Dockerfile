@@ -4,7 +4,7 @@
 # --- build: the om-bridge wheel and the wheels of its dependencies (with the Redis extra) ---
 FROM python:3.11-slim AS build
 WORKDIR /src
-# om_bridge/ holds symbolic links to the top-level folders; they resolve inside /src.
+# The top-level folders install as om_bridge.<folder> (pyproject.toml [tool.setuptools]).
 COPY pyproject.toml README.md LICENSE ./
 COPY om_bridge ./om_bridge
 COPY bridge ./bridge

@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 # Test processes: the scenario tests mostly wait on sockets, so more processes than cores pay off.
 TEST_WORKERS ?= 4
+# mypy reads the package through links under its import names (pyproject.toml [tool.mypy]).
+TYPECHECK := build/typecheck
 
 .PHONY: run test lint venv test-venv node-deps bench clean
 
@@ -32,9 +34,19 @@ node-deps:
 run: venv
 	$(BIN)/om-bridge demo $(ARGS)
 
+# mypy does not follow the editable install's import hook (om_bridge.bridge is the folder bridge/):
+# it reads a tree of links that names every folder under its import name, rebuilt on each run.
+$(TYPECHECK)/om_bridge: FORCE
+	rm -rf $(TYPECHECK) && mkdir -p $@
+	for f in om_bridge/*; do ln -s ../../../$$f $@/; done
+	for d in bridge sandbox extension schemas flows; do ln -s ../../../$$d $@/$$d; done
+
+.PHONY: FORCE
+FORCE:
+
 # The lint and type gate: ruff (lint and format) on everything, mypy on the package code
 # (pyproject.toml [tool.mypy] names it: the om_bridge package, each folder once under its import name).
-lint: test-venv
+lint: test-venv $(TYPECHECK)/om_bridge
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

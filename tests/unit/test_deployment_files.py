@@ -185,3 +185,37 @@ def test_systemd_unit_verifies_and_runs_the_production_command(tmp_path):
         ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+PACKAGE_FOLDERS = ("bridge", "sandbox", "extension", "schemas", "flows")
+
+
+def test_every_package_folder_is_mapped_under_om_bridge():
+    """pyproject.toml lists every folder of the five package folders as om_bridge.<folder path>
+    (setuptools installs only the listed packages) and maps each top-level folder to its name."""
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert tool["package-dir"] == {
+        "om_bridge": "om_bridge",
+        **{f"om_bridge.{top}": top for top in PACKAGE_FOLDERS},
+    }
+    folders = {"om_bridge"}
+    for top in PACKAGE_FOLDERS:
+        folders.add(f"om_bridge.{top}")
+        for path in (ROOT / top).rglob("*"):
+            rel = path.relative_to(ROOT)
+            if path.is_dir() and "__pycache__" not in rel.parts and any(path.iterdir()):
+                folders.add("om_bridge." + ".".join(rel.parts))
+    assert set(tool["packages"]) == folders
+
+
+def test_the_repository_holds_no_symbolic_links():
+    """A checkout without symbolic links (core.symlinks=false) must build the same package."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-s"], capture_output=True, text=True, check=True
+    ).stdout
+    links = [line.split("\t", 1)[1] for line in listed.splitlines() if line.startswith("120000")]
+    assert links == []
