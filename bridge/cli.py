@@ -62,6 +62,21 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tls(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tls-cert",
+        default=None,
+        metavar="FILE",
+        help="serve HTTPS with this PEM certificate chain, given with its key (default: plain HTTP)",
+    )
+    p.add_argument(
+        "--tls-key",
+        default=None,
+        metavar="FILE",
+        help="the PEM private key of the certificate (default: none, plain HTTP)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="om-bridge", description=__doc__, formatter_class=HelpFormatter
@@ -157,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="sandbox TOML/JSON configuration file (default: the built-in settings)",
     )
+    _add_tls(p)
 
     p = command("listener", "the Notifications WebSocket listener as its own process")
     _add_config(p)

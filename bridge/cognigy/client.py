@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from om_bridge.bridge.config import CognigyEndpoint
+from om_bridge.bridge.genesys.failures import describe_failure
 
 API_PATHS = {"inject": "/new/v2.0/endpoint/inject", "notify": "/new/v2.0/endpoint/notify"}
 ENDPOINTS_PATH = "/new/v2.0/endpoints"
@@ -104,7 +105,7 @@ class CognigyClient:
         try:
             resp = self._session.post(url, json=body, headers=self._headers(), timeout=TIMEOUT)
         except requests.RequestException as exc:
-            raise CognigyError(f"Cognigy {call} at {url}: {type(exc).__name__}") from None
+            raise CognigyError(f"Cognigy {call} at {url}: {describe_failure(exc)}") from None
         if resp.status_code < 300:
             return
         raise CognigyError(
@@ -129,7 +130,7 @@ class CognigyClient:
                     timeout=TIMEOUT,
                 )
             except requests.RequestException as exc:
-                raise CognigyError(f"Cognigy API at {url}: {type(exc).__name__}") from None
+                raise CognigyError(f"Cognigy API at {url}: {describe_failure(exc)}") from None
             if resp.status_code >= 300:
                 raise CognigyError(
                     f"Cognigy API at {url} answered HTTP {resp.status_code}", resp.status_code

@@ -297,6 +297,11 @@ FIX_PREFIX = "fix: "
 # --- command errors ------------------------------------------------------------------------------
 CONFIG_FAILED = "om-bridge {command}: {error}"
 NO_PROVIDERS = "om-bridge {command}: the configuration {path} has no [[providers]]"
+NO_CONFIG = (
+    "om-bridge {command}: no configuration found (looked for {looked}); pass --config FILE, "
+    "or run `om-bridge demo` to write one"
+)
+LOOKED_ENV = "${name} ({value})"
 UNKNOWN_PROVIDER = "om-bridge {command}: unknown provider {provider} (known: {known})"
 USING_CONFIG = "using {path}"
 

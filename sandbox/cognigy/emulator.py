@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import hmac
 import logging
+import ssl
 import tempfile
 import threading
 import time
@@ -37,6 +38,7 @@ from werkzeug.serving import make_server
 
 from om_bridge.bridge.flow import FlowResult, SessionState
 from om_bridge.bridge.handover.replies import reply_from_stack
+from om_bridge.sandbox.tls import tls_context
 
 from .flows import EmulatorInput, EmulatorRuntime, load_raw_chart
 from .noderunner import NodeRunner, extract_extension
@@ -401,8 +403,8 @@ def api_app(cognigy: Cognigy) -> Flask:
 
 
 class _Server:
-    def __init__(self, app: Flask, host: str, port: int) -> None:
-        self._server = make_server(host, port, app, threaded=True)
+    def __init__(self, app: Flask, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
+        self._server = make_server(host, port, app, threaded=True, ssl_context=tls)
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -419,7 +421,10 @@ class _Server:
 
 
 class CognigyEmulator:
-    """The emulator's two servers on `host` (ports 0 = free ports); `.endpoint_url`, `.api_url`."""
+    """The emulator's two servers on `host` (ports 0 = free ports); `.endpoint_url`, `.api_url`.
+
+    With `tls_cert` and `tls_key` (PEM files) both hosts serve HTTPS on that certificate, as
+    Cognigy's do, and their URLs are `https://…`."""
 
     def __init__(
         self,
@@ -427,12 +432,17 @@ class CognigyEmulator:
         host: str = "127.0.0.1",
         endpoint_port: int = 0,
         api_port: int = 0,
+        *,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ) -> None:
         self.host = host
+        self._tls = tls_context(tls_cert, tls_key)
+        self._scheme = "https" if self._tls else "http"
         self.cognigy = Cognigy(config)
         try:
-            self._endpoint = _Server(endpoint_app(self.cognigy), host, endpoint_port)
-            self._api: _Server | None = _Server(api_app(self.cognigy), host, api_port)
+            self._endpoint = _Server(endpoint_app(self.cognigy), host, endpoint_port, self._tls)
+            self._api: _Server | None = _Server(api_app(self.cognigy), host, api_port, self._tls)
         except BaseException:
             self.cognigy.close()
             raise
@@ -440,11 +450,11 @@ class CognigyEmulator:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self._endpoint.port}"
+        return f"{self._scheme}://{self.host}:{self._endpoint.port}"
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.host}:{self.api_port}"
+        return f"{self._scheme}://{self.host}:{self.api_port}"
 
     def api_down(self) -> None:
         """Cognigy's API is down: its port refuses connections until `api_up`."""
@@ -454,7 +464,7 @@ class CognigyEmulator:
 
     def api_up(self) -> None:
         if self._api is None:
-            self._api = _Server(api_app(self.cognigy), self.host, self.api_port)
+            self._api = _Server(api_app(self.cognigy), self.host, self.api_port, self._tls)
 
     def stop(self) -> None:
         self.api_down()

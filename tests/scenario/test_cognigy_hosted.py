@@ -1,10 +1,13 @@
 """Cognigy-hosted mode end to end, through real HTTP only: the Cognigy emulator runs the flow
 template with the BUILT extension's module.js in Node.js, the bridge starts the handover and calls
-back through Inject/Notify, the Genesys sandbox plays the contact centre."""
+back through Inject/Notify, the Genesys sandbox plays the contact centre. The story runs over
+HTTPS with certificate verification on: Cognigy's hosts and Genesys serve the test CA's
+certificate, which the bridge trusts through REQUESTS_CA_BUNDLE (`tests/tlsca.py`)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -51,10 +54,13 @@ def wait_retried(env) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("trouble", ["none", "429", "503", "down", "restart"])
-def test_cognigy_hosted_story(make_bridge_env, tmp_path, trouble):
+def test_cognigy_hosted_story(make_bridge_env, tmp_path, trouble, tls, ca_bundle_env):
     """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy's
-    API answers 429 / 503, is down for a while, or the bridge restarts with calls pending."""
-    env, cognigy = make_env(make_bridge_env, tmp_path)
+    API answers 429 / 503, is down for a while, or the bridge restarts with calls pending; every
+    hop to Cognigy and Genesys over HTTPS."""
+    env, cognigy = make_env(make_bridge_env, tmp_path, tls)
+    assert cognigy.emulator.api_url.startswith("https://")
+    assert env.sandbox_url.startswith("https://")
     try:
         story(env, cognigy, trouble)
     finally:
@@ -192,6 +198,45 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
         queued = "You are in the queue. An agent will be with you shortly."
         cognigy.wait_output(lambda o: o.get("text") == queued)
         assert texts(cognigy.outputs(0)).count(queued) == 1
+    finally:
+        cognigy.close()
+
+
+def test_a_cognigy_certificate_the_bridge_cannot_verify_keeps_the_calls_waiting(
+    make_bridge_env, tmp_path, tls, ca_bundle_env, monkeypatch, caplog
+):
+    """Cognigy's hosts serve a certificate of a CA the bridge does not trust: Inject is never
+    sent (verification is on), the log names the TLS failure, the call waits in the outbox; once
+    the bridge trusts that CA too, it is delivered once."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import CognigySide, bridge_options
+    from tests.tlsca import make_tls
+
+    foreign = make_tls(tmp_path / "cognigy-ca")
+    api_port = free_port()
+    options = bridge_options(api_port, tls)
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, tls=foreign)
+    try:
+        env.ctx.engine.outbox.backoff_cap = 0.5
+        with caplog.at_level("WARNING", logger="om_bridge.bridge.handover.outbox"):
+            cognigy.say("agent please")
+            open_conversation(env, cognigy)  # Genesys (trusted) took the handover
+            wait_until(
+                lambda: any(
+                    "TLS certificate not trusted" in r.getMessage() for r in caplog.records
+                ),
+                20,
+                what="the TLS failure in the log",
+            )
+        assert pending_cognigy_calls(env)
+        assert cognigy.api_log() == []
+        both = tmp_path / "both-cas.pem"
+        both.write_bytes(Path(tls.ca_bundle).read_bytes() + Path(foreign.ca_bundle).read_bytes())
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(both))  # read per call by Cognigy's client
+        cognigy.wait_output(lambda o: o.get("text") == "Connected")
+        wait_until(lambda: pending_cognigy_calls(env) == [], 20, what="the outbox drained")
+        assert texts(cognigy.outputs(0)).count("Connected") == 1
     finally:
         cognigy.close()
 
