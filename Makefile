@@ -65,12 +65,16 @@ node-deps:
 run: venv
 	$(BIN)/om-bridge demo $(ARGS)
 
-# mypy does not follow the editable install's import hook (om_bridge.bridge is the folder bridge/):
-# it reads a tree of links that names every folder under its import name, rebuilt on each run.
+# mypy (and grimp, import-linter's graph builder) do not follow the editable install's import hook
+# (om_bridge.bridge is the folder bridge/): they read a tree that has every folder under its import
+# name, as real directories of links to the files (tools that do not descend into linked
+# directories see everything too), rebuilt on each run. For import-linter:
+# PYTHONPATH=$(TYPECHECK) lint-imports.
 $(TYPECHECK)/om_bridge: FORCE
 	rm -rf $(TYPECHECK) && mkdir -p $@
-	for f in om_bridge/*; do ln -s ../../../$$f $@/; done
-	for d in bridge sandbox extension schemas flows; do ln -s ../../../$$d $@/$$d; done
+	for f in om_bridge/*; do ln -s $(CURDIR)/$$f $@/; done
+	for d in bridge sandbox extension schemas flows; do cp -rs $(CURDIR)/$$d $@/$$d; done
+	find $@ -name __pycache__ -prune -exec rm -rf {} +
 
 .PHONY: FORCE
 FORCE:
