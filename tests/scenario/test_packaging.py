@@ -17,6 +17,8 @@ from the package index.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -52,7 +54,9 @@ from tests.unit.test_deployment_files import (
     production_command,
 )
 
-pytestmark = pytest.mark.slow
+# The module's set-up (wheel, venv, installs) counts against its first test's timeout: on a busy
+# machine it takes minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.lock"
@@ -125,20 +129,28 @@ def _fill_wheelhouse() -> None:
     )
 
 
-def _fake_distribution(root: Path, name: str) -> Path:
-    """A distribution named `name` whose top-level package `name` fails loudly when imported,
-    so any import of the generic name (instead of om_bridge.<name>) breaks the run."""
-    src = root / name
-    (src / name).mkdir(parents=True)
-    (src / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n'
-        f'[project]\nname = "{name}"\nversion = "9.9.9"\n'
-        f'[tool.setuptools]\npackages = ["{name}"]\n'
-    )
-    (src / name / "__init__.py").write_text(
-        f'raise ImportError("the unrelated distribution {name!r} was imported")\n'
-    )
-    return src
+def _fake_wheel(out: Path, name: str) -> Path:
+    """A wheel of a distribution named `name` whose top-level package `name` fails loudly when
+    imported, so any import of the generic name (instead of om_bridge.<name>) breaks the run.
+    Written directly (a wheel is a zip file with its metadata), not built by pip."""
+    out.mkdir(parents=True, exist_ok=True)
+    info = f"{name}-9.9.9.dist-info"
+    files = {
+        f"{name}/__init__.py": f'raise ImportError("the unrelated distribution {name!r} was imported")\n',
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 9.9.9\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: om-bridge-tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    records = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        records.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*records, f"{info}/RECORD,,"]) + "\n"
+    wheel = out / f"{name}-9.9.9-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
 
 
 def install_like_the_dockerfile(python: Path, wheels: Path) -> list[str]:
@@ -174,7 +186,7 @@ def installed(tmp_path_factory) -> dict[str, Path]:
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)],
         check=True,
-        timeout=120,
+        timeout=600,
         env=_clean_env(),
     )
     python = venv / "bin" / "python"
@@ -196,8 +208,7 @@ def installed(tmp_path_factory) -> dict[str, Path]:
     assert not any(Path(p).resolve().is_relative_to(test_venv) for p in sys_path if p), sys_path
     steps = install_like_the_dockerfile(python, wheels)
 
-    fakes = tmp / "fakes"
-    fake_wheels = [_wheel(_fake_distribution(fakes, n), fakes / "wheels")[0] for n in COLLIDING]
+    fake_wheels = [_fake_wheel(tmp / "fakes", n) for n in COLLIDING]
     _pip("--python", str(python), "install", "--no-deps", "--no-index", *map(str, fake_wheels))
     (tmp / "build-output.txt").write_text(build_output)
     (tmp / "steps.txt").write_text("\n".join(steps))
@@ -384,7 +395,7 @@ def test_installed_serve_hands_over_and_back_over_https_and_stops_cleanly(
                 return False
             return True
 
-        wait_until(answered, 120, interval=0.2, what="/readyz of the installed om-bridge serve")
+        wait_until(answered, 300, interval=0.2, what="/readyz of the installed om-bridge serve")
         # Its first answer: the Genesys login over HTTPS worked (a TLS failure is named here).
         assert answers[-1].status_code == 200, answers[-1].text
         agent = AgentClient(sandbox.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD).login()
@@ -463,7 +474,7 @@ def test_installed_listener_follows_a_handover_over_https_and_stops_cleanly(
             ).json()
             return any(c["connected"] and topic in c["topics"] for c in channels["entities"])
 
-        wait_until(watching, 60, interval=0.2, what="the installed listener subscribed over wss")
+        wait_until(watching, 180, interval=0.2, what="the installed listener subscribed over wss")
     finally:
         output = _stop(proc)
     assert proc.returncode == 0, output
@@ -493,7 +504,7 @@ def test_installed_demo_answers_and_stops_cleanly(installed):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{base}/readyz", timeout=60)
+        wait_for_http(f"{base}/readyz", timeout=180)
         assert requests.get(f"{base}/readyz", timeout=30).status_code == 200
         reply = requests.post(
             f"{base}/endpoint/demo",
