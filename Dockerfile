@@ -1,10 +1,10 @@
 # om-bridge under gunicorn (`om-bridge serve`), as docs/deployment.md describes it.
 # Build: docker build -t om-bridge .      Run with Redis: docker compose up (compose.yaml)
 
-# --- build: the om-bridge wheel and the wheels of its dependencies (with the Redis extra) ---
+# --- build: the om-bridge wheel (its dependencies come from requirements.lock) ---
 FROM python:3.11-slim AS build
 WORKDIR /src
-# om_bridge/ holds symbolic links to the top-level folders; they resolve inside /src.
+# The top-level folders install as om_bridge.<folder> (pyproject.toml [tool.setuptools]).
 COPY pyproject.toml README.md LICENSE ./
 COPY om_bridge ./om_bridge
 COPY bridge ./bridge
@@ -12,16 +12,21 @@ COPY sandbox ./sandbox
 COPY extension ./extension
 COPY schemas ./schemas
 COPY flows ./flows
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[redis]"
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-# --- runtime: the installed wheels only, a non-root user ---
+# --- runtime: the locked dependencies (hash-checked), the om-bridge wheel, a non-root user ---
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/om-bridge --create-home om-bridge
+COPY requirements.lock /tmp/requirements.lock
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels "om-bridge[redis]" \
-    && rm -rf /wheels
+# The same two steps as tests/scenario/test_packaging.py: the lock file, then the wheel with no
+# index (every dependency it declares must already be there), then pip's consistency check.
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock \
+    && pip install --no-cache-dir --no-index --find-links /wheels "om-bridge[redis]" \
+    && pip check \
+    && rm -rf /wheels /tmp/requirements.lock
 USER om-bridge
 WORKDIR /var/lib/om-bridge
 EXPOSE 8080

@@ -44,7 +44,20 @@ DESCRIPTION = (
     "command."
 )
 PROVIDER_HELP = "only this handover provider id (default: every provider)"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATA_DIR_HELP = "directory of the SQLite store (om-bridge.db) when the configuration names no store"
+
+
+def _add_log_level(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=None,
+        metavar="LEVEL",
+        help="log level, one of " + ", ".join(LOG_LEVELS) + " (any case); wins over "
+        "OM_BRIDGE_LOG_LEVEL and [bridge] log_level (default: those, else INFO)",
+    )
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -90,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="TCP port to listen on")
     p.add_argument("--data-dir", default="./.om-bridge", help=DATA_DIR_HELP)
     p.add_argument("--dev", action="store_true", help="Flask's development server, not gunicorn")
+    _add_log_level(p)
     p.add_argument(
         "--workers",
         type=int,
@@ -170,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--data-dir", default="./.om-bridge", help=DATA_DIR_HELP)
     p.add_argument("--provider", default=None, help=PROVIDER_HELP)
+    _add_log_level(p)
 
     for name, text in (
         ("check", "verify each setup step against the Genesys org"),

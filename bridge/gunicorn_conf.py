@@ -22,6 +22,10 @@ worker_connections = GUNICORN_DEFAULTS["worker_connections"]
 timeout = GUNICORN_DEFAULTS["timeout"]
 graceful_timeout = GUNICORN_DEFAULTS["graceful_timeout"]
 accesslog = GUNICORN_DEFAULTS["accesslog"]
+# No control socket: gunicorn's default path is one per user, shared by every instance on the host.
+# A configuration file of your own can set control_socket (a path per instance) and
+# control_socket_disable = False.
+control_socket_disable = GUNICORN_DEFAULTS["control_socket_disable"]
 
 
 def post_worker_init(worker: Any) -> None:

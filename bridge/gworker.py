@@ -61,3 +61,22 @@ def tune_gc() -> None:
 
 
 WORKER_CLASS = f"{__name__}.{BridgeGeventWorker.__name__}"
+
+
+def patch_first(worker_class: Any) -> bool:
+    """In `serve`'s gunicorn master, before anything imports the app: when `worker_class` (a
+    gunicorn worker class or its name) is a gevent worker, gevent patches the standard library
+    now. The worker inherits the patched modules and its own `patch_all` has nothing left to do.
+    Patching only in the worker, after the master imported requests and urllib3 (which take
+    `ssl.SSLContext` at import), made every HTTPS call of the worker fail with RecursionError
+    (gevent issue 1016) and printed a MonkeyPatchWarning. False (nothing patched) for a thread or
+    sync worker, whose master must stay unpatched."""
+    from gunicorn.util import load_class
+
+    cls = load_class(worker_class) if isinstance(worker_class, str) else worker_class
+    if not (isinstance(cls, type) and issubclass(cls, GeventWorker)):
+        return False
+    from gevent import monkey
+
+    monkey.patch_all()
+    return True

@@ -8,9 +8,10 @@ import json
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 # The request id of the request being served (set by the app's before_request hook).
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -133,6 +134,16 @@ def redaction_filter() -> RedactingFilter:
     return _filter
 
 
+def stream_handler(log_format: str = "text", stream: TextIO | None = None) -> logging.Handler:
+    """The one handler of the root logger: our formatter (`log_format` "text" or "json") and the
+    process-wide redaction filter. Also the factory gunicorn's `logconfig_dict` names."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler._om_bridge = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(_filter)
+    return handler
+
+
 def setup_logging(
     level: str = "INFO",
     secrets: Iterable[str] = (),
@@ -147,10 +158,61 @@ def setup_logging(
     # Replacing our previous handler keeps this idempotent (tests and `serve` may call it again).
     for old in [h for h in root.handlers if getattr(h, "_om_bridge", False)]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler._om_bridge = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    handler.addFilter(_filter)
-    root.addHandler(handler)
+    root.addHandler(stream_handler(log_format, stream))
     # Third-party loggers (werkzeug access log, urllib3) pass through the same handler and filter.
     return _filter
+
+
+def gunicorn_logconfig(level: str, log_format: str, access_log: bool) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict` for `om-bridge serve`: gunicorn's error and access loggers
+    without handlers of their own, passing their lines to the root logger's one handler (so with
+    "json" every line gunicorn writes is a JSON object too). gunicorn turns its access log on
+    whenever a `logconfig_dict` is set; without `accesslog` its lines stop at its logger."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level.upper(), "handlers": ["om_bridge"]},
+        "loggers": {
+            "gunicorn.error": {"level": level.upper(), "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": access_log},
+        },
+        "handlers": {
+            "om_bridge": {"()": f"{__name__}.stream_handler", "log_format": log_format},
+        },
+        "formatters": {},
+    }
+
+
+def announce(
+    text: str, log_format: str, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """A command's own status line (`serve`'s banner, a start-up error): printed as it is with
+    the "text" format, a log record of `om_bridge.bridge.cli` (one JSON object) with "json"."""
+    if log_format == "json":
+        logging.getLogger(CLI_LOGGER).log(level, text)
+    else:
+        print(text, file=stream or sys.stderr)
+
+
+CLI_LOGGER = "om_bridge.bridge.cli"
+
+
+def log_uncaught_as_json() -> None:
+    """For entry points logging JSON: Python warnings and uncaught exceptions (of the main thread
+    and of other threads) become log records too, instead of text on stderr."""
+    logging.captureWarnings(True)
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        logging.getLogger(CLI_LOGGER).critical("uncaught exception", exc_info=(kind, exc, tb))
+
+    def thread_excepthook(hook_args: Any) -> None:
+        if hook_args.exc_type is SystemExit:
+            return
+        logging.getLogger(CLI_LOGGER).critical(
+            "uncaught exception in thread %s",
+            getattr(hook_args.thread, "name", "?"),
+            exc_info=(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback),
+        )
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook

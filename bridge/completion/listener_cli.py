@@ -6,11 +6,14 @@ listener per OAuth client however many processes run."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
+
+from om_bridge.bridge.logs import announce
 
 from . import messages
 
@@ -20,8 +23,7 @@ if TYPE_CHECKING:
 
 def main(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM; exit 2 when there is nothing to listen to or start-up fails."""
-    from om_bridge.bridge.app import configure_logging, create_app
-    from om_bridge.bridge.config import ConfigError
+    from om_bridge.bridge.serve import cli_overrides, configured_log_format, start_logging
 
     test_config: dict = {"start_workers": False}
     path = getattr(args, "config", None)
@@ -31,37 +33,48 @@ def main(args: argparse.Namespace) -> int:
         path = os.environ["OM_BRIDGE_CONFIG"]
     if path and (os.path.exists(path) or path != "om-bridge.toml"):
         test_config["config_path"] = path
+    log_format = configured_log_format(path, os.environ)
+    start_logging(log_format)
     if getattr(args, "data_dir", None):
-        from om_bridge.bridge.serve import _store_override
+        # The same store as `om-bridge serve --data-dir` unless the configuration names one, and
+        # --log-level.
+        test_config["config"] = cli_overrides(args, path or "", dict(os.environ))
 
-        # The same store as `om-bridge serve --data-dir` unless the configuration names one.
-        test_config["config"] = _store_override(path or "", args.data_dir, dict(os.environ))
+    def fail(text: str) -> int:
+        announce(text, log_format, logging.ERROR)
+        return 2
+
+    from om_bridge.bridge.app import configure_logging, create_app
+    from om_bridge.bridge.config import ConfigError
+
     try:
         app = create_app(test_config)
     except (ConfigError, ValueError) as exc:
-        print(messages.CLI_FAILED.format(error=exc), file=sys.stderr)
-        return 2
+        return fail(messages.CLI_FAILED.format(error=exc))
     ctx = app.extensions["om-bridge"]
     configure_logging(ctx.config, ctx.flags)
+    log_format = ctx.config.bridge.log_format or "text"
     try:
         providers = _providers(ctx.config, getattr(args, "provider", None))
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
         ctx.close()
-        return 2
+        return fail(exc.args[0])
     if not providers:
         which = f" (provider {args.provider})" if getattr(args, "provider", None) else ""
-        print(messages.CLI_NO_PROVIDERS.format(which=which), file=sys.stderr)
         ctx.close()
-        return 2
+        return fail(messages.CLI_NO_PROVIDERS.format(which=which))
     service = ctx.completion
     if getattr(args, "provider", None):
         # Only this provider's OAuth client: hide the others from the listener groups.
         service.only_providers = set(providers)
     service.start(sweeper=False, listeners=True)
-    print(
-        messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store)
+    announce(
+        messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store),
+        log_format,
+        stream=sys.stdout,
     )
+    if log_format == "text":
+        sys.stdout.flush()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -31,6 +31,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_STORE": "store",
     "OM_BRIDGE_ENVIRONMENT": "environment",
     "OM_BRIDGE_LOG_LEVEL": "log_level",
+    "OM_BRIDGE_LOG_FORMAT": "log_format",
     "OM_BRIDGE_COGNIGY_VERSION": "cognigy_version",
 }
 # List entries in overrides are matched to the file's entries by these keys, then merged.

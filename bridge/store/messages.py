@@ -28,5 +28,6 @@ REDIS_SUBSCRIBER_ERROR = (
 SQLITE_CLOSED = "the SQLite store {path} is closed"
 REDIS_NOT_INSTALLED = (
     'the Redis store (store = "redis://…") needs the redis package, which is not installed: '
-    "pip install 'om-bridge[redis]'"
+    "install om-bridge with its redis extra (pip install --require-hashes -r requirements.lock, "
+    'docs/deployment.md "Installing")'
 )

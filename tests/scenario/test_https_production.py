@@ -43,15 +43,6 @@ from tests.unit.test_deployment_files import (
 
 PROVIDER = "provider:genesys-demo"
 
-# `om-bridge serve` imports ssl in gunicorn's master before gevent patches it in the worker:
-# every HTTPS call of the worker then fails with RecursionError (issue 21, item 2). These tests
-# are the HTTPS production path; they are expected to fail until the patch order is fixed, and
-# `strict` makes them fail loudly once it is, so the mark is removed then.
-SERVE_HTTPS_BROKEN = pytest.mark.xfail(
-    reason="om-bridge serve: gevent patches ssl after the master imported it (issue 21 item 2)",
-    strict=True,
-)
-
 
 class Channel:
     """The user's side of the endpoint, over HTTP (what `collect` needs: `outputs`)."""
@@ -159,7 +150,6 @@ def write_bridge_config(tmp_path: Path, bridge_url: str, sandbox_url: str) -> Pa
     return config_path
 
 
-@SERVE_HTTPS_BROKEN
 def test_production_command_hands_over_and_back_over_https(
     tmp_path: Path, https_sandbox: tuple[SandboxServer, int], tls: TLSFiles, ca_bundle_env: str
 ) -> None:
@@ -207,7 +197,6 @@ def test_production_command_hands_over_and_back_over_https(
     assert "RecursionError" not in text and "CERTIFICATE_VERIFY_FAILED" not in text, text
 
 
-@SERVE_HTTPS_BROKEN
 def test_production_command_does_not_trust_a_genesys_it_cannot_verify(
     tmp_path: Path, https_sandbox: tuple[SandboxServer, int], untrusted_ca_bundle: str
 ) -> None:

@@ -53,6 +53,32 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return out
 
 
+LOCK_IN_IMAGE = "/tmp/requirements.lock"
+WHEELS_IN_IMAGE = "/wheels"
+
+
+def dockerfile_install_steps() -> list[list[str]]:
+    """The `pip` commands of the runtime stage's install RUN, in order, without `--no-cache-dir`
+    (what tests/scenario/test_packaging.py runs against a fresh virtual environment)."""
+    steps = dockerfile_instructions()
+    runtime = steps[max(i for i, (w, _) in enumerate(steps) if w == "FROM") :]
+    [run] = [rest for word, rest in runtime if word == "RUN" and "pip install" in rest]
+    commands = [shlex.split(part) for part in run.split("&&")]
+    return [
+        [arg for arg in argv if arg != "--no-cache-dir"] for argv in commands if argv[0] == "pip"
+    ]
+
+
+def test_dockerfile_installs_the_lock_then_the_wheel_without_an_index():
+    assert dockerfile_install_steps() == [
+        ["pip", "install", "--require-hashes", "-r", LOCK_IN_IMAGE],
+        ["pip", "install", "--no-index", "--find-links", WHEELS_IN_IMAGE, "om-bridge[redis]"],
+        ["pip", "check"],
+    ]
+    copies = [rest for word, rest in dockerfile_instructions() if word == "COPY"]
+    assert f"requirements.lock {LOCK_IN_IMAGE}" in copies
+
+
 def test_dockerfile_copy_sources_exist():
     copies = [rest for word, rest in dockerfile_instructions() if word == "COPY"]
     assert copies
@@ -99,6 +125,11 @@ def test_compose_runs_the_image_with_redis_and_the_mounted_configuration():
     assert "redis" in bridge["depends_on"]
     assert any(p.endswith(":" + PORT_PLACEHOLDER) for p in bridge["ports"])
     assert "--appendonly" in services["redis"]["command"]
+    # docker stop's SIGKILL must not cut gunicorn's graceful stop short.
+    from om_bridge.bridge.serve import GUNICORN_DEFAULTS
+
+    grace = re.fullmatch(r"(\d+)s", bridge["stop_grace_period"])
+    assert grace and int(grace.group(1)) > GUNICORN_DEFAULTS["graceful_timeout"]
 
 
 def test_compose_passes_every_secret_the_example_configuration_references():
@@ -185,3 +216,37 @@ def test_systemd_unit_verifies_and_runs_the_production_command(tmp_path):
         ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+PACKAGE_FOLDERS = ("bridge", "sandbox", "extension", "schemas", "flows")
+
+
+def test_every_package_folder_is_mapped_under_om_bridge():
+    """pyproject.toml lists every folder of the five package folders as om_bridge.<folder path>
+    (setuptools installs only the listed packages) and maps each top-level folder to its name."""
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert tool["package-dir"] == {
+        "om_bridge": "om_bridge",
+        **{f"om_bridge.{top}": top for top in PACKAGE_FOLDERS},
+    }
+    folders = {"om_bridge"}
+    for top in PACKAGE_FOLDERS:
+        folders.add(f"om_bridge.{top}")
+        for path in (ROOT / top).rglob("*"):
+            rel = path.relative_to(ROOT)
+            if path.is_dir() and "__pycache__" not in rel.parts and any(path.iterdir()):
+                folders.add("om_bridge." + ".".join(rel.parts))
+    assert set(tool["packages"]) == folders
+
+
+def test_the_repository_holds_no_symbolic_links():
+    """A checkout without symbolic links (core.symlinks=false) must build the same package."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-s"], capture_output=True, text=True, check=True
+    ).stdout
+    links = [line.split("\t", 1)[1] for line in listed.splitlines() if line.startswith("120000")]
+    assert links == []

@@ -22,7 +22,7 @@ from om_bridge.bridge.store import StoreError, open_store
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-REDIS_HINT = "pip install 'om-bridge[redis]'"
+REDIS_HINT = "pip install --require-hashes -r requirements.lock"
 
 
 def _commands(

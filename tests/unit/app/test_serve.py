@@ -124,3 +124,84 @@ def test_worker_exit_hook_stops_the_app(tmp_path):
     serve.worker_exit(None, Worker())
     assert ctx._closed
     serve.worker_exit(None, object())  # a worker whose app never loaded: nothing to stop
+
+
+def test_no_control_socket_unless_one_is_named():
+    # gunicorn's default socket (~/.gunicorn/gunicorn.ctl) would be shared by every instance.
+    assert options()["control_socket_disable"] is True
+    got = options(extra=["control_socket=/run/om-bridge/a.ctl"])
+    assert got["control_socket"] == "/run/om-bridge/a.ctl"
+    assert got["control_socket_disable"] is False
+    got = options({"GUNICORN_CMD_ARGS": "--control-socket /run/b.ctl"})
+    assert got["control_socket_disable"] is False
+
+
+def test_serve_names_the_worker_class_without_importing_it():
+    from om_bridge.bridge import gworker
+
+    assert serve.WORKER_CLASS == gworker.WORKER_CLASS
+
+
+def test_patch_first_patches_for_gevent_workers_only():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from om_bridge.bridge.gworker import patch_first\n"
+        "print(patch_first(sys.argv[1]))\n"
+        "from gevent import monkey\n"
+        "print(monkey.is_module_patched('ssl'))\n"
+    )
+    for worker, expected in (
+        (serve.WORKER_CLASS, "True\nTrue\n"),
+        ("gevent", "True\nTrue\n"),
+        ("gthread", "False\nFalse\n"),
+        ("sync", "False\nFalse\n"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", code, worker], capture_output=True, text=True, timeout=120
+        )
+        assert (done.returncode, done.stdout) == (0, expected), done.stderr
+
+
+def test_log_level_option_of_serve_and_listener():
+    for command in ("serve", "listener"):
+        assert build_parser().parse_args([command, "--log-level", "debug"]).log_level == "DEBUG"
+        assert build_parser().parse_args([command]).log_level is None
+    args = build_parser().parse_args(["serve", "--log-level", "warning", "--data-dir", "d"])
+    assert serve.cli_overrides(args, "missing.toml", {"OM_BRIDGE_STORE": "redis://r"}) == {
+        "bridge": {"log_level": "WARNING"}
+    }
+
+
+def test_gunicorn_lines_go_through_the_json_handler():
+    import io
+    import json
+    import logging
+    import logging.config
+
+    from om_bridge.bridge.logs import gunicorn_logconfig
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    names = ("gunicorn.error", "gunicorn.access")
+    saved_loggers = {
+        n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate) for n in names
+    }
+    try:
+        logging.config.dictConfig(gunicorn_logconfig("INFO", "json", access_log=False))
+        [handler] = root.handlers
+        stream = io.StringIO()
+        handler.setStream(stream)  # type: ignore[attr-defined]
+        logging.getLogger("gunicorn.error").info("Booting worker with pid: %s", 7)
+        logging.getLogger("gunicorn.access").info("GET /endpoint/x/sessions/y")
+        [line] = [json.loads(raw) for raw in stream.getvalue().splitlines()]
+        assert (
+            line["logger"] == "gunicorn.error" and line["message"] == "Booting worker with pid: 7"
+        )
+    finally:
+        root.handlers[:], root.level = saved
+        for n, (handlers, propagate) in saved_loggers.items():
+            logging.getLogger(n).handlers[:] = handlers
+            logging.getLogger(n).propagate = propagate
