@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,7 @@ from om_bridge.bridge import messages
 from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
 from om_bridge.bridge.config.model import MIN_WEBHOOK_SECRET_LENGTH
 from om_bridge.bridge.endpoint.hub import OutputHub
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.genesys.client import GenesysClient
 from om_bridge.bridge.logs import redaction_filter, setup_logging
@@ -28,9 +29,11 @@ from om_bridge.bridge.retention import RetentionSweeper, apply_retention
 from om_bridge.bridge.store import (
     Store,
     StoreError,
+    StoreUnavailable,
     check_store_available,
     open_store,
     sqlite_path,
+    unreachable,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "om-bridge.toml"
 CONFIG_ENV = "OM_BRIDGE_CONFIG"
+# What a 503 for an unreachable store tells the client to wait before trying again.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 class StartupError(ConfigError):
@@ -337,23 +342,46 @@ def _extension_route(app: Flask, ctx: BridgeContext) -> None:
 
 
 def _error_handlers(app: Flask) -> None:
+    """One handler for every route: a `BridgeError` (or a werkzeug HTTP error, or an unreachable
+    store) becomes the one JSON error body `{"error": code, "message": ..., ...extra}`."""
+
+    @app.errorhandler(BridgeError)
+    def _bridge(exc: BridgeError) -> Response:
+        return error_response(exc)
+
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[Response, int]:
+    def _http(exc: HTTPException) -> Response:
         from om_bridge.bridge.limits import too_large_message
 
-        body = {
-            "error": (exc.name or "error").lower().replace(" ", "_"),
-            "message": too_large_message() if exc.code == 413 else exc.description or exc.name,
-        }
-        return jsonify(body), exc.code or 500
+        message = too_large_message() if exc.code == 413 else exc.description or exc.name
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(BridgeError(message, status=exc.code or 500, code=code))
 
     @app.errorhandler(Exception)
-    def _unhandled(exc: Exception) -> tuple[Response, int]:
-        log.exception(messages.LOG_UNHANDLED, request.method, request.path)
+    def _unhandled(exc: Exception) -> Response:
         rid = g.get("request_id", "-")
-        return jsonify(
-            {"error": "internal_error", "message": messages.INTERNAL_ERROR.format(request_id=rid)}
-        ), 500
+        if unreachable(exc):
+            # One line, no traceback: the store being down is an outage, not a bug.
+            log.warning(
+                messages.LOG_STORE_UNAVAILABLE,
+                request.method,
+                request.path,
+                rid,
+                type(exc).__name__,
+            )
+            seconds = STORE_RETRY_AFTER_SECONDS
+            return error_response(
+                StoreUnavailable(
+                    messages.STORE_UNAVAILABLE.format(seconds=seconds, request_id=rid),
+                    headers={"Retry-After": str(seconds)},
+                )
+            )
+        log.exception(messages.LOG_UNHANDLED, request.method, request.path)
+        return error_response(
+            BridgeError(
+                messages.INTERNAL_ERROR.format(request_id=rid), status=500, code="internal_error"
+            )
+        )
 
 
 def shutdown(app: Flask) -> None:

@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy import messages, transcript
+from om_bridge.bridge.errors import BridgeError
 from om_bridge.bridge.flow import SessionState
 from om_bridge.bridge.handover import messages as handover_messages
 from om_bridge.bridge.store import SessionKey
@@ -27,12 +28,11 @@ log = logging.getLogger(__name__)
 INPUT_DEDUPE_SECONDS = 24 * 3600.0
 
 
-class HostedError(ValueError):
+class HostedError(BridgeError, ValueError):
     """A request the bridge refuses; `status` is the HTTP status."""
 
     def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
 
 
 def session_of(payload: dict[str, Any], config: Any) -> tuple[SessionKey, Any, dict[str, Any]]:

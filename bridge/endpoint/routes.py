@@ -17,6 +17,7 @@ from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
 from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
@@ -35,11 +36,8 @@ def _ctx() -> BridgeContext:
 
 
 def error(status: int, code: str, message: str, path: str | None = None) -> tuple[Response, int]:
-    """The JSON error body every endpoint route answers with."""
-    body: dict = {"error": code, "message": message}
-    if path is not None:
-        body["path"] = path
-    return jsonify(body), status
+    """The JSON error body every route answers with (`bridge/errors.py`)."""
+    return error_response(BridgeError(message, status=status, code=code, path=path)), status
 
 
 def _known(url_token: str) -> bool:
@@ -101,12 +99,6 @@ def _wait_arg() -> float:
     if not value >= 0 or value == float("inf"):
         raise InputError(messages.BAD_NUMBER.format(name="wait", value=raw[:40]), path="wait")
     return min(value, MAX_WAIT_SECONDS)
-
-
-@bp.errorhandler(InputError)
-def _input_error(exc: InputError) -> ResponseReturnValue:
-    code = "body_too_large" if exc.status == 413 else "invalid_input"
-    return error(exc.status, code, str(exc), exc.path)
 
 
 @bp.post("/<url_token>")

@@ -55,14 +55,6 @@ def _ctx() -> BridgeContext:
     return ctx
 
 
-@bp.errorhandler(InputError)
-def _input_error(exc: InputError) -> ResponseReturnValue:
-    from om_bridge.bridge.endpoint.routes import error
-
-    code = {413: "body_too_large", 415: "unsupported_media_type"}.get(exc.status, "invalid_input")
-    return error(exc.status, code, str(exc), exc.path)
-
-
 @bp.post("/<url_token>/sessions/<session_id>/uploads")
 def upload(url_token: str, session_id: str) -> ResponseReturnValue:
     """Raw file bytes in the body, `Content-Type` the file's type, `?name=` its file name."""

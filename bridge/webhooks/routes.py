@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from jsonschema.exceptions import best_match
 
 from om_bridge.bridge import jsonbody
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.genesys.signature import verify_signature
 from om_bridge.bridge.genesys.wire import epoch
 from om_bridge.bridge.webhooks import messages
@@ -59,7 +60,7 @@ def _rid() -> str:
 
 def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
     log.info(messages.LOG_REJECTED, _rid(), error, status)
-    return jsonify({"error": error, "message": message, **extra}), status
+    return error_response(BridgeError(message, status=status, code=error, **extra)), status
 
 
 def _secret(provider: Any) -> str:
