@@ -22,6 +22,7 @@ from .translate import from_eventbridge
 log = logging.getLogger(__name__)
 bp = Blueprint("completion_eventbridge", __name__)
 FLAG = "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST"
+EXTENSION = "om-bridge.completion"
 
 
 def _answer(status: int, error: str, message: str, **extra: Any) -> Any:
@@ -30,7 +31,7 @@ def _answer(status: int, error: str, message: str, **extra: Any) -> Any:
 
 @bp.post("/handover/genesysCloudOM/eventbridge")
 def eventbridge_event() -> Any:
-    service = current_app.extensions["om-bridge"].completion
+    service = current_app.extensions[EXTENSION]
     authorization = request.headers.get("Authorization")
     # Flag and key first: a request without the key costs no body read (the body is also capped
     # while it streams in, see `bridge/limits.py`).

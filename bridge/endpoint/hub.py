@@ -15,7 +15,7 @@ from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import SessionKey, Store
 
 SOURCES = ("bot", "agent", "system", "user")
@@ -205,6 +205,10 @@ class OutputHub:
     def wake(self, session_key: SessionKey) -> None:
         """Wake this process's waiters of a session."""
         self._store.wake_waiters(session_key)
+
+    def start(self) -> None:
+        """Start the callback URL delivery thread."""
+        self._callback.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

@@ -21,7 +21,7 @@ from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.endpoint import EndpointDeps
 
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
@@ -31,8 +31,9 @@ MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
 
-def _ctx() -> BridgeContext:
-    return current_app.extensions["om-bridge"]
+def _ctx() -> EndpointDeps:
+    deps: EndpointDeps = current_app.extensions["om-bridge.endpoint"]
+    return deps
 
 
 def error(status: int, code: str, message: str, path: str | None = None) -> tuple[Response, int]:

@@ -19,11 +19,16 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
-from om_bridge.bridge.ops import bounded
+from om_bridge.bridge.metrics import bounded
 from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.endpoint.hub import OutputHub
+    from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.metrics import Metrics
+    from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
 # Open Messaging receipt statuses (docs/reference/genesys-open-messaging.md); others count as "other".
@@ -132,11 +137,21 @@ def agent_output(payload: dict, text: str | None, data: dict[str, Any]) -> dict:
 class AgentSide:
     """Handles verified outbound webhook bodies for the engine."""
 
-    def __init__(self, engine: HandoverEngine) -> None:
+    def __init__(
+        self,
+        engine: HandoverEngine,
+        *,
+        config: Config,
+        flags: Flags,
+        store: Store,
+        outputs: OutputHub,
+        agents: AgentDirectory,
+        metrics: Metrics,
+    ) -> None:
         self.engine = engine
-        self.ctx = engine.ctx
-        self.agents = AgentDirectory(engine.ctx)
-        self.receipts = engine.ctx.metrics.counter(
+        self.config, self.flags, self.store, self.outputs = config, flags, store, outputs
+        self.agents = agents
+        self.receipts = metrics.counter(
             "genesys_receipts_total", "Receipts received from Genesys", ["status"]
         )
 
@@ -200,7 +215,7 @@ class AgentSide:
         customer id does not single out one handover of this provider)."""
         if not integration_id or not customer_id:
             return None
-        store = self.ctx.store
+        store = self.store
         handover = store.handover_by_customer(integration_id, customer_id, conversation_id)
         if handover is None:
             # The integration id is stored just before the first message goes out; an older
@@ -263,8 +278,8 @@ class AgentSide:
             output["_receipt"] = ref
         try:
             # The output and the end of the inbound item commit together: exactly once.
-            with self.ctx.store.completing_inbound(completion):
-                self.ctx.outputs.emit(handover.session, output)
+            with self.store.completing_inbound(completion):
+                self.outputs.emit(handover.session, output)
         except Exception as exc:
             log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
             self.failed_receipt(
@@ -298,12 +313,12 @@ class AgentSide:
                 agent = self.agents.cached(handover) or self.agents.details(handover, payload)
                 if agent:
                     data["agent"] = agent
-            self.ctx.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
+            self.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
 
     def _bot_message(
         self, handover: Handover, payload: dict, completion: InboundCompletion | None = None
     ) -> None:
-        if not getattr(self.ctx.flags, "handle_bot_message", False):
+        if not self.flags.handle_bot_message:
             log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, payload.get("id"))
             return
         text = payload.get("text")
@@ -311,20 +326,20 @@ class AgentSide:
         if self.engine.cognigy.hosts(key):
             # The seed's recipe in Cognigy: Lookup → Case genericHandoverUpdate → Say; queued in
             # the transaction that retires the webhook (exactly once).
-            with self.ctx.store.completing_inbound(completion):
+            with self.store.completing_inbound(completion):
                 self.engine.cognigy.inject_bot_message(key, text)
             return
-        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        endpoint = self.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
-        with self.ctx.store.session_lock(key):
+        with self.store.session_lock(key):
             state = self.engine.load_state(key)
             flow_input = FlowInput.event(
                 key, {"status": "genericHandoverUpdate"}, data={"request": {"text": text}}
             )
             outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
-            self.ctx.store.save_session(key, state.to_dict())
-        current = self.ctx.store.get_handover(handover.id) or handover
+            self.store.save_session(key, state.to_dict())
+        current = self.store.get_handover(handover.id) or handover
         # A Genesys bot message's quick replies stay buttons on the output that shows its text,
         # and a click answers them as Genesys expects (a structured response).
         options = quick_reply_options(
@@ -338,7 +353,7 @@ class AgentSide:
                     "_default": {"_quickReplies": quick_replies_data(text, options)}
                 }
                 record["data"] = data
-            self.ctx.outputs.emit(key, record)
+            self.outputs.emit(key, record)
         if options and current.is_open:
             self._remember_quick_replies(
                 current, payload.get("id"), [dict(o, type="QuickReply") for o in options]
@@ -356,7 +371,7 @@ class AgentSide:
         the last few messages are kept, newest first."""
         if not message_id:
             return
-        current = self.ctx.store.get_handover(handover.id) or handover
+        current = self.store.get_handover(handover.id) or handover
         data = dict(current.data or {})
         entry = {
             "message_id": message_id,
@@ -372,7 +387,7 @@ class AgentSide:
         older = [e for e in _pending_sets(data) if e.get("message_id") != message_id]
         data.pop("quick_replies", None)
         data["structured_options"] = [entry, *older][:MAX_PENDING_SETS]
-        self.ctx.store.update_handover(handover.id, data=data)
+        self.store.update_handover(handover.id, data=data)
 
     def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
         """If `text` picks one of the pending quick replies or card buttons, send a structured
@@ -401,7 +416,7 @@ class AgentSide:
                 if response_type == "QuickReply":  # answered once; card buttons stay usable
                     data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
                     data["structured_options"] = [e for e in pending if e is not entry]
-                    self.ctx.store.update_handover(handover.id, data=data)
+                    self.store.update_handover(handover.id, data=data)
                 self.engine.put(handover, "structured", body, from_user=True)
                 self.engine.relayed.labels("to_agent").inc()
                 return True

@@ -15,17 +15,15 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from om_bridge.bridge.genesys.clients import ClientRegistry
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
-from om_bridge.bridge.store import Handover
-
-if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+from om_bridge.bridge.store import Handover, Store
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
@@ -70,11 +68,13 @@ class AgentDirectory:
 
     def __init__(
         self,
-        ctx: BridgeContext,
+        store: Store,
+        clients: ClientRegistry,
+        clock: Callable[[], float],
         recheck_seconds: float = RECHECK_SECONDS,
         failure_seconds: float = FAILURE_SECONDS,
     ) -> None:
-        self.ctx = ctx
+        self.store, self.clients, self.clock = store, clients, clock
         self.recheck_seconds = recheck_seconds
         self.failure_seconds = failure_seconds
         # handover id -> when its last lookup failed (bounded, oldest forgotten first)
@@ -140,7 +140,7 @@ class AgentDirectory:
     def details(self, handover: Handover, payload: dict) -> dict | None:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
-        now = self.ctx.clock()
+        now = self.clock()
         # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
         # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
         # as a safety net where no such event arrives (e.g. notifications without queue topics).
@@ -151,8 +151,8 @@ class AgentDirectory:
             return self.cached(handover)
         with self.single_lookup(handover.id) as mine:
             if not mine:  # the agent watch (or another message) just looked: use what it found
-                return self.cached(self.ctx.store.get_handover(handover.id) or handover)
-            client = self.ctx.clients.for_provider(handover.provider_id)
+                return self.cached(self.store.get_handover(handover.id) or handover)
+            client = self.clients.for_provider(handover.provider_id)
             try:
                 agent_id = self._agent_id(client, handover, payload)
                 if not agent_id:
@@ -173,7 +173,7 @@ class AgentDirectory:
             "checked_at": now,
         }
         try:
-            self.ctx.store.update_handover(handover.id, agent=agent)
+            self.store.update_handover(handover.id, agent=agent)
         except Exception:
             log.debug("handover %s: agent not stored", handover.id)
         return {"name": agent["name"], "avatar": agent["avatar"]}

@@ -30,7 +30,7 @@ from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)

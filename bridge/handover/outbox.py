@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from om_bridge.bridge.delivery import SendFailed
 from om_bridge.bridge.genesys.errors import (
     DeadlineExceededError,
     GenesysConnectionError,
@@ -44,12 +45,12 @@ from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
 from om_bridge.bridge.logs import bound_request_id, current_request_id
-from om_bridge.bridge.ops import status_label
+from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -81,23 +82,6 @@ IN_FLIGHT_SECONDS = 60.0
 MESSAGE_KINDS = frozenset({"message", "structured"})
 GENESYS_LANE, OTHER_LANE = "genesys", "other"
 RETRYABLE_STATUSES = frozenset({408, 429})
-
-
-class SendFailed(Exception):
-    """Raised by a sender of another kind (e.g. Cognigy's Inject/Notify) for an attempt that did
-    not succeed: retried (after `retry_after` seconds when given, else with backoff) when
-    `retryable`, else dead-lettered; `alert` makes every failed attempt an error in the log."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        retryable: bool,
-        retry_after: float | None = None,
-        alert: bool = False,
-    ) -> None:
-        super().__init__(reason)
-        self.retryable, self.retry_after, self.alert = retryable, retry_after, alert
 
 
 # A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are

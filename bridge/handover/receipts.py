@@ -25,11 +25,11 @@ from urllib.parse import quote
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.serial import KeyedExecutor
-from om_bridge.bridge.ops import status_label
+from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
     from om_bridge.bridge.app import ClientRegistry
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
 RECEIPT_PATH = "/api/v2/conversations/messages/{integration}/inbound/open/receipt"
