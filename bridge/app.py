@@ -248,7 +248,7 @@ def _extension_route(app: Flask, bridge: Bridge) -> None:
         if bridge.config.cognigy_endpoints:
             log.warning(messages.EXTENSION_KEY_MISSING)
         return
-    from om_bridge.extension.remote import blueprint
+    from om_bridge.bridge.cognigy.remote import blueprint
 
     hosted = bridge.engine.hosted
     app.register_blueprint(

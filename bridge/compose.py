@@ -72,7 +72,9 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
     """Every object of the app, wired through constructors (docs/architecture.md)."""
     metrics = Metrics()
     clients = ClientRegistry(config)
-    outputs = OutputHub(store, config, metrics, clock)
+    cognigy = CognigyReturn(config, metrics)
+    forward = cognigy.forward if config.cognigy_endpoints else None
+    outputs = OutputHub(store, config, metrics, clock, forward=forward)
     engine = HandoverEngine(
         config=config,
         flags=flags,
@@ -81,7 +83,7 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
         outputs=outputs,
         metrics=metrics,
         clock=clock,
-        cognigy=CognigyReturn(config, metrics),
+        cognigy=cognigy,
     )
     completion = CompletionService(
         config=config,

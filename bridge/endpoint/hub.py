@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
 from om_bridge.bridge.genesys.wire import epoch
+from om_bridge.bridge.handover.ports import iso_now
 from om_bridge.bridge.store.base import OUTPUTS_KEPT
 from om_bridge.bridge.store.errors import StoreError
 
@@ -57,15 +57,6 @@ def order_key(output: dict) -> tuple[float, str] | None:
 LOCK_STRIPES = 64
 
 
-def iso_now(clock: Callable[[], float]) -> str:
-    """ISO-8601 UTC with milliseconds and `Z` (the format Genesys uses, so times read alike)."""
-    return (
-        datetime.fromtimestamp(clock(), UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
-
-
 def missed(after: int, outputs: list[dict]) -> dict | None:
     """The gap marker when outputs after `after` were cut before the reader asked (seqs of a
     session are consecutive, and a session keeps its last `OUTPUTS_KEPT`): `{from, to, count,
@@ -93,6 +84,7 @@ class OutputHub:
         metrics: Metrics,
         clock: Callable[[], float],
         callback: CallbackDelivery | None = None,
+        forward: Callable[[SessionKey, dict], bool] | None = None,
     ) -> None:
         self._store, self._config, self._clock = store, config, clock
         self._callback = callback or CallbackDelivery(metrics)
@@ -103,8 +95,8 @@ class OutputHub:
             "output_waiters", "Long-polls and SSE streams of this process waiting for an output"
         ).set_function(store.waiting_outputs)
         # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
-        # Cognigy (Inject/Notify); set by the handover engine.
-        self.forward: Callable[[SessionKey, dict], bool] | None = None
+        # Cognigy (Inject/Notify).
+        self.forward = forward
 
     @property
     def closed(self) -> bool:

@@ -24,9 +24,9 @@ from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.endpoint.hub import OutputHub
     from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.handover.ports import Outputs
     from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import Store
 
@@ -144,7 +144,7 @@ class AgentSide:
         config: Config,
         flags: Flags,
         store: Store,
-        outputs: OutputHub,
+        outputs: Outputs,
         agents: AgentDirectory,
         metrics: Metrics,
     ) -> None:

@@ -12,10 +12,9 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
-from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
@@ -26,13 +25,13 @@ from om_bridge.bridge.handover.hosted import CognigyHosted
 from om_bridge.bridge.handover.inbound import InboundQueue
 from om_bridge.bridge.handover.outbox import Outbox
 from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
+from om_bridge.bridge.handover.ports import ConversationWatch, Outputs, iso_now
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.endpoint.hub import OutputHub
     from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.genesys.clients import ClientRegistry
     from om_bridge.bridge.metrics import Metrics
@@ -48,16 +47,6 @@ MAX_FLOW_RUNS = 3
 MAX_LEFT_CONVERSATIONS = 10
 
 
-class ConversationWatch(Protocol):
-    """Completion detection, as the engine sees it: watch a handover's conversation."""
-
-    def track(self, handover: Handover) -> None: ...
-
-    def conversation_changed(self, handover: Handover, old_conversation_id: str | None) -> None: ...
-
-    def untrack(self, handover: Handover) -> None: ...
-
-
 class HandoverEngine:
     """The handover dispatcher: endpoint inputs, Genesys webhooks and end requests all land here."""
 
@@ -68,7 +57,7 @@ class HandoverEngine:
         flags: Flags,
         store: Store,
         clients: ClientRegistry,
-        outputs: OutputHub,
+        outputs: Outputs,
         metrics: Metrics,
         clock: Callable[[], float],
         cognigy: CognigyReturn,
@@ -96,8 +85,6 @@ class HandoverEngine:
         )
         self.cognigy.put_item = self.outbox.put
         self.hosted = CognigyHosted(self, config=config, store=store)
-        if config.cognigy_endpoints:
-            outputs.forward = self.cognigy.forward
         self.receipts = ReceiptSender(clients, metrics)
         self.starter = Starter(self, config=config, flags=flags, store=store, outputs=outputs)
         agents = AgentDirectory(store, clients, clock)

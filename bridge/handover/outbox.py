@@ -48,8 +48,8 @@ from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import ClientRegistry
     from om_bridge.bridge.config import Config
+    from om_bridge.bridge.genesys.clients import ClientRegistry
     from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem, Store
 

@@ -28,7 +28,7 @@ from om_bridge.bridge.handover.serial import KeyedExecutor
 from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import ClientRegistry
+    from om_bridge.bridge.genesys.clients import ClientRegistry
     from om_bridge.bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)

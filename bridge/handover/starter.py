@@ -13,10 +13,10 @@ from om_bridge.bridge.store.errors import StoreConflict
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.endpoint.hub import OutputHub
     from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.flow import HandoverRequest, SessionState
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.handover.ports import Outputs
     from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Starter:
         config: Config,
         flags: Flags,
         store: Store,
-        outputs: OutputHub,
+        outputs: Outputs,
     ) -> None:
         self.engine = engine
         self.config, self.flags, self.store, self.outputs = config, flags, store, outputs
