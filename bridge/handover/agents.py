@@ -137,7 +137,12 @@ class AgentDirectory:
             return None
         return {"name": agent.get("name"), "avatar": agent.get("avatar")}
 
-    def details(self, handover: Handover, payload: dict) -> dict | None:
+    def details(
+        self,
+        handover: Handover,
+        message_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> dict | None:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.clock()
@@ -154,7 +159,7 @@ class AgentDirectory:
                 return self.cached(self.store.get_handover(handover.id) or handover)
             client = self.clients.for_provider(handover.provider_id)
             try:
-                agent_id = self._agent_id(client, handover, payload)
+                agent_id = self._agent_id(client, handover, message_id, conversation_id)
                 if not agent_id:
                     return self.cached(handover)
                 user = client.get_user(agent_id)
@@ -179,13 +184,14 @@ class AgentDirectory:
         return {"name": agent["name"], "avatar": agent["avatar"]}
 
     @staticmethod
-    def _agent_id(client: Any, handover: Handover, payload: dict) -> str | None:
-        conversation_id = handover.conversation_id or payload.get("conversationId")
+    def _agent_id(
+        client: Any, handover: Handover, message_id: str | None, conversation_id: str | None
+    ) -> str | None:
+        conversation_id = handover.conversation_id or conversation_id
         if conversation_id:
             agent_id = latest_agent_id(client.get_message_conversation(conversation_id))
             if agent_id:
                 return agent_id
-        message_id = payload.get("id")
         if message_id:
             details = client.request(
                 "GET", f"/api/v2/conversations/messages/{quote(message_id, safe='')}/details"

@@ -502,7 +502,7 @@ class HandoverEngine:
         if status == "active" and found.status != "active":
             # the banner names the agent as soon as they connect (looked up outside the lock)
             if found.settings.get("display_agent_details"):
-                agent = self.agent_side.agents.details(found, {})
+                agent = self.agent_side.agents.details(found)
         with self.store.session_lock(found.session):
             current = self.store.get_handover(handover_id)
             if current is None or not current.is_open:

@@ -24,6 +24,7 @@ from om_bridge.bridge import jsonbody
 from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.genesys.signature import verify_signature
 from om_bridge.bridge.genesys.wire import epoch
+from om_bridge.bridge.handover.events import WIRE_TYPES
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
 
@@ -50,7 +51,8 @@ MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
 # Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
 ENVELOPE_KEYS = ("detail-type", "source", "detail")
-HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
+# The Open Messaging types the bridge handles: those the core has a typed event for.
+HANDLED_TYPES = frozenset(WIRE_TYPES)
 # Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
 
