@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from om_bridge.bridge.cognigy import CognigyReturn
+from om_bridge.bridge.cognigy.flow import CognigyFlow
 from om_bridge.bridge.completion import CompletionService
 from om_bridge.bridge.config import Config
 from om_bridge.bridge.endpoint.hub import OutputHub
@@ -84,6 +85,7 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
         metrics=metrics,
         clock=clock,
         cognigy=cognigy,
+        hosted_flows=dict.fromkeys(config.cognigy_endpoints, CognigyFlow(cognigy, store, outputs)),
     )
     completion = CompletionService(
         config=config,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy.client import CognigyClient, CognigyError
@@ -55,7 +56,7 @@ class CognigyReturn:
         self.on_receipt: Any = None
 
     # -- which sessions ---------------------------------------------------------------------
-    def hosts(self, key: SessionKey) -> bool:
+    def _serves(self, key: SessionKey) -> bool:
         """True when the session belongs to a Cognigy-hosted endpoint."""
         return key.url_token in self.config.cognigy_endpoints
 
@@ -97,11 +98,13 @@ class CognigyReturn:
             key, None, {"request": {"text": text}, "handover": {"status": "genericHandoverUpdate"}}
         )
 
-    def forward(self, key: SessionKey, output: dict) -> bool:
+    def forward(
+        self, key: SessionKey, output: dict, receipt: Mapping[str, Any] | None = None
+    ) -> bool:
         """Translate one output the engine emitted for a Cognigy session into its call; False
         when the output has no Cognigy counterpart (e.g. "requested", or the end statuses the
         engine injects itself)."""
-        if not self.hosts(key):
+        if not self._serves(key):
             return False
         source, text, data = output.get("source"), output.get("text"), output.get("data") or {}
         if source == "system":
@@ -112,7 +115,7 @@ class CognigyReturn:
                 return True
             return False
         if source == "agent":
-            extra = {"receipt": output["_receipt"]} if output.get("_receipt") else {}
+            extra = {"receipt": dict(receipt)} if receipt else {}
             self.notify(key, text, data, ephemeral=bool(data.get("typing") and not text), **extra)
             return True
         if text or data:

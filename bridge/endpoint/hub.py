@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
 from om_bridge.bridge.genesys.wire import epoch
@@ -84,7 +84,7 @@ class OutputHub:
         metrics: Metrics,
         clock: Callable[[], float],
         callback: CallbackDelivery | None = None,
-        forward: Callable[[SessionKey, dict], bool] | None = None,
+        forward: Callable[[SessionKey, dict, Mapping[str, Any] | None], bool] | None = None,
     ) -> None:
         self._store, self._config, self._clock = store, config, clock
         self._callback = callback or CallbackDelivery(metrics)
@@ -103,7 +103,9 @@ class OutputHub:
         """True once the app is shutting down (open SSE streams end)."""
         return self._closed.is_set()
 
-    def emit(self, session_key: SessionKey, output: dict) -> int:
+    def emit(
+        self, session_key: SessionKey, output: dict, *, receipt: Mapping[str, Any] | None = None
+    ) -> int:
         """Store `output` (`source`, `text`, `data`, optional `time`) for the session; returns its seq.
 
         Never blocks on the network: callback delivery happens on a background thread.
@@ -117,9 +119,6 @@ class OutputHub:
         record.setdefault("data", None)
         record.setdefault("time", iso_now(self._clock))
         record.pop("seq", None)
-        # Keys starting with "_" are for the Cognigy forward only (e.g. the receipt to send once
-        # Cognigy took the message), never stored or shown.
-        private = {k: record.pop(k) for k in [k for k in record if k.startswith("_")]}
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         order = order_key(record)
@@ -130,7 +129,7 @@ class OutputHub:
                     record["before"] = before
             if self.forward is not None:
                 # First, so the Cognigy call is the write that retires a webhook being handled.
-                self.forward(session_key, {**record, **private} if private else record)
+                self.forward(session_key, record, receipt)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
             if url and not is_transcript_only(record):

@@ -286,14 +286,10 @@ class AgentSide:
             "customer_id": handover.customer_id,
             "message_id": event.message_id,
         }
-        # In a Cognigy session the receipt waits for Cognigy to take the Notify.
-        hosted = self.engine.cognigy.hosts(handover.session)
-        if hosted:
-            output["_receipt"] = ref
         try:
-            # The output and the end of the inbound item commit together: exactly once.
-            with self.store.completing_inbound(completion):
-                self.outputs.emit(handover.session, output)
+            due_now = self.engine.flow_of(handover.session).deliver(
+                handover, output, ref, completion
+            )
         except Exception as exc:
             log.warning(messages.LOG_DELIVERY_FAILED, event.message_id, type(exc).__name__)
             self.failed_receipt(
@@ -306,7 +302,7 @@ class AgentSide:
             )
             return
         self.engine.relayed.labels("to_user").inc()
-        if not hosted:
+        if due_now:
             self.receipt(ref, delivered=True)
 
     def _typing(
@@ -336,14 +332,13 @@ class AgentSide:
         if not self.flags.handle_bot_message:
             log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, event.message_id)
             return
+        self.engine.flow_of(handover.session).bot_message(handover, event, completion)
+
+    def bot_message_in_flow(self, event: BotMessage, handover: Handover) -> None:
+        """A Genesys bot message for a session whose flow runs here: a `genericHandoverUpdate`
+        input into the flow; its outputs to the user (quick replies kept as buttons)."""
         text = event.text
         key = handover.session
-        if self.engine.cognigy.hosts(key):
-            # The seed's recipe in Cognigy: Lookup → Case genericHandoverUpdate → Say; queued in
-            # the transaction that retires the webhook (exactly once).
-            with self.store.completing_inbound(completion):
-                self.engine.cognigy.inject_bot_message(key, text)
-            return
         endpoint = self.config.endpoints.get(key.url_token)
         if endpoint is None:
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
@@ -23,9 +23,10 @@ from om_bridge.bridge.handover.agent_watch import AgentWatch
 from om_bridge.bridge.handover.agents import AgentDirectory
 from om_bridge.bridge.handover.hosted import CognigyHosted
 from om_bridge.bridge.handover.inbound import InboundQueue
+from om_bridge.bridge.handover.local_flow import LocalFlow
 from om_bridge.bridge.handover.outbox import Outbox
 from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
-from om_bridge.bridge.handover.ports import ConversationWatch, Outputs, iso_now
+from om_bridge.bridge.handover.ports import ConversationWatch, FlowHost, Outputs, iso_now
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
@@ -61,6 +62,7 @@ class HandoverEngine:
         metrics: Metrics,
         clock: Callable[[], float],
         cognigy: CognigyReturn,
+        hosted_flows: Mapping[str, FlowHost],
     ) -> None:
         self.config, self.flags, self.store, self.clients = config, flags, store, clients
         self.outputs, self.metrics, self.clock = outputs, metrics, clock
@@ -69,6 +71,10 @@ class HandoverEngine:
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
         self.cognigy = cognigy
+        # Where each session's flow runs, by URL token: Cognigy-hosted endpoints have their own
+        # host; every other endpoint's flow runs here.
+        self._hosted_flows = dict(hosted_flows)
+        self._local_flow = LocalFlow(self)
         reliability = config.bridge
         self.outbox = Outbox(
             store,
@@ -122,6 +128,10 @@ class HandoverEngine:
                 self.runtime(endpoint.flow)
             except ValueError as exc:  # ChartError, an unregistered node type
                 raise ConfigError(f"endpoints[{i}].flow: {exc}") from None
+
+    def flow_of(self, key: SessionKey) -> FlowHost:
+        """Where the session's flow runs (chosen by its endpoint)."""
+        return self._hosted_flows.get(key.url_token, self._local_flow)
 
     def watch_with(self, completion: ConversationWatch) -> None:
         """Completion detection, which is built after the engine (it ends handovers through it)."""
@@ -348,7 +358,6 @@ class HandoverEngine:
                 except Exception:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
             self.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
-            endpoint = self.config.endpoints.get(key.url_token)
             state = self.load_state(key)
             event = self.outcome(ended, state, conversation)
             lines = [line for line in state.handover_lines if line.get("handover") == ended.id]
@@ -357,14 +366,7 @@ class HandoverEngine:
             ]
             for line in lines:
                 state.record({k: line.get(k) for k in ("source", "text", "data", "time")})
-            flow_input = FlowInput.event(key, event)
-            if self.cognigy.hosts(key):
-                # The flow runs in Cognigy: the same resuming input goes there through Inject.
-                self.cognigy.inject_status(key, event)
-            if endpoint is None:  # no flow to resume; the lines still join the transcript
-                self.store.save_session(key, state.to_dict())
-                return True
-            outputs, state = self.run_flow(endpoint, key, state, flow_input)
+            outputs, state = self.flow_of(key).ended(key, state, event)
             self.store.save_session(key, state.to_dict())
             for output in replies.for_user(outputs):
                 self.outputs.emit(key, replies.bot_output(output))
@@ -549,10 +551,11 @@ class HandoverEngine:
         """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
+        self.flow_of(handover.session).handover_event(handover, event, data)
+
+    def run_event_locally(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+        """`run_event` for a session whose flow runs here."""
         key = handover.session
-        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
-            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
-            return
         endpoint = self.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
