@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import requests
 
+from om_bridge.bridge.backoff import equal_jitter
 from om_bridge.bridge.endpoint import messages
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class CallbackDelivery:
                 error = type(exc).__name__
             if attempt < attempts:
                 log.info(messages.CALLBACK_RETRY, _safe(url), attempt, error)
-                delay = self._delays[attempt - 1] * (0.5 + random.random() / 2)
+                delay = equal_jitter(self._delays[attempt - 1])
                 if self._stopping.wait(delay):
                     break
         log.warning(messages.CALLBACK_FAILED, _safe(url), output.get("seq"), attempts, error)

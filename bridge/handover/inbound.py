@@ -14,13 +14,13 @@ crash leaves the item in the store: after its lease runs out, this or another pr
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.backoff import backoff
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
@@ -224,8 +224,7 @@ class InboundQueue:
                 return  # another process holds it now
             self._dead.inc()
             return
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
-        delay = ceiling / 2 + random.random() * ceiling / 2
+        delay = backoff(item.attempts, self.backoff_base, self.backoff_cap)
         log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay, exc_info=exc)
         if not self._store.inbound_retry(item.id, self._clock() + delay, reason, owner):
             return  # another process holds it now

@@ -34,13 +34,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from om_bridge.bridge.backoff import backoff
 from om_bridge.bridge.delivery import SendFailed
 from om_bridge.bridge.genesys.errors import (
-    DeadlineExceededError,
     GenesysConnectionError,
     GenesysError,
     RateLimitedError,
 )
+from om_bridge.bridge.genesys.retry import Retry, retry_of
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
@@ -81,7 +82,6 @@ IN_FLIGHT_SECONDS = 60.0
 # Kinds that post a message (a duplicate would be shown to the agent twice).
 MESSAGE_KINDS = frozenset({"message", "structured"})
 GENESYS_LANE, OTHER_LANE = "genesys", "other"
-RETRYABLE_STATUSES = frozenset({408, 429})
 
 
 # A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are
@@ -382,9 +382,7 @@ class Outbox:
         owner: str | None = None,
         started: float | None = None,
     ) -> None:
-        retryable = isinstance(
-            err, (RateLimitedError, GenesysConnectionError, DeadlineExceededError)
-        ) or (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
+        retryable = retry_of(err) is not Retry.NEVER
         reason = f"{type(err).__name__} {err.status or ''}".strip()
         if item.kind == "typing" and (
             not retryable or self._clock() - item.created_at > self.typing_ttl
@@ -429,9 +427,7 @@ class Outbox:
         log.warning(messages.LOG_OUTBOX_RETRY, item.id, item.kind, who, reason, delay)
 
     def _backoff(self, attempts: int) -> float:
-        # Exponential backoff with "equal jitter": never zero, so a down Genesys is not hammered.
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
-        return ceiling / 2 + self._rng() * ceiling / 2
+        return backoff(attempts, self.backoff_base, self.backoff_cap, rng=self._rng)
 
     def _depth(self) -> float:
         try:
