@@ -46,7 +46,7 @@ RECEIPT_STATUSES = frozenset({"Delivered", "Read", "Failed", "Published", "Sent"
 MAX_PENDING_SETS = 5
 
 
-def _pending_sets(data: dict) -> list[dict]:
+def _pending_sets(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Remembered button sets, newest first (also the single set older records kept)."""
     sets = [e for e in data.get("structured_options") or [] if isinstance(e, dict)]
     legacy = data.get("quick_replies")
@@ -55,7 +55,7 @@ def _pending_sets(data: dict) -> list[dict]:
     return sets
 
 
-def quick_reply_options(content: Sequence[Mapping[str, Any]]) -> list[dict]:
+def quick_reply_options(content: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`{text, payload, image}` of each QuickReply element
     (docs/reference/genesys-open-messaging.md §5.4)."""
     out = []
@@ -72,7 +72,7 @@ def quick_reply_options(content: Sequence[Mapping[str, Any]]) -> list[dict]:
     return out
 
 
-def quick_replies_data(text: str | None, options: list[dict]) -> dict:
+def quick_replies_data(text: str | None, options: list[dict[str, Any]]) -> dict[str, Any]:
     """Cognigy's default-channel quick replies (`_cognigy._default._quickReplies`)."""
     return {
         "type": "quick_replies",
@@ -90,10 +90,10 @@ def quick_replies_data(text: str | None, options: list[dict]) -> dict:
     }
 
 
-def card_list(content: Sequence[Mapping[str, Any]]) -> list[dict]:
+def card_list(content: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The cards of Card and Carousel elements, in order
     (docs/reference/genesys-open-messaging.md §5.4)."""
-    cards: list[dict] = []
+    cards: list[dict[str, Any]] = []
     for c in content:
         if c.get("contentType") == "Card" and isinstance(c.get("card"), dict):
             cards.append(c["card"])
@@ -102,7 +102,7 @@ def card_list(content: Sequence[Mapping[str, Any]]) -> list[dict]:
     return cards
 
 
-def gallery_data(text: str | None, cards: list[dict]) -> dict:
+def gallery_data(text: str | None, cards: list[dict[str, Any]]) -> dict[str, Any]:
     """Cognigy's default-channel gallery (`_cognigy._default._gallery`): one item per card, its
     Postback actions as postback buttons and Link actions as web_url buttons."""
     items = []
@@ -132,7 +132,7 @@ def gallery_data(text: str | None, cards: list[dict]) -> dict:
     return {"type": "carousel", "fallbackText": text, "items": items}
 
 
-def agent_output(event: WebhookEvent, text: str | None, data: dict[str, Any]) -> dict:
+def agent_output(event: WebhookEvent, text: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """The user's output of an agent message: with Genesys' `channel.time` as `sent` and its
     message id, by which the output hub places a delivery that arrived late."""
     output: dict[str, Any] = {"source": "agent", "text": text, "data": data or None}
@@ -176,7 +176,7 @@ class AgentSide:
         )
 
     def handle(
-        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+        self, provider_id: str, payload: dict[str, Any], completion: InboundCompletion | None = None
     ) -> None:
         """Turn one webhook body into its typed event and route it; an agent output is stored
         together with the removal of its inbound item (`completion`), so a redelivery can never
@@ -372,7 +372,7 @@ class AgentSide:
 
     # -- quick replies --------------------------------------------------------------------
     def _remember_quick_replies(
-        self, handover: Handover, message_id: str | None, options: list[dict]
+        self, handover: Handover, message_id: str | None, options: list[dict[str, Any]]
     ) -> None:
         """Remember the buttons of a structured message (quick replies or card postbacks) so a
         user's click is answered with a structured response naming that message; the buttons of
@@ -431,7 +431,7 @@ class AgentSide:
         return False
 
     # -- receipts -------------------------------------------------------------------------
-    def receipt(self, ref: dict, delivered: bool) -> None:
+    def receipt(self, ref: dict[str, Any], delivered: bool) -> None:
         """The receipt of an agent message (`ref`: provider_id, integration_id, customer_id,
         message_id): Delivered, or Failed because it could not reach the user."""
         if not delivered:

@@ -36,7 +36,7 @@ EARLY_KEPT: Final = 1000
 _OFFERED: Final = ("alerting", "offering", "contacting")
 
 
-def offered_agent(conversation: dict) -> bool:
+def offered_agent(conversation: dict[str, Any]) -> bool:
     """Whether an agent leg is offered but not yet answered."""
     return any(
         p.get("purpose") == "agent" and p.get("state") in _OFFERED and not p.get("endTime")

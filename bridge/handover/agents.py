@@ -36,7 +36,7 @@ FAILURES_KEPT = 10_000
 INFLIGHT_WAIT_SECONDS = 30.0
 
 
-def latest_agent_id(conversation: dict) -> str | None:
+def latest_agent_id(conversation: dict[str, Any]) -> str | None:
     """The user id of the most recently connected agent participant still connected."""
     best: tuple[str, str] | None = None
     for p in conversation.get("participants") or []:
@@ -51,10 +51,10 @@ def latest_agent_id(conversation: dict) -> str | None:
     return best[1] if best else None
 
 
-def avatar_of(user: dict) -> str | None:
+def avatar_of(user: dict[str, Any]) -> str | None:
     """The largest image of a Genesys user (`images[].resolution` like `x96` or `640x480`)."""
 
-    def size(image: dict) -> int:
+    def size(image: dict[str, Any]) -> int:
         numbers = [int(n) for n in re.findall(r"\d+", str(image.get("resolution") or ""))]
         return max(numbers) if numbers else 0
 
@@ -130,7 +130,7 @@ class AgentDirectory:
                 self._failed.popitem(last=False)
 
     @staticmethod
-    def cached(handover: Handover) -> dict | None:
+    def cached(handover: Handover) -> dict[str, Any] | None:
         """The last known `{name, avatar}` of the handover's agent, without any lookup."""
         agent = handover.agent or {}
         if not agent.get("name"):
@@ -142,7 +142,7 @@ class AgentDirectory:
         handover: Handover,
         message_id: str | None = None,
         conversation_id: str | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
         now = self.clock()

@@ -161,10 +161,10 @@ class HandoverEngine:
         user_id: str,
         session_id: str,
         text: str | None,
-        data: dict | None,
+        data: dict[str, Any] | None,
         *,
-        profile: dict | None = None,
-    ) -> dict:
+        profile: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
         A `profile` the channel gives is merged into the session's contact profile first.
 
@@ -244,14 +244,14 @@ class HandoverEngine:
 
     # -- Genesys side ---------------------------------------------------------------------
     def handle_genesys_message(
-        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+        self, provider_id: str, payload: dict[str, Any], completion: InboundCompletion | None = None
     ) -> None:
         """A verified, deduplicated outbound webhook body from Genesys; the agent output it
         carries is stored together with the removal of its inbound item (`completion`)."""
         self.agent_side.handle(provider_id, payload, completion)
 
     def accept_genesys_message(
-        self, provider_id: str, payload: dict, dedupe_key: str, ttl_seconds: float
+        self, provider_id: str, payload: dict[str, Any], dedupe_key: str, ttl_seconds: float
     ) -> bool:
         """Store a webhook body durably (with its dedupe mark) before the route answers 2xx;
         it is handled in the background, in order per customer. False for a duplicate."""
@@ -261,7 +261,9 @@ class HandoverEngine:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
     # -- the handover's conversation, for its outcome and the session transcript -------------
-    def _line(self, handover: Handover, source: str, text: str | None, data: Any) -> dict | None:
+    def _line(
+        self, handover: Handover, source: str, text: str | None, data: Any
+    ) -> dict[str, Any] | None:
         if not text and not data:
             return None
         return {
@@ -294,7 +296,7 @@ class HandoverEngine:
         except Exception:  # the message reached the user; only its transcript line is missing
             log.exception(messages.LOG_LINE_NOT_KEPT, handover.id)
 
-    def conversation_of(self, handover: Handover) -> dict | None:
+    def conversation_of(self, handover: Handover) -> dict[str, Any] | None:
         """The handover's Genesys conversation (participants, wrap-up), or None when unknown or
         unreadable (the outcome then names the agent last seen, without wrap-up)."""
         if not handover.conversation_id:
@@ -310,8 +312,8 @@ class HandoverEngine:
         self,
         handover: Handover,
         state: SessionState | None = None,
-        conversation: dict | None = None,
-    ) -> dict:
+        conversation: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The `input.handover` object of an ended handover (docs/flows.md "The handover
         outcome"); the same object goes into the `completed` input of the Cognigy-hosted mode.
         Reads the conversation from Genesys unless given."""
@@ -323,7 +325,7 @@ class HandoverEngine:
         return build_outcome(handover, lines, conversation, self._user_of(handover))
 
     def _user_of(self, handover: Handover) -> Any:
-        def user_of(user_id: str) -> dict | None:
+        def user_of(user_id: str) -> dict[str, Any] | None:
             try:
                 return self.clients.for_provider(handover.provider_id).get_user(user_id)
             except Exception as exc:
@@ -431,7 +433,7 @@ class HandoverEngine:
             flow_input = FlowInput.event(key, {"status": "error", "error": error})
         return outputs, state
 
-    def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
+    def put(self, handover: Handover, kind: str, body: dict[str, Any], **extra: Any) -> int:
         """Queue one Genesys call for a handover (ordered behind its earlier calls)."""
         payload = {
             "provider_id": handover.provider_id,
@@ -446,7 +448,7 @@ class HandoverEngine:
         self,
         handover: Handover,
         text: str | None,
-        content: list | None = None,
+        content: list[Any] | None = None,
         *,
         from_user: bool = False,
     ) -> None:
@@ -469,7 +471,9 @@ class HandoverEngine:
             self.put(handover, "message", body)
         self.relayed.labels("to_agent").inc()
 
-    def relay_user_input(self, handover: Handover, text: str | None, data: dict | None) -> None:
+    def relay_user_input(
+        self, handover: Handover, text: str | None, data: dict[str, Any] | None
+    ) -> None:
         """A user message during a handover: a quick-reply answer, or text/attachments."""
         if self.agent_side.answer_quick_reply(handover, text):
             return
@@ -547,13 +551,17 @@ class HandoverEngine:
                 replies.status_output(handover.status, handover_id, event="transferred"),
             )
 
-    def run_event(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+    def run_event(
+        self, handover: Handover, event: dict[str, Any], data: dict[str, Any] | None = None
+    ) -> None:
         """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
         self.flow_of(handover.session).handover_event(handover, event, data)
 
-    def run_event_locally(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+    def run_event_locally(
+        self, handover: Handover, event: dict[str, Any], data: dict[str, Any] | None = None
+    ) -> None:
         """`run_event` for a session whose flow runs here."""
         key = handover.session
         endpoint = self.config.endpoints.get(key.url_token)

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.backoff import backoff
 from om_bridge.bridge.handover import messages
@@ -43,7 +43,7 @@ MAX_ATTEMPTS = 5
 WORKERS = 8
 
 
-def queue_key(payload: dict) -> str:
+def queue_key(payload: dict[str, Any]) -> str:
     """The ordering key of a webhook body: its integration and customer."""
     channel = payload.get("channel") or {}
     return f"in:{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
@@ -125,7 +125,9 @@ class InboundQueue:
         return self._executor is not None
 
     # -- producer side --------------------------------------------------------------------
-    def accept(self, dedupe_key: str, ttl_seconds: float, payload: dict, provider_id: str) -> bool:
+    def accept(
+        self, dedupe_key: str, ttl_seconds: float, payload: dict[str, Any], provider_id: str
+    ) -> bool:
         """Store a verified webhook body durably with its dedupe mark; False for a duplicate."""
         running = self.running
         item = self._store.accept_inbound(

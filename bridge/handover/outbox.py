@@ -151,7 +151,7 @@ class Outbox:
         metrics.gauge("outbox_depth", "Pending outbox items").set_function(self._depth)
 
     # -- producer side --------------------------------------------------------------------
-    def put(self, key: str, kind: str, payload: dict) -> int:
+    def put(self, key: str, kind: str, payload: dict[str, Any]) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
         if kind not in KINDS and kind not in self.senders:

@@ -53,7 +53,7 @@ class Starter:
 
     def begin(
         self, endpoint: Any, key: SessionKey, state: SessionState, request: HandoverRequest
-    ) -> tuple[str | None, dict | None]:
+    ) -> tuple[str | None, dict[str, Any] | None]:
         """Open the handover and queue its first message; returns (accepted message, None), or
         (None, input.handover.error) when it may not start. Call with the session lock held."""
         provider_id = request.provider or getattr(endpoint, "handover_provider", None) or None
@@ -109,7 +109,7 @@ class Starter:
         first_name: str | None,
         last_name: str | None,
         nickname: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         flags = self.flags
         text = first_message.format_transcript(
             state.transcript,
