@@ -26,7 +26,9 @@ test-venv: $(VENV)/.test-installed
 # npm packages used only by tests (the extension's shape is checked against @cognigy/extension-tools).
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then \
-	  [ -d tests/js/node_modules/@cognigy/extension-tools ] || npm install --silent --no-audit --no-fund --no-package-lock --prefix tests/js; \
+	  for p in @cognigy/extension-tools @cognigy/rest-api-client @cognigy/socket-client purecloud-platform-client-v2 typescript; do \
+	    [ -d tests/js/node_modules/$$p ] || { npm install --silent --no-audit --no-fund --no-package-lock --prefix tests/js; break; }; \
+	  done; \
 	else echo "npm not found: the Node.js extension test will be skipped"; fi
 
 run: venv

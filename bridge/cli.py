@@ -37,6 +37,12 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+# The top-level `--help` text: what the tool is and where to start, no internal references.
+DESCRIPTION = (
+    "om-bridge hands chatbot conversations over to human agents in Genesys Cloud through "
+    "Open Messaging. Start with `om-bridge demo`; `om-bridge COMMAND --help` describes each "
+    "command."
+)
 PROVIDER_HELP = "only this handover provider id (default: every provider)"
 DATA_DIR_HELP = "directory of the SQLite store (om-bridge.db) when the configuration names no store"
 
@@ -49,9 +55,24 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tls(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tls-cert",
+        default=None,
+        metavar="FILE",
+        help="serve HTTPS with this PEM certificate chain, given with its key (default: plain HTTP)",
+    )
+    p.add_argument(
+        "--tls-key",
+        default=None,
+        metavar="FILE",
+        help="the PEM private key of the certificate (default: none, plain HTTP)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="om-bridge", description=__doc__, formatter_class=HelpFormatter
+        prog="om-bridge", description=DESCRIPTION, formatter_class=HelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -143,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="sandbox TOML/JSON configuration file (default: the built-in settings)",
     )
+    _add_tls(p)
 
     p = command("listener", "the Notifications WebSocket listener as its own process")
     _add_config(p)

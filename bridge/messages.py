@@ -83,7 +83,8 @@ extension (built from this installation), the bridge is its handover provider.
   Agent console (the agent):           {sandbox_url}/console
       log in as {agent_user} / {agent_password} ("Alex Agent")
   Cognigy emulator endpoint:           {endpoint_url}/{url_token}
-  Cognigy emulator API (Inject/Notify): {api_url}   (X-API-Key: {api_key})
+  Inject/Notify (endpoint service):    {endpoint_url}/inject|notify/{url_token}
+  Legacy v2.0 API (not used):          {api_url}   (X-API-Key: {api_key})
   The bridge:                          {bridge_url}
   Genesys Cloud sandbox API:           {sandbox_url}
   Extension archive:                   {archive}
@@ -91,6 +92,8 @@ extension (built from this installation), the bridge is its handover provider.
 
 Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops everything.
 """
+# The demo terminal's access-log line (bridge.demo.RequestLogFilter): method, path, status.
+DEMO_REQUEST_LINE = "%s %s → %s"
 DEMO_STOPPING = "stopping the demo…"
 EXTENSION_KEY_MISSING = (
     "[[cognigy_endpoints]] are configured but [bridge] extension_api_key is not: the extension's "

@@ -39,7 +39,10 @@ class Readiness:
     Genesys reachability is read from the outcome of the calls the bridge makes anyway
     (`GenesysClient.reachability`): a failure newer than the last success is "not ready" at once;
     a success within `recent` seconds is "ready" with no call; only when Genesys has not been
-    called for `recent` seconds does a probe make one light call. Results are cached `ttl` seconds.
+    called for `recent` seconds does a probe make one light call. Results are cached `ttl` seconds,
+    but a provider's call failing (or succeeding after a failure) ends the cache at once: the
+    first probe after one failed call already says "not ready", and the first after the
+    recovering call "ready".
     """
 
     def __init__(
@@ -58,17 +61,34 @@ class Readiness:
         self.ttl, self._clock = ttl, clock
         self.recent, self.listener_grace = recent, listener_grace
         self._lock = threading.Lock()
-        self._cached: tuple[float, list[dict]] | None = None
+        self._cached: tuple[float, list[dict], tuple] | None = None
 
     def checks(self) -> list[dict]:
-        """`[{name, ok, detail}]`, recomputed at most once per `ttl` seconds (one caller at a time)."""
+        """`[{name, ok, detail}]`, recomputed at most once per `ttl` seconds unless a provider's
+        reachability changed (one caller at a time)."""
         with self._lock:
             now = self._clock()
-            if self._cached and now - self._cached[0] < self.ttl:
+            marks = self._marks()
+            if self._cached and now - self._cached[0] < self.ttl and self._cached[2] == marks:
                 return self._cached[1]
             result = self._run()
-            self._cached = (self._clock(), result)
+            self._cached = (self._clock(), result, self._marks())
             return result
+
+    def _marks(self) -> tuple:
+        """Per provider, its last failure and whether it is newer than the last success: what
+        changes when a call fails, or succeeds after a failure (not with every success)."""
+        marks: list[tuple[float | None, bool] | None] = []
+        for provider_id in self._config.providers:
+            try:
+                seen = self._clients.for_provider(provider_id).reachability
+            except Exception:
+                marks.append(None)
+                continue
+            last_ok, last_failure = seen.last_ok, seen.last_failure
+            failed_last = last_failure is not None and (last_ok is None or last_failure >= last_ok)
+            marks.append((last_failure, failed_last))
+        return tuple(marks)
 
     def _run(self) -> list[dict]:
         results = []
@@ -120,7 +140,7 @@ class Readiness:
                 if seen.last_failure is not None and (
                     seen.last_ok is None or seen.last_failure >= seen.last_ok
                 ):
-                    return False, self._failed(provider_id, exc)
+                    return False, self._failed(provider_id, seen.failure or exc)
                 # Genesys answered (e.g. 403 for a permission this call needs): reachable.
             return True, messages.READY_OK
         except Exception as exc:

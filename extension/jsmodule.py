@@ -28,7 +28,7 @@ UNAVAILABLE = "Sorry, no agent can take over right now. Please try again later."
 NOT_RELAYED = "Sorry, your message could not be delivered to the agent. Please try again."
 # Field types of the platform's built-in nodes that @cognigy/extension-tools 0.14 does not list,
 # exported as the closest type it does (the node function reads the same value shape).
-EXPORT_TYPES = {"keyValuePairs": "json"}
+EXPORT_TYPES = {"keyValuePairs": "json", "cognigyTextArray": "textArray"}
 
 
 def exported_descriptor(node: NodeType, bridge_url: str | None) -> dict[str, Any]:

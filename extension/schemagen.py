@@ -45,6 +45,21 @@ def _options(field: Field) -> list[Any]:
 def value_schema(field: Field) -> dict[str, Any]:
     """The schema of one field's value, by field type (and params: options, min, max)."""
     t = field.type
+    if t == "cognigyText" and field.params.get("step") == 1:
+        # A whole number given as text or as CognigyScript (Cognigy's Priority), or a number.
+        low = field.params.get("min")
+        number: dict[str, Any] = {"type": "integer"}
+        if low is not None:
+            number["minimum"] = low
+        digits = r"^\s*\d+\s*$" if (low or 0) >= 0 else r"^\s*-?\d+\s*$"
+        return {
+            "anyOf": [
+                number,
+                {"type": "string", "pattern": digits},
+                {"type": "string", "pattern": r"\{\{"},
+                {"const": ""},
+            ]
+        }
     if t in _STRING_TYPES:
         return {"type": "string"}
     if t == "select":

@@ -90,9 +90,11 @@ class AgentClient:
             self.login()
 
     # ------------------------------------------------------------------ conversations
-    def conversations(self) -> list[dict]:
-        """The agent's own active conversations (`MessageConversation` list)."""
-        return self._call("GET", M)["entities"]
+    def conversations(self, customer_typing: bool = False) -> list[dict]:
+        """The agent's own active conversations (`MessageConversation` list); with
+        `customer_typing`, each with the sandbox's `sandboxCustomerTypingTime` (as the console asks)."""
+        path = f"{M}?sandboxCustomerTyping=true" if customer_typing else M
+        return self._call("GET", path)["entities"]
 
     def conversation(self, conversation_id: str) -> dict:
         return self._call("GET", f"{M}/{conversation_id}")

@@ -17,6 +17,9 @@ from om_bridge.sandbox.errors import EngineError
 bp = Blueprint("sandbox_conversations", __name__)
 M = "/api/v2/conversations/messages"
 VIEW = "conversation:message:view"
+# Request option of the conversation listing (a sandbox extension, off unless asked for): adds
+# `sandboxCustomerTypingTime` to each conversation, for the agent console.
+TYPING_OPTION = "sandboxCustomerTyping"
 
 
 def _conv(cid: str) -> Any:
@@ -29,11 +32,12 @@ def _conv(cid: str) -> Any:
 def my_conversations() -> ResponseReturnValue:
     """The calling user's active message conversations (`MessageConversationEntityListing`)."""
     engine, store = sandbox().engine, sandbox().store
+    with_typing = request.args.get(TYPING_OPTION, "").lower() == "true"
     with store.lock:
         items = []
         for c in engine.agent_conversations(g.principal.user_id):
             view = views.message_conversation(store, c)
-            typing_at = engine.customer_typing.get(c.id)
+            typing_at = engine.customer_typing.get(c.id) if with_typing else None
             if typing_at:
                 # Sandbox extension: the customer's last Typing event, for the agent console
                 # (Genesys delivers it to agent desktops over notifications).

@@ -8,11 +8,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from om_bridge.sandbox import messages, views
+from om_bridge.sandbox import messages, seed, views
 from om_bridge.sandbox.engine_agent import AgentActions
 from om_bridge.sandbox.engine_routing import Routing
 from om_bridge.sandbox.errors import EngineError
-from om_bridge.sandbox.events import DETAIL_PREFIX, detail_event, duration_ms
+from om_bridge.sandbox.events import (
+    DETAIL_PREFIX,
+    NO_DIVISION_SUFFIXES,
+    detail_event,
+    duration_ms,
+)
 from om_bridge.sandbox.model import Conversation, MessageRecord, Participant, new_id
 from om_bridge.sandbox.state import now_iso
 
@@ -39,16 +44,25 @@ class ConversationEngine(Routing, AgentActions):
 
     # ---------------------------------------------------------------- publishing
     def _publish_state(self, conv: Conversation) -> None:
+        """Every conversation change: the message topics' snapshot and the generic topics' body
+        (Genesys publishes both on each change) to each queue the conversation was in and to each
+        agent who had a leg in it."""
         body = views.snapshot(self.store, conv)
+        generic = views.event_conversation(self.store, conv)
+        bus = self.sandbox.bus
         for qid in conv.queues:
-            self.sandbox.bus.publish(f"v2.routing.queues.{qid}.conversations.messages", body)
+            bus.publish(f"v2.routing.queues.{qid}.conversations.messages", body)
+            bus.publish(f"v2.routing.queues.{qid}.conversations", generic)
         for uid in conv.agent_ids():
-            self.sandbox.bus.publish(f"v2.users.{uid}.conversations.messages", body)
+            bus.publish(f"v2.users.{uid}.conversations.messages", body)
+            bus.publish(f"v2.users.{uid}.conversations", generic)
 
     def _detail(
         self, conv: Conversation, p: Participant, suffix: str, when: str, **extra: Any
     ) -> None:
-        body = detail_event(conv, p, when, "home", **extra)
+        # AfterCallWorkEvent, WrapupEvent and AttributeUpdateEvent have no divisionId
+        division = None if suffix in NO_DIVISION_SUFFIXES else seed.HOME_DIVISION_ID
+        body = detail_event(conv, p, when, division, **extra)
         self.sandbox.bus.publish(f"v2.detail.events.conversation.{conv.id}.{suffix}", body)
 
     def _start_event(self, conv: Conversation, p: Participant) -> None:

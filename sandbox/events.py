@@ -14,6 +14,9 @@ from om_bridge.sandbox.model import Conversation, Participant
 
 # participant purpose -> detail-event topic prefix
 DETAIL_PREFIX = {"customer": "customer", "agent": "user", "acd": "acd", "workflow": "flow"}
+# detail topics whose SDK models (AfterCallWorkEvent, WrapupEvent, AttributeUpdateEvent) have no
+# `divisionId`
+NO_DIVISION_SUFFIXES = frozenset({"acw", "wrapup", "attributes"})
 
 
 def epoch_ms(iso_time: str | None) -> int:
@@ -42,9 +45,10 @@ def disconnect_enum(value: str | None) -> str | None:
 
 
 def detail_event(
-    conv: Conversation, p: Participant, event_time: str, division_id: str, **extra: Any
+    conv: Conversation, p: Participant, event_time: str, division_id: str | None, **extra: Any
 ) -> dict:
-    """Common detail-event body for participant `p`, plus `extra` type-specific fields."""
+    """Common detail-event body for participant `p`, plus `extra` type-specific fields; no
+    `divisionId` when `division_id` is None (the models of `NO_DIVISION_SUFFIXES` lack it)."""
     customer_side = p.purpose == "customer"
     body: dict[str, Any] = {
         "eventTime": epoch_ms(event_time),
@@ -57,10 +61,11 @@ def detail_event(
         "addressFrom": conv.customer_id if customer_side else conv.integration_id,
         "addressTo": conv.integration_id if customer_side else conv.customer_id,
         "messageType": "OPEN",
-        "divisionId": division_id,
         "conversationExternalContactIds": [],
         "conversationExternalOrganizationIds": [],
     }
+    if division_id is not None:
+        body["divisionId"] = division_id
     body.update({k: v for k, v in extra.items() if v is not None})
     return body
 

@@ -10,6 +10,8 @@ CONFIG_NEGATIVE = "sandbox config: '{key}' must be positive"
 CONFIG_UNREADABLE = "sandbox config: cannot read {path}: {error}"
 CONFIG_UNPARSABLE = "sandbox config: cannot parse {path}: {error}"
 SEED_BAD = "sandbox seed: {problem}"
+TLS_NEEDS_BOTH = "serving HTTPS needs both a certificate (--tls-cert) and its key (--tls-key)"
+TLS_UNUSABLE = "cannot serve HTTPS with certificate {cert} and key {key}: {error}"
 
 # faults / admin
 FAULT_BAD_FIELD = "'{field}' {problem}"

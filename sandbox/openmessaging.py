@@ -17,6 +17,7 @@ from om_bridge.sandbox.state import now_iso
 
 bp = Blueprint("sandbox_openmessaging", __name__)
 BASE = "/api/v2/conversations/messages/<integration_id>/inbound/open"
+LEGACY = "/api/v2/conversations/messages/inbound/open"
 PERMISSION = "conversation:message:create"
 
 
@@ -46,23 +47,27 @@ def _prefetch() -> bool:
     return request.args.get("prefetchConversationId", "").lower() == "true"
 
 
-def _repeated(integ: dict, sender: dict, provider_message_id: str | None) -> Any:
-    """The answer to an inbound message whose `channel.messageId` this customer already sent on
-    this integration (while its conversation is kept): the first message's echo, and nothing is
-    posted again. docs/reference/genesys-open-messaging.md §12 leaves open whether Genesys dedupes
-    on it; the sandbox does, as the reference's §8.3 treats it as the idempotency key."""
+def _repeated_record(integ: dict, sender: dict, provider_message_id: str | None) -> Any:
+    """The stored message this customer already sent with this `channel.messageId`, or None."""
     if not provider_message_id:
         return None
     store = sandbox().store
     with store.lock:
         mid = store.inbound_ids.get((integ["id"], sender["id"], provider_message_id))
-        record = store.messages.get(mid or "")
-        if record is None:
-            return None
-        echo = {k: v for k, v in record.normalized.items() if k != "direction"}
-        conversation_id = record.conversation_id
+        return store.messages.get(mid or "")
+
+
+def _repeated(integ: dict, sender: dict, provider_message_id: str | None) -> Any:
+    """The answer to an inbound message whose `channel.messageId` this customer already sent on
+    this integration (while its conversation is kept): the first message's echo, and nothing is
+    posted again. docs/reference/genesys-open-messaging.md §12 leaves open whether Genesys dedupes
+    on it; the sandbox does, as the reference's §8.3 treats it as the idempotency key."""
+    record = _repeated_record(integ, sender, provider_message_id)
+    if record is None:
+        return None
+    echo = {k: v for k, v in record.normalized.items() if k != "direction"}
     if _prefetch():
-        echo["conversationId"] = conversation_id
+        echo["conversationId"] = record.conversation_id
     return created(echo, 202)
 
 
@@ -76,10 +81,16 @@ def inbound_message(integration_id: str) -> ResponseReturnValue:
         repeated = _repeated(integ, msg["sender"], msg["messageId"])
         if repeated is not None:
             return repeated
-        return _post_inbound(integ, msg)
+        normalized, conv = _post_inbound(integ, msg)
+    # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
+    echo = {k: v for k, v in normalized.items() if k != "direction"}
+    if _prefetch():
+        echo["conversationId"] = conv.id
+    return created(echo, 202)
 
 
-def _post_inbound(integ: dict, msg: dict) -> Any:
+def _post_inbound(integ: dict, msg: dict) -> tuple[dict, Any]:
+    """Post a validated inbound text/attachment message; (its normalized message, the conversation)."""
     mid = message_id()
     normalized: dict[str, Any] = {
         "id": mid,
@@ -107,11 +118,7 @@ def _post_inbound(integ: dict, msg: dict) -> Any:
     )
     if rehosted:
         media.register_inbound(rehosted, conv.id, conv.customer().communication_id or "")
-    # `OpenMessageNormalizedMessage` has no `direction` (the stored normalized message does)
-    echo = {k: v for k, v in normalized.items() if k != "direction"}
-    if _prefetch():
-        echo["conversationId"] = conv.id
-    return created(echo, 202)
+    return normalized, conv
 
 
 @bp.post(f"{BASE}/event")
@@ -138,14 +145,19 @@ def inbound_event(integration_id: str) -> ResponseReturnValue:
 @handles_errors
 def inbound_receipt(integration_id: str) -> ResponseReturnValue:
     integ = _integration(integration_id)
-    rc = validation.inbound_receipt(json_body())
+    return _post_receipt(integ, validation.inbound_receipt(json_body()))
+
+
+def _post_receipt(integ: dict, rc: dict, frm: dict | None = None) -> Any:
+    """Record a validated receipt for an outbound message; answered with its normalized echo
+    (`from` the integration unless the request named a sender)."""
     channel = {
         "id": integ["id"],
         "platform": "Open",
         "type": "Private",
         "messageId": rc["id"],
         "to": rc["to"],
-        "from": {"id": integ["id"], "idType": "Opaque", "nickname": integ["name"]},
+        "from": frm or {"id": integ["id"], "idType": "Opaque", "nickname": integ["name"]},
         "time": rc["time"],
     }
     echo: dict[str, Any] = {
@@ -213,6 +225,28 @@ def structured_response(integration_id: str) -> ResponseReturnValue:
             now_iso(),
         )
     return created(normalized, 202)
+
+
+@bp.post(LEGACY)
+@require_auth(PERMISSION)
+@handles_errors
+def legacy_inbound() -> ResponseReturnValue:
+    """The deprecated `POST /api/v2/conversations/messages/inbound/open`
+    (docs/reference/genesys-open-messaging.md §3.2): one `OpenNormalizedMessage` route for texts
+    and receipts, the integration addressed by `channel.to.id`; answered with the normalized
+    message, `id` filled in and `direction` kept (the model has it, and no `conversationId`)."""
+    body = json_body()
+    kind, integration_id = validation.legacy_addressing(body)
+    integ = _integration(integration_id)
+    if kind == "Receipt":
+        channel = body["channel"]
+        frm = validation.sender(channel) if channel.get("from") is not None else None
+        return _post_receipt(integ, validation.inbound_receipt(body), frm)
+    msg = validation.inbound_message(body)
+    with sandbox().store.lock:  # the repeat check and the post are one step
+        record = _repeated_record(integ, msg["sender"], msg["messageId"])
+        normalized = record.normalized if record is not None else _post_inbound(integ, msg)[0]
+        return created(dict(normalized), 202)
 
 
 def init_app(app: Flask) -> None:

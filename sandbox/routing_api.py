@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from om_bridge.sandbox import messages
+from om_bridge.sandbox import messages, seed
 from om_bridge.sandbox.apiutil import handles_errors, paged, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.errors import error_body
@@ -27,11 +27,7 @@ def queue_view(queue: dict) -> dict:
     return {
         "id": queue["id"],
         "name": queue.get("name"),
-        "division": {
-            "id": "home",
-            "name": "Home",
-            "selfUri": "/api/v2/authorization/divisions/home",
-        },
+        "division": seed.home_division(),
         "description": queue.get("description", ""),
         "memberCount": members,
         "userMemberCount": members,

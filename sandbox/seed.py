@@ -23,6 +23,25 @@ from om_bridge.sandbox import messages
 
 DEMO_ORG_ID = "7d0c6a3e-1b2f-4c5d-8e9f-0a1b2c3d4e5f"
 DEMO_ORG_NAME = "demo"
+# The org's home division: Genesys division ids are UUIDs, so the sandbox seeds a fixed one.
+HOME_DIVISION_ID = "2a0e5c4b-7d91-4f3a-b6c8-1e9d0f2a3b4c"
+HOME_DIVISION_NAME = "Home"
+
+
+def home_division(named: bool = True) -> dict:
+    """The home division as a `Division` reference (`name` where the model has one)."""
+    ref = (
+        {"id": HOME_DIVISION_ID, "name": HOME_DIVISION_NAME} if named else {"id": HOME_DIVISION_ID}
+    )
+    ref["selfUri"] = f"/api/v2/authorization/divisions/{HOME_DIVISION_ID}"
+    return ref
+
+
+def home_division_membership() -> list[dict]:
+    """`divisions` of a conversation: every sandbox conversation is in the home division."""
+    return [{"division": home_division(named=False), "entities": []}]
+
+
 DEMO_QUEUE_ID = "5b1c7d2e-3f40-4a51-9b62-7c83d94ea0b1"
 SECOND_QUEUE_ID = "6c2d8e3f-4051-4b62-8c73-8d94ea5fb1c2"
 DEMO_AGENT_ID = "3e23b1b3-325f-4fbd-8fe0-e88416850c0e"

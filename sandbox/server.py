@@ -15,24 +15,36 @@ from werkzeug.serving import make_server
 from om_bridge.sandbox import messages, seed
 from om_bridge.sandbox.app import create_app
 from om_bridge.sandbox.config import ConfigError, SandboxConfig
+from om_bridge.sandbox.tls import tls_context
 
 log = logging.getLogger(__name__)
 
 
 class SandboxServer:
-    """The sandbox app served on `host:port` (port 0 = a free port); `.url` once started."""
+    """The sandbox app served on `host:port` (port 0 = a free port); `.url` once started.
+
+    With `tls_cert` and `tls_key` (PEM files) it serves HTTPS: `.url` is `https://…` and the
+    notification channels' `connectUri` is `wss://…` on the same certificate."""
 
     def __init__(
         self,
         config: SandboxConfig | dict | str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ) -> None:
+        context = tls_context(tls_cert, tls_key)
         self.app = create_app(config)
         self.sandbox = self.app.extensions["sandbox"]
-        self._server = make_server(host, port, self.app, threaded=True)
+        try:
+            self._server = make_server(host, port, self.app, threaded=True, ssl_context=context)
+        except BaseException:
+            self.sandbox.close()
+            raise
         self.host, self.port = host, self._server.server_port
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if context else 'http'}://{host}:{self.port}"
         self.sandbox.base_url = self.url
         self._thread: threading.Thread | None = None
 
@@ -83,13 +95,16 @@ def banner(url: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    """`om-bridge sandbox --port P [--host H] [--config FILE]`: serve until interrupted."""
+    """`om-bridge sandbox --port P [--host H] [--config FILE] [--tls-cert F --tls-key F]`:
+    serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         server = SandboxServer(
             getattr(args, "config", None),
             getattr(args, "host", "127.0.0.1"),
             getattr(args, "port", 8081),
+            tls_cert=getattr(args, "tls_cert", None),
+            tls_key=getattr(args, "tls_key", None),
         )
     except (ConfigError, ValueError) as exc:
         print(str(exc), file=sys.stderr)

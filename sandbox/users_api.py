@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from om_bridge.sandbox import messages
+from om_bridge.sandbox import messages, seed
 from om_bridge.sandbox.apiutil import BadRequest, handles_errors, json_body, paged, sandbox
 from om_bridge.sandbox.auth import require_auth
 from om_bridge.sandbox.errors import EngineError, error_body
@@ -26,11 +26,7 @@ def user_view(user: dict) -> dict:
     return {
         "id": uid,
         "name": user.get("name"),
-        "division": {
-            "id": "home",
-            "name": "Home",
-            "selfUri": "/api/v2/authorization/divisions/home",
-        },
+        "division": seed.home_division(),
         "department": user.get("department"),
         "email": user.get("email"),
         "state": "active",

@@ -129,6 +129,23 @@ def inbound_message(body: dict) -> dict:
     }
 
 
+LEGACY_TYPES = ("Text", "Receipt")
+
+
+def legacy_addressing(body: dict) -> tuple[str, str]:
+    """(`type`, integration id) of a legacy `OpenNormalizedMessage`: `type` is required (`Text`
+    or `Receipt`) and `channel.to.id` names the integration (docs/reference/genesys-open-messaging.md §3.2)."""
+    kind = _str(body.get("type"), "type")
+    if kind not in LEGACY_TYPES:
+        raise BadRequest(
+            "body.type should be equal to one of the allowed values: " + ", ".join(LEGACY_TYPES)
+        )
+    channel = _obj(body.get("channel"), "channel")
+    to = _obj(channel.get("to"), "channel.to")
+    integration_id = _str(to.get("id"), "channel.to.id")
+    return kind, integration_id
+
+
 def inbound_event(body: dict) -> dict:
     channel = _obj(body.get("channel"), "channel")
     frm = sender(channel)

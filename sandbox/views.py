@@ -1,11 +1,13 @@
 """JSON views of a conversation as Genesys serves them: `MessageConversation`
 (`/api/v2/conversations/messages/{id}`), `Conversation` (`/api/v2/conversations/{id}`) and the
-`v2.routing.queues.{id}.conversations.messages` / `v2.users.{id}.conversations.messages` snapshot."""
+`v2.routing.queues.{id}.conversations.messages` / `v2.users.{id}.conversations.messages` snapshot,
+and the generic `v2.routing.queues.{id}.conversations` / `v2.users.{id}.conversations` body."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from om_bridge.sandbox import seed
 from om_bridge.sandbox.model import Conversation, MessageRecord, Participant
 from om_bridge.sandbox.state import Store
 
@@ -76,7 +78,7 @@ def media_participant(
         ),
         "attributes": dict(p.attributes),
         "errorInfo": p.error_info,
-        "wrapup": p.wrapup,
+        "wrapup": _topic_wrapup(p.wrapup) if snapshot else p.wrapup,
         "startAcwTime": p.start_acw_time,
         "endAcwTime": p.end_acw_time,
         "type": "open",
@@ -113,12 +115,7 @@ def message_conversation(store: Store, conv: Conversation) -> dict:
         "participants": [media_participant(store, conv, p) for p in conv.participants],
         "otherMediaUris": [],
         "recentTransfers": [],
-        "divisions": [
-            {
-                "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                "entities": [],
-            }
-        ],
+        "divisions": seed.home_division_membership(),
         "selfUri": f"/api/v2/conversations/messages/{conv.id}",
     }
 
@@ -131,6 +128,105 @@ def snapshot(store: Store, conv: Conversation) -> dict:
             media_participant(store, conv, p, snapshot=True) for p in conv.participants
         ],
         "otherMediaUris": [],
+    }
+
+
+def _topic_wrapup(wrapup: dict | None) -> dict | None:
+    """A wrap-up as the topic models' `Wrapup` has it: no `name` (the REST `Wrapup` has one)."""
+    return {k: v for k, v in wrapup.items() if k != "name"} if wrapup else None
+
+
+def _topic_error(error: dict | None) -> dict | None:
+    """`errorInfo` as the topic models' `ErrorDetails` have it (no `details`/`errors` lists)."""
+    if not error:
+        return None
+    keys = ("status", "code", "message", "messageWithParams", "messageParams", "contextId")
+    return {k: error[k] for k in keys if k in error}
+
+
+def event_conversation(store: Store, conv: Conversation) -> dict:
+    """Body of the generic `v2.routing.queues.{id}.conversations` (SDK
+    `QueueConversationEventTopicConversation`) and `v2.users.{id}.conversations`
+    (`ConversationEventTopicConversation`) topics: the conversation with each participant's
+    message communication in `messages[]`, as in the generic `Conversation` view."""
+    integ = store.integrations.get(conv.integration_id, {})
+    parts = []
+    for p in conv.participants:
+        from_addr, to_addr = _address(conv, p, integ.get("name", ""))
+        details = [
+            _clean(
+                {
+                    "messageId": d["messageId"],
+                    "messageTime": d["messageTime"],
+                    "messageStatus": d["messageStatus"],
+                    "messageSegmentCount": d["messageSegmentCount"],
+                    "errorInfo": _topic_error(d.get("errorInfo")),
+                }
+            )
+            for d in _details(store, p)
+        ]
+        comm = _clean(
+            {
+                "id": p.communication_id,
+                "state": p.state,
+                "initialState": p.initial_state,
+                "direction": p.direction,
+                "held": False,
+                "errorInfo": _topic_error(p.error_info),
+                "provider": "PureCloud Messaging",
+                "disconnectType": p.disconnect_type,
+                "connectedTime": p.connected_time,
+                "disconnectedTime": p.end_time,
+                "toAddress": to_addr,
+                "fromAddress": from_addr,
+                "messages": details,
+                "type": "open",
+                "wrapup": _topic_wrapup(p.wrapup),
+                "afterCallWork": (
+                    {
+                        "state": "complete" if p.end_acw_time else "pending",
+                        "startTime": p.start_acw_time,
+                        "endTime": p.end_acw_time,
+                    }
+                    if p.start_acw_time
+                    else None
+                ),
+                "afterCallWorkRequired": p.wrapup_required if p.purpose == "agent" else None,
+            }
+        )
+        routing = (
+            {"queue": {"id": p.queue_id}, "priority": 0, "skills": [], "scoredAgents": []}
+            if p.purpose == "agent" and p.queue_id
+            else None
+        )
+        parts.append(
+            _clean(
+                {
+                    "id": p.id,
+                    "connectedTime": p.connected_time,
+                    "endTime": p.end_time,
+                    "userId": p.user_id,
+                    "name": p.name,
+                    "queueId": p.queue_id,
+                    "purpose": p.purpose,
+                    "address": p.address,
+                    "wrapupRequired": p.wrapup_required if p.purpose == "agent" else None,
+                    "wrapup": _topic_wrapup(p.wrapup),
+                    "startAcwTime": p.start_acw_time,
+                    "endAcwTime": p.end_acw_time,
+                    "conversationRoutingData": routing,
+                    "attributes": dict(p.attributes),
+                    "messages": [comm],
+                }
+            )
+        )
+    return {
+        "id": conv.id,
+        "maxParticipants": 10,
+        "participants": parts,
+        "recentTransfers": [],
+        "recordingState": "none",
+        "divisions": seed.home_division_membership(),
     }
 
 
@@ -203,12 +299,7 @@ def conversation(store: Store, conv: Conversation) -> dict:
             "maxParticipants": 10,
             "recordingState": "none",
             "state": "disconnected" if conv.ended else "connected",
-            "divisions": [
-                {
-                    "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
-                    "entities": [],
-                }
-            ],
+            "divisions": seed.home_division_membership(),
             "selfUri": f"/api/v2/conversations/{conv.id}",
         }
     )

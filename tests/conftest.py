@@ -10,6 +10,9 @@ from collections.abc import Callable
 import pytest
 import requests
 
+# The throwaway CA's fixtures (`tls`, `untrusted_ca_bundle`, `ca_bundle_env`) for every layer.
+pytest_plugins = ["tests.tlsca"]
+
 
 def _ephemeral_low() -> int:
     try:
@@ -58,12 +61,12 @@ def wait_until(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def wait_for_http(url: str, timeout: float = 10.0) -> None:
-    """Wait until `url` answers any HTTP status."""
+def wait_for_http(url: str, timeout: float = 10.0, verify: bool | str = True) -> None:
+    """Wait until `url` answers any HTTP status (an HTTPS URL verified against `verify`)."""
 
     def up() -> bool:
         try:
-            requests.get(url, timeout=0.5)
+            requests.get(url, timeout=0.5, verify=verify)
             return True
         except requests.RequestException:
             return False

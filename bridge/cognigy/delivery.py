@@ -1,7 +1,9 @@
 """`CognigyReturn`: what the handover engine sends back into a Cognigy-hosted session.
 
-- Agent messages, attachments, quick replies and typing go straight to the user through
-  **Notify**, with the agent's name and avatar in `data.agent` when Display Agent Details is on.
+- Agent messages, attachments and quick replies go straight to the user through **Notify**
+  (files in its `attachments`), with the agent's name and avatar in `data.agent` and where
+  Cognigy's webchat shows them (`data._webchat`) when Display Agent Details is on. Agent typing
+  has no REST counterpart in Cognigy and is not sent.
 - Status changes (`queue` and `active` when the Handover node's Send Queue / Send Active Event is
   on, as in Cognigy; `completed`, `cancelled`, `error` always) and Genesys bot messages
   (`genericHandoverUpdate`, text at `data.request.text`) go into the flow through **Inject**, with
@@ -115,6 +117,10 @@ class CognigyReturn:
                 return True
             return False
         if source == "agent":
+            if data.get("typing") and not text:
+                # Cognigy's webchat shows typing only from its socket event `typingStatus`, which
+                # no REST call produces (docs/reference/cognigy-model.md, "2026 update").
+                return True
             extra = {"receipt": dict(receipt)} if receipt else {}
             self.notify(key, text, data, ephemeral=bool(data.get("typing") and not text), **extra)
             return True
@@ -133,7 +139,9 @@ class CognigyReturn:
                 f"no [[cognigy_endpoints]] entry for URL token {url_token!r}", retryable=False
             )
         client = self.client(url_token)
-        body = client.body(user_id, session_id, item.payload.get("text"), item.payload.get("data"))
+        body = client.body(
+            user_id, session_id, item.payload.get("text"), item.payload.get("data"), call
+        )
         try:
             client.send(call, body)
         except CognigyError as err:

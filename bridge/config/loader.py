@@ -267,6 +267,9 @@ class _Builder:
             fields["api_key"] = self.secret(e.get("api_key"), "cognigy_endpoints", i, "api_key")
             for key in ("api_base_url", "endpoint_base_url"):
                 fields[key] = str(e.get(key) or "").rstrip("/")
+            base = str(e.get("copilot_base_url") or "")
+            if base and "://" not in base:  # as in endpoints[]: a bare host gets https://
+                fields["copilot_base_url"] = "https://" + base
             out[token] = CognigyEndpoint(**fields)
         return out
 

@@ -91,9 +91,11 @@ class CognigyEndpoint:
     """One `[[cognigy_endpoints]]` entry: a Cognigy endpoint whose flow runs in Cognigy (the
     extension's Handover node starts handovers) and the way back into it (Inject and Notify).
 
-    Either `api_base_url` + `api_key` (Cognigy's API: `POST <api>/new/v2.0/endpoint/inject|notify`
-    with `X-API-Key`) or `endpoint_base_url` (the endpoint's own Inject/Notify Transformer URLs
-    `<endpoint_base_url>/inject|notify/<url_token>`); docs/reference/cognigy-model.md §4.5.
+    Normally `endpoint_base_url`: Cognigy's endpoint service, `POST
+    <endpoint_base_url>/inject|notify/<url_token>` (the route Cognigy documents). As a legacy
+    option `api_base_url` + `api_key`: the v2.0 API `POST <api>/new/v2.0/endpoint/inject|notify`
+    with `X-API-Key`, deprecated in Cognigy.AI 2026.6.0 (removal planned for September 2026),
+    which `om-bridge check` warns about; docs/reference/cognigy-model.md, "2026 update".
     """
 
     url_token: str
@@ -106,8 +108,13 @@ class CognigyEndpoint:
 
     @property
     def uses_transformers(self) -> bool:
-        """True when calls go to the endpoint's transformer URLs instead of Cognigy's API."""
+        """True when calls go to the endpoint service (`<endpoint>/inject|notify/<token>`)."""
         return not self.api_base_url
+
+    @property
+    def uses_legacy_api(self) -> bool:
+        """True when calls go to the deprecated v2.0 API (`api_base_url` + `api_key`)."""
+        return bool(self.api_base_url)
 
 
 @dataclass(frozen=True)

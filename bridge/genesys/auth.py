@@ -12,6 +12,7 @@ import requests
 
 from . import messages
 from .errors import GenesysConnectionError, GenesysError, error_from_response
+from .failures import describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class TokenProvider:
             )
         except requests.RequestException as exc:
             error = GenesysConnectionError(
-                messages.connection_failed(type(exc).__name__), method="POST", path=TOKEN_PATH
+                messages.connection_failed(describe_failure(exc)), method="POST", path=TOKEN_PATH
             )
             error.maybe_sent = False  # the login call, not the call it was made for
             raise error from None

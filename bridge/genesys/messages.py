@@ -37,6 +37,17 @@ def http_error(status: int, code: str | None, message: str | None) -> str:
     return text
 
 
+# What a failed call met (`failures.describe_failure`): readiness and errors name it.
+FAILURE_TLS_VERIFY = "TLS certificate not trusted: {reason}"
+FAILURE_TLS = "TLS handshake failed"
+FAILURE_DNS = "DNS lookup failed"
+FAILURE_REFUSED = "connection refused"
+FAILURE_TIMEOUT = "timed out"
+FAILURE_CUT_OFF = "connection cut off"
+FAILURE_CONNECTION = "connection failed"
+FAILURE_UNEXPECTED = "unexpected error"
+
+
 def connection_failed(reason: str) -> str:
     return f"Could not reach Genesys Cloud: {reason}"
 

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +28,7 @@ from .errors import (
     RateLimitedError,
     error_from_response,
 )
+from .failures import describe_failure
 from .keepalive import KeepAlivePool, NotConnected
 from .regions import Hosts
 from .retry import ClientPause, RetryPolicy
@@ -45,6 +46,13 @@ def pooled_session(pool_size: int = POOL_SIZE) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def environ_ca_bundle(environ: Mapping[str, str] | None = None) -> str | None:
+    """The CA bundle the environment names for TLS verification (REQUESTS_CA_BUNDLE, else
+    CURL_CA_BUNDLE, as requests reads them), or None for the default (certifi's)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or None
 
 
 def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None:
@@ -69,7 +77,7 @@ def pin_environment(session: requests.Session, base_urls: Iterable[str]) -> None
         if proxy:
             session.proxies.setdefault(f"{parts.scheme}://{parts.hostname}", proxy)
     if session.verify is True:
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        bundle = environ_ca_bundle()
         if bundle:
             session.verify = bundle
     session.trust_env = False
@@ -161,8 +169,7 @@ class Transport:
             except GenesysError as err:
                 last = err
                 if token is None:  # no token: unreachable or refused, unusable either way
-                    status = getattr(err, "status", None)
-                    self.reachability.failed(f"{type(err).__name__} {status or ''}".strip())
+                    self.reachability.failed(_failure_of(err))
                 handler = policy.handler_for(err)
                 delay = handler.delay(err, attempts, policy.backoff) if handler else 0.0
                 if isinstance(err, RateLimitedError):
@@ -183,6 +190,11 @@ class Transport:
                 log.warning(messages.log_retry(method, path, handler.cause, delay, attempts))
                 if not handler.pauses_client:  # a 429's wait happens in _wait_for_pause
                     policy.sleep(delay)
+            except Exception as exc:
+                # Anything else (a bug, a library's surprise) is a failed call too: readiness
+                # must not say "ready" while every call fails this way.
+                self.reachability.failed(describe_failure(exc))
+                raise
 
     def _wait_for_pause(
         self, started: float, attempts: int, last: GenesysError | None, method: str, path: str
@@ -223,9 +235,10 @@ class Transport:
                 timeout=timeout or self.timeout,
             )
         except requests.RequestException as exc:
-            self.reachability.failed(type(exc).__name__)
+            what = describe_failure(exc)
+            self.reachability.failed(what)
             error = GenesysConnectionError(
-                messages.connection_failed(type(exc).__name__), method=method, path=path
+                messages.connection_failed(what), method=method, path=path
             )
             error.maybe_sent = _maybe_sent(exc)
             raise error from None
@@ -239,6 +252,15 @@ class Transport:
             raise refused
         self.reachability.ok()
         return response
+
+
+def _failure_of(error: GenesysError) -> str:
+    """What readiness says of a failed call's typed error: the cause of a connection failure
+    (TLS, DNS, refused, ...), else the error class and HTTP status."""
+    if isinstance(error, GenesysConnectionError):
+        return describe_failure(error)
+    status = getattr(error, "status", None)
+    return f"{type(error).__name__} {status or ''}".strip()
 
 
 def _maybe_sent(exc: requests.RequestException) -> bool:
@@ -350,10 +372,9 @@ class LeanTransport(Transport):
     ) -> GenesysConnectionError:
         """The error of an exchange that failed; `maybe_sent` is False only when no connection
         was made (the request cannot have been sent)."""
-        self.reachability.failed(type(exc).__name__)
-        error = GenesysConnectionError(
-            messages.connection_failed(type(exc).__name__), method=method, path=path
-        )
+        what = describe_failure(exc)
+        self.reachability.failed(what)
+        error = GenesysConnectionError(messages.connection_failed(what), method=method, path=path)
         error.maybe_sent = maybe_sent
         return error
 

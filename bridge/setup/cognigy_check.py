@@ -1,15 +1,19 @@
 """`om-bridge check` for Cognigy-hosted endpoints (`[[cognigy_endpoints]]`): the way back into
-Cognigy works (API reachable, API key accepted, the URL token known to it), the extension's nodes
-reach the bridge, and a handover provider is named. Fixes point at docs/cognigy-setup.md."""
+Cognigy works (the endpoint service answers; on the legacy v2.0 API, a warning that it is
+deprecated, then API reachable, API key accepted, the URL token known to it), the extension's
+nodes reach the bridge, and a handover provider is named. Fixes point at docs/cognigy-setup.md."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from om_bridge.bridge.cognigy.client import CognigyClient, CognigyError
+import requests
+
+from om_bridge.bridge.cognigy.client import TIMEOUT, CognigyClient, CognigyError
 from om_bridge.bridge.config import CognigyEndpoint, Config
 from om_bridge.bridge.setup.steps import FAIL, WARN, StepLog, StepResult
 
+T_ROUTE: Final = "Inject/Notify route"
 T_API: Final = "Cognigy API"
 T_TOKEN: Final = "Cognigy URL token"
 T_EXTENSION: Final = "Extension route"
@@ -35,12 +39,21 @@ TOKEN_FIX = (
     + DOC.format(section="Endpoint")
 )
 SKIPPED = "not checked: {reason}"
-TRANSFORMERS = (
-    "calls go to the endpoint's Inject/Notify Transformer URLs at {url}; without an API key "
-    "they cannot be verified here"
+ROUTE_OK = (
+    "Inject and Notify go to the endpoint service at {url}/inject|notify/{token}, which answers"
 )
-TRANSFORMERS_FIX = "make sure the Endpoint has Inject and Notify Transformers enabled" + DOC.format(
-    section="Endpoint Transformers"
+ROUTE_DOWN = "the endpoint service at {url} cannot be reached: {error}"
+ROUTE_FIX = (
+    "set endpoint_base_url to the Endpoint URL without its URL token, e.g. "
+    "https://endpoint-trial.cognigy.ai" + DOC.format(section="Bridge configuration")
+)
+LEGACY = (
+    "api_base_url + api_key use Cognigy's v2.0 Inject/Notify API, deprecated in Cognigy.AI "
+    "2026.6.0 (removal planned for September 2026)"
+)
+LEGACY_FIX = (
+    "replace api_base_url and api_key by endpoint_base_url (the Endpoint URL without its URL "
+    "token)" + DOC.format(section="Bridge configuration")
 )
 EXT_OK = "[bridge] extension_api_key is set: POST /extension/v1/execute and /relay are served"
 EXT_MISSING = "[bridge] extension_api_key is not set: the extension's nodes get 404"
@@ -59,11 +72,9 @@ def check_cognigy_endpoint(config: Config, endpoint: CognigyEndpoint) -> list[St
     client = CognigyClient(endpoint)
     try:
         if endpoint.uses_transformers:
-            log.add(
-                T_API, WARN, TRANSFORMERS.format(url=endpoint.endpoint_base_url), TRANSFORMERS_FIX
-            )
-            log.add(T_TOKEN, WARN, SKIPPED.format(reason="no API key"), None)
+            _route_step(endpoint, log)
         else:
+            log.add(T_ROUTE, WARN, LEGACY, LEGACY_FIX)
             _api_steps(endpoint, client, log)
     finally:
         client.close()
@@ -76,6 +87,18 @@ def check_cognigy_endpoint(config: Config, endpoint: CognigyEndpoint) -> list[St
     else:
         log.add(T_PROVIDER, WARN, PROVIDER_MISSING, PROVIDER_FIX)
     return log.results
+
+
+def _route_step(endpoint: CognigyEndpoint, log: StepLog) -> None:
+    """The endpoint service answers HTTP at all (any status: Inject/Notify need a live session,
+    so nothing is sent that would reach a flow or a user)."""
+    url = endpoint.endpoint_base_url
+    try:
+        requests.get(url + "/", timeout=TIMEOUT, allow_redirects=False).close()
+    except requests.RequestException as exc:
+        log.add(T_ROUTE, FAIL, ROUTE_DOWN.format(url=url, error=type(exc).__name__), ROUTE_FIX)
+        return
+    log.passed(T_ROUTE, ROUTE_OK.format(url=url, token=endpoint.url_token))
 
 
 def _api_steps(endpoint: CognigyEndpoint, client: CognigyClient, log: StepLog) -> None:
@@ -103,9 +126,9 @@ def check_cognigy(config: Config) -> list[tuple[str, list[StepResult]]]:
     out = []
     for endpoint in config.cognigy_endpoints.values():
         where = (
-            f"api {endpoint.api_base_url}"
+            f"legacy api {endpoint.api_base_url}"
             if not endpoint.uses_transformers
-            else f"transformers {endpoint.endpoint_base_url}"
+            else f"endpoint service {endpoint.endpoint_base_url}"
         )
         header = HEADER.format(token=endpoint.url_token, where=where)
         out.append((header, check_cognigy_endpoint(config, endpoint)))

@@ -113,6 +113,19 @@ def config_path(args: argparse.Namespace, environ: Mapping[str, str] | None = No
     return path
 
 
+def places_looked(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Where `config_path` looks when --config is left at its default, in order."""
+    from om_bridge.bridge.app import CONFIG_ENV
+
+    environ = os.environ if environ is None else environ
+    data_dir = Path(getattr(args, "data_dir", None) or ".om-bridge")
+    return [
+        messages.LOOKED_ENV.format(name=CONFIG_ENV, value=environ.get(CONFIG_ENV) or "not set"),
+        str(Path(DEFAULT_CONFIG_PATH).resolve()),
+        str((data_dir / DEFAULT_CONFIG_PATH).resolve()),
+    ]
+
+
 def load_targets(
     command: str, args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> list[Target]:
@@ -120,6 +133,13 @@ def load_targets(
     the configuration cannot be loaded or names no such provider."""
     environ = os.environ if environ is None else environ
     path = config_path(args, environ)
+    if path == DEFAULT_CONFIG_PATH and not os.path.exists(path):
+        # Nothing anywhere: the defaults alone name no provider, so say where we looked.
+        raise SetupError(
+            messages.NO_CONFIG.format(
+                command=command, looked="; ".join(places_looked(args, environ))
+            )
+        )
     try:
         config = load_config(path, environ)
     except ConfigError as exc:

@@ -158,16 +158,17 @@ DESCRIPTOR = NodeDescriptor(
         Field(
             key="genesysSkills",
             label="Skills",
-            type="textArray",
+            type="cognigyTextArray",
             default_value=[],
-            description="Skills for the conversation, for example escalation",
+            description="Skills for the conversation, for example escalation (CognigyScript "
+            "allowed)",
         ),
         Field(
             key="genesysPriority",
             label="Priority",
-            type="number",
-            description="Priority for the conversation, for example 1; needs a Genesys flow that "
-            "uses it",
+            type="cognigyText",
+            description="Priority for the conversation, a whole number such as 1 or CognigyScript "
+            "such as {{ context.priority }}; needs a Genesys flow that uses it",
             params={"min": 0, "step": 1},
         ),
         Field(
@@ -195,7 +196,8 @@ DESCRIPTOR = NodeDescriptor(
             key="genesysCustomAttributesMode",
             label="Custom Attributes Input",
             type="select",
-            default_value="keyValue",
+            default_value="json",
+            description="JSON (Cognigy's own Handover node has only this) or key-value pairs",
             params={"options": [{"label": v, "value": k} for k, v in ATTRIBUTE_MODES.items()]},
         ),
         Field(
@@ -299,8 +301,14 @@ DESCRIPTOR = NodeDescriptor(
 assert set(CONTINUATION_LABELS) == set(FLOW_CONTINUATIONS)
 
 
+def _json_mode(config: dict[str, Any]) -> bool:
+    """Custom attributes come from the JSON field unless the node chose key-value pairs: Cognigy's
+    own Handover node has only `genesysCustomAttributes` and no mode key."""
+    return config.get("genesysCustomAttributesMode") != "keyValue"
+
+
 def _attributes(config: dict[str, Any]) -> dict[str, str]:
-    if config.get("genesysCustomAttributesMode", "keyValue") == "json":
+    if _json_mode(config):
         raw = config.get("genesysCustomAttributes") or {}
         if not isinstance(raw, dict):
             raise NodeError("Custom Attributes (JSON) must be an object")
@@ -336,11 +344,13 @@ def _priority(value: Any) -> int | None:
 
 def check(config: dict[str, Any]) -> list[str]:
     """Load-time check: values that cannot work raise NodeError; returns the unsupported notes."""
-    _priority(config.get("genesysPriority"))
+    priority = config.get("genesysPriority")
+    if not (isinstance(priority, str) and "{{" in priority):  # CognigyScript: known at run time
+        _priority(priority)
     continuation = config.get("resolveBehavior") or "resetEntrypoint"
     if continuation not in FLOW_CONTINUATIONS:
         raise NodeError(f"Flow Continuation must be one of {list(FLOW_CONTINUATIONS)}")
-    if config.get("genesysCustomAttributesMode", "keyValue") == "json":
+    if _json_mode(config):
         raw = config.get("genesysCustomAttributes")
         if raw is not None and not isinstance(raw, dict):
             raise NodeError("Custom Attributes (JSON) must be an object")

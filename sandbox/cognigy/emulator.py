@@ -3,19 +3,26 @@
 Its endpoints take Cognigy's REST-endpoint input format but deliver asynchronously as well (the
 output stream), like the Webchat/Webhook endpoints that Inject and Notify support (Cognigy's REST
 endpoint does not). Two HTTP servers, as Cognigy has two hosts:
-- the **endpoint** server (`endpoint-<env>`): `POST /<URLToken>` (REST endpoint: `{userId,
-  sessionId, text?, data?}` → `{text, data, outputStack, userId, sessionId}`), the Inject/Notify
-  Transformer URLs `POST /inject/<URLToken>` and `/notify/<URLToken>`, the webchat page
-  `GET /webchat/<URLToken>`, and the emulator's own output stream for it
+- the **endpoint** service (`endpoint-<env>`): `POST /<URLToken>` (REST endpoint: `{userId,
+  sessionId, text?, data?}` → `{text, data, outputStack, userId, sessionId}`), Inject and Notify
+  `POST /inject/<URLToken>` and `/notify/<URLToken>` (the route Cognigy documents today), the
+  webchat page `GET /webchat/<URLToken>`, and the emulator's own output stream for it
   (`GET /_emulator/sessions/<URLToken>/<sessionId>/outputs?userId=&after=&wait=`);
-- the **API** server (`api-<env>`): `POST /new/v2.0/endpoint/inject` and `/notify` and
-  `GET /new/v2.0/endpoints`, each with the API key in `X-API-Key` (401 otherwise).
+- the **API** server (`api-<env>`): the legacy v2.0 `POST /new/v2.0/endpoint/inject` and
+  `/notify` and `GET /new/v2.0/endpoints`, each with the API key in `X-API-Key` (401 otherwise).
 
-Faults on the API (`POST /_emulator/faults` on the endpoint server: `{call, status, count,
-retry_after}`) and a down API (`api_down()` / `api_up()`: the API socket closes, connections are
-refused). Contact profiles per userId (`contacts`) are the flows' `profile`. Every
-Inject/Notify Cognigy accepted is in `GET /_emulator/api-log`; each session's
-inputs, context and entrypoint in `GET /_emulator/sessions/<URLToken>/<sessionId>`.
+Inject and Notify take only bodies `@cognigy/rest-api-client`'s types allow (`contract.py`; 400
+naming the field otherwise). As in Cognigy, Inject answers 200 at once and the flow runs
+afterwards (in order per session), so a Notify sent after an Inject can reach the user before
+the flow's output. Flows run on the emulator's own engine (`flows.py`); the extension's nodes run
+in Node.js.
+
+Faults on Inject/Notify and the API (`POST /_emulator/faults` on the endpoint server: `{call,
+status, count, retry_after}`) and a down API (`api_down()` / `api_up()`: the API socket closes,
+connections are refused). Contact profiles per userId (`contacts`) are the flows' `profile`.
+Every Inject/Notify Cognigy accepted is in `GET /_emulator/api-log` (with the bodies refused as
+`rejected`); each session's inputs, context and entrypoint in
+`GET /_emulator/sessions/<URLToken>/<sessionId>`.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from __future__ import annotations
 import copy
 import hmac
 import logging
+import queue
+import ssl
 import tempfile
 import threading
 import time
@@ -35,23 +44,26 @@ from typing import Any
 from flask import Flask, Response, jsonify, request, send_file
 from werkzeug.serving import make_server
 
-from om_bridge.bridge.flow import FlowResult, SessionState
-from om_bridge.bridge.handover.replies import reply_from_stack
+from om_bridge.sandbox.tls import tls_context
 
-from .flows import EmulatorInput, EmulatorRuntime, load_raw_chart
+from .contract import ContractError, check
+from .flows import FlowEngine, FlowState, load_chart
 from .noderunner import NodeRunner, extract_extension
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 EXTENSION_NAME = "om-bridge-extension"
 MAX_WAIT = 30.0
+# Cognigy's answers (API reference: IInjectRestReturnValue_2_0 / INotifyRestReturnValue_2_0).
+INJECT_ANSWER = "Message was sent to AI for Flow processing"
+NOTIFY_ANSWER = "Sucessfully sent message to user"
 
 
 @dataclass
 class Session:
     """One Cognigy session: flow state, outputs the user got, the inputs the flow ran on."""
 
-    state: SessionState = field(default_factory=SessionState.new)
+    state: FlowState = field(default_factory=FlowState)
     outputs: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,19 +97,25 @@ class Cognigy:
             ext_dir = extract_extension(config["extension"], self._tmp.name)
         self.runner = NodeRunner(ext_dir)
         self.endpoints: dict[str, dict[str, Any]] = {}
-        self.runtimes: dict[str, EmulatorRuntime] = {}
+        self.engines: dict[str, FlowEngine] = {}
+        # Injects wait here for the flow, in arrival order; one worker runs them.
+        self._injects: queue.Queue[tuple[str, str, str, str, dict[str, Any]] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
         try:
             for e in config.get("endpoints") or []:
-                chart, raw = load_raw_chart(e["flow"])
                 self.endpoints[e["url_token"]] = dict(e)
-                self.runtimes[e["url_token"]] = EmulatorRuntime(
-                    chart, raw, self.runner, EXTENSION_NAME, dict(e.get("connections") or {})
+                self.engines[e["url_token"]] = FlowEngine(
+                    load_chart(e["flow"]),
+                    self.runner,
+                    EXTENSION_NAME,
+                    dict(e.get("connections") or {}),
                 )
         except BaseException:
             self.close()
             raise
         self.sessions: dict[tuple[str, str, str], Session] = {}
         self.api_log: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.refused = 0  # API calls answered with an injected fault
         self._lock = threading.Lock()
@@ -138,39 +156,79 @@ class Cognigy:
         data: dict[str, Any] | None,
         via: str,
     ) -> list[dict[str, Any]]:
-        """Run the endpoint's flow for one input (user message or Inject); returns the outputs."""
+        """Run the endpoint's flow for one input (user message or Inject); returns the outputs
+        the user gets."""
         session = self.session(token, user_id, session_id)
-        runtime = self.runtimes[token]
+        engine = self.engines[token]
         with session.lock:
-            flow_input = EmulatorInput(
-                text=text,
-                data=data,
-                user_id=user_id,
-                session_id=session_id,
-                url_token=token,
-                channel="webchat",
-                input_id=str(uuid.uuid4()),
-            )
+            input_id = str(uuid.uuid4())
+            flow_input = {
+                "text": text,
+                "data": copy.deepcopy(data) if data is not None else None,
+                "userId": user_id,
+                "sessionId": session_id,
+                "URLToken": token,
+                "channel": "webchat",
+                "inputId": input_id,
+                "traceId": input_id,
+                "type": "statement",
+                "mode": ("TextData" if data else "TextOnly") if text else "DataOnly",
+            }
             session.inputs.append({"via": via, "text": text, "data": copy.deepcopy(data)})
-            result: FlowResult = runtime.run(session.state, flow_input)
-            session.state = result.state
+            result = engine.run(session.state, flow_input)
             if result.error is not None:
                 log.warning("cognigy flow %s: %s", token, result.error)
             outs = [
-                {"source": "bot", "text": o.text, "data": o.data, "via": via}
+                {"source": "bot", "text": o["text"], "data": o["data"], "via": via}
                 for o in result.outputs
+                if o.get("destination") != "agentOnly"
             ]
             return self._append(session, outs)
 
+    def inject_later(
+        self, token: str, user_id: str, session_id: str, text: str, data: dict[str, Any]
+    ) -> None:
+        """Queue an Inject for the flow (Cognigy answers first and runs the flow afterwards)."""
+        self.session(token, user_id, session_id)
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._run_injects, name="cognigy-injects", daemon=True
+                )
+                self._worker.start()
+        self._injects.put((token, user_id, session_id, text, data))
+
+    def _run_injects(self) -> None:
+        while True:
+            item = self._injects.get()
+            if item is None:
+                return
+            token, user_id, session_id, text, data = item
+            try:
+                self.run_input(token, user_id, session_id, text or None, data, "inject")
+            except Exception:  # the emulator goes on with the next input, as Cognigy would
+                log.exception("cognigy flow %s: an injected input failed", token)
+            finally:
+                with self._changed:
+                    self._changed.notify_all()
+
     def notify(
-        self, token: str, user_id: str, session_id: str, text: str | None, data: dict | None
+        self,
+        token: str,
+        user_id: str,
+        session_id: str,
+        text: str,
+        data: dict[str, Any],
+        attachments: list[dict[str, Any]] | None,
     ) -> None:
         """Notify: straight to the user, no flow."""
         session = self.session(token, user_id, session_id)
+        out: dict[str, Any] = {"source": "notify", "text": text or None, "data": data}
+        if attachments:
+            out["attachments"] = attachments
+        out["via"] = "notify"
         with session.lock:
-            self._append(
-                session, [{"source": "notify", "text": text, "data": data, "via": "notify"}]
-            )
+            self._append(session, [out])
 
     def outputs_after(
         self, token: str, user_id: str, session_id: str, after: int, wait: float
@@ -205,7 +263,15 @@ class Cognigy:
         with self._lock:
             self.api_log.append({"call": call, "body": copy.deepcopy(body), "time": time.time()})
 
+    def log_rejected(self, call: str, body: Any, problem: str) -> None:
+        with self._lock:
+            self.rejected.append({"call": call, "body": copy.deepcopy(body), "problem": problem})
+
     def close(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._injects.put(None)
+            worker.join(30)
         self.runner.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -242,11 +308,24 @@ def _message(body: dict[str, Any], token: str | None = None) -> tuple[str, str, 
 
 
 def rest_reply(user_id: str, session_id: str, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cognigy's REST endpoint answer: the outputs' texts joined, their data merged, and the
+    `outputStack`."""
     stack = [
         {"text": o["text"], "data": o["data"], "traceId": f"trace-{o['seq']}", "source": "bot"}
         for o in outputs
     ]
-    return reply_from_stack(user_id, session_id, stack)
+    texts = [o["text"] for o in stack if o["text"]]
+    data: dict[str, Any] = {}
+    for o in stack:
+        if isinstance(o["data"], dict):
+            data.update(o["data"])
+    return {
+        "text": "\n".join(texts) if texts else None,
+        "data": data or None,
+        "outputStack": stack,
+        "userId": user_id,
+        "sessionId": session_id,
+    }
 
 
 def endpoint_app(cognigy: Cognigy) -> Flask:
@@ -314,7 +393,13 @@ def endpoint_app(cognigy: Cognigy) -> Flask:
     @app.get("/_emulator/api-log")
     def api_log() -> Any:
         with cognigy._lock:
-            return jsonify({"calls": copy.deepcopy(cognigy.api_log), "refused": cognigy.refused})
+            return jsonify(
+                {
+                    "calls": copy.deepcopy(cognigy.api_log),
+                    "refused": cognigy.refused,
+                    "rejected": copy.deepcopy(cognigy.rejected),
+                }
+            )
 
     @app.post("/_emulator/faults")
     def add_fault() -> Any:
@@ -354,16 +439,26 @@ def _api_call(cognigy: Cognigy, call: str, token: str | None, check_key: bool) -
         return resp, status
     if check_key and not cognigy.key_ok(request.headers.get("X-API-Key")):
         return _error(401, "Unauthorized: missing or invalid API key")
-    body = _body()
-    token, user_id, session_id, text, data = _message(body, token)
+    raw = request.get_json(silent=True)
+    try:
+        body = check(call, raw)
+        if token is not None and body["URLToken"] != token:
+            raise ContractError("URLToken in the body differs from the URL token of the route")
+    except ContractError as exc:
+        cognigy.log_rejected(call, raw, str(exc))
+        return _error(400, f"bad {call} body: {exc}")
+    token = body["URLToken"]
     if token not in cognigy.endpoints:
         return _error(404, f"no endpoint with URL token {token!r}")
     cognigy.log_call(call, body)
+    user_id, session_id = body["userId"], body["sessionId"]
     if call == "notify":
-        cognigy.notify(token, user_id, session_id, text, data)
-    else:
-        cognigy.run_input(token, user_id, session_id, text, data, "inject")
-    return "", 204
+        cognigy.notify(
+            token, user_id, session_id, body["text"], body["data"], body.get("attachments")
+        )
+        return jsonify(NOTIFY_ANSWER)
+    cognigy.inject_later(token, user_id, session_id, body["text"], body["data"])
+    return jsonify(INJECT_ANSWER)
 
 
 def api_app(cognigy: Cognigy) -> Flask:
@@ -401,8 +496,8 @@ def api_app(cognigy: Cognigy) -> Flask:
 
 
 class _Server:
-    def __init__(self, app: Flask, host: str, port: int) -> None:
-        self._server = make_server(host, port, app, threaded=True)
+    def __init__(self, app: Flask, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
+        self._server = make_server(host, port, app, threaded=True, ssl_context=tls)
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -419,7 +514,10 @@ class _Server:
 
 
 class CognigyEmulator:
-    """The emulator's two servers on `host` (ports 0 = free ports); `.endpoint_url`, `.api_url`."""
+    """The emulator's two servers on `host` (ports 0 = free ports); `.endpoint_url`, `.api_url`.
+
+    With `tls_cert` and `tls_key` (PEM files) both hosts serve HTTPS on that certificate, as
+    Cognigy's do, and their URLs are `https://…`."""
 
     def __init__(
         self,
@@ -427,24 +525,30 @@ class CognigyEmulator:
         host: str = "127.0.0.1",
         endpoint_port: int = 0,
         api_port: int = 0,
+        *,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ) -> None:
         self.host = host
+        self._tls = tls_context(tls_cert, tls_key)
+        self._scheme = "https" if self._tls else "http"
         self.cognigy = Cognigy(config)
         try:
-            self._endpoint = _Server(endpoint_app(self.cognigy), host, endpoint_port)
-            self._api: _Server | None = _Server(api_app(self.cognigy), host, api_port)
+            self._endpoint = _Server(endpoint_app(self.cognigy), host, endpoint_port, self._tls)
+            self._api: _Server | None = _Server(api_app(self.cognigy), host, api_port, self._tls)
         except BaseException:
             self.cognigy.close()
             raise
         self.api_port = self._api.port
+        self._stopped = False
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self._endpoint.port}"
+        return f"{self._scheme}://{self.host}:{self._endpoint.port}"
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.host}:{self.api_port}"
+        return f"{self._scheme}://{self.host}:{self.api_port}"
 
     def api_down(self) -> None:
         """Cognigy's API is down: its port refuses connections until `api_up`."""
@@ -454,9 +558,13 @@ class CognigyEmulator:
 
     def api_up(self) -> None:
         if self._api is None:
-            self._api = _Server(api_app(self.cognigy), self.host, self.api_port)
+            self._api = _Server(api_app(self.cognigy), self.host, self.api_port, self._tls)
 
     def stop(self) -> None:
+        """Stop both servers and the Node.js runner (once; later calls do nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.api_down()
         self._endpoint.stop()
         self.cognigy.close()

@@ -2,9 +2,10 @@
 may subscribe them, and the `AvailableTopic` listing.
 
 Genesys topics carry real ids (no wildcards); the catalogue holds the patterns with `{id}`. The
-conversation detail topics and the queue/user conversation topics are the ones the sandbox
-publishes (docs/reference/genesys-completion-detection.md §A.4); a few more Genesys topics are accepted
-so a client that subscribes them is not refused, they simply stay quiet.
+conversation detail topics, the queue/user message conversation topics and the generic queue/user
+conversation topics are the ones the sandbox publishes
+(docs/reference/genesys-completion-detection.md §A.4); a few more Genesys topics are accepted so a
+client that subscribes them is not refused, they simply stay quiet (docs/sandbox.md).
 """
 
 from __future__ import annotations

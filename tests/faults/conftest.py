@@ -1,4 +1,6 @@
-"""A private redis-server for the fault suite's two-bridge case (started here, stopped after)."""
+"""The fault suite's fixtures: `https` (the suite runs over HTTPS with verification on: the test
+CA's certificate, its bundle trusted by the bridges and by the test's own calls) and a private
+redis-server for the two-bridge case (started here, stopped after)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,14 @@ import pytest
 import redis
 
 from tests.conftest import free_port, wait_until
+from tests.tlsca import TLSFiles
+
+
+@pytest.fixture
+def https(tls: TLSFiles, ca_bundle_env: str) -> TLSFiles:
+    """The certificate the sandbox serves; REQUESTS_CA_BUNDLE names its CA for this test."""
+    return tls
+
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 

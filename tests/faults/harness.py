@@ -6,6 +6,10 @@ configured bounds (`BOUNDS`); `Traffic` opens handovers, sends numbered messages
 reads what each side received (the agent's side through the sandbox's REST API, the user's side
 through the bridge's long-poll route); `Report` counts sent, delivered, duplicated and out of order
 per direction, and the time until every handover had its right status.
+
+With `tls` (a `tests.tlsca.TLSFiles`) the sandbox serves HTTPS and wss:// on the test CA's
+certificate and the bridges verify it through REQUESTS_CA_BUNDLE; the test's own calls to the
+sandbox need the same bundle (the `ca_bundle_env` fixture).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_until
 from tests.display import displayed
 from tests.scenario.harness import merge
+from tests.tlsca import TLSFiles, bridge_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -135,6 +140,7 @@ class FaultBed:
         webhook_to: int = 0,
         sandbox_config: dict | None = None,
         stagger: Any = None,
+        tls: TLSFiles | None = None,
     ) -> None:
         """`stagger`: waited for (a predicate) between starting one bridge and the next."""
         self.tmp_path = tmp_path
@@ -145,9 +151,14 @@ class FaultBed:
             sandbox_cfg["eventbridge"]["url"] = ""
         if completion == "notifications":
             sandbox_cfg["notifications"] = {"heartbeat_seconds": 0.5}
-        self.sandbox = SandboxServer(config=copy.deepcopy(sandbox_cfg), host=HOST, port=0)
+        self.sandbox = SandboxServer(
+            config=copy.deepcopy(sandbox_cfg),
+            host=HOST,
+            port=0,
+            **(tls.server_args if tls else {}),
+        )
         self.sandbox.start()
-        self.sandbox_url = f"http://{HOST}:{self.sandbox.port}"
+        self.sandbox_url = self.sandbox.url
         data = tmp_path / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = demo_config(target, self.sandbox_url, data)
@@ -160,6 +171,8 @@ class FaultBed:
         path = tmp_path / "om-bridge.toml"
         path.write_text(tomli_w.dumps(config), encoding="utf-8")
         environ = {**os.environ, **demo_environ()}
+        if tls is not None:
+            environ = bridge_environ(tls.ca_bundle, environ)
         self.bridges = [
             BridgeProcess(path, port, environ, tmp_path / f"bridge-{i}.log")
             for i, port in enumerate(ports)

@@ -1,7 +1,8 @@
 """The fault suite: steady two-way traffic through a real bridge process and the sandbox, one
 fault at a time; each test prints its table (sent, delivered, duplicated, out of order per
 direction, time until every handover had its right status) and asserts 0 lost, 0 duplicated,
-order kept and recovery within the configured bounds (`harness.BOUNDS`)."""
+order kept and recovery within the configured bounds (`harness.BOUNDS`). The bridges reach the
+sandbox over HTTPS (and wss://) with certificate verification on (the `https` fixture)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ END_BOUND = 10.0
 
 
 @pytest.fixture
-def bed(tmp_path):  # type: ignore[no-untyped-def]
-    bed = FaultBed(tmp_path)
+def bed(tmp_path, https):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path, tls=https)
     yield bed
     bed.close()
 
@@ -73,8 +74,8 @@ def test_webhook_faults(bed, fault):  # type: ignore[no-untyped-def]
         assert placed, "no delivery arrived after a later one: the fault did not reorder"
 
 
-def test_lost_notification_frame(tmp_path):  # type: ignore[no-untyped-def]
-    bed = FaultBed(tmp_path, completion="notifications")
+def test_lost_notification_frame(tmp_path, https):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path, completion="notifications", tls=https)
     try:
         traffic = Traffic(bed)
         traffic.open_handovers()
@@ -97,8 +98,8 @@ def _in_flight_at_kill(bed: FaultBed, traffic: Traffic, victim: int) -> None:
     bed.bridges[victim].kill()
 
 
-def test_sigkill_of_the_bridge_on_sqlite(tmp_path):  # type: ignore[no-untyped-def]
-    bed = FaultBed(tmp_path)
+def test_sigkill_of_the_bridge_on_sqlite(tmp_path, https):  # type: ignore[no-untyped-def]
+    bed = FaultBed(tmp_path, tls=https)
     try:
         traffic = Traffic(bed)
         traffic.open_handovers()
@@ -128,7 +129,7 @@ def test_sigkill_of_the_bridge_on_sqlite(tmp_path):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.redis
-def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # type: ignore[no-untyped-def]
     # Two bridges share Redis; A (started first) leads the notifications listener; Genesys's
     # webhooks go to B. A dies with a user message in flight; B takes the listener over.
     bed = FaultBed(
@@ -138,6 +139,7 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url):  # type: ig
         completion="notifications",
         webhook_to=1,
         stagger=lambda: bool(bed_lock_owner(redis_url)),
+        tls=https,
     )
     try:
         leader = bed_lock_owner(redis_url)

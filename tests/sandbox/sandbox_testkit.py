@@ -18,6 +18,7 @@ from om_bridge.sandbox.server import SandboxServer
 from om_bridge.sandbox.webhooks import sign
 from tests.conftest import wait_until
 from tests.sandbox.sdk_strict import StrictApiClient
+from tests.tlsca import TLSFiles
 
 BRIDGE = (seed.BRIDGE_CLIENT_ID, seed.BRIDGE_CLIENT_SECRET)
 INTEGRATION = seed.DEMO_INTEGRATION_ID
@@ -92,9 +93,14 @@ class WebhookReceiver:
         self._server.server_close()
 
 
-def start(config: dict | None = None, receiver: WebhookReceiver | None = None) -> SandboxServer:
+def start(
+    config: dict | None = None,
+    receiver: WebhookReceiver | None = None,
+    tls: TLSFiles | None = None,
+) -> SandboxServer:
     """A started sandbox; with `receiver`, the demo integration's webhook points at it and
-    deliveries use tiny timeouts so retry tests stay fast."""
+    deliveries use tiny timeouts so retry tests stay fast; with `tls`, it serves HTTPS (and wss)
+    on that certificate."""
     cfg: dict[str, Any] = {
         k: dict(v) if isinstance(v, dict) else v for k, v in (config or {}).items()
     }
@@ -103,7 +109,7 @@ def start(config: dict | None = None, receiver: WebhookReceiver | None = None) -
     webhook = cfg.setdefault("webhook", {})
     webhook.setdefault("timeout", 2.0)
     webhook.setdefault("retry_delay", 0.05)
-    return SandboxServer(cfg).start()
+    return SandboxServer(cfg, **(tls.server_args if tls else {})).start()
 
 
 def token(url: str, client: tuple[str, str] = BRIDGE) -> str:

@@ -2,7 +2,10 @@
 (which silently drops unknown keys and turns bad enum values into "outdated_sdk_version"), the raw
 JSON is checked against the SDK model of the route — every key must be a field of the model, every
 value of the field's type, every enum value one the model allows (case-insensitively, as the SDK
-compares). A deviation fails the call with an AssertionError naming the JSON path."""
+compares). A deviation fails the call with an AssertionError naming the JSON path.
+
+Webhook bodies and notification frames are checked the same way against the models named in
+`sdk_wire_models.json` (shared with the Node.js check, `tests/js/sdk_conformance.js`)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,23 @@ import inspect
 import json
 import re
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dateutil.parser import isoparse
 from PureCloudPlatformClientV2 import models
 from PureCloudPlatformClientV2.api_client import ApiClient
 
-# Fields Genesys sends that the generated SDK models lack (docs/reference/genesys-open-messaging.md
-# §3.1: custom attributes ride in `channel.metadata`, which the SDK models as `subType` only).
-KNOWN_EXTRAS = {("ConversationChannelMetadata", "customAttributes")}
+WIRE_MODELS = json.loads((Path(__file__).parent / "sdk_wire_models.json").read_text())
+# Fields Genesys documents that the generated SDK models lack, each with its source in the JSON.
+KNOWN_EXTRAS = {(e["model"], e["field"]) for e in WIRE_MODELS["knownExtras"]}
+# The notification frame envelope (docs/reference/genesys-completion-detection.md §A): the SDKs
+# model only the event bodies.
+FRAME_KEYS = {"topicName", "version", "eventBody", "metadata"}
+_TOPIC_PATTERNS = [
+    (re.compile("^" + re.escape(p).replace(re.escape("{id}"), "[^.]+") + "$"), model)
+    for p, model in WIRE_MODELS["topics"].items()
+]
 _PRIMITIVES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 
 
@@ -87,3 +98,37 @@ class StrictApiClient(ApiClient):
             problems = violations(json.loads(response.data), response_type)
             assert not problems, f"{response_type}: " + "; ".join(problems)
         return super().deserialize(response, response_type)
+
+
+def topic_model(topic: str) -> str | None:
+    """The SDK model of a notification topic's event body (None for an unlisted topic)."""
+    return next((model for rx, model in _TOPIC_PATTERNS if rx.match(topic)), None)
+
+
+def event_violations(topic: str, body: Any) -> list[str]:
+    """How an event body published on `topic` deviates from the topic's SDK model."""
+    model = topic_model(topic)
+    if model is None:
+        return [f"{topic}: no SDK model known for this topic"]
+    return [f"{topic}: {v}" for v in violations(body, model)]
+
+
+def frame_violations(frame: dict) -> list[str]:
+    """How a WebSocket event frame deviates: its envelope keys, then its body's topic model."""
+    out = [f"$.{k}: not a field of a notification frame" for k in frame if k not in FRAME_KEYS]
+    meta = frame.get("metadata") or {}
+    out += [
+        f"$.metadata.{k}: not a field of the frame metadata" for k in meta if k != "CorrelationId"
+    ]
+    if frame.get("topicName") == "channel.metadata":
+        return out
+    return out + event_violations(str(frame.get("topicName")), frame.get("eventBody"))
+
+
+def webhook_violations(body: Any) -> list[str]:
+    """How an outbound webhook body deviates from the SDK's `ConversationNormalizedMessage`,
+    with `conversationId` allowed (Genesys' outbound schema has it:
+    docs/reference/genesys-open-messaging.md §5.2)."""
+    if isinstance(body, dict) and isinstance(body.get("conversationId"), str):
+        body = {k: v for k, v in body.items() if k != "conversationId"}
+    return violations(body, WIRE_MODELS["webhook"])

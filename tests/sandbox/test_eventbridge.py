@@ -199,7 +199,9 @@ def test_slow_receiver_times_out_and_is_retried(receiver):
     try:
         publish(server, END)
         wait_until(lambda: settled(server, 1), what="delivery settled")
-        assert [a["status"] for a in deliveries(server)[0]["attempts"]] == [None, 200]
+        statuses = [a["status"] for a in deliveries(server)[0]["attempts"]]
+        # the slow answer timed out; a retry on a loaded machine may time out too before one lands
+        assert statuses[0] is None and statuses[-1] == 200 and set(statuses[1:-1]) <= {None}
     finally:
         server.stop()
 

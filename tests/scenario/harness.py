@@ -5,7 +5,9 @@ server, in-process) with the demo wiring of `om-bridge demo` and a temporary SQL
 to both over HTTP only. Options: `flags` (environment variables merged over the demo flags; a value
 of None removes one), `config` (merged over the demo configuration; `endpoints`/`providers` entries
 are matched by `url_token`/`id`), `sandbox_config` (merged over the demo sandbox settings),
-`start_workers`, `sse_keepalive`.
+`start_workers`, `sse_keepalive`, `tls` (a `tests.tlsca.TLSFiles`: the sandbox serves HTTPS and
+notifications over wss:// on that certificate; the bridge must trust its CA, see the
+`ca_bundle_env` fixture).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from werkzeug.serving import make_server
 
 from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
 from tests.conftest import free_port, wait_until
+from tests.tlsca import TLSFiles
 
 HOST = "127.0.0.1"
 # Genesys' delivery timings shrunk so retries happen within a test's patience (never timed asserts).
@@ -121,8 +124,10 @@ class BridgeEnv:
         sandbox_config: dict | None = None,
         start_workers: bool = True,
         sse_keepalive: float = 15.0,
+        tls: TLSFiles | None = None,
     ) -> None:
         self.tmp_path = Path(tmp_path)
+        self.tls = tls
         self.data_dir = self.tmp_path / "data"
         self.bridge_port = free_port()
         self.bridge_url = f"http://{HOST}:{self.bridge_port}"
@@ -158,7 +163,8 @@ class BridgeEnv:
 
     @property
     def sandbox_url(self) -> str:
-        return f"http://{HOST}:{self.sandbox_port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{HOST}:{self.sandbox_port}"
 
     @property
     def app(self):  # type: ignore[no-untyped-def]
@@ -207,7 +213,10 @@ class BridgeEnv:
         from om_bridge.sandbox.server import SandboxServer
 
         self.sandbox = SandboxServer(
-            config=copy.deepcopy(self.sandbox_config), host=HOST, port=self.sandbox_port or 0
+            config=copy.deepcopy(self.sandbox_config),
+            host=HOST,
+            port=self.sandbox_port or 0,
+            **(self.tls.server_args if self.tls else {}),
         )
         self.sandbox.start()
         self.sandbox_port = self.sandbox.port

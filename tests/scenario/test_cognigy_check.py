@@ -1,5 +1,6 @@
-"""`om-bridge check` covers the Cognigy side of a Cognigy-hosted endpoint: API reachable, API key
-accepted, URL token known, the extension route served, a provider named."""
+"""`om-bridge check` covers the Cognigy side of a Cognigy-hosted endpoint: the endpoint service
+answers (or, on the legacy v2.0 API, a deprecation warning, API reachable, API key accepted, URL
+token known), the extension route served, a provider named."""
 
 from __future__ import annotations
 
@@ -35,10 +36,32 @@ def run_check(env, monkeypatch, capsys, cognigy_entry=None, bridge=None):  # typ
     return status, out, {r["step"]: r for r in json.loads(out) if r["provider"] == token}
 
 
-def test_check_passes_and_fails_on_the_cognigy_side(make_bridge_env, tmp_path, monkeypatch, capsys):
+def test_check_on_the_endpoint_service_route(make_bridge_env, tmp_path, monkeypatch, capsys):
     env, cognigy = make_env(make_bridge_env, tmp_path)
     try:
         status, _, steps = run_check(env, monkeypatch, capsys)
+        assert steps["Inject/Notify route"]["status"] == "PASS", steps
+        assert "/inject|notify/" in steps["Inject/Notify route"]["detail"]
+        assert "Cognigy API" not in steps
+        assert status == 0, [s for s in steps.values() if s["status"] == "FAIL"]
+        cognigy.close()
+        status, _, steps = run_check(env, monkeypatch, capsys)
+        assert status == 1 and steps["Inject/Notify route"]["status"] == "FAIL"
+        assert "cannot be reached" in steps["Inject/Notify route"]["detail"]
+        assert "endpoint_base_url" in steps["Inject/Notify route"]["fix"]
+    finally:
+        cognigy.close()
+
+
+def test_check_passes_and_fails_on_the_legacy_api(make_bridge_env, tmp_path, monkeypatch, capsys):
+    env, cognigy = make_env(make_bridge_env, tmp_path, "legacy")
+    try:
+        status, _, steps = run_check(env, monkeypatch, capsys)
+        legacy = steps["Inject/Notify route"]
+        assert (
+            legacy["status"] == "WARN" and "deprecated in Cognigy.AI 2026.6.0" in legacy["detail"]
+        )
+        assert "endpoint_base_url" in legacy["fix"]
         assert [steps[s]["status"] for s in ("Cognigy API", "Cognigy URL token")] == ["PASS"] * 2
         assert steps["Extension route"]["status"] == "PASS"
         assert steps["Handover provider"]["status"] == "PASS"

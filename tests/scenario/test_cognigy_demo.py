@@ -70,6 +70,7 @@ def test_demo_cognigy_runs_everything_and_hands_over(tmp_path):
     )
     written = (tmp_path / "data" / "om-bridge.toml").read_text()
     assert "[[cognigy_endpoints]]" in written
+    assert f'endpoint_base_url = "{endpoint}"' in written and "api_base_url" not in written
     for p in (port, cognigy_port, api_port):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{p}/", timeout=2)

@@ -1,10 +1,15 @@
 """Cognigy-hosted mode end to end, through real HTTP only: the Cognigy emulator runs the flow
 template with the BUILT extension's module.js in Node.js, the bridge starts the handover and calls
-back through Inject/Notify, the Genesys sandbox plays the contact centre."""
+back through Inject/Notify on Cognigy's endpoint service (and the legacy v2.0 API), the Genesys
+sandbox plays the contact centre. The emulator refuses every body Cognigy's types forbid, so none
+may be rejected. The story runs over HTTPS with certificate verification on: Cognigy's hosts and
+Genesys serve the test CA's certificate, which the bridge trusts through REQUESTS_CA_BUNDLE
+(`tests/tlsca.py`)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,13 +55,29 @@ def wait_retried(env) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize("trouble", ["none", "429", "503", "down", "restart"])
-def test_cognigy_hosted_story(make_bridge_env, tmp_path, trouble):
-    """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy's
-    API answers 429 / 503, is down for a while, or the bridge restarts with calls pending."""
-    env, cognigy = make_env(make_bridge_env, tmp_path)
+@pytest.mark.parametrize(
+    "route, trouble",
+    [
+        ("endpoint", "none"),
+        ("endpoint", "429"),
+        ("endpoint", "503"),
+        ("endpoint", "down"),
+        ("endpoint", "restart"),
+        ("legacy", "none"),
+        ("legacy", "down"),
+    ],
+)
+def test_cognigy_hosted_story(make_bridge_env, tmp_path, route, trouble, tls, ca_bundle_env):
+    """user → emulator → flow → Handover node → bridge → Genesys and back, also while Cognigy
+    answers 429 / 503, is unavailable for a while, or the bridge restarts with calls pending;
+    every hop to Cognigy and Genesys over HTTPS."""
+    env, cognigy = make_env(make_bridge_env, tmp_path, route, tls)
+    assert cognigy.emulator.endpoint_url.startswith("https://")
+    assert cognigy.emulator.api_url.startswith("https://")
+    assert env.sandbox_url.startswith("https://")
     try:
         story(env, cognigy, trouble)
+        assert cognigy.rejected() == []
     finally:
         cognigy.close()
 
@@ -69,7 +90,7 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     elif trouble == "503":
         cognigy.add_fault(call="*", status=503, count=4)
     elif trouble in ("down", "restart"):
-        cognigy.emulator.api_down()
+        cognigy.down()
     reply = cognigy.say("I want an agent")
     assert reply["text"] == "Please wait, I am connecting you with an agent."
 
@@ -79,7 +100,7 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
         if trouble == "restart":
             env.restart_bridge()
             assert pending_cognigy_calls(env), "the pending calls survive the restart"
-        cognigy.emulator.api_up()
+        cognigy.up()
     attrs = reader.customer(conversation_id)["attributes"]
     assert attrs["queueId"] == seed.DEMO_QUEUE_ID and attrs["myLanguage"] == "english"
     assert attrs["userId"] == cognigy.user_id and attrs["sessionId"] == cognigy.session_id
@@ -99,15 +120,17 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     agent.answer(conversation_id)
     agent.send_text(conversation_id, "Hi, I am Alex. How can I help?")
     said = notified(cognigy, "Hi, I am Alex. How can I help?")
+    # The agent's name where Cognigy's webchat shows it (and in data.agent for the flow's code).
+    assert said["data"]["_webchat"]["agentAvatarOverrideNameOnce"] == "Alex Agent"
     assert said["data"]["agent"]["name"] == "Alex Agent"
     cognigy.wait_output(lambda o: o.get("text") == "An agent has joined the conversation.")
-    if trouble == "none":  # typing is ephemeral: late ones are dropped, so only without trouble
-        agent.send_typing(conversation_id)
-        typing = cognigy.wait_output(lambda o: (o.get("data") or {}).get("typing"))
-        assert typing["source"] == "notify" and typing["data"]["agent"]["name"] == "Alex Agent"
+    # Typing has no REST counterpart in Cognigy: never a Notify (checked below, at the end).
+    agent.send_typing(conversation_id)
     agent.send_attachment(conversation_id, "label.pdf", b"%PDF-1.4", "application/pdf", "Label")
     label = notified(cognigy, "Label")
-    assert label["data"]["attachments"][0]["filename"] == "label.pdf"
+    [file] = label["attachments"]
+    assert (file["type"], file["name"]) == ("file", "label.pdf") and file["url"].startswith("http")
+    assert "attachments" not in label["data"]
 
     reply = cognigy.say("My order is late")
     assert reply["outputStack"] == []
@@ -155,6 +178,8 @@ def story(env, cognigy, trouble: str) -> None:  # type: ignore[no-untyped-def]
     assert ("user", "My order is late") in lines and ("agent", "Sam here, I take over") in lines
     notifies = texts([c["body"] for c in calls if c["call"] == "notify"])
     assert notifies == ["Hi, I am Alex. How can I help?", "Label", "Sam here, I take over"]
+    assert not any(c["body"]["data"].get("typing") for c in calls if c["call"] == "notify")
+    assert all(isinstance(c["body"]["text"], str) for c in calls)
     everything = texts(cognigy.outputs(0))
     assert everything.count("Hi, I am Alex. How can I help?") == 1
     assert everything.count("Connected") == 1
@@ -170,10 +195,10 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
     from tests.scenario.cognigy_helpers import API_KEY, CognigySide, bridge_options
 
     api_port = free_port()
-    options = bridge_options(api_port)
+    options = bridge_options(api_port, "legacy")
     options["flags"]["COGNIGY_API_KEY"] = "wrong-cognigy-key-9876"
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, api_port, route="legacy")
     try:
         env.ctx.engine.outbox.backoff_cap = 0.5  # the wait for a fixed key, shortened for the test
         with caplog.at_level("ERROR", logger="om_bridge.bridge.handover.outbox"):
@@ -196,17 +221,53 @@ def test_a_refused_api_key_is_a_clear_error_and_nothing_is_lost(make_bridge_env,
         cognigy.close()
 
 
-def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path):
-    """With `endpoint_base_url` the bridge calls the endpoint's own Inject/Notify Transformer
-    URLs (`/inject|notify/<URLToken>`, no API key) with the same bodies."""
+def test_a_cognigy_certificate_the_bridge_cannot_verify_keeps_the_calls_waiting(
+    make_bridge_env, tmp_path, tls, ca_bundle_env, monkeypatch, caplog
+):
+    """Cognigy's hosts serve a certificate of a CA the bridge does not trust: Inject is never
+    sent (verification is on), the log names the TLS failure, the call waits in the outbox; once
+    the bridge trusts that CA too, it is delivered once."""
+    from tests.conftest import free_port
+    from tests.scenario.cognigy_helpers import CognigySide, bridge_options
+    from tests.tlsca import make_tls
+
+    foreign = make_tls(tmp_path / "cognigy-ca")
+    port = free_port()
+    options = bridge_options(port, tls=tls)
+    env = make_bridge_env(**options)
+    cognigy = CognigySide(tmp_path, env.bridge_url, endpoint_port=port, tls=foreign)
+    try:
+        env.ctx.engine.outbox.backoff_cap = 0.5
+        with caplog.at_level("WARNING", logger="om_bridge.bridge.handover.outbox"):
+            cognigy.say("agent please")
+            open_conversation(env, cognigy)  # Genesys (trusted) took the handover
+            wait_until(
+                lambda: any(
+                    "TLS certificate not trusted" in r.getMessage() for r in caplog.records
+                ),
+                20,
+                what="the TLS failure in the log",
+            )
+        assert pending_cognigy_calls(env)
+        assert cognigy.api_log() == []
+        both = tmp_path / "both-cas.pem"
+        both.write_bytes(Path(tls.ca_bundle).read_bytes() + Path(foreign.ca_bundle).read_bytes())
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(both))  # read per call by Cognigy's client
+        cognigy.wait_output(lambda o: o.get("text") == "Connected")
+        wait_until(lambda: pending_cognigy_calls(env) == [], 20, what="the outbox drained")
+        assert texts(cognigy.outputs(0)).count("Connected") == 1
+    finally:
+        cognigy.close()
+
+
+def test_endpoint_service_route_with_profile_and_quiet_events(make_bridge_env, tmp_path):
+    """With `endpoint_base_url` the bridge calls the endpoint service's Inject/Notify
+    (`/inject|notify/<URLToken>`, no API key) and nothing reaches the API host."""
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
     api_port, endpoint_port = free_port(), free_port()
-    options = bridge_options(api_port)
-    entry = options["config"]["cognigy_endpoints"][0]
-    del entry["api_base_url"], entry["api_key"]
-    entry["endpoint_base_url"] = f"http://127.0.0.1:{endpoint_port}"
+    options = bridge_options(endpoint_port)
     options["config"]["providers"] = [{"id": "genesys-demo", "send_profile": True}]
     env = make_bridge_env(**options)
     # Send Profile: the names come from the Cognigy contact profile (`cognigy.profile`); Send
@@ -231,7 +292,7 @@ def test_endpoint_transformer_urls_instead_of_the_api(make_bridge_env, tmp_path)
         env.agent.answer(conversation_id)
         env.agent.send_text(conversation_id, "Hello from Alex")
         said = notified(cognigy, "Hello from Alex")
-        assert said["data"]["agent"]["name"] == "Alex Agent"
+        assert said["data"]["_webchat"]["agentAvatarOverrideNameOnce"] == "Alex Agent"
         calls = cognigy.api_log()
         assert {c["call"] for c in calls} == {"inject", "notify"}
         injected = [c["body"]["data"]["handover"]["status"] for c in calls if c["call"] == "inject"]
@@ -245,11 +306,11 @@ def test_cognigy_hosted_story_on_redis_with_a_restart(make_bridge_env, tmp_path,
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
-    api_port = free_port()
-    options = bridge_options(api_port)
+    endpoint_port = free_port()
+    options = bridge_options(endpoint_port)
     options["config"]["bridge"]["store"] = redis_url
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, endpoint_port=endpoint_port)
     try:
         story(env, cognigy, "restart")
     finally:
@@ -262,13 +323,13 @@ def test_a_handover_genesys_refuses_ends_in_error_in_the_cognigy_flow(make_bridg
     from tests.conftest import free_port
     from tests.scenario.cognigy_helpers import CognigySide, bridge_options
 
-    api_port = free_port()
-    options = bridge_options(api_port)
+    endpoint_port = free_port()
+    options = bridge_options(endpoint_port)
     options["config"]["providers"] = [
         {"id": "genesys-demo", "deployment_name": "no-such-deployment"}
     ]
     env = make_bridge_env(**options)
-    cognigy = CognigySide(tmp_path, env.bridge_url, api_port)
+    cognigy = CognigySide(tmp_path, env.bridge_url, endpoint_port=endpoint_port)
     try:
         assert "connecting you" in cognigy.say("agent please")["text"]
         cognigy.wait_output(
@@ -302,11 +363,11 @@ def test_agent_receipts_follow_what_cognigy_did_with_the_message(make_bridge_env
         def status(text: str) -> str | None:
             return (reader.outbound(conversation_id, text) or {}).get("status")
 
-        cognigy.emulator.api_down()
+        cognigy.down()
         agent.send_text(conversation_id, "Are you there?")
         wait_retried(env)
         assert status("Are you there?") != "delivery-success"  # queued is not delivered
-        cognigy.emulator.api_up()
+        cognigy.up()
         notified(cognigy, "Are you there?")
         wait_until(
             lambda: status("Are you there?") == "delivery-success",

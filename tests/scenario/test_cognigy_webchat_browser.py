@@ -78,8 +78,77 @@ def test_emulator_webchat_story(make_bridge_env, tmp_path):
             agent.answer(conversation_id)
             agent.send_text(conversation_id, "Hi, I am Alex")
             wait_message(browser, "agent", "Hi, I am Alex", author="Alex Agent")
-            send(browser, "my parcel is late")
+            # What Cognigy's Notify carries is drawn: a file of the top-level attachments, quick
+            # replies and a card of the default channel (a quick reply answers as the user).
+            png = bytes.fromhex(
+                "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+            )
+            agent.send_attachment(conversation_id, "photo.png", png, "image/png", "A photo")
+            browser.wait(
+                lambda _d: bool(
+                    browser.driver.find_elements(
+                        "css selector", '[data-testid="message-attachment"][data-type="image"] img'
+                    )
+                ),
+                25,
+                what="the agent's image drawn",
+            )
+            card = {
+                "title": "Refund",
+                "description": "3 days",
+                "actions": [{"type": "Postback", "text": "Refund me", "payload": "refund"}],
+            }
+            agent.send_content(
+                conversation_id, [{"contentType": "Card", "card": card}], text="Pick"
+            )
+            browser.wait(
+                lambda _d: [
+                    e.text
+                    for e in browser.driver.find_elements(
+                        "css selector", '[data-testid="card-title"]'
+                    )
+                ]
+                == ["Refund"],
+                25,
+                what="the agent's card drawn",
+            )
+            agent.send_content(
+                conversation_id,
+                [{"contentType": "QuickReply", "quickReply": {"text": "Yes", "payload": "yes"}}],
+                text="Anything else?",
+            )
+            wait_message(browser, "agent", "Anything else?", author="Alex Agent")
+
+            def quick_yes() -> list:
+                return [
+                    b
+                    for b in browser.driver.find_elements(
+                        "css selector",
+                        '[data-testid="quick-replies"] [data-testid="message-button"]',
+                    )
+                    if b.text == "Yes"
+                ]
+
+            browser.wait(lambda _d: bool(quick_yes()), 25, what="the quick reply drawn")
+            quick_yes()[0].click()
             from tests.conftest import wait_until
+
+            def answered() -> bool:  # the bridge answers a quick reply as Genesys' QuickReply
+                return any(
+                    c.get("contentType") == "QuickReply"
+                    and (c.get("quickReply") or {}).get("payload") == "yes"
+                    for m in agent.transcript(conversation_id)
+                    for c in (m.get("normalizedMessage") or {}).get("content") or []
+                )
+
+            wait_until(
+                answered,
+                20,
+                interval=0.5,
+                what="the quick reply's answer at the agent",
+            )
+            send(browser, "my parcel is late")
 
             wait_until(
                 lambda: any(
@@ -87,6 +156,7 @@ def test_emulator_webchat_story(make_bridge_env, tmp_path):
                     for m in agent.transcript(conversation_id)
                 ),
                 20,
+                interval=0.5,
                 what="the user's message at the agent",
             )
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import websocket
 
+from om_bridge.bridge.genesys.transport import environ_ca_bundle
+
 log = logging.getLogger(__name__)
 
 Sink = Callable[[tuple], None]
@@ -81,7 +83,12 @@ class ChannelSocket:
     def _run(self) -> None:
         try:
             # No WS-protocol pings: Genesys documents its own `{"message":"ping"}` instead.
-            self.app.run_forever(skip_utf8_validation=True)
+            # wss:// verifies against the CA bundle the bridge's HTTP calls use (websocket-client
+            # would otherwise read only the system store or WEBSOCKET_CLIENT_CA_BUNDLE).
+            bundle = environ_ca_bundle()
+            self.app.run_forever(
+                skip_utf8_validation=True, sslopt={"ca_certs": bundle} if bundle else None
+            )
         except Exception as exc:
             self._error = type(exc).__name__
         self._emit_closed(self._error or "connection ended")

@@ -5,9 +5,16 @@
 // Protocol: one JSON object per line on stdin ({id, type, nodeId, config, childConfigs, input,
 // context, profile}); one JSON object per line on stdout ({id, outputs, context, profile, next,
 // stop, logs, error?}). The first stdout line is {ready: true, descriptors: [...]}.
+// As in Cognigy, CognigyScript in the node's config (per the descriptor's field types) is
+// evaluated before the function runs. Also {id, op: "eval", mode: "text" | "condition" |
+// "value", source, scope: {input, context, profile}} evaluates CognigyScript for the emulator's
+// built-in nodes and answers {id, value}: CognigyScript is JavaScript (docs.cognigy.com,
+// "CognigyScript"): `{{ expression }}` in texts (an expression that fails or gives undefined or
+// null becomes ""), a plain expression in conditions (one that fails is false).
 // Usage: node runner.js <extracted extension directory>
 const path = require("path");
 const readline = require("readline");
+const vm = require("vm");
 
 const dir = process.argv[2];
 const mod = require(path.resolve(dir, "build", "module.js")).default;
@@ -36,6 +43,71 @@ function getPath(target, key) {
     target = target[p];
   }
   return target;
+}
+
+function sandboxOf(scope) {
+  const input = (scope && scope.input) || {};
+  const context = (scope && scope.context) || {};
+  const profile = (scope && scope.profile) || {};
+  return { input, context, profile, ci: input, cc: context, cp: profile };
+}
+
+function evaluate(source, sandbox) {
+  return vm.runInNewContext("(" + source + "\n)", sandbox, { timeout: 1000 });
+}
+
+function renderText(text, sandbox) {
+  return String(text).replace(/\{\{([\s\S]*?)\}\}/g, (_, expr) => {
+    let value;
+    try {
+      value = evaluate(expr, sandbox);
+    } catch (e) {
+      return "";
+    }
+    if (value === undefined || value === null) return "";
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  });
+}
+
+function renderDeep(value, sandbox) {
+  if (typeof value === "string") return value.includes("{{") ? renderText(value, sandbox) : value;
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, sandbox));
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, sandbox);
+    return out;
+  }
+  return value;
+}
+
+function evalRequest(req) {
+  const sandbox = sandboxOf(plain(req.scope || {}));
+  const source = String(req.source === undefined || req.source === null ? "" : req.source);
+  if (req.mode === "text") return { value: renderDeep(plain(req.source), sandbox) };
+  if (!source.trim()) return { value: req.mode === "condition" ? false : null };
+  try {
+    const value = evaluate(source, sandbox);
+    return { value: req.mode === "condition" ? Boolean(value) : plain(value) };
+  } catch (e) {
+    if (req.mode === "condition") return { value: false, problem: String(e && e.message) };
+    return { value: null, problem: String(e && e.message) };
+  }
+}
+
+// Field types whose CognigyScript Cognigy evaluates before an extension node runs.
+const TEXT_TYPES = new Set(["cognigyText", "textArray", "cognigyTextArray", "chipInput", "json"]);
+
+function evaluatedConfig(descriptor, config, scope) {
+  const out = {};
+  for (const f of (descriptor && descriptor.fields) || []) {
+    if (f.defaultValue !== undefined) out[f.key] = plain(f.defaultValue);
+  }
+  Object.assign(out, plain(config || {}));
+  const sandbox = sandboxOf(scope);
+  for (const f of (descriptor && descriptor.fields) || []) {
+    if (TEXT_TYPES.has(f.type) && out[f.key] !== undefined) out[f.key] = renderDeep(out[f.key], sandbox);
+  }
+  return out;
 }
 
 async function run(req) {
@@ -73,7 +145,7 @@ async function run(req) {
   };
   await node.function({
     cognigy: { api, input, context, profile },
-    config: req.config || {},
+    config: evaluatedConfig(node, req.config, { input, context, profile }),
     childConfigs: req.childConfigs || [],
     nodeId: req.nodeId,
   });
@@ -104,6 +176,16 @@ rl.on("line", (line) => {
   // Cognigy stops an extension after 20 s (docs/reference/cognigy-model.md §1.1).
   const timeout = new Promise((_, reject) =>
     setTimeout(() => reject(new Error("the node function did not finish within 20 s")), 20000).unref());
+  if (req.op === "eval") {
+    let answer;
+    try {
+      answer = evalRequest(req);
+    } catch (e) {
+      answer = { error: String((e && e.message) || e) };
+    }
+    reply(Object.assign({ id: req.id }, answer));
+    return;
+  }
   Promise.race([run(req), timeout])
     .then((result) => reply(Object.assign({ id: req.id }, result)))
     .catch((e) => reply({ id: req.id, error: String((e && e.message) || e) }));

@@ -31,9 +31,42 @@ def test_inject_and_notify_go_to_the_api_with_the_key():
         "URLToken": "tok",
         "userId": "u1",
         "sessionId": "s1",
+        "text": "",
         "data": {"handover": {"status": "queue"}},
     }
     assert second.json()["text"] == "Hi"
+
+
+def test_bodies_always_carry_text_and_data():
+    client = CognigyClient(api_endpoint("http://127.0.0.1:9"))
+    for call in ("inject", "notify"):
+        body = client.body("u", "s", None, None, call)
+        assert body["text"] == "" and body["data"] == {}, call
+
+
+def test_a_notify_carries_agent_files_and_details_as_cognigy_defines_them():
+    client = CognigyClient(api_endpoint("http://127.0.0.1:9"))
+    genesys = [
+        {"mediaType": "Image", "url": "https://f/a.png", "mime": "image/png", "filename": "a.png"},
+        {"mediaType": "File", "url": "https://f/l.pdf", "mime": "application/pdf", "text": "Label"},
+        {"mediaType": "Video", "mime": "video/mp4"},  # no URL: nothing to show
+    ]
+    data = {"attachments": genesys, "agent": {"name": "Alex", "avatar": "https://f/alex.png"}}
+    body = client.body("u", "s", "Label", data, "notify")
+    assert body["attachments"] == [
+        {"type": "image", "url": "https://f/a.png", "name": "a.png"},
+        {"type": "file", "url": "https://f/l.pdf", "name": "l.pdf", "caption": "Label"},
+    ]
+    assert "attachments" not in body["data"]
+    assert body["data"]["_webchat"] == {
+        "agentAvatarOverrideNameOnce": "Alex",
+        "agentAvatarOverrideUrlOnce": "https://f/alex.png",
+    }
+    assert body["data"]["agent"] == {"name": "Alex", "avatar": "https://f/alex.png"}
+    # An Inject keeps data as given (the flow reads it).
+    assert client.body("u", "s", "", {"attachments": genesys}, "inject")["data"] == {
+        "attachments": genesys
+    }
 
 
 def test_transformer_urls_carry_no_key():

@@ -161,7 +161,13 @@ def test_handover_json_custom_attributes_are_rendered_and_stringified():
             },
             "'a'",
         ),
-        ({"genesysCustomAttributesPairs": [{"key": " ", "value": "x"}]}, "empty key"),
+        (
+            {
+                "genesysCustomAttributesMode": "keyValue",
+                "genesysCustomAttributesPairs": [{"key": " ", "value": "x"}],
+            },
+            "empty key",
+        ),
         ({"genesysPriority": 1.5}, "Priority"),
         ({"genesysPriority": -1}, "Priority"),
         ({"resolveBehavior": "somewhere"}, "Flow Continuation"),
