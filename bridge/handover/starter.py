@@ -48,7 +48,7 @@ class Starter:
         kind = getattr(provider, "type", PROVIDER_TYPE)
         if kind != PROVIDER_TYPE:
             return messages.UNSUPPORTED_PROVIDER_TYPE.format(provider=provider_id, type=kind)
-        environment = getattr(self.config.bridge, "environment", "production")
+        environment = self.config.bridge.environment
         return self.flags.refusal(endpoint.organisation, environment)
 
     def begin(
