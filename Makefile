@@ -82,11 +82,13 @@ $(TYPECHECK)/om_bridge: FORCE
 FORCE:
 
 # The lint and type gate: ruff (lint and format) on everything, mypy on the package code
-# (pyproject.toml [tool.mypy] names it: the om_bridge package, each folder once under its import name).
+# (pyproject.toml [tool.mypy] names it: the om_bridge package, each folder once under its import name),
+# and the import-layer contract (.importlinter: layers, no package cycle, descriptors apart).
 lint: test-venv $(TYPECHECK)/om_bridge
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=$(TYPECHECK) $(BIN)/lint-imports
 
 test: test-venv node-deps wheelhouse lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS)

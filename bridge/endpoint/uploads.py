@@ -25,7 +25,7 @@ from om_bridge.bridge.endpoint import messages
 from om_bridge.bridge.endpoint.validation import InputError
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.endpoint import EndpointDeps
 
 bp = Blueprint("endpoint_uploads", __name__, url_prefix="/endpoint")
 
@@ -50,17 +50,9 @@ def safe_filename(raw: str) -> str:
     return name[:120] or "file"
 
 
-def _ctx() -> BridgeContext:
-    ctx: BridgeContext = current_app.extensions["om-bridge"]
-    return ctx
-
-
-@bp.errorhandler(InputError)
-def _input_error(exc: InputError) -> ResponseReturnValue:
-    from om_bridge.bridge.endpoint.routes import error
-
-    code = {413: "body_too_large", 415: "unsupported_media_type"}.get(exc.status, "invalid_input")
-    return error(exc.status, code, str(exc), exc.path)
+def _ctx() -> EndpointDeps:
+    deps: EndpointDeps = current_app.extensions["om-bridge.endpoint"]
+    return deps
 
 
 @bp.post("/<url_token>/sessions/<session_id>/uploads")

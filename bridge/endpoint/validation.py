@@ -10,16 +10,20 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.errors import BridgeError
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-class InputError(ValueError):
+class InputError(BridgeError, ValueError):
     """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending field."""
 
+    code = "invalid_input"
+
     def __init__(self, message: str, status: int = 400, path: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.path = status, path
+        code = {413: "body_too_large", 415: "unsupported_media_type"}.get(status)
+        super().__init__(message, status=status, code=code, path=path)
+        self.path = path
 
 
 @lru_cache(maxsize=1)

@@ -13,9 +13,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.completion import messages
 from om_bridge.bridge.logs import announce
-
-from . import messages
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
