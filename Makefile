@@ -70,8 +70,8 @@ run: venv
 # mypy (and grimp, import-linter's graph builder) do not follow the editable install's import hook
 # (om_bridge.bridge is the folder bridge/): they read a tree that has every folder under its import
 # name, as real directories of links to the files (tools that do not descend into linked
-# directories see everything too), rebuilt on each run. For import-linter:
-# PYTHONPATH=$(TYPECHECK) lint-imports.
+# directories see everything too), rebuilt on each run. import-linter puts its working directory
+# first on sys.path, so it runs inside that tree.
 $(TYPECHECK)/om_bridge: FORCE
 	rm -rf $(TYPECHECK) && mkdir -p $@
 	for f in om_bridge/*; do ln -s $(CURDIR)/$$f $@/; done
@@ -88,7 +88,7 @@ lint: test-venv $(TYPECHECK)/om_bridge
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	PYTHONPATH=$(TYPECHECK) $(BIN)/lint-imports
+	cd $(TYPECHECK) && PYTHONPATH=. $(CURDIR)/$(BIN)/lint-imports --config $(CURDIR)/.importlinter
 
 test: test-venv node-deps wheelhouse lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS)
