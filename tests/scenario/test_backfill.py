@@ -4,7 +4,8 @@ webhook of one of them is a duplicate (docs/reliability.md "Agent messages Genes
 
 from __future__ import annotations
 
-from tests.conftest import wait_until
+from om_bridge.sandbox import seed
+from tests.conftest import free_port, wait_until
 from tests.scenario.handover_helpers import (
     SandboxReader,
     collect,
@@ -91,3 +92,30 @@ def test_a_restart_with_nothing_missed_shows_nothing_twice(bridge_env):
     env.agent.send_text(conversation_id, "marker")
     shown = collect(env, said("agent", "marker"))
     assert texts(shown, "agent") == [*sent, "marker"]
+
+
+def test_a_webhook_url_that_stopped_answering_is_caught_up_by_the_sweep(bridge_env):
+    env = bridge_env
+    conversation_id = start_handover(env, agent_answers=True)
+    client = env.ctx.clients.for_provider("genesys-demo")
+    webhook_url = client.get_integration(seed.DEMO_INTEGRATION_ID)["outboundNotificationWebhookUrl"]
+    # The bridge runs, but Genesys cannot reach it: its webhook target is a closed port.
+    client.patch_integration(
+        seed.DEMO_INTEGRATION_ID,
+        webhook_url=f"http://127.0.0.1:{free_port()}/handover/genesysCloudOM",
+    )
+    sent = [f"unreachable {n}" for n in range(3)]
+    ids = [env.agent.send_text(conversation_id, text)["id"] for text in sent]
+    reader = SandboxReader(env.sandbox_url)
+    wait_until(
+        lambda: all(_statuses(reader, conversation_id).get(i) == "failed" for i in ids),
+        60,
+        interval=0.2,
+        what="Genesys to give up on every delivery",
+    )
+    client.patch_integration(seed.DEMO_INTEGRATION_ID, webhook_url=webhook_url)
+    assert "unreachable 0" not in texts(env.outputs(0)["outputs"], "agent")
+
+    env.ctx.backfill.schedule_open()  # what the periodic sweep does
+    shown = collect(env, said("agent", sent[-1]), timeout=30)
+    assert texts(shown, "agent") == sent
