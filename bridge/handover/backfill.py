@@ -3,7 +3,7 @@
 Genesys retries an outbound webhook for about 85 s and then marks the message `failed`; nothing
 sends it again (docs/reference/genesys-open-messaging.md §5.7). So when the bridge may have been
 unreachable, it reads each open handover's conversation (`GET /api/v2/conversations/messages/{id}`:
-every participant's `messages[]`), fetches the outbound messages it has not settled yet
+every participant's `messages[]`), fetches the messages it has not settled yet
 (`POST .../messages/bulk`) and hands each one, as the webhook body Genesys would have posted, to
 the same durable inbound lane with the same dedupe mark (`inbound.dedupe_key`): a message the
 bridge already has, or a late webhook retry of one the backfill brought, is a duplicate and is
@@ -79,12 +79,13 @@ class CallBudget:
         self._calls.append(self._clock())
 
 
-def outbound_ids(conversation: dict[str, Any], now: float) -> list[str]:
-    """The ids of messages on the conversation's non-customer legs (agents, bots: where Genesys
-    lists what was sent to the customer), in Genesys' order, none older than `MAX_AGE_SECONDS`."""
+def message_ids(conversation: dict[str, Any], now: float) -> list[str]:
+    """The ids of the messages every leg of the conversation lists (`MessageDetails`), in
+    Genesys' order (`messageTime`), none older than `MAX_AGE_SECONDS`. Every leg: the API does not
+    say on which leg an agent's message is listed; the bulk read tells the direction."""
     found: dict[str, float] = {}
     for participant in conversation.get("participants") or []:
-        if not isinstance(participant, dict) or participant.get("purpose") == "customer":
+        if not isinstance(participant, dict):
             continue
         for detail in participant.get("messages") or []:
             if not isinstance(detail, dict) or not isinstance(detail.get("messageId"), str):
@@ -252,7 +253,7 @@ class Backfill(ConditionWorker):
             if not self._spend():
                 return 0
             conversation = client.get_message_conversation(conversation_id)
-            ids = [m for m in outbound_ids(conversation, self.clock()) if m not in settled]
+            ids = [m for m in message_ids(conversation, self.clock()) if m not in settled]
             for start in range(0, len(ids), BULK_IDS):
                 chunk = ids[start : start + BULK_IDS]
                 if not self._spend():
@@ -261,7 +262,12 @@ class Backfill(ConditionWorker):
                 found = client.get_messages(conversation_id, chunk)
                 found.sort(key=lambda d: order.get(str(d.get("id")), len(order)))
                 for data in found:
-                    queued += self._offer(handover, conversation_id, data, settled)
+                    queued += self._offer(handover, conversation_id, data)
+                # Settled once read: inbound ones, other types and ids the API no longer has
+                # are not asked for again by this process.
+                if len(settled) + len(chunk) > SETTLED_KEPT:
+                    settled.clear()  # bounded: the dedupe marks still stop a second delivery
+                settled.update(chunk)
         except GenesysError as err:
             log.warning(
                 messages.LOG_BACKFILL_READ_FAILED,
@@ -275,25 +281,18 @@ class Backfill(ConditionWorker):
             log.warning(messages.LOG_BACKFILL_DELIVERED, handover_id, queued)
         return queued
 
-    def _offer(
-        self, handover: Handover, conversation_id: str, data: dict[str, Any], settled: set[str]
-    ) -> int:
-        message_id = str(data.get("id"))
+    def _offer(self, handover: Handover, conversation_id: str, data: dict[str, Any]) -> int:
+        """Queue one message the way its webhook would have been; 1 when it was new."""
         body = webhook_body(handover, conversation_id, data)
-        if body is not None and self._accept(
+        if body is None or not self._accept(
             handover.provider_id,
             body,
-            dedupe_key(handover.provider_id, message_id),
+            dedupe_key(handover.provider_id, str(body["id"])),
             DEDUPE_TTL_SECONDS,
         ):
-            self._queued.inc()
-            queued = 1
-        else:
-            queued = 0
-        if len(settled) >= SETTLED_KEPT:
-            settled.clear()  # bounded: the dedupe marks still stop a second delivery
-        settled.add(message_id)
-        return queued
+            return 0
+        self._queued.inc()
+        return 1
 
 
-__all__ = ["Backfill", "CallBudget", "outbound_ids", "webhook_body"]
+__all__ = ["Backfill", "CallBudget", "message_ids", "webhook_body"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from om_bridge.bridge.handover.backfill import Backfill, CallBudget, outbound_ids, webhook_body
+from om_bridge.bridge.handover.backfill import Backfill, CallBudget, message_ids, webhook_body
 from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.store import Handover, SessionKey, open_store
 
@@ -198,4 +198,4 @@ def test_messages_older_than_their_dedupe_mark_are_not_read_back():
             }
         ]
     }
-    assert outbound_ids(conversation, START) == ["new"]
+    assert message_ids(conversation, START) == ["new"]
