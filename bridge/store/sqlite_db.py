@@ -14,7 +14,7 @@ from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
@@ -75,10 +75,19 @@ CREATE TABLE uploads (
     id TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL NOT NULL);
 CREATE INDEX uploads_expiry ON uploads(expires_at);
 """
+# Version 4: each upload names its session and size in columns, so a session's uploads are
+# counted (the per-session quota) from an index instead of parsing every row's metadata.
+SCHEMA_V4 = """
+ALTER TABLE uploads ADD COLUMN skey TEXT NOT NULL DEFAULT '';
+ALTER TABLE uploads ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+UPDATE uploads SET skey = COALESCE(json_extract(meta, '$.session'), ''), size = length(body);
+CREATE INDEX uploads_session ON uploads(skey, expires_at);
+"""
 MIGRATIONS = {
     1: SCHEMA_V1,
     2: SCHEMA_V2,
     3: SCHEMA_V3,
+    4: SCHEMA_V4,
 }  # version -> script taking the previous version to it
 
 
