@@ -341,6 +341,11 @@ class Store(abc.ABC):
         on their own delete nothing here."""
         return {}
 
+    def reclaim_space(self) -> int:
+        """Give the space of deleted records back to the file system (after `purge`); the bytes
+        given back. Backends that free memory as keys go (Redis) give back nothing here."""
+        return 0
+
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
     def append_output(self, key: SessionKey, output: dict) -> int:

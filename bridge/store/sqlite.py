@@ -42,6 +42,9 @@ _HANDOVER_COLUMNS = (
 _OUTBOX_COLUMNS = "id, key, kind, payload, attempts, next_attempt_at, last_error, created_at"
 # Expired dedupe keys are swept once every this many new keys (up to twice as many at a time).
 DEDUPE_SWEEP_EVERY = 64
+# Free pages given back per incremental vacuum (4 MB with the default 4 KB pages): each is one
+# write that holds the writer lock for a few milliseconds.
+VACUUM_CHUNK_PAGES = 1024
 
 
 def _dumps(value: Any) -> str:
@@ -631,6 +634,24 @@ class SqliteStore(Store):
                 "DELETE FROM uploads WHERE expires_at <= ?", (now,)
             ).rowcount
         return counts
+
+    def reclaim_space(self) -> int:
+        """Give free pages back to the file system with incremental vacuums of up to
+        VACUUM_CHUNK_PAGES each (a short write apiece, so other writers go on between them);
+        the bytes given back. When it gave any back, a TRUNCATE checkpoint then shrinks the
+        file and empties the WAL the moved pages passed through (else the next checkpoint
+        shrinks the file, and the WAL keeps up to JOURNAL_SIZE_LIMIT_BYTES)."""
+        if self._db.memory:
+            return 0
+        page, freed = self._db.page_size(), 0
+        while True:
+            given, left = self._db.incremental_vacuum(VACUUM_CHUNK_PAGES)
+            freed += given
+            if given == 0 or left == 0:
+                break
+        if freed:
+            self._db.truncate_wal()
+        return freed * page
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
