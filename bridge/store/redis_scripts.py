@@ -11,6 +11,7 @@ from __future__ import annotations
 # ARGV: prefix, id, created_at, has conversation ("1"/"0"), field, value, ...
 CREATE_HANDOVER = """
 local cur = redis.call('GET', KEYS[2])
+if cur == ARGV[2] then return {'ok'} end  -- a resend (see OUTBOX_PUT): stored by its first run
 if cur then return {'open', cur} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', ARGV[2]} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
@@ -34,7 +35,12 @@ return {'ok'}
 # ended it, 0 when it had already ended or does not exist.
 FINISH_HANDOVER = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HEXISTS', KEYS[1], 'ended_at') == 1 then return 0 end
+local ended = redis.call('HMGET', KEYS[1], 'ended_at', 'end_reason')
+if ended[1] then
+  -- A resend of the call that ended it (see OUTBOX_PUT) carries the same time and reason.
+  if ended[1] == ARGV[4] and ended[2] == ARGV[3] then return 1 end
+  return 0
+end
 local f = redis.call('HMGET', KEYS[1], 'id', '_skey', '_cust', 'provider_id')
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'end_reason', ARGV[3], 'ended_at', ARGV[4],
            'updated_at', ARGV[4])
@@ -47,8 +53,14 @@ redis.call('ZREM', ARGV[1] .. 'h:open:p:' .. f[4], f[1])
 return 1
 """
 
-# KEYS: id counter, pending ids, due keys.  ARGV: prefix, key, kind, payload, now
+# Scripts that add a record take an operation key (KEYS' last): a command redis-py sends again
+# because its connection broke (a failover) finds the result of its first run there and
+# returns it, instead of adding the record twice. ARGV's last is that key's TTL in seconds.
+# KEYS: id counter, pending ids, due keys, operation key.
+# ARGV: prefix, key, kind, payload, now, operation TTL
 OUTBOX_PUT = """
+local done = redis.call('GET', KEYS[4])
+if done then return tonumber(done) end
 local id = redis.call('INCR', KEYS[1])
 local ik = ARGV[1] .. 'o:i:' .. id
 redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
@@ -56,6 +68,7 @@ redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARG
 local n = redis.call('RPUSH', ARGV[1] .. 'o:q:' .. ARGV[2], id)
 redis.call('ZADD', KEYS[2], id, id)
 if n == 1 then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2]) end
+redis.call('SET', KEYS[4], id, 'EX', ARGV[6])
 return id
 """
 
@@ -235,13 +248,17 @@ redis.call('ZADD', KEYS[1], ARGV[4], k)
 return 1
 """
 
-# KEYS: seq counter, outputs zset.  ARGV: body (JSON), outputs kept, channel, session key
+# KEYS: seq counter, outputs zset, operation key (as OUTBOX_PUT's).
+# ARGV: body (JSON), outputs kept, channel, session key, operation TTL
 # Members are "<seq>|<json>": unique, and the JSON needs no re-encoding inside Lua.
 APPEND_OUTPUT = """
+local done = redis.call('GET', KEYS[3])
+if done then return tonumber(done) end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], seq, seq .. '|' .. ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[2]))
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+redis.call('SET', KEYS[3], seq, 'EX', ARGV[5])
 return seq
 """
 

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from om_bridge.bridge.store.records import (
     UploadQuota,
     UploadUsage,
 )
+from om_bridge.bridge.store.redis_client import RedisOptions, connect
 from om_bridge.bridge.store.redis_codec import (
     customer_index,
     decode_handover,
@@ -49,7 +51,8 @@ INBOUND_PREFIX = "in:"
 
 
 class RedisStore(Store):
-    """Store backed by one Redis database; every key starts with `prefix`."""
+    """Store backed by one Redis database (one server, or the master of a Sentinel group);
+    every key starts with `prefix`."""
 
     # Pub/sub wakes waiters of other processes; this re-read only covers a lost subscription.
     cross_process_poll = 2.0
@@ -57,7 +60,10 @@ class RedisStore(Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__()
         self.prefix = prefix
-        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._r = connect(url)
+        options: RedisOptions = getattr(self._r, "store_options", RedisOptions())
+        # Longer than redis-py goes on resending one command (`failover_timeout`).
+        self._op_ttl = max(60, int(2 * options.failover_timeout))
         self._scripts = {
             name: self._r.register_script(getattr(lua, name))
             for name in (
@@ -84,6 +90,11 @@ class RedisStore(Store):
     @staticmethod
     def _ttl(seconds: float | None) -> int | None:
         return None if seconds is None else max(1, int(seconds))
+
+    def _op_key(self) -> str:
+        """A fresh operation key: a script that adds a record keeps its result there for
+        `_op_ttl` seconds, so redis-py's resend after a broken connection adds nothing twice."""
+        return self._k("op:", uuid.uuid4().hex)
 
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
@@ -322,8 +333,15 @@ class RedisStore(Store):
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
         """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
         `completing_inbound` the inbound item is removed in the same MULTI/EXEC."""
-        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due")]
-        args = [self.prefix, key, kind, dumps(payload), repr(time.time())]
+        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due"), self._op_key()]
+        args: list[str | int] = [
+            self.prefix,
+            key,
+            kind,
+            dumps(payload),
+            repr(time.time()),
+            self._op_ttl,
+        ]
         completes = self._take_completing()
         if completes is None:
             return int(self._run("OUTBOX_PUT", keys, args))
@@ -475,13 +493,14 @@ class RedisStore(Store):
         skey = key.as_str()
         body = {k: v for k, v in output.items() if k != "seq"}
         keys = [self._k("outseq:", skey), self._k("out:", skey)]
-        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
+        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey, self._op_ttl]
+        script_keys = [*keys, self._op_key()]
         completes = self._take_completing()
         if completes is None:
-            seq = int(self._run("APPEND_OUTPUT", keys, args))
+            seq = int(self._run("APPEND_OUTPUT", script_keys, args))
         else:
             pipe = self._r.pipeline(transaction=True)
-            self._scripts["APPEND_OUTPUT"](keys=keys, args=args, client=pipe)
+            self._scripts["APPEND_OUTPUT"](keys=script_keys, args=args, client=pipe)
             self._inbound_done(
                 completes.item_id, completes.owner, completes.lease_seconds, client=pipe
             )
