@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from om_bridge.bridge.store import redact_url
+
 from . import messages
 
 if TYPE_CHECKING:
@@ -60,7 +62,10 @@ def main(args: argparse.Namespace) -> int:
         service.only_providers = set(providers)
     service.start(sweeper=False, listeners=True)
     print(
-        messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store)
+        messages.CLI_RUNNING.format(
+            providers=", ".join(providers),
+            store=ctx.config.bridge.store_ref or redact_url(ctx.config.bridge.store),
+        )
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
