@@ -8,6 +8,7 @@ locks, behind one `Store` interface with an embedded SQLite and a Redis backend 
 from __future__ import annotations
 
 import importlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from om_bridge.bridge.store import messages
@@ -109,9 +110,5 @@ def redact_url(url: str) -> str:
     userinfo, at, hosts = netloc.rpartition("@")
     if at and ":" in userinfo:
         netloc = userinfo.split(":", 1)[0] + ":***@" + hosts
-    path, mark, query = tail.partition("?")
-    if mark:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        shown = [(k, "***" if k == "sentinel_password" else v) for k, v in pairs]
-        tail = path + "?" + urlencode(shown, safe="*")
+    tail = re.sub(r"([?&]sentinel_password=)[^&]*", r"\1***", tail)
     return f"{scheme}://{netloc}{slash}{tail}"

@@ -214,10 +214,11 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
 
 
 def redact(url: str) -> str:
-    """The URL with its passwords as *** (`redact_url`)."""
+    """The URL for an error message: its password as ***, without its query (a mistyped
+    option may hold a password)."""
     from om_bridge.bridge.store import redact_url
 
-    return redact_url(url)
+    return redact_url(url.partition("?")[0])
 
 
 class ReplicatedRedis(redis.Redis):
