@@ -74,11 +74,19 @@ return id
 
 # An accepted webhook: the dedupe key and the enqueue in one step (OUTBOX_PUT on the inbound
 # prefix); the head of an idle key is leased to the owner at once when one is given.
+# The dedupe key holds "<call token>|<item id>": a resend of the same call (see OUTBOX_PUT)
+# finds its own token and answers the item it stored, instead of calling it a duplicate.
 # KEYS: dedupe key, id counter, pending ids, due keys, leased keys
-# ARGV: prefix, key, kind, payload, now, dedupe ttl ms, owner ('' for none), lease_until
+# ARGV: prefix, key, kind, payload, now, dedupe ttl ms, owner ('' for none), lease_until, token
 ACCEPT_INBOUND = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[6]) then return false end
+local mark = redis.call('GET', KEYS[1])
+if mark then
+  local token, earlier = string.match(mark, '^(.-)|(%d+)$')
+  if token == ARGV[9] then return redis.call('HGETALL', ARGV[1] .. 'o:i:' .. earlier) end
+  return false
+end
 local id = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[9] .. '|' .. id, 'PX', ARGV[6])
 local ik = ARGV[1] .. 'o:i:' .. id
 redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
            'attempts', 0, 'next_attempt_at', ARGV[5], 'created_at', ARGV[5])
@@ -260,6 +268,14 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[2]))
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 redis.call('SET', KEYS[3], seq, 'EX', ARGV[5])
 return seq
+"""
+
+# A dedupe mark; a resend of the same call (see OUTBOX_PUT) finds its own token: first time.
+# KEYS: dedupe key.  ARGV: call token, ttl in ms.  Returns 1 when the key was already set.
+SEEN = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+return 1
 """
 
 # KEYS: lock.  ARGV: owner, ttl in ms

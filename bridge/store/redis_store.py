@@ -81,6 +81,7 @@ class RedisStore(Store):
                 "INBOUND_DONE",
                 "PUT_UPLOAD",
                 "UPLOAD_USAGE",
+                "SEEN",
             )
         }
         self._channel = prefix + "outputs"
@@ -254,7 +255,7 @@ class RedisStore(Store):
     def seen(self, key: str, ttl_seconds: float) -> bool:
         """Atomic check-and-set: False the first time a key is offered, True until it expires."""
         ttl_ms = max(1, int(ttl_seconds * 1000))
-        return not self._r.set(self._k("seen:", key), "1", nx=True, px=ttl_ms)
+        return bool(self._run("SEEN", [self._k("seen:", key)], [uuid.uuid4().hex, ttl_ms]))
 
     # -- queues (the outbox, and the inbound queue under INBOUND_PREFIX) --------------------
     def _qkeys(self, qp: str) -> list[str]:
@@ -428,6 +429,7 @@ class RedisStore(Store):
                 max(1, int(ttl_seconds * 1000)),
                 owner or "",
                 repr(now + lease_seconds),
+                uuid.uuid4().hex,
             ],
         )
         return decode_item(row) if row else None

@@ -110,3 +110,29 @@ def test_a_resent_script_adds_its_record_once(redis_url: str) -> None:
         assert store._r.zcard(k("out:", "s")) == 1  # type: ignore[attr-defined]
     finally:
         store.close()
+
+
+@pytest.mark.redis
+def test_a_resent_dedupe_mark_is_still_the_first_time(redis_url: str) -> None:
+    store = open_store(redis_url + f"?prefix=seen-{uuid.uuid4().hex}:")
+    try:
+        key, k = [store._k("seen:", "m")], store._run  # type: ignore[attr-defined]
+        assert k("SEEN", key, ["call-1", 60_000]) == 0
+        assert k("SEEN", key, ["call-1", 60_000]) == 0  # the same call, resent
+        assert k("SEEN", key, ["call-2", 60_000]) == 1  # another call: a duplicate
+        assert store.seen("other", 60) is False and store.seen("other", 60) is True
+        qp = store._ip  # type: ignore[attr-defined]
+        keys = [
+            store._k("seen:", "w"),
+            qp + "o:seq",
+            qp + "o:pending",
+            qp + "o:due",
+            qp + "o:lease",
+        ]  # type: ignore[attr-defined]
+        args = [qp, "q", "webhook", "{}", "1.0", 60_000, "", "2.0", "call-3"]
+        first = k("ACCEPT_INBOUND", keys, args)
+        assert first and k("ACCEPT_INBOUND", keys, args) == first
+        assert len(store.inbound_pending("q")) == 1
+        assert not k("ACCEPT_INBOUND", keys, [*args[:-1], "call-4"])
+    finally:
+        store.close()
