@@ -16,8 +16,8 @@ from om_bridge.bridge.store import SessionKey
 from om_bridge.bridge.store.sqlite_db import JOURNAL_SIZE_LIMIT_BYTES
 from tests.conftest import wait_until
 
-SESSIONS = 40
-MESSAGES = 5  # per session, under the per-session input rate
+SESSIONS = 24  # new sessions from one address: within the anonymous-traffic bounds
+MESSAGES = 8  # per session, under the per-session input rate
 TEXT = "flood " * 3150  # 19 KB, under the 20,000 characters a text may have
 LONG = {"bridge": {"session_retention_hours": 1.0, "sweep_interval_seconds": 1}}
 SHORT = {"bridge": {"session_retention_hours": 0.0001, "sweep_interval_seconds": 1}}  # 0.36 s
