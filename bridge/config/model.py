@@ -45,12 +45,15 @@ class BridgeSettings:
     """The `[bridge]` table."""
 
     public_url: str
-    store: str
+    store: str  # the store URL itself, also when configured as "env:NAME" (`store_ref`)
     environment: str
     cognigy_version: str
     log_level: str
     log_format: str = "text"
     extension_api_key: Secret | None = None
+    # "env:NAME" when the store URL came from that environment variable (kept for dumps: a
+    # URL may carry a password).
+    store_ref: str | None = None
     # Reliability bounds (docs/reliability.md): how long a queue item outlives a killed
     # holder; how long a message sent to Genesys may still land;
     # how often tracked conversations are checked through REST in notifications mode.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from tests.conftest import wait_until
 from tests.faults.harness import BOUNDS, INBOUND_PATH, FaultBed, Traffic, check
@@ -147,6 +148,7 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
         traffic = Traffic(bed)
         traffic.open_handovers()
         traffic.exchange(1)
+        channels_before = {c["id"] for c in sandbox_channels(bed)}
         _in_flight_at_kill(bed, traffic, 0)
         killed = time.monotonic()
         wait_until(
@@ -156,7 +158,23 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
             what="another bridge leading the listener",
         )
         failover = time.monotonic() - killed
-        print(f"\n  notifications listener failover after {failover:.1f} s")
+
+        # Failover is over when the new leader listens again: a channel of its own, connected,
+        # subscribed to every open conversation.
+        def listening() -> bool:
+            return any(
+                c["id"] not in channels_before
+                and c["connected"]
+                and all(any(s.conversation_id in t for t in c["topics"]) for s in traffic.sessions)
+                for c in sandbox_channels(bed)
+            )
+
+        wait_until(listening, 30, interval=0.05, what="the new leader listening")
+        reopened = time.monotonic() - killed
+        print(
+            f"\n  notifications listener failover: lock taken over after {failover:.1f} s, "
+            f"listening again after {reopened:.1f} s"
+        )
         traffic.bridge_url = bed.bridges[1].url  # the users' requests go to the survivor
         traffic.exchange(ROUNDS, start=101)
         bed.bridges[0].start()
@@ -166,9 +184,17 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
             "SIGKILL of the listener leader (2 bridges, Redis)", traffic.end_all()
         )
         check(report, END_BOUND)
-        assert failover < 10.0
+        # Generous against a busy machine; the design bound (ListenerSettings) is 8 s.
+        assert reopened < 15.0
     finally:
         bed.close()
+
+
+def sandbox_channels(bed: FaultBed) -> list[dict]:
+    """Every notifications channel the sandbox has (its admin route)."""
+    resp = requests.get(bed.sandbox_url + "/sandbox/notifications/channels", timeout=5)
+    resp.raise_for_status()
+    return list(resp.json()["entities"])
 
 
 def bed_lock_owner(url: str) -> str | None:
