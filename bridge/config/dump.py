@@ -14,8 +14,7 @@ from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.errors import ConfigError
 from om_bridge.bridge.config.model import Config
 from om_bridge.bridge.config.schema import schema_errors
-from om_bridge.bridge.config.secret import MASK, Secret
-from om_bridge.bridge.store import redact_url
+from om_bridge.bridge.config.secret import MASK, Secret, redact_url
 
 
 def _secret(value: Secret | None, reveal: bool) -> str | None:

@@ -8,9 +8,9 @@ locks, behind one `Store` interface with an embedded SQLite and a Redis backend 
 from __future__ import annotations
 
 import importlib
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from om_bridge.bridge.config.secret import redact_url
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import Store
 from om_bridge.bridge.store.errors import (
@@ -107,17 +107,3 @@ def check_store_available(url: str) -> None:
             importlib.import_module("redis")
         except ImportError:
             raise StoreError(messages.REDIS_NOT_INSTALLED) from None
-
-
-def redact_url(url: str) -> str:
-    """The store URL with its passwords (the server's and a `sentinel_password`) as ***, for
-    error messages, logs and dumped configurations."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = userinfo.split(":", 1)[0] + ":***@" + hosts
-    tail = re.sub(r"([?&]sentinel_password=)[^&]*", r"\1***", tail)
-    return f"{scheme}://{netloc}{slash}{tail}"
