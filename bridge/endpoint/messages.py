@@ -11,6 +11,25 @@ RATE_LIMITED = (
     "this session sent more than {limit} inputs per minute (input_rate_per_minute); "
     "retry in {wait} s"
 )
+NEW_SESSIONS_ADDRESS = (
+    "more than {limit} new sessions a minute came from this address "
+    "(new_sessions_per_minute_per_address); retry in {wait} s"
+)
+NEW_SESSIONS_ENDPOINT = (
+    "this endpoint got more than {limit} new sessions a minute "
+    "(new_sessions_per_minute_per_endpoint); retry in {wait} s"
+)
+SESSION_CAPACITY = (
+    "the bridge keeps {limit} sessions without an open handover (max_sessions_without_handover) "
+    "and starts no new one until retention removes idle ones"
+)
+BAD_IDEMPOTENCY_KEY = "the Idempotency-Key header must be 1 to {limit} visible ASCII characters"
+IDEMPOTENCY_KEY_REUSED = (
+    "this Idempotency-Key was used for a different request body of this session"
+)
+IDEMPOTENCY_IN_PROGRESS = (
+    "a request with this Idempotency-Key is still being handled; retry in {wait} s"
+)
 LONE_SURROGATE = (
     "{path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), "
     "which is not Unicode text"

@@ -15,11 +15,22 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class InputError(ValueError):
-    """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending field."""
+    """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending
+    field; `code` the error code when the status alone does not tell it, `retry_after` the
+    seconds for a `Retry-After` header."""
 
-    def __init__(self, message: str, status: int = 400, path: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        path: str | None = None,
+        *,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.path = status, path
+        self.code, self.retry_after = code, retry_after
 
 
 @lru_cache(maxsize=1)

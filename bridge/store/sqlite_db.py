@@ -14,7 +14,7 @@ from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
@@ -75,10 +75,16 @@ CREATE TABLE uploads (
     id TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL NOT NULL);
 CREATE INDEX uploads_expiry ON uploads(expires_at);
 """
+# Version 4: answers given to endpoint inputs with an Idempotency-Key, kept for a day.
+SCHEMA_V4 = """
+CREATE TABLE answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX answers_expiry ON answers(expires_at);
+"""
 MIGRATIONS = {
     1: SCHEMA_V1,
     2: SCHEMA_V2,
     3: SCHEMA_V3,
+    4: SCHEMA_V4,
 }  # version -> script taking the previous version to it
 
 
