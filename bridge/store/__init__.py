@@ -21,6 +21,8 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    UploadQuota,
+    UploadUsage,
     new_customer_id,
 )
 
@@ -38,6 +40,8 @@ __all__ = [
     "Store",
     "StoreConflict",
     "StoreError",
+    "UploadQuota",
+    "UploadUsage",
     "check_store_available",
     "new_customer_id",
     "open_store",

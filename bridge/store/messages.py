@@ -30,3 +30,16 @@ REDIS_NOT_INSTALLED = (
     'the Redis store (store = "redis://…") needs the redis package, which is not installed: '
     "pip install 'om-bridge[redis]'"
 )
+SQLITE_VACUUM_START = (
+    "store: compacting {path} ({size} bytes) once to turn on incremental auto-vacuum; "
+    "writers wait until it is done"
+)
+SQLITE_VACUUM_DONE = "store: compacted {path} to {size} bytes in {seconds:.1f} s"
+SQLITE_VACUUM_NO_ROOM = (
+    "store: {path} ({size} bytes) is not in incremental auto-vacuum mode and only {free} bytes "
+    "are free (the one-time compaction needs twice its size); it keeps its size after "
+    "retention until a start with enough room"
+)
+SQLITE_VACUUM_FAILED = (
+    "store: the one-time compaction of {path} did not run ({error}); a later start tries again"
+)

@@ -260,3 +260,40 @@ RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+# KEYS: upload key, the session's upload index (a sorted set of "size|id" by expiry, in ms).
+# ARGV: value, ttl in ms, size, most uploads (-1: any), most bytes (-1: any), id.
+# Returns 1 when stored, 0 (nothing stored) when the session's unexpired uploads together with
+# this one would pass a bound. Redis' own clock, so expiry agrees with the key's TTL.
+PUT_UPLOAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local size, max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local count, total = 0, 0
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  count = count + 1
+  total = total + tonumber(string.match(m, '^(%d+)|'))
+end
+if (max_count >= 0 and count + 1 > max_count) or (max_bytes >= 0 and total + size > max_bytes) then
+  return 0
+end
+local expires = now + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], expires, ARGV[3] .. '|' .. ARGV[6])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(last[2])))
+return 1
+"""
+
+# KEYS: the session's upload index.  Returns {count, total bytes} of its unexpired uploads.
+UPLOAD_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count, total = 0, 0
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  count = count + 1
+  total = total + tonumber(string.match(m, '^(%d+)|'))
+end
+return {count, total}
+"""

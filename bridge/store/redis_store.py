@@ -24,7 +24,14 @@ from om_bridge.bridge.store.base import (
     ended_conflict,
 )
 from om_bridge.bridge.store.errors import NotFound, StoreConflict
-from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
+from om_bridge.bridge.store.records import (
+    Handover,
+    InboundCompletion,
+    OutboxItem,
+    SessionKey,
+    UploadQuota,
+    UploadUsage,
+)
 from om_bridge.bridge.store.redis_codec import (
     customer_index,
     decode_handover,
@@ -66,6 +73,8 @@ class RedisStore(Store):
                 "RELEASE_LOCK",
                 "ACCEPT_INBOUND",
                 "INBOUND_DONE",
+                "PUT_UPLOAD",
+                "UPLOAD_USAGE",
             )
         }
         self._channel = prefix + "outputs"
@@ -563,10 +572,40 @@ class RedisStore(Store):
         self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
 
     # -- uploads ----------------------------------------------------------------------------
-    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
-        """Keep an uploaded file for `ttl_seconds` (a Redis TTL; base64 in a JSON value)."""
+    def put_upload(
+        self,
+        upload_id: str,
+        meta: dict,
+        body: bytes,
+        ttl_seconds: float,
+        quota: UploadQuota | None = None,
+    ) -> bool:
+        """Keep an uploaded file for `ttl_seconds`, at most the session retention (a Redis TTL;
+        base64 in a JSON value), counted in the session's upload index; with a `quota`, False
+        and nothing stored when it would pass it (see `Store.put_upload`)."""
+        if self.session_ttl is not None:
+            ttl_seconds = min(ttl_seconds, self.session_ttl)
+        quota = quota or UploadQuota()
         value = json.dumps({"meta": meta, "body": base64.b64encode(body).decode("ascii")})
-        self._r.set(self._k("upload:", upload_id), value, px=max(1, int(ttl_seconds * 1000)))
+        return bool(
+            self._run(
+                "PUT_UPLOAD",
+                [self._k("upload:", upload_id), self._k("uploads:", str(meta["session"]))],
+                [
+                    value,
+                    max(1, int(ttl_seconds * 1000)),
+                    len(body),
+                    -1 if quota.max_count is None else int(quota.max_count),
+                    -1 if quota.max_bytes is None else int(quota.max_bytes),
+                    upload_id,
+                ],
+            )
+        )
+
+    def upload_usage(self, key: SessionKey) -> UploadUsage:
+        """How many unexpired uploads the session keeps and their total size in bytes."""
+        count, total = self._run("UPLOAD_USAGE", [self._k("uploads:", key.as_str())], [])
+        return UploadUsage(int(count), int(total))
 
     def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
         """The metadata and bytes of an upload that has not expired, or None."""
