@@ -42,6 +42,14 @@ NOT_FOUND = "no such route: {path}"
 UPLOAD_TYPE = 'files of type "{mime}" cannot be sent; allowed types: {allowed}'
 UPLOAD_TOO_LARGE = "the file is {size} bytes; the limit is {limit} bytes"
 UPLOAD_EMPTY = "the file is empty"
+UPLOAD_NO_HANDOVER = (
+    "files can be sent only to the agent of an open handover, and this session has none"
+)
+UPLOAD_NOT_OF_TYPE = 'the bytes of the file are not of its declared type "{mime}"'
+UPLOAD_QUOTA = (
+    "this session keeps the most uploads it may: {files} files or {size} bytes "
+    "(upload_max_files_per_session, upload_max_bytes_per_session)"
+)
 UPLOAD_NOT_FOUND = "no such file (it may have expired)"
 BAD_BOOLEAN = '{name} must be true or false, got "{value}"'
 UNKNOWN_WEBCHAT_TOKEN = 'No endpoint with URL token "{token}" is configured.'
