@@ -60,50 +60,82 @@ class BridgeGeventWorker(GeventWorker):
         super(GeventWorker, self).handle(listener, client, addr)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
-        body = getattr(req, "body", None)
-        if body is not None and getattr(body, "reader", None) is not None:
-            body.reader = DeadlineReader(
-                body.reader, sock, time.monotonic() + self.body_timeout, self.body_timeout
-            )
-        return super().handle_request(listener_name, req, sock, addr)
+        unreader: Any = getattr(req, "unreader", None)
+        real = getattr(unreader, "sock", None)
+        if real is None or getattr(req, "body", None) is None:
+            return super().handle_request(listener_name, req, sock, addr)
+        # The request's body is read through a socket that enforces the deadline, also the part
+        # the app left unread (drained here, not by gunicorn's unbounded drain).
+        guard = DeadlineSocket(real, time.monotonic() + self.body_timeout, self.body_timeout)
+        unreader.sock = guard
+        closing = False
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        except StopIteration:
+            closing = True
+            raise
+        finally:
+            guard.answering = False
+            try:
+                if not closing and not req.body.failed:
+                    drain(req.body)
+            finally:
+                unreader.sock = real
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.body_timeout = body_timeout(self.wsgi)
+        self.body_timeout = body_timeout(getattr(self, "wsgi", None))
         tune_gc()
 
 
-class DeadlineReader:
-    """gunicorn's body reader (length, chunked or to-EOF) with a deadline for the whole body.
+class DeadlineSocket:
+    """The client socket as gunicorn's body reader sees it, with a deadline for the whole body.
 
-    Each read waits on the socket for at most what is left of the deadline (and never longer than
-    IO_TIMEOUT_SECONDS); past the deadline it raises werkzeug's RequestTimeout, which the app
-    answers 408. gunicorn's `Body` marks itself failed when its reader raised, so the connection
-    is closed after that answer instead of being read on.
+    Each receive waits for at most what is left of the deadline (and never longer than the
+    socket's own idle timeout); past the deadline it raises werkzeug's RequestTimeout while the
+    app reads (the app answers 408), TimeoutError while the rest is drained. gunicorn's `Body`
+    marks itself failed when a read raised, so the connection is closed instead of read on.
     """
 
-    def __init__(self, reader: Any, sock: Any, deadline: float, limit: float) -> None:
-        self.reader, self.sock, self.deadline, self.limit = reader, sock, deadline, limit
+    def __init__(self, sock: Any, deadline: float, limit: float) -> None:
+        self._sock, self.deadline, self.limit = sock, deadline, limit
+        self.answering = True
 
-    def read(self, size: int) -> bytes:
+    def recv(self, size: int) -> bytes:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise self._timeout()
-        self.sock.settimeout(min(IO_TIMEOUT_SECONDS, remaining))
+            raise self._expired()
+        idle = self._sock.gettimeout()
+        self._sock.settimeout(remaining if idle is None else min(idle, remaining))
         try:
-            data: bytes = self.reader.read(size)
+            data: bytes = self._sock.recv(size)
         except TimeoutError:
             if self.deadline - time.monotonic() <= 0:
-                raise self._timeout() from None
-            raise  # silent for IO_TIMEOUT_SECONDS: the idle timeout, as before
+                raise self._expired() from None
+            raise  # silent for the idle timeout: as before
         finally:
-            self.sock.settimeout(IO_TIMEOUT_SECONDS)
+            self._sock.settimeout(idle)
         return data
 
-    def _timeout(self) -> RequestTimeout:
+    def _expired(self) -> Exception:
+        if not self.answering:
+            return TimeoutError("request body deadline")
         return RequestTimeout(
             f"the request body did not arrive within {self.limit:g} s (body_timeout_seconds)"
         )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def drain(body: Any) -> None:
+    """Read and drop what is left of a request body (its deadline still applies); a body that
+    cannot be read to its end is left failed, so its connection closes."""
+    try:
+        while body.read(8192):
+            pass
+    except Exception:  # deadline, idle timeout, client gone: Body marked itself failed
+        body.failed = True
 
 
 def body_timeout(app: Any) -> float:
