@@ -27,10 +27,12 @@ HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 MAX_KEY_LENGTH: Final = 255
 ANSWER_TTL_SECONDS: Final = 24 * 3600.0
-# A request with the key of one still being handled waits this long for it, then gets 409.
-IN_PROGRESS_WAIT_SECONDS: Final = 10.0
-# The scope's lock outlives a killed holder by at most this long.
-LOCK_TTL_SECONDS: Final = 30.0
+# The scope's lock outlives a killed holder by at most this long (the session lock's own bound;
+# a holder that took longer and lost it is harmless: the message id is the same).
+LOCK_TTL_SECONDS: Final = 10.0
+# A request with the key of one still being handled waits this long for it (longer than a killed
+# holder's lock lives, so a re-send after a crash goes through), then gets 409.
+IN_PROGRESS_WAIT_SECONDS: Final = 12.0
 # Message ids of keyed inputs: uuid5 of the scope in this namespace.
 MESSAGE_ID_NAMESPACE: Final = uuid.UUID("5d1c3c0e-8f5e-4d8b-9a43-0c7e3b1f2a61")
 
