@@ -283,12 +283,15 @@ class Traffic:
         )
         assert resp.status_code == 200, resp.text
 
-    def say_until_accepted(self, session: Session, text: str, patience: float = 120.0) -> None:
+    def say_until_accepted(self, session: Session, text: str, patience: float = 120.0) -> str:
         """POST like the webchat does: one Idempotency-Key for the message, re-sent with the
-        same key while the bridge cannot be reached (or answers 5xx, 409, 429)."""
+        same key while the bridge cannot be reached (or answers 5xx, 409, 429). Returns how it
+        was accepted: "first", "resent" or "replayed" (a kept answer given again)."""
         key, deadline = uuid.uuid4().hex, time.monotonic() + patience
+        attempts = 0
         while True:
             wait = 0.1
+            attempts += 1
             try:
                 resp = requests.post(
                     f"{self.bridge_url}/endpoint/{DEMO_TOKEN}",
@@ -297,7 +300,9 @@ class Traffic:
                     timeout=30,
                 )
                 if resp.status_code == 200:
-                    return
+                    if resp.headers.get("Idempotent-Replayed") == "true":
+                        return "replayed"
+                    return "first" if attempts == 1 else "resent"
                 assert resp.status_code in (409, 429) or resp.status_code >= 500, resp.text
                 wait = float(resp.headers.get("Retry-After", wait))
             except requests.RequestException:
