@@ -1,5 +1,5 @@
 """`python -m bench [NAME…] [--quick] [--no-record]`: run benchmarks, print PASS/MISS lines,
-record the run in bench/results/ (and bench/RESULTS.md after a full run of all of them)."""
+record the run in bench/results/ (and latest.json + bench/RESULTS.md after a full run of all of them)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ TOTAL = "{passed}/{count} targets met in {seconds:.0f} s"
 RESULTS_HEADER = """# Benchmark results
 
 Latest full run of `python -m bench` (docs/design.md §11). Each benchmark measures the bridge against
-a baseline in the same run on the same machine; the JSON of every recorded run is in
-`bench/results/`. Re-run with `make bench` (or `.venv/bin/python -m bench [NAME…] [--quick]`).
+a baseline in the same run on the same machine; this run's JSON is
+`bench/results/latest.json`. Re-run with `make bench` (or `.venv/bin/python -m bench [NAME…] [--quick]`).
 
 - Command: `{command}`
 - When: {when}

@@ -1,5 +1,6 @@
-"""Recording runs: one JSON file per run in `bench/results/`, and `bench/RESULTS.md` with the
-latest full run's numbers, the command and the machine."""
+"""Recording runs: one JSON file per run in `bench/results/` (git-ignored), and after a full run
+`bench/results/latest.json` and `bench/RESULTS.md` with its numbers, the command and the machine (the
+two files the repository keeps)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bench.result import Result
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
+# The one run the repository keeps; every run's own file is git-ignored.
+LATEST = "latest.json"
 
 
 def machine() -> dict[str, Any]:
@@ -77,7 +80,8 @@ def write(
     seconds: float,
     markdown: bool,
 ) -> tuple[Path, Path | None]:
-    """Write the run's JSON (always) and RESULTS.md (full runs of every benchmark only)."""
+    """Write the run's JSON (always) and, for full runs of every benchmark, latest.json and
+    RESULTS.md."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     run = {
@@ -93,7 +97,9 @@ def write(
     json_path.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not markdown:
         return json_path, None
-    RESULTS_MD.write_text(render_markdown(run, json_path.name), encoding="utf-8")
+    latest = RESULTS_DIR / LATEST
+    latest.write_text(json_path.read_text(encoding="utf-8"), encoding="utf-8")
+    RESULTS_MD.write_text(render_markdown(run, latest.name), encoding="utf-8")
     return json_path, RESULTS_MD
 
 

@@ -37,6 +37,12 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+# The top-level `--help` text: what the tool is and where to start, no internal references.
+DESCRIPTION = (
+    "om-bridge hands chatbot conversations over to human agents in Genesys Cloud through "
+    "Open Messaging. Start with `om-bridge demo`; `om-bridge COMMAND --help` describes each "
+    "command."
+)
 PROVIDER_HELP = "only this handover provider id (default: every provider)"
 DATA_DIR_HELP = "directory of the SQLite store (om-bridge.db) when the configuration names no store"
 
@@ -51,7 +57,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="om-bridge", description=__doc__, formatter_class=HelpFormatter
+        prog="om-bridge", description=DESCRIPTION, formatter_class=HelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

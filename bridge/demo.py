@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -26,6 +27,42 @@ COGNIGY_FLOW = "cognigy-handover"
 COGNIGY_API_KEY = "demo-cognigy-api-key"
 EXTENSION_KEY = "demo-extension-key"
 EVENTBRIDGE_PATH = "/handover/genesysCloudOM/eventbridge"
+
+
+# werkzeug's access-log line: '<addr> - - [<date>] "<method> <path> <version>" <status> <size>'
+# (the request line styled with ANSI colours for an error status).
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Successful requests the demo does not print: reads (the agent console polls every second,
+# the webchat's page, scripts and event stream) and typing notices.
+QUIET_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+QUIET_SUFFIXES = ("/typing",)
+
+
+class RequestLogFilter(logging.Filter):
+    """The demo terminal's access log: what a person acts on, not every poll. A successful read
+    or typing notice is dropped; any other request (a login, a message, an agent action) and every
+    error is one line "POST /oauth/token → 200" (the record's own time is the line's time, in
+    ISO 8601, instead of werkzeug's "[07/Dec/2026 22:54:59]")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not (isinstance(args, tuple) and len(args) == 3 and '"%s" %s %s' in str(record.msg)):
+            return True  # not an access-log line (a server error, a start-up notice)
+        line, status = _ANSI.sub("", str(args[0])), str(args[1])
+        method, _, rest = line.partition(" ")
+        path = rest.rsplit(" ", 1)[0] if " " in rest else rest
+        ok = status[:1] in ("1", "2", "3")
+        if ok and (method in QUIET_METHODS or path.split("?")[0].endswith(QUIET_SUFFIXES)):
+            return False
+        record.msg, record.args = messages.DEMO_REQUEST_LINE, (method, path, status)
+        return True
+
+
+def quiet_request_log() -> RequestLogFilter:
+    """Install the demo's access-log filter on werkzeug's logger (both servers log through it)."""
+    request_filter = RequestLogFilter()
+    logging.getLogger("werkzeug").addFilter(request_filter)
+    return request_filter
 
 
 def demo_config(bridge_url: str, sandbox_url: str, data_dir: str | Path) -> dict[str, Any]:
@@ -151,16 +188,27 @@ def sandbox_demo_config(bridge_url: str) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the sandbox and the bridge until Ctrl-C; prints the URLs and identities to use."""
+    """Run the sandbox and the bridge until Ctrl-C; prints the URLs and identities to use. The
+    terminal shows what a person needs (the banner, logins, messages, agent actions, handover
+    events), not every successful poll."""
+    from om_bridge.bridge.logs import setup_logging
+
+    setup_logging("INFO")
+    request_filter = quiet_request_log()
+    try:
+        return _run(args)
+    finally:
+        logging.getLogger("werkzeug").removeFilter(request_filter)
+
+
+def _run(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from om_bridge.bridge.app import configure_logging, create_app
     from om_bridge.bridge.config import ConfigError, write_config
-    from om_bridge.bridge.logs import setup_logging
     from om_bridge.sandbox import seed
     from om_bridge.sandbox.server import SandboxServer
 
-    setup_logging("INFO")
     host = args.host
     bridge_url = f"http://{host}:{args.port}"
     data_dir = Path(args.data_dir)

@@ -58,6 +58,30 @@ VARIABLES: Final = {
 }
 
 
+# Where a flag's value came from (`om-bridge check` names it for each flag).
+FROM_FEATURES: Final = "[features] table"
+FROM_ENVIRONMENT: Final = "environment"
+FROM_DEFAULT: Final = "default"
+
+
+def flag_sources(config: Any, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Cognigy's variable name → where `Flags.from_config` takes its value: the environment
+    (set and not empty, overriding the table), the configuration's `[features]` table, or the
+    default."""
+    env = os.environ if environ is None else environ
+    table = getattr(config, "features", None) or {}
+    sources: dict[str, str] = {}
+    for var in VARIABLES.values():
+        raw = env.get(var)
+        if raw is not None and raw.strip():
+            sources[var] = FROM_ENVIRONMENT
+        elif var in table:
+            sources[var] = FROM_FEATURES
+        else:
+            sources[var] = FROM_DEFAULT
+    return sources
+
+
 def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
     """ "true"/"1"/"yes" → True, "false"/"0"/"no" → False (any case), unset/"" → default;
     anything else is a FlagError naming the variable."""

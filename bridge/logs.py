@@ -41,15 +41,33 @@ def current_request_id() -> str | None:
     return None if rid == "-" else rid
 
 
+def iso_time(created: float) -> str:
+    """A record's time as every log line shows it: ISO 8601 in UTC, to the millisecond."""
+    return (
+        datetime.fromtimestamp(created, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+class TextFormatter(logging.Formatter):
+    """`FORMAT` with the time in ISO 8601 (UTC, "2026-12-07T22:54:59.239Z") instead of
+    logging's local "2026-12-07 22:54:59,239"."""
+
+    def __init__(self) -> None:
+        super().__init__(FORMAT)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso_time(record.created)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, and
     the traceback as `exception` when there is one. Runs after the redaction filter."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": iso_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -131,7 +149,7 @@ def setup_logging(
         root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._om_bridge = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(_filter)
     root.addHandler(handler)
     # Third-party loggers (werkzeug access log, urllib3) pass through the same handler and filter.

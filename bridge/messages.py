@@ -86,6 +86,8 @@ extension (built from this installation), the bridge is its handover provider.
 
 Type "agent" in the webchat to be handed over to Alex; Ctrl-C stops everything.
 """
+# The demo terminal's access-log line (bridge.demo.RequestLogFilter): method, path, status.
+DEMO_REQUEST_LINE = "%s %s → %s"
 DEMO_STOPPING = "stopping the demo…"
 EXTENSION_KEY_MISSING = (
     "[[cognigy_endpoints]] are configured but [bridge] extension_api_key is not: the extension's "

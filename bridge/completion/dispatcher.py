@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from . import events as ev
@@ -29,6 +30,11 @@ FAILED: Final = "failed"  # ending raised; the sender may retry (5xx)
 
 _LATCH_SIZE = 100_000
 _WAIT_KINDS: Final = {ev.ACW: "acw", ev.AGENT_END: "user.end", ev.CUSTOMER_END: "customer.end"}
+
+
+def _iso(ts: float) -> str:
+    """An epoch time as log lines show times: ISO 8601 in UTC, to the millisecond."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +268,7 @@ class CompletionDispatcher:
             return Decision(
                 WAIT,
                 messages.R_WAIT_KEPT.format(
-                    kind=kind, source=event.source, due=round(handover.pending_end_at, 3)
+                    kind=kind, source=event.source, due=_iso(handover.pending_end_at)
                 ),
                 handover.id,
             )
@@ -284,7 +290,7 @@ class CompletionDispatcher:
         else:
             text = messages.R_VERIFY if event.kind == ev.CUSTOMER_END else messages.R_WAIT
         return Decision(
-            WAIT, text.format(kind=kind, source=event.source, due=round(due, 3)), handover.id
+            WAIT, text.format(kind=kind, source=event.source, due=_iso(due)), handover.id
         )
 
     def _agent_joined(self, handover: Any, event: CompletionEvent) -> Decision:

@@ -23,7 +23,7 @@ BRIDGE_DEFAULTS: Final = MappingProxyType(
         "log_format": "text",
     }
 )
-# A webhook secret shorter than this is refused at start-up (README, "1. Create a Platform").
+# A webhook secret shorter than this is refused at start-up (docs/genesys-setup.md, "1. Create a Platform").
 MIN_WEBHOOK_SECRET_LENGTH: Final = 16
 # Cognigy's own default: 4.100 and later detect the end through EventBridge, 4.99 and earlier
 # through the Notifications API (Cognigy's guide, "Prerequisites" in docs/genesys-setup.md).
@@ -51,7 +51,7 @@ class BridgeSettings:
     log_level: str
     log_format: str = "text"
     extension_api_key: Secret | None = None
-    # Reliability bounds (README "Reliability"): how long a queue item outlives a killed
+    # Reliability bounds (docs/reliability.md): how long a queue item outlives a killed
     # holder; how long a message sent to Genesys may still land;
     # how often tracked conversations are checked through REST in notifications mode.
     lease_seconds: float = 10.0

@@ -43,7 +43,7 @@ MAX_LEFT_CONVERSATIONS = 10
 
 
 def _bridge_setting(ctx: Any, name: str, default: float) -> float:
-    """A `[bridge]` reliability setting (README "Reliability"), or its default."""
+    """A `[bridge]` reliability setting (docs/reliability.md), or its default."""
     return float(getattr(getattr(ctx.config, "bridge", None), name, default))
 
 

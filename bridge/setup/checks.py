@@ -9,7 +9,13 @@ import dataclasses
 import ipaddress
 from urllib.parse import urlsplit
 
-from om_bridge.bridge.flags import Flags
+from om_bridge.bridge.flags import (
+    FROM_DEFAULT,
+    FROM_ENVIRONMENT,
+    FROM_FEATURES,
+    Flags,
+    flag_sources,
+)
 from om_bridge.bridge.genesys import UnknownRegionError, resolve_hosts
 from om_bridge.bridge.setup import messages as m
 from om_bridge.bridge.setup.context import Target
@@ -74,13 +80,30 @@ def check_flags(target: Target, log: StepLog) -> None:
             refused.append(
                 m.FLAGS_REFUSED.format(token=e.url_token, org=e.organisation, reason=reason)
             )
+    sources = describe_sources(flag_sources(target.config, target.environ))
     if refused:
-        log.failed(m.T_FLAGS, "; ".join(refused), m.FLAGS_FIX, m.SEED_PREREQUISITES)
+        detail = "; ".join(refused) + f" ({sources})"
+        log.failed(m.T_FLAGS, detail, m.FLAGS_FIX, m.SEED_PREREQUISITES)
     else:
         names = ", ".join(
             f"endpoint {e.url_token} (organisation {e.organisation})" for e in endpoints
         )
-        log.passed(m.T_FLAGS, m.FLAGS_OK.format(endpoints=names))
+        log.passed(m.T_FLAGS, m.FLAGS_OK.format(endpoints=names, sources=sources))
+
+
+def describe_sources(sources: dict[str, str]) -> str:
+    """ "flags from the [features] table: A, B; from the environment: C; all other flags at
+    their defaults": each flag that is set, named with where it came from."""
+    groups = []
+    for source in (FROM_FEATURES, FROM_ENVIRONMENT):
+        names = [var for var, where in sources.items() if where == source]
+        if names:
+            groups.append(m.FLAGS_SOURCE_GROUP.format(source=source, names=", ".join(names)))
+    if not groups:
+        return m.FLAGS_SOURCE_NONE
+    if any(where == FROM_DEFAULT for where in sources.values()):
+        groups.append(m.FLAGS_SOURCE_DEFAULTS)
+    return m.FLAGS_SOURCES.format(groups="; ".join(groups))
 
 
 def check_flows(target: Target, log: StepLog) -> None:

@@ -63,12 +63,20 @@ ENV_FIX = (
     'run the bridge with environment = "production" (bridge.environment or '
     "OM_BRIDGE_ENVIRONMENT) on a non-trial installation " + seed(SEED_RESTRICTIONS)
 )
-FLAGS_OK = "the provider is enabled for {endpoints} (flags read from this process's environment)"
+FLAGS_OK = "the provider is enabled for {endpoints} ({sources})"
 FLAGS_REFUSED = "endpoint {token} (organisation {org}): {reason}"
+# Where the flags came from, one group per source (flags.FROM_*), e.g.
+# "from the [features] table: A, B; from the environment: C".
+FLAGS_SOURCE_GROUP = "from the {source}: {names}"
+FLAGS_SOURCE_DEFAULTS = "all other flags at their defaults"
+FLAGS_SOURCE_NONE = "every flag at its default"
+FLAGS_SOURCES = "flags {groups}"
 FLAGS_FIX = (
-    "in the bridge's environment set FEATURE_ENABLE_GENESYS_CLOUD_OM=true and add the "
-    "organisation (or *) to FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST and "
-    "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST " + seed(SEED_PREREQUISITES)
+    "in the configuration's [features] table set FEATURE_ENABLE_GENESYS_CLOUD_OM = true and add "
+    'the organisation (or "*") to FEATURE_ENABLE_GENESYS_CLOUD_OM_WHITELIST and '
+    "FEATURE_USE_GENESYS_BOT_CONNECTOR_ENDPOINT_WHITELIST; a variable of the same name in the "
+    "bridge's environment overrides the table, so unset or correct it there "
+    + seed(SEED_PREREQUISITES)
 )
 FLAGS_NO_ENDPOINT = (
     "no endpoint uses this provider, so no conversation can be handed over through it"

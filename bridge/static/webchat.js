@@ -22,6 +22,11 @@
   var FILE_TYPES = ["image/jpeg", "image/png", "image/gif", "application/pdf", "text/plain"];
   var OPEN_STATUSES = { requested: true, queue: true, active: true };
   var POSITION = /\b(?:number|position)\s*#?\s*(\d+)\b/i;
+  // Cognigy's webchat "startBehavior: injection": a conversation that starts empty sends its
+  // Get Started payload (Cognigy's default "GET_STARTED") so the flow greets before the user
+  // types. The input is not shown as the user's message.
+  var GET_STARTED = "GET_STARTED";
+  var PLACEHOLDER = input.getAttribute("placeholder") || "";
 
   function storageKey(name) { return "om-bridge:" + token + ":" + name; }
   function randomId(prefix) {
@@ -46,6 +51,9 @@
   var lastTypingSent = 0;
   var typingTimer = null;
   var pending = [];     // messages sent but not yet seen in the stored history, oldest first
+  var startP = null;    // the Get Started input until the bridge has it; later messages wait
+  var waiting = [];     // messages held back until then, oldest first
+  var NOT_REACHED = "Not sent yet: the chat service cannot be reached. ";
   var generation = 0;   // bumped by "New conversation": late answers of the old one are ignored
 
   function sessionUrl(action, extra) {
@@ -188,10 +196,13 @@
       img.dataset.testid = "agent-avatar";
       item.appendChild(img);
     }
+    if (opts.from) { item.dataset.from = opts.from; item.classList.add(opts.from); }
     var bubble = el("div", "bubble");
     if (kind === "agent" || kind === "bot") {
-      var who = el("span", "who", kind === "agent" ? ((opts.agent && opts.agent.name) || "Agent") : "Bot");
-      if (kind === "agent") { who.dataset.testid = "agent-name"; }
+      var label = kind === "agent" ? ((opts.agent && opts.agent.name) || "Agent") :
+        (opts.from === "contact-centre" ? "Contact centre" : "Bot");
+      var who = el("span", "who", label);
+      who.dataset.testid = kind === "agent" ? "agent-name" : "sender";
       bubble.appendChild(who);
     }
     var body = el("span", null, text || "");
@@ -215,7 +226,19 @@
   }
 
   // ---- banner -----------------------------------------------------------------------------
+  // The input's hint follows the handover: the demo's "try agent" only while the bot answers.
+  function renderPlaceholder() {
+    var s = handover.status, hint = PLACEHOLDER;
+    if (s === "active" && !handover.transferring) {
+      hint = "Message " + (handover.agent || "the agent") + "…";
+    } else if (OPEN_STATUSES[s]) {
+      hint = "Type a message for the agent…";
+    }
+    input.setAttribute("placeholder", hint);
+  }
+
   function renderBanner() {
+    renderPlaceholder();
     var s = handover.status, text = null, state = s;
     if (s === "requested") { text = "Connecting you to an agent…"; }
     if (s === "queue" || (s === "active" && handover.transferring)) {
@@ -308,8 +331,11 @@
       var m = POSITION.exec(out.text);
       if (m) { handover.position = parseInt(m[1], 10); renderBanner(); }
     }
+    // Not the flow's answer to an input but a message it relays while a handover is open: the
+    // contact centre's (the Genesys inbound message flow's "Connected", queue notices).
+    var from = !out.reply && OPEN_STATUSES[handover.status] ? "contact-centre" : null;
     if (out.text || quickReplies(data).length || buttons(data).length || gallery(data).length) {
-      addMessage("bot", out.text || "", { data: data, replay: replay });
+      addMessage("bot", out.text || "", { data: data, replay: replay, from: from });
     }
   }
 
@@ -324,8 +350,13 @@
         return;
       }
     }
+    if (isGetStarted(out.text, out.data)) { return; }  // the conversation's start, not shown
     var item = addMessage("user", out.text, { attachments: atts });
     item.dataset.state = "sent";
+  }
+
+  function isGetStarted(text, data) {
+    return text === GET_STARTED && !attachmentsOf(data).length;
   }
 
   function accept(out, replay) {
@@ -406,7 +437,10 @@
     try { saved = JSON.parse(localStorage.getItem(storageKey("unsent:" + sessionId)) || "[]"); } catch (e) { saved = []; }
     saved.forEach(function (s) {
       var arrived = history.some(function (out) { return out.source === "user" && out.seq > s.after && outputKey(out) === s.key; });
-      if (!arrived && s.body) { sendInput(s.body.text || "", s.body.data || null, s.after, s.idem); }
+      if (!arrived && s.body) {
+        if (isGetStarted(s.body.text, s.body.data)) { startConversation(s.after, s.idem); return; }
+        sendInput(s.body.text || "", s.body.data || null, s.after, false, false, s.idem);
+      }
     });
     savePending();
   }
@@ -417,6 +451,7 @@
 
   function markSent(p) {
     p.done = true;
+    startDelivered(p);
     if (p.timer) { clearTimeout(p.timer); p.timer = null; }
     p.item.dataset.state = "sent";
     var status = p.item.querySelector(".send-state");
@@ -431,16 +466,47 @@
       status = el("div", "send-state");
       p.item.querySelector(".bubble").appendChild(status);
     }
-    status.textContent = "";
-    status.appendChild(el("span", null, reason || "Not sent. "));
-    var retry = el("button", "link", "Retry");
-    retry.type = "button";
-    retry.dataset.testid = "retry";
-    retry.addEventListener("click", function () { p.attempts = 0; p.done = false; deliver(p); });
-    status.appendChild(retry);
+    // Built once and then only its reason changes: each automatic retry marks the message again,
+    // and a Retry button replaced under the pointer would swallow the click.
+    var why = status.querySelector(".reason");
+    if (!why) {
+      why = el("span", "reason");
+      status.appendChild(why);
+      var retry = el("button", "link", "Retry");
+      retry.type = "button";
+      retry.dataset.testid = "retry";
+      retry.addEventListener("click", function () { p.attempts = 0; p.done = false; deliver(p); });
+      status.appendChild(retry);
+    }
+    why.textContent = reason || "Not sent. ";
   }
 
+  // The Get Started input goes first: a message typed before the bridge has it waits (shown as
+  // not sent while the start cannot get through), so the flow greets before it answers anything.
   function deliver(p) {
+    if (p.done || p.gen !== generation) { return; }
+    if (startP && p !== startP) {
+      if (waiting.indexOf(p) < 0) { waiting.push(p); }
+      if (startP.item.dataset.state === "failed") {
+        markFailed(p, NOT_REACHED);
+        if (!startP.timer) { startP.attempts = 0; deliverNow(startP); }  // a Retry tries it too
+      } else {
+        p.item.dataset.state = "sending";
+      }
+      return;
+    }
+    deliverNow(p);
+  }
+
+  function startDelivered(p) {
+    if (p !== startP) { return; }
+    startP = null;
+    var held = waiting;
+    waiting = [];
+    held.forEach(function (w) { w.attempts = 0; deliver(w); });
+  }
+
+  function deliverNow(p) {
     if (p.done || p.gen !== generation) { return; }
     if (p.timer) { clearTimeout(p.timer); p.timer = null; }
     p.item.dataset.state = "sending";
@@ -454,6 +520,7 @@
         if (result.resp.status >= 400 && result.resp.status < 500 && [408, 409, 429].indexOf(result.resp.status) < 0) {
           // refused for good (e.g. too long): say why, no automatic retry
           p.done = true;
+          startDelivered(p);
           savePending();
           markFailed(p, (result.body.message || "The message was refused.") + " ");
           return;
@@ -465,7 +532,8 @@
   }
 
   function failed(p) {
-    markFailed(p, "Not sent yet: the chat service cannot be reached. ");
+    markFailed(p, NOT_REACHED);
+    if (p === startP) { waiting.forEach(function (w) { markFailed(w, NOT_REACHED); }); }
     var delay = RETRY_DELAYS_MS[p.attempts];
     p.attempts += 1;
     if (delay !== undefined) { p.timer = setTimeout(function () { deliver(p); }, delay); }
@@ -477,9 +545,9 @@
     });
   }
 
-  function sendInput(text, data, after, idem) {
+  function sendInput(text, data, after, hidden, start, idem) {
     var atts = attachmentsOf(data);
-    var item = addMessage("user", text, { attachments: atts });
+    var item = hidden ? detachedItem() : addMessage("user", text, { attachments: atts });
     var body = { userId: userId, sessionId: sessionId };
     if (text) { body.text = text; }
     if (data) { body.data = data; }
@@ -490,7 +558,27 @@
     };
     pending.push(p);
     savePending();
+    if (start) { startP = p; }
     deliver(p);
+    return p;
+  }
+
+  // The item of an input that is not shown (Get Started): its send state is kept off the page.
+  function detachedItem() {
+    var item = el("li", "msg user");
+    item.appendChild(el("div", "bubble"));
+    return item;
+  }
+
+  // A new, empty conversation starts the flow with Cognigy's Get Started input; remembered per
+  // session, so a reload (even before the answer arrived) does not start it twice.
+  function startConversation(after, idem) {
+    localStorage.setItem(storageKey("started:" + sessionId), "1");
+    sendInput(GET_STARTED, null, after, true, true, idem);
+  }
+
+  function started() {
+    return !!localStorage.getItem(storageKey("started:" + sessionId));
   }
 
   function send(text) {
@@ -576,6 +664,9 @@
     pending.forEach(function (p) { if (p.timer) { clearTimeout(p.timer); } });
     pending = [];
     localStorage.removeItem(storageKey("unsent:" + sessionId));
+    localStorage.removeItem(storageKey("started:" + sessionId));
+    startP = null;
+    waiting = [];
     sessionId = randomId("s-");
     localStorage.setItem(storageKey("sessionId"), sessionId);
     lastSeq = 0;
@@ -587,6 +678,8 @@
     showError("");
     openStream();
     connect();
+    startConversation(0);
+    input.focus();
   });
 
   document.addEventListener("visibilitychange", function () {
@@ -600,6 +693,8 @@
   loadHistory(gen0).then(function (history) {
     if (gen0 !== generation) { return; }
     restorePending(history);
+    // Cognigy starts a conversation only when its history is empty: a reload does not greet again.
+    if (!history.length && !started()) { startConversation(lastSeq); }
     root.dataset.ready = "true";
     openStream();
   });

@@ -216,7 +216,10 @@
     dl.textContent = "";
     Object.keys(attrs).sort().forEach(function (key) {
       var dt = document.createElement("dt"), dd = document.createElement("dd");
-      dt.textContent = key; dd.textContent = attrs[key];
+      var value = String(attrs[key]);
+      dt.textContent = key; dd.textContent = value; dd.title = value;
+      // An id (no spaces) stays on one line; a sentence wraps between its words.
+      dd.className = /\s/.test(value) ? "words" : "id";
       dd.setAttribute("data-testid", "attribute-" + key);
       dl.appendChild(dt); dl.appendChild(dd);
     });
@@ -302,7 +305,19 @@
     } else if (item.contentType === "Carousel" && item.carousel) {
       (item.carousel.cards || []).forEach(function (c) { li.appendChild(cardOf(c)); });
     } else if (item.contentType === "ButtonResponse" && item.buttonResponse) {
-      li.appendChild(el("em", null, " (" + (item.buttonResponse.type || "Button") + ")"));
+      // The customer's choice (Genesys ButtonResponse {type, text, payload}): its label, else
+      // its payload, marked with the kind of control it answered.
+      var br = item.buttonResponse, label = br.text || br.payload || "";
+      var shown = Array.prototype.some.call(li.childNodes, function (n) {
+        return n.nodeType === 3 && n.textContent === label;
+      });
+      if (label && !shown) {
+        var choice = el("span", "choice", label);
+        choice.setAttribute("data-testid", "button-response");
+        li.appendChild(choice);
+      }
+      var kindLabel = { QuickReply: "quick reply", Button: "button", DatePicker: "date picker" }[br.type];
+      li.appendChild(el("span", "choice-kind", " · chose a " + (kindLabel || "button")));
     }
   }
 
@@ -414,8 +429,21 @@
       });
     }).then(function () {
       $("message-text").value = ""; fileInput.value = ""; $("rich-buttons").value = ""; $("rich-kind").value = "text";
+      showSendHint();
       setStatus("Message sent."); state.transcriptKey = null; poll();
     }).catch(function (err) { setStatus(err.message); });
+  }
+
+  // How the reply box sends: Enter sends (Shift+Enter adds a line); a carousel takes a card per
+  // line, so there Enter adds a line and Ctrl+Enter (or the Send button) sends.
+  function multiLine() { return $("rich-kind").value === "carousel"; }
+
+  function showSendHint() {
+    var carousel = multiLine();
+    $("send-hint").textContent = carousel
+      ? "One card per line: Enter adds a line; Ctrl+Enter or Send sends the carousel."
+      : "Enter sends; Shift+Enter adds a line.";
+    $("message-text").rows = carousel ? 4 : 2;
   }
 
   function typing() {
@@ -454,9 +482,12 @@
     $("end").addEventListener("click", function () { patchLeg({ state: "disconnected" }, "Disconnected."); });
     $("send-form").addEventListener("submit", send);
     $("message-text").addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey) { send(e); return; }
+      if (e.key === "Enter" && !e.shiftKey && (!multiLine() || e.ctrlKey || e.metaKey)) { send(e); return; }
       typing();
     });
+    $("rich-kind").addEventListener("change", showSendHint);
+    $("message-text").addEventListener("focus", showSendHint);
+    showSendHint();
     $("transfer-form").addEventListener("submit", transfer);
     $("wrapup-form").addEventListener("submit", wrapup);
     var saved = sessionStorage.getItem("sandbox-console-token");

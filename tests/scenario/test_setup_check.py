@@ -12,6 +12,7 @@ import pytest
 import tomli_w
 
 from om_bridge.bridge import cli
+from om_bridge.bridge.demo import demo_environ, demo_features
 from om_bridge.bridge.setup.remote import URL_FIELD
 from om_bridge.bridge.setup.steps import StepResult, render_text
 from om_bridge.sandbox import seed
@@ -237,6 +238,31 @@ def test_feature_flag_off(bridge_env, check) -> None:
     assert "endpoint demo (organisation demo)" in flags["detail"]
     assert flags["seed_step"] == "Prerequisites"
     assert set(failed(results)) == {"Feature flags"}
+    # Where the refusing flag came from, and a fix that names the table and the override.
+    assert "from the environment: FEATURE_ENABLE_GENESYS_CLOUD_OM" in flags["detail"]
+    assert "[features] table" in flags["fix"] and "environment overrides" in flags["fix"]
+
+
+def test_flag_sources_named(bridge_env, check) -> None:
+    """Flags from the configuration's [features] table are named as such, an environment
+    variable that overrides one as coming from the environment."""
+    config = copy.deepcopy(bridge_env.config)
+    config["features"] = demo_features()
+    environ = {k: v for k, v in bridge_env.environ.items() if k not in demo_environ()}
+    status, results = check(bridge_env, environ=environ, config=config)
+    flags = results["Feature flags"]
+    assert flags["status"] == "PASS", flags
+    assert "from the [features] table: FEATURE_ENABLE_GENESYS_CLOUD_OM," in flags["detail"]
+    assert "environment" not in flags["detail"]
+    assert "all other flags at their defaults" in flags["detail"]
+
+    environ["FEATURE_ENABLE_GENESYS_CLOUD_OM"] = "false"
+    status, results = check(bridge_env, environ=environ, config=config)
+    flags = results["Feature flags"]
+    assert flags["status"] == "FAIL"
+    assert "from the environment: FEATURE_ENABLE_GENESYS_CLOUD_OM" in flags["detail"]
+    table = flags["detail"].split("from the [features] table: ")[1].split(";")[0]
+    assert "FEATURE_ENABLE_GENESYS_CLOUD_OM," not in table + ","
 
 
 def test_organisation_not_whitelisted(bridge_env, check) -> None:

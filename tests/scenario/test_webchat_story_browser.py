@@ -347,8 +347,11 @@ def test_webchat_demo_story_with_rich_content(bridge_env, tmp_path):
         assert customer["state"] == "disconnected"
         assert any(m.get("text") == "User left the conversation" for m in inbound(alex, cid))
         assert texts(browser, "agent") == [] and banner(browser) == ""
+        # the new conversation greets without typing
+        wait_text(browser, "bot", "demo bot", timeout=5)
+        assert texts(browser, "user") == []
         send(browser, "hello")
-        wait_text(browser, "bot", "demo bot")
+        wait_text(browser, "bot", 'You said: "hello"')
         browser.shot("new-conversation")
         # (requests refused, and the event stream cut, while the bridge was down are expected)
         outage = ("ERR_CONNECTION_REFUSED", "ERR_INCOMPLETE_CHUNKED_ENCODING")
@@ -435,4 +438,5 @@ def test_an_unsent_message_survives_a_reload_and_is_sent_once(bridge_env):
             ).json()["outputs"]
             if o["source"] == "user"
         ]
-        assert stored == ["hello", "did this arrive?"]
+        # the conversation's Get Started input (not shown), then each message once
+    assert stored == ["GET_STARTED", "hello", "did this arrive?"]

@@ -64,3 +64,26 @@ def test_the_index_links_every_page_and_relative_links_resolve():
             if path == "cognigy-setup.md" and not (DOCS / path).exists():
                 continue  # written with the Cognigy-hosted mode
             assert (page.parent / path).exists(), f"{page.relative_to(ROOT)} links {target}"
+
+
+def test_the_readme_is_an_entrance_that_begins_with_the_two_commands():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.encode("utf-8")) <= 12 * 1024, "README.md: the manual lives in docs/"
+    first_block = text.split("```", 2)[1]
+    assert "make run" in first_block and "make test" in first_block
+
+
+def test_the_repository_keeps_only_the_latest_benchmark_run():
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "bench/results"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert listed == ["bench/results/latest.json"]
+    ignore = (ROOT / ".gitignore").read_text(encoding="utf-8")
+    assert "bench/results/*.json" in ignore and "!bench/results/latest.json" in ignore

@@ -73,6 +73,15 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
     assert checked >= 15
 
 
+def test_help_cites_no_internal_section_number():
+    """The help a new user reads says what the tool does; it points at no design-document
+    section (§N) of the repository."""
+    for command, parser in _commands(cli.build_parser()):
+        text = parser.format_help()
+        assert "§" not in text, f"om-bridge {' '.join(command)} --help cites a section: {text}"
+    assert "Genesys Cloud" in _flat(cli.build_parser().format_help())
+
+
 def test_version_is_the_installed_distribution_version():
     expected = metadata.version("om-bridge")
     assert om_bridge.__version__ == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import pytest
 
@@ -18,6 +19,12 @@ def captured():
     root = logging.getLogger()
     for h in [h for h in root.handlers if getattr(h, "_om_bridge", False)]:
         root.removeHandler(h)
+
+
+def test_text_lines_start_with_an_iso_8601_time(captured):
+    logging.getLogger("bridge.test").info("hello")
+    line = captured.getvalue().splitlines()[-1]
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO bridge.test ", line), line
 
 
 def test_known_secret_values_are_masked(captured):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -163,6 +164,9 @@ def test_user_end_and_acw_wait_and_persist_the_due_time(store, ends):
     assert before + 5.0 <= stored.pending_end_at <= time.time() + 5.0
     assert stored.data["completion"]["pending_kind"] == "user.end"
     assert disp.pending == [(h.id, stored.pending_end_at)]
+    # The reason (logged) gives the due time in ISO 8601, not as an epoch number.
+    due = datetime.fromtimestamp(stored.pending_end_at, UTC).isoformat(timespec="milliseconds")
+    assert f"ending at {due.replace('+00:00', 'Z')} unless" in decision.reason
     # A second one keeps the first due time.
     assert disp.dispatch(event(ev.ACW)).action == d.WAIT
     assert store.get_handover(h.id).pending_end_at == stored.pending_end_at

@@ -10,7 +10,14 @@ from importlib import resources
 import pytest
 
 from om_bridge import schemas
-from om_bridge.bridge.flow import ChartError, FlowRuntime, load_chart, template_names
+from om_bridge.bridge.flow import (
+    ChartError,
+    FlowInput,
+    FlowRuntime,
+    SessionState,
+    load_chart,
+    template_names,
+)
 from om_bridge.bridge.flow.chart import Chart
 from om_bridge.extension.registry import NODE_TYPES
 
@@ -40,6 +47,30 @@ def test_every_node_type_of_a_template_is_registered_and_has_a_schema(name):
             f"{name}: node {node['_id']} has unregistered type {node['type']}"
         )
         schemas.load_schema(f"nodes/{node['type']}")
+
+
+def _demo_run(state, text):  # type: ignore[no-untyped-def]
+    runtime = FlowRuntime(load_chart("demo-bot"))
+    result = runtime.run(
+        state, FlowInput(text=text, data=None, user_id="u", session_id="s", url_token="demo")
+    )
+    assert result.error is None
+    return [o.text for o in result.outputs], result.state
+
+
+def test_demo_bot_greets_on_get_started_and_then_answers():
+    """The webchat's Get Started input (Cognigy's GET_STARTED) gets the greeting alone; the
+    first real message then gets its answer, not a second greeting."""
+    said, state = _demo_run(SessionState.new(), "GET_STARTED")
+    assert len(said) == 1 and said[0].startswith("Hi! I'm the om-bridge demo bot.")
+    said, state = _demo_run(state, "hello")
+    assert len(said) == 1 and said[0].startswith('You said: "hello"')
+
+
+def test_demo_bot_without_get_started_greets_with_the_first_answer():
+    said, _ = _demo_run(SessionState.new(), "hello")
+    assert said[0].startswith("Hi! I'm the om-bridge demo bot.")
+    assert said[1].startswith('You said: "hello"')
 
 
 def test_genesys_handover_template_is_the_seed_recipe():
