@@ -33,11 +33,13 @@ run: venv
 	$(BIN)/om-bridge demo $(ARGS)
 
 # The lint and type gate: ruff (lint and format) on everything, mypy on the package code
-# (pyproject.toml [tool.mypy] names it: the om_bridge package, each folder once under its import name).
+# (pyproject.toml [tool.mypy] names it: the om_bridge package, each folder once under its import name),
+# and the import-layer contract (.importlinter: layers, no package cycle, descriptors apart).
 lint: test-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: test-venv node-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS)

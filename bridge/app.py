@@ -1,124 +1,51 @@
-"""The bridge's Flask app factory (`create_app`) and the app-lifetime objects it wires (`BridgeContext`)."""
+"""The bridge's Flask app factory (`create_app`): settings, the store, the object graph built by
+the composition root (`bridge/compose.py`), the routes and the one error handler."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from om_bridge.bridge import messages
+from om_bridge.bridge.compose import Bridge, build
 from om_bridge.bridge.config import Config, ConfigError, Secret, load_config
 from om_bridge.bridge.config.model import MIN_WEBHOOK_SECRET_LENGTH
-from om_bridge.bridge.endpoint.hub import OutputHub
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.flags import Flags
-from om_bridge.bridge.genesys.client import GenesysClient
+from om_bridge.bridge.genesys.clients import ClientRegistry
+from om_bridge.bridge.genesys.clients import reveal as _reveal
 from om_bridge.bridge.logs import redaction_filter, setup_logging
-from om_bridge.bridge.ops import Metrics
-from om_bridge.bridge.retention import RetentionSweeper, apply_retention
+from om_bridge.bridge.retention import apply_retention
 from om_bridge.bridge.store import (
-    Store,
     StoreError,
+    StoreUnavailable,
     check_store_available,
     open_store,
     sqlite_path,
+    unreachable,
 )
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.completion import CompletionService
-    from om_bridge.bridge.handover.engine import HandoverEngine
+    pass
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "om-bridge.toml"
 CONFIG_ENV = "OM_BRIDGE_CONFIG"
+# What a 503 for an unreachable store tells the client to wait before trying again.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 class StartupError(ConfigError):
     """The bridge must not start: the message says what to fix."""
-
-
-class ClientRegistry:
-    """One `GenesysClient` per handover provider, built on first use (thread-safe)."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._clients: dict[str, GenesysClient] = {}
-        self._lock = threading.Lock()
-
-    def for_provider(self, provider_id: str) -> GenesysClient:
-        """The provider's client; raises the configuration's error for an unknown provider id."""
-        with self._lock:
-            client = self._clients.get(provider_id)
-            if client is None:
-                p = self._config.provider(provider_id)
-                client = GenesysClient(
-                    p.host or None,
-                    p.client_id,
-                    _reveal(p.client_secret),
-                    base_url=p.base_url or None,
-                )
-                self._clients[provider_id] = client
-            return client
-
-    def close(self) -> None:
-        """Close every client's connection pool."""
-        with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            client.close()
-
-
-@dataclass
-class BridgeContext:
-    """Everything that lives as long as the app: config, flags, store, clients, outputs, engine, metrics."""
-
-    config: Config
-    flags: Flags
-    store: Store
-    clients: ClientRegistry
-    outputs: OutputHub
-    engine: HandoverEngine
-    completion: CompletionService | None
-    metrics: Metrics
-    clock: Callable[[], float] = time.time
-    sweeper: RetentionSweeper | None = None
-    _closed: bool = field(default=False, repr=False)
-    _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def close(self) -> None:
-        """Stop the workers, drain outputs, close clients and the store; safe to call twice."""
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
-        for stop in (
-            getattr(self.completion, "stop", None),
-            getattr(self.engine, "stop", None),
-            getattr(self.sweeper, "stop", None),
-        ):
-            if stop is not None:
-                try:
-                    stop()
-                except Exception:
-                    log.exception("stopping %s failed", stop)
-        self.outputs.close()
-        self.clients.close()
-        self.store.close()
-
-
-def _reveal(value: Any) -> str:
-    if value is None:
-        return ""
-    return value.reveal() if isinstance(value, Secret) else str(value)
 
 
 def collect_secrets(obj: Any, _seen: set[int] | None = None) -> list[str]:
@@ -239,10 +166,10 @@ def configure_logging(config: Config, flags: Flags, stream: TextIO | None = None
     it adds `om_bridge.bridge.logs.redaction_filter()` to its handlers to get the same masking.
     """
     setup_logging(
-        getattr(config.bridge, "log_level", "INFO") or "INFO",
+        config.bridge.log_level or "INFO",
         collect_secrets(config) + collect_secrets(flags),
         stream=stream,
-        log_format=getattr(config.bridge, "log_format", "text") or "text",
+        log_format=config.bridge.log_format or "text",
     )
 
 
@@ -265,95 +192,111 @@ def create_app(test_config: dict | None = None) -> Flask:
         store = open_store(config.bridge.store)
     except StoreError as exc:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
-    metrics = Metrics()
     clock = tc.get("clock", time.time)
     apply_retention(store, config.bridge)
-    ctx = BridgeContext(
-        config=config,
-        flags=flags,
-        store=store,
-        clients=ClientRegistry(config),
-        outputs=OutputHub(store, config, metrics, clock),
-        engine=None,  # type: ignore[arg-type]
-        completion=None,
-        metrics=metrics,
-        clock=clock,
-    )
-
+    try:
+        bridge = build(config, flags, store, clock)
+    except Exception:
+        store.close()
+        raise
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["SSE_KEEPALIVE_SECONDS"] = float(tc.get("sse_keepalive", 15.0))
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's default json_provider_class
     app.json.sort_keys = False
-    app.extensions["om-bridge"] = ctx
+    app.extensions["om-bridge"] = bridge
     try:
-        _wire(app, ctx)
+        _routes(app, bridge)
     except Exception:
-        ctx.close()
+        bridge.close()
         raise
     if tc.get("start_workers", True):
-        ctx.sweeper = RetentionSweeper(
-            store, metrics, float(getattr(config.bridge, "sweep_interval_seconds", 300.0)), clock
-        )
-        ctx.sweeper.start()
-        ctx.engine.start()
-        if ctx.completion is not None:
-            ctx.completion.start()
+        bridge.workers.start()
     return app
 
 
-def _wire(app: Flask, ctx: BridgeContext) -> None:
-    # Imported here: each subsystem imports BridgeContext from this module.
+def _routes(app: Flask, bridge: Bridge) -> None:
+    """Register every blueprint with the objects it works with (and nothing else)."""
     from om_bridge.bridge import completion, endpoint, limits, ops, webhooks
-    from om_bridge.bridge.handover.engine import HandoverEngine
 
-    ctx.engine = HandoverEngine(ctx)
-    ops.init_app(app, ctx)
-    endpoint.init_app(app)
-    webhooks.init_app(app)
-    completion.init_app(app)
-    _extension_route(app, ctx)
+    ops.init_app(app, bridge.metrics, bridge.readiness)
+    endpoint.init_app(
+        app,
+        endpoint.EndpointDeps(bridge.config, bridge.engine, bridge.outputs, bridge.store),
+        bridge.clock,
+    )
+    webhooks.init_app(
+        app,
+        webhooks.WebhookDeps(
+            bridge.config, bridge.engine, bridge.completion, bridge.metrics, bridge.clock
+        ),
+    )
+    completion.init_app(app, bridge.completion)
+    _extension_route(app, bridge)
     limits.init_app(app)
     _error_handlers(app)
 
 
-def _extension_route(app: Flask, ctx: BridgeContext) -> None:
+def _extension_route(app: Flask, bridge: Bridge) -> None:
     """Serve the om-bridge Cognigy extension's node calls, only when an API key protects them.
 
     The extension's nodes run in Cognigy: the Handover node's request starts a handover for the
     Cognigy session through the engine (`[[cognigy_endpoints]]`), the Relay node's inputs reach
     the agent (docs/design.md §12).
     """
-    key = ctx.config.bridge.extension_api_key
+    key = bridge.config.bridge.extension_api_key
     if key is None or not key.reveal():
-        if ctx.config.cognigy_endpoints:
+        if bridge.config.cognigy_endpoints:
             log.warning(messages.EXTENSION_KEY_MISSING)
         return
-    from om_bridge.extension.remote import blueprint
+    from om_bridge.bridge.cognigy.remote import blueprint
 
-    hosted = ctx.engine.hosted
+    hosted = bridge.engine.hosted
     app.register_blueprint(
         blueprint(api_key=key.reveal(), on_handover=hosted.start, on_relay=hosted.relay)
     )
 
 
 def _error_handlers(app: Flask) -> None:
+    """One handler for every route: a `BridgeError` (or a werkzeug HTTP error, or an unreachable
+    store) becomes the one JSON error body `{"error": code, "message": ..., ...extra}`."""
+
+    @app.errorhandler(BridgeError)
+    def _bridge(exc: BridgeError) -> Response:
+        return error_response(exc)
+
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[Response, int]:
+    def _http(exc: HTTPException) -> Response:
         from om_bridge.bridge.limits import too_large_message
 
-        body = {
-            "error": (exc.name or "error").lower().replace(" ", "_"),
-            "message": too_large_message() if exc.code == 413 else exc.description or exc.name,
-        }
-        return jsonify(body), exc.code or 500
+        message = too_large_message() if exc.code == 413 else exc.description or exc.name
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(BridgeError(message, status=exc.code or 500, code=code))
 
     @app.errorhandler(Exception)
-    def _unhandled(exc: Exception) -> tuple[Response, int]:
-        log.exception(messages.LOG_UNHANDLED, request.method, request.path)
+    def _unhandled(exc: Exception) -> Response:
         rid = g.get("request_id", "-")
-        return jsonify(
-            {"error": "internal_error", "message": messages.INTERNAL_ERROR.format(request_id=rid)}
-        ), 500
+        if unreachable(exc):
+            # One line, no traceback: the store being down is an outage, not a bug.
+            log.warning(
+                messages.LOG_STORE_UNAVAILABLE,
+                request.method,
+                request.path,
+                rid,
+                type(exc).__name__,
+            )
+            seconds = STORE_RETRY_AFTER_SECONDS
+            return error_response(
+                StoreUnavailable(
+                    messages.STORE_UNAVAILABLE.format(seconds=seconds, request_id=rid),
+                    headers={"Retry-After": str(seconds)},
+                )
+            )
+        log.exception(messages.LOG_UNHANDLED, request.method, request.path)
+        return error_response(
+            BridgeError(
+                messages.INTERNAL_ERROR.format(request_id=rid), status=500, code="internal_error"
+            )
+        )
 
 
 def shutdown(app: Flask) -> None:
@@ -362,7 +305,7 @@ def shutdown(app: Flask) -> None:
 
 
 __all__ = [
-    "BridgeContext",
+    "Bridge",
     "ClientRegistry",
     "StartupError",
     "configure_logging",

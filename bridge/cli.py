@@ -17,7 +17,7 @@ COMMANDS: dict[str, str] = {
     "serve": "om_bridge.bridge.serve:main",
     "demo": "om_bridge.bridge.demo:main",
     "sandbox": "om_bridge.sandbox.server:main",
-    "listener": "om_bridge.bridge.completion.listener_cli:main",
+    "listener": "om_bridge.bridge.listener_cli:main",
     "check": "om_bridge.bridge.setup.check:main",
     "provision": "om_bridge.bridge.setup.provision:main",
     "extension": "om_bridge.extension.cli:main",

@@ -5,14 +5,15 @@ item. Label values come from fixed sets only."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.completion import CompletionService
+    from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
 OPEN_STATUSES: Final = ("requested", "queue", "active")
@@ -22,8 +23,10 @@ QUEUES: Final = ("outbox", "inbound")
 class StateCollector(Collector):
     """Yields the state gauges from the store and the listeners on each scrape."""
 
-    def __init__(self, ctx: BridgeContext) -> None:
-        self.ctx = ctx
+    def __init__(
+        self, store: Store, completion: CompletionService | None, clock: Callable[[], float]
+    ) -> None:
+        self.store, self.completion, self.clock = store, completion, clock
 
     def collect(self) -> Iterator[Any]:
         yield from self._handovers()
@@ -36,7 +39,7 @@ class StateCollector(Collector):
         )
         counts = dict.fromkeys(OPEN_STATUSES, 0)
         try:
-            for h in self.ctx.store.open_handovers():
+            for h in self.store.open_handovers():
                 if h.status in counts:
                     counts[h.status] += 1
         except Exception:
@@ -57,10 +60,10 @@ class StateCollector(Collector):
             "Age of the oldest waiting item (0 when empty)",
             labels=["queue"],
         )
-        now = self.ctx.clock()
+        now = self.clock()
         for name, read in (
-            ("outbox", self.ctx.store.outbox_pending),
-            ("inbound", self.ctx.store.inbound_pending),
+            ("outbox", self.store.outbox_pending),
+            ("inbound", self.store.inbound_pending),
         ):
             try:
                 items = read()
@@ -74,7 +77,7 @@ class StateCollector(Collector):
         yield age
 
     def _listeners(self) -> Iterator[Any]:
-        listeners = getattr(self.ctx.completion, "listeners", None) or {}
+        listeners = self.completion.listeners if self.completion is not None else {}
         if not listeners:
             return
         leader = GaugeMetricFamily(

@@ -35,6 +35,11 @@ READY_LISTENER_DOWN = "; a socket has been down for {seconds} s"
 LOG_REQUEST = "%s %s -> %s (%.1f ms)"
 LOG_UNHANDLED = "unhandled error on %s %s"
 INTERNAL_ERROR = "internal error (request id {request_id})"
+LOG_STORE_UNAVAILABLE = "store unreachable on %s %s (request %s): %s"
+STORE_UNAVAILABLE = (
+    "the store cannot be reached right now; nothing was changed: retry in {seconds} s "
+    "(request id {request_id})"
+)
 
 # serve / demo
 SERVE_LISTENING = "om-bridge listening on {bind} (store {store})"

@@ -5,103 +5,31 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
 )
 
 from om_bridge.bridge import messages
 from om_bridge.bridge.logs import redaction_filter, request_id_var
+from om_bridge.bridge.metrics import HTTP_METHODS, Metrics, bounded, status_label
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.completion import CompletionService
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.genesys.clients import ClientRegistry
+    from om_bridge.bridge.store import Store
 
-PREFIX = "om_bridge_"
+METRICS_EXTENSION = "om-bridge.metrics"
 READY_CACHE_SECONDS = 5.0
 # Genesys counts as reachable this long after it last answered a call; past it, one probe.
 READY_RECENT_SECONDS = 30.0
 # A notifications socket may be down this long (reconnecting) before the bridge is not ready.
 LISTENER_GRACE_SECONDS = 20.0
-# Label values are a fixed set: anything else a client can send (an invented HTTP method, a
-# provider's status string) is counted as OTHER, so the number of series stays bounded.
-OTHER = "other"
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def bounded(value: object, allowed: frozenset[str] | set[str]) -> str:
-    """`value` as a metric label when it is one of `allowed`, else "other"."""
-    text = str(value)
-    return text if text in allowed else OTHER
-
-
-def status_label(status: object) -> str:
-    """An HTTP status as a label: the three digits of 100–599, else "other"."""
-    try:
-        code = int(str(status))
-    except ValueError:
-        return OTHER
-    return str(code) if 100 <= code <= 599 else OTHER
-
-
-class Metrics:
-    """One Prometheus registry per app; `counter`/`histogram`/`gauge` get-or-create by name.
-
-    Names get the `om_bridge_` prefix when they lack it. Label values must never carry secrets or
-    user text: callers pass routes, statuses and kinds only.
-    """
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        self._lock = threading.Lock()
-        self._metrics: dict[str, object] = {}
-
-    def _get(self, kind: type, name: str, documentation: str, labelnames: Sequence[str], **kw):
-        full = name if name.startswith(PREFIX) else PREFIX + name
-        with self._lock:
-            metric = self._metrics.get(full)
-            if metric is None:
-                metric = kind(
-                    full, documentation or full, list(labelnames), registry=self.registry, **kw
-                )
-                self._metrics[full] = metric
-            elif not isinstance(metric, kind):
-                raise ValueError(f"metric {full} already registered as {type(metric).__name__}")
-            return metric
-
-    def counter(
-        self, name: str, documentation: str = "", labelnames: Sequence[str] = ()
-    ) -> Counter:
-        """A counter (`.labels(...).inc()`); the same object for the same name."""
-        return self._get(Counter, name, documentation, labelnames)
-
-    def histogram(
-        self,
-        name: str,
-        documentation: str = "",
-        labelnames: Sequence[str] = (),
-        buckets: Sequence[float] | None = None,
-    ) -> Histogram:
-        """A histogram (`.labels(...).observe(v)`); the same object for the same name."""
-        kw = {"buckets": tuple(buckets)} if buckets else {}
-        return self._get(Histogram, name, documentation, labelnames, **kw)
-
-    def gauge(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Gauge:
-        """A gauge (`.set(v)`, or `.set_function(f)` for values read at scrape time)."""
-        return self._get(Gauge, name, documentation, labelnames)
-
-    def render(self) -> bytes:
-        """The Prometheus text exposition of every metric, secrets masked as a last line of defence."""
-        text = generate_latest(self.registry).decode("utf-8")
-        return redaction_filter().redact(text).encode("utf-8")
 
 
 class Readiness:
@@ -116,13 +44,18 @@ class Readiness:
 
     def __init__(
         self,
-        ctx: BridgeContext,
+        store: Store,
+        config: Config,
+        clients: ClientRegistry,
+        completion: CompletionService | None,
         ttl: float = READY_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         recent: float = READY_RECENT_SECONDS,
         listener_grace: float = LISTENER_GRACE_SECONDS,
     ) -> None:
-        self._ctx, self.ttl, self._clock = ctx, ttl, clock
+        self._store, self._config, self._clients = store, config, clients
+        self._completion = completion
+        self.ttl, self._clock = ttl, clock
         self.recent, self.listener_grace = recent, listener_grace
         self._lock = threading.Lock()
         self._cached: tuple[float, list[dict]] | None = None
@@ -140,7 +73,7 @@ class Readiness:
     def _run(self) -> list[dict]:
         results = []
         try:
-            ok = bool(self._ctx.store.ping())
+            ok = bool(self._store.ping())
         except Exception:
             ok = False
         results.append(
@@ -150,10 +83,10 @@ class Readiness:
                 "detail": messages.READY_OK if ok else messages.READY_STORE_FAILED,
             }
         )
-        for provider_id in self._ctx.config.providers:
+        for provider_id in self._config.providers:
             ok, detail = self._provider(provider_id)
             results.append({"name": f"provider:{provider_id}", "ok": ok, "detail": detail})
-        completion = self._ctx.completion
+        completion = self._completion
         for listener in (getattr(completion, "listeners", None) or {}).values():
             health = listener.health()
             down = health["leader"] and health["down_seconds"] > self.listener_grace
@@ -171,7 +104,7 @@ class Readiness:
 
     def _provider(self, provider_id: str) -> tuple[bool, str]:
         try:
-            client = self._ctx.clients.for_provider(provider_id)
+            client = self._clients.for_provider(provider_id)
             seen = client.reachability
             now = seen.clock()
             failed_last = seen.last_failure is not None and (
@@ -203,10 +136,6 @@ class Readiness:
 bp = Blueprint("ops", __name__)
 
 
-def _ctx() -> BridgeContext:
-    return current_app.extensions["om-bridge"]
-
-
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
@@ -224,20 +153,20 @@ def readyz() -> ResponseReturnValue:
 def metrics() -> ResponseReturnValue:
     # `content_type`, not `mimetype`: CONTENT_TYPE_LATEST already names its charset, and
     # Flask adds a second one to a mimetype (Prometheus may refuse that header).
-    return Response(_ctx().metrics.render(), content_type=CONTENT_TYPE_LATEST)
+    return Response(
+        current_app.extensions[METRICS_EXTENSION].render(), content_type=CONTENT_TYPE_LATEST
+    )
 
 
-def init_app(app: Flask, ctx: BridgeContext) -> None:
+def init_app(app: Flask, metrics: Metrics, readiness: Readiness) -> None:
     """Register the ops routes, request ids and the per-request metrics."""
-    app.extensions["om-bridge.readiness"] = Readiness(ctx)
+    app.extensions["om-bridge.readiness"] = readiness
+    app.extensions[METRICS_EXTENSION] = metrics
     app.register_blueprint(bp)
-    from om_bridge.bridge.gauges import StateCollector
-
-    ctx.metrics.registry.register(StateCollector(ctx))
-    requests_total = ctx.metrics.counter(
+    requests_total = metrics.counter(
         "http_requests_total", "HTTP requests served", ["route", "method", "status"]
     )
-    latency = ctx.metrics.histogram(
+    latency = metrics.histogram(
         "http_request_seconds",
         "HTTP request latency",
         ["route", "method"],

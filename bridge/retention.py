@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from pathlib import Path
 from ._values import thaw
 from .jsmodule import CONNECTION_TYPE, render_module
 from .png import icon_png
+from .protocol import EXECUTE_PATH, RELAY_PATH
 from .registry import NodeType, extension_node_types
-from .remote import EXECUTE_PATH, RELAY_PATH
 
 NAME = "om-bridge-extension"
 LABEL = "om-bridge"

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from .fields import EXTENSION_FIELD_TYPES
+from .protocol import EXECUTE_PATH, RELAY_PATH
 from .registry import NodeType
-from .remote import EXECUTE_PATH, RELAY_PATH
 
 CONNECTION_TYPE = "om-bridge"
 CONNECTION_FIELD = "bridgeConnection"

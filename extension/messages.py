@@ -65,3 +65,14 @@ def remote_bad_request(problem: str) -> str:
 
 def remote_not_exported(node_type: str) -> str:
     return f"node type {node_type!r} is not part of the extension"
+
+
+def script_syntax(expression: str, position: int, problem: str) -> str:
+    return f"CognigyScript error in {expression!r} at position {position}: {problem}"
+
+
+def script_unknown_root(expression: str, name: str) -> str:
+    return (
+        f"CognigyScript error in {expression!r}: unknown name {name!r} "
+        "(use input, context, profile or ci, cc, cp)"
+    )

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy.client import CognigyClient, CognigyError
-from om_bridge.bridge.handover.outbox import SendFailed
+from om_bridge.bridge.delivery import SendFailed
 from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,11 @@ KEY_PREFIX = "cognigy:"
 class CognigyReturn:
     """Queues and sends Inject/Notify calls for sessions of `[[cognigy_endpoints]]`."""
 
-    def __init__(self, ctx: BridgeContext) -> None:
-        self.ctx = ctx
+    def __init__(self, config: Config, metrics: Metrics) -> None:
+        self.config = config
         self._clients: dict[str, CognigyClient] = {}
         self._lock = threading.Lock()
-        self._calls = ctx.metrics.counter(
+        self._calls = metrics.counter(
             "cognigy_calls_total",
             "Inject/Notify calls to Cognigy by call and status",
             ["call", "status"],
@@ -54,15 +56,15 @@ class CognigyReturn:
         self.on_receipt: Any = None
 
     # -- which sessions ---------------------------------------------------------------------
-    def hosts(self, key: SessionKey) -> bool:
+    def _serves(self, key: SessionKey) -> bool:
         """True when the session belongs to a Cognigy-hosted endpoint."""
-        return key.url_token in self.ctx.config.cognigy_endpoints
+        return key.url_token in self.config.cognigy_endpoints
 
     def client(self, url_token: str) -> CognigyClient:
         with self._lock:
             client = self._clients.get(url_token)
             if client is None:
-                client = CognigyClient(self.ctx.config.cognigy_endpoints[url_token])
+                client = CognigyClient(self.config.cognigy_endpoints[url_token])
                 self._clients[url_token] = client
             return client
 
@@ -96,11 +98,13 @@ class CognigyReturn:
             key, None, {"request": {"text": text}, "handover": {"status": "genericHandoverUpdate"}}
         )
 
-    def forward(self, key: SessionKey, output: dict) -> bool:
+    def forward(
+        self, key: SessionKey, output: dict, receipt: Mapping[str, Any] | None = None
+    ) -> bool:
         """Translate one output the engine emitted for a Cognigy session into its call; False
         when the output has no Cognigy counterpart (e.g. "requested", or the end statuses the
         engine injects itself)."""
-        if not self.hosts(key):
+        if not self._serves(key):
             return False
         source, text, data = output.get("source"), output.get("text"), output.get("data") or {}
         if source == "system":
@@ -111,7 +115,7 @@ class CognigyReturn:
                 return True
             return False
         if source == "agent":
-            extra = {"receipt": output["_receipt"]} if output.get("_receipt") else {}
+            extra = {"receipt": dict(receipt)} if receipt else {}
             self.notify(key, text, data, ephemeral=bool(data.get("typing") and not text), **extra)
             return True
         if text or data:
@@ -124,7 +128,7 @@ class CognigyReturn:
         """Send one queued call; raises SendFailed for the outbox's retry policy."""
         url_token, user_id, session_id = item.payload["session"]
         call = CALLS[item.kind]
-        if url_token not in self.ctx.config.cognigy_endpoints:
+        if url_token not in self.config.cognigy_endpoints:
             raise SendFailed(
                 f"no [[cognigy_endpoints]] entry for URL token {url_token!r}", retryable=False
             )

@@ -13,12 +13,11 @@ from .service import CompletionService, CompletionSettings
 from .wiring import WiringCheck, wiring_status
 
 
-def init_app(app: Any) -> None:
-    """Register `POST /handover/genesysCloudOM/eventbridge` and set `ctx.completion`."""
-    from .eventbridge import bp
+def init_app(app: Any, completion: CompletionService) -> None:
+    """Register `POST /handover/genesysCloudOM/eventbridge`, answered by `completion`."""
+    from .eventbridge import EXTENSION, bp
 
-    ctx = app.extensions["om-bridge"]
-    ctx.completion = CompletionService(ctx)
+    app.extensions[EXTENSION] = completion
     app.register_blueprint(bp)
 
 

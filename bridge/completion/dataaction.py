@@ -99,7 +99,7 @@ def handle(service: Any, headers: HeaderLookup, raw: bytes) -> tuple[int, dict]:
     try:
         body = payloads.parse(raw, "data-action")
     except payloads.PayloadError as exc:
-        log.info(messages.LOG_REJECTED, "data-action", exc.body["error"])
+        log.info(messages.LOG_REJECTED, "data-action", exc.code)
         return exc.status, exc.body
     event = from_data_action(body)
     if event is None:

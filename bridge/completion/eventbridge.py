@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from om_bridge.bridge.errors import BridgeError, error_response
+
 from . import messages, payloads
 from .dispatcher import FAILED, REJECT
 from .translate import from_eventbridge
@@ -20,15 +22,16 @@ from .translate import from_eventbridge
 log = logging.getLogger(__name__)
 bp = Blueprint("completion_eventbridge", __name__)
 FLAG = "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST"
+EXTENSION = "om-bridge.completion"
 
 
 def _answer(status: int, error: str, message: str, **extra: Any) -> Any:
-    return jsonify({"error": error, "message": message, **extra}), status
+    return error_response(BridgeError(message, status=status, code=error, **extra))
 
 
 @bp.post("/handover/genesysCloudOM/eventbridge")
 def eventbridge_event() -> Any:
-    service = current_app.extensions["om-bridge"].completion
+    service = current_app.extensions[EXTENSION]
     authorization = request.headers.get("Authorization")
     # Flag and key first: a request without the key costs no body read (the body is also capped
     # while it streams in, see `bridge/limits.py`).
@@ -66,8 +69,8 @@ def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, in
     try:
         envelope = payloads.parse(raw, "eventbridge-event")
     except payloads.PayloadError as exc:
-        log.info(messages.LOG_REJECTED, "eventbridge", exc.body["error"])
-        return jsonify(exc.body), exc.status
+        log.info(messages.LOG_REJECTED, "eventbridge", exc.code)
+        raise
     event = from_eventbridge(envelope)
     if event is None:
         return jsonify({"status": "ignored", "reason": "topic not used for completion"}), 200

@@ -10,19 +10,18 @@ from jsonschema.exceptions import best_match
 
 from om_bridge import schemas
 from om_bridge.bridge import jsonbody
+from om_bridge.bridge.errors import BridgeError
 
 from . import messages
 
 MAX_BODY_BYTES: Final = 256 * 1024  # EventBridge's own event size limit is 256 KB
 
 
-class PayloadError(Exception):
-    """A request body we refuse: `status` (4xx) and a JSON `body` for the answer."""
+class PayloadError(BridgeError):
+    """A request body we refuse: `status` (4xx), `code` and the message naming the problem."""
 
     def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": error, "message": message, **extra}
+        super().__init__(message, status=status, code=error, **extra)
 
 
 def parse(raw: bytes, schema: str, limit: int = MAX_BODY_BYTES) -> Any:

@@ -5,9 +5,9 @@ handler, listener) hand their events to."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import dataaction, eventbridge
 from .dispatcher import CompletionDispatcher, Decision
@@ -16,7 +16,26 @@ from .listener import ListenerSettings, NotificationsListener, TopicBudgetExceed
 from .sweeper import PendingEndSweeper
 from .wiring import WiringCheck, wiring_status
 
+if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.flags import Flags
+    from om_bridge.bridge.genesys.clients import ClientRegistry
+    from om_bridge.bridge.metrics import Metrics
+    from om_bridge.bridge.store import Store
+
 log = logging.getLogger(__name__)
+
+
+class HandoverControl(Protocol):
+    """What completion detection does to handovers (the handover engine implements it)."""
+
+    def end_handover(self, handover_id: str, status: str, reason: str) -> bool: ...
+
+    def agent_changed(self, handover_id: str) -> None: ...
+
+    def agent_started_early(self, conversation_id: str) -> None: ...
+
+    def handover_transferred(self, handover_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -43,41 +62,48 @@ class CompletionService:
 
     def __init__(
         self,
-        ctx: Any,
         *,
+        config: Config,
+        flags: Flags,
+        store: Store,
+        clients: ClientRegistry,
+        metrics: Metrics,
+        clock: Callable[[], float],
+        handovers: HandoverControl,
         listener_settings: ListenerSettings | None = None,
         sweeper_rescan_seconds: float = 30.0,
     ) -> None:
-        self.ctx = ctx
-        self.settings = CompletionSettings.from_flags(ctx.flags)
-        reconcile = getattr(getattr(ctx.config, "bridge", None), "reconcile_seconds", None)
+        self.config, self.flags, self.store, self.clients = config, flags, store, clients
+        self.clock, self.handovers = clock, handovers
+        self.settings = CompletionSettings.from_flags(flags)
+        reconcile = config.bridge.reconcile_seconds
         self.listener_settings = listener_settings or (
             ListenerSettings(reconcile_interval=float(reconcile))
             if reconcile
             else ListenerSettings()
         )
         self.dispatcher = CompletionDispatcher(
-            ctx.store,
+            store,
             self._end,
             grace_seconds=self.settings.grace_seconds,
             org_of=self._org_of,
             check_org=self.settings.check_org,
             find_by_customer=self._find_by_customer,
-            clock=ctx.clock,
+            clock=clock,
             on_pending=self._on_pending,
             on_agent_change=self._on_agent_change,
             on_transfer=self._on_transfer,
         )
         self.sweeper = PendingEndSweeper(
-            ctx.store,
+            store,
             self.dispatcher,
             self._fetch,
-            clock=ctx.clock,
+            clock=clock,
             rescan_seconds=sweeper_rescan_seconds,
         )
         self.listeners: dict[str, NotificationsListener] = {}  # by OAuth client key
         self.only_providers: set[str] | None = None  # `om-bridge listener --provider`
-        self._decisions = ctx.metrics.counter(
+        self._decisions = metrics.counter(
             "om_bridge_completion_events_total",
             "Completion events by source and decision",
             ["source", "decision"],
@@ -87,7 +113,7 @@ class CompletionService:
     # --- edges -------------------------------------------------------------------------------
     def providers(self) -> Mapping[str, Any]:
         """The configured providers by id."""
-        return self.ctx.config.providers
+        return self.config.providers
 
     def dispatch(
         self,
@@ -143,13 +169,13 @@ class CompletionService:
 
     def wiring_status(self, provider_id: str) -> list[WiringCheck]:
         """Whether the provider's completion mode is wired, with the fix when not."""
-        provider = self.ctx.config.provider(provider_id)
+        provider = self.config.provider(provider_id)
         client = (
-            self.ctx.clients.for_provider(provider_id)
+            self.clients.for_provider(provider_id)
             if provider.completion_mode == "notifications"
             else None
         )
-        return wiring_status(self.ctx.config, self.ctx.flags, provider_id, client)
+        return wiring_status(self.config, self.flags, provider_id, client)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self, *, sweeper: bool = True, listeners: bool = True) -> None:
@@ -160,10 +186,10 @@ class CompletionService:
             for key, (provider_ids, queue_ids) in self._listener_groups().items():
                 if key in self.listeners:
                     continue
-                first = self.ctx.config.provider(provider_ids[0])
+                first = self.config.provider(provider_ids[0])
                 listener = NotificationsListener(
-                    self.ctx.clients.for_provider(provider_ids[0]),
-                    self.ctx.store,
+                    self.clients.for_provider(provider_ids[0]),
+                    self.store,
                     self.dispatch,
                     client_id=first.client_id,
                     provider_ids=provider_ids,
@@ -183,7 +209,7 @@ class CompletionService:
     # --- internals ---------------------------------------------------------------------------
     def _listener_groups(self) -> dict[str, tuple[list[str], list[str]]]:
         groups: dict[str, tuple[list[str], list[str]]] = {}
-        for pid, provider in self.ctx.config.providers.items():
+        for pid, provider in self.config.providers.items():
             if provider.completion_mode != "notifications":
                 continue
             if self.only_providers is not None and pid not in self.only_providers:
@@ -201,37 +227,34 @@ class CompletionService:
         return f"{provider.base_url or provider.host}|{provider.client_id}"
 
     def _listener_for(self, provider_id: str) -> NotificationsListener | None:
-        provider = self.ctx.config.providers.get(provider_id)
+        provider = self.config.providers.get(provider_id)
         if provider is None or provider.completion_mode != "notifications":
             return None
         return self.listeners.get(self._client_key(provider))
 
     def _end(self, handover_id: str, status: str, reason: str) -> bool:
-        return self.ctx.engine.end_handover(handover_id, status, reason)
+        return self.handovers.end_handover(handover_id, status, reason)
 
     def _org_of(self, provider_id: str) -> str | None:
-        provider = self.ctx.config.providers.get(provider_id)
+        provider = self.config.providers.get(provider_id)
         return provider.organization_id if provider is not None else None
 
     def _on_agent_change(self, ident: str, early: bool = False) -> None:
         # `ident` is a handover id, or (early) the conversation id of an agent leg no handover
         # knows yet.
-        engine = getattr(self.ctx, "engine", None)
-        if engine is None:
-            return
         if early:
-            engine.agent_started_early(ident)
+            self.handovers.agent_started_early(ident)
         else:
-            engine.agent_changed(ident)
+            self.handovers.agent_changed(ident)
 
     def _on_transfer(self, handover_id: str) -> None:
-        self.ctx.engine.handover_transferred(handover_id)
+        self.handovers.handover_transferred(handover_id)
 
     def _on_pending(self, handover_id: str, due: float) -> None:
         self.sweeper.schedule(handover_id, due)
 
     def _fetch(self, handover: Any) -> Mapping[str, Any]:
-        client = self.ctx.clients.for_provider(handover.provider_id)
+        client = self.clients.for_provider(handover.provider_id)
         return client.get_message_conversation(handover.conversation_id)
 
     def _find_by_customer(self, customer_id: str, allowed: set[str] | None) -> Any:
@@ -239,11 +262,11 @@ class CompletionService:
         address, which it calls `userId`: the per-handover customer id).
         Looked up by (integration id, customer id) where the integration id is known to the
         provider's client cache or to an open handover; no scan of all handovers."""
-        for pid, provider in self.ctx.config.providers.items():
+        for pid, provider in self.config.providers.items():
             if allowed is not None and pid not in allowed:
                 continue
             for integration_id in self._integration_ids(pid, provider):
-                handover = self.ctx.store.handover_by_customer(integration_id, customer_id)
+                handover = self.store.handover_by_customer(integration_id, customer_id)
                 if handover is not None and handover.provider_id == pid:
                     return handover
         return None
@@ -251,10 +274,8 @@ class CompletionService:
     def _integration_ids(self, provider_id: str, provider: Any) -> list[str]:
         try:
             return [
-                self.ctx.clients.for_provider(provider_id).integration_id_for(
-                    provider.deployment_name
-                )
+                self.clients.for_provider(provider_id).integration_id_for(provider.deployment_name)
             ]
         except Exception:
-            ids = {h.integration_id for h in self.ctx.store.open_handovers(provider_id)}
+            ids = {h.integration_id for h in self.store.open_handovers(provider_id)}
             return sorted(i for i in ids if i)

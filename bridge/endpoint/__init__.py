@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from om_bridge.bridge.endpoint.hub import OutputHub
 from om_bridge.bridge.endpoint.ratelimit import Trusted
 
+if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.store import Store
 
-def init_app(app: Flask) -> None:
-    """Register the endpoint routes and the webchat page."""
+EXTENSION = "om-bridge.endpoint"
+
+
+@dataclass(frozen=True)
+class EndpointDeps:
+    """What the endpoint routes work with, given by the composition root (`init_app`)."""
+
+    config: Config
+    engine: HandoverEngine
+    outputs: OutputHub
+    store: Store
+
+
+def init_app(app: Flask, deps: EndpointDeps, clock: Callable[[], float]) -> None:
+    """Register the endpoint routes and the webchat page, working with `deps`."""
     from om_bridge.bridge.endpoint import routes, uploads, webchat
     from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter, NewSessionGate
 
-    ctx = app.extensions["om-bridge"]
-    settings = ctx.config.bridge
-    per_minute = int(getattr(settings, "input_rate_per_minute", 0) or 0)
-    app.extensions[routes.RATE_LIMIT_EXTENSION] = InputRateLimiter(per_minute, ctx.clock)
+    app.extensions[EXTENSION] = deps
+    settings = deps.config.bridge
+    app.extensions[routes.RATE_LIMIT_EXTENSION] = InputRateLimiter(
+        settings.input_rate_per_minute, clock
+    )
     app.extensions[routes.NEW_SESSIONS_EXTENSION] = NewSessionGate(
-        ctx.store,
+        deps.store,
         per_address=settings.new_sessions_per_minute_per_address,
         per_endpoint=settings.new_sessions_per_minute_per_endpoint,
         max_without_handover=settings.max_sessions_without_handover,
@@ -43,4 +63,4 @@ def trusted_proxies(entries: Sequence[str]) -> Trusted:
     return Trusted(entries)
 
 
-__all__ = ["OutputHub", "init_app"]
+__all__ = ["EXTENSION", "EndpointDeps", "OutputHub", "init_app"]

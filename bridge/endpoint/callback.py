@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import requests
 
+from om_bridge.bridge.backoff import equal_jitter
 from om_bridge.bridge.endpoint import messages
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import SessionKey
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,13 @@ class CallbackDelivery:
         )
 
     def submit(self, url: str, key: SessionKey, output: dict) -> None:
-        """Queue one output for `url`; returns at once."""
-        self._ensure_worker()
+        """Queue one output for `url`; returns at once (sent once the worker runs)."""
         self._queue.put((url, key, output))
 
-    def _ensure_worker(self) -> None:
+    def start(self) -> None:
+        """Start the delivery thread (`Workers` does, with the app's other workers)."""
         with self._lock:
+            self._stopping.clear()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="om-bridge-callback", daemon=True
@@ -104,7 +105,7 @@ class CallbackDelivery:
                 error = type(exc).__name__
             if attempt < attempts:
                 log.info(messages.CALLBACK_RETRY, _safe(url), attempt, error)
-                delay = self._delays[attempt - 1] * (0.5 + random.random() / 2)
+                delay = equal_jitter(self._delays[attempt - 1])
                 if self._stopping.wait(delay):
                     break
         log.warning(messages.CALLBACK_FAILED, _safe(url), output.get("seq"), attempts, error)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery
 from om_bridge.bridge.genesys.wire import epoch
+from om_bridge.bridge.handover.ports import iso_now
 from om_bridge.bridge.store.base import OUTPUTS_KEPT
 from om_bridge.bridge.store.errors import StoreError
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import SessionKey, Store
 
 SOURCES = ("bot", "agent", "system", "user")
@@ -57,15 +57,6 @@ def order_key(output: dict) -> tuple[float, str] | None:
 LOCK_STRIPES = 64
 
 
-def iso_now(clock: Callable[[], float]) -> str:
-    """ISO-8601 UTC with milliseconds and `Z` (the format Genesys uses, so times read alike)."""
-    return (
-        datetime.fromtimestamp(clock(), UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
-
-
 def missed(after: int, outputs: list[dict]) -> dict | None:
     """The gap marker when outputs after `after` were cut before the reader asked (seqs of a
     session are consecutive, and a session keeps its last `OUTPUTS_KEPT`): `{from, to, count,
@@ -93,6 +84,7 @@ class OutputHub:
         metrics: Metrics,
         clock: Callable[[], float],
         callback: CallbackDelivery | None = None,
+        forward: Callable[[SessionKey, dict, Mapping[str, Any] | None], bool] | None = None,
     ) -> None:
         self._store, self._config, self._clock = store, config, clock
         self._callback = callback or CallbackDelivery(metrics)
@@ -103,15 +95,17 @@ class OutputHub:
             "output_waiters", "Long-polls and SSE streams of this process waiting for an output"
         ).set_function(store.waiting_outputs)
         # Cognigy-hosted sessions: (session key, output) -> True when the output was queued for
-        # Cognigy (Inject/Notify); set by the handover engine.
-        self.forward: Callable[[SessionKey, dict], bool] | None = None
+        # Cognigy (Inject/Notify).
+        self.forward = forward
 
     @property
     def closed(self) -> bool:
         """True once the app is shutting down (open SSE streams end)."""
         return self._closed.is_set()
 
-    def emit(self, session_key: SessionKey, output: dict) -> int:
+    def emit(
+        self, session_key: SessionKey, output: dict, *, receipt: Mapping[str, Any] | None = None
+    ) -> int:
         """Store `output` (`source`, `text`, `data`, optional `time`) for the session; returns its seq.
 
         Never blocks on the network: callback delivery happens on a background thread.
@@ -125,9 +119,6 @@ class OutputHub:
         record.setdefault("data", None)
         record.setdefault("time", iso_now(self._clock))
         record.pop("seq", None)
-        # Keys starting with "_" are for the Cognigy forward only (e.g. the receipt to send once
-        # Cognigy took the message), never stored or shown.
-        private = {k: record.pop(k) for k in [k for k in record if k.startswith("_")]}
         endpoint = self._config.endpoints.get(session_key.url_token)
         url = getattr(endpoint, "callback_url", "") if endpoint is not None else ""
         order = order_key(record)
@@ -138,7 +129,7 @@ class OutputHub:
                     record["before"] = before
             if self.forward is not None:
                 # First, so the Cognigy call is the write that retires a webhook being handled.
-                self.forward(session_key, {**record, **private} if private else record)
+                self.forward(session_key, record, receipt)
             seq = self._store.append_output(session_key, record)
             record["seq"] = seq
             if url and not is_transcript_only(record):
@@ -205,6 +196,10 @@ class OutputHub:
     def wake(self, session_key: SessionKey) -> None:
         """Wake this process's waiters of a session."""
         self._store.wake_waiters(session_key)
+
+    def start(self) -> None:
+        """Start the callback URL delivery thread."""
+        self._callback.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """End open streams and let queued callbacks drain (bounded by `timeout`)."""

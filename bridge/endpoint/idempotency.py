@@ -68,7 +68,11 @@ def run_once(store: Store, keyed: Keyed, handle: Callable[[], dict]) -> tuple[di
     while not store.acquire_lock(name, owner, LOCK_TTL_SECONDS):
         if time.monotonic() >= deadline:
             raise InputError(
-                messages.IDEMPOTENCY_IN_PROGRESS.format(wait=1), 409, path=HEADER, retry_after=1
+                messages.IDEMPOTENCY_IN_PROGRESS.format(wait=1),
+                409,
+                path=HEADER,
+                code="idempotency_in_progress",
+                retry_after=1,
             )
         time.sleep(0.05)
     try:
@@ -89,5 +93,7 @@ def _kept(store: Store, keyed: Keyed) -> tuple[dict, bool] | None:
     if kept is None:
         return None
     if kept.get("fingerprint") != keyed.fingerprint:
-        raise InputError(messages.IDEMPOTENCY_KEY_REUSED, 422, path=HEADER)
+        raise InputError(
+            messages.IDEMPOTENCY_KEY_REUSED, 422, path=HEADER, code="idempotency_key_reused"
+        )
     return kept["body"], True

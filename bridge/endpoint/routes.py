@@ -17,10 +17,11 @@ from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
 from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter, NewSessionGate, client_address
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.endpoint import EndpointDeps
 
 bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
@@ -31,16 +32,14 @@ MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
 
-def _ctx() -> BridgeContext:
-    return current_app.extensions["om-bridge"]
+def _ctx() -> EndpointDeps:
+    deps: EndpointDeps = current_app.extensions["om-bridge.endpoint"]
+    return deps
 
 
 def error(status: int, code: str, message: str, path: str | None = None) -> tuple[Response, int]:
-    """The JSON error body every endpoint route answers with."""
-    body: dict = {"error": code, "message": message}
-    if path is not None:
-        body["path"] = path
-    return jsonify(body), status
+    """The JSON error body every route answers with (`bridge/errors.py`)."""
+    return error_response(BridgeError(message, status=status, code=code, path=path)), status
 
 
 def _known(url_token: str) -> bool:
@@ -102,23 +101,6 @@ def _wait_arg() -> float:
     if not value >= 0 or value == float("inf"):
         raise InputError(messages.BAD_NUMBER.format(name="wait", value=raw[:40]), path="wait")
     return min(value, MAX_WAIT_SECONDS)
-
-
-ERROR_CODES = {
-    409: "idempotency_in_progress",
-    413: "body_too_large",
-    422: "idempotency_key_reused",
-    429: "rate_limited",
-}
-
-
-@bp.errorhandler(InputError)
-def _input_error(exc: InputError) -> ResponseReturnValue:
-    code = exc.code or ERROR_CODES.get(exc.status, "invalid_input")
-    resp, status = error(exc.status, code, str(exc), exc.path)
-    if exc.retry_after is not None:
-        resp.headers["Retry-After"] = str(exc.retry_after)
-    return resp, status
 
 
 @bp.post("/<url_token>")

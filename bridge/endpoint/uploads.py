@@ -34,7 +34,7 @@ from om_bridge.bridge.endpoint.validation import InputError
 from om_bridge.bridge.store import UploadQuota
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.endpoint import EndpointDeps
 
 bp = Blueprint("endpoint_uploads", __name__, url_prefix="/endpoint")
 
@@ -77,18 +77,9 @@ def safe_filename(raw: str) -> str:
     return name[:120] or "file"
 
 
-def _ctx() -> BridgeContext:
-    ctx: BridgeContext = current_app.extensions["om-bridge"]
-    return ctx
-
-
-@bp.errorhandler(InputError)
-def _input_error(exc: InputError) -> ResponseReturnValue:
-    from om_bridge.bridge.endpoint.routes import error
-
-    codes = {409: "no_open_handover", 413: "body_too_large", 415: "unsupported_media_type"}
-    code = exc.code or codes.get(exc.status, "invalid_input")
-    return error(exc.status, code, str(exc), exc.path)
+def _ctx() -> EndpointDeps:
+    deps: EndpointDeps = current_app.extensions["om-bridge.endpoint"]
+    return deps
 
 
 @bp.post("/<url_token>/sessions/<session_id>/uploads")
@@ -114,7 +105,7 @@ def upload(url_token: str, session_id: str) -> ResponseReturnValue:
     ctx = _ctx()
     # Checked before the body is read: the files are for the agent of an open handover.
     if ctx.store.open_handover_for_session(key) is None:
-        raise InputError(messages.UPLOAD_NO_HANDOVER, 409)
+        raise InputError(messages.UPLOAD_NO_HANDOVER, 409, code="no_open_handover")
     body = request.stream.read(MAX_UPLOAD_BYTES + 1)
     if len(body) > MAX_UPLOAD_BYTES:
         raise InputError(

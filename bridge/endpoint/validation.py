@@ -10,14 +10,17 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.errors import BridgeError
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-class InputError(ValueError):
+class InputError(BridgeError, ValueError):
     """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending
     field; `code` the error code when the status alone does not tell it, `retry_after` the
     seconds for a `Retry-After` header."""
+
+    code = "invalid_input"
 
     def __init__(
         self,
@@ -28,9 +31,10 @@ class InputError(ValueError):
         code: str | None = None,
         retry_after: int | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status, self.path = status, path
-        self.code, self.retry_after = code, retry_after
+        code = code or {413: "body_too_large", 415: "unsupported_media_type"}.get(status)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(message, status=status, code=code, path=path, headers=headers)
+        self.path = path
 
 
 @lru_cache(maxsize=1)

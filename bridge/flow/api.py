@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from om_bridge.extension import script
 from om_bridge.extension.api import DESTINATIONS, HandoverRequest, NodeError, Output
-
-from . import script
 
 
 class RuntimeApi:

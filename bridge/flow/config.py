@@ -8,9 +8,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from om_bridge.extension import script
 from om_bridge.extension.descriptor import NodeDescriptor
-
-from . import script
 
 _TEXT = {"cognigyText"}
 _TEXT_LISTS = {"textArray", "cognigyTextArray", "chipInput"}

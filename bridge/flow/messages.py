@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 
-def script_syntax(expression: str, position: int, problem: str) -> str:
-    return f"CognigyScript error in {expression!r} at position {position}: {problem}"
-
-
-def script_unknown_root(expression: str, name: str) -> str:
-    return (
-        f"CognigyScript error in {expression!r}: unknown name {name!r} "
-        "(use input, context, profile or ci, cc, cp)"
-    )
-
-
 def node_problem(node_id: str, label: str, problem: str) -> str:
     """`node "Lookup status" (id lookup-1): problem` (the label is the type when empty)."""
     return f'node "{label}" (id {node_id}): {problem}' if label else f"node {node_id}: {problem}"

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 from om_bridge.extension.api import ChildConfig, Cognigy, NodeError, NodeParams, Output
 from om_bridge.extension.registry import NODE_TYPES
+from om_bridge.extension.script import ScriptError
 
 from . import messages
 from .api import RuntimeApi
 from .chart import Chart
 from .config import evaluate_config
-from .script import ScriptError
 from .state import FlowError, FlowInput, FlowResult, SessionState
 
 log = logging.getLogger(__name__)

@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+import enum
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 
-from .errors import GenesysConnectionError, GenesysError, RateLimitedError, ServerError
+from om_bridge.bridge.backoff import backoff
+
+from .errors import (
+    DeadlineExceededError,
+    GenesysConnectionError,
+    GenesysError,
+    RateLimitedError,
+    ServerError,
+)
+
+# The one table of what is retried, by cause. NOW: retried within the call (and, failing that, by
+# the outbox); LATER: not within the call, but the durable outbox lanes try again later with the
+# same messageId (a 500 or 408 may have half-processed the request); anything else: never (a dead
+# letter in the outbox).
+GATEWAY_STATUSES = (502, 503, 504)
+LATER_STATUSES = frozenset({408})
+
+
+class Retry(enum.Enum):
+    """Whether a failed Genesys call is retried: now (in the call), later (outbox only), never."""
+
+    NOW = "now"
+    LATER = "later"
+    NEVER = "never"
+
+
+def retry_of(error: GenesysError) -> Retry:
+    """The retry decision for `error`, shared by the client's in-call retries and the outbox."""
+    if isinstance(error, (GenesysConnectionError, RateLimitedError)):
+        return Retry.NOW
+    if isinstance(error, ServerError) and error.status in GATEWAY_STATUSES:
+        return Retry.NOW
+    if isinstance(error, DeadlineExceededError):
+        return Retry.LATER
+    status = error.status
+    if status is not None and (status >= 500 or status in LATER_STATUSES or status == 429):
+        return Retry.LATER
+    return Retry.NEVER
 
 
 class BackoffCalculator:
@@ -22,8 +60,7 @@ class BackoffCalculator:
 
     def delay(self, attempt: int) -> float:
         """Delay before retry number `attempt` (1 = first retry)."""
-        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
-        return self._rng() * ceiling
+        return backoff(attempt, self.base, self.cap, equal=False, rng=self._rng)
 
 
 class RetryHandler:
@@ -73,7 +110,7 @@ class ServerErrorRetryHandler(RetryHandler):
 
     cause = "server error"
 
-    def __init__(self, statuses: Sequence[int] = (502, 503, 504)):
+    def __init__(self, statuses: Sequence[int] = GATEWAY_STATUSES):
         self.statuses = tuple(statuses)
 
     def can_retry(self, error: GenesysError) -> bool:

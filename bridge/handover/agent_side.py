@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.flow import FlowInput
@@ -19,11 +20,25 @@ from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.genesys.wire import Customer, receipt_body, structured_response_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agents import AgentDirectory
-from om_bridge.bridge.ops import bounded
+from om_bridge.bridge.handover.events import (
+    AgentMessage,
+    AgentTyping,
+    BotMessage,
+    Receipt,
+    Router,
+    WebhookEvent,
+    from_wire,
+)
+from om_bridge.bridge.metrics import bounded
 from om_bridge.bridge.store import Handover, InboundCompletion
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.handover.ports import Outputs
+    from om_bridge.bridge.metrics import Metrics
+    from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
 # Open Messaging receipt statuses (docs/reference/genesys-open-messaging.md); others count as "other".
@@ -31,7 +46,7 @@ RECEIPT_STATUSES = frozenset({"Delivered", "Read", "Failed", "Published", "Sent"
 MAX_PENDING_SETS = 5
 
 
-def _pending_sets(data: dict) -> list[dict]:
+def _pending_sets(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Remembered button sets, newest first (also the single set older records kept)."""
     sets = [e for e in data.get("structured_options") or [] if isinstance(e, dict)]
     legacy = data.get("quick_replies")
@@ -40,7 +55,7 @@ def _pending_sets(data: dict) -> list[dict]:
     return sets
 
 
-def quick_reply_options(content: list[dict]) -> list[dict]:
+def quick_reply_options(content: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`{text, payload, image}` of each QuickReply element
     (docs/reference/genesys-open-messaging.md §5.4)."""
     out = []
@@ -57,7 +72,7 @@ def quick_reply_options(content: list[dict]) -> list[dict]:
     return out
 
 
-def quick_replies_data(text: str | None, options: list[dict]) -> dict:
+def quick_replies_data(text: str | None, options: list[dict[str, Any]]) -> dict[str, Any]:
     """Cognigy's default-channel quick replies (`_cognigy._default._quickReplies`)."""
     return {
         "type": "quick_replies",
@@ -75,10 +90,10 @@ def quick_replies_data(text: str | None, options: list[dict]) -> dict:
     }
 
 
-def card_list(content: list[dict]) -> list[dict]:
+def card_list(content: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The cards of Card and Carousel elements, in order
     (docs/reference/genesys-open-messaging.md §5.4)."""
-    cards: list[dict] = []
+    cards: list[dict[str, Any]] = []
     for c in content:
         if c.get("contentType") == "Card" and isinstance(c.get("card"), dict):
             cards.append(c["card"])
@@ -87,7 +102,7 @@ def card_list(content: list[dict]) -> list[dict]:
     return cards
 
 
-def gallery_data(text: str | None, cards: list[dict]) -> dict:
+def gallery_data(text: str | None, cards: list[dict[str, Any]]) -> dict[str, Any]:
     """Cognigy's default-channel gallery (`_cognigy._default._gallery`): one item per card, its
     Postback actions as postback buttons and Link actions as web_url buttons."""
     items = []
@@ -117,77 +132,91 @@ def gallery_data(text: str | None, cards: list[dict]) -> dict:
     return {"type": "carousel", "fallbackText": text, "items": items}
 
 
-def agent_output(payload: dict, text: str | None, data: dict[str, Any]) -> dict:
+def agent_output(event: WebhookEvent, text: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """The user's output of an agent message: with Genesys' `channel.time` as `sent` and its
     message id, by which the output hub places a delivery that arrived late."""
     output: dict[str, Any] = {"source": "agent", "text": text, "data": data or None}
-    sent = (payload.get("channel") or {}).get("time")
-    if isinstance(sent, str) and sent:
-        output["sent"] = sent
-        if payload.get("id"):
-            output["messageId"] = str(payload["id"])
+    if event.channel_time:
+        output["sent"] = event.channel_time
+        if event.message_id:
+            output["messageId"] = event.message_id
     return output
 
 
 class AgentSide:
     """Handles verified outbound webhook bodies for the engine."""
 
-    def __init__(self, engine: HandoverEngine) -> None:
+    def __init__(
+        self,
+        engine: HandoverEngine,
+        *,
+        config: Config,
+        flags: Flags,
+        store: Store,
+        outputs: Outputs,
+        agents: AgentDirectory,
+        metrics: Metrics,
+    ) -> None:
         self.engine = engine
-        self.ctx = engine.ctx
-        self.agents = AgentDirectory(engine.ctx)
-        self.receipts = engine.ctx.metrics.counter(
+        self.config, self.flags, self.store, self.outputs = config, flags, store, outputs
+        self.agents = agents
+        self.receipts = metrics.counter(
             "genesys_receipts_total", "Receipts received from Genesys", ["status"]
+        )
+        # Every event `from_wire` makes has its handler here (a unit test checks it).
+        self.router = Router(
+            {
+                AgentMessage: self._agent_message,
+                BotMessage: self._bot_message,
+                AgentTyping: self._typing,
+                Receipt: lambda event, handover, _completion: self._receipt_received(
+                    event, handover
+                ),
+            }
         )
 
     def handle(
-        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+        self, provider_id: str, payload: dict[str, Any], completion: InboundCompletion | None = None
     ) -> None:
-        """Dispatch one webhook body by `type` (Text, Structured, Event, Receipt); an agent output
-        is stored together with the removal of its inbound item (`completion`), so a redelivery
-        can never show it twice."""
-        kind = payload.get("type")
-        channel = payload.get("channel") or {}
-        integration_id = channel.get("id")
-        customer_id = (channel.get("to") or {}).get("id")
-        handover = self.find(
-            provider_id, integration_id, customer_id, payload.get("conversationId")
-        )
-        if kind == "Receipt":
-            self.receipts.labels(bounded(payload.get("status"), RECEIPT_STATUSES)).inc()
-            log.debug(
-                messages.LOG_RECEIPT,
-                payload.get("id"),
-                payload.get("status"),
-                handover.id if handover else "-",
-            )
+        """Turn one webhook body into its typed event and route it; an agent output is stored
+        together with the removal of its inbound item (`completion`), so a redelivery can never
+        show it twice."""
+        event = from_wire(provider_id, payload)
+        if event is None:
+            log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), payload.get("type"))
             return
-        if kind not in ("Text", "Structured", "Event"):
-            log.info(messages.LOG_UNHANDLED_TYPE, payload.get("id"), kind)
+        handover = self.find(
+            provider_id, event.integration_id, event.customer_id, event.conversation_id
+        )
+        if isinstance(event, Receipt):
+            self._receipt_received(event, handover)
             return
         if handover is None:
-            if kind == "Event":
-                log.info(messages.LOG_NO_HANDOVER_EVENT, payload.get("id"), kind, integration_id)
+            if isinstance(event, AgentTyping):
+                log.info(
+                    messages.LOG_NO_HANDOVER_EVENT, event.message_id, "Event", event.integration_id
+                )
                 return
-            log.info(messages.LOG_NO_HANDOVER, payload.get("id"), integration_id)
+            log.info(messages.LOG_NO_HANDOVER, event.message_id, event.integration_id)
             self.failed_receipt(
                 provider_id,
-                integration_id,
-                customer_id,
-                payload.get("id"),
+                event.integration_id,
+                event.customer_id,
+                event.message_id,
                 "InvalidDestination",
                 messages.RECEIPT_NO_HANDOVER,
             )
             return
         handover = self.engine.learn_conversation(
-            handover, payload.get("conversationId"), integration_id
+            handover, event.conversation_id, event.integration_id
         )
-        if kind == "Event":
-            self._events(handover, payload)
-        elif payload.get("originatingEntity") == "Bot":
-            self._bot_message(handover, payload, completion)
-        else:
-            self._agent_message(handover, payload, completion)
+        self.router.dispatch(event, handover, completion)
+
+    def _receipt_received(self, event: Receipt, handover: Handover | None) -> None:
+        self.receipts.labels(bounded(event.status, RECEIPT_STATUSES)).inc()
+        log.debug(
+            messages.LOG_RECEIPT, event.message_id, event.status, handover.id if handover else "-"
+        )
 
     def find(
         self,
@@ -200,7 +229,7 @@ class AgentSide:
         customer id does not single out one handover of this provider)."""
         if not integration_id or not customer_id:
             return None
-        store = self.ctx.store
+        store = self.store
         handover = store.handover_by_customer(integration_id, customer_id, conversation_id)
         if handover is None:
             # The integration id is stored just before the first message goes out; an older
@@ -212,16 +241,16 @@ class AgentSide:
 
     # -- message kinds --------------------------------------------------------------------
     def _agent_message(
-        self, handover: Handover, payload: dict, completion: InboundCompletion | None
+        self, event: AgentMessage, handover: Handover, completion: InboundCompletion | None
     ) -> None:
         if handover.status != "active":
             handover = self.engine.advance(handover.id, "active") or handover
         data: dict[str, Any] = {}
         if handover.settings.get("display_agent_details"):
-            agent = self.agents.details(handover, payload)
+            agent = self.agents.details(handover, event.message_id, event.conversation_id)
             if agent:
                 data["agent"] = agent
-        content = [c for c in payload.get("content") or [] if isinstance(c, dict)]
+        content = list(event.content)
         attachments = [
             c["attachment"]
             for c in content
@@ -229,7 +258,7 @@ class AgentSide:
         ]
         if attachments:
             data["attachments"] = attachments
-        text = payload.get("text")
+        text = event.text
         options = quick_reply_options(content)
         if options:
             data["_cognigy"] = {"_default": {"_quickReplies": quick_replies_data(text, options)}}
@@ -244,92 +273,86 @@ class AgentSide:
             if isinstance(a, dict) and a.get("type") == "Postback"
         ]
         if buttons:
-            self._remember_quick_replies(handover, payload.get("id"), buttons)
+            self._remember_quick_replies(handover, event.message_id, buttons)
         # Kept for the handover's outcome and the session transcript before the user can see it,
         # so an end that follows the message at once still finds it.
         self.engine.record_agent_line(
             handover, text, {"attachments": attachments} if attachments else None
         )
-        output = agent_output(payload, text, data)
+        output = agent_output(event, text, data)
         ref = {
             "provider_id": handover.provider_id,
             "integration_id": handover.integration_id,
             "customer_id": handover.customer_id,
-            "message_id": payload.get("id"),
+            "message_id": event.message_id,
         }
-        # In a Cognigy session the receipt waits for Cognigy to take the Notify.
-        hosted = self.engine.cognigy.hosts(handover.session)
-        if hosted:
-            output["_receipt"] = ref
         try:
-            # The output and the end of the inbound item commit together: exactly once.
-            with self.ctx.store.completing_inbound(completion):
-                self.ctx.outputs.emit(handover.session, output)
+            due_now = self.engine.flow_of(handover.session).deliver(
+                handover, output, ref, completion
+            )
         except Exception as exc:
-            log.warning(messages.LOG_DELIVERY_FAILED, payload.get("id"), type(exc).__name__)
+            log.warning(messages.LOG_DELIVERY_FAILED, event.message_id, type(exc).__name__)
             self.failed_receipt(
                 handover.provider_id,
                 handover.integration_id,
                 handover.customer_id,
-                payload.get("id"),
+                event.message_id,
                 "GeneralError",
                 messages.RECEIPT_DELIVERY_FAILED,
             )
             return
         self.engine.relayed.labels("to_user").inc()
-        if not hosted:
+        if due_now:
             self.receipt(ref, delivered=True)
 
-    def _events(self, handover: Handover, payload: dict) -> None:
-        for event in payload.get("events") or []:
-            if not isinstance(event, dict) or event.get("eventType") != "Typing":
-                continue
+    def _typing(
+        self, event: AgentTyping, handover: Handover, _completion: InboundCompletion | None
+    ) -> None:
+        for duration in event.durations:
             if handover.status != "active" or (handover.agent or {}).get("stale"):
                 # Only a connected agent types: the handover is active, and after a transfer
                 # this is the new agent (read once, before their first message).
                 handover = self.engine.advance(handover.id, "active") or handover
                 self.engine.agent_changed(handover.id)
-            typing = event.get("typing") or {}
             data: dict[str, Any] = {"typing": True}
-            if typing.get("duration") is not None:
-                data["duration"] = typing.get("duration")
+            if duration is not None:
+                data["duration"] = duration
             if handover.settings.get("display_agent_details"):
                 # Looked up once (then cached) so even the first typing indicator names the agent.
-                agent = self.agents.cached(handover) or self.agents.details(handover, payload)
+                agent = self.agents.cached(handover) or self.agents.details(
+                    handover, event.message_id, event.conversation_id
+                )
                 if agent:
                     data["agent"] = agent
-            self.ctx.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
+            self.outputs.emit(handover.session, {"source": "agent", "text": None, "data": data})
 
     def _bot_message(
-        self, handover: Handover, payload: dict, completion: InboundCompletion | None = None
+        self, event: BotMessage, handover: Handover, completion: InboundCompletion | None = None
     ) -> None:
-        if not getattr(self.ctx.flags, "handle_bot_message", False):
-            log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, payload.get("id"))
+        if not self.flags.handle_bot_message:
+            log.debug(messages.LOG_BOT_MESSAGE_HIDDEN, event.message_id)
             return
-        text = payload.get("text")
+        self.engine.flow_of(handover.session).bot_message(handover, event, completion)
+
+    def bot_message_in_flow(self, event: BotMessage, handover: Handover) -> None:
+        """A Genesys bot message for a session whose flow runs here: a `genericHandoverUpdate`
+        input into the flow; its outputs to the user (quick replies kept as buttons)."""
+        text = event.text
         key = handover.session
-        if self.engine.cognigy.hosts(key):
-            # The seed's recipe in Cognigy: Lookup → Case genericHandoverUpdate → Say; queued in
-            # the transaction that retires the webhook (exactly once).
-            with self.ctx.store.completing_inbound(completion):
-                self.engine.cognigy.inject_bot_message(key, text)
-            return
-        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        endpoint = self.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
-        with self.ctx.store.session_lock(key):
+        with self.store.session_lock(key):
             state = self.engine.load_state(key)
             flow_input = FlowInput.event(
                 key, {"status": "genericHandoverUpdate"}, data={"request": {"text": text}}
             )
             outputs, state = self.engine.run_flow(endpoint, key, state, flow_input)
-            self.ctx.store.save_session(key, state.to_dict())
-        current = self.ctx.store.get_handover(handover.id) or handover
+            self.store.save_session(key, state.to_dict())
+        current = self.store.get_handover(handover.id) or handover
         # A Genesys bot message's quick replies stay buttons on the output that shows its text,
         # and a click answers them as Genesys expects (a structured response).
-        options = quick_reply_options(
-            [c for c in payload.get("content") or [] if isinstance(c, dict)]
-        )
+        options = quick_reply_options(list(event.content))
         for output in replies.for_user(outputs):
             record = replies.bot_output(output)
             if options and text and output.text == text:
@@ -338,10 +361,10 @@ class AgentSide:
                     "_default": {"_quickReplies": quick_replies_data(text, options)}
                 }
                 record["data"] = data
-            self.ctx.outputs.emit(key, record)
+            self.outputs.emit(key, record)
         if options and current.is_open:
             self._remember_quick_replies(
-                current, payload.get("id"), [dict(o, type="QuickReply") for o in options]
+                current, event.message_id, [dict(o, type="QuickReply") for o in options]
             )
         if current.is_open:
             for output in replies.for_agent(outputs):
@@ -349,14 +372,14 @@ class AgentSide:
 
     # -- quick replies --------------------------------------------------------------------
     def _remember_quick_replies(
-        self, handover: Handover, message_id: str | None, options: list[dict]
+        self, handover: Handover, message_id: str | None, options: list[dict[str, Any]]
     ) -> None:
         """Remember the buttons of a structured message (quick replies or card postbacks) so a
         user's click is answered with a structured response naming that message; the buttons of
         the last few messages are kept, newest first."""
         if not message_id:
             return
-        current = self.ctx.store.get_handover(handover.id) or handover
+        current = self.store.get_handover(handover.id) or handover
         data = dict(current.data or {})
         entry = {
             "message_id": message_id,
@@ -372,7 +395,7 @@ class AgentSide:
         older = [e for e in _pending_sets(data) if e.get("message_id") != message_id]
         data.pop("quick_replies", None)
         data["structured_options"] = [entry, *older][:MAX_PENDING_SETS]
-        self.ctx.store.update_handover(handover.id, data=data)
+        self.store.update_handover(handover.id, data=data)
 
     def answer_quick_reply(
         self, handover: Handover, text: str | None, message_id: str | None = None
@@ -403,14 +426,14 @@ class AgentSide:
                 if response_type == "QuickReply":  # answered once; card buttons stay usable
                     data = {k: v for k, v in (handover.data or {}).items() if k != "quick_replies"}
                     data["structured_options"] = [e for e in pending if e is not entry]
-                    self.ctx.store.update_handover(handover.id, data=data)
+                    self.store.update_handover(handover.id, data=data)
                 self.engine.put(handover, "structured", body, from_user=True)
                 self.engine.relayed.labels("to_agent").inc()
                 return True
         return False
 
     # -- receipts -------------------------------------------------------------------------
-    def receipt(self, ref: dict, delivered: bool) -> None:
+    def receipt(self, ref: dict[str, Any], delivered: bool) -> None:
         """The receipt of an agent message (`ref`: provider_id, integration_id, customer_id,
         message_id): Delivered, or Failed because it could not reach the user."""
         if not delivered:

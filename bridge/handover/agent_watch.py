@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from om_bridge.bridge.background import ConditionWorker
@@ -21,7 +22,9 @@ from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.agents import avatar_of, latest_agent_id
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.genesys.clients import ClientRegistry
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
 # While an agent leg is only offered (alerting), look again this often, this many times.
@@ -33,7 +36,7 @@ EARLY_KEPT: Final = 1000
 _OFFERED: Final = ("alerting", "offering", "contacting")
 
 
-def offered_agent(conversation: dict) -> bool:
+def offered_agent(conversation: dict[str, Any]) -> bool:
     """Whether an agent leg is offered but not yet answered."""
     return any(
         p.get("purpose") == "agent" and p.get("state") in _OFFERED and not p.get("endTime")
@@ -51,12 +54,15 @@ class AgentWatch(ConditionWorker):
         self,
         engine: HandoverEngine,
         *,
+        store: Store,
+        clients: ClientRegistry,
+        clock: Callable[[], float],
         poll_seconds: float = POLL_SECONDS,
         max_polls: int = MAX_POLLS,
     ) -> None:
         super().__init__()
         self.engine = engine
-        self.ctx = engine.ctx
+        self.store, self.clients, self.clock = store, clients, clock
         self.poll_seconds = poll_seconds
         self.max_polls = max_polls
         self._heap: list[tuple[float, str]] = []
@@ -81,15 +87,15 @@ class AgentWatch(ConditionWorker):
     def changed(self, handover_id: str) -> None:
         """The agent may have changed (transfer, new leg, typing): forget the cached agent so the
         next agent message carries the right name, and re-read the participants now."""
-        handover = self.ctx.store.get_handover(handover_id)
+        handover = self.store.get_handover(handover_id)
         if handover is None or not handover.is_open:
             return
         if handover.agent and not handover.agent.get("stale"):
             try:
-                self.ctx.store.update_handover(handover_id, agent={**handover.agent, "stale": True})
+                self.store.update_handover(handover_id, agent={**handover.agent, "stale": True})
             except Exception:
                 log.debug("handover %s: agent not marked stale", handover_id)
-        self._schedule(handover_id, self.ctx.clock(), reset=True)
+        self._schedule(handover_id, self.clock(), reset=True)
 
     def _schedule(self, handover_id: str, due: float, reset: bool = False) -> None:
         with self._cond:
@@ -101,7 +107,7 @@ class AgentWatch(ConditionWorker):
     def check(self, handover_id: str) -> None:
         """One participants read: `active` when an agent is connected, its name and avatar
         stored; another read soon while an agent is only offered."""
-        handover = self.ctx.store.get_handover(handover_id)
+        handover = self.store.get_handover(handover_id)
         if handover is None or not handover.is_open or not handover.conversation_id:
             self._polls.pop(handover_id, None)
             return
@@ -117,14 +123,14 @@ class AgentWatch(ConditionWorker):
         # A lookup of this handover failed a moment ago (here or for an agent message): Genesys is
         # not asked again before the failure is old enough; a later event schedules a new read.
         directory = self.engine.agent_side.agents
-        now = self.ctx.clock()
+        now = self.clock()
         if directory.failed_recently(handover_id, now):
             self._polls.pop(handover_id, None)
             return
         with directory.single_lookup(handover_id) as mine:
             if not mine:
                 return  # an agent message's lookup just read it (and stored what it found)
-            client = self.ctx.clients.for_provider(handover.provider_id)
+            client = self.clients.for_provider(handover.provider_id)
             try:
                 conversation = client.get_message_conversation(handover.conversation_id)
                 agent_id = latest_agent_id(conversation)
@@ -132,7 +138,7 @@ class AgentWatch(ConditionWorker):
                     polls = self._polls.get(handover_id, 0) + 1
                     self._polls[handover_id] = polls
                     if offered_agent(conversation) and polls < self.max_polls:
-                        self._schedule(handover_id, self.ctx.clock() + self.poll_seconds)
+                        self._schedule(handover_id, self.clock() + self.poll_seconds)
                     else:
                         self._polls.pop(handover_id, None)
                     return
@@ -156,18 +162,18 @@ class AgentWatch(ConditionWorker):
                 "id": agent_id,
                 "name": user.get("name") or user.get("preferredName"),
                 "avatar": avatar_of(user),
-                "checked_at": self.ctx.clock(),
+                "checked_at": self.clock(),
             }
-            self.ctx.store.update_handover(handover_id, agent=agent)
+            self.store.update_handover(handover_id, agent=agent)
 
     # -- thread -------------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._cond:
                 while not self._stop.is_set() and (
-                    not self._heap or self._heap[0][0] > self.ctx.clock()
+                    not self._heap or self._heap[0][0] > self.clock()
                 ):
-                    wait = 5.0 if not self._heap else self._heap[0][0] - self.ctx.clock()
+                    wait = 5.0 if not self._heap else self._heap[0][0] - self.clock()
                     self._cond.wait(timeout=max(0.01, min(wait, 5.0)))
                 if self._stop.is_set():
                     return

@@ -15,17 +15,15 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from om_bridge.bridge.genesys.clients import ClientRegistry
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
-from om_bridge.bridge.store import Handover
-
-if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
+from om_bridge.bridge.store import Handover, Store
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
@@ -38,7 +36,7 @@ FAILURES_KEPT = 10_000
 INFLIGHT_WAIT_SECONDS = 30.0
 
 
-def latest_agent_id(conversation: dict) -> str | None:
+def latest_agent_id(conversation: dict[str, Any]) -> str | None:
     """The user id of the most recently connected agent participant still connected."""
     best: tuple[str, str] | None = None
     for p in conversation.get("participants") or []:
@@ -53,10 +51,10 @@ def latest_agent_id(conversation: dict) -> str | None:
     return best[1] if best else None
 
 
-def avatar_of(user: dict) -> str | None:
+def avatar_of(user: dict[str, Any]) -> str | None:
     """The largest image of a Genesys user (`images[].resolution` like `x96` or `640x480`)."""
 
-    def size(image: dict) -> int:
+    def size(image: dict[str, Any]) -> int:
         numbers = [int(n) for n in re.findall(r"\d+", str(image.get("resolution") or ""))]
         return max(numbers) if numbers else 0
 
@@ -70,11 +68,13 @@ class AgentDirectory:
 
     def __init__(
         self,
-        ctx: BridgeContext,
+        store: Store,
+        clients: ClientRegistry,
+        clock: Callable[[], float],
         recheck_seconds: float = RECHECK_SECONDS,
         failure_seconds: float = FAILURE_SECONDS,
     ) -> None:
-        self.ctx = ctx
+        self.store, self.clients, self.clock = store, clients, clock
         self.recheck_seconds = recheck_seconds
         self.failure_seconds = failure_seconds
         # handover id -> when its last lookup failed (bounded, oldest forgotten first)
@@ -130,17 +130,22 @@ class AgentDirectory:
                 self._failed.popitem(last=False)
 
     @staticmethod
-    def cached(handover: Handover) -> dict | None:
+    def cached(handover: Handover) -> dict[str, Any] | None:
         """The last known `{name, avatar}` of the handover's agent, without any lookup."""
         agent = handover.agent or {}
         if not agent.get("name"):
             return None
         return {"name": agent.get("name"), "avatar": agent.get("avatar")}
 
-    def details(self, handover: Handover, payload: dict) -> dict | None:
+    def details(
+        self,
+        handover: Handover,
+        message_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> dict[str, Any] | None:
         """`{name, avatar}` of the agent who sent this message (looked up when stale)."""
         known = handover.agent or {}
-        now = self.ctx.clock()
+        now = self.clock()
         # Kept until an event says the agent changed (`AgentWatch.changed` marks it stale), so a
         # transfer is shown under the new name at once; re-read at most every RECHECK_SECONDS
         # as a safety net where no such event arrives (e.g. notifications without queue topics).
@@ -151,10 +156,10 @@ class AgentDirectory:
             return self.cached(handover)
         with self.single_lookup(handover.id) as mine:
             if not mine:  # the agent watch (or another message) just looked: use what it found
-                return self.cached(self.ctx.store.get_handover(handover.id) or handover)
-            client = self.ctx.clients.for_provider(handover.provider_id)
+                return self.cached(self.store.get_handover(handover.id) or handover)
+            client = self.clients.for_provider(handover.provider_id)
             try:
-                agent_id = self._agent_id(client, handover, payload)
+                agent_id = self._agent_id(client, handover, message_id, conversation_id)
                 if not agent_id:
                     return self.cached(handover)
                 user = client.get_user(agent_id)
@@ -173,19 +178,20 @@ class AgentDirectory:
             "checked_at": now,
         }
         try:
-            self.ctx.store.update_handover(handover.id, agent=agent)
+            self.store.update_handover(handover.id, agent=agent)
         except Exception:
             log.debug("handover %s: agent not stored", handover.id)
         return {"name": agent["name"], "avatar": agent["avatar"]}
 
     @staticmethod
-    def _agent_id(client: Any, handover: Handover, payload: dict) -> str | None:
-        conversation_id = handover.conversation_id or payload.get("conversationId")
+    def _agent_id(
+        client: Any, handover: Handover, message_id: str | None, conversation_id: str | None
+    ) -> str | None:
+        conversation_id = handover.conversation_id or conversation_id
         if conversation_id:
             agent_id = latest_agent_id(client.get_message_conversation(conversation_id))
             if agent_id:
                 return agent_id
-        message_id = payload.get("id")
         if message_id:
             details = client.request(
                 "GET", f"/api/v2/conversations/messages/{quote(message_id, safe='')}/details"

@@ -11,26 +11,32 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy import INJECT, NOTIFY, CognigyReturn
-from om_bridge.bridge.cognigy.hosted import CognigyHosted
-from om_bridge.bridge.endpoint.hub import iso_now
 from om_bridge.bridge.flow import FlowInput, FlowRuntime, Output, SessionState, load_chart
 from om_bridge.bridge.genesys.wire import Customer, message_body, typing_body
 from om_bridge.bridge.handover import messages, replies
 from om_bridge.bridge.handover.agent_side import AgentSide
 from om_bridge.bridge.handover.agent_watch import AgentWatch
+from om_bridge.bridge.handover.agents import AgentDirectory
+from om_bridge.bridge.handover.hosted import CognigyHosted
 from om_bridge.bridge.handover.inbound import InboundQueue
-from om_bridge.bridge.handover.outbox import IN_FLIGHT_SECONDS, LEASE_SECONDS, Outbox
+from om_bridge.bridge.handover.local_flow import LocalFlow
+from om_bridge.bridge.handover.outbox import Outbox
 from om_bridge.bridge.handover.outcome import LINES_KEPT, build_outcome
+from om_bridge.bridge.handover.ports import ConversationWatch, FlowHost, Outputs, iso_now
 from om_bridge.bridge.handover.receipts import ReceiptSender
 from om_bridge.bridge.handover.starter import Starter
 from om_bridge.bridge.store import Handover, SessionKey
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import BridgeContext
-    from om_bridge.bridge.store import InboundCompletion, OutboxItem
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.flags import Flags
+    from om_bridge.bridge.genesys.clients import ClientRegistry
+    from om_bridge.bridge.metrics import Metrics
+    from om_bridge.bridge.store import InboundCompletion, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,54 +48,74 @@ MAX_FLOW_RUNS = 3
 MAX_LEFT_CONVERSATIONS = 10
 
 
-def _bridge_setting(ctx: Any, name: str, default: float) -> float:
-    """A `[bridge]` reliability setting (docs/reliability.md), or its default."""
-    return float(getattr(getattr(ctx.config, "bridge", None), name, default))
-
-
 class HandoverEngine:
     """The handover dispatcher: endpoint inputs, Genesys webhooks and end requests all land here."""
 
-    def __init__(self, ctx: BridgeContext) -> None:
-        self.ctx = ctx
+    def __init__(
+        self,
+        *,
+        config: Config,
+        flags: Flags,
+        store: Store,
+        clients: ClientRegistry,
+        outputs: Outputs,
+        metrics: Metrics,
+        clock: Callable[[], float],
+        cognigy: CognigyReturn,
+        hosted_flows: Mapping[str, FlowHost],
+    ) -> None:
+        self.config, self.flags, self.store, self.clients = config, flags, store, clients
+        self.outputs, self.metrics, self.clock = outputs, metrics, clock
+        # Completion detection; the composition root gives it once built (`watch_with`).
+        self.completion: ConversationWatch | None = None
         self._runtimes: dict[str, FlowRuntime] = {}
         self._runtimes_lock = threading.Lock()
-        self.cognigy = CognigyReturn(ctx)
+        self.cognigy = cognigy
+        # Where each session's flow runs, by URL token: Cognigy-hosted endpoints have their own
+        # host; every other endpoint's flow runs here.
+        self._hosted_flows = dict(hosted_flows)
+        self._local_flow = LocalFlow(self)
+        reliability = config.bridge
         self.outbox = Outbox(
-            ctx.store,
-            ctx.clients,
-            ctx.config,
-            ctx.metrics,
+            store,
+            clients,
+            config,
+            metrics,
             on_sent=self._after_send,
             on_resolved=self._integration_resolved,
             on_dead=self._dead_letter,
-            clock=ctx.clock,
-            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
-            in_flight_seconds=_bridge_setting(ctx, "in_flight_seconds", IN_FLIGHT_SECONDS),
+            clock=clock,
+            lease_seconds=reliability.lease_seconds,
+            in_flight_seconds=reliability.in_flight_seconds,
             senders={INJECT: self.cognigy.send, NOTIFY: self.cognigy.send},
         )
         self.cognigy.put_item = self.outbox.put
-        self.hosted = CognigyHosted(self)
-        if ctx.config.cognigy_endpoints:
-            ctx.outputs.forward = self.cognigy.forward
-        self.receipts = ReceiptSender(ctx.clients, ctx.metrics)
-        self.starter = Starter(self)
-        self.agent_side = AgentSide(self)
-        self.cognigy.on_receipt = self.agent_side.receipt
-        self.agent_watch = AgentWatch(self)
-        self.inbound = InboundQueue(
-            ctx.store,
-            self._handle_inbound,
-            ctx.metrics,
-            clock=ctx.clock,
-            lease_seconds=_bridge_setting(ctx, "lease_seconds", LEASE_SECONDS),
+        self.hosted = CognigyHosted(self, config=config, store=store)
+        self.receipts = ReceiptSender(clients, metrics)
+        self.starter = Starter(self, config=config, flags=flags, store=store, outputs=outputs)
+        agents = AgentDirectory(store, clients, clock)
+        self.agent_side = AgentSide(
+            self,
+            config=config,
+            flags=flags,
+            store=store,
+            outputs=outputs,
+            agents=agents,
+            metrics=metrics,
         )
-        self.relayed = ctx.metrics.counter(
+        self.cognigy.on_receipt = self.agent_side.receipt
+        self.agent_watch = AgentWatch(self, store=store, clients=clients, clock=clock)
+        self.inbound = InboundQueue(
+            store,
+            self._handle_inbound,
+            metrics,
+            clock=clock,
+            lease_seconds=reliability.lease_seconds,
+        )
+        self.relayed = metrics.counter(
             "messages_relayed_total", "Messages relayed between users and agents", ["direction"]
         )
-        self.handovers = ctx.metrics.counter(
-            "handovers_total", "Handover status changes", ["status"]
-        )
+        self.handovers = metrics.counter("handovers_total", "Handover status changes", ["status"])
         self._load_flows()
 
     def _load_flows(self) -> None:
@@ -97,11 +123,19 @@ class HandoverEngine:
         an error naming the node, and unsupported settings are logged once (docs/flows.md)."""
         from om_bridge.bridge.config import ConfigError
 
-        for i, endpoint in enumerate(self.ctx.config.endpoints.values()):
+        for i, endpoint in enumerate(self.config.endpoints.values()):
             try:
                 self.runtime(endpoint.flow)
             except ValueError as exc:  # ChartError, an unregistered node type
                 raise ConfigError(f"endpoints[{i}].flow: {exc}") from None
+
+    def flow_of(self, key: SessionKey) -> FlowHost:
+        """Where the session's flow runs (chosen by its endpoint)."""
+        return self._hosted_flows.get(key.url_token, self._local_flow)
+
+    def watch_with(self, completion: ConversationWatch) -> None:
+        """Completion detection, which is built after the engine (it ends handovers through it)."""
+        self.completion = completion
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,28 +161,28 @@ class HandoverEngine:
         user_id: str,
         session_id: str,
         text: str | None,
-        data: dict | None,
+        data: dict[str, Any] | None,
         *,
-        profile: dict | None = None,
+        profile: dict[str, Any] | None = None,
         message_id: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
         A `profile` the channel gives is merged into the session's contact profile first; a
         relayed input goes to Genesys with `message_id` when given (an idempotent input's).
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
         """
-        endpoint = self.ctx.config.endpoint(url_token)
+        endpoint = self.config.endpoint(url_token)
         key = SessionKey(url_token, user_id, session_id)
-        with self.ctx.store.session_lock(key):
-            handover = self.ctx.store.open_handover_for_session(key)
+        with self.store.session_lock(key):
+            handover = self.store.open_handover_for_session(key)
             if handover is not None:
                 self.relay_user_input(handover, text, data, message_id)
                 state = self.load_state(key)
                 if profile:
                     state.profile.update(profile)
                 self._add_line(state, handover, "user", text, data)
-                self.ctx.store.save_session(key, state.to_dict())
+                self.store.save_session(key, state.to_dict())
                 return replies.rest_reply(user_id, session_id, self._repeat_accepted(handover))
             state = self.load_state(key)
             if profile:
@@ -157,7 +191,7 @@ class HandoverEngine:
                 text=text, data=data, user_id=user_id, session_id=session_id, url_token=url_token
             )
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
-            self.ctx.store.save_session(key, state.to_dict())
+            self.store.save_session(key, state.to_dict())
         return replies.rest_reply(user_id, session_id, replies.for_user(outputs))
 
     @staticmethod
@@ -172,7 +206,7 @@ class HandoverEngine:
 
     def user_typing(self, key: SessionKey) -> None:
         """The user is typing: a Typing event to the agent once Genesys knows the conversation."""
-        handover = self.ctx.store.open_handover_for_session(key)
+        handover = self.store.open_handover_for_session(key)
         if handover is None or handover.status == "requested":
             return
         body = typing_body(Customer(handover.customer_id), None)
@@ -191,18 +225,18 @@ class HandoverEngine:
         conversation" to the agent (when enabled), then the Genesys conversation's customer is
         disconnected, so no agent is offered an abandoned chat; the handover ends `cancelled`
         once that is done (or failed for good), or earlier through completion detection."""
-        with self.ctx.store.session_lock(key):
-            handover = self.ctx.store.open_handover_for_session(key)
+        with self.store.session_lock(key):
+            handover = self.store.open_handover_for_session(key)
             if handover is None:
                 return
             data = dict(handover.data or {})
             data["user_left"] = True
-            handover = self.ctx.store.update_handover(handover.id, data=data)
+            handover = self.store.update_handover(handover.id, data=data)
         self.user_disconnected(key)
         self.put(handover, "disconnect", {})
 
     def _presence(self, key: SessionKey, setting: str, text: str) -> None:
-        handover = self.ctx.store.open_handover_for_session(key)
+        handover = self.store.open_handover_for_session(key)
         if handover is None:
             return
         request = handover.settings.get("request") or {}
@@ -212,14 +246,14 @@ class HandoverEngine:
 
     # -- Genesys side ---------------------------------------------------------------------
     def handle_genesys_message(
-        self, provider_id: str, payload: dict, completion: InboundCompletion | None = None
+        self, provider_id: str, payload: dict[str, Any], completion: InboundCompletion | None = None
     ) -> None:
         """A verified, deduplicated outbound webhook body from Genesys; the agent output it
         carries is stored together with the removal of its inbound item (`completion`)."""
         self.agent_side.handle(provider_id, payload, completion)
 
     def accept_genesys_message(
-        self, provider_id: str, payload: dict, dedupe_key: str, ttl_seconds: float
+        self, provider_id: str, payload: dict[str, Any], dedupe_key: str, ttl_seconds: float
     ) -> bool:
         """Store a webhook body durably (with its dedupe mark) before the route answers 2xx;
         it is handled in the background, in order per customer. False for a duplicate."""
@@ -229,7 +263,9 @@ class HandoverEngine:
         self.handle_genesys_message(item.payload["provider_id"], item.payload["body"], completion)
 
     # -- the handover's conversation, for its outcome and the session transcript -------------
-    def _line(self, handover: Handover, source: str, text: str | None, data: Any) -> dict | None:
+    def _line(
+        self, handover: Handover, source: str, text: str | None, data: Any
+    ) -> dict[str, Any] | None:
         if not text and not data:
             return None
         return {
@@ -237,7 +273,7 @@ class HandoverEngine:
             "source": source,
             "text": text,
             "data": data or None,
-            "time": iso_now(self.ctx.clock),
+            "time": iso_now(self.clock),
         }
 
     def _add_line(
@@ -258,17 +294,17 @@ class HandoverEngine:
         if line is None:
             return
         try:
-            self.ctx.store.append_session_line(handover.session, line, LINES_KEPT)
+            self.store.append_session_line(handover.session, line, LINES_KEPT)
         except Exception:  # the message reached the user; only its transcript line is missing
             log.exception(messages.LOG_LINE_NOT_KEPT, handover.id)
 
-    def conversation_of(self, handover: Handover) -> dict | None:
+    def conversation_of(self, handover: Handover) -> dict[str, Any] | None:
         """The handover's Genesys conversation (participants, wrap-up), or None when unknown or
         unreadable (the outcome then names the agent last seen, without wrap-up)."""
         if not handover.conversation_id:
             return None
         try:
-            client = self.ctx.clients.for_provider(handover.provider_id)
+            client = self.clients.for_provider(handover.provider_id)
             return client.get_message_conversation(handover.conversation_id)
         except Exception as exc:
             log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
@@ -278,8 +314,8 @@ class HandoverEngine:
         self,
         handover: Handover,
         state: SessionState | None = None,
-        conversation: dict | None = None,
-    ) -> dict:
+        conversation: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The `input.handover` object of an ended handover (docs/flows.md "The handover
         outcome"); the same object goes into the `completed` input of the Cognigy-hosted mode.
         Reads the conversation from Genesys unless given."""
@@ -291,9 +327,9 @@ class HandoverEngine:
         return build_outcome(handover, lines, conversation, self._user_of(handover))
 
     def _user_of(self, handover: Handover) -> Any:
-        def user_of(user_id: str) -> dict | None:
+        def user_of(user_id: str) -> dict[str, Any] | None:
             try:
-                return self.ctx.clients.for_provider(handover.provider_id).get_user(user_id)
+                return self.clients.for_provider(handover.provider_id).get_user(user_id)
             except Exception as exc:
                 log.warning(messages.LOG_OUTCOME_LOOKUP_FAILED, handover.id, type(exc).__name__)
                 return None
@@ -304,7 +340,7 @@ class HandoverEngine:
         """End a handover exactly once, then resume the flow with `input.handover` = the outcome
         (status, reason, agent, wrap-up, transcript...); the handover's lines join the session
         transcript, so a later handover's first message includes them."""
-        store = self.ctx.store
+        store = self.store
         handover = store.get_handover(handover_id)
         if handover is None:
             return False
@@ -320,13 +356,12 @@ class HandoverEngine:
             ended = store.get_handover(handover_id) or handover
             log.info(messages.LOG_HANDOVER_ENDED, handover_id, status, reason)
             self.handovers.labels(status).inc()
-            if self.ctx.completion is not None:
+            if self.completion is not None:
                 try:
-                    self.ctx.completion.untrack(ended)
+                    self.completion.untrack(ended)
                 except Exception:
                     log.exception(messages.LOG_TRACK_FAILED, handover_id)
-            self.ctx.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
-            endpoint = self.ctx.config.endpoints.get(key.url_token)
+            self.outputs.emit(key, replies.status_output(status, handover_id, reason=reason))
             state = self.load_state(key)
             event = self.outcome(ended, state, conversation)
             lines = [line for line in state.handover_lines if line.get("handover") == ended.id]
@@ -335,17 +370,10 @@ class HandoverEngine:
             ]
             for line in lines:
                 state.record({k: line.get(k) for k in ("source", "text", "data", "time")})
-            flow_input = FlowInput.event(key, event)
-            if self.cognigy.hosts(key):
-                # The flow runs in Cognigy: the same resuming input goes there through Inject.
-                self.cognigy.inject_status(key, event)
-            if endpoint is None:  # no flow to resume; the lines still join the transcript
-                self.ctx.store.save_session(key, state.to_dict())
-                return True
-            outputs, state = self.run_flow(endpoint, key, state, flow_input)
-            self.ctx.store.save_session(key, state.to_dict())
+            outputs, state = self.flow_of(key).ended(key, state, event)
+            self.store.save_session(key, state.to_dict())
             for output in replies.for_user(outputs):
-                self.ctx.outputs.emit(key, replies.bot_output(output))
+                self.outputs.emit(key, replies.bot_output(output))
         return True
 
     # -- shared helpers (used by Starter and AgentSide) -----------------------------------
@@ -360,7 +388,7 @@ class HandoverEngine:
 
     def load_state(self, key: SessionKey) -> SessionState:
         """The session's flow state, or a fresh one."""
-        saved = self.ctx.store.load_session(key)
+        saved = self.store.load_session(key)
         return SessionState.from_dict(saved) if saved else SessionState.new()
 
     def run_flow(
@@ -407,7 +435,7 @@ class HandoverEngine:
             flow_input = FlowInput.event(key, {"status": "error", "error": error})
         return outputs, state
 
-    def put(self, handover: Handover, kind: str, body: dict, **extra: Any) -> int:
+    def put(self, handover: Handover, kind: str, body: dict[str, Any], **extra: Any) -> int:
         """Queue one Genesys call for a handover (ordered behind its earlier calls)."""
         payload = {
             "provider_id": handover.provider_id,
@@ -422,7 +450,7 @@ class HandoverEngine:
         self,
         handover: Handover,
         text: str | None,
-        content: list | None = None,
+        content: list[Any] | None = None,
         *,
         from_user: bool = False,
         message_id: str | None = None,
@@ -451,7 +479,7 @@ class HandoverEngine:
         self,
         handover: Handover,
         text: str | None,
-        data: dict | None,
+        data: dict[str, Any] | None,
         message_id: str | None = None,
     ) -> None:
         """A user message during a handover: a quick-reply answer, or text/attachments."""
@@ -470,7 +498,7 @@ class HandoverEngine:
         self.agent_watch.early(conversation_id)
         # The handover may have learned this conversation between the event's lookup and the
         # line above (its `learned` then found nothing to read): look once more.
-        handover = self.ctx.store.handover_by_conversation(conversation_id)
+        handover = self.store.handover_by_conversation(conversation_id)
         if handover is not None and handover.is_open:
             self.agent_watch.learned(handover.id, conversation_id)
 
@@ -487,16 +515,16 @@ class HandoverEngine:
         ("active") may race, and a stale "queue" must not overwrite "active". The status output is
         emitted under the same lock, so status outputs keep the order of the changes.
         """
-        found = self.ctx.store.get_handover(handover_id)
+        found = self.store.get_handover(handover_id)
         if found is None or not found.is_open:
             return None
         agent = None
         if status == "active" and found.status != "active":
             # the banner names the agent as soon as they connect (looked up outside the lock)
             if found.settings.get("display_agent_details"):
-                agent = self.agent_side.agents.details(found, {})
-        with self.ctx.store.session_lock(found.session):
-            current = self.ctx.store.get_handover(handover_id)
+                agent = self.agent_side.agents.details(found)
+        with self.store.session_lock(found.session):
+            current = self.store.get_handover(handover_id)
             if current is None or not current.is_open:
                 return None
             changes = dict(fields)
@@ -506,14 +534,14 @@ class HandoverEngine:
             changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
             if not changes:
                 return current
-            updated = self.ctx.store.update_handover(handover_id, **changes)
+            updated = self.store.update_handover(handover_id, **changes)
             if moved:
                 log.info(messages.LOG_HANDOVER_STATUS, handover_id, current.status, status)
                 self.handovers.labels(status).inc()
                 output = replies.status_output(status, handover_id)
                 if agent and status == "active":
                     output["data"]["agent"] = agent
-                self.ctx.outputs.emit(updated.session, output)
+                self.outputs.emit(updated.session, output)
         if moved:
             request = updated.settings.get("request") or {}
             if request.get(
@@ -526,36 +554,41 @@ class HandoverEngine:
         """An agent transferred the conversation (their leg ended with a transfer): the user is
         told through a `system` output (`data.handover.event = "transferred"`, status unchanged),
         and the cached agent is dropped so the next agent's name is looked up afresh."""
-        handover = self.ctx.store.get_handover(handover_id)
+        handover = self.store.get_handover(handover_id)
         if handover is None or not handover.is_open:
             return
-        with self.ctx.store.session_lock(handover.session):
+        with self.store.session_lock(handover.session):
             if handover.agent:
-                self.ctx.store.update_handover(handover_id, agent=None)
-            self.ctx.outputs.emit(
+                self.store.update_handover(handover_id, agent=None)
+            self.outputs.emit(
                 handover.session,
                 replies.status_output(handover.status, handover_id, event="transferred"),
             )
 
-    def run_event(self, handover: Handover, event: dict, data: dict | None = None) -> None:
+    def run_event(
+        self, handover: Handover, event: dict[str, Any], data: dict[str, Any] | None = None
+    ) -> None:
         """Re-enter the flow with a handover event (`input.handover = event`), as Cognigy does for
         "Send Queue Event" / "Send Active Event" and Genesys bot messages: its outputs go to the
         user, and those for the agent to the agent while the handover is open."""
+        self.flow_of(handover.session).handover_event(handover, event, data)
+
+    def run_event_locally(
+        self, handover: Handover, event: dict[str, Any], data: dict[str, Any] | None = None
+    ) -> None:
+        """`run_event` for a session whose flow runs here."""
         key = handover.session
-        if self.cognigy.hosts(key):  # the flow runs in Cognigy: the event goes in through Inject
-            self.cognigy.inject(key, None, {**(data or {}), "handover": dict(event)})
-            return
-        endpoint = self.ctx.config.endpoints.get(key.url_token)
+        endpoint = self.config.endpoints.get(key.url_token)
         if endpoint is None:
             return
-        with self.ctx.store.session_lock(key):
+        with self.store.session_lock(key):
             state = self.load_state(key)
             flow_input = FlowInput.event(key, event, data=data)
             outputs, state = self.run_flow(endpoint, key, state, flow_input)
-            self.ctx.store.save_session(key, state.to_dict())
-        current = self.ctx.store.get_handover(handover.id) or handover
+            self.store.save_session(key, state.to_dict())
+        current = self.store.get_handover(handover.id) or handover
         for output in replies.for_user(outputs):
-            self.ctx.outputs.emit(key, replies.bot_output(output))
+            self.outputs.emit(key, replies.bot_output(output))
         if current.is_open:
             for output in replies.for_agent(outputs):
                 self.send_text_to_agent(current, output.text)
@@ -578,19 +611,19 @@ class HandoverEngine:
             fields["integration_id"] = integration_id
         if not fields:
             return handover
-        with self.ctx.store.session_lock(handover.session):  # other processes learn it too
-            current = self.ctx.store.get_handover(handover.id)
+        with self.store.session_lock(handover.session):  # other processes learn it too
+            current = self.store.get_handover(handover.id)
             if current is None:
                 return handover
             fields = {k: v for k, v in fields.items() if not getattr(current, k)}
             if not fields:
                 return current
-            updated = self.ctx.store.update_handover(handover.id, **fields)
+            updated = self.store.update_handover(handover.id, **fields)
         if "conversation_id" in fields and updated.is_open:
             self.agent_watch.learned(updated.id, fields["conversation_id"])
-        if "conversation_id" in fields and self.ctx.completion is not None and updated.is_open:
+        if "conversation_id" in fields and self.completion is not None and updated.is_open:
             try:
-                self.ctx.completion.track(updated)
+                self.completion.track(updated)
             except Exception:
                 log.exception(messages.LOG_TRACK_FAILED, handover.id)
         return updated
@@ -600,8 +633,8 @@ class HandoverEngine:
         one ended with its end event lost): record it, move end detection to it and check it
         through REST at once. A conversation the handover has already left is never gone back
         to (a late webhook of the old one changes nothing)."""
-        with self.ctx.store.session_lock(handover.session):
-            current = self.ctx.store.get_handover(handover.id)
+        with self.store.session_lock(handover.session):
+            current = self.store.get_handover(handover.id)
             if current is None or not current.is_open:
                 return current or handover
             old = current.conversation_id
@@ -611,11 +644,11 @@ class HandoverEngine:
             if old:
                 left = [*left, old][-MAX_LEFT_CONVERSATIONS:]
             data = {**(current.data or {}), "left_conversations": left}
-            updated = self.ctx.store.update_handover(
+            updated = self.store.update_handover(
                 handover.id, conversation_id=conversation_id, data=data
             )
         log.warning(messages.LOG_CONVERSATION_CHANGED, handover.id, old, conversation_id)
-        completion = self.ctx.completion
+        completion = self.completion
         if completion is not None:
             try:
                 completion.conversation_changed(updated, old)
@@ -628,7 +661,7 @@ class HandoverEngine:
         # Stored before the first message goes out, so a webhook answering it can be routed.
         handover_id = item.payload.get("handover_id")
         if handover_id:
-            handover = self.ctx.store.get_handover(handover_id)
+            handover = self.store.get_handover(handover_id)
             if handover is not None and not handover.integration_id:
                 self.learn_conversation(handover, None, integration_id)
 
@@ -649,7 +682,7 @@ class HandoverEngine:
         # Something the user typed will never reach the agent (refused, or the conversation
         # ended while it waited in the outbox): say so instead of dropping it silently.
         if item.payload.get("from_user") and handover_id:
-            handover = self.ctx.store.get_handover(handover_id)
+            handover = self.store.get_handover(handover_id)
             if handover is not None:
                 self._tell_undelivered(handover, item, reason)
 
@@ -661,7 +694,7 @@ class HandoverEngine:
             if reason == messages.HANDOVER_ENDED_REASON
             else messages.UNDELIVERED
         )
-        self.ctx.outputs.emit(
+        self.outputs.emit(
             handover.session,
             {
                 "source": "system",
@@ -678,7 +711,7 @@ class HandoverEngine:
             return
         if item.kind != "message":
             return
-        handover = self.ctx.store.get_handover(item.payload.get("handover_id", ""))
+        handover = self.store.get_handover(item.payload.get("handover_id", ""))
         if handover is None or not handover.is_open:
             return
         # Every message is sent with prefetchConversationId: the answer names the conversation

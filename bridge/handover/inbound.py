@@ -14,13 +14,13 @@ crash leaves the item in the store: after its lease runs out, this or another pr
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from om_bridge.bridge.backoff import backoff
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
@@ -30,7 +30,7 @@ from om_bridge.bridge.logs import bound_request_id, current_request_id
 from om_bridge.bridge.store import InboundCompletion
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ MAX_ATTEMPTS = 5
 WORKERS = 8
 
 
-def queue_key(payload: dict) -> str:
+def queue_key(payload: dict[str, Any]) -> str:
     """The ordering key of a webhook body: its integration and customer."""
     channel = payload.get("channel") or {}
     return f"in:{channel.get('id')}:{(channel.get('to') or {}).get('id')}"
@@ -125,7 +125,9 @@ class InboundQueue:
         return self._executor is not None
 
     # -- producer side --------------------------------------------------------------------
-    def accept(self, dedupe_key: str, ttl_seconds: float, payload: dict, provider_id: str) -> bool:
+    def accept(
+        self, dedupe_key: str, ttl_seconds: float, payload: dict[str, Any], provider_id: str
+    ) -> bool:
         """Store a verified webhook body durably with its dedupe mark; False for a duplicate."""
         running = self.running
         item = self._store.accept_inbound(
@@ -224,8 +226,7 @@ class InboundQueue:
                 return  # another process holds it now
             self._dead.inc()
             return
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, item.attempts - 1)))
-        delay = ceiling / 2 + random.random() * ceiling / 2
+        delay = backoff(item.attempts, self.backoff_base, self.backoff_cap)
         log.warning(messages.LOG_INBOUND_RETRY, item.id, message_id, reason, delay, exc_info=exc)
         if not self._store.inbound_retry(item.id, self._clock() + delay, reason, owner):
             return  # another process holds it now

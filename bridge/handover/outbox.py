@@ -34,22 +34,24 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from om_bridge.bridge.backoff import backoff
+from om_bridge.bridge.delivery import SendFailed
 from om_bridge.bridge.genesys.errors import (
-    DeadlineExceededError,
     GenesysConnectionError,
     GenesysError,
     RateLimitedError,
 )
+from om_bridge.bridge.genesys.retry import Retry, retry_of
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.leases import LeaseKeeper
 from om_bridge.bridge.handover.loop import dispatch_loop
 from om_bridge.bridge.logs import bound_request_id, current_request_id
-from om_bridge.bridge.ops import status_label
+from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import ClientRegistry
     from om_bridge.bridge.config import Config
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.genesys.clients import ClientRegistry
+    from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -80,24 +82,6 @@ IN_FLIGHT_SECONDS = 60.0
 # Kinds that post a message (a duplicate would be shown to the agent twice).
 MESSAGE_KINDS = frozenset({"message", "structured"})
 GENESYS_LANE, OTHER_LANE = "genesys", "other"
-RETRYABLE_STATUSES = frozenset({408, 429})
-
-
-class SendFailed(Exception):
-    """Raised by a sender of another kind (e.g. Cognigy's Inject/Notify) for an attempt that did
-    not succeed: retried (after `retry_after` seconds when given, else with backoff) when
-    `retryable`, else dead-lettered; `alert` makes every failed attempt an error in the log."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        retryable: bool,
-        retry_after: float | None = None,
-        alert: bool = False,
-    ) -> None:
-        super().__init__(reason)
-        self.retryable, self.retry_after, self.alert = retryable, retry_after, alert
 
 
 # A sender for outbox kinds that are not Genesys calls; `ephemeral` items of it (payload key) are
@@ -167,7 +151,7 @@ class Outbox:
         metrics.gauge("outbox_depth", "Pending outbox items").set_function(self._depth)
 
     # -- producer side --------------------------------------------------------------------
-    def put(self, key: str, kind: str, payload: dict) -> int:
+    def put(self, key: str, kind: str, payload: dict[str, Any]) -> int:
         """Store one call (payload: provider_id, body, optional integration_id / handover_id) and
         wake the sender."""
         if kind not in KINDS and kind not in self.senders:
@@ -398,9 +382,7 @@ class Outbox:
         owner: str | None = None,
         started: float | None = None,
     ) -> None:
-        retryable = isinstance(
-            err, (RateLimitedError, GenesysConnectionError, DeadlineExceededError)
-        ) or (err.status is not None and (err.status >= 500 or err.status in RETRYABLE_STATUSES))
+        retryable = retry_of(err) is not Retry.NEVER
         reason = f"{type(err).__name__} {err.status or ''}".strip()
         if item.kind == "typing" and (
             not retryable or self._clock() - item.created_at > self.typing_ttl
@@ -445,9 +427,7 @@ class Outbox:
         log.warning(messages.LOG_OUTBOX_RETRY, item.id, item.kind, who, reason, delay)
 
     def _backoff(self, attempts: int) -> float:
-        # Exponential backoff with "equal jitter": never zero, so a down Genesys is not hammered.
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
-        return ceiling / 2 + self._rng() * ceiling / 2
+        return backoff(attempts, self.backoff_base, self.backoff_cap, rng=self._rng)
 
     def _depth(self) -> float:
         try:

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.bridge.handover import messages
 from om_bridge.bridge.handover.serial import KeyedExecutor
-from om_bridge.bridge.ops import status_label
+from om_bridge.bridge.metrics import status_label
 
 if TYPE_CHECKING:
-    from om_bridge.bridge.app import ClientRegistry
-    from om_bridge.bridge.ops import Metrics
+    from om_bridge.bridge.genesys.clients import ClientRegistry
+    from om_bridge.bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
 RECEIPT_PATH = "/api/v2/conversations/messages/{integration}/inbound/open/receipt"
@@ -68,7 +68,9 @@ class ReceiptSender:
             "receipts_backpressure_total", "Receipts that waited for room in a full backlog"
         )
 
-    def send(self, provider_id: str, integration_id: str, customer_id: str, body: dict) -> None:
+    def send(
+        self, provider_id: str, integration_id: str, customer_id: str, body: dict[str, Any]
+    ) -> None:
         """Queue one receipt body (built by `wire.receipt_body`) behind the customer's earlier
         receipts; returns at once unless MAX_QUEUED are waiting, then once there is room."""
         with self._lock:
@@ -96,7 +98,7 @@ class ReceiptSender:
             log.warning(messages.LOG_RECEIPT_DROPPED, body.get("status"), body.get("id"))
             self._dropped.inc()
 
-    def _send(self, provider_id: str, integration_id: str, body: dict) -> None:
+    def _send(self, provider_id: str, integration_id: str, body: dict[str, Any]) -> None:
         with self._lock:
             self._queued -= 1
             self._room.notify()

@@ -67,7 +67,7 @@ def status_output(status: str, handover_id: str, **extra: Any) -> dict[str, Any]
     return {"source": "system", "text": None, "data": {"handover": handover}}
 
 
-def attachments(data: dict | None) -> list[dict]:
+def attachments(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Inbound `content` from a user's `data.attachments` ([{url, mime, filename?, text?}])."""
     items = (data or {}).get("attachments")
     if not isinstance(items, list):

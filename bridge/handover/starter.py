@@ -12,8 +12,12 @@ from om_bridge.bridge.store import Handover, SessionKey, new_customer_id
 from om_bridge.bridge.store.errors import StoreConflict
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.flow import HandoverRequest, SessionState
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.handover.ports import Outputs
+    from om_bridge.bridge.store import Store
 
 log = logging.getLogger(__name__)
 PROVIDER_TYPE = "genesysCloudOM"
@@ -22,26 +26,34 @@ PROVIDER_TYPE = "genesysCloudOM"
 class Starter:
     """Turns a Handover node's request into an open handover and its first Genesys message."""
 
-    def __init__(self, engine: HandoverEngine) -> None:
+    def __init__(
+        self,
+        engine: HandoverEngine,
+        *,
+        config: Config,
+        flags: Flags,
+        store: Store,
+        outputs: Outputs,
+    ) -> None:
         self.engine = engine
-        self.ctx = engine.ctx
+        self.config, self.flags, self.store, self.outputs = config, flags, store, outputs
 
     def refusal(self, endpoint: Any, provider_id: str | None) -> str | None:
         """Why this endpoint may not hand over to this provider (naming the switch), or None."""
         if not provider_id:
             return messages.NO_PROVIDER.format(url_token=endpoint.url_token)
-        provider = self.ctx.config.providers.get(provider_id)
+        provider = self.config.providers.get(provider_id)
         if provider is None:
             return messages.UNKNOWN_PROVIDER.format(provider=provider_id)
         kind = getattr(provider, "type", PROVIDER_TYPE)
         if kind != PROVIDER_TYPE:
             return messages.UNSUPPORTED_PROVIDER_TYPE.format(provider=provider_id, type=kind)
-        environment = getattr(self.ctx.config.bridge, "environment", "production")
-        return self.ctx.flags.refusal(endpoint.organisation, environment)
+        environment = getattr(self.config.bridge, "environment", "production")
+        return self.flags.refusal(endpoint.organisation, environment)
 
     def begin(
         self, endpoint: Any, key: SessionKey, state: SessionState, request: HandoverRequest
-    ) -> tuple[str | None, dict | None]:
+    ) -> tuple[str | None, dict[str, Any] | None]:
         """Open the handover and queue its first message; returns (accepted message, None), or
         (None, input.handover.error) when it may not start. Call with the session lock held."""
         provider_id = request.provider or getattr(endpoint, "handover_provider", None) or None
@@ -51,7 +63,7 @@ class Starter:
             self.engine.handovers.labels("refused").inc()
             return None, {"reason": "unsupported", "message": refused}
         assert provider_id is not None  # refusal() answers NO_PROVIDER without one
-        provider = self.ctx.config.provider(provider_id)
+        provider = self.config.provider(provider_id)
         first_name = last_name = nickname = None
         if getattr(provider, "send_profile", False):
             first_name, last_name = first_message.profile_names(state.profile)
@@ -66,7 +78,7 @@ class Starter:
         # id travels in the custom attributes). docs/design.md §6.
         handover = Handover.new(key, provider_id, customer_id=new_customer_id(), settings=settings)
         try:
-            handover = self.ctx.store.create_handover(handover)
+            handover = self.store.create_handover(handover)
         except StoreConflict:
             return None, {"reason": "error", "message": messages.HANDOVER_ALREADY_OPEN}
         body = self._first_body(
@@ -83,7 +95,7 @@ class Starter:
         self.engine.put(handover, "message", body, first=True, prefetch=True)
         log.info(messages.LOG_HANDOVER_STARTED, handover.id, key.as_str(), provider_id)
         self.engine.handovers.labels("requested").inc()
-        self.ctx.outputs.emit(key, replies.status_output("requested", handover.id))
+        self.outputs.emit(key, replies.status_output("requested", handover.id))
         return request.accepted_message, None
 
     def _first_body(
@@ -97,8 +109,8 @@ class Starter:
         first_name: str | None,
         last_name: str | None,
         nickname: str | None = None,
-    ) -> dict:
-        flags = self.ctx.flags
+    ) -> dict[str, Any]:
+        flags = self.flags
         text = first_message.format_transcript(
             state.transcript,
             filter_empty=bool(getattr(flags, "filter_empty_messages", False)),

@@ -11,7 +11,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import Store
-from om_bridge.bridge.store.errors import LockTimeout, NotFound, StoreConflict, StoreError
+from om_bridge.bridge.store.errors import (
+    LockTimeout,
+    NotFound,
+    StoreConflict,
+    StoreError,
+    StoreUnavailable,
+    unreachable,
+)
 from om_bridge.bridge.store.records import (
     END_STATUSES,
     OPEN_STATUSES,
@@ -40,12 +47,14 @@ __all__ = [
     "Store",
     "StoreConflict",
     "StoreError",
+    "StoreUnavailable",
     "UploadQuota",
     "UploadUsage",
     "check_store_available",
     "new_customer_id",
     "open_store",
     "sqlite_path",
+    "unreachable",
 ]
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from om_bridge.bridge.errors import Unavailable
+
 
 class StoreError(Exception):
     """Base of every store error."""
@@ -20,3 +24,28 @@ class NotFound(StoreError, KeyError):
 
 class LockTimeout(StoreError, TimeoutError):
     """A session lock could not be taken within its timeout."""
+
+
+class StoreUnavailable(StoreError, Unavailable):
+    """The store cannot be reached (e.g. the Redis server is down): 503 with `Retry-After`."""
+
+    code = "store_unavailable"
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when `exc` says the store's server or file cannot be reached (not a bad request):
+    a Redis connection or timeout error, or SQLite unable to open or read its file."""
+    if isinstance(exc, StoreUnavailable):
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # the `redis` extra is not installed: no Redis store either
+        pass
+    else:
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+            return True
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "unable to open" in text or "disk i/o error" in text
+    return False

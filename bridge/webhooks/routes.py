@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -19,15 +21,20 @@ from flask.typing import ResponseReturnValue
 from jsonschema.exceptions import best_match
 
 from om_bridge.bridge import jsonbody
+from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.genesys.signature import verify_signature
 from om_bridge.bridge.genesys.wire import epoch
+from om_bridge.bridge.handover.events import WIRE_TYPES
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
 
 if TYPE_CHECKING:
     from prometheus_client import Counter
 
-    from om_bridge.bridge.app import BridgeContext
+    from om_bridge.bridge.completion import CompletionService
+    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
 bp = Blueprint("genesys_webhook", __name__)
@@ -44,13 +51,29 @@ MAX_AGE_SECONDS = 300.0
 PROVIDER_TYPE = "genesysCloudOM"
 # Keys every EventBridge envelope has (docs/reference/genesys-completion-detection.md §B.2).
 ENVELOPE_KEYS = ("detail-type", "source", "detail")
-HANDLED_TYPES = frozenset({"Text", "Structured", "Event", "Receipt"})
+# The Open Messaging types the bridge handles: those the core has a typed event for.
+HANDLED_TYPES = frozenset(WIRE_TYPES)
 # Log lines name an unhandled type, capped in length (metrics count it as "other").
 TYPE_LABEL_MAX = 40
 
 
-def _ctx() -> BridgeContext:
-    return current_app.extensions["om-bridge"]
+@dataclass(frozen=True)
+class WebhookDeps:
+    """What the webhook route works with, given by the composition root (`init_app`)."""
+
+    config: Config
+    engine: HandoverEngine
+    completion: CompletionService | None
+    metrics: Metrics
+    clock: Callable[[], float]
+
+
+EXTENSION = "om-bridge.webhooks"
+
+
+def _ctx() -> WebhookDeps:
+    deps: WebhookDeps = current_app.extensions[EXTENSION]
+    return deps
 
 
 def _rid() -> str:
@@ -59,7 +82,7 @@ def _rid() -> str:
 
 def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
     log.info(messages.LOG_REJECTED, _rid(), error, status)
-    return jsonify({"error": error, "message": message, **extra}), status
+    return error_response(BridgeError(message, status=status, code=error, **extra)), status
 
 
 def _secret(provider: Any) -> str:
@@ -69,7 +92,7 @@ def _secret(provider: Any) -> str:
     return secret.reveal() if hasattr(secret, "reveal") else str(secret)
 
 
-def verifying_provider(ctx: BridgeContext, raw: bytes, header: str) -> str | None:
+def verifying_provider(ctx: WebhookDeps, raw: bytes, header: str) -> str | None:
     """The id of the provider whose webhook secret signed `raw`, or None."""
     match = None
     for provider_id, provider in ctx.config.providers.items():
@@ -170,7 +193,7 @@ def _reply(status: str) -> Response:
     return current_app.response_class(body, status=200, mimetype="application/json")
 
 
-def _outcomes(ctx: BridgeContext) -> Counter:
+def _outcomes(ctx: WebhookDeps) -> Counter:
     return ctx.metrics.counter(
         "genesys_webhooks_total",
         "Signed, valid Genesys webhooks by outcome and message type",
@@ -205,7 +228,7 @@ def _schema_problem(payload: Any) -> tuple[str, str] | None:
     return path, messages.SCHEMA_INVALID.format(path=path, error=error.message)
 
 
-def _is_eventbridge(ctx: BridgeContext, raw: bytes) -> bool:
+def _is_eventbridge(ctx: WebhookDeps, raw: bytes) -> bool:
     """An EventBridge delivery: its Authorization is the EventBridge API key (constant time),
     or its body has the EventBridge envelope's shape (`detail-type`, `source`, `detail`), in
     which case the EventBridge handler answers the missing or wrong key."""
@@ -223,7 +246,7 @@ def _is_eventbridge(ctx: BridgeContext, raw: bytes) -> bool:
     return isinstance(body, dict) and all(k in body for k in ENVELOPE_KEYS)
 
 
-def _data_action(ctx: BridgeContext, raw: bytes) -> tuple[Response, int]:
+def _data_action(ctx: WebhookDeps, raw: bytes) -> tuple[Response, int]:
     # Without a signature this is Cognigy's data-action end request (Triggers + Web Services Data
     # Action), authenticated by its own credential: the completion service decides.
     if ctx.completion is None:

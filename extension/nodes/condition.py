@@ -50,7 +50,7 @@ def check(config: dict[str, Any]) -> list[str]:
             "Condition type 'rule': never holds here, the Else branch runs (write the "
             "condition as CognigyScript instead)"
         ]
-    from om_bridge.bridge.flow import script  # the runtime's parser (no import cycle here)
+    from om_bridge.extension import script
 
     text = condition.get("condition") or ""
     if text.strip():

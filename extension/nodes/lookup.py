@@ -107,7 +107,7 @@ def check(config: dict[str, Any]) -> list[str]:
         expression = switch.get("operator")
         if not isinstance(expression, str) or not expression.strip():
             raise NodeError("Lookup type CognigyScript needs the expression in switch.operator")
-        from om_bridge.bridge.flow import script  # the runtime's parser (no import cycle here)
+        from om_bridge.extension import script
 
         try:
             script.parse(expression)

@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from om_bridge.bridge.backoff import backoff
+
 from .shards import MAX_CHANNELS, MAX_TOPICS
 
 
@@ -46,5 +48,4 @@ class ListenerSettings:
         """Delay before reconnect attempt number `failures` (1, 2, ...): exponential, jittered."""
         if failures <= 1:
             return 0.0  # the first reconnect is immediate
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (failures - 2)))
-        return ceiling * (0.5 + 0.5 * self.rng())
+        return backoff(failures - 1, self.backoff_base, self.backoff_cap, rng=self.rng)

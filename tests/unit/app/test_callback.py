@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from om_bridge.bridge.endpoint.callback import CallbackDelivery, webhook_body
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.store.records import SessionKey
 from tests.browser import Receiver
 from tests.conftest import wait_until
@@ -44,6 +44,7 @@ def test_body_is_cognigy_webhook_format():
 def test_delivers_in_order_and_retries_5xx_and_429(metrics):
     with Receiver(script=[(503, {}), (429, {"Retry-After": "0"})]) as rx:
         delivery = CallbackDelivery(metrics, delays=(0.01, 0.01, 0.01))
+        delivery.start()
         delivery.submit(rx.url + "/hook", KEY, output(1, "first"))
         delivery.submit(rx.url + "/hook", KEY, output(2, "second"))
         wait_until(lambda: outcome(metrics, "delivered") == 2, what="two deliveries")
@@ -56,6 +57,7 @@ def test_delivers_in_order_and_retries_5xx_and_429(metrics):
 def test_other_4xx_is_not_retried(metrics):
     with Receiver(script=[(400, {})]) as rx:
         delivery = CallbackDelivery(metrics, delays=(0.01, 0.01))
+        delivery.start()
         delivery.submit(rx.url, KEY, output(1, "rejected"))
         delivery.submit(rx.url, KEY, output(2, "next"))
         wait_until(lambda: outcome(metrics, "delivered") == 1, what="the next delivery")
@@ -69,6 +71,7 @@ def test_unreachable_url_gives_up_after_bounded_attempts(metrics):
     from tests.conftest import free_port
 
     delivery = CallbackDelivery(metrics, delays=(0.01, 0.01))
+    delivery.start()
     delivery.submit(f"http://127.0.0.1:{free_port()}/gone", KEY, output(1, "lost"))
     wait_until(lambda: outcome(metrics, "failed") == 1, what="the failure to be counted")
     delivery.close()

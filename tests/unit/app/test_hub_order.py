@@ -7,7 +7,7 @@ import time
 
 from om_bridge.bridge.config import parse_config
 from om_bridge.bridge.endpoint.hub import OutputHub
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.store import SessionKey, open_store
 
 KEY = SessionKey("t", "u", "s")

@@ -10,7 +10,7 @@ import pytest
 from om_bridge.bridge.config import parse_config
 from om_bridge.bridge.endpoint.hub import OutputHub, order_key
 from om_bridge.bridge.genesys.wire import iso_time
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.store import SessionKey, open_store
 from tests.display import displayed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from om_bridge.bridge.logs import redaction_filter
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 
 
 def test_same_name_gives_the_same_metric_with_prefix():

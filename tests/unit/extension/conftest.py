@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from om_bridge.extension.remote import blueprint
+from om_bridge.bridge.cognigy.remote import blueprint
 from tests.conftest import free_port
 
 

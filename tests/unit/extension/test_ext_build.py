@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from om_bridge.bridge.cli import main as cli_main
+from om_bridge.bridge.cognigy.remote import EXECUTE_PATH, RemoteError, execute
 from om_bridge.extension.build import NAME, build_extension, version
 from om_bridge.extension.registry import NODE_TYPES
-from om_bridge.extension.remote import EXECUTE_PATH, RemoteError, execute
 
 
 def members(path):

@@ -6,9 +6,9 @@ import pytest
 
 from om_bridge.bridge.flow.api import RuntimeApi
 from om_bridge.bridge.flow.config import evaluate_config
-from om_bridge.bridge.flow.script import ScriptError
 from om_bridge.extension.api import ChildConfig, Cognigy, NodeError, NodeParams
 from om_bridge.extension.registry import NODE_TYPES
+from om_bridge.extension.script import ScriptError
 
 
 def run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from om_bridge.bridge.flow.script import ScriptError, condition, evaluate, render
+from om_bridge.extension.script import ScriptError, condition, evaluate, render
 
 SCOPE = {
     "input": {

@@ -4,6 +4,7 @@ it and then uses what it found, instead of asking Genesys again."""
 from __future__ import annotations
 
 import threading
+import time
 from types import SimpleNamespace
 
 from om_bridge.bridge.handover.agents import AgentDirectory
@@ -11,7 +12,7 @@ from tests.conftest import wait_until
 
 
 def test_a_second_lookup_of_the_same_handover_waits_and_does_not_ask_again():
-    directory = AgentDirectory(SimpleNamespace())  # type: ignore[arg-type]
+    directory = AgentDirectory(SimpleNamespace(), SimpleNamespace(), time.time)  # type: ignore[arg-type]
     release, results = threading.Event(), {}
 
     def first() -> None:
@@ -41,7 +42,7 @@ def test_a_second_lookup_of_the_same_handover_waits_and_does_not_ask_again():
 
 
 def test_the_same_thread_may_enter_again():
-    directory = AgentDirectory(SimpleNamespace())  # type: ignore[arg-type]
+    directory = AgentDirectory(SimpleNamespace(), SimpleNamespace(), time.time)  # type: ignore[arg-type]
     with directory.single_lookup("h1") as outer:
         with directory.single_lookup("h1") as inner:  # returns at once, no self-wait
             assert (outer, inner) == (True, True)

@@ -11,7 +11,7 @@ import responses
 from om_bridge.bridge.app import ClientRegistry
 from om_bridge.bridge.config import parse_config
 from om_bridge.bridge.handover.outbox import Outbox
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.store import Handover, SessionKey, open_store
 from tests.conftest import wait_until
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from om_bridge.bridge.handover.receipts import ReceiptSender
-from om_bridge.bridge.ops import Metrics
+from om_bridge.bridge.metrics import Metrics
 from tests.conftest import wait_until
 
 

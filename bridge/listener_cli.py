@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from . import messages
+from om_bridge.bridge.completion import messages
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config

@@ -9,13 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from om_bridge import schemas
-
-from . import messages
-from .api import ChildConfig, Cognigy, HandoverRequest, NodeError, NodeParams
-from .registry import NODE_TYPES
-
-EXECUTE_PATH = "/extension/v1/execute"
-RELAY_PATH = "/extension/v1/relay"
+from om_bridge.bridge import jsonbody
+from om_bridge.bridge.flow.api import RuntimeApi
+from om_bridge.extension import messages
+from om_bridge.extension.api import ChildConfig, Cognigy, HandoverRequest, NodeError, NodeParams
+from om_bridge.extension.protocol import EXECUTE_PATH, RELAY_PATH
+from om_bridge.extension.registry import NODE_TYPES
 
 
 class RemoteError(ValueError):
@@ -27,10 +26,6 @@ class RemoteError(ValueError):
 
 
 def _recording_api(scope: dict[str, Any]) -> Any:
-    # Imported here: the runtime package imports the registry, which must not import the runtime
-    # back.
-    from om_bridge.bridge.flow.api import RuntimeApi
-
     class RemoteApi(RuntimeApi):
         """Records context changes as operations, since Cognigy owns the real context."""
 
@@ -146,8 +141,6 @@ def blueprint(
     /extension/v1/relay`. With `api_key`, requests must carry `Authorization: Bearer <api_key>`
     (the extension connection's API key)."""
     from flask import Blueprint, jsonify, request
-
-    from om_bridge.bridge import jsonbody
 
     bp = Blueprint("om_bridge_extension", __name__)
 

@@ -14,12 +14,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from om_bridge.bridge.cognigy import messages, transcript
+from om_bridge.bridge.errors import BridgeError
 from om_bridge.bridge.flow import SessionState
 from om_bridge.bridge.handover import messages as handover_messages
 from om_bridge.bridge.store import SessionKey
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.config import Config
     from om_bridge.bridge.handover.engine import HandoverEngine
+    from om_bridge.bridge.store import Store
     from om_bridge.extension.api import HandoverRequest
 
 log = logging.getLogger(__name__)
@@ -27,12 +30,11 @@ log = logging.getLogger(__name__)
 INPUT_DEDUPE_SECONDS = 24 * 3600.0
 
 
-class HostedError(ValueError):
+class HostedError(BridgeError, ValueError):
     """A request the bridge refuses; `status` is the HTTP status."""
 
     def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
 
 
 def session_of(payload: dict[str, Any], config: Any) -> tuple[SessionKey, Any, dict[str, Any]]:
@@ -75,19 +77,19 @@ def _input_mark(key: SessionKey, input_id: Any) -> str | None:
 class CognigyHosted:
     """Handover start and input relay for the extension routes."""
 
-    def __init__(self, engine: HandoverEngine) -> None:
+    def __init__(self, engine: HandoverEngine, *, config: Config, store: Store) -> None:
         self.engine = engine
-        self.ctx = engine.ctx
+        self.config, self.store = config, store
 
     def start(self, request: HandoverRequest, payload: dict[str, Any]) -> dict[str, Any]:
         """Start the handover a Handover node asked for; the answer tells the node what to say
         and whether the flow continues (`started`) or stops (`refused`)."""
-        key, endpoint, raw = session_of(payload, self.ctx.config)
+        key, endpoint, raw = session_of(payload, self.config)
         state = SessionState.new()
         profile = payload.get("profile")
         state.profile = dict(profile) if isinstance(profile, dict) else {}
         state.transcript = transcript.entries(payload.get("transcript"))
-        store = self.ctx.store
+        store = self.store
         with store.session_lock(key):
             accepted, error = self.engine.starter.begin(endpoint, key, state, request)
             mark = _input_mark(key, raw.get("inputId"))
@@ -115,14 +117,14 @@ class CognigyHosted:
     def relay(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Relay one user input to the agent of the session's open handover (once per input id);
         handover events the bridge injected are never relayed."""
-        key, _endpoint, raw = session_of(payload, self.ctx.config)
+        key, _endpoint, raw = session_of(payload, self.config)
         text = raw.get("text") if isinstance(raw.get("text"), str) else None
         data = raw.get("data") if isinstance(raw.get("data"), dict) else None
         if data and isinstance(data.get("attachments"), list):
             data = {**data, "attachments": [_attachment(a) for a in data["attachments"]]}
         if data and isinstance(data.get("handover"), dict):
             return {"relayed": False, "reason": "handover_event", "outputs": []}
-        store = self.ctx.store
+        store = self.store
         with store.session_lock(key):
             mark = _input_mark(key, raw.get("inputId"))
             if mark is not None and store.seen(mark, INPUT_DEDUPE_SECONDS):
