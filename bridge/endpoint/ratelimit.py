@@ -172,7 +172,7 @@ class NewSessionGate:
 
     def _wait(self, item: RateLimitItem, *ids: str) -> int:
         stats = self._limiter.get_window_stats(item, *ids)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return min(60, max(1, math.ceil(stats.reset_time - time.time())))
 
 
 def _storage(store: Store) -> Storage:
