@@ -83,6 +83,11 @@ class Store(abc.ABC):
             state["handover_lines"] = lines[-kept:] if kept > 0 else []
             self.save_session(key, state)
 
+    @abc.abstractmethod
+    def count_sessions_without_handover(self) -> int:
+        """How many sessions the store keeps that have no open handover (what the new-session
+        cap of the endpoint counts)."""
+
     def session_lock(self, key: SessionKey, timeout: float = 10.0) -> AbstractContextManager[None]:
         """Serialise work on one session across threads and processes; raises LockTimeout."""
         return self._session_lock(key, timeout)
@@ -421,6 +426,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
         """The metadata and bytes of an upload that has not expired, or None."""
+
+    # -- idempotent requests ----------------------------------------------------------------
+    @abc.abstractmethod
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer `keep_answer` kept under `key`, while it has not expired; else None."""
 
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod

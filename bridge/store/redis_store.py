@@ -110,9 +110,25 @@ class RedisStore(Store):
         return None if raw is None else json.loads(raw)
 
     def save_session(self, key: SessionKey, state: dict) -> None:
-        """Replace the saved state of a session."""
+        """Replace the saved state of a session (and note it in the index of sessions by the
+        time of their last save, which `count_sessions_without_handover` counts)."""
         ttl = self._ttl(self.session_ttl)
-        self._r.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
+        pipe.zadd(self._k("s:index"), {key.as_str(): time.time()})
+        pipe.execute()
+
+    def count_sessions_without_handover(self) -> int:
+        """Sessions saved within the retention (whose keys have not expired) less the open
+        handovers; index entries of expired sessions are dropped here."""
+        index = self._k("s:index")
+        pipe = self._r.pipeline(transaction=False)
+        if self.session_ttl is not None:
+            pipe.zremrangebyscore(index, "-inf", time.time() - self.session_ttl)
+        pipe.zcard(index)
+        pipe.zcard(self._k("h:open"))
+        *_, sessions, handovers = pipe.execute()
+        return max(0, int(sessions) - int(handovers))
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -621,6 +637,15 @@ class RedisStore(Store):
         return found["meta"], base64.b64decode(found["body"])
 
     # -- health -----------------------------------------------------------------------------
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+        self._r.set(self._k("answer:", key), dumps(answer), px=max(1, int(ttl_seconds * 1000)))
+
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer kept under `key`, while it has not expired; else None."""
+        raw = self._r.get(self._k("answer:", key))
+        return None if raw is None else json.loads(raw)
+
     def ping(self) -> bool:
         """True when Redis answers PING."""
         try:

@@ -170,6 +170,15 @@ class SqliteStore(Store):
                 (key.as_str(), _dumps(state), self._clock()),
             )
 
+    def count_sessions_without_handover(self) -> int:
+        """How many sessions the store keeps that have no open handover."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT COUNT(*) FROM sessions WHERE skey NOT IN "
+                "(SELECT skey FROM handovers WHERE ended_at IS NULL)"
+            ).fetchone()
+        return int(row[0])
+
     def append_session_line(self, key: SessionKey, line: dict, kept: int) -> None:
         """Append `line` to the state's `handover_lines` (see `Store.append_session_line`).
 
@@ -630,6 +639,10 @@ class SqliteStore(Store):
             counts["dedupe"] = c.execute(
                 "DELETE FROM dedupe WHERE expires_at <= ?", (now,)
             ).rowcount
+            # Kept idempotent answers are dedupe records of endpoint inputs.
+            counts["dedupe"] += c.execute(
+                "DELETE FROM answers WHERE expires_at <= ?", (now,)
+            ).rowcount
             counts["uploads"] = c.execute(
                 "DELETE FROM uploads WHERE expires_at <= ?", (now,)
             ).rowcount
@@ -797,6 +810,24 @@ class SqliteStore(Store):
                 (upload_id, self._clock()),
             ).fetchone()
         return (json.loads(row[0]), bytes(row[1])) if row else None
+
+    # -- idempotent requests ----------------------------------------------------------------
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+        with self._db.write() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO answers (key, answer, expires_at) VALUES (?, ?, ?)",
+                (key, _dumps(answer), self._clock() + ttl_seconds),
+            )
+
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer kept under `key`, while it has not expired; else None."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT answer FROM answers WHERE key = ? AND expires_at > ?",
+                (key, self._clock()),
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:

@@ -18,7 +18,7 @@ from om_bridge.bridge.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
@@ -93,11 +93,17 @@ ALTER TABLE uploads ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
 UPDATE uploads SET skey = COALESCE(json_extract(meta, '$.session'), ''), size = length(body);
 CREATE INDEX uploads_session ON uploads(skey, expires_at);
 """
+# Version 5: answers given to endpoint inputs with an Idempotency-Key, kept for a day.
+SCHEMA_V5 = """
+CREATE TABLE answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX answers_expiry ON answers(expires_at);
+"""
 MIGRATIONS = {
     1: SCHEMA_V1,
     2: SCHEMA_V2,
     3: SCHEMA_V3,
     4: SCHEMA_V4,
+    5: SCHEMA_V5,
 }  # version -> script taking the previous version to it
 
 

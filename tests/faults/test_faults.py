@@ -6,6 +6,7 @@ sandbox over HTTPS (and wss://) with certificate verification on (the `https` fi
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -125,6 +126,68 @@ def test_sigkill_of_the_bridge_on_sqlite(tmp_path, https):  # type: ignore[no-un
         print(f"  message behind the in-flight one delivered {waited:.1f} s after the restart")
         check(report, END_BOUND)
         assert waited <= BOUNDS["lease_seconds"] + 5.0
+    finally:
+        bed.close()
+
+
+KILLS = 20
+
+
+@pytest.mark.timeout(1200)
+def test_twenty_sigkills_under_traffic_lose_and_duplicate_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    # Users write without pause, re-sending with their message's Idempotency-Key whenever the
+    # bridge cannot be reached; the agent writes after every user message. The bridge is killed
+    # and restarted 20 times, each time once users got messages through since the last restart.
+    # The sandbox retries a webhook for up to 100 s here, past the restarts: an agent message
+    # Genesys gives up on while the bridge is down is the backfill's case, not this test's.
+    bed = FaultBed(tmp_path, sandbox_config={"webhook": {"retries": 400}})
+    try:
+        traffic = Traffic(bed)
+        traffic.open_handovers()
+        accepted = [0]
+        how: list[str] = []
+        done = threading.Event()
+        failures: list[BaseException] = []
+
+        def user(session) -> None:  # type: ignore[no-untyped-def]
+            n = 0
+            try:
+                while not done.is_set():
+                    text = f"user {session.session_id} #{n}"
+                    session.sent_to_agent.append(text)
+                    how.append(traffic.say_until_accepted(session, text))
+                    accepted[0] += 1
+                    traffic.agent_message(session, n)
+                    n += 1
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=user, args=(s,), daemon=True) for s in traffic.sessions]
+        for t in threads:
+            t.start()
+        for _ in range(KILLS):
+            since = accepted[0]
+            wait_until(
+                lambda since=since: accepted[0] >= since + 2 or bool(failures),
+                120,
+                interval=0.02,
+                what="users' messages accepted since the last restart",
+            )
+            assert not failures, failures
+            bed.bridges[0].kill()
+            bed.bridges[0].start()
+        done.set()
+        for t in threads:
+            t.join(180)
+        assert not failures, failures
+        traffic.settle(60)
+        report = traffic.report(f"{KILLS} SIGKILLs of the bridge under traffic", traffic.end_all())
+        print(
+            f"  user messages accepted at the first POST: {how.count('first')}, after re-sends "
+            f"with their key: {how.count('resent')}, from a kept answer: {how.count('replayed')}"
+        )
+        check(report, END_BOUND)
+        assert how.count("resent") + how.count("replayed") > 0, "no kill hit a user's POST"
     finally:
         bed.close()
 
