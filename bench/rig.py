@@ -94,6 +94,11 @@ class Rig:
         data_dir = self.workdir / "data"
         config = demo_config(self.bridge_url, self.sandbox_url, data_dir)
         config["providers"][0].update(provider)
+        # Every benchmark user comes from one loopback address, opening sessions far faster than
+        # people do: the new-session limits per address and endpoint are not what is measured.
+        config["bridge"].update(
+            {"new_sessions_per_minute_per_address": 0, "new_sessions_per_minute_per_endpoint": 0}
+        )
         config["bridge"].update(bridge)
         if self._store_url:
             config["bridge"]["store"] = self._store_url

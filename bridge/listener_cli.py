@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from om_bridge.bridge.completion import messages
 from om_bridge.bridge.logs import announce
+from om_bridge.bridge.store import redact_url
 
 if TYPE_CHECKING:
     from om_bridge.bridge.config import Config
@@ -68,7 +69,10 @@ def main(args: argparse.Namespace) -> int:
         service.only_providers = set(providers)
     service.start(sweeper=False, listeners=True)
     announce(
-        messages.CLI_RUNNING.format(providers=", ".join(providers), store=ctx.config.bridge.store),
+        messages.CLI_RUNNING.format(
+            providers=", ".join(providers),
+            store=ctx.config.bridge.store_ref or redact_url(ctx.config.bridge.store),
+        ),
         log_format,
         stream=sys.stdout,
     )

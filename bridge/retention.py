@@ -3,7 +3,8 @@
 `[bridge] session_retention_hours` (idle sessions with their outputs; a session with an open
 handover is kept) and `ended_handover_retention_hours` (ended handovers) are handed to the store:
 Redis applies them as key TTLs on every write (dedupe keys carry their own), SQLite through
-`Store.purge`, which `RetentionSweeper` runs every `sweep_interval_seconds`.
+`Store.purge`, which `RetentionSweeper` runs every `sweep_interval_seconds`, followed by
+`Store.reclaim_space` (SQLite's incremental vacuum), so the file shrinks back after a flood.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class RetentionSweeper:
         self._purged = metrics.counter(
             "store_purged_total", "Store records deleted by retention", ["kind"]
         )
+        self._reclaimed = metrics.counter(
+            "store_reclaimed_bytes_total",
+            "Bytes of the store's file given back to the file system after retention sweeps",
+        )
 
     def sweep(self) -> dict[str, int]:
         """One purge; the rows deleted per kind."""
@@ -55,6 +60,12 @@ class RetentionSweeper:
                 self._purged.labels(kind).inc(n)
         if any(counts.values()):
             log.info("retention: deleted %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+        # After every sweep, not only one that deleted something: space a previous one could not
+        # give back (the process stopped between the two) is given back too.
+        freed = self._store.reclaim_space()
+        if freed:
+            self._reclaimed.inc(freed)
+            log.info("retention: gave %d bytes back to the file system", freed)
         return counts
 
     def start(self) -> None:

@@ -7,7 +7,6 @@ import os
 import tempfile
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import tomli_w
 
@@ -15,7 +14,7 @@ from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.errors import ConfigError
 from om_bridge.bridge.config.model import Config
 from om_bridge.bridge.config.schema import schema_errors
-from om_bridge.bridge.config.secret import MASK, Secret
+from om_bridge.bridge.config.secret import MASK, Secret, redact_url
 
 
 def _secret(value: Secret | None, reveal: bool) -> str | None:
@@ -24,15 +23,6 @@ def _secret(value: Secret | None, reveal: bool) -> str | None:
     if value.source:  # an env: reference stays a reference, never its value
         return value.source
     return value.reveal() if reveal else MASK
-
-
-def _mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return urlunsplit(
-        parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":" + MASK + "@", 1))
-    )
 
 
 def _drop_none(value: Any) -> Any:
@@ -48,8 +38,11 @@ def config_data(config: Config, reveal_secrets: bool = False) -> dict[str, Any]:
     secrets as their "env:NAME" form, else '***' unless `reveal_secrets`."""
     bridge = dataclasses.asdict(config.bridge)
     bridge["extension_api_key"] = _secret(config.bridge.extension_api_key, reveal_secrets)
-    if not reveal_secrets:
-        bridge["store"] = _mask_url_password(bridge["store"])
+    store_ref = bridge.pop("store_ref", None)
+    if store_ref and not reveal_secrets:
+        bridge["store"] = store_ref
+    elif not reveal_secrets:
+        bridge["store"] = redact_url(bridge["store"])
     providers = []
     for p in config.providers.values():
         entry = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from typing import Any, overload
@@ -34,6 +35,8 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "OM_BRIDGE_LOG_FORMAT": "log_format",
     "OM_BRIDGE_COGNIGY_VERSION": "cognigy_version",
 }
+# What an "env:NAME" store reference must hold (schemas/config.json's store pattern, less env:).
+STORE_URL = re.compile(r"^(sqlite://(:memory:|/.+)|rediss?://.+|unix://.+|redis\+sentinel://.+)$")
 # List entries in overrides are matched to the file's entries by these keys, then merged.
 _LIST_KEYS = {"endpoints": "url_token", "providers": "id", "cognigy_endpoints": "url_token"}
 
@@ -184,6 +187,15 @@ class _Builder:
     def build(self, data: dict[str, Any], source: str) -> Config:
         given = dict(data.get("bridge", {}))
         ext_key = self.secret(given.pop("extension_api_key", None), "bridge", "extension_api_key")
+        store = given.get("store")
+        if isinstance(store, str) and store.startswith(ENV_PREFIX):
+            # The URL may carry passwords, so it may live in the environment like a secret.
+            url = self.secret(store, "bridge", "store")
+            given["store"], given["store_ref"] = url.reveal(), url.source
+            if url and not STORE_URL.match(url.reveal()):
+                self.errors.append(
+                    "bridge.store: " + messages.ENV_STORE_URL.format(var=store[len(ENV_PREFIX) :])
+                )
         bridge = BridgeSettings(**{**BRIDGE_DEFAULTS, **given}, extension_api_key=ext_key)
         bridge = BridgeSettings(**{**vars(bridge), "public_url": bridge.public_url.rstrip("/")})
         providers: dict[str, Provider] = {}

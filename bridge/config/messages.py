@@ -15,6 +15,10 @@ MUST_BE_CONST = "must be {value}"
 MUST_NOT_BE_EMPTY = "must not be empty"
 BAD_PATTERN = "has an invalid format"
 ENV_VAR_MISSING = "environment variable {var} is not set"
+ENV_STORE_URL = (
+    "environment variable {var} does not hold a store URL (sqlite:///path.db, "
+    "redis://host:port/db, redis+sentinel://host:26379,host:26379/service/db, ...)"
+)
 ENV_VAR_EMPTY = "environment variable {var} is empty"
 ENV_REF_EMPTY = '"env:" needs a variable name'
 UNKNOWN_PROVIDER = (

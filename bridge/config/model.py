@@ -45,12 +45,15 @@ class BridgeSettings:
     """The `[bridge]` table."""
 
     public_url: str
-    store: str
+    store: str  # the store URL itself, also when configured as "env:NAME" (`store_ref`)
     environment: str
     cognigy_version: str
     log_level: str
     log_format: str = "text"
     extension_api_key: Secret | None = None
+    # "env:NAME" when the store URL came from that environment variable (kept for dumps: a
+    # URL may carry a password).
+    store_ref: str | None = None
     # Reliability bounds (docs/reliability.md): how long a queue item outlives a killed
     # holder; how long a message sent to Genesys may still land;
     # how often tracked conversations are checked through REST in notifications mode.
@@ -67,6 +70,21 @@ class BridgeSettings:
     sweep_interval_seconds: float = 300.0
     # Per-session input rate limit on POST /endpoint/<urlToken> (429 with Retry-After); 0: off.
     input_rate_per_minute: int = 60
+    # Bounds of anonymous traffic on POST /endpoint/<urlToken> (429, or 503 at the cap); 0: off.
+    new_sessions_per_minute_per_address: int = 120
+    new_sessions_per_minute_per_endpoint: int = 600
+    max_sessions_without_handover: int = 100_000
+    # Proxies whose X-Forwarded-For names the client's address (IP addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
+    # What one session may keep in uploads at once (files, bytes); 0: no bound.
+    upload_max_files_per_session: int = 20
+    upload_max_bytes_per_session: int = 50 * 1024 * 1024
+    # Seconds from a request's headers to the last byte of its body (serve's worker): 408 after.
+    body_timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        # TOML gives a list; a tuple keeps the settings immutable and comparable.
+        object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
 
     @property
     def webhook_url(self) -> str:

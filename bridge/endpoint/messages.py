@@ -11,6 +11,25 @@ RATE_LIMITED = (
     "this session sent more than {limit} inputs per minute (input_rate_per_minute); "
     "retry in {wait} s"
 )
+NEW_SESSIONS_ADDRESS = (
+    "more than {limit} new sessions a minute came from this address "
+    "(new_sessions_per_minute_per_address); retry in {wait} s"
+)
+NEW_SESSIONS_ENDPOINT = (
+    "this endpoint got more than {limit} new sessions a minute "
+    "(new_sessions_per_minute_per_endpoint); retry in {wait} s"
+)
+SESSION_CAPACITY = (
+    "the bridge keeps {limit} sessions without an open handover (max_sessions_without_handover) "
+    "and starts no new one until retention removes idle ones"
+)
+BAD_IDEMPOTENCY_KEY = "the Idempotency-Key header must be 1 to {limit} visible ASCII characters"
+IDEMPOTENCY_KEY_REUSED = (
+    "this Idempotency-Key was used for a different request body of this session"
+)
+IDEMPOTENCY_IN_PROGRESS = (
+    "a request with this Idempotency-Key is still being handled; retry in {wait} s"
+)
 LONE_SURROGATE = (
     "{path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), "
     "which is not Unicode text"
@@ -23,6 +42,14 @@ NOT_FOUND = "no such route: {path}"
 UPLOAD_TYPE = 'files of type "{mime}" cannot be sent; allowed types: {allowed}'
 UPLOAD_TOO_LARGE = "the file is {size} bytes; the limit is {limit} bytes"
 UPLOAD_EMPTY = "the file is empty"
+UPLOAD_NO_HANDOVER = (
+    "files can be sent only to the agent of an open handover, and this session has none"
+)
+UPLOAD_NOT_OF_TYPE = 'the bytes of the file are not of its declared type "{mime}"'
+UPLOAD_QUOTA = (
+    "this session keeps the most uploads it may: {files} files or {size} bytes "
+    "(upload_max_files_per_session, upload_max_bytes_per_session)"
+)
 UPLOAD_NOT_FOUND = "no such file (it may have expired)"
 BAD_BOOLEAN = '{name} must be true or false, got "{value}"'
 UNKNOWN_WEBCHAT_TOKEN = 'No endpoint with URL token "{token}" is configured.'

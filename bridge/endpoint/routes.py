@@ -12,9 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from om_bridge.bridge import jsonbody
 from om_bridge.bridge.coop import disconnect_watch
-from om_bridge.bridge.endpoint import messages
+from om_bridge.bridge.endpoint import idempotency, messages
 from om_bridge.bridge.endpoint.hub import is_transcript_only, missed
-from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter
+from om_bridge.bridge.endpoint.ratelimit import InputRateLimiter, NewSessionGate, client_address
 from om_bridge.bridge.endpoint.sse import event_stream
 from om_bridge.bridge.endpoint.validation import MAX_BODY_BYTES, InputError, parse_input
 from om_bridge.bridge.errors import BridgeError, error_response
@@ -27,6 +27,7 @@ bp = Blueprint("endpoint", __name__, url_prefix="/endpoint")
 MAX_WAIT_SECONDS = 30.0
 SSE_KEEPALIVE_SECONDS = 15.0
 RATE_LIMIT_EXTENSION = "om-bridge-input-rate"
+NEW_SESSIONS_EXTENSION = "om-bridge-new-sessions"
 MAX_SEQ = 2**63 - 1
 MAX_SEQ_DIGITS = len(str(MAX_SEQ))
 
@@ -112,34 +113,62 @@ def post_input(url_token: str) -> ResponseReturnValue:
             messages.BODY_TOO_LARGE.format(size=request.content_length, limit=MAX_BODY_BYTES), 413
         )
     body = parse_input(request.get_data())
+    key = SessionKey(url_token, body["userId"], body["sessionId"])
+    idem = idempotency.request_key(request.headers.get(idempotency.HEADER))
+    if idem is None:
+        return jsonify(_handle_input(key, body, None))
+    keyed = idempotency.Keyed(key, idem, body)
+    answer, replayed = idempotency.run_once(
+        _ctx().store, keyed, lambda: _handle_input(key, body, keyed.message_id)
+    )
+    resp = jsonify(answer)
+    if replayed:
+        resp.headers[idempotency.REPLAYED_HEADER] = "true"
+    return resp
+
+
+def _handle_input(key: SessionKey, body: dict, message_id: str | None) -> dict:
+    """One input: the per-session rate, the new-session gate, then the engine; the REST answer
+    (a refusal raises InputError, having changed nothing)."""
     limiter: InputRateLimiter = current_app.extensions[RATE_LIMIT_EXTENSION]
-    wait = limiter.take(SessionKey(url_token, body["userId"], body["sessionId"]).as_str())
+    wait = limiter.take(key.as_str())
     if wait is not None:
-        resp, status = error(
-            429,
-            "rate_limited",
-            messages.RATE_LIMITED.format(limit=limiter.per_minute, wait=wait),
+        text = messages.RATE_LIMITED.format(limit=limiter.per_minute, wait=wait)
+        raise InputError(text, 429, code="rate_limited", retry_after=wait)
+    gate: NewSessionGate = current_app.extensions[NEW_SESSIONS_EXTENSION]
+    new = gate.is_new(key)
+    if new:
+        address = client_address(
+            request.remote_addr, request.headers.get("X-Forwarded-For"), gate.trusted
         )
-        resp.headers["Retry-After"] = str(wait)
-        return resp, status
+        refusal = gate.admit(key.url_token, address)
+        if refusal is not None:
+            raise InputError(
+                refusal.message,
+                refusal.status,
+                code=refusal.code,
+                retry_after=refusal.retry_after,
+            )
     ctx = _ctx()
     reply = ctx.engine.handle_input(
-        url_token,
-        body["userId"],
-        body["sessionId"],
+        key.url_token,
+        key.user_id,
+        key.session_id,
         body.get("text"),
         body.get("data"),
         profile=body.get("profile"),
+        message_id=message_id,
     )
+    if new:
+        gate.remember(key)
     # Kept for the conversation's history (outputs API with history=true): the input, then the
     # bot's direct replies. Stored once the input was handled, so a refused input leaves none.
-    key = SessionKey(url_token, body["userId"], body["sessionId"])
     ctx.outputs.emit(key, {"source": "user", "text": body.get("text"), "data": body.get("data")})
     for out in reply.get("outputStack") or []:
         ctx.outputs.emit(
             key, {"source": "bot", "text": out.get("text"), "data": out.get("data"), "reply": True}
         )
-    return jsonify(reply)
+    return reply
 
 
 def _session_key(url_token: str, session_id: str) -> SessionKey:

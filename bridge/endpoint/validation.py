@@ -16,13 +16,24 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class InputError(BridgeError, ValueError):
-    """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending field."""
+    """A rejected endpoint input; `status` is the HTTP status to answer and `path` the offending
+    field; `code` the error code when the status alone does not tell it, `retry_after` the
+    seconds for a `Retry-After` header."""
 
     code = "invalid_input"
 
-    def __init__(self, message: str, status: int = 400, path: str | None = None) -> None:
-        code = {413: "body_too_large", 415: "unsupported_media_type"}.get(status)
-        super().__init__(message, status=status, code=code, path=path)
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        path: str | None = None,
+        *,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        code = code or {413: "body_too_large", 415: "unsupported_media_type"}.get(status)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(message, status=status, code=code, path=path, headers=headers)
         self.path = path
 
 

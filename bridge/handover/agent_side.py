@@ -397,7 +397,9 @@ class AgentSide:
         data["structured_options"] = [entry, *older][:MAX_PENDING_SETS]
         self.store.update_handover(handover.id, data=data)
 
-    def answer_quick_reply(self, handover: Handover, text: str | None) -> bool:
+    def answer_quick_reply(
+        self, handover: Handover, text: str | None, message_id: str | None = None
+    ) -> bool:
         """If `text` picks one of the pending quick replies or card buttons, send a structured
         response to the message that offered it (docs/reference/genesys-open-messaging.md §4.3)."""
         if not text:
@@ -414,7 +416,7 @@ class AgentSide:
                 response_type = option.get("type") or "QuickReply"
                 body = structured_response_body(
                     Customer(handover.customer_id),
-                    str(uuid.uuid4()),
+                    message_id or str(uuid.uuid4()),
                     text=str(option.get("text") or text),
                     payload=str(option.get("payload") or text),
                     originating_message_id=entry["message_id"],

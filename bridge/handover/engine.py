@@ -164,9 +164,11 @@ class HandoverEngine:
         data: dict[str, Any] | None,
         *,
         profile: dict[str, Any] | None = None,
+        message_id: str | None = None,
     ) -> dict[str, Any]:
         """One user input: relayed to the agent during a handover, otherwise run through the flow.
-        A `profile` the channel gives is merged into the session's contact profile first.
+        A `profile` the channel gives is merged into the session's contact profile first; a
+        relayed input goes to Genesys with `message_id` when given (an idempotent input's).
 
         Returns the Cognigy REST reply `{text, data, outputStack, userId, sessionId}`.
         """
@@ -175,7 +177,7 @@ class HandoverEngine:
         with self.store.session_lock(key):
             handover = self.store.open_handover_for_session(key)
             if handover is not None:
-                self.relay_user_input(handover, text, data)
+                self.relay_user_input(handover, text, data, message_id)
                 state = self.load_state(key)
                 if profile:
                     state.profile.update(profile)
@@ -451,14 +453,16 @@ class HandoverEngine:
         content: list[Any] | None = None,
         *,
         from_user: bool = False,
+        message_id: str | None = None,
     ) -> None:
-        """An inbound (customer → agent) message with a fixed messageId, through the outbox;
-        `from_user` marks what the user typed (they are told if it can never be delivered)."""
+        """An inbound (customer → agent) message with a fixed messageId (`message_id`, else a
+        new one), through the outbox; `from_user` marks what the user typed (they are told if it
+        can never be delivered)."""
         if not text and not content:
             return
         body = message_body(
             Customer(handover.customer_id),
-            str(uuid.uuid4()),
+            message_id or str(uuid.uuid4()),
             text=text,
             content=content,
             time=None,
@@ -472,12 +476,22 @@ class HandoverEngine:
         self.relayed.labels("to_agent").inc()
 
     def relay_user_input(
-        self, handover: Handover, text: str | None, data: dict[str, Any] | None
+        self,
+        handover: Handover,
+        text: str | None,
+        data: dict[str, Any] | None,
+        message_id: str | None = None,
     ) -> None:
         """A user message during a handover: a quick-reply answer, or text/attachments."""
-        if self.agent_side.answer_quick_reply(handover, text):
+        if self.agent_side.answer_quick_reply(handover, text, message_id):
             return
-        self.send_text_to_agent(handover, text, replies.attachments(data) or None, from_user=True)
+        self.send_text_to_agent(
+            handover,
+            text,
+            replies.attachments(data) or None,
+            from_user=True,
+            message_id=message_id,
+        )
 
     def agent_started_early(self, conversation_id: str) -> None:
         """A new agent leg on a conversation not (yet) known to any handover."""

@@ -404,18 +404,24 @@
   }
 
   // ---- sending ----------------------------------------------------------------------------
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body)
-    });
+  function post(url, body, idempotencyKey) {
+    var headers = { "Content-Type": "application/json" };
+    if (idempotencyKey) { headers["Idempotency-Key"] = idempotencyKey; }
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body) });
+  }
+
+  // One Idempotency-Key per message, sent again with each of its re-sends (also after a
+  // reload), so a message whose answer was lost reaches the agent once.
+  function newIdempotencyKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
   // Messages not yet confirmed survive a reload: kept per session until the bridge has them.
   function savePending() {
     var unsent = pending.filter(function (p) { return !p.done; }).map(function (p) {
-      return { body: p.body, key: p.key, after: p.after };
+      return { body: p.body, key: p.key, after: p.after, idem: p.idem };
     });
     if (unsent.length) {
       localStorage.setItem(storageKey("unsent:" + sessionId), JSON.stringify(unsent));
@@ -432,8 +438,8 @@
     saved.forEach(function (s) {
       var arrived = history.some(function (out) { return out.source === "user" && out.seq > s.after && outputKey(out) === s.key; });
       if (!arrived && s.body) {
-        if (isGetStarted(s.body.text, s.body.data)) { startConversation(s.after); return; }
-        sendInput(s.body.text || "", s.body.data || null, s.after);
+        if (isGetStarted(s.body.text, s.body.data)) { startConversation(s.after, s.idem); return; }
+        sendInput(s.body.text || "", s.body.data || null, s.after, false, false, s.idem);
       }
     });
     savePending();
@@ -504,14 +510,14 @@
     if (p.done || p.gen !== generation) { return; }
     if (p.timer) { clearTimeout(p.timer); p.timer = null; }
     p.item.dataset.state = "sending";
-    post(endpoint, p.body)
+    post(endpoint, p.body, p.idem)
       .then(function (resp) {
         return resp.json().catch(function () { return {}; }).then(function (body) { return { resp: resp, body: body }; });
       })
       .then(function (result) {
-        if (p.gen !== generation) { return; }
+        if (p.gen !== generation || p.done) { return; }
         if (result.resp.ok) { markSent(p); showError(""); return; }
-        if (result.resp.status >= 400 && result.resp.status < 500 && result.resp.status !== 408 && result.resp.status !== 429) {
+        if (result.resp.status >= 400 && result.resp.status < 500 && [408, 409, 429].indexOf(result.resp.status) < 0) {
           // refused for good (e.g. too long): say why, no automatic retry
           p.done = true;
           startDelivered(p);
@@ -521,7 +527,8 @@
         }
         failed(p);
       })
-      .catch(function () { if (p.gen === generation) { failed(p); } });
+      // (a message the stream already showed stored is done, whatever became of its answer)
+      .catch(function () { if (p.gen === generation && !p.done) { failed(p); } });
   }
 
   function failed(p) {
@@ -538,7 +545,7 @@
     });
   }
 
-  function sendInput(text, data, after, hidden, start) {
+  function sendInput(text, data, after, hidden, start, idem) {
     var atts = attachmentsOf(data);
     var item = hidden ? detachedItem() : addMessage("user", text, { attachments: atts });
     var body = { userId: userId, sessionId: sessionId };
@@ -546,7 +553,8 @@
     if (data) { body.data = data; }
     var p = {
       item: item, body: body, attempts: 0, gen: generation, done: false, timer: null,
-      key: outputKey({ text: text, data: data }), after: after === undefined ? lastSeq : after
+      key: outputKey({ text: text, data: data }), after: after === undefined ? lastSeq : after,
+      idem: idem || newIdempotencyKey()
     };
     pending.push(p);
     savePending();
@@ -564,9 +572,9 @@
 
   // A new, empty conversation starts the flow with Cognigy's Get Started input; remembered per
   // session, so a reload (even before the answer arrived) does not start it twice.
-  function startConversation(after) {
+  function startConversation(after, idem) {
     localStorage.setItem(storageKey("started:" + sessionId), "1");
-    sendInput(GET_STARTED, null, after, true, true);
+    sendInput(GET_STARTED, null, after, true, true, idem);
   }
 
   function started() {

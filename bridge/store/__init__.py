@@ -1,7 +1,8 @@
 """The bridge's state: sessions, handovers, dedupe keys, the Genesys outbox, outputs and leader
 locks, behind one `Store` interface with an embedded SQLite and a Redis backend (docs/design.md §10).
 
-    store = open_store("sqlite:///./.om-bridge/om-bridge.db")   # or "redis://host:6379/0"
+    store = open_store("sqlite:///./.om-bridge/om-bridge.db")   # or "redis://host:6379/0",
+    # "redis+sentinel://s1:26379,s2:26379,s3:26379/mymaster/0" (bridge/store/redis_client.py)
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from om_bridge.bridge.config.secret import redact_url
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.base import Store
 from om_bridge.bridge.store.errors import (
@@ -28,6 +30,8 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    UploadQuota,
+    UploadUsage,
     new_customer_id,
 )
 
@@ -46,14 +50,17 @@ __all__ = [
     "StoreConflict",
     "StoreError",
     "StoreUnavailable",
+    "UploadQuota",
+    "UploadUsage",
     "check_store_available",
     "new_customer_id",
     "open_store",
+    "redact_url",
     "sqlite_path",
     "unreachable",
 ]
 
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
 
 
 def sqlite_path(url: str) -> str:
@@ -69,8 +76,11 @@ def sqlite_path(url: str) -> str:
 
 def open_store(url: str, *, key_prefix: str | None = None) -> Store:
     """Open the store a URL names: `sqlite:///path.db`, `sqlite:////abs/path.db`,
-    `sqlite://:memory:`, or `redis://[:password@]host:port/db` (`rediss://` for TLS; the key
-    prefix, default "om-bridge:", comes from `key_prefix` or a `?prefix=` query parameter)."""
+    `sqlite://:memory:`, `redis://[:password@]host:port/db` (`rediss://` for TLS, `unix://` for
+    a socket) or `redis+sentinel://[:password@]host:port,host:port/service/db` (the master a
+    group of Sentinels names, followed through failovers; `bridge/store/redis_client.py`). The
+    Redis key prefix, default "om-bridge:", comes from `key_prefix` or a `?prefix=` query
+    parameter."""
     if url.startswith("sqlite://"):
         from om_bridge.bridge.store.sqlite import SqliteStore
 
@@ -86,7 +96,7 @@ def open_store(url: str, *, key_prefix: str | None = None) -> Store:
             parts._replace(query=urlencode([(k, v) for k, v in query if k != "prefix"]))
         )
         return RedisStore(clean, prefix=key_prefix or prefix or DEFAULT_PREFIX)
-    raise StoreError(messages.UNSUPPORTED_URL.format(url=_redact(url)))
+    raise StoreError(messages.UNSUPPORTED_URL.format(url=redact_url(url)))
 
 
 def check_store_available(url: str) -> None:
@@ -97,12 +107,3 @@ def check_store_available(url: str) -> None:
             importlib.import_module("redis")
         except ImportError:
             raise StoreError(messages.REDIS_NOT_INSTALLED) from None
-
-
-def _redact(url: str) -> str:
-    """The URL without a password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url

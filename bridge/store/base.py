@@ -22,6 +22,8 @@ from om_bridge.bridge.store.records import (
     InboundCompletion,
     OutboxItem,
     SessionKey,
+    UploadQuota,
+    UploadUsage,
 )
 
 # Outputs kept per session for long-poll / SSE catch-up; older ones are trimmed on append so an
@@ -80,6 +82,11 @@ class Store(abc.ABC):
             lines = [*(state.get("handover_lines") or []), line]
             state["handover_lines"] = lines[-kept:] if kept > 0 else []
             self.save_session(key, state)
+
+    @abc.abstractmethod
+    def count_sessions_without_handover(self) -> int:
+        """How many sessions the store keeps that have no open handover (what the new-session
+        cap of the endpoint counts)."""
 
     def session_lock(self, key: SessionKey, timeout: float = 10.0) -> AbstractContextManager[None]:
         """Serialise work on one session across threads and processes; raises LockTimeout."""
@@ -339,6 +346,11 @@ class Store(abc.ABC):
         on their own delete nothing here."""
         return {}
 
+    def reclaim_space(self) -> int:
+        """Give the space of deleted records back to the file system (after `purge`); the bytes
+        given back. Backends that free memory as keys go (Redis) give back nothing here."""
+        return 0
+
     # -- outputs ----------------------------------------------------------------------------
     @abc.abstractmethod
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -391,12 +403,38 @@ class Store(abc.ABC):
 
     # -- uploads (files a user sends to the agent) -------------------------------------------
     @abc.abstractmethod
-    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
-        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`."""
+    def put_upload(
+        self,
+        upload_id: str,
+        meta: dict,
+        body: bytes,
+        ttl_seconds: float,
+        quota: UploadQuota | None = None,
+    ) -> bool:
+        """Keep an uploaded file (`meta`: name, mime, size, session) for `ttl_seconds`, or less:
+        never longer than the session retention (`session_ttl`), and swept by `purge` (SQLite)
+        or a key TTL (Redis) once expired. It counts against the session `meta["session"]`
+        names (a `SessionKey.as_str()`); with a `quota`, the check and the write are one atomic
+        step: False, and nothing stored, when the session's unexpired uploads together with this
+        one would pass `quota.max_count` or `quota.max_bytes`; True when stored."""
+
+    @abc.abstractmethod
+    def upload_usage(self, key: SessionKey) -> UploadUsage:
+        """How many unexpired uploads the session keeps and their total size in bytes (what
+        `put_upload`'s quota counts)."""
 
     @abc.abstractmethod
     def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
         """The metadata and bytes of an upload that has not expired, or None."""
+
+    # -- idempotent requests ----------------------------------------------------------------
+    @abc.abstractmethod
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+
+    @abc.abstractmethod
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer `keep_answer` kept under `key`, while it has not expired; else None."""
 
     # -- leader lock ------------------------------------------------------------------------
     @abc.abstractmethod

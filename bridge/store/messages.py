@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 UNSUPPORTED_URL = (
-    "unsupported store URL {url!r}: use sqlite:///path.db, sqlite://:memory: "
-    "or redis://host:port/db"
+    "unsupported store URL {url!r}: use sqlite:///path.db, sqlite://:memory:, "
+    "redis://host:port/db or redis+sentinel://host:26379,host:26379/service/db"
 )
 SQLITE_NEWER_SCHEMA = (
     "the SQLite store {path} has schema version {found}, newer than this "
@@ -27,7 +27,41 @@ REDIS_SUBSCRIBER_ERROR = (
 
 SQLITE_CLOSED = "the SQLite store {path} is closed"
 REDIS_NOT_INSTALLED = (
-    'the Redis store (store = "redis://…") needs the redis package, which is not installed: '
-    "install om-bridge with its redis extra (pip install --require-hashes -r requirements.lock, "
-    'docs/deployment.md "Installing")'
+    'the Redis store (store = "redis://…" or "redis+sentinel://…") needs the redis package, which is not '
+    "installed: install om-bridge with its redis extra (pip install --require-hashes -r "
+    'requirements.lock, docs/deployment.md "Installing")'
+)
+SQLITE_VACUUM_START = (
+    "store: compacting {path} ({size} bytes) once to turn on incremental auto-vacuum; "
+    "writers wait until it is done"
+)
+SQLITE_VACUUM_DONE = "store: compacted {path} to {size} bytes in {seconds:.1f} s"
+SQLITE_VACUUM_NO_ROOM = (
+    "store: {path} ({size} bytes) is not in incremental auto-vacuum mode and only {free} bytes "
+    "are free (the one-time compaction needs twice its size); it keeps its size after "
+    "retention until a start with enough room"
+)
+SQLITE_VACUUM_FAILED = (
+    "store: the one-time compaction of {path} did not run ({error}); a later start tries again"
+)
+REDIS_BAD_OPTION = (
+    "store URL {url!r}: wait_replicas must be a whole number >= 0, wait_timeout a number of "
+    "seconds > 0 and failover_timeout a number of seconds >= 0"
+)
+SENTINEL_BAD_HOST = (
+    "store URL {url!r}: name the Sentinels as host[:port], separated by commas: "
+    "redis+sentinel://host1:26379,host2:26379,host3:26379/service[/db]"
+)
+SENTINEL_BAD_PATH = (
+    "store URL {url!r}: after the Sentinels comes the monitored master's service name and "
+    "optionally a database number: redis+sentinel://host:26379/service[/db]"
+)
+SENTINEL_BAD_OPTION = (
+    "store URL {url!r}: unknown option {option!r} (a redis+sentinel:// URL takes "
+    "sentinel_password, sentinel_username, wait_replicas, wait_timeout, failover_timeout "
+    "and prefix)"
+)
+REDIS_REPLICATION_TIMEOUT = (
+    "store: a write reached the Redis master but {acked} of the {wanted} replicas it waits "
+    "for (wait_replicas) acknowledged it within {timeout} s"
 )

@@ -140,3 +140,20 @@ class InboundCompletion:
     lease_seconds: float = 60.0
     removed: bool = False
     next_item: OutboxItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadQuota:
+    """The most one session may keep in unexpired uploads at once: a count and a total size in
+    bytes (None: that one is not bounded)."""
+
+    max_count: int | None = None
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadUsage:
+    """What one session keeps in unexpired uploads: how many, and their total size in bytes."""
+
+    count: int = 0
+    bytes: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 # ARGV: prefix, id, created_at, has conversation ("1"/"0"), field, value, ...
 CREATE_HANDOVER = """
 local cur = redis.call('GET', KEYS[2])
+if cur == ARGV[2] then return {'ok'} end  -- a resend (see OUTBOX_PUT): stored by its first run
 if cur then return {'open', cur} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', ARGV[2]} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
@@ -34,7 +35,12 @@ return {'ok'}
 # ended it, 0 when it had already ended or does not exist.
 FINISH_HANDOVER = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HEXISTS', KEYS[1], 'ended_at') == 1 then return 0 end
+local ended = redis.call('HMGET', KEYS[1], 'ended_at', 'end_reason')
+if ended[1] then
+  -- A resend of the call that ended it (see OUTBOX_PUT) carries the same time and reason.
+  if ended[1] == ARGV[4] and ended[2] == ARGV[3] then return 1 end
+  return 0
+end
 local f = redis.call('HMGET', KEYS[1], 'id', '_skey', '_cust', 'provider_id')
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'end_reason', ARGV[3], 'ended_at', ARGV[4],
            'updated_at', ARGV[4])
@@ -47,8 +53,14 @@ redis.call('ZREM', ARGV[1] .. 'h:open:p:' .. f[4], f[1])
 return 1
 """
 
-# KEYS: id counter, pending ids, due keys.  ARGV: prefix, key, kind, payload, now
+# Scripts that add a record take an operation key (KEYS' last): a command redis-py sends again
+# because its connection broke (a failover) finds the result of its first run there and
+# returns it, instead of adding the record twice. ARGV's last is that key's TTL in seconds.
+# KEYS: id counter, pending ids, due keys, operation key.
+# ARGV: prefix, key, kind, payload, now, operation TTL
 OUTBOX_PUT = """
+local done = redis.call('GET', KEYS[4])
+if done then return tonumber(done) end
 local id = redis.call('INCR', KEYS[1])
 local ik = ARGV[1] .. 'o:i:' .. id
 redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
@@ -56,16 +68,25 @@ redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARG
 local n = redis.call('RPUSH', ARGV[1] .. 'o:q:' .. ARGV[2], id)
 redis.call('ZADD', KEYS[2], id, id)
 if n == 1 then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2]) end
+redis.call('SET', KEYS[4], id, 'EX', ARGV[6])
 return id
 """
 
 # An accepted webhook: the dedupe key and the enqueue in one step (OUTBOX_PUT on the inbound
 # prefix); the head of an idle key is leased to the owner at once when one is given.
+# The dedupe key holds "<call token>|<item id>": a resend of the same call (see OUTBOX_PUT)
+# finds its own token and answers the item it stored, instead of calling it a duplicate.
 # KEYS: dedupe key, id counter, pending ids, due keys, leased keys
-# ARGV: prefix, key, kind, payload, now, dedupe ttl ms, owner ('' for none), lease_until
+# ARGV: prefix, key, kind, payload, now, dedupe ttl ms, owner ('' for none), lease_until, token
 ACCEPT_INBOUND = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[6]) then return false end
+local mark = redis.call('GET', KEYS[1])
+if mark then
+  local token, earlier = string.match(mark, '^(.-)|(%d+)$')
+  if token == ARGV[9] then return redis.call('HGETALL', ARGV[1] .. 'o:i:' .. earlier) end
+  return false
+end
 local id = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[9] .. '|' .. id, 'PX', ARGV[6])
 local ik = ARGV[1] .. 'o:i:' .. id
 redis.call('HSET', ik, 'id', id, 'key', ARGV[2], 'kind', ARGV[3], 'payload', ARGV[4],
            'attempts', 0, 'next_attempt_at', ARGV[5], 'created_at', ARGV[5])
@@ -235,14 +256,26 @@ redis.call('ZADD', KEYS[1], ARGV[4], k)
 return 1
 """
 
-# KEYS: seq counter, outputs zset.  ARGV: body (JSON), outputs kept, channel, session key
+# KEYS: seq counter, outputs zset, operation key (as OUTBOX_PUT's).
+# ARGV: body (JSON), outputs kept, channel, session key, operation TTL
 # Members are "<seq>|<json>": unique, and the JSON needs no re-encoding inside Lua.
 APPEND_OUTPUT = """
+local done = redis.call('GET', KEYS[3])
+if done then return tonumber(done) end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], seq, seq .. '|' .. ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[2]))
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+redis.call('SET', KEYS[3], seq, 'EX', ARGV[5])
 return seq
+"""
+
+# A dedupe mark; a resend of the same call (see OUTBOX_PUT) finds its own token: first time.
+# KEYS: dedupe key.  ARGV: call token, ttl in ms.  Returns 1 when the key was already set.
+SEEN = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+return 1
 """
 
 # KEYS: lock.  ARGV: owner, ttl in ms
@@ -259,4 +292,41 @@ return 0
 RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# KEYS: upload key, the session's upload index (a sorted set of "size|id" by expiry, in ms).
+# ARGV: value, ttl in ms, size, most uploads (-1: any), most bytes (-1: any), id.
+# Returns 1 when stored, 0 (nothing stored) when the session's unexpired uploads together with
+# this one would pass a bound. Redis' own clock, so expiry agrees with the key's TTL.
+PUT_UPLOAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local size, max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local count, total = 0, 0
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  count = count + 1
+  total = total + tonumber(string.match(m, '^(%d+)|'))
+end
+if (max_count >= 0 and count + 1 > max_count) or (max_bytes >= 0 and total + size > max_bytes) then
+  return 0
+end
+local expires = now + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], expires, ARGV[3] .. '|' .. ARGV[6])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(last[2])))
+return 1
+"""
+
+# KEYS: the session's upload index.  Returns {count, total bytes} of its unexpired uploads.
+UPLOAD_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count, total = 0, 0
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  count = count + 1
+  total = total + tonumber(string.match(m, '^(%d+)|'))
+end
+return {count, total}
 """

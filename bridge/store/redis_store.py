@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, cast
 
@@ -24,7 +25,15 @@ from om_bridge.bridge.store.base import (
     ended_conflict,
 )
 from om_bridge.bridge.store.errors import NotFound, StoreConflict
-from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
+from om_bridge.bridge.store.records import (
+    Handover,
+    InboundCompletion,
+    OutboxItem,
+    SessionKey,
+    UploadQuota,
+    UploadUsage,
+)
+from om_bridge.bridge.store.redis_client import RedisOptions, connect
 from om_bridge.bridge.store.redis_codec import (
     customer_index,
     decode_handover,
@@ -42,7 +51,8 @@ INBOUND_PREFIX = "in:"
 
 
 class RedisStore(Store):
-    """Store backed by one Redis database; every key starts with `prefix`."""
+    """Store backed by one Redis database (one server, or the master of a Sentinel group);
+    every key starts with `prefix`."""
 
     # Pub/sub wakes waiters of other processes; this re-read only covers a lost subscription.
     cross_process_poll = 2.0
@@ -50,7 +60,10 @@ class RedisStore(Store):
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__()
         self.prefix = prefix
-        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._r = connect(url)
+        options: RedisOptions = getattr(self._r, "store_options", RedisOptions())
+        # Longer than redis-py goes on resending one command (`failover_timeout`).
+        self._op_ttl = max(60, int(2 * options.failover_timeout))
         self._scripts = {
             name: self._r.register_script(getattr(lua, name))
             for name in (
@@ -66,6 +79,9 @@ class RedisStore(Store):
                 "RELEASE_LOCK",
                 "ACCEPT_INBOUND",
                 "INBOUND_DONE",
+                "PUT_UPLOAD",
+                "UPLOAD_USAGE",
+                "SEEN",
             )
         }
         self._channel = prefix + "outputs"
@@ -75,6 +91,11 @@ class RedisStore(Store):
     @staticmethod
     def _ttl(seconds: float | None) -> int | None:
         return None if seconds is None else max(1, int(seconds))
+
+    def _op_key(self) -> str:
+        """A fresh operation key: a script that adds a record keeps its result there for
+        `_op_ttl` seconds, so redis-py's resend after a broken connection adds nothing twice."""
+        return self._k("op:", uuid.uuid4().hex)
 
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
@@ -89,9 +110,25 @@ class RedisStore(Store):
         return None if raw is None else json.loads(raw)
 
     def save_session(self, key: SessionKey, state: dict) -> None:
-        """Replace the saved state of a session."""
+        """Replace the saved state of a session (and note it in the index of sessions by the
+        time of their last save, which `count_sessions_without_handover` counts)."""
         ttl = self._ttl(self.session_ttl)
-        self._r.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(self._k("s:", key.as_str()), dumps(state), ex=ttl)
+        pipe.zadd(self._k("s:index"), {key.as_str(): time.time()})
+        pipe.execute()
+
+    def count_sessions_without_handover(self) -> int:
+        """Sessions saved within the retention (whose keys have not expired) less the open
+        handovers; index entries of expired sessions are dropped here."""
+        index = self._k("s:index")
+        pipe = self._r.pipeline(transaction=False)
+        if self.session_ttl is not None:
+            pipe.zremrangebyscore(index, "-inf", time.time() - self.session_ttl)
+        pipe.zcard(index)
+        pipe.zcard(self._k("h:open"))
+        *_, sessions, handovers = pipe.execute()
+        return max(0, int(sessions) - int(handovers))
 
     # -- handovers --------------------------------------------------------------------------
     def create_handover(self, h: Handover) -> Handover:
@@ -234,7 +271,7 @@ class RedisStore(Store):
     def seen(self, key: str, ttl_seconds: float) -> bool:
         """Atomic check-and-set: False the first time a key is offered, True until it expires."""
         ttl_ms = max(1, int(ttl_seconds * 1000))
-        return not self._r.set(self._k("seen:", key), "1", nx=True, px=ttl_ms)
+        return bool(self._run("SEEN", [self._k("seen:", key)], [uuid.uuid4().hex, ttl_ms]))
 
     # -- queues (the outbox, and the inbound queue under INBOUND_PREFIX) --------------------
     def _qkeys(self, qp: str) -> list[str]:
@@ -313,8 +350,15 @@ class RedisStore(Store):
     def outbox_put(self, key: str, kind: str, payload: dict) -> int:
         """Append a call to the durable outbox, FIFO behind earlier items of the same key; inside
         `completing_inbound` the inbound item is removed in the same MULTI/EXEC."""
-        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due")]
-        args = [self.prefix, key, kind, dumps(payload), repr(time.time())]
+        keys = [self._k("o:seq"), self._k("o:pending"), self._k("o:due"), self._op_key()]
+        args: list[str | int] = [
+            self.prefix,
+            key,
+            kind,
+            dumps(payload),
+            repr(time.time()),
+            self._op_ttl,
+        ]
         completes = self._take_completing()
         if completes is None:
             return int(self._run("OUTBOX_PUT", keys, args))
@@ -401,6 +445,7 @@ class RedisStore(Store):
                 max(1, int(ttl_seconds * 1000)),
                 owner or "",
                 repr(now + lease_seconds),
+                uuid.uuid4().hex,
             ],
         )
         return decode_item(row) if row else None
@@ -466,13 +511,14 @@ class RedisStore(Store):
         skey = key.as_str()
         body = {k: v for k, v in output.items() if k != "seq"}
         keys = [self._k("outseq:", skey), self._k("out:", skey)]
-        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey]
+        args: list[str | int] = [dumps(body), OUTPUTS_KEPT, self._channel, skey, self._op_ttl]
+        script_keys = [*keys, self._op_key()]
         completes = self._take_completing()
         if completes is None:
-            seq = int(self._run("APPEND_OUTPUT", keys, args))
+            seq = int(self._run("APPEND_OUTPUT", script_keys, args))
         else:
             pipe = self._r.pipeline(transaction=True)
-            self._scripts["APPEND_OUTPUT"](keys=keys, args=args, client=pipe)
+            self._scripts["APPEND_OUTPUT"](keys=script_keys, args=args, client=pipe)
             self._inbound_done(
                 completes.item_id, completes.owner, completes.lease_seconds, client=pipe
             )
@@ -547,10 +593,40 @@ class RedisStore(Store):
         self._run("RELEASE_LOCK", [self._k("lock:", name)], [owner])
 
     # -- uploads ----------------------------------------------------------------------------
-    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
-        """Keep an uploaded file for `ttl_seconds` (a Redis TTL; base64 in a JSON value)."""
+    def put_upload(
+        self,
+        upload_id: str,
+        meta: dict,
+        body: bytes,
+        ttl_seconds: float,
+        quota: UploadQuota | None = None,
+    ) -> bool:
+        """Keep an uploaded file for `ttl_seconds`, at most the session retention (a Redis TTL;
+        base64 in a JSON value), counted in the session's upload index; with a `quota`, False
+        and nothing stored when it would pass it (see `Store.put_upload`)."""
+        if self.session_ttl is not None:
+            ttl_seconds = min(ttl_seconds, self.session_ttl)
+        quota = quota or UploadQuota()
         value = json.dumps({"meta": meta, "body": base64.b64encode(body).decode("ascii")})
-        self._r.set(self._k("upload:", upload_id), value, px=max(1, int(ttl_seconds * 1000)))
+        return bool(
+            self._run(
+                "PUT_UPLOAD",
+                [self._k("upload:", upload_id), self._k("uploads:", str(meta["session"]))],
+                [
+                    value,
+                    max(1, int(ttl_seconds * 1000)),
+                    len(body),
+                    -1 if quota.max_count is None else int(quota.max_count),
+                    -1 if quota.max_bytes is None else int(quota.max_bytes),
+                    upload_id,
+                ],
+            )
+        )
+
+    def upload_usage(self, key: SessionKey) -> UploadUsage:
+        """How many unexpired uploads the session keeps and their total size in bytes."""
+        count, total = self._run("UPLOAD_USAGE", [self._k("uploads:", key.as_str())], [])
+        return UploadUsage(int(count), int(total))
 
     def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
         """The metadata and bytes of an upload that has not expired, or None."""
@@ -561,6 +637,15 @@ class RedisStore(Store):
         return found["meta"], base64.b64decode(found["body"])
 
     # -- health -----------------------------------------------------------------------------
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+        self._r.set(self._k("answer:", key), dumps(answer), px=max(1, int(ttl_seconds * 1000)))
+
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer kept under `key`, while it has not expired; else None."""
+        raw = self._r.get(self._k("answer:", key))
+        return None if raw is None else json.loads(raw)
+
     def ping(self) -> bool:
         """True when Redis answers PING."""
         try:

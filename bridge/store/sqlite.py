@@ -22,7 +22,14 @@ from om_bridge.bridge.store.base import (
     session_lock_name,
 )
 from om_bridge.bridge.store.errors import NotFound, StoreConflict, StoreError
-from om_bridge.bridge.store.records import Handover, InboundCompletion, OutboxItem, SessionKey
+from om_bridge.bridge.store.records import (
+    Handover,
+    InboundCompletion,
+    OutboxItem,
+    SessionKey,
+    UploadQuota,
+    UploadUsage,
+)
 from om_bridge.bridge.store.sqlite_db import SqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,9 @@ _HANDOVER_COLUMNS = (
 _OUTBOX_COLUMNS = "id, key, kind, payload, attempts, next_attempt_at, last_error, created_at"
 # Expired dedupe keys are swept once every this many new keys (up to twice as many at a time).
 DEDUPE_SWEEP_EVERY = 64
+# Free pages given back per incremental vacuum (4 MB with the default 4 KB pages): each is one
+# write that holds the writer lock for a few milliseconds.
+VACUUM_CHUNK_PAGES = 1024
 
 
 def _dumps(value: Any) -> str:
@@ -159,6 +169,15 @@ class SqliteStore(Store):
                 "updated_at = excluded.updated_at",
                 (key.as_str(), _dumps(state), self._clock()),
             )
+
+    def count_sessions_without_handover(self) -> int:
+        """How many sessions the store keeps that have no open handover."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT COUNT(*) FROM sessions WHERE skey NOT IN "
+                "(SELECT skey FROM handovers WHERE ended_at IS NULL)"
+            ).fetchone()
+        return int(row[0])
 
     def append_session_line(self, key: SessionKey, line: dict, kept: int) -> None:
         """Append `line` to the state's `handover_lines` (see `Store.append_session_line`).
@@ -598,7 +617,7 @@ class SqliteStore(Store):
     # -- retention --------------------------------------------------------------------------
     def purge(self, now: float) -> dict[str, int]:
         """Delete what retention no longer keeps (see `Store.purge`)."""
-        counts = {"sessions": 0, "outputs": 0, "handovers": 0, "dedupe": 0}
+        counts = {"sessions": 0, "outputs": 0, "handovers": 0, "dedupe": 0, "uploads": 0}
         with self._db.write() as c:
             if self.session_ttl is not None:
                 idle = (
@@ -620,7 +639,32 @@ class SqliteStore(Store):
             counts["dedupe"] = c.execute(
                 "DELETE FROM dedupe WHERE expires_at <= ?", (now,)
             ).rowcount
+            # Kept idempotent answers are dedupe records of endpoint inputs.
+            counts["dedupe"] += c.execute(
+                "DELETE FROM answers WHERE expires_at <= ?", (now,)
+            ).rowcount
+            counts["uploads"] = c.execute(
+                "DELETE FROM uploads WHERE expires_at <= ?", (now,)
+            ).rowcount
         return counts
+
+    def reclaim_space(self) -> int:
+        """Give free pages back to the file system with incremental vacuums of up to
+        VACUUM_CHUNK_PAGES each (a short write apiece, so other writers go on between them);
+        the bytes given back. When it gave any back, a TRUNCATE checkpoint then shrinks the
+        file and empties the WAL the moved pages passed through (else the next checkpoint
+        shrinks the file, and the WAL keeps up to JOURNAL_SIZE_LIMIT_BYTES)."""
+        if self._db.memory:
+            return 0
+        page, freed = self._db.page_size(), 0
+        while True:
+            given, left = self._db.incremental_vacuum(VACUUM_CHUNK_PAGES)
+            freed += given
+            if given == 0 or left == 0:
+                break
+        if freed:
+            self._db.truncate_wal()
+        return freed * page
 
     # -- outputs ----------------------------------------------------------------------------
     def append_output(self, key: SessionKey, output: dict) -> int:
@@ -709,15 +753,54 @@ class SqliteStore(Store):
             c.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
 
     # -- uploads ----------------------------------------------------------------------------
-    def put_upload(self, upload_id: str, meta: dict, body: bytes, ttl_seconds: float) -> None:
-        """Keep an uploaded file for `ttl_seconds` (expired ones are removed here)."""
+    def put_upload(
+        self,
+        upload_id: str,
+        meta: dict,
+        body: bytes,
+        ttl_seconds: float,
+        quota: UploadQuota | None = None,
+    ) -> bool:
+        """Keep an uploaded file for `ttl_seconds`, at most the session retention, counted
+        against its session; with a `quota`, False and nothing stored when it would pass it
+        (see `Store.put_upload`). Expired uploads are swept here and by `purge`."""
         now = self._clock()
+        if self.session_ttl is not None:
+            ttl_seconds = min(ttl_seconds, self.session_ttl)
+        skey = str(meta["session"])
         with self._db.write() as c:
             c.execute("DELETE FROM uploads WHERE expires_at <= ?", (now,))
+            if quota is not None and (quota.max_count is not None or quota.max_bytes is not None):
+                count, total = c.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads WHERE skey = ?", (skey,)
+                ).fetchone()
+                if (quota.max_count is not None and count + 1 > quota.max_count) or (
+                    quota.max_bytes is not None and total + len(body) > quota.max_bytes
+                ):
+                    return False
             c.execute(
-                "INSERT OR REPLACE INTO uploads (id, meta, body, expires_at) VALUES (?, ?, ?, ?)",
-                (upload_id, _dumps(meta), sqlite3.Binary(body), now + ttl_seconds),
+                "INSERT OR REPLACE INTO uploads (id, meta, body, expires_at, skey, size) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    upload_id,
+                    _dumps(meta),
+                    sqlite3.Binary(body),
+                    now + ttl_seconds,
+                    skey,
+                    len(body),
+                ),
             )
+        return True
+
+    def upload_usage(self, key: SessionKey) -> UploadUsage:
+        """How many unexpired uploads the session keeps and their total size in bytes."""
+        with self._db.read() as c:
+            count, total = c.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads "
+                "WHERE skey = ? AND expires_at > ?",
+                (key.as_str(), self._clock()),
+            ).fetchone()
+        return UploadUsage(int(count), int(total))
 
     def get_upload(self, upload_id: str) -> tuple[dict, bytes] | None:
         """The metadata and bytes of an upload that has not expired, or None."""
@@ -727,6 +810,24 @@ class SqliteStore(Store):
                 (upload_id, self._clock()),
             ).fetchone()
         return (json.loads(row[0]), bytes(row[1])) if row else None
+
+    # -- idempotent requests ----------------------------------------------------------------
+    def keep_answer(self, key: str, answer: dict, ttl_seconds: float) -> None:
+        """Keep the answer given to a request with an idempotency key for `ttl_seconds`."""
+        with self._db.write() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO answers (key, answer, expires_at) VALUES (?, ?, ?)",
+                (key, _dumps(answer), self._clock() + ttl_seconds),
+            )
+
+    def kept_answer(self, key: str) -> dict | None:
+        """The answer kept under `key`, while it has not expired; else None."""
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT answer FROM answers WHERE key = ? AND expires_at > ?",
+                (key, self._clock()),
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -14,7 +16,9 @@ from om_bridge.bridge.coop import gevent_active, offload
 from om_bridge.bridge.store import messages
 from om_bridge.bridge.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
@@ -24,6 +28,12 @@ COOPERATIVE_BUSY_SECONDS = 0.02
 # again, so the WAL stays bounded even if the thread cannot keep up.
 CHECKPOINT_INTERVAL_SECONDS = 1.0
 CHECKPOINT_FALLBACK_PAGES = 10_000
+# Once checkpointed, a WAL file larger than this is cut back to it (SQLite otherwise keeps it
+# at its largest size: an incremental vacuum after a big purge would leave the space there).
+JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024
+# SQLite's auto_vacuum mode INCREMENTAL: pages freed by deletes stay in the file until
+# `PRAGMA incremental_vacuum` gives them back (`SqliteDatabase.incremental_vacuum`).
+AUTO_VACUUM_INCREMENTAL = 2
 
 # Version 1. Every lookup on a hot path has an index; partial indexes keep the "open" ones small.
 SCHEMA_V1 = """
@@ -75,10 +85,25 @@ CREATE TABLE uploads (
     id TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL, expires_at REAL NOT NULL);
 CREATE INDEX uploads_expiry ON uploads(expires_at);
 """
+# Version 4: each upload names its session and size in columns, so a session's uploads are
+# counted (the per-session quota) from an index instead of parsing every row's metadata.
+SCHEMA_V4 = """
+ALTER TABLE uploads ADD COLUMN skey TEXT NOT NULL DEFAULT '';
+ALTER TABLE uploads ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+UPDATE uploads SET skey = COALESCE(json_extract(meta, '$.session'), ''), size = length(body);
+CREATE INDEX uploads_session ON uploads(skey, expires_at);
+"""
+# Version 5: answers given to endpoint inputs with an Idempotency-Key, kept for a day.
+SCHEMA_V5 = """
+CREATE TABLE answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX answers_expiry ON answers(expires_at);
+"""
 MIGRATIONS = {
     1: SCHEMA_V1,
     2: SCHEMA_V2,
     3: SCHEMA_V3,
+    4: SCHEMA_V4,
+    5: SCHEMA_V5,
 }  # version -> script taking the previous version to it
 
 
@@ -133,6 +158,7 @@ class SqliteDatabase:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_FALLBACK_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
         return conn
 
     def _start_checkpointer(self) -> None:
@@ -252,6 +278,15 @@ class SqliteDatabase:
         return self._memory_lock if self.memory else self._write_lock
 
     def _migrate(self) -> None:
+        with self.write_lock(), self._writing() as conn:
+            # Takes effect in a database without tables yet (a new file): it is then created in
+            # incremental auto-vacuum mode. An older file needs the VACUUM below.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        self._migrate_schema()
+        if not self.memory:
+            self._enable_incremental_vacuum()
+
+    def _migrate_schema(self) -> None:
         with self.write() as conn:
             found = conn.execute("PRAGMA user_version").fetchone()[0]
             if found > SCHEMA_VERSION:
@@ -265,6 +300,75 @@ class SqliteDatabase:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version}")
+
+    def _enable_incremental_vacuum(self) -> None:
+        """Turn a file made before incremental auto-vacuum into one: SQLite applies the mode to
+        an existing database only by rebuilding it, so this runs VACUUM once (atomic: a crash
+        leaves the old file intact). It needs about twice the file's size free (a temporary
+        copy, then the WAL); with less, or when another process holds the database, it is left
+        for a later start and the file keeps its size after purges until then."""
+        with self.write_lock(), self._writing() as conn:
+            if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == AUTO_VACUUM_INCREMENTAL:
+                return
+            size = os.path.getsize(self.path)
+            folders = {os.path.dirname(os.path.abspath(self.path)), _temp_folder()}
+            free = min(shutil.disk_usage(folder).free for folder in folders)
+            if free < 2 * size:
+                log.warning(
+                    messages.SQLITE_VACUUM_NO_ROOM.format(path=self.path, size=size, free=free)
+                )
+                return
+            log.info(messages.SQLITE_VACUUM_START.format(path=self.path, size=size))
+            started = time.monotonic()
+            try:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                log.warning(messages.SQLITE_VACUUM_FAILED.format(path=self.path, error=exc))
+                return
+            log.info(
+                messages.SQLITE_VACUUM_DONE.format(
+                    path=self.path,
+                    size=os.path.getsize(self.path),
+                    seconds=time.monotonic() - started,
+                )
+            )
+
+    def auto_vacuum(self) -> int:
+        """SQLite's `PRAGMA auto_vacuum` of the database (2: incremental)."""
+        with self.read() as conn:
+            return int(conn.execute("PRAGMA auto_vacuum").fetchone()[0])
+
+    def incremental_vacuum(self, pages: int) -> tuple[int, int]:
+        """Give up to `pages` free pages back to the file system (in incremental auto-vacuum
+        mode; in another mode nothing happens), in one short write of its own; the pages given
+        back and the free pages left. The file itself shrinks at the next checkpoint (WAL)."""
+        with self.write_lock(), self._writing() as conn:
+            before = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            if before == 0:
+                return 0, 0
+            # executescript steps the pragma to its end (execute would free a single page).
+            conn.executescript(f"PRAGMA incremental_vacuum({int(pages)})")
+            after = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        return before - after, after
+
+    def truncate_wal(self) -> bool:
+        """Copy every WAL page into the database and cut the WAL file to nothing (a TRUNCATE
+        checkpoint; the database file shrinks to its pages in use). Writers wait meanwhile; it
+        gives up (False) when readers of older pages do not finish within the busy timeout."""
+        if self.memory:
+            return True
+        with self.write_lock(), self._writing() as conn:
+            try:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError:
+                return False
+        return busy == 0
+
+    def page_size(self) -> int:
+        """The database's page size in bytes."""
+        with self.read() as conn:
+            return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
     def close(self) -> None:
         """Stop the checkpoint thread and close every connection this database opened (one in
@@ -314,6 +418,19 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(delay)  # patched by gevent: other greenlets run meanwhile
         delay = min(delay * 2, 0.05)
+
+
+def _temp_folder() -> str:
+    """Where SQLite writes VACUUM's temporary copy (SQLITE_TMPDIR, TMPDIR, else /var/tmp,
+    /usr/tmp, /tmp, as its unix VFS looks)."""
+    for name in ("SQLITE_TMPDIR", "TMPDIR"):
+        folder = os.environ.get(name)
+        if folder and os.path.isdir(folder):
+            return folder
+    for folder in ("/var/tmp", "/usr/tmp", "/tmp"):
+        if os.path.isdir(folder):
+            return folder
+    return "."
 
 
 @contextmanager

@@ -91,7 +91,7 @@ def _raw_chart(name_or_path: str) -> tuple[str, str]:
     path = Path(name_or_path)
     if path.is_file():
         return path.read_text(encoding="utf-8"), path.stem
-    template = resources.files("om_bridge").joinpath("flows", f"{name_or_path}.json")
+    template = resources.files("om_bridge.flows").joinpath(f"{name_or_path}.json")
     if template.is_file():
         return template.read_text(encoding="utf-8"), name_or_path
     raise FlowLoadError(f"no flow {name_or_path!r}: give a chart file or a template name")

@@ -296,6 +296,33 @@ class Traffic:
         )
         assert resp.status_code == 200, resp.text
 
+    def say_until_accepted(self, session: Session, text: str, patience: float = 120.0) -> str:
+        """POST like the webchat does: one Idempotency-Key for the message, re-sent with the
+        same key while the bridge cannot be reached (or answers 5xx, 409, 429). Returns how it
+        was accepted: "first", "resent" or "replayed" (a kept answer given again)."""
+        key, deadline = uuid.uuid4().hex, time.monotonic() + patience
+        attempts = 0
+        while True:
+            wait = 0.1
+            attempts += 1
+            try:
+                resp = requests.post(
+                    f"{self.bridge_url}/endpoint/{DEMO_TOKEN}",
+                    json={"userId": session.user_id, "sessionId": session.session_id, "text": text},
+                    headers={"Idempotency-Key": key},
+                    timeout=30,
+                )
+                if resp.status_code == 200:
+                    if resp.headers.get("Idempotent-Replayed") == "true":
+                        return "replayed"
+                    return "first" if attempts == 1 else "resent"
+                assert resp.status_code in (409, 429) or resp.status_code >= 500, resp.text
+                wait = float(resp.headers.get("Retry-After", wait))
+            except requests.RequestException:
+                pass  # the bridge is down or was killed mid-request: send again
+            assert time.monotonic() < deadline, f"{text!r} was never accepted"
+            time.sleep(wait)  # a client's pause between re-sends
+
     def outputs(self, session: Session) -> list[dict]:
         found: list[dict] = []
         after = 0

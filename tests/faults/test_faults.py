@@ -6,9 +6,11 @@ sandbox over HTTPS (and wss://) with certificate verification on (the `https` fi
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+import requests
 
 from tests.conftest import wait_until
 from tests.faults.harness import BOUNDS, INBOUND_PATH, FaultBed, Traffic, check
@@ -128,6 +130,68 @@ def test_sigkill_of_the_bridge_on_sqlite(tmp_path, https):  # type: ignore[no-un
         bed.close()
 
 
+KILLS = 20
+
+
+@pytest.mark.timeout(1200)
+def test_twenty_sigkills_under_traffic_lose_and_duplicate_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    # Users write without pause, re-sending with their message's Idempotency-Key whenever the
+    # bridge cannot be reached; the agent writes after every user message. The bridge is killed
+    # and restarted 20 times, each time once users got messages through since the last restart.
+    # The sandbox retries a webhook for up to 100 s here, past the restarts: an agent message
+    # Genesys gives up on while the bridge is down is the backfill's case, not this test's.
+    bed = FaultBed(tmp_path, sandbox_config={"webhook": {"retries": 400}})
+    try:
+        traffic = Traffic(bed)
+        traffic.open_handovers()
+        accepted = [0]
+        how: list[str] = []
+        done = threading.Event()
+        failures: list[BaseException] = []
+
+        def user(session) -> None:  # type: ignore[no-untyped-def]
+            n = 0
+            try:
+                while not done.is_set():
+                    text = f"user {session.session_id} #{n}"
+                    session.sent_to_agent.append(text)
+                    how.append(traffic.say_until_accepted(session, text))
+                    accepted[0] += 1
+                    traffic.agent_message(session, n)
+                    n += 1
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=user, args=(s,), daemon=True) for s in traffic.sessions]
+        for t in threads:
+            t.start()
+        for _ in range(KILLS):
+            since = accepted[0]
+            wait_until(
+                lambda since=since: accepted[0] >= since + 2 or bool(failures),
+                120,
+                interval=0.02,
+                what="users' messages accepted since the last restart",
+            )
+            assert not failures, failures
+            bed.bridges[0].kill()
+            bed.bridges[0].start()
+        done.set()
+        for t in threads:
+            t.join(180)
+        assert not failures, failures
+        traffic.settle(60)
+        report = traffic.report(f"{KILLS} SIGKILLs of the bridge under traffic", traffic.end_all())
+        print(
+            f"  user messages accepted at the first POST: {how.count('first')}, after re-sends "
+            f"with their key: {how.count('resent')}, from a kept answer: {how.count('replayed')}"
+        )
+        check(report, END_BOUND)
+        assert how.count("resent") + how.count("replayed") > 0, "no kill hit a user's POST"
+    finally:
+        bed.close()
+
+
 @pytest.mark.redis
 def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # type: ignore[no-untyped-def]
     # Two bridges share Redis; A (started first) leads the notifications listener; Genesys's
@@ -147,6 +211,7 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
         traffic = Traffic(bed)
         traffic.open_handovers()
         traffic.exchange(1)
+        channels_before = {c["id"] for c in sandbox_channels(bed)}
         _in_flight_at_kill(bed, traffic, 0)
         killed = time.monotonic()
         wait_until(
@@ -156,7 +221,23 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
             what="another bridge leading the listener",
         )
         failover = time.monotonic() - killed
-        print(f"\n  notifications listener failover after {failover:.1f} s")
+
+        # Failover is over when the new leader listens again: a channel of its own, connected,
+        # subscribed to every open conversation.
+        def listening() -> bool:
+            return any(
+                c["id"] not in channels_before
+                and c["connected"]
+                and all(any(s.conversation_id in t for t in c["topics"]) for s in traffic.sessions)
+                for c in sandbox_channels(bed)
+            )
+
+        wait_until(listening, 30, interval=0.05, what="the new leader listening")
+        reopened = time.monotonic() - killed
+        print(
+            f"\n  notifications listener failover: lock taken over after {failover:.1f} s, "
+            f"listening again after {reopened:.1f} s"
+        )
         traffic.bridge_url = bed.bridges[1].url  # the users' requests go to the survivor
         traffic.exchange(ROUNDS, start=101)
         bed.bridges[0].start()
@@ -166,9 +247,17 @@ def test_sigkill_of_the_leader_of_two_on_redis(tmp_path, redis_url, https):  # t
             "SIGKILL of the listener leader (2 bridges, Redis)", traffic.end_all()
         )
         check(report, END_BOUND)
-        assert failover < 10.0
+        # Generous against a busy machine; the design bound (ListenerSettings) is 8 s.
+        assert reopened < 15.0
     finally:
         bed.close()
+
+
+def sandbox_channels(bed: FaultBed) -> list[dict]:
+    """Every notifications channel the sandbox has (its admin route)."""
+    resp = requests.get(bed.sandbox_url + "/sandbox/notifications/channels", timeout=5)
+    resp.raise_for_status()
+    return list(resp.json()["entities"])
 
 
 def bed_lock_owner(url: str) -> str | None:

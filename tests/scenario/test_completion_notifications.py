@@ -33,10 +33,9 @@ SANDBOX = {"eventbridge": {"url": ""}, "notifications": {"heartbeat_seconds": 0.
 
 
 def start(env, **settings) -> None:  # type: ignore[no-untyped-def]
-    """Start the engine and completion (env made with start_workers=False), fast timings."""
-    env.ctx.engine.start()
+    """Start the app's workers (env made with start_workers=False) with fast listener timings."""
     env.ctx.completion.listener_settings = ListenerSettings(**{**FAST, **settings})
-    env.ctx.completion.start()
+    env.ctx.workers.start()
 
 
 def listener(env) -> NotificationsListener:  # type: ignore[no-untyped-def]

@@ -202,9 +202,8 @@ def test_notifications_second_handover_is_not_ended_by_the_first_ones_late_event
         },
         start_workers=False,
     )
-    env.ctx.engine.start()
     env.ctx.completion.listener_settings = ListenerSettings(**FAST_LISTENER)
-    env.ctx.completion.start()
+    env.ctx.workers.start()
     conversation_id, second, _h1 = first_then_second(env)
     [listener] = env.ctx.completion.listeners.values()
     wait_until(lambda: listener.is_tracked(second), 10, what="handover 2 watched")

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,12 @@ import pytest
 import requests
 
 from om_bridge.bridge.config import write_config
-from om_bridge.bridge.demo import DEMO_TOKEN, demo_config, demo_environ, sandbox_demo_config
+from om_bridge.bridge.demo import demo_config, demo_environ, sandbox_demo_config
 from om_bridge.sandbox import seed
-from om_bridge.sandbox.agentclient import AgentClient
 from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_until
-from tests.scenario.handover_helpers import SandboxReader, collect, statuses
 from tests.scenario.harness import FAST_SANDBOX, HOST, merge
+from tests.scenario.process_story import hand_over_and_back
 from tests.scenario.test_redis_fanout import redis_url  # noqa: F401 - fixture
 from tests.unit.test_deployment_files import (
     CONFIG_PLACEHOLDER,
@@ -41,30 +39,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 # A clean start and SIGTERM print none of these (gevent patched after ssl was imported; gevent's
 # threading torn down before logging's handlers at exit; anything uncaught).
 NOISE = ("Traceback", "Exception ignored", "MonkeyPatchWarning")
-
-
-class Channel:
-    """The user's side of the endpoint, over HTTP (what `collect` needs: `outputs`)."""
-
-    def __init__(self, bridge_url: str) -> None:
-        self.base = f"{bridge_url}/endpoint/{DEMO_TOKEN}"
-        self.user_id = f"user-{uuid.uuid4().hex[:12]}"
-        self.session_id = f"session-{uuid.uuid4().hex[:12]}"
-
-    def say(self, text: str) -> dict:
-        body = {"userId": self.user_id, "sessionId": self.session_id, "text": text}
-        resp = requests.post(self.base, json=body, timeout=30)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def outputs(self, after: int = 0, wait: float = 0) -> dict:
-        resp = requests.get(
-            f"{self.base}/sessions/{self.session_id}/outputs",
-            params={"userId": self.user_id, "after": after, "wait": wait},
-            timeout=wait + 10,
-        )
-        assert resp.status_code == 200, resp.text
-        return resp.json()
 
 
 @pytest.fixture
@@ -132,7 +106,6 @@ def test_documented_production_command_hands_over_and_back(
     log = tmp_path / "serve.log"
 
     proc = run_production_command(config_path, port, log)
-    agent = None
     try:
 
         def ready() -> bool:
@@ -146,35 +119,8 @@ def test_documented_production_command_hands_over_and_back(
         started = log.read_text(errors="replace")
         assert "store redis://" in started, started
 
-        agent = AgentClient(sandbox.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD).login()
-        agent.go_on_queue()
-        user = Channel(bridge_url)
-        assert "demo bot" in user.say("hello")["text"]
-        assert "Connecting you to a human agent" in user.say("I want an agent please")["text"]
-
-        conversation_id = agent.wait_for_offer(timeout=30)["id"]
-        agent.answer(conversation_id)
-        agent.send_text(conversation_id, "Hi, I am Alex.")
-        outs = collect(user, lambda o: o["source"] == "agent" and o.get("text"), timeout=30)
-        assert [o["text"] for o in outs if o["source"] == "agent"] == ["Hi, I am Alex."]
-
-        assert user.say("My order is late")["outputStack"] == []
-        reader = SandboxReader(sandbox.url)
-        wait_until(
-            lambda: "My order is late" in reader.inbound_texts(conversation_id),
-            30,
-            interval=0.2,
-            what="the user's message at the agent",
-        )
-
-        agent.disconnect(conversation_id)
-        outs = collect(
-            user, lambda o: o["source"] == "bot" and "I'm back" in (o.get("text") or ""), 30
-        )
-        assert "completed" in statuses(outs)
+        hand_over_and_back(sandbox.url, bridge_url)
     finally:
-        if agent is not None:
-            agent.close()
         stop(proc)
     text = log.read_text(errors="replace")
     assert proc.returncode == 0, text

@@ -37,13 +37,10 @@ import requests
 from om_bridge.bridge.config import write_config
 from om_bridge.bridge.demo import demo_config, demo_environ, sandbox_demo_config
 from om_bridge.bridge.store import Handover, SessionKey, open_store
-from om_bridge.sandbox import seed
-from om_bridge.sandbox.agentclient import AgentClient
 from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_for_http, wait_until
-from tests.scenario.handover_helpers import SandboxReader, collect, statuses
 from tests.scenario.harness import FAST_SANDBOX, HOST, merge
-from tests.scenario.test_deployment_command import Channel
+from tests.scenario.process_story import hand_over_and_back
 from tests.tlsca import TLSFiles, bridge_environ
 from tests.unit.test_deployment_files import (
     CONFIG_PLACEHOLDER,
@@ -382,7 +379,6 @@ def test_installed_serve_hands_over_and_back_over_https_and_stops_cleanly(
         text=True,
         start_new_session=True,
     )
-    agent = None
     output = ""
     try:
         answers: list[requests.Response] = []
@@ -398,32 +394,8 @@ def test_installed_serve_hands_over_and_back_over_https_and_stops_cleanly(
         wait_until(answered, 300, interval=0.2, what="/readyz of the installed om-bridge serve")
         # Its first answer: the Genesys login over HTTPS worked (a TLS failure is named here).
         assert answers[-1].status_code == 200, answers[-1].text
-        agent = AgentClient(sandbox.url, seed.DEMO_AGENT_USERNAME, seed.DEMO_AGENT_PASSWORD).login()
-        agent.go_on_queue()
-        user = Channel(bridge_url)
-        assert "demo bot" in user.say("hello")["text"]
-        assert "Connecting you to a human agent" in user.say("I want an agent please")["text"]
-        conversation_id = agent.wait_for_offer(timeout=30)["id"]
-        agent.answer(conversation_id)
-        agent.send_text(conversation_id, "Hi, I am Alex.")
-        outs = collect(user, lambda o: o["source"] == "agent" and o.get("text"), timeout=30)
-        assert [o["text"] for o in outs if o["source"] == "agent"] == ["Hi, I am Alex."]
-        assert user.say("My order is late")["outputStack"] == []
-        reader = SandboxReader(sandbox.url)
-        wait_until(
-            lambda: "My order is late" in reader.inbound_texts(conversation_id),
-            30,
-            interval=0.2,
-            what="the user's message at the agent",
-        )
-        agent.disconnect(conversation_id)
-        outs = collect(
-            user, lambda o: o["source"] == "bot" and "I'm back" in (o.get("text") or ""), 30
-        )
-        assert "completed" in statuses(outs)
+        hand_over_and_back(sandbox.url, bridge_url)
     finally:
-        if agent is not None:
-            agent.close()
         output = _stop(proc)
     assert proc.returncode == 0, output
     assert "Starting gunicorn" in output and "Shutting down: Master" in output, output

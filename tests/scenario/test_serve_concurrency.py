@@ -36,7 +36,8 @@ from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_until
 from tests.scenario.handover_helpers import collect, statuses
 from tests.scenario.harness import FAST_SANDBOX, HOST, merge
-from tests.scenario.test_deployment_command import Channel, stop
+from tests.scenario.process_story import Channel
+from tests.scenario.test_deployment_command import stop
 from tests.scenario.test_redis_fanout import redis_url  # noqa: F401 - fixture
 from tests.scenario.webhook_replay import replay
 

@@ -21,10 +21,14 @@ class ListenerSettings:
     pong_timeout: float = 10.0  # no frame this long after the ping: reconnect
     backoff_base: float = 0.5  # reconnect backoff: base * 2^failures, full jitter ...
     backoff_cap: float = 30.0  # ... capped
-    # A killed leader's lock runs out within lock_ttl; a follower tries every lock_renew, so
-    # another process leads within lock_ttl + lock_renew (8 s).
-    lock_ttl: float = 6.0  # leader lock lifetime ...
-    lock_renew: float = 2.0  # ... renewed (and tried by followers) this often
+    # Failover bound, kill to listening again: a killed leader's lock runs out within lock_ttl
+    # of its last renewal; a follower tries every lock_renew, seen by a control loop that wakes
+    # every tick, so another process leads within lock_ttl + lock_renew + tick (7 s); it then
+    # subscribes and opens its channel's socket at once (one channel create, one subscribe,
+    # one WebSocket connect: well under a second against the sandbox, about a second against
+    # Genesys), 8 s in all. The leader renews three times before its lock could run out.
+    lock_ttl: float = 5.0  # leader lock lifetime ...
+    lock_renew: float = 1.5  # ... renewed (and tried by followers) this often
     sync_interval: float = 5.0  # re-read open handovers from the store
     refresh_margin: float = 3600.0  # resubscribe this long before the channel expires
     tick: float = 0.5  # control loop granularity

@@ -109,3 +109,48 @@ def test_write_config_refuses_invalid_data_and_leaves_the_file(tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"providers\[0\]\.queue_id: required"):
         write_config(path, bad)
     assert path.read_bytes() == before
+
+
+def with_store(store: str) -> dict:
+    return {**DATA, "bridge": {**DATA["bridge"], "store": store}}
+
+
+SENTINEL_URL = (
+    "redis+sentinel://:node-pass@s1:26379,s2:26379,s3/mymaster/2?sentinel_password=sentinel-pass"
+)
+
+
+def test_the_store_url_may_come_from_the_environment_and_the_dump_keeps_the_reference() -> None:
+    config = parse_config(with_store("env:OM_STORE_URL"), {**ENV, "OM_STORE_URL": SENTINEL_URL})
+    assert config.bridge.store == SENTINEL_URL
+    assert config.bridge.store_ref == "env:OM_STORE_URL"
+    text = dump_config(config)
+    assert "node-pass" not in text and "sentinel-pass" not in text
+    assert tomllib.loads(text)["bridge"]["store"] == "env:OM_STORE_URL"
+    # Revealed, the dump holds the URL itself and loads back to the same store.
+    again = parse_config(tomllib.loads(dump_config(config, reveal_secrets=True)), ENV)
+    assert again.bridge.store == SENTINEL_URL and again.bridge.store_ref is None
+
+
+def test_a_literal_sentinel_url_is_dumped_without_its_passwords() -> None:
+    dumped = tomllib.loads(dump_config(parse_config(with_store(SENTINEL_URL), ENV)))
+    assert dumped["bridge"]["store"] == (
+        "redis+sentinel://:***@s1:26379,s2:26379,s3/mymaster/2?sentinel_password=***"
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "error"),
+    [
+        ({}, "environment variable OM_STORE_URL is not set"),
+        ({"OM_STORE_URL": ""}, "OM_STORE_URL"),
+        ({"OM_STORE_URL": "postgres://db/om"}, "does not hold a store URL"),
+    ],
+)
+def test_an_env_store_reference_that_names_no_store_url_is_refused(
+    environ: dict, error: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(with_store("env:OM_STORE_URL"), {**ENV, **environ})
+    assert "bridge.store" in str(info.value) and error in str(info.value)
+    assert "postgres://db/om" not in str(info.value)

@@ -50,9 +50,10 @@ def test_sqlite_purge_deletes_what_retention_no_longer_keeps(tmp_path):  # type:
             "outputs": 0,
             "handovers": 0,
             "dedupe": 0,
+            "uploads": 0,
         }
         counts = store.purge(time.time() + WEEK + 60)
-        assert counts == {"sessions": 1, "outputs": 1, "handovers": 1, "dedupe": 1}
+        assert counts == {"sessions": 1, "outputs": 1, "handovers": 1, "dedupe": 1, "uploads": 0}
         assert store.load_session(IDLE) is None and store.outputs_after(IDLE, 0) == []
         assert store.get_handover(ended.id) is None
         # The session with an open handover is kept whatever its age, with its outputs.
@@ -87,5 +88,20 @@ def test_redis_records_carry_retention_ttls(redis_url):  # type: ignore[no-untyp
         # Changing an ended handover keeps its retention.
         store.update_handover(ended.id, agent={"name": "Alex"})
         assert 0 < r.ttl(k("h:", ended.id)) <= 2 * 86400
+    finally:
+        store.close()
+
+
+def test_sqlite_purge_sweeps_expired_uploads(tmp_path):  # type: ignore[no-untyped-def]
+    from om_bridge.bridge.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'u.db'}")
+    try:
+        meta = {"name": "a.txt", "mime": "text/plain", "size": 1, "session": IDLE.as_str()}
+        store.put_upload("1" * 32, meta, b"x", ttl_seconds=60)
+        store.put_upload("2" * 32, meta, b"y", ttl_seconds=3600)
+        assert store.purge(time.time())["uploads"] == 0
+        assert store.purge(time.time() + 120)["uploads"] == 1
+        assert store.get_upload("2" * 32) == (meta, b"y")
     finally:
         store.close()
