@@ -21,6 +21,7 @@ from om_bridge.bridge.endpoint.hub import OutputHub
 from om_bridge.bridge.flags import Flags
 from om_bridge.bridge.gauges import StateCollector
 from om_bridge.bridge.genesys.clients import ClientRegistry
+from om_bridge.bridge.handover.backfill import Backfill
 from om_bridge.bridge.handover.engine import HandoverEngine
 from om_bridge.bridge.metrics import Metrics
 from om_bridge.bridge.ops import Readiness
@@ -41,6 +42,7 @@ class Bridge:
     clients: ClientRegistry
     outputs: OutputHub
     engine: HandoverEngine
+    backfill: Backfill
     completion: CompletionService
     metrics: Metrics
     readiness: Readiness
@@ -98,12 +100,18 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
     )
     engine.watch_with(completion)
     metrics.registry.register(StateCollector(store, completion, clock))
+    # Agent messages Genesys gave up delivering while the bridge was unreachable: read back
+    # through the same inbound lane and dedupe as a webhook (docs/reliability.md).
+    backfill = Backfill(
+        engine.accept_genesys_message, store=store, clients=clients, metrics=metrics, clock=clock
+    )
     sweeper = RetentionSweeper(store, metrics, config.bridge.sweep_interval_seconds, clock)
     workers = Workers(
         [
             Worker("callbacks", outputs.start, outputs.close),
             Worker("retention", sweeper.start, sweeper.stop),
             Worker("handover", engine.start, engine.stop),
+            Worker("backfill", backfill.start, backfill.stop),
             Worker("completion", completion.start, completion.stop),
         ]
     )
@@ -114,6 +122,7 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
         clients=clients,
         outputs=outputs,
         engine=engine,
+        backfill=backfill,
         completion=completion,
         metrics=metrics,
         readiness=Readiness(store, config, clients, completion),

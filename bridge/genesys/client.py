@@ -21,6 +21,8 @@ from .wire import Customer
 
 INTEGRATIONS = "/api/v2/conversations/messaging/integrations/open"
 MESSAGES = "/api/v2/conversations/messages"
+# `POST .../messages/bulk` takes at most 1,000 message ids (SDK `post_conversations_message_messages_bulk`).
+MAX_BULK_MESSAGES = 1000
 # A guard against a server that never reports the last page.
 MAX_PAGES = 1000
 
@@ -317,6 +319,17 @@ class GenesysClient(NotificationsMixin):
     def get_message_conversation(self, conversation_id: str) -> dict:
         """`MessageConversation` with participants, states and disconnect types."""
         return self.request("GET", f"{MESSAGES}/{seg(conversation_id)}")
+
+    def get_messages(self, conversation_id: str, message_ids: list[str]) -> list[dict]:
+        """`MessageData` of the given messages of a conversation (`POST .../messages/bulk`, a
+        `TextMessageListing`); Genesys takes at most `MAX_BULK_MESSAGES` ids per call."""
+        if not message_ids or len(message_ids) > MAX_BULK_MESSAGES:
+            raise ValueError(messages.bulk_size(len(message_ids), MAX_BULK_MESSAGES))
+        data = self.request(
+            "POST", f"{MESSAGES}/{seg(conversation_id)}/messages/bulk", json_body=message_ids
+        )
+        entities = (data or {}).get("entities") if isinstance(data, dict) else None
+        return [e for e in entities or [] if isinstance(e, dict)]
 
     def get_conversation(self, conversation_id: str) -> dict:
         """The generic `Conversation` view (all media)."""

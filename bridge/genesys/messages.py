@@ -125,3 +125,7 @@ def integration_field_unknown(name: str, known: list[str]) -> str:
 
 def required_value(name: str) -> str:
     return f"{name} is required"
+
+
+def bulk_size(count: int, limit: int) -> str:
+    return f"a bulk message read takes 1 to {limit} message ids, not {count}"

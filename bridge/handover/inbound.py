@@ -39,8 +39,17 @@ log = logging.getLogger(__name__)
 # `store.completing_inbound(completion)` removes the item in the same transaction.
 Handler = Callable[["OutboxItem", InboundCompletion], None]
 MAX_ATTEMPTS = 5
+# How long a Genesys message id stays marked as seen. Genesys retries a webhook for at most ~85 s
+# (6 × 10 s + 5 × 5 s); a day is a wide margin, and the backfill reads no message older than it.
+DEDUPE_TTL_SECONDS = 86_400.0
 # Handling is short and CPU-bound (one GIL): a few threads keep up; more only contend.
 WORKERS = 8
+
+
+def dedupe_key(provider_id: str, message_id: str) -> str:
+    """The one dedupe mark of a Genesys message, whether a webhook or the backfill brings it:
+    the Genesys message id alone (a retry of one message keeps its id)."""
+    return f"genesys-webhook:{provider_id}:{message_id}"
 
 
 def queue_key(payload: dict[str, Any]) -> str:

@@ -87,3 +87,10 @@ LOG_RECEIPT_FAILED: Final = "receipt (%s) for webhook %s not sent: %s"
 LOG_RECEIPT_DROPPED: Final = (
     "receipt (%s) for webhook %s dropped: shutting down, or too many receipts waiting"
 )
+LOG_BACKFILL_READ_FAILED: Final = (
+    "backfill of handover %s: conversation %s not read (%s); tried again in %ds"
+)
+LOG_BACKFILL_DELIVERED: Final = (
+    "backfill of handover %s: %d agent message(s) Genesys did not deliver queued for the user"
+)
+LOG_BACKFILL_CRASH: Final = "backfill of handover %s failed; continuing"

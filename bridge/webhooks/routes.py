@@ -25,6 +25,7 @@ from om_bridge.bridge.errors import BridgeError, error_response
 from om_bridge.bridge.genesys.signature import verify_signature
 from om_bridge.bridge.genesys.wire import epoch
 from om_bridge.bridge.handover.events import WIRE_TYPES
+from om_bridge.bridge.handover.inbound import DEDUPE_TTL_SECONDS, dedupe_key
 from om_bridge.bridge.webhooks import messages
 from om_bridge.bridge.webhooks.fastschema import Check, compile_schema
 
@@ -42,8 +43,6 @@ bp = Blueprint("genesys_webhook", __name__)
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # Genesys' own platform cap (request.bytes.max); nothing genuine is larger.
 MAX_BODY_BYTES = 512_000
-# Genesys retries a webhook for at most ~85 s (6 × 10 s + 5 × 5 s); a day is a wide margin.
-DEDUPE_TTL_SECONDS = 86_400.0
 # Genesys retries one delivery for at most 85 s (docs/reference/genesys-open-messaging.md §5.7);
 # a message whose channel.time is older than this (the retry window plus room for clock skew) is
 # refused as a replay.
@@ -163,7 +162,7 @@ def genesys_webhook() -> ResponseReturnValue:
     if not ctx.engine.accept_genesys_message(
         provider_id,
         payload,
-        f"genesys-webhook:{provider_id}:{message_id}",
+        dedupe_key(provider_id, message_id),
         DEDUPE_TTL_SECONDS,
     ):
         log.info(messages.LOG_DUPLICATE, _rid(), message_id)
