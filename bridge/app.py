@@ -82,8 +82,11 @@ def check_startup(config: Config, flags: Flags) -> None:
     except StoreError as exc:
         raise StartupError(messages.STORE_OPEN_FAILED.format(error=exc)) from None
     for pid, p in config.providers.items():
-        for key in ("client_secret", "webhook_secret"):
-            if not _reveal(getattr(p, key, None)):
+        for key, secret in (
+            ("client_secret", p.client_secret),
+            ("webhook_secret", p.webhook_secret),
+        ):
+            if not _reveal(secret):
                 raise StartupError(messages.MISSING_PROVIDER_SECRET.format(provider=pid, key=key))
         length = len(_reveal(p.webhook_secret))
         if length < MIN_WEBHOOK_SECRET_LENGTH:

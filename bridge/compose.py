@@ -108,6 +108,8 @@ def build(config: Config, flags: Flags, store: Store, clock: Callable[[], float]
     sweeper = RetentionSweeper(store, metrics, config.bridge.sweep_interval_seconds, clock)
     workers = Workers(
         [
+            # First started, last stopped: the others take session locks and wait on outputs.
+            Worker("store", store.start, store.stop),
             Worker("callbacks", outputs.start, outputs.close),
             Worker("retention", sweeper.start, sweeper.stop),
             Worker("handover", engine.start, engine.stop),

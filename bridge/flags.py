@@ -7,10 +7,13 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from om_bridge.bridge.config import messages
 from om_bridge.bridge.config.secret import Secret
+
+if TYPE_CHECKING:
+    from om_bridge.bridge.config.model import Config
 
 _TRUE: Final = frozenset({"true", "1", "yes"})
 _FALSE: Final = frozenset({"false", "0", "no"})
@@ -64,12 +67,12 @@ FROM_ENVIRONMENT: Final = "environment"
 FROM_DEFAULT: Final = "default"
 
 
-def flag_sources(config: Any, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def flag_sources(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Cognigy's variable name → where `Flags.from_config` takes its value: the environment
     (set and not empty, overriding the table), the configuration's `[features]` table, or the
     default."""
     env = os.environ if environ is None else environ
-    table = getattr(config, "features", None) or {}
+    table = config.features
     sources: dict[str, str] = {}
     for var in VARIABLES.values():
         raw = env.get(var)
@@ -141,20 +144,20 @@ class Flags:
         return cls(**values)
 
     @classmethod
-    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> Flags:
+    def from_config(cls, config: Config, environ: Mapping[str, str] | None = None) -> Flags:
         """The flags of a configuration's `[features]` table, each overridden by an environment
         variable of the same name when that is set and not empty (as Cognigy's deployment
         variables are); FlagError names a bad value."""
         env = os.environ if environ is None else environ
         merged: dict[str, str] = {}
-        for name, value in (getattr(config, "features", None) or {}).items():
+        for name, value in config.features.items():
             merged[name] = value.reveal() if isinstance(value, Secret) else str(value)
         for var in VARIABLES.values():
             raw = env.get(var)
             if raw is not None and raw.strip():
                 merged[var] = raw
         flags = cls.from_env(merged)
-        key = (getattr(config, "features", None) or {}).get(VARIABLES["eventbridge_api_key"])
+        key = config.features.get(VARIABLES["eventbridge_api_key"])
         if (
             isinstance(key, Secret)
             and not (env.get(VARIABLES["eventbridge_api_key"]) or "").strip()

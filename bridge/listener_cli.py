@@ -67,6 +67,7 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "provider", None):
         # Only this provider's OAuth client: hide the others from the listener groups.
         service.only_providers = set(providers)
+    ctx.store.start()  # session-lock renewal, WAL checkpoints (stopped by ctx.close())
     service.start(sweeper=False, listeners=True)
     announce(
         messages.CLI_RUNNING.format(

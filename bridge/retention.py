@@ -13,9 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from om_bridge.bridge.config import BridgeSettings
     from om_bridge.bridge.metrics import Metrics
     from om_bridge.bridge.store import Store
 
@@ -23,11 +24,11 @@ log = logging.getLogger(__name__)
 HOUR = 3600.0
 
 
-def apply_retention(store: Store, settings: Any) -> None:
+def apply_retention(store: Store, settings: BridgeSettings) -> None:
     """Hand the `[bridge]` retention settings to the store."""
     store.set_retention(
-        float(getattr(settings, "session_retention_hours", 168.0)) * HOUR,
-        float(getattr(settings, "ended_handover_retention_hours", 168.0)) * HOUR,
+        settings.session_retention_hours * HOUR,
+        settings.ended_handover_retention_hours * HOUR,
     )
 
 

@@ -85,7 +85,7 @@ def presents_credential(providers: Mapping[str, Any], headers: HeaderLookup) -> 
     return False
 
 
-def handle(service: Any, headers: HeaderLookup, raw: bytes) -> tuple[int, dict]:
+def handle(service: Any, headers: HeaderLookup, raw: bytes) -> tuple[int, dict[str, Any]]:
     """Authenticate, validate, translate and dispatch one data-action request."""
     configured, providers = matching_providers(service.providers(), headers)
     if configured and not providers and presents_credential(service.providers(), headers):

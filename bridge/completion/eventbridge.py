@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from om_bridge.bridge.errors import BridgeError, error_response
 
@@ -25,7 +25,7 @@ FLAG = "FEATURE_USE_GENESYS_OM_HTTP_END_HANDOVER_REQUEST"
 EXTENSION = "om-bridge.completion"
 
 
-def _answer(status: int, error: str, message: str, **extra: Any) -> Any:
+def _answer(status: int, error: str, message: str, **extra: Any) -> Response:
     return error_response(BridgeError(message, status=status, code=error, **extra))
 
 
@@ -42,7 +42,7 @@ def eventbridge_event() -> Any:
     return service.handle_eventbridge(authorization, raw)
 
 
-def refusal(service: Any, authorization: str | None) -> tuple[Any, int] | None:
+def refusal(service: Any, authorization: str | None) -> Response | None:
     """The answer to a request refused by the flag or the API key (None: go on)."""
     # 403, not 404: the route exists but the operator switched the feature off, and the answer
     # must say so (a 404 reads like a wrong API destination URL).
@@ -61,7 +61,7 @@ def refusal(service: Any, authorization: str | None) -> tuple[Any, int] | None:
     return None
 
 
-def handle(service: Any, authorization: str | None, raw: bytes) -> tuple[Any, int]:
+def handle(service: Any, authorization: str | None, raw: bytes) -> Response | tuple[Response, int]:
     """The route's work, for `CompletionService.handle_eventbridge`."""
     refused = refusal(service, authorization)
     if refused is not None:

@@ -51,15 +51,16 @@ def parse(raw: bytes, schema: str, limit: int = MAX_BODY_BYTES) -> Any:
 
 def _message(error: Any) -> str:
     # Keep the validator's wording but never repeat the offending (possibly large) value.
+    text = str(error.message)
     if error.validator == "required":
-        return error.message.split(" is a required")[0] + " is required"
+        return text.split(" is a required")[0] + " is required"
     if error.validator in ("type", "pattern", "minLength", "minimum", "oneOf", "not", "enum"):
         return (
             f"fails {error.validator} {error.validator_value!r}"
             if error.validator != "oneOf"
             else "matches none of the accepted body shapes"
         )
-    return error.message[:200]
+    return text[:200]
 
 
 def same_secret(given: str | None, expected: str) -> bool:

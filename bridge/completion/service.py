@@ -17,6 +17,8 @@ from .sweeper import PendingEndSweeper
 from .wiring import WiringCheck, wiring_status
 
 if TYPE_CHECKING:
+    from flask import Response
+
     from om_bridge.bridge.config import Config
     from om_bridge.bridge.flags import Flags
     from om_bridge.bridge.genesys.clients import ClientRegistry
@@ -128,11 +130,15 @@ class CompletionService:
         self._decisions.labels(event.source, decision.action).inc()
         return decision
 
-    def handle_eventbridge(self, authorization: str | None, raw: bytes) -> Any:
-        """The EventBridge route's answer (Flask response, status)."""
+    def handle_eventbridge(
+        self, authorization: str | None, raw: bytes
+    ) -> Response | tuple[Response, int]:
+        """The EventBridge route's answer (a Flask response, with its status or without)."""
         return eventbridge.handle(self, authorization, raw)
 
-    def handle_data_action(self, headers: dataaction.HeaderLookup, raw: bytes) -> tuple[int, dict]:
+    def handle_data_action(
+        self, headers: dataaction.HeaderLookup, raw: bytes
+    ) -> tuple[int, dict[str, Any]]:
         """A data-action end request on /handover/genesysCloudOM: (status, JSON body)."""
         return dataaction.handle(self, headers, raw)
 

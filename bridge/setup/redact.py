@@ -4,7 +4,10 @@ the terminal or a CI log even when Genesys echoes one back in an error message."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from om_bridge.bridge.setup.context import Target
 
 MASK = "***"
 
@@ -34,22 +37,16 @@ class RedactingWriter:
         self._stream.flush()
 
 
-def target_secrets(targets: Iterable[object]) -> list[str]:
+def target_secrets(targets: Iterable[Target]) -> list[str]:
     """Every secret reachable from the targets' configuration and environment-derived flags."""
     from om_bridge.bridge.app import collect_secrets
     from om_bridge.bridge.flags import Flags
 
     found: list[str] = []
     for target in targets:
-        found.extend(collect_secrets(getattr(target, "config", None)))
+        found.extend(collect_secrets(target.config))
         try:
-            found.extend(
-                collect_secrets(
-                    Flags.from_config(
-                        getattr(target, "config", None), getattr(target, "environ", {})
-                    )
-                )
-            )
+            found.extend(collect_secrets(Flags.from_config(target.config, target.environ)))
         except ValueError:  # a malformed flag is reported by the check itself
             pass
     return found

@@ -49,6 +49,8 @@ class Store(abc.ABC):
     # How often `wait_outputs` re-reads the store while waiting, to see appends made by other
     # processes that could not wake this one directly.
     cross_process_poll: float = 0.5
+    # The same for a store not started (`start()`): no thread wakes waiters for other processes.
+    unstarted_poll: float = 0.5
     # Retention (`set_retention`): seconds an idle session (with its outputs) and an ended
     # handover are kept; None keeps them forever.
     session_ttl: float | None = None
@@ -60,8 +62,73 @@ class Store(abc.ABC):
         self._completing = threading.local()
         self._held_locks: dict[str, str] = {}  # session lock name -> owner, renewed while held
         self._held_guard = threading.Lock()
+        self._lock_taken = threading.Condition(self._held_guard)  # none held -> one held
         self._renewer: threading.Thread | None = None
         self._renewer_stop = threading.Event()
+        self._background_guard = threading.Lock()
+        self._background = False  # start() ran and stop() has not
+
+    # -- background threads -------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the store's background threads: the session-lock renewer (a session lock held
+        longer than SESSION_LOCK_TTL stays held) and the backend's own (`_start_background`).
+
+        The composition root's `Workers` calls this and `stop()`; no other method of the store
+        starts a thread. A store not started works the same within one process; it re-reads for
+        other processes' outputs on its own (`output_reread_seconds`) and a session lock it holds
+        lapses after SESSION_LOCK_TTL. Calling it again while started does nothing.
+        """
+        with self._background_guard:
+            if self._background:
+                return
+            self._renewer_stop.clear()
+            self._renewer = threading.Thread(
+                target=self._renew_locks, name="om-store-lock-renew", daemon=True
+            )
+            self._renewer.start()
+            try:
+                self._start_background()
+            except Exception:
+                self._stop_renewer()
+                raise
+            self._background = True
+
+    def stop(self) -> None:
+        """Stop and join the threads `start()` started; the store stays usable. Safe to call
+        when not started, and again."""
+        with self._background_guard:
+            self._background = False
+            try:
+                self._stop_background()
+            finally:
+                self._stop_renewer()
+
+    @property
+    def started(self) -> bool:
+        """True between `start()` and `stop()`."""
+        return self._background
+
+    @abc.abstractmethod
+    def _start_background(self) -> None:
+        """Start the backend's background threads (cross-process output wake-ups, ...)."""
+
+    @abc.abstractmethod
+    def _stop_background(self) -> None:
+        """Stop and join what `_start_background` started."""
+
+    def _stop_renewer(self) -> None:
+        self._renewer_stop.set()
+        with self._held_guard:
+            self._lock_taken.notify_all()
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None and renewer is not threading.current_thread():
+            renewer.join(5)
+
+    def output_reread_seconds(self) -> float:
+        """How often `wait_outputs` re-reads the store while waiting, to see appends made by
+        other processes: `cross_process_poll` while started (a backend thread wakes waiters),
+        else the backend's `unstarted_poll`."""
+        return self.cross_process_poll if self._background else self.unstarted_poll
 
     # -- sessions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -121,19 +188,22 @@ class Store(abc.ABC):
 
     def _keep_lock(self, name: str, owner: str) -> None:
         with self._held_guard:
+            if not self._held_locks:
+                self._lock_taken.notify_all()
             self._held_locks[name] = owner
-            if self._renewer is None:
-                self._renewer = threading.Thread(
-                    target=self._renew_locks, name="om-store-lock-renew", daemon=True
-                )
-                self._renewer.start()
 
     def _drop_lock(self, name: str) -> None:
         with self._held_guard:
             self._held_locks.pop(name, None)
 
     def _renew_locks(self) -> None:
-        while not self._renewer_stop.wait(SESSION_LOCK_TTL / 3.0):
+        while True:
+            # Idle while no session lock is held; then every third of the lock's lifetime.
+            with self._held_guard:
+                while not self._held_locks and not self._renewer_stop.is_set():
+                    self._lock_taken.wait()
+            if self._renewer_stop.wait(SESSION_LOCK_TTL / 3.0):
+                return
             with self._held_guard:
                 held = list(self._held_locks.items())
             for name, owner in held:
@@ -145,10 +215,6 @@ class Store(abc.ABC):
                         self.acquire_lock(name, owner, SESSION_LOCK_TTL)
                     except Exception:  # the store is closing or briefly away: next round
                         continue
-
-    def _stop_renewing(self) -> None:
-        """Stop the session-lock renewer (backends call this from close())."""
-        self._renewer_stop.set()
 
     # -- handovers --------------------------------------------------------------------------
     @abc.abstractmethod
@@ -391,7 +457,7 @@ class Store(abc.ABC):
                 found = self.outputs_after(key, after)
                 if found or remaining <= 0:
                     return found
-                woken = watch.wait(min(remaining, self.cross_process_poll))
+                woken = watch.wait(min(remaining, self.output_reread_seconds()))
 
     def waiting_outputs(self) -> int:
         """This process's output waiters right now."""
@@ -453,7 +519,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release connections and background threads."""
+        """Stop the background threads (`stop()`) and release connections."""
 
     def __enter__(self) -> Store:
         return self

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, cast
 
 import redis
@@ -54,7 +54,8 @@ class RedisStore(Store):
     """Store backed by one Redis database (one server, or the master of a Sentinel group);
     every key starts with `prefix`."""
 
-    # Pub/sub wakes waiters of other processes; this re-read only covers a lost subscription.
+    # Pub/sub (run from `start()`) wakes waiters of other processes; this re-read only covers a
+    # lost subscription. A store not started re-reads every `unstarted_poll` instead.
     cross_process_poll = 2.0
 
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
@@ -560,23 +561,20 @@ class RedisStore(Store):
             seq, _, body = member.partition("|")
             yield {**json.loads(body), "seq": int(seq)}
 
-    def wait_outputs(
-        self,
-        key: SessionKey,
-        after: int,
-        timeout: float,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> list[dict]:
-        """Outputs after `after`, blocking until there is at least one or `timeout` passed; woken
-        by appends of this process directly and of other processes through pub/sub."""
-        self._ensure_subscriber()
-        return super().wait_outputs(key, after, timeout, cancelled)
-
-    def _ensure_subscriber(self) -> None:
+    def _start_background(self) -> None:
+        """The pub/sub subscriber that wakes this process's waiters for other processes'
+        appends."""
         with self._subscriber_lock:
             if self._subscriber is None:
-                self._subscriber = _OutputSubscriber(self._r, self._channel, self._waiters.notify)
-                self._subscriber.start()
+                subscriber = _OutputSubscriber(self._r, self._channel, self._waiters.notify)
+                subscriber.start()
+                self._subscriber = subscriber
+
+    def _stop_background(self) -> None:
+        with self._subscriber_lock:
+            subscriber, self._subscriber = self._subscriber, None
+        if subscriber is not None:
+            subscriber.stop()
 
     # -- leader lock ------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
@@ -654,12 +652,8 @@ class RedisStore(Store):
             return False
 
     def close(self) -> None:
-        """Stop the pub/sub thread and close the connection pool."""
-        self._stop_renewing()
-        with self._subscriber_lock:
-            if self._subscriber is not None:
-                self._subscriber.stop()
-                self._subscriber = None
+        """Stop the background threads (`stop()`) and close the connection pool."""
+        self.stop()
         self._r.close()
 
 

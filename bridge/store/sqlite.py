@@ -140,8 +140,9 @@ class SqliteStore(Store):
 
     # Waiters are woken by this process's appends directly; appends by other processes sharing
     # the file (`om-bridge listener`) are found by one shared poller (`_OutputPoller`, every
-    # OUTPUT_POLL_SECONDS), so thousands of idle streams do not each re-read the store. The
-    # waiters' own re-read is only a safety net.
+    # OUTPUT_POLL_SECONDS, run from `start()`), so thousands of idle streams do not each re-read
+    # the store. The waiters' own re-read is then only a safety net; a store not started has no
+    # poller and its waiters re-read as often as the poller would.
     cross_process_poll = 30.0
 
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
@@ -691,25 +692,25 @@ class SqliteStore(Store):
         self._waiters.notify(skey)
         return seq
 
-    def wait_outputs(
-        self,
-        key: SessionKey,
-        after: int,
-        timeout: float,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> list[dict]:
-        """Outputs after `after`, blocking until there is at least one or `timeout` passed; woken
-        by appends of this process directly and of other processes through the shared poller."""
-        self._ensure_poller()
-        return super().wait_outputs(key, after, timeout, cancelled)
-
-    def _ensure_poller(self) -> None:
+    def _start_background(self) -> None:
+        """The WAL checkpointer and, for a file, the output poller that wakes this process's
+        waiters for other processes' appends (an in-memory database has one connection, this
+        process only: every append wakes directly)."""
+        self._db.start()
         if self._db.memory:
-            return  # one connection, this process only: every append wakes directly
+            return
         with self._poller_lock:
             if self._poller is None:
-                self._poller = _OutputPoller(self.path, self._waiters, self._db.data_version)
-                self._poller.start()
+                poller = _OutputPoller(self.path, self._waiters, self._db.data_version)
+                poller.start()
+                self._poller = poller
+
+    def _stop_background(self) -> None:
+        with self._poller_lock:
+            poller, self._poller = self._poller, None
+        if poller is not None:
+            poller.stop()
+        self._db.stop()
 
     def outputs_after(self, key: SessionKey, after: int, limit: int = 100) -> list[dict]:
         """Outputs with seq > `after`, oldest first, each with its "seq"."""
@@ -839,12 +840,8 @@ class SqliteStore(Store):
             return False
 
     def close(self) -> None:
-        """Stop the output poller and the lease renewer, and close every connection."""
-        with self._poller_lock:
-            if self._poller is not None:
-                self._poller.stop()
-                self._poller = None
-        self._stop_renewing()
+        """Stop the background threads (`stop()`) and close every connection."""
+        self.stop()
         self._db.close()
 
 

@@ -22,10 +22,11 @@ SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 10.0
 # SQLite's own busy wait under gevent (it blocks every greenlet while it sleeps).
 COOPERATIVE_BUSY_SECONDS = 0.02
-# WAL pages are copied back into the database by a background thread this often, instead of by
-# whichever commit crosses SQLite's auto-checkpoint threshold (a 5-10 ms stall inside the write
-# lock, every ~0.4 s under load). Past CHECKPOINT_FALLBACK_PAGES, commits checkpoint themselves
-# again, so the WAL stays bounded even if the thread cannot keep up.
+# WAL pages are copied back into the database by a background thread this often (from `start()`),
+# instead of by whichever commit crosses SQLite's auto-checkpoint threshold (a 5-10 ms stall
+# inside the write lock, every ~0.4 s under load). Past CHECKPOINT_FALLBACK_PAGES, commits
+# checkpoint themselves again, so the WAL stays bounded even if the thread cannot keep up or
+# was never started.
 CHECKPOINT_INTERVAL_SECONDS = 1.0
 CHECKPOINT_FALLBACK_PAGES = 10_000
 # Once checkpointed, a WAL file larger than this is cut back to it (SQLite otherwise keeps it
@@ -138,12 +139,12 @@ class SqliteDatabase:
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None  # guarded by _write_lock
         self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
         self._closing = threading.Event()
         if not self.memory:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
         self._migrate()
-        self._start_checkpointer()
 
     def _new_connection(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -161,14 +162,24 @@ class SqliteDatabase:
             conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
         return conn
 
-    def _start_checkpointer(self) -> None:
+    def start(self) -> None:
+        """Start the checkpoint thread (a file only; not after `close()`, not twice)."""
         with self._registry_lock:
             if self._checkpointer is not None or self.memory or self._closing.is_set():
                 return
+            self._checkpoint_stop.clear()
             self._checkpointer = threading.Thread(
                 target=self._checkpoint_loop, name="om-sqlite-checkpoint", daemon=True
             )
             self._checkpointer.start()
+
+    def stop(self) -> None:
+        """Stop and join the checkpoint thread, if started; the database stays open."""
+        self._checkpoint_stop.set()
+        with self._registry_lock:
+            thread, self._checkpointer = self._checkpointer, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5)
 
     def _checkpoint_loop(self) -> None:
         # Its own connection: a PASSIVE checkpoint takes neither the write lock nor the Python
@@ -177,7 +188,7 @@ class SqliteDatabase:
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
         try:
-            while not self._closing.wait(CHECKPOINT_INTERVAL_SECONDS):
+            while not self._checkpoint_stop.wait(CHECKPOINT_INTERVAL_SECONDS):
                 try:
                     # Page copies and fsync: on an OS thread under gevent, so greenlets go on.
                     offload(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
@@ -374,9 +385,7 @@ class SqliteDatabase:
         """Stop the checkpoint thread and close every connection this database opened (one in
         use is closed when its statement gives it back)."""
         self._closing.set()
-        thread = self._checkpointer
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(5)
+        self.stop()
         with self._registry_lock:
             idle = list(self._idle)
             self._idle.clear()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from prometheus_client import Counter
 
     from om_bridge.bridge.completion import CompletionService
-    from om_bridge.bridge.config import Config
+    from om_bridge.bridge.config import Config, Provider
     from om_bridge.bridge.handover.engine import HandoverEngine
     from om_bridge.bridge.metrics import Metrics
 
@@ -84,18 +84,15 @@ def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Respons
     return error_response(BridgeError(message, status=status, code=error, **extra)), status
 
 
-def _secret(provider: Any) -> str:
-    secret = getattr(provider, "webhook_secret", None)
-    if secret is None:
-        return ""
-    return secret.reveal() if hasattr(secret, "reveal") else str(secret)
+def _secret(provider: Provider) -> str:
+    return provider.webhook_secret.reveal()
 
 
 def verifying_provider(ctx: WebhookDeps, raw: bytes, header: str) -> str | None:
     """The id of the provider whose webhook secret signed `raw`, or None."""
     match = None
     for provider_id, provider in ctx.config.providers.items():
-        if getattr(provider, "type", PROVIDER_TYPE) != PROVIDER_TYPE:
+        if provider.type != PROVIDER_TYPE:
             continue
         secret = _secret(provider)
         # Check every provider (no early exit) so timing does not tell which secret matched.

@@ -20,7 +20,7 @@ from .. import messages
 from ..events import epoch_seconds
 from .settings import ListenerSettings
 from .shards import Shard, TopicShards
-from .socket import ChannelSocket
+from .socket import ChannelSocket, Event, Sink
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class ChannelState:
     """One live channel and its socket."""
 
-    def __init__(self, index: int, channel: dict) -> None:
+    def __init__(self, index: int, channel: dict[str, Any]) -> None:
         self.index = index
         self.socket: ChannelSocket | None = None
         self.generation = 0
@@ -40,7 +40,7 @@ class ChannelState:
         self.down_since: float | None = time.monotonic()
         self.adopt(channel)
 
-    def adopt(self, channel: dict) -> None:
+    def adopt(self, channel: dict[str, Any]) -> None:
         """Take over a (new) channel's id, URI and expiry."""
         now = time.time()
         self.id = channel["id"]
@@ -58,7 +58,7 @@ class ChannelManager:
         shards: TopicShards,
         lock: threading.RLock,
         settings: ListenerSettings,
-        sink: Callable[[tuple], None],
+        sink: Sink,
         on_open: Callable[[int], None],
     ) -> None:
         self.client = client
@@ -195,7 +195,7 @@ class ChannelManager:
         state.retiring = keep
 
     # --- events from sockets and the frame worker ----------------------------------------------
-    def handle(self, item: tuple) -> None:
+    def handle(self, item: Event) -> None:
         """Act on ("open"|"closed"|"socket_closing"|"reconnect"|"resync", index, ...)."""
         kind, index = item[0], item[1]
         state = self.states.get(index)

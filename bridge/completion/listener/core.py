@@ -25,6 +25,7 @@ from ..events import CompletionEvent
 from .channels import ChannelManager
 from .settings import ListenerSettings
 from .shards import TopicBudgetExceeded, TopicShards
+from .socket import Event
 from .worker import FrameWorker, Reconciler
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class NotificationsListener:
         self._tracked: dict[str, float] = {}  # conversation id -> when tracked (monotonic)
         self._checked: dict[str, float] = {}  # conversation id -> last scheduled check
         self._shards = TopicShards(self.settings.max_topics, self.settings.max_channels)
-        self._control: queue.Queue = queue.Queue()
+        self._control: queue.Queue[Event] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reconciler = Reconciler(client, dispatch, self.settings, self._stop)
@@ -175,7 +176,7 @@ class NotificationsListener:
             self.leader = False
 
     # --- socket callbacks (socket threads: queue only) ---------------------------------------
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         """`{leader, channels, open, down_seconds}` for readiness and metrics: whether this
         process holds the listener lock, and how its sockets are."""
         channels, opened, down_since = self.channels.health()
@@ -187,7 +188,7 @@ class NotificationsListener:
             "down_seconds": down if self.leader else 0.0,
         }
 
-    def _from_socket(self, item: tuple) -> None:
+    def _from_socket(self, item: Event) -> None:
         (self.frames.queue if item[0] == "frame" else self._control).put(item)
 
     def _socket_opened(self, index: int) -> None:

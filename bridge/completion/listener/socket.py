@@ -18,7 +18,10 @@ from om_bridge.bridge.genesys.transport import environ_ca_bundle
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[tuple], None]
+# What a socket reports: ("frame", index, generation, text), ("open"|"closed"|...,
+# index, generation, ...) - a tagged tuple whose tail depends on the tag.
+Event = tuple[Any, ...]
+Sink = Callable[[Event], None]
 PING = json.dumps({"message": "ping"})
 CLOSE_TIMEOUT = 1.0  # seconds to wait for the peer's close frame
 

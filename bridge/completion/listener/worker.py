@@ -19,6 +19,7 @@ from .. import events as ev
 from .. import messages
 from ..translate import from_conversation, from_detail
 from .settings import ListenerSettings
+from .socket import Event
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,11 @@ class FrameWorker:
     def __init__(
         self,
         dispatch: Callable[[Any], Any],
-        control: queue.Queue,
+        control: queue.Queue[Event],
         is_tracked: Callable[[str], bool],
         stop: threading.Event,
     ) -> None:
-        self.queue: queue.Queue = queue.Queue()
+        self.queue: queue.Queue[Event] = queue.Queue()
         self._dispatch = dispatch
         self._control = control
         self._is_tracked = is_tracked
@@ -95,7 +96,7 @@ class FrameWorker:
                 else:
                     self._agent_legs(conversation_id, body)
 
-    def _agent_legs(self, conversation_id: str, body: dict) -> None:
+    def _agent_legs(self, conversation_id: str, body: dict[str, Any]) -> None:
         """A participant change: a connected agent leg not seen before on this conversation (an
         answer, or a transfer that landed) is an agent-start event, so the bridge re-reads who
         serves it once instead of per message."""
@@ -122,7 +123,7 @@ class FrameWorker:
             )
         )
 
-    def _system(self, index: int, generation: int, topic: str, body: dict) -> None:
+    def _system(self, index: int, generation: int, topic: str, body: dict[str, Any]) -> None:
         if topic.startswith("v2.system.socket_closing"):
             self._control.put(("socket_closing", index, generation))
         elif topic.startswith("v2.system.no_longer_subscribed"):
@@ -148,7 +149,7 @@ class Reconciler:
         self._dispatch = dispatch
         self.settings = settings
         self._stop = stop
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[tuple[str, int]] = queue.Queue()  # (id, attempt)
         self._pending: set[str] = set()
         self._unchecked: set[str] = set()  # gave up for now: Genesys kept failing
         self._lock = threading.Lock()

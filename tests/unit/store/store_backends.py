@@ -62,7 +62,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """A function opening (again) the same store: the same SQLite file, or the same Redis
-    database and key prefix. Every store it opened is closed after the test."""
+    database and key prefix, started as the app's `Workers` start it. Every store it opened is
+    closed after the test."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
@@ -71,6 +72,7 @@ def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[
 
     def open_again() -> Store:
         opened.append(open_store(url))
+        opened[-1].start()
         return opened[-1]
 
     yield open_again

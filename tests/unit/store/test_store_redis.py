@@ -43,6 +43,7 @@ def test_default_prefix(redis_url: str) -> None:
 
 def test_close_stops_the_output_subscriber(redis_url: str) -> None:
     s = open_store(redis_url + "?prefix=sub-test:")
+    s.start()
     assert s.wait_outputs(KEY, 0, timeout=0.05) == []
     assert any(t.name == "om-bridge-store-outputs" for t in threading.enumerate())
     s.close()
