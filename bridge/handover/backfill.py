@@ -97,7 +97,9 @@ def message_ids(conversation: dict[str, Any], now: float) -> list[str]:
     return sorted(found, key=lambda mid: found[mid])
 
 
-def webhook_body(handover: Handover, conversation_id: str, data: dict[str, Any]) -> dict[str, Any] | None:
+def webhook_body(
+    handover: Handover, conversation_id: str, data: dict[str, Any]
+) -> dict[str, Any] | None:
     """The outbound webhook body Genesys would have posted for `MessageData` `data` (its
     `normalizedMessage`), addressed to the handover's customer; None for what no webhook would
     have carried to the user (inbound messages, other types)."""
