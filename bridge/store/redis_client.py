@@ -27,7 +27,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from om_bridge.bridge.store import messages
-from om_bridge.bridge.store.errors import StoreError
+from om_bridge.bridge.store.errors import StoreError, StoreUnavailable
 
 SENTINEL_SCHEME = "redis+sentinel://"
 SENTINEL_PORT = 26379
@@ -74,9 +74,10 @@ READ_ONLY = frozenset(
 )
 
 
-class ReplicationTimeout(StoreError, redis.RedisError):
+class ReplicationTimeout(StoreUnavailable, redis.RedisError):
     """A write reached the master but fewer replicas than `wait_replicas` acknowledged it in
-    time: it is applied there, yet could be lost if the master failed now."""
+    time: it is applied there, yet could be lost if the master failed now. Answered like an
+    unreachable store (503 with `Retry-After`), so the sender retries."""
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,10 @@ def test_a_write_no_replica_acknowledged_fails_and_reads_still_work(redis_url: s
     )
     try:
         key = SessionKey("t", "u", "s")
-        with pytest.raises(ReplicationTimeout, match="0 of the 1 replicas"):
+        with pytest.raises(ReplicationTimeout, match="0 of the 1 replicas") as refused:
             store.save_session(key, {"a": 1})
+        # Answered like an unreachable store: 503 with Retry-After, so the sender retries.
+        assert (refused.value.status, refused.value.code) == (503, "store_unavailable")
         # The write reached the (only) server; it is the acknowledgement that is missing.
         assert store.load_session(key) == {"a": 1}
         with pytest.raises(ReplicationTimeout):
