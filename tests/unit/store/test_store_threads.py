@@ -54,7 +54,7 @@ def test_no_store_method_starts_a_thread(unstarted: Store) -> None:
     s.append_output(KEY, {"text": "one"})
     assert [o["text"] for o in s.wait_outputs(KEY, 0, timeout=0.05)] == ["one"]
     assert s.wait_outputs(KEY, 1, timeout=0.05) == []
-    s.put_upload("up-1", {"name": "a.txt"}, b"abc", 60)
+    s.put_upload("up-1", {"name": "a.txt", "session": KEY.as_str()}, b"abc", 60)
     assert s.get_upload("up-1") is not None
     assert s.acquire_lock("leader", "me", 30)
     s.release_lock("leader", "me")
