@@ -28,6 +28,7 @@ from tests.conftest import free_port, wait_until
 from tests.scenario.harness import FAST_SANDBOX, HOST, merge
 from tests.scenario.process_story import hand_over_and_back
 from tests.scenario.test_redis_fanout import redis_url  # noqa: F401 - fixture
+from tests.tlsca import bridge_environ
 from tests.unit.test_deployment_files import (
     CONFIG_PLACEHOLDER,
     PORT_PLACEHOLDER,
@@ -55,8 +56,11 @@ def sandbox_and_port() -> Iterator[tuple[SandboxServer, int]]:
         sandbox.stop()
 
 
-def run_production_command(config_path: Path, port: int, log: Path) -> subprocess.Popen:
-    """Start the documented command with the two placeholders substituted, nothing else changed."""
+def run_production_command(
+    config_path: Path, port: int, log: Path, ca_bundle: str | None = None
+) -> subprocess.Popen:
+    """Start the documented command with the two placeholders substituted, nothing else changed;
+    with `ca_bundle`, the bridge verifies TLS against that bundle only."""
     argv = [
         str(config_path)
         if arg == CONFIG_PLACEHOLDER
@@ -66,6 +70,8 @@ def run_production_command(config_path: Path, port: int, log: Path) -> subproces
         for arg in production_command()
     ]
     env: dict[str, Any] = {**os.environ, **demo_environ()}
+    if ca_bundle is not None:
+        env = bridge_environ(ca_bundle, env)
     for name in (
         "OM_BRIDGE_STORE",
         "OM_BRIDGE_CONFIG",

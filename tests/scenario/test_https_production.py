@@ -13,31 +13,23 @@ the test CA (`tests/tlsca.py`); the bridge trusts that CA only through `REQUESTS
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from om_bridge.bridge.config import write_config
-from om_bridge.bridge.demo import demo_config, demo_environ, sandbox_demo_config
+from om_bridge.bridge.demo import demo_config, sandbox_demo_config
 from om_bridge.bridge.genesys.errors import GenesysError
 from om_bridge.sandbox import seed
 from om_bridge.sandbox.server import SandboxServer
 from tests.conftest import free_port, wait_until
 from tests.scenario.harness import FAST_SANDBOX, HOST, BridgeEnv, merge
 from tests.scenario.process_story import hand_over_and_back
-from tests.tlsca import TLSFiles, bridge_environ, make_tls
-from tests.unit.test_deployment_files import (
-    CONFIG_PLACEHOLDER,
-    PORT_PLACEHOLDER,
-    production_command,
-)
+from tests.scenario.test_deployment_command import run_production_command, stop
+from tests.tlsca import TLSFiles, make_tls
 
 PROVIDER = "provider:genesys-demo"
 
@@ -57,43 +49,6 @@ def https_sandbox(tls: TLSFiles) -> Iterator[tuple[SandboxServer, int]]:
         yield sandbox, port
     finally:
         sandbox.stop()
-
-
-def start_serve(config_path: Path, port: int, log: Path, ca_bundle: str) -> subprocess.Popen:
-    """The documented production command with its two placeholders substituted, the bridge
-    verifying TLS against `ca_bundle` only."""
-    argv = [
-        str(config_path)
-        if arg == CONFIG_PLACEHOLDER
-        else str(port)
-        if arg == PORT_PLACEHOLDER
-        else arg
-        for arg in production_command()
-    ]
-    env: dict[str, Any] = bridge_environ(ca_bundle, {**os.environ, **demo_environ()})
-    for name in (
-        "OM_BRIDGE_STORE",
-        "OM_BRIDGE_CONFIG",
-        "GUNICORN_CMD_ARGS",
-        "OM_BRIDGE_PUBLIC_URL",
-    ):
-        env.pop(name, None)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group (gunicorn's master and worker)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def readyz_answer(proc: subprocess.Popen, log: Path, bridge_url: str) -> requests.Response:
@@ -130,7 +85,7 @@ def test_production_command_hands_over_and_back_over_https(
     sandbox, port = https_sandbox
     bridge_url = f"http://{HOST}:{port}"
     log = tmp_path / "serve.log"
-    proc = start_serve(
+    proc = run_production_command(
         write_bridge_config(tmp_path, bridge_url, sandbox.url), port, log, tls.ca_bundle
     )
     try:
@@ -152,7 +107,7 @@ def test_production_command_does_not_trust_a_genesys_it_cannot_verify(
     bridge_url = f"http://{HOST}:{port}"
     log = tmp_path / "serve.log"
     config_path = write_bridge_config(tmp_path, bridge_url, sandbox.url)
-    proc = start_serve(config_path, port, log, untrusted_ca_bundle)
+    proc = run_production_command(config_path, port, log, untrusted_ca_bundle)
     try:
         resp = readyz_answer(proc, log, bridge_url)
         assert resp.status_code == 503, resp.text
